@@ -1,0 +1,35 @@
+# The two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+
+.PHONY: run test install lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -U pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## run: install, ingest the sample collection (a no-op when nothing changed), then search it
+run: install
+	$(BIN)/assistant ingest data/
+	$(BIN)/assistant search
+
+lint: install
+	$(BIN)/ruff check assistant tests bench
+	$(BIN)/ruff format --check assistant tests bench
+	$(BIN)/mypy
+
+## test: lint, type-check, then the whole test suite
+test: install lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) store/chroma.sqlite3 store/*/ store/.assistant.lock

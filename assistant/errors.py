@@ -1,0 +1,95 @@
+"""The AssistantError tree: every failure a user can meet, each with a next step.
+
+Hierarchy::
+
+    AssistantError
+    ├── ConfigError            bad or contradictory settings
+    ├── ParseError             an input file (or one of its records) cannot be read
+    ├── StoreError             the Chroma store cannot be used
+    │   ├── StoreMissingError  no store yet at the configured path
+    │   ├── StoreLockedError   another process is writing to the store
+    │   └── EmbedderMismatchError  the store was built with another embedder
+    ├── EmbedderError          the bundled embedding model cannot be loaded
+    ├── PromptError            a prompt file is missing or has unknown placeholders
+    └── LLMError               the language model failed
+        ├── LLMUnavailableError  unreachable, timed out, rate limited, bad key
+        └── LLMResponseError     it answered, but not usably
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base of every error the assistant raises on purpose.
+
+    Each error carries a ``hint``: the next step a user can take.
+
+    >>> try:
+    ...     raise StoreMissingError("No store at store/", hint="run `assistant ingest data/`")
+    ... except AssistantError as exc:
+    ...     print(exc, "-", exc.hint)
+    No store at store/ - run `assistant ingest data/`
+    """
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+    def describe(self) -> str:
+        """The message and its hint as one readable line."""
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class ConfigError(AssistantError):
+    """Settings that cannot work together or cannot be parsed."""
+
+
+class ParseError(AssistantError):
+    """An input file, or one record in it, cannot be read."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None, hint: str = "") -> None:
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}", hint=hint)
+        self.path = path
+        self.line = line
+        self.reason = message
+
+
+class StoreError(AssistantError):
+    """The Chroma store cannot be opened, read or written."""
+
+
+class StoreMissingError(StoreError):
+    """There is no store at the configured path yet."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's write lock."""
+
+
+class EmbedderMismatchError(StoreError):
+    """The store's vectors come from a different embedder than the configured one."""
+
+
+class EmbedderError(AssistantError):
+    """The bundled embedding model is missing or corrupt."""
+
+
+class PromptError(AssistantError):
+    """A prompt template is missing or cannot be rendered."""
+
+
+class LLMError(AssistantError):
+    """The language model failed."""
+
+
+class LLMUnavailableError(LLMError):
+    """The model server cannot be reached, timed out, refused the key or rate-limited us."""
+
+
+class LLMResponseError(LLMError):
+    """The model answered, but the answer cannot be used."""

@@ -1,0 +1,120 @@
+"""parse -> chunk -> embed -> store: idempotent per paper, resumable, committed in batches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from assistant.chunk import chunk_paper
+from assistant.config import Settings
+from assistant.embed import EMBEDDER_NAME, MiniLMEmbedding
+from assistant.errors import ParseError
+from assistant.parse import expand_paths, merge_papers, parse_file
+from assistant.records import IngestReport, Paper, Skipped
+from assistant.store import StoredPaper, open_store
+
+#: Called after each committed batch with (papers done, papers to embed).
+ProgressFn = Callable[[int, int], None]
+
+
+def read_collection(
+    paths: Iterable[Path], *, listing_year: int | None = None
+) -> tuple[list[Paper], IngestReport]:
+    """Parse every file under ``paths`` and merge duplicates; unreadable files are reported.
+
+    Raises ParseError only when no file yields a paper.
+    """
+    report = IngestReport()
+    papers: list[Paper] = []
+    errors: list[ParseError] = []
+    for path in expand_paths(paths):
+        try:
+            parsed = parse_file(path, listing_year=listing_year)
+        except ParseError as exc:
+            errors.append(exc)
+            report.skipped.append(Skipped(path=exc.path, line=exc.line, reason=exc.describe()))
+            continue
+        report.per_file[str(path)] = len(parsed.papers)
+        report.skipped.extend(parsed.skipped)
+        papers.extend(parsed.papers)
+    report.records_read = len(papers)
+    if not papers:
+        if len(errors) == 1:
+            raise errors[0]
+        raise ParseError(
+            "no papers found in any of the files",
+            path=", ".join(sorted({e.path for e in errors})) or "input",
+            hint="see the reasons above; expected listings, JSONL or CSV with title and abstract",
+        )
+    return merge_papers(papers), report
+
+
+def plan_ingest(
+    papers: list[Paper], stored: dict[str, StoredPaper]
+) -> tuple[list[Paper], list[Paper], int]:
+    """Split papers into (new, changed-or-incomplete, unchanged count)."""
+    new: list[Paper] = []
+    changed: list[Paper] = []
+    unchanged = 0
+    for paper in papers:
+        state = stored.get(paper.paper_id)
+        if state is None:
+            new.append(paper)
+        elif state.complete and state.content_hash == paper.content_hash:
+            unchanged += 1
+        else:
+            changed.append(paper)
+    return new, changed, unchanged
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    batch_papers: int = 32,
+    listing_year: int | None = None,
+    on_progress: ProgressFn | None = None,
+) -> IngestReport:
+    """Bring the store in step with the papers in ``paths``.
+
+    Unchanged papers are neither re-chunked nor re-embedded. Each batch of papers is written in
+    one upsert, so an interrupted run leaves whole papers behind and the next run resumes.
+    """
+    started = time.perf_counter()
+    papers, report = read_collection(paths, listing_year=listing_year)
+    with open_store(settings.store, EMBEDDER_NAME, write=True) as store:
+        stored = store.stored_papers()
+        new, changed, report.unchanged = plan_ingest(papers, stored)
+        todo = new + changed
+        report.removed_partial = sum(1 for p in changed if not stored[p.paper_id].complete)
+        if on_progress:
+            on_progress(0, len(todo))
+        embedder = MiniLMEmbedding(settings.embed) if todo else None
+        for start in range(0, len(todo), batch_papers):
+            batch = todo[start : start + batch_papers]
+            chunked = [(paper, chunk_paper(paper, settings.chunk)) for paper in batch]
+            texts = [c.embed_text(p.title) for p, chunks in chunked for c in chunks]
+            assert embedder is not None
+            vectors = embedder.get_text_embedding_batch(texts)
+            items = []
+            offset = 0
+            for paper, chunks in chunked:
+                items.append((paper, chunks, vectors[offset : offset + len(chunks)]))
+                offset += len(chunks)
+            store.write_papers(
+                items,
+                previous_chunks={
+                    p.paper_id: max(
+                        stored[p.paper_id].expected_chunks, stored[p.paper_id].present_chunks
+                    )
+                    for p in batch
+                    if p.paper_id in stored
+                },
+            )
+            report.embedded_chunks += len(texts)
+            if on_progress:
+                on_progress(start + len(batch), len(todo))
+        report.added, report.updated = len(new), len(changed)
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,504 @@
+"""Raw listing files (four scraped layouts, JSONL, CSV) -> Paper records; pure apart from reading.
+
+Formats are detected from each file's content, never from its name:
+
+- ``jsonl``     one JSON object per line with ``title`` and ``abstract``;
+- ``csv``       a header row naming ``title`` and ``abstract`` columns;
+- ``scored``    title, optional "Last, First, ..." authors line, abstract, then ``- `` tag lines
+                (regions and subject categories with scores), under a "venue year" header;
+- ``daily``     title, abstract, "• N authors" or an organisation, a ``·`` line, then
+                "Mon D[, YYYY] [upvotes]";
+- ``authored``  blank-line separated blocks: title, authors, source/venue, abstract;
+- ``alternating`` a title line, then its abstract line, repeated.
+
+Anything that is not part of a record (navigation, banners, stray fragments) produces no paper;
+a record that starts but cannot be completed is reported as :class:`Skipped` with its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ParseError
+from assistant.records import Paper, Skipped, normalize_title
+
+SUFFIXES = (".txt", ".jsonl", ".ndjson", ".csv", ".tsv")
+
+_Line = tuple[int, str]  # (1-based line number, text without trailing whitespace)
+
+_MONTH_NAMES = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES.split(), 1)}
+_DATE = re.compile(
+    r"^(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? (?P<day>\d{1,2})"
+    r"(?:, (?P<year>\d{4}))?(?:\s+(?P<upvotes>\d+))?$"
+)
+_TAG = re.compile(r"^- (?P<path>.+?)(?: \((?P<score>\d+(?:\.\d+)?)\))?$")
+_MORE = re.compile(r"^\(\d+ more\.*\)$")
+_VENUE_HEADER = re.compile(r"^(?P<name>[A-Za-z][A-Za-z&.\- ]{1,40}?)\s+(?P<year>(?:19|20)\d{2})$")
+_AUTHOR_COUNT = re.compile(r"^•\s*(?P<n>\d+)\s+authors?$")
+_CONTINENTS = (
+    "Africa", "Antarctica", "Asia", "Europe", "North America", "Oceania", "South America",
+)  # fmt: skip
+# Words a listing page glues in front of the first title ("SubscribeAlignIT: ...").
+_GLUED_CHROME = re.compile(r"^(?:Subscribe|Upvote|New)(?=[A-Z0-9])")
+_FILE_NAME = re.compile(r"\.(pdf|html?|docx?)$", re.I)
+
+
+@dataclass
+class ParsedFile:
+    """The papers one file yielded, and what it had to skip."""
+
+    path: str
+    format: str
+    papers: list[Paper] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _is_abstract(text: str) -> bool:
+    # Shortest real abstract in the sample: 50 words; longest title: 20 words.
+    return _words(text) >= 25 and len(text) >= 150 and not looks_like_authors(text)
+
+
+def _is_title(text: str) -> bool:
+    return 1 <= _words(text) <= 40 and len(text) <= 300 and not _is_abstract(text)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def looks_like_authors(text: str) -> bool:
+    """Whether a line is a comma-separated author list such as "Fortuin, Vincent, Doe, J.".
+
+    >>> looks_like_authors("Rochussen, Tommy, Fortuin, Vincent")
+    True
+    >>> looks_like_authors("When, Why and How Much? Adaptive Learning Rate Scheduling")
+    False
+    """
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) < 2 or any(not p for p in parts) or re.search(r"[\d:?!;()\[\]{}\"$]", text):
+        return False
+    words = [w for p in parts for w in p.split()]
+    if any(_words(p) > 5 for p in parts) or not words:
+        return False
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return capitalised / len(words) >= 0.75
+
+
+def split_authors(text: str) -> list[str]:
+    """Turn "Last, First, Last, First" into ["First Last", "First Last"].
+
+    >>> split_authors("Rochussen, Tommy, Fortuin, Vincent")
+    ['Tommy Rochussen', 'Vincent Fortuin']
+    """
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) % 2:
+        return parts  # not in Last, First pairs: keep the names as written
+    return [f"{first} {last}" for last, first in zip(parts[::2], parts[1::2], strict=True)]
+
+
+def _parse_date(match: re.Match[str], listing_year: int | None) -> tuple[str, int | None]:
+    month, day = _MONTHS[match["mon"][:3]], int(match["day"])
+    year = int(match["year"]) if match["year"] else listing_year
+    if year is None:
+        return f"--{month:02d}-{day:02d}", None
+    return f"{year:04d}-{month:02d}-{day:02d}", year
+
+
+# --- decoding and detection -------------------------------------------------------------
+
+
+def _decode(data: bytes, path: str) -> tuple[list[_Line], list[Skipped]]:
+    if b"\x00" in data[:8192]:
+        raise ParseError(
+            "this is a binary file, not text",
+            path=path,
+            hint="give a .txt listing, a .jsonl or a .csv file of papers",
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    lines: list[_Line] = []
+    skipped: list[Skipped] = []
+    raw_lines = data.split(b"\n")
+    for number, raw in enumerate(raw_lines, 1):
+        try:
+            lines.append((number, raw.decode("utf-8").rstrip()))
+        except UnicodeDecodeError as exc:
+            skipped.append(
+                Skipped(
+                    path=path,
+                    line=number,
+                    reason=f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1});"
+                    " re-save the file as UTF-8",
+                )
+            )
+    if raw_lines and len(skipped) > max(3, len(raw_lines) // 2):
+        raise ParseError(
+            f"not UTF-8 text ({len(skipped)} of {len(raw_lines)} lines fail to decode)",
+            path=path,
+            hint=f"convert it first, e.g. `iconv -f latin1 -t utf-8 {path} > fixed.txt`",
+        )
+    return lines, skipped
+
+
+def detect_format(lines: list[_Line]) -> str | None:
+    """Name the layout of a decoded file, or None when no known layout fits."""
+    texts = [t.strip() for _, t in lines if t.strip()]
+    if not texts:
+        return None
+    if texts[0].startswith("{"):
+        return "jsonl"
+    header = texts[0].lower()
+    if ("," in header or "\t" in header) and "title" in header and "abstract" in header:
+        return "csv"
+    if any(t == "·" for t in texts) and any(_DATE.match(t) for t in texts):
+        return "daily"
+    if sum(1 for t in texts if _TAG.match(t) and t.startswith("- ") and ">" in t) >= 1:
+        return "scored"
+    abstracts = [i for i, t in enumerate(texts) if _is_abstract(t)]
+    if not abstracts:
+        return None
+    authored = sum(
+        1
+        for i in abstracts
+        if i >= 3 and looks_like_authors(texts[i - 2]) and _is_title(texts[i - 3])
+    )
+    if authored * 2 >= len(abstracts):
+        return "authored"
+    return "alternating"
+
+
+# --- the layouts --------------------------------------------------------------------------
+
+
+class _Builder:
+    """Collects papers and skips for one file."""
+
+    def __init__(self, path: str, fmt: str) -> None:
+        self.result = ParsedFile(path=path, format=fmt)
+
+    def skip(self, line: int | None, reason: str) -> None:
+        self.result.skipped.append(Skipped(path=self.result.path, line=line, reason=reason))
+
+    def add(self, line: int, title: str, abstract: str, **meta: Any) -> None:
+        title, abstract = _clean(title), _clean(abstract)
+        if not normalize_title(title):
+            self.skip(line, f"title {title!r} has no letters or digits")
+            return
+        if not abstract:
+            self.skip(line, f"paper {title!r} has an empty abstract")
+            return
+        meta.setdefault("source_files", [Path(self.result.path).name])
+        self.result.papers.append(Paper.create(title, abstract, **meta))
+
+
+def _parse_scored(lines: list[_Line], b: _Builder) -> None:
+    texts = [(n, t.strip()) for n, t in lines if t.strip()]
+    venue: str | None = None
+    year: int | None = None
+    if texts and (m := _VENUE_HEADER.match(texts[0][1])):
+        venue = f"{m['name'].upper() if len(m['name']) <= 6 else m['name']} {m['year']}"
+        year = int(m["year"])
+        texts = texts[1:]
+    source = venue or "scored listing"
+    title: _Line | None = None
+    authors: list[str] = []
+    current: dict[str, Any] | None = None
+
+    def flush() -> None:
+        nonlocal current
+        if current is not None:
+            b.add(**current)
+            current = None
+
+    for number, text in texts:
+        if text.startswith("- "):
+            tag = _TAG.match(text)
+            if current is None or tag is None or _MORE.match(tag["path"]):
+                continue  # "(7 more...)" and tags with no paper are listing chrome
+            path = tag["path"].strip()
+            key = "regions" if path.startswith(_CONTINENTS) else "categories"
+            current[key].append(path)
+        elif _is_abstract(text):
+            flush()
+            if title is None:
+                b.skip(number, "an abstract with no title line before it; record skipped")
+                continue
+            current = {
+                "line": title[0],
+                "title": title[1],
+                "abstract": text,
+                "authors": authors,
+                "author_count": len(authors) or None,
+                "venue": venue,
+                "year": year,
+                "date": str(year) if year else None,
+                "sources": [source],
+                "categories": [],
+                "regions": [],
+            }
+            title, authors = None, []
+        elif title is not None and not authors and looks_like_authors(text):
+            authors = split_authors(text)
+        else:
+            flush()
+            if title is not None:
+                b.skip(title[0], f"title {title[1]!r} is not followed by an abstract")
+            title, authors = (number, text), []
+    flush()
+    if title is not None:
+        b.skip(title[0], f"title {title[1]!r} is not followed by an abstract")
+
+
+def _parse_daily(lines: list[_Line], b: _Builder, listing_year: int | None) -> None:
+    texts = [(n, t.strip()) for n, t in lines if t.strip()]
+    if listing_year is None:
+        # The listing omits the year for dates in its own year, so it is later than every
+        # explicit year: one past the newest is the best offline guess (override with
+        # listing_year when the scrape date is known).
+        years = [int(m["year"]) for _, t in texts if (m := _DATE.match(t)) and m["year"]]
+        listing_year = max(years) + 1 if years else None
+    for i, (number, text) in enumerate(texts):
+        if text != "·":
+            continue
+        if i < 3 or i + 1 >= len(texts):
+            b.skip(number, "a '·' separator without title, abstract and date around it")
+            continue
+        (tn, title), (_, abstract), (_, meta) = texts[i - 3], texts[i - 2], texts[i - 1]
+        date_match = _DATE.match(texts[i + 1][1])
+        if not (_is_title(title) and _is_abstract(abstract)):
+            b.skip(tn, "expected a title line then an abstract line before the author line")
+            continue
+        if date_match is None:
+            b.skip(texts[i + 1][0], f"expected a date like 'Mar 23, 2025', got {texts[i + 1][1]!r}")
+            continue
+        date, year = _parse_date(date_match, listing_year)
+        info: dict[str, Any] = {}
+        if count := _AUTHOR_COUNT.match(meta):
+            info["author_count"] = int(count["n"])
+        else:
+            # "OpenGVLab OpenGVLab", "Harvard Harvard University": handle, then display name.
+            handle, _, name = meta.partition(" ")
+            info["organization"] = name.strip() or handle
+        b.add(
+            tn,
+            title,
+            abstract,
+            date=date,
+            year=year,
+            upvotes=int(date_match["upvotes"]) if date_match["upvotes"] else 0,
+            sources=["Hugging Face Daily Papers"],
+            **info,
+        )
+
+
+def _parse_authored(lines: list[_Line], b: _Builder) -> None:
+    texts = [(n, t.strip()) for n, t in lines if t.strip()]
+    for i, (number, text) in enumerate(texts):
+        if not _is_abstract(text):
+            continue
+        if i < 3:
+            b.skip(number, "an abstract without title, authors and source lines before it")
+            continue
+        (tn, title), (an, authors), (_, venue) = texts[i - 3], texts[i - 2], texts[i - 1]
+        if not looks_like_authors(authors) or not _is_title(title):
+            b.skip(
+                an, "expected title, authors ('Last, First, ...') and source before this abstract"
+            )
+            continue
+        b.add(
+            tn,
+            title,
+            text,
+            authors=split_authors(authors),
+            author_count=len(split_authors(authors)),
+            venue=venue,
+            sources=[venue],
+        )
+    for number, text in texts:
+        if _FILE_NAME.search(text) and _words(text) == 1:
+            b.skip(number, f"{text!r} is a file name where a title was expected; block skipped")
+
+
+def _parse_alternating(lines: list[_Line], b: _Builder) -> None:
+    texts = [(n, t.strip()) for n, t in lines if t.strip()]
+    title: _Line | None = None
+    for number, text in texts:
+        if _is_abstract(text):
+            if title is None:
+                b.skip(number, "an abstract line with no title line before it; record skipped")
+            else:
+                b.add(
+                    title[0], _GLUED_CHROME.sub("", title[1]), text, sources=["Hugging Face Papers"]
+                )
+            title = None
+        else:
+            title = (number, text)  # a title not followed by an abstract is page chrome
+
+
+def _coerce_list(value: Any, sep: str) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value).split(sep) if v.strip()]
+
+
+def _from_mapping(row: dict[str, Any], number: int, b: _Builder, what: str) -> None:
+    row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+    title, abstract = row.get("title"), row.get("abstract")
+    if not isinstance(title, str) or not title.strip():
+        b.skip(number, f"{what} has no 'title'; expected title and abstract fields")
+        return
+    if not isinstance(abstract, str) or not abstract.strip():
+        b.skip(number, f"{what} {title.strip()!r} has no 'abstract'")
+        return
+    authors = row.get("authors")
+    sep = ";" if isinstance(authors, str) and ";" in authors else ","
+    author_list = _coerce_list(authors, sep)
+    date = str(row["date"]).strip() if row.get("date") else None
+    year: int | None = None
+    raw_year = row.get("year") or (date[:4] if date else None)
+    try:
+        year = int(str(raw_year)) if raw_year else None
+    except ValueError:
+        b.skip(number, f"{what} {title.strip()!r}: year {raw_year!r} is not a number")
+        return
+    venue = str(row["venue"]).strip() if row.get("venue") else None
+    b.add(
+        number,
+        title,
+        abstract,
+        authors=author_list,
+        author_count=len(author_list) or None,
+        venue=venue,
+        date=date or (str(year) if year else None),
+        year=year,
+        url=str(row["url"]).strip() if row.get("url") else None,
+        categories=_coerce_list(row.get("categories"), ";"),
+        sources=[venue] if venue else [Path(b.result.path).name],
+    )
+
+
+def _parse_jsonl(lines: list[_Line], b: _Builder) -> None:
+    for number, text in lines:
+        if not text.strip():
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as exc:
+            b.skip(number, f"not valid JSON ({exc.msg} at column {exc.colno}); expected one object")
+            continue
+        if not isinstance(row, dict):
+            b.skip(
+                number, f"expected a JSON object with title and abstract, got {type(row).__name__}"
+            )
+            continue
+        _from_mapping(row, number, b, "record")
+
+
+def _parse_csv(lines: list[_Line], b: _Builder) -> None:
+    text = "\n".join(t for _, t in lines)
+    dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
+    try:
+        reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+        rows: Iterator[dict[str, Any]] = iter(reader)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                break
+            if None in row:
+                b.skip(reader.line_num, "more cells than header columns; check quoting")
+                continue
+            _from_mapping(row, reader.line_num, b, "row")
+    except csv.Error as exc:
+        b.skip(reader.line_num, f"CSV cannot be read past here ({exc}); check quoting")
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def parse_bytes(data: bytes, path: str, *, listing_year: int | None = None) -> ParsedFile:
+    """Parse one file's content; raises ParseError only when nothing in it is usable."""
+    lines, bad_lines = _decode(data, path)
+    fmt = detect_format(lines)
+    if fmt is None:
+        raise ParseError(
+            "no paper records found",
+            path=path,
+            hint="expected JSONL or CSV with title and abstract, or a listing where each title "
+            "line is followed by its abstract",
+        )
+    builder = _Builder(path, fmt)
+    builder.result.skipped.extend(bad_lines)
+    if fmt == "jsonl":
+        _parse_jsonl(lines, builder)
+    elif fmt == "csv":
+        _parse_csv(lines, builder)
+    elif fmt == "daily":
+        _parse_daily(lines, builder, listing_year)
+    elif fmt == "scored":
+        _parse_scored(lines, builder)
+    elif fmt == "authored":
+        _parse_authored(lines, builder)
+    else:
+        _parse_alternating(lines, builder)
+    if not builder.result.papers and fmt in ("jsonl", "csv") and not builder.result.skipped:
+        raise ParseError("the file has a header but no records", path=path, hint="add rows")
+    return builder.result
+
+
+def parse_file(path: Path, *, listing_year: int | None = None) -> ParsedFile:
+    """Read and parse one file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParseError(
+            f"cannot read file ({exc.strerror})", path=str(path), hint="check the path"
+        ) from exc
+    return parse_bytes(data, str(path), listing_year=listing_year)
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, plus every listing/JSONL/CSV file under named folders, sorted."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+            )
+            if not found:
+                raise ParseError(
+                    f"no {', '.join(SUFFIXES)} files in this folder",
+                    path=str(path),
+                    hint="point at the folder holding your listing files",
+                )
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise ParseError("no such file or folder", path=str(path), hint="check the path")
+    return files
+
+
+def merge_papers(papers: Iterable[Paper]) -> list[Paper]:
+    """One record per normalised title, metadata unioned, in first-seen order."""
+    merged: dict[str, Paper] = {}
+    for paper in papers:
+        seen = merged.get(paper.paper_id)
+        merged[paper.paper_id] = seen.merge(paper) if seen else paper
+    return list(merged.values())

@@ -1,0 +1,131 @@
+"""Typed records that flow through the pipeline: Paper, Chunk, Hit, and ingest reports; no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+
+from pydantic import BaseModel, Field
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def normalize_title(title: str) -> str:
+    """The key under which the same paper from different listings merges.
+
+    >>> normalize_title("E$^3$-Pruner: Towards  Efficient")
+    'e3prunertowardsefficient'
+    """
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    return _NON_ALNUM.sub("", folded)
+
+
+def paper_id_for(title: str) -> str:
+    """A stable, short paper id derived from the normalised title."""
+    return hashlib.sha1(normalize_title(title).encode()).hexdigest()[:12]
+
+
+class Paper(BaseModel):
+    """One paper: its abstract and whatever metadata its listings carried."""
+
+    paper_id: str
+    title: str
+    abstract: str
+    authors: list[str] = Field(default_factory=list)
+    author_count: int | None = None
+    organization: str | None = None
+    venue: str | None = None
+    date: str | None = Field(None, description="ISO date, YYYY-MM-DD, YYYY-MM or YYYY.")
+    year: int | None = None
+    upvotes: int | None = None
+    categories: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    url: str | None = None
+    sources: list[str] = Field(default_factory=list, description="Listings the paper came from.")
+    source_files: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def create(cls, title: str, abstract: str, **metadata: object) -> Paper:
+        """Build a paper whose id is derived from its title."""
+        return cls.model_validate(
+            {"paper_id": paper_id_for(title), "title": title, "abstract": abstract, **metadata}
+        )
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of everything stored about the paper except where it was read from.
+
+        A changed hash means the stored chunks are stale and must be replaced.
+        """
+        body = self.model_dump(exclude={"source_files"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+    def merge(self, other: Paper) -> Paper:
+        """Union of two records of the same paper (same normalised title)."""
+
+        def union(a: list[str], b: list[str]) -> list[str]:
+            return a + [x for x in b if x not in a]
+
+        mine, theirs = self.model_dump(), other.model_dump()
+        merged = dict(mine)
+        for key, value in theirs.items():
+            if isinstance(value, list):
+                merged[key] = union(mine[key], value)
+            elif mine[key] is None:
+                merged[key] = value
+        merged["authors"] = max(self.authors, other.authors, key=len)
+        merged["abstract"] = max(self.abstract, other.abstract, key=len)
+        if other.date and (not self.date or len(other.date) > len(self.date)):
+            merged["date"] = other.date
+        return Paper.model_validate(merged)
+
+
+class Chunk(BaseModel):
+    """A piece of one paper's abstract, sized for the embedder."""
+
+    chunk_id: str
+    paper_id: str
+    index: int
+    text: str
+    tokens: int
+
+    def embed_text(self, title: str) -> str:
+        """The text the embedder sees: the title travels with every chunk."""
+        return f"{title}\n{self.text}"
+
+
+class Hit(BaseModel):
+    """One paper found for a query, with its best matching chunks."""
+
+    paper: Paper
+    score: float
+    rank: int
+    chunks: list[str] = Field(default_factory=list)
+
+
+class Skipped(BaseModel):
+    """A record that was not ingested, and why."""
+
+    path: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+class IngestReport(BaseModel):
+    """What one ingest run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed_partial: int = 0
+    embedded_chunks: int = 0
+    records_read: int = 0
+    per_file: dict[str, int] = Field(default_factory=dict)
+    skipped: list[Skipped] = Field(default_factory=list)
+    seconds: float = 0.0

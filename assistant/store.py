@@ -1,0 +1,329 @@
+"""The Chroma store (open with a write lock, upsert, query, list); the only chromadb importer."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import chromadb.errors
+from chromadb.config import Settings as ChromaSettings
+
+from assistant.config import StoreSettings
+from assistant.errors import (
+    EmbedderMismatchError,
+    StoreError,
+    StoreLockedError,
+    StoreMissingError,
+)
+from assistant.records import Chunk, Paper
+
+LOCK_NAME = ".assistant.lock"
+
+
+@contextlib.contextmanager
+def _chroma_errors(where: str) -> Iterator[None]:
+    """Translate chromadb / SQLite failures into StoreError, most specific first."""
+    try:
+        yield
+    except chromadb.errors.NotFoundError as exc:
+        raise StoreMissingError(
+            f"{where}: the collection does not exist ({exc})",
+            hint="run `assistant ingest data/` to create it",
+        ) from exc
+    except (chromadb.errors.ChromaError, sqlite3.Error) as exc:
+        message = str(exc)
+        if "readonly" in message.lower() or "read-only" in message.lower():
+            raise StoreError(
+                f"{where}: the store is read-only ({message})",
+                hint="check the permissions and free space of the store directory",
+            ) from exc
+        raise StoreError(
+            f"{where}: Chroma failed ({type(exc).__name__}: {message})",
+            hint="if the store is damaged, move it aside and run `assistant ingest` again",
+        ) from exc
+    except (ConnectionError, OSError) as exc:
+        raise StoreError(
+            f"{where}: cannot reach the store ({exc})",
+            hint="check ASSISTANT_STORE__PATH, or that the Chroma server at "
+            "ASSISTANT_STORE__URL is running",
+        ) from exc
+
+
+@dataclass(frozen=True)
+class StoredPaper:
+    """What the store holds for one paper: enough to decide whether to re-embed it."""
+
+    content_hash: str
+    expected_chunks: int
+    present_chunks: int
+
+    @property
+    def complete(self) -> bool:
+        return self.expected_chunks == self.present_chunks
+
+
+@dataclass(frozen=True)
+class ChunkMatch:
+    """One chunk returned by a vector query."""
+
+    chunk_id: str
+    paper_id: str
+    text: str
+    similarity: float
+    metadata: dict[str, Any]
+
+
+def _scalar_metadata(paper: Paper) -> dict[str, str | int | float | bool]:
+    """Paper fields flattened to the scalar values Chroma can filter on; the full record as JSON."""
+    meta: dict[str, str | int | float | bool] = {
+        "paper_id": paper.paper_id,
+        "title": paper.title,
+        "content_hash": paper.content_hash,
+        "paper_json": paper.model_dump_json(),
+    }
+    for key in ("venue", "date", "year", "upvotes", "author_count", "organization"):
+        value = getattr(paper, key)
+        if value is not None:
+            meta[key] = value
+    if paper.authors:
+        meta["authors"] = "; ".join(paper.authors)
+    return meta
+
+
+class Store:
+    """An open Chroma collection of paper chunks. Use :func:`open_store`."""
+
+    def __init__(self, collection: Any, settings: StoreSettings) -> None:
+        self._collection = collection
+        self.settings = settings
+
+    @property
+    def location(self) -> str:
+        return self.settings.url or str(self.settings.path)
+
+    def count_chunks(self) -> int:
+        with _chroma_errors(self.location):
+            return int(self._collection.count())
+
+    def _all_metadatas(
+        self, where: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        page = 5000
+        offset = 0
+        while True:
+            with _chroma_errors(self.location):
+                got = self._collection.get(
+                    where=where, include=["metadatas"], limit=page, offset=offset
+                )
+            for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                yield chunk_id, dict(meta or {})
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
+    def stored_papers(self) -> dict[str, StoredPaper]:
+        """Per paper id: content hash, expected and present chunk counts."""
+        seen: dict[str, tuple[set[str], int, int]] = {}
+        for _, meta in self._all_metadatas():
+            pid = str(meta.get("paper_id"))
+            hashes, expected, present = seen.get(pid, (set(), 0, 0))
+            hashes.add(str(meta.get("content_hash")))
+            seen[pid] = (hashes, max(expected, int(meta.get("n_chunks", 0))), present + 1)
+        return {
+            pid: StoredPaper(
+                # Chunks from two versions of a paper mean an interrupted replace: treat as stale.
+                content_hash=next(iter(hashes)) if len(hashes) == 1 else "",
+                expected_chunks=expected,
+                present_chunks=present,
+            )
+            for pid, (hashes, expected, present) in seen.items()
+        }
+
+    def papers(self) -> list[Paper]:
+        """Every stored paper, in title order."""
+        found = [
+            Paper.model_validate_json(str(meta["paper_json"]))
+            for _, meta in self._all_metadatas(where={"chunk_index": 0})
+        ]
+        return sorted(found, key=lambda p: p.title.lower())
+
+    def get_paper(self, paper_id: str) -> Paper | None:
+        """One stored paper by id, or None."""
+        with _chroma_errors(self.location):
+            got = self._collection.get(ids=[f"{paper_id}:0"], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return Paper.model_validate_json(str(metas[0]["paper_json"])) if metas else None
+
+    def write_papers(
+        self,
+        items: Sequence[tuple[Paper, list[Chunk], Sequence[Sequence[float]]]],
+        previous_chunks: Mapping[str, int] | None = None,
+    ) -> None:
+        """Store each paper's chunks and vectors in one upsert; then drop chunks it no longer has.
+
+        Chunk ids are ``paper_id:index``, so a re-written paper overwrites its own chunks and
+        never duplicates them.
+        """
+        ids: list[str] = []
+        documents: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        embeddings: list[list[float]] = []
+        for paper, chunks, vectors in items:
+            base = _scalar_metadata(paper)
+            for chunk, vector in zip(chunks, vectors, strict=True):
+                ids.append(chunk.chunk_id)
+                documents.append(chunk.text)
+                metadatas.append(
+                    {
+                        **base,
+                        "chunk_index": chunk.index,
+                        "n_chunks": len(chunks),
+                        "tokens": chunk.tokens,
+                    }
+                )
+                embeddings.append([float(x) for x in vector])
+        if not ids:
+            return
+        with _chroma_errors(self.location):
+            self._collection.upsert(
+                ids=ids, documents=documents, metadatas=metadatas, embeddings=embeddings
+            )
+        previous_chunks = previous_chunks or {}
+        stale = [
+            f"{paper.paper_id}:{i}"
+            for paper, chunks, _ in items
+            for i in range(len(chunks), previous_chunks.get(paper.paper_id, 0))
+        ]
+        if stale:
+            with _chroma_errors(self.location):
+                self._collection.delete(ids=stale)
+
+    def delete_papers(self, paper_ids: Sequence[str]) -> None:
+        """Remove every chunk of these papers."""
+        if paper_ids:
+            with _chroma_errors(self.location):
+                self._collection.delete(where={"paper_id": {"$in": list(paper_ids)}})
+
+    def query(
+        self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
+    ) -> list[ChunkMatch]:
+        """The ``n`` chunks nearest to ``vector`` (cosine), best first."""
+        n = max(1, min(n, self.count_chunks()))
+        with _chroma_errors(self.location):
+            got = self._collection.query(
+                query_embeddings=[[float(x) for x in vector]],
+                n_results=n,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
+        matches = []
+        for chunk_id, text, meta, distance in zip(
+            got["ids"][0],
+            (got["documents"] or [[]])[0],
+            (got["metadatas"] or [[]])[0],
+            (got["distances"] or [[]])[0],
+            strict=False,
+        ):
+            meta = dict(meta or {})
+            matches.append(
+                ChunkMatch(
+                    chunk_id=chunk_id,
+                    paper_id=str(meta.get("paper_id")),
+                    text=text or "",
+                    similarity=1.0 - float(distance),
+                    metadata=meta,
+                )
+            )
+        return matches
+
+
+def _client(settings: StoreSettings, create: bool) -> Any:
+    telemetry = ChromaSettings(anonymized_telemetry=False)
+    if settings.url:
+        url = urlparse(settings.url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8000,
+            ssl=url.scheme == "https",
+            settings=telemetry,
+        )
+    path = settings.path
+    if not create and not (path / "chroma.sqlite3").exists():
+        raise StoreMissingError(
+            f"No store at {path}", hint=f"run `assistant --store {path} ingest data/` first"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=telemetry)
+
+
+@contextlib.contextmanager
+def _write_lock(settings: StoreSettings) -> Iterator[None]:
+    """One writer per embedded store: Chroma's SQLite files are not multi-process safe."""
+    if settings.url:  # a Chroma server serialises writers itself
+        yield
+        return
+    settings.path.mkdir(parents=True, exist_ok=True)
+    lock_path = settings.path / LOCK_NAME
+    handle = lock_path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise StoreLockedError(
+                f"Another process (pid {holder}) is writing to the store at {settings.path}",
+                hint="wait for it to finish, or stop it; for several writers use a Chroma server "
+                "(ASSISTANT_STORE__URL)",
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the flock
+
+
+@contextlib.contextmanager
+def open_store(settings: StoreSettings, embedder: str, *, write: bool = False) -> Iterator[Store]:
+    """Open the collection; ``write=True`` creates it and takes the store's write lock.
+
+    Raises StoreMissingError when reading a store that does not exist, and
+    EmbedderMismatchError when the store was built by a different embedder.
+    """
+    with contextlib.ExitStack() as stack:
+        if write:
+            stack.enter_context(_write_lock(settings))
+        location = settings.url or str(settings.path)
+        with _chroma_errors(location):
+            client = _client(settings, create=write)
+            if write:
+                collection = client.get_or_create_collection(
+                    settings.collection,
+                    metadata={"hnsw:space": "cosine", "embedder": embedder},
+                    embedding_function=None,
+                )
+            else:
+                collection = client.get_collection(settings.collection, embedding_function=None)
+        built_with = (collection.metadata or {}).get("embedder")
+        if built_with != embedder:
+            raise EmbedderMismatchError(
+                f"The store at {location} was built with the embedder {built_with!r}, "
+                f"but this assistant embeds with {embedder!r}",
+                hint="re-index: move the store aside (or pick another --store) and run "
+                "`assistant ingest` on your files again",
+            )
+        yield Store(collection, settings)
+
+
+def store_exists(settings: StoreSettings) -> bool:
+    """Whether an embedded store exists at the configured path (always True for a server)."""
+    return bool(settings.url) or (settings.path / "chroma.sqlite3").exists()
