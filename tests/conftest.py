@@ -1,0 +1,44 @@
+"""Shared fixtures: a clean environment, settings on a temp store, and the sample collection ingested once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings, StoreSettings, apply_offline_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+apply_offline_environment()
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ASSISTANT_* or OPENAI_* variable from the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith(("ASSISTANT_", "OPENAI_")):
+            monkeypatch.delenv(key)
+
+
+def make_settings(store: Path) -> Settings:
+    """Settings pointing at ``store``, everything else default."""
+    return Settings(store=StoreSettings(path=store))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def sample_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A store holding the whole sample collection, built once per test session (read-only use)."""
+    from assistant.ingest import ingest
+
+    settings = make_settings(tmp_path_factory.mktemp("sample") / "store")
+    ingest([DATA], settings)
+    yield settings

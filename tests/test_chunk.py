@@ -1,0 +1,67 @@
+"""Chunking invariants: within budget, non-empty, in order, covering the text, stable ids."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.chunk import chunk_paper, count_tokens
+from assistant.config import ChunkSettings
+from assistant.records import Paper
+
+_word = st.one_of(
+    st.sampled_from(
+        [
+            "attention",
+            "model",
+            "data",
+            "we",
+            "show",
+            "learning",
+            "the",
+            "of",
+            "results",
+            "3.5",
+            "x-ray",
+            "naïve",
+        ]
+    ),
+    st.text(st.characters(whitelist_categories=("L", "N")), min_size=1, max_size=15),
+)
+_sentence = st.lists(_word, min_size=3, max_size=40).map(lambda ws: " ".join(ws) + ".")
+_abstract = st.lists(_sentence, min_size=1, max_size=25).map(" ".join)
+
+
+def _invariants(paper: Paper, budget: ChunkSettings) -> None:
+    chunks = chunk_paper(paper, budget)
+    assert chunks, "every paper has at least one chunk"
+    assert [c.chunk_id for c in chunks] == [f"{paper.paper_id}:{i}" for i in range(len(chunks))]
+    position = 0
+    for chunk in chunks:
+        assert chunk.text.strip()
+        assert chunk.tokens == count_tokens(chunk.text) <= budget.size
+        found = paper.abstract.find(chunk.text, position)
+        assert found >= 0, "a chunk is a verbatim piece of the abstract, after the one before"
+        position = found
+    covered = {w for c in chunks for w in c.text.split()}
+    assert set(paper.abstract.split()) <= covered
+
+
+@settings(max_examples=60, deadline=None)
+@given(_abstract, st.sampled_from([(200, 20), (64, 8), (120, 0)]))
+def test_chunk_paper_invariants_hold(abstract: str, budget: tuple[int, int]) -> None:
+    paper = Paper.create("A title", abstract)
+    _invariants(paper, ChunkSettings(size=budget[0], overlap=budget[1]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(_abstract)
+def test_chunk_paper_is_deterministic(abstract: str) -> None:
+    paper = Paper.create("A title", abstract)
+    assert chunk_paper(paper, ChunkSettings()) == chunk_paper(paper, ChunkSettings())
+
+
+def test_chunk_real_long_abstract_splits_within_budget() -> None:
+    abstract = ("Transformers model long sequences with attention and we study how. " * 40).strip()
+    chunks = chunk_paper(Paper.create("Long", abstract), ChunkSettings())
+    assert len(chunks) >= 3 and all(c.tokens <= 200 for c in chunks)

@@ -1,0 +1,131 @@
+"""The command line through click's runner, on a real store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import main
+from assistant.config import Settings
+
+from .conftest import DATA
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.mark.parametrize("command", [[], ["ingest"], ["papers"], ["search"], ["config"]])
+def test_cli_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
+    result = runner.invoke(main, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+    assert len(result.output.splitlines()) > 4
+
+
+def test_cli_papers_jsonl_lists_the_collection(
+    runner: CliRunner, sample_settings: Settings
+) -> None:
+    result = runner.invoke(
+        main, ["--store", str(sample_settings.store.path), "papers", "--format", "jsonl"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 318
+    assert {"id", "title", "authors", "venue", "date", "categories"} <= set(rows[0])
+    digirl = next(r for r in rows if r["title"].startswith("DigiRL"))
+    assert digirl["date"] == "2024-06-14" and digirl["author_count"] == 7
+
+
+def test_cli_papers_table_renders(runner: CliRunner, sample_settings: Settings) -> None:
+    result = runner.invoke(main, ["--store", str(sample_settings.store.path), "papers"])
+    assert result.exit_code == 0 and "318 papers" in result.output
+
+
+def test_cli_search_json_ranks_papers(runner: CliRunner, sample_settings: Settings) -> None:
+    result = runner.invoke(
+        main,
+        [
+            "--store",
+            str(sample_settings.store.path),
+            "search",
+            "layer pruning of large language models with Gumbel-TopK",
+            "-k",
+            "4",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert [h["rank"] for h in hits] == [1, 2, 3, 4]
+    assert hits[0]["title"].startswith("E$^3$-Pruner")
+    assert hits[0]["chunks"] and hits[0]["score"] >= hits[1]["score"]
+
+
+def test_cli_search_interactive_reads_questions(
+    runner: CliRunner, sample_settings: Settings
+) -> None:
+    result = runner.invoke(
+        main,
+        ["--store", str(sample_settings.store.path), "search", "-k", "1"],
+        input="talking portrait\n\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "318 papers" in result.output and "Talking" in result.output
+
+
+def test_cli_ingest_reports_counts_and_skips(runner: CliRunner, tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    result = runner.invoke(
+        main, ["--store", store, "ingest", str(DATA / "002_f8b4524b5541519b.txt")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "9 added, 0 updated, 0 unchanged, 1 skipped" in result.stdout
+    assert ":8:" in result.stderr and "file name" in result.stderr
+    again = runner.invoke(
+        main, ["--store", store, "ingest", str(DATA / "002_f8b4524b5541519b.txt")]
+    )
+    assert "0 added, 0 updated, 9 unchanged" in again.stdout
+
+
+def test_cli_missing_store_exits_1_with_next_step(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["--store", str(tmp_path / "none"), "papers"])
+    assert result.exit_code == 1
+    assert "No store at" in result.output and "assistant --store" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_empty_question_is_refused(runner: CliRunner, sample_settings: Settings) -> None:
+    result = runner.invoke(main, ["--store", str(sample_settings.store.path), "search", "   "])
+    assert result.exit_code == 1 and "empty" in result.output
+
+
+def test_cli_bad_file_exits_1_naming_it(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("just a few words\nand nothing else\n")
+    result = runner.invoke(main, ["--store", str(tmp_path / "s"), "ingest", str(bad)])
+    assert result.exit_code == 1 and "notes.txt" in result.output and "expected" in result.output
+
+
+def test_cli_config_masks_secrets(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_LLM__API_KEY", "sk-very-secret")
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOP_K", "7")
+    result = runner.invoke(main, ["config"])
+    assert result.exit_code == 0
+    assert (
+        "sk-very-secret" not in result.output
+        and "ASSISTANT_LLM__API_KEY=**********" in result.output
+    )
+    assert "ASSISTANT_RETRIEVAL__TOP_K=7" in result.output
+
+
+def test_cli_invalid_setting_exits_1_naming_it(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOP_K", "many")
+    result = runner.invoke(main, ["config"])
+    assert result.exit_code == 1 and "retrieval.top_k" in result.output

@@ -1,0 +1,131 @@
+"""Ingest into a real Chroma store: idempotence, replacement, locking, embedder checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import chromadb
+import pytest
+
+from assistant.config import Settings
+from assistant.embed import EMBEDDER_NAME
+from assistant.errors import EmbedderMismatchError, ParseError, StoreLockedError, StoreMissingError
+from assistant.ingest import ingest
+from assistant.records import normalize_title
+from assistant.retrieve import Retriever
+from assistant.store import open_store
+
+from .conftest import DATA
+
+ICLR = [DATA / "000_8bbb01e0a2cc4f5e.txt", DATA / "001_4be4fd51fd23367d.txt"]
+
+
+def _write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return path
+
+
+def test_ingest_twice_keeps_one_copy_per_paper(settings: Settings) -> None:
+    first = ingest(ICLR, settings)
+    assert (first.records_read, first.added, first.unchanged) == (20, 12, 0)
+    with open_store(settings.store, EMBEDDER_NAME) as store:
+        chunks_before = store.count_chunks()
+    second = ingest(ICLR, settings)
+    assert (second.added, second.updated, second.unchanged, second.embedded_chunks) == (0, 0, 12, 0)
+    with open_store(settings.store, EMBEDDER_NAME) as store:
+        assert store.count_chunks() == chunks_before
+        stored = store.stored_papers()
+    assert len(stored) == 12 and all(s.complete for s in stored.values())
+
+
+def test_ingest_changed_abstract_replaces_its_chunks(settings: Settings, tmp_path: Path) -> None:
+    long_text = " ".join(
+        f"Sentence {i} is about gradient descent on convex losses." for i in range(60)
+    )
+    records = [
+        {"title": "Changing Paper", "abstract": long_text},
+        {
+            "title": "Steady Paper",
+            "abstract": "A steady abstract about graph neural networks. " * 6,
+        },
+    ]
+    source = _write_jsonl(tmp_path / "mine.jsonl", records)
+    ingest([source], settings)
+    with open_store(settings.store, EMBEDDER_NAME) as store:
+        (old,) = [p for pid, p in store.stored_papers().items() if p.expected_chunks > 1]
+    assert old.present_chunks >= 3
+
+    records[0]["abstract"] = "Axolotl regeneration studied with spiking recurrent networks. " * 5
+    _write_jsonl(source, records)
+    report = ingest([source], settings)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    with open_store(settings.store, EMBEDDER_NAME) as store:
+        states = store.stored_papers()
+        assert sum(s.present_chunks for s in states.values()) == store.count_chunks() == 2
+        assert all(s.complete for s in states.values())
+    hits = Retriever(settings).search("axolotl regeneration", k=1)
+    assert hits[0].paper.title == "Changing Paper"
+    assert "Axolotl" in hits[0].chunks[0] and "gradient" not in " ".join(hits[0].chunks)
+
+
+def test_ingest_merges_a_paper_seen_in_two_files(settings: Settings) -> None:
+    ingest(ICLR, settings)
+    with open_store(settings.store, EMBEDDER_NAME) as store:
+        papers = {normalize_title(p.title): p for p in store.papers()}
+    muon = papers[normalize_title("Convergence of Muon with Newton-Schulz")]
+    assert len(muon.source_files) == 2
+
+
+def test_store_second_writer_is_refused(settings: Settings) -> None:
+    with (
+        open_store(settings.store, EMBEDDER_NAME, write=True),
+        pytest.raises(StoreLockedError) as info,
+    ):
+        ingest(ICLR, settings)
+    assert "Another process" in str(info.value) and info.value.hint
+    assert ingest(ICLR[:1], settings).added == 10  # the lock is released afterwards
+
+
+def test_store_built_by_another_embedder_is_refused(settings: Settings) -> None:
+    client = chromadb.PersistentClient(
+        path=str(settings.store.path), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+    client.create_collection("papers", metadata={"hnsw:space": "cosine", "embedder": "other-model"})
+    with pytest.raises(EmbedderMismatchError) as info:
+        ingest(ICLR, settings)
+    assert "other-model" in str(info.value) and "re-index" in info.value.hint
+
+
+def test_search_without_store_says_to_ingest(settings: Settings) -> None:
+    with pytest.raises(StoreMissingError) as info:
+        Retriever(settings).search("anything")
+    assert "ingest" in info.value.hint
+
+
+def test_ingest_unreadable_file_names_it(settings: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01binary")
+    with pytest.raises(ParseError) as info:
+        ingest([bad], settings)
+    assert "bad.txt" in str(info.value)
+    report = ingest([bad, ICLR[0]], settings)  # one bad file does not lose the others
+    assert report.added == 10 and any("bad.txt" in s.path for s in report.skipped)
+
+
+def test_ingest_sample_collection_holds_318_papers_once(sample_settings: Settings) -> None:
+    with open_store(sample_settings.store, EMBEDDER_NAME) as store:
+        stored = store.stored_papers()
+        papers = store.papers()
+    assert len(stored) == len(papers) == 318
+    assert all(s.complete for s in stored.values())
+    assert len({normalize_title(p.title) for p in papers}) == 318
+
+
+def test_search_sample_question_finds_its_paper_in_top_3(sample_settings: Settings) -> None:
+    hits = Retriever(sample_settings).search(
+        "How is marine mammal call recognition made robust to noise in recordings?", k=3
+    )
+    assert "Underwater Bioacoustic" in " ".join(h.paper.title for h in hits)
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert len({h.paper.paper_id for h in hits}) == 3
