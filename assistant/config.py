@@ -75,7 +75,7 @@ class StoreSettings(_Section):
 class EmbedSettings(_Section):
     """The bundled embedding model."""
 
-    batch_size: int = Field(16, ge=1, le=256, description="Texts embedded per model call.")
+    batch_size: int = Field(8, ge=1, le=256, description="Texts embedded per model call.")
     threads: int = Field(0, ge=0, description="onnxruntime threads; 0 uses every core.")
 
 

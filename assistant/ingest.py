@@ -96,7 +96,7 @@ def ingest(
             chunked = [(paper, chunk_paper(paper, settings.chunk)) for paper in batch]
             texts = [c.embed_text(p.title) for p, chunks in chunked for c in chunks]
             assert embedder is not None
-            vectors = embedder.get_text_embedding_batch(texts)
+            vectors = embedder.embed_texts(texts)
             items = []
             offset = 0
             for paper, chunks in chunked:
