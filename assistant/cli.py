@@ -208,7 +208,13 @@ def _print_hits(hits: list[Hit], fmt: str) -> None:
         click.echo(
             json.dumps(
                 [
-                    {"rank": h.rank, "score": h.score, **_paper_row(h.paper), "chunks": h.chunks}
+                    {
+                        "rank": h.rank,
+                        "score": h.score,
+                        "similarity": h.similarity,
+                        **_paper_row(h.paper),
+                        "chunks": h.chunks,
+                    }
                     for h in hits
                 ],
                 ensure_ascii=False,
@@ -246,21 +252,36 @@ def _print_hits(hits: list[Hit], fmt: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+@click.option("--author", help="Only papers with an author whose name contains this (any case).")
+@click.option("--since", help="Only papers dated on or after YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--until", help="Only papers dated on or before YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option(
+    "--venue", help="Only papers whose venue or listing contains this (e.g. ICLR, arXiv)."
+)
+@click.option("--category", help="Only papers with a subject category containing this.")
 @click.pass_context
-def search(ctx: click.Context, question: str | None, k: int | None, fmt: str) -> None:
-    """Find the papers that best match QUESTION; without QUESTION, ask interactively."""
+def search(
+    ctx: click.Context, /, question: str | None, k: int | None, fmt: str, **filter_args: str | None
+) -> None:
+    """Find the papers that best match QUESTION; without QUESTION, ask interactively.
+
+    Hybrid search: BM25 over titles and abstracts plus dense MiniLM search over chunks, fused
+    per paper by reciprocal rank; the filters narrow the candidates first.
+    """
+    from assistant.records import Filters
     from assistant.retrieve import Retriever
 
+    filters = Filters.model_validate(filter_args)
     retriever = Retriever(_settings(ctx))
     if question is not None:
-        _print_hits(retriever.search(question, k), fmt)
+        _print_hits(retriever.search(question, k, filters), fmt)
         return
     summarize_store(_settings(ctx))
     click.echo("Type a question and press Enter (Ctrl-D to quit).")
     for line in sys.stdin:
         if line.strip():
             try:
-                _print_hits(retriever.search(line, k), fmt)
+                _print_hits(retriever.search(line, k, filters), fmt)
             except AssistantError as exc:
                 click.echo(f"error: {exc.describe()}", err=True)
         click.echo("> ", nl=False)
@@ -282,6 +303,38 @@ def summarize_store(settings: Settings) -> None:
     )
     for source, count in sources.most_common():
         click.echo(f"  {count:4d}  {source}")
+
+
+@main.command(name="eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="Papers per question.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def evaluate_cmd(ctx: click.Context, questions: Path, k: int, fmt: str) -> None:
+    """Measure retrieval on QUESTIONS (JSONL: question, type, gold_titles): recall@1/5/10, MRR."""
+    from assistant.evaluate import dump, evaluate, load_questions
+    from assistant.retrieve import Retriever
+
+    report = evaluate(Retriever(_settings(ctx)), load_questions(questions), k)
+    if fmt == "json":
+        click.echo(dump(report))
+        return
+    table = Table(title=f"retrieval on {questions.name}")
+    for column in ("type", "questions", "recall@1", "recall@5", "recall@10", "MRR"):
+        table.add_column(column, justify="right")
+    for kind, row in sorted(report["summary"].items(), key=lambda kv: kv[0] == "all"):
+        metrics = (row[m] for m in ("recall@1", "recall@5", "recall@10", "mrr"))
+        table.add_row(kind, str(row["questions"]), *(f"{v:.3f}" for v in metrics))
+    Console().print(table)
 
 
 @main.command()

@@ -10,6 +10,7 @@ from assistant.chunk import chunk_paper
 from assistant.config import Settings
 from assistant.embed import EMBEDDER_NAME, MiniLMEmbedding
 from assistant.errors import ParseError
+from assistant.lexical import LexicalIndex, fingerprint
 from assistant.parse import expand_paths, merge_papers, parse_file
 from assistant.records import IngestReport, Paper, Skipped
 from assistant.store import StoredPaper, open_store
@@ -116,5 +117,11 @@ def ingest(
             if on_progress:
                 on_progress(start + len(batch), len(todo))
         report.added, report.updated = len(new), len(changed)
+        # The BM25 index is rebuilt from the store itself, so it follows every add, replace
+        # and delete; an unchanged collection keeps its index.
+        current = store.papers()
+        index = LexicalIndex.load(settings.store.path)
+        if index is None or index.fingerprint != fingerprint(current):
+            LexicalIndex.build(current).save(settings.store.path)
     report.seconds = time.perf_counter() - started
     return report

@@ -102,6 +102,7 @@ class Hit(BaseModel):
     paper: Paper
     score: float
     rank: int
+    similarity: float | None = Field(None, description="Best chunk's cosine similarity.")
     chunks: list[str] = Field(default_factory=list)
 
 
@@ -129,3 +130,46 @@ class IngestReport(BaseModel):
     per_file: dict[str, int] = Field(default_factory=dict)
     skipped: list[Skipped] = Field(default_factory=list)
     seconds: float = 0.0
+
+
+def _date_key(value: str) -> tuple[int, ...]:
+    parts = value.lstrip("-").split("-")
+    return tuple(int(p) for p in parts if p.isdigit())
+
+
+class Filters(BaseModel):
+    """Metadata constraints on which papers may be returned; empty fields do not constrain."""
+
+    author: str | None = Field(None, description="Substring of an author's name, any case.")
+    since: str | None = Field(None, description="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.")
+    until: str | None = Field(None, description="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
+    venue: str | None = Field(None, description="Substring of the venue or listing, any case.")
+    category: str | None = Field(None, description="Substring of a subject category, any case.")
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.model_dump().values())
+
+    def accepts(self, paper: Paper) -> bool:
+        """Whether ``paper`` satisfies every constraint (a missing date fails a date bound)."""
+        if self.author:
+            needle = normalize_title(self.author)
+            if not any(needle in normalize_title(a) for a in paper.authors):
+                return False
+        if self.venue:
+            needle = self.venue.lower()
+            if not any(needle in v.lower() for v in [paper.venue or "", *paper.sources]):
+                return False
+        if self.category:
+            needle = self.category.lower()
+            if not any(needle in c.lower() for c in paper.categories):
+                return False
+        for bound, wanted in ((self.since, 1), (self.until, -1)):
+            if bound:
+                if not paper.date or not _date_key(paper.date):
+                    return False
+                mine, theirs = _date_key(paper.date), _date_key(bound)
+                n = min(len(mine), len(theirs))
+                if (mine[:n] > theirs[:n]) - (mine[:n] < theirs[:n]) == -wanted:
+                    return False
+        return True

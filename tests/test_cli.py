@@ -19,7 +19,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["ingest"], ["papers"], ["search"], ["config"]])
+@pytest.mark.parametrize("command", [[], ["ingest"], ["papers"], ["search"], ["eval"], ["config"]])
 def test_cli_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output

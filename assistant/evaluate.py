@@ -1,0 +1,93 @@
+"""Questions with gold papers -> recall@k, MRR per question type, for retrieval."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from assistant.errors import ParseError
+from assistant.records import Hit, normalize_title
+from assistant.retrieve import Retriever
+
+CUTOFFS = (1, 5, 10)
+
+
+class Question(BaseModel):
+    """One evaluation question, in the format of the dev question file."""
+
+    qid: str = ""
+    type: str = "lookup"
+    question: str
+    gold_titles: list[str] = Field(default_factory=list)
+    must_refuse: bool = False
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSONL question file; a bad line is an error naming it."""
+    questions = []
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise ParseError(
+            f"cannot read ({exc.strerror})", path=str(path), hint="check the path"
+        ) from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            questions.append(Question.model_validate_json(line))
+        except ValidationError as exc:
+            raise ParseError(
+                f"not a question record ({exc.errors()[0]['msg']})",
+                path=str(path),
+                line=number,
+                hint='each line needs {"question": ..., "gold_titles": [...], "type": ...}',
+            ) from exc
+    return questions
+
+
+def score_ranking(hits: list[Hit], gold_titles: list[str]) -> dict[str, float]:
+    """recall@1/5/10 and reciprocal rank of the first gold paper within the top 10."""
+    gold = {normalize_title(t) for t in gold_titles}
+    ranked = [normalize_title(h.paper.title) for h in hits]
+    scores = {f"recall@{k}": len(gold & set(ranked[:k])) / len(gold) for k in CUTOFFS}
+    first = next((i for i, title in enumerate(ranked[:10], 1) if title in gold), None)
+    scores["mrr"] = 1.0 / first if first else 0.0
+    return scores
+
+
+def evaluate(retriever: Retriever, questions: list[Question], k: int = 10) -> dict[str, Any]:
+    """Run retrieval for every question; summary per type and overall, plus per-question rows."""
+    rows = []
+    per_type: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for q in questions:
+        hits = retriever.search(q.question, max(k, 10))
+        row: dict[str, Any] = {
+            "qid": q.qid,
+            "question": q.question,
+            "type": q.type,
+            "retrieved": [{"title": h.paper.title, "score": h.score} for h in hits],
+            "not_covered": False,
+        }
+        if q.gold_titles:
+            row["scores"] = score_ranking(hits, q.gold_titles)
+            per_type[q.type].append(row["scores"])
+            per_type["all"].append(row["scores"])
+        rows.append(row)
+    summary = {
+        kind: {
+            "questions": len(items),
+            **{m: round(sum(s[m] for s in items) / len(items), 3) for m in items[0]},
+        }
+        for kind, items in per_type.items()
+    }
+    return {"summary": summary, "questions": rows}
+
+
+def dump(report: dict[str, Any]) -> str:
+    """The report as one JSON object."""
+    return json.dumps(report, ensure_ascii=False, indent=2)

@@ -1,0 +1,112 @@
+"""The BM25 index (bm25s + English stemming) over title + abstract, persisted beside the store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.records import Paper
+
+INDEX_DIR = "lexical"
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def fingerprint(papers: Sequence[Paper]) -> str:
+    """Identity of a collection's content: changes when any paper is added, changed or removed."""
+    digest = hashlib.sha256()
+    for paper in sorted(papers, key=lambda p: p.paper_id):
+        digest.update(f"{paper.paper_id}:{paper.content_hash};".encode())
+    return digest.hexdigest()[:16]
+
+
+class LexicalIndex:
+    """BM25 over one document per paper (title + abstract); ids are paper ids."""
+
+    def __init__(self, retriever: Any, papers: list[Paper], stamp: str) -> None:
+        self._bm25 = retriever
+        self.papers = papers
+        self.fingerprint = stamp
+        self._stemmer = _stemmer()
+
+    @classmethod
+    def build(cls, papers: Sequence[Paper]) -> LexicalIndex:
+        """Index ``papers`` in memory."""
+        import bm25s
+
+        ordered = sorted(papers, key=lambda p: p.paper_id)
+        corpus = [f"{p.title}\n{p.title}\n{p.abstract}" for p in ordered]  # title counts twice
+        tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=_stemmer(), show_progress=False)
+        retriever = bm25s.BM25()
+        if ordered:
+            retriever.index(tokens, show_progress=False)
+        return cls(retriever, ordered, fingerprint(ordered))
+
+    def save(self, store_dir: Path) -> None:
+        """Write the index under ``store_dir/lexical`` (replacing any older one atomically)."""
+        target = store_dir / INDEX_DIR
+        staging = store_dir / (INDEX_DIR + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        if self.papers:
+            self._bm25.save(str(staging), show_progress=False)
+        with (staging / "papers.jsonl").open("w") as handle:
+            for paper in self.papers:
+                handle.write(paper.model_dump_json() + "\n")
+        (staging / "meta.json").write_text(json.dumps({"fingerprint": self.fingerprint}))
+        backup = store_dir / (INDEX_DIR + ".old")
+        shutil.rmtree(backup, ignore_errors=True)
+        if target.exists():
+            target.rename(backup)
+        staging.rename(target)
+        shutil.rmtree(backup, ignore_errors=True)
+
+    @classmethod
+    def load(cls, store_dir: Path) -> LexicalIndex | None:
+        """The saved index, or None when there is none."""
+        import bm25s
+
+        target = store_dir / INDEX_DIR
+        meta = target / "meta.json"
+        if not meta.exists():
+            return None
+        papers = [
+            Paper.model_validate_json(line)
+            for line in (target / "papers.jsonl").read_text().splitlines()
+            if line.strip()
+        ]
+        stamp = json.loads(meta.read_text())["fingerprint"]
+        retriever = bm25s.BM25.load(str(target), show_progress=False) if papers else bm25s.BM25()
+        return cls(retriever, papers, str(stamp))
+
+    def search(
+        self, query: str, k: int, allowed: set[str] | None = None
+    ) -> list[tuple[Paper, float]]:
+        """Up to ``k`` papers with a positive BM25 score for ``query``, best first."""
+        import bm25s
+
+        if not self.papers:
+            return []
+        tokens = bm25s.tokenize(
+            [query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+        vocab = self._bm25.vocab_dict
+        words = [t for t in tokens[0] if t in vocab]
+        if not words:
+            return []
+        scores = np.asarray(self._bm25.get_scores(words), dtype=np.float32)
+        if allowed is not None:
+            mask = np.array([p.paper_id in allowed for p in self.papers])
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores)[:k]
+        return [(self.papers[i], float(scores[i])) for i in top if scores[i] > 0]
