@@ -1,0 +1,76 @@
+"""Hybrid search latency as a ratio to a raw Chroma query, measured in the same run.
+
+Run: .venv/bin/python bench/retrieval.py [--store DIR] [--queries N]
+Uses an existing store (default store/; `make run` or `assistant ingest data/` builds it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from assistant.config import Settings, StoreSettings, apply_offline_environment
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=Path("store"))
+    parser.add_argument("--queries", type=int, default=86)
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=Path(__file__).parents[1] / ".." / "shared/eval/dev_questions.jsonl",
+    )
+    args = parser.parse_args()
+    apply_offline_environment()
+
+    from assistant.embed import EMBEDDER_NAME
+    from assistant.retrieve import Retriever
+    from assistant.store import open_store
+
+    settings = Settings(store=StoreSettings(path=args.store))
+    if args.questions.exists():
+        questions = [
+            json.loads(line)["question"] for line in args.questions.read_text().splitlines()
+        ]
+    else:
+        questions = ["diffusion models", "layer pruning", "reinforcement learning from feedback"]
+    questions = (questions * (args.queries // len(questions) + 1))[: args.queries]
+    retriever = Retriever(settings)
+    retriever.search("warm up")  # load the embedder and BM25 index once, outside the timings
+
+    raw: list[float] = []
+    hybrid: list[float] = []
+    with open_store(settings.store, EMBEDDER_NAME) as store:
+        chunks = store.count_chunks()
+        for question in questions:
+            vector = retriever.embedder.get_query_embedding(question)
+            started = time.perf_counter()
+            store.query(vector, settings.retrieval.candidates)
+            raw.append((time.perf_counter() - started) * 1000)
+    for question in questions:
+        started = time.perf_counter()
+        retriever.search(question, 10)
+        hybrid.append((time.perf_counter() - started) * 1000)
+    raw_p50, raw_p95 = _percentiles(raw)
+    hyb_p50, hyb_p95 = _percentiles(hybrid)
+    print(
+        f"store {args.store}: {len(retriever.lexical().papers)} papers, {chunks} chunks, {len(questions)} queries"
+    )
+    print(f"raw Chroma query (vector given):  p50 {raw_p50:7.2f} ms  p95 {raw_p95:7.2f} ms")
+    print(f"hybrid search (embed+BM25+fuse):  p50 {hyb_p50:7.2f} ms  p95 {hyb_p95:7.2f} ms")
+    print(
+        f"ratio hybrid / raw: p50 {hyb_p50 / raw_p50:.1f}x  p95 {hyb_p95 / raw_p95:.1f}x (goal p95 <= 10x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
