@@ -63,12 +63,14 @@ def main() -> None:
     raw_p50, raw_p95 = _percentiles(raw)
     hyb_p50, hyb_p95 = _percentiles(hybrid)
     print(
-        f"store {args.store}: {len(retriever.lexical().papers)} papers, {chunks} chunks, {len(questions)} queries"
+        f"store {args.store}: {len(retriever.lexical().papers)} papers, {chunks} chunks, "
+        f"{len(questions)} queries"
     )
     print(f"raw Chroma query (vector given):  p50 {raw_p50:7.2f} ms  p95 {raw_p95:7.2f} ms")
     print(f"hybrid search (embed+BM25+fuse):  p50 {hyb_p50:7.2f} ms  p95 {hyb_p95:7.2f} ms")
     print(
-        f"ratio hybrid / raw: p50 {hyb_p50 / raw_p50:.1f}x  p95 {hyb_p95 / raw_p95:.1f}x (goal p95 <= 10x)"
+        f"ratio hybrid / raw: p50 {hyb_p50 / raw_p50:.1f}x  p95 {hyb_p95 / raw_p95:.1f}x "
+        "(goal p95 <= 10x)"
     )
 
 
