@@ -139,8 +139,10 @@ def ingest(
     else:
 
         def log(done: int, total: int) -> None:
-            if total:
+            if total and done:
                 click.echo(f"committed {done}/{total} papers", err=True)
+            elif total:
+                click.echo(f"embedding {total} new or changed papers", err=True)
 
         report = run_ingest(
             paths, settings, batch_papers=batch, listing_year=listing_year, on_progress=log
@@ -278,6 +280,7 @@ def search(
         return
     summarize_store(_settings(ctx))
     click.echo("Type a question and press Enter (Ctrl-D to quit).")
+    click.echo("> ", nl=False)
     for line in sys.stdin:
         if line.strip():
             try:
