@@ -137,6 +137,12 @@ def _date_key(value: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts if p.isdigit())
 
 
+def _truncate(key: tuple[int, ...], other: str | tuple[int, ...]) -> tuple[int, ...]:
+    """``key`` cut to the precision of ``other`` (a date string or key)."""
+    width = len(_date_key(other)) if isinstance(other, str) else len(other)
+    return key[:width]
+
+
 class Filters(BaseModel):
     """Metadata constraints on which papers may be returned; empty fields do not constrain."""
 
@@ -164,12 +170,13 @@ class Filters(BaseModel):
             needle = self.category.lower()
             if not any(needle in c.lower() for c in paper.categories):
                 return False
-        for bound, wanted in ((self.since, 1), (self.until, -1)):
-            if bound:
-                if not paper.date or not _date_key(paper.date):
-                    return False
-                mine, theirs = _date_key(paper.date), _date_key(bound)
-                n = min(len(mine), len(theirs))
-                if (mine[:n] > theirs[:n]) - (mine[:n] < theirs[:n]) == -wanted:
-                    return False
+        if self.since or self.until:
+            mine = _date_key(paper.date or "")
+            if not mine:
+                return False
+            # Compare at the coarser of the two precisions: a paper dated 2026 is "since 2025-06".
+            if self.since and _truncate(mine, self.since) < _truncate(_date_key(self.since), mine):
+                return False
+            if self.until and _truncate(mine, self.until) > _truncate(_date_key(self.until), mine):
+                return False
         return True

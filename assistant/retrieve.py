@@ -70,21 +70,21 @@ class Retriever:
 def fuse(dense: Sequence[ChunkMatch], lexical: Sequence[tuple[Paper, float]], k: int) -> list[Hit]:
     """Reciprocal rank fusion of the dense and lexical paper rankings.
 
-    A paper's dense rank is the rank of its best chunk among papers; its score is
-    sum(1 / (60 + rank)) over the lists it appears in.
+    ``dense`` comes best first (as Store.query returns it), so grouping it keeps each paper's
+    chunks best first and orders papers by their best chunk: the paper's dense rank. A paper's
+    score is sum(1 / (60 + rank)) over the lists it appears in.
     """
     chunks: dict[str, list[ChunkMatch]] = {}
     for match in dense:
         chunks.setdefault(match.paper_id, []).append(match)
-    dense_order = sorted(chunks, key=lambda pid: -max(m.similarity for m in chunks[pid]))
     papers: dict[str, Paper] = {p.paper_id: p for p, _ in lexical}
     scores: dict[str, float] = {}
-    for ranking in (dense_order, [p.paper_id for p, _ in lexical]):
+    for ranking in (list(chunks), [p.paper_id for p, _ in lexical]):
         for rank, pid in enumerate(ranking, 1):
             scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank)
     hits = []
     for rank, pid in enumerate(sorted(scores, key=lambda p: -scores[p])[:k], 1):
-        found = sorted(chunks.get(pid, []), key=lambda m: -m.similarity)
+        found = chunks.get(pid, [])
         paper = papers.get(pid) or Paper.model_validate_json(str(found[0].metadata["paper_json"]))
         hits.append(
             Hit(
