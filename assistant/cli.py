@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,39 @@ def _print_report(report: IngestReport) -> None:
         click.echo(f"  skipped {skipped}", err=True)
 
 
+@contextlib.contextmanager
+def _progress_reporter() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar (papers/s, ETA) on a terminal; plain "committed N/M" lines otherwise."""
+    if not err.is_terminal:
+
+        def log(done: int, total: int) -> None:
+            if total and done:
+                click.echo(f"committed {done}/{total} papers", err=True)
+            elif total:
+                click.echo(f"embedding {total} new or changed papers", err=True)
+
+        yield log
+        return
+    with Progress(
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("papers · {task.fields[rate]} papers/s ·"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("ingest", total=None, rate="-")
+        started = time.perf_counter()
+
+        def show(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-6)
+            progress.update(task, completed=done, total=total, rate=f"{rate:.1f}")
+
+        yield show
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -114,38 +149,13 @@ def ingest(
     """
     from assistant.ingest import ingest as run_ingest
 
-    settings = _settings(ctx)
-    if err.is_terminal:
-        with Progress(
-            TextColumn("embedding"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("papers · {task.fields[rate]} papers/s ·"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=err,
-        ) as progress:
-            task = progress.add_task("ingest", total=None, rate="-")
-            started = time.perf_counter()
-
-            def show(done: int, total: int) -> None:
-                rate = done / max(time.perf_counter() - started, 1e-6)
-                progress.update(task, completed=done, total=total, rate=f"{rate:.1f}")
-
-            report = run_ingest(
-                paths, settings, batch_papers=batch, listing_year=listing_year, on_progress=show
-            )
-    else:
-
-        def log(done: int, total: int) -> None:
-            if total and done:
-                click.echo(f"committed {done}/{total} papers", err=True)
-            elif total:
-                click.echo(f"embedding {total} new or changed papers", err=True)
-
+    with _progress_reporter() as on_progress:
         report = run_ingest(
-            paths, settings, batch_papers=batch, listing_year=listing_year, on_progress=log
+            paths,
+            _settings(ctx),
+            batch_papers=batch,
+            listing_year=listing_year,
+            on_progress=on_progress,
         )
     _print_report(report)
 
