@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
@@ -25,7 +25,10 @@ from rich.table import Table
 
 from assistant.config import Settings, apply_offline_environment
 from assistant.errors import AssistantError, ConfigError
-from assistant.records import Hit, IngestReport, Paper
+from assistant.records import IngestReport, Paper
+
+if TYPE_CHECKING:
+    from assistant.retrieve import Retrieval
 
 err = Console(stderr=True)
 
@@ -87,6 +90,11 @@ def _print_report(report: IngestReport) -> None:
         f"{len(report.skipped)} skipped ({report.embedded_chunks} chunks embedded "
         f"in {report.seconds:.1f}s)"
     )
+    if report.coverage_threshold is not None:
+        click.echo(
+            f"coverage threshold {report.coverage_threshold:.3f} "
+            "(best similarity below it: the collection does not cover the question)"
+        )
     if report.removed_partial:
         click.echo(
             f"  {report.removed_partial} papers left half-written by an earlier run were redone"
@@ -96,29 +104,33 @@ def _print_report(report: IngestReport) -> None:
 
 
 @contextlib.contextmanager
-def _progress_reporter() -> Iterator[Callable[[int, int], None]]:
-    """A progress bar (papers/s, ETA) on a terminal; plain "committed N/M" lines otherwise."""
+def _progress_reporter(
+    doing: str = "embedding", what: str = "papers"
+) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar (rate, ETA) on a terminal; plain "done N/M" lines otherwise."""
     if not err.is_terminal:
 
         def log(done: int, total: int) -> None:
             if total and done:
-                click.echo(f"committed {done}/{total} papers", err=True)
+                if done == total or doing == "embedding":
+                    click.echo(f"{doing}: {done}/{total} {what} done", err=True)
             elif total:
-                click.echo(f"embedding {total} new or changed papers", err=True)
+                click.echo(f"{doing} {total} {what}", err=True)
 
         yield log
         return
     with Progress(
-        TextColumn("embedding"),
+        TextColumn(doing),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("papers · {task.fields[rate]} papers/s ·"),
+        TextColumn(what + " · {task.fields[rate]}/s ·"),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=err,
+        transient=doing != "embedding",
     ) as progress:
-        task = progress.add_task("ingest", total=None, rate="-")
+        task = progress.add_task(doing, total=None, rate="-")
         started = time.perf_counter()
 
         def show(done: int, total: int) -> None:
@@ -149,13 +161,17 @@ def ingest(
     """
     from assistant.ingest import ingest as run_ingest
 
-    with _progress_reporter() as on_progress:
+    with (
+        _progress_reporter() as on_progress,
+        _progress_reporter("calibrating coverage on", "generated questions") as on_calibrate,
+    ):
         report = run_ingest(
             paths,
             _settings(ctx),
             batch_papers=batch,
             listing_year=listing_year,
             on_progress=on_progress,
+            on_calibrate=on_calibrate,
         )
     _print_report(report)
 
@@ -215,25 +231,40 @@ def papers(ctx: click.Context, fmt: str) -> None:
     Console().print(table)
 
 
-def _print_hits(hits: list[Hit], fmt: str) -> None:
+def _print_hits(found: Retrieval, fmt: str) -> None:
+    hits = found.hits
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "rank": h.rank,
-                        "score": h.score,
-                        "similarity": h.similarity,
-                        **_paper_row(h.paper),
-                        "chunks": h.chunks,
-                    }
-                    for h in hits
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        body = {
+            "covered": found.covered,
+            "relevance": found.relevance,
+            "threshold": found.threshold,
+            "matching": found.matching,
+            "recognised": found.query.recognised,
+            "topic": found.query.topic,
+            "hits": [
+                {
+                    "rank": h.rank,
+                    "score": h.score,
+                    "similarity": h.similarity,
+                    **_paper_row(h.paper),
+                    "chunks": h.chunks,
+                }
+                for h in hits
+            ],
+        }
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
+    if found.query.recognised:
+        click.echo("understood: " + "; ".join(found.query.recognised))
+    if not hits:
+        click.echo(f"No paper matches ({found.matching} pass the metadata constraints).")
+        return
+    if not found.covered:
+        click.echo(
+            f"The collection does not seem to cover this: the best match has similarity "
+            f"{found.relevance:.2f}, below the collection's threshold {found.threshold:.2f}. "
+            "Nearest papers:"
+        )
     table = Table(show_lines=True)
     for column in ("#", "score", "paper", "matching text"):
         table.add_column(column, overflow="fold")
@@ -278,7 +309,9 @@ def search(
     """Find the papers that best match QUESTION; without QUESTION, ask interactively.
 
     Hybrid search: BM25 over titles and abstracts plus dense MiniLM search over chunks, fused
-    per paper by reciprocal rank; the filters narrow the candidates first.
+    per paper. Constraints stated in the question ("papers by Fortuin", "posted in June 2024",
+    "single-author", "2 upvotes", "the most authors") are applied like the options; a question
+    the collection does not cover is said to be so.
     """
     from assistant.records import Filters
     from assistant.retrieve import Retriever
@@ -286,7 +319,7 @@ def search(
     filters = Filters.model_validate(filter_args)
     retriever = Retriever(_settings(ctx))
     if question is not None:
-        _print_hits(retriever.search(question, k, filters), fmt)
+        _print_hits(retriever.retrieve(question, k, filters), fmt)
         return
     summarize_store(_settings(ctx))
     click.echo("Type a question and press Enter (Ctrl-D to quit).")
@@ -294,7 +327,7 @@ def search(
     for line in sys.stdin:
         if line.strip():
             try:
-                _print_hits(retriever.search(line, k, filters), fmt)
+                _print_hits(retriever.retrieve(line, k, filters), fmt)
             except AssistantError as exc:
                 click.echo(f"error: {exc.describe()}", err=True)
         click.echo("> ", nl=False)
@@ -319,7 +352,7 @@ def summarize_store(settings: Settings) -> None:
 
 
 @main.command(name="eval")
-@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("questions", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--k",
     "k",
@@ -331,23 +364,55 @@ def summarize_store(settings: Settings) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+@click.option(
+    "--generate",
+    type=click.IntRange(1, 100000),
+    help="Write N questions generated from the collection's abstracts to QUESTIONS instead.",
+)
 @click.pass_context
-def evaluate_cmd(ctx: click.Context, questions: Path, k: int, fmt: str) -> None:
-    """Measure retrieval on QUESTIONS (JSONL: question, type, gold_titles): recall@1/5/10, MRR."""
+def evaluate_cmd(
+    ctx: click.Context, questions: Path, k: int, fmt: str, generate: int | None
+) -> None:
+    """Measure retrieval on QUESTIONS (JSONL: question, type, gold_titles).
+
+    Prints recall@1/5/10 and MRR per question type, and how well the coverage verdict
+    separates questions without gold papers (type "absent") from answerable ones.
+    With --generate N, writes N questions built from the collection's own abstracts (each
+    with its source paper as gold) to QUESTIONS, to evaluate a collection of your own.
+    """
     from assistant.evaluate import dump, evaluate, load_questions
     from assistant.retrieve import Retriever
 
-    report = evaluate(Retriever(_settings(ctx)), load_questions(questions), k)
+    retriever = Retriever(_settings(ctx))
+    if generate is not None:
+        from assistant.calibrate import generate_questions
+
+        made = generate_questions(retriever.lexical().papers, generate)
+        questions.write_text("".join(q.model_dump_json() + "\n" for q in made))
+        click.echo(f"wrote {len(made)} questions to {questions}; run: assistant eval {questions}")
+        return
+    if not questions.exists():
+        raise click.BadParameter(f"{questions} does not exist", param_hint="QUESTIONS")
+    report = evaluate(retriever, load_questions(questions), k)
     if fmt == "json":
         click.echo(dump(report))
         return
     table = Table(title=f"retrieval on {questions.name}")
     for column in ("type", "questions", "recall@1", "recall@5", "recall@10", "MRR"):
         table.add_column(column, justify="right")
-    for kind, row in sorted(report["summary"].items(), key=lambda kv: kv[0] == "all"):
+    ranked = {kind: row for kind, row in report["summary"].items() if kind != "coverage"}
+    for kind, row in sorted(ranked.items(), key=lambda kv: kv[0] == "all"):
         metrics = (row[m] for m in ("recall@1", "recall@5", "recall@10", "mrr"))
         table.add_row(kind, str(row["questions"]), *(f"{v:.3f}" for v in metrics))
     Console().print(table)
+    coverage = report["summary"]["coverage"]
+    if coverage["absent_questions"]:
+        click.echo(
+            f"coverage verdict (threshold {coverage['threshold']:.3f}): "
+            f"{coverage['absent_detected']:.0%} of {coverage['absent_questions']} unanswerable "
+            f"questions detected, {coverage['false_alarms']:.0%} false alarms on "
+            f"{coverage['answerable_questions']} answerable ones"
+        )
 
 
 @main.command()

@@ -98,7 +98,12 @@ class RetrievalSettings(_Section):
     """How many papers a search returns."""
 
     top_k: int = Field(5, ge=1, le=100, description="Papers returned per search.")
-    candidates: int = Field(50, ge=1, le=2000, description="Chunks fetched before grouping.")
+    candidates: int = Field(
+        100, ge=10, le=2000, description="Candidates each ranker passes to fusion."
+    )
+    dense_weight: float = Field(
+        0.7, ge=0, le=1, description="Share of the dense ranker in fusion; the rest is BM25."
+    )
 
 
 class Settings(BaseSettings):

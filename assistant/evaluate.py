@@ -7,23 +7,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from assistant.errors import ParseError
-from assistant.records import Hit, normalize_title
+from assistant.records import Hit, Question, normalize_title
 from assistant.retrieve import Retriever
 
 CUTOFFS = (1, 5, 10)
-
-
-class Question(BaseModel):
-    """One evaluation question, in the format of the dev question file."""
-
-    qid: str = ""
-    type: str = "lookup"
-    question: str
-    gold_titles: list[str] = Field(default_factory=list)
-    must_refuse: bool = False
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -61,29 +51,48 @@ def score_ranking(hits: list[Hit], gold_titles: list[str]) -> dict[str, float]:
 
 
 def evaluate(retriever: Retriever, questions: list[Question], k: int = 10) -> dict[str, Any]:
-    """Run retrieval for every question; summary per type and overall, plus per-question rows."""
+    """Run retrieval for every question; summary per type and overall, plus per-question rows.
+
+    Questions without gold papers (or marked ``must_refuse``) measure the coverage verdict:
+    ``coverage.absent_detected`` is the share of them judged not covered, and
+    ``coverage.false_alarms`` the share of answerable questions judged not covered.
+    """
     rows = []
     per_type: dict[str, list[dict[str, float]]] = defaultdict(list)
+    absent: list[bool] = []
+    answerable: list[bool] = []
     for q in questions:
-        hits = retriever.search(q.question, max(k, 10))
+        found = retriever.retrieve(q.question, max(k, 10))
         row: dict[str, Any] = {
             "qid": q.qid,
             "question": q.question,
             "type": q.type,
-            "retrieved": [{"title": h.paper.title, "score": h.score} for h in hits],
-            "not_covered": False,
+            "retrieved": [{"title": h.paper.title, "score": h.score} for h in found.hits],
+            "not_covered": not found.covered,
+            "relevance": found.relevance,
+            "recognised": found.query.recognised,
         }
-        if q.gold_titles:
-            row["scores"] = score_ranking(hits, q.gold_titles)
+        if q.gold_titles and not q.must_refuse:
+            row["scores"] = score_ranking(found.hits, q.gold_titles)
             per_type[q.type].append(row["scores"])
             per_type["all"].append(row["scores"])
+            answerable.append(not found.covered)
+        else:
+            absent.append(not found.covered)
         rows.append(row)
-    summary = {
+    summary: dict[str, Any] = {
         kind: {
             "questions": len(items),
             **{m: round(sum(s[m] for s in items) / len(items), 3) for m in items[0]},
         }
         for kind, items in per_type.items()
+    }
+    summary["coverage"] = {
+        "threshold": retriever.calibration().threshold,
+        "absent_questions": len(absent),
+        "absent_detected": round(sum(absent) / len(absent), 3) if absent else None,
+        "answerable_questions": len(answerable),
+        "false_alarms": round(sum(answerable) / len(answerable), 3) if answerable else None,
     }
     return {"summary": summary, "questions": rows}
 

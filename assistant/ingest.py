@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from assistant.calibrate import calibrate
 from assistant.chunk import chunk_paper
 from assistant.config import Settings
 from assistant.embed import EMBEDDER_NAME, MiniLMEmbedding
@@ -13,6 +14,7 @@ from assistant.errors import ParseError
 from assistant.lexical import LexicalIndex, fingerprint
 from assistant.parse import expand_paths, merge_papers, parse_file
 from assistant.records import IngestReport, Paper, Skipped
+from assistant.retrieve import Calibration, Retriever
 from assistant.store import StoredPaper, open_store
 
 #: Called after each committed batch with (papers done, papers to embed).
@@ -76,11 +78,14 @@ def ingest(
     batch_papers: int = 32,
     listing_year: int | None = None,
     on_progress: ProgressFn | None = None,
+    on_calibrate: ProgressFn | None = None,
 ) -> IngestReport:
     """Bring the store in step with the papers in ``paths``.
 
     Unchanged papers are neither re-chunked nor re-embedded. Each batch of papers is written in
     one upsert, so an interrupted run leaves whole papers behind and the next run resumes.
+    When the collection changed, the BM25 index is rebuilt and the coverage threshold
+    recalibrated on questions generated from the collection.
     """
     started = time.perf_counter()
     papers, report = read_collection(paths, listing_year=listing_year)
@@ -122,6 +127,13 @@ def ingest(
         current = store.papers()
         index = LexicalIndex.load(settings.store.path)
         if index is None or index.fingerprint != fingerprint(current):
-            LexicalIndex.build(current).save(settings.store.path)
+            index = LexicalIndex.build(current)
+            index.save(settings.store.path)
+    saved = Calibration.load(settings.store.path)
+    if current and (saved is None or saved.fingerprint != index.fingerprint):
+        retriever = Retriever(settings, embedder)
+        retriever.use_index(index)
+        calibration = calibrate(retriever, index.fingerprint, on_progress=on_calibrate)
+        report.coverage_threshold = calibration.threshold
     report.seconds = time.perf_counter() - started
     return report

@@ -89,19 +89,44 @@ class LexicalIndex:
         retriever = bm25s.BM25.load(str(target), show_progress=False) if papers else bm25s.BM25()
         return cls(retriever, papers, str(stamp))
 
+    def _tokens(self, text: str) -> list[str]:
+        import bm25s
+
+        tokens = bm25s.tokenize(
+            [text], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+        return list(dict.fromkeys(tokens[0]))
+
+    def coverage(self, query: str, paper: Paper) -> float:
+        """Share of the query's term weight (IDF) found in ``paper``'s title and abstract.
+
+        A term the collection never uses weighs most: a question about something no paper
+        mentions cannot be covered by word overlap on its common words.
+        """
+        terms = self._tokens(query)
+        if not terms or not self.papers:
+            return 0.0
+        counts = np.diff(np.asarray(self._bm25.scores["indptr"]))
+        vocab = self._bm25.vocab_dict
+        total = len(self.papers)
+
+        def idf(term: str) -> float:
+            index = vocab.get(term)
+            frequency = int(counts[index]) if index is not None and index < len(counts) else 0
+            return float(np.log((total + 1) / (frequency + 0.5)))
+
+        present = set(self._tokens(f"{paper.title}\n{paper.abstract}"))
+        weights = {term: idf(term) for term in terms}
+        return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
+
     def search(
         self, query: str, k: int, allowed: set[str] | None = None
     ) -> list[tuple[Paper, float]]:
         """Up to ``k`` papers with a positive BM25 score for ``query``, best first."""
-        import bm25s
-
         if not self.papers:
             return []
-        tokens = bm25s.tokenize(
-            [query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
-        )
         vocab = self._bm25.vocab_dict
-        words = [t for t in tokens[0] if t in vocab]
+        words = [t for t in self._tokens(query) if t in vocab]
         if not words:
             return []
         scores = np.asarray(self._bm25.get_scores(words), dtype=np.float32)

@@ -106,6 +106,16 @@ class Hit(BaseModel):
     chunks: list[str] = Field(default_factory=list)
 
 
+class Question(BaseModel):
+    """One evaluation question, in the format of the dev question file."""
+
+    qid: str = ""
+    type: str = "lookup"
+    question: str
+    gold_titles: list[str] = Field(default_factory=list)
+    must_refuse: bool = False
+
+
 class Skipped(BaseModel):
     """A record that was not ingested, and why."""
 
@@ -129,6 +139,7 @@ class IngestReport(BaseModel):
     records_read: int = 0
     per_file: dict[str, int] = Field(default_factory=dict)
     skipped: list[Skipped] = Field(default_factory=list)
+    coverage_threshold: float | None = Field(None, description="Set when it was recalibrated.")
     seconds: float = 0.0
 
 
@@ -147,20 +158,32 @@ class Filters(BaseModel):
     """Metadata constraints on which papers may be returned; empty fields do not constrain."""
 
     author: str | None = Field(None, description="Substring of an author's name, any case.")
+    authors: list[str] = Field(
+        default_factory=list, description="Every one of these must be among the authors."
+    )
     since: str | None = Field(None, description="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.")
     until: str | None = Field(None, description="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
     venue: str | None = Field(None, description="Substring of the venue or listing, any case.")
     category: str | None = Field(None, description="Substring of a subject category, any case.")
+    min_authors: int | None = Field(None, ge=0, description="At least this many authors.")
+    max_authors: int | None = Field(None, ge=0, description="At most this many authors.")
+    min_upvotes: int | None = Field(None, ge=0, description="At least this many upvotes.")
+    max_upvotes: int | None = Field(None, ge=0, description="At most this many upvotes.")
 
     @property
     def empty(self) -> bool:
-        return not any(self.model_dump().values())
+        return not any(v is not None and v != [] for v in self.model_dump().values())
+
+    def merged(self, other: Filters) -> Filters:
+        """These filters, with every field ``other`` sets taking precedence."""
+        return self.model_copy(update=other.model_dump(exclude_defaults=True))
 
     def accepts(self, paper: Paper) -> bool:
-        """Whether ``paper`` satisfies every constraint (a missing date fails a date bound)."""
-        if self.author:
-            needle = normalize_title(self.author)
-            if not any(needle in normalize_title(a) for a in paper.authors):
+        """Whether ``paper`` satisfies every constraint (missing metadata fails its constraint)."""
+        names = [normalize_title(a) for a in paper.authors]
+        for wanted in [self.author, *self.authors] if self.author else self.authors:
+            needle = normalize_title(wanted)
+            if not any(needle in name for name in names):
                 return False
         if self.venue:
             needle = self.venue.lower()
@@ -170,6 +193,10 @@ class Filters(BaseModel):
             needle = self.category.lower()
             if not any(needle in c.lower() for c in paper.categories):
                 return False
+        if not _within(author_count(paper), self.min_authors, self.max_authors):
+            return False
+        if not _within(paper.upvotes, self.min_upvotes, self.max_upvotes):
+            return False
         if self.since or self.until:
             mine = _date_key(paper.date or "")
             if not mine:
@@ -180,3 +207,18 @@ class Filters(BaseModel):
             if self.until and _truncate(mine, self.until) > _truncate(_date_key(self.until), mine):
                 return False
         return True
+
+
+def author_count(paper: Paper) -> int | None:
+    """How many authors the paper has: the listed count, else the names we have, else unknown."""
+    if paper.author_count is not None:
+        return paper.author_count
+    return len(paper.authors) or None
+
+
+def _within(value: int | None, low: int | None, high: int | None) -> bool:
+    if low is None and high is None:
+        return True
+    if value is None:
+        return False
+    return (low is None or value >= low) and (high is None or value <= high)

@@ -1,18 +1,62 @@
-"""question -> ranked Hits: hybrid BM25 + dense search fused per paper, with metadata filters."""
+"""question -> Retrieval: metadata parsed, BM25 + dense fused per paper, with a coverage verdict."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
 
 from assistant.config import Settings
 from assistant.embed import EMBEDDER_NAME, MiniLMEmbedding
 from assistant.errors import AssistantError
 from assistant.lexical import LexicalIndex
+from assistant.query import Query, QueryParser, sort_papers
 from assistant.records import Filters, Hit, Paper
 from assistant.store import ChunkMatch, open_store
 
-RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al. 2009)
 _IN_FILTER_LIMIT = 2000  # above this many allowed papers, filter dense results after the query
+CALIBRATION_FILE = "relevance.json"
+
+
+class Calibration(BaseModel):
+    """Where the collection's own questions put the line between covered and not covered."""
+
+    fingerprint: str
+    threshold: float = Field(description="Best dense similarity below which a topic is absent.")
+    lexical_threshold: float = Field(
+        description="Share of the question's term weight in the top paper that also covers it."
+    )
+    questions: int
+    covered_median: float = Field(description="Median best similarity, source paper present.")
+    absent_median: float = Field(description="Median best similarity, source paper removed.")
+
+    def save(self, store_dir: Path) -> None:
+        (store_dir / CALIBRATION_FILE).write_text(self.model_dump_json(indent=2))
+
+    @classmethod
+    def load(cls, store_dir: Path) -> Calibration | None:
+        path = store_dir / CALIBRATION_FILE
+        try:
+            return cls.model_validate(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            return None
+
+
+class Retrieval(BaseModel):
+    """What one search found, and whether the collection covers the question at all."""
+
+    query: Query
+    hits: list[Hit]
+    covered: bool = Field(description="False when the collection does not cover the question.")
+    relevance: float | None = Field(None, description="Best dense similarity of any paper.")
+    lexical_coverage: float | None = Field(
+        None, description="Share of the question's term weight (IDF) found in the top paper."
+    )
+    threshold: float | None = Field(None, description="The calibrated coverage threshold.")
+    matching: int = Field(description="Papers passing the question's metadata constraints.")
 
 
 class Retriever:
@@ -22,6 +66,8 @@ class Retriever:
         self.settings = settings
         self._embedder = embedder
         self._lexical: LexicalIndex | None = None
+        self._parser: QueryParser | None = None
+        self._calibration: Calibration | None = None
 
     @property
     def embedder(self) -> MiniLMEmbedding:
@@ -39,49 +85,158 @@ class Retriever:
             self._lexical = index
         return self._lexical
 
+    def use_index(self, index: LexicalIndex) -> None:
+        """Search with ``index`` (one just built) instead of loading the saved one."""
+        self._lexical, self._parser, self._calibration = index, None, None
+
+    def parser(self) -> QueryParser:
+        if self._parser is None:
+            self._parser = QueryParser(self.lexical().papers)
+        return self._parser
+
+    def calibration(self) -> Calibration:
+        """The coverage threshold for this collection, computed now if ingest has not saved it."""
+        if self._calibration is None:
+            from assistant.calibrate import calibrate
+
+            stamp = self.lexical().fingerprint
+            saved = Calibration.load(self.settings.store.path)
+            self._calibration = (
+                saved if saved and saved.fingerprint == stamp else calibrate(self, stamp)
+            )
+        return self._calibration
+
     def search(
         self, question: str, k: int | None = None, filters: Filters | None = None
     ) -> list[Hit]:
         """The ``k`` papers that best match ``question`` and pass ``filters``, best first."""
+        return self.retrieve(question, k, filters).hits
+
+    def retrieve(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        *,
+        parse: bool = True,
+        exclude: frozenset[str] = frozenset(),
+        judge: bool = True,
+    ) -> Retrieval:
+        """Search for ``question``; constraints it states in prose are applied as filters.
+
+        ``filters`` given explicitly take precedence over those read from the question;
+        ``parse=False`` searches the text as it is. ``exclude`` hides papers by id (used to
+        calibrate the coverage threshold on questions whose paper is removed); ``judge=False``
+        skips the coverage verdict (``covered`` is then True whenever something was found).
+        """
         if not question.strip():
             raise AssistantError(
                 "The question is empty", hint='type what you are looking for, e.g. "layer pruning"'
             )
         k = k or self.settings.retrieval.top_k
-        depth = max(self.settings.retrieval.candidates, k * 4)
         index = self.lexical()
+        query = self.parser().parse(question) if parse else Query(text=question, topic=question)
+        if filters is not None:
+            query.filters = query.filters.merged(filters)
         allowed: set[str] | None = None
+        if not query.filters.empty:
+            allowed = {p.paper_id for p in index.papers if query.filters.accepts(p)}
+        if exclude:
+            allowed = (allowed or {p.paper_id for p in index.papers}) - exclude
+        matching = len(index.papers) if allowed is None else len(allowed)
+        if query.listing:
+            papers = [p for p in index.papers if allowed is None or p.paper_id in allowed]
+            hits = [
+                Hit(paper=paper, score=0.0, rank=rank, chunks=[paper.abstract])
+                for rank, paper in enumerate(sort_papers(papers, query.sort)[:k], 1)
+            ]
+            return Retrieval(query=query, hits=hits, covered=bool(hits), matching=matching)
+        if allowed is not None and not allowed:
+            return Retrieval(query=query, hits=[], covered=False, matching=0)
+        text = query.topic if query.recognised else query.text
+        hits, relevance = self._hybrid(text, max(k, 10) if query.sort else k, allowed)
+        if query.sort is not None:
+            ranked = sort_papers([h.paper for h in hits], query.sort)
+            by_id = {h.paper.paper_id: h for h in hits}
+            hits = [by_id[p.paper_id] for p in ranked][:k]
+            for rank, hit in enumerate(hits, 1):
+                hit.rank = rank
+        overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
+        covered = bool(hits)
+        threshold = None
+        if judge and hits:
+            # Covered when either signal is as strong as it rarely is for a question whose
+            # paper is missing: the dense one for descriptions, the lexical one for keywords.
+            calibration = self.calibration()
+            threshold = calibration.threshold
+            covered = relevance >= threshold or overlap >= calibration.lexical_threshold
+        return Retrieval(
+            query=query,
+            hits=hits,
+            covered=covered,
+            relevance=relevance,
+            lexical_coverage=overlap,
+            threshold=threshold,
+            matching=matching,
+        )
+
+    def _hybrid(self, text: str, k: int, allowed: set[str] | None) -> tuple[list[Hit], float]:
+        """The fused top ``k`` papers, and the best dense similarity of any allowed chunk."""
+        depth = max(self.settings.retrieval.candidates, k)
         where = None
-        if filters is not None and not filters.empty:
-            allowed = {p.paper_id for p in index.papers if filters.accepts(p)}
-            if not allowed:
-                return []
-            if len(allowed) <= _IN_FILTER_LIMIT:
-                where = {"paper_id": {"$in": sorted(allowed)}}
-        vector = self.embedder.get_query_embedding(question)
+        if allowed is not None and len(allowed) <= _IN_FILTER_LIMIT:
+            where = {"paper_id": {"$in": sorted(allowed)}}
+        vector = self.embedder.get_query_embedding(text)
         with open_store(self.settings.store, EMBEDDER_NAME) as store:
-            matches = store.query(vector, depth, where=where)
+            # A paper has about two chunks: ask for enough chunks to rank ``depth`` papers.
+            matches = store.query(vector, depth * 2, where=where)
         if allowed is not None:
             matches = [m for m in matches if m.paper_id in allowed]
-        lexical = index.search(question, depth, allowed)
-        return fuse(matches, lexical, k)
+        lexical = self.lexical().search(text, depth, allowed)
+        hits = fuse(matches, lexical, k, self.settings.retrieval.dense_weight, depth)
+        return hits, round(matches[0].similarity, 4) if matches else 0.0
 
 
-def fuse(dense: Sequence[ChunkMatch], lexical: Sequence[tuple[Paper, float]], k: int) -> list[Hit]:
-    """Reciprocal rank fusion of the dense and lexical paper rankings.
+def _standardised(scores: Sequence[float], depth: int) -> tuple[list[float], float]:
+    """z-scores of a best-first score list, and the z-score given to papers below the list."""
+    if not scores:
+        return [], 0.0
+    values = np.asarray(scores[:depth], dtype=np.float64)
+    spread = float(values.std()) or 1.0
+    z = (values - values.mean()) / spread
+    return [float(x) for x in z], float(z[-1])
+
+
+def fuse(
+    dense: Sequence[ChunkMatch],
+    lexical: Sequence[tuple[Paper, float]],
+    k: int,
+    dense_weight: float = 0.7,
+    depth: int = 100,
+) -> list[Hit]:
+    """Convex combination of the standardised dense and BM25 scores, per paper.
 
     ``dense`` comes best first (as Store.query returns it), so grouping it keeps each paper's
-    chunks best first and orders papers by their best chunk: the paper's dense rank. A paper's
-    score is sum(1 / (60 + rank)) over the lists it appears in.
+    chunks best first and scores the paper by its best chunk. Each ranker's top ``depth`` scores
+    are turned into z-scores over that list; a paper missing from a list gets the list's lowest
+    z-score. Score fusion keeps how much better the top match is than the rest, which rank
+    fusion (RRF) throws away; on the sample collection it ranks descriptive questions better
+    than RRF at equal lookup accuracy (bench/retrieval_quality.py).
     """
     chunks: dict[str, list[ChunkMatch]] = {}
     for match in dense:
         chunks.setdefault(match.paper_id, []).append(match)
+    dense_ids = list(chunks)[:depth]
+    dense_z, dense_floor = _standardised([chunks[p][0].similarity for p in dense_ids], depth)
+    lexical_z, lexical_floor = _standardised([score for _, score in lexical], depth)
     papers: dict[str, Paper] = {p.paper_id: p for p, _ in lexical}
-    scores: dict[str, float] = {}
-    for ranking in (list(chunks), [p.paper_id for p, _ in lexical]):
-        for rank, pid in enumerate(ranking, 1):
-            scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank)
+    dense_of = dict(zip(dense_ids, dense_z, strict=True))
+    lexical_of = dict(zip((p.paper_id for p, _ in lexical), lexical_z, strict=False))
+    scores = {
+        pid: dense_weight * dense_of.get(pid, dense_floor)
+        + (1 - dense_weight) * lexical_of.get(pid, lexical_floor)
+        for pid in dict.fromkeys([*dense_ids, *lexical_of])
+    }
     hits = []
     for rank, pid in enumerate(sorted(scores, key=lambda p: -scores[p])[:k], 1):
         found = chunks.get(pid, [])
@@ -89,7 +244,7 @@ def fuse(dense: Sequence[ChunkMatch], lexical: Sequence[tuple[Paper, float]], k:
         hits.append(
             Hit(
                 paper=paper,
-                score=round(scores[pid], 5),
+                score=round(scores[pid], 4),
                 rank=rank,
                 similarity=round(found[0].similarity, 4) if found else None,
                 chunks=[m.text for m in found[:2]] or [paper.abstract],

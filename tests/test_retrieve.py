@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from assistant.calibrate import generate_questions
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.embed import EMBEDDER_NAME
+from assistant.evaluate import evaluate
+from assistant.ingest import ingest
 from assistant.lexical import LexicalIndex, fingerprint
-from assistant.records import Filters
+from assistant.records import Filters, author_count
 from assistant.retrieve import Retriever
 from assistant.store import open_store
 
@@ -86,7 +90,7 @@ def test_cli_search_filters(sample_settings: Settings) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert [h["title"] for h in json.loads(result.stdout)] == ["Discrete Tilt Matching"]
+    assert [h["title"] for h in json.loads(result.stdout)["hits"]] == ["Discrete Tilt Matching"]
 
 
 def test_cli_eval_json_scores_questions(sample_settings: Settings, tmp_path: Path) -> None:
@@ -118,6 +122,8 @@ def test_cli_eval_json_scores_questions(sample_settings: Settings, tmp_path: Pat
     assert report["summary"]["lookup"]["recall@1"] == 1.0
     assert len(report["questions"]) == 2 and len(report["questions"][0]["retrieved"]) >= 10
     assert {"question", "type", "retrieved", "not_covered"} <= set(report["questions"][1])
+    assert report["questions"][1]["not_covered"] is True
+    assert report["summary"]["coverage"]["absent_detected"] == 1.0
     table = CliRunner().invoke(
         main, ["--store", str(sample_settings.store.path), "eval", str(questions)]
     )
@@ -129,3 +135,100 @@ def test_cli_eval_bad_question_file_names_the_line(tmp_path: Path) -> None:
     questions.write_text('{"question": "ok"}\n{"gold_titles": []}\n')
     result = CliRunner().invoke(main, ["--store", str(tmp_path / "s"), "eval", str(questions)])
     assert result.exit_code == 1 and "q.jsonl:2" in result.output
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("papers by Fortuin", {"Amortising Inference and Meta-Learning Priors in Neural Networks"}),
+        ("Which paper was co-authored by Mayte Suarez-Farinas?", {"SoftStep"}),
+        ("Which papers list Haoli Bai and Lu Hou among the authors?", {"E$^3$-Pruner"}),
+        ("Which Hugging Face daily papers were posted in June 2024?", {"DigiRL", "VLind-Bench"}),
+        ("Which ICLR 2026 paper is tagged with an Education category?", {"SoftStep"}),
+        (
+            "Which single-author papers on the daily list are dated before 2019?",
+            {"The Consciousness Prior", "A Tutorial on Bayesian Optimization"},
+        ),
+    ],
+)
+def test_metadata_questions_in_prose(
+    sample_settings: Settings, question: str, expected: set[str]
+) -> None:
+    found = Retriever(sample_settings).retrieve(question, k=10)
+    assert found.covered and found.query.recognised
+    assert {h.paper.title.split(":")[0] for h in found.hits} == expected
+
+
+def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
+    retriever = Retriever(sample_settings)
+    two = retriever.retrieve("which daily papers have 2 upvotes?", k=20).hits
+    assert len(two) == 4 and all(h.paper.upvotes == 2 for h in two)
+    most = retriever.retrieve("Which paper has the most authors?", k=3).hits
+    counts = [author_count(h.paper) or 0 for h in most]
+    everyone = max(author_count(p) or 0 for p in retriever.lexical().papers)
+    assert counts[0] == everyone == 15 and counts == sorted(counts, reverse=True)
+    many = retriever.retrieve("papers with more than 10 authors", k=20).hits
+    assert many and all((author_count(h.paper) or 0) > 10 for h in many)
+
+
+def test_metadata_with_a_topic_ranks_within_the_filter(sample_settings: Settings) -> None:
+    found = Retriever(sample_settings).retrieve("papers by Fortuin on meta-learning priors", k=5)
+    assert found.query.filters.authors == ["Fortuin"]
+    assert [h.paper.title[:10] for h in found.hits] == ["Amortising"]
+
+
+def test_unknown_author_matches_nothing_and_is_not_covered(sample_settings: Settings) -> None:
+    found = Retriever(sample_settings).retrieve("papers by Hinton", k=5)
+    assert found.hits == [] and not found.covered and found.matching == 0
+
+
+def test_ordinary_words_are_not_taken_for_metadata(sample_settings: Settings) -> None:
+    found = Retriever(sample_settings).retrieve(
+        "How can a text-to-image model be conditioned on a person's face instantly?"
+    )
+    assert found.query.filters.empty and found.query.sort is None
+
+
+def test_coverage_verdict_separates_off_topic_questions(sample_settings: Settings) -> None:
+    retriever = Retriever(sample_settings)
+    calibration = retriever.calibration()
+    assert calibration.questions == 200
+    assert calibration.absent_median < calibration.covered_median
+    assert not retriever.retrieve("sign language translation on PHOENIX-2014T").covered
+    assert retriever.retrieve("Gumbel-TopK layer pruning of LLMs").covered
+
+
+def test_generated_questions_point_at_their_source(sample_settings: Settings) -> None:
+    retriever = Retriever(sample_settings)
+    questions = generate_questions(retriever.lexical().papers, 30)
+    assert len({q.gold_titles[0] for q in questions}) == 30
+    assert all(q.question.startswith("Which paper ") for q in questions)
+    report = evaluate(retriever, questions, 10)
+    assert report["summary"]["generated"]["recall@10"] >= 0.6
+
+
+def test_reingested_paper_is_found_by_its_new_words_only(
+    settings: Settings, tmp_path: Path
+) -> None:
+    source = tmp_path / "papers.jsonl"
+
+    def write(abstract: str) -> None:
+        rows = [
+            {"title": "Quokka Gradient Flows", "abstract": abstract},
+            {"title": "Sparse Attention Kernels", "abstract": "We speed up attention " * 8},
+            {"title": "Protein Folding Priors", "abstract": "We fold proteins with priors " * 8},
+        ]
+        source.write_text("\n".join(json.dumps(r) for r in rows))
+
+    write("We study zebrafish locomotion with gradient flows on manifolds. " * 3)
+    ingest([source], settings)
+    write("We study marsupial hopping with gradient flows on manifolds. " * 3)
+    ingest([source], settings)
+    retriever = Retriever(settings)
+    assert retriever.search("marsupial hopping", k=1)[0].paper.title == "Quokka Gradient Flows"
+    assert not retriever.lexical().search("zebrafish locomotion", 3)
+    with open_store(settings.store, EMBEDDER_NAME) as store:
+        assert (
+            "zebrafish"
+            not in store.get_paper(retriever.search("quokka")[0].paper.paper_id).abstract
+        )  # type: ignore[union-attr]

@@ -1,0 +1,131 @@
+"""The collection's own questions: generated from its abstracts, they set the coverage threshold."""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.query import fold
+from assistant.records import Paper, Question
+
+if TYPE_CHECKING:
+    from assistant.retrieve import Calibration, Retriever
+
+CALIBRATION_QUESTIONS = 200
+_CLAIM = re.compile(
+    r"^(?:in this (?:paper|work),?\s+|here,?\s+)?we\s+(?P<verb>propose|introduce|present|show|"
+    r"develop|study|find|demonstrate|describe|investigate|explore|analy[sz]e|prove|design)\b",
+    re.IGNORECASE,
+)
+_RARE_WORDS_REMOVED = 3
+
+
+def _sentences(text: str) -> list[str]:
+    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
+
+    return [s.strip() for s in split_by_sentence_tokenizer()(text) if s.strip()]
+
+
+def _question_from(paper: Paper, document_frequency: Counter[str], rng: random.Random) -> str:
+    """A question about ``paper`` built from one sentence of its abstract.
+
+    The sentence that states the contribution ("we propose ...") is preferred. The title's words
+    and the sentence's rarest words are left out, so that the question describes the paper
+    rather than quoting its terminology, the way a reader who has not seen it would ask.
+    """
+    sentences = [s for s in _sentences(paper.abstract) if 6 <= len(s.split()) <= 60]
+    claims = [s for s in sentences if _CLAIM.match(s)]
+    others = sentences[:4]
+    rng.shuffle(others)
+    title_words = set(fold(paper.title).split())
+    for sentence in [*claims, *others]:
+        words = re.findall(r"[\w'-]+", sentence)
+        rare = sorted(
+            {fold(w) for w in words if fold(w) and fold(w) not in title_words},
+            key=lambda w: (document_frequency[w], w),
+        )[:_RARE_WORDS_REMOVED]
+        drop = title_words | set(rare)
+        match = _CLAIM.match(sentence)
+        rest = sentence[len(match.group(0)) :] if match else sentence
+        kept = [w for w in re.findall(r"[\w'-]+", rest) if fold(w) not in drop]
+        if len(kept) >= 6:
+            verb = _third_person(match.group("verb").lower()) if match else "says that"
+            return f"Which paper {verb} {' '.join(kept)}?"
+    return f"Which paper is about {paper.title}?"
+
+
+def _third_person(verb: str) -> str:
+    if verb.endswith("y"):
+        return verb[:-1] + "ies"
+    return verb + ("" if verb.endswith("s") else "s")
+
+
+def generate_questions(papers: Sequence[Paper], n: int, seed: int = 0) -> list[Question]:
+    """``n`` questions (at most one per paper), each with its source paper as the gold answer."""
+    frequency: Counter[str] = Counter()
+    for paper in papers:
+        frequency.update(set(fold(f"{paper.title} {paper.abstract}").split()))
+    rng = random.Random(seed)
+    chosen = rng.sample(list(papers), min(n, len(papers)))
+    return [
+        Question(
+            qid=f"gen-{i:04d}",
+            type="generated",
+            question=_question_from(paper, frequency, rng),
+            gold_titles=[paper.title],
+        )
+        for i, paper in enumerate(chosen, 1)
+    ]
+
+
+def calibrate(
+    retriever: Retriever,
+    fingerprint: str,
+    n: int = CALIBRATION_QUESTIONS,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Calibration:
+    """Thresholds from generated questions whose own paper is removed from the search.
+
+    Removing a question's paper turns it into one the collection does not answer, asked in the
+    collection's own vocabulary. A real question whose best dense match is no better than the
+    median such question gets, and whose top paper holds less of its term weight than all but
+    5 % of them, is judged not covered.
+    """
+    from assistant.retrieve import Calibration
+
+    papers = retriever.lexical().papers
+    by_title = {p.title: p for p in papers}
+    questions = generate_questions(papers, n)
+    present: list[float] = []
+    removed: list[float] = []
+    overlaps: list[float] = []
+    for done, question in enumerate(questions, 1):
+        source = by_title[question.gold_titles[0]]
+        present.append(_signals(retriever, question.question, frozenset())[0])
+        similarity, overlap = _signals(retriever, question.question, frozenset({source.paper_id}))
+        removed.append(similarity)
+        overlaps.append(overlap)
+        if on_progress:
+            on_progress(done, len(questions))
+    calibration = Calibration(
+        fingerprint=fingerprint,
+        threshold=round(statistics.median(removed), 4) if removed else 0.0,
+        lexical_threshold=round(float(np.quantile(overlaps, 0.95)), 4) if overlaps else 1.0,
+        questions=len(questions),
+        covered_median=round(statistics.median(present), 4) if present else 0.0,
+        absent_median=round(statistics.median(removed), 4) if removed else 0.0,
+    )
+    if papers:
+        calibration.save(retriever.settings.store.path)
+    return calibration
+
+
+def _signals(retriever: Retriever, question: str, exclude: frozenset[str]) -> tuple[float, float]:
+    found = retriever.retrieve(question, 1, parse=False, exclude=exclude, judge=False)
+    return found.relevance or 0.0, found.lexical_coverage or 0.0

@@ -1,0 +1,430 @@
+"""Question -> Query: metadata constraints stated in prose (authors, dates, venue, counts, sorts).
+
+Rule-based and collection-aware: names, venues and categories are recognised only when the
+collection has them (or when the question says plainly "papers by X"), so ordinary topic words
+are never mistaken for metadata. What is left after the constraints is the topic to search for.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from assistant.records import Filters, Paper, author_count
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DATE = rf"(?:(?P<{{p}}m>{_MONTH})\.?,?\s+)?(?P<{{p}}y>(?:19|20)\d\d)(?:-(?P<{{p}}mm>[01]\d))?"
+_NUMBERS = {
+    "no": 0,
+    "zero": 0,
+    "one": 1,
+    "single": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+_COUNT = r"(?P<n>\d+|" + "|".join(_NUMBERS) + r")"
+_MORE = r"(?:more than|over|above|greater than)"
+_LESS = r"(?:fewer than|less than|under|below)"
+_LEAST = r"(?:at least|or more)"
+_MOST = r"(?:at most|no more than|or fewer|or less)"
+_CMP = rf"(?P<cmp>{_MORE}|{_LESS}|{_LEAST}|{_MOST}|exactly|only)?\s*"
+
+# Words that frame a metadata question without being its topic.
+_SCAFFOLD_WORDS = """
+    which what who whose where when how many much is are was were do does did the a an of in
+    on at to for from with by and or as among any all list lists listed listing collection papers
+    paper article articles work works publication publications daily posted published dated date
+    tagged tag category categories categorised categorized author authors authored co-authored
+    coauthored written wrote has have having had there their that this these those than more
+    most fewest least number largest highest biggest smallest lowest upvote upvotes upvoted
+    votes popular recent newest latest oldest earliest before after since between during
+    until single solo sole one only about show me give find me name names appear appears
+    include includes including contain contains subject field area topic sorted order
+    """
+_SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
+Taker = Callable[[re.Match[str], str], None]  # records a recognised span and its label
+_WORD = re.compile(r"[a-z0-9][a-z0-9'+.-]*")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, punctuation as spaces: 'Suárez-Fariñas' -> 'suarez farinas'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text).split())
+
+
+class Sort(BaseModel):
+    """An ordering the question asks for ("the most authors", "the newest")."""
+
+    key: str = Field(description="author_count, upvotes or date")
+    descending: bool = True
+
+
+class Query(BaseModel):
+    """What a question asks for: a topic to search, metadata filters, and an optional order."""
+
+    text: str = Field(description="The question as asked.")
+    topic: str = Field(description="The question without its metadata phrases; may be empty.")
+    filters: Filters = Field(default_factory=Filters)
+    sort: Sort | None = None
+    recognised: list[str] = Field(
+        default_factory=list, description="Each metadata phrase recognised, for the receipt."
+    )
+
+    @property
+    def listing(self) -> bool:
+        """True when the question is only metadata: list what matches, no topic to rank by."""
+        words = [w for w in _WORD.findall(self.topic.lower()) if w not in _SCAFFOLD]
+        return (not self.filters.empty or self.sort is not None) and not words
+
+
+@dataclass
+class Vocabulary:
+    """The collection's author names, venues and category labels, folded for matching."""
+
+    names: dict[str, str] = field(default_factory=dict)  # folded full name -> name
+    venues: list[str] = field(default_factory=list)
+    categories: dict[str, str] = field(default_factory=dict)  # folded label -> label
+    longest_name: int = 1
+
+    @classmethod
+    def build(cls, papers: Iterable[Paper]) -> Vocabulary:
+        vocab = cls()
+        venues: set[str] = set()
+        for paper in papers:
+            for name in paper.authors:
+                folded = fold(name)
+                if len(folded.split()) >= 2:
+                    vocab.names.setdefault(folded, name)
+                    vocab.longest_name = max(vocab.longest_name, len(folded.split()))
+            venues.update(v for v in [paper.venue, *paper.sources] if v)
+            for path in paper.categories:
+                for label in path.split(" > "):
+                    vocab.categories.setdefault(fold(label), label.strip())
+        vocab.venues = sorted(venues)
+        return vocab
+
+
+_GENERIC_VENUE_WORDS = {"papers", "paper", "the", "of", "org", "machine", "learning", "and", "on"}
+
+
+def _venue_words(venue: str) -> set[str]:
+    return {w for w in fold(venue).split() if w not in _GENERIC_VENUE_WORDS}
+
+
+def _venue_triggers(venue: str) -> list[str]:
+    words = fold(venue).split()
+    phrases = [
+        " ".join(words[i:j])
+        for i in range(len(words))
+        for j in range(i + 2, len(words) + 1)
+        if not set(words[i:j]) <= _GENERIC_VENUE_WORDS
+    ]
+    brands = [
+        fold(raw)
+        for raw in re.findall(r"[\w.]+", venue)
+        if not raw.isdigit() and (any(c.isupper() for c in raw[1:]) or raw.isupper())
+    ]
+    return phrases + [b.split()[0] for b in brands if b]
+
+
+def _number(token: str) -> int:
+    return int(token) if token.isdigit() else _NUMBERS[token]
+
+
+def _bounds(cmp: str | None, n: int) -> tuple[int | None, int | None]:
+    """(min, max) for "more than n", "at least n", ... ; a bare number is exact."""
+    cmp = cmp or ""
+    if re.fullmatch(_MORE, cmp):
+        return n + 1, None
+    if re.fullmatch(_LESS, cmp):
+        return None, max(n - 1, 0)
+    if re.fullmatch(_LEAST, cmp):
+        return n, None
+    if re.fullmatch(_MOST, cmp):
+        return None, n
+    return n, n
+
+
+def _date_value(match: re.Match[str], prefix: str) -> tuple[int, int | None]:
+    year = int(match.group(f"{prefix}y"))
+    month_name = match.group(f"{prefix}m")
+    digits = match.group(f"{prefix}mm")
+    month = MONTHS[month_name.lower()] if month_name else (int(digits) if digits else None)
+    return year, month
+
+
+def _iso(year: int, month: int | None) -> str:
+    return f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+
+
+def _shift(year: int, month: int | None, step: int) -> str:
+    """The period just before (step=-1) or after (step=1) a year or month."""
+    if month is None:
+        return _iso(year + step, None)
+    index = year * 12 + (month - 1) + step
+    return _iso(index // 12, index % 12 + 1)
+
+
+class QueryParser:
+    """Parses questions against one collection's vocabulary."""
+
+    def __init__(self, papers: Sequence[Paper]) -> None:
+        self.vocab = Vocabulary.build(papers)
+
+    def parse(self, question: str) -> Query:
+        text = " ".join(question.split())
+        found: dict[str, object] = {}
+        recognised: list[str] = []
+        spans: list[tuple[int, int]] = []
+        lowered = text.lower()
+
+        def take(match: re.Match[str], label: str) -> None:
+            spans.append(match.span())
+            recognised.append(f"{label}: {match.group(0).strip()}")
+
+        sort = self._sort(lowered, take)
+        self._author_counts(lowered, found, take)
+        self._upvotes(lowered, found, take)
+        self._dates(lowered, found, take)
+        self._category(lowered, found, take)
+        venue = self._venue(lowered, spans)
+        if venue:
+            found["venue"] = venue
+            recognised.append(f"venue: {venue}")
+        authors = self._authors(text, spans)
+        if authors:
+            found["authors"] = authors
+            recognised.append("authors: " + ", ".join(authors))
+        topic = "".join(
+            ch if not any(a <= i < b for a, b in spans) else " " for i, ch in enumerate(text)
+        )
+        return Query(
+            text=text,
+            topic=" ".join(topic.split()),
+            filters=Filters.model_validate(found),
+            sort=sort,
+            recognised=recognised,
+        )
+
+    # -- the pieces -------------------------------------------------------------------------
+
+    @staticmethod
+    def _sort(lowered: str, take: Taker) -> Sort | None:
+        rules = [
+            (
+                r"\b(?:most|(?:largest|biggest|highest) number of) (?:co-?)?authors\b",
+                "author_count",
+                True,
+            ),
+            (
+                r"\b(?:fewest|smallest number of|lowest number of) (?:co-?)?authors\b",
+                "author_count",
+                False,
+            ),
+            (
+                r"\b(?:most|highest|largest number of) (?:up)?votes\b|\bmost (?:up)?voted\b"
+                r"|\bmost popular\b",
+                "upvotes",
+                True,
+            ),
+            (r"\b(?:fewest|lowest) (?:up)?votes\b|\bleast (?:up)?voted\b", "upvotes", False),
+            (
+                r"\b(?:newest|latest|most recent)(?= (?:\w+ )?(?:paper|papers|daily)\b)",
+                "date",
+                True,
+            ),
+            (r"\b(?:oldest|earliest)(?= (?:\w+ )?(?:paper|papers|daily)\b)", "date", False),
+        ]
+        for pattern, key, descending in rules:
+            match = re.search(pattern, lowered)
+            if match:
+                take(match, f"sort by {key}")
+                return Sort(key=key, descending=descending)
+        return None
+
+    @staticmethod
+    def _author_counts(lowered: str, found: dict[str, object], take: Taker) -> None:
+        solo = re.search(r"\b(?:single|solo|sole|one)[- ]author(?:ed)?\b|\bsole author\b", lowered)
+        if solo:
+            found["min_authors"] = found["max_authors"] = 1
+            take(solo, "authors")
+            return
+        match = re.search(
+            rf"\b{_CMP}{_COUNT}\s+(?:co-?)?authors?\b(?P<tail> or (?:more|fewer))?", lowered
+        )
+        if match:
+            cmp = match.group("cmp") or (match.group("tail") or "").strip() or None
+            found["min_authors"], found["max_authors"] = _bounds(cmp, _number(match.group("n")))
+            take(match, "authors")
+
+    @staticmethod
+    def _upvotes(lowered: str, found: dict[str, object], take: Taker) -> None:
+        match = re.search(
+            rf"\b{_CMP}{_COUNT}\s+(?:up)?votes?\b(?P<tail> or (?:more|fewer))?", lowered
+        )
+        if match:
+            cmp = match.group("cmp") or (match.group("tail") or "").strip() or None
+            found["min_upvotes"], found["max_upvotes"] = _bounds(cmp, _number(match.group("n")))
+            take(match, "upvotes")
+
+    @staticmethod
+    def _dates(lowered: str, found: dict[str, object], take: Taker) -> None:
+        between = re.search(
+            r"\bbetween " + _DATE.format(p="a") + r" and " + _DATE.format(p="b") + r"\b", lowered
+        )
+        if between:
+            found["since"] = _iso(*_date_value(between, "a"))
+            found["until"] = _iso(*_date_value(between, "b"))
+            take(between, "dates")
+            return
+        for word, pattern in (
+            ("before", r"\b(?:before|earlier than|prior to) "),
+            ("after", r"\b(?:after|later than) "),
+            ("since", r"\b(?:since|starting|starting from) "),
+            ("until", r"\b(?:until|up to|through) "),
+            ("in", r"\b(?:in|from|during|of|posted|published|dated|on) (?:the )?"),
+        ):
+            match = re.search(pattern + _DATE.format(p="x") + r"\b", lowered)
+            if not match:
+                continue
+            year, month = _date_value(match, "x")
+            if word == "before":
+                found["until"] = _shift(year, month, -1)
+            elif word == "after":
+                found["since"] = _shift(year, month, 1)
+            elif word == "since":
+                found["since"] = _iso(year, month)
+            elif word == "until":
+                found["until"] = _iso(year, month)
+            else:
+                found["since"] = found["until"] = _iso(year, month)
+            take(match, "dates")
+            return
+
+    def _category(self, lowered: str, found: dict[str, object], take: Taker) -> None:
+        if not re.search(r"\bcategor|\btagged\b|\bsubject\b|\bfield of\b", lowered):
+            return
+        folded = f" {fold(lowered)} "
+        best = max(
+            (label for label in self.vocab.categories if f" {label} " in folded),
+            key=len,
+            default=None,
+        )
+        if best is None:
+            return
+        found["category"] = self.vocab.categories[best]
+        words = r"\W+".join(re.escape(w) for w in best.split())
+        match = re.search(rf"\b{words}\b", lowered)
+        if match:
+            take(match, "category")
+
+    def _venue(self, lowered: str, spans: list[tuple[int, int]]) -> str | None:
+        """The listing or venue the question names ("ICLR 2026", "Hugging Face daily list").
+
+        A venue is named by a phrase of two or more of its words ("hugging face") or by a single
+        word that is a brand rather than plain English ("ICLR", "arXiv"); among those named, the
+        one sharing most words with the question wins, and a tie keeps their common prefix.
+        """
+        folded = f" {fold(lowered)} "
+        words = set(folded.split())
+        scored: list[tuple[int, str]] = []
+        for venue in self.vocab.venues:
+            if any(f" {phrase} " in folded for phrase in _venue_triggers(venue)):
+                scored.append((len(_venue_words(venue) & words), venue))
+        if not scored:
+            return None
+        top = max(score for score, _ in scored)
+        best = [venue for score, venue in scored if score == top]
+        chosen = best[0] if len(best) == 1 else _common_prefix(best)
+        for word in _venue_words(chosen) if chosen else ():
+            spans.extend(m.span() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered))
+        return chosen or None
+
+    def _authors(self, text: str, spans: list[tuple[int, int]]) -> list[str]:
+        """Known full names anywhere; any capitalised name after "papers by" and the like."""
+        tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[^\W\d_][\w'.-]*", text)]
+        folded = [fold(t) for t, _, _ in tokens]
+        names: list[str] = []
+        used: set[int] = set()
+        longest = self.vocab.longest_name
+        for size in range(min(longest, 5), 1, -1):
+            for i in range(len(tokens) - size + 1):
+                if used & set(range(i, i + size)):
+                    continue
+                key = " ".join(folded[i : i + size])
+                if key in self.vocab.names:
+                    names.append(self.vocab.names[key])
+                    used.update(range(i, i + size))
+                    spans.append((tokens[i][1], tokens[i + size - 1][2]))
+        cue = re.compile(
+            r"\b(?:papers?|work|articles?|written|authored|co-authored|coauthored) by\s+"
+            r"(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3})"
+        )
+        for match in cue.finditer(text):
+            start = match.start("name")
+            if any(tokens[i][1] >= start and tokens[i][1] < match.end() for i in used):
+                continue
+            candidate = fold(match.group("name"))
+            names.append(self.vocab.names.get(candidate, match.group("name")))
+            spans.append((start, match.end()))
+        return names
+
+
+def _common_prefix(values: list[str]) -> str:
+    first, last = min(values), max(values)
+    size = 0
+    while size < min(len(first), len(last)) and first[size] == last[size]:
+        size += 1
+    return first[:size].strip()
+
+
+def sort_papers(papers: Iterable[Paper], sort: Sort | None) -> list[Paper]:
+    """Papers in the order ``sort`` asks for (unknown values last); newest first by default."""
+    sort = sort or Sort(key="date")
+
+    def value(paper: Paper) -> tuple[bool, object]:
+        raw: object
+        if sort.key == "author_count":
+            raw = author_count(paper)
+        elif sort.key == "upvotes":
+            raw = paper.upvotes
+        else:
+            raw = paper.date
+        return raw is None, raw
+
+    known = [p for p in papers if value(p)[1] is not None]
+    unknown = [p for p in papers if value(p)[1] is None]
+    known.sort(key=lambda p: (value(p)[1], p.title), reverse=sort.descending)
+    return known + sorted(unknown, key=lambda p: p.title)
