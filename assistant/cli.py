@@ -111,10 +111,11 @@ def _progress_reporter(
     if not err.is_terminal:
 
         def log(done: int, total: int) -> None:
-            if total and done:
-                if done == total or doing == "embedding":
-                    click.echo(f"{doing}: {done}/{total} {what} done", err=True)
-            elif total:
+            if total and done and doing == "embedding":
+                click.echo(f"committed {done}/{total} {what}", err=True)
+            elif total and done == total:
+                click.echo(f"{doing} {total} {what}: done", err=True)
+            elif total and not done:
                 click.echo(f"{doing} {total} {what}", err=True)
 
         yield log

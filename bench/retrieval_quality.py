@@ -28,7 +28,7 @@ Ranked = tuple[list[str], float]  # titles best first, top score
 def _oracle_detection(absent: list[float], answerable: list[float], alarms: float = 0.05) -> float:
     """Share of ``absent`` scores below the best threshold flagging <= ``alarms`` of answerable."""
     best = 0.0
-    for threshold in sorted(set(absent + answerable)) + [float("inf")]:
+    for threshold in [*sorted(set(absent + answerable)), float("inf")]:
         false_alarms = sum(s < threshold for s in answerable) / max(len(answerable), 1)
         if false_alarms <= alarms:
             best = max(best, sum(s < threshold for s in absent) / max(len(absent), 1))
