@@ -318,7 +318,7 @@ def search(
     from assistant.retrieve import Retriever
 
     filters = Filters.model_validate(filter_args)
-    retriever = Retriever(_settings(ctx))
+    retriever = ctx.with_resource(Retriever(_settings(ctx)))
     if question is not None:
         _print_hits(retriever.retrieve(question, k, filters), fmt)
         return
@@ -384,7 +384,7 @@ def evaluate_cmd(
     from assistant.evaluate import dump, evaluate, load_questions
     from assistant.retrieve import Retriever
 
-    retriever = Retriever(_settings(ctx))
+    retriever = ctx.with_resource(Retriever(_settings(ctx)))
     if generate is not None:
         from assistant.calibrate import generate_questions
 

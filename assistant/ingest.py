@@ -131,9 +131,9 @@ def ingest(
             index.save(settings.store.path)
     saved = Calibration.load(settings.store.path)
     if current and (saved is None or saved.fingerprint != index.fingerprint):
-        retriever = Retriever(settings, embedder)
-        retriever.use_index(index)
-        calibration = calibrate(retriever, index.fingerprint, on_progress=on_calibrate)
+        with Retriever(settings, embedder) as retriever:
+            retriever.use_index(index)
+            calibration = calibrate(retriever, index.fingerprint, on_progress=on_calibrate)
         report.coverage_threshold = calibration.threshold
     report.seconds = time.perf_counter() - started
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -143,6 +144,7 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
 
 
+@functools.lru_cache(maxsize=4096)
 def _date_key(value: str) -> tuple[int, ...]:
     parts = value.lstrip("-").split("-")
     return tuple(int(p) for p in parts if p.isdigit())
@@ -180,10 +182,10 @@ class Filters(BaseModel):
 
     def accepts(self, paper: Paper) -> bool:
         """Whether ``paper`` satisfies every constraint (missing metadata fails its constraint)."""
-        names = [normalize_title(a) for a in paper.authors]
-        for wanted in [self.author, *self.authors] if self.author else self.authors:
-            needle = normalize_title(wanted)
-            if not any(needle in name for name in names):
+        wanted = [self.author, *self.authors] if self.author else self.authors
+        if wanted:
+            names = [normalize_title(a) for a in paper.authors]
+            if not all(any(normalize_title(w) in name for name in names) for w in wanted):
                 return False
         if self.venue:
             needle = self.venue.lower()

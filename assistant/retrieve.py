@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,9 +16,11 @@ from assistant.errors import AssistantError
 from assistant.lexical import LexicalIndex
 from assistant.query import Query, QueryParser, sort_papers
 from assistant.records import Filters, Hit, Paper
-from assistant.store import ChunkMatch, open_store
+from assistant.store import ChunkMatch, Store, open_store
 
 _IN_FILTER_LIMIT = 2000  # above this many allowed papers, filter dense results after the query
+_POST_FILTER_FETCH_LIMIT = 5000  # most chunks fetched to filter after the query
+_FILTER_CACHE = 32  # filters whose passing papers are remembered
 CALIBRATION_FILE = "relevance.json"
 
 
@@ -60,7 +63,11 @@ class Retrieval(BaseModel):
 
 
 class Retriever:
-    """Hybrid retrieval over the store; keeps the embedder and lexical index between queries."""
+    """Hybrid retrieval over the store.
+
+    Keeps the embedder, the lexical index and one open store between queries (opening Chroma
+    costs more than a query); ``close()``, or use it as a context manager, to release them.
+    """
 
     def __init__(self, settings: Settings, embedder: MiniLMEmbedding | None = None) -> None:
         self.settings = settings
@@ -68,6 +75,28 @@ class Retriever:
         self._lexical: LexicalIndex | None = None
         self._parser: QueryParser | None = None
         self._calibration: Calibration | None = None
+        self._resources = contextlib.ExitStack()
+        self._store: Store | None = None
+        self._filtered: dict[str, frozenset[str]] = {}
+
+    def __enter__(self) -> Retriever:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store this retriever opened."""
+        self._resources.close()
+        self._store = None
+
+    def store(self) -> Store:
+        """The store, opened for reading on first use and kept open."""
+        if self._store is None:
+            self._store = self._resources.enter_context(
+                open_store(self.settings.store, EMBEDDER_NAME)
+            )
+        return self._store
 
     @property
     def embedder(self) -> MiniLMEmbedding:
@@ -80,14 +109,14 @@ class Retriever:
         if self._lexical is None:
             index = LexicalIndex.load(self.settings.store.path)
             if index is None:
-                with open_store(self.settings.store, EMBEDDER_NAME) as store:
-                    index = LexicalIndex.build(store.papers())
+                index = LexicalIndex.build(self.store().papers())
             self._lexical = index
         return self._lexical
 
     def use_index(self, index: LexicalIndex) -> None:
         """Search with ``index`` (one just built) instead of loading the saved one."""
         self._lexical, self._parser, self._calibration = index, None, None
+        self._filtered.clear()
 
     def parser(self) -> QueryParser:
         if self._parser is None:
@@ -140,7 +169,7 @@ class Retriever:
             query.filters = query.filters.merged(filters)
         allowed: set[str] | None = None
         if not query.filters.empty:
-            allowed = {p.paper_id for p in index.papers if query.filters.accepts(p)}
+            allowed = set(self._passing(query.filters))
         if exclude:
             allowed = (allowed or {p.paper_id for p in index.papers}) - exclude
         matching = len(index.papers) if allowed is None else len(allowed)
@@ -180,16 +209,31 @@ class Retriever:
             matching=matching,
         )
 
+    def _passing(self, filters: Filters) -> frozenset[str]:
+        """Ids of the papers ``filters`` accepts; the last few filters' answers are kept, since
+        checking every paper costs about 2 ms per thousand papers."""
+        key = filters.model_dump_json()
+        if key not in self._filtered:
+            if len(self._filtered) >= _FILTER_CACHE:
+                self._filtered.pop(next(iter(self._filtered)))
+            papers = self.lexical().papers
+            self._filtered[key] = frozenset(p.paper_id for p in papers if filters.accepts(p))
+        return self._filtered[key]
+
     def _hybrid(self, text: str, k: int, allowed: set[str] | None) -> tuple[list[Hit], float]:
         """The fused top ``k`` papers, and the best dense similarity of any allowed chunk."""
         depth = max(self.settings.retrieval.candidates, k)
+        # A paper has about two chunks: ask for enough chunks to rank ``depth`` papers.
+        fetch = depth * 2
         where = None
         if allowed is not None and len(allowed) <= _IN_FILTER_LIMIT:
             where = {"paper_id": {"$in": sorted(allowed)}}
+        elif allowed is not None:
+            # A broad filter is slow inside Chroma: fetch proportionally more and filter here.
+            share = len(allowed) / max(len(self.lexical().papers), 1)
+            fetch = min(int(fetch / max(share, 1e-9)), _POST_FILTER_FETCH_LIMIT)
         vector = self.embedder.get_query_embedding(text)
-        with open_store(self.settings.store, EMBEDDER_NAME) as store:
-            # A paper has about two chunks: ask for enough chunks to rank ``depth`` papers.
-            matches = store.query(vector, depth * 2, where=where)
+        matches = self.store().query(vector, fetch, where=where)
         if allowed is not None:
             matches = [m for m in matches if m.paper_id in allowed]
         lexical = self.lexical().search(text, depth, allowed)
