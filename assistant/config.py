@@ -120,7 +120,10 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(
         default_factory=RetrievalSettings, description="Retrieval."
     )
-    prompts_dir: Path = Field(Path("prompts"), description="Directory of prompt templates.")
+    prompts_dir: Path = Field(
+        Path(__file__).resolve().parent.parent / "prompts",
+        description="Directory of prompt templates (answer.txt, condense.txt).",
+    )
     data_dir: Path = Field(Path("data"), description="The sample collection `make run` ingests.")
 
     @model_validator(mode="before")

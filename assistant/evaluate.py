@@ -1,17 +1,20 @@
-"""Questions with gold papers -> recall@k, MRR per question type, for retrieval."""
+"""Question files with gold papers -> retrieval scores (recall@k, MRR) and answer scores."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from assistant.answer import Answerer
 from assistant.errors import ParseError
 from assistant.records import Hit, Question, normalize_title
 from assistant.retrieve import Retriever
+from assistant.support import content_words
 
 CUTOFFS = (1, 5, 10)
 
@@ -100,3 +103,63 @@ def evaluate(retriever: Retriever, questions: list[Question], k: int = 10) -> di
 def dump(report: dict[str, Any]) -> str:
     """The report as one JSON object."""
     return json.dumps(report, ensure_ascii=False, indent=2)
+
+
+def key_fact_recall(notes: str, answer: str, title: str = "") -> float:
+    """Share of the answer note's content words (other than the gold titles') in the answer.
+
+    A crude, documented proxy for "contains the key facts": the notes name the facts in a few
+    words ("LSUV", "orthonormal", "unit variance"), and an answer that states them uses them.
+    """
+    wanted = content_words(notes) - content_words(title)
+    return len(wanted & content_words(answer)) / len(wanted) if wanted else 1.0
+
+
+def evaluate_answers(answerer: Answerer, questions: list[Question]) -> dict[str, Any]:
+    """Answer every question; citation validity, gold papers cited, refusals, key facts."""
+    rows = []
+    for q in questions:
+        answer = answerer.ask(q.question)
+        cited = {normalize_title(c.title) for c in answer.citations}
+        gold = {normalize_title(t) for t in q.gold_titles}
+        rows.append(
+            {
+                "qid": q.qid,
+                "type": q.type,
+                "question": q.question,
+                "refused": answer.refused,
+                "must_refuse": q.must_refuse or not q.gold_titles,
+                "invalid_citations": answer.receipt.invalid_citations,
+                "citations": len(answer.citations),
+                "gold_cited": bool(gold & cited),
+                "all_gold_cited": bool(gold) and gold <= cited,
+                "key_facts": round(
+                    key_fact_recall(q.answer_notes, answer.answer, " ".join(q.gold_titles)), 3
+                ),
+                "unsupported": sum(1 for c in answer.claims if c.support == "unsupported"),
+                "answer": answer.answer,
+            }
+        )
+    summary: dict[str, Any] = {}
+    answerable = [r for r in rows if not r["must_refuse"]]
+    absent = [r for r in rows if r["must_refuse"]]
+    summary["citation_validity"] = _share(
+        [r for r in rows if r["citations"] or r["invalid_citations"]],
+        lambda r: r["invalid_citations"] == 0,
+    )
+    summary["refused_absent"] = _share(absent, lambda r: r["refused"])
+    summary["refused_answerable"] = _share(answerable, lambda r: r["refused"])
+    for kind in sorted({r["type"] for r in answerable}):
+        mine = [r for r in answerable if r["type"] == kind]
+        summary[kind] = {
+            "questions": len(mine),
+            "gold_cited": _share(mine, lambda r: r["gold_cited"]),
+            "all_gold_cited": _share(mine, lambda r: r["all_gold_cited"]),
+            "key_facts_mean": round(sum(r["key_facts"] for r in mine) / len(mine), 3),
+            "key_facts_half": _share(mine, lambda r: r["key_facts"] >= 0.5),
+        }
+    return {"summary": summary, "questions": rows}
+
+
+def _share(rows: list[dict[str, Any]], test: Callable[[dict[str, Any]], bool]) -> float | None:
+    return round(sum(1 for r in rows if test(r)) / len(rows), 3) if rows else None

@@ -114,6 +114,7 @@ class Question(BaseModel):
     type: str = "lookup"
     question: str
     gold_titles: list[str] = Field(default_factory=list)
+    answer_notes: str = ""
     must_refuse: bool = False
 
 

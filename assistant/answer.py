@@ -1,0 +1,485 @@
+"""question (+ history) -> Answer: retrieve, answer from the sources, check every citation."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from assistant.chunk import count_tokens
+from assistant.config import Settings
+from assistant.errors import AssistantError, LLMResponseError, PromptError
+from assistant.llm import ChatModel, Message
+from assistant.records import Filters, Hit
+from assistant.retrieve import Retrieval, Retriever
+from assistant.support import (
+    SentenceBank,
+    Verdict,
+    check,
+    content_words,
+    judge,
+    split_sentences,
+    strip_citations,
+)
+
+REFUSAL_MARK = "NOT_IN_SOURCES"
+EXTRACTED_LABEL = "Extracted from the abstracts (no language model is configured):"
+_MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_PRONOUN = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|the paper|the method|the approach|"
+    r"the model|the authors|he|she|his|her)\b",
+    re.IGNORECASE,
+)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+_ORDINAL_REF = re.compile(
+    r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|source|result)\b", re.IGNORECASE
+)
+
+
+class Citation(BaseModel):
+    """A source number used in the answer, the paper behind it, and how well it is supported."""
+
+    n: int
+    paper_id: str
+    title: str
+    supported: bool = Field(description="False when a claim citing it is unsupported.")
+    support: Verdict
+    evidence: str = Field(description="The abstract's sentence closest to the claims citing it.")
+
+
+class Claim(BaseModel):
+    """One sentence of the answer, the sources it cites, and whether they support it."""
+
+    text: str
+    citations: list[int]
+    support: Verdict | None = Field(None, description="None for a sentence that cites nothing.")
+    score: float | None = None
+
+
+class Coverage(BaseModel):
+    """Whether the collection covers the question, and what is near it."""
+
+    covered: bool
+    relevance: float | None
+    threshold: float | None
+    matching: int = Field(description="Papers passing the question's metadata constraints.")
+    nearest: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Receipt(BaseModel):
+    """How the answer was made: what was retrieved, with which prompt and model, how long."""
+
+    question: str
+    rewritten_query: str
+    recognised: list[str] = Field(default_factory=list)
+    retrieved: list[dict[str, Any]] = Field(default_factory=list)
+    model: str
+    prompt_file: str | None = None
+    prompt_sha256: str | None = None
+    stage_ms: dict[str, float] = Field(default_factory=dict)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    token_source: Literal["server", "tiktoken", "none"] = "none"
+    invalid_citations: int = Field(0, description="Markers citing no source, removed.")
+
+
+class Answer(BaseModel):
+    """The assistant's reply to one question."""
+
+    question: str
+    answer: str = Field(description="Text with [n] citation markers.")
+    extractive: bool
+    refused: bool
+    citations: list[Citation] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    coverage: Coverage
+    receipt: Receipt
+
+
+class Turn(BaseModel):
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str
+    rewritten_query: str = ""
+    cited_titles: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, answer: Answer) -> Turn:
+        return cls(
+            question=answer.question,
+            answer=answer.answer,
+            rewritten_query=answer.receipt.rewritten_query,
+            cited_titles=[c.title for c in answer.citations],
+        )
+
+
+def load_prompt(settings: Settings, name: str) -> tuple[str, str, str]:
+    """(template, path, sha256) of ``prompts/<name>.txt``."""
+    path = settings.prompts_dir / f"{name}.txt"
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise PromptError(
+            f"Cannot read the prompt template {path} ({exc.strerror})",
+            hint="run from the project directory or set ASSISTANT_PROMPTS_DIR",
+        ) from exc
+    return text, str(path), hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def condense_rule(question: str, history: Sequence[Turn]) -> str:
+    """A standalone question without a model: resolve "the second one" to a title, and give a
+    question that leans on the last turn ("what are its limitations?") that turn's topic."""
+    if not history:
+        return question
+    last = history[-1]
+    ordinal = _ORDINAL_REF.search(question)
+    if ordinal and last.cited_titles:
+        n = _ORDINALS[ordinal.group(1).lower()]
+        titles = last.cited_titles
+        if -len(titles) <= (n - 1 if n > 0 else n) < len(titles):
+            title = titles[n - 1 if n > 0 else n]
+            return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
+    if _PRONOUN.search(question) or len(content_words(question)) < 3:
+        about = last.cited_titles[0] if last.cited_titles else last.rewritten_query
+        return f"{question} (about: {about or last.question})"
+    return question
+
+
+def _source_block(hits: Sequence[Hit]) -> str:
+    blocks = []
+    for n, hit in enumerate(hits, 1):
+        paper = hit.paper
+        venue = paper.venue or ", ".join(paper.sources) or "unknown venue"
+        text = paper.abstract
+        blocks.append(
+            f'<source id="{n}">\n[{n}] {paper.title} ({venue}, {paper.date or "undated"})\n'
+            f"{text}\n</source>"
+        )
+    return "\n\n".join(blocks)
+
+
+def parse_markers(text: str, sources: int) -> tuple[str, int]:
+    """``text`` without markers citing no source (1..``sources``), and how many were removed."""
+    removed = 0
+
+    def keep(match: re.Match[str]) -> str:
+        nonlocal removed
+        numbers = [int(x) for x in re.split(r"\s*[,;]\s*", match.group(1))]
+        valid = [n for n in numbers if 1 <= n <= sources]
+        removed += len(numbers) - len(valid)
+        return "".join(f"[{n}]" for n in valid)
+
+    cleaned = _MARKERS.sub(keep, text)
+    return re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip(), removed
+
+
+class Answerer:
+    """Answers from the collection: generative with a configured model, else extractive."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever | None = None,
+        model: ChatModel | None = None,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever or Retriever(settings)
+        if model is None and settings.llm.configured:
+            model = ChatModel(settings.llm)
+        self.model = model
+        self.bank = SentenceBank(self.retriever.embedder)
+
+    def close(self) -> None:
+        self.retriever.close()
+
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
+    ) -> Answer:
+        """The whole answer (see :meth:`stream`)."""
+        for event in self.stream(question, history, filters):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("stream() always ends with an Answer")
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is produced, then the checked :class:`Answer`.
+
+        The streamed text is the model's raw output; the Answer's text has invalid citation
+        markers removed.
+        """
+        if not question.strip():
+            raise AssistantError(
+                "The question is empty",
+                hint='ask something about the papers, e.g. "which papers prune layers of LLMs?"',
+            )
+        stages: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            stages[name] = round((now - clock) * 1000, 2)
+            clock = now
+
+        standalone = self._condense(question, history)
+        lap("condense")
+        found = self.retriever.retrieve(standalone, self.settings.retrieval.top_k, filters)
+        lap("retrieve")
+        receipt = Receipt(
+            question=question,
+            rewritten_query=standalone,
+            recognised=found.query.recognised,
+            retrieved=[
+                {
+                    "n": h.rank,
+                    "paper_id": h.paper.paper_id,
+                    "title": h.paper.title,
+                    "score": h.score,
+                    "similarity": h.similarity,
+                }
+                for h in found.hits
+            ],
+            model=self.model.name if self.model else "extractive",
+        )
+        coverage = _coverage(found)
+        if not found.covered:
+            text = self._refusal_text(found)
+            yield text
+            lap("refuse")
+            receipt.stage_ms = stages
+            yield Answer(
+                question=question,
+                answer=text,
+                extractive=self.model is None,
+                refused=True,
+                coverage=coverage,
+                receipt=receipt,
+            )
+            return
+        if self.model is None:
+            raw = self._extract(standalone, found)
+            yield raw
+            lap("extract")
+        else:
+            template, path, digest = load_prompt(self.settings, "answer")
+            receipt.prompt_file, receipt.prompt_sha256 = path, digest
+            messages = self._messages(template, question, history, found.hits)
+            lap("prompt")
+            parts: list[str] = []
+            for piece in self.model.stream(messages):
+                if not parts:
+                    lap("first_token")
+                parts.append(piece)
+                yield piece
+            lap("generate")
+            raw = "".join(parts)
+            if not raw.strip():
+                raise LLMResponseError(
+                    f"The model at {self.model.where} sent an empty answer",
+                    hint="ask again, or try another model",
+                )
+            usage = self.model.usage
+            if usage.prompt_tokens is not None:
+                receipt.prompt_tokens, receipt.completion_tokens = (
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                )
+                receipt.token_source = "server"
+            else:
+                receipt.prompt_tokens = sum(count_tokens(m["content"]) for m in messages)
+                receipt.completion_tokens = count_tokens(raw)
+                receipt.token_source = "tiktoken"
+            if raw.strip().startswith(REFUSAL_MARK):
+                text = self._refusal_text(found, by_model=True)
+                lap("check")
+                receipt.stage_ms = stages
+                yield Answer(
+                    question=question,
+                    answer=text,
+                    extractive=False,
+                    refused=True,
+                    coverage=coverage,
+                    receipt=receipt,
+                )
+                return
+        text, receipt.invalid_citations = parse_markers(raw, len(found.hits))
+        claims, citations = self._check(text, found.hits)
+        lap("check")
+        receipt.stage_ms = stages
+        yield Answer(
+            question=question,
+            answer=text,
+            extractive=self.model is None,
+            refused=False,
+            citations=citations,
+            claims=claims,
+            coverage=coverage,
+            receipt=receipt,
+        )
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _condense(self, question: str, history: Sequence[Turn]) -> str:
+        if not history:
+            return question
+        if self.model is None:
+            return condense_rule(question, history)
+        template, _, _ = load_prompt(self.settings, "condense")
+        transcript = "\n".join(
+            f"User: {t.question}\nAssistant: {strip_citations(t.answer)[:600]}"
+            for t in history[-3:]
+        )
+        prompt = template.format(history=transcript, question=question)
+        rewritten = self.model.complete([{"role": "user", "content": prompt}]).strip()
+        return rewritten.splitlines()[0].strip() if rewritten else question
+
+    def _messages(
+        self, template: str, question: str, history: Sequence[Turn], hits: Sequence[Hit]
+    ) -> list[Message]:
+        try:
+            system = template.format(sources=_source_block(hits))
+        except (KeyError, IndexError) as exc:
+            raise PromptError(
+                f"The answer prompt has a placeholder we do not fill ({exc})",
+                hint="prompts/answer.txt may use only {sources}; write other braces as {{ }}",
+            ) from exc
+        messages: list[Message] = [{"role": "system", "content": system}]
+        for turn in history[-3:]:
+            messages.append({"role": "user", "content": turn.question})
+            messages.append({"role": "assistant", "content": turn.answer})
+        messages.append({"role": "user", "content": question})
+        return messages
+
+    def _extract(self, question: str, found: Retrieval) -> str:
+        """The abstracts' sentences that best answer ``question``, grouped by paper, cited.
+
+        A sentence scores by its cosine to the question plus half the share of the question's
+        content words it contains; each paper gives its best one or two sentences (in the
+        abstract's order). The top three papers always speak; the next two only when they reach
+        the collection's relevance threshold and their best sentence is near the top one.
+        """
+        threshold = found.threshold or 0.0
+        chosen = [
+            (n, hit)
+            for n, hit in enumerate(found.hits, 1)
+            if n <= 3 or (hit.similarity or 0.0) >= threshold
+        ]
+        wanted = content_words(question)
+        vector = self.bank.embed([question])[0]
+        scored: list[tuple[float, int, Hit, list[tuple[int, str]]]] = []
+        for n, hit in chosen:
+            sentences, vectors = self.bank.sentences(hit.paper)
+            similarity = vectors @ vector
+            marks = []
+            for i, sentence in enumerate(sentences):
+                words = content_words(sentence)
+                overlap = len(wanted & words) / len(wanted) if wanted else 0.0
+                marks.append((float(similarity[i]) + 0.5 * overlap, i, sentence))
+            marks.sort(reverse=True)
+            best = marks[0][0]
+            keep = [m for m in marks[:2] if m[0] >= best - 0.1 and len(m[2].split()) >= 5]
+            scored.append((best, n, hit, sorted((i, s) for _, i, s in keep or marks[:1])))
+        top = max(s[0] for s in scored)
+        lines = [EXTRACTED_LABEL, ""]
+        for best, n, hit, picked in scored:
+            if best < top - 0.25 and n > 3:
+                continue
+            cited = " ".join(_cite(sentence, n) for _, sentence in picked)
+            lines.append(f"- **{hit.paper.title}**: {cited}")
+        return "\n".join(lines)
+
+    def _check(self, text: str, hits: Sequence[Hit]) -> tuple[list[Claim], list[Citation]]:
+        claims: list[Claim] = []
+        verdicts: dict[int, list[tuple[float, str]]] = {}
+        body = text.removeprefix(EXTRACTED_LABEL)
+        sentences = [
+            s
+            for line in body.splitlines()
+            for s in split_sentences(re.sub(r"^\s*[-*]\s+(\*\*[^*]+\*\*:\s*)?", "", line))
+        ]
+        # A marker that opens the next "sentence" belongs to the one before it.
+        merged: list[str] = []
+        for sentence in sentences:
+            if merged and re.fullmatch(r"(\[\d+\]\s*)+[.,;]?", sentence):
+                merged[-1] += " " + sentence
+            else:
+                merged.append(sentence)
+        cited_sentences = [(s, [int(n) for n in re.findall(r"\[(\d+)\]", s)]) for s in merged]
+        to_embed = [strip_citations(s) for s, numbers in cited_sentences if numbers]
+        vectors = iter(self.bank.embed(to_embed) if to_embed else np.zeros((0, 384)))
+        for sentence, numbers in cited_sentences:
+            if not numbers:
+                claims.append(Claim(text=sentence, citations=[]))
+                continue
+            vector = next(vectors)
+            results = [check(sentence, hits[n - 1].paper, self.bank, vector) for n in numbers]
+            best = max(results, key=lambda e: e.score)
+            claims.append(
+                Claim(text=sentence, citations=numbers, support=best.verdict, score=best.score)
+            )
+            for n, evidence in zip(numbers, results, strict=True):
+                verdicts.setdefault(n, []).append((evidence.score, evidence.sentence))
+        citations = []
+        for n in sorted(verdicts):
+            # A source is as supported as the weakest claim that cites it.
+            worst = judge(min(score for score, _ in verdicts[n]))
+            citations.append(
+                Citation(
+                    n=n,
+                    paper_id=hits[n - 1].paper.paper_id,
+                    title=hits[n - 1].paper.title,
+                    supported=worst != "unsupported",
+                    support=worst,
+                    evidence=max(verdicts[n])[1],
+                )
+            )
+        return claims, citations
+
+    def _refusal_text(self, found: Retrieval, *, by_model: bool = False) -> str:
+        reason = (
+            "The retrieved papers do not answer this question."
+            if by_model
+            else "The collection does not seem to cover this question."
+        )
+        if not found.hits:
+            return (
+                f"{reason} No paper matches its constraints "
+                f"({'; '.join(found.query.recognised) or 'none recognised'})."
+            )
+        nearest = "; ".join(
+            f'"{h.paper.title}" (similarity {h.similarity or 0:.2f})' for h in found.hits[:3]
+        )
+        related = sum(1 for h in found.hits if (h.similarity or 0.0) >= (found.threshold or 1.0))
+        return (
+            f"{reason} The nearest papers are {nearest}; {related} of the "
+            f"{len(found.hits)} closest papers reach the collection's relevance threshold. "
+            "Nothing here is answered from general knowledge."
+        )
+
+
+def _cite(sentence: str, n: int) -> str:
+    sentence = sentence.strip()
+    if sentence and sentence[-1] in ".!?":
+        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
+    return f"{sentence} [{n}]"
+
+
+def _coverage(found: Retrieval) -> Coverage:
+    return Coverage(
+        covered=found.covered,
+        relevance=found.relevance,
+        threshold=found.threshold,
+        matching=found.matching,
+        nearest=[
+            {"paper_id": h.paper.paper_id, "title": h.paper.title, "similarity": h.similarity}
+            for h in found.hits[:3]
+        ],
+    )
