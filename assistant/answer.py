@@ -146,8 +146,9 @@ def condense_rule(question: str, history: Sequence[Turn]) -> str:
             title = titles[n - 1 if n > 0 else n]
             return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
     if _PRONOUN.search(question) or len(content_words(question)) < 3:
-        about = last.cited_titles[0] if last.cited_titles else last.rewritten_query
-        return f"{question} (about: {about or last.question})"
+        topic = last.rewritten_query or last.question
+        about = f"{last.cited_titles[0]}; {topic}" if last.cited_titles else topic
+        return f"{question} (about: {about})"
     return question
 
 
@@ -249,6 +250,15 @@ class Answerer:
             ],
             model=self.model.name if self.model else "extractive",
         )
+        if (
+            not found.covered
+            and history
+            and standalone != question
+            and found.hits
+            and found.hits[0].paper.title in history[-1].cited_titles
+        ):
+            # A follow-up about a paper the last answer cited is covered by that paper.
+            found.covered = True
         coverage = _coverage(found)
         if not found.covered:
             text = self._refusal_text(found)

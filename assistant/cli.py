@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -28,6 +28,7 @@ from assistant.errors import AssistantError, ConfigError
 from assistant.records import IngestReport, Paper
 
 if TYPE_CHECKING:
+    from assistant.answer import Answer, Answerer
     from assistant.retrieve import Retrieval
 
 err = Console(stderr=True)
@@ -284,6 +285,27 @@ def _print_hits(found: Retrieval, fmt: str) -> None:
     Console().print(table)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _filter_options(command: F) -> F:
+    """The metadata filter options shared by search, ask and chat."""
+    options = [
+        click.option(
+            "--author", help="Only papers with an author whose name contains this (any case)."
+        ),
+        click.option("--since", help="Only papers dated on or after YYYY, YYYY-MM or YYYY-MM-DD."),
+        click.option("--until", help="Only papers dated on or before YYYY, YYYY-MM or YYYY-MM-DD."),
+        click.option(
+            "--venue", help="Only papers whose venue or listing contains this (e.g. ICLR, arXiv)."
+        ),
+        click.option("--category", help="Only papers with a subject category containing this."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("question", required=False)
 @click.option(
@@ -296,13 +318,7 @@ def _print_hits(found: Retrieval, fmt: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-@click.option("--author", help="Only papers with an author whose name contains this (any case).")
-@click.option("--since", help="Only papers dated on or after YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--until", help="Only papers dated on or before YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option(
-    "--venue", help="Only papers whose venue or listing contains this (e.g. ICLR, arXiv)."
-)
-@click.option("--category", help="Only papers with a subject category containing this.")
+@_filter_options
 @click.pass_context
 def search(
     ctx: click.Context, /, question: str | None, k: int | None, fmt: str, **filter_args: str | None
@@ -352,6 +368,104 @@ def summarize_store(settings: Settings) -> None:
         click.echo(f"  {count:4d}  {source}")
 
 
+def _answerer(ctx: click.Context) -> Answerer:
+    from assistant.answer import Answerer
+
+    answerer = Answerer(_settings(ctx))
+    ctx.call_on_close(answerer.close)
+    return answerer
+
+
+def _print_sources(answer: Answer) -> None:
+    """The sources under an answer: each cited paper, and whether the claims hold up."""
+    if answer.refused:
+        return
+    click.echo("")
+    click.echo("Sources:")
+    marks = {"supported": "supported", "weak": "weakly supported", "unsupported": "NOT supported"}
+    for citation in answer.citations:
+        click.echo(f"  [{citation.n}] {citation.title} ({marks[citation.support]})")
+    unsupported = [c for c in answer.claims if c.support == "unsupported"]
+    if unsupported:
+        click.echo(f"  {len(unsupported)} sentence(s) are not supported by the paper they cite.")
+    if answer.receipt.invalid_citations:
+        click.echo(
+            f"  {answer.receipt.invalid_citations} citation(s) to no retrieved paper were removed."
+        )
+
+
+def _stream_answer(
+    answerer: Answerer, question: str, history: list[Any], filters: Any, fmt: str
+) -> Answer:
+    from assistant.answer import Answer
+
+    result: Answer | None = None
+    for event in answerer.stream(question, history, filters):
+        if isinstance(event, Answer):
+            result = event
+        elif fmt == "text":
+            click.echo(event, nl=False)
+    assert result is not None
+    if fmt == "json":
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        click.echo("")
+        _print_sources(result)
+    return result
+
+
+@main.command()
+@click.argument("question")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_filter_options
+@click.pass_context
+def ask(ctx: click.Context, /, question: str, fmt: str, **filter_args: str | None) -> None:
+    """Answer QUESTION from the collection, citing the papers each sentence comes from.
+
+    With a model configured (ASSISTANT_LLM__BASE_URL, OPENAI_API_KEY or ASSISTANT_LLM__GGUF)
+    the answer is generated and streamed; otherwise it is extracted from the abstracts. Every
+    citation is checked against the cited abstract. A question the collection does not cover
+    is refused, with the nearest papers. --format json prints the whole Answer record.
+    """
+    from assistant.records import Filters
+
+    _stream_answer(_answerer(ctx), question, [], Filters.model_validate(filter_args), fmt)
+
+
+@main.command()
+@_filter_options
+@click.pass_context
+def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
+    """Talk with the collection: follow-up questions refer to earlier answers.
+
+    Type a question and press Enter; "/new" starts a new conversation; Ctrl-D quits.
+    """
+    from assistant.answer import Turn
+    from assistant.records import Filters
+
+    answerer = _answerer(ctx)
+    filters = Filters.model_validate(filter_args)
+    history: list[Turn] = []
+    click.echo("Ask about the papers (/new starts over, Ctrl-D quits).")
+    click.echo("> ", nl=False)
+    for line in sys.stdin:
+        question = line.strip()
+        if question == "/new":
+            history.clear()
+            click.echo("(new conversation)")
+        elif question:
+            try:
+                answer = _stream_answer(answerer, question, history, filters, "text")
+                history.append(Turn.of(answer))
+                if answer.receipt.rewritten_query != question:
+                    click.echo(f"(searched for: {answer.receipt.rewritten_query})")
+            except AssistantError as exc:
+                click.echo(f"error: {exc.describe()}", err=True)
+        click.echo("> ", nl=False)
+
+
 @main.command(name="eval")
 @click.argument("questions", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -366,13 +480,18 @@ def summarize_store(settings: Settings) -> None:
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.option(
+    "--answers",
+    is_flag=True,
+    help="Evaluate answers instead: citations valid, gold papers cited, refusals, key facts.",
+)
+@click.option(
     "--generate",
     type=click.IntRange(1, 100000),
     help="Write N questions generated from the collection's abstracts to QUESTIONS instead.",
 )
 @click.pass_context
 def evaluate_cmd(
-    ctx: click.Context, questions: Path, k: int, fmt: str, generate: int | None
+    ctx: click.Context, questions: Path, k: int, fmt: str, answers: bool, generate: int | None
 ) -> None:
     """Measure retrieval on QUESTIONS (JSONL: question, type, gold_titles).
 
@@ -380,6 +499,8 @@ def evaluate_cmd(
     separates questions without gold papers (type "absent") from answerable ones.
     With --generate N, writes N questions built from the collection's own abstracts (each
     with its source paper as gold) to QUESTIONS, to evaluate a collection of your own.
+    With --answers, every question is answered (by the configured model, or extractively)
+    and the answers are scored; use it to measure your own model.
     """
     from assistant.evaluate import dump, evaluate, load_questions
     from assistant.retrieve import Retriever
@@ -394,6 +515,29 @@ def evaluate_cmd(
         return
     if not questions.exists():
         raise click.BadParameter(f"{questions} does not exist", param_hint="QUESTIONS")
+    if answers:
+        from assistant.answer import Answerer
+        from assistant.evaluate import evaluate_answers
+
+        answerer = Answerer(_settings(ctx), retriever)
+        scored = evaluate_answers(answerer, load_questions(questions))
+        if fmt == "json":
+            click.echo(dump(scored))
+            return
+        summary = scored["summary"]
+        click.echo(
+            f"citation validity {summary['citation_validity']}, refused: "
+            f"{summary['refused_absent']} of unanswerable, {summary['refused_answerable']} "
+            "of answerable questions"
+        )
+        for kind, row in summary.items():
+            if isinstance(row, dict):
+                click.echo(
+                    f"  {kind:<11} n={row['questions']:<3} gold cited {row['gold_cited']:.2f}"
+                    f"  all gold cited {row['all_gold_cited']:.2f}"
+                    f"  key facts {row['key_facts_mean']:.2f}"
+                )
+        return
     report = evaluate(retriever, load_questions(questions), k)
     if fmt == "json":
         click.echo(dump(report))

@@ -117,7 +117,7 @@ def key_fact_recall(notes: str, answer: str, title: str = "") -> float:
 
 def evaluate_answers(answerer: Answerer, questions: list[Question]) -> dict[str, Any]:
     """Answer every question; citation validity, gold papers cited, refusals, key facts."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for q in questions:
         answer = answerer.ask(q.question)
         cited = {normalize_title(c.title) for c in answer.citations}

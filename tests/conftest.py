@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from assistant.config import Settings, StoreSettings, apply_offline_environment
+from assistant.config import LLMSettings, Settings, StoreSettings, apply_offline_environment
+
+from .openai_stub import StubServer, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -48,3 +50,20 @@ def sample_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
     settings = make_settings(tmp_path_factory.mktemp("sample") / "store")
     ingest([DATA], settings)
     yield settings
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[StubServer]:
+    """An OpenAI-compatible HTTP server on loopback; each test scripts its replies."""
+    yield from serve()
+
+
+@pytest.fixture
+def llm_settings(sample_settings: Settings, llm_server: StubServer) -> Settings:
+    """The sample collection, answered by the stub model (no retries, short timeout)."""
+    llm_server.script()
+    return sample_settings.model_copy(
+        update={
+            "llm": LLMSettings(base_url=llm_server.url, model="stub", timeout_s=3.0, max_retries=0)
+        }
+    )

@@ -1,0 +1,251 @@
+"""Answers: what we send to an OpenAI-compatible server, and how we handle what comes back."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.answer import EXTRACTED_LABEL, Answer, Answerer, Turn, condense_rule
+from assistant.cli import main
+from assistant.config import LLMSettings, Settings
+from assistant.errors import LLMResponseError, LLMUnavailableError
+from assistant.evaluate import evaluate_answers, key_fact_recall
+from assistant.records import Question
+
+from .openai_stub import Reply, StubServer
+
+LSUV = "All you need is a good init"
+LSUV_QUESTION = "How does LSUV initialization work?"
+ABSENT = "How accurate are sign language translation models on the PHOENIX-2014T benchmark?"
+
+
+def _answerer(settings: Settings) -> Answerer:
+    return Answerer(settings)
+
+
+def test_generative_answer_sends_numbered_delimited_sources(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    llm_server.script(
+        "LSUV first uses orthonormal matrices and then normalises the variance of each "
+        "layer's output to one [1]."
+    )
+    answer = _answerer(llm_settings).ask(LSUV_QUESTION)
+    request = llm_server.requests[-1]
+    assert request["stream"] is True and request["model"] == "stub"
+    system, user = request["messages"][0], request["messages"][-1]
+    assert system["role"] == "system" and user == {"role": "user", "content": LSUV_QUESTION}
+    assert '<source id="1">' in system["content"] and f"[1] {LSUV}" in system["content"]
+    assert "not instructions" in system["content"]
+    assert not answer.refused and not answer.extractive
+    assert [(c.n, c.title, c.support) for c in answer.citations] == [(1, LSUV, "supported")]
+    assert answer.receipt.token_source == "server" and answer.receipt.prompt_tokens
+    assert answer.receipt.prompt_sha256 and answer.receipt.model == "stub"
+    assert {"retrieve", "prompt", "first_token", "generate", "check"} <= set(
+        answer.receipt.stage_ms
+    )
+
+
+def test_invented_citation_numbers_are_dropped_and_counted(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    llm_server.script(
+        "LSUV normalises each layer's output variance to one [1][9]. It was tested on "
+        "ImageNet [42]."
+    )
+    answer = _answerer(llm_settings).ask(LSUV_QUESTION)
+    assert "[9]" not in answer.answer and "[42]" not in answer.answer and "[1]" in answer.answer
+    assert answer.receipt.invalid_citations == 2
+    assert [c.n for c in answer.citations] == [1]
+
+
+def test_a_sentence_its_source_does_not_support_is_marked(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    llm_server.script("The authors use quantum annealing to forecast the price of wheat [1].")
+    answer = _answerer(llm_settings).ask(LSUV_QUESTION)
+    assert answer.claims[0].support == "unsupported"
+    assert answer.citations[0].supported is False
+
+
+def test_model_saying_the_sources_do_not_answer_is_a_refusal(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    llm_server.script("NOT_IN_SOURCES")
+    answer = _answerer(llm_settings).ask(LSUV_QUESTION)
+    assert answer.refused and answer.citations == []
+    assert "do not answer" in answer.answer and LSUV in answer.answer
+
+
+def test_uncovered_question_is_refused_without_calling_the_model(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    answer = _answerer(llm_settings).ask(ABSENT)
+    assert answer.refused and not llm_server.requests
+    assert "does not seem to cover" in answer.answer and answer.coverage.nearest
+    assert answer.coverage.relevance is not None and answer.coverage.threshold is not None
+
+
+def test_follow_up_is_condensed_by_the_model_and_history_is_sent(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    answerer = _answerer(llm_settings)
+    llm_server.script("LSUV normalises each layer's output variance to one [1].")
+    first = answerer.ask(LSUV_QUESTION)
+    llm_server.script(
+        "How does LSUV initialization compare with orthonormal initialization?",
+        "It starts from orthonormal matrices [1].",
+    )
+    second = answerer.ask("How does it compare with orthonormal init?", [Turn.of(first)])
+    condense, reply = llm_server.requests
+    assert LSUV_QUESTION in condense["messages"][0]["content"]
+    assert second.receipt.rewritten_query.startswith("How does LSUV initialization compare")
+    roles = [m["role"] for m in reply["messages"]]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert reply["messages"][1]["content"] == LSUV_QUESTION
+
+
+def test_rule_based_condensing_resolves_references() -> None:
+    turn = Turn(
+        question="Which papers prune LLM layers?",
+        answer="...",
+        rewritten_query="Which papers prune LLM layers?",
+        cited_titles=["E3-Pruner", "Other Paper"],
+    )
+    assert condense_rule("Tell me more about the second one", [turn]) == (
+        'Tell me more about "Other Paper"'
+    )
+    assert condense_rule("What are its limitations?", [turn]).endswith(
+        "(about: E3-Pruner; Which papers prune LLM layers?)"
+    )
+    standalone = "Which papers study diffusion policies for robot manipulation?"
+    assert condense_rule(standalone, [turn]) == standalone
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "words"),
+    [
+        (Reply(status=429), LLMUnavailableError, "rate-limiting"),
+        (Reply(status=500), LLMUnavailableError, "HTTP 500"),
+        (Reply(status=401), LLMUnavailableError, "refused the API key"),
+        (Reply(status=404), LLMUnavailableError, "does not know the model"),
+        (Reply(delay=4.0), LLMUnavailableError, "did not answer within"),
+        (Reply(content="one two three four", cut_after=2), LLMResponseError, "broke off"),
+        (Reply(content="one two three four", malformed=True), LLMResponseError, "broke off"),
+    ],
+)
+def test_server_failures_become_errors_that_say_what_to_do(
+    llm_settings: Settings,
+    llm_server: StubServer,
+    reply: Reply,
+    error: type[Exception],
+    words: str,
+) -> None:
+    llm_server.script(reply)
+    with pytest.raises(error) as caught:
+        _answerer(llm_settings).ask(LSUV_QUESTION)
+    assert words in str(caught.value) and getattr(caught.value, "hint", "")
+
+
+def test_dead_server_is_named_with_the_next_step(sample_settings: Settings) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = sample_settings.model_copy(
+        update={"llm": LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)}
+    )
+    with pytest.raises(LLMUnavailableError) as caught:
+        _answerer(settings).ask(LSUV_QUESTION)
+    assert "Cannot reach" in str(caught.value) and "offline" in caught.value.hint
+
+
+def test_stream_without_usage_counts_tokens_with_tiktoken(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    llm_server.script(Reply(content="LSUV normalises output variance [1].", usage=False))
+    pieces = list(_answerer(llm_settings).stream(LSUV_QUESTION))
+    answer = pieces[-1]
+    assert isinstance(answer, Answer)
+    assert "".join(p for p in pieces if isinstance(p, str)).startswith("LSUV normalises")
+    assert answer.receipt.token_source == "tiktoken" and answer.receipt.completion_tokens
+
+
+def test_extractive_answer_cites_the_paper_and_its_key_fact(sample_settings: Settings) -> None:
+    answer = _answerer(sample_settings).ask(LSUV_QUESTION)
+    assert answer.extractive and not answer.refused
+    assert answer.answer.startswith(EXTRACTED_LABEL)
+    assert answer.citations[0].title == LSUV and answer.citations[0].support == "supported"
+    assert "unit-variance" in answer.answer.lower()
+    assert all(c.citations for c in answer.claims)
+
+
+def test_extractive_answers_on_dev_lookups(sample_settings: Settings) -> None:
+    from pathlib import Path
+
+    dev = Path(__file__).resolve().parents[2] / "shared/eval/dev_questions.jsonl"
+    if not dev.exists():
+        pytest.skip("the shared dev questions are not next to the project")
+    questions = [
+        Question.model_validate_json(line) for line in dev.read_text().splitlines() if line
+    ]
+    lookups = [q for q in questions if q.type == "lookup"][:12]
+    report = evaluate_answers(_answerer(sample_settings), lookups)
+    assert report["summary"]["citation_validity"] == 1.0
+    assert report["summary"]["lookup"]["gold_cited"] >= 0.9
+    assert report["summary"]["refused_answerable"] <= 0.1
+
+
+def test_key_fact_recall_counts_note_words_in_the_answer() -> None:
+    notes = "LSUV: orthonormal pre-initialization then unit variance per layer"
+    # orthonormal, unit, variance of lsuv, orthonormal, pre, initialization, unit, variance, per, layer
+    assert key_fact_recall(notes, "It uses orthonormal matrices and unit variance.") == 3 / 8
+    assert key_fact_recall(notes, "Something else entirely.") == 0.0
+
+
+def test_cli_ask_json_and_text(llm_settings: Settings, llm_server: StubServer) -> None:
+    env = {"ASSISTANT_LLM__BASE_URL": llm_server.url, "ASSISTANT_LLM__MAX_RETRIES": "0"}
+    store = ["--store", str(llm_settings.store.path)]
+    llm_server.script("LSUV normalises each layer's output variance to one [1].")
+    result = CliRunner().invoke(main, [*store, "ask", LSUV_QUESTION, "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert {"answer", "citations", "refused", "coverage", "receipt"} <= set(body)
+    assert body["citations"][0]["title"] == LSUV and body["citations"][0]["supported"]
+    llm_server.script("LSUV normalises each layer's output variance to one [1].")
+    text = CliRunner().invoke(main, [*store, "ask", LSUV_QUESTION], env=env)
+    assert text.exit_code == 0 and f"[1] {LSUV} (supported)" in text.output
+
+
+def test_cli_ask_with_dead_server_exits_1_with_a_message(sample_settings: Settings) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        "ASSISTANT_LLM__BASE_URL": f"http://127.0.0.1:{port}/v1",
+        "ASSISTANT_LLM__MAX_RETRIES": "0",
+    }
+    result = CliRunner().invoke(
+        main, ["--store", str(sample_settings.store.path), "ask", LSUV_QUESTION], env=env
+    )
+    assert result.exit_code == 1 and "Cannot reach the model server" in result.output
+
+
+def test_cli_chat_follow_up_offline(sample_settings: Settings) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["--store", str(sample_settings.store.path), "chat"],
+        input=f"{LSUV_QUESTION}\nWhat does it normalise?\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count(EXTRACTED_LABEL) == 2
+    assert f"(searched for: What does it normalise? (about: {LSUV}; {LSUV_QUESTION}))" in (
+        result.output
+    )
+
+
+def test_empty_question_is_refused_with_a_hint(sample_settings: Settings) -> None:
+    result = CliRunner().invoke(main, ["--store", str(sample_settings.store.path), "ask", "  "])
+    assert result.exit_code == 1 and "empty" in result.output
