@@ -1,5 +1,6 @@
 """Offline-first chat assistant over a collection of research-paper abstracts."""
 
+from assistant.answer import Answer, Answerer, Turn
 from assistant.config import Settings
 from assistant.errors import (
     AssistantError,
@@ -17,15 +18,18 @@ from assistant.errors import (
 )
 from assistant.ingest import ingest
 from assistant.parse import parse_file
-from assistant.records import Chunk, Hit, IngestReport, Paper
-from assistant.retrieve import Retriever
+from assistant.records import Chunk, Filters, Hit, IngestReport, Paper
+from assistant.retrieve import Retrieval, Retriever
 
 __all__ = [
+    "Answer",
+    "Answerer",
     "AssistantError",
     "Chunk",
     "ConfigError",
     "EmbedderError",
     "EmbedderMismatchError",
+    "Filters",
     "Hit",
     "IngestReport",
     "LLMError",
@@ -34,11 +38,13 @@ __all__ = [
     "Paper",
     "ParseError",
     "PromptError",
+    "Retrieval",
     "Retriever",
     "Settings",
     "StoreError",
     "StoreLockedError",
     "StoreMissingError",
+    "Turn",
     "ingest",
     "parse_file",
 ]
