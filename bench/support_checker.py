@@ -1,0 +1,62 @@
+"""Agreement of the offline support checker with the gold papers of the dev questions.
+
+Run: .venv/bin/python bench/support_checker.py [--store DIR] [--questions FILE]
+For each lookup and paraphrase question, the sentences of its answer note (a summary of the
+gold paper) are checked against the gold abstract (should be supported) and against the best
+retrieved paper that is not gold (a hard negative: should not be supported).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from assistant.config import Settings, StoreSettings, apply_offline_environment
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=Path("store"))
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=Path(__file__).resolve().parents[2] / "shared/eval/dev_questions.jsonl",
+    )
+    args = parser.parse_args()
+    apply_offline_environment()
+
+    from assistant.evaluate import load_questions
+    from assistant.records import normalize_title
+    from assistant.retrieve import Retriever
+    from assistant.support import SentenceBank, check, split_sentences
+
+    retriever = Retriever(Settings(store=StoreSettings(path=args.store)))
+    bank = SentenceBank(retriever.embedder)
+    by_title = {normalize_title(p.title): p for p in retriever.lexical().papers}
+    true_pairs: list[str] = []
+    false_pairs: list[str] = []
+    for question in load_questions(args.questions):
+        if question.type not in ("lookup", "paraphrase") or not question.gold_titles:
+            continue
+        gold = by_title[normalize_title(question.gold_titles[0])]
+        other = next(h.paper for h in retriever.search(question.question, 5) if h.paper != gold)
+        for sentence in split_sentences(question.answer_notes.split(":", 1)[-1])[:2]:
+            true_pairs.append(check(sentence, gold, bank).verdict)
+            false_pairs.append(check(sentence, other, bank).verdict)
+    for label, verdicts in (("gold abstract", true_pairs), ("hard negative", false_pairs)):
+        shares = {
+            v: verdicts.count(v) / len(verdicts) for v in ("supported", "weak", "unsupported")
+        }
+        print(
+            f"{label:<14} n={len(verdicts)}  "
+            + "  ".join(f"{v} {share:.3f}" for v, share in shares.items())
+        )
+    agree = true_pairs.count("supported") + false_pairs.count("unsupported")
+    print(
+        f"agreement (supported on gold, unsupported on negatives): "
+        f"{agree / (2 * len(true_pairs)):.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
