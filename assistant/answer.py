@@ -198,6 +198,8 @@ class Answerer:
 
     def close(self) -> None:
         self.retriever.close()
+        if self.model is not None:
+            self.model.close()
 
     def ask(
         self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None

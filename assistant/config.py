@@ -52,6 +52,7 @@ class LLMSettings(_Section):
     model: str = Field("gpt-4o-mini", description="Chat model name sent to the server.")
     timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for a response.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries on transient failures.")
+    max_tokens: int = Field(800, ge=16, le=32000, description="Longest answer, in tokens.")
     gguf: Path | None = Field(
         None, description="A local GGUF model to serve in-process with llama.cpp (extra [local])."
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assistant.config import LLMSettings
-from assistant.errors import LLMResponseError, LLMUnavailableError
+from assistant.errors import ConfigError, LLMResponseError, LLMUnavailableError
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
 
@@ -34,10 +38,14 @@ class ChatModel:
     base_url: str | None = None
     usage: Usage = field(default_factory=Usage)
     _client: Any = None
+    _local: LocalServer | None = None
 
     def __post_init__(self) -> None:
         import openai
 
+        if self.settings.gguf and not (self.base_url or self.settings.base_url):
+            self._local = LocalServer(self.settings.gguf)
+            self.base_url = self._local.url
         self.base_url = self.base_url or self.settings.base_url
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
         self._client = openai.OpenAI(
@@ -48,8 +56,16 @@ class ChatModel:
             max_retries=self.settings.max_retries,
         )
 
+    def close(self) -> None:
+        """Stop the local llama.cpp server, if this model started one."""
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+
     @property
     def name(self) -> str:
+        if self._local is not None:
+            return self._local.model.name
         return self.settings.model
 
     @property
@@ -70,6 +86,7 @@ class ChatModel:
                 stream=True,
                 stream_options={"include_usage": True},
                 temperature=0.1,
+                max_tokens=self.settings.max_tokens,
             )
             for chunk in stream:
                 if getattr(chunk, "usage", None) is not None:
@@ -121,3 +138,60 @@ class ChatModel:
     def complete(self, messages: list[Message]) -> str:
         """The whole reply as one string."""
         return "".join(self.stream(messages))
+
+
+class LocalServer:
+    """llama.cpp's OpenAI-compatible server running in this process (the ``xllamacpp`` wheel),
+    serving a GGUF model the user downloaded, on a free loopback port."""
+
+    def __init__(self, model: Path, *, context: int = 4096, ready_s: float = 120.0) -> None:
+        try:
+            import xllamacpp
+        except ImportError as exc:
+            raise ConfigError(
+                "ASSISTANT_LLM__GGUF is set but llama.cpp is not installed",
+                hint="pip install 'assistant[local]' (the prebuilt xllamacpp wheel)",
+            ) from exc
+        if not model.is_file():
+            raise ConfigError(
+                f"The GGUF model {model} does not exist",
+                hint="download a chat model in GGUF format and point ASSISTANT_LLM__GGUF at it",
+            )
+        self.model = model
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        params = xllamacpp.CommonParams()
+        params.model.path = str(model)
+        params.n_ctx = context
+        params.n_parallel = 1
+        threads = os.cpu_count() or 1
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.hostnames = ["127.0.0.1"]
+        params.port = port
+        params.offline = True
+        params.warmup = False
+        params.verbosity = -1
+        self.url = f"http://127.0.0.1:{port}/v1"
+        self._server: Any = xllamacpp.Server(params)
+        self._wait_until_ready(ready_s)
+
+    def _wait_until_ready(self, ready_s: float) -> None:
+        import httpx
+
+        deadline = time.monotonic() + ready_s
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/models", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise LLMUnavailableError(
+            f"The local model {self.model.name} did not start within {ready_s:g} s",
+            hint="check that the file is a chat model in GGUF format and fits in memory",
+        )
+
+    def close(self) -> None:
+        self._server = None  # the server stops when the object is released
