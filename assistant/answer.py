@@ -15,7 +15,7 @@ from assistant.chunk import count_tokens
 from assistant.config import Settings
 from assistant.errors import AssistantError, LLMResponseError, PromptError
 from assistant.llm import ChatModel, Message
-from assistant.records import Filters, Hit
+from assistant.records import Filters, Hit, author_count
 from assistant.retrieve import Retrieval, Retriever
 from assistant.support import (
     SentenceBank,
@@ -397,7 +397,8 @@ class Answerer:
                 marks.append((float(similarity[i]) + 0.5 * overlap, i, sentence))
             marks.sort(reverse=True)
             best = marks[0][0]
-            keep = [m for m in marks[:2] if m[0] >= best - 0.1 and len(m[2].split()) >= 5]
+            room = 3 if n == 1 else 2  # the best match says a little more
+            keep = [m for m in marks[:room] if m[0] >= best - 0.1 and len(m[2].split()) >= 5]
             scored.append((best, n, hit, sorted((i, s) for _, i, s in keep or marks[:1])))
         top = max(s[0] for s in scored)
         lines = [EXTRACTED_LABEL, ""]
@@ -405,7 +406,8 @@ class Answerer:
             if best < top - 0.25 and n > 3:
                 continue
             cited = " ".join(_cite(sentence, n) for _, sentence in picked)
-            lines.append(f"- **{hit.paper.title}**: {cited}")
+            facts = f" ({_facts(hit)})" if found.query.recognised else ""
+            lines.append(f"- **{hit.paper.title}**{facts}: {cited}")
         return "\n".join(lines)
 
     def _check(self, text: str, hits: Sequence[Hit]) -> tuple[list[Claim], list[Citation]]:
@@ -475,6 +477,24 @@ class Answerer:
             f"{len(found.hits)} closest papers reach the collection's relevance threshold. "
             "Nothing here is answered from general knowledge."
         )
+
+
+def _facts(hit: Hit) -> str:
+    """The metadata a metadata question asks about, for the line that names the paper."""
+    paper = hit.paper
+    parts = [paper.venue or ", ".join(paper.sources)]
+    if paper.date:
+        parts.append(paper.date)
+    if paper.authors:
+        parts.append(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))
+    count = author_count(paper)
+    if count is not None:
+        parts.append(f"{count} author{'s' if count != 1 else ''}")
+    if paper.upvotes is not None:
+        parts.append(f"{paper.upvotes} upvote{'s' if paper.upvotes != 1 else ''}")
+    if paper.categories:
+        parts.append("; ".join(c.split(" > ")[-1] for c in paper.categories[:3]))
+    return " · ".join(p for p in parts if p)
 
 
 def _cite(sentence: str, n: int) -> str:
