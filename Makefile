@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test install lint bench clean
 
@@ -17,10 +18,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## run: install, ingest the sample collection (a no-op when nothing changed), then search it
+## run: install, ingest the sample collection (a no-op when nothing changed), then serve the API
 run: install
 	$(BIN)/assistant ingest data/
-	$(BIN)/assistant search
+	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check assistant tests bench

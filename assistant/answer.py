@@ -50,6 +50,9 @@ class Citation(BaseModel):
     supported: bool = Field(description="False when a claim citing it is unsupported.")
     support: Verdict
     evidence: str = Field(description="The abstract's sentence closest to the claims citing it.")
+    spans: list[tuple[int, int]] = Field(
+        default_factory=list, description="[start, end) of each answer sentence citing it."
+    )
 
 
 class Claim(BaseModel):
@@ -58,6 +61,7 @@ class Claim(BaseModel):
     text: str
     citations: list[int]
     support: Verdict | None = Field(None, description="None for a sentence that cites nothing.")
+    span: tuple[int, int] | None = Field(None, description="[start, end) in the answer text.")
     score: float | None = None
 
 
@@ -441,6 +445,12 @@ class Answerer:
             )
             for n, evidence in zip(numbers, results, strict=True):
                 verdicts.setdefault(n, []).append((evidence.score, evidence.sentence))
+        cursor = 0
+        for claim in claims:
+            start = text.find(claim.text, cursor)
+            if start >= 0:
+                claim.span = (start, start + len(claim.text))
+                cursor = start + len(claim.text)
         citations = []
         for n in sorted(verdicts):
             # A source is as supported as the weakest claim that cites it.
@@ -453,6 +463,7 @@ class Answerer:
                     supported=worst != "unsupported",
                     support=worst,
                     evidence=max(verdicts[n])[1],
+                    spans=[c.span for c in claims if n in c.citations and c.span is not None],
                 )
             )
         return claims, citations

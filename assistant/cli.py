@@ -466,6 +466,38 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
         click.echo("> ", nl=False)
 
 
+@main.command()
+@click.option("--host", help="Address to listen on (setting api.host; default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (setting api.port; 8000).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API (docs at /docs) and the browser UI (at /ui) in one process."""
+    import ipaddress
+
+    import uvicorn
+
+    from assistant.api import create_app
+
+    settings = _settings(ctx)
+    api = settings.api.model_copy(
+        update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    )
+    settings = settings.model_copy(update={"api": api})
+    try:
+        loopback = ipaddress.ip_address(api.host).is_loopback
+    except ValueError:
+        loopback = api.host == "localhost"
+    if not loopback and api.token is None and not api.allow_remote:
+        raise ConfigError(
+            f"Refusing to listen on {api.host} without a token: anyone on the network could use it",
+            hint="set ASSISTANT_API__TOKEN (clients send 'Authorization: Bearer ...'), or "
+            "ASSISTANT_API__ALLOW_REMOTE=true to accept the risk",
+        )
+    app = create_app(settings)
+    click.echo(f"serving http://{api.host}:{api.port}/  (API docs: /docs)", err=True)
+    uvicorn.run(app, host=api.host, port=api.port, log_level="warning")
+
+
 @main.command(name="eval")
 @click.argument("questions", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

@@ -107,6 +107,21 @@ class RetrievalSettings(_Section):
     )
 
 
+class ApiSettings(_Section):
+    """The HTTP server: where it listens, who may call it, how much it accepts."""
+
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port to listen on.")
+    token: SecretStr | None = Field(
+        None, description="When set, every endpoint but /healthz needs 'Authorization: Bearer'."
+    )
+    allow_remote: bool = Field(
+        False, description="Allow a non-loopback host without a token (not recommended)."
+    )
+    max_body_mb: float = Field(20.0, gt=0, description="Largest request body, in MB.")
+    max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+
+
 class Settings(BaseSettings):
     """Every setting, read from ASSISTANT_* environment variables (nested with __)."""
 
@@ -121,6 +136,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(
         default_factory=RetrievalSettings, description="Retrieval."
     )
+    api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP API and UI server.")
     prompts_dir: Path = Field(
         Path(__file__).resolve().parent.parent / "prompts",
         description="Directory of prompt templates (answer.txt, condense.txt).",

@@ -122,18 +122,44 @@ def ingest(
             if on_progress:
                 on_progress(start + len(batch), len(todo))
         report.added, report.updated = len(new), len(changed)
-        # The BM25 index is rebuilt from the store itself, so it follows every add, replace
-        # and delete; an unchanged collection keeps its index.
         current = store.papers()
-        index = LexicalIndex.load(settings.store.path)
-        if index is None or index.fingerprint != fingerprint(current):
-            index = LexicalIndex.build(current)
-            index.save(settings.store.path)
-    saved = Calibration.load(settings.store.path)
-    if current and (saved is None or saved.fingerprint != index.fingerprint):
-        with Retriever(settings, embedder) as retriever:
-            retriever.use_index(index)
-            calibration = calibrate(retriever, index.fingerprint, on_progress=on_calibrate)
-        report.coverage_threshold = calibration.threshold
+        index = _rebuild_lexical(settings, current)
+    report.coverage_threshold = _recalibrate(settings, index, embedder, on_calibrate)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def remove(paper_ids: Iterable[str], settings: Settings) -> int:
+    """Delete papers from the store and bring the indexes in step; returns how many existed."""
+    wanted = set(paper_ids)
+    with open_store(settings.store, EMBEDDER_NAME, write=True) as store:
+        present = [pid for pid in wanted if store.get_paper(pid) is not None]
+        store.delete_papers(present)
+        index = _rebuild_lexical(settings, store.papers())
+    _recalibrate(settings, index, None, None)
+    return len(present)
+
+
+def _rebuild_lexical(settings: Settings, current: list[Paper]) -> LexicalIndex:
+    """The BM25 index, rebuilt from the store itself so that it follows every add, replace and
+    delete; an unchanged collection keeps its index."""
+    index = LexicalIndex.load(settings.store.path)
+    if index is None or index.fingerprint != fingerprint(current):
+        index = LexicalIndex.build(current)
+        index.save(settings.store.path)
+    return index
+
+
+def _recalibrate(
+    settings: Settings,
+    index: LexicalIndex,
+    embedder: MiniLMEmbedding | None,
+    on_calibrate: ProgressFn | None,
+) -> float | None:
+    """Recompute the coverage thresholds when the collection changed; the new threshold."""
+    saved = Calibration.load(settings.store.path)
+    if not index.papers or (saved is not None and saved.fingerprint == index.fingerprint):
+        return None
+    with Retriever(settings, embedder) as retriever:
+        retriever.use_index(index)
+        return calibrate(retriever, index.fingerprint, on_progress=on_calibrate).threshold

@@ -113,6 +113,11 @@ class Retriever:
             self._lexical = index
         return self._lexical
 
+    def refresh(self) -> None:
+        """Forget the cached index, filters and thresholds (after the collection changed)."""
+        self._lexical, self._parser, self._calibration = None, None, None
+        self._filtered.clear()
+
     def use_index(self, index: LexicalIndex) -> None:
         """Search with ``index`` (one just built) instead of loading the saved one."""
         self._lexical, self._parser, self._calibration = index, None, None

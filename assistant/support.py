@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -75,16 +76,19 @@ class SentenceBank:
     def __init__(self, embedder: MiniLMEmbedding) -> None:
         self.embedder = embedder
         self._papers: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()  # the API answers from several threads
 
     def sentences(self, paper: Paper) -> tuple[list[str], np.ndarray]:
-        found = self._papers.get(paper.paper_id)
+        with self._lock:
+            found = self._papers.get(paper.paper_id)
         if found is None:
             sentences = split_sentences(paper.abstract) or [paper.abstract]
             found = (sentences, self.embedder.embed_batch(sentences))
+        with self._lock:
             self._papers[paper.paper_id] = found
+            self._papers.move_to_end(paper.paper_id)
             if len(self._papers) > _CACHE_PAPERS:
                 self._papers.popitem(last=False)
-        self._papers.move_to_end(paper.paper_id)
         return found
 
     def embed(self, texts: list[str]) -> np.ndarray:

@@ -120,23 +120,29 @@ def build_app(state: StubServer) -> FastAPI:
     return app
 
 
-def serve() -> Iterator[StubServer]:
-    """Run the stub on a free loopback port for the duration of the generator."""
-    state = StubServer()
+def run_in_thread(app: Any) -> Iterator[str]:
+    """Serve an ASGI app on a free loopback port in a thread; yields its base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(build_app(state), log_level="critical", lifespan="off")
+    config = uvicorn.Config(app, log_level="critical", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.time() + 10
     while not server.started and time.time() < deadline:
         time.sleep(0.02)
-    state.url = f"http://127.0.0.1:{port}/v1"
     try:
-        yield state
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=5)
         sock.close()
+
+
+def serve() -> Iterator[StubServer]:
+    """Run the stub on a free loopback port for the duration of the generator."""
+    state = StubServer()
+    for url in run_in_thread(build_app(state)):
+        state.url = url + "/v1"
+        yield state

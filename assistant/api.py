@@ -1,0 +1,475 @@
+"""The HTTP API (FastAPI): search, ask, papers, and an OpenAI-compatible chat endpoint."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from assistant.answer import Answer, Answerer, Turn
+from assistant.config import Settings
+from assistant.errors import (
+    AssistantError,
+    LLMResponseError,
+    LLMUnavailableError,
+    ParseError,
+    PromptError,
+    StoreLockedError,
+    StoreMissingError,
+)
+from assistant.records import Filters, Hit, Paper
+from assistant.retrieve import Retriever
+
+MODEL_ID = "assistant"
+
+
+def _status(exc: AssistantError) -> int:
+    if isinstance(exc, LLMUnavailableError):
+        return 504 if "did not answer within" in exc.message else 502
+    if isinstance(exc, LLMResponseError):
+        return 502
+    if isinstance(exc, StoreMissingError):
+        return 503
+    if isinstance(exc, StoreLockedError):
+        return 409
+    if isinstance(exc, PromptError):
+        return 500
+    return 422 if not isinstance(exc, ParseError) else 400
+
+
+def error_body(kind: str, message: str, hint: str = "") -> dict[str, Any]:
+    return {"error": {"type": kind, "message": message, "hint": hint}}
+
+
+def _error_json(exc: AssistantError) -> dict[str, Any]:
+    return error_body(type(exc).__name__, exc.message, exc.hint)
+
+
+# -- request and response bodies ------------------------------------------------------------
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=2000)
+    k: int = Field(5, ge=1, le=100)
+    filters: Filters = Field(default_factory=Filters)
+
+
+class HitOut(BaseModel):
+    rank: int
+    score: float
+    similarity: float | None
+    paper: Paper
+    chunks: list[str]
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        return cls(
+            rank=hit.rank,
+            score=hit.score,
+            similarity=hit.similarity,
+            paper=hit.paper,
+            chunks=hit.chunks,
+        )
+
+
+class SearchResponse(BaseModel):
+    covered: bool
+    relevance: float | None
+    threshold: float | None
+    matching: int
+    recognised: list[str]
+    hits: list[HitOut]
+
+
+class HistoryTurn(BaseModel):
+    question: str = Field(max_length=20000)
+    answer: str = Field(max_length=100000)
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=50)
+    filters: Filters = Field(default_factory=Filters)
+    stream: bool = False
+
+
+class PapersPage(BaseModel):
+    total: int
+    offset: int
+    papers: list[Paper]
+
+
+class NewPaper(BaseModel):
+    title: str = Field(min_length=1, max_length=2000)
+    abstract: str = Field(min_length=1, max_length=100000)
+    authors: list[str] = Field(default_factory=list)
+    venue: str | None = None
+    date: str | None = None
+    year: int | None = None
+    url: str | None = None
+    categories: list[str] = Field(default_factory=list)
+
+
+class AddPapers(BaseModel):
+    papers: list[NewPaper] = Field(min_length=1, max_length=10000)
+
+
+class AddReport(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+    skipped: list[str]
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatRequest(BaseModel):
+    model: str = MODEL_ID
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    stream: bool = False
+
+
+# -- the app ---------------------------------------------------------------------------------
+
+
+class Service:
+    """What the endpoints share: one answerer (and its open store), and a write lock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.answerer = Answerer(settings)
+        self.writing = threading.Lock()
+
+    @property
+    def retriever(self) -> Retriever:
+        return self.answerer.retriever
+
+    def papers(self) -> list[Paper]:
+        return list(self.retriever.lexical().papers)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API over the store in ``settings``; the Gradio UI is mounted by the caller."""
+    app = FastAPI(
+        title="assistant",
+        summary="Search and cited answers over a collection of research-paper abstracts.",
+        version="0.1",
+    )
+    service = Service(settings)
+    app.state.service = service
+    limit = int(settings.api.max_body_mb * 1024 * 1024)
+    token = settings.api.token.get_secret_value() if settings.api.token else None
+
+    @app.exception_handler(AssistantError)
+    async def assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
+        return JSONResponse(_error_json(exc), status_code=_status(exc))
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit:
+            return JSONResponse(
+                error_body(
+                    "RequestTooLarge",
+                    f"The request body has {int(length)} bytes; the limit is {limit}",
+                    "send fewer papers per request, or raise ASSISTANT_API__MAX_BODY_MB",
+                ),
+                status_code=413,
+            )
+        return await call_next(request)
+
+    def authorised(request: Request) -> None:
+        if token is None:
+            return
+        given = request.headers.get("authorization", "")
+        if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise HTTPException(
+                status_code=401,
+                detail=error_body(
+                    "Unauthorized",
+                    "This server needs a bearer token",
+                    "send 'Authorization: Bearer <ASSISTANT_API__TOKEN>'",
+                ),
+            )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail
+        body = detail if isinstance(detail, dict) else error_body("HTTPError", str(detail))
+        return JSONResponse(body, status_code=exc.status_code)
+
+    guarded = [Depends(authorised)]
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> dict[str, Any]:
+        """Store and model reachability, and the collection's size."""
+        store_ok, papers, problem = True, 0, ""
+        try:
+            papers = len(service.retriever.lexical().papers)
+        except AssistantError as exc:
+            store_ok, problem = False, exc.describe()
+        llm: dict[str, Any] = {"configured": settings.llm.configured, "model": "extractive"}
+        model = service.answerer.model
+        if model is not None:
+            llm.update(model=model.name, reachable=_reachable(model.where))
+        return {
+            "status": "ok" if store_ok else "degraded",
+            "papers": papers,
+            "store": {
+                "ok": store_ok,
+                "location": settings.store.url or str(settings.store.path),
+                "problem": problem,
+            },
+            "llm": llm,
+        }
+
+    @app.get("/v1/papers", dependencies=guarded, tags=["papers"])
+    def list_papers(
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        q: Annotated[str | None, Query(max_length=500, description="Title contains")] = None,
+        author: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        venue: str | None = None,
+        category: str | None = None,
+    ) -> PapersPage:
+        """The papers, in title order, optionally filtered; paged with offset and limit."""
+        filters = Filters(author=author, since=since, until=until, venue=venue, category=category)
+        found = [
+            p
+            for p in sorted(service.papers(), key=lambda p: p.title.lower())
+            if filters.accepts(p) and (not q or q.lower() in p.title.lower())
+        ]
+        return PapersPage(total=len(found), offset=offset, papers=found[offset : offset + limit])
+
+    @app.get("/v1/papers/{paper_id}", dependencies=guarded, tags=["papers"])
+    def get_paper(paper_id: str) -> Paper:
+        """One paper by id."""
+        for paper in service.papers():
+            if paper.paper_id == paper_id:
+                return paper
+        raise HTTPException(404, detail=_unknown_paper(paper_id))
+
+    @app.post("/v1/papers", dependencies=guarded, tags=["papers"])
+    def add_papers(body: AddPapers) -> AddReport:
+        """Add papers given as JSON (idempotent: unchanged papers are not re-embedded)."""
+        lines = [p.model_dump_json(exclude_none=True) for p in body.papers]
+        return _ingest_text("\n".join(lines), ".jsonl", service)
+
+    @app.post("/v1/papers/upload", dependencies=guarded, tags=["papers"])
+    def upload_papers(file: Annotated[UploadFile, File()]) -> AddReport:
+        """Add the papers in an uploaded file: JSONL, CSV or a listing in one of our layouts."""
+        name = Path(file.filename or "upload.txt").name
+        data = file.file.read()
+        return _ingest_bytes(data, name, service)
+
+    @app.delete("/v1/papers/{paper_id}", dependencies=guarded, tags=["papers"])
+    def delete_paper(paper_id: str) -> dict[str, Any]:
+        """Remove one paper."""
+        from assistant.ingest import remove
+
+        with service.writing:
+            removed = remove([paper_id], settings)
+            service.retriever.refresh()
+        if not removed:
+            raise HTTPException(404, detail=_unknown_paper(paper_id))
+        return {"deleted": paper_id}
+
+    @app.post("/v1/search", dependencies=guarded, tags=["search"])
+    def search(body: SearchRequest) -> SearchResponse:
+        """Papers matching a query (constraints in the query are applied too), with scores."""
+        found = service.retriever.retrieve(body.query, body.k, body.filters)
+        return SearchResponse(
+            covered=found.covered,
+            relevance=found.relevance,
+            threshold=found.threshold,
+            matching=found.matching,
+            recognised=found.query.recognised,
+            hits=[HitOut.of(h) for h in found.hits],
+        )
+
+    @app.post("/v1/ask", dependencies=guarded, tags=["ask"], response_model=None)
+    def ask(body: AskRequest) -> Answer | StreamingResponse:
+        """A cited, checked answer; with "stream": true, Server-Sent Events: "delta" events
+        with text, then one "answer" event with the whole Answer (citations included)."""
+        history = [Turn(question=t.question, answer=t.answer) for t in body.history]
+        if not body.stream:
+            return service.answerer.ask(body.question, history, body.filters)
+        events = service.answerer.stream(body.question, history, body.filters)
+        return StreamingResponse(_sse(events), media_type="text/event-stream")
+
+    @app.get("/v1/models", dependencies=guarded, tags=["openai"])
+    def models() -> dict[str, Any]:
+        """OpenAI-compatible model list: one model, the assistant."""
+        return {
+            "object": "list",
+            "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "assistant"}],
+        }
+
+    @app.post("/v1/chat/completions", dependencies=guarded, tags=["openai"], response_model=None)
+    def chat_completions(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+        """OpenAI-compatible chat: the last user message is the question, earlier turns the
+        history. Citations are [n] markers in the text and a "citations" field on the response
+        (on the final chunk when streaming)."""
+        question, history = _conversation(body.messages)
+        if len(question) > settings.api.max_question_chars:
+            raise AssistantError(
+                f"The question has {len(question)} characters; the limit is "
+                f"{settings.api.max_question_chars}",
+                hint="shorten it, or raise ASSISTANT_API__MAX_QUESTION_CHARS",
+            )
+        completion = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        if not body.stream:
+            answer = service.answerer.ask(question, history)
+            return {
+                "id": completion,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": MODEL_ID,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": answer.answer},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": _usage(answer),
+                **_extras(answer),
+            }
+        events = service.answerer.stream(question, history)
+        return StreamingResponse(_openai_sse(events, completion), media_type="text/event-stream")
+
+    return app
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _unknown_paper(paper_id: str) -> dict[str, Any]:
+    return error_body(
+        "UnknownPaper",
+        f"No paper with id {paper_id!r} in the collection",
+        "list ids with GET /v1/papers (or `assistant papers`)",
+    )
+
+
+def _reachable(base_url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(base_url.rstrip("/") + "/models", timeout=2).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def _ingest_text(text: str, suffix: str, service: Service) -> AddReport:
+    return _ingest_bytes(text.encode(), f"papers{suffix}", service)
+
+
+def _ingest_bytes(data: bytes, name: str, service: Service) -> AddReport:
+    from assistant.ingest import ingest
+
+    with tempfile.TemporaryDirectory() as folder, service.writing:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        report = ingest([path], service.settings)
+        service.retriever.refresh()
+    return AddReport(
+        added=report.added,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        skipped=[str(s).replace(folder + "/", "") for s in report.skipped],
+    )
+
+
+def _conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
+    def text(message: ChatMessage) -> str:
+        if isinstance(message.content, list):
+            return " ".join(str(part.get("text", "")) for part in message.content)
+        return message.content or ""
+
+    turns = [m for m in messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user":
+        raise AssistantError(
+            "The last message must come from the user",
+            hint='end "messages" with {"role": "user", "content": "your question"}',
+        )
+    history: list[Turn] = []
+    pending: str | None = None
+    for message in turns[:-1]:
+        if message.role == "user":
+            pending = text(message)
+        elif pending is not None:
+            history.append(Turn(question=pending, answer=text(message)))
+            pending = None
+    return text(turns[-1]), history
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    prompt = answer.receipt.prompt_tokens or 0
+    completion = answer.receipt.completion_tokens or 0
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _extras(answer: Answer) -> dict[str, Any]:
+    """The structured fields an OpenAI response carries besides the text."""
+    return {
+        "citations": [c.model_dump(mode="json") for c in answer.citations],
+        "refused": answer.refused,
+        "coverage": answer.coverage.model_dump(mode="json"),
+        "receipt": answer.receipt.model_dump(mode="json"),
+    }
+
+
+def _sse(events: Iterator[str | Answer]) -> Iterator[str]:
+    try:
+        for event in events:
+            if isinstance(event, Answer):
+                yield f"event: answer\ndata: {event.model_dump_json()}\n\n"
+            else:
+                yield f"event: delta\ndata: {json.dumps({'text': event})}\n\n"
+    except AssistantError as exc:
+        yield f"event: error\ndata: {json.dumps(_error_json(exc))}\n\n"
+    yield "event: done\ndata: {}\n\n"
+
+
+def _openai_sse(events: Iterator[str | Answer], completion: str) -> Iterator[str]:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        body = {
+            "id": completion,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        for event in events:
+            if isinstance(event, Answer):
+                yield chunk({}, "stop", usage=_usage(event), **_extras(event))
+            else:
+                yield chunk({"content": event})
+    except AssistantError as exc:
+        yield f"data: {json.dumps(_error_json(exc))}\n\n"
+    yield "data: [DONE]\n\n"

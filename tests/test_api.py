@@ -1,0 +1,274 @@
+"""The HTTP API over real HTTP (uvicorn), the real store, and the OpenAI-compatible test server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from assistant.api import create_app
+from assistant.config import ApiSettings, Settings
+from assistant.ingest import ingest
+
+from .conftest import make_settings
+from .openai_stub import Reply, StubServer, run_in_thread
+
+LSUV = "All you need is a good init"
+LSUV_QUESTION = "How does LSUV initialization work?"
+REPLY = "LSUV first uses orthonormal matrices, then normalises each layer's output variance [1]."
+
+
+@pytest.fixture(scope="module")
+def api(llm_settings_module: Settings) -> Iterator[str]:
+    yield from run_in_thread(create_app(llm_settings_module))
+
+
+@pytest.fixture(scope="module")
+def llm_settings_module(sample_settings: Settings, llm_server: StubServer) -> Settings:
+    from assistant.config import LLMSettings
+
+    return sample_settings.model_copy(
+        update={
+            "llm": LLMSettings(base_url=llm_server.url, model="stub", timeout_s=3, max_retries=0)
+        }
+    )
+
+
+@pytest.fixture
+def client(api: str, llm_server: StubServer) -> Iterator[httpx.Client]:
+    llm_server.script()
+    with httpx.Client(base_url=api, timeout=30) as http:
+        yield http
+
+
+def test_healthz_reports_store_and_model(client: httpx.Client) -> None:
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["papers"] == 318
+    assert body["llm"]["model"] == "stub" and body["llm"]["reachable"] is True
+
+
+def test_search_returns_papers_with_scores(client: httpx.Client) -> None:
+    response = client.post("/v1/search", json={"query": "layer pruning with Gumbel-TopK", "k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["covered"] and len(body["hits"]) == 3
+    assert body["hits"][0]["paper"]["title"].startswith("E$^3$-Pruner")
+    assert body["hits"][0]["chunks"]
+
+
+def test_search_applies_filters_and_question_constraints(client: httpx.Client) -> None:
+    filtered = client.post(
+        "/v1/search", json={"query": "neural networks", "filters": {"author": "Fortuin"}}
+    ).json()
+    assert [h["paper"]["authors"] for h in filtered["hits"]] == [
+        ["Tommy Rochussen", "Vincent Fortuin"]
+    ]
+    prose = client.post(
+        "/v1/search", json={"query": "Which daily papers were posted in June 2024?", "k": 10}
+    ).json()
+    assert prose["recognised"] and len(prose["hits"]) == 2
+
+
+def test_papers_paging_and_lookup(client: httpx.Client) -> None:
+    page = client.get("/v1/papers", params={"limit": 5, "offset": 5}).json()
+    assert page["total"] == 318 and len(page["papers"]) == 5 and page["offset"] == 5
+    paper = page["papers"][0]
+    assert client.get(f"/v1/papers/{paper['paper_id']}").json()["title"] == paper["title"]
+    missing = client.get("/v1/papers/nope")
+    assert missing.status_code == 404 and missing.json()["error"]["type"] == "UnknownPaper"
+    venue = client.get("/v1/papers", params={"venue": "ICLR"}).json()
+    assert venue["total"] == 12
+
+
+def test_ask_json_has_checked_citations_and_receipt(
+    client: httpx.Client, llm_server: StubServer
+) -> None:
+    llm_server.script(REPLY)
+    body = client.post("/v1/ask", json={"question": LSUV_QUESTION}).json()
+    assert body["refused"] is False and body["citations"][0]["title"] == LSUV
+    citation = body["citations"][0]
+    assert citation["supported"] and citation["spans"]
+    start, end = citation["spans"][0]
+    assert "[1]" in body["answer"][start:end]
+    assert body["receipt"]["model"] == "stub" and body["receipt"]["retrieved"]
+
+
+def test_ask_stream_sends_deltas_then_the_answer(
+    client: httpx.Client, llm_server: StubServer
+) -> None:
+    llm_server.script(REPLY)
+    events = []
+    with client.stream("POST", "/v1/ask", json={"question": LSUV_QUESTION, "stream": True}) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        kind = ""
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                events.append((kind, json.loads(line[6:])))
+    kinds = [k for k, _ in events]
+    assert kinds.count("delta") >= 2 and kinds[-2:] == ["answer", "done"]
+    text = "".join(d["text"] for k, d in events if k == "delta")
+    answer = events[-2][1]
+    assert text == REPLY and answer["citations"][0]["title"] == LSUV
+
+
+def test_ask_stream_reports_an_llm_failure_as_an_error_event(
+    client: httpx.Client, llm_server: StubServer
+) -> None:
+    llm_server.script(Reply(status=500))
+    with client.stream("POST", "/v1/ask", json={"question": LSUV_QUESTION, "stream": True}) as r:
+        lines = [line for line in r.iter_lines() if line]
+    assert "event: error" in lines
+    error = json.loads(lines[lines.index("event: error") + 1][6:])
+    assert error["error"]["type"] == "LLMUnavailableError" and error["error"]["hint"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "status", "kind"),
+    [
+        (Reply(status=429), 502, "LLMUnavailableError"),
+        (Reply(delay=4.0), 504, "LLMUnavailableError"),
+        (Reply(content="a b c d", cut_after=2), 502, "LLMResponseError"),
+    ],
+)
+def test_ask_llm_failures_are_json_errors(
+    client: httpx.Client, llm_server: StubServer, reply: Reply, status: int, kind: str
+) -> None:
+    llm_server.script(reply)
+    response = client.post("/v1/ask", json={"question": LSUV_QUESTION})
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["type"] == kind and error["message"] and error["hint"]
+
+
+def test_bad_requests_are_422_with_a_message(client: httpx.Client) -> None:
+    empty = client.post("/v1/ask", json={"question": "   "})
+    assert empty.status_code == 422 and "empty" in empty.json()["error"]["message"]
+    too_long = client.post("/v1/ask", json={"question": "x" * 5000})
+    assert too_long.status_code == 422
+    missing = client.post("/v1/search", json={})
+    assert missing.status_code == 422
+
+
+def test_uncovered_question_is_refused(client: httpx.Client, llm_server: StubServer) -> None:
+    body = client.post(
+        "/v1/ask", json={"question": "sign language translation on PHOENIX-2014T"}
+    ).json()
+    assert body["refused"] and body["coverage"]["nearest"] and not llm_server.requests
+
+
+def test_openai_client_chats_with_the_collection(api: str, llm_server: StubServer) -> None:
+    chat = openai.OpenAI(base_url=api + "/v1", api_key="unused", max_retries=0)
+    assert [m.id for m in chat.models.list()] == ["assistant"]
+    llm_server.script(REPLY)
+    completion = chat.chat.completions.create(
+        model="assistant", messages=[{"role": "user", "content": LSUV_QUESTION}]
+    )
+    assert "[1]" in (completion.choices[0].message.content or "")
+    extra = completion.model_extra or {}
+    assert extra["citations"][0]["title"] == LSUV and extra["refused"] is False
+    llm_server.script(REPLY)
+    stream = chat.chat.completions.create(
+        model="assistant",
+        messages=[{"role": "user", "content": LSUV_QUESTION}],
+        stream=True,
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == REPLY
+    final = chunks[-1].model_extra or {}
+    assert final["citations"][0]["title"] == LSUV and chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_openai_history_becomes_the_conversation(
+    client: httpx.Client, llm_server: StubServer
+) -> None:
+    llm_server.script("How does LSUV compare with orthonormal init?", REPLY)
+    body = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "assistant",
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": LSUV_QUESTION},
+                {"role": "assistant", "content": "LSUV normalises variance [1]."},
+                {"role": "user", "content": "How does it compare with orthonormal init?"},
+            ],
+        },
+    ).json()
+    condense, answer = llm_server.requests
+    assert LSUV_QUESTION in condense["messages"][0]["content"]
+    assert [m["role"] for m in answer["messages"]] == ["system", "user", "assistant", "user"]
+    assert body["receipt"]["rewritten_query"] == "How does LSUV compare with orthonormal init?"
+    wrong = client.post(
+        "/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]}
+    )
+    assert wrong.status_code == 422 and "last message" in wrong.json()["error"]["message"]
+
+
+@pytest.fixture
+def small_api(tmp_path: Path, llm_server: StubServer) -> Iterator[tuple[str, Settings]]:
+    """An app on a store of its own (three papers), with a token, to change and protect."""
+    source = tmp_path / "seed.jsonl"
+    rows = [
+        {"title": f"Seed Paper {name}", "abstract": f"We study {topic} in depth. " * 5}
+        for name, topic in [
+            ("A", "graph kernels"),
+            ("B", "protein folding"),
+            ("C", "sparse attention"),
+        ]
+    ]
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    settings = make_settings(tmp_path / "store")
+    ingest([source], settings)
+    settings = settings.model_copy(
+        update={"api": ApiSettings(token="s3cret", max_body_mb=0.01)}  # type: ignore[arg-type]
+    )
+    for url in run_in_thread(create_app(settings)):
+        yield url, settings
+
+
+def test_token_guards_everything_but_healthz(small_api: tuple[str, Settings]) -> None:
+    url, _ = small_api
+    assert httpx.get(url + "/healthz").status_code == 200
+    refused = httpx.get(url + "/v1/papers")
+    assert refused.status_code == 401 and "Bearer" in refused.json()["error"]["hint"]
+    wrong = httpx.get(url + "/v1/papers", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    ok = httpx.get(url + "/v1/papers", headers={"Authorization": "Bearer s3cret"})
+    assert ok.status_code == 200 and ok.json()["total"] == 3
+
+
+def test_add_upload_and_delete_papers(small_api: tuple[str, Settings]) -> None:
+    url, _ = small_api
+    auth = {"Authorization": "Bearer s3cret"}
+    with httpx.Client(base_url=url, headers=auth, timeout=120) as http:
+        new = {"title": "Quokka Locomotion", "abstract": "We study how quokkas hop. " * 5}
+        first = http.post("/v1/papers", json={"papers": [new]}).json()
+        assert first["added"] == 1
+        again = http.post("/v1/papers", json={"papers": [new]}).json()
+        assert again["added"] == 0 and again["unchanged"] == 1
+        hits = http.post("/v1/search", json={"query": "quokkas hopping", "k": 1}).json()["hits"]
+        assert hits[0]["paper"]["title"] == "Quokka Locomotion"
+        line = json.dumps({"title": "Wombat Burrows", "abstract": "Wombats dig burrows. " * 5})
+        uploaded = http.post(
+            "/v1/papers/upload", files={"file": ("mine.jsonl", line + "\nnot json\n")}
+        ).json()
+        assert uploaded["added"] == 1 and "mine.jsonl:2" in uploaded["skipped"][0]
+        binary = http.post("/v1/papers/upload", files={"file": ("x.jsonl", bytes(range(256)))})
+        assert binary.status_code == 400 and binary.json()["error"]["type"] == "ParseError"
+        pid = hits[0]["paper"]["paper_id"]
+        assert http.delete(f"/v1/papers/{pid}").json() == {"deleted": pid}
+        assert http.get(f"/v1/papers/{pid}").status_code == 404
+        assert http.delete(f"/v1/papers/{pid}").status_code == 404
+        after = http.post("/v1/search", json={"query": "quokkas hopping", "k": 5}).json()
+        assert all(h["paper"]["paper_id"] != pid for h in after["hits"])
+        big = http.post(
+            "/v1/papers", content=b"x" * 20000, headers={"content-type": "application/json"}
+        )
+        assert big.status_code == 413 and "limit" in big.json()["error"]["message"]
