@@ -111,7 +111,7 @@ class PapersPage(BaseModel):
 
 class NewPaper(BaseModel):
     title: str = Field(min_length=1, max_length=2000)
-    abstract: str = Field(min_length=1, max_length=100000)
+    abstract: str = Field(min_length=1, max_length=20000)
     authors: list[str] = Field(default_factory=list)
     venue: str | None = None
     date: str | None = None
@@ -121,7 +121,7 @@ class NewPaper(BaseModel):
 
 
 class AddPapers(BaseModel):
-    papers: list[NewPaper] = Field(min_length=1, max_length=10000)
+    papers: list[NewPaper] = Field(min_length=1, max_length=1000)
 
 
 class AddReport(BaseModel):
@@ -283,7 +283,7 @@ def create_app(settings: Settings) -> FastAPI:
         from assistant.ingest import remove
 
         with service.writing:
-            removed = remove([paper_id], settings)
+            removed = remove([paper_id], settings, service.retriever.embedder)
             service.retriever.refresh()
         if not removed:
             raise HTTPException(404, detail=_unknown_paper(paper_id))
@@ -386,7 +386,7 @@ def _ingest_bytes(data: bytes, name: str, service: Service) -> AddReport:
     with tempfile.TemporaryDirectory() as folder, service.writing:
         path = Path(folder) / name
         path.write_bytes(data)
-        report = ingest([path], service.settings)
+        report = ingest([path], service.settings, embedder=service.retriever.embedder)
         service.retriever.refresh()
     return AddReport(
         added=report.added,

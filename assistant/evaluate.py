@@ -23,7 +23,7 @@ def load_questions(path: Path) -> list[Question]:
     """Read a JSONL question file; a bad line is an error naming it."""
     questions = []
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_text().split("\n")
     except OSError as exc:
         raise ParseError(
             f"cannot read ({exc.strerror})", path=str(path), hint="check the path"

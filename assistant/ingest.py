@@ -79,6 +79,7 @@ def ingest(
     listing_year: int | None = None,
     on_progress: ProgressFn | None = None,
     on_calibrate: ProgressFn | None = None,
+    embedder: MiniLMEmbedding | None = None,
 ) -> IngestReport:
     """Bring the store in step with the papers in ``paths``.
 
@@ -96,7 +97,8 @@ def ingest(
         report.removed_partial = sum(1 for p in changed if not stored[p.paper_id].complete)
         if on_progress:
             on_progress(0, len(todo))
-        embedder = MiniLMEmbedding(settings.embed) if todo else None
+        if todo and embedder is None:
+            embedder = MiniLMEmbedding(settings.embed)
         for start in range(0, len(todo), batch_papers):
             batch = todo[start : start + batch_papers]
             chunked = [(paper, chunk_paper(paper, settings.chunk)) for paper in batch]
@@ -129,14 +131,16 @@ def ingest(
     return report
 
 
-def remove(paper_ids: Iterable[str], settings: Settings) -> int:
+def remove(
+    paper_ids: Iterable[str], settings: Settings, embedder: MiniLMEmbedding | None = None
+) -> int:
     """Delete papers from the store and bring the indexes in step; returns how many existed."""
     wanted = set(paper_ids)
     with open_store(settings.store, EMBEDDER_NAME, write=True) as store:
         present = [pid for pid in wanted if store.get_paper(pid) is not None]
         store.delete_papers(present)
         index = _rebuild_lexical(settings, store.papers())
-    _recalibrate(settings, index, None, None)
+    _recalibrate(settings, index, embedder, None)
     return len(present)
 
 

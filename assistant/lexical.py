@@ -82,7 +82,9 @@ class LexicalIndex:
             return None
         papers = [
             Paper.model_validate_json(line)
-            for line in (target / "papers.jsonl").read_text().splitlines()
+            # Only "\n" ends a record: str.splitlines() would also split on U+2028 and the like,
+            # which JSON leaves unescaped inside strings.
+            for line in (target / "papers.jsonl").read_text().split("\n")
             if line.strip()
         ]
         stamp = json.loads(meta.read_text())["fingerprint"]

@@ -129,3 +129,13 @@ def test_search_sample_question_finds_its_paper_in_top_3(sample_settings: Settin
     assert "Underwater Bioacoustic" in " ".join(h.paper.title for h in hits)
     assert [h.rank for h in hits] == [1, 2, 3]
     assert len({h.paper.paper_id for h in hits}) == 3
+
+
+def test_index_survives_unicode_line_separators_in_a_record(settings: Settings) -> None:
+    from assistant.lexical import LexicalIndex
+    from assistant.records import Paper
+
+    odd = Paper.create("Line\u2028Separated\x85Title", "An abstract with \u2029 in it. " * 3)
+    LexicalIndex.build([odd]).save(settings.store.path)
+    loaded = LexicalIndex.load(settings.store.path)
+    assert loaded is not None and loaded.papers == [odd]
