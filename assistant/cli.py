@@ -403,7 +403,7 @@ def _stream_answer(
     for event in answerer.stream(question, history, filters):
         if isinstance(event, Answer):
             result = event
-        elif fmt == "text":
+        elif isinstance(event, str) and fmt == "text":
             click.echo(event, nl=False)
     assert result is not None
     if fmt == "json":
@@ -494,7 +494,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             "ASSISTANT_API__ALLOW_REMOTE=true to accept the risk",
         )
     app = create_app(settings)
-    click.echo(f"serving http://{api.host}:{api.port}/  (API docs: /docs)", err=True)
+    click.echo(
+        f"serving http://{api.host}:{api.port}/ui/ (browser) and the API "
+        f"(docs: http://{api.host}:{api.port}/docs)",
+        err=True,
+    )
     uvicorn.run(app, host=api.host, port=api.port, log_level="warning")
 
 

@@ -26,6 +26,7 @@ class Reply:
     cut_after: int | None = None  # drop the connection after this many content chunks
     malformed: bool = False  # send a chunk that is not JSON
     usage: bool = True  # send a usage chunk at the end of a stream
+    chunk_delay: float = 0.0  # seconds between streamed chunks
 
 
 @dataclass
@@ -111,6 +112,8 @@ def build_app(state: StubServer) -> FastAPI:
                 if reply.malformed and i == 1:
                     yield "data: {not json\n\n"
                 yield _chunk(word)
+                if reply.chunk_delay:
+                    await asyncio.sleep(reply.chunk_delay)
             if reply.usage:
                 yield _chunk(None, usage)
             yield "data: [DONE]\n\n"
@@ -125,7 +128,7 @@ def run_in_thread(app: Any) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", lifespan="off")
+    config = uvicorn.Config(app, log_level="critical")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

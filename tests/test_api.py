@@ -111,6 +111,7 @@ def test_ask_stream_sends_deltas_then_the_answer(
             elif line.startswith("data: "):
                 events.append((kind, json.loads(line[6:])))
     kinds = [k for k, _ in events]
+    assert kinds[0] == "sources" and events[0][1]["sources"][0]["paper"]["title"] == LSUV
     assert kinds.count("delta") >= 2 and kinds[-2:] == ["answer", "done"]
     text = "".join(d["text"] for k, d in events if k == "delta")
     answer = events[-2][1]

@@ -1,0 +1,147 @@
+"""The browser UI in a real Chromium (Playwright), against the real app and the test model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.api import create_app
+from assistant.config import LLMSettings, Settings, StoreSettings
+
+from .openai_stub import Reply, StubServer, run_in_thread
+
+CHROMIUM = Path("/usr/bin/chromium")
+LSUV_QUESTION = "How does LSUV initialization work?"
+REPLY = (
+    "LSUV first uses orthonormal matrices and then normalises the variance of each layer's "
+    "output to one [1]."
+)
+
+
+@pytest.fixture(scope="module")
+def ui_url(
+    sample_settings: Settings, llm_server: StubServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The app (API + UI) on a copy of the sample store, since the UI test uploads papers."""
+    copy = tmp_path_factory.mktemp("ui") / "store"
+    shutil.copytree(sample_settings.store.path, copy)
+    settings = sample_settings.model_copy(
+        update={
+            "store": StoreSettings(path=copy),
+            "llm": LLMSettings(base_url=llm_server.url, model="stub", max_retries=0),
+        }
+    )
+    yield from run_in_thread(create_app(settings))
+
+
+@pytest.fixture(scope="module")
+def page(ui_url: str) -> Iterator[Any]:
+    assert CHROMIUM.exists(), "install Debian's chromium (make test does: apt-get install chromium)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        tab = browser.new_page(viewport={"width": 1300, "height": 1000})
+        hosts: set[str] = set()
+        tab.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+        tab.goto(ui_url + "/ui/")
+        tab.wait_for_selector("#question textarea", timeout=60000)
+        tab.hosts = hosts
+        yield tab
+        browser.close()
+        assert hosts == {ui_url.split("/")[2]}, f"the page asked other hosts: {hosts}"
+
+
+def _ask(page: Any, question: str) -> None:
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+def _last_answer(page: Any) -> str:
+    messages = page.locator("#chat .message")
+    return str(messages.last.inner_text()) if messages.count() else ""
+
+
+def test_streamed_answer_and_clickable_citation(
+    page: Any, llm_server: StubServer, tmp_path: Path
+) -> None:
+    llm_server.script(Reply(content=REPLY, chunk_delay=0.15))
+    _ask(page, LSUV_QUESTION)
+    seen: list[str] = []
+    deadline = time.time() + 60
+    while time.time() < deadline and not page.locator("#chat a.cite").count():
+        text = _last_answer(page)
+        if text and text not in seen:
+            seen.append(text)
+        time.sleep(0.05)
+    page.screenshot(path=str(tmp_path / "1-answer.png"))
+    partial = [t for t in seen if t.startswith("LSUV") and "[1]" not in t]
+    assert len(partial) >= 2, (
+        f"expected the answer in increments, saw {seen}: {page.inner_text('#chat')}"
+    )
+    assert "model: stub" in _last_answer(page)
+    page.locator("#chat a.cite").first.click()
+    active = page.locator("#sources .source.active")
+    active.wait_for(timeout=5000)
+    assert "All you need is a good init" in active.inner_text()
+    assert "normalizing the variance" in active.locator("mark").inner_text()
+    page.screenshot(path=str(tmp_path / "2-citation.png"))
+
+
+def test_filter_narrows_the_sources(page: Any, llm_server: StubServer, tmp_path: Path) -> None:
+    llm_server.script("They meta-learn priors [1].")
+    page.get_by_text("Filters").click()
+    page.locator("#f-author textarea, #f-author input").first.fill("Fortuin")
+    _ask(page, "meta-learning priors for neural networks")
+    page.wait_for_selector("#chips .chip", timeout=30000)
+    page.wait_for_function(
+        "document.querySelector('#sources').innerText.includes('Amortising Inference')",
+        timeout=30000,
+    )
+    assert "author: Fortuin" in page.locator("#chips").inner_text()
+    assert page.locator("#sources .source").count() == 1
+    page.screenshot(path=str(tmp_path / "3-filter.png"))
+    page.locator("#f-author textarea, #f-author input").first.fill("")
+
+
+def test_model_failure_shows_a_message_and_the_sources(
+    page: Any, llm_server: StubServer, tmp_path: Path
+) -> None:
+    llm_server.script(Reply(status=500))
+    page.locator("#new-chat").click()
+    _ask(page, LSUV_QUESTION)
+    page.wait_for_function(
+        "document.querySelector('#chat').innerText.includes('HTTP 500')", timeout=30000
+    )
+    assert "⚠" in _last_answer(page) and "server" in _last_answer(page)
+    assert "All you need is a good init" in page.locator("#sources").inner_text()
+    page.screenshot(path=str(tmp_path / "4-failure.png"))
+
+
+def test_upload_adds_a_paper_to_the_collection(page: Any, tmp_path: Path) -> None:
+    page.get_by_role("tab", name="Collection").click()
+    upload = tmp_path / "mine.jsonl"
+    paper = {"title": "Quokka Locomotion on Rottnest", "abstract": "We study quokka hops. " * 6}
+    upload.write_text(json.dumps(paper) + "\n")
+    page.locator("#upload input[type=file]").set_input_files(str(upload))
+    page.wait_for_function(
+        "document.querySelector('#upload-result').innerText.includes('1 added')",
+        timeout=120000,
+    )
+    page.locator("#paper-search textarea, #paper-search input").first.fill("Quokka")
+    page.wait_for_function(
+        "document.querySelector('#papers').innerText.includes('Quokka Locomotion')",
+        timeout=30000,
+    )
+    assert "1 of 319 papers" in page.locator("#count").inner_text()
+    page.screenshot(path=str(tmp_path / "5-upload.png"))

@@ -1,0 +1,277 @@
+"""The browser UI (Gradio): chat with cited answers beside their sources, and the collection.
+
+Widgets only: every answer, search and ingest comes from the `assistant` package. Served by
+`assistant serve` at /ui, next to the HTTP API.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.answer import Answer, Answerer, Turn
+from assistant.errors import AssistantError
+from assistant.ingest import ingest
+from assistant.records import Filters, Hit
+from assistant.retrieve import Retrieval
+
+# Clicking a citation marker [n] highlights source n in the panel and scrolls to it.
+HEAD = """
+<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a.cite");
+  if (!link) return;
+  event.preventDefault();
+  document.querySelectorAll(".source.active").forEach((el) => el.classList.remove("active"));
+  const card = document.getElementById("source-" + link.dataset.n);
+  if (card) { card.classList.add("active"); card.scrollIntoView({block: "nearest"}); }
+}, true);
+</script>
+"""
+CSS = """
+.source { border: 1px solid #ddd; border-radius: 6px; padding: 8px; margin-bottom: 8px; }
+.source.active { border: 2px solid #e8a000; background: #fff8e6; }
+.source .meta { color: #555; font-size: 0.9em; }
+.source mark { background: #ffe58a; }
+.unsupported { text-decoration: underline wavy #c00; }
+.chip { display: inline-block; border: 1px solid #99c; border-radius: 12px; padding: 0 8px;
+        margin-right: 4px; font-size: 0.85em; }
+a.cite { font-weight: bold; text-decoration: none; cursor: pointer; }
+"""
+_MARK = re.compile(r"\[(\d+)\]")
+
+
+def _cite_links(text: str) -> str:
+    return _MARK.sub(
+        lambda m: f'<a class="cite" href="#" data-n="{m.group(1)}">[{m.group(1)}]</a>', text
+    )
+
+
+def render_answer(answer: Answer) -> str:
+    """The answer's text with clickable markers; unsupported sentences are underlined."""
+    text = answer.answer
+    for claim in sorted(
+        (c for c in answer.claims if c.support == "unsupported" and c.span),
+        key=lambda c: -c.span[0],  # type: ignore[index]
+    ):
+        start, end = claim.span  # type: ignore[misc]
+        text = (
+            text[:start]
+            + '<span class="unsupported" title="not supported by the cited abstract">'
+            + text[start:end]
+            + " ⚠</span>"
+            + text[end:]
+        )
+    footer = (
+        f"\n\n<small>model: {html.escape(answer.receipt.model)} · retrieval "
+        f"{answer.receipt.stage_ms.get('retrieve', 0):.0f} ms · generation "
+        f"{answer.receipt.stage_ms.get('generate', answer.receipt.stage_ms.get('extract', 0)):.0f}"
+        " ms</small>"
+    )
+    return _cite_links(text) + footer
+
+
+def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
+    """One card per source: title, authors, venue, date, the abstract with its evidence marked."""
+    if not hits:
+        return "<p>No sources.</p>"
+    citations = {c.n: c for c in answer.citations} if answer else {}
+    cards = []
+    for n, hit in enumerate(hits, 1):
+        paper = hit.paper
+        abstract = html.escape(paper.abstract)
+        citation = citations.get(n)
+        note = ""
+        if citation is not None:
+            evidence = html.escape(citation.evidence)
+            abstract = abstract.replace(evidence, f"<mark>{evidence}</mark>", 1)
+            sentences = [c.text for c in answer.claims if n in c.citations] if answer else []
+            verdict = {
+                "supported": "supported",
+                "weak": "weakly supported",
+                "unsupported": "NOT supported",
+            }[citation.support]
+            note = f"<p class='meta'>cited by {len(sentences)} sentence(s) · {verdict}</p>"
+        meta = " · ".join(
+            x
+            for x in [
+                ", ".join(paper.authors[:6])
+                or (f"{paper.author_count} authors" if paper.author_count else ""),
+                paper.venue or ", ".join(paper.sources),
+                paper.date or "",
+            ]
+            if x
+        )
+        cards.append(
+            f'<div class="source" id="source-{n}"><b>[{n}] {html.escape(paper.title)}</b>'
+            f'<div class="meta">{html.escape(meta)}</div>{note}<p>{abstract}</p></div>'
+        )
+    return "\n".join(cards)
+
+
+def _chips(filters: Filters) -> str:
+    active = {k: v for k, v in filters.model_dump(exclude_defaults=True).items() if v}
+    return (
+        "".join(f'<span class="chip">{k}: {html.escape(str(v))}</span>' for k, v in active.items())
+        or ""
+    )
+
+
+def build_ui(answerer: Answerer) -> gr.Blocks:
+    """The Blocks app; mount it with gr.mount_gradio_app(..., css=CSS, head=HEAD)."""
+    settings = answerer.settings
+    retriever = answerer.retriever
+
+    def filters_of(*values: str | None) -> Filters:
+        names = ("author", "since", "until", "venue", "category")
+        return Filters.model_validate(
+            {name: (value or "").strip() or None for name, value in zip(names, values, strict=True)}
+        )
+
+    def respond(
+        question: str,
+        history: list[dict[str, Any]],
+        turns: list[dict[str, Any]],
+        author: str,
+        since: str,
+        until: str,
+        venue: str,
+        category: str,
+    ) -> Iterator[tuple[Any, ...]]:
+        question = question.strip()
+        if not question:
+            raise gr.Error("Type a question first, e.g. “Which papers prune LLM layers?”")
+        filters = filters_of(author, since, until, venue, category)
+        history = [
+            *history,
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": ""},
+        ]
+        sources = "<p>Searching…</p>"
+        yield "", history, sources, turns, _chips(filters)
+        hits: list[Hit] = []
+        text = ""
+        past = [Turn.model_validate(t) for t in turns]
+        try:
+            for event in answerer.stream(question, past, filters):
+                if isinstance(event, Retrieval):
+                    hits = event.hits
+                    sources = render_sources(hits)
+                elif isinstance(event, Answer):
+                    history[-1]["content"] = render_answer(event)
+                    sources = render_sources(hits, event) if not event.refused else sources
+                    turns = [*turns, Turn.of(event).model_dump()]
+                else:
+                    text += event
+                    history[-1]["content"] = text
+                yield "", history, sources, turns, _chips(filters)
+        except AssistantError as exc:
+            history[-1]["content"] = f"⚠ {exc.describe()}"
+            yield "", history, sources, turns, _chips(filters)
+
+    def papers_table(query: str) -> tuple[list[list[str]], str]:
+        papers = retriever.lexical().papers
+        shown = [p for p in papers if not query or query.lower() in p.title.lower()]
+        rows = [
+            [p.title, ", ".join(p.authors[:3]), p.venue or ", ".join(p.sources), p.date or ""]
+            for p in sorted(shown, key=lambda p: p.title.lower())
+        ]
+        return rows, f"{len(shown)} of {len(papers)} papers"
+
+    def upload(
+        file: str | None,
+        query: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio injects it so)
+    ) -> tuple[Any, ...]:
+        if not file:
+            raise gr.Error("Choose a file first (JSONL, CSV or a listing).")
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / Path(file).name
+            shutil.copy(file, target)
+            try:
+                report = ingest(
+                    [target],
+                    settings,
+                    embedder=retriever.embedder,
+                    on_progress=lambda done, total: progress((done, total), desc="embedding"),
+                )
+            except AssistantError as exc:
+                raise gr.Error(exc.describe()) from exc
+        retriever.refresh()
+        rows, count = papers_table(query)
+        skipped = "".join(f"\n- skipped {s}" for s in report.skipped)
+        message = (
+            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged{skipped}"
+        )
+        return rows, count, message
+
+    examples = [
+        "Which papers prune layers of large language models?",
+        "How does LSUV initialization work?",
+        "Which Hugging Face daily papers were posted in June 2024?",
+        "Which paper has the most authors?",
+    ]
+    venues = sorted({v for p in retriever.lexical().papers for v in [p.venue, *p.sources] if v})
+
+    with gr.Blocks(title="assistant") as blocks:
+        turns = gr.State([])
+        with gr.Tab("Chat"), gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Answers", height=480, elem_id="chat", sanitize_html=False)
+                chips = gr.HTML(elem_id="chips")
+                question = gr.Textbox(
+                    label="Question",
+                    placeholder="Ask about the papers…",
+                    elem_id="question",
+                    lines=1,
+                    max_lines=4,
+                )
+                with gr.Row():
+                    send = gr.Button("Ask", variant="primary", elem_id="ask")
+                    new = gr.Button("New chat", elem_id="new-chat")
+                gr.Examples(examples, inputs=[question], label="Examples")
+                with gr.Accordion("Filters", open=False):
+                    author = gr.Textbox(label="Author contains", elem_id="f-author")
+                    with gr.Row():
+                        since = gr.Textbox(label="Since (YYYY[-MM])", elem_id="f-since")
+                        until = gr.Textbox(label="Until (YYYY[-MM])", elem_id="f-until")
+                    venue = gr.Dropdown(
+                        ["", *venues], value="", label="Venue or listing", elem_id="f-venue"
+                    )
+                    category = gr.Textbox(label="Category contains", elem_id="f-category")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML("<p>Sources appear here.</p>", elem_id="sources")
+        with gr.Tab("Collection"):
+            count = gr.Markdown(elem_id="count")
+            search = gr.Textbox(label="Title contains", elem_id="paper-search")
+            table = gr.Dataframe(
+                headers=["title", "authors", "venue / listing", "date"],
+                interactive=False,
+                elem_id="papers",
+                wrap=True,
+            )
+            file = gr.File(
+                label="Add papers (JSONL, CSV or a listing)", type="filepath", elem_id="upload"
+            )
+            added = gr.Markdown(elem_id="upload-result")
+
+        inputs = [question, chat, turns, author, since, until, venue, category]
+        outputs = [question, chat, sources, turns, chips]
+        question.submit(respond, inputs, outputs)
+        send.click(respond, inputs, outputs)
+        new.click(
+            lambda: ([], [], "<p>Sources appear here.</p>", ""), None, [chat, turns, sources, chips]
+        )
+        search.change(papers_table, [search], [table, count])
+        file.upload(upload, [file, search], [table, count, added])
+        blocks.load(papers_table, [search], [table, count])
+    built: gr.Blocks = blocks
+    return built
