@@ -212,13 +212,10 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         )
         return rows, count, message
 
-    examples = [
-        "Which papers prune layers of large language models?",
-        "How does LSUV initialization work?",
-        "Which Hugging Face daily papers were posted in June 2024?",
-        "Which paper has the most authors?",
-    ]
-    venues = sorted({v for p in retriever.lexical().papers for v in [p.venue, *p.sources] if v})
+    papers = retriever.lexical().papers
+    examples = [f"What does “{p.title}” propose?" for p in papers[:: max(len(papers) // 3, 1)][:3]]
+    examples.append("Which paper has the most authors?")
+    venues = sorted({v for p in papers for v in [p.venue, *p.sources] if v})
 
     with gr.Blocks(title="assistant") as blocks:
         turns = gr.State([])
