@@ -21,6 +21,7 @@ from assistant.errors import AssistantError
 from assistant.ingest import ingest
 from assistant.records import Filters, Hit
 from assistant.retrieve import Retrieval
+from assistant.support import strip_citations
 
 # Clicking a citation marker [n] highlights source n in the panel and scrolls to it.
 HEAD = """
@@ -98,7 +99,11 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
                 "weak": "weakly supported",
                 "unsupported": "NOT supported",
             }[citation.support]
-            note = f"<p class='meta'>cited by {len(sentences)} sentence(s) · {verdict}</p>"
+            quoted = "".join(f"<li>{html.escape(strip_citations(t))}</li>" for t in sentences)
+            note = (
+                f"<p class='meta'>cited by {len(sentences)} sentence(s) · {verdict}</p>"
+                f"<ul class='meta citing'>{quoted}</ul>"
+            )
         meta = " · ".join(
             x
             for x in [

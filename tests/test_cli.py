@@ -131,3 +131,9 @@ def test_cli_invalid_setting_exits_1_naming_it(
     monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOP_K", "many")
     result = runner.invoke(main, ["config"])
     assert result.exit_code == 1 and "retrieval.top_k" in result.output
+
+
+def test_serve_refuses_a_public_address_without_a_token(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["--store", str(tmp_path / "s"), "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert "without a token" in result.output and "ASSISTANT_API__TOKEN" in result.output

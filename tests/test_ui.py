@@ -95,6 +95,7 @@ def test_streamed_answer_and_clickable_citation(
     active.wait_for(timeout=5000)
     assert "All you need is a good init" in active.inner_text()
     assert "normalizing the variance" in active.locator("mark").inner_text()
+    assert "orthonormal matrices" in active.locator(".citing").inner_text()
     page.screenshot(path=str(tmp_path / "2-citation.png"))
 
 
