@@ -10,13 +10,19 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    StreamingResponse,
+)
 from pydantic import BaseModel, Field
 
 from assistant.answer import Answer, Answerer, Turn
+from assistant.compare import Comparer, Comparison, as_format
 from assistant.config import Settings
 from assistant.errors import (
     AssistantError,
@@ -129,6 +135,13 @@ class AddReport(BaseModel):
     updated: int
     unchanged: int
     skipped: list[str]
+
+
+class CompareRequest(BaseModel):
+    prompt: str = Field("", max_length=2000)
+    papers: list[str] = Field(default_factory=list, max_length=8)
+    aspects: list[str] = Field(default_factory=list, max_length=12)
+    format: Literal["json", "md", "csv"] = "json"
 
 
 class ChatMessage(BaseModel):
@@ -311,6 +324,16 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
             return service.answerer.ask(body.question, history, body.filters)
         events = service.answerer.stream(body.question, history, body.filters)
         return StreamingResponse(_sse(events), media_type="text/event-stream")
+
+    @app.post("/v1/compare", dependencies=guarded, tags=["compare"], response_model=None)
+    def compare(body: CompareRequest) -> Comparison | PlainTextResponse:
+        """A comparison table of the papers a prompt names (or given by id): JSON, Markdown
+        or CSV. Every cell comes from that paper's abstract and cites it."""
+        table = Comparer(service.answerer).compare(body.prompt, body.papers, body.aspects)
+        if body.format == "json":
+            return table
+        media = "text/markdown" if body.format == "md" else "text/csv"
+        return PlainTextResponse(as_format(table, body.format), media_type=media)
 
     @app.get("/v1/models", dependencies=guarded, tags=["openai"])
     def models() -> dict[str, Any]:

@@ -502,6 +502,29 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     uvicorn.run(app, host=api.host, port=api.port, log_level="warning")
 
 
+@main.command()
+@click.argument("prompt", required=False, default="")
+@click.option("--paper", "paper_ids", multiple=True, help="A paper id to include (repeatable).")
+@click.option("--aspect", "aspects", multiple=True, help="An aspect row (repeatable).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md", show_default=True
+)
+@click.pass_context
+def compare(
+    ctx: click.Context, prompt: str, paper_ids: tuple[str, ...], aspects: tuple[str, ...], fmt: str
+) -> None:
+    """Compare papers named in PROMPT (titles, short names, descriptions, ids) or by --paper.
+
+    One column per paper, one row per aspect (problem, method, data, result, limitations,
+    venue/date unless --aspect says otherwise); every cell comes from that paper's abstract and
+    cites it, or says "not stated in the abstract".
+    """
+    from assistant.compare import Comparer, as_format
+
+    table = Comparer(_answerer(ctx)).compare(prompt, paper_ids, aspects)
+    click.echo(as_format(table, fmt))
+
+
 @main.command(name="eval")
 @click.argument("questions", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

@@ -1,0 +1,418 @@
+"""Comparison prompt -> the papers it names -> a table of aspects, each cell cited and checked."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field, ValidationError
+
+from assistant.answer import Answerer, Turn, load_prompt
+from assistant.errors import AssistantError, LLMResponseError
+from assistant.query import fold
+from assistant.records import Paper, normalize_title
+from assistant.support import check, content_words
+
+DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
+NOT_STATED = "not stated in the abstract"
+MAX_PAPERS = 8
+_ASPECT_HINTS = {
+    "problem": (
+        "the problem or task the paper addresses",
+        r"\b(problem|task|challenge|address|aim|goal|question)",
+    ),
+    "method": (
+        "the method or approach the paper proposes",
+        r"\b(we (propose|introduce|present|develop|design)|our (method|approach|framework|model))",
+    ),
+    "data": (
+        "datasets and benchmarks used for evaluation",
+        r"\b(dataset|benchmark|corpus|evaluat\w* on|experiments on|tested on)",
+    ),
+    "result": (
+        "the main result and improvement reported",
+        r"\b(outperform|achiev|improv|state-of-the-art|surpass|reduc|\d+(\.\d+)?\s?%)",
+    ),
+    "limitations": (
+        "limitations, failure cases or open problems",
+        r"\b(limitation|fail|cannot|does not|future work|drawback|however, our)",
+    ),
+}
+_ID = re.compile(r"\b[0-9a-f]{12}\b")
+_OPEN, _CLOSE = "\"'\u201c\u2018", "\"'\u201d\u2019"  # straight and curly quotes
+_QUOTED = re.compile(f"[{_OPEN}]([^{_CLOSE}]{{6,}}?)[{_CLOSE}]" + r"(?=[\s,.;:)?]|$)")
+_CITED = re.compile(
+    r"\b(?:papers?|sources?|results?)\s+((?:\[?\d+\]?(?:\s*(?:,|and|&)\s*)?)+)", re.I
+)
+_LAST_ANSWER = re.compile(
+    r"\b(?:from|in|of) (?:the|your) (?:last|previous) answer\b|\babove\b", re.I
+)
+_LEAD = re.compile(
+    r"^\s*(?:please\s+)?(?:compare|contrast|how (?:does|do|is|are)"
+    r"|what (?:is|are) the differences? between)\s+",
+    re.I,
+)
+_CONTEXT = re.compile(r"\s+(?:as|for|in terms of|regarding|on the topic of)\s+.*$", re.I)
+_SEPARATOR = re.compile(
+    r"\s*(?:,|\bwith\b|\bversus\b|\bvs\.?\b|\band\b|\bagainst\b|\bto\b|\bfrom\b)\s*", re.I
+)
+_FILLER = re.compile(r"^(?:the|a|an)\s+|\s+(?:paper|one|work|approach|method)$|\bdiffers?\b", re.I)
+
+
+class Cell(BaseModel):
+    """What one paper's abstract says about one aspect."""
+
+    text: str
+    citation: int = Field(description="The paper's number, as in [n].")
+    supported: bool
+    support: str = Field(description="supported / weak / unsupported / not stated")
+
+
+class Comparison(BaseModel):
+    """A comparison table: one column per paper, one row per aspect, and a short synthesis."""
+
+    prompt: str
+    papers: list[dict[str, str]] = Field(description="[{paper_id, title}], numbered from 1.")
+    aspects: list[str]
+    cells: dict[str, dict[str, Cell]] = Field(description="paper_id -> aspect -> cell.")
+    summary: str
+    resolved_by: dict[str, str] = Field(default_factory=dict, description="paper_id -> how.")
+    model: str = "extractive"
+
+    def markdown(self) -> str:
+        head = (
+            "| aspect | "
+            + " | ".join(f"[{i}] {p['title']}" for i, p in enumerate(self.papers, 1))
+            + " |"
+        )
+        lines = [head, "|" + "---|" * (len(self.papers) + 1)]
+        for aspect in self.aspects:
+            row = [self.cells[p["paper_id"]][aspect] for p in self.papers]
+            texts = [
+                (c.text if c.supported or c.support == "not stated" else f"{c.text} ⚠").replace(
+                    "|", "\\|"
+                )
+                for c in row
+            ]
+            lines.append(f"| {aspect} | " + " | ".join(texts) + " |")
+        return "\n".join(lines) + f"\n\n{self.summary}\n"
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["aspect", *(f"[{i}] {p['title']}" for i, p in enumerate(self.papers, 1))])
+        for aspect in self.aspects:
+            writer.writerow(
+                [aspect, *(self.cells[p["paper_id"]][aspect].text for p in self.papers)]
+            )
+        return out.getvalue()
+
+
+class ResolutionError(AssistantError):
+    """The prompt does not name papers we can identify unambiguously."""
+
+
+class _LLMTable(BaseModel):
+    cells: dict[str, dict[str, str]]
+    summary: str
+
+
+class Comparer:
+    """Resolves papers and builds comparisons with an Answerer's retriever and model."""
+
+    def __init__(self, answerer: Answerer) -> None:
+        self.answerer = answerer
+        self.retriever = answerer.retriever
+
+    # -- resolution -----------------------------------------------------------------------
+
+    def resolve(
+        self, prompt: str, paper_ids: Sequence[str] = (), history: Sequence[Turn] = ()
+    ) -> tuple[list[Paper], dict[str, str]]:
+        """The papers ``prompt`` (and ``paper_ids``) refer to, and how each was found."""
+        papers = self.retriever.lexical().papers
+        by_id = {p.paper_id: p for p in papers}
+        chosen: dict[str, str] = {}
+
+        def take(paper: Paper, how: str) -> None:
+            chosen.setdefault(paper.paper_id, how)
+
+        for pid in [*paper_ids, *_ID.findall(prompt)]:
+            if pid not in by_id:
+                raise ResolutionError(
+                    f"No paper with id {pid!r}", hint="list ids with `assistant papers`"
+                )
+            take(by_id[pid], "id")
+        text = _ID.sub(" ", prompt)
+        cited = _CITED.search(text)
+        if cited and history:
+            titles = history[-1].cited_titles
+            for number in (int(n) for n in re.findall(r"\d+", cited.group(1))):
+                if not 1 <= number <= len(titles):
+                    raise ResolutionError(
+                        f"The last answer has no source [{number}]",
+                        hint=f"it cited {len(titles)} papers, numbered 1 to {len(titles)}",
+                    )
+                take(
+                    self._by_title(titles[number - 1], papers),
+                    f"source [{number}] of the last answer",
+                )
+            text = _LAST_ANSWER.sub(" ", text.replace(cited.group(0), " "))
+        for match in _QUOTED.finditer(text):
+            take(
+                self._title_match(match.group(1), papers, strict=True), f'title "{match.group(1)}"'
+            )
+        text = _QUOTED.sub(" \u00a7 ", text)  # a part holding a quoted title is resolved
+        found = self.retriever.retrieve(text) if not chosen else None
+        if found is not None and found.query.recognised:
+            for hit in found.hits[:MAX_PAPERS]:
+                take(hit.paper, "; ".join(found.query.recognised))
+        else:
+            context_match = _CONTEXT.search(_LEAD.sub("", text))
+            context = context_match.group(0) if context_match else ""
+            core = _LEAD.sub("", text)[: len(_LEAD.sub("", text)) - len(context)]
+            for part in _SEPARATOR.split(core.strip(" ?.")):
+                part = _FILLER.sub("", part.strip(" ()?.,")).strip()
+                if "\u00a7" in part or not part:
+                    continue
+                if len(content_words(part)) == 0 and not re.search(r"[A-Z]{2,}", part):
+                    continue
+                paper, how = self._describe(part, context, papers, set(chosen))
+                take(paper, how)
+        if len(chosen) < 2:
+            raise ResolutionError(
+                f"Found {len(chosen)} paper(s) in the prompt; a comparison needs 2 to {MAX_PAPERS}",
+                hint='name them by title, id or description, e.g. "compare SOAP with MARS"',
+            )
+        if len(chosen) > MAX_PAPERS:
+            raise ResolutionError(
+                f"The prompt names {len(chosen)} papers; at most {MAX_PAPERS} fit a table",
+                hint="narrow it down (fewer titles, or a narrower author/topic)",
+            )
+        return [by_id[pid] for pid in chosen], chosen
+
+    def _by_title(self, title: str, papers: Sequence[Paper]) -> Paper:
+        key = normalize_title(title)
+        for paper in papers:
+            if normalize_title(paper.title) == key:
+                return paper
+        return self._title_match(title, papers, strict=True)
+
+    def _title_match(self, fragment: str, papers: Sequence[Paper], *, strict: bool) -> Paper:
+        """A paper whose title is, contains or closely resembles ``fragment``."""
+        key = normalize_title(fragment)
+        exact = [p for p in papers if normalize_title(p.title) == key]
+        if exact:
+            return exact[0]
+        containing = [p for p in papers if key and key in normalize_title(p.title)]
+        if len(containing) == 1:
+            return containing[0]
+        if len(containing) > 1:
+            raise ResolutionError(
+                f'"{fragment}" matches {len(containing)} titles: '
+                + "; ".join(p.title for p in containing[:5]),
+                hint="quote more of the title, or give the paper id",
+            )
+        titles = {normalize_title(p.title): p for p in papers}
+        close = difflib.get_close_matches(key, list(titles), n=1, cutoff=0.8)
+        if close:
+            return titles[close[0]]
+        raise ResolutionError(
+            f'No paper titled like "{fragment}"',
+            hint="check the title with `assistant papers`, or describe the paper instead",
+        )
+
+    def _describe(
+        self, part: str, context: str, papers: Sequence[Paper], taken: set[str]
+    ) -> tuple[Paper, str]:
+        """The paper a short name or description refers to: a title's leading name
+        ("SOAP" for "SOAP: Improving ..."), a title fragment, or else the best search hit."""
+        short = fold(part)
+        named = [
+            p
+            for p in papers
+            if fold(re.split(r"[:(]", p.title)[0]) == short and p.paper_id not in taken
+        ]
+        if len(named) == 1:
+            return named[0], f'name "{part}"'
+        try:
+            paper = self._title_match(part, papers, strict=False)
+            if paper.paper_id not in taken and len(part) >= 12:
+                return paper, f'title "{part}"'
+        except ResolutionError:
+            pass
+        found = self.retriever.retrieve(f"{part} {context}".strip(), 5, parse=False)
+        hits = [h for h in found.hits if h.paper.paper_id not in taken]
+        if not hits or not found.covered:
+            raise ResolutionError(
+                f'Nothing in the collection matches "{part}"',
+                hint="give its title or id; `assistant search` helps find it",
+            )
+        return hits[0].paper, f'description "{part}"'
+
+    # -- the table --------------------------------------------------------------------------
+
+    def compare(
+        self,
+        prompt: str = "",
+        paper_ids: Sequence[str] = (),
+        aspects: Sequence[str] = (),
+        history: Sequence[Turn] = (),
+    ) -> Comparison:
+        """Resolve the papers and compare them aspect by aspect."""
+        papers, how = self.resolve(prompt, paper_ids, history)
+        wanted = list(aspects) or DEFAULT_ASPECTS
+        model = self.answerer.model
+        if model is None:
+            cells = {p.paper_id: self._extract_cells(p, n, wanted) for n, p in enumerate(papers, 1)}
+            summary = _summary(papers, cells)
+            name = "extractive"
+        else:
+            cells, summary = self._generate(prompt, papers, wanted)
+            name = model.name
+        return Comparison(
+            prompt=prompt,
+            papers=[{"paper_id": p.paper_id, "title": p.title} for p in papers],
+            aspects=wanted,
+            cells=cells,
+            summary=summary,
+            resolved_by=how,
+            model=name,
+        )
+
+    def _extract_cells(self, paper: Paper, n: int, aspects: Sequence[str]) -> dict[str, Cell]:
+        sentences, vectors = self.answerer.bank.sentences(paper)
+        cells: dict[str, Cell] = {}
+        used: set[int] = set()
+        for aspect in aspects:
+            if aspect == "venue/date":
+                text = " · ".join(
+                    x for x in [paper.venue or ", ".join(paper.sources), paper.date] if x
+                )
+                cells[aspect] = Cell(
+                    text=text or NOT_STATED,
+                    citation=n,
+                    supported=bool(text),
+                    support="supported" if text else "not stated",
+                )
+                continue
+            description, pattern = _ASPECT_HINTS.get(aspect, (aspect, re.escape(aspect)))
+            target = self.answerer.bank.embed([description])[0]
+            similarity = vectors @ target
+            scored = sorted(
+                (
+                    (float(similarity[i]) + (0.3 if re.search(pattern, s, re.I) else 0.0), i)
+                    for i, s in enumerate(sentences)
+                    if i not in used or len(sentences) <= len(aspects)
+                ),
+                reverse=True,
+            )
+            if not scored or (
+                scored[0][0] < 0.35 and not re.search(pattern, sentences[scored[0][1]], re.I)
+            ):
+                cells[aspect] = Cell(
+                    text=NOT_STATED, citation=n, supported=True, support="not stated"
+                )
+                continue
+            index = scored[0][1]
+            used.add(index)
+            cells[aspect] = Cell(
+                text=sentences[index], citation=n, supported=True, support="supported"
+            )
+        return cells
+
+    def _generate(
+        self, prompt: str, papers: Sequence[Paper], aspects: Sequence[str]
+    ) -> tuple[dict[str, dict[str, Cell]], str]:
+        model = self.answerer.model
+        assert model is not None
+        template, _, _ = load_prompt(self.answerer.settings, "compare")
+        sources = "\n\n".join(
+            f'<source id="{n}">\n[{n}] {p.title}\n{p.abstract}\n</source>'
+            for n, p in enumerate(papers, 1)
+        )
+        messages = [
+            {
+                "role": "system",
+                "content": template.replace("{sources}", sources).replace(
+                    "{aspects}", ", ".join(aspects)
+                ),
+            },
+            {"role": "user", "content": prompt or "Compare these papers."},
+        ]
+        reply = model.complete(messages)
+        try:
+            table = _parse_table(reply, len(papers), aspects)
+        except ValueError as first:
+            messages += [
+                {"role": "assistant", "content": reply},
+                {
+                    "role": "user",
+                    "content": f"That was not valid: {first}. Reply with the JSON object only.",
+                },
+            ]
+            reply = model.complete(messages)
+            try:
+                table = _parse_table(reply, len(papers), aspects)
+            except ValueError as second:
+                raise LLMResponseError(
+                    f"The model's comparison is not valid JSON for the table, twice ({second})",
+                    hint="try again, or a model that follows JSON instructions better",
+                ) from second
+        cells: dict[str, dict[str, Cell]] = {}
+        for n, paper in enumerate(papers, 1):
+            row: dict[str, Cell] = {}
+            for aspect in aspects:
+                text = table.cells.get(str(n), {}).get(aspect, "").strip() or NOT_STATED
+                if text.lower().startswith("not stated"):
+                    row[aspect] = Cell(
+                        text=NOT_STATED, citation=n, supported=True, support="not stated"
+                    )
+                    continue
+                evidence = check(text, paper, self.answerer.bank)
+                row[aspect] = Cell(
+                    text=text,
+                    citation=n,
+                    supported=evidence.verdict != "unsupported",
+                    support=evidence.verdict,
+                )
+            cells[paper.paper_id] = row
+        return cells, table.summary
+
+
+def _parse_table(reply: str, count: int, aspects: Sequence[str]) -> _LLMTable:
+    body = reply.strip()
+    fenced = re.search(r"\{.*\}", body, re.S)
+    try:
+        table = _LLMTable.model_validate(json.loads(fenced.group(0) if fenced else body))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise ValueError(str(exc).splitlines()[0]) from exc
+    missing = [str(n) for n in range(1, count + 1) if str(n) not in table.cells]
+    if missing:
+        raise ValueError(f"no cells for source(s) {', '.join(missing)}")
+    return table
+
+
+def _summary(papers: Sequence[Paper], cells: dict[str, dict[str, Cell]]) -> str:
+    """Extracted synthesis: what each paper is about and what it reports, cited."""
+    parts = []
+    for n, paper in enumerate(papers, 1):
+        row = cells[paper.paper_id]
+        method = row.get("method") or next(iter(row.values()))
+        parts.append(f"{paper.title.split(':')[0]} [{n}]: {method.text}")
+    words = [content_words(f"{p.title} {p.abstract}") for p in papers]
+    shared = sorted(set.intersection(*words)) if words else []
+    common = f" They share the terms: {', '.join(shared[:8])}." if shared else ""
+    return "Extracted from the abstracts. " + " ".join(parts) + common
+
+
+def as_format(comparison: Comparison, fmt: str) -> str:
+    if fmt == "md":
+        return comparison.markdown()
+    if fmt == "csv":
+        return comparison.csv()
+    return comparison.model_dump_json(indent=2)

@@ -1,0 +1,166 @@
+"""Comparisons on the real sample collection: resolving papers, the table, the model's JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from assistant.answer import Answerer, Turn
+from assistant.cli import main
+from assistant.compare import NOT_STATED, Comparer, ResolutionError
+from assistant.config import Settings
+from assistant.errors import LLMResponseError
+from assistant.records import normalize_title
+from assistant.support import check, split_sentences
+
+from .openai_stub import StubServer
+
+SOAP = "SOAP: Improving and Stabilizing Shampoo using Adam"
+MARS = "MARS: Unleashing the Power of Variance Reduction for Training Large Models"
+
+
+def _titles(comparer: Comparer, prompt: str, history: list[Turn] | None = None) -> list[str]:
+    papers, _ = comparer.resolve(prompt, history=history or [])
+    return [p.title for p in papers]
+
+
+@pytest.fixture(scope="module")
+def comparer(sample_settings: Settings) -> Comparer:
+    return Comparer(Answerer(sample_settings))
+
+
+def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> None:
+    assert _titles(comparer, "Compare SOAP and MARS as optimizers") == [SOAP, MARS]
+    assert _titles(
+        comparer,
+        "How does 'Generalization at the Edge of Stability' differ from "
+        "'Zeroth-Order Optimization at the Edge of Stability'?",
+    ) == [
+        "Generalization at the Edge of Stability",
+        "Zeroth-Order Optimization at the Edge of Stability",
+    ]
+    assert _titles(comparer, "Compare the rotation trick with SimVQ for vector quantization") == [
+        "Restructuring Vector Quantization with the Rotation Trick",
+        "Addressing Representation Collapse in Vector Quantized Models with One Linear Layer",
+    ]
+
+
+def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
+    solo = _titles(comparer, "compare the single-author papers on the daily list before 2019")
+    assert set(solo) == {"The Consciousness Prior", "A Tutorial on Bayesian Optimization"}
+    turn = Turn(question="q", answer="a", cited_titles=[MARS, "The Consciousness Prior", SOAP])
+    assert _titles(comparer, "compare papers 1 and 3 from the last answer", [turn]) == [MARS, SOAP]
+    with pytest.raises(ResolutionError, match=r"no source \[7\]"):
+        _titles(comparer, "compare papers 1 and 7", [turn])
+
+
+def test_ambiguous_and_unknown_references_say_so(comparer: Comparer) -> None:
+    with pytest.raises(ResolutionError) as ambiguous:
+        _titles(comparer, "Compare 'at the Edge of Stability' with SOAP")
+    assert "matches 2 titles" in ambiguous.value.message
+    assert "Zeroth-Order" in ambiguous.value.message and ambiguous.value.hint
+    with pytest.raises(ResolutionError, match="No paper titled like"):
+        _titles(comparer, "Compare 'Quantum Gravity for Kittens' with SOAP")
+    with pytest.raises(ResolutionError, match="Nothing in the collection matches"):
+        _titles(comparer, "Compare SOAP with sign language translation on PHOENIX-2014T")
+    with pytest.raises(ResolutionError, match="needs 2 to 8"):
+        _titles(comparer, "Compare SOAP")
+
+
+def test_extractive_cells_are_sentences_of_their_own_abstract(comparer: Comparer) -> None:
+    table = comparer.compare("Compare SOAP and MARS")
+    bank = comparer.answerer.bank
+    papers = {p.paper_id: p for p in comparer.retriever.lexical().papers}
+    assert table.aspects[-1] == "venue/date" and len(table.papers) == 2
+    filled = 0
+    for n, entry in enumerate(table.papers, 1):
+        paper = papers[entry["paper_id"]]
+        for aspect, cell in table.cells[paper.paper_id].items():
+            assert cell.citation == n
+            if cell.text == NOT_STATED or aspect == "venue/date":
+                continue
+            filled += 1
+            assert cell.text in split_sentences(paper.abstract)
+            assert check(cell.text, paper, bank).verdict == "supported"
+    assert filled >= 6
+    assert "[1]" in table.summary and "[2]" in table.summary
+
+
+def test_model_json_is_repaired_once_then_reported(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    comparer = Comparer(Answerer(llm_settings))
+    good = {
+        "cells": {
+            "1": {"method": "SOAP runs Adam in the eigenbasis of Shampoo's preconditioner."},
+            "2": {"method": "MARS predicts the weather on Mars with quantum annealing."},
+        },
+        "summary": "Both are optimizers [1][2].",
+    }
+    llm_server.script("Sure! Here is the table: {not json", json.dumps(good))
+    table = comparer.compare("Compare SOAP and MARS", aspects=["method", "data"])
+    assert len(llm_server.requests) == 2
+    assert "not valid" in llm_server.requests[1]["messages"][-1]["content"]
+    soap, mars = (table.cells[p["paper_id"]] for p in table.papers)
+    assert soap["method"].supported and soap["data"].text == NOT_STATED
+    assert not mars["method"].supported and mars["method"].support == "unsupported"
+    llm_server.script("{not json", '{"cells": {"1": {}}, "summary": "x"}')
+    with pytest.raises(LLMResponseError, match="twice"):
+        comparer.compare("Compare SOAP and MARS")
+
+
+def test_dev_compare_questions_resolve(comparer: Comparer) -> None:
+    dev = Path(__file__).resolve().parents[2] / "shared/eval/dev_questions.jsonl"
+    if not dev.exists():
+        pytest.skip("the shared dev questions are not next to the project")
+    rows = [json.loads(line) for line in dev.read_text().split("\n") if line.strip()]
+    questions = [r for r in rows if r["type"] == "compare"]
+    right = 0
+    for q in questions:
+        got = {normalize_title(t) for t in _titles(comparer, q["question"])}
+        right += got == {normalize_title(t) for t in q["gold_titles"]}
+    assert right == len(questions)
+
+
+def test_cli_compare_formats(sample_settings: Settings) -> None:
+    store = ["--store", str(sample_settings.store.path)]
+    md = CliRunner().invoke(main, [*store, "compare", "Compare SOAP and MARS"])
+    assert md.exit_code == 0, md.output
+    assert md.output.startswith("| aspect | [1] SOAP") and "| method |" in md.output
+    output = CliRunner().invoke(main, [*store, "compare", "SOAP vs MARS", "--format", "csv"])
+    rows = [r for r in csv.reader(io.StringIO(output.output)) if r]
+    assert rows[0][0] == "aspect" and len(rows) == 7 and len(rows[0]) == 3
+    js = json.loads(
+        CliRunner().invoke(main, [*store, "compare", "SOAP vs MARS", "--format", "json"]).output
+    )
+    assert {"papers", "aspects", "cells", "summary"} <= set(js)
+    bad = CliRunner().invoke(
+        main, [*store, "compare", "Compare 'Quantum Gravity for Kittens' with SOAP"]
+    )
+    assert bad.exit_code == 1 and "No paper titled like" in bad.output
+
+
+def test_api_compare(sample_settings: Settings) -> None:
+    from assistant.api import create_app
+
+    from .openai_stub import run_in_thread
+
+    for url in run_in_thread(create_app(sample_settings, ui=False)):
+        table = httpx.post(
+            url + "/v1/compare", json={"prompt": "Compare SOAP and MARS"}, timeout=60
+        ).json()
+        assert [p["title"] for p in table["papers"]] == [SOAP, MARS]
+        text = httpx.post(
+            url + "/v1/compare", json={"prompt": "SOAP vs MARS", "format": "csv"}, timeout=60
+        )
+        assert text.headers["content-type"].startswith("text/csv") and text.text.startswith(
+            "aspect,"
+        )
+        missing = httpx.post(url + "/v1/compare", json={"prompt": "Compare SOAP"}, timeout=60)
+        assert missing.status_code == 422 and missing.json()["error"]["type"] == "ResolutionError"
