@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.answer import Answer, Answerer, Turn
+from assistant.compare import Comparer, is_comparison
 from assistant.errors import AssistantError
 from assistant.ingest import ingest
 from assistant.records import Filters, Hit
@@ -133,6 +134,7 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
     """The Blocks app; mount it with gr.mount_gradio_app(..., css=CSS, head=HEAD)."""
     settings = answerer.settings
     retriever = answerer.retriever
+    comparer = Comparer(answerer)
 
     def filters_of(*values: str | None) -> Filters:
         names = ("author", "since", "until", "venue", "category")
@@ -164,6 +166,14 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         hits: list[Hit] = []
         text = ""
         past = [Turn.model_validate(t) for t in turns]
+        if is_comparison(question):
+            try:
+                table = comparer.compare(question, history=past)
+                history[-1]["content"] = _cite_links(table.markdown())
+            except AssistantError as exc:
+                history[-1]["content"] = f"⚠ {exc.describe()}"
+            yield "", history, sources, turns, _chips(filters)
+            return
         try:
             for event in answerer.stream(question, past, filters):
                 if isinstance(event, Retrieval):
@@ -180,6 +190,16 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         except AssistantError as exc:
             history[-1]["content"] = f"⚠ {exc.describe()}"
             yield "", history, sources, turns, _chips(filters)
+
+    def run_compare(prompt: str, ids: list[str] | None) -> tuple[str, list[str]]:
+        try:
+            table = comparer.compare(prompt or "", ids or [])
+        except AssistantError as exc:
+            raise gr.Error(exc.describe()) from exc
+        folder = Path(tempfile.mkdtemp(prefix="compare-"))
+        (folder / "comparison.md").write_text(table.markdown())
+        (folder / "comparison.csv").write_text(table.csv())
+        return table.markdown(), [str(folder / "comparison.md"), str(folder / "comparison.csv")]
 
     def papers_table(query: str) -> tuple[list[list[str]], str]:
         papers = retriever.lexical().papers
@@ -251,6 +271,23 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML("<p>Sources appear here.</p>", elem_id="sources")
+        with gr.Tab("Compare"):
+            compare_prompt = gr.Textbox(
+                label="What to compare",
+                placeholder="e.g. Compare SOAP and MARS, or pick papers below",
+                elem_id="compare-prompt",
+            )
+            picked = gr.Dropdown(
+                [(p.title, p.paper_id) for p in sorted(papers, key=lambda p: p.title.lower())],
+                multiselect=True,
+                filterable=True,
+                max_choices=8,
+                label="Papers (type to search titles)",
+                elem_id="compare-papers",
+            )
+            compare_button = gr.Button("Compare", variant="primary", elem_id="compare-go")
+            compare_table = gr.Markdown(elem_id="compare-table")
+            downloads = gr.File(label="Download", file_count="multiple", elem_id="compare-files")
         with gr.Tab("Collection"):
             count = gr.Markdown(elem_id="count")
             search = gr.Textbox(label="Title contains", elem_id="paper-search")
@@ -272,6 +309,8 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         new.click(
             lambda: ([], [], "<p>Sources appear here.</p>", ""), None, [chat, turns, sources, chips]
         )
+        compare_button.click(run_compare, [compare_prompt, picked], [compare_table, downloads])
+        compare_prompt.submit(run_compare, [compare_prompt, picked], [compare_table, downloads])
         search.change(papers_table, [search], [table, count])
         file.upload(upload, [file, search], [table, count, added])
         blocks.load(papers_table, [search], [table, count])

@@ -440,9 +440,11 @@ def ask(ctx: click.Context, /, question: str, fmt: str, **filter_args: str | Non
 def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
     """Talk with the collection: follow-up questions refer to earlier answers.
 
-    Type a question and press Enter; "/new" starts a new conversation; Ctrl-D quits.
+    Type a question and press Enter; "compare X with Y" (or "compare papers 1 and 3") answers
+    with a comparison table; "/new" starts a new conversation; Ctrl-D quits.
     """
     from assistant.answer import Turn
+    from assistant.compare import Comparer, is_comparison
     from assistant.records import Filters
 
     answerer = _answerer(ctx)
@@ -457,6 +459,11 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
             click.echo("(new conversation)")
         elif question:
             try:
+                if is_comparison(question):
+                    table = Comparer(answerer).compare(question, history=history)
+                    click.echo(table.markdown())
+                    click.echo("> ", nl=False)
+                    continue
                 answer = _stream_answer(answerer, question, history, filters, "text")
                 history.append(Turn.of(answer))
                 if answer.receipt.rewritten_query != question:

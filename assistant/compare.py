@@ -63,6 +63,18 @@ _SEPARATOR = re.compile(
 _FILLER = re.compile(r"^(?:the|a|an)\s+|\s+(?:paper|one|work|approach|method)$|\bdiffers?\b", re.I)
 
 
+_REQUEST = re.compile(
+    r"^\s*(?:please\s+)?(?:compare|contrast)\b|\bhow (?:does|do) .+ differ\b"
+    r"|\bdifferences? between\b",
+    re.I,
+)
+
+
+def is_comparison(question: str) -> bool:
+    """Whether a chat message asks for a comparison ("compare X with Y", "how does X differ")."""
+    return bool(_REQUEST.search(question))
+
+
 class Cell(BaseModel):
     """What one paper's abstract says about one aspect."""
 

@@ -164,3 +164,13 @@ def test_api_compare(sample_settings: Settings) -> None:
         )
         missing = httpx.post(url + "/v1/compare", json={"prompt": "Compare SOAP"}, timeout=60)
         assert missing.status_code == 422 and missing.json()["error"]["type"] == "ResolutionError"
+
+
+def test_chat_recognises_a_comparison_request(sample_settings: Settings) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["--store", str(sample_settings.store.path), "chat"],
+        input="Which optimizers build on Shampoo?\ncompare SOAP with MARS\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "| aspect | [1] SOAP" in result.output

@@ -146,3 +146,44 @@ def test_upload_adds_a_paper_to_the_collection(page: Any, tmp_path: Path) -> Non
     )
     assert "1 of 319 papers" in page.locator("#count").inner_text()
     page.screenshot(path=str(tmp_path / "5-upload.png"))
+
+
+TABLE = json.dumps(
+    {
+        "cells": {
+            "1": {"method": "SOAP runs Adam in the eigenbasis of Shampoo's preconditioner."},
+            "2": {"method": "MARS combines variance reduction with preconditioned updates."},
+        },
+        "summary": "Both are optimizers for large models [1][2].",
+    }
+)
+
+
+def test_compare_tab_shows_a_table_and_offers_downloads(
+    page: Any, llm_server: StubServer, tmp_path: Path
+) -> None:
+    llm_server.script(TABLE)
+    page.get_by_role("tab", name="Compare").click()
+    box = page.locator("#compare-prompt textarea, #compare-prompt input").first
+    box.fill("Compare SOAP and MARS")
+    page.locator("#compare-go").click()
+    page.wait_for_selector("#compare-table table", timeout=60000)
+    table = page.locator("#compare-table").inner_text()
+    assert "SOAP: Improving" in table and "MARS: Unleashing" in table and "method" in table
+    page.wait_for_function(
+        "document.querySelector('#compare-files').innerText.includes('.csv')",
+        timeout=30000,
+    )
+    page.screenshot(path=str(tmp_path / "6-compare.png"))
+
+
+def test_chat_answers_a_comparison_with_a_table(
+    page: Any, llm_server: StubServer, tmp_path: Path
+) -> None:
+    llm_server.script(TABLE)
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#new-chat").click()
+    _ask(page, "Compare SOAP with MARS")
+    page.wait_for_selector("#chat table", timeout=60000)
+    assert "MARS: Unleashing" in page.locator("#chat table").inner_text()
+    page.screenshot(path=str(tmp_path / "7-chat-compare.png"))
