@@ -7,15 +7,12 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.query import fold
 from assistant.records import Paper, Question
-
-if TYPE_CHECKING:
-    from assistant.retrieve import Calibration, Retriever
+from assistant.retrieve import Calibration, Retriever
 
 CALIBRATION_QUESTIONS = 200
 _CLAIM = re.compile(
@@ -97,8 +94,6 @@ def calibrate(
     median such question gets, and whose top paper holds less of its term weight than all but
     5 % of them, is judged not covered.
     """
-    from assistant.retrieve import Calibration
-
     papers = retriever.lexical().papers
     by_title = {p.title: p for p in papers}
     questions = generate_questions(papers, n)

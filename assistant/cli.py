@@ -617,7 +617,9 @@ def evaluate_cmd(
         table.add_row(kind, str(row["questions"]), *(f"{v:.3f}" for v in metrics))
     Console().print(table)
     coverage = report["summary"]["coverage"]
-    if coverage["absent_questions"]:
+    if coverage["threshold"] is None:
+        click.echo("no coverage thresholds yet: run `assistant ingest` on your files again")
+    elif coverage["absent_questions"]:
         click.echo(
             f"coverage verdict (threshold {coverage['threshold']:.3f}): "
             f"{coverage['absent_detected']:.0%} of {coverage['absent_questions']} unanswerable "

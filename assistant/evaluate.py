@@ -90,8 +90,9 @@ def evaluate(retriever: Retriever, questions: list[Question], k: int = 10) -> di
         }
         for kind, items in per_type.items()
     }
+    calibration = retriever.calibration()
     summary["coverage"] = {
-        "threshold": retriever.calibration().threshold,
+        "threshold": calibration.threshold if calibration else None,
         "absent_questions": len(absent),
         "absent_detected": round(sum(absent) / len(absent), 3) if absent else None,
         "answerable_questions": len(answerable),

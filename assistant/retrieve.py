@@ -128,16 +128,13 @@ class Retriever:
             self._parser = QueryParser(self.lexical().papers)
         return self._parser
 
-    def calibration(self) -> Calibration:
-        """The coverage threshold for this collection, computed now if ingest has not saved it."""
+    def calibration(self) -> Calibration | None:
+        """The coverage thresholds ingest saved for this collection (None if it has not yet:
+        run `assistant ingest` again, which calibrates an unchanged collection too)."""
         if self._calibration is None:
-            from assistant.calibrate import calibrate
-
-            stamp = self.lexical().fingerprint
             saved = Calibration.load(self.settings.store.path)
-            self._calibration = (
-                saved if saved and saved.fingerprint == stamp else calibrate(self, stamp)
-            )
+            if saved is not None and saved.fingerprint == self.lexical().fingerprint:
+                self._calibration = saved
         return self._calibration
 
     def search(
@@ -198,10 +195,10 @@ class Retriever:
         overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
         covered = bool(hits)
         threshold = None
-        if judge and hits:
+        calibration = self.calibration() if judge and hits else None
+        if calibration is not None:
             # Covered when either signal is as strong as it rarely is for a question whose
             # paper is missing: the dense one for descriptions, the lexical one for keywords.
-            calibration = self.calibration()
             threshold = calibration.threshold
             covered = relevance >= threshold or overlap >= calibration.lexical_threshold
         return Retrieval(

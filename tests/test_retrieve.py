@@ -192,7 +192,7 @@ def test_ordinary_words_are_not_taken_for_metadata(sample_settings: Settings) ->
 def test_coverage_verdict_separates_off_topic_questions(sample_settings: Settings) -> None:
     retriever = Retriever(sample_settings)
     calibration = retriever.calibration()
-    assert calibration.questions == 200
+    assert calibration is not None and calibration.questions == 200
     assert calibration.absent_median < calibration.covered_median
     assert not retriever.retrieve("sign language translation on PHOENIX-2014T").covered
     assert retriever.retrieve("Gumbel-TopK layer pruning of LLMs").covered
