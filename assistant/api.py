@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import (
     JSONResponse,
     PlainTextResponse,
@@ -249,7 +249,29 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
             "llm": llm,
         }
 
-    @app.get("/v1/papers", dependencies=guarded, tags=["papers"])
+    app.include_router(_papers(service), dependencies=guarded)
+    app.include_router(_answers(service), dependencies=guarded)
+    app.include_router(_openai(service), dependencies=guarded)
+
+    if ui:
+        import gradio as gr
+
+        from ui import CSS, HEAD, build_ui
+
+        @app.get("/", include_in_schema=False)
+        def home() -> RedirectResponse:
+            return RedirectResponse("/ui/")
+
+        gr.mount_gradio_app(app, build_ui(service.answerer), path="/ui", css=CSS, head=HEAD)
+    return app
+
+
+def _papers(service: Service) -> APIRouter:
+    """/v1/papers: list, get, add (JSON or a file) and delete papers."""
+    router = APIRouter()
+    settings = service.settings
+
+    @router.get("/v1/papers", tags=["papers"])
     def list_papers(
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -269,7 +291,7 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         ]
         return PapersPage(total=len(found), offset=offset, papers=found[offset : offset + limit])
 
-    @app.get("/v1/papers/{paper_id}", dependencies=guarded, tags=["papers"])
+    @router.get("/v1/papers/{paper_id}", tags=["papers"])
     def get_paper(paper_id: str) -> Paper:
         """One paper by id."""
         for paper in service.papers():
@@ -277,20 +299,20 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
                 return paper
         raise HTTPException(404, detail=_unknown_paper(paper_id))
 
-    @app.post("/v1/papers", dependencies=guarded, tags=["papers"])
+    @router.post("/v1/papers", tags=["papers"])
     def add_papers(body: AddPapers) -> AddReport:
         """Add papers given as JSON (idempotent: unchanged papers are not re-embedded)."""
         lines = [p.model_dump_json(exclude_none=True) for p in body.papers]
         return _ingest_text("\n".join(lines), ".jsonl", service)
 
-    @app.post("/v1/papers/upload", dependencies=guarded, tags=["papers"])
+    @router.post("/v1/papers/upload", tags=["papers"])
     def upload_papers(file: Annotated[UploadFile, File()]) -> AddReport:
         """Add the papers in an uploaded file: JSONL, CSV or a listing in one of our layouts."""
         name = Path(file.filename or "upload.txt").name
         data = file.file.read()
         return _ingest_bytes(data, name, service)
 
-    @app.delete("/v1/papers/{paper_id}", dependencies=guarded, tags=["papers"])
+    @router.delete("/v1/papers/{paper_id}", tags=["papers"])
     def delete_paper(paper_id: str) -> dict[str, Any]:
         """Remove one paper."""
         from assistant.ingest import remove
@@ -302,7 +324,14 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
             raise HTTPException(404, detail=_unknown_paper(paper_id))
         return {"deleted": paper_id}
 
-    @app.post("/v1/search", dependencies=guarded, tags=["search"])
+    return router
+
+
+def _answers(service: Service) -> APIRouter:
+    """/v1/search, /v1/ask and /v1/compare."""
+    router = APIRouter()
+
+    @router.post("/v1/search", tags=["search"])
     def search(body: SearchRequest) -> SearchResponse:
         """Papers matching a query (constraints in the query are applied too), with scores."""
         found = service.retriever.retrieve(body.query, body.k, body.filters)
@@ -315,7 +344,7 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
             hits=[HitOut.of(h) for h in found.hits],
         )
 
-    @app.post("/v1/ask", dependencies=guarded, tags=["ask"], response_model=None)
+    @router.post("/v1/ask", tags=["ask"], response_model=None)
     def ask(body: AskRequest) -> Answer | StreamingResponse:
         """A cited, checked answer; with "stream": true, Server-Sent Events: "delta" events
         with text, then one "answer" event with the whole Answer (citations included)."""
@@ -325,7 +354,7 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         events = service.answerer.stream(body.question, history, body.filters)
         return StreamingResponse(_sse(events), media_type="text/event-stream")
 
-    @app.post("/v1/compare", dependencies=guarded, tags=["compare"], response_model=None)
+    @router.post("/v1/compare", tags=["compare"], response_model=None)
     def compare(body: CompareRequest) -> Comparison | PlainTextResponse:
         """A comparison table of the papers a prompt names (or given by id): JSON, Markdown
         or CSV. Every cell comes from that paper's abstract and cites it."""
@@ -335,7 +364,15 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         media = "text/markdown" if body.format == "md" else "text/csv"
         return PlainTextResponse(as_format(table, body.format), media_type=media)
 
-    @app.get("/v1/models", dependencies=guarded, tags=["openai"])
+    return router
+
+
+def _openai(service: Service) -> APIRouter:
+    """The OpenAI-compatible /v1/models and /v1/chat/completions."""
+    router = APIRouter()
+    settings = service.settings
+
+    @router.get("/v1/models", tags=["openai"])
     def models() -> dict[str, Any]:
         """OpenAI-compatible model list: one model, the assistant."""
         return {
@@ -343,7 +380,7 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
             "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "assistant"}],
         }
 
-    @app.post("/v1/chat/completions", dependencies=guarded, tags=["openai"], response_model=None)
+    @router.post("/v1/chat/completions", tags=["openai"], response_model=None)
     def chat_completions(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
         """OpenAI-compatible chat: the last user message is the question, earlier turns the
         history. Citations are [n] markers in the text and a "citations" field on the response
@@ -376,17 +413,7 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         events = service.answerer.stream(question, history)
         return StreamingResponse(_openai_sse(events, completion), media_type="text/event-stream")
 
-    if ui:
-        import gradio as gr
-
-        from ui import CSS, HEAD, build_ui
-
-        @app.get("/", include_in_schema=False)
-        def home() -> RedirectResponse:
-            return RedirectResponse("/ui/")
-
-        gr.mount_gradio_app(app, build_ui(service.answerer), path="/ui", css=CSS, head=HEAD)
-    return app
+    return router
 
 
 # -- helpers ---------------------------------------------------------------------------------
