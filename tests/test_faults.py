@@ -39,7 +39,11 @@ def test_huge_and_foreign_questions_are_answered_without_error(sample_settings: 
     assert len(huge) > 100_000
     assert retriever.search(huge, k=3)[0].paper.title.startswith("E$^3$-Pruner")
     answerer = Answerer(sample_settings, retriever)
-    for question in ["¿Cómo funciona la inicialización LSUV?", "LSUV 初始化是如何工作的\uff1f", "?!"]:
+    for question in [
+        "¿Cómo funciona la inicialización LSUV?",
+        "LSUV 初始化是如何工作的\uff1f",
+        "?!",
+    ]:
         answer = answerer.ask(question)
         assert answer.refused or answer.citations
 
