@@ -27,6 +27,7 @@ class Reply:
     malformed: bool = False  # send a chunk that is not JSON
     usage: bool = True  # send a usage chunk at the end of a stream
     chunk_delay: float = 0.0  # seconds between streamed chunks
+    retry_after: str | None = None  # a Retry-After header on an error reply
 
 
 @dataclass
@@ -78,6 +79,7 @@ def build_app(state: StubServer) -> FastAPI:
             return JSONResponse(
                 {"error": {"message": f"scripted {reply.status}", "type": "stub"}},
                 status_code=reply.status,
+                headers={"Retry-After": reply.retry_after} if reply.retry_after else None,
             )
         words = [w + " " for w in reply.content.split(" ")]
         words[-1] = words[-1].rstrip(" ")

@@ -71,3 +71,21 @@ def test_injection_inside_an_abstract_stays_data(
     assert "[99]" not in answer.answer and answer.receipt.invalid_citations == 1
     assert [c.n for c in answer.citations] == [1]
     assert "You answer questions" not in answer.answer
+
+
+def test_rate_limit_with_retry_after_is_retried_then_answered(
+    sample_settings: Settings, llm_server: StubServer
+) -> None:
+    from .openai_stub import Reply
+
+    llm_server.script(
+        Reply(status=429, retry_after="0.3"),
+        Reply(status=503, retry_after="0.1"),
+        "LSUV normalises the variance of each layer's output [1].",
+    )
+    configured = sample_settings.model_copy(
+        update={"llm": LLMSettings(base_url=llm_server.url, model="stub", max_retries=2)}
+    )
+    answer = Answerer(configured).ask("How does LSUV initialization work?")
+    assert len(llm_server.requests) == 3 and not answer.refused
+    assert answer.citations[0].title == "All you need is a good init"
