@@ -41,7 +41,7 @@ MODEL_ID = "assistant"
 
 def _status(exc: AssistantError) -> int:
     if isinstance(exc, LLMUnavailableError):
-        return 504 if "did not answer within" in exc.message else 502
+        return 504 if exc.timed_out else 502
     if isinstance(exc, LLMResponseError):
         return 502
     if isinstance(exc, StoreMissingError):

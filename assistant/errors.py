@@ -90,6 +90,10 @@ class LLMError(AssistantError):
 class LLMUnavailableError(LLMError):
     """The model server cannot be reached, timed out, refused the key or rate-limited us."""
 
+    def __init__(self, message: str, *, hint: str = "", timed_out: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.timed_out = timed_out
+
 
 class LLMResponseError(LLMError):
     """The model answered, but the answer cannot be used."""

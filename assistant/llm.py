@@ -101,6 +101,7 @@ class ChatModel:
                 f"The model server at {self.where} did not answer within "
                 f"{self.settings.timeout_s:g} s",
                 hint=f"raise ASSISTANT_LLM__TIMEOUT_S, use a smaller model, {_OFFLINE_HINT}",
+                timed_out=True,
             ) from exc
         except openai.APIConnectionError as exc:
             raise LLMUnavailableError(
