@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Sequence
 
+import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.answer import Answerer, Turn, load_prompt
@@ -170,23 +171,25 @@ class Comparer:
                         hint=f"it cited {len(titles)} papers, numbered 1 to {len(titles)}",
                     )
                 take(
-                    self._by_title(titles[number - 1], papers),
+                    self._title_match(titles[number - 1], papers),
                     f"source [{number}] of the last answer",
                 )
             text = _LAST_ANSWER.sub(" ", text.replace(cited.group(0), " "))
         for match in _QUOTED.finditer(text):
-            take(
-                self._title_match(match.group(1), papers, strict=True), f'title "{match.group(1)}"'
-            )
+            take(self._title_match(match.group(1), papers), f'title "{match.group(1)}"')
         text = _QUOTED.sub(" \u00a7 ", text)  # a part holding a quoted title is resolved
-        found = self.retriever.retrieve(text) if not chosen else None
-        if found is not None and found.query.recognised:
+        # Metadata constraints ("the single-author papers ...") name the papers by themselves;
+        # the question parser is cheap, so search only when it recognised some.
+        constrained = not chosen and self.retriever.parser().parse(text).recognised
+        if constrained:
+            found = self.retriever.retrieve(text)
             for hit in found.hits[:MAX_PAPERS]:
                 take(hit.paper, "; ".join(found.query.recognised))
         else:
-            context_match = _CONTEXT.search(_LEAD.sub("", text))
+            lead = _LEAD.sub("", text)
+            context_match = _CONTEXT.search(lead)
             context = context_match.group(0) if context_match else ""
-            core = _LEAD.sub("", text)[: len(_LEAD.sub("", text)) - len(context)]
+            core = lead[: len(lead) - len(context)]
             for part in _SEPARATOR.split(core.strip(" ?.")):
                 part = _FILLER.sub("", part.strip(" ()?.,")).strip()
                 if "\u00a7" in part or not part:
@@ -207,14 +210,7 @@ class Comparer:
             )
         return [by_id[pid] for pid in chosen], chosen
 
-    def _by_title(self, title: str, papers: Sequence[Paper]) -> Paper:
-        key = normalize_title(title)
-        for paper in papers:
-            if normalize_title(paper.title) == key:
-                return paper
-        return self._title_match(title, papers, strict=True)
-
-    def _title_match(self, fragment: str, papers: Sequence[Paper], *, strict: bool) -> Paper:
+    def _title_match(self, fragment: str, papers: Sequence[Paper]) -> Paper:
         """A paper whose title is, contains or closely resembles ``fragment``."""
         key = normalize_title(fragment)
         exact = [p for p in papers if normalize_title(p.title) == key]
@@ -252,7 +248,7 @@ class Comparer:
         if len(named) == 1:
             return named[0], f'name "{part}"'
         try:
-            paper = self._title_match(part, papers, strict=False)
+            paper = self._title_match(part, papers)
             if paper.paper_id not in taken and len(part) >= 12:
                 return paper, f'title "{part}"'
         except ResolutionError:
@@ -280,7 +276,15 @@ class Comparer:
         wanted = list(aspects) or DEFAULT_ASPECTS
         model = self.answerer.model
         if model is None:
-            cells = {p.paper_id: self._extract_cells(p, n, wanted) for n, p in enumerate(papers, 1)}
+            described = [a for a in wanted if a != "venue/date"]
+            vectors = self.answerer.bank.embed(
+                [_ASPECT_HINTS.get(a, (a, ""))[0] for a in described]
+            )
+            targets = dict(zip(described, vectors, strict=True))
+            cells = {
+                p.paper_id: self._extract_cells(p, n, wanted, targets)
+                for n, p in enumerate(papers, 1)
+            }
             summary = _summary(papers, cells)
             name = "extractive"
         else:
@@ -296,7 +300,11 @@ class Comparer:
             model=name,
         )
 
-    def _extract_cells(self, paper: Paper, n: int, aspects: Sequence[str]) -> dict[str, Cell]:
+    def _extract_cells(
+        self, paper: Paper, n: int, aspects: Sequence[str], targets: dict[str, np.ndarray]
+    ) -> dict[str, Cell]:
+        """Per aspect, the sentence closest to the aspect's description (``targets``, its
+        vector), with a bonus for the aspect's cue words; else "not stated"."""
         sentences, vectors = self.answerer.bank.sentences(paper)
         cells: dict[str, Cell] = {}
         used: set[int] = set()
@@ -312,9 +320,8 @@ class Comparer:
                     support="supported" if text else "not stated",
                 )
                 continue
-            description, pattern = _ASPECT_HINTS.get(aspect, (aspect, re.escape(aspect)))
-            target = self.answerer.bank.embed([description])[0]
-            similarity = vectors @ target
+            pattern = _ASPECT_HINTS.get(aspect, (aspect, re.escape(aspect)))[1]
+            similarity = vectors @ targets[aspect]
             scored = sorted(
                 (
                     (float(similarity[i]) + (0.3 if re.search(pattern, s, re.I) else 0.0), i)
