@@ -269,12 +269,10 @@ class Answerer:
             found.covered = True
         coverage = _coverage(found)
         yield found
-        if not found.covered:
-            text = self._refusal_text(found)
-            yield text
-            lap("refuse")
+
+        def refusal(text: str) -> Answer:
             receipt.stage_ms = stages
-            yield Answer(
+            return Answer(
                 question=question,
                 answer=text,
                 extractive=self.model is None,
@@ -282,6 +280,12 @@ class Answerer:
                 coverage=coverage,
                 receipt=receipt,
             )
+
+        if not found.covered:
+            text = self._refusal_text(found)
+            yield text
+            lap("refuse")
+            yield refusal(text)
             return
         if self.model is None:
             raw = self._extract(standalone, found)
@@ -317,17 +321,8 @@ class Answerer:
                 receipt.completion_tokens = count_tokens(raw)
                 receipt.token_source = "tiktoken"
             if raw.strip().startswith(REFUSAL_MARK):
-                text = self._refusal_text(found, by_model=True)
                 lap("check")
-                receipt.stage_ms = stages
-                yield Answer(
-                    question=question,
-                    answer=text,
-                    extractive=False,
-                    refused=True,
-                    coverage=coverage,
-                    receipt=receipt,
-                )
+                yield refusal(self._refusal_text(found, by_model=True))
                 return
         text, receipt.invalid_citations = parse_markers(raw, len(found.hits))
         claims, citations = self._check(text, found.hits)

@@ -177,6 +177,15 @@ def _bounds(cmp: str | None, n: int) -> tuple[int | None, int | None]:
     return n, n
 
 
+def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: Taker) -> None:
+    """ "more than 3 authors", "2 upvotes or more" -> min_<field> / max_<field>."""
+    match = re.search(rf"\b{_CMP}{_COUNT}\s+{noun}\b(?P<tail> or (?:more|fewer))?", lowered)
+    if match:
+        cmp = match.group("cmp") or (match.group("tail") or "").strip() or None
+        found[f"min_{field}"], found[f"max_{field}"] = _bounds(cmp, _number(match.group("n")))
+        take(match, field)
+
+
 def _date_value(match: re.Match[str], prefix: str) -> tuple[int, int | None]:
     year = int(match.group(f"{prefix}y"))
     month_name = match.group(f"{prefix}m")
@@ -281,23 +290,11 @@ class QueryParser:
             found["min_authors"] = found["max_authors"] = 1
             take(solo, "authors")
             return
-        match = re.search(
-            rf"\b{_CMP}{_COUNT}\s+(?:co-?)?authors?\b(?P<tail> or (?:more|fewer))?", lowered
-        )
-        if match:
-            cmp = match.group("cmp") or (match.group("tail") or "").strip() or None
-            found["min_authors"], found["max_authors"] = _bounds(cmp, _number(match.group("n")))
-            take(match, "authors")
+        _count(lowered, r"(?:co-?)?authors?", "authors", found, take)
 
     @staticmethod
     def _upvotes(lowered: str, found: dict[str, object], take: Taker) -> None:
-        match = re.search(
-            rf"\b{_CMP}{_COUNT}\s+(?:up)?votes?\b(?P<tail> or (?:more|fewer))?", lowered
-        )
-        if match:
-            cmp = match.group("cmp") or (match.group("tail") or "").strip() or None
-            found["min_upvotes"], found["max_upvotes"] = _bounds(cmp, _number(match.group("n")))
-            take(match, "upvotes")
+        _count(lowered, r"(?:up)?votes?", "upvotes", found, take)
 
     @staticmethod
     def _dates(lowered: str, found: dict[str, object], take: Taker) -> None:
