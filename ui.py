@@ -59,11 +59,8 @@ def _cite_links(text: str) -> str:
 def render_answer(answer: Answer) -> str:
     """The answer's text with clickable markers; unsupported sentences are underlined."""
     text = answer.answer
-    for claim in sorted(
-        (c for c in answer.claims if c.support == "unsupported" and c.span),
-        key=lambda c: -c.span[0],  # type: ignore[index]
-    ):
-        start, end = claim.span  # type: ignore[misc]
+    spans = [c.span for c in answer.claims if c.support == "unsupported" and c.span]
+    for start, end in sorted(spans, reverse=True):  # from the end, so offsets stay valid
         text = (
             text[:start]
             + '<span class="unsupported" title="not supported by the cited abstract">'

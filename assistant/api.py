@@ -303,7 +303,7 @@ def _papers(service: Service) -> APIRouter:
     def add_papers(body: AddPapers) -> AddReport:
         """Add papers given as JSON (idempotent: unchanged papers are not re-embedded)."""
         lines = [p.model_dump_json(exclude_none=True) for p in body.papers]
-        return _ingest_text("\n".join(lines), ".jsonl", service)
+        return _ingest_bytes("\n".join(lines).encode(), "papers.jsonl", service)
 
     @router.post("/v1/papers/upload", tags=["papers"])
     def upload_papers(file: Annotated[UploadFile, File()]) -> AddReport:
@@ -434,10 +434,6 @@ def _reachable(base_url: str) -> bool:
         return httpx.get(base_url.rstrip("/") + "/models", timeout=2).status_code < 500
     except httpx.HTTPError:
         return False
-
-
-def _ingest_text(text: str, suffix: str, service: Service) -> AddReport:
-    return _ingest_bytes(text.encode(), f"papers{suffix}", service)
 
 
 def _ingest_bytes(data: bytes, name: str, service: Service) -> AddReport:

@@ -13,6 +13,7 @@ import numpy as np
 from assistant.query import fold
 from assistant.records import Paper, Question
 from assistant.retrieve import Calibration, Retriever
+from assistant.support import split_sentences
 
 CALIBRATION_QUESTIONS = 200
 _CLAIM = re.compile(
@@ -23,12 +24,6 @@ _CLAIM = re.compile(
 _RARE_WORDS_REMOVED = 3
 
 
-def _sentences(text: str) -> list[str]:
-    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
-
-    return [s.strip() for s in split_by_sentence_tokenizer()(text) if s.strip()]
-
-
 def _question_from(paper: Paper, document_frequency: Counter[str], rng: random.Random) -> str:
     """A question about ``paper`` built from one sentence of its abstract.
 
@@ -36,7 +31,7 @@ def _question_from(paper: Paper, document_frequency: Counter[str], rng: random.R
     and the sentence's rarest words are left out, so that the question describes the paper
     rather than quoting its terminology, the way a reader who has not seen it would ask.
     """
-    sentences = [s for s in _sentences(paper.abstract) if 6 <= len(s.split()) <= 60]
+    sentences = [s for s in split_sentences(paper.abstract) if 6 <= len(s.split()) <= 60]
     claims = [s for s in sentences if _CLAIM.match(s)]
     others = sentences[:4]
     rng.shuffle(others)

@@ -38,6 +38,10 @@ class LexicalIndex:
         self.papers = papers
         self.fingerprint = stamp
         self._stemmer = _stemmer()
+        # Papers holding each vocabulary term (the postings' lengths), for coverage().
+        self._document_counts = (
+            np.diff(np.asarray(retriever.scores["indptr"])) if papers else np.zeros(0)
+        )
 
     @classmethod
     def build(cls, papers: Sequence[Paper]) -> LexicalIndex:
@@ -108,7 +112,7 @@ class LexicalIndex:
         terms = self._tokens(query)
         if not terms or not self.papers:
             return 0.0
-        counts = np.diff(np.asarray(self._bm25.scores["indptr"]))
+        counts = self._document_counts
         vocab = self._bm25.vocab_dict
         total = len(self.papers)
 

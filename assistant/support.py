@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -34,7 +35,7 @@ _CITATION = re.compile(r"\s*\[(\d+)\]")
 
 
 @lru_cache(maxsize=1)
-def _sentence_splitter() -> object:
+def _sentence_splitter() -> Callable[[str], list[str]]:
     from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 
     return split_by_sentence_tokenizer()
@@ -42,9 +43,7 @@ def _sentence_splitter() -> object:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of ``text`` (punkt, as bundled with llama-index)."""
-    splitter = _sentence_splitter()
-    assert callable(splitter)
-    return [s.strip() for s in splitter(text) if s.strip()]
+    return [s.strip() for s in _sentence_splitter()(text) if s.strip()]
 
 
 def content_words(text: str) -> set[str]:
