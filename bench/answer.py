@@ -10,20 +10,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import ROOT, percentiles
 
-from assistant.config import LLMSettings, Settings, StoreSettings, apply_offline_environment  # noqa: E402
-
-
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+from assistant.config import LLMSettings, Settings, StoreSettings, apply_offline_environment
 
 
 def main() -> None:
@@ -81,9 +73,9 @@ def main() -> None:
             break
         stream.close()
     answerer.close()
-    o50, o95 = _percentiles(ours)
-    f50, f95 = _percentiles(first_token)
-    s50, s95 = _percentiles(server_ttft)
+    o50, o95 = percentiles(ours)
+    f50, f95 = percentiles(first_token)
+    s50, s95 = percentiles(server_ttft)
     rows = [
         ("our work before the request (condense+retrieve+prompt)", o50, o95),
         ("request to first token through our client", f50, f95),

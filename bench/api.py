@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import percentiles, served_assistant
 
 QUESTIONS = [
     "layer pruning for large language models",
@@ -30,12 +25,6 @@ QUESTIONS = [
     "talking portrait video generation",
     "Which Hugging Face daily papers were posted in June 2024?",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _load(url: str, path: str, clients: int, seconds: float) -> tuple[list[float], int]:
@@ -73,51 +62,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
 
-    from tests.openai_stub import Reply, serve
-
-    stub_gen = serve()
-    stub = next(stub_gen)
-    stub.replies = [Reply(content="The sources say so [1].") for _ in range(1_000_000)]
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ASSISTANT_STORE__PATH": str(args.store),
-        "ASSISTANT_LLM__BASE_URL": stub.url,
-        "ASSISTANT_LLM__MODEL": "stub",
-        "ASSISTANT_LLM__MAX_RETRIES": "0",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        import httpx
-
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with served_assistant(args.store, "The sources say so [1].") as (url, _):
         for path in ("/v1/search", "/v1/ask"):
             asyncio.run(_load(url, path, 1, 2))  # warm up
             single, single_errors = asyncio.run(_load(url, path, 1, min(args.seconds, 10)))
             many, errors = asyncio.run(_load(url, path, args.clients, args.seconds))
             base = statistics.median(single)
-            p50, p95 = statistics.median(many), sorted(many)[int(len(many) * 0.95) - 1]
+            p50, p95 = percentiles(many)
             print(
                 f"{path:<11} 1 client: {len(single)} requests, p50 {base:.1f} ms "
                 f"({single_errors} errors) | {args.clients} clients for {args.seconds:g} s: "
                 f"{len(many)} requests, {errors} errors, p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
                 f"{len(many) / args.seconds:.0f} req/s | p95 / single p50 = {p95 / base:.1f}x"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        for _ in stub_gen:
-            pass
 
 
 if __name__ == "__main__":

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 
+from harness import percentiles
+
 from assistant.config import Settings, StoreSettings, apply_offline_environment
-
-
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
 def main() -> None:
@@ -71,9 +67,9 @@ def main() -> None:
         started = time.perf_counter()
         retriever.search(question, 10, broad)
         filtered.append((time.perf_counter() - started) * 1000)
-    raw_p50, raw_p95 = _percentiles(raw)
-    hyb_p50, hyb_p95 = _percentiles(hybrid)
-    fil_p50, fil_p95 = _percentiles(filtered)
+    raw_p50, raw_p95 = percentiles(raw)
+    hyb_p50, hyb_p95 = percentiles(hybrid)
+    fil_p50, fil_p95 = percentiles(filtered)
     print(
         f"store {args.store}: {len(retriever.lexical().papers)} papers, {chunks} chunks, "
         f"{len(questions)} queries"

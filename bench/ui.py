@@ -10,16 +10,10 @@ server as its model, drives Debian's Chromium with Playwright, and times in the 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import percentiles, served_assistant
 
 QUESTIONS = [  # questions the sample collection covers, so that the model is called
     "How does LSUV initialization work?",
@@ -45,51 +39,19 @@ WATCH = """(word) => { window.firstToken = new Promise((resolve) => {
 }); }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=Path("store"))
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
 
-    import httpx
     import openai
     from playwright.sync_api import sync_playwright
 
-    from tests.openai_stub import Reply, serve
-
-    stub_gen = serve()
-    stub = next(stub_gen)
-    reply = f"{FIRST_WORD} answer from the sources [1]."
-    stub.replies = [Reply(content=reply) for _ in range(100_000)]
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ASSISTANT_STORE__PATH": str(args.store),
-        "ASSISTANT_LLM__BASE_URL": stub.url,
-        "ASSISTANT_LLM__MODEL": "stub",
-        "ASSISTANT_LLM__MAX_RETRIES": "0",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
     ui: list[float] = []
     ttft: list[float] = []
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    reply = f"{FIRST_WORD} answer from the sources [1]."
+    with served_assistant(args.store, reply) as (url, stub):
         client = openai.OpenAI(base_url=stub.url, api_key="x", max_retries=0)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -125,13 +87,7 @@ def main() -> None:
                     ui.append(elapsed)
                     ttft.append((time.perf_counter() - started) * 1000)
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        for _ in stub_gen:
-            pass
-    ui_p50, ttft_p50 = statistics.median(ui), statistics.median(ttft)
-    ui_p95 = sorted(ui)[max(0, int(len(ui) * 0.95) - 1)]
+    (ui_p50, ui_p95), (ttft_p50, _) = percentiles(ui), percentiles(ttft)
     print(f"{len(ui)} questions in Chromium")
     print(f"Enter -> first visible token: p50 {ui_p50:.0f} ms, p95 {ui_p95:.0f} ms")
     print(f"model server's own time to first token: p50 {ttft_p50:.1f} ms")

@@ -36,6 +36,7 @@ class StubServer:
 
     url: str = ""
     replies: list[Reply] = field(default_factory=list)
+    default: Reply = field(default_factory=Reply)  # the reply once the script has run out
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def script(self, *replies: Reply | str) -> None:
@@ -43,7 +44,7 @@ class StubServer:
         self.requests.clear()
 
     def _next(self) -> Reply:
-        return self.replies.pop(0) if self.replies else Reply()
+        return self.replies.pop(0) if self.replies else self.default
 
 
 def _chunk(text: str | None, usage: dict[str, int] | None = None) -> str:
@@ -123,6 +124,13 @@ def build_app(state: StubServer) -> FastAPI:
         return StreamingResponse(events(), media_type="text/event-stream")
 
     return app
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (at the time of asking)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run_in_thread(app: Any) -> Iterator[str]:

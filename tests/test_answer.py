@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +14,7 @@ from assistant.errors import LLMResponseError, LLMUnavailableError
 from assistant.evaluate import evaluate_answers, key_fact_recall
 from assistant.records import Question
 
-from .openai_stub import Reply, StubServer
+from .openai_stub import Reply, StubServer, free_port
 
 LSUV = "All you need is a good init"
 LSUV_QUESTION = "How does LSUV initialization work?"
@@ -151,9 +150,7 @@ def test_server_failures_become_errors_that_say_what_to_do(
 
 
 def test_dead_server_is_named_with_the_next_step(sample_settings: Settings) -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens there
     settings = sample_settings.model_copy(
         update={"llm": LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)}
     )
@@ -220,9 +217,7 @@ def test_cli_ask_json_and_text(llm_settings: Settings, llm_server: StubServer) -
 
 
 def test_cli_ask_with_dead_server_exits_1_with_a_message(sample_settings: Settings) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens there
     env = {
         "ASSISTANT_LLM__BASE_URL": f"http://127.0.0.1:{port}/v1",
         "ASSISTANT_LLM__MAX_RETRIES": "0",

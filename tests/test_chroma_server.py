@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,14 @@ from assistant.retrieve import Retriever
 from assistant.store import open_store
 
 from .conftest import DATA
+from .openai_stub import free_port
 
 DAILY = DATA / "003_f0de8cd1426337ec.txt"
 
 
 @pytest.fixture
 def chroma_url(tmp_path: Path) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
     server = subprocess.Popen(
         [

@@ -1,0 +1,63 @@
+"""What the benchmarks share: percentiles, and `assistant serve` running over the test model."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # for tests.openai_stub
+
+from tests.openai_stub import Reply, StubServer, free_port, serve  # noqa: E402
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """(p50, p95) of ``samples``."""
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
+@contextlib.contextmanager
+def served_assistant(store: Path, reply: str) -> Iterator[tuple[str, StubServer]]:
+    """`assistant serve` as a subprocess over ``store``, answering through the test model
+    (which always replies ``reply``); yields the app's URL, once /healthz answers, and the
+    test model."""
+    import httpx
+
+    stub_gen = serve()
+    stub = next(stub_gen)
+    stub.default = Reply(content=reply)
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_STORE__PATH": str(store),
+        "ASSISTANT_LLM__BASE_URL": stub.url,
+        "ASSISTANT_LLM__MODEL": "stub",
+        "ASSISTANT_LLM__MAX_RETRIES": "0",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # about a minute
+            try:
+                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url, stub
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        for _ in stub_gen:
+            pass
