@@ -265,10 +265,9 @@ def _client(settings: StoreSettings, create: bool) -> Any:
 
 @contextlib.contextmanager
 def _write_lock(settings: StoreSettings) -> Iterator[None]:
-    """One writer per embedded store: Chroma's SQLite files are not multi-process safe."""
-    if settings.url:  # a Chroma server serialises writers itself
-        yield
-        return
+    """One writer per store directory: Chroma's embedded SQLite files are not multi-process
+    safe, and with a Chroma server the directory still holds the BM25 index and thresholds
+    that every ingest rewrites."""
     settings.path.mkdir(parents=True, exist_ok=True)
     lock_path = settings.path / LOCK_NAME
     handle = lock_path.open("a+")

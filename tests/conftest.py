@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
 
 from assistant.config import LLMSettings, Settings, StoreSettings, apply_offline_environment
 
-from .openai_stub import StubServer, serve
+from .openai_stub import StubServer, free_port, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -40,6 +45,53 @@ def make_settings(store: Path) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run`) on loopback, shared by the tests of one session."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "chroma"),
+            "run",
+            "--path",
+            str(tmp_path_factory.mktemp("chroma-server")),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(url + "/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("chroma run did not start within 60 s")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings on an empty store: embedded in a temp dir, or a fresh collection on a Chroma
+    server (its sidecar files, the BM25 index and thresholds, in a temp dir)."""
+    if request.param == "embedded":
+        return make_settings(tmp_path / "store")
+    url = request.getfixturevalue("chroma_url")
+    collection = f"papers-{uuid.uuid4().hex[:12]}"
+    return Settings(store=StoreSettings(path=tmp_path / "sidecar", url=url, collection=collection))
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,11 @@
-"""Ingest into a real Chroma store: idempotence, replacement, locking, embedder checks."""
+"""Ingest into a real Chroma store, embedded and on a `chroma run` server: idempotence,
+replacement, locking, embedder checks."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlparse
 
 import chromadb
 import pytest
@@ -26,20 +28,20 @@ def _write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
     return path
 
 
-def test_ingest_twice_keeps_one_copy_per_paper(settings: Settings) -> None:
-    first = ingest(ICLR, settings)
+def test_ingest_twice_keeps_one_copy_per_paper(any_store: Settings) -> None:
+    first = ingest(ICLR, any_store)
     assert (first.records_read, first.added, first.unchanged) == (20, 12, 0)
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    with open_store(any_store.store, EMBEDDER_NAME) as store:
         chunks_before = store.count_chunks()
-    second = ingest(ICLR, settings)
+    second = ingest(ICLR, any_store)
     assert (second.added, second.updated, second.unchanged, second.embedded_chunks) == (0, 0, 12, 0)
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    with open_store(any_store.store, EMBEDDER_NAME) as store:
         assert store.count_chunks() == chunks_before
         stored = store.stored_papers()
     assert len(stored) == 12 and all(s.complete for s in stored.values())
 
 
-def test_ingest_changed_abstract_replaces_its_chunks(settings: Settings, tmp_path: Path) -> None:
+def test_ingest_changed_abstract_replaces_its_chunks(any_store: Settings, tmp_path: Path) -> None:
     long_text = " ".join(
         f"Sentence {i} is about gradient descent on convex losses." for i in range(60)
     )
@@ -51,65 +53,71 @@ def test_ingest_changed_abstract_replaces_its_chunks(settings: Settings, tmp_pat
         },
     ]
     source = _write_jsonl(tmp_path / "mine.jsonl", records)
-    ingest([source], settings)
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    ingest([source], any_store)
+    with open_store(any_store.store, EMBEDDER_NAME) as store:
         (old,) = [p for pid, p in store.stored_papers().items() if p.expected_chunks > 1]
     assert old.present_chunks >= 3
 
     records[0]["abstract"] = "Axolotl regeneration studied with spiking recurrent networks. " * 5
     _write_jsonl(source, records)
-    report = ingest([source], settings)
+    report = ingest([source], any_store)
     assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    with open_store(any_store.store, EMBEDDER_NAME) as store:
         states = store.stored_papers()
         assert sum(s.present_chunks for s in states.values()) == store.count_chunks() == 2
         assert all(s.complete for s in states.values())
-    hits = Retriever(settings).search("axolotl regeneration", k=1)
+    hits = Retriever(any_store).search("axolotl regeneration", k=1)
     assert hits[0].paper.title == "Changing Paper"
     assert "Axolotl" in hits[0].chunks[0] and "gradient" not in " ".join(hits[0].chunks)
 
 
-def test_ingest_merges_a_paper_seen_in_two_files(settings: Settings) -> None:
-    ingest(ICLR, settings)
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+def test_ingest_merges_a_paper_seen_in_two_files(any_store: Settings) -> None:
+    ingest(ICLR, any_store)
+    with open_store(any_store.store, EMBEDDER_NAME) as store:
         papers = {normalize_title(p.title): p for p in store.papers()}
     muon = papers[normalize_title("Convergence of Muon with Newton-Schulz")]
     assert len(muon.source_files) == 2
 
 
-def test_store_second_writer_is_refused(settings: Settings) -> None:
+def test_store_second_writer_is_refused(any_store: Settings) -> None:
     with (
-        open_store(settings.store, EMBEDDER_NAME, write=True),
+        open_store(any_store.store, EMBEDDER_NAME, write=True),
         pytest.raises(StoreLockedError) as info,
     ):
-        ingest(ICLR, settings)
+        ingest(ICLR, any_store)
     assert "Another process" in str(info.value) and info.value.hint
-    assert ingest(ICLR[:1], settings).added == 10  # the lock is released afterwards
+    assert ingest(ICLR[:1], any_store).added == 10  # the lock is released afterwards
 
 
-def test_store_built_by_another_embedder_is_refused(settings: Settings) -> None:
-    client = chromadb.PersistentClient(
-        path=str(settings.store.path), settings=chromadb.Settings(anonymized_telemetry=False)
+def test_store_built_by_another_embedder_is_refused(any_store: Settings) -> None:
+    telemetry = chromadb.Settings(anonymized_telemetry=False)
+    url = urlparse(any_store.store.url or "")
+    client = (
+        chromadb.HttpClient(host=url.hostname, port=url.port, settings=telemetry)
+        if any_store.store.url
+        else chromadb.PersistentClient(path=str(any_store.store.path), settings=telemetry)
     )
-    client.create_collection("papers", metadata={"hnsw:space": "cosine", "embedder": "other-model"})
+    client.create_collection(
+        any_store.store.collection, metadata={"hnsw:space": "cosine", "embedder": "other-model"}
+    )
     with pytest.raises(EmbedderMismatchError) as info:
-        ingest(ICLR, settings)
+        ingest(ICLR, any_store)
     assert "other-model" in str(info.value) and "re-index" in info.value.hint
 
 
-def test_search_without_store_says_to_ingest(settings: Settings) -> None:
+def test_search_without_store_says_to_ingest(any_store: Settings) -> None:
     with pytest.raises(StoreMissingError) as info:
-        Retriever(settings).search("anything")
+        Retriever(any_store).search("anything")
     assert "ingest" in info.value.hint
 
 
-def test_ingest_unreadable_file_names_it(settings: Settings, tmp_path: Path) -> None:
+def test_ingest_unreadable_file_names_it(any_store: Settings, tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x00\x01binary")
     with pytest.raises(ParseError) as info:
-        ingest([bad], settings)
+        ingest([bad], any_store)
     assert "bad.txt" in str(info.value)
-    report = ingest([bad, ICLR[0]], settings)  # one bad file does not lose the others
+    report = ingest([bad, ICLR[0]], any_store)  # one bad file does not lose the others
     assert report.added == 10 and any("bad.txt" in s.path for s in report.skipped)
 
 
