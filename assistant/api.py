@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import tempfile
 import threading
@@ -23,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answer import Answer, Answerer, Turn
 from assistant.compare import Comparer, Comparison, as_format
-from assistant.config import Settings
+from assistant.config import Settings, apply_offline_environment
 from assistant.errors import (
     AssistantError,
     LLMResponseError,
@@ -174,6 +175,13 @@ class Service:
         return list(self.retriever.lexical().papers)
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one worker process when several serve the API (``serve --workers N``): the
+    parent exported its settings to ASSISTANT_* variables before starting them."""
+    apply_offline_environment()
+    return create_app(Settings())
+
+
 def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
     """The API over the store in ``settings``, with the browser UI at /ui unless ``ui=False``."""
     app = FastAPI(
@@ -241,6 +249,7 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         return {
             "status": "ok" if store_ok else "degraded",
             "papers": papers,
+            "worker": os.getpid(),
             "store": {
                 "ok": store_ok,
                 "location": settings.store.url or str(settings.store.path),

@@ -476,9 +476,15 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
 @main.command()
 @click.option("--host", help="Address to listen on (setting api.host; default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (setting api.port; 8000).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Server processes (setting api.workers; 1). More than one needs a Chroma server "
+    "(ASSISTANT_STORE__URL).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the HTTP API (docs at /docs) and the browser UI (at /ui) in one process."""
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the HTTP API (docs at /docs) and the browser UI (at /ui)."""
     import ipaddress
 
     import uvicorn
@@ -487,7 +493,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 
     settings = _settings(ctx)
     api = settings.api.model_copy(
-        update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+        update={
+            k: v
+            for k, v in {"host": host, "port": port, "workers": workers}.items()
+            if v is not None
+        }
     )
     settings = settings.model_copy(update={"api": api})
     try:
@@ -500,13 +510,32 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             hint="set ASSISTANT_API__TOKEN (clients send 'Authorization: Bearer ...'), or "
             "ASSISTANT_API__ALLOW_REMOTE=true to accept the risk",
         )
-    app = create_app(settings)
+    if api.workers > 1 and not settings.store.url:
+        raise ConfigError(
+            f"Refusing to start {api.workers} workers on the embedded store at "
+            f"{settings.store.path}: Chroma's embedded store is not safe to share between "
+            "processes",
+            hint=f"serve the store with `chroma run --path {settings.store.path} --port 8001` and "
+            "set ASSISTANT_STORE__URL=http://127.0.0.1:8001, or use one worker",
+        )
     click.echo(
         f"serving http://{api.host}:{api.port}/ui/ (browser) and the API "
-        f"(docs: http://{api.host}:{api.port}/docs)",
+        f"(docs: http://{api.host}:{api.port}/docs)"
+        + (f" with {api.workers} workers" if api.workers > 1 else ""),
         err=True,
     )
-    uvicorn.run(app, host=api.host, port=api.port, log_level="warning")
+    if api.workers > 1:
+        settings.export_environment()
+        uvicorn.run(
+            "assistant.api:app_from_environment",
+            factory=True,
+            workers=api.workers,
+            host=api.host,
+            port=api.port,
+            log_level="warning",
+        )
+        return
+    uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level="warning")
 
 
 @main.command()

@@ -120,6 +120,12 @@ class ApiSettings(_Section):
     )
     max_body_mb: float = Field(20.0, gt=0, description="Largest request body, in MB.")
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes; more than 1 needs a Chroma server (store.url).",
+    )
 
 
 class Settings(BaseSettings):
@@ -159,6 +165,25 @@ class Settings(BaseSettings):
             if llm:
                 data = {**data, "llm": llm}
         return data
+
+    def export_environment(self) -> None:
+        """Write these settings to ASSISTANT_* variables, so that the worker processes a server
+        spawns build the same settings as this one."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            fields = (
+                {f"{name}__{k}": getattr(value, k) for k in type(value).model_fields}
+                if isinstance(value, BaseModel)
+                else {name: value}
+            )
+            for key, item in fields.items():
+                variable = f"ASSISTANT_{key.upper()}"
+                if item is None:
+                    os.environ.pop(variable, None)
+                    continue
+                if isinstance(item, SecretStr):
+                    item = item.get_secret_value()
+                os.environ[variable] = str(item).lower() if isinstance(item, bool) else str(item)
 
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets masked."""

@@ -75,6 +75,15 @@ class LexicalIndex:
         staging.rename(target)
         shutil.rmtree(backup, ignore_errors=True)
 
+    @staticmethod
+    def stamp(store_dir: Path) -> int | None:
+        """When the saved index was last replaced (ns), or None when there is none: lets a
+        process notice that another one re-indexed the collection."""
+        try:
+            return (store_dir / INDEX_DIR / "meta.json").stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
     @classmethod
     def load(cls, store_dir: Path) -> LexicalIndex | None:
         """The saved index, or None when there is none."""

@@ -73,6 +73,7 @@ class Retriever:
         self.settings = settings
         self._embedder = embedder
         self._lexical: LexicalIndex | None = None
+        self._stamp: int | None = None
         self._parser: QueryParser | None = None
         self._calibration: Calibration | None = None
         self._resources = contextlib.ExitStack()
@@ -105,12 +106,18 @@ class Retriever:
         return self._embedder
 
     def lexical(self) -> LexicalIndex:
-        """The BM25 index saved at ingest; rebuilt in memory from the store if it is missing."""
+        """The BM25 index saved at ingest; rebuilt in memory from the store if it is missing.
+
+        Reloaded when another process (another server worker, a CLI ingest) saved a new one.
+        """
+        stamp = LexicalIndex.stamp(self.settings.store.path)
+        if self._lexical is not None and stamp is not None and stamp != self._stamp:
+            self.refresh()
         if self._lexical is None:
             index = LexicalIndex.load(self.settings.store.path)
             if index is None:
                 index = LexicalIndex.build(self.store().papers())
-            self._lexical = index
+            self._lexical, self._stamp = index, stamp
         return self._lexical
 
     def refresh(self) -> None:
@@ -121,6 +128,7 @@ class Retriever:
     def use_index(self, index: LexicalIndex) -> None:
         """Search with ``index`` (one just built) instead of loading the saved one."""
         self._lexical, self._parser, self._calibration = index, None, None
+        self._stamp = LexicalIndex.stamp(self.settings.store.path)
         self._filtered.clear()
 
     def parser(self) -> QueryParser:

@@ -3,7 +3,14 @@ sidecar indexes; several API workers share it."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from assistant.config import Settings, StoreSettings
 from assistant.embed import EMBEDDER_NAME
@@ -11,6 +18,7 @@ from assistant.ingest import ingest
 from assistant.store import open_store
 
 from .conftest import DATA
+from .openai_stub import free_port
 
 DAILY = DATA / "003_f0de8cd1426337ec.txt"
 
@@ -24,3 +32,62 @@ def test_server_store_writes_nothing_but_its_sidecar(chroma_url: str, tmp_path: 
         assert len(store.papers()) == 48
     assert not (tmp_path / "sidecar" / "chroma.sqlite3").exists()
     assert (tmp_path / "sidecar" / "lexical" / "meta.json").exists()
+
+
+def test_two_workers_on_a_chroma_server_see_each_others_uploads(
+    chroma_url: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(ASSISTANT_STORE__URL=chroma_url, ASSISTANT_STORE__COLLECTION="workers")
+    sidecar = tmp_path / "sidecar"
+    cli = [sys.executable, "-m", "assistant", "--store", str(sidecar)]
+    subprocess.run([*cli, "ingest", str(DAILY)], env=env, check=True, capture_output=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as server:
+        try:
+            workers = _workers_answering(url, expect=2)
+            added = httpx.post(
+                url + "/v1/papers",
+                json={"papers": [{"title": "Axolotl Limb Regeneration", "abstract": AXOLOTL}]},
+                timeout=120,
+            )
+            assert added.status_code == 200, added.text
+            found = set()
+            for _ in range(12):  # a fresh connection each time lands on either worker
+                with httpx.Client() as client:
+                    health = client.get(url + "/healthz").json()
+                    hits = client.post(
+                        url + "/v1/search", json={"query": "axolotl limb regeneration", "k": 1}
+                    ).json()["hits"]
+                assert health["papers"] == 49
+                assert hits[0]["paper"]["title"] == "Axolotl Limb Regeneration"
+                found.add(health["worker"])
+            assert workers == 2 and len(found) == 2
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=60)
+
+
+AXOLOTL = (
+    "We study how axolotls regrow whole limbs after amputation, tracing blastema cells with "
+    "lineage labels and single-cell sequencing across the regeneration time course."
+)
+
+
+def _workers_answering(url: str, expect: int) -> int:
+    """Poll /healthz on fresh connections until ``expect`` distinct worker pids answered."""
+    seen: set[int] = set()
+    deadline = time.time() + 120
+    while time.time() < deadline and len(seen) < expect:
+        try:
+            with httpx.Client() as client:
+                seen.add(client.get(url + "/healthz", timeout=30).json()["worker"])
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    return len(seen)

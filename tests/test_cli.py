@@ -137,3 +137,12 @@ def test_serve_refuses_a_public_address_without_a_token(runner: CliRunner, tmp_p
     result = runner.invoke(main, ["--store", str(tmp_path / "s"), "serve", "--host", "0.0.0.0"])
     assert result.exit_code == 1
     assert "without a token" in result.output and "ASSISTANT_API__TOKEN" in result.output
+
+
+def test_serve_refuses_several_workers_on_an_embedded_store(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(main, ["--store", str(tmp_path / "s"), "serve", "--workers", "2"])
+    assert result.exit_code == 1
+    assert "not safe to share between processes" in result.output
+    assert "chroma run" in result.output and "ASSISTANT_STORE__URL" in result.output
