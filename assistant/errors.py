@@ -8,6 +8,7 @@ Hierarchy::
     ├── StoreError             the Chroma store cannot be used
     │   ├── StoreMissingError  no store yet at the configured path
     │   ├── StoreLockedError   another process is writing to the store
+    │   ├── StoreWriteError    a write failed (disk full, read-only); committed papers are kept
     │   └── EmbedderMismatchError  the store was built with another embedder
     ├── EmbedderError          the bundled embedding model cannot be loaded
     ├── PromptError            a prompt file is missing or has unknown placeholders
@@ -17,6 +18,9 @@ Hierarchy::
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 
 class AssistantError(Exception):
@@ -65,6 +69,33 @@ class StoreError(AssistantError):
 
 class StoreMissingError(StoreError):
     """There is no store at the configured path yet."""
+
+
+class StoreWriteError(StoreError):
+    """A write to the store failed part-way; what was committed before it is intact."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        lowered = reason.lower()
+        full = any(
+            word in lowered
+            for word in ("disk", "space", "full", "too large", "read-only", "readonly", "denied")
+        )
+        super().__init__(
+            f"Writing to the store at {where} failed"
+            + (" (is the disk full or read-only?)" if full else "")
+            + f": {reason}",
+            hint=f"free some space or fix the permissions of {where} (`df -h {where}`); papers "
+            "committed before the failure are kept, so run the same ingest again to resume",
+        )
+
+
+@contextlib.contextmanager
+def disk_errors(where: str) -> Iterator[None]:
+    """Translate a failed file write (ENOSPC, EFBIG, EROFS, EACCES, ...) into StoreWriteError."""
+    try:
+        yield
+    except OSError as exc:
+        raise StoreWriteError(where, f"{type(exc).__name__}: {exc}") from exc
 
 
 class StoreLockedError(StoreError):

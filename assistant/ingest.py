@@ -10,7 +10,7 @@ from assistant.calibrate import calibrate
 from assistant.chunk import chunk_paper
 from assistant.config import Settings
 from assistant.embed import EMBEDDER_NAME, MiniLMEmbedding
-from assistant.errors import ParseError
+from assistant.errors import ParseError, disk_errors
 from assistant.lexical import LexicalIndex, fingerprint
 from assistant.parse import expand_paths, merge_papers, parse_file
 from assistant.records import IngestReport, Paper, Skipped
@@ -150,7 +150,8 @@ def _rebuild_lexical(settings: Settings, current: list[Paper]) -> LexicalIndex:
     index = LexicalIndex.load(settings.store.path)
     if index is None or index.fingerprint != fingerprint(current):
         index = LexicalIndex.build(current)
-        index.save(settings.store.path)
+        with disk_errors(str(settings.store.path)):
+            index.save(settings.store.path)
     return index
 
 

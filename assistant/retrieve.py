@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from assistant.config import Settings
 from assistant.embed import EMBEDDER_NAME, MiniLMEmbedding
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, disk_errors
 from assistant.lexical import LexicalIndex
 from assistant.query import Query, QueryParser, sort_papers
 from assistant.records import Filters, Hit, Paper
@@ -37,7 +37,11 @@ class Calibration(BaseModel):
     absent_median: float = Field(description="Median best similarity, source paper removed.")
 
     def save(self, store_dir: Path) -> None:
-        (store_dir / CALIBRATION_FILE).write_text(self.model_dump_json(indent=2))
+        """Write the thresholds next to the store, atomically (a crash keeps the old file)."""
+        staging = store_dir / (CALIBRATION_FILE + ".tmp")
+        with disk_errors(str(store_dir)):
+            staging.write_text(self.model_dump_json(indent=2))
+            staging.replace(store_dir / CALIBRATION_FILE)
 
     @classmethod
     def load(cls, store_dir: Path) -> Calibration | None:

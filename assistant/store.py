@@ -21,6 +21,7 @@ from assistant.errors import (
     StoreError,
     StoreLockedError,
     StoreMissingError,
+    StoreWriteError,
 )
 from assistant.records import Chunk, Paper
 
@@ -28,8 +29,9 @@ LOCK_NAME = ".assistant.lock"
 
 
 @contextlib.contextmanager
-def _chroma_errors(where: str) -> Iterator[None]:
-    """Translate chromadb / SQLite failures into StoreError, most specific first."""
+def _chroma_errors(where: str, *, writing: bool = False) -> Iterator[None]:
+    """Translate chromadb / SQLite failures into StoreError, most specific first; a failed
+    write into StoreWriteError, whose next step is to resume rather than to rebuild."""
     try:
         yield
     except chromadb.errors.NotFoundError as exc:
@@ -37,7 +39,15 @@ def _chroma_errors(where: str) -> Iterator[None]:
             f"{where}: the collection does not exist ({exc})",
             hint="run `assistant ingest data/` to create it",
         ) from exc
-    except (chromadb.errors.ChromaError, sqlite3.Error) as exc:
+    except (chromadb.errors.ChromaError, sqlite3.Error, OSError) as exc:
+        if writing and not isinstance(exc, ConnectionError):
+            raise StoreWriteError(where, f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, OSError):
+            raise StoreError(
+                f"{where}: cannot reach the store ({exc})",
+                hint="check ASSISTANT_STORE__PATH, or that the Chroma server at "
+                "ASSISTANT_STORE__URL is running",
+            ) from exc
         message = str(exc)
         if "readonly" in message.lower() or "read-only" in message.lower():
             raise StoreError(
@@ -47,12 +57,6 @@ def _chroma_errors(where: str) -> Iterator[None]:
         raise StoreError(
             f"{where}: Chroma failed ({type(exc).__name__}: {message})",
             hint="if the store is damaged, move it aside and run `assistant ingest` again",
-        ) from exc
-    except (ConnectionError, OSError) as exc:
-        raise StoreError(
-            f"{where}: cannot reach the store ({exc})",
-            hint="check ASSISTANT_STORE__PATH, or that the Chroma server at "
-            "ASSISTANT_STORE__URL is running",
         ) from exc
 
 
@@ -191,7 +195,7 @@ class Store:
                 embeddings.append([float(x) for x in vector])
         if not ids:
             return
-        with _chroma_errors(self.location):
+        with _chroma_errors(self.location, writing=True):
             self._collection.upsert(
                 ids=ids, documents=documents, metadatas=metadatas, embeddings=embeddings
             )
@@ -202,13 +206,13 @@ class Store:
             for i in range(len(chunks), previous_chunks.get(paper.paper_id, 0))
         ]
         if stale:
-            with _chroma_errors(self.location):
+            with _chroma_errors(self.location, writing=True):
                 self._collection.delete(ids=stale)
 
     def delete_papers(self, paper_ids: Sequence[str]) -> None:
         """Remove every chunk of these papers."""
         if paper_ids:
-            with _chroma_errors(self.location):
+            with _chroma_errors(self.location, writing=True):
                 self._collection.delete(where={"paper_id": {"$in": list(paper_ids)}})
 
     def query(
@@ -302,7 +306,7 @@ def open_store(settings: StoreSettings, embedder: str, *, write: bool = False) -
         if write:
             stack.enter_context(_write_lock(settings))
         location = settings.url or str(settings.path)
-        with _chroma_errors(location):
+        with _chroma_errors(location, writing=write):
             client = _client(settings, create=write)
             if write:
                 collection = client.get_or_create_collection(

@@ -1,0 +1,178 @@
+"""Ingest interrupted or starved: SIGKILL at batch boundaries and at random moments, a disk that
+fills up, a file cut mid-record, a 50 MB file. After each, the store opens and holds every paper
+exactly once, with all its chunks, and the next run resumes.
+
+FAULT_SEEDS=N runs N random kill moments instead of 3 (the reliability figures use 20).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.embed import EMBEDDER_NAME
+from assistant.ingest import ingest
+from assistant.store import open_store
+
+from .conftest import DATA, make_settings
+
+DAILY = DATA / "003_f0de8cd1426337ec.txt"
+DAILY_PAPERS = 48
+SEEDS = range(int(os.environ.get("FAULT_SEEDS", "3")))
+
+
+def _ingest_cmd(store: Path, source: Path = DAILY) -> list[str]:
+    cli = [sys.executable, "-m", "assistant", "--store", str(store)]
+    return [*cli, "ingest", str(source), "--batch", "4"]
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+
+
+def _resume_and_check(store: Path, papers: int = DAILY_PAPERS, source: Path = DAILY) -> None:
+    """Run the ingest again; then every paper is stored once, whole, and a third run is a no-op."""
+    rerun = subprocess.run(
+        _ingest_cmd(store, source), capture_output=True, text=True, env=_env(), timeout=300
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    settings = make_settings(store)
+    with open_store(settings.store, EMBEDDER_NAME) as handle:
+        stored = handle.stored_papers()
+        listed = handle.papers()
+        chunk_count = handle.count_chunks()
+    assert len(stored) == papers and all(s.complete for s in stored.values())
+    assert len(listed) == papers and max(Counter(p.paper_id for p in listed).values()) == 1
+    assert chunk_count == sum(s.expected_chunks for s in stored.values())
+    again = ingest([source], settings)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, papers)
+
+
+@pytest.mark.parametrize("kill_after", [4, 20])
+def test_ingest_killed_after_a_batch_resumes(tmp_path: Path, kill_after: int) -> None:
+    store = tmp_path / "store"
+    with subprocess.Popen(
+        _ingest_cmd(store), stderr=subprocess.PIPE, text=True, env=_env()
+    ) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith(f"committed {kill_after}/"):
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
+    _resume_and_check(store)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ingest_killed_at_a_random_moment_resumes(tmp_path: Path, seed: int) -> None:
+    """Moments spread over the whole run: start-up, embedding, upserts, BM25, calibration."""
+    store = tmp_path / "store"
+    delay = random.Random(seed).uniform(0.3, 6.5)
+    with subprocess.Popen(
+        _ingest_cmd(store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env()
+    ) as proc:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=120)
+    _resume_and_check(store)
+
+
+@pytest.mark.parametrize("limit_bytes", [150_000, 2_000_000])
+def test_disk_full_mid_ingest_says_so_and_resumes(tmp_path: Path, limit_bytes: int) -> None:
+    """A file-size limit makes every write past it fail with EFBIG, as a full disk would."""
+
+    def starved() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    store = tmp_path / "store"
+    full = subprocess.run(
+        _ingest_cmd(store),
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+        preexec_fn=starved,
+    )
+    assert full.returncode == 1, full.stderr
+    assert f"Writing to the store at {store} failed" in full.stderr
+    assert "run the same ingest again to resume" in full.stderr
+    assert "Traceback" not in full.stderr
+    _resume_and_check(store)
+
+
+def test_file_cut_mid_record_keeps_whole_records_and_names_the_cut(
+    settings: Settings, tmp_path: Path
+) -> None:
+    rows = [
+        json.dumps({"title": f"Marsupial Study {i}", "abstract": f"We study marsupial {i}. " * 8})
+        for i in range(20)
+    ]
+    whole = "\n".join(rows) + "\n"
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(whole[: whole.index(rows[14]) + len(rows[14]) // 2])
+    report = ingest([cut], settings)
+    assert report.added == 14
+    assert [(s.line, "cut.jsonl" in s.path) for s in report.skipped] == [(15, True)]
+    cut.write_text(whole)  # the download finished
+    report = ingest([cut], settings)
+    assert (report.added, report.unchanged) == (6, 14)
+    with open_store(settings.store, EMBEDDER_NAME) as store:
+        assert sorted(p.title for p in store.papers()) == sorted(
+            f"Marsupial Study {i}" for i in range(20)
+        )
+
+
+def test_fifty_megabyte_file_ingests_in_bounded_memory(tmp_path: Path) -> None:
+    distinct = [
+        json.dumps(
+            {
+                "title": f"Synthetic Survey of Topic {i}",
+                "abstract": f"We survey topic {i} across benchmarks and settings. " * 25,
+                "authors": [f"Author {i}"],
+            }
+        )
+        for i in range(60)
+    ]
+    source = tmp_path / "big.jsonl"
+    with source.open("w") as handle:
+        written = 0
+        while written < 50 * 1024 * 1024:
+            for row in distinct:
+                handle.write(row + "\n")
+                written += len(row) + 1
+            handle.write("<html>junk line from a scrape</html>\n")
+    assert source.stat().st_size >= 50 * 1024 * 1024
+    store = tmp_path / "store"
+    probe = (
+        "import resource, sys\n"
+        "from assistant.cli import main\n"
+        "try:\n    main()\nfinally:\n"
+        "    print('maxrss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+        "file=sys.stderr)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe, "--store", str(store), "ingest", str(source)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "60 added" in run.stdout
+    peak_mb = int(run.stderr.rsplit("maxrss_kb", 1)[1].split()[0]) / 1024
+    assert peak_mb < 1500, f"peak RSS {peak_mb:.0f} MB for a 50 MB file"
+    with open_store(make_settings(store).store, EMBEDDER_NAME) as handle:
+        assert len(handle.papers()) == 60
