@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -21,6 +22,7 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from pydantic import BaseModel, Field
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from assistant.answer import Answer, Answerer, Turn
 from assistant.compare import Comparer, Comparison, as_format
@@ -175,11 +177,85 @@ class Service:
         return list(self.retriever.lexical().papers)
 
 
+class _HeaderDeadline(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request's headers.
+
+    uvicorn closes a keep-alive connection that goes quiet, but not one that never sends a
+    request or trickles its headers a byte at a time (slowloris): each such client would hold
+    a connection for ever. The deadline runs from the connection, or from the previous
+    response, until a request's headers are complete. (A subclass, because uvicorn has no
+    setting for it; its `http` option takes a protocol class for this purpose.)
+    """
+
+    timeout_s = 10.0
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        cycle = self.cycle
+        super().data_received(data)
+        if self.cycle is not cycle:  # a request's headers arrived
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        self._arm()
+        cycle = self.cycle
+        super().on_response_complete()
+        if self.cycle is not cycle or self.transport.is_closing():  # a pipelined request
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.timeout_s, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()
+
+
+def run_server(settings: Settings) -> None:
+    """Serve the app with uvicorn: one process, or ``api.workers`` processes each building the
+    app from the settings exported to the environment (those need a Chroma server)."""
+    import uvicorn
+
+    api = settings.api
+    _HeaderDeadline.timeout_s = api.header_timeout_s
+    options: dict[str, Any] = {
+        "host": api.host,
+        "port": api.port,
+        "log_level": "warning",
+        "http": _HeaderDeadline,
+        "timeout_keep_alive": 5,
+    }
+    if api.workers > 1:
+        settings.export_environment()
+        uvicorn.run(
+            "assistant.api:app_from_environment", factory=True, workers=api.workers, **options
+        )
+    else:
+        uvicorn.run(create_app(settings), **options)
+
+
 def app_from_environment() -> FastAPI:
     """The app of one worker process when several serve the API (``serve --workers N``): the
     parent exported its settings to ASSISTANT_* variables before starting them."""
     apply_offline_environment()
-    return create_app(Settings())
+    settings = Settings()
+    _HeaderDeadline.timeout_s = settings.api.header_timeout_s
+    return create_app(settings)
 
 
 def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:

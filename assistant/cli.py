@@ -487,9 +487,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     """Serve the HTTP API (docs at /docs) and the browser UI (at /ui)."""
     import ipaddress
 
-    import uvicorn
-
-    from assistant.api import create_app
+    from assistant.api import run_server
 
     settings = _settings(ctx)
     api = settings.api.model_copy(
@@ -524,18 +522,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         + (f" with {api.workers} workers" if api.workers > 1 else ""),
         err=True,
     )
-    if api.workers > 1:
-        settings.export_environment()
-        uvicorn.run(
-            "assistant.api:app_from_environment",
-            factory=True,
-            workers=api.workers,
-            host=api.host,
-            port=api.port,
-            log_level="warning",
-        )
-        return
-    uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level="warning")
+    run_server(settings)
 
 
 @main.command()

@@ -120,6 +120,9 @@ class ApiSettings(_Section):
     )
     max_body_mb: float = Field(20.0, gt=0, description="Largest request body, in MB.")
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request's headers (slowloris)."
+    )
     workers: int = Field(
         1,
         ge=1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ class MiniLMEmbedding(BaseEmbedding):
 
     _session: Any = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
+    _running: threading.Lock = PrivateAttr()
 
     def __init__(self, settings: EmbedSettings | None = None, **kwargs: Any) -> None:
         settings = settings or EmbedSettings()
@@ -77,6 +79,9 @@ class MiniLMEmbedding(BaseEmbedding):
         tokenizer.enable_truncation(max_length=MAX_PIECES)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
+        # One model call at a time: each call already uses every core, and concurrent calls
+        # (a server's threads) each grow onnxruntime's memory arena, by about 20 MB apiece.
+        self._running = threading.Lock()
 
     @classmethod
     def class_name(cls) -> str:
@@ -91,7 +96,8 @@ class MiniLMEmbedding(BaseEmbedding):
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         wanted = {i.name for i in self._session.get_inputs()}
-        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
+        with self._running:
+            hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -83,6 +84,8 @@ class Retriever:
         self._resources = contextlib.ExitStack()
         self._store: Store | None = None
         self._filtered: dict[str, frozenset[str]] = {}
+        # Guards lazy opening; a server calls one retriever from many threads.
+        self._opening = threading.RLock()
 
     def __enter__(self) -> Retriever:
         return self
@@ -97,17 +100,19 @@ class Retriever:
 
     def store(self) -> Store:
         """The store, opened for reading on first use and kept open."""
-        if self._store is None:
-            self._store = self._resources.enter_context(
-                open_store(self.settings.store, EMBEDDER_NAME)
-            )
-        return self._store
+        with self._opening:  # Chroma fails when two threads open one store at once
+            if self._store is None:
+                self._store = self._resources.enter_context(
+                    open_store(self.settings.store, EMBEDDER_NAME)
+                )
+            return self._store
 
     @property
     def embedder(self) -> MiniLMEmbedding:
-        if self._embedder is None:
-            self._embedder = MiniLMEmbedding(self.settings.embed)
-        return self._embedder
+        with self._opening:
+            if self._embedder is None:
+                self._embedder = MiniLMEmbedding(self.settings.embed)
+            return self._embedder
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index saved at ingest; rebuilt in memory from the store if it is missing.
@@ -115,14 +120,15 @@ class Retriever:
         Reloaded when another process (another server worker, a CLI ingest) saved a new one.
         """
         stamp = LexicalIndex.stamp(self.settings.store.path)
-        if self._lexical is not None and stamp is not None and stamp != self._stamp:
-            self.refresh()
-        if self._lexical is None:
-            index = LexicalIndex.load(self.settings.store.path)
-            if index is None:
-                index = LexicalIndex.build(self.store().papers())
-            self._lexical, self._stamp = index, stamp
-        return self._lexical
+        with self._opening:
+            if self._lexical is not None and stamp is not None and stamp != self._stamp:
+                self.refresh()
+            if self._lexical is None:
+                index = LexicalIndex.load(self.settings.store.path)
+                if index is None:
+                    index = LexicalIndex.build(self.store().papers())
+                self._lexical, self._stamp = index, stamp
+            return self._lexical
 
     def refresh(self) -> None:
         """Forget the cached index, filters and thresholds (after the collection changed)."""
