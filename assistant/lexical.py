@@ -36,6 +36,7 @@ class LexicalIndex:
     def __init__(self, retriever: Any, papers: list[Paper], stamp: str) -> None:
         self._bm25 = retriever
         self.papers = papers
+        self.catalogue = {p.paper_id: p for p in papers}
         self.fingerprint = stamp
         self._stemmer = _stemmer()
         # Papers holding each vocabulary term (the postings' lengths), for coverage().

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -257,7 +257,14 @@ class Retriever:
         if allowed is not None:
             matches = [m for m in matches if m.paper_id in allowed]
         lexical = self.lexical().search(text, depth, allowed)
-        hits = fuse(matches, lexical, k, self.settings.retrieval.dense_weight, depth)
+        hits = fuse(
+            matches,
+            lexical,
+            k,
+            self.settings.retrieval.dense_weight,
+            depth,
+            self.lexical().catalogue,
+        )
         return hits, round(matches[0].similarity, 4) if matches else 0.0
 
 
@@ -277,6 +284,7 @@ def fuse(
     k: int,
     dense_weight: float = 0.7,
     depth: int = 100,
+    catalogue: Mapping[str, Paper] | None = None,
 ) -> list[Hit]:
     """Convex combination of the standardised dense and BM25 scores, per paper.
 
@@ -287,6 +295,7 @@ def fuse(
     fusion (RRF) throws away; on the sample collection it ranks descriptive questions better
     than RRF at equal lookup accuracy (bench/retrieval_quality.py).
     """
+    catalogue = catalogue or {}
     chunks: dict[str, list[ChunkMatch]] = {}
     for match in dense:
         chunks.setdefault(match.paper_id, []).append(match)
@@ -301,17 +310,27 @@ def fuse(
         + (1 - dense_weight) * lexical_of.get(pid, lexical_floor)
         for pid in dict.fromkeys([*dense_ids, *lexical_of])
     }
-    hits = []
-    for rank, pid in enumerate(sorted(scores, key=lambda p: -scores[p])[:k], 1):
+    hits: list[Hit] = []
+    for pid in sorted(scores, key=lambda p: -scores[p]):
         found = chunks.get(pid, [])
-        paper = papers.get(pid) or Paper.model_validate_json(str(found[0].metadata["paper_json"]))
+        paper = papers.get(pid) or catalogue.get(pid) or _paper_of(found[0])
+        if paper is None:  # stored after the BM25 index was loaded; known on its next reload
+            continue
+        if len(hits) == k:
+            break
         hits.append(
             Hit(
                 paper=paper,
                 score=round(scores[pid], 4),
-                rank=rank,
+                rank=len(hits) + 1,
                 similarity=round(found[0].similarity, 4) if found else None,
                 chunks=[m.text for m in found[:2]] or [paper.abstract],
             )
         )
     return hits
+
+
+def _paper_of(match: ChunkMatch) -> Paper | None:
+    """The paper record a chunk carries (first chunks do; the others only name their paper)."""
+    record = match.metadata.get("paper_json")
+    return Paper.model_validate_json(str(record)) if record else None
