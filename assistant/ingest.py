@@ -94,7 +94,9 @@ def ingest(
         stored = store.stored_papers()
         new, changed, report.unchanged = plan_ingest(papers, stored)
         todo = new + changed
+        report.added, report.updated = len(new), len(changed)
         report.removed_partial = sum(1 for p in changed if not stored[p.paper_id].complete)
+        del papers, new, changed  # a large collection is held twice otherwise, below
         if on_progress:
             on_progress(0, len(todo))
         if todo and embedder is None:
@@ -123,7 +125,7 @@ def ingest(
             report.embedded_chunks += len(texts)
             if on_progress:
                 on_progress(start + len(batch), len(todo))
-        report.added, report.updated = len(new), len(changed)
+        del todo, stored
         current = store.papers()
         index = _rebuild_lexical(settings, current)
     report.coverage_threshold = _recalibrate(settings, index, embedder, on_calibrate)

@@ -19,6 +19,7 @@ from assistant.query import Query, QueryParser, sort_papers
 from assistant.records import Filters, Hit, Paper
 from assistant.store import ChunkMatch, Store, open_store
 
+_EXACT_LIMIT = 300  # up to this many allowed papers, compare their chunks exactly
 _IN_FILTER_LIMIT = 2000  # above this many allowed papers, filter dense results after the query
 _POST_FILTER_FETCH_LIMIT = 5000  # most chunks fetched to filter after the query
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
@@ -253,7 +254,10 @@ class Retriever:
             share = len(allowed) / max(len(self.lexical().papers), 1)
             fetch = min(int(fetch / max(share, 1e-9)), _POST_FILTER_FETCH_LIMIT)
         vector = self.embedder.get_query_embedding(text)
-        matches = self.store().query(vector, fetch, where=where)
+        if allowed is not None and len(allowed) <= _EXACT_LIMIT:
+            matches = self.store().nearest_among(vector, sorted(allowed))
+        else:
+            matches = self.store().query(vector, fetch, where=where)
         if allowed is not None:
             matches = [m for m in matches if m.paper_id in allowed]
         lexical = self.lexical().search(text, depth, allowed)

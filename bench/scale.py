@@ -264,9 +264,13 @@ def search_timings(work: Path, questions: list[str]) -> dict[str, tuple[float, f
         call()
         timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
 
-    with Retriever(settings) as retriever, open_store(settings.store, EMBEDDER_NAME) as store:
-        retriever.embedder.get_query_embedding("warm up")
-        base = _rss_mb()  # the model and libraries, before the collection is loaded
+    embedder = MiniLMEmbedding()
+    embedder.get_query_embedding("warm up")
+    base = _rss_mb()  # the model and libraries, before the collection is loaded
+    with (
+        Retriever(settings, embedder) as retriever,
+        open_store(settings.store, EMBEDDER_NAME) as store,
+    ):
         retriever.search("warm up")
         author = retriever.lexical().papers[123].authors[0]
         filters = {
