@@ -23,6 +23,7 @@ from assistant.errors import (
     StoreLockedError,
     StoreMissingError,
     StoreWriteError,
+    disk_errors,
 )
 from assistant.records import Chunk, Paper
 
@@ -315,9 +316,9 @@ def _write_lock(settings: StoreSettings) -> Iterator[None]:
     """One writer per store directory: Chroma's embedded SQLite files are not multi-process
     safe, and with a Chroma server the directory still holds the BM25 index and thresholds
     that every ingest rewrites."""
-    settings.path.mkdir(parents=True, exist_ok=True)
-    lock_path = settings.path / LOCK_NAME
-    handle = lock_path.open("a+")
+    with disk_errors(str(settings.path)):  # a read-only or full disk fails here first
+        settings.path.mkdir(parents=True, exist_ok=True)
+        handle = (settings.path / LOCK_NAME).open("a+")
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

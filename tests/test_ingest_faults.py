@@ -1,6 +1,6 @@
 """Ingest interrupted or starved: SIGKILL at batch boundaries and at random moments, a disk that
-fills up, a file cut mid-record, a 50 MB file. After each, the store opens and holds every paper
-exactly once, with all its chunks, and the next run resumes.
+fills up, a read-only store, a file cut mid-record, a 50 MB file. After each, the store opens and
+holds every paper exactly once, with all its chunks, and the next run resumes.
 
 FAULT_SEEDS=N runs N random kill moments instead of 3 (the reliability figures use 20).
 """
@@ -89,7 +89,7 @@ def test_ingest_killed_at_a_random_moment_resumes(tmp_path: Path, seed: int) -> 
     _resume_and_check(store)
 
 
-@pytest.mark.parametrize("limit_bytes", [150_000, 2_000_000])
+@pytest.mark.parametrize("limit_bytes", [150_000, 800_000])
 def test_disk_full_mid_ingest_says_so_and_resumes(tmp_path: Path, limit_bytes: int) -> None:
     """A file-size limit makes every write past it fail with EFBIG, as a full disk would."""
 
@@ -111,6 +111,44 @@ def test_disk_full_mid_ingest_says_so_and_resumes(tmp_path: Path, limit_bytes: i
     assert "run the same ingest again to resume" in full.stderr
     assert "Traceback" not in full.stderr
     _resume_and_check(store)
+
+
+def _can_mount_read_only() -> bool:
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount_read_only(), reason="needs `unshare -m` (root, mount namespace)")
+@pytest.mark.parametrize("read_only", [".", "chroma.sqlite3"])
+def test_read_only_store_says_so_and_resumes(tmp_path: Path, read_only: str) -> None:
+    """The store directory, or only Chroma's database, bind-mounted read-only in a private mount
+    namespace (permission bits do not stop root, a read-only mount does)."""
+    rows = [
+        json.dumps({"title": f"Wombat Study {i}", "abstract": f"We study wombat {i} burrows. " * 8})
+        for i in range(20)
+    ]
+    first, whole = tmp_path / "first.jsonl", tmp_path / "whole.jsonl"
+    first.write_text("\n".join(rows[:10]) + "\n")
+    whole.write_text("\n".join(rows) + "\n")
+    store = tmp_path / "store"
+    done = subprocess.run(_ingest_cmd(store, first), capture_output=True, text=True, env=_env())
+    assert done.returncode == 0, done.stderr
+    target = store / read_only
+    script = 'mount --bind -o ro "$1" "$1" && shift && exec "$@"'
+    blocked = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, "sh", str(target), *_ingest_cmd(store, whole)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
+    assert blocked.returncode == 1, blocked.stderr
+    assert f"Writing to the store at {store} failed (is the disk full or read-only?)" in (
+        blocked.stderr
+    )
+    assert "run the same ingest again to resume" in blocked.stderr
+    assert "Traceback" not in blocked.stderr
+    _resume_and_check(store, papers=20, source=whole)
 
 
 def test_file_cut_mid_record_keeps_whole_records_and_names_the_cut(
