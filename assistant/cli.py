@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from assistant.config import Settings, apply_offline_environment
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError, LLMError
 from assistant.records import IngestReport, Paper
 
 if TYPE_CHECKING:
@@ -398,13 +398,24 @@ def _stream_answer(
     answerer: Answerer, question: str, history: list[Any], filters: Any, fmt: str
 ) -> Answer:
     from assistant.answer import Answer
+    from assistant.retrieve import Retrieval
 
     result: Answer | None = None
-    for event in answerer.stream(question, history, filters):
-        if isinstance(event, Answer):
-            result = event
-        elif isinstance(event, str) and fmt == "text":
-            click.echo(event, nl=False)
+    found: Retrieval | None = None
+    try:
+        for event in answerer.stream(question, history, filters):
+            if isinstance(event, Retrieval):
+                found = event
+            elif isinstance(event, Answer):
+                result = event
+            elif isinstance(event, str) and fmt == "text":
+                click.echo(event, nl=False)
+    except LLMError:
+        if found is not None and found.hits:  # the papers are still worth reading
+            click.echo("\nThe model failed; the papers retrieved for the question:", err=True)
+            for hit in found.hits:
+                click.echo(f"  [{hit.rank}] {hit.paper.title}", err=True)
+        raise
     assert result is not None
     if fmt == "json":
         click.echo(result.model_dump_json(indent=2))

@@ -226,6 +226,7 @@ def test_cli_ask_with_dead_server_exits_1_with_a_message(sample_settings: Settin
         main, ["--store", str(sample_settings.store.path), "ask", LSUV_QUESTION], env=env
     )
     assert result.exit_code == 1 and "Cannot reach the model server" in result.output
+    assert f"[1] {LSUV}" in result.output  # the retrieved papers are still shown
 
 
 def test_cli_chat_follow_up_offline(sample_settings: Settings) -> None:

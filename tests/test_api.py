@@ -145,6 +145,7 @@ def test_ask_llm_failures_are_json_errors(
     assert response.status_code == status
     error = response.json()["error"]
     assert error["type"] == kind and error["message"] and error["hint"]
+    assert response.json()["sources"][0]["paper"]["title"] == LSUV  # retrieved before it failed
 
 
 def test_bad_requests_are_422_with_a_message(client: httpx.Client) -> None:
