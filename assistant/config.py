@@ -105,6 +105,17 @@ class RetrievalSettings(_Section):
     dense_weight: float = Field(
         0.7, ge=0, le=1, description="Share of the dense ranker in fusion; the rest is BM25."
     )
+    exact_filter_papers: int = Field(
+        1000,
+        ge=0,
+        description="A filter passing up to this many papers compares their chunks exactly.",
+    )
+    post_filter_chunks: int = Field(
+        10_000,
+        ge=0,
+        description="A broader filter fetches up to this many nearest chunks and keeps the "
+        "papers it passes; past that, Chroma filters (slower: it scans all metadata).",
+    )
 
 
 class ApiSettings(_Section):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,6 @@ from assistant.query import Query, QueryParser, sort_papers
 from assistant.records import Filters, Hit, Paper
 from assistant.store import ChunkMatch, Store, open_store
 
-_EXACT_LIMIT = 300  # up to this many allowed papers, compare their chunks exactly
-_IN_FILTER_LIMIT = 2000  # above this many allowed papers, filter dense results after the query
-_POST_FILTER_FETCH_LIMIT = 5000  # most chunks fetched to filter after the query
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
 CALIBRATION_FILE = "relevance.json"
 
@@ -246,28 +244,41 @@ class Retriever:
         depth = max(self.settings.retrieval.candidates, k)
         # A paper has about two chunks: ask for enough chunks to rank ``depth`` papers.
         fetch = depth * 2
+        # A filter reaches the dense side the cheapest way (times at 100k papers, 2 cores):
+        # a few papers' vectors by id (~20 ms for 300); else the nearest chunk ids, fetched
+        # in proportion to the filter's share and kept when they pass (~30 ms for 5,000);
+        # else Chroma's own filter, which scans the metadata of every chunk (150-300 ms).
         where = None
-        if allowed is not None and len(allowed) <= _IN_FILTER_LIMIT:
-            where = {"paper_id": {"$in": sorted(allowed)}}
-        elif allowed is not None:
-            # A broad filter is slow inside Chroma: fetch proportionally more and filter here.
+        config = self.settings.retrieval
+        exact = allowed is not None and len(allowed) <= config.exact_filter_papers
+        if allowed is not None and not exact:
             share = len(allowed) / max(len(self.lexical().papers), 1)
-            fetch = min(int(fetch / max(share, 1e-9)), _POST_FILTER_FETCH_LIMIT)
+            fetch = int(fetch / max(share, 1e-9))
+            if fetch > config.post_filter_chunks:
+                fetch, where = depth * 2, {"paper_id": {"$in": sorted(allowed)}}
         vector = self.embedder.get_query_embedding(text)
-        if allowed is not None and len(allowed) <= _EXACT_LIMIT:
-            matches = self.store().nearest_among(vector, sorted(allowed))
+        store = self.store()
+        if allowed is not None and exact:
+            matches = store.nearest_among(vector, sorted(allowed))
         else:
-            matches = self.store().query(vector, fetch, where=where)
+            matches = store.query(vector, fetch, where=where, texts=False)
         if allowed is not None:
             matches = [m for m in matches if m.paper_id in allowed]
         lexical = self.lexical().search(text, depth, allowed)
+        known = self.lexical().catalogue
+        catalogue: Mapping[str, Paper] = known
+        unknown = {m.paper_id for m in matches[: depth * 2]} - known.keys()
+        if unknown:  # stored after the BM25 index was loaded: read from the store
+            found = {pid: store.get_paper(pid) for pid in unknown}
+            catalogue = ChainMap({p: paper for p, paper in found.items() if paper}, known)
         hits = fuse(
             matches,
             lexical,
             k,
             self.settings.retrieval.dense_weight,
             depth,
-            self.lexical().catalogue,
+            catalogue,
+            texts=store.chunk_texts,
         )
         return hits, round(matches[0].similarity, 4) if matches else 0.0
 
@@ -289,6 +300,7 @@ def fuse(
     dense_weight: float = 0.7,
     depth: int = 100,
     catalogue: Mapping[str, Paper] | None = None,
+    texts: Callable[[list[str]], Mapping[str, str]] | None = None,
 ) -> list[Hit]:
     """Convex combination of the standardised dense and BM25 scores, per paper.
 
@@ -298,6 +310,10 @@ def fuse(
     z-score. Score fusion keeps how much better the top match is than the rest, which rank
     fusion (RRF) throws away; on the sample collection it ranks descriptive questions better
     than RRF at equal lookup accuracy (bench/retrieval_quality.py).
+
+    A paper is known from ``lexical`` or ``catalogue``; others are left out. Each hit carries
+    the texts of its two best chunks: those the matches lack are read once, for the ``k`` hits
+    only, with ``texts`` (chunk ids to texts).
     """
     catalogue = catalogue or {}
     chunks: dict[str, list[ChunkMatch]] = {}
@@ -314,27 +330,26 @@ def fuse(
         + (1 - dense_weight) * lexical_of.get(pid, lexical_floor)
         for pid in dict.fromkeys([*dense_ids, *lexical_of])
     }
-    hits: list[Hit] = []
+    chosen: list[tuple[Paper, list[ChunkMatch]]] = []
     for pid in sorted(scores, key=lambda p: -scores[p]):
-        found = chunks.get(pid, [])
-        paper = papers.get(pid) or catalogue.get(pid) or _paper_of(found[0])
+        paper = papers.get(pid) or catalogue.get(pid)
         if paper is None:  # stored after the BM25 index was loaded; known on its next reload
             continue
-        if len(hits) == k:
+        if len(chosen) == k:
             break
+        chosen.append((paper, chunks.get(pid, [])[:2]))
+    missing = [m.chunk_id for _, best in chosen for m in best if not m.text]
+    read = texts(missing) if texts is not None and missing else {}
+    hits = []
+    for rank, (paper, best) in enumerate(chosen, start=1):
+        shown = [text for text in (m.text or read.get(m.chunk_id, "") for m in best) if text]
         hits.append(
             Hit(
                 paper=paper,
-                score=round(scores[pid], 4),
-                rank=len(hits) + 1,
-                similarity=round(found[0].similarity, 4) if found else None,
-                chunks=[m.text for m in found[:2]] or [paper.abstract],
+                score=round(scores[paper.paper_id], 4),
+                rank=rank,
+                similarity=round(best[0].similarity, 4) if best else None,
+                chunks=shown or [paper.abstract],
             )
         )
     return hits
-
-
-def _paper_of(match: ChunkMatch) -> Paper | None:
-    """The paper record a chunk carries (first chunks do; the others only name their paper)."""
-    record = match.metadata.get("paper_json")
-    return Paper.model_validate_json(str(record)) if record else None

@@ -147,3 +147,35 @@ def test_index_survives_unicode_line_separators_in_a_record(settings: Settings) 
     LexicalIndex.build([odd]).save(settings.store.path)
     loaded = LexicalIndex.load(settings.store.path)
     assert loaded is not None and loaded.papers == [odd]
+
+
+def test_nearest_among_returns_every_chunk_of_long_papers(
+    any_store: Settings, tmp_path: Path
+) -> None:
+    """The exact path for narrow filters finds chunks by id: a paper longer than the probed
+    chunks still gives all of them, best first, and unknown ids give nothing."""
+    sentences = [
+        f"Finding {i}: marsupial burrow acoustics vary with soil type {i}." for i in range(90)
+    ]
+    source = _write_jsonl(
+        tmp_path / "long.jsonl",
+        [
+            {"title": "Long Marsupial Survey", "abstract": " ".join(sentences)},
+            {"title": "Short Wombat Note", "abstract": "Wombats dig burrows in dry soil. " * 3},
+            {"title": "Unrelated Optics", "abstract": "Lenses focus light onto sensors. " * 3},
+        ],
+    )
+    ingest([source], any_store)
+    retriever = Retriever(any_store)
+    ids = {p.title: p.paper_id for p in retriever.lexical().papers}
+    with open_store(any_store.store, EMBEDDER_NAME) as store:
+        stored = store.stored_papers()
+        wanted = [ids["Long Marsupial Survey"], ids["Short Wombat Note"], "no-such-paper"]
+        vector = retriever.embedder.get_query_embedding("wombat burrows in soil")
+        matches = store.nearest_among(vector, wanted)
+    long_chunks = stored[ids["Long Marsupial Survey"]].expected_chunks
+    assert long_chunks > 4  # more than the chunks probed by id
+    assert len(matches) == long_chunks + stored[ids["Short Wombat Note"]].expected_chunks
+    assert len({m.chunk_id for m in matches}) == len(matches)
+    assert [m.similarity for m in matches] == sorted((m.similarity for m in matches), reverse=True)
+    assert matches[0].paper_id == ids["Short Wombat Note"]

@@ -9,13 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.calibrate import generate_questions
+from assistant.chunk import chunk_paper
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.embed import EMBEDDER_NAME
 from assistant.evaluate import evaluate
 from assistant.ingest import ingest
 from assistant.lexical import LexicalIndex, fingerprint
-from assistant.records import Filters, author_count
+from assistant.records import Filters, Paper, author_count
 from assistant.retrieve import Retriever
 from assistant.store import open_store
 
@@ -37,6 +38,9 @@ def test_search_exact_terms_rank_first_with_hybrid(sample_settings: Settings) ->
 def test_search_results_are_one_per_paper(sample_settings: Settings) -> None:
     hits = Retriever(sample_settings).search("diffusion models for image generation", k=20)
     assert len(hits) == 20 and len({h.paper.paper_id for h in hits}) == 20
+    # Each hit shows its best chunks' own texts (read from the store for the hits only).
+    assert any(len(h.chunks) == 2 for h in hits)
+    assert all(chunk in h.paper.abstract for h in hits for chunk in h.chunks)
 
 
 def test_filter_author_narrows_to_their_papers(sample_settings: Settings) -> None:
@@ -62,6 +66,33 @@ def test_filter_date_range_and_venue(sample_settings: Settings) -> None:
     assert {h.paper.title.split(":")[0] for h in june} == {"DigiRL", "VLind-Bench"}
     arxiv = Retriever(sample_settings).search("learning", k=50, filters=Filters(venue="arXiv"))
     assert arxiv and all(h.paper.venue == "arXiv.org Machine Learning" for h in arxiv)
+
+
+@pytest.mark.parametrize(
+    ("exact", "post"),
+    [(1000, 10_000), (0, 10_000), (0, 0)],
+    ids=["vectors-by-id", "nearest-then-filter", "chroma-filter"],
+)
+def test_each_way_of_filtering_the_dense_side_agrees(
+    sample_settings: Settings, exact: int, post: int
+) -> None:
+    """A filter reaches the dense side by id, by filtering the nearest chunks, or through
+    Chroma's own filter, by its size; each ranks the same papers (the sample is small enough
+    that all three find every passing chunk)."""
+    retrieval = sample_settings.retrieval.model_copy(
+        update={"exact_filter_papers": exact, "post_filter_chunks": post}
+    )
+    settings = sample_settings.model_copy(update={"retrieval": retrieval})
+    filters = Filters(since="2024-06")
+    with Retriever(settings) as retriever:
+        hits = retriever.search("diffusion models for robot control", k=10, filters=filters)
+        passing = retriever._passing(filters)
+    assert len(hits) == 10 and all(h.paper.paper_id in passing for h in hits)
+    assert all(h.similarity is not None and h.chunks[0] in h.paper.abstract for h in hits)
+    with Retriever(sample_settings) as reference:
+        expected = reference.search("diffusion models for robot control", k=10, filters=filters)
+    assert [h.paper.paper_id for h in hits] == [h.paper.paper_id for h in expected]
+    assert [h.similarity for h in hits] == pytest.approx([h.similarity for h in expected], abs=2e-3)
 
 
 def test_filter_category(sample_settings: Settings) -> None:
@@ -232,3 +263,25 @@ def test_reingested_paper_is_found_by_its_new_words_only(
             "zebrafish"
             not in store.get_paper(retriever.search("quokka")[0].paper.paper_id).abstract
         )  # type: ignore[union-attr]
+
+
+def test_paper_stored_after_the_index_loaded_is_found_with_its_text(settings: Settings) -> None:
+    """Another process stored a paper and has not re-indexed yet: the dense side finds it, the
+    record and chunk text are read from the store."""
+    rows = [
+        {"title": "Sparse Attention Kernels", "abstract": "We speed up attention kernels. " * 8},
+        {"title": "Protein Folding Priors", "abstract": "We fold proteins with priors. " * 8},
+    ]
+    source = settings.store.path.parent / "papers.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    ingest([source], settings)
+    retriever = Retriever(settings)
+    assert len(retriever.lexical().papers) == 2
+    late = Paper.create("Wombat Burrow Acoustics", "Wombats hear echoes inside their burrows. " * 4)
+    chunks = chunk_paper(late, settings.chunk)
+    vectors = retriever.embedder.embed_texts([c.embed_text(late.title) for c in chunks])
+    with open_store(settings.store, EMBEDDER_NAME, write=True) as store:
+        store.write_papers([(late, chunks, vectors)])
+    hit = retriever.search("how do wombats hear inside burrows", k=1)[0]
+    assert hit.paper.title == "Wombat Burrow Acoustics" and "echoes" in hit.chunks[0]
+    assert len(retriever.lexical().papers) == 2  # the index itself is not rebuilt
