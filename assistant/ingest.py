@@ -149,11 +149,13 @@ def remove(
 def _rebuild_lexical(settings: Settings, current: list[Paper]) -> LexicalIndex:
     """The BM25 index, rebuilt from the store itself so that it follows every add, replace and
     delete; an unchanged collection keeps its index."""
-    index = LexicalIndex.load(settings.store.path)
-    if index is None or index.fingerprint != fingerprint(current):
-        index = LexicalIndex.build(current)
-        with disk_errors(str(settings.store.path)):
-            index.save(settings.store.path)
+    if LexicalIndex.saved_fingerprint(settings.store.path) == fingerprint(current):
+        index = LexicalIndex.load(settings.store.path, current)
+        if index is not None:
+            return index
+    index = LexicalIndex.build(current)
+    with disk_errors(str(settings.store.path)):
+        index.save(settings.store.path)
     return index
 
 

@@ -29,6 +29,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -164,12 +165,24 @@ def ingest_child(work: Path, sample_dir: Path, kill_at: float, batch: int) -> No
     settings = _settings(work)
     embedder = ReplayEmbedding(_sentence_vectors(sample_dir, work))
     marks: dict[str, float] = {"base_rss_mb": _rss_mb()}
+    phase = ["parse + plan"]
+    phase_peaks: dict[str, float] = {}
+
+    def sample() -> None:  # the peak of each phase, sampled: ru_maxrss only knows the whole run
+        while True:
+            phase_peaks[phase[0]] = max(phase_peaks.get(phase[0], 0.0), _rss_mb())
+            time.sleep(0.05)
+
+    threading.Thread(target=sample, daemon=True).start()
     started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
         if done == 0:
             marks["planned"] = time.perf_counter() - started
             marks["todo"] = total
+            phase[0] = "chunk + upsert"
+        if done == total:
+            phase[0] = "store read + BM25"
         marks["stored"] = time.perf_counter() - started
         if kill_at and total and done >= kill_at * total:
             print(json.dumps({"killed_after": done, "todo": total}), flush=True)
@@ -177,6 +190,7 @@ def ingest_child(work: Path, sample_dir: Path, kill_at: float, batch: int) -> No
 
     def calibrating(done: int, total: int) -> None:
         marks.setdefault("indexed", time.perf_counter() - started)
+        phase[0] = "calibration"
 
     report = ingest(
         [work / "collection"],
@@ -195,6 +209,7 @@ def ingest_child(work: Path, sample_dir: Path, kill_at: float, batch: int) -> No
                 "unchanged": report.unchanged,
                 "chunks": report.embedded_chunks,
                 "peak_rss_mb": peak,
+                "phase_peaks_mb": phase_peaks,
                 **marks,
             }
         ),
@@ -356,6 +371,8 @@ def main() -> None:
     peak = max(r.get("peak_rss_mb", 0) for r in runs)
     store_mb = _size_mb(args.work / "store")
     print(f"  peak RSS {peak:.0f} MB (goal <= 2048); store {store_mb:.0f} MB on disk")
+    phases = final.get("phase_peaks_mb", {})
+    print("  peak RSS by phase (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in phases.items()))
 
     questions_file = Path(__file__).parents[1] / ".." / "shared/eval/dev_questions.jsonl"
     if questions_file.exists():
