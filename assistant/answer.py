@@ -297,10 +297,18 @@ class Answerer:
             messages = self._messages(template, question, history, found.hits)
             lap("prompt")
             parts: list[str] = []
+            guard = _InstructionGuard(template)
             for piece in self.model.stream(messages):
                 if not parts:
                     lap("first_token")
                 parts.append(piece)
+                if guard.repeated("".join(parts)):  # stop streaming before it goes further
+                    lap("generate")
+                    yield refusal(
+                        "The model began repeating its own instructions instead of answering, "
+                        "so its answer was withheld. Ask about the papers themselves."
+                    )
+                    return
                 yield piece
             lap("generate")
             raw = "".join(parts)
@@ -485,6 +493,24 @@ class Answerer:
             f"{reason} The nearest papers are {nearest}; {related} of the "
             f"{len(found.hits)} closest papers reach the collection's relevance threshold. "
             "Nothing here is answered from general knowledge."
+        )
+
+
+class _InstructionGuard:
+    """Notices a model reciting its system prompt (asked to by an injected question or
+    abstract): any run of ``words`` consecutive words of the prompt's instructions, the part
+    before the sources, found in the answer."""
+
+    def __init__(self, template: str, words: int = 6) -> None:
+        head = re.findall(r"\w+", template.split("{sources}")[0].lower())
+        self.words = words
+        self.runs = {tuple(head[i : i + words]) for i in range(len(head) - words + 1)}
+
+    def repeated(self, text: str) -> bool:
+        found = re.findall(r"\w+", text.lower())
+        return any(
+            tuple(found[i : i + self.words]) in self.runs
+            for i in range(len(found) - self.words + 1)
         )
 
 
