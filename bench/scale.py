@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import signal
 import subprocess
@@ -168,7 +167,7 @@ def ingest_child(work: Path, sample_dir: Path, kill_at: float, batch: int) -> No
     phase = ["parse + plan"]
     phase_peaks: dict[str, float] = {}
 
-    def sample() -> None:  # the peak of each phase, sampled: ru_maxrss only knows the whole run
+    def sample() -> None:  # the peak of each phase, sampled: VmHWM only knows the whole run
         while True:
             phase_peaks[phase[0]] = max(phase_peaks.get(phase[0], 0.0), _rss_mb())
             time.sleep(0.05)
@@ -201,7 +200,7 @@ def ingest_child(work: Path, sample_dir: Path, kill_at: float, batch: int) -> No
         embedder=embedder,
     )
     marks["total"] = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _rss_mb("VmHWM")
     print(
         json.dumps(
             {
@@ -235,10 +234,11 @@ def _run_child(args: argparse.Namespace, kill_at: float) -> dict[str, Any]:
     return lines[-1]
 
 
-def _rss_mb() -> float:
-    """This process's resident memory now, in MB."""
+def _rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory now (VmHWM: its peak so far), in MB. Not ru_maxrss,
+    which also counts the process this one was forked from."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -292,6 +292,7 @@ def search_timings(work: Path, questions: list[str]) -> dict[str, tuple[float, f
             "filtered: one author": Filters(author=author),
             "filtered: since 2024 (a quarter)": Filters(since="2024"),
             "filtered: 2019 only (a twelfth)": Filters(since="2019", until="2019"),
+            "filtered: March 2019 (0.7 %)": Filters(since="2019-03", until="2019-03"),
         }
         for f in filters.values():
             retriever.search("warm up", 10, f)  # the first use of a filter scans every paper
@@ -301,10 +302,22 @@ def search_timings(work: Path, questions: list[str]) -> dict[str, tuple[float, f
             timed("hybrid search, top 10", lambda: retriever.search(question, 10))  # noqa: B023
             for name, f in filters.items():
                 timed(name, lambda: retriever.search(question, 10, f))  # noqa: B023
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = _rss_mb("VmHWM")
     result = {name: percentiles(samples) for name, samples in timings.items()}
     result["search process RSS MB (base, peak)"] = (base, rss)
     return result
+
+
+def _questions(count: int) -> list[str]:
+    """``count`` questions: the dev questions, repeated as needed."""
+    questions_file = Path(__file__).parents[1] / ".." / "shared/eval/dev_questions.jsonl"
+    if questions_file.exists():
+        questions = [
+            json.loads(line)["question"] for line in questions_file.read_text().splitlines()
+        ]
+    else:
+        questions = ["diffusion models for robot control", "layer pruning of language models"]
+    return (questions * (count // len(questions) + 1))[:count]
 
 
 def main() -> None:
@@ -316,10 +329,14 @@ def main() -> None:
     parser.add_argument("--kill-at", type=float, default=0.5, help="0 to not interrupt")
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--search-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if args.child:
         ingest_child(args.work, args.sample, args.kill_at, args.batch)
+        return
+    if args.search_child:  # its own process, so that its memory is the search's alone
+        print(json.dumps(search_timings(args.work, _questions(args.queries))))
         return
 
     started = time.perf_counter()
@@ -374,17 +391,17 @@ def main() -> None:
     phases = final.get("phase_peaks_mb", {})
     print("  peak RSS by phase (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in phases.items()))
 
-    questions_file = Path(__file__).parents[1] / ".." / "shared/eval/dev_questions.jsonl"
-    if questions_file.exists():
-        questions = [
-            json.loads(line)["question"] for line in questions_file.read_text().splitlines()
-        ]
-    else:
-        questions = ["diffusion models for robot control", "layer pruning of language models"]
-    questions = (questions * (args.queries // len(questions) + 1))[: args.queries]
-    timings = search_timings(args.work, questions)
+    cmd = [sys.executable, __file__, "--search-child", "--work", str(args.work)]
+    search = subprocess.run(
+        [*cmd, "--queries", str(args.queries)],
+        capture_output=True,
+        text=True,
+    )
+    if search.returncode != 0:
+        sys.exit(f"search child failed ({search.returncode}):\n{search.stderr[-3000:]}")
+    timings = json.loads(search.stdout.strip().splitlines()[-1])
     raw_p50, raw_p95 = timings["raw Chroma top-10 (vector given)"]
-    print(f"search over {stored} papers, {len(questions)} queries (ms):")
+    print(f"search over {stored} papers, {args.queries} queries (ms):")
     for name, (p50, p95) in timings.items():
         if "MB" in name:
             print(f"  {name}: {p50:.0f}, {p95:.0f}")
