@@ -71,6 +71,9 @@ class MiniLMEmbedding(BaseEmbedding):
         options.intra_op_num_threads = settings.threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Batches are padded to their longest text, so shapes vary: planning memory per shape
+        # grew the process by ~360 MB over an ingest; without it, ~140 MB at the same speed.
+        options.enable_mem_pattern = False
         self._session = ort.InferenceSession(
             str(model), sess_options=options, providers=["CPUExecutionProvider"]
         )
