@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from assistant.chunk import count_tokens
 from assistant.config import Settings
-from assistant.errors import AssistantError, LLMResponseError, PromptError
+from assistant.errors import AssistantError, LLMError, LLMResponseError, PromptError
 from assistant.llm import ChatModel, Message
 from assistant.records import Filters, Hit, author_count
 from assistant.retrieve import Retrieval, Retriever
@@ -298,25 +298,30 @@ class Answerer:
             lap("prompt")
             parts: list[str] = []
             guard = _InstructionGuard(template)
-            for piece in self.model.stream(messages):
-                if not parts:
-                    lap("first_token")
-                parts.append(piece)
-                if guard.repeated("".join(parts)):  # stop streaming before it goes further
-                    lap("generate")
-                    yield refusal(
-                        "The model began repeating its own instructions instead of answering, "
-                        "so its answer was withheld. Ask about the papers themselves."
+            try:
+                for piece in self.model.stream(messages):
+                    if not parts:
+                        lap("first_token")
+                    parts.append(piece)
+                    if guard.repeated("".join(parts)):  # stop streaming before it goes further
+                        lap("generate")
+                        yield refusal(
+                            "The model began repeating its own instructions instead of "
+                            "answering, so its answer was withheld. Ask about the papers "
+                            "themselves."
+                        )
+                        return
+                    yield piece
+                lap("generate")
+                raw = "".join(parts)
+                if not raw.strip():
+                    raise LLMResponseError(
+                        f"The model at {self.model.where} sent an empty answer",
+                        hint="ask again, or try another model",
                     )
-                    return
-                yield piece
-            lap("generate")
-            raw = "".join(parts)
-            if not raw.strip():
-                raise LLMResponseError(
-                    f"The model at {self.model.where} sent an empty answer",
-                    hint="ask again, or try another model",
-                )
+            except LLMError as exc:  # every caller can still show what was retrieved
+                exc.sources = found.hits
+                raise
             usage = self.model.usage
             if usage.prompt_tokens is not None:
                 receipt.prompt_tokens, receipt.completion_tokens = (

@@ -273,7 +273,10 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
 
     @app.exception_handler(AssistantError)
     async def assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
-        return JSONResponse(_error_json(exc), status_code=_status(exc))
+        body = _error_json(exc)
+        if isinstance(exc, LLMError) and exc.sources:  # what was retrieved before it failed
+            body["sources"] = [HitOut.of(h).model_dump(mode="json") for h in exc.sources]
+        return JSONResponse(body, status_code=_status(exc))
 
     @app.middleware("http")
     async def body_limit(request: Request, call_next: Any) -> Any:
@@ -431,12 +434,12 @@ def _answers(service: Service) -> APIRouter:
         )
 
     @router.post("/v1/ask", tags=["ask"], response_model=None)
-    def ask(body: AskRequest) -> Answer | JSONResponse | StreamingResponse:
+    def ask(body: AskRequest) -> Answer | StreamingResponse:
         """A cited, checked answer; with "stream": true, Server-Sent Events: "delta" events
         with text, then one "answer" event with the whole Answer (citations included)."""
         history = [Turn(question=t.question, answer=t.answer) for t in body.history]
         if not body.stream:
-            return _answer_or_error(service.answerer, body.question, history, body.filters)
+            return service.answerer.ask(body.question, history, body.filters)
         events = service.answerer.stream(body.question, history, body.filters)
         return StreamingResponse(_sse(events), media_type="text/event-stream")
 
@@ -451,26 +454,6 @@ def _answers(service: Service) -> APIRouter:
         return PlainTextResponse(as_format(table, body.format), media_type=media)
 
     return router
-
-
-def _answer_or_error(
-    answerer: Answerer, question: str, history: list[Turn], filters: Filters
-) -> Answer | JSONResponse:
-    """The answer; when the model fails, its error with the papers retrieved before it failed
-    (under "sources"), so that a client can still show them."""
-    found: Retrieval | None = None
-    try:
-        for event in answerer.stream(question, history, filters):
-            if isinstance(event, Retrieval):
-                found = event
-            elif isinstance(event, Answer):
-                return event
-    except LLMError as exc:
-        body = _error_json(exc)
-        if found is not None:
-            body["sources"] = [HitOut.of(h).model_dump(mode="json") for h in found.hits]
-        return JSONResponse(body, status_code=_status(exc))
-    raise AssertionError("stream() always ends with an Answer")
 
 
 def _openai(service: Service) -> APIRouter:

@@ -398,22 +398,18 @@ def _stream_answer(
     answerer: Answerer, question: str, history: list[Any], filters: Any, fmt: str
 ) -> Answer:
     from assistant.answer import Answer
-    from assistant.retrieve import Retrieval
 
     result: Answer | None = None
-    found: Retrieval | None = None
     try:
         for event in answerer.stream(question, history, filters):
-            if isinstance(event, Retrieval):
-                found = event
-            elif isinstance(event, Answer):
+            if isinstance(event, Answer):
                 result = event
             elif isinstance(event, str) and fmt == "text":
                 click.echo(event, nl=False)
-    except LLMError:
-        if found is not None and found.hits:  # the papers are still worth reading
+    except LLMError as exc:
+        if exc.sources:  # the papers are still worth reading
             click.echo("\nThe model failed; the papers retrieved for the question:", err=True)
-            for hit in found.hits:
+            for hit in exc.sources:
                 click.echo(f"  [{hit.rank}] {hit.paper.title}", err=True)
         raise
     assert result is not None

@@ -20,7 +20,11 @@ Hierarchy::
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.records import Hit
 
 
 class AssistantError(Exception):
@@ -115,7 +119,10 @@ class PromptError(AssistantError):
 
 
 class LLMError(AssistantError):
-    """The language model failed."""
+    """The language model failed. ``sources`` are the papers retrieved for the question before
+    it did (the answerer sets them), so that the CLI, the API and the UI can still show them."""
+
+    sources: Sequence[Hit] = ()
 
 
 class LLMUnavailableError(LLMError):
