@@ -103,8 +103,8 @@ class LexicalIndex:
         import bm25s
 
         target = store_dir / INDEX_DIR
-        meta = target / "meta.json"
-        if not meta.exists():
+        stamp = cls.saved_fingerprint(store_dir)
+        if stamp is None:
             return None
         if papers is not None:
             ordered = sorted(papers, key=lambda p: p.paper_id)
@@ -113,9 +113,8 @@ class LexicalIndex:
             # on U+2028 and the like, which JSON leaves unescaped inside strings.
             with (target / "papers.jsonl").open(encoding="utf-8", newline="\n") as handle:
                 ordered = [Paper.model_validate_json(line) for line in handle if line.strip()]
-        stamp = json.loads(meta.read_text())["fingerprint"]
         retriever = bm25s.BM25.load(str(target), show_progress=False) if ordered else bm25s.BM25()
-        return cls(retriever, ordered, str(stamp))
+        return cls(retriever, ordered, stamp)
 
     def _tokens(self, text: str) -> list[str]:
         import bm25s

@@ -249,10 +249,11 @@ class Retriever:
         # in proportion to the filter's share and kept when they pass (~30 ms for 5,000);
         # else Chroma's own filter, which scans the metadata of every chunk (150-300 ms).
         where = None
+        index = self.lexical()  # once: each call checks the saved index's stamp
         config = self.settings.retrieval
         exact = allowed is not None and len(allowed) <= config.exact_filter_papers
         if allowed is not None and not exact:
-            share = len(allowed) / max(len(self.lexical().papers), 1)
+            share = len(allowed) / max(len(index.papers), 1)
             fetch = int(fetch / max(share, 1e-9))
             if fetch > config.post_filter_chunks:
                 fetch, where = depth * 2, {"paper_id": {"$in": sorted(allowed)}}
@@ -264,8 +265,8 @@ class Retriever:
             matches = store.query(vector, fetch, where=where, texts=False)
         if allowed is not None:
             matches = [m for m in matches if m.paper_id in allowed]
-        lexical = self.lexical().search(text, depth, allowed)
-        known = self.lexical().catalogue
+        lexical = index.search(text, depth, allowed)
+        known = index.catalogue
         catalogue: Mapping[str, Paper] = known
         unknown = {m.paper_id for m in matches[: depth * 2]} - known.keys()
         if unknown:  # stored after the BM25 index was loaded: read from the store
@@ -275,7 +276,7 @@ class Retriever:
             matches,
             lexical,
             k,
-            self.settings.retrieval.dense_weight,
+            config.dense_weight,
             depth,
             catalogue,
             texts=store.chunk_texts,
