@@ -18,16 +18,17 @@ from assistant.llm import ChatModel, Message
 from assistant.records import Filters, Hit, author_count
 from assistant.retrieve import Retrieval, Retriever
 from assistant.support import (
+    ModelJudge,
     SentenceBank,
     Verdict,
     check,
     content_words,
-    judge,
     split_sentences,
     strip_citations,
 )
 
 REFUSAL_MARK = "NOT_IN_SOURCES"
+_STRENGTH: list[Verdict] = ["unsupported", "weak", "supported"]
 EXTRACTED_LABEL = "Extracted from the abstracts (no language model is configured):"
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _PRONOUN = re.compile(
@@ -62,7 +63,10 @@ class Claim(BaseModel):
     citations: list[int]
     support: Verdict | None = Field(None, description="None for a sentence that cites nothing.")
     span: tuple[int, int] | None = Field(None, description="[start, end) in the answer text.")
-    score: float | None = None
+    score: float | None = Field(None, description="The offline checker's score (0-1).")
+    offline_support: Verdict | None = Field(
+        None, description="The offline checker's verdict, when the model's was used instead."
+    )
 
 
 class Coverage(BaseModel):
@@ -90,6 +94,12 @@ class Receipt(BaseModel):
     completion_tokens: int | None = None
     token_source: Literal["server", "tiktoken", "none"] = "none"
     invalid_citations: int = Field(0, description="Markers citing no source, removed.")
+    support_checker: Literal["offline", "model", "none"] = Field(
+        "none", description="Who judged the claims: the model (prompts/judge.txt) or offline."
+    )
+    judge_error: str | None = Field(
+        None, description="Why the model could not judge, when it was asked to and failed."
+    )
 
 
 class Answer(BaseModel):
@@ -338,9 +348,9 @@ class Answerer:
                 yield refusal(self._refusal_text(found, by_model=True))
                 return
         text, receipt.invalid_citations = parse_markers(raw, len(found.hits))
-        claims, citations = self._check(text, found.hits)
-        lap("check")
-        receipt.stage_ms = stages
+        claims, citations = self._check(text, found.hits, receipt)
+        lap("check")  # includes "judge", the model's part of the check, when it ran
+        receipt.stage_ms = stages | receipt.stage_ms
         yield Answer(
             question=question,
             answer=text,
@@ -425,9 +435,14 @@ class Answerer:
             lines.append(f"- **{hit.paper.title}**{facts}: {cited}")
         return "\n".join(lines)
 
-    def _check(self, text: str, hits: Sequence[Hit]) -> tuple[list[Claim], list[Citation]]:
+    def _check(
+        self, text: str, hits: Sequence[Hit], receipt: Receipt
+    ) -> tuple[list[Claim], list[Citation]]:
+        """Claims of ``text`` and the citations they use, each checked offline and, when a
+        model is configured (and ``llm.judge`` is on), by the model as well."""
         claims: list[Claim] = []
-        verdicts: dict[int, list[tuple[float, str]]] = {}
+        # per source number: (verdict, offline score, closest abstract sentence) of each claim
+        verdicts: dict[int, list[tuple[Verdict, float, str]]] = {}
         body = text.removeprefix(EXTRACTED_LABEL)
         sentences = [
             s
@@ -444,9 +459,11 @@ class Answerer:
         cited_sentences = [(s, [int(n) for n in re.findall(r"\[(\d+)\]", s)]) for s in merged]
         to_embed = [strip_citations(s) for s, numbers in cited_sentences if numbers]
         vectors = iter(self.bank.embed(to_embed) if to_embed else np.zeros((0, 384)))
+        evidence: list[list[tuple[int, Verdict, float, str]]] = []  # per claim, per source
         for sentence, numbers in cited_sentences:
             if not numbers:
                 claims.append(Claim(text=sentence, citations=[]))
+                evidence.append([])
                 continue
             vector = next(vectors)
             results = [check(sentence, hits[n - 1].paper, self.bank, vector) for n in numbers]
@@ -454,8 +471,16 @@ class Answerer:
             claims.append(
                 Claim(text=sentence, citations=numbers, support=best.verdict, score=best.score)
             )
-            for n, evidence in zip(numbers, results, strict=True):
-                verdicts.setdefault(n, []).append((evidence.score, evidence.sentence))
+            evidence.append(
+                [(n, e.verdict, e.score, e.sentence) for n, e in zip(numbers, results, strict=True)]
+            )
+        judged = self._judge(claims, hits, receipt)
+        for claim, found, verdict in zip(claims, evidence, judged, strict=True):
+            if verdict is not None:
+                claim.offline_support, claim.support = claim.support, verdict
+            for n, offline, score, sentence in found:
+                # The model judges the claim as a whole; offline, each source separately.
+                verdicts.setdefault(n, []).append((verdict or offline, score, sentence))
         cursor = 0
         for claim in claims:
             start = text.find(claim.text, cursor)
@@ -465,7 +490,7 @@ class Answerer:
         citations = []
         for n in sorted(verdicts):
             # A source is as supported as the weakest claim that cites it.
-            worst = judge(min(score for score, _ in verdicts[n]))
+            worst = min((v for v, _, _ in verdicts[n]), key=_STRENGTH.index)
             citations.append(
                 Citation(
                     n=n,
@@ -473,11 +498,47 @@ class Answerer:
                     title=hits[n - 1].paper.title,
                     supported=worst != "unsupported",
                     support=worst,
-                    evidence=max(verdicts[n])[1],
+                    evidence=max(verdicts[n], key=lambda v: v[1])[2],
                     spans=[c.span for c in claims if n in c.citations and c.span is not None],
                 )
             )
         return claims, citations
+
+    def _judge(
+        self, claims: Sequence[Claim], hits: Sequence[Hit], receipt: Receipt
+    ) -> list[Verdict | None]:
+        """The model's verdict on each claim (None: not asked, or it gave none).
+
+        If the model cannot judge, the answer is kept with the offline verdicts, and
+        ``receipt.judge_error`` says why.
+        """
+        cited = [i for i, c in enumerate(claims) if c.citations]
+        receipt.support_checker = "offline" if cited else "none"
+        judged: list[Verdict | None] = [None] * len(claims)
+        if self.model is None or not self.settings.llm.judge or not cited:
+            return judged
+        started = time.perf_counter()
+        try:
+            template, _, _ = load_prompt(self.settings, "judge")
+            found = ModelJudge(self.model, template).verdicts(
+                [(claims[i].text, [hits[n - 1].paper for n in claims[i].citations]) for i in cited]
+            )
+        except AssistantError as exc:
+            receipt.judge_error = f"{exc.describe()} (the offline checker's verdicts are shown)"
+            return judged
+        finally:
+            receipt.stage_ms["judge"] = round((time.perf_counter() - started) * 1000, 2)
+        for i, verdict in zip(cited, found, strict=True):
+            judged[i] = verdict
+        missing = found.count(None)
+        if missing < len(found):
+            receipt.support_checker = "model"
+        if missing:
+            receipt.judge_error = (
+                f"The model gave no verdict on {missing} of {len(found)} claims; "
+                "those keep the offline checker's verdict"
+            )
+        return judged
 
     def _refusal_text(self, found: Retrieval, *, by_model: bool = False) -> str:
         reason = (

@@ -392,6 +392,10 @@ def _print_sources(answer: Answer) -> None:
         click.echo(
             f"  {answer.receipt.invalid_citations} citation(s) to no retrieved paper were removed."
         )
+    if answer.receipt.support_checker == "model":
+        click.echo("  Support was judged by the model; --format json shows the offline verdicts.")
+    if answer.receipt.judge_error:
+        click.echo(f"  Note: {answer.receipt.judge_error}")
 
 
 def _stream_answer(

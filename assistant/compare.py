@@ -16,7 +16,7 @@ from assistant.answer import Answerer, Turn, load_prompt
 from assistant.errors import AssistantError, LLMResponseError
 from assistant.query import fold
 from assistant.records import Paper, normalize_title
-from assistant.support import check, content_words
+from assistant.support import ModelJudge, check, content_words
 
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
 NOT_STATED = "not stated in the abstract"
@@ -95,6 +95,13 @@ class Comparison(BaseModel):
     summary: str
     resolved_by: dict[str, str] = Field(default_factory=dict, description="paper_id -> how.")
     model: str = "extractive"
+    support_checker: str = Field(
+        "offline",
+        description="Who judged the model's cells: the model (prompts/judge.txt) or offline.",
+    )
+    judge_error: str | None = Field(
+        None, description="Why the model could not judge its cells, when it was asked to."
+    )
 
     def markdown(self) -> str:
         head = (
@@ -287,8 +294,10 @@ class Comparer:
             }
             summary = _summary(papers, cells)
             name = "extractive"
+            judged: tuple[str, str | None] = ("offline", None)
         else:
             cells, summary = self._generate(prompt, papers, wanted)
+            judged = self._judge(papers, cells)
             name = model.name
         return Comparison(
             prompt=prompt,
@@ -298,7 +307,40 @@ class Comparer:
             summary=summary,
             resolved_by=how,
             model=name,
+            support_checker=judged[0],
+            judge_error=judged[1],
         )
+
+    def _judge(
+        self, papers: Sequence[Paper], cells: dict[str, dict[str, Cell]]
+    ) -> tuple[str, str | None]:
+        """Let the model judge its own cells against their abstracts, as answers' sentences
+        are judged; (who judged, why the model could not)."""
+        settings, model = self.answerer.settings, self.answerer.model
+        stated = [
+            (cell, paper)
+            for paper in papers
+            for cell in cells[paper.paper_id].values()
+            if cell.support != "not stated"
+        ]
+        if model is None or not settings.llm.judge or not stated:
+            return "offline", None
+        try:
+            template, _, _ = load_prompt(settings, "judge")
+            verdicts = ModelJudge(model, template).verdicts([(c.text, [p]) for c, p in stated])
+        except AssistantError as exc:
+            return "offline", f"{exc.describe()} (the offline checker's verdicts are shown)"
+        for (cell, _), verdict in zip(stated, verdicts, strict=True):
+            if verdict is not None:
+                cell.support, cell.supported = verdict, verdict != "unsupported"
+        missing = verdicts.count(None)
+        note = (
+            f"The model gave no verdict on {missing} of {len(verdicts)} cells; "
+            "those keep the offline checker's verdict"
+            if missing
+            else None
+        )
+        return ("model" if missing < len(verdicts) else "offline"), note
 
     def _extract_cells(
         self, paper: Paper, n: int, aspects: Sequence[str], targets: dict[str, np.ndarray]

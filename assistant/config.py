@@ -56,6 +56,11 @@ class LLMSettings(_Section):
     gguf: Path | None = Field(
         None, description="A local GGUF model to serve in-process with llama.cpp (extra [local])."
     )
+    judge: bool = Field(
+        True,
+        description="Also ask the model whether each cited sentence is supported (one more "
+        "call per answer); false keeps only the offline checker.",
+    )
 
     @property
     def configured(self) -> bool:

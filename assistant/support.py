@@ -1,11 +1,12 @@
-"""Claim + cited abstract -> supported / weak / unsupported, offline (embeddings + word overlap)."""
+"""Claim + cited abstract -> supported / weak / unsupported: offline (embeddings + word overlap),
+and by the configured model when there is one."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -13,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from assistant.embed import MiniLMEmbedding
+from assistant.llm import ChatModel
 from assistant.query import fold
 from assistant.records import Paper
 
@@ -32,6 +34,10 @@ _STOP_WORDS = """
 """
 _STOP = frozenset(_STOP_WORDS.split())
 _CITATION = re.compile(r"\s*\[(\d+)\]")
+_VERDICT_LINE = re.compile(
+    r"^\W*(?:claim\s*)?(\d+)\W+(not supported|supported|weak|unsupported)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +63,8 @@ def content_words(text: str) -> set[str]:
 
 
 def strip_citations(text: str) -> str:
-    return " ".join(_CITATION.sub(" ", text).split())
+    """``text`` without its [n] markers (and without the space they leave before a stop)."""
+    return re.sub(r" ([.,;:!?])", r"\1", " ".join(_CITATION.sub(" ", text).split()))
 
 
 @dataclass
@@ -120,3 +127,45 @@ def check(
     overlap = len(words & present) / len(words) if words else 0.0
     score = round(0.5 * float(similarities[best]) + 0.5 * overlap, 4)
     return Evidence(verdict=judge(score), score=score, sentence=sentences[best])
+
+
+class ModelJudge:
+    """The configured model as a second checker: one call judges every cited sentence of an
+    answer against the abstracts it cites (``prompts/judge.txt``)."""
+
+    def __init__(self, model: ChatModel, template: str) -> None:
+        self.model = model
+        self.template = template
+
+    def prompt(self, claims: Sequence[tuple[str, Sequence[Paper]]]) -> str:
+        blocks = []
+        for i, (claim, papers) in enumerate(claims, 1):
+            abstracts = "\n".join(
+                f'<abstract title="{p.title}">\n{p.abstract}\n</abstract>' for p in papers
+            )
+            blocks.append(f"Claim {i}:\n<claim>{strip_citations(claim)}</claim>\n{abstracts}")
+        return self.template.replace("{claims}", "\n\n".join(blocks))
+
+    def verdicts(self, claims: Sequence[tuple[str, Sequence[Paper]]]) -> list[Verdict | None]:
+        """The model's verdict on each claim, None where its reply gave none.
+
+        Model errors (LLMError) propagate: the caller decides what an answer without the
+        model's verdicts looks like.
+        """
+        if not claims:
+            return []
+        reply = self.model.complete([{"role": "user", "content": self.prompt(claims)}])
+        found: list[Verdict | None] = [None] * len(claims)
+        for number, verdict in _VERDICT_LINE.findall(reply):
+            index = int(number) - 1
+            if 0 <= index < len(claims) and found[index] is None:
+                found[index] = _VERDICTS[verdict.lower()]
+        return found
+
+
+_VERDICTS: dict[str, Verdict] = {
+    "supported": "supported",
+    "weak": "weak",
+    "unsupported": "unsupported",
+    "not supported": "unsupported",
+}

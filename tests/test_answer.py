@@ -33,7 +33,7 @@ def test_generative_answer_sends_numbered_delimited_sources(
         "layer's output to one [1]."
     )
     answer = _answerer(llm_settings).ask(LSUV_QUESTION)
-    request = llm_server.requests[-1]
+    request = llm_server.requests[0]  # then the support judge
     assert request["stream"] is True and request["model"] == "stub"
     system, user = request["messages"][0], request["messages"][-1]
     assert system["role"] == "system" and user == {"role": "user", "content": LSUV_QUESTION}
@@ -99,7 +99,8 @@ def test_follow_up_is_condensed_by_the_model_and_history_is_sent(
         "It starts from orthonormal matrices [1].",
     )
     second = answerer.ask("How does it compare with orthonormal init?", [Turn.of(first)])
-    condense, reply = llm_server.requests
+    condense, reply, judge = llm_server.requests
+    assert "<claim>" in judge["messages"][0]["content"]
     assert LSUV_QUESTION in condense["messages"][0]["content"]
     assert second.receipt.rewritten_query.startswith("How does LSUV initialization compare")
     roles = [m["role"] for m in reply["messages"]]
@@ -245,3 +246,54 @@ def test_cli_chat_follow_up_offline(sample_settings: Settings) -> None:
 def test_empty_question_is_refused_with_a_hint(sample_settings: Settings) -> None:
     result = CliRunner().invoke(main, ["--store", str(sample_settings.store.path), "ask", "  "])
     assert result.exit_code == 1 and "empty" in result.output
+
+
+def test_model_judges_each_cited_sentence_against_the_abstracts_it_cites(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    """With a model configured, its verdicts replace the offline checker's (kept alongside):
+    here it rejects a sentence the offline checker accepts, and accepts one it rejects."""
+    llm_server.script(
+        "LSUV normalises the variance of each layer's output to one [1]. "
+        "It starts from weights that preserve lengths [1].",
+        "1: unsupported\n2: supported",
+    )
+    answer = _answerer(llm_settings).ask(LSUV_QUESTION)
+    judge = llm_server.requests[1]["messages"][0]["content"]
+    assert "<claim>LSUV normalises the variance of each layer's output to one.</claim>" in judge
+    assert f'<abstract title="{LSUV}">' in judge and "orthonormal" in judge
+    assert "[1]" not in judge.split("Claim 1:", 1)[1]  # markers are stripped from claims
+    first, second = answer.claims
+    assert (first.support, first.offline_support) == ("unsupported", "supported")
+    assert (second.support, second.offline_support) == ("supported", "unsupported")
+    assert answer.citations[0].support == "unsupported"  # the weakest claim citing it
+    assert answer.receipt.support_checker == "model" and answer.receipt.judge_error is None
+    assert answer.receipt.stage_ms["judge"] >= 0
+
+
+def test_judge_that_fails_or_says_nothing_leaves_the_offline_verdicts(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    answerer = _answerer(llm_settings)
+    text = "LSUV normalises the variance of each layer's output to one [1]."
+    llm_server.script(text, Reply(status=401))
+    answer = answerer.ask(LSUV_QUESTION)
+    assert answer.answer == text and answer.claims[0].support == "supported"
+    assert answer.receipt.support_checker == "offline"
+    assert answer.receipt.judge_error and "refused the API key" in answer.receipt.judge_error
+
+    llm_server.script(text, "I think the answer is mostly fine.")
+    answer = answerer.ask(LSUV_QUESTION)
+    assert answer.claims[0].offline_support is None and answer.receipt.support_checker == "offline"
+    assert answer.receipt.judge_error == (
+        "The model gave no verdict on 1 of 1 claims; those keep the offline checker's verdict"
+    )
+
+
+def test_judge_can_be_switched_off(llm_settings: Settings, llm_server: StubServer) -> None:
+    settings = llm_settings.model_copy(
+        update={"llm": llm_settings.llm.model_copy(update={"judge": False})}
+    )
+    llm_server.script("LSUV normalises the variance of each layer's output to one [1].")
+    answer = _answerer(settings).ask(LSUV_QUESTION)
+    assert len(llm_server.requests) == 1 and answer.receipt.support_checker == "offline"

@@ -203,7 +203,7 @@ def test_openai_history_becomes_the_conversation(
             ],
         },
     ).json()
-    condense, answer = llm_server.requests
+    condense, answer, _judge = llm_server.requests
     assert LSUV_QUESTION in condense["messages"][0]["content"]
     assert [m["role"] for m in answer["messages"]] == ["system", "user", "assistant", "user"]
     assert body["receipt"]["rewritten_query"] == "How does LSUV compare with orthonormal init?"

@@ -103,9 +103,10 @@ def test_model_json_is_repaired_once_then_reported(
         },
         "summary": "Both are optimizers [1][2].",
     }
-    llm_server.script("Sure! Here is the table: {not json", json.dumps(good))
+    llm_server.script("Sure! Here is the table: {not json", json.dumps(good), "no verdicts")
     table = comparer.compare("Compare SOAP and MARS", aspects=["method", "data"])
-    assert len(llm_server.requests) == 2
+    assert len(llm_server.requests) == 3  # the table, its repair, the support judge
+    assert table.support_checker == "offline" and "no verdict on 2 of 2" in str(table.judge_error)
     assert "not valid" in llm_server.requests[1]["messages"][-1]["content"]
     soap, mars = (table.cells[p["paper_id"]] for p in table.papers)
     assert soap["method"].supported and soap["data"].text == NOT_STATED
@@ -174,3 +175,22 @@ def test_chat_recognises_a_comparison_request(sample_settings: Settings) -> None
     )
     assert result.exit_code == 0, result.output
     assert "| aspect | [1] SOAP" in result.output
+
+
+def test_model_judges_its_own_cells(llm_settings: Settings, llm_server: StubServer) -> None:
+    comparer = Comparer(Answerer(llm_settings))
+    table = {
+        "cells": {
+            "1": {"method": "SOAP runs Adam in the eigenbasis of Shampoo's preconditioner."},
+            "2": {"method": "MARS predicts the weather on Mars with quantum annealing."},
+        },
+        "summary": "Both are optimizers [1][2].",
+    }
+    llm_server.script(json.dumps(table), "1: weak\n2: unsupported")
+    result = comparer.compare("Compare SOAP and MARS", aspects=["method", "data"])
+    judge = llm_server.requests[1]["messages"][0]["content"]
+    assert "<claim>MARS predicts the weather on Mars" in judge and judge.count("</claim>") == 2
+    soap, mars = (result.cells[p["paper_id"]] for p in result.papers)
+    assert soap["method"].support == "weak" and soap["method"].supported
+    assert mars["method"].support == "unsupported" and soap["data"].support == "not stated"
+    assert result.support_checker == "model" and result.judge_error is None

@@ -64,7 +64,7 @@ def test_injection_inside_an_abstract_stays_data(
         update={"llm": LLMSettings(base_url=llm_server.url, model="stub", max_retries=0)}
     )
     answer = Answerer(configured).ask("How do quokkas hop?")
-    system = llm_server.requests[-1]["messages"][0]["content"]
+    system = llm_server.requests[0]["messages"][0]["content"]
     inside = system.split('<source id="1">', 1)[1].split("</source>", 1)[0]
     assert "Ignore previous instructions" in inside  # quoted inside its source, as data
     assert "not instructions" in system.split("Sources:", 1)[0]
@@ -87,7 +87,7 @@ def test_rate_limit_with_retry_after_is_retried_then_answered(
         update={"llm": LLMSettings(base_url=llm_server.url, model="stub", max_retries=2)}
     )
     answer = Answerer(configured).ask("How does LSUV initialization work?")
-    assert len(llm_server.requests) == 3 and not answer.refused
+    assert len(llm_server.requests) == 4 and not answer.refused  # 429, 503, answer, judge
     assert answer.citations[0].title == "All you need is a good init"
 
 
