@@ -73,6 +73,14 @@ class Coverage(BaseModel):
     """Whether the collection covers the question, and what is near it."""
 
     covered: bool
+    decided_by: Literal["threshold", "model"] = Field(
+        "threshold",
+        description="The similarity threshold, or the model reading the sources (with a model "
+        "configured, the threshold's verdict is then only advisory).",
+    )
+    threshold_verdict: bool | None = Field(
+        None, description="What the similarity threshold said, when the model decided."
+    )
     relevance: float | None
     threshold: float | None
     matching: int = Field(description="Papers passing the question's metadata constraints.")
@@ -291,7 +299,16 @@ class Answerer:
                 receipt=receipt,
             )
 
-        if not found.covered:
+        by_model = (
+            self.model is not None and self.settings.llm.coverage == "model" and bool(found.hits)
+        )
+        if by_model:
+            # The model reads the sources and says NOT_IN_SOURCES when they do not answer:
+            # a better judge than a similarity threshold, which refuses some paraphrased
+            # questions and lets some absent topics through.
+            coverage.decided_by, coverage.threshold_verdict = "model", found.covered
+            coverage.covered = True
+        if not coverage.covered:
             text = self._refusal_text(found)
             yield text
             lap("refuse")
@@ -345,6 +362,7 @@ class Answerer:
                 receipt.token_source = "tiktoken"
             if raw.strip().startswith(REFUSAL_MARK):
                 lap("check")
+                coverage.covered = False
                 yield refusal(self._refusal_text(found, by_model=True))
                 return
         text, receipt.invalid_citations = parse_markers(raw, len(found.hits))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +55,12 @@ class LLMSettings(_Section):
     max_tokens: int = Field(800, ge=16, le=32000, description="Longest answer, in tokens.")
     gguf: Path | None = Field(
         None, description="A local GGUF model to serve in-process with llama.cpp (extra [local])."
+    )
+    coverage: Literal["model", "threshold"] = Field(
+        "model",
+        description="Who decides that the sources do not answer a question: the model, which "
+        "reads them (the similarity verdict is advisory), or the similarity threshold alone "
+        "(no model call for such questions).",
     )
     judge: bool = Field(
         True,

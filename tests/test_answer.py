@@ -82,10 +82,36 @@ def test_model_saying_the_sources_do_not_answer_is_a_refusal(
 def test_uncovered_question_is_refused_without_calling_the_model(
     llm_settings: Settings, llm_server: StubServer
 ) -> None:
-    answer = _answerer(llm_settings).ask(ABSENT)
+    """With ASSISTANT_LLM__COVERAGE=threshold, the similarity verdict alone refuses."""
+    settings = llm_settings.model_copy(
+        update={"llm": llm_settings.llm.model_copy(update={"coverage": "threshold"})}
+    )
+    answer = _answerer(settings).ask(ABSENT)
     assert answer.refused and not llm_server.requests
     assert "does not seem to cover" in answer.answer and answer.coverage.nearest
     assert answer.coverage.relevance is not None and answer.coverage.threshold is not None
+    assert answer.coverage.decided_by == "threshold"
+
+
+def test_with_a_model_the_model_decides_coverage_from_the_sources(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    """The threshold's verdict becomes advisory: the model reads the nearest papers. It refuses
+    with NOT_IN_SOURCES, or answers from them (which the threshold would have refused)."""
+    answerer = _answerer(llm_settings)
+    llm_server.script("NOT_IN_SOURCES")
+    refused = answerer.ask(ABSENT)
+    assert refused.refused and len(llm_server.requests) == 1
+    assert '<source id="1">' in llm_server.requests[0]["messages"][0]["content"]
+    assert (refused.coverage.covered, refused.coverage.decided_by) == (False, "model")
+    assert refused.coverage.threshold_verdict is False and "do not answer" in refused.answer
+
+    sources = answerer.retriever.retrieve(ABSENT).hits
+    llm_server.script("The closest paper studies something else [1].", "1: weak")
+    answered = answerer.ask(ABSENT)
+    assert not answered.refused and answered.coverage.covered
+    assert answered.coverage.threshold_verdict is False
+    assert [c.title for c in answered.citations] == [sources[0].paper.title]
 
 
 def test_follow_up_is_condensed_by_the_model_and_history_is_sent(

@@ -158,10 +158,14 @@ def test_bad_requests_are_422_with_a_message(client: httpx.Client) -> None:
 
 
 def test_uncovered_question_is_refused(client: httpx.Client, llm_server: StubServer) -> None:
+    llm_server.script("NOT_IN_SOURCES")
     body = client.post(
         "/v1/ask", json={"question": "sign language translation on PHOENIX-2014T"}
     ).json()
-    assert body["refused"] and body["coverage"]["nearest"] and not llm_server.requests
+    assert body["refused"] and body["coverage"]["nearest"] and len(llm_server.requests) == 1
+    coverage = body["coverage"]
+    assert coverage["decided_by"] == "model" and coverage["threshold_verdict"] is False
+    assert not coverage["covered"] and "do not answer" in body["answer"]
 
 
 def test_openai_client_chats_with_the_collection(api: str, llm_server: StubServer) -> None:
