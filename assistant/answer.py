@@ -92,6 +92,10 @@ class Receipt(BaseModel):
 
     question: str
     rewritten_query: str
+    expansion: str | None = Field(
+        None, description="What the model wrote in a matching paper's terms, searched too."
+    )
+    expand_error: str | None = Field(None, description="Why the expansion was not used.")
     recognised: list[str] = Field(default_factory=list)
     retrieved: list[dict[str, Any]] = Field(default_factory=list)
     model: str
@@ -258,11 +262,18 @@ class Answerer:
 
         standalone = self._condense(question, history)
         lap("condense")
-        found = self.retriever.retrieve(standalone, self.settings.retrieval.top_k, filters)
+        expansion, expand_error = self._expand(standalone)
+        if expansion is not None or expand_error is not None:
+            lap("expand")
+        found = self.retriever.retrieve(
+            standalone, self.settings.retrieval.top_k, filters, expansion=expansion or ""
+        )
         lap("retrieve")
         receipt = Receipt(
             question=question,
             rewritten_query=standalone,
+            expansion=expansion,
+            expand_error=expand_error,
             recognised=found.query.recognised,
             retrieved=[
                 {
@@ -395,6 +406,22 @@ class Answerer:
         prompt = template.format(history=transcript, question=question)
         rewritten = self.model.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten.splitlines()[0].strip() if rewritten else question
+
+    def _expand(self, question: str) -> tuple[str | None, str | None]:
+        """(the model's sketch of a matching paper, or None; why it is missing, if it failed).
+
+        A failed expansion does not stop the answer: retrieval then uses the question alone.
+        """
+        if self.model is None or not self.settings.llm.expand:
+            return None, None
+        try:
+            template, _, _ = load_prompt(self.settings, "expand")
+            sketch = self.model.complete(
+                [{"role": "user", "content": template.replace("{question}", question)}]
+            ).strip()
+        except AssistantError as exc:
+            return None, f"{exc.describe()} (searched with the question alone)"
+        return (sketch or None), (None if sketch else "The model's expansion was empty")
 
     def _messages(
         self, template: str, question: str, history: Sequence[Turn], hits: Sequence[Hit]

@@ -62,6 +62,11 @@ class LLMSettings(_Section):
         "reads them (the similarity verdict is advisory), or the similarity threshold alone "
         "(no model call for such questions).",
     )
+    expand: bool = Field(
+        False,
+        description="Before retrieving, ask the model for the abstract a matching paper would "
+        "have (prompts/expand.txt) and search with it too; one more call before answering.",
+    )
     judge: bool = Field(
         True,
         description="Also ask the model whether each cited sentence is supported (one more "

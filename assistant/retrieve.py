@@ -169,6 +169,7 @@ class Retriever:
         parse: bool = True,
         exclude: frozenset[str] = frozenset(),
         judge: bool = True,
+        expansion: str = "",
     ) -> Retrieval:
         """Search for ``question``; constraints it states in prose are applied as filters.
 
@@ -176,6 +177,8 @@ class Retriever:
         ``parse=False`` searches the text as it is. ``exclude`` hides papers by id (used to
         calibrate the coverage threshold on questions whose paper is removed); ``judge=False``
         skips the coverage verdict (``covered`` is then True whenever something was found).
+        ``expansion`` (text a model wrote in a matching paper's terms) is searched along with
+        the question; the coverage signals stay those of the question alone, as calibrated.
         """
         if not question.strip():
             raise AssistantError(
@@ -202,7 +205,9 @@ class Retriever:
         if allowed is not None and not allowed:
             return Retrieval(query=query, hits=[], covered=False, matching=0)
         text = query.topic if query.recognised else query.text
-        hits, relevance = self._hybrid(text, max(k, 10) if query.sort else k, allowed)
+        hits, relevance = self._hybrid(
+            text, max(k, 10) if query.sort else k, allowed, expansion.strip()
+        )
         if query.sort is not None:
             ranked = sort_papers([h.paper for h in hits], query.sort)
             by_id = {h.paper.paper_id: h for h in hits}
@@ -239,8 +244,12 @@ class Retriever:
             self._filtered[key] = frozenset(p.paper_id for p in papers if filters.accepts(p))
         return self._filtered[key]
 
-    def _hybrid(self, text: str, k: int, allowed: set[str] | None) -> tuple[list[Hit], float]:
-        """The fused top ``k`` papers, and the best dense similarity of any allowed chunk."""
+    def _hybrid(
+        self, text: str, k: int, allowed: set[str] | None, expansion: str = ""
+    ) -> tuple[list[Hit], float]:
+        """The fused top ``k`` papers, and the best dense similarity of any allowed chunk to
+        ``text``. With an ``expansion``, both rankers search with the question and the
+        expansion together (the dense side with the mean of their vectors)."""
         depth = max(self.settings.retrieval.candidates, k)
         # A paper has about two chunks: ask for enough chunks to rank ``depth`` papers.
         fetch = depth * 2
@@ -257,15 +266,22 @@ class Retriever:
             fetch = int(fetch / max(share, 1e-9))
             if fetch > config.post_filter_chunks:
                 fetch, where = depth * 2, {"paper_id": {"$in": sorted(allowed)}}
-        vector = self.embedder.get_query_embedding(text)
         store = self.store()
-        if allowed is not None and exact:
-            matches = store.nearest_among(vector, sorted(allowed))
-        else:
-            matches = store.query(vector, fetch, where=where, texts=False)
-        if allowed is not None:
-            matches = [m for m in matches if m.paper_id in allowed]
-        lexical = index.search(text, depth, allowed)
+
+        def nearest(vector: list[float]) -> list[ChunkMatch]:
+            if allowed is not None and exact:
+                found = store.nearest_among(vector, sorted(allowed))
+            else:
+                found = store.query(vector, fetch, where=where, texts=False)
+            return [m for m in found if allowed is None or m.paper_id in allowed]
+
+        question = self.embedder.get_query_embedding(text)
+        matches = nearest(question)
+        relevance = round(matches[0].similarity, 4) if matches else 0.0
+        if expansion:
+            mean = np.add(question, self.embedder.get_query_embedding(expansion))
+            matches = nearest([float(x) for x in mean / (np.linalg.norm(mean) or 1.0)])
+        lexical = index.search(f"{text}\n{expansion}" if expansion else text, depth, allowed)
         known = index.catalogue
         catalogue: Mapping[str, Paper] = known
         unknown = {m.paper_id for m in matches[: depth * 2]} - known.keys()
@@ -281,7 +297,7 @@ class Retriever:
             catalogue,
             texts=store.chunk_texts,
         )
-        return hits, round(matches[0].similarity, 4) if matches else 0.0
+        return hits, relevance
 
 
 def _standardised(scores: Sequence[float], depth: int) -> tuple[list[float], float]:

@@ -323,3 +323,39 @@ def test_judge_can_be_switched_off(llm_settings: Settings, llm_server: StubServe
     llm_server.script("LSUV normalises the variance of each layer's output to one [1].")
     answer = _answerer(settings).ask(LSUV_QUESTION)
     assert len(llm_server.requests) == 1 and answer.receipt.support_checker == "offline"
+
+
+RADAM = "On the Variance of the Adaptive Learning Rate and Beyond"
+WARMUP_QUESTION = "Why does ramping up the step size at the start of training help some optimizers?"
+WARMUP_SKETCH = (
+    "Rectified Adam: warmup reduces the variance of the adaptive learning rate. The adaptive "
+    "learning rate has problematically large variance in the early stage of training; we "
+    "rectify it."
+)
+
+
+def test_expansion_by_the_model_is_searched_with_the_question(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    """With ASSISTANT_LLM__EXPAND, the model's sketch of a matching paper is searched too: a
+    paper the question alone does not rank first is found; coverage keeps the question's own
+    similarity, on which the threshold was calibrated."""
+    settings = llm_settings.model_copy(
+        update={"llm": llm_settings.llm.model_copy(update={"expand": True, "judge": False})}
+    )
+    answerer = _answerer(settings)
+    alone = answerer.retriever.retrieve(WARMUP_QUESTION)
+    assert alone.hits[0].paper.title != RADAM
+    llm_server.script(WARMUP_SKETCH, "Warmup tames the adaptive learning rate's variance [1].")
+    answer = answerer.ask(WARMUP_QUESTION)
+    expand, reply = llm_server.requests
+    assert f"Question: {WARMUP_QUESTION}" in expand["messages"][0]["content"]
+    assert answer.receipt.expansion == WARMUP_SKETCH and "expand" in answer.receipt.stage_ms
+    assert answer.receipt.retrieved[0]["title"] == RADAM
+    assert f"[1] {RADAM}" in reply["messages"][0]["content"]
+    assert answer.coverage.relevance == alone.relevance
+
+    llm_server.script(Reply(status=500), "Optimizers differ [1].")
+    kept = answerer.ask(WARMUP_QUESTION)  # a failed expansion: the question alone is searched
+    assert kept.receipt.expansion is None and "HTTP 500" in str(kept.receipt.expand_error)
+    assert [h["title"] for h in kept.receipt.retrieved] == [h.paper.title for h in alone.hits]
