@@ -262,7 +262,7 @@ class Answerer:
 
         standalone = self._condense(question, history)
         lap("condense")
-        expansion, expand_error = self._expand(standalone)
+        expansion, expand_error = self.expand(standalone)
         if expansion is not None or expand_error is not None:
             lap("expand")
         found = self.retriever.retrieve(
@@ -407,12 +407,13 @@ class Answerer:
         rewritten = self.model.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten.splitlines()[0].strip() if rewritten else question
 
-    def _expand(self, question: str) -> tuple[str | None, str | None]:
+    def expand(self, question: str, *, always: bool = False) -> tuple[str | None, str | None]:
         """(the model's sketch of a matching paper, or None; why it is missing, if it failed).
 
-        A failed expansion does not stop the answer: retrieval then uses the question alone.
+        Asked only with ``llm.expand`` on (or ``always``) and a model configured. A failed
+        expansion does not stop the answer: retrieval then uses the question alone.
         """
-        if self.model is None or not self.settings.llm.expand:
+        if self.model is None or not (self.settings.llm.expand or always):
             return None, None
         try:
             template, _, _ = load_prompt(self.settings, "expand")

@@ -582,9 +582,21 @@ def compare(
     type=click.IntRange(1, 100000),
     help="Write N questions generated from the collection's abstracts to QUESTIONS instead.",
 )
+@click.option(
+    "--expand",
+    is_flag=True,
+    help="Search each question with the configured model's sketch of a matching paper too "
+    "(as ASSISTANT_LLM__EXPAND does when answering); needs a model.",
+)
 @click.pass_context
 def evaluate_cmd(
-    ctx: click.Context, questions: Path, k: int, fmt: str, answers: bool, generate: int | None
+    ctx: click.Context,
+    questions: Path,
+    k: int,
+    fmt: str,
+    answers: bool,
+    generate: int | None,
+    expand: bool,
 ) -> None:
     """Measure retrieval on QUESTIONS (JSONL: question, type, gold_titles).
 
@@ -631,7 +643,29 @@ def evaluate_cmd(
                     f"  key facts {row['key_facts_mean']:.2f}"
                 )
         return
-    report = evaluate(retriever, load_questions(questions), k)
+    sketch = None
+    if expand:
+        from assistant.answer import Answerer
+
+        settings = _settings(ctx)
+        if not settings.llm.configured:
+            raise ConfigError(
+                "--expand needs a model to write the sketches",
+                hint="set ASSISTANT_LLM__BASE_URL (and ASSISTANT_LLM__MODEL) or OPENAI_API_KEY",
+            )
+        expander = Answerer(settings, retriever)
+        ctx.call_on_close(expander.close)
+
+        def sketch(question: str) -> str:
+            text, error = expander.expand(question, always=True)
+            if error:  # a measurement must not quietly mix expanded and plain searches
+                raise AssistantError(
+                    f"The model could not expand {question[:60]!r}: {error}",
+                    hint="check the model server, or run without --expand",
+                )
+            return text or ""
+
+    report = evaluate(retriever, load_questions(questions), k, sketch)
     if fmt == "json":
         click.echo(dump(report))
         return

@@ -53,8 +53,16 @@ def score_ranking(hits: list[Hit], gold_titles: list[str]) -> dict[str, float]:
     return scores
 
 
-def evaluate(retriever: Retriever, questions: list[Question], k: int = 10) -> dict[str, Any]:
+def evaluate(
+    retriever: Retriever,
+    questions: list[Question],
+    k: int = 10,
+    expand: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
     """Run retrieval for every question; summary per type and overall, plus per-question rows.
+
+    With ``expand`` (question -> a model's sketch of a matching paper), each question is
+    searched together with its sketch, as ``ASSISTANT_LLM__EXPAND`` does when answering.
 
     Questions without gold papers (or marked ``must_refuse``) measure the coverage verdict:
     ``coverage.absent_detected`` is the share of them judged not covered, and
@@ -65,7 +73,8 @@ def evaluate(retriever: Retriever, questions: list[Question], k: int = 10) -> di
     absent: list[bool] = []
     answerable: list[bool] = []
     for q in questions:
-        found = retriever.retrieve(q.question, max(k, 10))
+        expansion = expand(q.question) if expand else ""
+        found = retriever.retrieve(q.question, max(k, 10), expansion=expansion)
         row: dict[str, Any] = {
             "qid": q.qid,
             "question": q.question,
@@ -74,6 +83,7 @@ def evaluate(retriever: Retriever, questions: list[Question], k: int = 10) -> di
             "not_covered": not found.covered,
             "relevance": found.relevance,
             "recognised": found.query.recognised,
+            **({"expansion": expansion} if expand else {}),
         }
         if q.gold_titles and not q.must_refuse:
             row["scores"] = score_ranking(found.hits, q.gold_titles)

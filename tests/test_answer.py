@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -359,3 +360,25 @@ def test_expansion_by_the_model_is_searched_with_the_question(
     kept = answerer.ask(WARMUP_QUESTION)  # a failed expansion: the question alone is searched
     assert kept.receipt.expansion is None and "HTTP 500" in str(kept.receipt.expand_error)
     assert [h["title"] for h in kept.receipt.retrieved] == [h.paper.title for h in alone.hits]
+
+
+def test_cli_eval_expand_searches_with_the_models_sketches(
+    llm_settings: Settings, llm_server: StubServer, tmp_path: Path
+) -> None:
+    questions = tmp_path / "q.jsonl"
+    row = {"question": WARMUP_QUESTION, "type": "paraphrase", "gold_titles": [RADAM]}
+    questions.write_text(json.dumps(row) + "\n")
+    store = ["--store", str(llm_settings.store.path)]
+    plain = CliRunner().invoke(main, [*store, "eval", str(questions), "--format", "json"])
+    assert json.loads(plain.stdout)["summary"]["all"]["recall@1"] == 0.0
+    env = {"ASSISTANT_LLM__BASE_URL": llm_server.url, "ASSISTANT_LLM__MAX_RETRIES": "0"}
+    llm_server.script(WARMUP_SKETCH)
+    args = [*store, "eval", str(questions), "--expand", "--format", "json"]
+    expanded = CliRunner().invoke(main, args, env=env)
+    assert expanded.exit_code == 0, expanded.output
+    report = json.loads(expanded.stdout)
+    assert report["summary"]["all"]["recall@1"] == 1.0
+    assert report["questions"][0]["expansion"] == WARMUP_SKETCH
+
+    offline = CliRunner().invoke(main, args)
+    assert offline.exit_code == 1 and "--expand needs a model" in offline.output
