@@ -40,15 +40,29 @@ _VERDICT_LINE = re.compile(
 )
 
 
+# Abbreviations that end in a full stop mid-sentence in abstracts (punkt's type form: lower
+# case, no final stop). llama-index's sentence tokenizer is punkt with no abbreviations at all,
+# so it cut "e.g." (38 times in the sample collection), "i.e." (30), "et al." (17) and
+# "St. Lawrence" into separate sentences, and answers quoted the fragments.
+_ABBREVIATIONS = frozenset(
+    {"e.g", "i.e", "al", "vs", "cf", "fig", "figs", "eq", "eqs", "sec", "secs", "st"}
+    | {"approx", "resp", "dr", "prof", "w.r.t"}
+)
+
+
 @lru_cache(maxsize=1)
 def _sentence_splitter() -> Callable[[str], list[str]]:
-    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
-    return split_by_sentence_tokenizer()
+    params = PunktParameters()
+    params.abbrev_types = set(_ABBREVIATIONS)
+    tokenizer = PunktSentenceTokenizer(params)
+    splitter: Callable[[str], list[str]] = tokenizer.tokenize
+    return splitter
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` (punkt, as bundled with llama-index)."""
+    """Sentences of ``text`` (punkt, knowing the abbreviations common in abstracts)."""
     return [s.strip() for s in _sentence_splitter()(text) if s.strip()]
 
 

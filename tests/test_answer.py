@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,11 @@ from assistant.cli import main
 from assistant.config import LLMSettings, Settings
 from assistant.errors import LLMResponseError, LLMUnavailableError
 from assistant.evaluate import evaluate_answers, key_fact_recall
+from assistant.parse import expand_paths, parse_file
 from assistant.records import Question
+from assistant.support import split_sentences
 
+from .conftest import DATA
 from .openai_stub import Reply, StubServer, free_port
 
 LSUV = "All you need is a good init"
@@ -221,6 +225,23 @@ def test_extractive_answers_on_dev_lookups(sample_settings: Settings) -> None:
     assert report["summary"]["citation_validity"] == 1.0
     assert report["summary"]["lookup"]["gold_cited"] >= 0.9
     assert report["summary"]["refused_answerable"] <= 0.1
+
+
+def test_sentences_run_past_abbreviations() -> None:
+    text = (
+        "Calls from the St. Lawrence Estuary overlap, e.g. moans and clicks. "
+        "As Smith et al. showed, noise hurts (cf. Fig. 2), i.e. recall drops. We fix it."
+    )
+    assert split_sentences(text) == [
+        "Calls from the St. Lawrence Estuary overlap, e.g. moans and clicks.",
+        "As Smith et al. showed, noise hurts (cf. Fig. 2), i.e. recall drops.",
+        "We fix it.",
+    ]
+    # On the sample collection, no sentence an answer could quote stops at an abbreviation.
+    cut = re.compile(r"\b(e\.g|i\.e|et al|St|vs|cf|Fig|Eq)\.$")
+    abstracts = [p.abstract for f in expand_paths([DATA]) for p in parse_file(f).papers]
+    assert len(abstracts) > 300
+    assert [s for a in abstracts for s in split_sentences(a) if cut.search(s)] == []
 
 
 def test_key_fact_recall_counts_note_words_in_the_answer() -> None:
