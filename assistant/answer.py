@@ -30,6 +30,21 @@ from assistant.support import (
 REFUSAL_MARK = "NOT_IN_SOURCES"
 _STRENGTH: list[Verdict] = ["unsupported", "weak", "supported"]
 EXTRACTED_LABEL = "Extracted from the abstracts (no language model is configured):"
+# Cue phrases for what an abstract contributes and what it found, as in classic extractive
+# summarisation: a question names what it is after, and an answer also wants the paper's own
+# statement of its method and result. On the dev questions, adding them raised the share of
+# answer-note words in extracted answers from 0.27 to 0.41 (lookup) and 0.25 to 0.55 (multi)
+# for 8 % more words.
+_CONTRIBUTION = re.compile(
+    r"\b(we|this (paper|work|study)|here,? we)\b[^.]{0,40}?"
+    r"\b(propose|introduce|present|develop|design)",
+    re.IGNORECASE,
+)
+_FINDING = re.compile(
+    r"\b(outperform|surpass|achiev|improv|reduc|gain|state-of-the-art|"
+    r"(experiments?|results) (show|demonstrate)|we (show|find|demonstrate))",
+    re.IGNORECASE,
+)
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _PRONOUN = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|the paper|the method|the approach|"
@@ -446,8 +461,11 @@ class Answerer:
 
         A sentence scores by its cosine to the question plus half the share of the question's
         content words it contains; each paper gives its best one or two sentences (in the
-        abstract's order). The top three papers always speak; the next two only when they reach
-        the collection's relevance threshold and their best sentence is near the top one.
+        abstract's order). The best paper adds the sentences that state its contribution and
+        its finding (cue phrases: "we propose", "outperforms", ...), up to four sentences; the
+        others add their contribution sentence, up to two. The top three papers always speak;
+        the next two only when they reach the collection's relevance threshold and their best
+        sentence is near the top one.
         """
         threshold = found.threshold or 0.0
         chosen = [
@@ -468,9 +486,21 @@ class Answerer:
                 marks.append((float(similarity[i]) + 0.5 * overlap, i, sentence))
             marks.sort(reverse=True)
             best = marks[0][0]
-            room = 3 if n == 1 else 2  # the best match says a little more
+            # The best match says more: two sentences on the question, its contribution and
+            # its finding; the others one sentence on the question and their contribution.
+            room, cues, most = (
+                (2, (_CONTRIBUTION, _FINDING), 4) if n == 1 else (1, (_CONTRIBUTION,), 2)
+            )
             keep = [m for m in marks[:room] if m[0] >= best - 0.1 and len(m[2].split()) >= 5]
-            scored.append((best, n, hit, sorted((i, s) for _, i, s in keep or marks[:1])))
+            said = {i: sentence for _, i, sentence in keep or marks[:1]}
+            for cue in cues:
+                found_at = next(
+                    (i for i, t in enumerate(sentences) if cue.search(t) and len(t.split()) >= 5),
+                    None,
+                )
+                if found_at is not None and len(said) < most:
+                    said.setdefault(found_at, sentences[found_at])
+            scored.append((best, n, hit, sorted(said.items())))
         top = max(s[0] for s in scored)
         lines = [EXTRACTED_LABEL, ""]
         for best, n, hit, picked in scored:

@@ -209,6 +209,11 @@ def test_extractive_answer_cites_the_paper_and_its_key_fact(sample_settings: Set
     assert answer.citations[0].title == LSUV and answer.citations[0].support == "supported"
     assert "unit-variance" in answer.answer.lower()
     assert all(c.citations for c in answer.claims)
+    # The best paper also states its finding; each paper says at most four sentences (the
+    # best) or two (the others).
+    assert "the state-of-the-art, or very close to it, is achieved" in answer.answer
+    said = [sum(1 for c in answer.claims if c.citations == [n]) for n in range(1, 6)]
+    assert 2 <= said[0] <= 4 and all(k <= 2 for k in said[1:]), said
 
 
 def test_extractive_answers_on_dev_lookups(sample_settings: Settings) -> None:
