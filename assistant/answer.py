@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from assistant.chunk import count_tokens
+from assistant.chunk import count_tokens, split_sentences
 from assistant.config import Settings
 from assistant.errors import AssistantError, LLMError, LLMResponseError, PromptError
 from assistant.llm import ChatModel, Message
@@ -23,7 +23,6 @@ from assistant.support import (
     Verdict,
     check,
     content_words,
-    split_sentences,
     strip_citations,
 )
 

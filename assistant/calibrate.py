@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from assistant.chunk import split_sentences
 from assistant.query import fold
 from assistant.records import Paper, Question
 from assistant.retrieve import Calibration, Retriever
-from assistant.support import split_sentences
 
 CALIBRATION_QUESTIONS = 200
 _CLAIM = re.compile(

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
+from assistant.chunk import split_sentences
 from assistant.embed import MiniLMEmbedding
 from assistant.llm import ChatModel
 from assistant.query import fold
@@ -38,32 +38,6 @@ _VERDICT_LINE = re.compile(
     r"^\W*(?:claim\s*)?(\d+)\W+(not supported|supported|weak|unsupported)\b",
     re.IGNORECASE | re.MULTILINE,
 )
-
-
-# Abbreviations that end in a full stop mid-sentence in abstracts (punkt's type form: lower
-# case, no final stop). llama-index's sentence tokenizer is punkt with no abbreviations at all,
-# so it cut "e.g." (38 times in the sample collection), "i.e." (30), "et al." (17) and
-# "St. Lawrence" into separate sentences, and answers quoted the fragments.
-_ABBREVIATIONS = frozenset(
-    {"e.g", "i.e", "al", "vs", "cf", "fig", "figs", "eq", "eqs", "sec", "secs", "st"}
-    | {"approx", "resp", "dr", "prof", "w.r.t"}
-)
-
-
-@lru_cache(maxsize=1)
-def _sentence_splitter() -> Callable[[str], list[str]]:
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
-
-    params = PunktParameters()
-    params.abbrev_types = set(_ABBREVIATIONS)
-    tokenizer = PunktSentenceTokenizer(params)
-    splitter: Callable[[str], list[str]] = tokenizer.tokenize
-    return splitter
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` (punkt, knowing the abbreviations common in abstracts)."""
-    return [s.strip() for s in _sentence_splitter()(text) if s.strip()]
 
 
 def content_words(text: str) -> set[str]:

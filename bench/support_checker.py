@@ -25,10 +25,11 @@ def main() -> None:
     args = parser.parse_args()
     apply_offline_environment()
 
+    from assistant.chunk import split_sentences
     from assistant.evaluate import load_questions
     from assistant.records import normalize_title
     from assistant.retrieve import Retriever
-    from assistant.support import SentenceBank, check, split_sentences
+    from assistant.support import SentenceBank, check
 
     retriever = Retriever(Settings(store=StoreSettings(path=args.store)))
     bank = SentenceBank(retriever.embedder)

@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.answer import EXTRACTED_LABEL, Answer, Answerer, Turn, condense_rule
+from assistant.chunk import split_sentences
 from assistant.cli import main
 from assistant.config import LLMSettings, Settings
 from assistant.errors import LLMResponseError, LLMUnavailableError
 from assistant.evaluate import evaluate_answers, key_fact_recall
 from assistant.parse import expand_paths, parse_file
 from assistant.records import Question
-from assistant.support import split_sentences
 
 from .conftest import DATA
 from .openai_stub import Reply, StubServer, free_port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from hypothesis import given, settings
@@ -9,7 +10,10 @@ from hypothesis import strategies as st
 
 from assistant.chunk import chunk_paper, count_tokens
 from assistant.config import ChunkSettings
+from assistant.parse import expand_paths, parse_file
 from assistant.records import Paper
+
+from .conftest import DATA
 
 _word = st.one_of(
     st.sampled_from(
@@ -26,6 +30,8 @@ _word = st.one_of(
             "3.5",
             "x-ray",
             "naïve",
+            "e.g.",
+            "et al.",
         ]
     ),
     st.text(st.characters(whitelist_categories=("L", "N")), min_size=1, max_size=15),
@@ -76,3 +82,11 @@ def test_chunk_real_long_abstract_splits_within_budget() -> None:
 def test_chunk_word_cut_at_a_boundary_is_still_covered() -> None:
     abstract = "attention " * 17 + "3.5 x-ray 0Ò0Ò0Òࠂ 0A0A0AÅÒÒࠂ𐀀𐀀𠂀."
     _invariants(Paper.create("A title", abstract), ChunkSettings(size=64, overlap=8))
+
+
+def test_chunks_of_the_sample_collection_do_not_end_at_an_abbreviation() -> None:
+    papers = [p for f in expand_paths([DATA]) for p in parse_file(f).papers]
+    budget = ChunkSettings(size=96, overlap=8)  # small chunks: many sentence boundaries
+    ends = [c.text[-12:] for p in papers for c in chunk_paper(p, budget)]
+    assert len(ends) > 1000
+    assert [e for e in ends if re.search(r"\b(e\.g|i\.e|al|St|vs|cf)\.$", e)] == []

@@ -12,12 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.answer import Answerer, Turn
+from assistant.chunk import split_sentences
 from assistant.cli import main
 from assistant.compare import NOT_STATED, Comparer, ResolutionError
 from assistant.config import Settings
 from assistant.errors import LLMResponseError
 from assistant.records import normalize_title
-from assistant.support import check, split_sentences
+from assistant.support import check
 
 from .openai_stub import StubServer
 
