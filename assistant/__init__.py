@@ -1,5 +1,11 @@
 """Offline-first chat assistant over a collection of research-paper abstracts."""
 
+# Before anything imports onnxruntime, tiktoken, llama-index or gradio: a program that uses the
+# package as a library has no CLI or server edge to do it, and tiktoken would try to download.
+from assistant.config import apply_offline_environment as _apply_offline_environment
+
+_apply_offline_environment()
+
 from assistant.answer import Answer, Answerer, Turn
 from assistant.config import Settings
 from assistant.errors import (

@@ -1,6 +1,8 @@
-"""Run the assistant CLI with every non-loopback connection and DNS lookup refused and logged.
+"""Run the assistant CLI (or Python code using the package) with every non-loopback connection
+and DNS lookup refused and logged.
 
 Usage: python tests/guard_network.py LOGFILE assistant-args...
+       python tests/guard_network.py LOGFILE -c PYTHON-CODE
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ def _guard(event: str, args: tuple[Any, ...]) -> None:
 
 sys.addaudithook(_guard)
 
-from assistant.cli import main  # noqa: E402  (the guard must be in place before any import)
+if sys.argv[1:2] == ["-c"]:
+    exec(sys.argv[2])  # the library as a Python program uses it: no CLI to set anything up
+else:
+    from assistant.cli import main
 
-main(prog_name="assistant")
+    main(prog_name="assistant")

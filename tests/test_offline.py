@@ -57,3 +57,21 @@ def test_network_guard_really_refuses(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert "refused" in result.stdout and "192.0.2.1" in log.read_text()
+
+
+def test_the_python_api_makes_no_outside_connection(tmp_path: Path) -> None:
+    log = tmp_path / "attempts.log"
+    log.touch()
+    code = f"""
+from pathlib import Path
+from assistant import Answerer, Retriever, Settings, ingest
+settings = Settings(store={{"path": {str(tmp_path / "store")!r}}})
+ingest([Path({str(DATA / "002_f8b4524b5541519b.txt")!r})], settings)
+with Retriever(settings) as retriever:
+    answer = Answerer(settings, retriever).ask("What is the edge of stability?")
+print(answer.citations[0].title)
+"""
+    run = _run(log, "-c", code)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Edge of Stability" in run.stdout
+    assert log.read_text() == ""
