@@ -216,6 +216,17 @@ def test_extractive_answer_cites_the_paper_and_its_key_fact(sample_settings: Set
     assert 2 <= said[0] <= 4 and all(k <= 2 for k in said[1:]), said
 
 
+def test_extractive_answer_gives_the_finding_after_the_contribution(
+    sample_settings: Settings,
+) -> None:
+    # The abstract's first sentence already says "we show"; its finding (the numbers) follows.
+    answer = _answerer(sample_settings).ask(
+        "Does reinforcement learning on one single training example improve LLM math reasoning?"
+    )
+    assert answer.citations[0].title.startswith("Reinforcement Learning for Reasoning")
+    assert "from 36.0% to 73.6%" in answer.answer
+
+
 def test_extractive_answers_on_dev_lookups(sample_settings: Settings) -> None:
     from pathlib import Path
 
