@@ -225,6 +225,10 @@ def test_extractive_answer_gives_the_finding_after_the_contribution(
     )
     assert answer.citations[0].title.startswith("Reinforcement Learning for Reasoning")
     assert "from 36.0% to 73.6%" in answer.answer
+    # Of several findings, the one with figures: not "experiments demonstrate the superiority".
+    answer = _answerer(sample_settings).ask("How much accuracy does layer pruning of LLMs keep?")
+    assert answer.citations[0].title.startswith("E$^3$-Pruner")
+    assert "achieves 96\\% accuracy" in answer.answer
 
 
 def test_extractive_answers_on_dev_lookups(sample_settings: Settings) -> None:
