@@ -45,6 +45,12 @@ _FINDING = re.compile(
     re.IGNORECASE,
 )
 _FIGURE = re.compile(r"\d")
+# A sentence that opens by pointing back ("These schedules", "Such situations", "It"), but not
+# the abstract's "This paper ..." which stands alone.
+_ANAPHOR = re.compile(
+    r"(this|these|those|such|it|its|they|their)\b(?!\s+(paper|work|study|article|thesis)\b)",
+    re.IGNORECASE,
+)
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _PRONOUN = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|the paper|the method|the approach|"
@@ -510,6 +516,9 @@ class Answerer:
                     after = found_at
                     if len(said) < most:
                         said.setdefault(found_at, sentences[found_at])
+            for i in list(said):  # "This approximation ..." needs the sentence it refers to
+                if i > 0 and i - 1 not in said and _ANAPHOR.match(sentences[i]):
+                    said[i - 1] = sentences[i - 1]
             scored.append((best, n, hit, sorted(said.items())))
         top = max(s[0] for s in scored)
         lines = [EXTRACTED_LABEL, ""]

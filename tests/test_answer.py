@@ -231,6 +231,16 @@ def test_extractive_answer_gives_the_finding_after_the_contribution(
     assert "achieves 96\\% accuracy" in answer.answer
 
 
+def test_extracted_sentence_that_points_back_comes_with_what_it_points_to(
+    sample_settings: Settings,
+) -> None:
+    answer = _answerer(sample_settings).ask("What is the rotation trick for vector quantization?")
+    assert answer.citations[0].title == "Restructuring Vector Quantization with the Rotation Trick"
+    quoted = answer.answer.split("\n")[2]
+    assert "This approximation may be undesirable" in quoted
+    assert "in a straight-through approximation [1]. This approximation" in quoted
+
+
 def test_extractive_answers_on_dev_lookups(sample_settings: Settings) -> None:
     from pathlib import Path
 
