@@ -469,14 +469,10 @@ class Answerer:
         """The abstracts' sentences that best answer ``question``, grouped by paper, cited.
 
         A sentence scores by its cosine to the question plus half the share of the question's
-        content words it contains; each paper gives its best one or two sentences (in the
-        abstract's order). The best paper adds the sentences that state its contribution and
-        its finding (cue phrases: "we propose", "outperforms", ...), up to four sentences; the
-        others add their contribution sentence, up to two. A "how" question also gets the best
-        paper's sentences after its contribution that say how; a sentence that points back
-        comes with the one before it. The top three papers always speak;
-        the next two only when they reach the collection's relevance threshold and their best
-        sentence is near the top one.
+        content words it contains; which of a paper's sentences are quoted (in the abstract's
+        order) is up to ``_quotes``. The top three papers always speak; the next two only when
+        they reach the collection's relevance threshold and their best sentence is near the
+        top one.
         """
         threshold = found.threshold or 0.0
         chosen = [
@@ -496,44 +492,8 @@ class Answerer:
                 overlap = len(wanted & words) / len(wanted) if wanted else 0.0
                 marks.append((float(similarity[i]) + 0.5 * overlap, i, sentence))
             marks.sort(reverse=True)
-            best = marks[0][0]
-            # The best match says more: two sentences on the question, its contribution and
-            # its finding; the others one sentence on the question and their contribution.
-            room, cues, most = (
-                (2, (_CONTRIBUTION, _FINDING), 4) if n == 1 else (1, (_CONTRIBUTION,), 2)
-            )
-            keep = [m for m in marks[:room] if m[0] >= best - 0.1 and len(m[2].split()) >= 5]
-            said = {i: sentence for _, i, sentence in keep or marks[:1]}
-            after = -1  # a finding comes after the contribution (before it: earlier work's)
-            for cue in cues:
-                matching = [
-                    i
-                    for i, t in enumerate(sentences)
-                    if i > after
-                    and cue.search(t)
-                    and len(t.split()) >= 5
-                    and (cue is _CONTRIBUTION or i not in said)
-                ]
-                if cue is _FINDING:  # a finding with figures says more than "outperforms"
-                    matching.sort(key=lambda i: not _FIGURE.search(sentences[i]))
-                found_at = matching[0] if matching else None
-                if found_at is not None:
-                    after = found_at
-                    if len(said) < most:
-                        said.setdefault(found_at, sentences[found_at])
-            if n == 1 and _HOW.match(question):
-                # "How does X work?": the sentences that go on from the contribution to say how
-                # ("The method consists of two steps. First, ... Second, ...").
-                start = next((i for i, t in enumerate(sentences) if _CONTRIBUTION.search(t)), None)
-                if start is not None:
-                    for i in range(start + 1, min(start + 4, len(sentences))):
-                        if i > start + 1 and not _STEP.match(sentences[i]):
-                            break
-                        said.setdefault(i, sentences[i])
-            for i in list(said):  # "This approximation ..." needs the sentence it refers to
-                if i > 0 and i - 1 not in said and _ANAPHOR.match(sentences[i]):
-                    said[i - 1] = sentences[i - 1]
-            scored.append((best, n, hit, sorted(said.items())))
+            said = _quotes(question, sentences, marks, best_paper=n == 1)
+            scored.append((marks[0][0], n, hit, sorted(said.items())))
         top = max(s[0] for s in scored)
         lines = [EXTRACTED_LABEL, ""]
         for best, n, hit, picked in scored:
@@ -687,6 +647,55 @@ class _InstructionGuard:
             tuple(found[i : i + self.words]) in self.runs
             for i in range(len(found) - self.words + 1)
         )
+
+
+def _quotes(
+    question: str,
+    sentences: Sequence[str],
+    marks: Sequence[tuple[float, int, str]],
+    *,
+    best_paper: bool,
+) -> dict[int, str]:
+    """The sentences of one abstract to quote, by position; ``marks`` are (score, position,
+    sentence) best first.
+
+    The best paper says more: two sentences on the question, its contribution and its finding
+    (four at most), and for a "how" question the sentences after its contribution that say how.
+    The others say one sentence on the question and their contribution (two at most).
+    """
+    best = marks[0][0]
+    room, cues, most = (2, (_CONTRIBUTION, _FINDING), 4) if best_paper else (1, (_CONTRIBUTION,), 2)
+    keep = [m for m in marks[:room] if m[0] >= best - 0.1 and len(m[2].split()) >= 5]
+    said = {i: sentence for _, i, sentence in keep or marks[:1]}
+    after = -1  # a finding comes after the contribution (before it: earlier work's)
+    for cue in cues:
+        matching = [
+            i
+            for i, t in enumerate(sentences)
+            if i > after
+            and cue.search(t)
+            and len(t.split()) >= 5
+            and (cue is _CONTRIBUTION or i not in said)
+        ]
+        if cue is _FINDING:  # a finding with figures says more than "outperforms"
+            matching.sort(key=lambda i: not _FIGURE.search(sentences[i]))
+        if matching:
+            after = matching[0]
+            if len(said) < most:
+                said.setdefault(after, sentences[after])
+    if best_paper and _HOW.match(question):
+        # "How does X work?": the sentences that go on from the contribution to say how
+        # ("The method consists of two steps. First, ... Second, ...").
+        start = next((i for i, t in enumerate(sentences) if _CONTRIBUTION.search(t)), None)
+        if start is not None:
+            for i in range(start + 1, min(start + 4, len(sentences))):
+                if i > start + 1 and not _STEP.match(sentences[i]):
+                    break
+                said.setdefault(i, sentences[i])
+    for i in list(said):  # "This approximation ..." needs the sentence it refers to
+        if i > 0 and i - 1 not in said and _ANAPHOR.match(sentences[i]):
+            said[i - 1] = sentences[i - 1]
+    return said
 
 
 def _facts(hit: Hit) -> str:
