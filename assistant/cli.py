@@ -641,6 +641,7 @@ def evaluate_cmd(
                     f"  {kind:<11} n={row['questions']:<3} gold cited {row['gold_cited']:.2f}"
                     f"  all gold cited {row['all_gold_cited']:.2f}"
                     f"  key facts {row['key_facts_mean']:.2f}"
+                    f"  words {row['words_mean']:.0f}"
                 )
         return
     sketch = None

@@ -148,6 +148,7 @@ def evaluate_answers(answerer: Answerer, questions: list[Question]) -> dict[str,
                     key_fact_recall(q.answer_notes, answer.answer, " ".join(q.gold_titles)), 3
                 ),
                 "unsupported": sum(1 for c in answer.claims if c.support == "unsupported"),
+                "words": len(answer.answer.split()),
                 "answer": answer.answer,
             }
         )
@@ -168,6 +169,8 @@ def evaluate_answers(answerer: Answerer, questions: list[Question]) -> dict[str,
             "all_gold_cited": _share(mine, lambda r: r["all_gold_cited"]),
             "key_facts_mean": round(sum(r["key_facts"] for r in mine) / len(mine), 3),
             "key_facts_half": _share(mine, lambda r: r["key_facts"] >= 0.5),
+            # Key facts rise with length (a whole abstract holds most of them): read them together.
+            "words_mean": round(sum(r["words"] for r in mine) / len(mine), 1),
         }
     return {"summary": summary, "questions": rows}
 

@@ -259,6 +259,21 @@ def test_extractive_answers_on_dev_lookups(sample_settings: Settings) -> None:
     assert report["summary"]["refused_answerable"] <= 0.1
 
 
+def test_answer_evaluation_reports_key_facts_beside_length(sample_settings: Settings) -> None:
+    question = Question(
+        qid="q1",
+        type="lookup",
+        question=LSUV_QUESTION,
+        gold_titles=[LSUV],
+        answer_notes="Orthonormal pre-initialization, then each layer's output variance set to one.",
+    )
+    report = evaluate_answers(_answerer(sample_settings), [question])
+    row, summary = report["questions"][0], report["summary"]["lookup"]
+    assert row["gold_cited"] and row["words"] == len(row["answer"].split())
+    assert summary["words_mean"] == row["words"] > 50
+    assert summary["key_facts_mean"] == row["key_facts"] >= 0.5
+
+
 def test_sentences_run_past_abbreviations() -> None:
     text = (
         "Calls from the St. Lawrence Estuary overlap, e.g. moans and clicks. "
