@@ -26,7 +26,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from assistant.answer import Answer, Answerer, Turn
 from assistant.compare import Comparer, Comparison, as_format
-from assistant.config import Settings, apply_offline_environment
+from assistant.config import Settings
 from assistant.errors import (
     AssistantError,
     LLMError,
@@ -253,7 +253,6 @@ def run_server(settings: Settings) -> None:
 def app_from_environment() -> FastAPI:
     """The app of one worker process when several serve the API (``serve --workers N``): the
     parent exported its settings to ASSISTANT_* variables before starting them."""
-    apply_offline_environment()
     settings = Settings()
     _HeaderDeadline.timeout_s = settings.api.header_timeout_s
     return create_app(settings)

@@ -23,7 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from assistant.config import Settings, apply_offline_environment
+from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, LLMError
 from assistant.records import IngestReport, Paper
 
@@ -64,7 +64,6 @@ def main(ctx: click.Context, store_path: Path | None) -> None:
 
     Start with `assistant ingest data/`, then `assistant search "your question"`.
     """
-    apply_offline_environment()
     try:
         settings = Settings()
     except ValidationError as exc:

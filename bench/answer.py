@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness import ROOT, percentiles
 
-from assistant.config import LLMSettings, Settings, StoreSettings, apply_offline_environment
+from assistant.config import LLMSettings, Settings, StoreSettings
 
 
 def main() -> None:
@@ -25,7 +25,6 @@ def main() -> None:
         "--questions", type=Path, default=ROOT.parent / "shared/eval/dev_questions.jsonl"
     )
     args = parser.parse_args()
-    apply_offline_environment()
 
     import openai
 

@@ -11,14 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.config import Settings, StoreSettings, apply_offline_environment
+from assistant.config import Settings, StoreSettings
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, default=[Path("data")])
     args = parser.parse_args()
-    apply_offline_environment()
 
     from assistant.chunk import chunk_paper
     from assistant.embed import MiniLMEmbedding

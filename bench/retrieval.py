@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness import percentiles
 
-from assistant.config import Settings, StoreSettings, apply_offline_environment
+from assistant.config import Settings, StoreSettings
 
 
 def main() -> None:
@@ -26,7 +26,6 @@ def main() -> None:
         default=Path(__file__).parents[1] / ".." / "shared/eval/dev_questions.jsonl",
     )
     args = parser.parse_args()
-    apply_offline_environment()
 
     from assistant.embed import EMBEDDER_NAME
     from assistant.records import Filters

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.config import Settings, StoreSettings, apply_offline_environment
+from assistant.config import Settings, StoreSettings
 
 Ranked = tuple[list[str], float]  # titles best first, top score
 
@@ -44,7 +44,6 @@ def main() -> None:
         default=Path(__file__).resolve().parents[2] / "shared/eval/dev_questions.jsonl",
     )
     args = parser.parse_args()
-    apply_offline_environment()
 
     from llama_index.core import Document, VectorStoreIndex
 

@@ -36,11 +36,8 @@ from typing import Any
 import numpy as np
 from harness import percentiles
 
-from assistant.config import Settings, StoreSettings, apply_offline_environment
-
-apply_offline_environment()
-
-from assistant.embed import MiniLMEmbedding  # noqa: E402
+from assistant.config import Settings, StoreSettings
+from assistant.embed import MiniLMEmbedding
 
 FILES = 10
 SAMPLE_CHUNKS = 2000

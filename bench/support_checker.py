@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from assistant.config import Settings, StoreSettings, apply_offline_environment
+from assistant.config import Settings, StoreSettings
 
 
 def main() -> None:
@@ -23,7 +23,6 @@ def main() -> None:
         default=Path(__file__).resolve().parents[2] / "shared/eval/dev_questions.jsonl",
     )
     args = parser.parse_args()
-    apply_offline_environment()
 
     from assistant.chunk import split_sentences
     from assistant.evaluate import load_questions

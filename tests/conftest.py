@@ -14,14 +14,13 @@ import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from assistant.config import LLMSettings, Settings, StoreSettings, apply_offline_environment
+from assistant.config import LLMSettings, Settings, StoreSettings
 
 from .openai_stub import StubServer, free_port, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 
-apply_offline_environment()
 
 # CI replays the same examples every run (no flaky red builds); locally each run explores anew.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
