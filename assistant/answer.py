@@ -668,6 +668,7 @@ def _quotes(
     keep = [m for m in marks[:room] if m[0] >= best - 0.1 and len(m[2].split()) >= 5]
     said = {i: sentence for _, i, sentence in keep or marks[:1]}
     after = -1  # a finding comes after the contribution (before it: earlier work's)
+    contribution = None
     for cue in cues:
         matching = [
             i
@@ -681,17 +682,17 @@ def _quotes(
             matching.sort(key=lambda i: not _FIGURE.search(sentences[i]))
         if matching:
             after = matching[0]
+            if cue is _CONTRIBUTION:
+                contribution = after
             if len(said) < most:
                 said.setdefault(after, sentences[after])
-    if best_paper and _HOW.match(question):
+    if best_paper and contribution is not None and _HOW.match(question):
         # "How does X work?": the sentences that go on from the contribution to say how
         # ("The method consists of two steps. First, ... Second, ...").
-        start = next((i for i, t in enumerate(sentences) if _CONTRIBUTION.search(t)), None)
-        if start is not None:
-            for i in range(start + 1, min(start + 4, len(sentences))):
-                if i > start + 1 and not _STEP.match(sentences[i]):
-                    break
-                said.setdefault(i, sentences[i])
+        for i in range(contribution + 1, min(contribution + 4, len(sentences))):
+            if i > contribution + 1 and not _STEP.match(sentences[i]):
+                break
+            said.setdefault(i, sentences[i])
     for i in list(said):  # "This approximation ..." needs the sentence it refers to
         if i > 0 and i - 1 not in said and _ANAPHOR.match(sentences[i]):
             said[i - 1] = sentences[i - 1]
