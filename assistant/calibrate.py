@@ -92,6 +92,7 @@ def calibrate(
     papers = retriever.lexical().papers
     by_title = {p.title: p for p in papers}
     questions = generate_questions(papers, n)
+    retriever.prime([q.question for q in questions])
     present: list[float] = []
     removed: list[float] = []
     overlaps: list[float] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections import ChainMap
+from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.config import Settings
-from assistant.embed import EMBEDDER_NAME, MiniLMEmbedding
+from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
 from assistant.lexical import LexicalIndex
 from assistant.query import Query, QueryParser, sort_papers
@@ -21,6 +21,7 @@ from assistant.records import Filters, Hit, Paper
 from assistant.store import ChunkMatch, Store, open_store
 
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
+_VECTOR_CACHE = 512  # query vectors remembered
 CALIBRATION_FILE = "relevance.json"
 
 
@@ -73,7 +74,7 @@ class Retriever:
     costs more than a query); ``close()``, or use it as a context manager, to release them.
     """
 
-    def __init__(self, settings: Settings, embedder: MiniLMEmbedding | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: OnnxEmbedding | None = None) -> None:
         self.settings = settings
         self._embedder = embedder
         self._lexical: LexicalIndex | None = None
@@ -83,6 +84,7 @@ class Retriever:
         self._resources = contextlib.ExitStack()
         self._store: Store | None = None
         self._filtered: dict[str, frozenset[str]] = {}
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         # Guards lazy opening; a server calls one retriever from many threads.
         self._opening = threading.RLock()
 
@@ -102,16 +104,43 @@ class Retriever:
         with self._opening:  # Chroma fails when two threads open one store at once
             if self._store is None:
                 self._store = self._resources.enter_context(
-                    open_store(self.settings.store, EMBEDDER_NAME)
+                    open_store(self.settings.store, embedder_name(self.settings.embed))
                 )
             return self._store
 
     @property
-    def embedder(self) -> MiniLMEmbedding:
+    def embedder(self) -> OnnxEmbedding:
         with self._opening:
             if self._embedder is None:
-                self._embedder = MiniLMEmbedding(self.settings.embed)
+                self._embedder = load_embedder(self.settings.embed)
             return self._embedder
+
+    def query_vector(self, text: str) -> list[float]:
+        """The embedding of a query, remembered for the most recent 512 queries."""
+        with self._opening:
+            found = self._vectors.get(text)
+            if found is not None:
+                self._vectors.move_to_end(text)
+                return [float(x) for x in found]
+        vector = np.asarray(self.embedder.get_query_embedding(text), dtype=np.float32)
+        self._remember({text: vector})
+        return [float(x) for x in vector]
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Embed many queries at once, in batches (calibration asks 400 questions: one model
+        call each took 20 s with MPNet, batched about 3 s)."""
+        with self._opening:
+            todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        for start in range(0, len(todo), _VECTOR_CACHE // 2):
+            batch = todo[start : start + _VECTOR_CACHE // 2]
+            vectors = self.embedder.embed_texts(batch)
+            self._remember(dict(zip(batch, np.asarray(vectors, dtype=np.float32), strict=True)))
+
+    def _remember(self, vectors: Mapping[str, np.ndarray]) -> None:
+        with self._opening:
+            self._vectors.update(vectors)
+            while len(self._vectors) > _VECTOR_CACHE:
+                self._vectors.popitem(last=False)
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index saved at ingest; rebuilt in memory from the store if it is missing.
@@ -275,11 +304,11 @@ class Retriever:
                 found = store.query(vector, fetch, where=where, texts=False)
             return [m for m in found if allowed is None or m.paper_id in allowed]
 
-        question = self.embedder.get_query_embedding(text)
+        question = self.query_vector(text)
         matches = nearest(question)
         relevance = round(matches[0].similarity, 4) if matches else 0.0
         if expansion:
-            mean = np.add(question, self.embedder.get_query_embedding(expansion))
+            mean = np.add(question, self.query_vector(expansion))
             matches = nearest([float(x) for x in mean / (np.linalg.norm(mean) or 1.0)])
         lexical = index.search(f"{text}\n{expansion}" if expansion else text, depth, allowed)
         known = index.catalogue
