@@ -267,7 +267,11 @@ class Comparer:
                 f'Nothing in the collection matches "{part}"',
                 hint="give its title or id; `assistant search` helps find it",
             )
-        return hits[0].paper, f'description "{part}"'
+        # A description usually names the paper in other words ("function vectors in LLMs"):
+        # among the hits, the one whose title holds most of its words wins; ties keep rank.
+        words = content_words(part)
+        best = max(hits, key=lambda h: len(words & content_words(h.paper.title)) - h.rank / 100)
+        return best.paper, f'description "{part}"'
 
     # -- the table --------------------------------------------------------------------------
 
