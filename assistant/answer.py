@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from assistant.chunk import count_tokens, split_sentences
 from assistant.config import Settings
+from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError, PromptError
 from assistant.llm import ChatModel, Message
 from assistant.records import Filters, Hit, author_count
@@ -244,7 +245,11 @@ class Answerer:
         if model is None and settings.llm.configured:
             model = ChatModel(settings.llm)
         self.model = model
-        self.bank = SentenceBank(self.retriever.embedder)
+        # Sentence scoring and the support thresholds are calibrated on MiniLM's similarities,
+        # so the bank keeps MiniLM whichever model retrieval embeds with.
+        self.bank = SentenceBank(
+            load_embedder(settings.embed.model_copy(update={"model": "minilm"}))
+        )
 
     def close(self) -> None:
         self.retriever.close()

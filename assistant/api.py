@@ -169,6 +169,8 @@ class Service:
         self.settings = settings
         self.answerer = Answerer(settings)
         self.writing = threading.Lock()
+        # Loaded now rather than by the first request, which would wait seconds for MPNet.
+        self.answerer.retriever.embedder  # noqa: B018
 
     @property
     def retriever(self) -> Retriever:

@@ -208,10 +208,11 @@ def _authors_cell(paper: Paper) -> str:
 @click.pass_context
 def papers(ctx: click.Context, fmt: str) -> None:
     """List the papers in the store: id, title, authors, venue or source, date, categories."""
-    from assistant.embed import EMBEDDER_NAME
+    from assistant.embed import embedder_name
     from assistant.store import open_store
 
-    with open_store(_settings(ctx).store, EMBEDDER_NAME) as store:
+    settings = _settings(ctx)
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
         found = store.papers()
     if fmt == "jsonl":
         for paper in found:
@@ -353,10 +354,10 @@ def summarize_store(settings: Settings) -> None:
     """Print the size and make-up of the collection."""
     from collections import Counter
 
-    from assistant.embed import EMBEDDER_NAME
+    from assistant.embed import embedder_name
     from assistant.store import open_store
 
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
         found = store.papers()
         chunks = store.count_chunks()
     sources = Counter(s for p in found for s in p.sources)

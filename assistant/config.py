@@ -89,9 +89,22 @@ class StoreSettings(_Section):
     )
 
 
+EmbedderName = Literal["mpnet", "minilm"]
+
+
 class EmbedSettings(_Section):
     """The bundled embedding model."""
 
+    model: EmbedderName = Field(
+        "mpnet",
+        description="mpnet: all-mpnet-base-v2 (finds papers described in other words far more "
+        "often); minilm: all-MiniLM-L6-v2 (embeds about 4x faster: for collections of 100k+ "
+        "papers). A store embedded with one must be re-ingested to use the other.",
+    )
+    cache: Path = Field(
+        Path.home() / ".cache" / "assistant",
+        description="Where mpnet's ONNX graph is kept after it is first built (435 MB).",
+    )
     batch_size: int = Field(8, ge=1, le=256, description="Texts embedded per model call.")
     threads: int = Field(0, ge=0, description="onnxruntime threads; 0 uses every core.")
 

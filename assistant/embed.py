@@ -1,4 +1,4 @@
-"""The offline default embedder: all-MiniLM-L6-v2 int8 ONNX from PyPI, as a BaseEmbedding."""
+"""The offline embedders (all-MiniLM-L6-v2, all-mpnet-base-v2) from PyPI, as BaseEmbeddings."""
 
 from __future__ import annotations
 
@@ -6,20 +6,23 @@ import hashlib
 import importlib.util
 import os
 import threading
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from assistant.config import EmbedSettings
+from assistant import mpnet
+from assistant.config import EmbedderName, EmbedSettings
 from assistant.errors import EmbedderError
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
-EMBEDDER_NAME = "all-MiniLM-L6-v2-int8-onnx"
-DIMENSION = 384
+MINILM_NAME = "all-MiniLM-L6-v2-int8-onnx"
+MPNET_NAME = "all-mpnet-base-v2-onnx"
 MAX_PIECES = 256  # MiniLM's position limit; the shipped tokenizer.json truncates at 128
 
 
@@ -53,20 +56,20 @@ def model_files() -> tuple[Path, Path]:
     return model, tokenizer
 
 
-class MiniLMEmbedding(BaseEmbedding):
-    """Mean-pooled, L2-normalised MiniLM sentence embeddings computed with onnxruntime."""
+class OnnxEmbedding(BaseEmbedding):
+    """Mean-pooled, L2-normalised sentence embeddings computed with onnxruntime."""
 
+    dimension: ClassVar[int]
     _session: Any = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
     _running: threading.Lock = PrivateAttr()
 
-    def __init__(self, settings: EmbedSettings | None = None, **kwargs: Any) -> None:
-        settings = settings or EmbedSettings()
-        super().__init__(model_name=EMBEDDER_NAME, embed_batch_size=settings.batch_size, **kwargs)
+    def __init__(
+        self, name: str, model: str | bytes, tokenizer: Any, settings: EmbedSettings, **kwargs: Any
+    ) -> None:
+        super().__init__(model_name=name, embed_batch_size=settings.batch_size, **kwargs)
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
-        model, tokenizer_file = model_files()
         options = ort.SessionOptions()
         options.intra_op_num_threads = settings.threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
@@ -75,32 +78,25 @@ class MiniLMEmbedding(BaseEmbedding):
         # grew the process by ~360 MB over an ingest; without it, ~140 MB at the same speed.
         options.enable_mem_pattern = False
         self._session = ort.InferenceSession(
-            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+            model, sess_options=options, providers=["CPUExecutionProvider"]
         )
-        tokenizer = Tokenizer.from_file(str(tokenizer_file))
-        # The shipped file pads every input to 128 and cuts at 128: read up to 256, pad per batch.
-        tokenizer.enable_truncation(max_length=MAX_PIECES)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
         # One model call at a time: each call already uses every core, and concurrent calls
         # (a server's threads) each grow onnxruntime's memory arena, by about 20 MB apiece.
         self._running = threading.Lock()
 
-    @classmethod
-    def class_name(cls) -> str:
-        return "MiniLMEmbedding"
+    def _feeds(self, ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        """Embed texts in one model call; returns an (n, 384) float32 array of unit vectors."""
+        """Embed texts in one model call: an (n, dimension) float32 array of unit vectors."""
         if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        wanted = {i.name for i in self._session.get_inputs()}
         with self._running:
-            hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
+            hidden = self._session.run(None, self._feeds(ids, mask))[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -130,3 +126,77 @@ class MiniLMEmbedding(BaseEmbedding):
 
     async def _aget_text_embedding(self, text: str) -> list[float]:
         return self._get_text_embedding(text)
+
+
+class MiniLMEmbedding(OnnxEmbedding):
+    """all-MiniLM-L6-v2, int8 ONNX: 384 dimensions, reads 256 word-pieces, fast."""
+
+    dimension: ClassVar[int] = 384
+    _inputs: set[str] = PrivateAttr(default_factory=set)
+
+    def __init__(self, settings: EmbedSettings | None = None, **kwargs: Any) -> None:
+        from tokenizers import Tokenizer
+
+        model, tokenizer_file = model_files()
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        # The shipped file pads every input to 128 and cuts at 128: read up to 256, pad per batch.
+        tokenizer.enable_truncation(max_length=MAX_PIECES)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        super().__init__(MINILM_NAME, str(model), tokenizer, settings or EmbedSettings(), **kwargs)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MiniLMEmbedding"
+
+    def _feeds(self, ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        return {k: v for k, v in feeds.items() if k in self._inputs}
+
+
+class MPNetEmbedding(OnnxEmbedding):
+    """all-mpnet-base-v2, float32: 768 dimensions, reads 384 word-pieces, about 3.5x slower."""
+
+    dimension: ClassVar[int] = mpnet.DIMENSION
+
+    def __init__(self, settings: EmbedSettings | None = None, **kwargs: Any) -> None:
+        from tokenizers import Tokenizer
+
+        settings = settings or EmbedSettings()
+        model, tokenizer_json = mpnet.build(settings.cache)
+        tokenizer = Tokenizer.from_str(tokenizer_json)
+        # Like MiniLM's, the shipped file cuts and pads at 128.
+        tokenizer.enable_truncation(max_length=mpnet.MAX_PIECES)
+        tokenizer.enable_padding(pad_id=mpnet.PAD_ID, pad_token="<pad>")
+        super().__init__(MPNET_NAME, model, tokenizer, settings, **kwargs)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MPNetEmbedding"
+
+    def _feeds(self, ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+        return mpnet.feeds(ids, mask)
+
+
+_MODELS: dict[str, tuple[str, Callable[[EmbedSettings], OnnxEmbedding]]] = {
+    "minilm": (MINILM_NAME, MiniLMEmbedding),
+    "mpnet": (MPNET_NAME, MPNetEmbedding),
+}
+
+
+def embedder_name(settings: EmbedSettings) -> str:
+    """The name stored with a collection: a different model forces a re-index."""
+    return _MODELS[settings.model][0]
+
+
+def load_embedder(settings: EmbedSettings) -> OnnxEmbedding:
+    """The embedding model ``settings`` names, loaded once per process and shared."""
+    return _shared(settings.model, settings.batch_size, settings.threads, settings.cache)
+
+
+@lru_cache(maxsize=4)
+def _shared(model: EmbedderName, batch_size: int, threads: int, cache: Path) -> OnnxEmbedding:
+    # Loading MPNet takes seconds and 450 MB; the API, the UI and every Retriever in a process
+    # share one instance (model calls are serialised by the instance's lock).
+    settings = EmbedSettings(model=model, batch_size=batch_size, threads=threads, cache=cache)
+    return _MODELS[model][1](settings)

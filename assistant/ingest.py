@@ -9,7 +9,7 @@ from pathlib import Path
 from assistant.calibrate import calibrate
 from assistant.chunk import chunk_paper
 from assistant.config import Settings
-from assistant.embed import EMBEDDER_NAME, MiniLMEmbedding
+from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import ParseError, disk_errors
 from assistant.lexical import LexicalIndex, fingerprint
 from assistant.parse import expand_paths, merge_papers, parse_file
@@ -79,7 +79,7 @@ def ingest(
     listing_year: int | None = None,
     on_progress: ProgressFn | None = None,
     on_calibrate: ProgressFn | None = None,
-    embedder: MiniLMEmbedding | None = None,
+    embedder: OnnxEmbedding | None = None,
 ) -> IngestReport:
     """Bring the store in step with the papers in ``paths``.
 
@@ -90,7 +90,7 @@ def ingest(
     """
     started = time.perf_counter()
     papers, report = read_collection(paths, listing_year=listing_year)
-    with open_store(settings.store, EMBEDDER_NAME, write=True) as store:
+    with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
         stored = store.stored_papers()
         new, changed, report.unchanged = plan_ingest(papers, stored)
         todo = new + changed
@@ -100,7 +100,7 @@ def ingest(
         if on_progress:
             on_progress(0, len(todo))
         if todo and embedder is None:
-            embedder = MiniLMEmbedding(settings.embed)
+            embedder = load_embedder(settings.embed)
         for start in range(0, len(todo), batch_papers):
             batch = todo[start : start + batch_papers]
             chunked = [(paper, chunk_paper(paper, settings.chunk)) for paper in batch]
@@ -134,11 +134,11 @@ def ingest(
 
 
 def remove(
-    paper_ids: Iterable[str], settings: Settings, embedder: MiniLMEmbedding | None = None
+    paper_ids: Iterable[str], settings: Settings, embedder: OnnxEmbedding | None = None
 ) -> int:
     """Delete papers from the store and bring the indexes in step; returns how many existed."""
     wanted = set(paper_ids)
-    with open_store(settings.store, EMBEDDER_NAME, write=True) as store:
+    with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
         present = [pid for pid in wanted if store.get_paper(pid) is not None]
         store.delete_papers(present)
         index = _rebuild_lexical(settings, store.papers())
@@ -162,7 +162,7 @@ def _rebuild_lexical(settings: Settings, current: list[Paper]) -> LexicalIndex:
 def _recalibrate(
     settings: Settings,
     index: LexicalIndex,
-    embedder: MiniLMEmbedding | None,
+    embedder: OnnxEmbedding | None,
     on_calibrate: ProgressFn | None,
 ) -> float | None:
     """Recompute the coverage thresholds when the collection changed; the new threshold."""

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 
 from assistant.chunk import split_sentences
-from assistant.embed import MiniLMEmbedding
+from assistant.embed import OnnxEmbedding
 from assistant.llm import ChatModel
 from assistant.query import fold
 from assistant.records import Paper
@@ -67,7 +67,7 @@ class Evidence:
 class SentenceBank:
     """Abstract sentences and their vectors, computed once per paper (most recent 512 kept)."""
 
-    def __init__(self, embedder: MiniLMEmbedding) -> None:
+    def __init__(self, embedder: OnnxEmbedding) -> None:
         self.embedder = embedder
         self._papers: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()  # the API answers from several threads

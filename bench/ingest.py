@@ -20,15 +20,15 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant.chunk import chunk_paper
-    from assistant.embed import MiniLMEmbedding
+    from assistant.embed import load_embedder
     from assistant.ingest import ingest, read_collection
 
     papers, _ = read_collection(args.paths)
     base = Settings()
     texts = [c.embed_text(p.title) for p in papers for c in chunk_paper(p, base.chunk)]
 
+    embedder = load_embedder(base.embed)  # loaded once: ingest below uses the same instance
     started = time.perf_counter()
-    embedder = MiniLMEmbedding(base.embed)
     embedder.embed_texts(texts)
     raw_s = time.perf_counter() - started
 
@@ -40,7 +40,7 @@ def main() -> None:
     raw_rate = len(texts) / raw_s
     ingest_rate = first.embedded_chunks / first.seconds
     print(f"papers {len(papers)}, chunks {len(texts)}")
-    print(f"raw embedder (load + embed): {raw_s:7.2f} s  {raw_rate:6.1f} chunks/s")
+    print(f"raw embedder ({base.embed.model}) : {raw_s:7.2f} s  {raw_rate:6.1f} chunks/s")
     print(
         f"first ingest (parse..store): {first.seconds:7.2f} s  {ingest_rate:6.1f} chunks/s"
         f"  {len(papers) / first.seconds:6.1f} papers/s"

@@ -27,7 +27,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from assistant.embed import EMBEDDER_NAME
+    from assistant.embed import embedder_name
     from assistant.records import Filters
     from assistant.retrieve import Retriever
     from assistant.store import open_store
@@ -45,7 +45,7 @@ def main() -> None:
 
     raw: list[float] = []
     hybrid: list[float] = []
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
         chunks = store.count_chunks()
         for question in questions:
             vector = retriever.embedder.get_query_embedding(question)

@@ -47,7 +47,7 @@ def main() -> None:
 
     from llama_index.core import Document, VectorStoreIndex
 
-    from assistant.embed import EMBEDDER_NAME
+    from assistant.embed import embedder_name
     from assistant.evaluate import load_questions, score_ranking
     from assistant.records import Hit
     from assistant.retrieve import Retriever
@@ -75,7 +75,7 @@ def main() -> None:
         return [p.title for p, _ in found], found[0][1] if found else 0.0
 
     def rrf(q: str) -> Ranked:
-        with open_store(settings.store, EMBEDDER_NAME) as store:
+        with open_store(settings.store, embedder_name(settings.embed)) as store:
             dense = store.query(retriever.embedder.get_query_embedding(q), 100)
         scores: dict[str, float] = defaultdict(float)
         ranking = list(dict.fromkeys(m.paper_id for m in dense))

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from assistant.config import LLMSettings, Settings, StoreSettings
+from assistant.config import EmbedSettings, LLMSettings, Settings, StoreSettings
 
 from .openai_stub import StubServer, free_port, serve
 
@@ -36,9 +36,14 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
-def make_settings(store: Path) -> Settings:
-    """Settings pointing at ``store``, everything else default."""
-    return Settings(store=StoreSettings(path=store))
+#: Tests of the pipeline's mechanics embed with MiniLM, about 4x faster than the default MPNet;
+#: the sample collection (``sample_settings``) is embedded with the default.
+FAST_EMBED = EmbedSettings(model="minilm")
+
+
+def make_settings(store: Path, embed: EmbedSettings = FAST_EMBED) -> Settings:
+    """Settings pointing at ``store``, embedding with ``embed``, everything else default."""
+    return Settings(store=StoreSettings(path=store), embed=embed)
 
 
 @pytest.fixture
@@ -90,7 +95,10 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         return make_settings(tmp_path / "store")
     url = request.getfixturevalue("chroma_url")
     collection = f"papers-{uuid.uuid4().hex[:12]}"
-    return Settings(store=StoreSettings(path=tmp_path / "sidecar", url=url, collection=collection))
+    return Settings(
+        store=StoreSettings(path=tmp_path / "sidecar", url=url, collection=collection),
+        embed=FAST_EMBED,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -98,7 +106,7 @@ def sample_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
     """A store holding the whole sample collection, built once per test session (read-only use)."""
     from assistant.ingest import ingest
 
-    settings = make_settings(tmp_path_factory.mktemp("sample") / "store")
+    settings = make_settings(tmp_path_factory.mktemp("sample") / "store", EmbedSettings())
     ingest([DATA], settings)
     yield settings
 

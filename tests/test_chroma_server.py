@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 
 from assistant.config import Settings, StoreSettings
-from assistant.embed import EMBEDDER_NAME
+from assistant.embed import embedder_name
 from assistant.ingest import ingest
 from assistant.store import open_store
 
-from .conftest import DATA
+from .conftest import DATA, FAST_EMBED
 from .openai_stub import free_port
 
 DAILY = DATA / "003_f0de8cd1426337ec.txt"
@@ -25,10 +25,11 @@ DAILY = DATA / "003_f0de8cd1426337ec.txt"
 
 def test_server_store_writes_nothing_but_its_sidecar(chroma_url: str, tmp_path: Path) -> None:
     settings = Settings(
-        store=StoreSettings(path=tmp_path / "sidecar", url=chroma_url, collection="sidecar-only")
+        store=StoreSettings(path=tmp_path / "sidecar", url=chroma_url, collection="sidecar-only"),
+        embed=FAST_EMBED,
     )
     ingest([DAILY], settings)
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
         assert len(store.papers()) == 48
     assert not (tmp_path / "sidecar" / "chroma.sqlite3").exists()
     assert (tmp_path / "sidecar" / "lexical" / "meta.json").exists()
@@ -39,6 +40,7 @@ def test_two_workers_on_a_chroma_server_see_each_others_uploads(
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_STORE__URL=chroma_url, ASSISTANT_STORE__COLLECTION="workers")
+    env["ASSISTANT_EMBED__MODEL"] = FAST_EMBED.model
     sidecar = tmp_path / "sidecar"
     cli = [sys.executable, "-m", "assistant", "--store", str(sidecar)]
     subprocess.run([*cli, "ingest", str(DAILY)], env=env, check=True, capture_output=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.answer import Answer, Answerer
 from assistant.config import LLMSettings, Settings
-from assistant.embed import EMBEDDER_NAME
+from assistant.embed import embedder_name
 from assistant.ingest import ingest
 from assistant.retrieve import Retriever
 from assistant.store import open_store
@@ -26,7 +26,7 @@ def test_ten_thousand_duplicate_records_make_one_paper(settings: Settings, tmp_p
     source.write_text("\n".join([row] * 10_000) + "\n")
     report = ingest([source], settings)
     assert report.records_read == 10_000 and report.added == 1
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
         assert [p.title for p in store.papers()] == ["Quokka Hopping Gaits"]
         assert (
             store.count_chunks() == store.stored_papers()[store.papers()[0].paper_id].present_chunks

@@ -11,7 +11,7 @@ import chromadb
 import pytest
 
 from assistant.config import Settings
-from assistant.embed import EMBEDDER_NAME
+from assistant.embed import embedder_name
 from assistant.errors import EmbedderMismatchError, ParseError, StoreLockedError, StoreMissingError
 from assistant.ingest import ingest
 from assistant.records import normalize_title
@@ -31,11 +31,11 @@ def _write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
 def test_ingest_twice_keeps_one_copy_per_paper(any_store: Settings) -> None:
     first = ingest(ICLR, any_store)
     assert (first.records_read, first.added, first.unchanged) == (20, 12, 0)
-    with open_store(any_store.store, EMBEDDER_NAME) as store:
+    with open_store(any_store.store, embedder_name(any_store.embed)) as store:
         chunks_before = store.count_chunks()
     second = ingest(ICLR, any_store)
     assert (second.added, second.updated, second.unchanged, second.embedded_chunks) == (0, 0, 12, 0)
-    with open_store(any_store.store, EMBEDDER_NAME) as store:
+    with open_store(any_store.store, embedder_name(any_store.embed)) as store:
         assert store.count_chunks() == chunks_before
         stored = store.stored_papers()
     assert len(stored) == 12 and all(s.complete for s in stored.values())
@@ -54,7 +54,7 @@ def test_ingest_changed_abstract_replaces_its_chunks(any_store: Settings, tmp_pa
     ]
     source = _write_jsonl(tmp_path / "mine.jsonl", records)
     ingest([source], any_store)
-    with open_store(any_store.store, EMBEDDER_NAME) as store:
+    with open_store(any_store.store, embedder_name(any_store.embed)) as store:
         (old,) = [p for pid, p in store.stored_papers().items() if p.expected_chunks > 1]
     assert old.present_chunks >= 3
 
@@ -62,7 +62,7 @@ def test_ingest_changed_abstract_replaces_its_chunks(any_store: Settings, tmp_pa
     _write_jsonl(source, records)
     report = ingest([source], any_store)
     assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
-    with open_store(any_store.store, EMBEDDER_NAME) as store:
+    with open_store(any_store.store, embedder_name(any_store.embed)) as store:
         states = store.stored_papers()
         assert sum(s.present_chunks for s in states.values()) == store.count_chunks() == 2
         assert all(s.complete for s in states.values())
@@ -73,7 +73,7 @@ def test_ingest_changed_abstract_replaces_its_chunks(any_store: Settings, tmp_pa
 
 def test_ingest_merges_a_paper_seen_in_two_files(any_store: Settings) -> None:
     ingest(ICLR, any_store)
-    with open_store(any_store.store, EMBEDDER_NAME) as store:
+    with open_store(any_store.store, embedder_name(any_store.embed)) as store:
         papers = {normalize_title(p.title): p for p in store.papers()}
     muon = papers[normalize_title("Convergence of Muon with Newton-Schulz")]
     assert len(muon.source_files) == 2
@@ -81,7 +81,7 @@ def test_ingest_merges_a_paper_seen_in_two_files(any_store: Settings) -> None:
 
 def test_store_second_writer_is_refused(any_store: Settings) -> None:
     with (
-        open_store(any_store.store, EMBEDDER_NAME, write=True),
+        open_store(any_store.store, embedder_name(any_store.embed), write=True),
         pytest.raises(StoreLockedError) as info,
     ):
         ingest(ICLR, any_store)
@@ -122,7 +122,7 @@ def test_ingest_unreadable_file_names_it(any_store: Settings, tmp_path: Path) ->
 
 
 def test_ingest_sample_collection_holds_318_papers_once(sample_settings: Settings) -> None:
-    with open_store(sample_settings.store, EMBEDDER_NAME) as store:
+    with open_store(sample_settings.store, embedder_name(sample_settings.embed)) as store:
         stored = store.stored_papers()
         papers = store.papers()
     assert len(stored) == len(papers) == 318
@@ -168,7 +168,7 @@ def test_nearest_among_returns_every_chunk_of_long_papers(
     ingest([source], any_store)
     retriever = Retriever(any_store)
     ids = {p.title: p.paper_id for p in retriever.lexical().papers}
-    with open_store(any_store.store, EMBEDDER_NAME) as store:
+    with open_store(any_store.store, embedder_name(any_store.embed)) as store:
         stored = store.stored_papers()
         wanted = [ids["Long Marsupial Survey"], ids["Short Wombat Note"], "no-such-paper"]
         vector = retriever.embedder.get_query_embedding("wombat burrows in soil")

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.embed import EMBEDDER_NAME
+from assistant.embed import embedder_name
 from assistant.ingest import ingest
 from assistant.store import open_store
 
-from .conftest import DATA, make_settings
+from .conftest import DATA, FAST_EMBED, make_settings
 
 DAILY = DATA / "003_f0de8cd1426337ec.txt"
 DAILY_PAPERS = 48
@@ -38,7 +38,9 @@ def _ingest_cmd(store: Path, source: Path = DAILY) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_EMBED__MODEL"] = FAST_EMBED.model  # as make_settings, which reads the stores
+    return env
 
 
 def _resume_and_check(store: Path, papers: int = DAILY_PAPERS, source: Path = DAILY) -> None:
@@ -48,7 +50,7 @@ def _resume_and_check(store: Path, papers: int = DAILY_PAPERS, source: Path = DA
     )
     assert rerun.returncode == 0, rerun.stderr
     settings = make_settings(store)
-    with open_store(settings.store, EMBEDDER_NAME) as handle:
+    with open_store(settings.store, embedder_name(settings.embed)) as handle:
         stored = handle.stored_papers()
         listed = handle.papers()
         chunk_count = handle.count_chunks()
@@ -167,7 +169,7 @@ def test_file_cut_mid_record_keeps_whole_records_and_names_the_cut(
     cut.write_text(whole)  # the download finished
     report = ingest([cut], settings)
     assert (report.added, report.unchanged) == (6, 14)
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
         assert sorted(p.title for p in store.papers()) == sorted(
             f"Marsupial Study {i}" for i in range(20)
         )
@@ -214,5 +216,7 @@ def test_fifty_megabyte_file_ingests_in_bounded_memory(tmp_path: Path) -> None:
     assert "60 added" in run.stdout
     peak_mb = int(run.stderr.rsplit("maxrss_kb", 1)[1].split()[0]) / 1024
     assert peak_mb < 1500, f"peak RSS {peak_mb:.0f} MB for a 50 MB file"
-    with open_store(make_settings(store).store, EMBEDDER_NAME) as handle:
+    with open_store(
+        make_settings(store).store, embedder_name(make_settings(store).embed)
+    ) as handle:
         assert len(handle.papers()) == 60

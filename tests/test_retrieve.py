@@ -12,7 +12,7 @@ from assistant.calibrate import generate_questions
 from assistant.chunk import chunk_paper
 from assistant.cli import main
 from assistant.config import Settings
-from assistant.embed import EMBEDDER_NAME
+from assistant.embed import embedder_name
 from assistant.evaluate import evaluate
 from assistant.ingest import ingest
 from assistant.lexical import LexicalIndex, fingerprint
@@ -24,7 +24,7 @@ from assistant.store import open_store
 def test_lexical_index_is_in_step_with_the_store(sample_settings: Settings) -> None:
     index = LexicalIndex.load(sample_settings.store.path)
     assert index is not None
-    with open_store(sample_settings.store, EMBEDDER_NAME) as store:
+    with open_store(sample_settings.store, embedder_name(sample_settings.embed)) as store:
         assert index.fingerprint == fingerprint(store.papers())
     assert len(index.papers) == 318
 
@@ -258,7 +258,7 @@ def test_reingested_paper_is_found_by_its_new_words_only(
     retriever = Retriever(settings)
     assert retriever.search("marsupial hopping", k=1)[0].paper.title == "Quokka Gradient Flows"
     assert not retriever.lexical().search("zebrafish locomotion", 3)
-    with open_store(settings.store, EMBEDDER_NAME) as store:
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
         assert (
             "zebrafish"
             not in store.get_paper(retriever.search("quokka")[0].paper.paper_id).abstract
@@ -280,7 +280,7 @@ def test_paper_stored_after_the_index_loaded_is_found_with_its_text(settings: Se
     late = Paper.create("Wombat Burrow Acoustics", "Wombats hear echoes inside their burrows. " * 4)
     chunks = chunk_paper(late, settings.chunk)
     vectors = retriever.embedder.embed_texts([c.embed_text(late.title) for c in chunks])
-    with open_store(settings.store, EMBEDDER_NAME, write=True) as store:
+    with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
         store.write_papers([(late, chunks, vectors)])
     hit = retriever.search("how do wombats hear inside burrows", k=1)[0]
     assert hit.paper.title == "Wombat Burrow Acoustics" and "echoes" in hit.chunks[0]

@@ -1,0 +1,89 @@
+"""The embedders: MPNet's rebuilt ONNX graph against reference vectors, its cache, sharing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import mpnet
+from assistant.config import EmbedSettings
+from assistant.embed import MiniLMEmbedding, MPNetEmbedding, embedder_name, load_embedder
+
+SENTENCES = [
+    "A man is eating food.",
+    "A man is eating a piece of bread.",
+    "Neural networks learn representations of data.",
+]
+# The first six dimensions of each sentence's vector and the pairwise cosines, from a separate
+# plain-numpy implementation of MPNet (HF's MPNetModel, layer by layer) over the same weights.
+REFERENCE_HEAD = np.array(
+    [
+        [0.03550, -0.00843, 0.02202, 0.01626, -0.00540, 0.00684],
+        [0.01786, -0.03335, -0.00599, 0.04160, -0.04197, -0.01271],
+        [-0.05152, 0.04906, -0.06061, 0.02126, -0.00241, 0.02907],
+    ]
+)
+REFERENCE_COSINES = {(0, 1): 0.66011, (0, 2): 0.01933, (1, 2): 0.03526}
+
+
+def test_mpnet_graph_reproduces_the_reference_vectors() -> None:
+    vectors = load_embedder(EmbedSettings(model="mpnet")).embed_batch(SENTENCES)
+    assert vectors.shape == (3, 768)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(vectors[:, :6], REFERENCE_HEAD, atol=5e-5)
+    for (a, b), cosine in REFERENCE_COSINES.items():
+        assert float(vectors[a] @ vectors[b]) == pytest.approx(cosine, abs=1e-4)
+
+
+def test_padding_does_not_change_a_vector() -> None:
+    """A short text batched with a long one (so padded) gets the vector it gets alone."""
+    embedder = load_embedder(EmbedSettings(model="mpnet"))
+    long = " ".join(["Diffusion policies model multimodal robot actions."] * 20)
+    alone = embedder.embed_batch([SENTENCES[0]])[0]
+    batched = embedder.embed_batch([SENTENCES[0], long])[0]
+    assert float(alone @ batched) > 0.99999
+
+
+def test_relative_position_buckets_follow_mpnet() -> None:
+    """T5-style buckets: exact below 8 positions, logarithmic up to 128, keys after the query
+    in buckets 16-31."""
+    buckets = mpnet.relative_buckets(300)
+    assert buckets[0, 0] == 0
+    assert buckets[5, 4] == 1  # key one position before the query
+    assert buckets[4, 5] == 17  # key one position after
+    assert buckets[10, 3] == 7
+    assert buckets[16, 8] == 8  # 8 back: the first logarithmic bucket
+    assert buckets[20, 8] == 9  # 12 back: 8 + int(log(12 / 8) / log(16) * 8)
+    assert buckets[299, 0] == 15 and buckets[0, 299] == 31  # beyond 128: the last buckets
+
+
+def test_models_are_loaded_once_per_process_and_named_apart() -> None:
+    settings = EmbedSettings(model="mpnet")
+    assert load_embedder(settings) is load_embedder(EmbedSettings(model="mpnet"))
+    assert isinstance(load_embedder(settings), MPNetEmbedding)
+    assert isinstance(load_embedder(EmbedSettings(model="minilm")), MiniLMEmbedding)
+    assert embedder_name(settings) != embedder_name(EmbedSettings(model="minilm"))
+    assert EmbedSettings().model == "mpnet"
+
+
+def test_graph_is_built_into_the_cache_once(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = MPNetEmbedding(EmbedSettings(cache=cache))
+    built = list(cache.glob("*.onnx"))
+    assert len(built) == 1 and built[0].stat().st_size > 400_000_000
+    assert not list(cache.glob("*.part"))  # written whole, then renamed
+    stamp = built[0].stat().st_mtime_ns
+    second = MPNetEmbedding(EmbedSettings(cache=cache))
+    assert built[0].stat().st_mtime_ns == stamp  # loaded, not rebuilt
+    np.testing.assert_allclose(
+        first.embed_batch(SENTENCES), second.embed_batch(SENTENCES), atol=1e-6
+    )
+
+
+def test_an_unwritable_cache_only_costs_time(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    embedder = MPNetEmbedding(EmbedSettings(cache=blocker / "cache"))
+    np.testing.assert_allclose(embedder.embed_batch(SENTENCES)[:, :6], REFERENCE_HEAD, atol=5e-5)
