@@ -116,19 +116,17 @@ class Retriever:
             return self._embedder
 
     def query_vector(self, text: str) -> list[float]:
-        """The embedding of a query, remembered for the most recent 512 queries."""
+        """The embedding of a query: one that ``prime`` embedded, else embedded now."""
         with self._opening:
             found = self._vectors.get(text)
-            if found is not None:
-                self._vectors.move_to_end(text)
-                return [float(x) for x in found]
-        vector = np.asarray(self.embedder.get_query_embedding(text), dtype=np.float32)
-        self._remember({text: vector})
-        return [float(x) for x in vector]
+        if found is not None:
+            return [float(x) for x in found]
+        return self.embedder.get_query_embedding(text)
 
     def prime(self, texts: Sequence[str]) -> None:
-        """Embed many queries at once, in batches (calibration asks 400 questions: one model
-        call each took 20 s with MPNet, batched about 3 s)."""
+        """Embed many queries at once, in batches, for ``query_vector`` to find (calibration
+        searches 200 questions twice: one model call each took 20 s with MPNet). The most
+        recent 512 are kept."""
         with self._opening:
             todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         for start in range(0, len(todo), _VECTOR_CACHE // 2):

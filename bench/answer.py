@@ -46,6 +46,7 @@ def main() -> None:
     answerer.ask("warm up the embedder and indexes")
 
     ours: list[float] = []
+    per_stage: dict[str, list[float]] = {}
     first_token: list[float] = []
     server_ttft: list[float] = []
     refused = 0
@@ -61,6 +62,8 @@ def main() -> None:
             continue
         stages = answer.receipt.stage_ms
         ours.append(stages["condense"] + stages["retrieve"] + stages["prompt"])
+        for name in ("condense", "retrieve", "prompt"):
+            per_stage.setdefault(name, []).append(stages[name])
         first_token.append(stages["first_token"])
         server.script(Reply(content=reply))
         started = time.perf_counter()
@@ -84,6 +87,9 @@ def main() -> None:
     for label, p50, p95 in rows:
         print(f"{label:<56} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
     print(f"ratio ours / server TTFT: p50 {o50 / s50:.1f}x  p95 {o95 / s95:.1f}x")
+    for name, times in per_stage.items():
+        s50, s95 = percentiles(times)
+        print(f"  {name:<9} p50 {s50:6.1f} ms  p95 {s95:6.1f} ms")
     print(f"goal: our p95 <= 100 ms: {'met' if o95 <= 100 else 'NOT met'}")
     with contextlib.suppress(StopIteration):
         next(server_gen)
