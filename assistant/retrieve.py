@@ -129,14 +129,9 @@ class Retriever:
         recent 512 are kept."""
         with self._opening:
             todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        for start in range(0, len(todo), _VECTOR_CACHE // 2):
-            batch = todo[start : start + _VECTOR_CACHE // 2]
-            vectors = self.embedder.embed_texts(batch)
-            self._remember(dict(zip(batch, np.asarray(vectors, dtype=np.float32), strict=True)))
-
-    def _remember(self, vectors: Mapping[str, np.ndarray]) -> None:
+        vectors = np.asarray(self.embedder.embed_texts(todo), dtype=np.float32)
         with self._opening:
-            self._vectors.update(vectors)
+            self._vectors.update(zip(todo, vectors, strict=True))
             while len(self._vectors) > _VECTOR_CACHE:
                 self._vectors.popitem(last=False)
 
