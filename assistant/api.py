@@ -170,7 +170,7 @@ class Service:
         self.answerer = Answerer(settings)
         self.writing = threading.Lock()
         # Loaded now rather than by the first request, which would wait seconds for MPNet.
-        self.answerer.retriever.embedder  # noqa: B018
+        self.retriever.embedder  # noqa: B018
 
     @property
     def retriever(self) -> Retriever:

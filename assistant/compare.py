@@ -268,9 +268,10 @@ class Comparer:
                 hint="give its title or id; `assistant search` helps find it",
             )
         # A description usually names the paper in other words ("function vectors in LLMs"):
-        # among the hits, the one whose title holds most of its words wins; ties keep rank.
+        # among the hits, the one whose title holds most of its words wins; max() keeps the
+        # first of equals, so ties keep rank.
         words = content_words(part)
-        best = max(hits, key=lambda h: len(words & content_words(h.paper.title)) - h.rank / 100)
+        best = max(hits, key=lambda h: len(words & content_words(h.paper.title)))
         return best.paper, f'description "{part}"'
 
     # -- the table --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import importlib.metadata
 import io
@@ -41,9 +42,10 @@ def _part_files() -> list[Path]:
                 f"the MPNet model part {name} is not installed", hint=INSTALL_HINT
             ) from None
         piece = next((f for f in dist.files or [] if ".zip." in f.name), None)
-        if piece is None or not Path(str(dist.locate_file(piece))).is_file():
+        path = Path(str(dist.locate_file(piece))) if piece is not None else None
+        if path is None or not path.is_file():
             raise EmbedderError(f"the MPNet model part {name} has no data file", hint=INSTALL_HINT)
-        found.append(Path(str(dist.locate_file(piece))))
+        found.append(path)
     return found
 
 
@@ -75,7 +77,7 @@ class _Joined(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         done = 0
         while done < len(view) and self._position < self._total:
-            index = max(i for i, s in enumerate(self._starts) if s <= self._position)
+            index = bisect.bisect_right(self._starts, self._position) - 1
             with self._paths[index].open("rb") as handle:
                 handle.seek(self._position - self._starts[index])
                 data = handle.read(min(len(view) - done, self._sizes[index]))
