@@ -11,6 +11,7 @@ import math
 import os
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,19 @@ _HEAD_SIZE = 64
 _BUCKETS = 32  # relative-position buckets (T5 style), up to a distance of 128
 _MAX_DISTANCE = 128
 _EPSILON = 1e-5
+#: Bumped whenever ``_graph`` changes, so that graphs cached by an older version are rebuilt.
+GRAPH_VERSION = 1
+_CACHE_STEM = "all-mpnet-base-v2-"
 
 
-def _part_files() -> list[Path]:
-    found: list[Path] = []
-    for name in PARTS:
+def part_files(names: tuple[str, ...] = PARTS) -> list[tuple[Path, str]]:
+    """Each installed part's data file and a digest of its content.
+
+    The digest is the sha256 the wheel's RECORD lists (so every install of the same parts
+    shares one cached graph), or the file's size and mtime when RECORD has none.
+    """
+    found: list[tuple[Path, str]] = []
+    for name in names:
         try:
             dist = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
@@ -43,9 +52,11 @@ def _part_files() -> list[Path]:
             ) from None
         piece = next((f for f in dist.files or [] if ".zip." in f.name), None)
         path = Path(str(dist.locate_file(piece))) if piece is not None else None
-        if path is None or not path.is_file():
+        if piece is None or path is None or not path.is_file():
             raise EmbedderError(f"the MPNet model part {name} has no data file", hint=INSTALL_HINT)
-        found.append(path)
+        stat = path.stat()
+        digest = piece.hash.value if piece.hash else f"{stat.st_size}-{stat.st_mtime_ns}"
+        found.append((path, digest))
     return found
 
 
@@ -89,13 +100,13 @@ class _Joined(io.RawIOBase):
         return done
 
 
-def _archive() -> tuple[bytes, str]:
+def archive(paths: list[Path]) -> tuple[bytes, str]:
     """The weights (safetensors bytes) and tokenizer.json; zip CRCs catch a corrupt part."""
     try:
-        with zipfile.ZipFile(io.BufferedReader(_Joined(_part_files()), 1 << 20)) as archive:
+        with zipfile.ZipFile(io.BufferedReader(_Joined(paths), 1 << 20)) as archive:
             weights = archive.read("all-mpnet-base-v2/model.safetensors")
             tokenizer = archive.read("all-mpnet-base-v2/tokenizer.json").decode()
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, KeyError, OSError) as exc:
         raise EmbedderError(
             f"the MPNet model parts are unreadable ({exc})", hint=INSTALL_HINT
         ) from exc
@@ -229,34 +240,47 @@ def _graph(weights: dict[str, np.ndarray]) -> bytes:
     return serialized
 
 
-def _fingerprint(parts: list[Path]) -> str:
-    stats = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in parts]
-    return hashlib.sha256(json.dumps(stats).encode()).hexdigest()[:16]
+def _fingerprint(parts: list[tuple[Path, str]]) -> str:
+    digests = [GRAPH_VERSION, *(digest for _, digest in parts)]
+    return hashlib.sha256(json.dumps(digests).encode()).hexdigest()[:16]
 
 
 def build(cache: Path) -> tuple[str | bytes, str]:
     """The ONNX model and the tokenizer JSON, built from the installed parts.
 
     Building takes about 15 s (inflating 400 MB, then writing the graph); the result is kept in
-    ``cache`` (435 MB) and loads in about 2 s afterwards. An unwritable cache only costs time.
+    ``cache`` (435 MB) and loads in about 2 s afterwards; builds from other versions of the
+    parts or of the graph are then removed. An unwritable cache only costs time.
     """
-    parts = _part_files()
-    stem = cache / f"all-mpnet-base-v2-{_fingerprint(parts)}"
+    parts = part_files()
+    stem = cache / f"{_CACHE_STEM}{_fingerprint(parts)}"
     model, tokenizer = stem.with_suffix(".onnx"), stem.with_suffix(".tokenizer.json")
     if model.is_file() and tokenizer.is_file():
         return str(model), tokenizer.read_text()
-    weights, tokenizer_json = _archive()
+    weights, tokenizer_json = archive([path for path, _ in parts])
     graph = _graph(_tensors(weights))
     del weights
     try:
         cache.mkdir(parents=True, exist_ok=True)
         for path, data in ((tokenizer, tokenizer_json.encode()), (model, graph)):
-            partial = path.with_name(path.name + f".{os.getpid()}.part")
-            partial.write_bytes(data)
-            partial.replace(path)  # atomic: a concurrent loader sees all of it or nothing
+            _write_atomically(path, data)
     except OSError:
-        pass
+        return graph, tokenizer_json
+    for old in cache.glob(f"{_CACHE_STEM}*"):
+        if not old.name.startswith(stem.name) and not old.name.endswith(".part"):
+            old.unlink(missing_ok=True)
     return graph, tokenizer_json
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path``, then rename: a concurrent loader sees all or nothing,
+    and a failed write (a full disk) leaves nothing behind."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def feeds(ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:

