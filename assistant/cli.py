@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -78,6 +79,13 @@ def main(ctx: click.Context, store_path: Path | None) -> None:
     if store_path is not None:
         settings.store = settings.store.model_copy(update={"path": store_path})
     ctx.obj = settings
+    # Our own notices (a one-time model build) go to stderr; other libraries' logs stay quiet.
+    notices = logging.getLogger("assistant")
+    if not notices.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        notices.addHandler(handler)
+        notices.setLevel(logging.INFO)
 
 
 def _print_report(report: IngestReport) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import importlib.metadata
 import io
 import json
+import logging
 import math
 import os
 import struct
@@ -34,6 +35,7 @@ _EPSILON = 1e-5
 #: Bumped whenever ``_graph`` changes, so that graphs cached by an older version are rebuilt.
 GRAPH_VERSION = 1
 _CACHE_STEM = "all-mpnet-base-v2-"
+_log = logging.getLogger(__name__)
 
 
 def part_files(names: tuple[str, ...] = PARTS) -> list[tuple[Path, str]]:
@@ -257,6 +259,11 @@ def build(cache: Path) -> tuple[str | bytes, str]:
     model, tokenizer = stem.with_suffix(".onnx"), stem.with_suffix(".tokenizer.json")
     if model.is_file() and tokenizer.is_file():
         return str(model), tokenizer.read_text()
+    _log.info(
+        "Building the all-mpnet-base-v2 graph from its installed parts into %s "
+        "(first use only, about 20 s)",
+        cache,
+    )
     weights, tokenizer_json = archive([path for path, _ in parts])
     graph = _graph(_tensors(weights))
     del weights

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def test_models_are_loaded_once_per_process_and_named_apart() -> None:
     assert EmbedSettings().model == "mpnet"
 
 
-def test_graph_is_built_into_the_cache_once(tmp_path: Path) -> None:
+def test_graph_is_built_into_the_cache_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="assistant")
     cache = tmp_path / "cache"
     cache.mkdir()
     stale = cache / "all-mpnet-base-v2-0123456789abcdef.onnx"  # another version's build
@@ -82,12 +86,17 @@ def test_graph_is_built_into_the_cache_once(tmp_path: Path) -> None:
     assert len(built) == 1 and built[0].stat().st_size > 400_000_000
     assert not stale.exists() and (cache / "notes.txt").exists()
     assert not list(cache.glob("*.part"))  # written whole, then renamed
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Building the all-mpnet-base-v2 graph from its installed parts into {cache} "
+        "(first use only, about 20 s)"
+    ]
     stamp = built[0].stat().st_mtime_ns
     second = MPNetEmbedding(EmbedSettings(cache=cache))
     assert built[0].stat().st_mtime_ns == stamp  # loaded, not rebuilt
     np.testing.assert_allclose(
         first.embed_batch(SENTENCES), second.embed_batch(SENTENCES), atol=1e-6
     )
+    assert len(caplog.records) == 1  # no notice when the cached graph is loaded
 
 
 def test_an_unwritable_cache_only_costs_time(tmp_path: Path) -> None:
