@@ -170,13 +170,18 @@ def ingest(
     """
     from assistant.ingest import ingest as run_ingest
 
+    settings = _settings(ctx)
+    if "spin" not in settings.embed.model_fields_set:  # bulk embedding: let the threads spin
+        settings = settings.model_copy(
+            update={"embed": settings.embed.model_copy(update={"spin": True})}
+        )
     with (
         _progress_reporter() as on_progress,
         _progress_reporter("calibrating coverage on", "generated questions") as on_calibrate,
     ):
         report = run_ingest(
             paths,
-            _settings(ctx),
+            settings,
             batch_papers=batch,
             listing_year=listing_year,
             on_progress=on_progress,

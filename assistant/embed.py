@@ -16,7 +16,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from assistant import mpnet
-from assistant.config import EmbedderName, EmbedSettings
+from assistant.config import EmbedSettings
 from assistant.errors import EmbedderError
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -60,9 +60,9 @@ class OnnxEmbedding(BaseEmbedding):
     """Mean-pooled, L2-normalised sentence embeddings computed with onnxruntime."""
 
     dimension: ClassVar[int]
-    #: Whether onnxruntime's threads busy-wait for the next call (faster batches, but two
-    #: spinning models in one process starve each other on 2 cores).
-    spins: ClassVar[bool] = True
+    #: Whether onnxruntime's threads may busy-wait for the next call (``EmbedSettings.spin``):
+    #: faster batches, but idle spinning threads starve everything else on 2 cores.
+    may_spin: ClassVar[bool] = True
     _session: Any = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
     _running: threading.Lock = PrivateAttr()
@@ -80,8 +80,8 @@ class OnnxEmbedding(BaseEmbedding):
         # Batches are padded to their longest text, so shapes vary: planning memory per shape
         # grew the process by ~360 MB over an ingest; without it, ~140 MB at the same speed.
         options.enable_mem_pattern = False
-        if not self.spins:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        spinning = self.may_spin and settings.spin
+        options.add_session_config_entry("session.intra_op.allow_spinning", str(int(spinning)))
         self._session = ort.InferenceSession(
             model, sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -137,9 +137,8 @@ class MiniLMEmbedding(OnnxEmbedding):
     """all-MiniLM-L6-v2, int8 ONNX: 384 dimensions, reads 256 word-pieces, fast."""
 
     dimension: ClassVar[int] = 384
-    # Beside MPNet it checks support while the next search runs: it must not spin. (Spinning
-    # off made MPNet itself 8 % slower per batch, so only the small model gives it up.)
-    spins: ClassVar[bool] = False
+    # Beside MPNet it checks support while the next search runs: it never spins.
+    may_spin: ClassVar[bool] = False
     _inputs: set[str] = PrivateAttr(default_factory=set)
 
     def __init__(self, settings: EmbedSettings | None = None, **kwargs: Any) -> None:
@@ -199,12 +198,12 @@ def embedder_name(settings: EmbedSettings) -> str:
 
 def load_embedder(settings: EmbedSettings) -> OnnxEmbedding:
     """The embedding model ``settings`` names, loaded once per process and shared."""
-    return _shared(settings.model, settings.batch_size, settings.threads, settings.cache)
+    return _shared(settings.model_dump_json())
 
 
 @lru_cache(maxsize=4)
-def _shared(model: EmbedderName, batch_size: int, threads: int, cache: Path) -> OnnxEmbedding:
+def _shared(settings: str) -> OnnxEmbedding:
     # Loading MPNet takes seconds and 450 MB; the API, the UI and every Retriever in a process
-    # share one instance (model calls are serialised by the instance's lock).
-    settings = EmbedSettings(model=model, batch_size=batch_size, threads=threads, cache=cache)
-    return _MODELS[model][1](settings)
+    # share one instance per settings (model calls are serialised by the instance's lock).
+    chosen = EmbedSettings.model_validate_json(settings)
+    return _MODELS[chosen.model][1](chosen)

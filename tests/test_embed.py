@@ -148,3 +148,19 @@ def test_installed_parts_are_fingerprinted_by_content() -> None:
     parts = mpnet.part_files()
     assert len(parts) == 5 and all(path.is_file() for path, _ in parts)
     assert all(len(digest) >= 40 for _, digest in parts)  # sha256, not size and mtime
+
+
+def _spinning(embedder: MiniLMEmbedding | MPNetEmbedding) -> str:
+    options = embedder._session.get_session_options()
+    return str(options.get_session_config_entry("session.intra_op.allow_spinning"))
+
+
+def test_threads_spin_only_when_bulk_embedding_asks_for_it() -> None:
+    """Idle spinning threads take the cores from a server's other work: off unless asked
+    (`assistant ingest` asks), and never for MiniLM, which runs beside MPNet."""
+    assert _spinning(load_embedder(EmbedSettings(model="mpnet"))) == "0"
+    assert _spinning(MiniLMEmbedding(EmbedSettings(model="minilm", spin=True))) == "0"
+    bulk = load_embedder(EmbedSettings(model="mpnet", spin=True))
+    assert _spinning(bulk) == "1"
+    assert bulk is not load_embedder(EmbedSettings(model="mpnet"))
+    np.testing.assert_allclose(bulk.embed_batch(SENTENCES)[:, :6], REFERENCE_HEAD, atol=5e-5)
