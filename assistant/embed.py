@@ -6,7 +6,6 @@ import hashlib
 import importlib.util
 import os
 import threading
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -59,6 +58,8 @@ def model_files() -> tuple[Path, Path]:
 class OnnxEmbedding(BaseEmbedding):
     """Mean-pooled, L2-normalised sentence embeddings computed with onnxruntime."""
 
+    #: The name stored with a collection: a store embedded by another model is refused.
+    stored_name: ClassVar[str]
     dimension: ClassVar[int]
     #: Whether onnxruntime's threads may busy-wait for the next call (``EmbedSettings.spin``):
     #: faster batches, but idle spinning threads starve everything else on 2 cores.
@@ -68,9 +69,11 @@ class OnnxEmbedding(BaseEmbedding):
     _running: threading.Lock = PrivateAttr()
 
     def __init__(
-        self, name: str, model: str | bytes, tokenizer: Any, settings: EmbedSettings, **kwargs: Any
+        self, model: str | bytes, tokenizer: Any, settings: EmbedSettings, **kwargs: Any
     ) -> None:
-        super().__init__(model_name=name, embed_batch_size=settings.batch_size, **kwargs)
+        super().__init__(
+            model_name=self.stored_name, embed_batch_size=settings.batch_size, **kwargs
+        )
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -136,6 +139,7 @@ class OnnxEmbedding(BaseEmbedding):
 class MiniLMEmbedding(OnnxEmbedding):
     """all-MiniLM-L6-v2, int8 ONNX: 384 dimensions, reads 256 word-pieces, fast."""
 
+    stored_name: ClassVar[str] = MINILM_NAME
     dimension: ClassVar[int] = 384
     # Beside MPNet it checks support while the next search runs: it never spins.
     may_spin: ClassVar[bool] = False
@@ -149,7 +153,7 @@ class MiniLMEmbedding(OnnxEmbedding):
         # The shipped file pads every input to 128 and cuts at 128: read up to 256, pad per batch.
         tokenizer.enable_truncation(max_length=MAX_PIECES)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        super().__init__(MINILM_NAME, str(model), tokenizer, settings or EmbedSettings(), **kwargs)
+        super().__init__(str(model), tokenizer, settings or EmbedSettings(), **kwargs)
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     @classmethod
@@ -164,6 +168,7 @@ class MiniLMEmbedding(OnnxEmbedding):
 class MPNetEmbedding(OnnxEmbedding):
     """all-mpnet-base-v2, float32: 768 dimensions, reads 384 word-pieces, about 3.5x slower."""
 
+    stored_name: ClassVar[str] = MPNET_NAME
     dimension: ClassVar[int] = mpnet.DIMENSION
 
     def __init__(self, settings: EmbedSettings | None = None, **kwargs: Any) -> None:
@@ -175,7 +180,7 @@ class MPNetEmbedding(OnnxEmbedding):
         # Like MiniLM's, the shipped file cuts and pads at 128.
         tokenizer.enable_truncation(max_length=mpnet.MAX_PIECES)
         tokenizer.enable_padding(pad_id=mpnet.PAD_ID, pad_token="<pad>")
-        super().__init__(MPNET_NAME, model, tokenizer, settings, **kwargs)
+        super().__init__(model, tokenizer, settings, **kwargs)
 
     @classmethod
     def class_name(cls) -> str:
@@ -185,15 +190,15 @@ class MPNetEmbedding(OnnxEmbedding):
         return mpnet.feeds(ids, mask)
 
 
-_MODELS: dict[str, tuple[str, Callable[[EmbedSettings], OnnxEmbedding]]] = {
-    "minilm": (MINILM_NAME, MiniLMEmbedding),
-    "mpnet": (MPNET_NAME, MPNetEmbedding),
+_MODELS: dict[str, type[MiniLMEmbedding | MPNetEmbedding]] = {
+    "minilm": MiniLMEmbedding,
+    "mpnet": MPNetEmbedding,
 }
 
 
 def embedder_name(settings: EmbedSettings) -> str:
     """The name stored with a collection: a different model forces a re-index."""
-    return _MODELS[settings.model][0]
+    return _MODELS[settings.model].stored_name
 
 
 def load_embedder(settings: EmbedSettings) -> OnnxEmbedding:
@@ -206,4 +211,4 @@ def _shared(settings: str) -> OnnxEmbedding:
     # Loading MPNet takes seconds and 450 MB; the API, the UI and every Retriever in a process
     # share one instance per settings (model calls are serialised by the instance's lock).
     chosen = EmbedSettings.model_validate_json(settings)
-    return _MODELS[chosen.model][1](chosen)
+    return _MODELS[chosen.model](chosen)
