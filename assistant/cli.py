@@ -170,11 +170,7 @@ def ingest(
     """
     from assistant.ingest import ingest as run_ingest
 
-    settings = _settings(ctx)
-    if "spin" not in settings.embed.model_fields_set:  # bulk embedding: let the threads spin
-        settings = settings.model_copy(
-            update={"embed": settings.embed.model_copy(update={"spin": True})}
-        )
+    settings = bulk_embedding(_settings(ctx))
     with (
         _progress_reporter() as on_progress,
         _progress_reporter("calibrating coverage on", "generated questions") as on_calibrate,
@@ -188,6 +184,14 @@ def ingest(
             on_calibrate=on_calibrate,
         )
     _print_report(report)
+
+
+def bulk_embedding(settings: Settings) -> Settings:
+    """``settings`` for embedding many texts: the model's threads spin between calls (about
+    5 % faster) unless ASSISTANT_EMBED__SPIN says otherwise."""
+    if "spin" in settings.embed.model_fields_set:
+        return settings
+    return settings.model_copy(update={"embed": settings.embed.model_copy(update={"spin": True})})
 
 
 def _paper_row(paper: Paper) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
+from assistant.cli import bulk_embedding, main
 from assistant.config import Settings
 
 from .conftest import DATA
@@ -146,3 +146,10 @@ def test_serve_refuses_several_workers_on_an_embedded_store(
     assert result.exit_code == 1
     assert "not safe to share between processes" in result.output
     assert "chroma run" in result.output and "ASSISTANT_STORE__URL" in result.output
+
+
+def test_ingest_lets_the_embedder_spin_unless_told_not_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().embed.spin is False  # a server's default
+    assert bulk_embedding(Settings()).embed.spin is True
+    monkeypatch.setenv("ASSISTANT_EMBED__SPIN", "false")
+    assert bulk_embedding(Settings()).embed.spin is False
