@@ -29,6 +29,7 @@ from assistant.compare import Comparer, Comparison, as_format
 from assistant.config import Settings
 from assistant.errors import (
     AssistantError,
+    ConfigError,
     LLMError,
     LLMResponseError,
     LLMUnavailableError,
@@ -227,6 +228,49 @@ class _HeaderDeadline(H11Protocol):
         self._deadline = None
         if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
             self.transport.close()
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail at once, with the next step, when ``host:port`` cannot be listened on.
+
+    uvicorn finds out only after the app (and its models) are loaded, then logs an errno and
+    exits with status 3. A probe bind says why first; a port taken in the instant between the
+    probe and uvicorn's own bind is still reported by uvicorn.
+    """
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(
+            f"Cannot listen on {host!r}: not an address of this machine ({exc})",
+            hint="use an IP address such as 127.0.0.1: `assistant serve --host 127.0.0.1`",
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            other = port + 1 if 0 < port < 65535 else 8000
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"Port {port} on {host} is already in use (another server, or an "
+                    "`assistant serve` still running)",
+                    hint=f"stop it, or serve on another port: `assistant serve --port {other}` "
+                    f"(`make run PORT={other}`)",
+                ) from None
+            if exc.errno == errno.EACCES:
+                raise ConfigError(
+                    f"Not allowed to listen on port {port} (ports below 1024 need root)",
+                    hint="serve on a port above 1023: `assistant serve --port 8000`",
+                ) from None
+            raise ConfigError(
+                f"Cannot listen on {host}:{port}: {exc.strerror}",
+                hint="--host must be an address of this machine (127.0.0.1 for this one only)",
+            ) from None
 
 
 def run_server(settings: Settings) -> None:

@@ -515,7 +515,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     """Serve the HTTP API (docs at /docs) and the browser UI (at /ui)."""
     import ipaddress
 
-    from assistant.api import run_server
+    from assistant.api import check_address, run_server
 
     settings = _settings(ctx)
     api = settings.api.model_copy(
@@ -544,6 +544,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
             hint=f"serve the store with `chroma run --path {settings.store.path} --port 8001` and "
             "set ASSISTANT_STORE__URL=http://127.0.0.1:8001, or use one worker",
         )
+    check_address(api.host, api.port)
     click.echo(
         f"serving http://{api.host}:{api.port}/ui/ (browser) and the API "
         f"(docs: http://{api.host}:{api.port}/docs)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,26 @@ def test_serve_refuses_several_workers_on_an_embedded_store(
     assert result.exit_code == 1
     assert "not safe to share between processes" in result.output
     assert "chroma run" in result.output and "ASSISTANT_STORE__URL" in result.output
+
+
+def test_serve_on_a_port_in_use_says_so_before_loading_anything(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(main, ["--store", str(tmp_path / "s"), "serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.output
+    assert f"--port {port + 1}" in result.output and "serving" not in result.output
+    elsewhere = runner.invoke(
+        main,
+        ["--store", str(tmp_path / "s"), "serve", "--host", "192.0.2.1"],  # TEST-NET: not ours
+        env={"ASSISTANT_API__TOKEN": "secret"},
+    )
+    assert elsewhere.exit_code == 1 and "Cannot listen on 192.0.2.1" in elsewhere.output
+    assert "an address of this machine" in elsewhere.output
 
 
 def test_ingest_lets_the_embedder_spin_unless_told_not_to(monkeypatch: pytest.MonkeyPatch) -> None:
