@@ -19,7 +19,7 @@ import gradio as gr
 from assistant.answer import Answer, Answerer, Turn
 from assistant.compare import Comparer, is_comparison
 from assistant.errors import AssistantError
-from assistant.ingest import ingest
+from assistant.ingest import ingest, remove
 from assistant.records import Filters, Hit
 from assistant.retrieve import Retrieval
 from assistant.support import strip_citations
@@ -207,6 +207,32 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         ]
         return rows, f"{len(shown)} of {len(papers)} papers"
 
+    def paper_choices() -> list[tuple[str, str]]:
+        papers = sorted(retriever.lexical().papers, key=lambda p: p.title.lower())
+        return [(p.title, p.paper_id) for p in papers]
+
+    def changed(query: str) -> tuple[Any, ...]:
+        """The collection's table, count and both paper pickers, after papers came or went."""
+        retriever.refresh()
+        rows, count = papers_table(query)
+        choices = paper_choices()
+        return rows, count, gr.update(choices=choices, value=[]), gr.update(choices=choices)
+
+    def confirm_removal(ids: list[str] | None) -> tuple[Any, ...]:
+        if not ids:
+            raise gr.Error("Pick the papers to remove first (type to search their titles).")
+        titles = dict((pid, title) for title, pid in paper_choices())
+        listed = "".join(f"\n- {html.escape(titles.get(pid, pid))}" for pid in ids)
+        message = f"Remove {len(ids)} paper(s)? Only adding them again brings them back.{listed}"
+        return gr.update(visible=True), message
+
+    def remove_papers(ids: list[str] | None, query: str) -> tuple[Any, ...]:
+        try:
+            removed = remove(ids or [], settings, retriever.embedder)
+        except AssistantError as exc:
+            raise gr.Error(exc.describe()) from exc
+        return (*changed(query), gr.update(visible=False), f"Removed {removed} paper(s).")
+
     def upload(
         file: str | None,
         query: str,
@@ -226,13 +252,11 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
                 )
             except AssistantError as exc:
                 raise gr.Error(exc.describe()) from exc
-        retriever.refresh()
-        rows, count = papers_table(query)
         skipped = "".join(f"\n- skipped {s}" for s in report.skipped)
         message = (
             f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged{skipped}"
         )
-        return rows, count, message
+        return (*changed(query), message)
 
     papers = retriever.lexical().papers
     examples = [f"What does “{p.title}” propose?" for p in papers[:: max(len(papers) // 3, 1)][:3]]
@@ -275,7 +299,7 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
                 elem_id="compare-prompt",
             )
             picked = gr.Dropdown(
-                [(p.title, p.paper_id) for p in sorted(papers, key=lambda p: p.title.lower())],
+                paper_choices(),
                 multiselect=True,
                 filterable=True,
                 max_choices=8,
@@ -298,6 +322,21 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
                 label="Add papers (JSONL, CSV or a listing)", type="filepath", elem_id="upload"
             )
             added = gr.Markdown(elem_id="upload-result")
+            with gr.Row():
+                doomed = gr.Dropdown(
+                    paper_choices(),
+                    multiselect=True,
+                    filterable=True,
+                    label="Remove papers (type to search titles)",
+                    elem_id="remove-papers",
+                    scale=4,
+                )
+                remove_button = gr.Button("Remove…", elem_id="remove-go", scale=1)
+            with gr.Row(visible=False) as confirm_row:
+                confirmation = gr.Markdown(elem_id="remove-confirm")
+                really = gr.Button("Remove", variant="stop", elem_id="remove-yes", scale=0)
+                keep = gr.Button("Cancel", elem_id="remove-no", scale=0)
+            removed = gr.Markdown(elem_id="remove-result")
 
         inputs = [question, chat, turns, author, since, until, venue, category]
         outputs = [question, chat, sources, turns, chips]
@@ -309,7 +348,12 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         compare_button.click(run_compare, [compare_prompt, picked], [compare_table, downloads])
         compare_prompt.submit(run_compare, [compare_prompt, picked], [compare_table, downloads])
         search.change(papers_table, [search], [table, count])
-        file.upload(upload, [file, search], [table, count, added])
+        file.upload(upload, [file, search], [table, count, doomed, picked, added])
+        remove_button.click(confirm_removal, [doomed], [confirm_row, confirmation])
+        keep.click(lambda: gr.update(visible=False), None, confirm_row)
+        really.click(
+            remove_papers, [doomed, search], [table, count, doomed, picked, confirm_row, removed]
+        )
         blocks.load(papers_table, [search], [table, count])
     built: gr.Blocks = blocks
     return built

@@ -25,8 +25,8 @@ from rich.progress import (
 from rich.table import Table
 
 from assistant.config import Settings
-from assistant.errors import AssistantError, ConfigError, LLMError
-from assistant.records import IngestReport, Paper
+from assistant.errors import AssistantError, ConfigError, LLMError, UnknownPaperError
+from assistant.records import IngestReport, Paper, normalize_title, papers_named
 
 if TYPE_CHECKING:
     from assistant.answer import Answer, Answerer
@@ -194,6 +194,27 @@ def bulk_embedding(settings: Settings) -> Settings:
     return settings.model_copy(update={"embed": settings.embed.model_copy(update={"spin": True})})
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _filter_options(command: F) -> F:
+    """The metadata filter options shared by search, ask and chat."""
+    options = [
+        click.option(
+            "--author", help="Only papers with an author whose name contains this (any case)."
+        ),
+        click.option("--since", help="Only papers dated on or after YYYY, YYYY-MM or YYYY-MM-DD."),
+        click.option("--until", help="Only papers dated on or before YYYY, YYYY-MM or YYYY-MM-DD."),
+        click.option(
+            "--venue", help="Only papers whose venue or listing contains this (e.g. ICLR, arXiv)."
+        ),
+        click.option("--category", help="Only papers with a subject category containing this."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _paper_row(paper: Paper) -> dict[str, Any]:
     return {
         "id": paper.paper_id,
@@ -218,24 +239,35 @@ def _authors_cell(paper: Paper) -> str:
     return paper.organization or "—"
 
 
+def _stored_papers(settings: Settings) -> list[Paper]:
+    from assistant.embed import embedder_name
+    from assistant.store import open_store
+
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
+        return store.papers()
+
+
 @main.command()
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True
 )
+@click.option("--title", help="Only papers whose title contains this (case and punctuation aside).")
+@_filter_options
 @click.pass_context
-def papers(ctx: click.Context, fmt: str) -> None:
+def papers(ctx: click.Context, /, fmt: str, title: str | None, **filter_args: str | None) -> None:
     """List the papers in the store: id, title, authors, venue or source, date, categories."""
-    from assistant.embed import embedder_name
-    from assistant.store import open_store
+    from assistant.records import Filters
 
-    settings = _settings(ctx)
-    with open_store(settings.store, embedder_name(settings.embed)) as store:
-        found = store.papers()
+    everything = _stored_papers(_settings(ctx))
+    filters = Filters.model_validate(filter_args)
+    wanted = normalize_title(title or "")
+    found = [p for p in everything if filters.accepts(p) and wanted in normalize_title(p.title)]
     if fmt == "jsonl":
         for paper in found:
             click.echo(json.dumps(_paper_row(paper), ensure_ascii=False))
         return
-    table = Table(title=f"{len(found)} papers", show_lines=False)
+    shown = f"{len(found)} of {len(everything)}" if len(found) < len(everything) else len(found)
+    table = Table(title=f"{shown} papers", show_lines=False)
     for column in ("id", "title", "authors", "venue / source", "date", "categories"):
         table.add_column(column, overflow="fold")
     for paper in found:
@@ -248,6 +280,60 @@ def papers(ctx: click.Context, fmt: str) -> None:
             "; ".join(c.split(" > ")[-1] for c in paper.categories) or "—",
         )
     Console().print(table)
+
+
+@main.command()
+@click.argument("references", metavar="PAPER...", nargs=-1, required=True)
+@click.option("--yes", "-y", is_flag=True, help="Remove without asking.")
+@click.pass_context
+def remove(ctx: click.Context, references: tuple[str, ...], yes: bool) -> None:
+    """Remove papers from the store; each PAPER is an id or a title, whole or in part.
+
+    Every PAPER must name exactly one paper, or nothing is removed. The BM25 index and the
+    coverage thresholds follow. Ingesting a file that holds a removed paper adds it back.
+    """
+    import difflib
+
+    from assistant.ingest import remove as run_remove
+
+    settings = _settings(ctx)
+    everything = _stored_papers(settings)
+    chosen: dict[str, Paper] = {}
+    for reference in references:
+        named = papers_named(reference, everything)
+        if len(named) > 1:
+            raise UnknownPaperError(
+                f"{reference!r} is in {len(named)} titles: "
+                + "; ".join(p.title for p in named[:5])
+                + ("; …" if len(named) > 5 else ""),
+                hint="give more of the title, or the id (`assistant papers --title ...`)",
+            )
+        if not named:
+            titles = {normalize_title(p.title): p.title for p in everything}
+            close = difflib.get_close_matches(normalize_title(reference), titles, n=3, cutoff=0.6)
+            raise UnknownPaperError(
+                f"No paper has the id or a title like {reference!r}",
+                hint=(
+                    f"did you mean {' or '.join(repr(titles[c]) for c in close)}? " if close else ""
+                )
+                + "list ids and titles with `assistant papers --title WORDS`",
+            )
+        chosen[named[0].paper_id] = named[0]
+    for paper in chosen.values():
+        click.echo(f"  {paper.paper_id}  {paper.title}")
+    if not yes:
+        try:
+            agreed = click.confirm(f"Remove {len(chosen)} paper(s)?", default=False)
+        except click.Abort:  # no answer (no terminal): nothing is removed
+            agreed = False
+        if not agreed:
+            raise click.ClickException("Nothing removed (answer y, or pass --yes)")
+    with _progress_reporter("calibrating coverage on", "generated questions") as on_calibrate:
+        removed = run_remove(chosen, settings, on_calibrate=on_calibrate)
+    click.echo(
+        f"Removed {removed} paper(s); {len(everything) - removed} remain. "
+        "Ingesting a file that holds them adds them back."
+    )
 
 
 def _print_hits(found: Retrieval, fmt: str) -> None:
@@ -302,27 +388,6 @@ def _print_hits(found: Retrieval, fmt: str) -> None:
     Console().print(table)
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _filter_options(command: F) -> F:
-    """The metadata filter options shared by search, ask and chat."""
-    options = [
-        click.option(
-            "--author", help="Only papers with an author whose name contains this (any case)."
-        ),
-        click.option("--since", help="Only papers dated on or after YYYY, YYYY-MM or YYYY-MM-DD."),
-        click.option("--until", help="Only papers dated on or before YYYY, YYYY-MM or YYYY-MM-DD."),
-        click.option(
-            "--venue", help="Only papers whose venue or listing contains this (e.g. ICLR, arXiv)."
-        ),
-        click.option("--category", help="Only papers with a subject category containing this."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 @main.command()
 @click.argument("question", required=False)
 @click.option(
@@ -342,7 +407,7 @@ def search(
 ) -> None:
     """Find the papers that best match QUESTION; without QUESTION, ask interactively.
 
-    Hybrid search: BM25 over titles and abstracts plus dense MiniLM search over chunks, fused
+    Hybrid search: BM25 over titles and abstracts plus dense search over chunks, fused
     per paper. Constraints stated in the question ("papers by Fortuin", "posted in June 2024",
     "single-author", "2 upvotes", "the most authors") are applied like the options; a question
     the collection does not cover is said to be so.

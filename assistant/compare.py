@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from assistant.answer import Answerer, Turn, load_prompt
 from assistant.errors import AssistantError, LLMResponseError
 from assistant.query import fold
-from assistant.records import Paper, normalize_title
+from assistant.records import Paper, normalize_title, papers_named
 from assistant.support import ModelJudge, check, content_words
 
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
@@ -219,21 +219,17 @@ class Comparer:
 
     def _title_match(self, fragment: str, papers: Sequence[Paper]) -> Paper:
         """A paper whose title is, contains or closely resembles ``fragment``."""
-        key = normalize_title(fragment)
-        exact = [p for p in papers if normalize_title(p.title) == key]
-        if exact:
-            return exact[0]
-        containing = [p for p in papers if key and key in normalize_title(p.title)]
-        if len(containing) == 1:
-            return containing[0]
-        if len(containing) > 1:
+        named = papers_named(fragment, papers)
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
             raise ResolutionError(
-                f'"{fragment}" matches {len(containing)} titles: '
-                + "; ".join(p.title for p in containing[:5]),
+                f'"{fragment}" matches {len(named)} titles: '
+                + "; ".join(p.title for p in named[:5]),
                 hint="quote more of the title, or give the paper id",
             )
         titles = {normalize_title(p.title): p for p in papers}
-        close = difflib.get_close_matches(key, list(titles), n=1, cutoff=0.8)
+        close = difflib.get_close_matches(normalize_title(fragment), list(titles), n=1, cutoff=0.8)
         if close:
             return titles[close[0]]
         raise ResolutionError(

@@ -110,6 +110,10 @@ class EmbedderMismatchError(StoreError):
     """The store's vectors come from a different embedder than the configured one."""
 
 
+class UnknownPaperError(AssistantError):
+    """A paper named by id or title is not in the collection, or the name fits several."""
+
+
 class EmbedderError(AssistantError):
     """The bundled embedding model is missing or corrupt."""
 

@@ -134,7 +134,10 @@ def ingest(
 
 
 def remove(
-    paper_ids: Iterable[str], settings: Settings, embedder: OnnxEmbedding | None = None
+    paper_ids: Iterable[str],
+    settings: Settings,
+    embedder: OnnxEmbedding | None = None,
+    on_calibrate: ProgressFn | None = None,
 ) -> int:
     """Delete papers from the store and bring the indexes in step; returns how many existed."""
     wanted = set(paper_ids)
@@ -142,7 +145,7 @@ def remove(
         present = [pid for pid in wanted if store.get_paper(pid) is not None]
         store.delete_papers(present)
         index = _rebuild_lexical(settings, store.papers())
-    _recalibrate(settings, index, embedder, None)
+    _recalibrate(settings, index, embedder, on_calibrate)
     return len(present)
 
 

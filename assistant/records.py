@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +22,18 @@ def normalize_title(title: str) -> str:
     """
     folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
     return _NON_ALNUM.sub("", folded)
+
+
+def papers_named(reference: str, papers: Sequence[Paper]) -> list[Paper]:
+    """The papers ``reference`` names: the one with that id, else those whose title it is
+    (case, accents and punctuation aside), else every one whose title contains it."""
+    wanted = reference.strip()
+    by_id = [p for p in papers if p.paper_id == wanted]
+    key = normalize_title(wanted)
+    if by_id or not key:
+        return by_id
+    whole = [p for p in papers if normalize_title(p.title) == key]
+    return whole or [p for p in papers if key in normalize_title(p.title)]
 
 
 def paper_id_for(title: str) -> str:

@@ -22,7 +22,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["ingest"], ["papers"], ["search"], ["eval"], ["config"]])
+@pytest.mark.parametrize("command", [[], ["ingest"], ["papers"], ["remove"], ["search"], ["eval"], ["config"]])
 def test_cli_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -199,3 +199,56 @@ def test_ingest_lets_the_embedder_spin_unless_told_not_to(monkeypatch: pytest.Mo
     assert bulk_embedding(Settings()).embed.spin is True
     monkeypatch.setenv("ASSISTANT_EMBED__SPIN", "false")
     assert bulk_embedding(Settings()).embed.spin is False
+
+
+def test_remove_takes_ids_or_titles_and_removes_nothing_on_a_doubtful_name(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    env = {"ASSISTANT_EMBED__MODEL": "minilm"}
+    store = ["--store", str(tmp_path / "store")]
+    listing = str(DATA / "002_f8b4524b5541519b.txt")
+    assert runner.invoke(main, [*store, "ingest", listing], env=env).exit_code == 0
+
+    def titles(*options: str) -> list[str]:
+        listed = runner.invoke(main, [*store, "papers", "--format", "jsonl", *options], env=env)
+        assert listed.exit_code == 0, listed.output
+        return sorted(json.loads(line)["title"] for line in listed.stdout.splitlines())
+
+    assert titles("--title", "edge of STABILITY") == [
+        "Generalization at the Edge of Stability",
+        "Zeroth-Order Optimization at the Edge of Stability",
+    ]
+    assert titles("--author", "kunin") == ["There Will Be a Scientific Theory of Deep Learning"]
+    everything = titles()
+    theory = "There Will Be a Scientific Theory of Deep Learning"
+    # A name that fits two titles, or none, stops the whole command before anything is removed.
+    for doubtful, said in [("edge of stability", "is in 2 titles"), ("Discreet Tilt", "like")]:
+        result = runner.invoke(main, [*store, "remove", "-y", theory, doubtful], env=env)
+        assert result.exit_code == 1 and said in result.output, result.output
+    misspelt = runner.invoke(main, [*store, "remove", "Discreet Tilt Matchin"], env=env)
+    assert "did you mean 'Discrete Tilt Matching'" in misspelt.output
+    declined = runner.invoke(main, [*store, "remove", theory], input="n\n", env=env)
+    assert declined.exit_code == 1 and "Nothing removed" in declined.output
+    assert titles() == everything
+
+    ids = {
+        json.loads(row)["title"]: json.loads(row)["id"]
+        for row in runner.invoke(
+            main, [*store, "papers", "--format", "jsonl"], env=env
+        ).stdout.splitlines()
+    }
+    result = runner.invoke(
+        main,
+        [*store, "remove", ids["Discrete Tilt Matching"], "scientific theory of deep"],
+        input="y\n",
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Removed 2 paper(s); 7 remain" in result.stdout
+    assert titles() == sorted(set(everything) - {theory, "Discrete Tilt Matching"})
+    found = runner.invoke(
+        main,
+        [*store, "search", "a scientific theory of deep learning", "--format", "json"],
+        env=env,
+    )
+    assert theory not in {hit["title"] for hit in json.loads(found.stdout)["hits"]}

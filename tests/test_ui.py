@@ -148,6 +148,30 @@ def test_upload_adds_a_paper_to_the_collection(page: Any, tmp_path: Path) -> Non
     page.screenshot(path=str(tmp_path / "5-upload.png"))
 
 
+def test_remove_asks_then_takes_a_paper_out_of_the_collection(page: Any, tmp_path: Path) -> None:
+    box = page.locator("#remove-papers input").first
+    box.click()
+    box.fill("Quokka")
+    page.get_by_role("option", name="Quokka Locomotion on Rottnest").click()
+    page.locator("#remove-go").click()
+    page.wait_for_function(
+        "document.querySelector('#remove-confirm')?.innerText.includes('Quokka Locomotion')",
+        timeout=10000,
+    )
+    page.locator("#remove-no").click()  # cancelling removes nothing
+    page.wait_for_timeout(500)
+    assert "1 of 319 papers" in page.locator("#count").inner_text()
+    page.locator("#remove-go").click()
+    page.locator("#remove-yes").click()
+    page.wait_for_function(
+        "document.querySelector('#remove-result').innerText.includes('Removed 1 paper')",
+        timeout=120000,
+    )
+    assert "0 of 318 papers" in page.locator("#count").inner_text()
+    assert not page.locator("#remove-confirm").is_visible()
+    page.screenshot(path=str(tmp_path / "5b-remove.png"))
+
+
 TABLE = json.dumps(
     {
         "cells": {
