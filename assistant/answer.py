@@ -108,6 +108,10 @@ class Coverage(BaseModel):
     )
     relevance: float | None
     threshold: float | None
+    lexical_coverage: float | None = Field(
+        None, description="Share of the question's term weight (IDF) found in the top paper."
+    )
+    lexical_threshold: float | None = None
     matching: int = Field(description="Papers passing the question's metadata constraints.")
     nearest: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -734,6 +738,8 @@ def _coverage(found: Retrieval) -> Coverage:
         covered=found.covered,
         relevance=found.relevance,
         threshold=found.threshold,
+        lexical_coverage=found.lexical_coverage,
+        lexical_threshold=found.lexical_threshold,
         matching=found.matching,
         nearest=[
             {"paper_id": h.paper.paper_id, "title": h.paper.title, "similarity": h.similarity}

@@ -97,6 +97,8 @@ class SearchResponse(BaseModel):
     covered: bool
     relevance: float | None
     threshold: float | None
+    lexical_coverage: float | None
+    lexical_threshold: float | None
     matching: int
     recognised: list[str]
     hits: list[HitOut]
@@ -473,6 +475,8 @@ def _answers(service: Service) -> APIRouter:
             covered=found.covered,
             relevance=found.relevance,
             threshold=found.threshold,
+            lexical_coverage=found.lexical_coverage,
+            lexical_threshold=found.lexical_threshold,
             matching=found.matching,
             recognised=found.query.recognised,
             hits=[HitOut.of(h) for h in found.hits],

@@ -343,6 +343,8 @@ def _print_hits(found: Retrieval, fmt: str) -> None:
             "covered": found.covered,
             "relevance": found.relevance,
             "threshold": found.threshold,
+            "lexical_coverage": found.lexical_coverage,
+            "lexical_threshold": found.lexical_threshold,
             "matching": found.matching,
             "recognised": found.query.recognised,
             "topic": found.query.topic,
@@ -367,8 +369,9 @@ def _print_hits(found: Retrieval, fmt: str) -> None:
     if not found.covered:
         click.echo(
             f"The collection does not seem to cover this: the best match has similarity "
-            f"{found.relevance:.2f}, below the collection's threshold {found.threshold:.2f}. "
-            "Nearest papers:"
+            f"{found.relevance or 0:.2f} (the collection's threshold is {found.threshold or 0:.2f})"
+            f" and the top paper holds {found.lexical_coverage or 0:.0%} of the question's "
+            f"terms (threshold {found.lexical_threshold or 0:.0%}). Nearest papers:"
         )
     table = Table(show_lines=True)
     for column in ("#", "score", "paper", "matching text"):

@@ -82,6 +82,7 @@ def evaluate(
             "retrieved": [{"title": h.paper.title, "score": h.score} for h in found.hits],
             "not_covered": not found.covered,
             "relevance": found.relevance,
+            "lexical_coverage": found.lexical_coverage,
             "recognised": found.query.recognised,
             **({"expansion": expansion} if expand else {}),
         }

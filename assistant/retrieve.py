@@ -64,6 +64,9 @@ class Retrieval(BaseModel):
         None, description="Share of the question's term weight (IDF) found in the top paper."
     )
     threshold: float | None = Field(None, description="The calibrated coverage threshold.")
+    lexical_threshold: float | None = Field(
+        None, description="The calibrated threshold on lexical_coverage."
+    )
     matching: int = Field(description="Papers passing the question's metadata constraints.")
 
 
@@ -238,13 +241,13 @@ class Retriever:
                 hit.rank = rank
         overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
         covered = bool(hits)
-        threshold = None
+        threshold = lexical_threshold = None
         calibration = self.calibration() if judge and hits else None
         if calibration is not None:
             # Covered when either signal is as strong as it rarely is for a question whose
             # paper is missing: the dense one for descriptions, the lexical one for keywords.
-            threshold = calibration.threshold
-            covered = relevance >= threshold or overlap >= calibration.lexical_threshold
+            threshold, lexical_threshold = calibration.threshold, calibration.lexical_threshold
+            covered = relevance >= threshold or overlap >= lexical_threshold
         return Retrieval(
             query=query,
             hits=hits,
@@ -252,6 +255,7 @@ class Retriever:
             relevance=relevance,
             lexical_coverage=overlap,
             threshold=threshold,
+            lexical_threshold=lexical_threshold,
             matching=matching,
         )
 

@@ -165,6 +165,7 @@ def test_uncovered_question_is_refused(client: httpx.Client, llm_server: StubSer
     assert body["refused"] and body["coverage"]["nearest"] and len(llm_server.requests) == 1
     coverage = body["coverage"]
     assert coverage["decided_by"] == "model" and coverage["threshold_verdict"] is False
+    assert coverage["lexical_coverage"] < coverage["lexical_threshold"]
     assert not coverage["covered"] and "do not answer" in body["answer"]
 
 

@@ -66,6 +66,7 @@ def test_cli_search_json_ranks_papers(runner: CliRunner, sample_settings: Settin
     body = json.loads(result.stdout)
     hits = body["hits"]
     assert body["covered"] is True and body["relevance"] >= body["threshold"]
+    assert 0 < body["lexical_threshold"] <= body["lexical_coverage"] <= 1
     assert [h["rank"] for h in hits] == [1, 2, 3, 4]
     assert hits[0]["title"].startswith("E$^3$-Pruner")
     assert hits[0]["chunks"] and hits[0]["score"] >= hits[1]["score"]

@@ -225,7 +225,12 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
     calibration = retriever.calibration()
     assert calibration is not None and calibration.questions == 200
     assert calibration.absent_median < calibration.covered_median
-    assert not retriever.retrieve("sign language translation on PHOENIX-2014T").covered
+    absent = retriever.retrieve("sign language translation on PHOENIX-2014T")
+    assert not absent.covered and absent.relevance is not None
+    # Both signals fall short of the thresholds, and the result says by how much.
+    assert absent.relevance < calibration.threshold == absent.threshold
+    assert absent.lexical_coverage is not None and absent.lexical_threshold is not None
+    assert absent.lexical_coverage < calibration.lexical_threshold == absent.lexical_threshold
     assert retriever.retrieve("Gumbel-TopK layer pruning of LLMs").covered
 
 
