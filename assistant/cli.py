@@ -425,14 +425,38 @@ def search(
         return
     summarize_store(_settings(ctx))
     click.echo("Type a question and press Enter (Ctrl-D to quit).")
-    click.echo("> ", nl=False)
-    for line in sys.stdin:
+    for line in _typed_lines():
         if line.strip():
             try:
-                _print_hits(retriever.retrieve(line, k, filters), fmt)
+                with _interruptible("search"):
+                    _print_hits(retriever.retrieve(line, k, filters), fmt)
             except AssistantError as exc:
                 click.echo(f"error: {exc.describe()}", err=True)
-        click.echo("> ", nl=False)
+
+
+def _typed_lines() -> Iterator[str]:
+    """Lines typed at a "> " prompt until Ctrl-D; on a terminal with line editing and the
+    session's earlier lines on the arrow keys. Ctrl-C at the prompt gives a fresh one."""
+    if sys.stdin.isatty():
+        with contextlib.suppress(ImportError):  # not on every platform's Python
+            import readline  # noqa: F401 (input() then edits lines and keeps a history)
+    while True:
+        try:
+            yield input("> ")
+        except KeyboardInterrupt:
+            click.echo("")
+        except EOFError:
+            click.echo("")
+            return
+
+
+@contextlib.contextmanager
+def _interruptible(what: str) -> Iterator[None]:
+    """Ctrl-C stops the current search or answer (which is then forgotten), not the session."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(f"\n({what} stopped)", err=True)
 
 
 def summarize_store(settings: Settings) -> None:
@@ -546,27 +570,25 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
     answerer = _answerer(ctx)
     filters = Filters.model_validate(filter_args)
     history: list[Turn] = []
-    click.echo("Ask about the papers (/new starts over, Ctrl-D quits).")
-    click.echo("> ", nl=False)
-    for line in sys.stdin:
+    click.echo("Ask about the papers (/new starts over, Ctrl-C stops an answer, Ctrl-D quits).")
+    for line in _typed_lines():
         question = line.strip()
         if question == "/new":
             history.clear()
             click.echo("(new conversation)")
         elif question:
             try:
-                if is_comparison(question):
-                    table = Comparer(answerer).compare(question, history=history)
-                    click.echo(table.markdown())
-                    click.echo("> ", nl=False)
-                    continue
-                answer = _stream_answer(answerer, question, history, filters, "text")
-                history.append(Turn.of(answer))
-                if answer.receipt.rewritten_query != question:
-                    click.echo(f"(searched for: {answer.receipt.rewritten_query})")
+                with _interruptible("answer"):
+                    if is_comparison(question):
+                        table = Comparer(answerer).compare(question, history=history)
+                        click.echo(table.markdown())
+                        continue
+                    answer = _stream_answer(answerer, question, history, filters, "text")
+                    history.append(Turn.of(answer))
+                    if answer.receipt.rewritten_query != question:
+                        click.echo(f"(searched for: {answer.receipt.rewritten_query})")
             except AssistantError as exc:
                 click.echo(f"error: {exc.describe()}", err=True)
-        click.echo("> ", nl=False)
 
 
 @main.command()

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +20,7 @@ from assistant.cli import bulk_embedding, main
 from assistant.config import Settings
 
 from .conftest import DATA
+from .openai_stub import Reply, StubServer
 
 
 @pytest.fixture
@@ -22,7 +28,9 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["ingest"], ["papers"], ["remove"], ["search"], ["eval"], ["config"]])
+@pytest.mark.parametrize(
+    "command", [[], ["ingest"], ["papers"], ["remove"], ["search"], ["eval"], ["config"]]
+)
 def test_cli_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -253,3 +261,70 @@ def test_remove_takes_ids_or_titles_and_removes_nothing_on_a_doubtful_name(
         env=env,
     )
     assert theory not in {hit["title"] for hit in json.loads(found.stdout)["hits"]}
+
+
+class _Terminal:
+    """`assistant` on a pseudo-terminal, the way a person runs it: what it prints is read back,
+    typed lines go in, and Ctrl-C arrives as SIGINT."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "assistant", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env={**os.environ, **env},
+        )
+        os.close(slave)
+        self.seen = ""
+
+    def expect(self, text: str, timeout: float = 90) -> str:
+        """Everything printed until ``text`` has appeared (counted from the last expect)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            ready, _, _ = select.select([self.master], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                raise AssertionError(f"no {text!r} within {timeout} s; printed: {self.seen!r}")
+            self.seen += os.read(self.master, 65536).decode(errors="replace")
+        printed, self.seen = self.seen.split(text, 1)
+        return printed + text
+
+    def type(self, line: str) -> None:
+        os.write(self.master, line.encode())
+
+    def interrupt(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+
+    def close(self) -> int:
+        code = self.process.wait(timeout=60)
+        os.close(self.master)
+        return code
+
+
+def test_chat_on_a_terminal_ctrl_c_stops_an_answer_not_the_session(
+    sample_settings: Settings, llm_server: StubServer
+) -> None:
+    slow = " ".join(["LSUV normalises the variance of each layer's output to one [1]."] * 20)
+    llm_server.script(Reply(content=slow, chunk_delay=0.2), "It uses orthonormal matrices [1].")
+    chat = _Terminal(
+        ["--store", str(sample_settings.store.path), "chat"],
+        {"ASSISTANT_LLM__BASE_URL": llm_server.url, "ASSISTANT_LLM__MODEL": "stub"},
+    )
+    chat.expect("Ctrl-D quits).")
+    chat.expect("> ")
+    chat.interrupt()  # at the prompt: a fresh prompt, not the end of the session
+    chat.expect("> ")
+    chat.type("How does LSUV initialization work?\n")
+    chat.expect("LSUV normalises")
+    chat.interrupt()  # mid-answer: the answer stops, the session goes on
+    chat.expect("(answer stopped)")
+    chat.expect("> ")
+    chat.type("How does LSUV initialization work?\n")
+    assert "orthonormal matrices" in chat.expect("> ")
+    chat.type("\x04")  # Ctrl-D on an empty line
+    assert chat.close() == 0
+    # The stopped answer is not history: nothing sent after it (the second answer, the
+    # model's check of its citations) holds a word of it.
+    later = json.dumps([r["messages"] for r in llm_server.requests[1:]])
+    assert "How does LSUV initialization work?" in later and "LSUV normalises" not in later
