@@ -163,6 +163,11 @@ class Turn(BaseModel):
     answer: str
     rewritten_query: str = ""
     cited_titles: list[str] = Field(default_factory=list)
+    sources: dict[int, str] = Field(
+        default_factory=dict,
+        description="The title behind each source number the answer cites ([1] and [3] may be "
+        "all it cites).",
+    )
 
     @classmethod
     def of(cls, answer: Answer) -> Turn:
@@ -171,6 +176,7 @@ class Turn(BaseModel):
             answer=answer.answer,
             rewritten_query=answer.receipt.rewritten_query,
             cited_titles=[c.title for c in answer.citations],
+            sources={c.n: c.title for c in answer.citations},
         )
 
 

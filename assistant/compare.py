@@ -170,15 +170,17 @@ class Comparer:
         text = _ID.sub(" ", prompt)
         cited = _CITED.search(text)
         if cited and history:
-            titles = history[-1].cited_titles
+            last = history[-1]
+            numbered = last.sources or dict(enumerate(last.cited_titles, 1))
             for number in (int(n) for n in re.findall(r"\d+", cited.group(1))):
-                if not 1 <= number <= len(titles):
+                if number not in numbered:
+                    cites = ", ".join(f"[{n}]" for n in sorted(numbered)) or "no source"
                     raise ResolutionError(
                         f"The last answer has no source [{number}]",
-                        hint=f"it cited {len(titles)} papers, numbered 1 to {len(titles)}",
+                        hint=f"it cites {cites}; name the papers by title instead",
                     )
                 take(
-                    self._title_match(titles[number - 1], papers),
+                    self._title_match(numbered[number], papers),
                     f"source [{number}] of the last answer",
                 )
             text = _LAST_ANSWER.sub(" ", text.replace(cited.group(0), " "))

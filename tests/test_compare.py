@@ -59,6 +59,12 @@ def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     assert _titles(comparer, "compare papers 1 and 3 from the last answer", [turn]) == [MARS, SOAP]
     with pytest.raises(ResolutionError, match=r"no source \[7\]"):
         _titles(comparer, "compare papers 1 and 7", [turn])
+    # An answer may cite [1] and [3] only: the numbers are the answer's, not positions.
+    gapped = Turn(question="q", answer="a [1] b [3].", sources={1: MARS, 3: SOAP})
+    assert _titles(comparer, "compare sources 1 and 3", [gapped]) == [MARS, SOAP]
+    with pytest.raises(ResolutionError, match=r"no source \[2\]") as missing:
+        _titles(comparer, "compare papers 2 and 3", [gapped])
+    assert "it cites [1], [3]" in missing.value.hint
 
 
 def test_ambiguous_and_unknown_references_say_so(comparer: Comparer) -> None:
