@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.answer import Answer, Answerer, Turn
+from assistant.answer import Answer, Answerer, Turn, transcript
 from assistant.compare import Comparer, is_comparison
 from assistant.errors import AssistantError
 from assistant.ingest import ingest, remove
@@ -207,6 +207,13 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         ]
         return rows, f"{len(shown)} of {len(papers)} papers"
 
+    def save_chat(turns: list[dict[str, Any]]) -> Any:
+        if not turns:
+            raise gr.Error("Nothing to save yet: ask a question first.")
+        path = Path(tempfile.mkdtemp(prefix="chat-")) / "conversation.md"
+        path.write_text(transcript([Turn.model_validate(t) for t in turns]))
+        return gr.update(value=str(path), visible=True)
+
     def paper_choices() -> list[tuple[str, str]]:
         papers = sorted(retriever.lexical().papers, key=lambda p: p.title.lower())
         return [(p.title, p.paper_id) for p in papers]
@@ -279,6 +286,8 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
                 with gr.Row():
                     send = gr.Button("Ask", variant="primary", elem_id="ask")
                     new = gr.Button("New chat", elem_id="new-chat")
+                    save = gr.Button("Save as Markdown", elem_id="save-chat")
+                saved = gr.File(label="Conversation", visible=False, elem_id="chat-file")
                 gr.Examples(examples, inputs=[question], label="Examples")
                 with gr.Accordion("Filters", open=False):
                     author = gr.Textbox(label="Author contains", elem_id="f-author")
@@ -343,8 +352,11 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         question.submit(respond, inputs, outputs)
         send.click(respond, inputs, outputs)
         new.click(
-            lambda: ([], [], "<p>Sources appear here.</p>", ""), None, [chat, turns, sources, chips]
+            lambda: ([], [], "<p>Sources appear here.</p>", "", gr.update(visible=False)),
+            None,
+            [chat, turns, sources, chips, saved],
         )
+        save.click(save_chat, [turns], [saved])
         compare_button.click(run_compare, [compare_prompt, picked], [compare_table, downloads])
         compare_prompt.submit(run_compare, [compare_prompt, picked], [compare_table, downloads])
         search.change(papers_table, [search], [table, count])

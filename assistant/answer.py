@@ -180,6 +180,18 @@ class Turn(BaseModel):
         )
 
 
+def transcript(turns: Sequence[Turn]) -> str:
+    """A conversation as Markdown: each question, its answer with [n] markers, and the papers
+    behind the numbers it cites."""
+    parts = ["# Conversation with the collection"]
+    for turn in turns:
+        parts.append(f"## {turn.question.strip()}\n\n{turn.answer.strip()}")
+        if turn.sources:
+            listed = "\n".join(f"[{n}] {title}  " for n, title in sorted(turn.sources.items()))
+            parts.append(f"Sources:\n\n{listed}")
+    return "\n\n".join(parts) + "\n"
+
+
 def load_prompt(settings: Settings, name: str) -> tuple[str, str, str]:
     """(template, path, sha256) of ``prompts/<name>.txt``."""
     path = settings.prompts_dir / f"{name}.txt"

@@ -29,7 +29,7 @@ from assistant.errors import AssistantError, ConfigError, LLMError, UnknownPaper
 from assistant.records import IngestReport, Paper, normalize_title, papers_named
 
 if TYPE_CHECKING:
-    from assistant.answer import Answer, Answerer
+    from assistant.answer import Answer, Answerer, Turn
     from assistant.retrieve import Retrieval
 
 err = Console(stderr=True)
@@ -459,6 +459,21 @@ def _interruptible(what: str) -> Iterator[None]:
         click.echo(f"\n({what} stopped)", err=True)
 
 
+def _save_transcript(name: str, history: list[Turn]) -> None:
+    from assistant.answer import transcript
+
+    if not name:
+        click.echo("error: name the file, e.g. /save conversation.md", err=True)
+        return
+    path = Path(name).expanduser()
+    try:
+        path.write_text(transcript(history))
+    except OSError as exc:
+        click.echo(f"error: cannot write {path} ({exc.strerror}); try another path", err=True)
+        return
+    click.echo(f"(saved {len(history)} exchange(s) to {path})")
+
+
 def summarize_store(settings: Settings) -> None:
     """Print the size and make-up of the collection."""
     from collections import Counter
@@ -570,12 +585,17 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
     answerer = _answerer(ctx)
     filters = Filters.model_validate(filter_args)
     history: list[Turn] = []
-    click.echo("Ask about the papers (/new starts over, Ctrl-C stops an answer, Ctrl-D quits).")
+    click.echo(
+        "Ask about the papers (/new starts over, /save FILE writes the conversation as "
+        "Markdown, Ctrl-C stops an answer, Ctrl-D quits)."
+    )
     for line in _typed_lines():
         question = line.strip()
         if question == "/new":
             history.clear()
             click.echo("(new conversation)")
+        elif question.startswith("/save"):
+            _save_transcript(question.removeprefix("/save").strip(), history)
         elif question:
             try:
                 with _interruptible("answer"):

@@ -325,17 +325,22 @@ def test_cli_ask_with_dead_server_exits_1_with_a_message(sample_settings: Settin
     assert f"[1] {LSUV}" in result.output  # the retrieved papers are still shown
 
 
-def test_cli_chat_follow_up_offline(sample_settings: Settings) -> None:
+def test_cli_chat_follow_up_offline(sample_settings: Settings, tmp_path: Path) -> None:
+    saved = tmp_path / "talk.md"
     result = CliRunner().invoke(
         main,
         ["--store", str(sample_settings.store.path), "chat"],
-        input=f"{LSUV_QUESTION}\nWhat does it normalise?\n",
+        input=f"{LSUV_QUESTION}\nWhat does it normalise?\n/save\n/save {saved}\n",
     )
     assert result.exit_code == 0, result.output
     assert result.output.count(EXTRACTED_LABEL) == 2
     assert f"(searched for: What does it normalise? (about: {LSUV}; {LSUV_QUESTION}))" in (
         result.output
     )
+    assert "name the file" in result.output and "(saved 2 exchange(s)" in result.output
+    text = saved.read_text()
+    assert text.index(f"## {LSUV_QUESTION}") < text.index("## What does it normalise?")
+    assert f"[1] {LSUV}" in text and text.count("Sources:") == 2
 
 
 def test_empty_question_is_refused_with_a_hint(sample_settings: Settings) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from assistant.api import create_app
@@ -97,6 +98,16 @@ def test_streamed_answer_and_clickable_citation(
     assert "normalizing the variance" in active.locator("mark").inner_text()
     assert "orthonormal matrices" in active.locator(".citing").inner_text()
     page.screenshot(path=str(tmp_path / "2-citation.png"))
+
+
+def test_conversation_saves_as_markdown(page: Any, ui_url: str) -> None:
+    page.locator("#save-chat").click()
+    link = page.locator("#chat-file a[href*='conversation.md']").first
+    link.wait_for(timeout=30000)
+    href = str(link.get_attribute("href"))
+    text = httpx.get(href if href.startswith("http") else ui_url + href, timeout=30).text
+    assert text.startswith("# Conversation") and f"## {LSUV_QUESTION}" in text
+    assert "output to one [1]." in text and "[1] All you need is a good init" in text
 
 
 def test_filter_narrows_the_sources(page: Any, llm_server: StubServer, tmp_path: Path) -> None:
