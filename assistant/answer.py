@@ -180,6 +180,14 @@ class Turn(BaseModel):
         )
 
 
+#: Share of the best paper's retrieval score another paper needs to be quoted in an extracted
+#: answer. Retrieval scores are z-scores over the candidates, so this asks a paper to stand
+#: out from the pool at least this much as far as the best one does. On the dev questions it
+#: keeps every gold paper of the top three (multi-paper ones at 0.59 or more), and drops most
+#: bystanders of lookups (0.19-0.56).
+_SPEAKING_SHARE = 0.4
+
+
 def transcript(turns: Sequence[Turn]) -> str:
     """A conversation as Markdown: each question, its answer with [n] markers, and the papers
     behind the numbers it cites."""
@@ -497,16 +505,25 @@ class Answerer:
 
         A sentence scores by its cosine to the question plus half the share of the question's
         content words it contains; which of a paper's sentences are quoted (in the abstract's
-        order) is up to ``_quotes``. The top three papers always speak; the next two only when
-        they reach the collection's relevance threshold and their best sentence is near the
-        top one.
+        order) is up to ``_quotes``. The best paper always speaks. The second and third speak
+        when their retrieval score (how far the paper stands above the other candidates) is
+        at least ``_SPEAKING_SHARE`` of the best one's; the fourth and fifth must also reach
+        the collection's relevance threshold with a best sentence near the top one. A lookup
+        then cites its paper, not two bystanders. Papers listed by metadata (ordered by date,
+        authors, upvotes) all speak.
         """
         threshold = found.threshold or 0.0
-        chosen = [
-            (n, hit)
-            for n, hit in enumerate(found.hits, 1)
-            if n <= 3 or (hit.similarity or 0.0) >= threshold
-        ]
+        ranked = found.query.sort is None and not found.query.listing
+        bar = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
+
+        def speaks(n: int, hit: Hit) -> bool:
+            if n == 1:
+                return True
+            if ranked and bar > 0 and hit.score < bar:
+                return False
+            return n <= 3 or (hit.similarity or 0.0) >= threshold
+
+        chosen = [(n, hit) for n, hit in enumerate(found.hits, 1) if speaks(n, hit)]
         wanted = content_words(question)
         vector = self.bank.embed([question])[0]
         scored: list[tuple[float, int, Hit, list[tuple[int, str]]]] = []
@@ -745,7 +762,9 @@ def _facts(hit: Hit) -> str:
 
 
 def _cite(sentence: str, n: int) -> str:
-    sentence = sentence.strip()
+    # An abstract's own brackets ("Arjovsky et al. [2019]", "as in [2]") would read as our
+    # citation markers: they are quoted in parentheses instead.
+    sentence = _MARKERS.sub(lambda m: f"({m.group(1)})", sentence.strip())
     if sentence and sentence[-1] in ".!?":
         return f"{sentence[:-1]} [{n}]{sentence[-1]}"
     return f"{sentence} [{n}]"

@@ -768,6 +768,7 @@ def evaluate_cmd(
                 click.echo(
                     f"  {kind:<11} n={row['questions']:<3} gold cited {row['gold_cited']:.2f}"
                     f"  all gold cited {row['all_gold_cited']:.2f}"
+                    f"  of the cited, gold {row['cited_gold_share'] or 0:.2f}"
                     f"  key facts {row['key_facts_mean']:.2f}"
                     f"  words {row['words_mean']:.0f}"
                 )

@@ -144,6 +144,8 @@ def evaluate_answers(answerer: Answerer, questions: list[Question]) -> dict[str,
                 "invalid_citations": answer.receipt.invalid_citations,
                 "citations": len(answer.citations),
                 "gold_cited": bool(gold & cited),
+                # How much of what the answer cites is what it should cite.
+                "cited_gold_share": round(len(gold & cited) / len(cited), 3) if cited else None,
                 "all_gold_cited": bool(gold) and gold <= cited,
                 "key_facts": round(
                     key_fact_recall(q.answer_notes, answer.answer, " ".join(q.gold_titles)), 3
@@ -168,12 +170,18 @@ def evaluate_answers(answerer: Answerer, questions: list[Question]) -> dict[str,
             "questions": len(mine),
             "gold_cited": _share(mine, lambda r: r["gold_cited"]),
             "all_gold_cited": _share(mine, lambda r: r["all_gold_cited"]),
+            "cited_gold_share": _mean([r["cited_gold_share"] for r in mine]),
             "key_facts_mean": round(sum(r["key_facts"] for r in mine) / len(mine), 3),
             "key_facts_half": _share(mine, lambda r: r["key_facts"] >= 0.5),
             # Key facts rise with length (a whole abstract holds most of them): read them together.
             "words_mean": round(sum(r["words"] for r in mine) / len(mine), 1),
         }
     return {"summary": summary, "questions": rows}
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(sum(known) / len(known), 3) if known else None
 
 
 def _share(rows: list[dict[str, Any]], test: Callable[[dict[str, Any]], bool]) -> float | None:

@@ -233,6 +233,18 @@ def test_extractive_answer_gives_the_finding_after_the_contribution(
     assert "achieves 96\\% accuracy" in answer.answer
 
 
+def test_an_abstracts_own_brackets_are_not_taken_for_citations(sample_settings: Settings) -> None:
+    # The abstract says "Arjovsky et al. [2019]": quoted as such, the checker counted it as a
+    # citation of a source that does not exist (and an "[2]" would have cited source 2).
+    answer = _answerer(sample_settings).ask(
+        "Who first proposed the Invariant Risk Minimization principle, and what penalty "
+        "revisits the Gramian matrix?"
+    )
+    assert answer.citations[0].title == "On Invariance Penalties for Risk Minimization"
+    assert "Arjovsky et al. (2019) to address" in answer.answer
+    assert answer.receipt.invalid_citations == 0
+
+
 def test_extracted_sentence_that_points_back_comes_with_what_it_points_to(
     sample_settings: Settings,
 ) -> None:
@@ -256,6 +268,9 @@ def test_extractive_answers_on_dev_lookups(sample_settings: Settings) -> None:
     report = evaluate_answers(_answerer(sample_settings), lookups)
     assert report["summary"]["citation_validity"] == 1.0
     assert report["summary"]["lookup"]["gold_cited"] >= 0.9
+    # A lookup cites its paper, not every paper retrieved beside it (0.33 when the top
+    # three papers always spoke).
+    assert report["summary"]["lookup"]["cited_gold_share"] >= 0.6
     assert report["summary"]["refused_answerable"] <= 0.1
 
 
