@@ -186,6 +186,12 @@ class Turn(BaseModel):
 #: keeps every gold paper of the top three (multi-paper ones at 0.59 or more), and drops most
 #: bystanders of lookups (0.19-0.56).
 _SPEAKING_SHARE = 0.4
+#: How far below the best paper's best sentence its second best may score and still be quoted
+#: (score: cosine to the question + half the share of its words). With the bystander papers
+#: gone, the best paper's second sentence on the question is often the one stating the answer
+#: ("whereas FO stability is governed by the largest eigenvalue, ZO stability depends on the
+#: entire Hessian spectrum"); at 0.1 it was left out.
+_SECOND_SENTENCE_GAP = 0.3
 
 
 def transcript(turns: Sequence[Turn]) -> str:
@@ -703,13 +709,16 @@ def _quotes(
     """The sentences of one abstract to quote, by position; ``marks`` are (score, position,
     sentence) best first.
 
-    The best paper says more: two sentences on the question, its contribution and its finding
-    (four at most), and for a "how" question the sentences after its contribution that say how.
-    The others say one sentence on the question and their contribution (two at most).
+    The best paper says more: two sentences on the question (the second unless it scores
+    ``_SECOND_SENTENCE_GAP`` below the first), its contribution and its finding (four at most),
+    and for a "how" question the sentences after its contribution that say how. The others say
+    one sentence on the question and their contribution (two at most).
     """
     best = marks[0][0]
     room, cues, most = (2, (_CONTRIBUTION, _FINDING), 4) if best_paper else (1, (_CONTRIBUTION,), 2)
-    keep = [m for m in marks[:room] if m[0] >= best - 0.1 and len(m[2].split()) >= 5]
+    keep = [
+        m for m in marks[:room] if m[0] >= best - _SECOND_SENTENCE_GAP and len(m[2].split()) >= 5
+    ]
     said = {i: sentence for _, i, sentence in keep or marks[:1]}
     after = -1  # a finding comes after the contribution (before it: earlier work's)
     contribution = None
