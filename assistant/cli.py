@@ -655,6 +655,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
             "set ASSISTANT_STORE__URL=http://127.0.0.1:8001, or use one worker",
         )
     check_address(api.host, api.port)
+    from assistant.store import hold_for_serving
+
+    hold_for_serving(settings.store)
     click.echo(
         f"serving http://{api.host}:{api.port}/ui/ (browser) and the API "
         f"(docs: http://{api.host}:{api.port}/docs)"

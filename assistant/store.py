@@ -8,7 +8,8 @@ import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlparse
 
 import chromadb
@@ -28,6 +29,9 @@ from assistant.errors import (
 from assistant.records import Chunk, Paper
 
 LOCK_NAME = ".assistant.lock"
+SERVING_NAME = ".assistant.serving"
+#: Embedded stores this process serves (their serving lock's handle stays open until exit).
+_served: dict[Path, IO[str]] = {}
 
 
 @contextlib.contextmanager
@@ -325,11 +329,64 @@ def _client(settings: StoreSettings, create: bool) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=telemetry)
 
 
+def hold_for_serving(settings: StoreSettings) -> None:
+    """Mark an embedded store as served by this process until it exits.
+
+    A server keeps the collection's vector index in memory: another process's writes would not
+    reach it (new papers unfound, until a restart) and its own next write could overwrite
+    theirs. So a second server on the store is refused, and so are other processes' writes
+    (see ``_not_served_elsewhere``); the server itself adds and removes papers as usual.
+    """
+    if settings.url:  # a Chroma server is built for several clients
+        return
+    path = settings.path.resolve()
+    with disk_errors(str(path)):
+        path.mkdir(parents=True, exist_ok=True)
+        handle = (path / SERVING_NAME).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise StoreLockedError(
+            f"The store at {path} is already being served (pid {holder})",
+            hint="use that server, stop it first, or serve another store (--store)",
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    _served[path] = handle
+
+
+def _not_served_elsewhere(settings: StoreSettings) -> None:
+    """Refuse to write to an embedded store that another process serves."""
+    path = settings.path.resolve()
+    marker = path / SERVING_NAME
+    if settings.url or path in _served or not marker.exists():
+        return
+    with marker.open("a+") as handle:
+        try:  # a shared lock is granted unless a server holds the exclusive one
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise StoreLockedError(
+                f"The store at {path} is being served by another process (pid {holder}): "
+                "a change made from here would not reach it",
+                hint="add or remove papers through that server (the Collection tab, POST "
+                "/v1/papers/upload, DELETE /v1/papers/ID), or stop it first; to write beside a "
+                "running server, use a Chroma server (ASSISTANT_STORE__URL)",
+            ) from None
+
+
 @contextlib.contextmanager
 def _write_lock(settings: StoreSettings) -> Iterator[None]:
     """One writer per store directory: Chroma's embedded SQLite files are not multi-process
     safe, and with a Chroma server the directory still holds the BM25 index and thresholds
     that every ingest rewrites."""
+    _not_served_elsewhere(settings)
     with disk_errors(str(settings.path)):  # a read-only or full disk fails here first
         settings.path.mkdir(parents=True, exist_ok=True)
         handle = (settings.path / LOCK_NAME).open("a+")

@@ -328,3 +328,50 @@ def test_chat_on_a_terminal_ctrl_c_stops_an_answer_not_the_session(
     # model's check of its citations) holds a word of it.
     later = json.dumps([r["messages"] for r in llm_server.requests[1:]])
     assert "How does LSUV initialization work?" in later and "LSUV normalises" not in later
+
+
+def test_a_served_store_refuses_other_processes_writes_and_a_second_server(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A running server keeps the vector index in memory: a CLI write beside it would not
+    reach it, so it is refused with the way to make it; the server itself still writes."""
+    env = {"ASSISTANT_EMBED__MODEL": "minilm"}
+    store = tmp_path / "store"
+    listing = str(DATA / "002_f8b4524b5541519b.txt")
+    assert runner.invoke(main, ["--store", str(store), "ingest", listing], env=env).exit_code == 0
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from assistant.config import EmbedSettings, Settings, StoreSettings\n"
+            "from assistant.ingest import remove\n"
+            "from assistant.store import hold_for_serving\n"
+            f"settings = Settings(store=StoreSettings(path={str(store)!r}),"
+            " embed=EmbedSettings(model='minilm'))\n"
+            "hold_for_serving(settings.store)\n"
+            "print(remove(['650b08c09b90'], settings), flush=True)\n"  # its own write works
+            "sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "1"
+        for command in (["ingest", listing], ["remove", "-y", "Generalization at the Edge"]):
+            refused = runner.invoke(main, ["--store", str(store), *command], env=env)
+            assert refused.exit_code == 1, refused.output
+            assert f"being served by another process (pid {server.pid})" in refused.output
+            assert "POST /v1/papers/upload" in refused.output
+        second = runner.invoke(main, ["--store", str(store), "serve", "--port", "0"], env=env)
+        assert second.exit_code == 1 and "already being served" in second.output
+        # Reading is fine, and nothing was written: 9 papers less the server's removal.
+        listed = runner.invoke(
+            main, ["--store", str(store), "papers", "--format", "jsonl"], env=env
+        )
+        assert len(listed.stdout.splitlines()) == 8
+    finally:
+        server.communicate("", timeout=60)
+    again = runner.invoke(main, ["--store", str(store), "ingest", listing], env=env)
+    assert again.exit_code == 0 and "1 added" in again.stdout  # the server has stopped
