@@ -329,6 +329,22 @@ def _client(settings: StoreSettings, create: bool) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=telemetry)
 
 
+def _holder(handle: IO[str], mode: int) -> str | None:
+    """Take the lock ``mode`` on an open lock file without waiting: None when taken (the file
+    then names this process), else the pid that the process holding it wrote there."""
+    try:
+        fcntl.flock(handle, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        return handle.read().strip() or "unknown"
+    if mode == fcntl.LOCK_EX:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+    return None
+
+
 def hold_for_serving(settings: StoreSettings) -> None:
     """Mark an embedded store as served by this process until it exits.
 
@@ -343,20 +359,13 @@ def hold_for_serving(settings: StoreSettings) -> None:
     with disk_errors(str(path)):
         path.mkdir(parents=True, exist_ok=True)
         handle = (path / SERVING_NAME).open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
+    holder = _holder(handle, fcntl.LOCK_EX)
+    if holder is not None:
         handle.close()
         raise StoreLockedError(
             f"The store at {path} is already being served (pid {holder})",
             hint="use that server, stop it first, or serve another store (--store)",
-        ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
+        )
     _served[path] = handle
 
 
@@ -367,18 +376,16 @@ def _not_served_elsewhere(settings: StoreSettings) -> None:
     if settings.url or path in _served or not marker.exists():
         return
     with marker.open("a+") as handle:
-        try:  # a shared lock is granted unless a server holds the exclusive one
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
+        # A shared lock is granted unless a server holds the exclusive one.
+        holder = _holder(handle, fcntl.LOCK_SH)
+        if holder is not None:
             raise StoreLockedError(
                 f"The store at {path} is being served by another process (pid {holder}): "
                 "a change made from here would not reach it",
                 hint="add or remove papers through that server (the Collection tab, POST "
                 "/v1/papers/upload, DELETE /v1/papers/ID), or stop it first; to write beside a "
                 "running server, use a Chroma server (ASSISTANT_STORE__URL)",
-            ) from None
+            )
 
 
 @contextlib.contextmanager
@@ -391,20 +398,13 @@ def _write_lock(settings: StoreSettings) -> Iterator[None]:
         settings.path.mkdir(parents=True, exist_ok=True)
         handle = (settings.path / LOCK_NAME).open("a+")
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
+        holder = _holder(handle, fcntl.LOCK_EX)
+        if holder is not None:
             raise StoreLockedError(
                 f"Another process (pid {holder}) is writing to the store at {settings.path}",
                 hint="wait for it to finish, or stop it; for several writers use a Chroma server "
                 "(ASSISTANT_STORE__URL)",
-            ) from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+            )
         yield
     finally:
         handle.close()  # closing releases the flock
