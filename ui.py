@@ -228,8 +228,10 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
     def confirm_removal(ids: list[str] | None) -> tuple[Any, ...]:
         if not ids:
             raise gr.Error("Pick the papers to remove first (type to search their titles).")
-        titles = dict((pid, title) for title, pid in paper_choices())
-        listed = "".join(f"\n- {html.escape(titles.get(pid, pid))}" for pid in ids)
+        known = retriever.lexical().catalogue
+        listed = "".join(
+            f"\n- {html.escape(known[pid].title if pid in known else pid)}" for pid in ids
+        )
         message = f"Remove {len(ids)} paper(s)? Only adding them again brings them back.{listed}"
         return gr.update(visible=True), message
 

@@ -162,12 +162,16 @@ class Turn(BaseModel):
     question: str
     answer: str
     rewritten_query: str = ""
-    cited_titles: list[str] = Field(default_factory=list)
     sources: dict[int, str] = Field(
         default_factory=dict,
         description="The title behind each source number the answer cites ([1] and [3] may be "
         "all it cites).",
     )
+
+    @property
+    def cited_titles(self) -> list[str]:
+        """The cited papers' titles, in the order of their numbers."""
+        return [self.sources[n] for n in sorted(self.sources)]
 
     @classmethod
     def of(cls, answer: Answer) -> Turn:
@@ -175,7 +179,6 @@ class Turn(BaseModel):
             question=answer.question,
             answer=answer.answer,
             rewritten_query=answer.receipt.rewritten_query,
-            cited_titles=[c.title for c in answer.citations],
             sources={c.n: c.title for c in answer.citations},
         )
 

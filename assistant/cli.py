@@ -26,7 +26,7 @@ from rich.table import Table
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, LLMError, UnknownPaperError
-from assistant.records import IngestReport, Paper, normalize_title, papers_named
+from assistant.records import IngestReport, Paper, normalize_title, papers_named, similar_titles
 
 if TYPE_CHECKING:
     from assistant.answer import Answer, Answerer, Turn
@@ -292,8 +292,6 @@ def remove(ctx: click.Context, references: tuple[str, ...], yes: bool) -> None:
     Every PAPER must name exactly one paper, or nothing is removed. The BM25 index and the
     coverage thresholds follow. Ingesting a file that holds a removed paper adds it back.
     """
-    import difflib
-
     from assistant.ingest import remove as run_remove
 
     settings = _settings(ctx)
@@ -309,12 +307,11 @@ def remove(ctx: click.Context, references: tuple[str, ...], yes: bool) -> None:
                 hint="give more of the title, or the id (`assistant papers --title ...`)",
             )
         if not named:
-            titles = {normalize_title(p.title): p.title for p in everything}
-            close = difflib.get_close_matches(normalize_title(reference), titles, n=3, cutoff=0.6)
+            close = similar_titles(reference, everything, n=3, cutoff=0.6)
             raise UnknownPaperError(
                 f"No paper has the id or a title like {reference!r}",
                 hint=(
-                    f"did you mean {' or '.join(repr(titles[c]) for c in close)}? " if close else ""
+                    f"did you mean {' or '.join(repr(p.title) for p in close)}? " if close else ""
                 )
                 + "list ids and titles with `assistant papers --title WORDS`",
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 import re
@@ -15,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from assistant.answer import Answerer, Turn, load_prompt
 from assistant.errors import AssistantError, LLMResponseError
 from assistant.query import fold
-from assistant.records import Paper, normalize_title, papers_named
+from assistant.records import Paper, papers_named, similar_titles
 from assistant.support import ModelJudge, check, content_words
 
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
@@ -170,8 +169,7 @@ class Comparer:
         text = _ID.sub(" ", prompt)
         cited = _CITED.search(text)
         if cited and history:
-            last = history[-1]
-            numbered = last.sources or dict(enumerate(last.cited_titles, 1))
+            numbered = history[-1].sources
             for number in (int(n) for n in re.findall(r"\d+", cited.group(1))):
                 if number not in numbered:
                     cites = ", ".join(f"[{n}]" for n in sorted(numbered)) or "no source"
@@ -230,10 +228,9 @@ class Comparer:
                 + "; ".join(p.title for p in named[:5]),
                 hint="quote more of the title, or give the paper id",
             )
-        titles = {normalize_title(p.title): p for p in papers}
-        close = difflib.get_close_matches(normalize_title(fragment), list(titles), n=1, cutoff=0.8)
+        close = similar_titles(fragment, papers, n=1, cutoff=0.8)
         if close:
-            return titles[close[0]]
+            return close[0]
         raise ResolutionError(
             f'No paper titled like "{fragment}"',
             hint="check the title with `assistant papers`, or describe the paper instead",

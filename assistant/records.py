@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import json
@@ -34,6 +35,14 @@ def papers_named(reference: str, papers: Sequence[Paper]) -> list[Paper]:
         return by_id
     whole = [p for p in papers if normalize_title(p.title) == key]
     return whole or [p for p in papers if key in normalize_title(p.title)]
+
+
+def similar_titles(reference: str, papers: Sequence[Paper], n: int, cutoff: float) -> list[Paper]:
+    """Up to ``n`` papers whose normalised titles resemble ``reference``'s (difflib ratio at
+    least ``cutoff``), closest first: for misspelt names."""
+    titles = {normalize_title(p.title): p for p in papers}
+    close = difflib.get_close_matches(normalize_title(reference), list(titles), n, cutoff)
+    return [titles[t] for t in close]
 
 
 def paper_id_for(title: str) -> str:

@@ -144,7 +144,7 @@ def test_rule_based_condensing_resolves_references() -> None:
         question="Which papers prune LLM layers?",
         answer="...",
         rewritten_query="Which papers prune LLM layers?",
-        cited_titles=["E3-Pruner", "Other Paper"],
+        sources={1: "E3-Pruner", 2: "Other Paper"},
     )
     assert condense_rule("Tell me more about the second one", [turn]) == (
         'Tell me more about "Other Paper"'

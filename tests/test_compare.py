@@ -55,7 +55,7 @@ def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> Non
 def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     solo = _titles(comparer, "compare the single-author papers on the daily list before 2019")
     assert set(solo) == {"The Consciousness Prior", "A Tutorial on Bayesian Optimization"}
-    turn = Turn(question="q", answer="a", cited_titles=[MARS, "The Consciousness Prior", SOAP])
+    turn = Turn(question="q", answer="a", sources={1: MARS, 2: "The Consciousness Prior", 3: SOAP})
     assert _titles(comparer, "compare papers 1 and 3 from the last answer", [turn]) == [MARS, SOAP]
     with pytest.raises(ResolutionError, match=r"no source \[7\]"):
         _titles(comparer, "compare papers 1 and 7", [turn])
