@@ -7,19 +7,29 @@ Widgets only: every answer, search and ingest comes from the `assistant` package
 from __future__ import annotations
 
 import html
-import re
 import shutil
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from pydantic import ValidationError
 
-from assistant.answer import Answer, Answerer, Turn, transcript
+from assistant.answer import Answer, Turn, transcript
+from assistant.collection import Collection
 from assistant.compare import Comparer, is_comparison
 from assistant.errors import AssistantError
-from assistant.ingest import ingest, remove
+from assistant.markup import (
+    UNSUPPORTED_END,
+    UNSUPPORTED_START,
+    clean_html,
+    markdown_text,
+    page_html,
+    without_placeholders,
+)
 from assistant.records import Filters, Hit
 from assistant.retrieve import Retrieval
 from assistant.support import strip_citations
@@ -32,7 +42,7 @@ document.addEventListener("click", (event) => {
   if (!link) return;
   event.preventDefault();
   document.querySelectorAll(".source.active").forEach((el) => el.classList.remove("active"));
-  const card = document.getElementById("source-" + link.dataset.n);
+  const card = document.getElementById((link.getAttribute("href") || "").slice(1));
   if (card) { card.classList.add("active"); card.scrollIntoView({block: "nearest"}); }
 }, true);
 </script>
@@ -46,35 +56,37 @@ CSS = """
 .chip { display: inline-block; border: 1px solid #99c; border-radius: 12px; padding: 0 8px;
         margin-right: 4px; font-size: 0.85em; }
 a.cite { font-weight: bold; text-decoration: none; cursor: pointer; }
+.notice { color: #8a5a00; }
 """
-_MARK = re.compile(r"\[(\d+)\]")
-
-
-def _cite_links(text: str) -> str:
-    return _MARK.sub(
-        lambda m: f'<a class="cite" href="#" data-n="{m.group(1)}">[{m.group(1)}]</a>', text
-    )
+#: How long the files a page offers for download (comparisons, conversations) are kept.
+_FILES_KEPT_S = 3600
 
 
 def render_answer(answer: Answer) -> str:
-    """The answer's text with clickable markers; unsupported sentences are underlined."""
-    text = answer.answer
+    """The answer as inert HTML: clickable markers, unsupported sentences underlined, and
+    which model wrote it."""
+    text = without_placeholders(answer.answer)
     spans = [c.span for c in answer.claims if c.support == "unsupported" and c.span]
     for start, end in sorted(spans, reverse=True):  # from the end, so offsets stay valid
-        text = (
-            text[:start]
-            + '<span class="unsupported" title="not supported by the cited abstract">'
-            + text[start:end]
-            + " ⚠</span>"
-            + text[end:]
-        )
+        text = text[:start] + UNSUPPORTED_START + text[start:end] + UNSUPPORTED_END + text[end:]
+    notice = (
+        "\n\n<p class='notice'>No coverage verdict yet: the collection's thresholds are being "
+        "rebuilt, so this answer was not checked against them.</p>"
+        if not answer.coverage.available
+        else ""
+    )
     footer = (
-        f"\n\n<small>model: {html.escape(answer.receipt.model)} · retrieval "
+        f"\n<p class='meta'><small>model: {html.escape(answer.receipt.model)} · retrieval "
         f"{answer.receipt.stage_ms.get('retrieve', 0):.0f} ms · generation "
         f"{answer.receipt.stage_ms.get('generate', answer.receipt.stage_ms.get('extract', 0)):.0f}"
-        " ms</small>"
+        " ms</small></p>"
     )
-    return _cite_links(text) + footer
+    return page_html(text) + clean_html(notice + footer)
+
+
+def _said(text: str) -> str:
+    """Plain text (a question, an error) as inert HTML."""
+    return page_html(markdown_text(text), cite_links=False)
 
 
 def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
@@ -116,29 +128,58 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
             f'<div class="source" id="source-{n}"><b>[{n}] {html.escape(paper.title)}</b>'
             f'<div class="meta">{html.escape(meta)}</div>{note}<p>{abstract}</p></div>'
         )
-    return "\n".join(cards)
+    # Escaped above already; the sanitiser is the same last word as for every other page.
+    return clean_html("\n".join(cards))
 
 
 def _chips(filters: Filters) -> str:
     active = {k: v for k, v in filters.model_dump(exclude_defaults=True).items() if v}
-    return (
+    return clean_html(
         "".join(f'<span class="chip">{k}: {html.escape(str(v))}</span>' for k, v in active.items())
-        or ""
     )
 
 
-def build_ui(answerer: Answerer) -> gr.Blocks:
+class _Scratch:
+    """A folder of files offered for download; files older than an hour are removed as new
+    ones are written (Gradio serves its own copies of them meanwhile)."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="assistant-ui-"))
+
+    def new_folder(self) -> Path:
+        for old in self.folder.iterdir():
+            if time.time() - old.stat().st_mtime > _FILES_KEPT_S:
+                shutil.rmtree(old, ignore_errors=True)
+        made = self.folder / uuid.uuid4().hex
+        made.mkdir()
+        return made
+
+
+def build_ui(collection: Collection) -> gr.Blocks:
     """The Blocks app; mount it with gr.mount_gradio_app(..., css=CSS, head=HEAD)."""
-    settings = answerer.settings
-    retriever = answerer.retriever
+    answerer = collection.answerer
+    retriever = collection.retriever
     comparer = Comparer(answerer)
+    scratch = _Scratch()
 
     def filters_of(*values: str | None) -> Filters:
         names = ("author", "since", "until", "venue", "category")
-        return Filters.model_validate(
-            {name: (value or "").strip() or None for name, value in zip(names, values, strict=True)}
-        )
+        try:
+            return Filters.model_validate(
+                {
+                    name: (value or "").strip() or None
+                    for name, value in zip(names, values, strict=True)
+                }
+            )
+        except ValidationError as exc:
+            field = exc.errors()[0]["loc"][0]
+            raise gr.Error(
+                f"The {field} filter is not a date: write YYYY, YYYY-MM or YYYY-MM-DD"
+            ) from None
 
+    # The conversation (what the chat shows, and the turns behind it) lives in server-side
+    # session state: the page sends only the question and the filters, so no request can
+    # hand the server a forged history (or a "file" in it pointing at a server path).
     def respond(
         question: str,
         history: list[dict[str, Any]],
@@ -149,27 +190,32 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         venue: str,
         category: str,
     ) -> Iterator[tuple[Any, ...]]:
-        question = question.strip()
+        question = (question or "").strip()
         if not question:
             raise gr.Error("Type a question first, e.g. “Which papers prune LLM layers?”")
         filters = filters_of(author, since, until, venue, category)
         history = [
             *history,
-            {"role": "user", "content": question},
+            {"role": "user", "content": _said(question)},
             {"role": "assistant", "content": ""},
         ]
         sources = "<p>Searching…</p>"
-        yield "", history, sources, turns, _chips(filters)
+
+        def shown() -> tuple[Any, ...]:
+            return "", history, history, sources, turns, _chips(filters)
+
+        yield shown()
         hits: list[Hit] = []
         text = ""
         past = [Turn.model_validate(t) for t in turns]
         if is_comparison(question):
             try:
                 table = comparer.compare(question, history=past)
-                history[-1]["content"] = _cite_links(table.markdown())
+                history[-1]["content"] = page_html(table.markdown())
             except AssistantError as exc:
-                history[-1]["content"] = f"⚠ {exc.describe()}"
-            yield "", history, sources, turns, _chips(filters)
+                history[-1]["content"] = _said(f"⚠ {exc.describe()}")
+            sources = "<p>Sources appear here.</p>"
+            yield shown()
             return
         try:
             for event in answerer.stream(question, past, filters):
@@ -182,21 +228,25 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
                     turns = [*turns, Turn.of(event).model_dump()]
                 else:
                     text += event
-                    history[-1]["content"] = text
-                yield "", history, sources, turns, _chips(filters)
+                    # Markers become links once the answer is checked (invalid ones removed).
+                    history[-1]["content"] = page_html(without_placeholders(text), cite_links=False)
+                yield shown()
         except AssistantError as exc:
-            history[-1]["content"] = f"⚠ {exc.describe()}"
-            yield "", history, sources, turns, _chips(filters)
+            history[-1]["content"] = _said(f"⚠ {exc.describe()}")
+            yield shown()
 
     def run_compare(prompt: str, ids: list[str] | None) -> tuple[str, list[str]]:
         try:
             table = comparer.compare(prompt or "", ids or [])
         except AssistantError as exc:
             raise gr.Error(exc.describe()) from exc
-        folder = Path(tempfile.mkdtemp(prefix="compare-"))
+        folder = scratch.new_folder()
         (folder / "comparison.md").write_text(table.markdown())
         (folder / "comparison.csv").write_text(table.csv())
-        return table.markdown(), [str(folder / "comparison.md"), str(folder / "comparison.csv")]
+        return page_html(table.markdown()), [
+            str(folder / "comparison.md"),
+            str(folder / "comparison.csv"),
+        ]
 
     def papers_table(query: str) -> tuple[list[list[str]], str]:
         papers = retriever.lexical().papers
@@ -210,7 +260,7 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
     def save_chat(turns: list[dict[str, Any]]) -> Any:
         if not turns:
             raise gr.Error("Nothing to save yet: ask a question first.")
-        path = Path(tempfile.mkdtemp(prefix="chat-")) / "conversation.md"
+        path = scratch.new_folder() / "conversation.md"
         path.write_text(transcript([Turn.model_validate(t) for t in turns]))
         return gr.update(value=str(path), visible=True)
 
@@ -219,7 +269,8 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         return [(p.title, p.paper_id) for p in papers]
 
     def changed(query: str) -> tuple[Any, ...]:
-        """The collection's table, count and both paper pickers, after papers came or went."""
+        """The collection's table, count and both paper pickers, as the collection is now
+        (after papers came or went, here or through the API)."""
         retriever.refresh()
         rows, count = papers_table(query)
         choices = paper_choices()
@@ -230,14 +281,14 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
             raise gr.Error("Pick the papers to remove first (type to search their titles).")
         known = retriever.lexical().catalogue
         listed = "".join(
-            f"\n- {html.escape(known[pid].title if pid in known else pid)}" for pid in ids
+            f"\n- {markdown_text(known[pid].title if pid in known else pid)}" for pid in ids
         )
         message = f"Remove {len(ids)} paper(s)? Only adding them again brings them back.{listed}"
         return gr.update(visible=True), message
 
     def remove_papers(ids: list[str] | None, query: str) -> tuple[Any, ...]:
         try:
-            removed = remove(ids or [], settings, retriever.embedder)
+            removed = collection.remove(ids or [])
         except AssistantError as exc:
             raise gr.Error(exc.describe()) from exc
         return (*changed(query), gr.update(visible=False), f"Removed {removed} paper(s).")
@@ -249,19 +300,14 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
     ) -> tuple[Any, ...]:
         if not file:
             raise gr.Error("Choose a file first (JSONL, CSV or a listing).")
-        with tempfile.TemporaryDirectory() as folder:
-            target = Path(folder) / Path(file).name
-            shutil.copy(file, target)
-            try:
-                report = ingest(
-                    [target],
-                    settings,
-                    embedder=retriever.embedder,
-                    on_progress=lambda done, total: progress((done, total), desc="embedding"),
-                )
-            except AssistantError as exc:
-                raise gr.Error(exc.describe()) from exc
-        skipped = "".join(f"\n- skipped {s}" for s in report.skipped)
+        try:
+            report = collection.add_file(
+                Path(file),
+                on_progress=lambda done, total: progress((done, total), desc="embedding"),
+            )
+        except AssistantError as exc:
+            raise gr.Error(exc.describe()) from exc
+        skipped = "".join(f"\n- skipped {markdown_text(str(s))}" for s in report.skipped)
         message = (
             f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged{skipped}"
         )
@@ -272,11 +318,21 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
     examples.append("Which paper has the most authors?")
     venues = sorted({v for p in papers for v in [p.venue, *p.sources] if v})
 
-    with gr.Blocks(title="assistant") as blocks:
+    # Gradio's cache of uploads and downloads is emptied of files older than an hour, hourly.
+    with gr.Blocks(title="assistant", delete_cache=(_FILES_KEPT_S, _FILES_KEPT_S)) as blocks:
         turns = gr.State([])
+        shown = gr.State([])
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Answers", height=480, elem_id="chat", sanitize_html=False)
+                # Messages arrive as HTML made inert by assistant.markup; Gradio sanitises once
+                # more in the page.
+                chat = gr.Chatbot(
+                    label="Answers",
+                    height=480,
+                    elem_id="chat",
+                    render_markdown=False,
+                    sanitize_html=True,
+                )
                 chips = gr.HTML(elem_id="chips")
                 question = gr.Textbox(
                     label="Question",
@@ -318,7 +374,7 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
                 elem_id="compare-papers",
             )
             compare_button = gr.Button("Compare", variant="primary", elem_id="compare-go")
-            compare_table = gr.Markdown(elem_id="compare-table")
+            compare_table = gr.HTML(elem_id="compare-table")
             downloads = gr.File(label="Download", file_count="multiple", elem_id="compare-files")
         with gr.Tab("Collection"):
             count = gr.Markdown(elem_id="count")
@@ -349,14 +405,14 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
                 keep = gr.Button("Cancel", elem_id="remove-no", scale=0)
             removed = gr.Markdown(elem_id="remove-result")
 
-        inputs = [question, chat, turns, author, since, until, venue, category]
-        outputs = [question, chat, sources, turns, chips]
+        inputs = [question, shown, turns, author, since, until, venue, category]
+        outputs = [question, chat, shown, sources, turns, chips]
         question.submit(respond, inputs, outputs)
         send.click(respond, inputs, outputs)
         new.click(
-            lambda: ([], [], "<p>Sources appear here.</p>", "", gr.update(visible=False)),
+            lambda: ([], [], [], "<p>Sources appear here.</p>", "", gr.update(visible=False)),
             None,
-            [chat, turns, sources, chips, saved],
+            [chat, shown, turns, sources, chips, saved],
         )
         save.click(save_chat, [turns], [saved])
         compare_button.click(run_compare, [compare_prompt, picked], [compare_table, downloads])
@@ -368,6 +424,7 @@ def build_ui(answerer: Answerer) -> gr.Blocks:
         really.click(
             remove_papers, [doomed, search], [table, count, doomed, picked, confirm_row, removed]
         )
-        blocks.load(papers_table, [search], [table, count])
+        # Every page load reads the live collection (papers may have come or gone since).
+        blocks.load(changed, [search], [table, count, doomed, picked])
     built: gr.Blocks = blocks
     return built

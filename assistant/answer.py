@@ -16,7 +16,8 @@ from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError, PromptError
 from assistant.llm import ChatModel, Message
-from assistant.records import Filters, Hit, author_count
+from assistant.markup import inert_markers
+from assistant.records import Filters, Hit, author_count, clean_text
 from assistant.retrieve import Retrieval, Retriever
 from assistant.support import (
     ModelJudge,
@@ -114,6 +115,11 @@ class Coverage(BaseModel):
     lexical_threshold: float | None = None
     matching: int = Field(description="Papers passing the question's metadata constraints.")
     nearest: list[dict[str, Any]] = Field(default_factory=list)
+    available: bool = Field(
+        True,
+        description="False while the collection's thresholds are being rebuilt: no verdict, "
+        "so nothing was refused for lack of coverage.",
+    )
 
 
 class Receipt(BaseModel):
@@ -314,6 +320,7 @@ class Answerer:
         markers removed. The Retrieval comes first so that a caller can show the sources
         even if the model then fails.
         """
+        question = clean_text(question)
         if not question.strip():
             raise AssistantError(
                 "The question is empty",
@@ -405,7 +412,10 @@ class Answerer:
             parts: list[str] = []
             guard = _InstructionGuard(template)
             try:
-                for piece in self.model.stream(messages):
+                for raw_piece in self.model.stream(messages):
+                    # A model's output is as untrusted as the abstracts it read: no control
+                    # characters reach a terminal or a log.
+                    piece = clean_text(raw_piece)
                     if not parts:
                         lap("first_token")
                     parts.append(piece)
@@ -554,7 +564,7 @@ class Answerer:
                 continue
             cited = " ".join(_cite(sentence, n) for _, sentence in picked)
             facts = f" ({_facts(hit)})" if found.query.recognised else ""
-            lines.append(f"- **{hit.paper.title}**{facts}: {cited}")
+            lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
         return "\n".join(lines)
 
     def _check(
@@ -674,7 +684,8 @@ class Answerer:
                 f"({'; '.join(found.query.recognised) or 'none recognised'})."
             )
         nearest = "; ".join(
-            f'"{h.paper.title}" (similarity {h.similarity or 0:.2f})' for h in found.hits[:3]
+            f'"{inert_markers(h.paper.title)}" (similarity {h.similarity or 0:.2f})'
+            for h in found.hits[:3]
         )
         related = sum(1 for h in found.hits if (h.similarity or 0.0) >= (found.threshold or 1.0))
         return (
@@ -776,7 +787,7 @@ def _facts(hit: Hit) -> str:
 def _cite(sentence: str, n: int) -> str:
     # An abstract's own brackets ("Arjovsky et al. [2019]", "as in [2]") would read as our
     # citation markers: they are quoted in parentheses instead.
-    sentence = _MARKERS.sub(lambda m: f"({m.group(1)})", sentence.strip())
+    sentence = inert_markers(sentence.strip())
     if sentence and sentence[-1] in ".!?":
         return f"{sentence[:-1]} [{n}]{sentence[-1]}"
     return f"{sentence} [{n}]"
@@ -790,6 +801,7 @@ def _coverage(found: Retrieval) -> Coverage:
         lexical_coverage=found.lexical_coverage,
         lexical_threshold=found.lexical_threshold,
         matching=found.matching,
+        available=found.verdict,
         nearest=[
             {"paper_id": h.paper.paper_id, "title": h.paper.title, "similarity": h.similarity}
             for h in found.hits[:3]

@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
-import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
     JSONResponse,
     PlainTextResponse,
@@ -24,7 +21,8 @@ from fastapi.responses import (
 from pydantic import BaseModel, Field
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from assistant.answer import Answer, Answerer, Turn
+from assistant.answer import Answer, Turn
+from assistant.collection import Collection
 from assistant.compare import Comparer, Comparison, as_format
 from assistant.config import Settings
 from assistant.errors import (
@@ -38,8 +36,9 @@ from assistant.errors import (
     StoreLockedError,
     StoreMissingError,
 )
-from assistant.records import Filters, Hit, Paper
-from assistant.retrieve import Retrieval, Retriever
+from assistant.gate import Gate, loopback_host
+from assistant.records import DATE_PATTERN, Filters, Hit, IngestReport, Paper
+from assistant.retrieve import Retrieval
 
 MODEL_ID = "assistant"
 
@@ -163,24 +162,6 @@ class ChatRequest(BaseModel):
 
 
 # -- the app ---------------------------------------------------------------------------------
-
-
-class Service:
-    """What the endpoints share: one answerer (and its open store), and a write lock."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.answerer = Answerer(settings)
-        self.writing = threading.Lock()
-        # Loaded now rather than by the first request, which would wait seconds for MPNet.
-        self.retriever.embedder  # noqa: B018
-
-    @property
-    def retriever(self) -> Retriever:
-        return self.answerer.retriever
-
-    def papers(self) -> list[Paper]:
-        return list(self.retriever.lexical().papers)
 
 
 class _HeaderDeadline(H11Protocol):
@@ -313,10 +294,9 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         summary="Search and cited answers over a collection of research-paper abstracts.",
         version="0.1",
     )
-    service = Service(settings)
+    service = Collection(settings)
     app.state.service = service
-    limit = int(settings.api.max_body_mb * 1024 * 1024)
-    token = settings.api.token.get_secret_value() if settings.api.token else None
+    service.settle()
 
     @app.exception_handler(AssistantError)
     async def assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
@@ -325,41 +305,27 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
             body["sources"] = [HitOut.of(h).model_dump(mode="json") for h in exc.sources]
         return JSONResponse(body, status_code=_status(exc))
 
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > limit:
-            return JSONResponse(
-                error_body(
-                    "RequestTooLarge",
-                    f"The request body has {int(length)} bytes; the limit is {limit}",
-                    "send fewer papers per request, or raise ASSISTANT_API__MAX_BODY_MB",
-                ),
-                status_code=413,
-            )
-        return await call_next(request)
-
-    def authorised(request: Request) -> None:
-        if token is None:
-            return
-        given = request.headers.get("authorization", "")
-        if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            raise HTTPException(
-                status_code=401,
-                detail=error_body(
-                    "Unauthorized",
-                    "This server needs a bearer token",
-                    "send 'Authorization: Bearer <ASSISTANT_API__TOKEN>'",
-                ),
-            )
-
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         detail = exc.detail
         body = detail if isinstance(detail, dict) else error_body("HTTPError", str(detail))
         return JSONResponse(body, status_code=exc.status_code)
 
-    guarded = [Depends(authorised)]
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own body echoes the input, which may not even be JSON (1e400 is infinite):
+        # name the field and the problem only.
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        problem = str(first.get("msg", "invalid request"))
+        return JSONResponse(
+            error_body(
+                "InvalidRequest",
+                f"{where or 'request'}: {problem}",
+                "see the request schemas at /docs",
+            ),
+            status_code=422,
+        )
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, Any]:
@@ -385,10 +351,11 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
             "llm": llm,
         }
 
-    app.include_router(_papers(service), dependencies=guarded)
-    app.include_router(_answers(service), dependencies=guarded)
-    app.include_router(_openai(service), dependencies=guarded)
+    app.include_router(_papers(service))
+    app.include_router(_answers(service))
+    app.include_router(_openai(service))
 
+    limit = int(settings.api.max_body_mb * 1024 * 1024)
     if ui:
         import gradio as gr
 
@@ -398,14 +365,45 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         def home() -> RedirectResponse:
             return RedirectResponse("/ui/")
 
-        gr.mount_gradio_app(app, build_ui(service.answerer), path="/ui", css=CSS, head=HEAD)
+        blocks = build_ui(service)
+        gr.mount_gradio_app(
+            app,
+            blocks,
+            path="/ui",
+            css=CSS,
+            head=HEAD,
+            max_file_size=limit,
+            blocked_paths=[str(settings.store.path.resolve())],
+        )
+        # Gradio checks the file paths that requests carry (only files it received as uploads
+        # are accepted as inputs) once its Blocks count as launched; mounting never marks them
+        # so, and every path on the server would then be readable through the UI's API.
+        blocks.has_launched = True
+    # Outermost, so that it also stands in front of the mounted UI's own routes.
+    app.add_middleware(
+        Gate,
+        token=settings.api.token.get_secret_value() if settings.api.token else None,
+        allowed_hosts=_allowed_hosts(settings),
+        max_body=limit,
+    )
     return app
 
 
-def _papers(service: Service) -> APIRouter:
+def _allowed_hosts(settings: Settings) -> frozenset[str] | None:
+    """The Host names the server answers to; None for any."""
+    named = [h.strip().lower() for h in settings.api.allowed_hosts if h.strip()]
+    if "*" in named:
+        return None
+    if named:
+        return frozenset(named)
+    if loopback_host(settings.api.host):
+        return frozenset({"127.0.0.1", "localhost", "::1", settings.api.host.lower()})
+    return None
+
+
+def _papers(service: Collection) -> APIRouter:
     """/v1/papers: list, get, add (JSON or a file) and delete papers."""
     router = APIRouter()
-    settings = service.settings
 
     @router.get("/v1/papers", tags=["papers"])
     def list_papers(
@@ -413,8 +411,8 @@ def _papers(service: Service) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
         q: Annotated[str | None, Query(max_length=500, description="Title contains")] = None,
         author: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
+        since: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+        until: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
         venue: str | None = None,
         category: str | None = None,
     ) -> PapersPage:
@@ -439,31 +437,24 @@ def _papers(service: Service) -> APIRouter:
     def add_papers(body: AddPapers) -> AddReport:
         """Add papers given as JSON (idempotent: unchanged papers are not re-embedded)."""
         lines = [p.model_dump_json(exclude_none=True) for p in body.papers]
-        return _ingest_bytes("\n".join(lines).encode(), "papers.jsonl", service)
+        return _report(service.add_bytes("\n".join(lines).encode(), "papers.jsonl"))
 
     @router.post("/v1/papers/upload", tags=["papers"])
     def upload_papers(file: Annotated[UploadFile, File()]) -> AddReport:
         """Add the papers in an uploaded file: JSONL, CSV or a listing in one of our layouts."""
-        name = Path(file.filename or "upload.txt").name
-        data = file.file.read()
-        return _ingest_bytes(data, name, service)
+        return _report(service.add_bytes(file.file.read(), file.filename))
 
     @router.delete("/v1/papers/{paper_id}", tags=["papers"])
     def delete_paper(paper_id: str) -> dict[str, Any]:
         """Remove one paper."""
-        from assistant.ingest import remove
-
-        with service.writing:
-            removed = remove([paper_id], settings, service.retriever.embedder)
-            service.retriever.refresh()
-        if not removed:
+        if not service.remove([paper_id]):
             raise HTTPException(404, detail=_unknown_paper(paper_id))
         return {"deleted": paper_id}
 
     return router
 
 
-def _answers(service: Service) -> APIRouter:
+def _answers(service: Collection) -> APIRouter:
     """/v1/search, /v1/ask and /v1/compare."""
     router = APIRouter()
 
@@ -505,7 +496,7 @@ def _answers(service: Service) -> APIRouter:
     return router
 
 
-def _openai(service: Service) -> APIRouter:
+def _openai(service: Collection) -> APIRouter:
     """The OpenAI-compatible /v1/models and /v1/chat/completions."""
     router = APIRouter()
     settings = service.settings
@@ -574,19 +565,12 @@ def _reachable(base_url: str) -> bool:
         return False
 
 
-def _ingest_bytes(data: bytes, name: str, service: Service) -> AddReport:
-    from assistant.ingest import ingest
-
-    with tempfile.TemporaryDirectory() as folder, service.writing:
-        path = Path(folder) / name
-        path.write_bytes(data)
-        report = ingest([path], service.settings, embedder=service.retriever.embedder)
-        service.retriever.refresh()
+def _report(report: IngestReport) -> AddReport:
     return AddReport(
         added=report.added,
         updated=report.updated,
         unchanged=report.unchanged,
-        skipped=[str(s).replace(folder + "/", "") for s in report.skipped],
+        skipped=[str(s) for s in report.skipped],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,7 +28,14 @@ from rich.table import Table
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, LLMError, UnknownPaperError
-from assistant.records import IngestReport, Paper, normalize_title, papers_named, similar_titles
+from assistant.records import (
+    DATE_PATTERN,
+    IngestReport,
+    Paper,
+    normalize_title,
+    papers_named,
+    similar_titles,
+)
 
 if TYPE_CHECKING:
     from assistant.answer import Answer, Answerer, Turn
@@ -197,14 +206,28 @@ def bulk_embedding(settings: Settings) -> Settings:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(DATE_PATTERN, value):
+        raise click.BadParameter(f"{value[:40]!r} is not a date: write YYYY, YYYY-MM or YYYY-MM-DD")
+    return value
+
+
 def _filter_options(command: F) -> F:
     """The metadata filter options shared by search, ask and chat."""
     options = [
         click.option(
             "--author", help="Only papers with an author whose name contains this (any case)."
         ),
-        click.option("--since", help="Only papers dated on or after YYYY, YYYY-MM or YYYY-MM-DD."),
-        click.option("--until", help="Only papers dated on or before YYYY, YYYY-MM or YYYY-MM-DD."),
+        click.option(
+            "--since",
+            callback=_date_option,
+            help="Only papers dated on or after YYYY, YYYY-MM or YYYY-MM-DD.",
+        ),
+        click.option(
+            "--until",
+            callback=_date_option,
+            help="Only papers dated on or before YYYY, YYYY-MM or YYYY-MM-DD.",
+        ),
         click.option(
             "--venue", help="Only papers whose venue or listing contains this (e.g. ICLR, arXiv)."
         ),
@@ -271,13 +294,19 @@ def papers(ctx: click.Context, /, fmt: str, title: str | None, **filter_args: st
     for column in ("id", "title", "authors", "venue / source", "date", "categories"):
         table.add_column(column, overflow="fold")
     for paper in found:
+        # rich reads "[...]" in a string as markup: a title's "[link=...]" must stay text.
         table.add_row(
-            paper.paper_id,
-            paper.title,
-            _authors_cell(paper),
-            paper.venue or ", ".join(paper.sources),
-            paper.date or "—",
-            "; ".join(c.split(" > ")[-1] for c in paper.categories) or "—",
+            *map(
+                escape,
+                (
+                    paper.paper_id,
+                    paper.title,
+                    _authors_cell(paper),
+                    paper.venue or ", ".join(paper.sources),
+                    paper.date or "—",
+                    "; ".join(c.split(" > ")[-1] for c in paper.categories) or "—",
+                ),
+            )
         )
     Console().print(table)
 
@@ -379,11 +408,15 @@ def _print_hits(found: Retrieval, fmt: str) -> None:
         table.add_row(
             str(hit.rank),
             f"{hit.score:.3f}",
-            f"[bold]{paper.title}[/bold]\n{_authors_cell(paper)} · {where} · "
-            f"{paper.date or 'n.d.'}\n{paper.paper_id}",
-            (hit.chunks[0][:400] + "…")
-            if hit.chunks and len(hit.chunks[0]) > 400
-            else (hit.chunks or [""])[0],
+            f"[bold]{escape(paper.title)}[/bold]\n"
+            + escape(
+                f"{_authors_cell(paper)} · {where} · {paper.date or 'n.d.'}\n{paper.paper_id}"
+            ),
+            escape(
+                (hit.chunks[0][:400] + "…")
+                if hit.chunks and len(hit.chunks[0]) > 400
+                else (hit.chunks or [""])[0]
+            ),
         )
     Console().print(table)
 
@@ -620,9 +653,8 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the HTTP API (docs at /docs) and the browser UI (at /ui)."""
-    import ipaddress
-
     from assistant.api import check_address, run_server
+    from assistant.gate import loopback_host
 
     settings = _settings(ctx)
     api = settings.api.model_copy(
@@ -633,11 +665,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         }
     )
     settings = settings.model_copy(update={"api": api})
-    try:
-        loopback = ipaddress.ip_address(api.host).is_loopback
-    except ValueError:
-        loopback = api.host == "localhost"
-    if not loopback and api.token is None and not api.allow_remote:
+    if not loopback_host(api.host) and api.token is None and not api.allow_remote:
         raise ConfigError(
             f"Refusing to listen on {api.host} without a token: anyone on the network could use it",
             hint="set ASSISTANT_API__TOKEN (clients send 'Authorization: Bearer ...'), or "

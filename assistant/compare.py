@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.answer import Answerer, Turn, load_prompt
 from assistant.errors import AssistantError, LLMResponseError
+from assistant.markup import csv_cell, inert_markers, markdown_text
 from assistant.query import fold
 from assistant.records import Paper, papers_named, similar_titles
 from assistant.support import ModelJudge, check, content_words
@@ -103,30 +104,39 @@ class Comparison(BaseModel):
     )
 
     def markdown(self) -> str:
+        # Titles, cells and the summary quote abstracts (or a model): escaped, so that no
+        # Markdown renderer makes a link, an image, HTML or a column of them.
         head = (
             "| aspect | "
-            + " | ".join(f"[{i}] {p['title']}" for i, p in enumerate(self.papers, 1))
+            + " | ".join(
+                f"[{i}] {markdown_text(inert_markers(p['title']))}"
+                for i, p in enumerate(self.papers, 1)
+            )
             + " |"
         )
         lines = [head, "|" + "---|" * (len(self.papers) + 1)]
         for aspect in self.aspects:
             row = [self.cells[p["paper_id"]][aspect] for p in self.papers]
             texts = [
-                (c.text if c.supported or c.support == "not stated" else f"{c.text} ⚠").replace(
-                    "|", "\\|"
-                )
+                markdown_text(inert_markers(c.text))
+                + ("" if c.supported or c.support == "not stated" else " ⚠")
                 for c in row
             ]
-            lines.append(f"| {aspect} | " + " | ".join(texts) + " |")
-        return "\n".join(lines) + f"\n\n{self.summary}\n"
+            lines.append(f"| {markdown_text(inert_markers(aspect))} | " + " | ".join(texts) + " |")
+        return "\n".join(lines) + f"\n\n{markdown_text(self.summary)}\n"
 
     def csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["aspect", *(f"[{i}] {p['title']}" for i, p in enumerate(self.papers, 1))])
+        writer.writerow(
+            ["aspect", *(csv_cell(f"[{i}] {p['title']}") for i, p in enumerate(self.papers, 1))]
+        )
         for aspect in self.aspects:
             writer.writerow(
-                [aspect, *(self.cells[p["paper_id"]][aspect].text for p in self.papers)]
+                [
+                    csv_cell(aspect),
+                    *(csv_cell(self.cells[p["paper_id"]][aspect].text) for p in self.papers),
+                ]
             )
         return out.getvalue()
 

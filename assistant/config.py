@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Environment the offline stack needs before onnxruntime, tiktoken, llama-index or gradio load.
@@ -159,7 +159,14 @@ class ApiSettings(_Section):
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8000, ge=0, le=65535, description="Port to listen on.")
     token: SecretStr | None = Field(
-        None, description="When set, every endpoint but /healthz needs 'Authorization: Bearer'."
+        None,
+        description="When set, every route but /healthz (the browser UI included) needs "
+        "'Authorization: Bearer <token>' or the session cookie of the login page at /login.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the server answers to (the Host header). Empty: loopback names "
+        "only when listening on loopback (against DNS rebinding), any name otherwise; '*': any.",
     )
     allow_remote: bool = Field(
         False, description="Allow a non-loopback host without a token (not recommended)."
@@ -175,6 +182,18 @@ class ApiSettings(_Section):
         le=64,
         description="Server processes; more than 1 needs a Chroma server (store.url).",
     )
+
+    @field_validator("token")
+    @classmethod
+    def _token_not_blank(cls, token: SecretStr | None) -> SecretStr | None:
+        # An empty ASSISTANT_API__TOKEN= would otherwise read as "no token" in one place and
+        # as "a token is set" in another: refuse it outright.
+        if token is not None and not token.get_secret_value().strip():
+            raise ValueError(
+                "the token is empty: set ASSISTANT_API__TOKEN to a long random value "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`) or unset it"
+            )
+        return token
 
 
 class Settings(BaseSettings):

@@ -128,7 +128,10 @@ def ingest(
         del todo, stored
         current = store.papers()
         index = _rebuild_lexical(settings, current)
-    report.coverage_threshold = _recalibrate(settings, index, embedder, on_calibrate)
+        # Still under the write lock: no other writer can change the collection between the
+        # index and its thresholds (a crash here leaves thresholds that do not match, which
+        # answers treat as "no verdict", and a server rebuilds at start).
+        report.coverage_threshold = _recalibrate(settings, index, embedder, on_calibrate)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -145,8 +148,20 @@ def remove(
         present = [pid for pid in wanted if store.get_paper(pid) is not None]
         store.delete_papers(present)
         index = _rebuild_lexical(settings, store.papers())
-    _recalibrate(settings, index, embedder, on_calibrate)
+        _recalibrate(settings, index, embedder, on_calibrate)
     return len(present)
+
+
+def recalibrate(
+    settings: Settings,
+    embedder: OnnxEmbedding | None = None,
+    on_calibrate: ProgressFn | None = None,
+) -> float | None:
+    """Bring the coverage thresholds in step with the collection (after an interrupted write);
+    the new threshold, or None when they already were."""
+    with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
+        index = _rebuild_lexical(settings, store.papers())
+        return _recalibrate(settings, index, embedder, on_calibrate)
 
 
 def _rebuild_lexical(settings: Settings, current: list[Paper]) -> LexicalIndex:

@@ -10,9 +10,25 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+#: Characters no paper text needs and a terminal or a log would act on: C0 and C1 controls
+#: (ESC starts terminal escape sequences; CR overwrites a line), DEL, bidirectional overrides
+#: (which reorder what a reader sees), and lone surrogates (which no encoder accepts).
+_INERT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control characters (tab and newline kept, CR made a space) and with
+    lone surrogates replaced by U+FFFD: what a terminal, a log or an encoder can take as it is.
+
+    >>> clean_text("Title\x1b[31m red\r\ud800")
+    'Title[31m red \ufffd'
+    """
+    text = _LONE_SURROGATE.sub("\ufffd", text.replace("\r", " "))
+    return _INERT_CONTROLS.sub("", text)
 
 
 def normalize_title(title: str) -> str:
@@ -68,6 +84,28 @@ class Paper(BaseModel):
     url: str | None = None
     sources: list[str] = Field(default_factory=list, description="Listings the paper came from.")
     source_files: list[str] = Field(default_factory=list)
+
+    @field_validator(
+        "title",
+        "abstract",
+        "authors",
+        "organization",
+        "venue",
+        "date",
+        "url",
+        "categories",
+        "regions",
+        "sources",
+        "source_files",
+    )
+    @classmethod
+    def _clean(cls, value: str | list[str] | None) -> str | list[str] | None:
+        # Scraped text: whatever reaches a store, a terminal or a log is free of controls.
+        if isinstance(value, str):
+            return clean_text(value)
+        if isinstance(value, list):
+            return [clean_text(v) for v in value]
+        return value
 
     @classmethod
     def create(cls, title: str, abstract: str, **metadata: object) -> Paper:
@@ -179,6 +217,10 @@ def _truncate(key: tuple[int, ...], other: str | tuple[int, ...]) -> tuple[int, 
     return key[:width]
 
 
+#: A date a filter takes: YYYY, YYYY-MM or YYYY-MM-DD (a year of 5,000 digits is not one).
+DATE_PATTERN = r"^\d{1,4}(-\d{1,2}){0,2}$"
+
+
 class Filters(BaseModel):
     """Metadata constraints on which papers may be returned; empty fields do not constrain."""
 
@@ -186,8 +228,12 @@ class Filters(BaseModel):
     authors: list[str] = Field(
         default_factory=list, description="Every one of these must be among the authors."
     )
-    since: str | None = Field(None, description="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.")
-    until: str | None = Field(None, description="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
+    since: str | None = Field(
+        None, description="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN
+    )
+    until: str | None = Field(
+        None, description="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN
+    )
     venue: str | None = Field(None, description="Substring of the venue or listing, any case.")
     category: str | None = Field(None, description="Substring of a subject category, any case.")
     min_authors: int | None = Field(None, ge=0, description="At least this many authors.")

@@ -17,7 +17,7 @@ from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
 from assistant.lexical import LexicalIndex
 from assistant.query import Query, QueryParser, sort_papers
-from assistant.records import Filters, Hit, Paper
+from assistant.records import Filters, Hit, Paper, clean_text
 from assistant.store import ChunkMatch, Store, open_store
 
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
@@ -68,6 +68,12 @@ class Retrieval(BaseModel):
         None, description="The calibrated threshold on lexical_coverage."
     )
     matching: int = Field(description="Papers passing the question's metadata constraints.")
+    verdict: bool = Field(
+        True,
+        description="False when the collection's coverage thresholds do not match it (an "
+        "interrupted write; a server rebuilds them at start): covered then says only that "
+        "something was found.",
+    )
 
 
 class Retriever:
@@ -205,6 +211,7 @@ class Retriever:
         ``expansion`` (text a model wrote in a matching paper's terms) is searched along with
         the question; the coverage signals stay those of the question alone, as calibrated.
         """
+        question = clean_text(question)
         if not question.strip():
             raise AssistantError(
                 "The question is empty", hint='type what you are looking for, e.g. "layer pruning"'
@@ -249,6 +256,7 @@ class Retriever:
             threshold, lexical_threshold = calibration.threshold, calibration.lexical_threshold
             covered = relevance >= threshold or overlap >= lexical_threshold
         return Retrieval(
+            verdict=calibration is not None or not (judge and hits),
             query=query,
             hits=hits,
             covered=covered,

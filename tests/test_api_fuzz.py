@@ -35,7 +35,8 @@ def api_schema(
         update={
             "llm": LLMSettings(base_url=llm_server.url, model="stub", max_retries=0),
             # Bodies over 50 kB get 413, so generated uploads stay small enough to embed.
-            "api": ApiSettings(max_body_mb=0.05),
+            # schemathesis calls the app in-process as the host "testserver".
+            "api": ApiSettings(max_body_mb=0.05, allowed_hosts=["testserver"]),
         }
     )
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(settings))

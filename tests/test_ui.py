@@ -222,3 +222,88 @@ def test_chat_answers_a_comparison_with_a_table(
     page.wait_for_selector("#chat table", timeout=60000)
     assert "MARS: Unleashing" in page.locator("#chat table").inner_text()
     page.screenshot(path=str(tmp_path / "7-chat-compare.png"))
+
+
+HOSTILE = {
+    "title": 'Quokka Hopping Energetics <img src=x onerror="window.pwned=1">',
+    "abstract": (
+        "We study how quokkas hop on Rottnest Island with motion capture. "
+        '<script>window.pwned=2</script><img src="http://other.host/track.png"> '
+        '<a href="javascript:window.pwned=3">details</a> [more](javascript:window.pwned=4) '
+        "![pixel](http://other.host/md.png) <style>#sources{display:none}</style>"
+        '<div style="position:fixed;top:0;left:0;width:100%;height:100%;background:red">'
+        "covered</div> We find that quokka hops store elastic energy in their tendons."
+    ),
+}
+HOSTILE_REPLY = (
+    "Quokkas store elastic energy in their tendons <img src=x onerror=alert(1)> [1]. "
+    "[Read more](javascript:alert(3)) ![x](http://other.host/reply.png) "
+    '<a href="javascript:alert(4)">here</a>'
+)
+INERT = """() => {
+  const scope = document.querySelectorAll('#chat *, #sources *, #compare-table *');
+  const bad = [];
+  for (const el of scope) {
+    for (const attr of el.attributes) {
+      if (attr.name.startsWith('on')) bad.push(el.tagName + ' ' + attr.name);
+      if (/^\\s*javascript:/i.test(attr.value)) bad.push(el.tagName + ' ' + attr.name);
+      if (/position\\s*:\\s*fixed/i.test(attr.value)) bad.push(el.tagName + ' fixed');
+    }
+    if (['SCRIPT', 'STYLE', 'IFRAME', 'IMG'].includes(el.tagName)) bad.push(el.tagName);
+  }
+  return {bad, pwned: window.pwned === undefined ? null : window.pwned};
+}"""
+
+
+def test_hostile_abstracts_stay_inert_in_chat_sources_and_compare(
+    page: Any, ui_url: str, llm_server: StubServer, tmp_path: Path
+) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    # Planted through the API: the page reads the live collection.
+    planted = httpx.post(
+        ui_url + "/v1/papers/upload",
+        files={"file": ("hostile.jsonl", json.dumps(HOSTILE) + "\n")},
+        timeout=120,
+    )
+    assert planted.json()["added"] == 1
+    llm_server.script(Reply(content=HOSTILE_REPLY))
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#new-chat").click()
+    _ask(page, "How do quokkas hop on Rottnest Island?")
+    page.wait_for_selector("#chat a.cite", timeout=60000)
+    page.wait_for_function(
+        "document.querySelector('#sources').innerText.includes('Quokka Hopping Energetics')",
+        timeout=30000,
+    )
+    answer = _last_answer(page)
+    assert "elastic energy" in answer and "<img src=x onerror=alert(1)>" in answer  # as text
+    sources = page.locator("#sources").inner_text()
+    assert "<script>window.pwned=2</script>" in sources and page.locator("#sources").is_visible()
+    llm_server.script(
+        json.dumps(
+            {
+                "cells": {
+                    "1": {"method": "Motion capture <img src=x onerror=alert(5)> of hops."},
+                    "2": {"method": "[x](javascript:alert(6)) radar maps."},
+                },
+                "summary": "Both measure animals [1][2]. <style>*{display:none}</style>",
+            }
+        )
+    )
+    page.get_by_role("tab", name="Compare").click()
+    box = page.locator("#compare-prompt textarea, #compare-prompt input").first
+    box.fill("Compare Quokka Hopping Energetics and SOAP")
+    page.locator("#compare-go").click()
+    page.wait_for_function(
+        "document.querySelector('#compare-table table')?.innerText.includes('Quokka Hopping')",
+        timeout=60000,
+    )
+    assert (
+        "Motion capture <img src=x onerror=alert(5)> of hops."
+        in page.locator("#compare-table").inner_text()
+    )
+    page.screenshot(path=str(tmp_path / "8-hostile.png"))
+    found = page.evaluate(INERT)
+    assert found == {"bad": [], "pwned": None}, found
+    assert dialogs == []

@@ -1,0 +1,127 @@
+"""The open collection a server holds: one answerer over it, and one writer for it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.answer import Answerer
+from assistant.config import Settings
+from assistant.ingest import ProgressFn, ingest, recalibrate, remove
+from assistant.records import IngestReport, Paper, clean_text
+from assistant.retrieve import Retriever
+
+log = logging.getLogger("assistant")
+
+_NAME_CHARS = re.compile(r"[^\w.+-]+")
+_LONGEST_NAME = 120
+
+
+def upload_name(name: str | None) -> str:
+    """A file name safe to write in a folder of our own, from the name a client gave.
+
+    Only the base name is kept, characters other than letters, digits, ``._+-`` become ``_``,
+    the name is cut to 120 characters keeping its suffix (which tells the layout), and a name
+    that is empty or only dots becomes ``upload.txt``.
+
+    >>> upload_name("../../etc/passwd"), upload_name(".."), upload_name("my papers.jsonl")
+    ('passwd', 'upload.txt', 'my_papers.jsonl')
+    """
+    base = clean_text(name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = _NAME_CHARS.sub("_", base).strip("_")
+    if not base.strip("."):
+        return "upload.txt"
+    if len(base) > _LONGEST_NAME:
+        stem, dot, suffix = base.rpartition(".")
+        suffix = suffix[:16] if dot and stem else ""
+        base = base[: _LONGEST_NAME - len(suffix) - 1].rstrip(".") + (
+            f".{suffix}" if suffix else ""
+        )
+    return base
+
+
+class Collection:
+    """What a server's routes and pages share: one answerer (and its open store), and one lock
+    that every write takes, whether it comes from the API or from the browser."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.answerer = Answerer(settings)
+        self.writing = threading.Lock()
+        # Loaded now rather than by the first request, which would wait seconds for MPNet.
+        self.retriever.embedder  # noqa: B018
+
+    @property
+    def retriever(self) -> Retriever:
+        return self.answerer.retriever
+
+    def papers(self) -> list[Paper]:
+        """Every paper in the collection as it is now."""
+        return list(self.retriever.lexical().papers)
+
+    def add_bytes(
+        self, data: bytes, name: str | None, on_progress: ProgressFn | None = None
+    ) -> IngestReport:
+        """Add the papers in an uploaded file's bytes (a same-title paper is replaced)."""
+        with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+            path = Path(folder) / upload_name(name)
+            path.write_bytes(data)
+            return self._add(path, folder, on_progress)
+
+    def add_file(
+        self, source: Path, name: str | None = None, on_progress: ProgressFn | None = None
+    ) -> IngestReport:
+        """Add the papers in a file the server already holds (a browser upload)."""
+        with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+            path = Path(folder) / upload_name(name or source.name)
+            shutil.copyfile(source, path)
+            return self._add(path, folder, on_progress)
+
+    def _add(self, path: Path, folder: str, on_progress: ProgressFn | None) -> IngestReport:
+        with self.writing:
+            try:
+                report = ingest(
+                    [path],
+                    self.settings,
+                    embedder=self.retriever.embedder,
+                    on_progress=on_progress,
+                )
+            finally:
+                self.retriever.refresh()
+        for skipped in report.skipped:  # the temporary folder means nothing to the sender
+            skipped.path = skipped.path.replace(folder + "/", "")
+        return report
+
+    def remove(self, paper_ids: Sequence[str]) -> int:
+        """Remove papers by id; how many were there."""
+        with self.writing:
+            try:
+                return remove(paper_ids, self.settings, self.retriever.embedder)
+            finally:
+                self.retriever.refresh()
+
+    def settle(self) -> threading.Thread | None:
+        """Rebuild the coverage thresholds in the background when they do not match the
+        collection (a write was interrupted before they were saved); meanwhile answers carry
+        no coverage verdict. Returns the thread doing it, or None when nothing is to do."""
+        if not self.papers() or self.retriever.calibration() is not None:
+            return None
+
+        def rebuild() -> None:
+            with self.writing:
+                log.warning("coverage thresholds do not match the collection: rebuilding them")
+                recalibrate(self.settings, self.retriever.embedder)
+                self.retriever.refresh()
+                log.warning("coverage thresholds rebuilt")
+
+        thread = threading.Thread(target=rebuild, name="recalibrate", daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        self.answerer.close()

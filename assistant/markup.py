@@ -1,0 +1,161 @@
+"""Untrusted text made inert for each renderer: browser pages, Markdown files and CSV cells.
+
+Titles, abstracts and authors are scraped from the web and answers quote them, so one rule holds
+for every renderer: what comes from a paper or a user can only ever show as text.
+
+- Pages (chat, sources, comparisons): Markdown is rendered here with raw HTML off (a ``<img>``
+  in an abstract shows as the text ``<img>``), then the HTML passes nh3 (the Ammonia sanitiser)
+  with an allow-list: text formatting, lists, tables, ``<mark>``, our own classes, and links
+  whose only target is a source card on the page (the citation markers). No script, style,
+  image, form, iframe, event handler or link to anywhere else survives, however it was spelt.
+- Markdown files (the comparison's download, ``format=md``): the characters that would make a
+  cell a link, an image, HTML or a new column are backslash-escaped.
+- CSV: a cell that a spreadsheet would run as a formula is prefixed with an apostrophe.
+- Terminals and logs: `records.clean_text` strips control characters from every paper field
+  as it is read, so no escape sequence is ever stored.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+
+#: Tags a page may show. Everything else is removed (its text kept, except script and style).
+TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "del",
+        "div",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
+#: The classes our own markup uses; any other class is dropped (a page's CSS could use one to
+#: restyle or hide what it wraps).
+CLASSES = {
+    "a": {"cite"},
+    "div": {"source", "meta"},
+    "p": {"meta", "notice"},
+    "span": {"unsupported", "chip"},
+    "ul": {"meta", "citing"},
+}
+_ATTRIBUTES = {"div": {"id"}, "span": {"title"}, "th": {"align"}, "td": {"align"}}
+#: The only link targets a page may hold: the source cards beside the answer (a marker [n]
+#: links to #source-n; Gradio's own sanitiser in the page keeps no data-* attribute).
+_LOCAL_TARGETS = {"#", *(f"#source-{n}" for n in range(1, 1000))}
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
+_MARK = re.compile(r"\[(\d{1,3})\]")
+_OWN_MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+#: Private-use characters that stand for "start/end of an unsupported sentence" while the
+#: Markdown is rendered; removed from untrusted text first so that no one else can place them.
+UNSUPPORTED_START, UNSUPPORTED_END = "\ue000", "\ue001"
+_PLACEHOLDERS = re.compile("[\ue000\ue001]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|!])")
+_FORMULA = re.compile(r"^(?:[=+@\t\r]|-(?![\d.]))")
+
+
+def clean_html(fragment: str) -> str:
+    """``fragment`` with only the allow-listed tags, classes and attributes, and no link that
+    goes anywhere but ``#``.
+
+    >>> clean_html('<img src=x onerror=alert(1)><a href="javascript:x" class="cite">[1]</a>')
+    '<a class="cite">[1]</a>'
+    """
+    return nh3.clean(
+        fragment,
+        tags=set(TAGS),
+        clean_content_tags={"script", "style"},
+        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+        tag_attribute_values={"a": {"href": _LOCAL_TARGETS}},
+        allowed_classes={tag: set(names) for tag, names in CLASSES.items()},
+        url_schemes=set(),
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+def page_html(markdown: str, *, cite_links: bool = True) -> str:
+    """Markdown whose text is untrusted, as HTML that can only show text.
+
+    Citation markers ``[n]`` become links to source ``n`` in the page; text between
+    ``UNSUPPORTED_START`` and ``UNSUPPORTED_END`` is marked as not supported by its source.
+
+    >>> page_html("**LSUV** <img src=x> [1]")
+    '<p><strong>LSUV</strong> &lt;img src=x&gt; <a href="#source-1" class="cite">[1]</a></p>\\n'
+    """
+    rendered = _MARKDOWN.render(markdown)
+    if cite_links:
+        rendered = _MARK.sub(
+            lambda m: f'<a href="#source-{m.group(1)}" class="cite">[{m.group(1)}]</a>',
+            rendered,
+        )
+    rendered = rendered.replace(
+        UNSUPPORTED_START, '<span class="unsupported" title="not supported by the cited abstract">'
+    ).replace(UNSUPPORTED_END, " ⚠</span>")
+    return clean_html(rendered)
+
+
+def without_placeholders(text: str) -> str:
+    """``text`` without the characters ``page_html`` gives a meaning to."""
+    return _PLACEHOLDERS.sub("", text)
+
+
+def inert_markers(text: str) -> str:
+    """``text`` with its own bracketed numbers in parentheses, so that a title's or an
+    abstract's "[2]" cannot read as a citation of source 2.
+
+    >>> inert_markers("Arjovsky et al. [2019]; see [2, 3]")
+    'Arjovsky et al. (2019); see (2, 3)'
+    """
+    return _OWN_MARKERS.sub(lambda m: f"({m.group(1)})", text)
+
+
+def markdown_text(text: str) -> str:
+    r"""``text`` escaped so that Markdown shows it as it is: no link, image, HTML or table
+    column can start inside it.
+
+    >>> markdown_text("![x](http://h/a.png) <b>|</b>")
+    '\\!\\[x\\](http://h/a.png) \\<b\\>\\|\\</b\\>'
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def csv_cell(text: str) -> str:
+    """``text`` as a spreadsheet shows it, never runs it: a cell that would start a formula
+    (``=``, ``+``, ``@``, a tab or CR, or ``-`` not starting a number) gets a leading ``'``.
+
+    >>> csv_cell("=1+2"), csv_cell("-0.5"), csv_cell("-cmd")
+    ("'=1+2", '-0.5', "'-cmd")
+    """
+    return f"'{text}" if _FORMULA.match(text) else text

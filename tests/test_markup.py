@@ -1,0 +1,159 @@
+"""Every renderer keeps arbitrary paper text inert: pages, Markdown files, CSV and terminals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html.parser import HTMLParser
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.answer import Answer, Coverage, Receipt
+from assistant.compare import Cell, Comparison
+from assistant.markup import CLASSES, TAGS, csv_cell, markdown_text, page_html
+from assistant.records import Hit, Paper, clean_text
+from ui import render_answer, render_sources
+
+#: Text that tries every trick, mixed into the generated text.
+TRICKS = [
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    '<a href="javascript:alert(1)">x</a>',
+    "[x](javascript:alert(1))",
+    "![x](http://other.host/a.png)",
+    "<style>*{display:none}</style>",
+    '<div style="position:fixed">x</div>',
+    "<svg/onload=alert(1)>",
+    "<iframe src=//other.host>",
+    '<a class="cite" href="#" onclick="x">[1]</a>',
+    "[2]",
+    "&lt;script&gt;",
+    "<!-- -->",
+    "=cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "+1",
+    "-x",
+    "\x1b[31m\x1b]8;;http://x\x07",
+    "|",
+    "\ue000\ue001",
+]
+_ATTRIBUTES = {"class", "href", "data-n", "id", "title", "align", "rel"}
+untrusted = st.lists(st.one_of(st.text(max_size=40), st.sampled_from(TRICKS)), max_size=6).map(
+    " ".join
+)
+
+
+class _Inspector(HTMLParser):
+    """Collects every tag and attribute of an HTML fragment as a browser would parse them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TAGS:
+            self.problems.append(f"tag {tag}")
+        for name, value in attrs:
+            if name not in _ATTRIBUTES:
+                self.problems.append(f"{tag} {name}")
+            if name == "href" and not re.fullmatch(r"#(source-\d+)?", value or ""):
+                self.problems.append(f"{tag} href={value}")
+            if name == "class" and not set((value or "").split()) <= CLASSES.get(tag, set()):
+                self.problems.append(f"{tag} class={value}")
+
+
+def assert_inert(fragment: str) -> None:
+    inspector = _Inspector()
+    inspector.feed(fragment)
+    inspector.close()
+    assert inspector.problems == [], (inspector.problems, fragment)
+
+
+def _paper(title: str, abstract: str, author: str) -> Paper:
+    return Paper.create(title or "untitled", abstract or "empty", authors=[author], venue=author)
+
+
+def _answer(text: str, evidence: str) -> Answer:
+    from assistant.answer import Citation
+
+    return Answer(
+        question=text,
+        answer=text,
+        extractive=True,
+        refused=False,
+        citations=[
+            Citation(
+                n=1,
+                paper_id="p",
+                title=text,
+                evidence=evidence,
+                support="supported",
+                supported=True,
+            )
+        ],
+        coverage=Coverage(covered=True, relevance=None, threshold=None, matching=1),
+        receipt=Receipt(question=text, rewritten_query=text, model=text),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(title=untrusted, abstract=untrusted, author=untrusted)
+def test_pages_show_any_paper_text_only_as_text(title: str, abstract: str, author: str) -> None:
+    paper = _paper(title, abstract, author)
+    hits = [Hit(paper=paper, score=1.0, rank=1, chunks=[paper.abstract])]
+    answer = _answer(f"{paper.title}: {paper.abstract} [1]", paper.abstract[:30])
+    assert_inert(render_sources(hits))
+    assert_inert(render_sources(hits, answer))
+    assert_inert(render_answer(answer))
+    assert_inert(page_html(paper.abstract))
+    assert_inert(page_html(markdown_text(paper.title), cite_links=False))
+
+
+@settings(max_examples=150, deadline=None)
+@given(title=untrusted, cell=untrusted, summary=untrusted)
+def test_comparison_exports_keep_any_text_inert(title: str, cell: str, summary: str) -> None:
+    comparison = Comparison(
+        prompt=title,
+        papers=[{"paper_id": "p", "title": title}],
+        aspects=["method", cell or "aspect"],
+        cells={
+            "p": {
+                "method": Cell(text=cell, citation=1, supported=False, support="unsupported"),
+                cell or "aspect": Cell(text=title, citation=1, supported=True, support="supported"),
+            }
+        },
+        summary=summary,
+    )
+    markdown = comparison.markdown()
+    assert_inert(page_html(markdown))
+    for row in csv.reader(io.StringIO(comparison.csv())):
+        for value in row:
+            assert not value or value[0] not in "=+@\t\r" or value.startswith("'")
+            assert not value.startswith("-") or value[1:2].isdigit() or value[1:2] == "."
+    # A title's own "[2]" is not a citation of source 2 in the page.
+    if "[2]" in title and "[2]" not in summary:
+        assert 'href="#source-2"' not in page_html(markdown)
+
+
+@given(text=untrusted)
+def test_clean_text_leaves_nothing_a_terminal_acts_on(text: str) -> None:
+    cleaned = clean_text(text)
+    assert not any(
+        (ord(c) < 32 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF
+        for c in cleaned
+    )
+    cleaned.encode("utf-8")  # every character encodes
+
+
+def test_csv_cell_prefixes_formulas_only() -> None:
+    assert [csv_cell(v) for v in ["=1+1", "+1", "@x", "-x", "-1.5", "a=b", ""]] == [
+        "'=1+1",
+        "'+1",
+        "'@x",
+        "'-x",
+        "-1.5",
+        "a=b",
+        "",
+    ]

@@ -1,0 +1,370 @@
+"""A real `assistant serve` with a token, attacked over raw HTTP and with gradio_client."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import main
+from assistant.ingest import ingest
+
+from .conftest import make_settings
+from .openai_stub import free_port
+
+TOKEN = "correct-horse-battery-staple"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+HOSTILE_TITLE = "Quokka Hops [2] <img src=x onerror=alert(1)>\x1b[31m"
+HOSTILE_ABSTRACT = (
+    "We study how quokkas hop across Rottnest Island with motion capture. "
+    '<script>alert("abstract")</script> <a href="javascript:alert(2)">details</a> '
+    '=HYPERLINK("http://other.example/") We find that quokka hops store elastic energy.'
+)
+
+
+class Served:
+    """One `assistant serve` process on a small store, and what a test needs to reach it."""
+
+    def __init__(self, url: str, store: Path, process: subprocess.Popen[str]) -> None:
+        self.url, self.store, self.process = url, store, process
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=60, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.post(self.url + path, timeout=120, **kwargs)
+
+    def titles(self) -> list[str]:
+        page = self.get("/v1/papers", params={"limit": 1000}, headers=AUTH).json()
+        return [p["title"] for p in page["papers"]]
+
+
+def _environment(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update({f"ASSISTANT_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("served")
+    source = folder / "seed.jsonl"
+    rows = [
+        {"title": HOSTILE_TITLE, "abstract": HOSTILE_ABSTRACT, "authors": ["A. \x1b]8;;x\x07B"]},
+        {"title": "Wombat Burrows", "abstract": "We map wombat burrows with ground radar. " * 4},
+        {"title": "Kangaroo Tails", "abstract": "We measure kangaroo tail forces in gait. " * 4},
+    ]
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    store = folder / "store"
+    ingest([source], make_settings(store))
+    port = free_port()
+    env = _environment(
+        store__path=str(store),
+        embed__model="minilm",
+        api__token=TOKEN,
+        api__max_body_mb="1",
+        api__port=str(port),
+    )
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "assistant"), "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        # Ready when /healthz answers; each try waits for the connection, not for a clock.
+        for _ in range(600):
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            try:
+                if httpx.get(url + "/healthz", timeout=60).status_code == 200:
+                    break
+            except httpx.TransportError:
+                # Not listening yet: a short pause that also notices an exit.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.2)
+        else:
+            pytest.fail("assistant serve did not answer /healthz")
+        yield Served(url, store, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+# -- 1. one gate for the whole app, the mounted UI included ----------------------------------
+
+UI_ROUTES = [
+    ("GET", "/ui/"),
+    ("GET", "/ui/config"),
+    ("GET", "/ui/gradio_api/info"),
+    ("POST", "/ui/gradio_api/call/respond"),
+    ("POST", "/ui/gradio_api/call/upload"),
+    ("POST", "/ui/gradio_api/call/remove_papers"),
+    ("POST", "/ui/gradio_api/call/papers_table"),
+    ("POST", "/ui/gradio_api/call/run_compare"),
+    ("POST", "/ui/gradio_api/upload"),
+    ("GET", "/ui/gradio_api/file=/etc/hostname"),
+    ("GET", "/docs"),
+    ("GET", "/openapi.json"),
+    ("GET", "/v1/papers"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), UI_ROUTES)
+def test_gate_every_route_needs_the_token(served: Served, method: str, path: str) -> None:
+    body = {"data": []} if method == "POST" else None
+    refused = httpx.request(method, served.url + path, json=body, timeout=60)
+    assert refused.status_code == 401, (path, refused.status_code, refused.text[:200])
+    assert refused.json()["error"]["type"] == "Unauthorized"
+    assert "Wombat" not in refused.text
+
+
+def test_gate_open_routes_and_token_routes(served: Served) -> None:
+    assert served.get("/healthz").status_code == 200
+    assert served.get("/ui/config", headers=AUTH).status_code == 200
+    assert "Wombat Burrows" in served.get("/ui/config", headers=AUTH).text
+    wrong = served.get("/ui/config", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+
+
+def test_gate_gradio_client_without_the_token_gets_nothing(served: Served) -> None:
+    from gradio_client import Client
+
+    with pytest.raises(Exception) as caught:
+        Client(served.url + "/ui/", verbose=False).predict(api_name="/papers_table", query="")
+    assert "Wombat" not in str(caught.value)
+
+
+def test_gate_browser_logs_in_with_an_http_only_strict_cookie(served: Served) -> None:
+    page = served.get("/ui/", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    form = served.get("/login")
+    assert form.status_code == 200 and 'type="password"' in form.text
+    bad = served.post("/login", data={"token": "nope", "next": "/ui/"})
+    assert bad.status_code == 401 and "not this server" in bad.text
+    good = served.post("/login", data={"token": TOKEN, "next": "//other.example/"})
+    assert good.status_code == 303 and good.headers["location"] == "/ui/"  # no open redirect
+    cookie = good.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and TOKEN not in cookie
+    session = cookie.split(";")[0]
+    config = served.get("/ui/config", headers={"Cookie": session})
+    assert config.status_code == 200 and "Wombat Burrows" in config.text
+    out = served.get("/logout")
+    assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
+
+
+# -- 2. no server file is read through the UI's API ------------------------------------------
+
+
+def _call(served: Served, name: str, data: list[Any]) -> str:
+    """Call one of the UI's API functions as a client would; the event stream as text."""
+    started = served.post(f"/ui/gradio_api/call/{name}", json={"data": data}, headers=AUTH)
+    if started.status_code != 200:
+        return started.text
+    event = started.json()["event_id"]
+    return served.get(f"/ui/gradio_api/call/{name}/{event}", headers=AUTH).text
+
+
+def test_ui_api_reads_no_server_file(served: Served, tmp_path: Path) -> None:
+    # A server file that would parse as papers, outside Gradio's upload folder.
+    planted = tmp_path / "server-side.jsonl"
+    planted.write_text(json.dumps({"title": "Server File", "abstract": "We leak it. " * 5}))
+    before = served.titles()
+    for path in (str(planted), "/proc/self/environ"):
+        uploaded = _call(
+            served, "upload", [{"path": path, "meta": {"_type": "gradio.FileData"}}, ""]
+        )
+        assert "event: error" in uploaded and TOKEN not in uploaded
+    # A chat history holding a "file" (the page keeps the history on the server instead).
+    secret = {"path": "/proc/self/environ", "meta": {"_type": "gradio.FileData"}}
+    history = [{"role": "user", "content": secret}, {"role": "assistant", "content": "ok"}]
+    asked = _call(served, "respond", ["wombats", history, [], "", "", "", "", ""])
+    assert TOKEN not in asked and "/file=" not in asked
+    assert served.titles() == before
+
+
+# -- 4. cross-site requests and DNS rebinding ------------------------------------------------
+
+
+def test_cross_site_writes_and_foreign_hosts_are_refused(served: Served) -> None:
+    plant = {"file": ("x.jsonl", json.dumps({"title": "Planted", "abstract": "We plant. " * 5}))}
+    for headers in (
+        {"Origin": "http://other.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ):
+        refused = served.post("/v1/papers/upload", files=plant, headers={**AUTH, **headers})
+        assert refused.status_code == 403 and refused.json()["error"]["type"] == "CrossOrigin"
+    rebound = served.get("/healthz", headers={"Host": "attacker.example:8000"})
+    assert rebound.status_code == 400 and rebound.json()["error"]["type"] == "BadHost"
+    same = served.post(
+        "/v1/search",
+        json={"query": "wombat burrows"},
+        headers={**AUTH, "Origin": served.url, "Sec-Fetch-Site": "same-origin"},
+    )
+    assert same.status_code == 200
+    assert "Planted" not in served.titles()
+
+
+# -- 6. a streamed body is counted as it arrives ---------------------------------------------
+
+
+def test_chunked_bodies_past_the_limit_get_413(served: Served) -> None:
+    def chunks() -> Iterator[bytes]:
+        # A file part that never ends: 2.5 MB against a 1 MB limit, with no Content-Length.
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.jsonl"\r\n\r\n'
+        for _ in range(40):
+            yield b"x" * 65536
+
+    multipart = "multipart/form-data; boundary=b"
+    for path, kind in (
+        ("/v1/search", "application/json"),
+        ("/v1/papers/upload", multipart),
+        ("/ui/gradio_api/upload", multipart),
+    ):
+        response = served.post(path, content=chunks(), headers={**AUTH, "Content-Type": kind})
+        assert response.status_code == 413, (path, response.text[:200])
+        assert response.json()["error"]["type"] == "RequestTooLarge"
+    assert served.get("/healthz").status_code == 200
+
+
+# -- 7 and 8. hostile text and bad input -----------------------------------------------------
+
+
+def test_hostile_paper_text_reaches_no_renderer_raw(served: Served) -> None:
+    paper = next(
+        p
+        for p in served.get("/v1/papers", headers=AUTH).json()["papers"]
+        if p["title"].startswith("Quokka")
+    )
+    assert "\x1b" not in paper["title"] and "\x07" not in "".join(paper["authors"])
+    answer = served.post("/v1/ask", json={"question": "How do quokkas hop?"}, headers=AUTH).json()
+    assert [c["n"] for c in answer["citations"]] == [1], answer["answer"]
+    assert "(2)" in answer["answer"]  # the title's own [2] is quoted, not a citation
+    csv = served.post(
+        "/v1/compare",
+        json={"papers": [paper["paper_id"]], "format": "csv"},
+        headers=AUTH,
+    ).text
+    assert "\n=" not in csv and ",=" not in csv and '"=' not in csv
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"query": "wombats", "k": 1e400}',
+        '{"query": "wombats", "k": NaN}',
+        '{"query": "wombats", "filters": {"since": "' + "9" * 5000 + '"}}',
+        '{"query": "wombats \\ud800 burrows"}',
+    ],
+)
+def test_bad_numbers_and_characters_are_4xx_not_500(served: Served, body: str) -> None:
+    response = served.post(
+        "/v1/search", content=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert response.status_code in (200, 422), response.text[:300]
+    if response.status_code == 422:
+        assert response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("name", ["..", ".", "x" * 300 + ".jsonl", "../../etc/passwd"])
+def test_odd_upload_names_are_stored_safely(served: Served, name: str) -> None:
+    line = json.dumps({"title": "Dingo Howls", "abstract": "We record dingo howls. " * 5})
+    response = served.post("/v1/papers/upload", files={"file": (name, line)}, headers=AUTH)
+    assert response.status_code == 200, response.text[:300]
+    assert "Dingo Howls" in served.titles()
+
+
+def test_lone_surrogate_in_an_uploaded_line_is_replaced(served: Served) -> None:
+    line = '{"title": "Emu Strides \\udc80", "abstract": "' + "We time emu strides. " * 5 + '"}'
+    response = served.post("/v1/papers/upload", files={"file": ("e.jsonl", line)}, headers=AUTH)
+    assert response.status_code == 200 and response.json()["added"] == 1
+    assert "Emu Strides \ufffd" in served.titles()
+
+
+# -- 5. an empty token is a setting error ----------------------------------------------------
+
+
+def test_empty_token_is_refused_before_serving(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--store", str(tmp_path / "s"), "serve"], env={"ASSISTANT_API__TOKEN": " "}
+    )
+    assert result.exit_code == 1 and "token is empty" in result.output
+
+
+# -- 9. coverage thresholds that do not match the collection fail closed ---------------------
+
+
+def test_stale_thresholds_give_no_verdict_until_the_server_rebuilds_them(tmp_path: Path) -> None:
+    from assistant.collection import Collection
+    from assistant.retrieve import CALIBRATION_FILE
+
+    source = tmp_path / "seed.jsonl"
+    rows = [
+        {"title": "Wombat Burrows", "abstract": "We map wombat burrows with ground radar. " * 4},
+        {"title": "Kangaroo Tails", "abstract": "We measure kangaroo tail forces in gait. " * 4},
+        {"title": "Emu Strides", "abstract": "We time emu strides on open plains at dawn. " * 4},
+    ]
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    settings = make_settings(tmp_path / "store")
+    ingest([source], settings)
+    saved = settings.store.path / CALIBRATION_FILE
+    calibration = json.loads(saved.read_text())
+    # As after a crash between a write and its recalibration: thresholds of another collection.
+    saved.write_text(json.dumps({**calibration, "fingerprint": "an-older-collection"}))
+    off_topic = "How are volcanic ash clouds forecast for aviation?"
+    collection = Collection(settings)
+    try:
+        found = collection.retriever.retrieve(off_topic)
+        assert found.verdict is False and found.threshold is None
+        answer = collection.answerer.ask(off_topic)
+        assert answer.coverage.available is False
+        rebuilding = collection.settle()
+        assert rebuilding is not None
+        rebuilding.join()
+        again = collection.retriever.retrieve(off_topic)
+        assert again.verdict is True and again.threshold is not None
+        assert json.loads(saved.read_text())["fingerprint"] != "an-older-collection"
+        assert collection.settle() is None  # nothing left to rebuild
+    finally:
+        collection.close()
+
+
+def test_browser_logs_in_then_uses_the_ui(served: Served) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(served.url + "/ui/")
+            assert "/login" in page.url
+            page.fill("#token", "not the token")
+            page.click("#login")
+            assert "not this server" in page.inner_text("body")
+            page.fill("#token", TOKEN)
+            page.click("#login")
+            page.wait_for_selector("#question textarea", timeout=60000)
+            assert page.url.endswith("/ui/")
+            page.get_by_role("tab", name="Collection").click()
+            page.wait_for_function(
+                "document.querySelector('#papers')?.innerText.includes('Wombat Burrows')",
+                timeout=30000,
+            )
+            cookie = next(c for c in page.context.cookies() if c["name"] == "assistant_session")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        finally:
+            browser.close()
