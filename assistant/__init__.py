@@ -22,9 +22,12 @@ from assistant.errors import (
     LLMUnavailableError,
     ParseError,
     PromptError,
+    ResolutionError,
     StoreError,
     StoreLockedError,
     StoreMissingError,
+    StoreWriteError,
+    UnknownPaperError,
 )
 from assistant.records import Chunk, Filters, Hit, IngestReport, Paper
 
@@ -84,13 +87,16 @@ __all__ = [
     "Paper",
     "ParseError",
     "PromptError",
+    "ResolutionError",
     "Retrieval",
     "Retriever",
     "Settings",
     "StoreError",
     "StoreLockedError",
     "StoreMissingError",
+    "StoreWriteError",
     "Turn",
+    "UnknownPaperError",
     "ingest",
     "parse_file",
 ]

@@ -15,7 +15,7 @@ from assistant.chunk import count_tokens, split_sentences
 from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError, PromptError
-from assistant.llm import ChatModel, Message
+from assistant.llm import ChatModel, Message, Usage
 from assistant.markup import inert_markers
 from assistant.records import Filters, Hit, author_count, clean_text
 from assistant.retrieve import Retrieval, Retriever
@@ -223,7 +223,8 @@ def load_prompt(settings: Settings, name: str) -> tuple[str, str, str]:
     except OSError as exc:
         raise PromptError(
             f"Cannot read the prompt template {path} ({exc.strerror})",
-            hint="run from the project directory or set ASSISTANT_PROMPTS_DIR",
+            hint="set ASSISTANT_PROMPTS_DIR to a folder holding the prompt templates, or "
+            "reinstall the package (it ships them in assistant/prompts/)",
         ) from exc
     return text, str(path), hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -410,9 +411,10 @@ class Answerer:
             messages = self._messages(template, question, history, found.hits)
             lap("prompt")
             parts: list[str] = []
+            usage = Usage()
             guard = _InstructionGuard(template)
             try:
-                for raw_piece in self.model.stream(messages):
+                for raw_piece in self.model.stream(messages, usage):
                     # A model's output is as untrusted as the abstracts it read: no control
                     # characters reach a terminal or a log.
                     piece = clean_text(raw_piece)
@@ -438,7 +440,6 @@ class Answerer:
             except LLMError as exc:  # every caller can still show what was retrieved
                 exc.sources = found.hits
                 raise
-            usage = self.model.usage
             if usage.prompt_tokens is not None:
                 receipt.prompt_tokens, receipt.completion_tokens = (
                     usage.prompt_tokens,

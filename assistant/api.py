@@ -29,32 +29,12 @@ from assistant.errors import (
     AssistantError,
     ConfigError,
     LLMError,
-    LLMResponseError,
-    LLMUnavailableError,
-    ParseError,
-    PromptError,
-    StoreLockedError,
-    StoreMissingError,
 )
 from assistant.gate import Gate, loopback_host
 from assistant.records import DATE_PATTERN, Filters, Hit, IngestReport, Paper
 from assistant.retrieve import Retrieval
 
 MODEL_ID = "assistant"
-
-
-def _status(exc: AssistantError) -> int:
-    if isinstance(exc, LLMUnavailableError):
-        return 504 if exc.timed_out else 502
-    if isinstance(exc, LLMResponseError):
-        return 502
-    if isinstance(exc, StoreMissingError):
-        return 503
-    if isinstance(exc, StoreLockedError):
-        return 409
-    if isinstance(exc, PromptError):
-        return 500
-    return 422 if not isinstance(exc, ParseError) else 400
 
 
 def error_body(kind: str, message: str, hint: str = "") -> dict[str, Any]:
@@ -303,7 +283,7 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         body = _error_json(exc)
         if isinstance(exc, LLMError) and exc.sources:  # what was retrieved before it failed
             body["sources"] = [HitOut.of(h).model_dump(mode="json") for h in exc.sources]
-        return JSONResponse(body, status_code=_status(exc))
+        return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

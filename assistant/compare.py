@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.answer import Answerer, Turn, load_prompt
-from assistant.errors import AssistantError, LLMResponseError
+from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.markup import csv_cell, inert_markers, markdown_text
 from assistant.query import fold
 from assistant.records import Paper, papers_named, similar_titles
@@ -139,10 +139,6 @@ class Comparison(BaseModel):
                 ]
             )
         return out.getvalue()
-
-
-class ResolutionError(AssistantError):
-    """The prompt does not name papers we can identify unambiguously."""
 
 
 class _LLMTable(BaseModel):

@@ -36,6 +36,14 @@ def apply_offline_environment() -> None:
             os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
 
 
+def _bundled_prompts() -> Path:
+    """The prompt templates: inside the installed package (assistant/prompts/, where the wheel
+    puts them), else the checkout's top-level prompts/ folder."""
+    here = Path(__file__).resolve().parent
+    installed = here / "prompts"
+    return installed if (installed / "answer.txt").is_file() else here.parent / "prompts"
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -212,7 +220,7 @@ class Settings(BaseSettings):
     )
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP API and UI server.")
     prompts_dir: Path = Field(
-        Path(__file__).resolve().parent.parent / "prompts",
+        default_factory=_bundled_prompts,
         description="Directory of prompt templates (answer.txt, condense.txt).",
     )
     data_dir: Path = Field(Path("data"), description="The sample collection `make run` ingests.")

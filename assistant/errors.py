@@ -1,20 +1,25 @@
 """The AssistantError tree: every failure a user can meet, each with a next step.
 
-Hierarchy::
+Hierarchy, with the HTTP status each answers with (``status``)::
 
-    AssistantError
-    ├── ConfigError            bad or contradictory settings
-    ├── ParseError             an input file (or one of its records) cannot be read
-    ├── StoreError             the Chroma store cannot be used
-    │   ├── StoreMissingError  no store yet at the configured path
-    │   ├── StoreLockedError   another process is writing to the store
-    │   ├── StoreWriteError    a write failed (disk full, read-only); committed papers are kept
-    │   └── EmbedderMismatchError  the store was built with another embedder
-    ├── EmbedderError          the bundled embedding model cannot be loaded
-    ├── PromptError            a prompt file is missing or has unknown placeholders
-    └── LLMError               the language model failed
-        ├── LLMUnavailableError  unreachable, timed out, rate limited, bad key
-        └── LLMResponseError     it answered, but not usably
+    AssistantError             422  a request that cannot be answered as asked
+    ├── ConfigError            500  bad or contradictory settings
+    ├── ParseError             400  an input file (or one of its records) cannot be read
+    ├── UnknownPaperError      404  no paper by that id or title (or the name fits several)
+    ├── ResolutionError        422  a comparison prompt names no paper we can identify
+    ├── StoreError             503  the Chroma store cannot be used
+    │   ├── StoreMissingError  503  no store yet at the configured path
+    │   ├── StoreLockedError   409  another process is writing to the store
+    │   ├── StoreWriteError    507  a write failed (disk full, read-only); committed papers are kept
+    │   └── EmbedderMismatchError  503  the store was built with another embedder
+    ├── EmbedderError          503  the bundled embedding model cannot be loaded
+    ├── PromptError            500  a prompt file is missing or has unknown placeholders
+    └── LLMError               502  the language model failed
+        ├── LLMUnavailableError  502  unreachable, rate limited, bad key (504 when it timed out)
+        └── LLMResponseError     502  it answered, but not usably
+
+A fault of the server (its settings, disk, store, models) is a 5xx; only the request's own
+problems are 4xx.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class AssistantError(Exception):
     No store at store/ - run `assistant ingest data/`
     """
 
+    status = 422
+
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -55,9 +62,13 @@ class AssistantError(Exception):
 class ConfigError(AssistantError):
     """Settings that cannot work together or cannot be parsed."""
 
+    status = 500
+
 
 class ParseError(AssistantError):
     """An input file, or one record in it, cannot be read."""
+
+    status = 400
 
     def __init__(self, message: str, *, path: str, line: int | None = None, hint: str = "") -> None:
         where = f"{path}:{line}" if line is not None else path
@@ -70,6 +81,8 @@ class ParseError(AssistantError):
 class StoreError(AssistantError):
     """The Chroma store cannot be opened, read or written."""
 
+    status = 503
+
 
 class StoreMissingError(StoreError):
     """There is no store at the configured path yet."""
@@ -77,6 +90,8 @@ class StoreMissingError(StoreError):
 
 class StoreWriteError(StoreError):
     """A write to the store failed part-way; what was committed before it is intact."""
+
+    status = 507
 
     def __init__(self, where: str, reason: str) -> None:
         lowered = reason.lower()
@@ -105,6 +120,8 @@ def disk_errors(where: str) -> Iterator[None]:
 class StoreLockedError(StoreError):
     """Another process holds the store's write lock."""
 
+    status = 409
+
 
 class EmbedderMismatchError(StoreError):
     """The store's vectors come from a different embedder than the configured one."""
@@ -113,18 +130,30 @@ class EmbedderMismatchError(StoreError):
 class UnknownPaperError(AssistantError):
     """A paper named by id or title is not in the collection, or the name fits several."""
 
+    status = 404
+
+
+class ResolutionError(AssistantError):
+    """The prompt does not name papers we can identify unambiguously."""
+
 
 class EmbedderError(AssistantError):
     """The bundled embedding model is missing or corrupt."""
+
+    status = 503
 
 
 class PromptError(AssistantError):
     """A prompt template is missing or cannot be rendered."""
 
+    status = 500
+
 
 class LLMError(AssistantError):
     """The language model failed. ``sources`` are the papers retrieved for the question before
     it did (the answerer sets them), so that the CLI, the API and the UI can still show them."""
+
+    status = 502
 
     sources: Sequence[Hit] = ()
 
@@ -135,6 +164,8 @@ class LLMUnavailableError(LLMError):
     def __init__(self, message: str, *, hint: str = "", timed_out: bool = False) -> None:
         super().__init__(message, hint=hint)
         self.timed_out = timed_out
+        if timed_out:
+            self.status = 504
 
 
 class LLMResponseError(LLMError):

@@ -6,7 +6,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ class ChatModel:
 
     settings: LLMSettings
     base_url: str | None = None
-    usage: Usage = field(default_factory=Usage)
     _client: Any = None
     _local: LocalServer | None = None
 
@@ -72,12 +71,15 @@ class ChatModel:
     def where(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 
-    def stream(self, messages: list[Message]) -> Iterator[str]:
-        """Yield the reply's text as it arrives; ``self.usage`` is set when the stream ends."""
+    def stream(self, messages: list[Message], usage: Usage | None = None) -> Iterator[str]:
+        """Yield the reply's text as it arrives; ``usage``, when given, is filled in with the
+        server's token counts when the stream ends.
+
+        The counts belong to the call, not to the model: one model serves concurrent requests.
+        """
         import httpx
         import openai
 
-        self.usage = Usage()
         received = 0
         try:
             stream = self._client.chat.completions.create(
@@ -89,8 +91,9 @@ class ChatModel:
                 max_tokens=self.settings.max_tokens,
             )
             for chunk in stream:
-                if getattr(chunk, "usage", None) is not None:
-                    self.usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                if getattr(chunk, "usage", None) is not None and usage is not None:
+                    usage.prompt_tokens = chunk.usage.prompt_tokens
+                    usage.completion_tokens = chunk.usage.completion_tokens
                 for choice in chunk.choices or []:
                     text = choice.delta.content if choice.delta else None
                     if text:

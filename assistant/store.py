@@ -440,8 +440,3 @@ def open_store(settings: StoreSettings, embedder: str, *, write: bool = False) -
                 "`assistant ingest` on your files again",
             )
         yield Store(collection, settings)
-
-
-def store_exists(settings: StoreSettings) -> bool:
-    """Whether an embedded store exists at the configured path (always True for a server)."""
-    return bool(settings.url) or (settings.path / "chroma.sqlite3").exists()

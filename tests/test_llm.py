@@ -1,0 +1,24 @@
+"""The chat client against the OpenAI-compatible test server: what belongs to one call."""
+
+from __future__ import annotations
+
+from assistant.config import LLMSettings
+from assistant.llm import ChatModel, Usage
+
+from .openai_stub import StubServer
+
+
+def test_llm_token_counts_belong_to_their_call_when_calls_overlap(
+    llm_server: StubServer,
+) -> None:
+    """One model serves concurrent requests: a second call that starts and ends while the
+    first is still streaming must not give the first its token counts (or reset them)."""
+    model = ChatModel(LLMSettings(base_url=llm_server.url, model="stub", max_retries=0))
+    llm_server.script("one two three four five six", "seven")
+    first, second = Usage(), Usage()
+    stream = model.stream([{"role": "user", "content": "a b"}], first)
+    head = next(stream)
+    assert "".join(model.stream([{"role": "user", "content": "c d e"}], second)) == "seven"
+    assert head + "".join(stream) == "one two three four five six"
+    assert (first.prompt_tokens, first.completion_tokens) == (2, 6)
+    assert (second.prompt_tokens, second.completion_tokens) == (3, 1)
