@@ -342,7 +342,11 @@ class Answerer:
         if expansion is not None or expand_error is not None:
             lap("expand")
         found = self.retriever.retrieve(
-            standalone, self.settings.retrieval.top_k, filters, expansion=expansion or ""
+            standalone,
+            self.settings.retrieval.top_k,
+            filters,
+            expansion=expansion or "",
+            listing_k=self.settings.retrieval.list_max,
         )
         lap("retrieve")
         receipt = Receipt(
@@ -560,6 +564,8 @@ class Answerer:
             scored.append((marks[0][0], n, hit, sorted(said.items())))
         top = max(s[0] for s in scored)
         lines = [EXTRACTED_LABEL, ""]
+        if found.query.listing:
+            lines[1:1] = ["", listing_note(found)]
         for best, n, hit, picked in scored:
             if best < top - 0.25 and n > 3:
                 continue
@@ -783,6 +789,20 @@ def _facts(hit: Hit) -> str:
     if paper.categories:
         parts.append("; ".join(c.split(" > ")[-1] for c in paper.categories[:3]))
     return " · ".join(p for p in parts if p)
+
+
+def listing_note(found: Retrieval) -> str:
+    """How many papers a metadata question matched and how many are shown, so that a list is
+    never cut without saying so: "12 papers match (venue: ICLR 2026); 5 are listed. ..."."""
+    matched = f"{found.matching} paper{'s' if found.matching != 1 else ''} match"
+    why = f" ({'; '.join(found.query.recognised)})" if found.query.recognised else ""
+    shown = len(found.hits)
+    if shown >= found.matching:
+        return f"{matched}{why}; all are listed."
+    return (
+        f"{matched}{why}; {shown} are listed. Narrow the question (a year, a venue, an author) "
+        "to see the others, or raise ASSISTANT_RETRIEVAL__LIST_MAX."
+    )
 
 
 def _cite(sentence: str, n: int) -> str:

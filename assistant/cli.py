@@ -389,6 +389,9 @@ def _print_hits(found: Retrieval, fmt: str) -> None:
         return
     if found.query.recognised:
         click.echo("understood: " + "; ".join(found.query.recognised))
+    if found.query.listing and hits:
+        more = "" if len(hits) >= found.matching else f" (-k {found.matching} shows them all)"
+        click.echo(f"{found.matching} papers match; {len(hits)} listed{more}.")
     if not hits:
         click.echo(f"No paper matches ({found.matching} pass the metadata constraints).")
         return
@@ -407,7 +410,7 @@ def _print_hits(found: Retrieval, fmt: str) -> None:
         where = paper.venue or ", ".join(paper.sources)
         table.add_row(
             str(hit.rank),
-            f"{hit.score:.3f}",
+            "—" if found.query.listing else f"{hit.score:.3f}",  # listed, not ranked by score
             f"[bold]{escape(paper.title)}[/bold]\n"
             + escape(
                 f"{_authors_cell(paper)} · {where} · {paper.date or 'n.d.'}\n{paper.paper_id}"
@@ -449,9 +452,13 @@ def search(
     from assistant.retrieve import Retriever
 
     filters = Filters.model_validate(filter_args)
-    retriever = ctx.with_resource(Retriever(_settings(ctx)))
+    settings = _settings(ctx)
+    retriever = ctx.with_resource(Retriever(settings))
+    # A question that only lists papers by metadata shows every match (up to list_max) unless
+    # -k says how many.
+    listing_k = None if k is not None else settings.retrieval.list_max
     if question is not None:
-        _print_hits(retriever.retrieve(question, k, filters), fmt)
+        _print_hits(retriever.retrieve(question, k, filters, listing_k=listing_k), fmt)
         return
     summarize_store(_settings(ctx))
     click.echo("Type a question and press Enter (Ctrl-D to quit).")
@@ -459,7 +466,7 @@ def search(
         if line.strip():
             try:
                 with _interruptible("search"):
-                    _print_hits(retriever.retrieve(line, k, filters), fmt)
+                    _print_hits(retriever.retrieve(line, k, filters, listing_k=listing_k), fmt)
             except AssistantError as exc:
                 click.echo(f"error: {exc.describe()}", err=True)
 

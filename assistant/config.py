@@ -142,6 +142,14 @@ class RetrievalSettings(_Section):
     """How many papers a search returns."""
 
     top_k: int = Field(5, ge=1, le=100, description="Papers returned per search.")
+    list_max: int = Field(
+        30,
+        ge=1,
+        le=1000,
+        description='A question that only lists papers by metadata ("Which papers are from '
+        'ICLR 2026?") is answered with up to this many matches, not top_k; past it the answer '
+        "says how many it left out.",
+    )
     candidates: int = Field(
         100, ge=10, le=2000, description="Candidates each ranker passes to fusion."
     )

@@ -201,6 +201,7 @@ class Retriever:
         exclude: frozenset[str] = frozenset(),
         judge: bool = True,
         expansion: str = "",
+        listing_k: int | None = None,
     ) -> Retrieval:
         """Search for ``question``; constraints it states in prose are applied as filters.
 
@@ -210,6 +211,8 @@ class Retriever:
         skips the coverage verdict (``covered`` is then True whenever something was found).
         ``expansion`` (text a model wrote in a matching paper's terms) is searched along with
         the question; the coverage signals stay those of the question alone, as calibrated.
+        ``listing_k`` is how many papers a question that only lists by metadata may return
+        (``k`` when not given); ``matching`` says how many there are in all.
         """
         question = clean_text(question)
         if not question.strip():
@@ -231,7 +234,9 @@ class Retriever:
             papers = [p for p in index.papers if allowed is None or p.paper_id in allowed]
             hits = [
                 Hit(paper=paper, score=0.0, rank=rank, chunks=[paper.abstract])
-                for rank, paper in enumerate(sort_papers(papers, query.sort)[:k], 1)
+                for rank, paper in enumerate(
+                    sort_papers(papers, query.sort)[: max(k, listing_k or 0)], 1
+                )
             ]
             return Retrieval(query=query, hits=hits, covered=bool(hits), matching=matching)
         if allowed is not None and not allowed:
