@@ -57,12 +57,25 @@ _ANAPHOR = re.compile(
     re.IGNORECASE,
 )
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# What makes a question lean on the last turn. A demonstrative counts only before a word that
+# names what was discussed or at the end ("those papers", "what about that?"), and "the paper"
+# only when no clause describes a new one: "a network that stands in for ..." and "the paper
+# that proposes X" ask afresh.
+_BACK_NOUNS = (
+    r"(?:papers?|ones?|methods?|works?|approach(?:es)?|models?|results?|stud(?:y|ies)|authors?"
+    r"|list)"
+)
 _PRONOUN = re.compile(
-    r"\b(it|its|they|them|their|this|that|these|those|the paper|the method|the approach|"
-    r"the model|the authors|he|she|his|her)\b",
+    r"\b(?:it|its|they|them|their|he|she|his|her)\b"
+    rf"|\b(?:this|that|these|those)\s+{_BACK_NOUNS}\b"
+    r"|\b(?:this|that|these|those)\s*[?.!]?\s*$"
+    r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)",
     re.IGNORECASE,
 )
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+#: A question with this many content words or more, and no reference back, stands alone.
+_STANDALONE_WORDS = 3
+_IT = re.compile(r"\b(?:it|this (?:paper|one)|that (?:paper|one))\b", re.IGNORECASE)
 _ORDINAL_REF = re.compile(
     r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|source|result)\b", re.IGNORECASE
 )
@@ -229,10 +242,43 @@ def load_prompt(settings: Settings, name: str) -> tuple[str, str, str]:
     return text, str(path), hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def condense_rule(question: str, history: Sequence[Turn]) -> str:
+def last_answer_reference(text: str, turn: Turn) -> list[tuple[str, str]]:
+    """The papers of ``turn`` that ``text`` points at, as (phrase, title): "the second one" is
+    its source [2], "the last one" its last, and "it" or "this paper" the first it cited.
+
+    >>> turn = Turn(question="q", answer="a", sources={1: "SOAP", 2: "MARS"})
+    >>> last_answer_reference("Compare it with the second one", turn)
+    [('it', 'SOAP'), ('the second one', 'MARS')]
+    """
+    numbered = [title for _, title in sorted(turn.sources.items())]
+    found: list[tuple[int, str, str]] = []  # (where in the text, phrase, title)
+    for match in _ORDINAL_REF.finditer(text):
+        n = _ORDINALS[match.group(1).lower()]
+        index = n - 1 if n > 0 else n
+        if -len(numbered) <= index < len(numbered):
+            found.append((match.start(), match.group(0), numbered[index]))
+    blanked = _ORDINAL_REF.sub(lambda m: " " * len(m.group(0)), text)  # "one" is not "it"
+    pointer = _IT.search(blanked)
+    if pointer and numbered:
+        found.append((pointer.start(), pointer.group(0), numbered[0]))
+    return [(phrase, title) for _, phrase, title in sorted(found)]
+
+
+def refers_back(question: str) -> bool:
+    """Whether ``question`` points at the conversation so far: a pronoun ("its limitations"),
+    a demonstrative before what was discussed ("those papers"), or "the second one"."""
+    return bool(_PRONOUN.search(question) or _ORDINAL_REF.search(question))
+
+
+def condense_rule(question: str, history: Sequence[Turn], *, self_contained: bool = False) -> str:
     """A standalone question without a model: resolve "the second one" to a title, and give a
-    question that leans on the last turn ("what are its limitations?") that turn's topic."""
-    if not history:
+    question that leans on the last turn ("what are its limitations?") that turn's topic.
+
+    A question that does not refer back starts afresh when it is ``self_contained`` (it states
+    its own constraints, such as "posted in 2024") or has three content words or more: nothing
+    of an earlier turn's topic or constraints leaks into it.
+    """
+    if not history or (self_contained and not refers_back(question)):
         return question
     last = history[-1]
     ordinal = _ORDINAL_REF.search(question)
@@ -242,7 +288,7 @@ def condense_rule(question: str, history: Sequence[Turn]) -> str:
         if -len(titles) <= (n - 1 if n > 0 else n) < len(titles):
             title = titles[n - 1 if n > 0 else n]
             return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
-    if _PRONOUN.search(question) or len(content_words(question)) < 3:
+    if _PRONOUN.search(question) or len(content_words(question)) < _STANDALONE_WORDS:
         topic = last.rewritten_query or last.question
         about = f"{last.cited_titles[0]}; {topic}" if last.cited_titles else topic
         return f"{question} (about: {about})"
@@ -479,8 +525,14 @@ class Answerer:
     def _condense(self, question: str, history: Sequence[Turn]) -> str:
         if not history:
             return question
+        parsed = self.retriever.parser().parse(question)
+        self_contained = not parsed.filters.empty or parsed.sort is not None
         if self.model is None:
-            return condense_rule(question, history)
+            return condense_rule(question, history, self_contained=self_contained)
+        if not refers_back(question) and (
+            self_contained or len(content_words(question)) >= _STANDALONE_WORDS
+        ):
+            return question  # a new question: no model call, and nothing of the last turn
         template, _, _ = load_prompt(self.settings, "condense")
         transcript = "\n".join(
             f"User: {t.question}\nAssistant: {strip_citations(t.answer)[:600]}"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.answer import Answerer, Turn, load_prompt
+from assistant.answer import Answerer, Turn, last_answer_reference, load_prompt
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.markup import csv_cell, inert_markers, markdown_text
 from assistant.query import fold
@@ -173,6 +173,10 @@ class Comparer:
                 )
             take(by_id[pid], "id")
         text = _ID.sub(" ", prompt)
+        if history:  # "compare it with the second one": papers of the last answer
+            for phrase, title in last_answer_reference(text, history[-1]):
+                take(self._title_match(title, papers), f'"{phrase}" of the last answer')
+                text = text.replace(phrase, " \u00a7 ", 1)
         cited = _CITED.search(text)
         if cited and history:
             numbered = history[-1].sources

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -126,3 +127,36 @@ def llm_settings(sample_settings: Settings, llm_server: StubServer) -> Settings:
             "llm": LLMSettings(base_url=llm_server.url, model="stub", timeout_s=3.0, max_retries=0)
         }
     )
+
+
+ANIMALS = ["wombat", "quokka", "emu", "dingo", "numbat", "bilby", "echidna", "platypus"]
+ANIMALS += ["possum", "kookaburra", "cassowary", "dugong"]
+
+
+@pytest.fixture
+def venue_store(settings: Settings, tmp_path: Path) -> Settings:
+    """A small store (MiniLM): twelve animal papers at ICLR 2026, three others at NeurIPS 2025."""
+    from assistant.ingest import ingest
+
+    rows = [
+        {
+            "title": f"{animal.title()} Behaviour in the Wild",
+            "abstract": f"We study how the {animal} behaves in the wild with field cameras. " * 3,
+            "venue": "ICLR 2026",
+            "date": f"2026-01-{i + 1:02d}",
+        }
+        for i, animal in enumerate(ANIMALS)
+    ]
+    rows += [
+        {
+            "title": f"{name} Dynamics",
+            "abstract": f"We model {name.lower()} dynamics with differential equations. " * 3,
+            "venue": "NeurIPS 2025",
+            "date": "2025-12-01",
+        }
+        for name in ("Glacier", "Dune", "Tide")
+    ]
+    source = tmp_path / "papers.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    ingest([source], settings)
+    return settings

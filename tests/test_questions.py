@@ -1,0 +1,95 @@
+"""Questions as people ask them: lists that show every match, conversations that do not leak."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.answer import Answerer, Turn, condense_rule, refers_back
+from assistant.cli import main
+from assistant.config import RetrievalSettings, Settings
+
+
+def test_listing_answer_shows_every_match(venue_store: Settings) -> None:
+    answer = Answerer(venue_store).ask("Which papers are from ICLR 2026?")
+    assert "12 papers match" in answer.answer and "all are listed" in answer.answer
+    assert sorted(c.n for c in answer.citations) == list(range(1, 13))
+
+
+def test_listing_answer_says_how_many_it_left_out(venue_store: Settings) -> None:
+    capped = venue_store.model_copy(update={"retrieval": RetrievalSettings(list_max=5)})
+    answer = Answerer(capped).ask("Which papers are from ICLR 2026?")
+    assert "12 papers match" in answer.answer and "5 are listed" in answer.answer
+    assert len(answer.citations) == 5
+
+
+def test_listing_search_in_the_cli_lists_all_without_fake_scores(venue_store: Settings) -> None:
+    store = ["--store", str(venue_store.store.path)]
+    env = {"ASSISTANT_EMBED__MODEL": "minilm"}
+    shown = CliRunner().invoke(
+        main, [*store, "search", "Which papers are from ICLR 2026?"], env=env
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "12 papers match; 12 listed." in shown.output and "0.000" not in shown.output
+    cut = CliRunner().invoke(
+        main, [*store, "search", "-k", "3", "Which papers are from ICLR 2026?"], env=env
+    )
+    assert "12 papers match; 3 listed (-k 12 shows them all)." in cut.output
+
+
+@pytest.mark.parametrize(
+    ("question", "back"),
+    [
+        ("What are its limitations?", True),
+        ("What about those papers?", True),
+        ("Tell me more about the second one", True),
+        ("What data does the paper use?", True),
+        ("And that?", True),
+        ("Which papers were posted in 2024?", False),
+        ("Which paper trains a network that stands in for the software of a shooter?", False),
+        ("Which is the paper that proposes SOAP?", False),
+    ],
+)
+def test_conversation_refers_back_only_when_it_points_at_the_last_turn(
+    question: str, back: bool
+) -> None:
+    assert refers_back(question) is back
+
+
+def test_conversation_a_new_question_starts_fresh() -> None:
+    turn = Turn(
+        question="Which papers are by Vincent Fortuin?",
+        answer="...",
+        rewritten_query="Which papers are by Vincent Fortuin?",
+        sources={1: "Amortising Inference"},
+    )
+    dated = "Which papers were posted in 2024?"
+    assert condense_rule(dated, [turn], self_contained=True) == dated
+    described = "Which paper trains a network that stands in for the software of a shooter?"
+    assert condense_rule(described, [turn]) == described
+    assert "Vincent Fortuin" in condense_rule("What are its limitations?", [turn])
+
+
+def test_conversation_constraints_of_an_earlier_turn_do_not_leak(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    first = answerer.ask("Which papers are from NeurIPS 2025?")
+    assert "3 papers match" in first.answer
+    second = answerer.ask("Which papers are from ICLR 2026?", [Turn.of(first)])
+    assert "12 papers match" in second.answer
+    assert second.receipt.rewritten_query == "Which papers are from ICLR 2026?"
+
+
+def test_conversation_compare_it_with_the_second_one(venue_store: Settings) -> None:
+    from assistant.compare import Comparer
+
+    answerer = Answerer(venue_store)
+    listed = answerer.ask("Which papers are from NeurIPS 2025?")
+    numbered = Turn.of(listed).sources
+    papers, how = Comparer(answerer).resolve(
+        "Compare it with the second one", history=[Turn.of(listed)]
+    )
+    assert [p.title for p in papers] == [numbered[1], numbered[2]]
+    assert sorted(how.values()) == [
+        '"it" of the last answer',
+        '"the second one" of the last answer',
+    ]
