@@ -30,7 +30,7 @@ from assistant.markup import (
     page_html,
     without_placeholders,
 )
-from assistant.records import Filters, Hit
+from assistant.records import Filters, Hit, counted
 from assistant.retrieve import Retrieval
 from assistant.support import strip_citations
 
@@ -118,7 +118,7 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
             x
             for x in [
                 ", ".join(paper.authors[:6])
-                or (f"{paper.author_count} authors" if paper.author_count else ""),
+                or (counted(paper.author_count, "author") if paper.author_count else ""),
                 paper.venue or ", ".join(paper.sources),
                 paper.date or "",
             ]
@@ -306,7 +306,9 @@ def build_ui(collection: Collection) -> gr.Blocks:
                 on_progress=lambda done, total: progress((done, total), desc="embedding"),
             )
         except AssistantError as exc:
-            raise gr.Error(exc.describe()) from exc
+            # Said beside the upload; raising would turn the table, count and pickers into
+            # error badges although the collection did not change.
+            return (*changed(query), f"⚠ Nothing added: {markdown_text(exc.describe())}")
         skipped = "".join(f"\n- skipped {markdown_text(str(s))}" for s in report.skipped)
         message = (
             f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged{skipped}"

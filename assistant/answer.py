@@ -17,7 +17,7 @@ from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError, PromptError
 from assistant.llm import ChatModel, Message, Usage
 from assistant.markup import inert_markers
-from assistant.records import Filters, Hit, author_count, clean_text
+from assistant.records import Filters, Hit, author_count, clean_text, counted
 from assistant.retrieve import Retrieval, Retriever
 from assistant.support import (
     ModelJudge,
@@ -453,8 +453,15 @@ class Answerer:
             return
         if self.model is None:
             raw = self._extract(standalone, found)
-            yield raw
+            # Line by line, as a model would stream it, so that clients see it arrive.
+            yield from raw.splitlines(keepends=True)
             lap("extract")
+            # No model read a prompt; the counts say what the question and the answer weigh.
+            receipt.prompt_tokens, receipt.completion_tokens = (
+                count_tokens(question),
+                count_tokens(raw),
+            )
+            receipt.token_source = "tiktoken"
         else:
             template, path, digest = load_prompt(self.settings, "answer")
             receipt.prompt_file, receipt.prompt_sha256 = path, digest
@@ -835,9 +842,9 @@ def _facts(hit: Hit) -> str:
         parts.append(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))
     count = author_count(paper)
     if count is not None:
-        parts.append(f"{count} author{'s' if count != 1 else ''}")
+        parts.append(counted(count, "author"))
     if paper.upvotes is not None:
-        parts.append(f"{paper.upvotes} upvote{'s' if paper.upvotes != 1 else ''}")
+        parts.append(counted(paper.upvotes, "upvote"))
     if paper.categories:
         parts.append("; ".join(c.split(" > ")[-1] for c in paper.categories[:3]))
     return " · ".join(p for p in parts if p)

@@ -32,6 +32,7 @@ from assistant.records import (
     DATE_PATTERN,
     IngestReport,
     Paper,
+    counted,
     normalize_title,
     papers_named,
     similar_titles,
@@ -258,7 +259,7 @@ def _authors_cell(paper: Paper) -> str:
         more = f" +{len(paper.authors) - 3}" if len(paper.authors) > 3 else ""
         return ", ".join(paper.authors[:3]) + more
     if paper.author_count:
-        return f"{paper.author_count} authors"
+        return counted(paper.author_count, "author")
     return paper.organization or "—"
 
 
@@ -308,7 +309,8 @@ def papers(ctx: click.Context, /, fmt: str, title: str | None, **filter_args: st
                 ),
             )
         )
-    Console().print(table)
+    # Piped, rich would lay the table out for 80 columns and wrap titles every few characters.
+    Console(width=None if sys.stdout.isatty() else 240).print(table)
 
 
 @main.command()
@@ -861,10 +863,21 @@ def evaluate_cmd(
 @click.pass_context
 def config(ctx: click.Context, fmt: str) -> None:
     """Show the effective settings (secrets masked) and the variables that set them."""
-    data = _settings(ctx).masked()
+    settings = _settings(ctx)
+    data = settings.masked()
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
         return
+    llm = settings.llm
+    if llm.configured:
+        where = llm.gguf or llm.base_url or "the OpenAI API"
+        click.echo(f"# answers: model {llm.model!r} at {where}")
+    else:
+        click.echo(
+            "# answers: extracted from the abstracts (no model configured: set "
+            "ASSISTANT_LLM__BASE_URL or OPENAI_API_KEY to use one; ASSISTANT_LLM__MODEL and the "
+            "other LLM settings below apply only then)"
+        )
 
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):

@@ -280,6 +280,11 @@ class Filters(BaseModel):
         return True
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: "1 author", "12 authors"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def author_count(paper: Paper) -> int | None:
     """How many authors the paper has: the listed count, else the names we have, else unknown."""
     if paper.author_count is not None:

@@ -93,3 +93,33 @@ def test_conversation_compare_it_with_the_second_one(venue_store: Settings) -> N
         '"it" of the last answer',
         '"the second one" of the last answer',
     ]
+
+
+def test_cli_papers_piped_keeps_titles_whole(venue_store: Settings) -> None:
+    shown = CliRunner().invoke(
+        main,
+        ["--store", str(venue_store.store.path), "papers"],
+        env={"ASSISTANT_EMBED__MODEL": "minilm"},
+    )
+    assert shown.exit_code == 0
+    assert any("Kookaburra Behaviour in the Wild" in line for line in shown.output.splitlines())
+
+
+def test_cli_config_says_when_no_model_answers() -> None:
+    shown = CliRunner().invoke(main, ["config"])
+    assert shown.output.startswith("# answers: extracted from the abstracts (no model configured")
+    configured = CliRunner().invoke(
+        main, ["config"], env={"ASSISTANT_LLM__BASE_URL": "http://127.0.0.1:9/v1"}
+    )
+    assert configured.output.startswith("# answers: model 'gpt-4o-mini' at http://127.0.0.1:9/v1")
+
+
+def test_extracted_answer_streams_in_pieces_and_counts_tokens(venue_store: Settings) -> None:
+    from assistant.answer import Answer
+
+    events = list(Answerer(venue_store).stream("Which papers are from NeurIPS 2025?"))
+    pieces = [e for e in events if isinstance(e, str)]
+    final = events[-1]
+    assert isinstance(final, Answer) and len(pieces) > 3
+    assert "".join(pieces) == final.answer
+    assert final.receipt.token_source == "tiktoken" and final.receipt.completion_tokens

@@ -368,3 +368,16 @@ def test_browser_logs_in_then_uses_the_ui(served: Served) -> None:
             assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
         finally:
             browser.close()
+
+
+def test_ui_upload_of_a_broken_file_says_so_and_keeps_the_table(
+    served: Served, tmp_path: Path
+) -> None:
+    from gradio_client import Client, handle_file
+
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(bytes(range(256)))
+    client = Client(served.url + "/ui/", headers=AUTH, verbose=False)
+    table, count, _, _, message = client.predict(handle_file(str(broken)), "", api_name="/upload")
+    assert message.startswith("⚠ Nothing added") and "broken.jsonl" in message
+    assert "papers" in count and any("Wombat Burrows" in row for row in table["data"])
