@@ -57,6 +57,9 @@ CSS = """
         margin-right: 4px; font-size: 0.85em; }
 a.cite { font-weight: bold; text-decoration: none; cursor: pointer; }
 .notice { color: #8a5a00; }
+#sources { max-height: 78vh; overflow-y: auto; }
+.source summary { cursor: pointer; color: #555; font-size: 0.9em; }
+#papers td, #papers th { word-break: normal; overflow-wrap: break-word; }
 """
 #: How long the files a page offers for download (comparisons, conversations) are kept.
 _FILES_KEPT_S = 3600
@@ -70,18 +73,18 @@ def render_answer(answer: Answer) -> str:
     for start, end in sorted(spans, reverse=True):  # from the end, so offsets stay valid
         text = text[:start] + UNSUPPORTED_START + text[start:end] + UNSUPPORTED_END + text[end:]
     notice = (
-        "\n\n<p class='notice'>No coverage verdict yet: the collection's thresholds are being "
+        "<p class='notice'>No coverage verdict yet: the collection's thresholds are being "
         "rebuilt, so this answer was not checked against them.</p>"
         if not answer.coverage.available
         else ""
     )
     footer = (
-        f"\n<p class='meta'><small>model: {html.escape(answer.receipt.model)} · retrieval "
+        f"<p class='meta'><small>model: {html.escape(answer.receipt.model)} · retrieval "
         f"{answer.receipt.stage_ms.get('retrieve', 0):.0f} ms · generation "
         f"{answer.receipt.stage_ms.get('generate', answer.receipt.stage_ms.get('extract', 0)):.0f}"
         " ms</small></p>"
     )
-    return page_html(text) + clean_html(notice + footer)
+    return page_html(text).rstrip("\n") + clean_html(notice + footer)
 
 
 def _said(text: str) -> str:
@@ -124,9 +127,13 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
             ]
             if x
         )
+        # The abstract of a cited paper is open at its marked sentence; the others fold away,
+        # so that five sources do not make the page thousands of pixels tall.
+        opened = " open" if citation is not None else ""
         cards.append(
             f'<div class="source" id="source-{n}"><b>[{n}] {html.escape(paper.title)}</b>'
-            f'<div class="meta">{html.escape(meta)}</div>{note}<p>{abstract}</p></div>'
+            f'<div class="meta">{html.escape(meta)}</div>{note}'
+            f"<details{opened}><summary>abstract</summary><p>{abstract}</p></details></div>"
         )
     # Escaped above already; the sanitiser is the same last word as for every other page.
     return clean_html("\n".join(cards))
@@ -276,6 +283,16 @@ def build_ui(collection: Collection) -> gr.Blocks:
         choices = paper_choices()
         return rows, count, gr.update(choices=choices, value=[]), gr.update(choices=choices)
 
+    def heading_text() -> str:
+        """What the page is about: the collection's size and who answers."""
+        model = answerer.model
+        who = (
+            f"answers by {markdown_text(model.name)}, checked against the abstracts"
+            if model is not None
+            else "answers extracted from the abstracts (no language model configured)"
+        )
+        return f"**assistant** · {counted(len(retriever.lexical().papers), 'paper')} · {who}"
+
     def confirm_removal(ids: list[str] | None) -> tuple[Any, ...]:
         if not ids:
             raise gr.Error("Pick the papers to remove first (type to search their titles).")
@@ -324,6 +341,7 @@ def build_ui(collection: Collection) -> gr.Blocks:
     with gr.Blocks(title="assistant", delete_cache=(_FILES_KEPT_S, _FILES_KEPT_S)) as blocks:
         turns = gr.State([])
         shown = gr.State([])
+        heading = gr.Markdown(elem_id="heading")
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
                 # Messages arrive as HTML made inert by assistant.markup; Gradio sanitises once
@@ -348,7 +366,6 @@ def build_ui(collection: Collection) -> gr.Blocks:
                     new = gr.Button("New chat", elem_id="new-chat")
                     save = gr.Button("Save as Markdown", elem_id="save-chat")
                 saved = gr.File(label="Conversation", visible=False, elem_id="chat-file")
-                gr.Examples(examples, inputs=[question], label="Examples")
                 with gr.Accordion("Filters", open=False):
                     author = gr.Textbox(label="Author contains", elem_id="f-author")
                     with gr.Row():
@@ -358,6 +375,7 @@ def build_ui(collection: Collection) -> gr.Blocks:
                         ["", *venues], value="", label="Venue or listing", elem_id="f-venue"
                     )
                     category = gr.Textbox(label="Category contains", elem_id="f-category")
+                gr.Examples(examples, inputs=[question], label="Examples")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML("<p>Sources appear here.</p>", elem_id="sources")
@@ -383,6 +401,7 @@ def build_ui(collection: Collection) -> gr.Blocks:
             search = gr.Textbox(label="Title contains", elem_id="paper-search")
             table = gr.Dataframe(
                 headers=["title", "authors", "venue / listing", "date"],
+                column_widths=["44%", "26%", "18%", "12%"],
                 interactive=False,
                 elem_id="papers",
                 wrap=True,
@@ -428,5 +447,6 @@ def build_ui(collection: Collection) -> gr.Blocks:
         )
         # Every page load reads the live collection (papers may have come or gone since).
         blocks.load(changed, [search], [table, count, doomed, picked])
+        blocks.load(heading_text, None, [heading])
     built: gr.Blocks = blocks
     return built

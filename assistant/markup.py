@@ -31,6 +31,7 @@ TAGS = frozenset(
         "br",
         "code",
         "del",
+        "details",
         "div",
         "em",
         "h1",
@@ -50,6 +51,7 @@ TAGS = frozenset(
         "span",
         "strong",
         "sub",
+        "summary",
         "sup",
         "table",
         "tbody",
@@ -69,7 +71,13 @@ CLASSES = {
     "span": {"unsupported", "chip"},
     "ul": {"meta", "citing"},
 }
-_ATTRIBUTES = {"div": {"id"}, "span": {"title"}, "th": {"align"}, "td": {"align"}}
+_ATTRIBUTES = {
+    "details": {"open"},
+    "div": {"id"},
+    "span": {"title"},
+    "th": {"align"},
+    "td": {"align"},
+}
 #: The only link targets a page may hold: the source cards beside the answer (a marker [n]
 #: links to #source-n; Gradio's own sanitiser in the page keeps no data-* attribute).
 _LOCAL_TARGETS = {"#", *(f"#source-{n}" for n in range(1, 1000))}
@@ -81,6 +89,7 @@ _OWN_MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 #: Markdown is rendered; removed from untrusted text first so that no one else can place them.
 UNSUPPORTED_START, UNSUPPORTED_END = "\ue000", "\ue001"
 _PLACEHOLDERS = re.compile("[\ue000\ue001]")
+_BETWEEN_BLOCKS = re.compile(r">\n+<")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|!])")
 _FORMULA = re.compile(r"^(?:[=+@\t\r]|-(?![\d.]))")
 
@@ -123,7 +132,9 @@ def page_html(markdown: str, *, cite_links: bool = True) -> str:
     rendered = rendered.replace(
         UNSUPPORTED_START, '<span class="unsupported" title="not supported by the cited abstract">'
     ).replace(UNSUPPORTED_END, " ⚠</span>")
-    return clean_html(rendered)
+    # Gradio's chat keeps line breaks in HTML (white-space: pre-line): the newlines markdown-it
+    # puts between blocks would show as empty lines.
+    return clean_html(_BETWEEN_BLOCKS.sub("><", rendered))
 
 
 def without_placeholders(text: str) -> str:
