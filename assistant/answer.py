@@ -48,6 +48,20 @@ _FINDING = re.compile(
     re.IGNORECASE,
 )
 _FIGURE = re.compile(r"\d")
+# A question about what a paper cannot do, and the sentences of an abstract that say so. When
+# an abstract has none, the answer says that rather than quote something else.
+_LIMITATION_QUESTION = re.compile(
+    r"\b(limitations?|limits|drawbacks?|weakness(?:es)?|shortcomings?|downsides?|caveats?|"
+    r"disadvantages?|fail(?:s|ures?)?|where .{0,30} break)\b",
+    re.I,
+)
+_LIMITATION = re.compile(
+    r"\b(limitations?|limited (?:to|by)|drawbacks?|shortcomings?|cannot|can ?not|fails?\b|"
+    r"failure|lossy|does not (?:scale|generali[sz]e|hold|apply|work)|at the (?:cost|expense) of|"
+    r"remains? (?:an )?open|future work|trade-?off|restricted to|only (?:applies|works|holds))",
+    re.I,
+)
+NO_LIMITATION = "its abstract states no limitation."
 _STEP = re.compile(r"(first|second|third|then|next|finally|specifically)\b", re.I)
 _HOW = re.compile(r"\s*how\b(?!\s+(much|many|accurate|often|long|large|well|fast|big)\b)", re.I)
 # A sentence that opens by pointing back ("These schedules", "Such situations", "It"), but not
@@ -619,7 +633,15 @@ class Answerer:
                 overlap = len(wanted & words) / len(wanted) if wanted else 0.0
                 marks.append((float(similarity[i]) + 0.5 * overlap, i, sentence))
             marks.sort(reverse=True)
-            said = _quotes(question, sentences, marks, best_paper=n == 1)
+            if _LIMITATION_QUESTION.search(question):
+                # The sentences that state a limitation, best first (two at most); a paper
+                # whose abstract states none says so, or, past the first, stays silent.
+                said = {i: t for _, i, t in marks if _LIMITATION.search(t)}
+                said = dict(sorted(said.items(), key=lambda kv: -similarity[kv[0]])[:2])
+                if not said and n > 1:
+                    continue
+            else:
+                said = _quotes(question, sentences, marks, best_paper=n == 1)
             scored.append((marks[0][0], n, hit, sorted(said.items())))
         top = max(s[0] for s in scored)
         lines = [EXTRACTED_LABEL, ""]
@@ -628,7 +650,7 @@ class Answerer:
         for best, n, hit, picked in scored:
             if best < top - 0.25 and n > 3:
                 continue
-            cited = " ".join(_cite(sentence, n) for _, sentence in picked)
+            cited = " ".join(_cite(sentence, n) for _, sentence in picked) or NO_LIMITATION
             facts = f" ({_facts(hit)})" if found.query.recognised else ""
             lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
         return "\n".join(lines)

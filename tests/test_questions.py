@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from assistant.answer import Answerer, Turn, condense_rule, refers_back
 from assistant.cli import main
 from assistant.config import RetrievalSettings, Settings
+from assistant.ingest import ingest
 
 
 def test_listing_answer_shows_every_match(venue_store: Settings) -> None:
@@ -123,3 +127,38 @@ def test_extracted_answer_streams_in_pieces_and_counts_tokens(venue_store: Setti
     assert isinstance(final, Answer) and len(pieces) > 3
     assert "".join(pieces) == final.answer
     assert final.receipt.token_source == "tiktoken" and final.receipt.completion_tokens
+
+
+def test_limitations_question_quotes_the_limitation_or_says_there_is_none(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from assistant.answer import NO_LIMITATION
+
+    rows = [
+        {
+            "title": "Memory Compaction for Long-Context Transformers",
+            "abstract": (
+                "Long contexts make transformer memory grow without bound. "
+                "We introduce memory compaction, which merges old key-value entries into "
+                "summaries. Compaction cuts memory by 8x on long-document benchmarks. "
+                "A limitation is that compaction is lossy for exact copy tasks."
+            ),
+        },
+        {
+            "title": "Wombat Burrow Mapping with Ground Radar",
+            "abstract": (
+                "We map wombat burrows with ground-penetrating radar across three sites. "
+                "The radar finds burrows up to two metres deep with high accuracy."
+            ),
+        },
+    ]
+    source = tmp_path / "papers.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    ingest([source], settings)
+    answerer = Answerer(settings)
+    stated = answerer.ask("What are the limitations of memory compaction for transformers?")
+    assert "compaction is lossy for exact copy tasks [1]" in stated.answer
+    assert "cuts memory by 8x" not in stated.answer  # the result is not the limitation
+    none = answerer.ask("What are the limitations of mapping wombat burrows with ground radar?")
+    assert "Wombat Burrow Mapping" in none.answer and NO_LIMITATION in none.answer
+    assert "two metres deep" not in none.answer
