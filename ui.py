@@ -69,7 +69,7 @@ def render_answer(answer: Answer) -> str:
     """The answer as inert HTML: clickable markers, unsupported sentences underlined, and
     which model wrote it."""
     text = without_placeholders(answer.answer)
-    spans = [c.span for c in answer.claims if c.support == "unsupported" and c.span]
+    spans = [c.span for c in answer.claims if c.support in ("unsupported", "uncited") and c.span]
     for start, end in sorted(spans, reverse=True):  # from the end, so offsets stay valid
         text = text[:start] + UNSUPPORTED_START + text[start:end] + UNSUPPORTED_END + text[end:]
     notice = (
@@ -84,7 +84,17 @@ def render_answer(answer: Answer) -> str:
         f"{answer.receipt.stage_ms.get('generate', answer.receipt.stage_ms.get('extract', 0)):.0f}"
         " ms</small></p>"
     )
-    return page_html(text).rstrip("\n") + clean_html(notice + footer)
+    body = page_html(text).rstrip("\n")
+    if not answer.grounded:
+        judged = [c for c in answer.claims if c.support is not None]
+        held = sum(c.support in ("supported", "weak") for c in judged)
+        banner = (
+            f"<p class='notice'>⚠ Not grounded: {held} of {len(judged)} claims of this answer "
+            "are supported by the sources (the others are underlined). The answer extracted "
+            "from the same sources follows it.</p>"
+        )
+        body = clean_html(banner) + body + "<hr>" + page_html(answer.extracted or "")
+    return body + clean_html(notice + footer)
 
 
 def _said(text: str) -> str:

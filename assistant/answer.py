@@ -114,7 +114,15 @@ class Claim(BaseModel):
 
     text: str
     citations: list[int]
-    support: Verdict | None = Field(None, description="None for a sentence that cites nothing.")
+    support: Verdict | Literal["uncited"] | None = Field(
+        None,
+        description="How well what it cites supports it; 'uncited' for a model's sentence that "
+        "cites nothing and that no retrieved abstract supports; None for a sentence that is not "
+        "a claim (our own notes, a restated question, 'the sources do not say').",
+    )
+    added: bool = Field(
+        False, description="Its citation was added by the checker: the model cited nothing."
+    )
     span: tuple[int, int] | None = Field(None, description="[start, end) in the answer text.")
     score: float | None = Field(None, description="The offline checker's score (0-1).")
     offline_support: Verdict | None = Field(
@@ -168,6 +176,12 @@ class Receipt(BaseModel):
     completion_tokens: int | None = None
     token_source: Literal["server", "tiktoken", "none"] = "none"
     invalid_citations: int = Field(0, description="Markers citing no source, removed.")
+    uncited_sentences: int = Field(
+        0, description="A model's claims that cite nothing and that no retrieved abstract supports."
+    )
+    added_citations: int = Field(
+        0, description="A model's uncited claims that a retrieved abstract supports, now cited."
+    )
     support_checker: Literal["offline", "model", "none"] = Field(
         "none", description="Who judged the claims: the model (prompts/judge.txt) or offline."
     )
@@ -187,6 +201,18 @@ class Answer(BaseModel):
     claims: list[Claim] = Field(default_factory=list)
     coverage: Coverage
     receipt: Receipt
+    grounded: bool = Field(
+        True,
+        description="False when too few of the answer's claims are supported by what they cite "
+        "(llm.grounded_at): it is then not passed off as an answer, and `extracted` holds the "
+        "answer extracted from the same sources.",
+    )
+    grounded_share: float | None = Field(
+        None, description="Share of the claims supported (or weakly) by what they cite."
+    )
+    extracted: str | None = Field(
+        None, description="The extracted answer from the same sources, for an ungrounded one."
+    )
 
 
 class Turn(BaseModel):
@@ -527,8 +553,21 @@ class Answerer:
                 yield refusal(self._refusal_text(found, by_model=True))
                 return
         text, receipt.invalid_citations = parse_markers(raw, len(found.hits))
-        claims, citations = self._check(text, found.hits, receipt)
+        text, claims, citations = self._check(text, found.hits, receipt, question)
         lap("check")  # includes "judge", the model's part of the check, when it ran
+        judged = [c for c in claims if c.support is not None]
+        share = (
+            sum(c.support in ("supported", "weak") for c in judged) / len(judged)
+            if judged
+            else None
+        )
+        grounded = self.model is None or share is None or share >= self.settings.llm.grounded_at
+        extracted = None
+        if not grounded:
+            extracted = self._extract(standalone, found).replace(
+                EXTRACTED_LABEL, "Extracted from the same abstracts:", 1
+            )
+            lap("extract")
         receipt.stage_ms = stages | receipt.stage_ms
         yield Answer(
             question=question,
@@ -539,6 +578,9 @@ class Answerer:
             claims=claims,
             coverage=coverage,
             receipt=receipt,
+            grounded=grounded,
+            grounded_share=None if share is None else round(share, 3),
+            extracted=extracted,
         )
 
     # -- steps ------------------------------------------------------------------------------
@@ -656,10 +698,17 @@ class Answerer:
         return "\n".join(lines)
 
     def _check(
-        self, text: str, hits: Sequence[Hit], receipt: Receipt
-    ) -> tuple[list[Claim], list[Citation]]:
-        """Claims of ``text`` and the citations they use, each checked offline and, when a
-        model is configured (and ``llm.judge`` is on), by the model as well."""
+        self, text: str, hits: Sequence[Hit], receipt: Receipt, question: str = ""
+    ) -> tuple[str, list[Claim], list[Citation]]:
+        """The text (with the citations the checker added), its claims and the citations they
+        use, each checked offline and, when a model is configured (and ``llm.judge`` is on), by
+        the model as well.
+
+        Every sentence of a model's answer gets a verdict, cited or not: an uncited one is
+        checked against every retrieved abstract, cited where one supports it (``added``) and
+        marked ``uncited`` where none does. Sentences that restate the question or say that
+        the sources do not answer it are not claims.
+        """
         claims: list[Claim] = []
         # per source number: (verdict, offline score, closest abstract sentence) of each claim
         verdicts: dict[int, list[tuple[Verdict, float, str]]] = {}
@@ -677,15 +726,46 @@ class Answerer:
             else:
                 merged.append(sentence)
         cited_sentences = [(s, [int(n) for n in re.findall(r"\[(\d+)\]", s)]) for s in merged]
-        to_embed = [strip_citations(s) for s, numbers in cited_sentences if numbers]
+        # A model's uncited sentences are claims too (the extractive answer's uncited lines are
+        # our own notes, such as how many papers a list holds).
+        checked = [
+            (s, numbers)
+            for s, numbers in cited_sentences
+            if numbers or (self.model is not None and hits and _is_claim(s, question))
+        ]
+        to_embed = [strip_citations(s) for s, _ in checked]
         vectors = iter(self.bank.embed(to_embed) if to_embed else np.zeros((0, 384)))
         evidence: list[list[tuple[int, Verdict, float, str]]] = []  # per claim, per source
         for sentence, numbers in cited_sentences:
-            if not numbers:
+            if not numbers and (sentence, numbers) not in checked:
                 claims.append(Claim(text=sentence, citations=[]))
                 evidence.append([])
                 continue
             vector = next(vectors)
+            if not numbers:
+                # Whichever retrieved abstract supports it best, if any does, is its source.
+                tried = [
+                    (check(sentence, hit.paper, self.bank, vector), n)
+                    for n, hit in enumerate(hits, 1)
+                ]
+                best_found, n = max(tried, key=lambda t: t[0].score)
+                if best_found.verdict != "supported":
+                    claims.append(Claim(text=sentence, citations=[], support="uncited"))
+                    evidence.append([])
+                    receipt.uncited_sentences += 1
+                    continue
+                receipt.added_citations += 1
+                claims.append(
+                    Claim(
+                        text=sentence,
+                        citations=[n],
+                        support=best_found.verdict,
+                        score=best_found.score,
+                        added=True,
+                    )
+                )
+                evidence.append([(n, best_found.verdict, best_found.score, best_found.sentence)])
+                continue
             results = [check(sentence, hits[n - 1].paper, self.bank, vector) for n in numbers]
             best = max(results, key=lambda e: e.score)
             claims.append(
@@ -696,11 +776,18 @@ class Answerer:
             )
         judged = self._judge(claims, hits, receipt)
         for claim, found, verdict in zip(claims, evidence, judged, strict=True):
-            if verdict is not None:
+            if verdict is not None and claim.support != "uncited":
                 claim.offline_support, claim.support = claim.support, verdict
             for n, offline, score, sentence in found:
                 # The model judges the claim as a whole; offline, each source separately.
                 verdicts.setdefault(n, []).append((verdict or offline, score, sentence))
+        for claim in claims:  # the checker's citations go into the text, as a model's would
+            if claim.added:
+                original = claim.text
+                start = text.find(original)
+                if start >= 0:
+                    claim.text = _cite(original, claim.citations[0])
+                    text = text[:start] + claim.text + text[start + len(original) :]
         cursor = 0
         for claim in claims:
             start = text.find(claim.text, cursor)
@@ -722,7 +809,7 @@ class Answerer:
                     spans=[c.span for c in claims if n in c.citations and c.span is not None],
                 )
             )
-        return claims, citations
+        return text, claims, citations
 
     def _judge(
         self, claims: Sequence[Claim], hits: Sequence[Hit], receipt: Receipt
@@ -870,6 +957,27 @@ def _facts(hit: Hit) -> str:
     if paper.categories:
         parts.append("; ".join(c.split(" > ")[-1] for c in paper.categories[:3]))
     return " · ".join(p for p in parts if p)
+
+
+# Sentences of a model's answer that claim nothing about the papers.
+_NO_ANSWER = re.compile(
+    r"\b(?:do(?:es)?n[o']t|do(?:es)? not) (?:say|state|mention|answer|address|provide|describe|"
+    r"discuss|contain|cover|specify)|\bnot (?:stated|mentioned|covered|described|specified) in\b"
+    r"|\bno (?:information|mention|details?)\b|\bnone of the (?:sources|papers|abstracts)\b"
+    r"|\bcannot (?:be )?(?:answer|determine|tell)",
+    re.I,
+)
+_FEWEST_CLAIM_WORDS = 3
+
+
+def _is_claim(sentence: str, question: str) -> bool:
+    """Whether a sentence of a model's answer claims something that a source must support: not
+    a lead-in ("Here is what I found:"), a restatement of the question, or a statement that the
+    sources do not answer it."""
+    words = content_words(sentence)
+    if len(words) < _FEWEST_CLAIM_WORDS or _NO_ANSWER.search(sentence):
+        return False
+    return not words <= content_words(question)
 
 
 def listing_note(found: Retrieval) -> str:

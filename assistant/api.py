@@ -592,6 +592,8 @@ def _extras(answer: Answer) -> dict[str, Any]:
     return {
         "citations": [c.model_dump(mode="json") for c in answer.citations],
         "refused": answer.refused,
+        "grounded": answer.grounded,
+        "grounded_share": answer.grounded_share,
         "coverage": answer.coverage.model_dump(mode="json"),
         "receipt": answer.receipt.model_dump(mode="json"),
     }

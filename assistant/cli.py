@@ -551,6 +551,24 @@ def _print_sources(answer: Answer) -> None:
     unsupported = [c for c in answer.claims if c.support == "unsupported"]
     if unsupported:
         click.echo(f"  {len(unsupported)} sentence(s) are not supported by the paper they cite.")
+    uncited = [c for c in answer.claims if c.support == "uncited"]
+    if uncited:
+        click.echo(
+            f"  {len(uncited)} sentence(s) cite nothing, and no retrieved paper supports them."
+        )
+    if answer.receipt.added_citations:
+        click.echo(
+            f"  {answer.receipt.added_citations} citation(s) were added by the checker "
+            "(the model cited nothing there)."
+        )
+    if not answer.grounded:
+        click.echo("")
+        click.echo(
+            f"NOT GROUNDED: only {answer.grounded_share or 0:.0%} of the claims above are "
+            "supported by the sources. The answer extracted from the same sources:"
+        )
+        click.echo("")
+        click.echo(answer.extracted or "")
     if answer.receipt.invalid_citations:
         click.echo(
             f"  {answer.receipt.invalid_citations} citation(s) to no retrieved paper were removed."

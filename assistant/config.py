@@ -75,6 +75,14 @@ class LLMSettings(_Section):
         description="Before retrieving, ask the model for the abstract a matching paper would "
         "have (prompts/expand.txt) and search with it too; one more call before answering.",
     )
+    grounded_at: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of a model answer's claims that must be supported by what they cite "
+        "(citations the checker added included) for it to count as grounded; below it, the "
+        "answer is marked ungrounded and the extracted answer is shown beside it.",
+    )
     judge: bool = Field(
         True,
         description="Also ask the model whether each cited sentence is supported (one more "

@@ -151,6 +151,8 @@ def evaluate_answers(answerer: Answerer, questions: list[Question]) -> dict[str,
                     key_fact_recall(q.answer_notes, answer.answer, " ".join(q.gold_titles)), 3
                 ),
                 "unsupported": sum(1 for c in answer.claims if c.support == "unsupported"),
+                "uncited": sum(1 for c in answer.claims if c.support == "uncited"),
+                "grounded": answer.grounded,
                 "words": len(answer.answer.split()),
                 "answer": answer.answer,
             }

@@ -130,7 +130,7 @@ def page_html(markdown: str, *, cite_links: bool = True) -> str:
             rendered,
         )
     rendered = rendered.replace(
-        UNSUPPORTED_START, '<span class="unsupported" title="not supported by the cited abstract">'
+        UNSUPPORTED_START, '<span class="unsupported" title="not supported by the sources">'
     ).replace(UNSUPPORTED_END, " ⚠</span>")
     # Gradio's chat keeps line breaks in HTML (white-space: pre-line): the newlines markdown-it
     # puts between blocks would show as empty lines.

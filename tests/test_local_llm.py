@@ -46,3 +46,10 @@ def test_local_gguf_model_answers_through_llama_cpp(sample_settings: Settings) -
     assert receipt.prompt_tokens and receipt.prompt_tokens > 200
     assert 0 < (receipt.completion_tokens or 0) <= 48
     assert all(1 <= c.n <= len(receipt.retrieved) for c in answer.citations)
+    # Every claim of the reply has a verdict, cited or not, and the grounded flag follows them.
+    judged = [c for c in answer.claims if c.support is not None]
+    assert judged, [c.text for c in answer.claims]
+    assert all(c.citations or c.support == "uncited" for c in judged)
+    threshold = settings.llm.grounded_at
+    assert answer.grounded == (answer.grounded_share is None or answer.grounded_share >= threshold)
+    assert answer.grounded or answer.extracted

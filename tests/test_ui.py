@@ -224,6 +224,24 @@ def test_chat_answers_a_comparison_with_a_table(
     page.screenshot(path=str(tmp_path / "7-chat-compare.png"))
 
 
+def test_ungrounded_answer_is_flagged_with_the_extracted_one_beside_it(
+    page: Any, llm_server: StubServer, tmp_path: Path
+) -> None:
+    llm_server.script(
+        Reply(content="The Eiffel Tower in Paris was completed in 1889 for the World's Fair.")
+    )
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#new-chat").click()
+    _ask(page, LSUV_QUESTION)
+    page.wait_for_function(
+        "document.querySelector('#chat')?.innerText.includes('Not grounded')", timeout=60000
+    )
+    answer = _last_answer(page)
+    assert "Extracted from the same abstracts" in answer and "All you need is a good init" in answer
+    assert page.locator("#chat .unsupported").count() >= 1  # the uncited sentence is marked
+    page.screenshot(path=str(tmp_path / "7b-ungrounded.png"))
+
+
 HOSTILE = {
     "title": 'Quokka Hopping Energetics <img src=x onerror="window.pwned=1">',
     "abstract": (
