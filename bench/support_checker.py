@@ -35,14 +35,25 @@ def main() -> None:
     by_title = {normalize_title(p.title): p for p in retriever.lexical().papers}
     true_pairs: list[str] = []
     false_pairs: list[str] = []
+    # The rule for a model's uncited sentence: the retrieved abstract that supports it best,
+    # if any supports it, becomes its citation. Where does a note sentence's citation go?
+    attributed = {"gold": 0, "bystander": 0, "none": 0}
     for question in load_questions(args.questions):
         if question.type not in ("lookup", "paraphrase") or not question.gold_titles:
             continue
         gold = by_title[normalize_title(question.gold_titles[0])]
-        other = next(h.paper for h in retriever.search(question.question, 5) if h.paper != gold)
+        hits = retriever.search(question.question, 5)
+        other = next(h.paper for h in hits if h.paper != gold)
         for sentence in split_sentences(question.answer_notes.split(":", 1)[-1])[:2]:
             true_pairs.append(check(sentence, gold, bank).verdict)
             false_pairs.append(check(sentence, other, bank).verdict)
+            best = max(
+                ((check(sentence, h.paper, bank), h.paper) for h in hits), key=lambda t: t[0].score
+            )
+            if best[0].verdict != "supported":
+                attributed["none"] += 1
+            else:
+                attributed["gold" if best[1] == gold else "bystander"] += 1
     for label, verdicts in (("gold abstract", true_pairs), ("hard negative", false_pairs)):
         shares = {
             v: verdicts.count(v) / len(verdicts) for v in ("supported", "weak", "unsupported")
@@ -55,6 +66,12 @@ def main() -> None:
     print(
         f"agreement (supported on gold, unsupported on negatives): "
         f"{agree / (2 * len(true_pairs)):.3f}"
+    )
+    total = sum(attributed.values())
+    print(
+        "uncited note sentences, citation added to the top-5 paper that supports them best: "
+        + "  ".join(f"{where} {n / total:.3f}" for where, n in attributed.items())
+        + f"  (n={total})"
     )
 
 
