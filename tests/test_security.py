@@ -97,8 +97,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             pytest.fail("assistant serve did not answer /healthz")
         yield Served(url, store, process)
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        # Its store is a temporary copy: no graceful shutdown to wait for (uvicorn would wait
+        # for gradio_client's open event stream).
+        process.kill()
+        process.wait()
 
 
 # -- 1. one gate for the whole app, the mounted UI included ----------------------------------
