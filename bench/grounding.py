@@ -10,10 +10,11 @@ uncited, and the share of answers that count as grounded at several thresholds.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 from collections import Counter
 from pathlib import Path
+
+from harness import dev_arguments
 
 from assistant.config import LLMSettings, Settings, StoreSettings
 
@@ -25,13 +26,7 @@ def _smollm2() -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, default=Path("store"))
-    parser.add_argument(
-        "--questions",
-        type=Path,
-        default=Path(__file__).resolve().parents[2] / "shared/eval/dev_questions.jsonl",
-    )
+    parser = dev_arguments(__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=40, help="questions to answer")
     parser.add_argument("--max-tokens", type=int, default=96)
     args = parser.parse_args()

@@ -1,7 +1,9 @@
-"""What the benchmarks share: percentiles, and `assistant serve` running over the test model."""
+"""What the benchmarks share: the dev-question arguments, percentiles, and `assistant serve`
+running over the test model."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import statistics
@@ -16,6 +18,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.openai_stub
 
 from tests.openai_stub import Reply, StubServer, free_port, serve  # noqa: E402
+
+DEV_QUESTIONS = ROOT.parent / "shared/eval/dev_questions.jsonl"
+
+
+def dev_arguments(description: str) -> argparse.ArgumentParser:
+    """A parser with --store (default store/) and --questions (the dev questions)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--store", type=Path, default=Path("store"))
+    parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS)
+    return parser
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

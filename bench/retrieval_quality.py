@@ -15,10 +15,10 @@ for ours it is the calibrated verdict, with its false-alarm rate shown beside it
 
 from __future__ import annotations
 
-import argparse
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
+
+from harness import dev_arguments
 
 from assistant.config import Settings, StoreSettings
 
@@ -36,13 +36,7 @@ def _oracle_detection(absent: list[float], answerable: list[float], alarms: floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, default=Path("store"))
-    parser.add_argument(
-        "--questions",
-        type=Path,
-        default=Path(__file__).resolve().parents[2] / "shared/eval/dev_questions.jsonl",
-    )
+    parser = dev_arguments(__doc__.splitlines()[0])
     args = parser.parse_args()
 
     from llama_index.core import Document, VectorStoreIndex

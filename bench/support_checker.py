@@ -8,20 +8,13 @@ retrieved paper that is not gold (a hard negative: should not be supported).
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
+from harness import dev_arguments
 
 from assistant.config import Settings, StoreSettings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, default=Path("store"))
-    parser.add_argument(
-        "--questions",
-        type=Path,
-        default=Path(__file__).resolve().parents[2] / "shared/eval/dev_questions.jsonl",
-    )
+    parser = dev_arguments(__doc__.splitlines()[0])
     args = parser.parse_args()
 
     from assistant.chunk import split_sentences
