@@ -86,10 +86,9 @@ def render_answer(answer: Answer) -> str:
     )
     body = page_html(text).rstrip("\n")
     if not answer.grounded:
-        judged = [c for c in answer.claims if c.support is not None]
-        held = sum(c.support in ("supported", "weak") for c in judged)
+        held, judged = answer.held_claims()
         banner = (
-            f"<p class='notice'>⚠ Not grounded: {held} of {len(judged)} claims of this answer "
+            f"<p class='notice'>⚠ Not grounded: {held} of {judged} claims of this answer "
             "are supported by the sources (the others are underlined). The answer extracted "
             "from the same sources follows it.</p>"
         )
@@ -218,10 +217,10 @@ def build_ui(collection: Collection) -> gr.Blocks:
         ]
         sources = "<p>Searching…</p>"
 
-        def shown() -> tuple[Any, ...]:
+        def update() -> tuple[Any, ...]:
             return "", history, history, sources, turns, _chips(filters)
 
-        yield shown()
+        yield update()
         hits: list[Hit] = []
         text = ""
         past = [Turn.model_validate(t) for t in turns]
@@ -232,7 +231,7 @@ def build_ui(collection: Collection) -> gr.Blocks:
             except AssistantError as exc:
                 history[-1]["content"] = _said(f"⚠ {exc.describe()}")
             sources = "<p>Sources appear here.</p>"
-            yield shown()
+            yield update()
             return
         try:
             for event in answerer.stream(question, past, filters):
@@ -247,10 +246,10 @@ def build_ui(collection: Collection) -> gr.Blocks:
                     text += event
                     # Markers become links once the answer is checked (invalid ones removed).
                     history[-1]["content"] = page_html(without_placeholders(text), cite_links=False)
-                yield shown()
+                yield update()
         except AssistantError as exc:
             history[-1]["content"] = _said(f"⚠ {exc.describe()}")
-            yield shown()
+            yield update()
 
     def run_compare(prompt: str, ids: list[str] | None) -> tuple[str, list[str]]:
         try:
@@ -301,7 +300,7 @@ def build_ui(collection: Collection) -> gr.Blocks:
             if model is not None
             else "answers extracted from the abstracts (no language model configured)"
         )
-        return f"**assistant** · {counted(len(retriever.lexical().papers), 'paper')} · {who}"
+        return f"**assistant** · {counted(len(collection.papers()), 'paper')} · {who}"
 
     def confirm_removal(ids: list[str] | None) -> tuple[Any, ...]:
         if not ids:

@@ -16,7 +16,7 @@ from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError, PromptError
 from assistant.llm import ChatModel, Message, Usage
-from assistant.markup import inert_markers
+from assistant.markup import MARKERS, inert_markers
 from assistant.records import Filters, Hit, author_count, clean_text, counted
 from assistant.retrieve import Retrieval, Retriever
 from assistant.support import (
@@ -70,7 +70,6 @@ _ANAPHOR = re.compile(
     r"(this|these|those|such|it|its|they|their)\b(?!\s+(paper|work|study|article|thesis)\b)",
     re.IGNORECASE,
 )
-_MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # What makes a question lean on the last turn. A demonstrative counts only before a word that
 # names what was discussed or at the end ("those papers", "what about that?"), and "the paper"
 # only when no clause describes a new one: "a network that stands in for ..." and "the paper
@@ -214,6 +213,11 @@ class Answer(BaseModel):
         None, description="The extracted answer from the same sources, for an ungrounded one."
     )
 
+    def held_claims(self) -> tuple[int, int]:
+        """(claims supported or weakly supported by what they cite, claims judged at all)."""
+        judged = [c.support for c in self.claims if c.support is not None]
+        return sum(v in ("supported", "weak") for v in judged), len(judged)
+
 
 class Turn(BaseModel):
     """One earlier exchange of a conversation."""
@@ -290,18 +294,24 @@ def last_answer_reference(text: str, turn: Turn) -> list[tuple[str, str]]:
     >>> last_answer_reference("Compare it with the second one", turn)
     [('it', 'SOAP'), ('the second one', 'MARS')]
     """
-    numbered = [title for _, title in sorted(turn.sources.items())]
+    numbered = turn.cited_titles
     found: list[tuple[int, str, str]] = []  # (where in the text, phrase, title)
     for match in _ORDINAL_REF.finditer(text):
-        n = _ORDINALS[match.group(1).lower()]
-        index = n - 1 if n > 0 else n
-        if -len(numbered) <= index < len(numbered):
-            found.append((match.start(), match.group(0), numbered[index]))
+        title = _nth(numbered, match.group(1))
+        if title is not None:
+            found.append((match.start(), match.group(0), title))
     blanked = _ORDINAL_REF.sub(lambda m: " " * len(m.group(0)), text)  # "one" is not "it"
     pointer = _IT.search(blanked)
     if pointer and numbered:
         found.append((pointer.start(), pointer.group(0), numbered[0]))
     return [(phrase, title) for _, phrase, title in sorted(found)]
+
+
+def _nth(titles: Sequence[str], ordinal: str) -> str | None:
+    """The title "the <ordinal> one" names ("second", "last"), if there is one."""
+    n = _ORDINALS[ordinal.lower()]
+    index = n - 1 if n > 0 else n
+    return titles[index] if -len(titles) <= index < len(titles) else None
 
 
 def refers_back(question: str) -> bool:
@@ -322,12 +332,9 @@ def condense_rule(question: str, history: Sequence[Turn], *, self_contained: boo
         return question
     last = history[-1]
     ordinal = _ORDINAL_REF.search(question)
-    if ordinal and last.cited_titles:
-        n = _ORDINALS[ordinal.group(1).lower()]
-        titles = last.cited_titles
-        if -len(titles) <= (n - 1 if n > 0 else n) < len(titles):
-            title = titles[n - 1 if n > 0 else n]
-            return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
+    title = _nth(last.cited_titles, ordinal.group(1)) if ordinal else None
+    if ordinal and title is not None:
+        return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
     if _PRONOUN.search(question) or len(content_words(question)) < _STANDALONE_WORDS:
         topic = last.rewritten_query or last.question
         about = f"{last.cited_titles[0]}; {topic}" if last.cited_titles else topic
@@ -359,7 +366,7 @@ def parse_markers(text: str, sources: int) -> tuple[str, int]:
         removed += len(numbers) - len(valid)
         return "".join(f"[{n}]" for n in valid)
 
-    cleaned = _MARKERS.sub(keep, text)
+    cleaned = MARKERS.sub(keep, text)
     return re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip(), removed
 
 
@@ -555,21 +562,7 @@ class Answerer:
         text, receipt.invalid_citations = parse_markers(raw, len(found.hits))
         text, claims, citations = self._check(text, found.hits, receipt, question)
         lap("check")  # includes "judge", the model's part of the check, when it ran
-        judged = [c for c in claims if c.support is not None]
-        share = (
-            sum(c.support in ("supported", "weak") for c in judged) / len(judged)
-            if judged
-            else None
-        )
-        grounded = self.model is None or share is None or share >= self.settings.llm.grounded_at
-        extracted = None
-        if not grounded:
-            extracted = self._extract(standalone, found).replace(
-                EXTRACTED_LABEL, "Extracted from the same abstracts:", 1
-            )
-            lap("extract")
-        receipt.stage_ms = stages | receipt.stage_ms
-        yield Answer(
+        answer = Answer(
             question=question,
             answer=text,
             extractive=self.model is None,
@@ -578,10 +571,19 @@ class Answerer:
             claims=claims,
             coverage=coverage,
             receipt=receipt,
-            grounded=grounded,
-            grounded_share=None if share is None else round(share, 3),
-            extracted=extracted,
         )
+        held, judged = answer.held_claims()
+        if judged:
+            answer.grounded_share = round(held / judged, 3)
+            share = held / judged
+            answer.grounded = self.model is None or share >= self.settings.llm.grounded_at
+        if not answer.grounded:
+            answer.extracted = self._extract(standalone, found).replace(
+                EXTRACTED_LABEL, "Extracted from the same abstracts:", 1
+            )
+            lap("extract")
+        receipt.stage_ms = stages | receipt.stage_ms
+        yield answer
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -729,15 +731,18 @@ class Answerer:
         # A model's uncited sentences are claims too (the extractive answer's uncited lines are
         # our own notes, such as how many papers a list holds).
         checked = [
-            (s, numbers)
+            bool(numbers) or (self.model is not None and bool(hits) and _is_claim(s, question))
             for s, numbers in cited_sentences
-            if numbers or (self.model is not None and hits and _is_claim(s, question))
         ]
-        to_embed = [strip_citations(s) for s, _ in checked]
+        to_embed = [
+            strip_citations(s)
+            for (s, _), is_claim in zip(cited_sentences, checked, strict=True)
+            if is_claim
+        ]
         vectors = iter(self.bank.embed(to_embed) if to_embed else np.zeros((0, 384)))
         evidence: list[list[tuple[int, Verdict, float, str]]] = []  # per claim, per source
-        for sentence, numbers in cited_sentences:
-            if not numbers and (sentence, numbers) not in checked:
+        for (sentence, numbers), is_claim in zip(cited_sentences, checked, strict=True):
+            if not is_claim:
                 claims.append(Claim(text=sentence, citations=[]))
                 evidence.append([])
                 continue
@@ -983,7 +988,7 @@ def _is_claim(sentence: str, question: str) -> bool:
 def listing_note(found: Retrieval) -> str:
     """How many papers a metadata question matched and how many are shown, so that a list is
     never cut without saying so: "12 papers match (venue: ICLR 2026); 5 are listed. ..."."""
-    matched = f"{found.matching} paper{'s' if found.matching != 1 else ''} match"
+    matched = f"{counted(found.matching, 'paper')} match"
     why = f" ({'; '.join(found.query.recognised)})" if found.query.recognised else ""
     shown = len(found.hits)
     if shown >= found.matching:

@@ -393,7 +393,7 @@ def _print_hits(found: Retrieval, fmt: str) -> None:
         click.echo("understood: " + "; ".join(found.query.recognised))
     if found.query.listing and hits:
         more = "" if len(hits) >= found.matching else f" (-k {found.matching} shows them all)"
-        click.echo(f"{found.matching} papers match; {len(hits)} listed{more}.")
+        click.echo(f"{counted(found.matching, 'paper')} match; {len(hits)} listed{more}.")
     if not hits:
         click.echo(f"No paper matches ({found.matching} pass the metadata constraints).")
         return

@@ -84,7 +84,8 @@ _LOCAL_TARGETS = {"#", *(f"#source-{n}" for n in range(1, 1000))}
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
 _MARK = re.compile(r"\[(\d{1,3})\]")
-_OWN_MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+#: Bracketed numbers: our citation markers, "[1]" or "[1, 3]"; in a paper's own text, its own.
+MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 #: Private-use characters that stand for "start/end of an unsupported sentence" while the
 #: Markdown is rendered; removed from untrusted text first so that no one else can place them.
 UNSUPPORTED_START, UNSUPPORTED_END = "\ue000", "\ue001"
@@ -149,7 +150,7 @@ def inert_markers(text: str) -> str:
     >>> inert_markers("Arjovsky et al. [2019]; see [2, 3]")
     'Arjovsky et al. (2019); see (2, 3)'
     """
-    return _OWN_MARKERS.sub(lambda m: f"({m.group(1)})", text)
+    return MARKERS.sub(lambda m: f"({m.group(1)})", text)
 
 
 def markdown_text(text: str) -> str:
