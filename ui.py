@@ -96,6 +96,12 @@ def render_answer(answer: Answer) -> str:
     return body + clean_html(notice + footer)
 
 
+def _error(exc: AssistantError) -> gr.Error:
+    """The error for Gradio's modal, which renders its message as HTML: the message may quote
+    a title or the prompt, so it is escaped."""
+    return gr.Error(html.escape(exc.describe()))
+
+
 def _said(text: str) -> str:
     """Plain text (a question, an error) as inert HTML."""
     return page_html(markdown_text(text), cite_links=False)
@@ -255,7 +261,7 @@ def build_ui(collection: Collection) -> gr.Blocks:
         try:
             table = comparer.compare(prompt or "", ids or [])
         except AssistantError as exc:
-            raise gr.Error(exc.describe()) from exc
+            raise _error(exc) from exc
         folder = scratch.new_folder()
         (folder / "comparison.md").write_text(table.markdown())
         (folder / "comparison.csv").write_text(table.csv())
@@ -316,7 +322,7 @@ def build_ui(collection: Collection) -> gr.Blocks:
         try:
             removed = collection.remove(ids or [])
         except AssistantError as exc:
-            raise gr.Error(exc.describe()) from exc
+            raise _error(exc) from exc
         return (*changed(query), gr.update(visible=False), f"Removed {removed} paper(s).")
 
     def upload(
