@@ -107,6 +107,9 @@ class ChatModel:
                 timed_out=True,
             ) from exc
         except openai.APIConnectionError as exc:
+            if received:
+                # Newer SDKs report a stream dropped mid-reply as a connection error too.
+                raise _broke_off(self.where, received, exc) from exc
             raise LLMUnavailableError(
                 f"Cannot reach the model server at {self.where}",
                 hint=f"start the server or fix ASSISTANT_LLM__BASE_URL, {_OFFLINE_HINT}",
@@ -133,15 +136,18 @@ class ChatModel:
             ) from exc
         except (httpx.HTTPError, openai.APIError, ValueError) as exc:
             # Connection dropped mid-stream, or a chunk that is not valid JSON.
-            raise LLMResponseError(
-                f"The reply from {self.where} broke off after {received} characters "
-                f"({type(exc).__name__})",
-                hint="ask again; if it keeps happening, check the server",
-            ) from exc
+            raise _broke_off(self.where, received, exc) from exc
 
     def complete(self, messages: list[Message]) -> str:
         """The whole reply as one string."""
         return "".join(self.stream(messages))
+
+
+def _broke_off(where: str, received: int, exc: Exception) -> LLMResponseError:
+    return LLMResponseError(
+        f"The reply from {where} broke off after {received} characters ({type(exc).__name__})",
+        hint="ask again; if it keeps happening, check the server",
+    )
 
 
 class LocalServer:

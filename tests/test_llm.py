@@ -22,3 +22,18 @@ def test_llm_token_counts_belong_to_their_call_when_calls_overlap(
     assert head + "".join(stream) == "one two three four five six"
     assert (first.prompt_tokens, first.completion_tokens) == (2, 6)
     assert (second.prompt_tokens, second.completion_tokens) == (3, 1)
+
+
+def test_llm_a_reply_that_breaks_off_is_a_response_error(llm_server: StubServer) -> None:
+    """Whichever exception the SDK raises for a stream dropped mid-reply (newer ones raise a
+    connection error), it is the reply that broke off, not a server out of reach."""
+    import pytest
+
+    from assistant.errors import LLMResponseError
+
+    from .openai_stub import Reply
+
+    model = ChatModel(LLMSettings(base_url=llm_server.url, model="stub", max_retries=0))
+    llm_server.script(Reply(content="one two three four", cut_after=2))
+    with pytest.raises(LLMResponseError, match="broke off"):
+        "".join(model.stream([{"role": "user", "content": "q"}]))
