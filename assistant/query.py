@@ -7,6 +7,8 @@ are never mistaken for metadata. What is left after the constraints is the topic
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -38,7 +40,10 @@ MONTHS = {
     for name in names
 }
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-_DATE = rf"(?:(?P<{{p}}m>{_MONTH})\.?,?\s+)?(?P<{{p}}y>(?:19|20)\d\d)(?:-(?P<{{p}}mm>[01]\d))?"
+_DATE = (
+    rf"(?:(?P<{{p}}m>{_MONTH})\.?,?\s+)?(?P<{{p}}y>(?:19|20)\d\d)"
+    r"(?:-(?P<{p}mm>[01]\d)(?:-(?P<{p}dd>[0-3]\d))?)?"
+)
 _NUMBERS = {
     "no": 0,
     "zero": 0,
@@ -72,8 +77,35 @@ _SCAFFOLD_WORDS = """
     votes popular recent newest latest oldest earliest before after since between during
     until single solo sole one only about show me give find me name names appear appears
     include includes including contain contains subject field area topic sorted order
+    co-author coauthor what's who's that's write writes people persons researchers writers
+    receive earn present accept release feature submit upload announce come came out show share
+    index get publish post tag fall falls under belong belongs file filed classify classified
+    label labelled labeled
+    got go went put make made know known see seen can could would should will may might be been
+    being year years month months day days week weeks time venue venues conference listed
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
+
+
+def _scaffold(word: str) -> bool:
+    """True for a word that frames a metadata question, in any of its forms ("appeared",
+    "presenting", "releases")."""
+    word = word.rstrip(".'-+")  # "papers." at the end of a sentence
+    if not word or word in _SCAFFOLD or word.isdigit():
+        return True
+    for suffix, restore in (
+        ("ing", ""),
+        ("ing", "e"),
+        ("ed", ""),
+        ("ed", "e"),
+        ("d", ""),
+        ("s", ""),
+    ):
+        if word.endswith(suffix) and word[: -len(suffix)] + restore in _SCAFFOLD:
+            return True
+    return False
+
+
 Taker = Callable[[re.Match[str], str], None]  # records a recognised span and its label
 _WORD = re.compile(r"[a-z0-9][a-z0-9'+.-]*")
 
@@ -101,11 +133,16 @@ class Query(BaseModel):
     recognised: list[str] = Field(
         default_factory=list, description="Each metadata phrase recognised, for the receipt."
     )
+    unread: list[str] = Field(
+        default_factory=list,
+        description="Phrases that look like constraints but that no field or rule could use "
+        '("more than 100 citations"): said in the answer, searched as words.',
+    )
 
     @property
     def listing(self) -> bool:
         """True when the question is only metadata: list what matches, no topic to rank by."""
-        words = [w for w in _WORD.findall(self.topic.lower()) if w not in _SCAFFOLD]
+        words = [w for w in _WORD.findall(self.topic.lower()) if not _scaffold(w)]
         return (not self.filters.empty or self.sort is not None) and not words
 
 
@@ -116,12 +153,15 @@ class Vocabulary:
     names: dict[str, str] = field(default_factory=dict)  # folded full name -> name
     venues: list[str] = field(default_factory=list)
     categories: dict[str, str] = field(default_factory=dict)  # folded label -> label
+    organizations: list[str] = field(default_factory=list)
+    regions: dict[str, str] = field(default_factory=dict)  # folded place -> place
     longest_name: int = 1
 
     @classmethod
     def build(cls, papers: Iterable[Paper]) -> Vocabulary:
         vocab = cls()
         venues: set[str] = set()
+        organizations: set[str] = set()
         for paper in papers:
             for name in paper.authors:
                 folded = fold(name)
@@ -132,10 +172,35 @@ class Vocabulary:
             for path in paper.categories:
                 for label in path.split(" > "):
                     vocab.categories.setdefault(fold(label), label.strip())
+            for path in paper.regions:
+                for place in path.split(" > "):
+                    vocab.regions.setdefault(fold(place), place.strip())
+            if paper.organization:
+                organizations.add(paper.organization)
         vocab.venues = sorted(venues)
+        vocab.organizations = sorted(organizations)
         return vocab
 
 
+# What a constraint the parser cannot use looks like: a comparison with a number, or a field
+# papers here do not carry. Checked on what is left once the recognised phrases are taken out.
+_UNREAD = re.compile(
+    rf"\b(?:{_MORE}|{_LESS}|{_LEAST}|{_MOST}|exactly)\s+\d[\d,.]*\s+[a-z][\w-]*"
+    r"|\b\d[\d,.]*\s+or\s+(?:more|fewer|less)\s+[a-z][\w-]*"
+    r"|\b(?:most|least|highly|frequently)[- ]cited\b|\bcitations?\b|\bcitation counts?\b"
+    r"|\b(?:github )?stars\b|\bdownloads\b|\bimpact factor\b|\bh-index\b|\bjournal\b",
+    re.IGNORECASE,
+)
+_GENERIC_ORG_WORDS = {"university", "institute", "of", "the", "lab", "labs", "research", "inc"}
+_FIELD_WORDS = {
+    "authors": r"(?:co-?)?authors?|author names?|anonymous",
+    "date": r"dates?|undated|publication dates?",
+    "upvotes": r"(?:up)?votes?",
+    "categories": r"categor(?:y|ies)|tags?",
+    "venue": r"venues?",
+    "organization": r"organi[sz]ations?|affiliations?",
+}
+_FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
 _GENERIC_VENUE_WORDS = {"papers", "paper", "the", "of", "org", "machine", "learning", "and", "on"}
 
 
@@ -156,7 +221,14 @@ def _venue_triggers(venue: str) -> list[str]:
         for raw in re.findall(r"[\w.]+", venue)
         if not raw.isdigit() and (any(c.isupper() for c in raw[1:]) or raw.isupper())
     ]
-    return phrases + [b.split()[0] for b in brands if b]
+    # "the daily list": a word of the venue's name with the noun a listing goes by
+    listed = [
+        f"{word} {noun}"
+        for word in words
+        if word not in _GENERIC_VENUE_WORDS and not word.isdigit() and len(word) >= 4
+        for noun in ("list", "listing", "page", "feed")
+    ]
+    return phrases + listed + [b.split()[0] for b in brands if b]
 
 
 def _number(token: str) -> int:
@@ -179,27 +251,39 @@ def _bounds(cmp: str | None, n: int) -> tuple[int | None, int | None]:
 
 def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: Taker) -> None:
     """ "more than 3 authors", "2 upvotes or more" -> min_<field> / max_<field>."""
-    match = re.search(rf"\b{_CMP}{_COUNT}\s+{noun}\b(?P<tail> or (?:more|fewer))?", lowered)
+    match = re.search(
+        rf"\b{_CMP}{_COUNT}(?P<mid> or (?:more|fewer|less))?\s+(?:{noun})\b"
+        r"(?P<tail> or (?:more|fewer|less))?",
+        lowered,
+    )
     if match:
-        cmp = match.group("cmp") or (match.group("tail") or "").strip() or None
+        tail = match.group("mid") or match.group("tail") or ""
+        cmp = match.group("cmp") or tail.strip() or None
         found[f"min_{field}"], found[f"max_{field}"] = _bounds(cmp, _number(match.group("n")))
         take(match, field)
 
 
-def _date_value(match: re.Match[str], prefix: str) -> tuple[int, int | None]:
+def _date_value(match: re.Match[str], prefix: str) -> tuple[int, int | None, int | None]:
     year = int(match.group(f"{prefix}y"))
     month_name = match.group(f"{prefix}m")
     digits = match.group(f"{prefix}mm")
     month = MONTHS[month_name.lower()] if month_name else (int(digits) if digits else None)
-    return year, month
+    day = match.group(f"{prefix}dd")
+    return year, month, int(day) if day and month else None
 
 
-def _iso(year: int, month: int | None) -> str:
+def _iso(year: int, month: int | None, day: int | None = None) -> str:
+    if day and month:
+        return f"{year:04d}-{month:02d}-{day:02d}"
     return f"{year:04d}-{month:02d}" if month else f"{year:04d}"
 
 
-def _shift(year: int, month: int | None, step: int) -> str:
-    """The period just before (step=-1) or after (step=1) a year or month."""
+def _shift(year: int, month: int | None, day: int | None, step: int) -> str:
+    """The day, month or year just before (step=-1) or after (step=1) the one given."""
+    if day and month:
+        with contextlib.suppress(ValueError):
+            return (datetime.date(year, month, day) + datetime.timedelta(days=step)).isoformat()
+        return _iso(year, month, day)
     if month is None:
         return _iso(year + step, None)
     index = year * 12 + (month - 1) + step
@@ -224,10 +308,13 @@ class QueryParser:
             recognised.append(f"{label}: {match.group(0).strip()}")
 
         sort = self._sort(lowered, take)
+        self._missing(lowered, found, take)
         self._author_counts(lowered, found, take)
         self._upvotes(lowered, found, take)
         self._dates(lowered, found, take)
         self._category(lowered, found, take)
+        self._organization(lowered, found, take)
+        self._region(lowered, found, take)
         venue = self._venue(lowered, spans)
         if venue:
             found["venue"] = venue
@@ -240,6 +327,7 @@ class QueryParser:
             ch if not any(a <= i < b for a, b in spans) else " " for i, ch in enumerate(text)
         )
         return Query(
+            unread=[m.group(0) for m in _UNREAD.finditer(topic)],
             text=text,
             topic=" ".join(topic.split()),
             filters=Filters.model_validate(found),
@@ -284,16 +372,41 @@ class QueryParser:
         return None
 
     @staticmethod
+    def _missing(lowered: str, found: dict[str, object], take: Taker) -> None:
+        """ "without authors", "no date", "authors unknown", "undated" -> missing fields."""
+        missing: list[str] = []
+        for match in re.finditer(
+            rf"\b(?:without|with no|with(?:out)? any|lacking|missing|having no|no)\s+"
+            rf"(?:an? |listed |known |stated |given )?(?P<f>{_FIELDS})\b"
+            rf"|\b(?P<g>{_FIELDS})\s+(?:(?:is|are|was|were)\s+)?(?:missing|unknown|not "
+            r"(?:listed|given|known|stated|recorded))\b|\b(?P<u>undated|anonymous)\b",
+            lowered,
+        ):
+            word = match.group("f") or match.group("g") or match.group("u")
+            name = next(f for f, pattern in _FIELD_WORDS.items() if re.fullmatch(pattern, word))
+            if name not in missing:
+                missing.append(name)
+            take(match, f"missing {name}")
+        if missing:
+            found["missing"] = missing
+
+    @staticmethod
     def _author_counts(lowered: str, found: dict[str, object], take: Taker) -> None:
+        if "authors" in found.get("missing", []):  # type: ignore[operator]
+            return
         solo = re.search(r"\b(?:single|solo|sole|one)[- ]author(?:ed)?\b|\bsole author\b", lowered)
         if solo:
             found["min_authors"] = found["max_authors"] = 1
             take(solo, "authors")
             return
-        _count(lowered, r"(?:co-?)?authors?", "authors", found, take)
+        _count(
+            lowered, r"(?:co-?)?authors?|people|persons|researchers|writers", "authors", found, take
+        )
 
     @staticmethod
     def _upvotes(lowered: str, found: dict[str, object], take: Taker) -> None:
+        if "upvotes" in found.get("missing", []):  # type: ignore[operator]
+            return
         _count(lowered, r"(?:up)?votes?", "upvotes", found, take)
 
     @staticmethod
@@ -316,17 +429,17 @@ class QueryParser:
             match = re.search(pattern + _DATE.format(p="x") + r"\b", lowered)
             if not match:
                 continue
-            year, month = _date_value(match, "x")
+            year, month, day = _date_value(match, "x")
             if word == "before":
-                found["until"] = _shift(year, month, -1)
+                found["until"] = _shift(year, month, day, -1)
             elif word == "after":
-                found["since"] = _shift(year, month, 1)
+                found["since"] = _shift(year, month, day, 1)
             elif word == "since":
-                found["since"] = _iso(year, month)
+                found["since"] = _iso(year, month, day)
             elif word == "until":
-                found["until"] = _iso(year, month)
+                found["until"] = _iso(year, month, day)
             else:
-                found["since"] = found["until"] = _iso(year, month)
+                found["since"] = found["until"] = _iso(year, month, day)
             take(match, "dates")
             return
 
@@ -346,6 +459,34 @@ class QueryParser:
         match = re.search(rf"\b{words}\b", lowered)
         if match:
             take(match, "category")
+
+    def _organization(self, lowered: str, found: dict[str, object], take: Taker) -> None:
+        """An organization of the collection named by its full name or a distinctive word of
+        it ("Qualcomm", "Harvard")."""
+        folded = f" {fold(lowered)} "
+        for organization in self.vocab.organizations:
+            words = [w for w in fold(organization).split() if w not in _GENERIC_ORG_WORDS]
+            if words and all(f" {w} " in folded for w in words):
+                found["organization"] = organization
+                whole = fold(organization).split()
+                for word in whole if all(f" {w} " in folded for w in whole) else words:
+                    match = re.search(rf"\b{re.escape(word)}\b", lowered)
+                    if match:
+                        take(match, "organization")
+                return
+
+    def _region(self, lowered: str, found: dict[str, object], take: Taker) -> None:
+        """A place the collection's papers come from, after "from", "in", "based in"..."""
+        for match in re.finditer(
+            r"\b(?:from|in|based in|located in|out of|at)\s+(?:the\s+)?"
+            r"(?P<place>[a-z][a-z .'-]{1,60}?)(?=[?.,;!]|\s+(?:and|or|with|that|who|about|on)\b|$)",
+            lowered,
+        ):
+            place = fold(match.group("place"))
+            if place in self.vocab.regions:
+                found["region"] = self.vocab.regions[place]
+                take(match, "region")
+                return
 
     def _venue(self, lowered: str, spans: list[tuple[int, int]]) -> str | None:
         """The listing or venue the question names ("ICLR 2026", "Hugging Face daily list").
@@ -386,7 +527,8 @@ class QueryParser:
                     used.update(range(i, i + size))
                     spans.append((tokens[i][1], tokens[i + size - 1][2]))
         cue = re.compile(
-            r"\b(?:papers?|work|articles?|written|authored|co-authored|coauthored) by\s+"
+            r"\b(?:papers?|work|articles?|written|authored|co-authored|coauthored)"
+            r"(?: (?:is|are|was|were))? by\s+"
             r"(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3})"
         )
         for match in cue.finditer(text):

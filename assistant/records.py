@@ -9,6 +9,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -221,6 +222,9 @@ def _truncate(key: tuple[int, ...], other: str | tuple[int, ...]) -> tuple[int, 
 DATE_PATTERN = r"^\d{1,4}(-\d{1,2}){0,2}$"
 
 
+MissingField = Literal["authors", "date", "upvotes", "categories", "venue", "organization"]
+
+
 class Filters(BaseModel):
     """Metadata constraints on which papers may be returned; empty fields do not constrain."""
 
@@ -240,6 +244,11 @@ class Filters(BaseModel):
     max_authors: int | None = Field(None, ge=0, description="At most this many authors.")
     min_upvotes: int | None = Field(None, ge=0, description="At least this many upvotes.")
     max_upvotes: int | None = Field(None, ge=0, description="At most this many upvotes.")
+    organization: str | None = Field(None, description="Substring of the organization, any case.")
+    region: str | None = Field(None, description="Substring of a region (place), any case.")
+    missing: list[MissingField] = Field(
+        default_factory=list, description="Fields the paper must not have (e.g. authors, date)."
+    )
 
     @property
     def empty(self) -> bool:
@@ -264,6 +273,15 @@ class Filters(BaseModel):
             needle = self.category.lower()
             if not any(needle in c.lower() for c in paper.categories):
                 return False
+        places: list[tuple[str | None, list[str]]] = [
+            (self.organization, [paper.organization or ""]),
+            (self.region, paper.regions),
+        ]
+        for part, held in places:
+            if part and not any(part.lower() in v.lower() for v in held):
+                return False
+        if any(_has(paper, name) for name in self.missing):
+            return False
         if not _within(author_count(paper), self.min_authors, self.max_authors):
             return False
         if not _within(paper.upvotes, self.min_upvotes, self.max_upvotes):
@@ -278,6 +296,20 @@ class Filters(BaseModel):
             if self.until and _truncate(mine, self.until) > _truncate(_date_key(self.until), mine):
                 return False
         return True
+
+
+def _has(paper: Paper, name: MissingField) -> bool:
+    """Whether ``paper`` carries the field ``name`` (a count of authors is authors too)."""
+    if name == "authors":
+        return author_count(paper) is not None
+    value = {
+        "date": paper.date,
+        "upvotes": paper.upvotes,
+        "categories": paper.categories,
+        "venue": paper.venue,
+        "organization": paper.organization,
+    }[name]
+    return value is not None and value != []
 
 
 def counted(n: int, noun: str) -> str:

@@ -1,0 +1,189 @@
+"""Metadata questions generated from the collection, over every field and operator, in several
+wordings: how many of each kind the parser turns into the right papers.
+
+Run: .venv/bin/python bench/metadata_quality.py [--store DIR]
+Each question's gold papers are computed here with plain predicates over the papers' fields (not
+with the parser's Filters). Wordings "A" are those the parser's rules were written against;
+wordings "B" were written afterwards and not tuned on: report B. Per wording set it prints
+recall@10 (gold capped at 10), the share of questions answered with exactly the gold papers
+(gold of at most 30), and the share that found nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from harness import dev_arguments
+
+from assistant.config import Settings, StoreSettings
+from assistant.records import Paper, author_count
+
+MONTHS = "January February March April May June July August September October November December"
+
+
+@dataclass
+class Case:
+    kind: str
+    wording: str  # "A" or "B"
+    question: str
+    gold: set[str]
+
+
+def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
+    def ids(test: Callable[[Paper], bool]) -> set[str]:
+        return {p.paper_id for p in papers if test(p)}
+
+    def make(
+        kind: str, test: Callable[[Paper], bool], a: list[str], b: list[str]
+    ) -> Iterator[Case]:
+        gold = ids(test)
+        if gold:
+            for wording, texts in (("A", a), ("B", b)):
+                for text in texts:
+                    yield Case(kind, wording, text, gold)
+
+    named = [p for p in papers if len(p.authors) >= 2]
+    for paper in rng.sample(named, min(6, len(named))):
+        name = rng.choice(paper.authors)
+        yield from make(
+            "author",
+            lambda p, n=name: n in p.authors,
+            [f"Which papers did {name} write?", f"Papers by {name}"],
+            [f"Show me work co-authored by {name}.", f"{name} is an author on which papers?"],
+        )
+    counts = sorted({c for p in papers if (c := author_count(p))})
+    for n in rng.sample(counts, min(3, len(counts))):
+        yield from make(
+            "author count =",
+            lambda p, n=n: author_count(p) == n,
+            [f"Which papers have exactly {n} authors?"],
+            [f"Which papers list {n} authors?"],
+        )
+        yield from make(
+            "author count >",
+            lambda p, n=n: (author_count(p) or 0) > n,
+            [f"Papers with more than {n} authors"],
+            [f"Which papers have over {n} co-authors?"],
+        )
+    dated = sorted({p.date[:7] for p in papers if p.date and len(p.date) >= 7})
+    for month in rng.sample(dated, min(4, len(dated))):
+        year, number = int(month[:4]), int(month[5:7])
+        name = MONTHS.split()[number - 1]
+        yield from make(
+            "date in month",
+            lambda p, m=month: bool(p.date and p.date.startswith(m)),
+            [f"Which papers were posted in {name} {year}?"],
+            [f"What is dated {name} {year}?", f"Papers published during {name} {year}"],
+        )
+    years = sorted({int(p.date[:4]) for p in papers if p.date})
+    for year in rng.sample(years, min(3, len(years))):
+        yield from make(
+            "date before",
+            lambda p, y=year: bool(p.date and int(p.date[:4]) < y),
+            [f"Which papers were published before {year}?"],
+            [f"Which papers are dated earlier than {year}?", f"Papers prior to {year}"],
+        )
+        yield from make(
+            "date after",
+            lambda p, y=year: bool(p.date and int(p.date[:4]) > y),
+            [f"Which papers were posted after {year}?"],
+            [f"Papers later than {year}"],
+        )
+    for venue in sorted({p.venue for p in papers if p.venue}):
+        yield from make(
+            "venue",
+            lambda p, v=venue: p.venue == v or v in p.sources,
+            [f"Which papers are from {venue}?"],
+            [f"List the {venue} papers.", f"Which papers appeared at {venue}?"],
+        )
+    labels = sorted({c.split(" > ")[-1] for p in papers for c in p.categories})
+    for label in rng.sample(labels, min(4, len(labels))):
+        yield from make(
+            "category",
+            lambda p, x=label: any(x.lower() in c.lower() for c in p.categories),
+            [f"Which papers are tagged {label}?"],
+            [f"Which papers fall under the {label} category?"],
+        )
+    votes = sorted({p.upvotes for p in papers if p.upvotes is not None})
+    for n in rng.sample(votes, min(3, len(votes))):
+        yield from make(
+            "upvotes >",
+            lambda p, n=n: p.upvotes is not None and p.upvotes > n,
+            [f"Which papers have more than {n} upvotes?"],
+            [f"Which daily papers got over {n} votes?"],
+        )
+    yield from make(
+        "missing",
+        lambda p: author_count(p) is None,
+        ["Which papers have no authors?"],
+        ["Papers whose authors are not listed"],
+    )
+    yield from make(
+        "missing",
+        lambda p: not p.date,
+        ["Which papers have no date?"],
+        ["Which papers are undated?"],
+    )
+    for organization in sorted({p.organization for p in papers if p.organization}):
+        yield from make(
+            "organization",
+            lambda p, o=organization: p.organization == o,
+            [f"Which papers come from {organization}?"],
+            [f"What did {organization} publish?"],
+        )
+    places = sorted({r.split(" > ")[-1] for p in papers for r in p.regions})
+    for place in places[:4]:
+        yield from make(
+            "region",
+            lambda p, x=place: any(r.endswith(x) for r in p.regions),
+            [f"Which papers are from {place}?"],
+            [f"Which papers were written in {place}?"],
+        )
+
+
+def main() -> None:
+    parser = dev_arguments(__doc__.splitlines()[0])
+    args = parser.parse_args()
+
+    from assistant.retrieve import Retriever
+
+    retriever = Retriever(Settings(store=StoreSettings(path=args.store)))
+    papers = retriever.lexical().papers
+    cases = list(_cases(papers, random.Random(0)))
+    rows: dict[tuple[str, str], list[tuple[float, bool | None, bool]]] = defaultdict(list)
+    misses: list[str] = []
+    for case in cases:
+        found = retriever.retrieve(case.question, 10, listing_k=30)
+        got = [h.paper.paper_id for h in found.hits]
+        recall = len(case.gold & set(got[:10])) / min(len(case.gold), 10)
+        # exact only where the whole gold fits in one listing
+        exact = set(got) == case.gold if len(case.gold) <= 30 else None
+        for key in ((case.kind, case.wording), ("all", case.wording)):
+            rows[key].append((recall, exact, not got))
+        if case.wording == "B" and (recall < 1 or exact is False):
+            misses.append(
+                f"  {case.question!r}: recall@10 {recall:.2f}, {len(got)} found, "
+                f"{len(case.gold)} gold, read {found.query.recognised}"
+            )
+    print("kind | wording | questions | recall@10 | exact | found nothing")
+    print("--- | --- | --- | --- | --- | ---")
+    for (kind, wording), values in sorted(
+        rows.items(), key=lambda item: (item[0][0] == "all", item[0])
+    ):
+        n = len(values)
+        fits = [v[1] for v in values if v[1] is not None]
+        exact = f"{sum(fits) / len(fits):.2f}" if fits else "-"
+        print(
+            f"{kind} | {wording} | {n} | {sum(v[0] for v in values) / n:.2f} | "
+            f"{exact} | {sum(v[2] for v in values) / n:.2f}"
+        )
+    if misses:
+        print("\nwording B below full recall or not exact:")
+        print("\n".join(misses))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The question parser's rules, on a few papers built here: every field a paper carries and the
+operators people use on it, in several wordings (no store, no model: milliseconds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.query import QueryParser
+from assistant.records import Filters, Paper
+
+
+def _paper(n: int, **fields: object) -> Paper:
+    return Paper.model_validate(
+        {"paper_id": f"p{n}", "title": f"Paper {n}", "abstract": "About things.", **fields}
+    )
+
+
+PAPERS = [
+    _paper(1, authors=["Mayte Suárez-Fariñas", "Haoli Bai"], venue="ICLR 2026", date="2025-09-19"),
+    _paper(2, author_count=1, sources=["Hugging Face Daily Papers"], date="2024-06-12", upvotes=7),
+    _paper(3, organization="Harvard University", regions=["Asia > Middle East > Jordan"]),
+    _paper(4, categories=["Health & Medicine > Diagnostic Medicine > Imaging"], date="2018"),
+    _paper(5, sources=["Hugging Face Papers"]),
+]
+PARSER = QueryParser(PAPERS)
+
+
+def _ids(filters: Filters) -> set[str]:
+    return {p.paper_id for p in PAPERS if filters.accepts(p)}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # authors: equals, with accents, by surname, several wordings
+        ("Which papers did Haoli Bai write?", {"p1"}),
+        ("What papers did Haoli Bai co-author?", {"p1"}),
+        ("Which paper is by Suárez-Fariñas?", {"p1"}),
+        ("Which paper was co-authored by Mayte Suarez-Farinas?", {"p1"}),
+        # author counts: exact, at least, "or more" before the noun, people
+        ("Which papers have a single author?", {"p2"}),
+        ("Which papers were written by 2 people?", {"p1"}),
+        ("Which papers have two or more authors?", {"p1"}),
+        ("Papers with at most 1 author", {"p2"}),
+        # dates: in a month, on a day, before, after, between
+        ("Which papers were posted in June 2024?", {"p2"}),
+        ("Which paper was posted on 2024-06-12?", {"p2"}),
+        ("Which papers are dated earlier than 2019?", {"p4"}),
+        ("Papers later than 2024", {"p1"}),
+        ("Papers published between 2024 and 2025", {"p1", "p2"}),
+        # venue or listing, named in several ways
+        ("Which papers appeared at ICLR 2026?", {"p1"}),
+        ("List the ICLR 2026 papers.", {"p1"}),
+        ("Which paper on the daily list has the most upvotes?", {"p2"}),
+        # category, organization, region
+        ("Which papers fall under the Imaging category?", {"p4"}),
+        ("What did Harvard University publish?", {"p3"}),
+        ("Which papers were written in Jordan?", {"p3"}),
+        # upvotes
+        ("Which papers have more than 5 upvotes?", {"p2"}),
+        # missing fields
+        ("Which papers have no authors?", {"p3", "p4", "p5"}),
+        ("Which papers are undated?", {"p3", "p5"}),
+        ("Papers whose authors are not listed", {"p3", "p4", "p5"}),
+    ],
+)
+def test_metadata_question_lists_what_it_asks_for(question: str, expected: set[str]) -> None:
+    query = PARSER.parse(question)
+    assert query.listing, query.topic
+    assert _ids(query.filters) == expected, query.recognised
+
+
+def test_a_topic_beside_the_constraints_is_kept() -> None:
+    query = PARSER.parse("Which ICLR 2026 papers are about reinforcement learning?")
+    assert query.filters.venue == "ICLR 2026" and not query.listing
+    assert "reinforcement learning" in query.topic
+
+
+def test_a_constraint_no_field_holds_is_reported_not_dropped() -> None:
+    query = PARSER.parse("Which papers have more than 100 citations?")
+    assert query.filters.empty and query.unread == ["more than 100 citations"]
+    assert PARSER.parse("the most cited paper on diffusion").unread == ["most cited"]
+    assert PARSER.parse("Which papers have more than 5 upvotes?").unread == []
+
+
+def test_ordinary_words_stay_the_topic() -> None:
+    for question in (
+        "How does the rotation trick work?",
+        "What happens when a prior is placed on the scale of the last-layer parameters?",
+        "Which papers prune LLM layers without retraining?",
+    ):
+        query = PARSER.parse(question)
+        assert query.filters.empty and query.sort is None and not query.listing, question
