@@ -267,16 +267,20 @@ class Comparer:
             pass
         found = self.retriever.retrieve(f"{part} {context}".strip(), 5, parse=False)
         hits = [h for h in found.hits if h.paper.paper_id not in taken]
-        if not hits or not found.covered:
+        # An uncertain match resolves only a paper the part names by a rare title word.
+        firm = found.coverage_verdict == "covered"
+        if not hits or not (firm or self.retriever.lexical().names(part, hits[0].paper)):
             raise ResolutionError(
                 f'Nothing in the collection matches "{part}"',
                 hint="give its title or id; `assistant search` helps find it",
             )
         # A description usually names the paper in other words ("function vectors in LLMs"):
         # among the hits, the one whose title holds most of its words wins; max() keeps the
-        # first of equals, so ties keep rank.
+        # first of equals, so ties keep rank. Only hits near the best compete: one far behind
+        # that shares a title word ("RLVR") is another paper on the topic.
         words = content_words(part)
-        best = max(hits, key=lambda h: len(words & content_words(h.paper.title)))
+        near = [h for h in hits if h.score >= hits[0].score - 1.0]
+        best = max(near, key=lambda h: len(words & content_words(h.paper.title)))
         return best.paper, f'description "{part}"'
 
     # -- the table --------------------------------------------------------------------------

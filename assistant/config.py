@@ -161,8 +161,16 @@ class RetrievalSettings(_Section):
     candidates: int = Field(
         100, ge=10, le=2000, description="Candidates each ranker passes to fusion."
     )
-    dense_weight: float = Field(
-        0.7, ge=0, le=1, description="Share of the dense ranker in fusion; the rest is BM25."
+    lexical_weights: tuple[float, float] = Field(
+        (0.1, 0.7),
+        description="Share of BM25 in fusion (the rest is dense) for a question that shares "
+        "few of a paper's words, and for one that names a paper's terms; in between it ramps "
+        "with lexical_ramp.",
+    )
+    lexical_ramp: tuple[float, float] = Field(
+        (0.35, 0.55),
+        description="Share of the question's term weight (IDF) held by the best BM25 paper "
+        "where the BM25 share starts to rise from its low value, and where it reaches its high.",
     )
     exact_filter_papers: int = Field(
         1000,
@@ -175,6 +183,16 @@ class RetrievalSettings(_Section):
         description="A broader filter fetches up to this many nearest chunks and keeps the "
         "papers it passes; past that, Chroma filters (slower: it scans all metadata).",
     )
+
+    @model_validator(mode="after")
+    def _weights_are_shares(self) -> RetrievalSettings:
+        low, high = self.lexical_ramp
+        if not all(0 <= w <= 1 for w in (*self.lexical_weights, low, high)) or low >= high:
+            raise ValueError(
+                "lexical_weights and lexical_ramp are shares between 0 and 1, and the ramp's "
+                f"start must be below its end (got {self.lexical_weights}, {self.lexical_ramp})"
+            )
+        return self
 
 
 class ApiSettings(_Section):

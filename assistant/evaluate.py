@@ -66,12 +66,16 @@ def evaluate(
 
     Questions without gold papers (or marked ``must_refuse``) measure the coverage verdict:
     ``coverage.absent_detected`` is the share of them judged not covered, and
-    ``coverage.false_alarms`` the share of answerable questions judged not covered.
+    ``coverage.false_alarms`` the share of answerable questions judged not covered;
+    ``coverage.absent_flagged`` counts absent questions refused or marked uncertain, and
+    ``coverage.answerable_uncertain`` answerable ones marked uncertain.
     """
     rows = []
     per_type: dict[str, list[dict[str, float]]] = defaultdict(list)
     absent: list[bool] = []
     answerable: list[bool] = []
+    flagged: list[bool] = []  # absent questions refused or marked uncertain
+    doubted: list[bool] = []  # answerable questions marked uncertain
     for q in questions:
         expansion = expand(q.question) if expand else ""
         found = retriever.retrieve(q.question, max(k, 10), expansion=expansion)
@@ -81,6 +85,7 @@ def evaluate(
             "type": q.type,
             "retrieved": [{"title": h.paper.title, "score": h.score} for h in found.hits],
             "not_covered": not found.covered,
+            "verdict": found.coverage_verdict,
             "relevance": found.relevance,
             "lexical_coverage": found.lexical_coverage,
             "recognised": found.query.recognised,
@@ -91,8 +96,10 @@ def evaluate(
             per_type[q.type].append(row["scores"])
             per_type["all"].append(row["scores"])
             answerable.append(not found.covered)
+            doubted.append(found.uncertain)
         else:
             absent.append(not found.covered)
+            flagged.append(found.coverage_verdict != "covered")
         rows.append(row)
     summary: dict[str, Any] = {
         kind: {
@@ -108,8 +115,14 @@ def evaluate(
         "absent_detected": round(sum(absent) / len(absent), 3) if absent else None,
         "answerable_questions": len(answerable),
         "false_alarms": round(sum(answerable) / len(answerable), 3) if answerable else None,
+        "absent_flagged": _share_of(flagged),
+        "answerable_uncertain": _share_of(doubted),
     }
     return {"summary": summary, "questions": rows}
+
+
+def _share_of(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 3) if flags else None
 
 
 def dump(report: dict[str, Any]) -> str:

@@ -146,6 +146,19 @@ class LexicalIndex:
         weights = {term: idf(term) for term in terms}
         return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
 
+    def names(self, query: str, paper: Paper, rare: int = 3) -> bool:
+        """Whether ``query`` names ``paper``: a word of its title that at most ``rare`` papers
+        use ("What are the limitations of SOAP?"; the question's other words may be common)."""
+        counts = self._document_counts
+        vocab = self._bm25.vocab_dict
+        title = set(self._tokens(paper.title))
+        for term in self._tokens(query):
+            index = vocab.get(term)
+            known = index is not None and index < len(counts)
+            if term in title and known and int(counts[index]) <= rare:
+                return True
+        return False
+
     def search(
         self, query: str, k: int, allowed: set[str] | None = None
     ) -> list[tuple[Paper, float]]:

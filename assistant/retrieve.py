@@ -8,6 +8,7 @@ import threading
 from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -29,10 +30,18 @@ class Calibration(BaseModel):
     """Where the collection's own questions put the line between covered and not covered."""
 
     fingerprint: str
-    threshold: float = Field(description="Best dense similarity below which a topic is absent.")
+    threshold: float = Field(
+        description="Best dense similarity from which a question is covered (whatever its "
+        "lexical coverage)."
+    )
     lexical_threshold: float = Field(
         description="Share of the question's term weight in the top paper that also covers it."
     )
+    refusal_threshold: float = Field(
+        description="Best dense similarity below which (with lexical coverage below "
+        "refusal_lexical_threshold) a question is refused rather than answered with a caveat."
+    )
+    refusal_lexical_threshold: float
     questions: int
     covered_median: float = Field(description="Median best similarity, source paper present.")
     absent_median: float = Field(description="Median best similarity, source paper removed.")
@@ -67,6 +76,11 @@ class Retrieval(BaseModel):
     lexical_threshold: float | None = Field(
         None, description="The calibrated threshold on lexical_coverage."
     )
+    uncertain: bool = Field(
+        False,
+        description="Covered only by the weak band: answered, with a caveat that the collection "
+        "may not cover the question.",
+    )
     matching: int = Field(description="Papers passing the question's metadata constraints.")
     verdict: bool = Field(
         True,
@@ -74,6 +88,13 @@ class Retrieval(BaseModel):
         "interrupted write; a server rebuilds them at start): covered then says only that "
         "something was found.",
     )
+
+    @property
+    def coverage_verdict(self) -> Literal["covered", "uncertain", "not_covered"]:
+        """covered, uncertain (covered only by the weak band) or not_covered (refused)."""
+        if not self.covered:
+            return "not_covered"
+        return "uncertain" if self.uncertain else "covered"
 
 
 class Retriever:
@@ -252,16 +273,24 @@ class Retriever:
             for rank, hit in enumerate(hits, 1):
                 hit.rank = rank
         overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
-        covered = bool(hits)
+        covered, uncertain = bool(hits), False
         threshold = lexical_threshold = None
-        calibration = self.calibration() if judge and hits else None
+        # A question whose metadata constraints matched papers is about those papers.
+        judged = judge and bool(hits) and query.filters.empty
+        calibration = self.calibration() if judged else None
         if calibration is not None:
-            # Covered when either signal is as strong as it rarely is for a question whose
-            # paper is missing: the dense one for descriptions, the lexical one for keywords.
             threshold, lexical_threshold = calibration.threshold, calibration.lexical_threshold
-            covered = relevance >= threshold or overlap >= lexical_threshold
+            covered, uncertain = judge_coverage(relevance, overlap, calibration)
+            if not covered and index.names(text, hits[0].paper):
+                # It names the top paper by a rare title word ("the limitations of SOAP"):
+                # about that paper, though maybe not about what its abstract says.
+                covered, uncertain = True, True
+            if not covered and query.unread:
+                # A constraint it could not use is said so, not turned into a refusal.
+                covered, uncertain = True, True
         return Retrieval(
-            verdict=calibration is not None or not (judge and hits),
+            uncertain=uncertain,
+            verdict=calibration is not None or not judged,
             query=query,
             hits=hits,
             covered=covered,
@@ -327,16 +356,50 @@ class Retriever:
         if unknown:  # stored after the BM25 index was loaded: read from the store
             found = {pid: store.get_paper(pid) for pid in unknown}
             catalogue = ChainMap({p: paper for p, paper in found.items() if paper}, known)
+        named = index.coverage(text, lexical[0][0]) if lexical else 0.0
         hits = fuse(
             matches,
             lexical,
             k,
-            config.dense_weight,
+            1 - lexical_share(named, config.lexical_weights, config.lexical_ramp),
             depth,
             catalogue,
             texts=store.chunk_texts,
         )
         return hits, relevance
+
+
+def judge_coverage(relevance: float, overlap: float, calibration: Calibration) -> tuple[bool, bool]:
+    """(covered, uncertain) for a question's best dense similarity and lexical coverage.
+
+    Covered when either signal is as strong as it rarely is for a question whose paper is
+    missing: the dense one for descriptions, the lexical one for keywords. Refused (not covered)
+    only when both sit as low as they do for most such questions; uncertain in between.
+    """
+    if relevance >= calibration.threshold or overlap >= calibration.lexical_threshold:
+        return True, False
+    if (
+        relevance < calibration.refusal_threshold
+        and overlap < calibration.refusal_lexical_threshold
+    ):
+        return False, False
+    return True, True
+
+
+def lexical_share(named: float, weights: tuple[float, float], ramp: tuple[float, float]) -> float:
+    """BM25's share in fusion for a question whose best BM25 paper holds ``named`` of its
+    term weight (IDF).
+
+    A question that names a paper's rare terms ranks best by BM25; one that describes a paper
+    in other words shares only common words with any paper, and there BM25 ranks by chance.
+    On the dev questions the best BM25 paper held 0.56-0.99 of a lookup's term weight (5th-95th
+    percentile) and 0.12-0.33 of a paraphrase's, so the share ramps from ``weights[0]`` below
+    ``ramp[0]`` to ``weights[1]`` above ``ramp[1]``. The ramp and weights were chosen on one half
+    of the dev questions and generated ones (bench/retrieval_quality.py reports the other half).
+    """
+    low, high = ramp
+    position = min(max((named - low) / (high - low), 0.0), 1.0)
+    return weights[0] + (weights[1] - weights[0]) * position
 
 
 def _standardised(scores: Sequence[float], depth: int) -> tuple[list[float], float]:

@@ -154,6 +154,9 @@ def test_cli_eval_json_scores_questions(sample_settings: Settings, tmp_path: Pat
     assert len(report["questions"]) == 2 and len(report["questions"][0]["retrieved"]) >= 10
     assert {"question", "type", "retrieved", "not_covered"} <= set(report["questions"][1])
     assert report["questions"][1]["not_covered"] is True
+    assert report["questions"][1]["verdict"] == "not_covered"
+    assert report["questions"][0]["verdict"] == "covered"
+    assert report["summary"]["coverage"]["absent_flagged"] == 1.0
     assert report["summary"]["coverage"]["absent_detected"] == 1.0
     table = CliRunner().invoke(
         main, ["--store", str(sample_settings.store.path), "eval", str(questions)]
@@ -232,6 +235,73 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
     assert absent.lexical_coverage is not None and absent.lexical_threshold is not None
     assert absent.lexical_coverage < calibration.lexical_threshold == absent.lexical_threshold
     assert retriever.retrieve("Gumbel-TopK layer pruning of LLMs").covered
+    assert absent.coverage_verdict == "not_covered"
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        ("Gumbel-TopK layer pruning of LLMs", "covered"),
+        # Between: near the collection's topics, in none of its papers; answered with a caveat.
+        (
+            "How accurate are sign language translation models on the PHOENIX-2014T benchmark?",
+            "uncertain",
+        ),
+        # Names a paper by a rare word of its title, asks what its abstract may not say.
+        ("What are the limitations of SOAP?", "uncertain"),
+        # A constraint no field holds is said so, not refused.
+        ("Which papers have more than 100 citations?", "uncertain"),
+        ("How do I bake sourdough bread at home?", "not_covered"),
+        # Metadata constraints that matched papers: covered, whatever the similarity.
+        ("Which papers appeared at ICLR 2026?", "covered"),
+    ],
+)
+def test_coverage_has_three_verdicts(
+    sample_settings: Settings, question: str, verdict: str
+) -> None:
+    found = Retriever(sample_settings).retrieve(question)
+    assert found.coverage_verdict == verdict, (found.relevance, found.lexical_coverage)
+
+
+def test_verdicts_stay_put_when_a_few_unrelated_papers_arrive(
+    sample_settings: Settings, tmp_path: Path
+) -> None:
+    """Four unrelated papers change the thresholds by a little and no question's verdict (an
+    uploaded batch once moved the lexical threshold by 0.035 and flipped a README example)."""
+    import shutil
+
+    with Retriever(sample_settings) as retriever:
+        generated = generate_questions(retriever.lexical().papers, 60, seed=1)
+    questions = [q.question for q in generated] + [
+        "Which papers prune LLM layers?",
+        "How does the rotation trick work?",
+        "What are the limitations of SOAP?",
+        "How accurate are sign language translation models on the PHOENIX-2014T benchmark?",
+        "Which method works best for session-based recommendation with graph neural networks?",
+        "How was the original CLIP model pre-trained on image-text pairs?",
+        "What defenses protect LLM agents against prompt injection from web content?",
+    ]
+    with Retriever(sample_settings) as retriever:
+        before = {q: retriever.retrieve(q).coverage_verdict for q in questions}
+        old = retriever.calibration()
+    settings = sample_settings.model_copy(
+        update={"store": sample_settings.store.model_copy(update={"path": tmp_path / "store"})}
+    )
+    shutil.copytree(sample_settings.store.path, settings.store.path)
+    extra = tmp_path / "extra.jsonl"
+    rows = [
+        {"title": f"Tidal {word} Survey", "abstract": f"We count {word} in tide pools. " * 6}
+        for word in ("Limpet", "Barnacle", "Anemone", "Periwinkle")
+    ]
+    extra.write_text("\n".join(json.dumps(r) for r in rows))
+    assert ingest([extra], settings).added == 4
+    with Retriever(settings) as retriever:
+        after = {q: retriever.retrieve(q).coverage_verdict for q in questions}
+        new = retriever.calibration()
+    assert old is not None and new is not None and new.fingerprint != old.fingerprint
+    assert abs(new.threshold - old.threshold) < 0.01
+    assert abs(new.lexical_threshold - old.lexical_threshold) < 0.02
+    assert {q for q in questions if before[q] != after[q]} == set()
 
 
 def test_generated_questions_point_at_their_source(sample_settings: Settings) -> None:

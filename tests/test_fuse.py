@@ -1,0 +1,81 @@
+"""Fusion weights and coverage verdicts: the rules, on numbers (no store, no model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.calibrate import generate_questions
+from assistant.records import Paper
+from assistant.retrieve import CALIBRATION_FILE, Calibration, judge_coverage, lexical_share
+
+
+def test_lexical_share_ramps_with_how_much_the_question_names_a_paper() -> None:
+    weights, ramp = (0.1, 0.7), (0.35, 0.55)
+    assert lexical_share(0.2, weights, ramp) == pytest.approx(0.1)  # a description
+    assert lexical_share(0.9, weights, ramp) == pytest.approx(0.7)  # names its terms
+    assert lexical_share(0.45, weights, ramp) == pytest.approx(0.4)  # half way
+    shares = [lexical_share(x / 20, weights, ramp) for x in range(21)]
+    assert shares == sorted(shares)
+
+
+CALIBRATION = Calibration(
+    fingerprint="f",
+    threshold=0.5,
+    lexical_threshold=0.7,
+    refusal_threshold=0.4,
+    refusal_lexical_threshold=0.55,
+    questions=200,
+    covered_median=0.48,
+    absent_median=0.46,
+)
+
+
+@pytest.mark.parametrize(
+    ("relevance", "overlap", "verdict"),
+    [
+        (0.55, 0.1, (True, False)),  # close in meaning
+        (0.2, 0.8, (True, False)),  # holds the question's words
+        (0.45, 0.1, (True, True)),  # between: a caveat
+        (0.3, 0.6, (True, True)),  # low meaning but many of its words
+        (0.3, 0.1, (False, False)),  # far on both: refused
+    ],
+)
+def test_three_bands(relevance: float, overlap: float, verdict: tuple[bool, bool]) -> None:
+    assert judge_coverage(relevance, overlap, CALIBRATION) == verdict
+
+
+def test_thresholds_saved_before_the_caveat_are_rebuilt(tmp_path: Path) -> None:
+    """A file without the refusal thresholds is not used (a server rebuilds it at start and
+    ingest recalibrates), rather than read as 'refuse below the covered threshold'."""
+    old = CALIBRATION.model_dump()
+    del old["refusal_threshold"], old["refusal_lexical_threshold"]
+    (tmp_path / CALIBRATION_FILE).write_text(json.dumps(old))
+    assert Calibration.load(tmp_path) is None
+    CALIBRATION.save(tmp_path)
+    assert Calibration.load(tmp_path) == CALIBRATION
+
+
+def _papers(n: int, prefix: str = "p") -> list[Paper]:
+    return [
+        Paper(
+            paper_id=f"{prefix}{i}",
+            title=f"Study {prefix}{i}",
+            abstract=f"We propose method {prefix}{i} for estimating counts of item {i} in "
+            "noisy tide pool surveys with a small budget.",
+        )
+        for i in range(n)
+    ]
+
+
+def test_generated_questions_change_only_with_their_papers() -> None:
+    """Adding papers keeps the questions about the others (a shared random sample redrew every
+    question, and moved the thresholds set on them)."""
+    base = _papers(300)
+    before = {q.gold_titles[0]: q.question for q in generate_questions(base, 200)}
+    after = {q.gold_titles[0]: q.question for q in generate_questions(base + _papers(4, "x"), 200)}
+    kept = before.keys() & after.keys()
+    assert len(kept) >= 196
+    assert all(before[t] == after[t] for t in kept)
