@@ -78,13 +78,18 @@ def render_answer(answer: Answer) -> str:
         if not answer.coverage.available
         else ""
     )
+    caveat = (
+        f"<p class='notice'>⚠ {html.escape(answer.coverage.caveat)}</p>"
+        if answer.coverage.caveat
+        else ""
+    )
     footer = (
         f"<p class='meta'><small>model: {html.escape(answer.receipt.model)} · retrieval "
         f"{answer.receipt.stage_ms.get('retrieve', 0):.0f} ms · generation "
         f"{answer.receipt.stage_ms.get('generate', answer.receipt.stage_ms.get('extract', 0)):.0f}"
         " ms</small></p>"
     )
-    body = page_html(text).rstrip("\n")
+    body = clean_html(caveat) + page_html(text).rstrip("\n")
     if not answer.grounded:
         held, judged = answer.held_claims()
         banner = (

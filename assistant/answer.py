@@ -133,6 +133,14 @@ class Coverage(BaseModel):
     """Whether the collection covers the question, and what is near it."""
 
     covered: bool
+    verdict: Literal["covered", "uncertain", "not_covered"] = Field(
+        "covered",
+        description="covered; uncertain (answered, but the signals sit between those of "
+        "answerable and absent questions: see caveat); not_covered (refused).",
+    )
+    caveat: str | None = Field(
+        None, description="What an uncertain answer is shown with: the closest papers."
+    )
     decided_by: Literal["threshold", "model"] = Field(
         "threshold",
         description="The similarity threshold, or the model reading the sources (with a model "
@@ -166,6 +174,10 @@ class Receipt(BaseModel):
     )
     expand_error: str | None = Field(None, description="Why the expansion was not used.")
     recognised: list[str] = Field(default_factory=list)
+    unread: list[str] = Field(
+        default_factory=list,
+        description="Constraints the question states that no filter could use.",
+    )
     retrieved: list[dict[str, Any]] = Field(default_factory=list)
     model: str
     prompt_file: str | None = None
@@ -448,6 +460,7 @@ class Answerer:
             expansion=expansion,
             expand_error=expand_error,
             recognised=found.query.recognised,
+            unread=found.query.unread,
             retrieved=[
                 {
                     "n": h.rank,
@@ -468,7 +481,7 @@ class Answerer:
             and found.hits[0].paper.title in history[-1].cited_titles
         ):
             # A follow-up about a paper the last answer cited is covered by that paper.
-            found.covered = True
+            found.covered, found.uncertain = True, False
         coverage = _coverage(found)
         yield found
 
@@ -491,7 +504,8 @@ class Answerer:
             # a better judge than a similarity threshold, which refuses some paraphrased
             # questions and lets some absent topics through.
             coverage.decided_by, coverage.threshold_verdict = "model", found.covered
-            coverage.covered = True
+            coverage.covered, coverage.verdict = True, "covered"
+            coverage.caveat = _unread_note(found)
         if not coverage.covered:
             text = self._refusal_text(found)
             yield text
@@ -556,7 +570,7 @@ class Answerer:
                 receipt.token_source = "tiktoken"
             if raw.strip().startswith(REFUSAL_MARK):
                 lap("check")
-                coverage.covered = False
+                coverage.covered, coverage.verdict = False, "not_covered"
                 yield refusal(self._refusal_text(found, by_model=True))
                 return
         text, receipt.invalid_citations = parse_markers(raw, len(found.hits))
@@ -1008,9 +1022,27 @@ def _cite(sentence: str, n: int) -> str:
     return f"{sentence} [{n}]"
 
 
+def _unread_note(found: Retrieval) -> str | None:
+    """What the answer says about constraints the question states that no filter could use."""
+    if not found.query.unread:
+        return None
+    unread = ", ".join(f"'{phrase}'" for phrase in found.query.unread)
+    return f"I could not use {unread} as a filter (no field of the papers holds it)."
+
+
 def _coverage(found: Retrieval) -> Coverage:
+    verdict = found.coverage_verdict
+    caveat = None
+    if verdict == "uncertain":
+        closest = "; ".join(f'"{h.paper.title}"' for h in found.hits[:3])
+        caveat = f"The collection may not cover this question; the closest papers are {closest}."
+    note = _unread_note(found)
+    if note:
+        caveat = f"{note} {caveat}" if caveat else note
     return Coverage(
         covered=found.covered,
+        verdict=verdict,
+        caveat=caveat,
         relevance=found.relevance,
         threshold=found.threshold,
         lexical_coverage=found.lexical_coverage,

@@ -111,7 +111,8 @@ def _print_report(report: IngestReport) -> None:
     if report.coverage_threshold is not None:
         click.echo(
             f"coverage threshold {report.coverage_threshold:.3f} "
-            "(best similarity below it: the collection does not cover the question)"
+            "(a question whose best similarity is below it, and whose terms no paper holds, "
+            "is answered with a caveat, or refused when far below)"
         )
     if report.removed_partial:
         click.echo(
@@ -543,6 +544,10 @@ def _print_sources(answer: Answer) -> None:
     """The sources under an answer: each cited paper, and whether the claims hold up."""
     if answer.refused:
         return
+    if answer.coverage.caveat:
+        click.echo("")
+        label = "UNCERTAIN" if answer.coverage.verdict == "uncertain" else "NOTE"
+        click.echo(f"{label}: {answer.coverage.caveat}")
     click.echo("")
     click.echo("Sources:")
     marks = {"supported": "supported", "weak": "weakly supported", "unsupported": "NOT supported"}
@@ -869,8 +874,10 @@ def evaluate_cmd(
         click.echo(
             f"coverage verdict (threshold {coverage['threshold']:.3f}): "
             f"{coverage['absent_detected']:.0%} of {coverage['absent_questions']} unanswerable "
-            f"questions detected, {coverage['false_alarms']:.0%} false alarms on "
-            f"{coverage['answerable_questions']} answerable ones"
+            f"questions refused ({coverage['absent_flagged']:.0%} refused or marked uncertain); "
+            f"of {coverage['answerable_questions']} answerable ones "
+            f"{coverage['false_alarms']:.0%} refused, "
+            f"{coverage['answerable_uncertain']:.0%} marked uncertain"
         )
 
 

@@ -23,7 +23,9 @@ from .openai_stub import Reply, StubServer, free_port
 
 LSUV = "All you need is a good init"
 LSUV_QUESTION = "How does LSUV initialization work?"
-ABSENT = "How accurate are sign language translation models on the PHOENIX-2014T benchmark?"
+ABSENT = "sign language translation on PHOENIX-2014T"
+# Near the collection's topics (translation, benchmarks) but in none of its papers.
+NEAR_ABSENT = "How accurate are sign language translation models on the PHOENIX-2014T benchmark?"
 
 
 def _answerer(settings: Settings) -> Answerer:
@@ -96,6 +98,23 @@ def test_uncovered_question_is_refused_without_calling_the_model(
     assert "does not seem to cover" in answer.answer and answer.coverage.nearest
     assert answer.coverage.relevance is not None and answer.coverage.threshold is not None
     assert answer.coverage.decided_by == "threshold"
+
+
+def test_question_between_covered_and_absent_is_answered_with_a_caveat(
+    sample_settings: Settings,
+) -> None:
+    """Uncertain: answered from the closest papers, with a caveat that names them, in the
+    Answer record and in the CLI; the eval report gives the verdict per question."""
+    answer = Answerer(sample_settings).ask(NEAR_ABSENT)
+    assert not answer.refused and answer.coverage.covered
+    assert answer.coverage.verdict == "uncertain" and answer.coverage.caveat
+    assert answer.coverage.caveat.startswith("The collection may not cover this question")
+    assert answer.coverage.nearest[0]["title"] in answer.coverage.caveat
+    cli = CliRunner().invoke(main, ["--store", str(sample_settings.store.path), "ask", NEAR_ABSENT])
+    assert cli.exit_code == 0 and "UNCERTAIN: The collection may not cover" in cli.output
+    refused = Answerer(sample_settings).ask(ABSENT)
+    assert refused.refused and refused.coverage.verdict == "not_covered"
+    assert refused.coverage.caveat is None
 
 
 def test_with_a_model_the_model_decides_coverage_from_the_sources(
