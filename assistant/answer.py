@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from assistant.chunk import count_tokens, split_sentences
 from assistant.config import Settings
@@ -17,6 +17,7 @@ from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError, PromptError
 from assistant.llm import ChatModel, Message, Usage
 from assistant.markup import MARKERS, inert_markers
+from assistant.query import MAY_CONSTRAIN, Reading
 from assistant.records import Filters, Hit, author_count, clean_text, counted
 from assistant.retrieve import Retrieval, Retriever
 from assistant.support import (
@@ -173,6 +174,12 @@ class Receipt(BaseModel):
         None, description="What the model wrote in a matching paper's terms, searched too."
     )
     expand_error: str | None = Field(None, description="Why the expansion was not used.")
+    constraints_by: Literal["rules", "model"] = Field(
+        "rules", description="Who read the question's constraints into filters."
+    )
+    read_error: str | None = Field(
+        None, description="Why the model's reading of the constraints was not used."
+    )
     recognised: list[str] = Field(default_factory=list)
     unread: list[str] = Field(
         default_factory=list,
@@ -443,6 +450,9 @@ class Answerer:
 
         standalone = self._condense(question, history)
         lap("condense")
+        reading, read_error = self.read(standalone)
+        if reading is not None or read_error is not None:
+            lap("read")
         expansion, expand_error = self.expand(standalone)
         if expansion is not None or expand_error is not None:
             lap("expand")
@@ -452,6 +462,7 @@ class Answerer:
             filters,
             expansion=expansion or "",
             listing_k=self.settings.retrieval.list_max,
+            reading=reading,
         )
         lap("retrieve")
         receipt = Receipt(
@@ -459,6 +470,8 @@ class Answerer:
             rewritten_query=standalone,
             expansion=expansion,
             expand_error=expand_error,
+            constraints_by="model" if reading is not None else "rules",
+            read_error=read_error,
             recognised=found.query.recognised,
             unread=found.query.unread,
             retrieved=[
@@ -620,6 +633,46 @@ class Answerer:
         prompt = template.format(history=transcript, question=question)
         rewritten = self.model.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten.splitlines()[0].strip() if rewritten else question
+
+    def read(self, question: str) -> tuple[Reading | None, str | None]:
+        """(the model's reading of the question's constraints, or None; why it is missing, if
+        the model was asked and its reply did not check out).
+
+        Asked only with a model configured, ``llm.read_filters`` on, and a question that may
+        state a constraint (the rules recognised one, or it names a field or a year). The reply
+        must be the JSON of a :class:`Reading`, dates and counts valid; otherwise the rules read
+        the question.
+        """
+        if self.model is None or not self.settings.llm.read_filters:
+            return None, None
+        parsed = self.retriever.parser().parse(question)
+        if not (parsed.recognised or parsed.unread or MAY_CONSTRAIN.search(question)):
+            return None, None
+        fields = "\n".join(
+            f"  - {name}: {info.description}" for name, info in Filters.model_fields.items()
+        )
+        venues = ", ".join(self.retriever.parser().vocab.venues) or "none"
+        try:
+            template, _, _ = load_prompt(self.settings, "filters")
+            prompt = (
+                template.replace("{fields}", fields)
+                .replace("{venues}", venues)
+                .replace("{question}", question)
+            )
+            reply = self.model.complete([{"role": "user", "content": prompt}])
+        except AssistantError as exc:
+            return None, f"{exc.describe()} (the rules read the question)"
+        start, end = reply.find("{"), reply.rfind("}")  # past a ```json fence or a preamble
+        text = reply[start : end + 1] if start >= 0 else reply
+        try:
+            return Reading.model_validate_json(text), None
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"]) or "the reply"
+            return None, (
+                f"The model's reading of the constraints did not check out ({where}: "
+                f"{problem['msg']}); the rules read the question"
+            )
 
     def expand(self, question: str, *, always: bool = False) -> tuple[str | None, str | None]:
         """(the model's sketch of a matching paper, or None; why it is missing, if it failed).

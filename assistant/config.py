@@ -75,6 +75,12 @@ class LLMSettings(_Section):
         description="Before retrieving, ask the model for the abstract a matching paper would "
         "have (prompts/expand.txt) and search with it too; one more call before answering.",
     )
+    read_filters: bool = Field(
+        True,
+        description="Ask the model to read the constraints (authors, dates, venue...) of a "
+        "question that may state some into filters (prompts/filters.txt): one short call before "
+        "retrieving. The rules are the fallback when its reply does not check out.",
+    )
     grounded_at: float = Field(
         0.5,
         ge=0,

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.records import Filters, Paper, author_count
 
@@ -144,6 +144,44 @@ class Query(BaseModel):
         """True when the question is only metadata: list what matches, no topic to rank by."""
         words = [w for w in _WORD.findall(self.topic.lower()) if not _scaffold(w)]
         return (not self.filters.empty or self.sort is not None) and not words
+
+
+class Reading(BaseModel):
+    """A model's reading of a question into the same filters and order the rules produce
+    (prompts/filters.txt), checked here like any other input."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filters: Filters = Field(default_factory=Filters)
+    sort: Sort | None = None
+    topic: str = Field("", description="What to search for once the constraints are taken out.")
+    unread: list[str] = Field(default_factory=list)
+
+    def query(self, text: str) -> Query:
+        """The Query this reading makes of the question ``text``."""
+        stated = self.filters.model_dump(exclude_defaults=True)
+        recognised = [f"{name}: {value} (read by the model)" for name, value in stated.items()]
+        if self.sort is not None:
+            recognised.append(f"sort by {self.sort.key} (read by the model)")
+        topic = self.topic if stated or self.sort is not None else (self.topic or text)
+        return Query(
+            text=text,
+            topic=" ".join(topic.split()),
+            filters=self.filters,
+            sort=self.sort,
+            recognised=recognised or ["no constraints (read by the model)"],
+            unread=self.unread,
+        )
+
+
+# Words that state a constraint on a paper's fields: with none of them, and nothing the rules
+# recognised, a question is not sent to a model for reading.
+MAY_CONSTRAIN = re.compile(
+    r"\b(?:authors?|authored|co-?authored|written|posted|published|dated|undated|(?:19|20)\d\d|"
+    r"venues?|conference|listing|categor\w*|tagged|(?:up)?votes?|upvoted|organi[sz]ations?|"
+    r"affiliations?|newest|latest|oldest|earliest|people|cited|citations?)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from assistant.config import Settings
 from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
 from assistant.lexical import LexicalIndex
-from assistant.query import Query, QueryParser, sort_papers
+from assistant.query import Query, QueryParser, Reading, sort_papers
 from assistant.records import Filters, Hit, Paper, clean_text
 from assistant.store import ChunkMatch, Store, open_store
 
@@ -223,6 +223,7 @@ class Retriever:
         judge: bool = True,
         expansion: str = "",
         listing_k: int | None = None,
+        reading: Reading | None = None,
     ) -> Retrieval:
         """Search for ``question``; constraints it states in prose are applied as filters.
 
@@ -233,7 +234,8 @@ class Retriever:
         ``expansion`` (text a model wrote in a matching paper's terms) is searched along with
         the question; the coverage signals stay those of the question alone, as calibrated.
         ``listing_k`` is how many papers a question that only lists by metadata may return
-        (``k`` when not given); ``matching`` says how many there are in all.
+        (``k`` when not given); ``matching`` says how many there are in all. A ``reading`` (a
+        model's reading of the question's constraints) replaces the rules' parse.
         """
         question = clean_text(question)
         if not question.strip():
@@ -242,7 +244,12 @@ class Retriever:
             )
         k = k or self.settings.retrieval.top_k
         index = self.lexical()
-        query = self.parser().parse(question) if parse else Query(text=question, topic=question)
+        if reading is not None:
+            query = reading.query(question)
+        elif parse:
+            query = self.parser().parse(question)
+        else:
+            query = Query(text=question, topic=question)
         if filters is not None:
             query.filters = query.filters.merged(filters)
         allowed: set[str] | None = None
@@ -394,8 +401,9 @@ def lexical_share(named: float, weights: tuple[float, float], ramp: tuple[float,
     in other words shares only common words with any paper, and there BM25 ranks by chance.
     On the dev questions the best BM25 paper held 0.56-0.99 of a lookup's term weight (5th-95th
     percentile) and 0.12-0.33 of a paraphrase's, so the share ramps from ``weights[0]`` below
-    ``ramp[0]`` to ``weights[1]`` above ``ramp[1]``. The ramp and weights were chosen on one half
-    of the dev questions and generated ones (bench/retrieval_quality.py reports the other half).
+    ``ramp[0]`` to ``weights[1]`` above ``ramp[1]`` (0.1 to 0.7 over 0.35-0.55 by default). The
+    ramp and weights were chosen on one half of the dev questions and on questions generated from
+    the collection (bench/retrieval_quality.py reports the other half).
     """
     low, high = ramp
     position = min(max((named - low) / (high - low), 0.0), 1.0)

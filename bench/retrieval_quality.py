@@ -146,7 +146,10 @@ def main() -> None:
             best[kind][name] = sum(r[headline[kind]] for r in rows) / len(rows)
         if name == "ours":
             absent_v = [verdicts[q.question] for q in questions if not q.gold_titles]
-            answer_v = [verdicts[q.question] for q in questions if q.gold_titles]
+            # generated questions are word lists, not questions: verdicts on written ones only
+            answer_v = [
+                verdicts[q.question] for q in questions if q.gold_titles and q.type != "generated"
+            ]
 
             def share(values: list[str], *kinds: str) -> float:
                 return sum(v in kinds for v in values) / max(len(values), 1)

@@ -117,6 +117,40 @@ def test_question_between_covered_and_absent_is_answered_with_a_caveat(
     assert refused.coverage.caveat is None
 
 
+def test_with_a_model_the_model_reads_the_constraints_and_the_rules_are_the_fallback(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    """A phrasing the rules cannot read ("voted up more than 5 times") is read by the model into
+    the same Filters, checked like any input; a reading that does not check out (a date that is
+    not one) leaves the question to the rules, and says why."""
+    answerer = _answerer(llm_settings)
+    question = "Which daily papers did readers vote up more than 5 times?"
+    assert answerer.retriever.parser().parse(question).unread == ["more than 5 times"]
+    reading = {"filters": {"min_upvotes": 6}, "sort": None, "topic": "", "unread": []}
+    llm_server.script(f"```json\n{json.dumps(reading)}\n```", "These papers are listed [1].")
+    answer = answerer.ask(question)
+    assert answer.receipt.constraints_by == "model" and answer.receipt.read_error is None
+    prompt = llm_server.requests[0]["messages"][0]["content"]
+    assert question in prompt and "min_upvotes" in prompt and "ICLR 2026" in prompt
+    catalogue = answerer.retriever.lexical().catalogue
+    upvotes = [catalogue[row["paper_id"]].upvotes for row in answer.receipt.retrieved]
+    assert upvotes and all(u is not None and u > 5 for u in upvotes)
+    assert "min_upvotes: 6 (read by the model)" in answer.receipt.recognised
+
+    llm_server.requests.clear()
+    llm_server.script('{"filters": {"since": "last June"}}', "Papers from June [1].")
+    fallback = answerer.ask("Which papers were posted in June 2024?")
+    assert fallback.receipt.constraints_by == "rules"
+    assert fallback.receipt.read_error and "filters.since" in fallback.receipt.read_error
+    assert fallback.receipt.recognised == ["dates: in june 2024"]
+    # A question naming no field, year or constraint costs no reading call.
+    llm_server.requests.clear()
+    llm_server.script("LSUV normalises each layer's output variance to one [1].")
+    assert answerer.ask(LSUV_QUESTION).receipt.constraints_by == "rules"
+    sent = [r["messages"][0]["content"] for r in llm_server.requests]
+    assert sent and not any("search constraints" in text for text in sent)
+
+
 def test_with_a_model_the_model_decides_coverage_from_the_sources(
     llm_settings: Settings, llm_server: StubServer
 ) -> None:

@@ -95,6 +95,7 @@ def test_ask_json_has_checked_citations_and_receipt(
     start, end = citation["spans"][0]
     assert "[1]" in body["answer"][start:end]
     assert body["receipt"]["model"] == "stub" and body["receipt"]["retrieved"]
+    assert body["coverage"]["verdict"] == "covered"
 
 
 def test_ask_stream_sends_deltas_then_the_answer(
@@ -167,6 +168,7 @@ def test_uncovered_question_is_refused(client: httpx.Client, llm_server: StubSer
     assert coverage["decided_by"] == "model" and coverage["threshold_verdict"] is False
     assert coverage["lexical_coverage"] < coverage["lexical_threshold"]
     assert not coverage["covered"] and "do not answer" in body["answer"]
+    assert coverage["verdict"] == "not_covered"
 
 
 def test_openai_client_chats_with_the_collection(api: str, llm_server: StubServer) -> None:
@@ -179,6 +181,7 @@ def test_openai_client_chats_with_the_collection(api: str, llm_server: StubServe
     assert "[1]" in (completion.choices[0].message.content or "")
     extra = completion.model_extra or {}
     assert extra["citations"][0]["title"] == LSUV and extra["refused"] is False
+    assert extra["coverage"]["verdict"] == "covered" and extra["coverage"]["caveat"] is None
     llm_server.script(REPLY)
     stream = chat.chat.completions.create(
         model="assistant",

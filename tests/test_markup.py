@@ -93,7 +93,14 @@ def _answer(text: str, evidence: str) -> Answer:
                 supported=True,
             )
         ],
-        coverage=Coverage(covered=True, relevance=None, threshold=None, matching=1),
+        coverage=Coverage(
+            covered=True,
+            verdict="uncertain",
+            caveat=f'The collection may not cover this question; the closest papers are "{text}".',
+            relevance=None,
+            threshold=None,
+            matching=1,
+        ),
         receipt=Receipt(question=text, rewritten_query=text, model=text),
     )
 
@@ -106,7 +113,9 @@ def test_pages_show_any_paper_text_only_as_text(title: str, abstract: str, autho
     answer = _answer(f"{paper.title}: {paper.abstract} [1]", paper.abstract[:30])
     assert_inert(render_sources(hits))
     assert_inert(render_sources(hits, answer))
-    assert_inert(render_answer(answer))
+    shown = render_answer(answer)
+    assert_inert(shown)
+    assert "The collection may not cover this question" in shown  # the caveat's banner
     assert_inert(page_html(paper.abstract))
     assert_inert(page_html(markdown_text(paper.title), cite_links=False))
 
