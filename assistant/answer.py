@@ -715,12 +715,12 @@ class Answerer:
         content words it contains; which of a paper's sentences are quoted (in the abstract's
         order) is up to ``_quotes``. The best paper always speaks. The second and third speak
         when their retrieval score (how far the paper stands above the other candidates) is
-        at least ``_SPEAKING_SHARE`` of the best one's; the fourth and fifth must also reach
-        the collection's relevance threshold with a best sentence near the top one. A lookup
+        at least ``_SPEAKING_SHARE`` of the best one's; the fourth and fifth must also be closer
+        than an absent topic's best match usually is (the calibration's ``absent_median``). A lookup
         then cites its paper, not two bystanders. Papers listed by metadata (ordered by date,
         authors, upvotes) all speak.
         """
-        threshold = found.threshold or 0.0
+        threshold = found.absent_median or 0.0
         ranked = found.query.sort is None and not found.query.listing
         bar = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
 

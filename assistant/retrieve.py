@@ -76,6 +76,11 @@ class Retrieval(BaseModel):
     lexical_threshold: float | None = Field(
         None, description="The calibrated threshold on lexical_coverage."
     )
+    absent_median: float | None = Field(
+        None,
+        description="The median best similarity of calibration questions whose paper was removed: "
+        "a paper below it is no closer than an absent topic's best match usually is.",
+    )
     uncertain: bool = Field(
         False,
         description="Covered only by the weak band: answered, with a caveat that the collection "
@@ -296,6 +301,7 @@ class Retriever:
                 # A constraint it could not use is said so, not turned into a refusal.
                 covered, uncertain = True, True
         return Retrieval(
+            absent_median=calibration.absent_median if calibration else None,
             uncertain=uncertain,
             verdict=calibration is not None or not judged,
             query=query,
