@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -299,7 +300,12 @@ class Settings(BaseSettings):
                     continue
                 if isinstance(item, SecretStr):
                     item = item.get_secret_value()
-                os.environ[variable] = str(item).lower() if isinstance(item, bool) else str(item)
+                if isinstance(item, list | tuple | dict):  # read back as JSON
+                    os.environ[variable] = json.dumps(item)
+                else:
+                    os.environ[variable] = (
+                        str(item).lower() if isinstance(item, bool) else str(item)
+                    )
 
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets masked."""

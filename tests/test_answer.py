@@ -120,13 +120,14 @@ def test_question_between_covered_and_absent_is_answered_with_a_caveat(
 def test_with_a_model_the_model_reads_the_constraints_and_the_rules_are_the_fallback(
     llm_settings: Settings, llm_server: StubServer
 ) -> None:
-    """A phrasing the rules cannot read ("voted up more than 5 times") is read by the model into
+    """A phrasing the rules cannot read ("vote up more than once") is read by the model into
     the same Filters, checked like any input; a reading that does not check out (a date that is
     not one) leaves the question to the rules, and says why."""
     answerer = _answerer(llm_settings)
-    question = "Which daily papers did readers vote up more than 5 times?"
-    assert answerer.retriever.parser().parse(question).unread == ["more than 5 times"]
-    reading = {"filters": {"min_upvotes": 6}, "sort": None, "topic": "", "unread": []}
+    question = "Which daily papers did readers vote up more than once?"
+    assert answerer.retriever.parser().parse(question).filters.min_upvotes is None
+    wanted = {"venue": "Hugging Face Daily Papers", "min_upvotes": 2}
+    reading = {"filters": wanted, "sort": None, "topic": "", "unread": []}
     llm_server.script(f"```json\n{json.dumps(reading)}\n```", "These papers are listed [1].")
     answer = answerer.ask(question)
     assert answer.receipt.constraints_by == "model" and answer.receipt.read_error is None
@@ -134,8 +135,8 @@ def test_with_a_model_the_model_reads_the_constraints_and_the_rules_are_the_fall
     assert question in prompt and "min_upvotes" in prompt and "ICLR 2026" in prompt
     catalogue = answerer.retriever.lexical().catalogue
     upvotes = [catalogue[row["paper_id"]].upvotes for row in answer.receipt.retrieved]
-    assert upvotes and all(u is not None and u > 5 for u in upvotes)
-    assert "min_upvotes: 6 (read by the model)" in answer.receipt.recognised
+    assert upvotes and all(u is not None and u >= 2 for u in upvotes)
+    assert "min_upvotes: 2 (read by the model)" in answer.receipt.recognised
 
     llm_server.requests.clear()
     llm_server.script('{"filters": {"since": "last June"}}', "Papers from June [1].")
