@@ -271,6 +271,11 @@ class Turn(BaseModel):
 #: keeps every gold paper of the top three (multi-paper ones at 0.59 or more), and drops most
 #: bystanders of lookups (0.19-0.56).
 _SPEAKING_SHARE = 0.4
+_SEVERAL = re.compile(
+    r"\b(?:which|what|any|list|find|show|name)\s+(?:\w+\s+){0,2}(?:papers|works|articles)\b"
+    r"|\bpapers\s+(?:that|which|on|about|where|using)\b",
+    re.IGNORECASE,
+)
 #: How far below the best paper's best sentence its second best may score and still be quoted
 #: (score: cosine to the question + half the share of its words). With the bystander papers
 #: gone, the best paper's second sentence on the question is often the one stating the answer
@@ -715,14 +720,17 @@ class Answerer:
         content words it contains; which of a paper's sentences are quoted (in the abstract's
         order) is up to ``_quotes``. The best paper always speaks. The second and third speak
         when their retrieval score (how far the paper stands above the other candidates) is
-        at least ``_SPEAKING_SHARE`` of the best one's; the fourth and fifth must also be closer
+        at least ``_SPEAKING_SHARE`` of the best one's (any score, when the question asks for
+        papers in the plural); the fourth and fifth must also be closer
         than an absent topic's best match usually is (the calibration's ``absent_median``). A lookup
         then cites its paper, not two bystanders. Papers listed by metadata (ordered by date,
         authors, upvotes) all speak.
         """
         threshold = found.absent_median or 0.0
         ranked = found.query.sort is None and not found.query.listing
-        bar = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
+        # A question asking for papers, plural, wants every one that answers it: no bar.
+        several = bool(_SEVERAL.search(question))
+        bar = 0.0 if several else _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
 
         def speaks(n: int, hit: Hit) -> bool:
             if n == 1:
