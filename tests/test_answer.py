@@ -105,14 +105,15 @@ def test_question_between_covered_and_absent_is_answered_with_a_caveat(
 ) -> None:
     """Uncertain: answered from the closest papers, with a caveat that names them, in the
     Answer record and in the CLI; the eval report gives the verdict per question."""
-    answer = Answerer(sample_settings).ask(NEAR_ABSENT)
+    answerer = Answerer(sample_settings)
+    answer = answerer.ask(NEAR_ABSENT)
     assert not answer.refused and answer.coverage.covered
     assert answer.coverage.verdict == "uncertain" and answer.coverage.caveat
     assert answer.coverage.caveat.startswith("The collection may not cover this question")
     assert answer.coverage.nearest[0]["title"] in answer.coverage.caveat
     cli = CliRunner().invoke(main, ["--store", str(sample_settings.store.path), "ask", NEAR_ABSENT])
     assert cli.exit_code == 0 and "UNCERTAIN: The collection may not cover" in cli.output
-    refused = Answerer(sample_settings).ask(ABSENT)
+    refused = answerer.ask(ABSENT)
     assert refused.refused and refused.coverage.verdict == "not_covered"
     assert refused.coverage.caveat is None
 

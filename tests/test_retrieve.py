@@ -271,7 +271,7 @@ def test_verdicts_stay_put_when_a_few_unrelated_papers_arrive(
     import shutil
 
     with Retriever(sample_settings) as retriever:
-        generated = generate_questions(retriever.lexical().papers, 60, seed=1)
+        generated = generate_questions(retriever.lexical().papers, 30, seed=1)
     questions = [q.question for q in generated] + [
         "Which papers prune LLM layers?",
         "How does the rotation trick work?",
