@@ -133,14 +133,10 @@ class LexicalIndex:
         terms = self._tokens(query)
         if not terms or not self.papers:
             return 0.0
-        counts = self._document_counts
-        vocab = self._bm25.vocab_dict
         total = len(self.papers)
 
         def idf(term: str) -> float:
-            index = vocab.get(term)
-            frequency = int(counts[index]) if index is not None and index < len(counts) else 0
-            return float(np.log((total + 1) / (frequency + 0.5)))
+            return float(np.log((total + 1) / (self._frequency(term) + 0.5)))
 
         present = set(self._tokens(f"{paper.title}\n{paper.abstract}"))
         weights = {term: idf(term) for term in terms}
@@ -149,15 +145,14 @@ class LexicalIndex:
     def names(self, query: str, paper: Paper, rare: int = 3) -> bool:
         """Whether ``query`` names ``paper``: a word of its title that at most ``rare`` papers
         use ("What are the limitations of SOAP?"; the question's other words may be common)."""
-        counts = self._document_counts
-        vocab = self._bm25.vocab_dict
         title = set(self._tokens(paper.title))
-        for term in self._tokens(query):
-            index = vocab.get(term)
-            known = index is not None and index < len(counts)
-            if term in title and known and int(counts[index]) <= rare:
-                return True
-        return False
+        return any(0 < self._frequency(t) <= rare for t in self._tokens(query) if t in title)
+
+    def _frequency(self, term: str) -> int:
+        """How many papers use ``term`` (0 for a term the index does not know)."""
+        index = self._bm25.vocab_dict.get(term)
+        counts = self._document_counts
+        return int(counts[index]) if index is not None and index < len(counts) else 0
 
     def search(
         self, query: str, k: int, allowed: set[str] | None = None
