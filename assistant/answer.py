@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -14,9 +13,10 @@ from pydantic import BaseModel, Field, ValidationError
 from assistant.chunk import count_tokens, split_sentences
 from assistant.config import Settings
 from assistant.embed import load_embedder
-from assistant.errors import AssistantError, LLMError, LLMResponseError, PromptError
+from assistant.errors import AssistantError, LLMError, LLMResponseError
 from assistant.llm import ChatModel, Message, Usage
 from assistant.markup import MARKERS, inert_markers
+from assistant.prompts import Prompt, load_prompt
 from assistant.query import MAY_CONSTRAIN, Reading
 from assistant.records import Filters, Hit, author_count, clean_text, counted
 from assistant.retrieve import Retrieval, Retriever
@@ -296,20 +296,6 @@ def transcript(turns: Sequence[Turn]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def load_prompt(settings: Settings, name: str) -> tuple[str, str, str]:
-    """(template, path, sha256) of ``prompts/<name>.txt``."""
-    path = settings.prompts_dir / f"{name}.txt"
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise PromptError(
-            f"Cannot read the prompt template {path} ({exc.strerror})",
-            hint="set ASSISTANT_PROMPTS_DIR to a folder holding the prompt templates, or "
-            "reinstall the package (it ships them in assistant/prompts/)",
-        ) from exc
-    return text, str(path), hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def last_answer_reference(text: str, turn: Turn) -> list[tuple[str, str]]:
     """The papers of ``turn`` that ``text`` points at, as (phrase, title): "the second one" is
     its source [2], "the last one" its last, and "it" or "this paper" the first it cited.
@@ -542,13 +528,13 @@ class Answerer:
             )
             receipt.token_source = "tiktoken"
         else:
-            template, path, digest = load_prompt(self.settings, "answer")
-            receipt.prompt_file, receipt.prompt_sha256 = path, digest
-            messages = self._messages(template, question, history, found.hits)
+            prompt = load_prompt(self.settings, "answer")
+            receipt.prompt_file, receipt.prompt_sha256 = prompt.path, prompt.digest
+            messages = self._messages(prompt, question, history, found.hits)
             lap("prompt")
             parts: list[str] = []
             usage = Usage()
-            guard = _InstructionGuard(template)
+            guard = _InstructionGuard(prompt.text)
             try:
                 for raw_piece in self.model.stream(messages, usage):
                     # A model's output is as untrusted as the abstracts it read: no control
@@ -630,12 +616,12 @@ class Answerer:
             self_contained or len(content_words(question)) >= _STANDALONE_WORDS
         ):
             return question  # a new question: no model call, and nothing of the last turn
-        template, _, _ = load_prompt(self.settings, "condense")
+        condense = load_prompt(self.settings, "condense")
         transcript = "\n".join(
             f"User: {t.question}\nAssistant: {strip_citations(t.answer)[:600]}"
             for t in history[-3:]
         )
-        prompt = template.format(history=transcript, question=question)
+        prompt = condense.fill(history=transcript, question=question)
         rewritten = self.model.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten.splitlines()[0].strip() if rewritten else question
 
@@ -658,11 +644,8 @@ class Answerer:
         )
         venues = ", ".join(self.retriever.parser().vocab.venues) or "none"
         try:
-            template, _, _ = load_prompt(self.settings, "filters")
-            prompt = (
-                template.replace("{fields}", fields)
-                .replace("{venues}", venues)
-                .replace("{question}", question)
+            prompt = load_prompt(self.settings, "filters").fill(
+                fields=fields, venues=venues, question=question
             )
             reply = self.model.complete([{"role": "user", "content": prompt}])
         except AssistantError as exc:
@@ -688,24 +671,16 @@ class Answerer:
         if self.model is None or not (self.settings.llm.expand or always):
             return None, None
         try:
-            template, _, _ = load_prompt(self.settings, "expand")
-            sketch = self.model.complete(
-                [{"role": "user", "content": template.replace("{question}", question)}]
-            ).strip()
+            prompt = load_prompt(self.settings, "expand").fill(question=question)
+            sketch = self.model.complete([{"role": "user", "content": prompt}]).strip()
         except AssistantError as exc:
             return None, f"{exc.describe()} (searched with the question alone)"
         return (sketch or None), (None if sketch else "The model's expansion was empty")
 
     def _messages(
-        self, template: str, question: str, history: Sequence[Turn], hits: Sequence[Hit]
+        self, prompt: Prompt, question: str, history: Sequence[Turn], hits: Sequence[Hit]
     ) -> list[Message]:
-        try:
-            system = template.format(sources=_source_block(hits))
-        except (KeyError, IndexError) as exc:
-            raise PromptError(
-                f"The answer prompt has a placeholder we do not fill ({exc})",
-                hint="prompts/answer.txt may use only {sources}; write other braces as {{ }}",
-            ) from exc
+        system = prompt.fill(sources=_source_block(hits))
         messages: list[Message] = [{"role": "system", "content": system}]
         for turn in history[-3:]:
             messages.append({"role": "user", "content": turn.question})
@@ -906,8 +881,7 @@ class Answerer:
             return judged
         started = time.perf_counter()
         try:
-            template, _, _ = load_prompt(self.settings, "judge")
-            found = ModelJudge(self.model, template).verdicts(
+            found = ModelJudge(self.model, load_prompt(self.settings, "judge")).verdicts(
                 [(claims[i].text, [hits[n - 1].paper for n in claims[i].citations]) for i in cited]
             )
         except AssistantError as exc:
@@ -956,7 +930,7 @@ class _InstructionGuard:
     before the sources, found in the answer."""
 
     def __init__(self, template: str, words: int = 6) -> None:
-        head = re.findall(r"\w+", template.split("{sources}")[0].lower())
+        head = re.findall(r"\w+", template.split("$sources")[0].lower())
         self.words = words
         self.runs = {tuple(head[i : i + words]) for i in range(len(head) - words + 1)}
 

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.answer import Answerer, Turn, last_answer_reference, load_prompt
+from assistant.answer import Answerer, Turn, last_answer_reference
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.markup import csv_cell, inert_markers, markdown_text
+from assistant.prompts import load_prompt
 from assistant.query import fold
 from assistant.records import Paper, papers_named, similar_titles
 from assistant.support import ModelJudge, check, content_words
@@ -340,8 +341,9 @@ class Comparer:
         if model is None or not settings.llm.judge or not stated:
             return "offline", None
         try:
-            template, _, _ = load_prompt(settings, "judge")
-            verdicts = ModelJudge(model, template).verdicts([(c.text, [p]) for c, p in stated])
+            verdicts = ModelJudge(model, load_prompt(settings, "judge")).verdicts(
+                [(c.text, [p]) for c, p in stated]
+            )
         except AssistantError as exc:
             return "offline", f"{exc.describe()} (the offline checker's verdicts are shown)"
         for (cell, _), verdict in zip(stated, verdicts, strict=True):
@@ -405,7 +407,7 @@ class Comparer:
     ) -> tuple[dict[str, dict[str, Cell]], str]:
         model = self.answerer.model
         assert model is not None
-        template, _, _ = load_prompt(self.answerer.settings, "compare")
+        prompt_file = load_prompt(self.answerer.settings, "compare")
         sources = "\n\n".join(
             f'<source id="{n}">\n[{n}] {p.title}\n{p.abstract}\n</source>'
             for n, p in enumerate(papers, 1)
@@ -413,9 +415,7 @@ class Comparer:
         messages = [
             {
                 "role": "system",
-                "content": template.replace("{sources}", sources).replace(
-                    "{aspects}", ", ".join(aspects)
-                ),
+                "content": prompt_file.fill(sources=sources, aspects=", ".join(aspects)),
             },
             {"role": "user", "content": prompt or "Compare these papers."},
         ]

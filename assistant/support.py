@@ -15,6 +15,7 @@ import numpy as np
 from assistant.chunk import split_sentences
 from assistant.embed import OnnxEmbedding
 from assistant.llm import ChatModel
+from assistant.prompts import Prompt
 from assistant.query import fold
 from assistant.records import Paper
 
@@ -121,9 +122,9 @@ class ModelJudge:
     """The configured model as a second checker: one call judges every cited sentence of an
     answer against the abstracts it cites (``prompts/judge.txt``)."""
 
-    def __init__(self, model: ChatModel, template: str) -> None:
+    def __init__(self, model: ChatModel, prompt: Prompt) -> None:
         self.model = model
-        self.template = template
+        self.template = prompt
 
     def prompt(self, claims: Sequence[tuple[str, Sequence[Paper]]]) -> str:
         blocks = []
@@ -132,7 +133,7 @@ class ModelJudge:
                 f'<abstract title="{p.title}">\n{p.abstract}\n</abstract>' for p in papers
             )
             blocks.append(f"Claim {i}:\n<claim>{strip_citations(claim)}</claim>\n{abstracts}")
-        return self.template.replace("{claims}", "\n\n".join(blocks))
+        return self.template.fill(claims="\n\n".join(blocks))
 
     def verdicts(self, claims: Sequence[tuple[str, Sequence[Paper]]]) -> list[Verdict | None]:
         """The model's verdict on each claim, None where its reply gave none.

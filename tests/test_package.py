@@ -40,12 +40,12 @@ def test_package_wheel_ships_and_loads_every_prompt(tmp_path: Path) -> None:
     # Loaded from the unpacked wheel, away from the checkout (whose prompts/ must not be used).
     check = (
         "from assistant.config import Settings\n"
-        "from assistant.answer import load_prompt\n"
+        "from assistant.prompts import load_prompt\n"
         "settings = Settings()\n"
         f"assert settings.prompts_dir == __import__('pathlib').Path({str(installed)!r}) "
         "/ 'assistant' / 'prompts', settings.prompts_dir\n"
         f"for name in {PROMPTS!r}:\n"
-        "    assert load_prompt(settings, name)[0].strip(), name\n"
+        "    assert load_prompt(settings, name).text.strip(), name\n"
         "print('ok')\n"
     )
     ran = subprocess.run(
