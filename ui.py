@@ -18,7 +18,8 @@ from typing import Any
 import gradio as gr
 from pydantic import ValidationError
 
-from assistant.answer import Answer, Turn, transcript
+from assistant.answer import Delta, Final, Sources, transcript
+from assistant.cite import strip_citations
 from assistant.collection import Collection
 from assistant.compare import Comparer, is_comparison
 from assistant.errors import AssistantError
@@ -30,9 +31,7 @@ from assistant.markup import (
     page_html,
     without_placeholders,
 )
-from assistant.records import Filters, Hit, counted
-from assistant.retrieve import Retrieval
-from assistant.support import strip_citations
+from assistant.records import SUPPORT_LABELS, Answer, Filters, Hit, Turn, counted
 
 # Clicking a citation marker [n] highlights source n in the panel and scrolls to it.
 HEAD = """
@@ -127,11 +126,7 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
             evidence = html.escape(citation.evidence)
             abstract = abstract.replace(evidence, f"<mark>{evidence}</mark>", 1)
             sentences = [c.text for c in answer.claims if n in c.citations] if answer else []
-            verdict = {
-                "supported": "supported",
-                "weak": "weakly supported",
-                "unsupported": "NOT supported",
-            }[citation.support]
+            verdict = SUPPORT_LABELS[citation.support]
             quoted = "".join(f"<li>{html.escape(strip_citations(t))}</li>" for t in sentences)
             note = (
                 f"<p class='meta'>cited by {len(sentences)} sentence(s) · {verdict}</p>"
@@ -142,7 +137,7 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
             for x in [
                 ", ".join(paper.authors[:6])
                 or (counted(paper.author_count, "author") if paper.author_count else ""),
-                paper.venue or ", ".join(paper.sources),
+                paper.listed_in,
                 paper.date or "",
             ]
             if x
@@ -184,25 +179,58 @@ class _Scratch:
 
 def build_ui(collection: Collection) -> gr.Blocks:
     """The Blocks app; mount it with gr.mount_gradio_app(..., css=CSS, head=HEAD)."""
-    answerer = collection.answerer
-    retriever = collection.retriever
-    comparer = Comparer(answerer)
     scratch = _Scratch()
+    comparer = Comparer(collection.answerer)
+    # Gradio's cache of uploads and downloads is emptied of files older than an hour, hourly.
+    with gr.Blocks(title="assistant", delete_cache=(_FILES_KEPT_S, _FILES_KEPT_S)) as blocks:
+        heading = gr.Markdown(elem_id="heading")
+        with gr.Tab("Chat"):
+            _chat_tab(collection, comparer, scratch)
+        with gr.Tab("Compare"):
+            picked = _compare_tab(collection, comparer, scratch)
+        with gr.Tab("Collection"):
+            _collection_tab(collection, picked, blocks)
+        blocks.load(lambda: _heading_text(collection), None, [heading])
+    built: gr.Blocks = blocks
+    return built
 
-    def filters_of(*values: str | None) -> Filters:
-        names = ("author", "since", "until", "venue", "category")
-        try:
-            return Filters.model_validate(
-                {
-                    name: (value or "").strip() or None
-                    for name, value in zip(names, values, strict=True)
-                }
-            )
-        except ValidationError as exc:
-            field = exc.errors()[0]["loc"][0]
-            raise gr.Error(
-                f"The {field} filter is not a date: write YYYY, YYYY-MM or YYYY-MM-DD"
-            ) from None
+
+def _heading_text(collection: Collection) -> str:
+    """What the page is about: the collection's size and who answers."""
+    model = collection.answerer.model
+    who = (
+        f"answers by {markdown_text(model.name)}, checked against the abstracts"
+        if model is not None
+        else "answers extracted from the abstracts (no language model configured)"
+    )
+    return f"**assistant** · {counted(len(collection.papers()), 'paper')} · {who}"
+
+
+def _paper_choices(collection: Collection) -> list[tuple[str, str]]:
+    papers = sorted(collection.retriever.lexical().papers, key=lambda p: p.title.lower())
+    return [(p.title, p.paper_id) for p in papers]
+
+
+def _filters_of(*values: str | None) -> Filters:
+    names = ("author", "since", "until", "venue", "category")
+    try:
+        return Filters.model_validate(
+            {name: (value or "").strip() or None for name, value in zip(names, values, strict=True)}
+        )
+    except ValidationError as exc:
+        field = exc.errors()[0]["loc"][0]
+        raise gr.Error(
+            f"The {field} filter is not a date: write YYYY, YYYY-MM or YYYY-MM-DD"
+        ) from None
+
+
+def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> None:
+    """The conversation: question, streamed answers, sources beside them, filters, saving."""
+    answerer = collection.answerer
+    papers = collection.retriever.lexical().papers
+    examples = [f"What does “{p.title}” propose?" for p in papers[:: max(len(papers) // 3, 1)][:3]]
+    examples.append("Which paper has the most authors?")
+    venues = sorted({v for p in papers for v in [p.venue, *p.sources] if v})
 
     # The conversation (what the chat shows, and the turns behind it) lives in server-side
     # session state: the page sends only the question and the filters, so no request can
@@ -220,7 +248,7 @@ def build_ui(collection: Collection) -> gr.Blocks:
         question = (question or "").strip()
         if not question:
             raise gr.Error("Type a question first, e.g. “Which papers prune LLM layers?”")
-        filters = filters_of(author, since, until, venue, category)
+        filters = _filters_of(author, since, until, venue, category)
         history = [
             *history,
             {"role": "user", "content": _said(question)},
@@ -246,21 +274,86 @@ def build_ui(collection: Collection) -> gr.Blocks:
             return
         try:
             for event in answerer.stream(question, past, filters):
-                if isinstance(event, Retrieval):
-                    hits = event.hits
-                    sources = render_sources(hits)
-                elif isinstance(event, Answer):
-                    history[-1]["content"] = render_answer(event)
-                    sources = render_sources(hits, event) if not event.refused else sources
-                    turns = [*turns, Turn.of(event).model_dump()]
-                else:
-                    text += event
-                    # Markers become links once the answer is checked (invalid ones removed).
-                    history[-1]["content"] = page_html(without_placeholders(text), cite_links=False)
+                match event:
+                    case Sources(retrieval=found):
+                        hits = found.hits
+                        sources = render_sources(hits)
+                    case Final(answer=answer):
+                        history[-1]["content"] = render_answer(answer)
+                        sources = render_sources(hits, answer) if not answer.refused else sources
+                        turns = [*turns, Turn.of(answer).model_dump()]
+                    case Delta(text=piece):
+                        text += piece
+                        # Markers become links once the answer is checked (invalid ones removed).
+                        history[-1]["content"] = page_html(
+                            without_placeholders(text), cite_links=False
+                        )
                 yield update()
         except AssistantError as exc:
             history[-1]["content"] = _said(f"⚠ {exc.describe()}")
             yield update()
+
+    def save_chat(turns: list[dict[str, Any]]) -> Any:
+        if not turns:
+            raise gr.Error("Nothing to save yet: ask a question first.")
+        path = scratch.new_folder() / "conversation.md"
+        path.write_text(transcript([Turn.model_validate(t) for t in turns]))
+        return gr.update(value=str(path), visible=True)
+
+    turns = gr.State([])
+    shown = gr.State([])
+    with gr.Row():
+        with gr.Column(scale=3):
+            # Messages arrive as HTML made inert by assistant.markup; Gradio sanitises once
+            # more in the page.
+            chat = gr.Chatbot(
+                label="Answers",
+                height=480,
+                elem_id="chat",
+                render_markdown=False,
+                sanitize_html=True,
+            )
+            chips = gr.HTML(elem_id="chips")
+            question = gr.Textbox(
+                label="Question",
+                placeholder="Ask about the papers…",
+                elem_id="question",
+                lines=1,
+                max_lines=4,
+            )
+            with gr.Row():
+                send = gr.Button("Ask", variant="primary", elem_id="ask")
+                new = gr.Button("New chat", elem_id="new-chat")
+                save = gr.Button("Save as Markdown", elem_id="save-chat")
+            saved = gr.File(label="Conversation", visible=False, elem_id="chat-file")
+            with gr.Accordion("Filters", open=False):
+                author = gr.Textbox(label="Author contains", elem_id="f-author")
+                with gr.Row():
+                    since = gr.Textbox(label="Since (YYYY[-MM])", elem_id="f-since")
+                    until = gr.Textbox(label="Until (YYYY[-MM])", elem_id="f-until")
+                venue = gr.Dropdown(
+                    ["", *venues], value="", label="Venue or listing", elem_id="f-venue"
+                )
+                category = gr.Textbox(label="Category contains", elem_id="f-category")
+            gr.Examples(examples, inputs=[question], label="Examples")
+        with gr.Column(scale=2):
+            gr.Markdown("### Sources")
+            sources = gr.HTML("<p>Sources appear here.</p>", elem_id="sources")
+    inputs = [question, shown, turns, author, since, until, venue, category]
+    outputs = [question, chat, shown, sources, turns, chips]
+    question.submit(respond, inputs, outputs)
+    send.click(respond, inputs, outputs)
+    new.click(
+        lambda: ([], [], [], "<p>Sources appear here.</p>", "", gr.update(visible=False)),
+        None,
+        [chat, shown, turns, sources, chips, saved],
+    )
+    save.click(save_chat, [turns], [saved])
+
+
+def _compare_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> gr.Dropdown:
+    """A comparison table from a prompt or picked papers, with Markdown and CSV downloads;
+    returns the paper picker, which the Collection tab keeps up to date."""
 
     def run_compare(prompt: str, ids: list[str] | None) -> tuple[str, list[str]]:
         try:
@@ -275,43 +368,48 @@ def build_ui(collection: Collection) -> gr.Blocks:
             str(folder / "comparison.csv"),
         ]
 
+    compare_prompt = gr.Textbox(
+        label="What to compare",
+        placeholder="e.g. Compare SOAP and MARS, or pick papers below",
+        elem_id="compare-prompt",
+    )
+    picked = gr.Dropdown(
+        _paper_choices(collection),
+        multiselect=True,
+        filterable=True,
+        max_choices=8,
+        label="Papers (type to search titles)",
+        elem_id="compare-papers",
+    )
+    compare_button = gr.Button("Compare", variant="primary", elem_id="compare-go")
+    compare_table = gr.HTML(elem_id="compare-table")
+    downloads = gr.File(label="Download", file_count="multiple", elem_id="compare-files")
+
+    compare_button.click(run_compare, [compare_prompt, picked], [compare_table, downloads])
+    compare_prompt.submit(run_compare, [compare_prompt, picked], [compare_table, downloads])
+    return picked
+
+
+def _collection_tab(collection: Collection, picked: gr.Dropdown, blocks: gr.Blocks) -> None:
+    """The papers in the collection, searchable; upload adds papers, remove takes them out."""
+    retriever = collection.retriever
+
     def papers_table(query: str) -> tuple[list[list[str]], str]:
         papers = retriever.lexical().papers
         shown = [p for p in papers if not query or query.lower() in p.title.lower()]
         rows = [
-            [p.title, ", ".join(p.authors[:3]), p.venue or ", ".join(p.sources), p.date or ""]
+            [p.title, ", ".join(p.authors[:3]), p.listed_in, p.date or ""]
             for p in sorted(shown, key=lambda p: p.title.lower())
         ]
         return rows, f"{len(shown)} of {len(papers)} papers"
-
-    def save_chat(turns: list[dict[str, Any]]) -> Any:
-        if not turns:
-            raise gr.Error("Nothing to save yet: ask a question first.")
-        path = scratch.new_folder() / "conversation.md"
-        path.write_text(transcript([Turn.model_validate(t) for t in turns]))
-        return gr.update(value=str(path), visible=True)
-
-    def paper_choices() -> list[tuple[str, str]]:
-        papers = sorted(retriever.lexical().papers, key=lambda p: p.title.lower())
-        return [(p.title, p.paper_id) for p in papers]
 
     def changed(query: str) -> tuple[Any, ...]:
         """The collection's table, count and both paper pickers, as the collection is now
         (after papers came or went, here or through the API)."""
         retriever.refresh()
         rows, count = papers_table(query)
-        choices = paper_choices()
+        choices = _paper_choices(collection)
         return rows, count, gr.update(choices=choices, value=[]), gr.update(choices=choices)
-
-    def heading_text() -> str:
-        """What the page is about: the collection's size and who answers."""
-        model = answerer.model
-        who = (
-            f"answers by {markdown_text(model.name)}, checked against the abstracts"
-            if model is not None
-            else "answers extracted from the abstracts (no language model configured)"
-        )
-        return f"**assistant** · {counted(len(collection.papers()), 'paper')} · {who}"
 
     def confirm_removal(ids: list[str] | None) -> tuple[Any, ...]:
         if not ids:
@@ -352,121 +450,39 @@ def build_ui(collection: Collection) -> gr.Blocks:
         )
         return (*changed(query), message)
 
-    papers = retriever.lexical().papers
-    examples = [f"What does “{p.title}” propose?" for p in papers[:: max(len(papers) // 3, 1)][:3]]
-    examples.append("Which paper has the most authors?")
-    venues = sorted({v for p in papers for v in [p.venue, *p.sources] if v})
-
-    # Gradio's cache of uploads and downloads is emptied of files older than an hour, hourly.
-    with gr.Blocks(title="assistant", delete_cache=(_FILES_KEPT_S, _FILES_KEPT_S)) as blocks:
-        turns = gr.State([])
-        shown = gr.State([])
-        heading = gr.Markdown(elem_id="heading")
-        with gr.Tab("Chat"), gr.Row():
-            with gr.Column(scale=3):
-                # Messages arrive as HTML made inert by assistant.markup; Gradio sanitises once
-                # more in the page.
-                chat = gr.Chatbot(
-                    label="Answers",
-                    height=480,
-                    elem_id="chat",
-                    render_markdown=False,
-                    sanitize_html=True,
-                )
-                chips = gr.HTML(elem_id="chips")
-                question = gr.Textbox(
-                    label="Question",
-                    placeholder="Ask about the papers…",
-                    elem_id="question",
-                    lines=1,
-                    max_lines=4,
-                )
-                with gr.Row():
-                    send = gr.Button("Ask", variant="primary", elem_id="ask")
-                    new = gr.Button("New chat", elem_id="new-chat")
-                    save = gr.Button("Save as Markdown", elem_id="save-chat")
-                saved = gr.File(label="Conversation", visible=False, elem_id="chat-file")
-                with gr.Accordion("Filters", open=False):
-                    author = gr.Textbox(label="Author contains", elem_id="f-author")
-                    with gr.Row():
-                        since = gr.Textbox(label="Since (YYYY[-MM])", elem_id="f-since")
-                        until = gr.Textbox(label="Until (YYYY[-MM])", elem_id="f-until")
-                    venue = gr.Dropdown(
-                        ["", *venues], value="", label="Venue or listing", elem_id="f-venue"
-                    )
-                    category = gr.Textbox(label="Category contains", elem_id="f-category")
-                gr.Examples(examples, inputs=[question], label="Examples")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML("<p>Sources appear here.</p>", elem_id="sources")
-        with gr.Tab("Compare"):
-            compare_prompt = gr.Textbox(
-                label="What to compare",
-                placeholder="e.g. Compare SOAP and MARS, or pick papers below",
-                elem_id="compare-prompt",
-            )
-            picked = gr.Dropdown(
-                paper_choices(),
-                multiselect=True,
-                filterable=True,
-                max_choices=8,
-                label="Papers (type to search titles)",
-                elem_id="compare-papers",
-            )
-            compare_button = gr.Button("Compare", variant="primary", elem_id="compare-go")
-            compare_table = gr.HTML(elem_id="compare-table")
-            downloads = gr.File(label="Download", file_count="multiple", elem_id="compare-files")
-        with gr.Tab("Collection"):
-            count = gr.Markdown(elem_id="count")
-            search = gr.Textbox(label="Title contains", elem_id="paper-search")
-            table = gr.Dataframe(
-                headers=["title", "authors", "venue / listing", "date"],
-                column_widths=["44%", "26%", "18%", "12%"],
-                interactive=False,
-                elem_id="papers",
-                wrap=True,
-            )
-            file = gr.File(
-                label="Add papers (JSONL, CSV or a listing)", type="filepath", elem_id="upload"
-            )
-            added = gr.Markdown(elem_id="upload-result")
-            with gr.Row():
-                doomed = gr.Dropdown(
-                    paper_choices(),
-                    multiselect=True,
-                    filterable=True,
-                    label="Remove papers (type to search titles)",
-                    elem_id="remove-papers",
-                    scale=4,
-                )
-                remove_button = gr.Button("Remove…", elem_id="remove-go", scale=1)
-            with gr.Row(visible=False) as confirm_row:
-                confirmation = gr.Markdown(elem_id="remove-confirm")
-                really = gr.Button("Remove", variant="stop", elem_id="remove-yes", scale=0)
-                keep = gr.Button("Cancel", elem_id="remove-no", scale=0)
-            removed = gr.Markdown(elem_id="remove-result")
-
-        inputs = [question, shown, turns, author, since, until, venue, category]
-        outputs = [question, chat, shown, sources, turns, chips]
-        question.submit(respond, inputs, outputs)
-        send.click(respond, inputs, outputs)
-        new.click(
-            lambda: ([], [], [], "<p>Sources appear here.</p>", "", gr.update(visible=False)),
-            None,
-            [chat, shown, turns, sources, chips, saved],
+    count = gr.Markdown(elem_id="count")
+    search = gr.Textbox(label="Title contains", elem_id="paper-search")
+    table = gr.Dataframe(
+        headers=["title", "authors", "venue / listing", "date"],
+        column_widths=["44%", "26%", "18%", "12%"],
+        interactive=False,
+        elem_id="papers",
+        wrap=True,
+    )
+    file = gr.File(label="Add papers (JSONL, CSV or a listing)", type="filepath", elem_id="upload")
+    added = gr.Markdown(elem_id="upload-result")
+    with gr.Row():
+        doomed = gr.Dropdown(
+            _paper_choices(collection),
+            multiselect=True,
+            filterable=True,
+            label="Remove papers (type to search titles)",
+            elem_id="remove-papers",
+            scale=4,
         )
-        save.click(save_chat, [turns], [saved])
-        compare_button.click(run_compare, [compare_prompt, picked], [compare_table, downloads])
-        compare_prompt.submit(run_compare, [compare_prompt, picked], [compare_table, downloads])
-        search.change(papers_table, [search], [table, count])
-        file.upload(upload, [file, search], [table, count, doomed, picked, added])
-        remove_button.click(confirm_removal, [doomed], [confirm_row, confirmation])
-        keep.click(lambda: gr.update(visible=False), None, confirm_row)
-        really.click(
-            remove_papers, [doomed, search], [table, count, doomed, picked, confirm_row, removed]
-        )
-        # Every page load reads the live collection (papers may have come or gone since).
-        blocks.load(changed, [search], [table, count, doomed, picked])
-        blocks.load(heading_text, None, [heading])
-    built: gr.Blocks = blocks
-    return built
+        remove_button = gr.Button("Remove…", elem_id="remove-go", scale=1)
+    with gr.Row(visible=False) as confirm_row:
+        confirmation = gr.Markdown(elem_id="remove-confirm")
+        really = gr.Button("Remove", variant="stop", elem_id="remove-yes", scale=0)
+        keep = gr.Button("Cancel", elem_id="remove-no", scale=0)
+    removed = gr.Markdown(elem_id="remove-result")
+
+    search.change(papers_table, [search], [table, count])
+    file.upload(upload, [file, search], [table, count, doomed, picked, added])
+    remove_button.click(confirm_removal, [doomed], [confirm_row, confirmation])
+    keep.click(lambda: gr.update(visible=False), None, confirm_row)
+    really.click(
+        remove_papers, [doomed, search], [table, count, doomed, picked, confirm_row, removed]
+    )
+    # Every page load reads the live collection (papers may have come or gone since).
+    blocks.load(changed, [search], [table, count, doomed, picked])

@@ -29,10 +29,10 @@ from assistant.errors import (
     StoreWriteError,
     UnknownPaperError,
 )
-from assistant.records import Chunk, Filters, Hit, IngestReport, Paper
+from assistant.records import Answer, Chunk, Filters, Hit, IngestReport, Paper, Turn
 
 if typing.TYPE_CHECKING:
-    from assistant.answer import Answer, Answerer, Turn
+    from assistant.answer import Answerer
     from assistant.ingest import ingest
     from assistant.parse import parse_file
     from assistant.retrieve import Retrieval, Retriever
@@ -40,9 +40,7 @@ if typing.TYPE_CHECKING:
 # The pipeline's classes load llama-index, Chroma and onnxruntime (about 3 s): they are imported
 # on first use, so that `assistant --help`, `config` and the CLI's early errors answer at once.
 _LAZY = {
-    "Answer": "assistant.answer",
     "Answerer": "assistant.answer",
-    "Turn": "assistant.answer",
     "ingest": "assistant.ingest",
     "parse_file": "assistant.parse",
     "Retrieval": "assistant.retrieve",

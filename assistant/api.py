@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import time
@@ -19,20 +18,17 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from pydantic import BaseModel, Field
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from assistant.answer import Answer, Turn
+from assistant.answer import Delta, Event, Final, Sources
 from assistant.collection import Collection
 from assistant.compare import Comparer, Comparison, as_format
 from assistant.config import Settings
 from assistant.errors import (
     AssistantError,
-    ConfigError,
     LLMError,
 )
 from assistant.gate import Gate, loopback_host
-from assistant.records import DATE_PATTERN, Filters, Hit, IngestReport, Paper
-from assistant.retrieve import Retrieval
+from assistant.records import DATE_PATTERN, Answer, Filters, Hit, IngestReport, Paper, Turn
 
 MODEL_ID = "assistant"
 
@@ -142,129 +138,6 @@ class ChatRequest(BaseModel):
 
 
 # -- the app ---------------------------------------------------------------------------------
-
-
-class _HeaderDeadline(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with a deadline for each request's headers.
-
-    uvicorn closes a keep-alive connection that goes quiet, but not one that never sends a
-    request or trickles its headers a byte at a time (slowloris): each such client would hold
-    a connection for ever. The deadline runs from the connection, or from the previous
-    response, until a request's headers are complete. (A subclass, because uvicorn has no
-    setting for it; its `http` option takes a protocol class for this purpose.)
-    """
-
-    timeout_s = 10.0
-    _deadline: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def data_received(self, data: bytes) -> None:
-        cycle = self.cycle
-        super().data_received(data)
-        if self.cycle is not cycle:  # a request's headers arrived
-            self._disarm()
-
-    def on_response_complete(self) -> None:
-        self._arm()
-        cycle = self.cycle
-        super().on_response_complete()
-        if self.cycle is not cycle or self.transport.is_closing():  # a pipelined request
-            self._disarm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    def _arm(self) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(self.timeout_s, self._too_slow)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _too_slow(self) -> None:
-        self._deadline = None
-        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
-            self.transport.close()
-
-
-def check_address(host: str, port: int) -> None:
-    """Fail at once, with the next step, when ``host:port`` cannot be listened on.
-
-    uvicorn finds out only after the app (and its models) are loaded, then logs an errno and
-    exits with status 3. A probe bind says why first; a port taken in the instant between the
-    probe and uvicorn's own bind is still reported by uvicorn.
-    """
-    import errno
-    import socket
-
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except (socket.gaierror, UnicodeError) as exc:
-        raise ConfigError(
-            f"Cannot listen on {host!r}: not an address of this machine ({exc})",
-            hint="use an IP address such as 127.0.0.1: `assistant serve --host 127.0.0.1`",
-        ) from None
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            other = port + 1 if 0 < port < 65535 else 8000
-            if exc.errno == errno.EADDRINUSE:
-                raise ConfigError(
-                    f"Port {port} on {host} is already in use (another server, or an "
-                    "`assistant serve` still running)",
-                    hint=f"stop it, or serve on another port: `assistant serve --port {other}` "
-                    f"(`make run PORT={other}`)",
-                ) from None
-            if exc.errno == errno.EACCES:
-                raise ConfigError(
-                    f"Not allowed to listen on port {port} (ports below 1024 need root)",
-                    hint="serve on a port above 1023: `assistant serve --port 8000`",
-                ) from None
-            raise ConfigError(
-                f"Cannot listen on {host}:{port}: {exc.strerror}",
-                hint="--host must be an address of this machine (127.0.0.1 for this one only)",
-            ) from None
-
-
-def run_server(settings: Settings) -> None:
-    """Serve the app with uvicorn: one process, or ``api.workers`` processes each building the
-    app from the settings exported to the environment (those need a Chroma server)."""
-    import uvicorn
-
-    api = settings.api
-    _HeaderDeadline.timeout_s = api.header_timeout_s
-    options: dict[str, Any] = {
-        "host": api.host,
-        "port": api.port,
-        "log_level": "warning",
-        "http": _HeaderDeadline,
-        "timeout_keep_alive": 5,
-    }
-    if api.workers > 1:
-        settings.export_environment()
-        uvicorn.run(
-            "assistant.api:app_from_environment", factory=True, workers=api.workers, **options
-        )
-    else:
-        uvicorn.run(create_app(settings), **options)
-
-
-def app_from_environment() -> FastAPI:
-    """The app of one worker process when several serve the API (``serve --workers N``): the
-    parent exported its settings to ASSISTANT_* variables before starting them."""
-    settings = Settings()
-    _HeaderDeadline.timeout_s = settings.api.header_timeout_s
-    return create_app(settings)
 
 
 def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
@@ -599,22 +472,23 @@ def _extras(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _sse(events: Iterator[Retrieval | str | Answer]) -> Iterator[str]:
+def _sse(events: Iterator[Event]) -> Iterator[str]:
     try:
         for event in events:
-            if isinstance(event, Answer):
-                yield f"event: answer\ndata: {event.model_dump_json()}\n\n"
-            elif isinstance(event, Retrieval):
-                sources = [HitOut.of(h).model_dump(mode="json") for h in event.hits]
-                yield f"event: sources\ndata: {json.dumps({'sources': sources})}\n\n"
-            else:
-                yield f"event: delta\ndata: {json.dumps({'text': event})}\n\n"
+            match event:
+                case Final(answer=answer):
+                    yield f"event: answer\ndata: {answer.model_dump_json()}\n\n"
+                case Sources(retrieval=found):
+                    sources = [HitOut.of(h).model_dump(mode="json") for h in found.hits]
+                    yield f"event: sources\ndata: {json.dumps({'sources': sources})}\n\n"
+                case Delta(text=text):
+                    yield f"event: delta\ndata: {json.dumps({'text': text})}\n\n"
     except AssistantError as exc:
         yield f"event: error\ndata: {json.dumps(_error_json(exc))}\n\n"
     yield "event: done\ndata: {}\n\n"
 
 
-def _openai_sse(events: Iterator[Retrieval | str | Answer], completion: str) -> Iterator[str]:
+def _openai_sse(events: Iterator[Event], completion: str) -> Iterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
             "id": completion,
@@ -629,10 +503,11 @@ def _openai_sse(events: Iterator[Retrieval | str | Answer], completion: str) -> 
     yield chunk({"role": "assistant", "content": ""})
     try:
         for event in events:
-            if isinstance(event, Answer):
-                yield chunk({}, "stop", usage=_usage(event), **_extras(event))
-            elif isinstance(event, str):
-                yield chunk({"content": event})
+            match event:
+                case Final(answer=answer):
+                    yield chunk({}, "stop", usage=_usage(answer), **_extras(answer))
+                case Delta(text=text):
+                    yield chunk({"content": text})
     except AssistantError as exc:
         yield f"data: {json.dumps(_error_json(exc))}\n\n"
     yield "data: [DONE]\n\n"

@@ -7,42 +7,36 @@ import json
 import logging
 import re
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from assistant.config import Settings
-from assistant.errors import AssistantError, ConfigError, LLMError, UnknownPaperError
+from assistant.console import (
+    paper_row,
+    print_answer_report,
+    print_hits,
+    print_ingest_report,
+    print_papers,
+    print_retrieval_report,
+    progress_reporter,
+    stream_answer,
+)
+from assistant.errors import AssistantError, ConfigError, UnknownPaperError
 from assistant.records import (
     DATE_PATTERN,
-    IngestReport,
     Paper,
-    counted,
     normalize_title,
     papers_named,
     similar_titles,
 )
 
 if TYPE_CHECKING:
-    from assistant.answer import Answer, Answerer, Turn
-    from assistant.retrieve import Retrieval
-
-err = Console(stderr=True)
+    from assistant.answer import Answerer
+    from assistant.records import Turn
 
 
 class _Group(click.Group):
@@ -98,68 +92,6 @@ def main(ctx: click.Context, store_path: Path | None) -> None:
         notices.setLevel(logging.INFO)
 
 
-def _print_report(report: IngestReport) -> None:
-    for path, count in report.per_file.items():
-        click.echo(f"  {path}: {count} papers")
-    click.echo(
-        f"{report.records_read} records read, merged into "
-        f"{report.added + report.updated + report.unchanged} papers: "
-        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{len(report.skipped)} skipped ({report.embedded_chunks} chunks embedded "
-        f"in {report.seconds:.1f}s)"
-    )
-    if report.coverage_threshold is not None:
-        click.echo(
-            f"coverage threshold {report.coverage_threshold:.3f} "
-            "(a question whose best similarity is below it, and whose terms no paper holds, "
-            "is answered with a caveat, or refused when far below)"
-        )
-    if report.removed_partial:
-        click.echo(
-            f"  {report.removed_partial} papers left half-written by an earlier run were redone"
-        )
-    for skipped in report.skipped:
-        click.echo(f"  skipped {skipped}", err=True)
-
-
-@contextlib.contextmanager
-def _progress_reporter(
-    doing: str = "embedding", what: str = "papers"
-) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar (rate, ETA) on a terminal; plain "done N/M" lines otherwise."""
-    if not err.is_terminal:
-
-        def log(done: int, total: int) -> None:
-            if total and done and doing == "embedding":
-                click.echo(f"committed {done}/{total} {what}", err=True)
-            elif total and done == total:
-                click.echo(f"{doing} {total} {what}: done", err=True)
-            elif total and not done:
-                click.echo(f"{doing} {total} {what}", err=True)
-
-        yield log
-        return
-    with Progress(
-        TextColumn(doing),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(what + " · {task.fields[rate]}/s ·"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=doing != "embedding",
-    ) as progress:
-        task = progress.add_task(doing, total=None, rate="-")
-        started = time.perf_counter()
-
-        def show(done: int, total: int) -> None:
-            rate = done / max(time.perf_counter() - started, 1e-6)
-            progress.update(task, completed=done, total=total, rate=f"{rate:.1f}")
-
-        yield show
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -183,8 +115,8 @@ def ingest(
 
     settings = bulk_embedding(_settings(ctx))
     with (
-        _progress_reporter() as on_progress,
-        _progress_reporter("calibrating coverage on", "generated questions") as on_calibrate,
+        progress_reporter() as on_progress,
+        progress_reporter("calibrating coverage on", "generated questions") as on_calibrate,
     ):
         report = run_ingest(
             paths,
@@ -194,7 +126,7 @@ def ingest(
             on_progress=on_progress,
             on_calibrate=on_calibrate,
         )
-    _print_report(report)
+    print_ingest_report(report)
 
 
 def bulk_embedding(settings: Settings) -> Settings:
@@ -240,30 +172,6 @@ def _filter_options(command: F) -> F:
     return command
 
 
-def _paper_row(paper: Paper) -> dict[str, Any]:
-    return {
-        "id": paper.paper_id,
-        "title": paper.title,
-        "authors": paper.authors,
-        "author_count": paper.author_count,
-        "organization": paper.organization,
-        "venue": paper.venue or ", ".join(paper.sources),
-        "date": paper.date,
-        "upvotes": paper.upvotes,
-        "categories": paper.categories,
-        "sources": paper.sources,
-    }
-
-
-def _authors_cell(paper: Paper) -> str:
-    if paper.authors:
-        more = f" +{len(paper.authors) - 3}" if len(paper.authors) > 3 else ""
-        return ", ".join(paper.authors[:3]) + more
-    if paper.author_count:
-        return counted(paper.author_count, "author")
-    return paper.organization or "—"
-
-
 def _stored_papers(settings: Settings) -> list[Paper]:
     from assistant.embed import embedder_name
     from assistant.store import open_store
@@ -289,29 +197,9 @@ def papers(ctx: click.Context, /, fmt: str, title: str | None, **filter_args: st
     found = [p for p in everything if filters.accepts(p) and wanted in normalize_title(p.title)]
     if fmt == "jsonl":
         for paper in found:
-            click.echo(json.dumps(_paper_row(paper), ensure_ascii=False))
+            click.echo(json.dumps(paper_row(paper), ensure_ascii=False))
         return
-    shown = f"{len(found)} of {len(everything)}" if len(found) < len(everything) else len(found)
-    table = Table(title=f"{shown} papers", show_lines=False)
-    for column in ("id", "title", "authors", "venue / source", "date", "categories"):
-        table.add_column(column, overflow="fold")
-    for paper in found:
-        # rich reads "[...]" in a string as markup: a title's "[link=...]" must stay text.
-        table.add_row(
-            *map(
-                escape,
-                (
-                    paper.paper_id,
-                    paper.title,
-                    _authors_cell(paper),
-                    paper.venue or ", ".join(paper.sources),
-                    paper.date or "—",
-                    "; ".join(c.split(" > ")[-1] for c in paper.categories) or "—",
-                ),
-            )
-        )
-    # Piped, rich would lay the table out for 80 columns and wrap titles every few characters.
-    Console(width=None if sys.stdout.isatty() else 240).print(table)
+    print_papers(found, len(everything))
 
 
 @main.command()
@@ -357,74 +245,12 @@ def remove(ctx: click.Context, references: tuple[str, ...], yes: bool) -> None:
             agreed = False
         if not agreed:
             raise click.ClickException("Nothing removed (answer y, or pass --yes)")
-    with _progress_reporter("calibrating coverage on", "generated questions") as on_calibrate:
+    with progress_reporter("calibrating coverage on", "generated questions") as on_calibrate:
         removed = run_remove(chosen, settings, on_calibrate=on_calibrate)
     click.echo(
         f"Removed {removed} paper(s); {len(everything) - removed} remain. "
         "Ingesting a file that holds them adds them back."
     )
-
-
-def _print_hits(found: Retrieval, fmt: str) -> None:
-    hits = found.hits
-    if fmt == "json":
-        body = {
-            "covered": found.covered,
-            "relevance": found.relevance,
-            "threshold": found.threshold,
-            "lexical_coverage": found.lexical_coverage,
-            "lexical_threshold": found.lexical_threshold,
-            "matching": found.matching,
-            "recognised": found.query.recognised,
-            "topic": found.query.topic,
-            "hits": [
-                {
-                    "rank": h.rank,
-                    "score": h.score,
-                    "similarity": h.similarity,
-                    **_paper_row(h.paper),
-                    "chunks": h.chunks,
-                }
-                for h in hits
-            ],
-        }
-        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
-        return
-    if found.query.recognised:
-        click.echo("understood: " + "; ".join(found.query.recognised))
-    if found.query.listing and hits:
-        more = "" if len(hits) >= found.matching else f" (-k {found.matching} shows them all)"
-        click.echo(f"{counted(found.matching, 'paper')} match; {len(hits)} listed{more}.")
-    if not hits:
-        click.echo(f"No paper matches ({found.matching} pass the metadata constraints).")
-        return
-    if not found.covered:
-        click.echo(
-            f"The collection does not seem to cover this: the best match has similarity "
-            f"{found.relevance or 0:.2f} (the collection's threshold is {found.threshold or 0:.2f})"
-            f" and the top paper holds {found.lexical_coverage or 0:.0%} of the question's "
-            f"terms (threshold {found.lexical_threshold or 0:.0%}). Nearest papers:"
-        )
-    table = Table(show_lines=True)
-    for column in ("#", "score", "paper", "matching text"):
-        table.add_column(column, overflow="fold")
-    for hit in hits:
-        paper = hit.paper
-        where = paper.venue or ", ".join(paper.sources)
-        table.add_row(
-            str(hit.rank),
-            "—" if found.query.listing else f"{hit.score:.3f}",  # listed, not ranked by score
-            f"[bold]{escape(paper.title)}[/bold]\n"
-            + escape(
-                f"{_authors_cell(paper)} · {where} · {paper.date or 'n.d.'}\n{paper.paper_id}"
-            ),
-            escape(
-                (hit.chunks[0][:400] + "…")
-                if hit.chunks and len(hit.chunks[0]) > 400
-                else (hit.chunks or [""])[0]
-            ),
-        )
-    Console().print(table)
 
 
 @main.command()
@@ -461,7 +287,7 @@ def search(
     # -k says how many.
     listing_k = None if k is not None else settings.retrieval.list_max
     if question is not None:
-        _print_hits(retriever.retrieve(question, k, filters, listing_k=listing_k), fmt)
+        print_hits(retriever.retrieve(question, k, filters, listing_k=listing_k), fmt)
         return
     summarize_store(_settings(ctx))
     click.echo("Type a question and press Enter (Ctrl-D to quit).")
@@ -469,7 +295,7 @@ def search(
         if line.strip():
             try:
                 with _interruptible("search"):
-                    _print_hits(retriever.retrieve(line, k, filters, listing_k=listing_k), fmt)
+                    print_hits(retriever.retrieve(line, k, filters, listing_k=listing_k), fmt)
             except AssistantError as exc:
                 click.echo(f"error: {exc.describe()}", err=True)
 
@@ -540,77 +366,6 @@ def _answerer(ctx: click.Context) -> Answerer:
     return answerer
 
 
-def _print_sources(answer: Answer) -> None:
-    """The sources under an answer: each cited paper, and whether the claims hold up."""
-    if answer.refused:
-        return
-    if answer.coverage.caveat:
-        click.echo("")
-        label = "UNCERTAIN" if answer.coverage.verdict == "uncertain" else "NOTE"
-        click.echo(f"{label}: {answer.coverage.caveat}")
-    click.echo("")
-    click.echo("Sources:")
-    marks = {"supported": "supported", "weak": "weakly supported", "unsupported": "NOT supported"}
-    for citation in answer.citations:
-        click.echo(f"  [{citation.n}] {citation.title} ({marks[citation.support]})")
-    unsupported = [c for c in answer.claims if c.support == "unsupported"]
-    if unsupported:
-        click.echo(f"  {len(unsupported)} sentence(s) are not supported by the paper they cite.")
-    uncited = [c for c in answer.claims if c.support == "uncited"]
-    if uncited:
-        click.echo(
-            f"  {len(uncited)} sentence(s) cite nothing, and no retrieved paper supports them."
-        )
-    if answer.receipt.added_citations:
-        click.echo(
-            f"  {answer.receipt.added_citations} citation(s) were added by the checker "
-            "(the model cited nothing there)."
-        )
-    if not answer.grounded:
-        click.echo("")
-        click.echo(
-            f"NOT GROUNDED: only {answer.grounded_share or 0:.0%} of the claims above are "
-            "supported by the sources. The answer extracted from the same sources:"
-        )
-        click.echo("")
-        click.echo(answer.extracted or "")
-    if answer.receipt.invalid_citations:
-        click.echo(
-            f"  {answer.receipt.invalid_citations} citation(s) to no retrieved paper were removed."
-        )
-    if answer.receipt.support_checker == "model":
-        click.echo("  Support was judged by the model; --format json shows the offline verdicts.")
-    if answer.receipt.judge_error:
-        click.echo(f"  Note: {answer.receipt.judge_error}")
-
-
-def _stream_answer(
-    answerer: Answerer, question: str, history: list[Any], filters: Any, fmt: str
-) -> Answer:
-    from assistant.answer import Answer
-
-    result: Answer | None = None
-    try:
-        for event in answerer.stream(question, history, filters):
-            if isinstance(event, Answer):
-                result = event
-            elif isinstance(event, str) and fmt == "text":
-                click.echo(event, nl=False)
-    except LLMError as exc:
-        if exc.sources:  # the papers are still worth reading
-            click.echo("\nThe model failed; the papers retrieved for the question:", err=True)
-            for hit in exc.sources:
-                click.echo(f"  [{hit.rank}] {hit.paper.title}", err=True)
-        raise
-    assert result is not None
-    if fmt == "json":
-        click.echo(result.model_dump_json(indent=2))
-    else:
-        click.echo("")
-        _print_sources(result)
-    return result
-
-
 @main.command()
 @click.argument("question")
 @click.option(
@@ -628,7 +383,7 @@ def ask(ctx: click.Context, /, question: str, fmt: str, **filter_args: str | Non
     """
     from assistant.records import Filters
 
-    _stream_answer(_answerer(ctx), question, [], Filters.model_validate(filter_args), fmt)
+    stream_answer(_answerer(ctx), question, [], Filters.model_validate(filter_args), fmt)
 
 
 @main.command()
@@ -640,9 +395,8 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
     Type a question and press Enter; "compare X with Y" (or "compare papers 1 and 3") answers
     with a comparison table; "/new" starts a new conversation; Ctrl-D quits.
     """
-    from assistant.answer import Turn
     from assistant.compare import Comparer, is_comparison
-    from assistant.records import Filters
+    from assistant.records import Filters, Turn
 
     answerer = _answerer(ctx)
     filters = Filters.model_validate(filter_args)
@@ -665,7 +419,7 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
                         table = Comparer(answerer).compare(question, history=history)
                         click.echo(table.markdown())
                         continue
-                    answer = _stream_answer(answerer, question, history, filters, "text")
+                    answer = stream_answer(answerer, question, history, filters, "text")
                     history.append(Turn.of(answer))
                     if answer.receipt.rewritten_query != question:
                         click.echo(f"(searched for: {answer.receipt.rewritten_query})")
@@ -685,8 +439,7 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the HTTP API (docs at /docs) and the browser UI (at /ui)."""
-    from assistant.api import check_address, run_server
-    from assistant.gate import loopback_host
+    from assistant.server import check_address, check_exposure, run_server
 
     settings = _settings(ctx)
     api = settings.api.model_copy(
@@ -697,20 +450,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         }
     )
     settings = settings.model_copy(update={"api": api})
-    if not loopback_host(api.host) and api.token is None and not api.allow_remote:
-        raise ConfigError(
-            f"Refusing to listen on {api.host} without a token: anyone on the network could use it",
-            hint="set ASSISTANT_API__TOKEN (clients send 'Authorization: Bearer ...'), or "
-            "ASSISTANT_API__ALLOW_REMOTE=true to accept the risk",
-        )
-    if api.workers > 1 and not settings.store.url:
-        raise ConfigError(
-            f"Refusing to start {api.workers} workers on the embedded store at "
-            f"{settings.store.path}: Chroma's embedded store is not safe to share between "
-            "processes",
-            hint=f"serve the store with `chroma run --path {settings.store.path} --port 8001` and "
-            "set ASSISTANT_STORE__URL=http://127.0.0.1:8001, or use one worker",
-        )
+    check_exposure(settings)
     check_address(api.host, api.port)
     from assistant.store import hold_for_serving
 
@@ -817,21 +557,7 @@ def evaluate_cmd(
         if fmt == "json":
             click.echo(dump(scored))
             return
-        summary = scored["summary"]
-        click.echo(
-            f"citation validity {summary['citation_validity']}, refused: "
-            f"{summary['refused_absent']} of unanswerable, {summary['refused_answerable']} "
-            "of answerable questions"
-        )
-        for kind, row in summary.items():
-            if isinstance(row, dict):
-                click.echo(
-                    f"  {kind:<11} n={row['questions']:<3} gold cited {row['gold_cited']:.2f}"
-                    f"  all gold cited {row['all_gold_cited']:.2f}"
-                    f"  of the cited, gold {row['cited_gold_share'] or 0:.2f}"
-                    f"  key facts {row['key_facts_mean']:.2f}"
-                    f"  words {row['words_mean']:.0f}"
-                )
+        print_answer_report(scored)
         return
     sketch = None
     if expand:
@@ -859,26 +585,7 @@ def evaluate_cmd(
     if fmt == "json":
         click.echo(dump(report))
         return
-    table = Table(title=f"retrieval on {questions.name}")
-    for column in ("type", "questions", "recall@1", "recall@5", "recall@10", "MRR"):
-        table.add_column(column, justify="right")
-    ranked = {kind: row for kind, row in report["summary"].items() if kind != "coverage"}
-    for kind, row in sorted(ranked.items(), key=lambda kv: kv[0] == "all"):
-        metrics = (row[m] for m in ("recall@1", "recall@5", "recall@10", "mrr"))
-        table.add_row(kind, str(row["questions"]), *(f"{v:.3f}" for v in metrics))
-    Console().print(table)
-    coverage = report["summary"]["coverage"]
-    if coverage["threshold"] is None:
-        click.echo("no coverage thresholds yet: run `assistant ingest` on your files again")
-    elif coverage["absent_questions"]:
-        click.echo(
-            f"coverage verdict (threshold {coverage['threshold']:.3f}): "
-            f"{coverage['absent_detected']:.0%} of {coverage['absent_questions']} unanswerable "
-            f"questions refused ({coverage['absent_flagged']:.0%} refused or marked uncertain); "
-            f"of {coverage['answerable_questions']} answerable ones "
-            f"{coverage['false_alarms']:.0%} refused, "
-            f"{coverage['answerable_uncertain']:.0%} marked uncertain"
-        )
+    print_retrieval_report(report, questions.name)
 
 
 @main.command()

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.answer import Answerer, Turn, last_answer_reference
+from assistant.answer import Answerer, last_answer_reference
+from assistant.cite import ModelJudge, check, content_words
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.markup import csv_cell, inert_markers, markdown_text
 from assistant.prompts import load_prompt
 from assistant.query import fold
-from assistant.records import Paper, papers_named, similar_titles
-from assistant.support import ModelJudge, check, content_words
+from assistant.records import Paper, Turn, papers_named, similar_titles
 
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
 NOT_STATED = "not stated in the abstract"
@@ -341,9 +341,7 @@ class Comparer:
         if model is None or not settings.llm.judge or not stated:
             return "offline", None
         try:
-            verdicts = ModelJudge(model, load_prompt(settings, "judge")).verdicts(
-                [(c.text, [p]) for c, p in stated]
-            )
+            verdicts = ModelJudge(model, settings).verdicts([(c.text, [p]) for c, p in stated])
         except AssistantError as exc:
             return "offline", f"{exc.describe()} (the offline checker's verdicts are shown)"
         for (cell, _), verdict in zip(stated, verdicts, strict=True):
@@ -368,9 +366,7 @@ class Comparer:
         used: set[int] = set()
         for aspect in aspects:
             if aspect == "venue/date":
-                text = " · ".join(
-                    x for x in [paper.venue or ", ".join(paper.sources), paper.date] if x
-                )
+                text = " · ".join(x for x in [paper.listed_in, paper.date] if x)
                 cells[aspect] = Cell(
                     text=text or NOT_STATED,
                     citation=n,

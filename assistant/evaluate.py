@@ -11,10 +11,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant.answer import Answerer
+from assistant.cite import content_words
 from assistant.errors import ParseError
 from assistant.records import Hit, Question, normalize_title
 from assistant.retrieve import Retriever
-from assistant.support import content_words
 
 CUTOFFS = (1, 5, 10)
 

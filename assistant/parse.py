@@ -21,13 +21,16 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from assistant.errors import ParseError
 from assistant.records import Paper, Skipped, normalize_title
+
+#: The layouts a file can have: JSONL and CSV records, and four kinds of scraped listing.
+Format = Literal["jsonl", "csv", "daily", "scored", "authored", "alternating"]
 
 SUFFIXES = (".txt", ".jsonl", ".ndjson", ".csv", ".tsv")
 
@@ -56,7 +59,7 @@ class ParsedFile:
     """The papers one file yielded, and what it had to skip."""
 
     path: str
-    format: str
+    format: Format
     papers: list[Paper] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
@@ -152,7 +155,7 @@ def _decode(data: bytes, path: str) -> tuple[list[_Line], list[Skipped]]:
     return lines, skipped
 
 
-def detect_format(lines: list[_Line]) -> str | None:
+def detect_format(lines: list[_Line]) -> Format | None:
     """Name the layout of a decoded file, or None when no known layout fits."""
     texts = [t.strip() for _, t in lines if t.strip()]
     if not texts:
@@ -185,7 +188,7 @@ def detect_format(lines: list[_Line]) -> str | None:
 class _Builder:
     """Collects papers and skips for one file."""
 
-    def __init__(self, path: str, fmt: str) -> None:
+    def __init__(self, path: str, fmt: Format) -> None:
         self.result = ParsedFile(path=path, format=fmt)
 
     def skip(self, line: int | None, reason: str) -> None:
@@ -430,6 +433,17 @@ def _parse_csv(lines: list[_Line], b: _Builder) -> None:
 # --- entry points ---------------------------------------------------------------------------
 
 
+#: One reader per layout, each given the decoded lines, the builder and the listing year.
+_PARSERS: dict[Format, Callable[[list[_Line], _Builder, int | None], None]] = {
+    "jsonl": lambda lines, b, _: _parse_jsonl(lines, b),
+    "csv": lambda lines, b, _: _parse_csv(lines, b),
+    "daily": _parse_daily,
+    "scored": lambda lines, b, _: _parse_scored(lines, b),
+    "authored": lambda lines, b, _: _parse_authored(lines, b),
+    "alternating": lambda lines, b, _: _parse_alternating(lines, b),
+}
+
+
 def parse_bytes(data: bytes, path: str, *, listing_year: int | None = None) -> ParsedFile:
     """Parse one file's content; raises ParseError only when nothing in it is usable."""
     lines, bad_lines = _decode(data, path)
@@ -443,18 +457,7 @@ def parse_bytes(data: bytes, path: str, *, listing_year: int | None = None) -> P
         )
     builder = _Builder(path, fmt)
     builder.result.skipped.extend(bad_lines)
-    if fmt == "jsonl":
-        _parse_jsonl(lines, builder)
-    elif fmt == "csv":
-        _parse_csv(lines, builder)
-    elif fmt == "daily":
-        _parse_daily(lines, builder, listing_year)
-    elif fmt == "scored":
-        _parse_scored(lines, builder)
-    elif fmt == "authored":
-        _parse_authored(lines, builder)
-    else:
-        _parse_alternating(lines, builder)
+    _PARSERS[fmt](lines, builder, listing_year)
     if not builder.result.papers and fmt in ("jsonl", "csv") and not builder.result.skipped:
         raise ParseError("the file has a header but no records", path=path, hint="add rows")
     return builder.result

@@ -1,4 +1,4 @@
-"""Typed records that flow through the pipeline: Paper, Chunk, Hit, and ingest reports; no I/O."""
+"""Typed records that flow through the pipeline: papers, chunks, hits, reports, answers; no I/O."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -142,6 +142,11 @@ class Paper(BaseModel):
         if other.date and (not self.date or len(other.date) > len(self.date)):
             merged["date"] = other.date
         return Paper.model_validate(merged)
+
+    @property
+    def listed_in(self) -> str:
+        """Where the paper appeared: its venue, else the listings it came from ("" if neither)."""
+        return self.venue or ", ".join(self.sources)
 
 
 class Chunk(BaseModel):
@@ -330,3 +335,184 @@ def _within(value: int | None, low: int | None, high: int | None) -> bool:
     if value is None:
         return False
     return (low is None or value >= low) and (high is None or value <= high)
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+Verdict = Literal["supported", "weak", "unsupported"]
+#: How a verdict reads beside a source, in the terminal and on the page alike.
+SUPPORT_LABELS: dict[Verdict, str] = {
+    "supported": "supported",
+    "weak": "weakly supported",
+    "unsupported": "NOT supported",
+}
+
+
+class Citation(BaseModel):
+    """A source number used in the answer, the paper behind it, and how well it is supported."""
+
+    n: int
+    paper_id: str
+    title: str
+    supported: bool = Field(description="False when a claim citing it is unsupported.")
+    support: Verdict
+    evidence: str = Field(description="The abstract's sentence closest to the claims citing it.")
+    spans: list[tuple[int, int]] = Field(
+        default_factory=list, description="[start, end) of each answer sentence citing it."
+    )
+
+
+class Claim(BaseModel):
+    """One sentence of the answer, the sources it cites, and whether they support it."""
+
+    text: str
+    citations: list[int]
+    support: Verdict | Literal["uncited"] | None = Field(
+        None,
+        description="How well what it cites supports it; 'uncited' for a model's sentence that "
+        "cites nothing and that no retrieved abstract supports; None for a sentence that is not "
+        "a claim (our own notes, a restated question, 'the sources do not say').",
+    )
+    added: bool = Field(
+        False, description="Its citation was added by the checker: the model cited nothing."
+    )
+    span: tuple[int, int] | None = Field(None, description="[start, end) in the answer text.")
+    score: float | None = Field(None, description="The offline checker's score (0-1).")
+    offline_support: Verdict | None = Field(
+        None, description="The offline checker's verdict, when the model's was used instead."
+    )
+
+
+class Coverage(BaseModel):
+    """Whether the collection covers the question, and what is near it."""
+
+    covered: bool
+    verdict: Literal["covered", "uncertain", "not_covered"] = Field(
+        "covered",
+        description="covered; uncertain (answered, but the signals sit between those of "
+        "answerable and absent questions: see caveat); not_covered (refused).",
+    )
+    caveat: str | None = Field(
+        None, description="What an uncertain answer is shown with: the closest papers."
+    )
+    decided_by: Literal["threshold", "model"] = Field(
+        "threshold",
+        description="The similarity threshold, or the model reading the sources (with a model "
+        "configured, the threshold's verdict is then only advisory).",
+    )
+    threshold_verdict: bool | None = Field(
+        None, description="What the similarity threshold said, when the model decided."
+    )
+    relevance: float | None
+    threshold: float | None
+    lexical_coverage: float | None = Field(
+        None, description="Share of the question's term weight (IDF) found in the top paper."
+    )
+    lexical_threshold: float | None = None
+    matching: int = Field(description="Papers passing the question's metadata constraints.")
+    nearest: list[dict[str, Any]] = Field(default_factory=list)
+    available: bool = Field(
+        True,
+        description="False while the collection's thresholds are being rebuilt: no verdict, "
+        "so nothing was refused for lack of coverage.",
+    )
+
+
+class Receipt(BaseModel):
+    """How the answer was made: what was retrieved, with which prompt and model, how long."""
+
+    question: str
+    rewritten_query: str
+    expansion: str | None = Field(
+        None, description="What the model wrote in a matching paper's terms, searched too."
+    )
+    expand_error: str | None = Field(None, description="Why the expansion was not used.")
+    constraints_by: Literal["rules", "model"] = Field(
+        "rules", description="Who read the question's constraints into filters."
+    )
+    read_error: str | None = Field(
+        None, description="Why the model's reading of the constraints was not used."
+    )
+    recognised: list[str] = Field(default_factory=list)
+    unread: list[str] = Field(
+        default_factory=list,
+        description="Constraints the question states that no filter could use.",
+    )
+    retrieved: list[dict[str, Any]] = Field(default_factory=list)
+    model: str
+    prompt_file: str | None = None
+    prompt_sha256: str | None = None
+    stage_ms: dict[str, float] = Field(default_factory=dict)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    token_source: Literal["server", "tiktoken", "none"] = "none"
+    invalid_citations: int = Field(0, description="Markers citing no source, removed.")
+    uncited_sentences: int = Field(
+        0, description="A model's claims that cite nothing and that no retrieved abstract supports."
+    )
+    added_citations: int = Field(
+        0, description="A model's uncited claims that a retrieved abstract supports, now cited."
+    )
+    support_checker: Literal["offline", "model", "none"] = Field(
+        "none", description="Who judged the claims: the model (prompts/judge.txt) or offline."
+    )
+    judge_error: str | None = Field(
+        None, description="Why the model could not judge, when it was asked to and failed."
+    )
+
+
+class Answer(BaseModel):
+    """The assistant's reply to one question."""
+
+    question: str
+    answer: str = Field(description="Text with [n] citation markers.")
+    extractive: bool
+    refused: bool
+    citations: list[Citation] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    coverage: Coverage
+    receipt: Receipt
+    grounded: bool = Field(
+        True,
+        description="False when too few of the answer's claims are supported by what they cite "
+        "(llm.grounded_at): it is then not passed off as an answer, and `extracted` holds the "
+        "answer extracted from the same sources.",
+    )
+    grounded_share: float | None = Field(
+        None, description="Share of the claims supported (or weakly) by what they cite."
+    )
+    extracted: str | None = Field(
+        None, description="The extracted answer from the same sources, for an ungrounded one."
+    )
+
+    def held_claims(self) -> tuple[int, int]:
+        """(claims supported or weakly supported by what they cite, claims judged at all)."""
+        judged = [c.support for c in self.claims if c.support is not None]
+        return sum(v in ("supported", "weak") for v in judged), len(judged)
+
+
+class Turn(BaseModel):
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str
+    rewritten_query: str = ""
+    sources: dict[int, str] = Field(
+        default_factory=dict,
+        description="The title behind each source number the answer cites ([1] and [3] may be "
+        "all it cites).",
+    )
+
+    @property
+    def cited_titles(self) -> list[str]:
+        """The cited papers' titles, in the order of their numbers."""
+        return [self.sources[n] for n in sorted(self.sources)]
+
+    @classmethod
+    def of(cls, answer: Answer) -> Turn:
+        return cls(
+            question=answer.question,
+            answer=answer.answer,
+            rewritten_query=answer.receipt.rewritten_query,
+            sources={c.n: c.title for c in answer.citations},
+        )

@@ -28,7 +28,7 @@ def main() -> None:
 
     import openai
 
-    from assistant.answer import Answer, Answerer
+    from assistant.answer import Answerer, Final
     from assistant.evaluate import load_questions
     from tests.openai_stub import Reply, serve
 
@@ -54,8 +54,8 @@ def main() -> None:
         server.script(Reply(content=reply))
         answer = None
         for event in answerer.stream(question):
-            if isinstance(event, Answer):
-                answer = event
+            if isinstance(event, Final):
+                answer = event.answer
         assert answer is not None
         if answer.refused:
             refused += 1

@@ -18,10 +18,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant.chunk import split_sentences
+    from assistant.cite import SentenceBank, check
     from assistant.evaluate import load_questions
     from assistant.records import normalize_title
     from assistant.retrieve import Retriever
-    from assistant.support import SentenceBank, check
 
     retriever = Retriever(Settings(store=StoreSettings(path=args.store)))
     bank = SentenceBank(retriever.embedder)

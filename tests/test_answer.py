@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.answer import EXTRACTED_LABEL, Answer, Answerer, Turn, condense_rule
+from assistant.answer import Answerer, Delta, Final, condense_rule
 from assistant.chunk import split_sentences
 from assistant.cli import main
 from assistant.config import LLMSettings, Settings
 from assistant.errors import LLMResponseError, LLMUnavailableError
 from assistant.evaluate import evaluate_answers, key_fact_recall
+from assistant.extract import EXTRACTED_LABEL
 from assistant.parse import expand_paths, parse_file
-from assistant.records import Question
+from assistant.records import Question, Turn
 
 from .conftest import DATA
 from .openai_stub import Reply, StubServer, free_port
@@ -250,10 +251,10 @@ def test_stream_without_usage_counts_tokens_with_tiktoken(
     llm_settings: Settings, llm_server: StubServer
 ) -> None:
     llm_server.script(Reply(content="LSUV normalises output variance [1].", usage=False))
-    pieces = list(_answerer(llm_settings).stream(LSUV_QUESTION))
-    answer = pieces[-1]
-    assert isinstance(answer, Answer)
-    assert "".join(p for p in pieces if isinstance(p, str)).startswith("LSUV normalises")
+    events = list(_answerer(llm_settings).stream(LSUV_QUESTION))
+    assert isinstance(events[-1], Final)
+    answer = events[-1].answer
+    assert "".join(e.text for e in events if isinstance(e, Delta)).startswith("LSUV normalises")
     assert answer.receipt.token_source == "tiktoken" and answer.receipt.completion_tokens
 
 

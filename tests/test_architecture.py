@@ -65,3 +65,58 @@ def test_all_lists_every_public_export() -> None:
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
     assert set(assistant.__all__) == public
+
+
+#: Each room's floor: a room imports only rooms on lower floors, so the pipeline never reaches up
+#: into an edge (the CLI, the API, the UI and their plumbing) and no import cycle can form.
+FLOORS = {
+    0: {"config", "records", "markup"},
+    1: {"errors"},
+    2: {"prompts", "parse", "chunk", "mpnet", "llm", "store", "lexical", "query"},
+    3: {"embed"},
+    4: {"retrieve", "cite"},
+    5: {"calibrate", "extract"},
+    6: {"ingest", "answer"},
+    7: {"compare", "evaluate", "collection", "gate"},
+    8: {"api", "ui", "console"},
+    9: {"server"},
+    10: {"cli"},
+    11: {"__main__", "__init__"},
+}
+
+
+def _ours(path: Path) -> set[str]:
+    """The package's rooms that ``path`` imports (``from assistant import mpnet`` included)."""
+    tree = ast.parse(path.read_text())
+    rooms: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "assistant":
+            rooms.update(
+                alias.name for alias in node.names if (PACKAGE / f"{alias.name}.py").exists()
+            )
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("assistant."):
+            rooms.add(node.module.split(".")[1])  # type: ignore[union-attr]
+        elif isinstance(node, ast.Import):
+            rooms.update(
+                a.name.split(".")[1] for a in node.names if a.name.startswith("assistant.")
+            )
+    return rooms
+
+
+def test_every_room_imports_only_rooms_below_it() -> None:
+    floor = {room: level for level, rooms in FLOORS.items() for room in rooms}
+    rooms = [*MODULES, PACKAGE.parent / "ui.py"]
+    assert {p.stem for p in rooms} == set(floor), "a room was added or removed: give it a floor"
+    upward = [
+        f"{path.stem} (floor {floor[path.stem]}) imports {room} (floor {floor[room]})"
+        for path in rooms
+        for room in sorted(_ours(path))
+        if floor[room] >= floor[path.stem] and path.stem != "__init__"
+    ]
+    assert not upward, upward
+
+
+def test_the_ui_talks_to_a_collection_not_to_the_store_or_the_sdks() -> None:
+    imported = _imports(PACKAGE.parent / "ui.py")
+    assert not {n for n in imported if n.split(".")[0] in {"chromadb", "openai", "llama_index"}}
+    assert not {"assistant.store", "assistant.ingest", "assistant.llm"} & imported

@@ -11,14 +11,14 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from assistant.answer import Answerer, Turn
+from assistant.answer import Answerer
 from assistant.chunk import split_sentences
+from assistant.cite import check
 from assistant.cli import main
 from assistant.compare import NOT_STATED, Comparer, ResolutionError
 from assistant.config import Settings
 from assistant.errors import LLMResponseError
-from assistant.records import normalize_title
-from assistant.support import check
+from assistant.records import Turn, normalize_title
 
 from .openai_stub import StubServer
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant.answer import Answer, Answerer
+from assistant.answer import Answerer, Delta, Final
 from assistant.config import LLMSettings, Settings
 from assistant.embed import embedder_name
 from assistant.ingest import ingest
+from assistant.records import Answer
 from assistant.retrieve import Retriever
 from assistant.store import open_store
 
@@ -111,8 +112,9 @@ def test_injection_in_the_question_leaks_no_instructions(
     )
     llm_server.script(leak)
     events = list(answerer.stream(question))
-    streamed = "".join(e for e in events if isinstance(e, str))
-    answer = events[-1]
+    streamed = "".join(e.text for e in events if isinstance(e, Delta))
+    assert isinstance(events[-1], Final)
+    answer = events[-1].answer
     assert isinstance(answer, Answer) and answer.refused and "withheld" in answer.answer
     assert "research-paper" not in streamed and "research-paper" not in answer.answer
     sent = llm_server.requests[-1]["messages"]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answer, Answerer
+from assistant.answer import Answerer, Delta, Final, Sources
 from assistant.config import LLMSettings, Settings
+from assistant.records import Answer
 
 
 def _smollm2() -> Path | None:
@@ -37,9 +38,10 @@ def test_local_gguf_model_answers_through_llama_cpp(sample_settings: Settings) -
         events = list(answerer.stream("How does LSUV initialization work?"))
     finally:
         answerer.close()
-    answer = events[-1]
+    assert isinstance(events[0], Sources) and isinstance(events[-1], Final)
+    answer = events[-1].answer
     assert isinstance(answer, Answer) and not answer.extractive
-    pieces = [e for e in events[:-1] if isinstance(e, str)]
+    pieces = [e.text for e in events[:-1] if isinstance(e, Delta)]
     assert len(pieces) > 1, "the reply should arrive as a stream of pieces"
     receipt = answer.receipt
     assert receipt.model == GGUF.name and receipt.token_source == "server"

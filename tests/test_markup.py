@@ -10,10 +10,9 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.answer import Answer, Coverage, Receipt
 from assistant.compare import Cell, Comparison
 from assistant.markup import CLASSES, TAGS, csv_cell, markdown_text, page_html
-from assistant.records import Hit, Paper, clean_text
+from assistant.records import Answer, Coverage, Hit, Paper, Receipt, clean_text
 from ui import render_answer, render_sources
 
 #: Text that tries every trick, mixed into the generated text.
@@ -76,7 +75,7 @@ def _paper(title: str, abstract: str, author: str) -> Paper:
 
 
 def _answer(text: str, evidence: str) -> Answer:
-    from assistant.answer import Citation
+    from assistant.records import Citation
 
     return Answer(
         question=text,

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.answer import Answerer, Turn, condense_rule, refers_back
+from assistant.answer import Answerer, Delta, Final, condense_rule, refers_back
 from assistant.cli import main
 from assistant.config import RetrievalSettings, Settings
 from assistant.ingest import ingest
+from assistant.records import Turn
 
 
 def test_listing_answer_shows_every_match(venue_store: Settings) -> None:
@@ -119,11 +120,12 @@ def test_cli_config_says_when_no_model_answers() -> None:
 
 
 def test_extracted_answer_streams_in_pieces_and_counts_tokens(venue_store: Settings) -> None:
-    from assistant.answer import Answer
+    from assistant.records import Answer
 
     events = list(Answerer(venue_store).stream("Which papers are from NeurIPS 2025?"))
-    pieces = [e for e in events if isinstance(e, str)]
-    final = events[-1]
+    pieces = [e.text for e in events if isinstance(e, Delta)]
+    assert isinstance(events[-1], Final)
+    final = events[-1].answer
     assert isinstance(final, Answer) and len(pieces) > 3
     assert "".join(pieces) == final.answer
     assert final.receipt.token_source == "tiktoken" and final.receipt.completion_tokens
@@ -132,7 +134,7 @@ def test_extracted_answer_streams_in_pieces_and_counts_tokens(venue_store: Setti
 def test_limitations_question_quotes_the_limitation_or_says_there_is_none(
     settings: Settings, tmp_path: Path
 ) -> None:
-    from assistant.answer import NO_LIMITATION
+    from assistant.extract import NO_LIMITATION
 
     rows = [
         {

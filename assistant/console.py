@@ -1,0 +1,318 @@
+"""Terminal rendering for the CLI: tables, progress, answers with their sources, reports."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from assistant.errors import LLMError
+from assistant.records import SUPPORT_LABELS, Answer, Filters, IngestReport, Paper, Turn, counted
+
+if TYPE_CHECKING:
+    from assistant.answer import Answerer
+    from assistant.retrieve import Retrieval
+
+err = Console(stderr=True)
+
+
+def print_ingest_report(report: IngestReport) -> None:
+    for path, count in report.per_file.items():
+        click.echo(f"  {path}: {count} papers")
+    click.echo(
+        f"{report.records_read} records read, merged into "
+        f"{report.added + report.updated + report.unchanged} papers: "
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.skipped)} skipped ({report.embedded_chunks} chunks embedded "
+        f"in {report.seconds:.1f}s)"
+    )
+    if report.coverage_threshold is not None:
+        click.echo(
+            f"coverage threshold {report.coverage_threshold:.3f} "
+            "(a question whose best similarity is below it, and whose terms no paper holds, "
+            "is answered with a caveat, or refused when far below)"
+        )
+    if report.removed_partial:
+        click.echo(
+            f"  {report.removed_partial} papers left half-written by an earlier run were redone"
+        )
+    for skipped in report.skipped:
+        click.echo(f"  skipped {skipped}", err=True)
+
+
+@contextlib.contextmanager
+def progress_reporter(
+    doing: str = "embedding", what: str = "papers"
+) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar (rate, ETA) on a terminal; plain "done N/M" lines otherwise."""
+    if not err.is_terminal:
+
+        def log(done: int, total: int) -> None:
+            if total and done and doing == "embedding":
+                click.echo(f"committed {done}/{total} {what}", err=True)
+            elif total and done == total:
+                click.echo(f"{doing} {total} {what}: done", err=True)
+            elif total and not done:
+                click.echo(f"{doing} {total} {what}", err=True)
+
+        yield log
+        return
+    with Progress(
+        TextColumn(doing),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(what + " · {task.fields[rate]}/s ·"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=doing != "embedding",
+    ) as progress:
+        task = progress.add_task(doing, total=None, rate="-")
+        started = time.perf_counter()
+
+        def show(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-6)
+            progress.update(task, completed=done, total=total, rate=f"{rate:.1f}")
+
+        yield show
+
+
+def paper_row(paper: Paper) -> dict[str, Any]:
+    return {
+        "id": paper.paper_id,
+        "title": paper.title,
+        "authors": paper.authors,
+        "author_count": paper.author_count,
+        "organization": paper.organization,
+        "venue": paper.listed_in,
+        "date": paper.date,
+        "upvotes": paper.upvotes,
+        "categories": paper.categories,
+        "sources": paper.sources,
+    }
+
+
+def authors_cell(paper: Paper) -> str:
+    if paper.authors:
+        more = f" +{len(paper.authors) - 3}" if len(paper.authors) > 3 else ""
+        return ", ".join(paper.authors[:3]) + more
+    if paper.author_count:
+        return counted(paper.author_count, "author")
+    return paper.organization or "—"
+
+
+def print_hits(found: Retrieval, fmt: str) -> None:
+    hits = found.hits
+    if fmt == "json":
+        body = {
+            "covered": found.covered,
+            "relevance": found.relevance,
+            "threshold": found.threshold,
+            "lexical_coverage": found.lexical_coverage,
+            "lexical_threshold": found.lexical_threshold,
+            "matching": found.matching,
+            "recognised": found.query.recognised,
+            "topic": found.query.topic,
+            "hits": [
+                {
+                    "rank": h.rank,
+                    "score": h.score,
+                    "similarity": h.similarity,
+                    **paper_row(h.paper),
+                    "chunks": h.chunks,
+                }
+                for h in hits
+            ],
+        }
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    if found.query.recognised:
+        click.echo("understood: " + "; ".join(found.query.recognised))
+    if found.query.listing and hits:
+        more = "" if len(hits) >= found.matching else f" (-k {found.matching} shows them all)"
+        click.echo(f"{counted(found.matching, 'paper')} match; {len(hits)} listed{more}.")
+    if not hits:
+        click.echo(f"No paper matches ({found.matching} pass the metadata constraints).")
+        return
+    if not found.covered:
+        click.echo(
+            f"The collection does not seem to cover this: the best match has similarity "
+            f"{found.relevance or 0:.2f} (the collection's threshold is {found.threshold or 0:.2f})"
+            f" and the top paper holds {found.lexical_coverage or 0:.0%} of the question's "
+            f"terms (threshold {found.lexical_threshold or 0:.0%}). Nearest papers:"
+        )
+    table = Table(show_lines=True)
+    for column in ("#", "score", "paper", "matching text"):
+        table.add_column(column, overflow="fold")
+    for hit in hits:
+        paper = hit.paper
+        where = paper.listed_in
+        table.add_row(
+            str(hit.rank),
+            "—" if found.query.listing else f"{hit.score:.3f}",  # listed, not ranked by score
+            f"[bold]{escape(paper.title)}[/bold]\n"
+            + escape(f"{authors_cell(paper)} · {where} · {paper.date or 'n.d.'}\n{paper.paper_id}"),
+            escape(
+                (hit.chunks[0][:400] + "…")
+                if hit.chunks and len(hit.chunks[0]) > 400
+                else (hit.chunks or [""])[0]
+            ),
+        )
+    Console().print(table)
+
+
+def print_sources(answer: Answer) -> None:
+    """The sources under an answer: each cited paper, and whether the claims hold up."""
+    if answer.refused:
+        return
+    if answer.coverage.caveat:
+        click.echo("")
+        label = "UNCERTAIN" if answer.coverage.verdict == "uncertain" else "NOTE"
+        click.echo(f"{label}: {answer.coverage.caveat}")
+    click.echo("")
+    click.echo("Sources:")
+    for citation in answer.citations:
+        click.echo(f"  [{citation.n}] {citation.title} ({SUPPORT_LABELS[citation.support]})")
+    unsupported = [c for c in answer.claims if c.support == "unsupported"]
+    if unsupported:
+        click.echo(f"  {len(unsupported)} sentence(s) are not supported by the paper they cite.")
+    uncited = [c for c in answer.claims if c.support == "uncited"]
+    if uncited:
+        click.echo(
+            f"  {len(uncited)} sentence(s) cite nothing, and no retrieved paper supports them."
+        )
+    if answer.receipt.added_citations:
+        click.echo(
+            f"  {answer.receipt.added_citations} citation(s) were added by the checker "
+            "(the model cited nothing there)."
+        )
+    if not answer.grounded:
+        click.echo("")
+        click.echo(
+            f"NOT GROUNDED: only {answer.grounded_share or 0:.0%} of the claims above are "
+            "supported by the sources. The answer extracted from the same sources:"
+        )
+        click.echo("")
+        click.echo(answer.extracted or "")
+    if answer.receipt.invalid_citations:
+        click.echo(
+            f"  {answer.receipt.invalid_citations} citation(s) to no retrieved paper were removed."
+        )
+    if answer.receipt.support_checker == "model":
+        click.echo("  Support was judged by the model; --format json shows the offline verdicts.")
+    if answer.receipt.judge_error:
+        click.echo(f"  Note: {answer.receipt.judge_error}")
+
+
+def stream_answer(
+    answerer: Answerer, question: str, history: list[Turn], filters: Filters | None, fmt: str
+) -> Answer:
+    """Stream the answer's text (``fmt`` "text"), then its sources; or print it as JSON."""
+    from assistant.answer import Delta, Final  # the pipeline loads only when it is used
+
+    result: Answer | None = None
+    try:
+        for event in answerer.stream(question, history, filters):
+            match event:
+                case Final(answer=answer):
+                    result = answer
+                case Delta(text=text) if fmt == "text":
+                    click.echo(text, nl=False)
+    except LLMError as exc:
+        if exc.sources:  # the papers are still worth reading
+            click.echo("\nThe model failed; the papers retrieved for the question:", err=True)
+            for hit in exc.sources:
+                click.echo(f"  [{hit.rank}] {hit.paper.title}", err=True)
+        raise
+    assert result is not None
+    if fmt == "json":
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        click.echo("")
+        print_sources(result)
+    return result
+
+
+def print_papers(found: Sequence[Paper], total: int) -> None:
+    """The papers as a table: id, title, authors, venue or source, date, categories."""
+    shown = f"{len(found)} of {total}" if len(found) < total else len(found)
+    table = Table(title=f"{shown} papers", show_lines=False)
+    for column in ("id", "title", "authors", "venue / source", "date", "categories"):
+        table.add_column(column, overflow="fold")
+    for paper in found:
+        # rich reads "[...]" in a string as markup: a title's "[link=...]" must stay text.
+        table.add_row(
+            *map(
+                escape,
+                (
+                    paper.paper_id,
+                    paper.title,
+                    authors_cell(paper),
+                    paper.listed_in,
+                    paper.date or "—",
+                    "; ".join(c.split(" > ")[-1] for c in paper.categories) or "—",
+                ),
+            )
+        )
+    # Piped, rich would lay the table out for 80 columns and wrap titles every few characters.
+    Console(width=None if sys.stdout.isatty() else 240).print(table)
+
+
+def print_answer_report(scored: dict[str, Any]) -> None:
+    """The answer evaluation's summary, one line per question type."""
+    summary = scored["summary"]
+    click.echo(
+        f"citation validity {summary['citation_validity']}, refused: "
+        f"{summary['refused_absent']} of unanswerable, {summary['refused_answerable']} "
+        "of answerable questions"
+    )
+    for kind, row in summary.items():
+        if isinstance(row, dict):
+            click.echo(
+                f"  {kind:<11} n={row['questions']:<3} gold cited {row['gold_cited']:.2f}"
+                f"  all gold cited {row['all_gold_cited']:.2f}"
+                f"  of the cited, gold {row['cited_gold_share'] or 0:.2f}"
+                f"  key facts {row['key_facts_mean']:.2f}"
+                f"  words {row['words_mean']:.0f}"
+            )
+
+
+def print_retrieval_report(report: dict[str, Any], name: str) -> None:
+    """The retrieval evaluation: recall and MRR per question type, then the coverage verdict."""
+    table = Table(title=f"retrieval on {name}")
+    for column in ("type", "questions", "recall@1", "recall@5", "recall@10", "MRR"):
+        table.add_column(column, justify="right")
+    ranked = {kind: row for kind, row in report["summary"].items() if kind != "coverage"}
+    for kind, row in sorted(ranked.items(), key=lambda kv: kv[0] == "all"):
+        metrics = (row[m] for m in ("recall@1", "recall@5", "recall@10", "mrr"))
+        table.add_row(kind, str(row["questions"]), *(f"{v:.3f}" for v in metrics))
+    Console().print(table)
+    coverage = report["summary"]["coverage"]
+    if coverage["threshold"] is None:
+        click.echo("no coverage thresholds yet: run `assistant ingest` on your files again")
+    elif coverage["absent_questions"]:
+        click.echo(
+            f"coverage verdict (threshold {coverage['threshold']:.3f}): "
+            f"{coverage['absent_detected']:.0%} of {coverage['absent_questions']} unanswerable "
+            f"questions refused ({coverage['absent_flagged']:.0%} refused or marked uncertain); "
+            f"of {coverage['answerable_questions']} answerable ones "
+            f"{coverage['false_alarms']:.0%} refused, "
+            f"{coverage['answerable_uncertain']:.0%} marked uncertain"
+        )
