@@ -139,6 +139,7 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
                 or (counted(paper.author_count, "author") if paper.author_count else ""),
                 paper.listed_in,
                 paper.date or "",
+                paper.identifiers,
             ]
             if x
         )

@@ -20,6 +20,7 @@ from fastapi.responses import (
 from pydantic import BaseModel, Field
 
 from assistant.answer import Delta, Event, Final, Sources
+from assistant.bibliography import to_bibtex
 from assistant.collection import Collection
 from assistant.compare import Comparer, Comparison, as_format
 from assistant.config import Settings
@@ -106,6 +107,8 @@ class NewPaper(BaseModel):
     year: int | None = None
     url: str | None = None
     categories: list[str] = Field(default_factory=list)
+    doi: str | None = Field(None, max_length=300)
+    arxiv_id: str | None = Field(None, max_length=100)
 
 
 class AddPapers(BaseModel):
@@ -278,13 +281,27 @@ def _papers(service: Collection) -> APIRouter:
         ]
         return PapersPage(total=len(found), offset=offset, papers=found[offset : offset + limit])
 
-    @router.get("/v1/papers/{paper_id}", tags=["papers"])
-    def get_paper(paper_id: str) -> Paper:
-        """One paper by id."""
+    @router.get("/v1/papers/{paper_id}", tags=["papers"], response_model=Paper)
+    def get_paper(
+        paper_id: str, format: Literal["json", "bibtex"] = "json"
+    ) -> Paper | PlainTextResponse:
+        """One paper by id; ``format=bibtex`` gives its BibTeX entry."""
         for paper in service.papers():
             if paper.paper_id == paper_id:
-                return paper
+                return _bibtex_response([paper]) if format == "bibtex" else paper
         raise HTTPException(404, detail=_unknown_paper(paper_id))
+
+    @router.get("/v1/bibtex", tags=["papers"], response_class=PlainTextResponse)
+    def export_bibtex(
+        ids: Annotated[list[str] | None, Query(max_length=1000)] = None,
+    ) -> PlainTextResponse:
+        """BibTeX entries (with abstracts and stable keys) for the papers ``ids`` names
+        (repeat it: ``?ids=a&ids=b``), or for every paper without it."""
+        known = {p.paper_id: p for p in service.papers()}
+        missing = [i for i in ids or [] if i not in known]
+        if missing:
+            raise HTTPException(404, detail=_unknown_paper(missing[0]))
+        return _bibtex_response([known[i] for i in ids] if ids else list(known.values()))
 
     @router.post("/v1/papers", tags=["papers"])
     def add_papers(body: AddPapers) -> AddReport:
@@ -407,6 +424,10 @@ def _unknown_paper(paper_id: str) -> dict[str, Any]:
         f"No paper with id {paper_id!r} in the collection",
         "list ids with GET /v1/papers (or `assistant papers`)",
     )
+
+
+def _bibtex_response(papers: list[Paper]) -> PlainTextResponse:
+    return PlainTextResponse(to_bibtex(papers), media_type="application/x-bibtex")
 
 
 def _reachable(base_url: str) -> bool:

@@ -182,7 +182,12 @@ def _stored_papers(settings: Settings) -> list[Paper]:
 
 @main.command()
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl", "bibtex"]),
+    default="table",
+    show_default=True,
+    help="bibtex: entries with abstracts and stable keys, for a reference manager.",
 )
 @click.option("--title", help="Only papers whose title contains this (case and punctuation aside).")
 @_filter_options
@@ -195,6 +200,11 @@ def papers(ctx: click.Context, /, fmt: str, title: str | None, **filter_args: st
     filters = Filters.model_validate(filter_args)
     wanted = normalize_title(title or "")
     found = [p for p in everything if filters.accepts(p) and wanted in normalize_title(p.title)]
+    if fmt == "bibtex":
+        from assistant.bibliography import to_bibtex
+
+        click.echo(to_bibtex(found), nl=False)
+        return
     if fmt == "jsonl":
         for paper in found:
             click.echo(json.dumps(paper_row(paper), ensure_ascii=False))

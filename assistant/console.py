@@ -106,6 +106,8 @@ def paper_row(paper: Paper) -> dict[str, Any]:
         "upvotes": paper.upvotes,
         "categories": paper.categories,
         "sources": paper.sources,
+        "doi": paper.doi,
+        "arxiv_id": paper.arxiv_id,
     }
 
 

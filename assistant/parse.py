@@ -26,13 +26,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from assistant.bibliography import (
+    BIBTEX_ENTRY,
+    RIS_LINE,
+    Broken,
+    Record,
+    arxiv_fields,
+    arxiv_id_of,
+    doi_of,
+    openalex_fields,
+    read_bibtex,
+    read_ris,
+)
 from assistant.errors import ParseError
 from assistant.records import Paper, Skipped, normalize_title
 
-#: The layouts a file can have: JSONL and CSV records, and four kinds of scraped listing.
-Format = Literal["jsonl", "csv", "daily", "scored", "authored", "alternating"]
+#: The layouts a file can have: JSONL (ours, arXiv's or OpenAlex's), CSV, BibTeX and RIS records,
+#: and four kinds of scraped listing.
+Format = Literal["jsonl", "csv", "bibtex", "ris", "daily", "scored", "authored", "alternating"]
 
-SUFFIXES = (".txt", ".jsonl", ".ndjson", ".csv", ".tsv")
+SUFFIXES = (".txt", ".jsonl", ".ndjson", ".csv", ".tsv", ".bib", ".ris")
 
 _Line = tuple[int, str]  # (1-based line number, text without trailing whitespace)
 
@@ -162,6 +175,10 @@ def detect_format(lines: list[_Line]) -> Format | None:
         return None
     if texts[0].startswith("{"):
         return "jsonl"
+    if RIS_LINE.match(texts[0]) and texts[0].startswith("TY"):
+        return "ris"
+    if BIBTEX_ENTRY.match(next((t for t in texts if not t.startswith("%")), "")):
+        return "bibtex"  # JabRef starts with "% Encoding: UTF-8"
     header = texts[0].lower()
     if ("," in header or "\t" in header) and "title" in header and "abstract" in header:
         return "csv"
@@ -379,6 +396,7 @@ def _from_mapping(row: dict[str, Any], number: int, b: _Builder, what: str) -> N
         b.skip(number, f"{what} {title.strip()!r}: year {raw_year!r} is not a number")
         return
     venue = str(row["venue"]).strip() if row.get("venue") else None
+    listed = _coerce_list(row.get("sources"), ";")
     b.add(
         number,
         title,
@@ -390,8 +408,34 @@ def _from_mapping(row: dict[str, Any], number: int, b: _Builder, what: str) -> N
         year=year,
         url=str(row["url"]).strip() if row.get("url") else None,
         categories=_coerce_list(row.get("categories"), ";"),
-        sources=[venue] if venue else [Path(b.result.path).name],
+        sources=listed or ([venue] if venue else [Path(b.result.path).name]),
+        doi=doi_of(str(row["doi"])) if row.get("doi") else None,
+        arxiv_id=arxiv_id_of(str(row["arxiv_id"])) if row.get("arxiv_id") else None,
     )
+
+
+def _parse_bibtex(lines: list[_Line], b: _Builder) -> None:
+    # bibtexparser reads the whole text; its line numbers are positions in it.
+    _add_records(read_bibtex("\n".join(t for _, t in lines)), b, [n for n, _ in lines])
+
+
+def _add_records(
+    records: Iterable[Record | Broken], b: _Builder, numbers: list[int] | None
+) -> None:
+    """Papers from a reference file's records; ``numbers`` maps a record's line in the text
+    read to the file's line."""
+    for item in records:
+        line = numbers[item.line - 1] if numbers and 0 < item.line <= len(numbers) else item.line
+        if isinstance(item, Broken):
+            b.skip(line, item.reason)
+        elif not item.title:
+            b.skip(line, "entry has no title")
+        elif not item.abstract:
+            b.skip(line, f"entry {item.title!r} has no abstract (export it with abstracts)")
+        else:
+            venue = item.meta.get("venue")
+            where = [venue] if venue else [Path(b.result.path).name]
+            b.add(line, item.title, item.abstract, sources=where, **item.meta)
 
 
 def _parse_jsonl(lines: list[_Line], b: _Builder) -> None:
@@ -408,6 +452,10 @@ def _parse_jsonl(lines: list[_Line], b: _Builder) -> None:
                 number, f"expected a JSON object with title and abstract, got {type(row).__name__}"
             )
             continue
+        if "abstract_inverted_index" in row or "authorships" in row:
+            row = openalex_fields(row)
+        elif "authors_parsed" in row or ("versions" in row and "id" in row):
+            row = arxiv_fields(row)
         _from_mapping(row, number, b, "record")
 
 
@@ -433,10 +481,14 @@ def _parse_csv(lines: list[_Line], b: _Builder) -> None:
 # --- entry points ---------------------------------------------------------------------------
 
 
+#: Layouts of one record per entry (not scraped listings): a file of them with no record is empty.
+_RECORDS = ("jsonl", "csv", "bibtex", "ris")
 #: One reader per layout, each given the decoded lines, the builder and the listing year.
 _PARSERS: dict[Format, Callable[[list[_Line], _Builder, int | None], None]] = {
     "jsonl": lambda lines, b, _: _parse_jsonl(lines, b),
     "csv": lambda lines, b, _: _parse_csv(lines, b),
+    "bibtex": lambda lines, b, _: _parse_bibtex(lines, b),
+    "ris": lambda lines, b, _: _add_records(read_ris(lines), b, None),
     "daily": _parse_daily,
     "scored": lambda lines, b, _: _parse_scored(lines, b),
     "authored": lambda lines, b, _: _parse_authored(lines, b),
@@ -458,7 +510,7 @@ def parse_bytes(data: bytes, path: str, *, listing_year: int | None = None) -> P
     builder = _Builder(path, fmt)
     builder.result.skipped.extend(bad_lines)
     _PARSERS[fmt](lines, builder, listing_year)
-    if not builder.result.papers and fmt in ("jsonl", "csv") and not builder.result.skipped:
+    if not builder.result.papers and fmt in _RECORDS and not builder.result.skipped:
         raise ParseError("the file has a header but no records", path=path, hint="add rows")
     return builder.result
 
@@ -499,9 +551,23 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def merge_papers(papers: Iterable[Paper]) -> list[Paper]:
-    """One record per normalised title, metadata unioned, in first-seen order."""
+    """One record per paper, metadata unioned, in first-seen order: the same normalised title,
+    or the same DOI or arXiv id (a preprint and its published version, titled a little
+    differently, stay one paper under the first title seen)."""
     merged: dict[str, Paper] = {}
+    known: dict[str, str] = {}  # "doi:..." / "arxiv:..." -> the paper id it belongs to
+
+    def identifiers(paper: Paper) -> list[str]:
+        return [
+            f"{kind}:{value}"
+            for kind, value in (("doi", paper.doi), ("arxiv", paper.arxiv_id))
+            if value
+        ]
+
     for paper in papers:
-        seen = merged.get(paper.paper_id)
-        merged[paper.paper_id] = seen.merge(paper) if seen else paper
+        key = next((known[i] for i in identifiers(paper) if i in known), paper.paper_id)
+        seen = merged.get(key)
+        merged[key] = seen.merge(paper) if seen else paper
+        for identifier in identifiers(merged[key]):
+            known.setdefault(identifier, key)
     return list(merged.values())

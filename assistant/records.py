@@ -83,6 +83,8 @@ class Paper(BaseModel):
     categories: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
     url: str | None = None
+    doi: str | None = Field(None, description="DOI, lower-cased (10.1234/...).")
+    arxiv_id: str | None = Field(None, description="arXiv identifier, no version (2401.01234).")
     sources: list[str] = Field(default_factory=list, description="Listings the paper came from.")
     source_files: list[str] = Field(default_factory=list)
 
@@ -122,6 +124,9 @@ class Paper(BaseModel):
         A changed hash means the stored chunks are stale and must be replaced.
         """
         body = self.model_dump(exclude={"source_files"})
+        for later in ("doi", "arxiv_id"):  # papers stored before these fields keep their hash
+            if body[later] is None:
+                del body[later]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
     def merge(self, other: Paper) -> Paper:
@@ -142,6 +147,15 @@ class Paper(BaseModel):
         if other.date and (not self.date or len(other.date) > len(self.date)):
             merged["date"] = other.date
         return Paper.model_validate(merged)
+
+    @property
+    def identifiers(self) -> str:
+        """Its DOI and arXiv id as a reader cites them ("doi:10.1/x · arXiv:2401.01234")."""
+        return " · ".join(
+            f"{kind}:{value}"
+            for kind, value in (("doi", self.doi), ("arXiv", self.arxiv_id))
+            if value
+        )
 
     @property
     def listed_in(self) -> str:

@@ -13,6 +13,7 @@ import pytest
 from assistant.api import create_app
 from assistant.config import ApiSettings, Settings
 from assistant.ingest import ingest
+from assistant.parse import parse_bytes
 
 from .conftest import make_settings
 from .openai_stub import Reply, StubServer, run_in_thread
@@ -282,3 +283,25 @@ def test_add_upload_and_delete_papers(small_api: tuple[str, Settings]) -> None:
             "/v1/papers", content=b"x" * 20000, headers={"content-type": "application/json"}
         )
         assert big.status_code == 413 and "limit" in big.json()["error"]["message"]
+
+
+def test_a_bib_file_goes_in_and_bibtex_comes_out(small_api: tuple[str, Settings]) -> None:
+    url, _ = small_api
+    auth = {"Authorization": "Bearer s3cret"}
+    bib = (Path(__file__).parent / "fixtures" / "library.bib").read_bytes()
+    with httpx.Client(base_url=url, headers=auth, timeout=120) as http:
+        uploaded = http.post("/v1/papers/upload", files={"file": ("zotero.bib", bib)}).json()
+        assert uploaded["added"] == 2 and len(uploaded["skipped"]) == 2
+        papers = http.get("/v1/papers", params={"q": "SOAP"}).json()["papers"]
+        soap = papers[0]
+        assert (soap["arxiv_id"], soap["venue"]) == ("2409.11321", "arXiv")
+        one = http.get(f"/v1/papers/{soap['paper_id']}", params={"format": "bibtex"})
+        assert one.headers["content-type"].startswith("application/x-bibtex")
+        assert one.text.startswith("@article{vyas2024soap,") and "eprint = {2409.11321}" in one.text
+        seeds = http.get("/v1/papers", params={"q": "Seed Paper"}).json()["papers"]
+        ids = [soap["paper_id"], seeds[0]["paper_id"]]
+        several = http.get("/v1/bibtex", params={"ids": ids})
+        back = parse_bytes(several.content, "export.bib").papers
+        assert [p.title for p in back] == [soap["title"], seeds[0]["title"]]
+        assert http.get("/v1/bibtex", params={"ids": ["nope"]}).status_code == 404
+        assert httpx.get(url + "/v1/bibtex").status_code == 401  # behind the same token

@@ -17,6 +17,10 @@ from click.testing import CliRunner
 
 from assistant.cli import bulk_embedding, main
 from assistant.config import Settings
+from assistant.embed import embedder_name
+from assistant.parse import parse_bytes
+from assistant.records import Paper
+from assistant.store import open_store
 
 from .conftest import DATA
 from .openai_stub import Reply, StubServer
@@ -48,6 +52,21 @@ def test_cli_papers_jsonl_lists_the_collection(
     assert {"id", "title", "authors", "venue", "date", "categories"} <= set(rows[0])
     digirl = next(r for r in rows if r["title"].startswith("DigiRL"))
     assert digirl["date"] == "2024-06-14" and digirl["author_count"] == 7
+    # The same papers as BibTeX read back to the same titles, abstracts, authors and dates.
+    store = ["--store", str(sample_settings.store.path)]
+    bib = runner.invoke(main, [*store, "papers", "--format", "bibtex"])
+    assert bib.exit_code == 0, bib.output
+    back = parse_bytes(bib.stdout.encode(), "export.bib")
+    with open_store(sample_settings.store, embedder_name(sample_settings.embed)) as opened:
+        stored = opened.papers()
+    assert not back.skipped and len(back.papers) == len(stored) == 318
+
+    def essentials(papers: list[Paper]) -> list[tuple[object, ...]]:
+        return sorted((p.title, p.abstract, p.authors, p.date) for p in papers)
+
+    assert essentials(back.papers) == essentials(stored)
+    iclr = runner.invoke(main, [*store, "papers", "--format", "bibtex", "--venue", "ICLR"])
+    assert 5 < iclr.stdout.count("\n@") < 318  # the usual filters apply
 
 
 def test_cli_papers_table_renders(runner: CliRunner, sample_settings: Settings) -> None:
