@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 import statistics
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from assistant.chunk import split_sentences
+from assistant.embed import embedder_name
 from assistant.query import fold
 from assistant.records import Paper, Question
 from assistant.retrieve import Calibration, Retriever
 
 CALIBRATION_QUESTIONS = 200
+#: The calibration questions' vectors, kept beside the thresholds in the store's folder.
+QUESTION_VECTORS = "calibration_vectors.npz"
 _CLAIM = re.compile(
     r"^(?:in this (?:paper|work),?\s+|here,?\s+)?we\s+(?P<verb>propose|introduce|present|show|"
     r"develop|study|find|demonstrate|describe|investigate|explore|analy[sz]e|prove|design)\b",
@@ -107,7 +113,11 @@ def calibrate(
     papers = retriever.lexical().papers
     by_title = {p.title: p for p in papers}
     questions = generate_questions(papers, n)
-    retriever.prime([q.question for q in questions])
+    texts = [q.question for q in questions]
+    store_dir = retriever.settings.store.path
+    model = embedder_name(retriever.settings.embed)
+    vectors = retriever.prime(texts, known=_saved_vectors(store_dir, model, texts))
+    _save_vectors(store_dir, model, vectors)
     present: list[float] = []
     removed: list[float] = []
     overlaps: list[float] = []
@@ -132,6 +142,45 @@ def calibrate(
     if papers:
         calibration.save(retriever.settings.store.path)
     return calibration
+
+
+def _saved_vectors(store_dir: Path, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """The question vectors the last calibration saved, for the questions asked again.
+
+    The questions are chosen by paper id (see generate_questions), so after a few papers come
+    or go almost all of them are asked again: embedding only the new ones makes a one-paper
+    upload's recalibration cost one embed call instead of 200 (25 s with MPNet on 2 cores).
+    A file from another embedder, or one that cannot be read, is ignored.
+    """
+    path = store_dir / QUESTION_VECTORS
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if str(saved["model"]) != model:
+                return {}
+            wanted = set(texts)
+            return {
+                str(t): v
+                for t, v in zip(saved["texts"], saved["vectors"], strict=True)
+                if str(t) in wanted
+            }
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return {}
+
+
+def _save_vectors(store_dir: Path, model: str, vectors: dict[str, np.ndarray]) -> None:
+    if not vectors or not store_dir.is_dir():
+        return
+    staging = store_dir / f"{QUESTION_VECTORS}.{os.getpid()}.tmp.npz"  # one per writer
+    try:
+        np.savez(
+            staging,
+            model=np.array(model),
+            texts=np.array(list(vectors)),
+            vectors=np.stack(list(vectors.values())).astype(np.float32),
+        )
+        staging.replace(store_dir / QUESTION_VECTORS)
+    except OSError:  # a read-only store: the next calibration embeds again
+        staging.unlink(missing_ok=True)
 
 
 def _signals(retriever: Retriever, question: str, exclude: frozenset[str]) -> tuple[float, float]:

@@ -158,17 +158,23 @@ class Retriever:
             return [float(x) for x in found]
         return self.embedder.get_query_embedding(text)
 
-    def prime(self, texts: Sequence[str]) -> None:
+    def prime(
+        self, texts: Sequence[str], known: Mapping[str, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
         """Embed many queries at once, in batches, for ``query_vector`` to find (calibration
-        searches 200 questions twice: one model call each took 20 s with MPNet). The most
-        recent 512 are kept."""
+        searches 200 questions twice: one model call each took 20 s with MPNet); vectors in
+        ``known`` are taken as they are. The most recent 512 are kept. Returns every text's
+        vector."""
         with self._opening:
+            for text, vector in (known or {}).items():
+                self._vectors[text] = np.asarray(vector, dtype=np.float32)
             todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         vectors = np.asarray(self.embedder.embed_texts(todo), dtype=np.float32)
         with self._opening:
             self._vectors.update(zip(todo, vectors, strict=True))
             while len(self._vectors) > _VECTOR_CACHE:
                 self._vectors.popitem(last=False)
+            return {t: self._vectors[t] for t in texts if t in self._vectors}
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index saved at ingest; rebuilt in memory from the store if it is missing.

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from assistant.calibrate import generate_questions
+from assistant.calibrate import QUESTION_VECTORS, _save_vectors, _saved_vectors, generate_questions
 from assistant.records import Paper
 from assistant.retrieve import CALIBRATION_FILE, Calibration, judge_coverage, lexical_share
 
@@ -79,3 +80,14 @@ def test_generated_questions_change_only_with_their_papers() -> None:
     kept = before.keys() & after.keys()
     assert len(kept) >= 196
     assert all(before[t] == after[t] for t in kept)
+
+
+def test_calibration_question_vectors_are_reused_for_the_same_embedder(tmp_path: Path) -> None:
+    vectors = {"q one": np.ones(3, dtype=np.float32), "q two": np.zeros(3, dtype=np.float32)}
+    _save_vectors(tmp_path, "mpnet", vectors)
+    found = _saved_vectors(tmp_path, "mpnet", ["q two", "q three"])
+    assert list(found) == ["q two"] and found["q two"].tolist() == [0.0, 0.0, 0.0]
+    assert _saved_vectors(tmp_path, "minilm", ["q two"]) == {}  # another embedder's vectors
+    (tmp_path / QUESTION_VECTORS).write_bytes(b"not a zip")
+    assert _saved_vectors(tmp_path, "mpnet", ["q two"]) == {}  # unreadable: embed again
+    assert not list(tmp_path.glob("*.tmp.npz"))
