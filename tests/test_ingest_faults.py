@@ -2,7 +2,7 @@
 fills up, a read-only store, a file cut mid-record, a 50 MB file. After each, the store opens and
 holds every paper exactly once, with all its chunks, and the next run resumes.
 
-FAULT_SEEDS=N runs N random kill moments instead of 3 (the reliability figures use 20).
+FAULT_SEEDS=N runs N random kill moments instead of 2 (the reliability figures use 20).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .conftest import DATA, FAST_EMBED, make_settings
 
 DAILY = DATA / "003_f0de8cd1426337ec.txt"
 DAILY_PAPERS = 48
-SEEDS = range(int(os.environ.get("FAULT_SEEDS", "3")))
+SEEDS = range(int(os.environ.get("FAULT_SEEDS", "2")))
 
 
 def _ingest_cmd(store: Path, source: Path = DAILY) -> list[str]:
