@@ -181,7 +181,7 @@ class _Scratch:
 def build_ui(collection: Collection) -> gr.Blocks:
     """The Blocks app; mount it with gr.mount_gradio_app(..., css=CSS, head=HEAD)."""
     scratch = _Scratch()
-    comparer = Comparer(collection.answerer)
+    comparer = Comparer.beside(collection.answerer)
     # Gradio's cache of uploads and downloads is emptied of files older than an hour, hourly.
     with gr.Blocks(title="assistant", delete_cache=(_FILES_KEPT_S, _FILES_KEPT_S)) as blocks:
         heading = gr.Markdown(elem_id="heading")

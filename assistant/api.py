@@ -357,7 +357,7 @@ def _answers(service: Collection) -> APIRouter:
     def compare(body: CompareRequest) -> Comparison | PlainTextResponse:
         """A comparison table of the papers a prompt names (or given by id): JSON, Markdown
         or CSV. Every cell comes from that paper's abstract and cites it."""
-        table = Comparer(service.answerer).compare(body.prompt, body.papers, body.aspects)
+        table = Comparer.beside(service.answerer).compare(body.prompt, body.papers, body.aspects)
         if body.format == "json":
             return table
         media = "text/markdown" if body.format == "md" else "text/csv"

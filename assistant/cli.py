@@ -426,7 +426,7 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
             try:
                 with _interruptible("answer"):
                     if is_comparison(question):
-                        table = Comparer(answerer).compare(question, history=history)
+                        table = Comparer.beside(answerer).compare(question, history=history)
                         click.echo(table.markdown())
                         continue
                     answer = stream_answer(answerer, question, history, filters, "text")
@@ -493,7 +493,7 @@ def compare(
     """
     from assistant.compare import Comparer, as_format
 
-    table = Comparer(_answerer(ctx)).compare(prompt, paper_ids, aspects)
+    table = Comparer.beside(_answerer(ctx)).compare(prompt, paper_ids, aspects)
     click.echo(as_format(table, fmt))
 
 

@@ -12,12 +12,15 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.answer import Answerer, last_answer_reference
-from assistant.cite import ModelJudge, check, content_words
+from assistant.cite import ModelJudge, SentenceBank, check, content_words
+from assistant.config import Settings
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
+from assistant.llm import ChatModel
 from assistant.markup import csv_cell, inert_markers, markdown_text
 from assistant.prompts import load_prompt
 from assistant.query import fold
 from assistant.records import Paper, Turn, papers_named, similar_titles
+from assistant.retrieve import Retriever
 
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
 NOT_STATED = "not stated in the abstract"
@@ -148,11 +151,25 @@ class _LLMTable(BaseModel):
 
 
 class Comparer:
-    """Resolves papers and builds comparisons with an Answerer's retriever and model."""
+    """Resolves papers and builds comparisons: the retriever finds them, the model (if any)
+    fills the table, the sentence bank checks each cell against its abstract."""
 
-    def __init__(self, answerer: Answerer) -> None:
-        self.answerer = answerer
-        self.retriever = answerer.retriever
+    def __init__(
+        self,
+        retriever: Retriever,
+        model: ChatModel | None,
+        bank: SentenceBank,
+        settings: Settings,
+    ) -> None:
+        self.retriever = retriever
+        self.model = model
+        self.bank = bank
+        self.settings = settings
+
+    @classmethod
+    def beside(cls, answerer: Answerer) -> Comparer:
+        """A comparer sharing an answerer's retriever, model and sentence bank."""
+        return cls(answerer.retriever, answerer.model, answerer.bank, answerer.settings)
 
     # -- resolution -----------------------------------------------------------------------
 
@@ -296,12 +313,10 @@ class Comparer:
         """Resolve the papers and compare them aspect by aspect."""
         papers, how = self.resolve(prompt, paper_ids, history)
         wanted = list(aspects) or DEFAULT_ASPECTS
-        model = self.answerer.model
+        model = self.model
         if model is None:
             described = [a for a in wanted if a != "venue/date"]
-            vectors = self.answerer.bank.embed(
-                [_ASPECT_HINTS.get(a, (a, ""))[0] for a in described]
-            )
+            vectors = self.bank.embed([_ASPECT_HINTS.get(a, (a, ""))[0] for a in described])
             targets = dict(zip(described, vectors, strict=True))
             cells = {
                 p.paper_id: self._extract_cells(p, n, wanted, targets)
@@ -331,7 +346,7 @@ class Comparer:
     ) -> tuple[str, str | None]:
         """Let the model judge its own cells against their abstracts, as answers' sentences
         are judged; (who judged, why the model could not)."""
-        settings, model = self.answerer.settings, self.answerer.model
+        settings, model = self.settings, self.model
         stated = [
             (cell, paper)
             for paper in papers
@@ -361,7 +376,7 @@ class Comparer:
     ) -> dict[str, Cell]:
         """Per aspect, the sentence closest to the aspect's description (``targets``, its
         vector), with a bonus for the aspect's cue words; else "not stated"."""
-        sentences, vectors = self.answerer.bank.sentences(paper)
+        sentences, vectors = self.bank.sentences(paper)
         cells: dict[str, Cell] = {}
         used: set[int] = set()
         for aspect in aspects:
@@ -401,9 +416,9 @@ class Comparer:
     def _generate(
         self, prompt: str, papers: Sequence[Paper], aspects: Sequence[str]
     ) -> tuple[dict[str, dict[str, Cell]], str]:
-        model = self.answerer.model
+        model = self.model
         assert model is not None
-        prompt_file = load_prompt(self.answerer.settings, "compare")
+        prompt_file = load_prompt(self.settings, "compare")
         sources = "\n\n".join(
             f'<source id="{n}">\n[{n}] {p.title}\n{p.abstract}\n</source>'
             for n, p in enumerate(papers, 1)
@@ -444,7 +459,7 @@ class Comparer:
                         text=NOT_STATED, citation=n, supported=True, support="not stated"
                     )
                     continue
-                evidence = check(text, paper, self.answerer.bank)
+                evidence = check(text, paper, self.bank)
                 row[aspect] = Cell(
                     text=text,
                     citation=n,

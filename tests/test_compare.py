@@ -33,7 +33,7 @@ def _titles(comparer: Comparer, prompt: str, history: list[Turn] | None = None) 
 
 @pytest.fixture(scope="module")
 def comparer(sample_settings: Settings) -> Comparer:
-    return Comparer(Answerer(sample_settings))
+    return Comparer.beside(Answerer(sample_settings))
 
 
 def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> None:
@@ -102,7 +102,7 @@ def test_extractive_cells_are_sentences_of_their_own_abstract(comparer: Comparer
 def test_model_json_is_repaired_once_then_reported(
     llm_settings: Settings, llm_server: StubServer
 ) -> None:
-    comparer = Comparer(Answerer(llm_settings))
+    comparer = Comparer.beside(Answerer(llm_settings))
     good = {
         "cells": {
             "1": {"method": "SOAP runs Adam in the eigenbasis of Shampoo's preconditioner."},
@@ -185,7 +185,7 @@ def test_chat_recognises_a_comparison_request(sample_settings: Settings) -> None
 
 
 def test_model_judges_its_own_cells(llm_settings: Settings, llm_server: StubServer) -> None:
-    comparer = Comparer(Answerer(llm_settings))
+    comparer = Comparer.beside(Answerer(llm_settings))
     table = {
         "cells": {
             "1": {"method": "SOAP runs Adam in the eigenbasis of Shampoo's preconditioner."},

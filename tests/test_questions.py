@@ -90,7 +90,7 @@ def test_conversation_compare_it_with_the_second_one(venue_store: Settings) -> N
     answerer = Answerer(venue_store)
     listed = answerer.ask("Which papers are from NeurIPS 2025?")
     numbered = Turn.of(listed).sources
-    papers, how = Comparer(answerer).resolve(
+    papers, how = Comparer.beside(answerer).resolve(
         "Compare it with the second one", history=[Turn.of(listed)]
     )
     assert [p.title for p in papers] == [numbered[1], numbered[2]]
