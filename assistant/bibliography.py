@@ -192,7 +192,8 @@ def citation_key(paper: Paper, taken: set[str] | None = None) -> str:
         plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
         return re.sub(r"[^a-z0-9]", "", plain.lower())
 
-    last = ascii_word(paper.authors[0].split()[-1]) if paper.authors else ""
+    names = paper.authors[0].split() if paper.authors else []
+    last = ascii_word(names[-1]) if names else ""
     year = str(paper.year or "") or (paper.date or "")[:4]
     year = year if year.isdigit() else ""
     words = [ascii_word(w) for w in paper.title.split()]

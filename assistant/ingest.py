@@ -12,10 +12,10 @@ from assistant.config import Settings
 from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import ParseError, disk_errors
 from assistant.lexical import LexicalIndex, fingerprint
-from assistant.parse import expand_paths, merge_papers, parse_file
+from assistant.parse import expand_paths, identity_keys, merge_papers, parse_file
 from assistant.records import IngestReport, Paper, Skipped
 from assistant.retrieve import Calibration, Retriever
-from assistant.store import StoredPaper, open_store
+from assistant.store import Store, StoredPaper, open_store
 
 #: Called after each committed batch with (papers done, papers to embed).
 ProgressFn = Callable[[int, int], None]
@@ -51,6 +51,21 @@ def read_collection(
             hint="see the reasons above; expected listings, JSONL or CSV with title and abstract",
         )
     return merge_papers(papers), report
+
+
+def _join_stored(papers: list[Paper], stored: dict[str, StoredPaper], store: Store) -> list[Paper]:
+    """Papers whose DOI or arXiv id names a stored paper of another title (the published
+    version of a stored preprint) merged into that paper, as they would be within one run."""
+    if not any(p.paper_id not in stored and identity_keys(p) for p in papers):
+        return papers
+    known = {key: paper for paper in store.papers() for key in identity_keys(paper)}
+    joined = []
+    for paper in papers:
+        match = next((known[k] for k in identity_keys(paper) if k in known), None)
+        if paper.paper_id not in stored and match is not None:
+            paper = match.merge(paper)
+        joined.append(paper)
+    return merge_papers(joined)
 
 
 def plan_ingest(
@@ -92,6 +107,7 @@ def ingest(
     papers, report = read_collection(paths, listing_year=listing_year)
     with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
         stored = store.stored_papers()
+        papers = _join_stored(papers, stored, store)
         new, changed, report.unchanged = plan_ingest(papers, stored)
         todo = new + changed
         report.added, report.updated = len(new), len(changed)

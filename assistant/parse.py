@@ -556,18 +556,16 @@ def merge_papers(papers: Iterable[Paper]) -> list[Paper]:
     differently, stay one paper under the first title seen)."""
     merged: dict[str, Paper] = {}
     known: dict[str, str] = {}  # "doi:..." / "arxiv:..." -> the paper id it belongs to
-
-    def identifiers(paper: Paper) -> list[str]:
-        return [
-            f"{kind}:{value}"
-            for kind, value in (("doi", paper.doi), ("arxiv", paper.arxiv_id))
-            if value
-        ]
-
     for paper in papers:
-        key = next((known[i] for i in identifiers(paper) if i in known), paper.paper_id)
+        key = next((known[i] for i in identity_keys(paper) if i in known), paper.paper_id)
         seen = merged.get(key)
         merged[key] = seen.merge(paper) if seen else paper
-        for identifier in identifiers(merged[key]):
+        for identifier in identity_keys(merged[key]):
             known.setdefault(identifier, key)
     return list(merged.values())
+
+
+def identity_keys(paper: Paper) -> list[str]:
+    """What names the paper whatever its title says: "doi:..." and "arxiv:..."."""
+    named = (("doi", paper.doi), ("arxiv", paper.arxiv_id))
+    return [f"{kind}:{value}" for kind, value in named if value]

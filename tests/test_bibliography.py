@@ -10,9 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.bibliography import citation_key, read_bibtex, to_bibtex
+from assistant.embed import embedder_name
 from assistant.errors import ParseError
+from assistant.ingest import ingest
 from assistant.parse import merge_papers, parse_bytes, parse_file
 from assistant.records import Paper
+from assistant.store import open_store
+
+from .conftest import make_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -177,3 +182,17 @@ def test_bibtex_export_takes_any_metadata(
     )
     back = parse_bytes(to_bibtex([paper]).encode(), "x.bib")
     assert [p.title for p in back.papers] == [" ".join(paper.title.split())]
+
+
+def test_a_published_version_ingested_later_joins_its_stored_preprint(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "store")
+    ingest([FIXTURES / "library.bib"], settings)
+    report = ingest([FIXTURES / "library.ris"], settings)
+    assert (report.added, report.updated) == (1, 1)  # ResNet is new; the causal review joins
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
+        papers = {p.title: p for p in store.papers()}
+    assert len(papers) == 3
+    causal = papers["Toward Causal Representation Learning with BERT — a överview"]
+    assert set(causal.source_files) == {"library.bib", "library.ris"}
+    again = ingest([FIXTURES / "library.ris"], settings)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
