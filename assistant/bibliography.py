@@ -15,33 +15,12 @@ from bibtexparser import middlewares
 from bibtexparser.entrypoint import parse_string
 from pylatexenc.latex2text import LatexNodes2Text
 
-from assistant.records import Paper
+from assistant.records import MONTHS, Paper
 
 #: A BibTeX entry starts with "@type{" (comments and @string/@preamble blocks aside).
 BIBTEX_ENTRY = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
 #: A RIS line: a two-character tag, two spaces, a dash ("TY  - JOUR").
 RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        1,
-    )
-    for m in names
-}
 _ARXIV_ID = re.compile(
     r"(?:arxiv[:/ ]\s*|abs/)?(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.I
 )
@@ -97,7 +76,7 @@ def _date(year: str | None, month: str | None = None, day: str | None = None) ->
     number = None
     if month:
         text = month.strip().lower().rstrip(".")
-        number = _MONTHS.get(text) or (int(text) if text.isdigit() else None)
+        number = MONTHS.get(text) or (int(text) if text.isdigit() else None)
     if number and 1 <= number <= 12:
         parts.append(f"{number:02d}")
         if day and day.strip().isdigit() and 1 <= int(day) <= 31:

@@ -13,6 +13,28 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+#: Month names and their usual abbreviations, lower-case, to month numbers ("sept": 9).
+MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        1,
+    )
+    for name in names
+}
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 #: Characters no paper text needs and a terminal or a log would act on: C0 and C1 controls
 #: (ESC starts terminal escape sequences; CR overwrites a line), DEL, bidirectional overrides
