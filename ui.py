@@ -18,7 +18,8 @@ from typing import Any
 import gradio as gr
 from pydantic import ValidationError
 
-from assistant.answer import Delta, Final, Sources, transcript
+from assistant.answer import Delta, Final, Sources, cited_papers, transcript
+from assistant.bibliography import to_bibtex
 from assistant.cite import strip_citations
 from assistant.collection import Collection
 from assistant.compare import Comparer, is_comparison
@@ -297,9 +298,15 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
     def save_chat(turns: list[dict[str, Any]]) -> Any:
         if not turns:
             raise gr.Error("Nothing to save yet: ask a question first.")
-        path = scratch.new_folder() / "conversation.md"
-        path.write_text(transcript([Turn.model_validate(t) for t in turns]))
-        return gr.update(value=str(path), visible=True)
+        past = [Turn.model_validate(t) for t in turns]
+        cited = cited_papers(past, collection.retriever.lexical().papers)
+        folder = scratch.new_folder()
+        (folder / "conversation.md").write_text(transcript(past, cited))
+        files = [str(folder / "conversation.md")]
+        if cited:  # the cited papers for a reference manager, beside the conversation
+            (folder / "references.bib").write_text(to_bibtex(cited))
+            files.append(str(folder / "references.bib"))
+        return gr.update(value=files, visible=True)
 
     turns = gr.State([])
     shown = gr.State([])
@@ -326,7 +333,12 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
                 send = gr.Button("Ask", variant="primary", elem_id="ask")
                 new = gr.Button("New chat", elem_id="new-chat")
                 save = gr.Button("Save as Markdown", elem_id="save-chat")
-            saved = gr.File(label="Conversation", visible=False, elem_id="chat-file")
+            saved = gr.File(
+                label="Conversation (Markdown) and its references (BibTeX)",
+                file_count="multiple",
+                visible=False,
+                elem_id="chat-file",
+            )
             with gr.Accordion("Filters", open=False):
                 author = gr.Textbox(label="Author contains", elem_id="f-author")
                 with gr.Row():

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from assistant.bibliography import to_bibtex
 from assistant.chunk import count_tokens
 from assistant.cite import (
     ModelJudge,
@@ -26,7 +27,7 @@ from assistant.llm import ChatModel, Message, Usage
 from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
 from assistant.query import MAY_CONSTRAIN, Reading
-from assistant.records import Answer, Coverage, Filters, Hit, Receipt, Turn, clean_text
+from assistant.records import Answer, Coverage, Filters, Hit, Paper, Receipt, Turn, clean_text
 from assistant.retrieve import Retrieval, Retriever
 
 REFUSAL_MARK = "NOT_IN_SOURCES"
@@ -80,16 +81,28 @@ _ORDINAL_REF = re.compile(
 )
 
 
-def transcript(turns: Sequence[Turn]) -> str:
+def transcript(turns: Sequence[Turn], references: Sequence[Paper] = ()) -> str:
     """A conversation as Markdown: each question, its answer with [n] markers, and the papers
-    behind the numbers it cites."""
+    behind the numbers it cites; then ``references`` as BibTeX, for a paper's reference list."""
     parts = ["# Conversation with the collection"]
     for turn in turns:
         parts.append(f"## {turn.question.strip()}\n\n{turn.answer.strip()}")
         if turn.sources:
             listed = "\n".join(f"[{n}] {title}  " for n, title in sorted(turn.sources.items()))
             parts.append(f"Sources:\n\n{listed}")
+    if references:
+        bibtex = to_bibtex(references)
+        # A fence longer than any run of backticks in the entries, so none can close it.
+        fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", bibtex)), default=0))
+        parts.append(f"## References\n\n{fence}bibtex\n{bibtex}{fence}")
     return "\n\n".join(parts) + "\n"
+
+
+def cited_papers(turns: Sequence[Turn], papers: Iterable[Paper]) -> list[Paper]:
+    """The papers the conversation's answers cite, in the order they were first cited."""
+    by_title = {paper.title: paper for paper in papers}
+    cited = dict.fromkeys(title for turn in turns for title in turn.cited_titles)
+    return [by_title[title] for title in cited if title in by_title]
 
 
 def last_answer_reference(text: str, turn: Turn) -> list[tuple[str, str]]:

@@ -335,15 +335,16 @@ def _interruptible(what: str) -> Iterator[None]:
         click.echo(f"\n({what} stopped)", err=True)
 
 
-def _save_transcript(name: str, history: list[Turn]) -> None:
-    from assistant.answer import transcript
+def _save_transcript(name: str, history: list[Turn], answerer: Answerer) -> None:
+    from assistant.answer import cited_papers, transcript
 
     if not name:
         click.echo("error: name the file, e.g. /save conversation.md", err=True)
         return
     path = Path(name).expanduser()
     try:
-        path.write_text(transcript(history))
+        cited = cited_papers(history, answerer.retriever.lexical().papers)
+        path.write_text(transcript(history, cited))
     except OSError as exc:
         click.echo(f"error: cannot write {path} ({exc.strerror}); try another path", err=True)
         return
@@ -421,7 +422,7 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
             history.clear()
             click.echo("(new conversation)")
         elif question.startswith("/save"):
-            _save_transcript(question.removeprefix("/save").strip(), history)
+            _save_transcript(question.removeprefix("/save").strip(), history, answerer)
         elif question:
             try:
                 with _interruptible("answer"):

@@ -9,12 +9,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.answer import cited_papers, transcript
 from assistant.bibliography import citation_key, read_bibtex, to_bibtex
 from assistant.embed import embedder_name
 from assistant.errors import ParseError
 from assistant.ingest import ingest
 from assistant.parse import merge_papers, parse_bytes, parse_file
-from assistant.records import Paper
+from assistant.records import Paper, Turn
 from assistant.store import open_store
 
 from .conftest import make_settings
@@ -196,3 +197,22 @@ def test_a_published_version_ingested_later_joins_its_stored_preprint(tmp_path: 
     assert set(causal.source_files) == {"library.bib", "library.ris"}
     again = ingest([FIXTURES / "library.ris"], settings)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_a_saved_conversation_ends_with_the_cited_papers_bibtex() -> None:
+    hostile = Paper.create(
+        "Fenced", "An abstract that tries to close the fence:\n```\n# Not a heading"
+    )
+    soap = Paper.create("SOAP", "We propose SOAP.", authors=["Nikhil Vyas"], year=2024)
+    turns = [
+        Turn(question="q1", answer="a [2] b [1].", sources={1: "SOAP", 2: "Fenced"}),
+        Turn(question="q2", answer="c [1].", sources={1: "SOAP"}),
+    ]
+    cited = cited_papers(turns, [soap, hostile])
+    assert [p.title for p in cited] == ["SOAP", "Fenced"]  # by number, then first citation
+    text = transcript(turns, cited)
+    references = text.split("## References\n\n", 1)[1]
+    assert references.startswith("```bibtex\n@misc{vyas2024soap,")
+    # The abstract's own fence is broken up (`{}`{}`): nothing inside can close the block.
+    assert references.rstrip().endswith("```") and references.count("```") == 2
+    assert transcript(turns).count("## References") == 0

@@ -108,6 +108,12 @@ def test_conversation_saves_as_markdown(page: Any, ui_url: str) -> None:
     text = httpx.get(href if href.startswith("http") else ui_url + href, timeout=30).text
     assert text.startswith("# Conversation") and f"## {LSUV_QUESTION}" in text
     assert "output to one [1]." in text and "[1] All you need is a good init" in text
+    # The cited papers' BibTeX ends the conversation and comes as a file of its own.
+    assert "## References" in text and "title = {All you need is a good init}" in text
+    bib = page.locator("#chat-file a[href*='references.bib']").first
+    href = str(bib.get_attribute("href"))
+    entries = httpx.get(href if href.startswith("http") else ui_url + href, timeout=30).text
+    assert entries.startswith("@") and "abstract = {" in entries
 
 
 def test_filter_narrows_the_sources(page: Any, llm_server: StubServer, tmp_path: Path) -> None:
