@@ -187,7 +187,6 @@ def citation_key(paper: Paper, taken: set[str] | None = None) -> str:
     return key
 
 
-_MATH = re.compile(r"\$[^$]+\$")
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 _ESCAPES = {
     "\\": r"\textbackslash{}",
@@ -206,29 +205,21 @@ _ESCAPE = re.compile("|".join(re.escape(c) for c in _ESCAPES))
 
 def latex_text(text: str) -> str:
     r"""``text`` written so that a BibTeX reader decoding LaTeX gives ``text`` back: specials
-    escaped, "--" and "''" kept from turning into dashes and quotes, math ($...$) as it is.
+    escaped (math too: an abstract's "$x$" is text to us, and a "%" inside it would start a
+    comment), ligatures such as "--" and "''" kept from turning into dashes and quotes.
 
     Written by hand: bibtexparser's encoder drops braces and turns straight quotes and double
     hyphens into typographic ones, so an exported abstract would not read back as itself.
 
     >>> print(latex_text('50% of {x} -- "quoted" $a_{b}$'))
-    50\% of \{x\} -{}- {"}quoted{"} $a_{b}$
+    50\% of \{x\} -{}- {"}quoted{"} \$a\_\{b\}\$
     """
-    parts: list[str] = []
-    cursor = 0
-    for math in _MATH.finditer(text):
-        parts.append(_plain(text[cursor : math.start()]))
-        body = math.group(0)
-        balanced = body.count("{") == body.count("}")
-        parts.append(body if balanced else _plain(body))
-        cursor = math.end()
-    parts.append(_plain(text[cursor:]))
-    return "".join(parts)
-
-
-def _plain(text: str) -> str:
     escaped = _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
-    return re.sub(r"([-'`])(?=\1)", r"\1{}", escaped)
+    # LaTeX's ligatures ("--", "''", "``", "!`", "?`") become dashes, quotes and inverted marks
+    # when read back; an empty group between the two characters keeps them as typed.
+    return re.sub(
+        r"([-'`])(?=\1)|([!?])(?=`)", lambda m: (m.group(1) or m.group(2)) + "{}", escaped
+    )
 
 
 def to_bibtex(papers: Iterable[Paper]) -> str:

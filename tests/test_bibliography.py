@@ -152,8 +152,12 @@ def test_reference_readers_raise_only_parse_errors(data: bytes, head: str) -> No
 _TEXT = st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_categories=("Cs", "Cc"))
 
 
+#: LaTeX's specials and ligatures ("--", "!`", "%" in "$...$") are where a round trip breaks.
+_PUNCTUATION = st.sampled_from(list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ "))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(_TEXT, min_size=1, max_size=60))
+@given(st.text(st.one_of(_PUNCTUATION, _TEXT), min_size=1, max_size=60))
 def test_bibtex_export_then_import_is_identity(text: str) -> None:
     words = " ".join(f"word {text} end".split())
     paper = Paper.create(f"Title {words}", f"Abstract {words}", authors=["Ada Lovelace"])

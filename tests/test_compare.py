@@ -82,7 +82,7 @@ def test_ambiguous_and_unknown_references_say_so(comparer: Comparer) -> None:
 
 def test_extractive_cells_are_sentences_of_their_own_abstract(comparer: Comparer) -> None:
     table = comparer.compare("Compare SOAP and MARS")
-    bank = comparer.answerer.bank
+    bank = comparer.bank
     papers = {p.paper_id: p for p in comparer.retriever.lexical().papers}
     assert table.aspects[-1] == "venue/date" and len(table.papers) == 2
     filled = 0
