@@ -213,8 +213,12 @@ def _paper_choices(collection: Collection) -> list[tuple[str, str]]:
     return [(p.title, p.paper_id) for p in papers]
 
 
+_FILTER_FIELDS = ("author", "since", "until", "venue", "category")
+
+
 def _filters_of(*values: str | None) -> Filters:
-    names = ("author", "since", "until", "venue", "category")
+    """The filter boxes' values, in the order of _FILTER_FIELDS."""
+    names = _FILTER_FIELDS
     try:
         return Filters.model_validate(
             {name: (value or "").strip() or None for name, value in zip(names, values, strict=True)}
@@ -238,19 +242,12 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
     # session state: the page sends only the question and the filters, so no request can
     # hand the server a forged history (or a "file" in it pointing at a server path).
     def respond(
-        question: str,
-        history: list[dict[str, Any]],
-        turns: list[dict[str, Any]],
-        author: str,
-        since: str,
-        until: str,
-        venue: str,
-        category: str,
+        question: str, history: list[dict[str, Any]], turns: list[dict[str, Any]], *boxes: str
     ) -> Iterator[tuple[Any, ...]]:
         question = (question or "").strip()
         if not question:
             raise gr.Error("Type a question first, e.g. “Which papers prune LLM layers?”")
-        filters = _filters_of(author, since, until, venue, category)
+        filters = _filters_of(*boxes)
         history = [
             *history,
             {"role": "user", "content": _said(question)},
@@ -348,11 +345,12 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
                     ["", *venues], value="", label="Venue or listing", elem_id="f-venue"
                 )
                 category = gr.Textbox(label="Category contains", elem_id="f-category")
+                boxes = [author, since, until, venue, category]  # in _FILTER_FIELDS' order
             gr.Examples(examples, inputs=[question], label="Examples")
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
             sources = gr.HTML("<p>Sources appear here.</p>", elem_id="sources")
-    inputs = [question, shown, turns, author, since, until, venue, category]
+    inputs = [question, shown, turns, *boxes]
     outputs = [question, chat, shown, sources, turns, chips]
     question.submit(respond, inputs, outputs)
     send.click(respond, inputs, outputs)

@@ -1,8 +1,6 @@
 """Offline-first chat assistant over a collection of research-paper abstracts."""
 
 import importlib
-import sys
-import types
 import typing
 
 # Before anything imports onnxruntime, tiktoken, llama-index or gradio: a program that uses the
@@ -33,40 +31,31 @@ from assistant.records import Answer, Chunk, Filters, Hit, IngestReport, Paper, 
 
 if typing.TYPE_CHECKING:
     from assistant.answer import Answerer
-    from assistant.ingest import ingest
+    from assistant.ingest import ingest as ingest_files
     from assistant.parse import parse_file
     from assistant.retrieve import Retrieval, Retriever
 
 # The pipeline's classes load llama-index, Chroma and onnxruntime (about 3 s): they are imported
 # on first use, so that `assistant --help`, `config` and the CLI's early errors answer at once.
+# The ingest function is `ingest_files` here: `assistant.ingest` is the submodule, which the
+# import system binds on the package whenever anything imports it.
 _LAZY = {
-    "Answerer": "assistant.answer",
-    "ingest": "assistant.ingest",
-    "parse_file": "assistant.parse",
-    "Retrieval": "assistant.retrieve",
-    "Retriever": "assistant.retrieve",
+    "Answerer": ("assistant.answer", "Answerer"),
+    "ingest_files": ("assistant.ingest", "ingest"),
+    "parse_file": ("assistant.parse", "parse_file"),
+    "Retrieval": ("assistant.retrieve", "Retrieval"),
+    "Retriever": ("assistant.retrieve", "Retriever"),
 }
 
 
 def __getattr__(name: str) -> typing.Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'assistant' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module), attribute)
     globals()[name] = value
     return value
 
-
-class _Package(types.ModuleType):
-    """Keeps ``assistant.ingest`` the function. Importing the submodule of the same name binds
-    the module over it; eager imports used to rebind the function afterwards."""
-
-    def __setattr__(self, name: str, value: typing.Any) -> None:
-        if name in _LAZY and isinstance(value, types.ModuleType):
-            return  # the module stays reachable as sys.modules["assistant.ingest"]
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "Answer",
@@ -95,6 +84,6 @@ __all__ = [
     "StoreWriteError",
     "Turn",
     "UnknownPaperError",
-    "ingest",
+    "ingest_files",
     "parse_file",
 ]

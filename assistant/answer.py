@@ -227,53 +227,7 @@ class Answerer:
         laps = _Stopwatch()
         standalone = self._condense(question, history)
         laps.lap("condense")
-        reading, read_error = self.read(standalone)
-        if reading is not None or read_error is not None:
-            laps.lap("read")
-        expansion, expand_error = self.expand(standalone)
-        if expansion is not None or expand_error is not None:
-            laps.lap("expand")
-        found = self.retriever.retrieve(
-            standalone,
-            self.settings.retrieval.top_k,
-            filters,
-            expansion=expansion or "",
-            listing_k=self.settings.retrieval.list_max,
-            reading=reading,
-        )
-        laps.lap("retrieve")
-        receipt = Receipt(
-            question=question,
-            rewritten_query=standalone,
-            expansion=expansion,
-            expand_error=expand_error,
-            constraints_by="model" if reading is not None else "rules",
-            read_error=read_error,
-            recognised=found.query.recognised,
-            unread=found.query.unread,
-            retrieved=[
-                {
-                    "n": h.rank,
-                    "paper_id": h.paper.paper_id,
-                    "title": h.paper.title,
-                    "score": h.score,
-                    "similarity": h.similarity,
-                }
-                for h in found.hits
-            ],
-            model=self.model.name if self.model else "extractive",
-            stage_ms=laps.stages,
-        )
-        laps.stages = receipt.stage_ms  # the receipt holds a copy; later laps go there
-        if (
-            not found.covered
-            and history
-            and standalone != question
-            and found.hits
-            and found.hits[0].paper.title in history[-1].cited_titles
-        ):
-            # A follow-up about a paper the last answer cited is covered by that paper.
-            found.covered, found.uncertain = True, False
+        found, receipt = self._search(question, standalone, history, filters, laps)
         coverage = _coverage(found)
         yield Sources(found)
 
@@ -337,6 +291,64 @@ class Answerer:
             )
             laps.lap("extract")
         yield Final(answer)
+
+    def _search(
+        self,
+        question: str,
+        standalone: str,
+        history: Sequence[Turn],
+        filters: Filters | None,
+        laps: _Stopwatch,
+    ) -> tuple[Retrieval, Receipt]:
+        """Read the question's constraints, expand it and retrieve; the receipt says how."""
+        reading, read_error = self.read(standalone)
+        if reading is not None or read_error is not None:
+            laps.lap("read")
+        expansion, expand_error = self.expand(standalone)
+        if expansion is not None or expand_error is not None:
+            laps.lap("expand")
+        found = self.retriever.retrieve(
+            standalone,
+            self.settings.retrieval.top_k,
+            filters,
+            expansion=expansion or "",
+            listing_k=self.settings.retrieval.list_max,
+            reading=reading,
+        )
+        laps.lap("retrieve")
+        receipt = Receipt(
+            question=question,
+            rewritten_query=standalone,
+            expansion=expansion,
+            expand_error=expand_error,
+            constraints_by="model" if reading is not None else "rules",
+            read_error=read_error,
+            recognised=found.query.recognised,
+            unread=found.query.unread,
+            retrieved=[
+                {
+                    "n": h.rank,
+                    "paper_id": h.paper.paper_id,
+                    "title": h.paper.title,
+                    "score": h.score,
+                    "similarity": h.similarity,
+                }
+                for h in found.hits
+            ],
+            model=self.model.name if self.model else "extractive",
+            stage_ms=laps.stages,
+        )
+        laps.stages = receipt.stage_ms  # the receipt holds a copy; later laps go there
+        if (
+            not found.covered
+            and history
+            and standalone != question
+            and found.hits
+            and found.hits[0].paper.title in history[-1].cited_titles
+        ):
+            # A follow-up about a paper the last answer cited is covered by that paper.
+            found.covered, found.uncertain = True, False
+        return found, receipt
 
     def _generate(
         self,

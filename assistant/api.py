@@ -29,7 +29,8 @@ from assistant.errors import (
     LLMError,
 )
 from assistant.gate import Gate, loopback_host
-from assistant.records import DATE_PATTERN, Answer, Filters, Hit, IngestReport, Paper, Turn
+from assistant.records import DATE_PATTERN, Answer, Filters, IngestReport, Paper, Turn
+from assistant.retrieve import HitOut, SearchResponse
 
 MODEL_ID = "assistant"
 
@@ -49,35 +50,6 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=2000)
     k: int = Field(5, ge=1, le=100)
     filters: Filters = Field(default_factory=Filters)
-
-
-class HitOut(BaseModel):
-    rank: int
-    score: float
-    similarity: float | None
-    paper: Paper
-    chunks: list[str]
-
-    @classmethod
-    def of(cls, hit: Hit) -> HitOut:
-        return cls(
-            rank=hit.rank,
-            score=hit.score,
-            similarity=hit.similarity,
-            paper=hit.paper,
-            chunks=hit.chunks,
-        )
-
-
-class SearchResponse(BaseModel):
-    covered: bool
-    relevance: float | None
-    threshold: float | None
-    lexical_coverage: float | None
-    lexical_threshold: float | None
-    matching: int
-    recognised: list[str]
-    hits: list[HitOut]
 
 
 class HistoryTurn(BaseModel):
@@ -332,16 +304,7 @@ def _answers(service: Collection) -> APIRouter:
     def search(body: SearchRequest) -> SearchResponse:
         """Papers matching a query (constraints in the query are applied too), with scores."""
         found = service.retriever.retrieve(body.query, body.k, body.filters)
-        return SearchResponse(
-            covered=found.covered,
-            relevance=found.relevance,
-            threshold=found.threshold,
-            lexical_coverage=found.lexical_coverage,
-            lexical_threshold=found.lexical_threshold,
-            matching=found.matching,
-            recognised=found.query.recognised,
-            hits=[HitOut.of(h) for h in found.hits],
-        )
+        return SearchResponse.of(found)
 
     @router.post("/v1/ask", tags=["ask"], response_model=None)
     def ask(body: AskRequest) -> Answer | StreamingResponse:

@@ -116,8 +116,10 @@ def calibrate(
     texts = [q.question for q in questions]
     store_dir = retriever.settings.store.path
     model = embedder_name(retriever.settings.embed)
-    vectors = retriever.prime(texts, known=_saved_vectors(store_dir, model, texts))
-    _save_vectors(store_dir, model, vectors)
+    known = _saved_vectors(store_dir, model, texts)
+    vectors = retriever.prime(texts, known=known)
+    if vectors.keys() != known.keys():  # nothing new embedded: the file already holds them all
+        _save_vectors(store_dir, model, vectors)
     present: list[float] = []
     removed: list[float] = []
     overlaps: list[float] = []

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 from pydantic import ValidationError
 
 from assistant.config import Settings
 from assistant.console import (
+    interruptible,
     paper_row,
     print_answer_report,
     print_hits,
@@ -23,7 +23,10 @@ from assistant.console import (
     print_papers,
     print_retrieval_report,
     progress_reporter,
+    save_transcript,
     stream_answer,
+    summarize_store,
+    typed_lines,
 )
 from assistant.errors import AssistantError, ConfigError, UnknownPaperError
 from assistant.records import (
@@ -301,72 +304,13 @@ def search(
         return
     summarize_store(_settings(ctx))
     click.echo("Type a question and press Enter (Ctrl-D to quit).")
-    for line in _typed_lines():
+    for line in typed_lines():
         if line.strip():
             try:
-                with _interruptible("search"):
+                with interruptible("search"):
                     print_hits(retriever.retrieve(line, k, filters, listing_k=listing_k), fmt)
             except AssistantError as exc:
                 click.echo(f"error: {exc.describe()}", err=True)
-
-
-def _typed_lines() -> Iterator[str]:
-    """Lines typed at a "> " prompt until Ctrl-D; on a terminal with line editing and the
-    session's earlier lines on the arrow keys. Ctrl-C at the prompt gives a fresh one."""
-    if sys.stdin.isatty():
-        with contextlib.suppress(ImportError):  # not on every platform's Python
-            import readline  # noqa: F401 (input() then edits lines and keeps a history)
-    while True:
-        try:
-            yield input("> ")
-        except KeyboardInterrupt:
-            click.echo("")
-        except EOFError:
-            click.echo("")
-            return
-
-
-@contextlib.contextmanager
-def _interruptible(what: str) -> Iterator[None]:
-    """Ctrl-C stops the current search or answer (which is then forgotten), not the session."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        click.echo(f"\n({what} stopped)", err=True)
-
-
-def _save_transcript(name: str, history: list[Turn], answerer: Answerer) -> None:
-    from assistant.answer import cited_papers, transcript
-
-    if not name:
-        click.echo("error: name the file, e.g. /save conversation.md", err=True)
-        return
-    path = Path(name).expanduser()
-    try:
-        cited = cited_papers(history, answerer.retriever.lexical().papers)
-        path.write_text(transcript(history, cited))
-    except OSError as exc:
-        click.echo(f"error: cannot write {path} ({exc.strerror}); try another path", err=True)
-        return
-    click.echo(f"(saved {len(history)} exchange(s) to {path})")
-
-
-def summarize_store(settings: Settings) -> None:
-    """Print the size and make-up of the collection."""
-    from collections import Counter
-
-    from assistant.embed import embedder_name
-    from assistant.store import open_store
-
-    with open_store(settings.store, embedder_name(settings.embed)) as store:
-        found = store.papers()
-        chunks = store.count_chunks()
-    sources = Counter(s for p in found for s in p.sources)
-    click.echo(
-        f"{len(found)} papers ({chunks} chunks) in {settings.store.url or settings.store.path}"
-    )
-    for source, count in sources.most_common():
-        click.echo(f"  {count:4d}  {source}")
 
 
 def _answerer(ctx: click.Context) -> Answerer:
@@ -416,16 +360,16 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
         "Ask about the papers (/new starts over, /save FILE writes the conversation as "
         "Markdown, Ctrl-C stops an answer, Ctrl-D quits)."
     )
-    for line in _typed_lines():
+    for line in typed_lines():
         question = line.strip()
         if question == "/new":
             history.clear()
             click.echo("(new conversation)")
         elif question.startswith("/save"):
-            _save_transcript(question.removeprefix("/save").strip(), history, answerer)
+            save_transcript(question.removeprefix("/save").strip(), history, answerer)
         elif question:
             try:
-                with _interruptible("answer"):
+                with interruptible("answer"):
                     if is_comparison(question):
                         table = Comparer.beside(answerer).compare(question, history=history)
                         click.echo(table.markdown())
@@ -498,8 +442,51 @@ def compare(
     click.echo(as_format(table, fmt))
 
 
-@main.command(name="eval")
-@click.argument("questions", type=click.Path(dir_okay=False, path_type=Path))
+class _EvalGroup(click.Group):
+    """`assistant eval QUESTIONS` is `assistant eval retrieval QUESTIONS`, as it always was."""
+
+    _MOVED: ClassVar[dict[str, str]] = {
+        "--answers": "eval answers QUESTIONS",
+        "--generate": "eval generate N QUESTIONS",
+    }
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for flag, command in self._MOVED.items():
+            if any(a == flag or a.startswith(flag + "=") for a in args):
+                raise click.UsageError(f"{flag} is now a command of its own: assistant {command}")
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["retrieval", *args]
+        return super().parse_args(ctx, args)
+
+
+_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+
+
+def _question_file(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    if not value.exists():
+        raise click.BadParameter(f"{value} does not exist", ctx, param)
+    return value
+
+
+_QUESTIONS = click.argument(
+    "questions", type=click.Path(dir_okay=False, path_type=Path), callback=_question_file
+)
+
+
+@main.group(name="eval", cls=_EvalGroup)
+def evaluate_group() -> None:
+    """Measure retrieval and answers on questions with gold papers.
+
+    QUESTIONS is JSONL, one {"question", "type", "gold_titles"} per line (the format of
+    ../shared/eval/dev_questions.jsonl); `eval generate` writes such a file from your own
+    collection. `assistant eval QUESTIONS` runs `eval retrieval`.
+    """
+
+
+@evaluate_group.command(name="retrieval")
+@_QUESTIONS
 @click.option(
     "--k",
     "k",
@@ -508,19 +495,7 @@ def compare(
     show_default=True,
     help="Papers per question.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
-@click.option(
-    "--answers",
-    is_flag=True,
-    help="Evaluate answers instead: citations valid, gold papers cited, refusals, key facts.",
-)
-@click.option(
-    "--generate",
-    type=click.IntRange(1, 100000),
-    help="Write N questions generated from the collection's abstracts to QUESTIONS instead.",
-)
+@_FORMAT
 @click.option(
     "--expand",
     is_flag=True,
@@ -528,53 +503,21 @@ def compare(
     "(as ASSISTANT_LLM__EXPAND does when answering); needs a model.",
 )
 @click.pass_context
-def evaluate_cmd(
-    ctx: click.Context,
-    questions: Path,
-    k: int,
-    fmt: str,
-    answers: bool,
-    generate: int | None,
-    expand: bool,
-) -> None:
-    """Measure retrieval on QUESTIONS (JSONL: question, type, gold_titles).
+def evaluate_retrieval(ctx: click.Context, questions: Path, k: int, fmt: str, expand: bool) -> None:
+    """Recall@1/5/10 and MRR per question type, and the coverage verdict.
 
-    Prints recall@1/5/10 and MRR per question type, and how well the coverage verdict
-    separates questions without gold papers (type "absent") from answerable ones.
-    With --generate N, writes N questions built from the collection's own abstracts (each
-    with its source paper as gold) to QUESTIONS, to evaluate a collection of your own.
-    With --answers, every question is answered (by the configured model, or extractively)
-    and the answers are scored; use it to measure your own model.
+    Questions without gold papers (type "absent") measure how well the coverage verdict
+    separates them from answerable ones.
     """
     from assistant.evaluate import dump, evaluate, load_questions
     from assistant.retrieve import Retriever
 
-    retriever = ctx.with_resource(Retriever(_settings(ctx)))
-    if generate is not None:
-        from assistant.calibrate import generate_questions
-
-        made = generate_questions(retriever.lexical().papers, generate)
-        questions.write_text("".join(q.model_dump_json() + "\n" for q in made))
-        click.echo(f"wrote {len(made)} questions to {questions}; run: assistant eval {questions}")
-        return
-    if not questions.exists():
-        raise click.BadParameter(f"{questions} does not exist", param_hint="QUESTIONS")
-    if answers:
-        from assistant.answer import Answerer
-        from assistant.evaluate import evaluate_answers
-
-        answerer = Answerer(_settings(ctx), retriever)
-        scored = evaluate_answers(answerer, load_questions(questions))
-        if fmt == "json":
-            click.echo(dump(scored))
-            return
-        print_answer_report(scored)
-        return
+    settings = _settings(ctx)
+    retriever = ctx.with_resource(Retriever(settings))
     sketch = None
     if expand:
         from assistant.answer import Answerer
 
-        settings = _settings(ctx)
         if not settings.llm.configured:
             raise ConfigError(
                 "--expand needs a model to write the sketches",
@@ -597,6 +540,49 @@ def evaluate_cmd(
         click.echo(dump(report))
         return
     print_retrieval_report(report, questions.name)
+
+
+@evaluate_group.command(name="answers")
+@_QUESTIONS
+@_FORMAT
+@click.pass_context
+def evaluate_answers_cmd(ctx: click.Context, questions: Path, fmt: str) -> None:
+    """Answer every question and score the answers.
+
+    Citations valid, gold papers cited, refusals of unanswerable questions, key facts. The
+    configured model answers (or the extractive answerer): use it to measure your own model.
+    """
+    from assistant.answer import Answerer
+    from assistant.evaluate import dump, evaluate_answers, load_questions
+    from assistant.retrieve import Retriever
+
+    settings = _settings(ctx)
+    answerer = Answerer(settings, ctx.with_resource(Retriever(settings)))
+    ctx.call_on_close(answerer.close)
+    report = evaluate_answers(answerer, load_questions(questions))
+    if fmt == "json":
+        click.echo(dump(report))
+        return
+    print_answer_report(report)
+
+
+@evaluate_group.command(name="generate")
+@click.argument("count", type=click.IntRange(1, 100000))
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def evaluate_generate(ctx: click.Context, count: int, output: Path) -> None:
+    """Write COUNT questions built from the collection's abstracts to OUTPUT.
+
+    Each question has its source paper as gold: `assistant eval OUTPUT` then measures
+    retrieval on a collection of your own.
+    """
+    from assistant.calibrate import generate_questions
+    from assistant.retrieve import Retriever
+
+    retriever = ctx.with_resource(Retriever(_settings(ctx)))
+    made = generate_questions(retriever.lexical().papers, count)
+    output.write_text("".join(q.model_dump_json() + "\n" for q in made))
+    click.echo(f"wrote {len(made)} questions to {output}; run: assistant eval {output}")
 
 
 @main.command()

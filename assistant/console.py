@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,11 +23,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from assistant.config import Settings
 from assistant.errors import LLMError
 from assistant.records import SUPPORT_LABELS, Answer, Filters, IngestReport, Paper, Turn, counted
 
 if TYPE_CHECKING:
     from assistant.answer import Answerer
+    from assistant.evaluate import AnswerReport, RetrievalReport
     from assistant.retrieve import Retrieval
 
 err = Console(stderr=True)
@@ -123,27 +126,9 @@ def authors_cell(paper: Paper) -> str:
 def print_hits(found: Retrieval, fmt: str) -> None:
     hits = found.hits
     if fmt == "json":
-        body = {
-            "covered": found.covered,
-            "relevance": found.relevance,
-            "threshold": found.threshold,
-            "lexical_coverage": found.lexical_coverage,
-            "lexical_threshold": found.lexical_threshold,
-            "matching": found.matching,
-            "recognised": found.query.recognised,
-            "topic": found.query.topic,
-            "hits": [
-                {
-                    "rank": h.rank,
-                    "score": h.score,
-                    "similarity": h.similarity,
-                    **paper_row(h.paper),
-                    "chunks": h.chunks,
-                }
-                for h in hits
-            ],
-        }
-        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        from assistant.retrieve import SearchResponse
+
+        click.echo(SearchResponse.of(found).model_dump_json(indent=2))
         return
     if found.query.recognised:
         click.echo("understood: " + "; ".join(found.query.recognised))
@@ -277,44 +262,99 @@ def print_papers(found: Sequence[Paper], total: int) -> None:
     Console(width=None if sys.stdout.isatty() else 240).print(table)
 
 
-def print_answer_report(scored: dict[str, Any]) -> None:
+def print_answer_report(report: AnswerReport) -> None:
     """The answer evaluation's summary, one line per question type."""
-    summary = scored["summary"]
     click.echo(
-        f"citation validity {summary['citation_validity']}, refused: "
-        f"{summary['refused_absent']} of unanswerable, {summary['refused_answerable']} "
+        f"citation validity {report.citation_validity}, refused: "
+        f"{report.refused_absent} of unanswerable, {report.refused_answerable} "
         "of answerable questions"
     )
-    for kind, row in summary.items():
-        if isinstance(row, dict):
-            click.echo(
-                f"  {kind:<11} n={row['questions']:<3} gold cited {row['gold_cited']:.2f}"
-                f"  all gold cited {row['all_gold_cited']:.2f}"
-                f"  of the cited, gold {row['cited_gold_share'] or 0:.2f}"
-                f"  key facts {row['key_facts_mean']:.2f}"
-                f"  words {row['words_mean']:.0f}"
-            )
+    for kind, row in report.by_type.items():
+        click.echo(
+            f"  {kind:<11} n={row.questions:<3} gold cited {row.gold_cited or 0:.2f}"
+            f"  all gold cited {row.all_gold_cited or 0:.2f}"
+            f"  of the cited, gold {row.cited_gold_share or 0:.2f}"
+            f"  key facts {row.key_facts_mean:.2f}"
+            f"  words {row.words_mean:.0f}"
+        )
 
 
-def print_retrieval_report(report: dict[str, Any], name: str) -> None:
+def print_retrieval_report(report: RetrievalReport, name: str) -> None:
     """The retrieval evaluation: recall and MRR per question type, then the coverage verdict."""
     table = Table(title=f"retrieval on {name}")
     for column in ("type", "questions", "recall@1", "recall@5", "recall@10", "MRR"):
         table.add_column(column, justify="right")
-    ranked = {kind: row for kind, row in report["summary"].items() if kind != "coverage"}
-    for kind, row in sorted(ranked.items(), key=lambda kv: kv[0] == "all"):
-        metrics = (row[m] for m in ("recall@1", "recall@5", "recall@10", "mrr"))
-        table.add_row(kind, str(row["questions"]), *(f"{v:.3f}" for v in metrics))
+    for kind, row in sorted(report.by_type.items(), key=lambda kv: kv[0] == "all"):
+        metrics = (row.recall_1, row.recall_5, row.recall_10, row.mrr)
+        table.add_row(escape(kind), str(row.questions), *(f"{v:.3f}" for v in metrics))
     Console().print(table)
-    coverage = report["summary"]["coverage"]
-    if coverage["threshold"] is None:
+    coverage = report.coverage
+    if coverage.threshold is None:
         click.echo("no coverage thresholds yet: run `assistant ingest` on your files again")
-    elif coverage["absent_questions"]:
+    elif coverage.absent_questions:
         click.echo(
-            f"coverage verdict (threshold {coverage['threshold']:.3f}): "
-            f"{coverage['absent_detected']:.0%} of {coverage['absent_questions']} unanswerable "
-            f"questions refused ({coverage['absent_flagged']:.0%} refused or marked uncertain); "
-            f"of {coverage['answerable_questions']} answerable ones "
-            f"{coverage['false_alarms']:.0%} refused, "
-            f"{coverage['answerable_uncertain']:.0%} marked uncertain"
+            f"coverage verdict (threshold {coverage.threshold:.3f}): "
+            f"{coverage.absent_detected or 0:.0%} of {coverage.absent_questions} unanswerable "
+            f"questions refused ({coverage.absent_flagged or 0:.0%} refused or marked uncertain); "
+            f"of {coverage.answerable_questions} answerable ones "
+            f"{coverage.false_alarms or 0:.0%} refused, "
+            f"{coverage.answerable_uncertain or 0:.0%} marked uncertain"
         )
+
+
+def typed_lines() -> Iterator[str]:
+    """Lines typed at a "> " prompt until Ctrl-D; on a terminal with line editing and the
+    session's earlier lines on the arrow keys. Ctrl-C at the prompt gives a fresh one."""
+    if sys.stdin.isatty():
+        with contextlib.suppress(ImportError):  # not on every platform's Python
+            import readline  # noqa: F401 (input() then edits lines and keeps a history)
+    while True:
+        try:
+            yield input("> ")
+        except KeyboardInterrupt:
+            click.echo("")
+        except EOFError:
+            click.echo("")
+            return
+
+
+@contextlib.contextmanager
+def interruptible(what: str) -> Iterator[None]:
+    """Ctrl-C stops the current search or answer (which is then forgotten), not the session."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(f"\n({what} stopped)", err=True)
+
+
+def save_transcript(name: str, history: list[Turn], answerer: Answerer) -> None:
+    """The chat's /save: the conversation as Markdown, ending with the cited papers' BibTeX."""
+    from assistant.answer import cited_papers, transcript
+
+    if not name:
+        click.echo("error: name the file, e.g. /save conversation.md", err=True)
+        return
+    path = Path(name).expanduser()
+    try:
+        cited = cited_papers(history, answerer.retriever.lexical().papers)
+        path.write_text(transcript(history, cited))
+    except OSError as exc:
+        click.echo(f"error: cannot write {path} ({exc.strerror}); try another path", err=True)
+        return
+    click.echo(f"(saved {len(history)} exchange(s) to {path})")
+
+
+def summarize_store(settings: Settings) -> None:
+    """Print the size and make-up of the collection."""
+    from assistant.embed import embedder_name
+    from assistant.store import open_store
+
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
+        found = store.papers()
+        chunks = store.count_chunks()
+    sources = Counter(s for p in found for s in p.sources)
+    click.echo(
+        f"{len(found)} papers ({chunks} chunks) in {settings.store.url or settings.store.path}"
+    )
+    for source, count in sources.most_common():
+        click.echo(f"  {count:4d}  {source}")

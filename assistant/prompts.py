@@ -37,8 +37,9 @@ class Prompt:
 
     def fill(self, **values: str) -> str:
         """The template with every ``$name`` replaced by ``values[name]``."""
-        _check(self.name, self.path, Template(self.text), frozenset(values))
-        return Template(self.text).substitute(values)
+        template = Template(self.text)
+        _check(self.name, self.path, template, frozenset(values))
+        return template.substitute(values)
 
 
 def _check(name: str, path: str, template: Template, wanted: frozenset[str]) -> None:

@@ -102,6 +102,54 @@ class Retrieval(BaseModel):
         return "uncertain" if self.uncertain else "covered"
 
 
+class HitOut(BaseModel):
+    """One found paper as search answers it (API and `assistant search --format json`)."""
+
+    rank: int
+    score: float
+    similarity: float | None
+    paper: Paper
+    chunks: list[str]
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        return cls(
+            rank=hit.rank,
+            score=hit.score,
+            similarity=hit.similarity,
+            paper=hit.paper,
+            chunks=hit.chunks,
+        )
+
+
+class SearchResponse(BaseModel):
+    """A search's JSON body, the same over HTTP and on the command line."""
+
+    covered: bool
+    relevance: float | None
+    threshold: float | None
+    lexical_coverage: float | None
+    lexical_threshold: float | None
+    matching: int
+    recognised: list[str]
+    topic: str = Field(description="What is left of the question once metadata is read.")
+    hits: list[HitOut]
+
+    @classmethod
+    def of(cls, found: Retrieval) -> SearchResponse:
+        return cls(
+            covered=found.covered,
+            relevance=found.relevance,
+            threshold=found.threshold,
+            lexical_coverage=found.lexical_coverage,
+            lexical_threshold=found.lexical_threshold,
+            matching=found.matching,
+            recognised=found.query.recognised,
+            topic=found.query.topic,
+            hits=[HitOut.of(h) for h in found.hits],
+        )
+
+
 class Retriever:
     """Hybrid retrieval over the store.
 

@@ -57,7 +57,7 @@ def main() -> None:
     from llama_index.core import Document, VectorStoreIndex
 
     from assistant.embed import embedder_name
-    from assistant.evaluate import load_questions, score_ranking
+    from assistant.evaluate import RankScores, load_questions, score_ranking
     from assistant.records import Hit
     from assistant.retrieve import Retriever
     from assistant.store import open_store
@@ -119,11 +119,11 @@ def main() -> None:
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     headline = {
-        t: ("recall@10" if t in ("multi", "compare", "metadata") else "recall@1") for t in types
+        t: ("recall_10" if t in ("multi", "compare", "metadata") else "recall_1") for t in types
     }
     best: dict[str, dict[str, float]] = defaultdict(dict)  # type -> system -> headline metric
     for name, system in systems.items():
-        per_type: dict[str, list[dict[str, float]]] = defaultdict(list)
+        per_type: dict[str, list[RankScores]] = defaultdict(list)
         absent: list[float] = []
         answerable: list[float] = []
         for question in questions:
@@ -140,10 +140,16 @@ def main() -> None:
         cells = [name]
         for kind in types:
             rows = per_type[kind]
-            means = [sum(r[m] for r in rows) / len(rows) for m in ("recall@1", "recall@5")]
-            means += [sum(r[m] for r in rows) / len(rows) for m in ("recall@10", "mrr")]
+            means = [
+                sum(r.recall_1 for r in rows) / len(rows),
+                sum(r.recall_5 for r in rows) / len(rows),
+            ]
+            means += [
+                sum(r.recall_10 for r in rows) / len(rows),
+                sum(r.mrr for r in rows) / len(rows),
+            ]
             cells.append(" / ".join(f"{v:.2f}" for v in means))
-            best[kind][name] = sum(r[headline[kind]] for r in rows) / len(rows)
+            best[kind][name] = sum(getattr(r, headline[kind]) for r in rows) / len(rows)
         if name == "ours":
             absent_v = [verdicts[q.question] for q in questions if not q.gold_titles]
             # generated questions are word lists, not questions: verdicts on written ones only

@@ -32,7 +32,19 @@ def runner() -> CliRunner:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["ingest"], ["papers"], ["remove"], ["search"], ["eval"], ["config"]]
+    "command",
+    [
+        [],
+        ["ingest"],
+        ["papers"],
+        ["remove"],
+        ["search"],
+        ["eval"],
+        ["eval", "retrieval"],
+        ["eval", "answers"],
+        ["eval", "generate"],
+        ["config"],
+    ],
 )
 def test_cli_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(main, [*command, "--help"])
@@ -94,7 +106,7 @@ def test_cli_search_json_ranks_papers(runner: CliRunner, sample_settings: Settin
     assert body["covered"] is True and body["relevance"] >= body["threshold"]
     assert 0 < body["lexical_threshold"] <= body["lexical_coverage"] <= 1
     assert [h["rank"] for h in hits] == [1, 2, 3, 4]
-    assert hits[0]["title"].startswith("E$^3$-Pruner")
+    assert hits[0]["paper"]["title"].startswith("E$^3$-Pruner")
     assert hits[0]["chunks"] and hits[0]["score"] >= hits[1]["score"]
 
 
@@ -189,10 +201,10 @@ def test_help_and_config_start_without_loading_the_pipeline(tmp_path: Path) -> N
         "for args in (['--help'], ['ingest', '--help'], ['config']):\n"
         "    assert CliRunner().invoke(main, args).exit_code == 0, args\n"
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
-        "from assistant import Retriever, ingest\n"
-        "import assistant.api\n"  # binds the submodule assistant.ingest: the function stays
-        "from assistant import ingest as again\n"
-        "print(callable(ingest) and again is ingest, 'chromadb' in sys.modules)\n"
+        "from assistant import Retriever, ingest_files\n"
+        "import assistant.api\n"  # binds the submodule assistant.ingest beside the function
+        "from assistant import ingest_files as again\n"
+        "print(callable(ingest_files) and again is ingest_files, 'chromadb' in sys.modules)\n"
     )
     run = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120
@@ -278,7 +290,7 @@ def test_remove_takes_ids_or_titles_and_removes_nothing_on_a_doubtful_name(
         [*store, "search", "a scientific theory of deep learning", "--format", "json"],
         env=env,
     )
-    assert theory not in {hit["title"] for hit in json.loads(found.stdout)["hits"]}
+    assert theory not in {hit["paper"]["title"] for hit in json.loads(found.stdout)["hits"]}
 
 
 class _Terminal:

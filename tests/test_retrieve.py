@@ -121,7 +121,8 @@ def test_cli_search_filters(sample_settings: Settings) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert [h["title"] for h in json.loads(result.stdout)["hits"]] == ["Discrete Tilt Matching"]
+    hits = json.loads(result.stdout)["hits"]
+    assert [h["paper"]["title"] for h in hits] == ["Discrete Tilt Matching"]
 
 
 def test_cli_eval_json_scores_questions(sample_settings: Settings, tmp_path: Path) -> None:
@@ -150,18 +151,30 @@ def test_cli_eval_json_scores_questions(sample_settings: Settings, tmp_path: Pat
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["summary"]["lookup"]["recall@1"] == 1.0
+    assert report["by_type"]["lookup"]["recall_1"] == 1.0
     assert len(report["questions"]) == 2 and len(report["questions"][0]["retrieved"]) >= 10
     assert {"question", "type", "retrieved", "not_covered"} <= set(report["questions"][1])
     assert report["questions"][1]["not_covered"] is True
     assert report["questions"][1]["verdict"] == "not_covered"
     assert report["questions"][0]["verdict"] == "covered"
-    assert report["summary"]["coverage"]["absent_flagged"] == 1.0
-    assert report["summary"]["coverage"]["absent_detected"] == 1.0
-    table = CliRunner().invoke(
-        main, ["--store", str(sample_settings.store.path), "eval", str(questions)]
-    )
+    assert report["coverage"]["absent_flagged"] == 1.0
+    assert report["coverage"]["absent_detected"] == 1.0
+    store = ["--store", str(sample_settings.store.path)]
+    table = CliRunner().invoke(main, [*store, "eval", "retrieval", str(questions)])
     assert table.exit_code == 0 and "recall@1" in table.output
+    # Generated questions are a question file the evaluation reads back.
+    mine = tmp_path / "mine.jsonl"
+    made = CliRunner().invoke(main, [*store, "eval", "generate", "5", str(mine)])
+    assert made.exit_code == 0 and f"assistant eval {mine}" in made.output
+    again = CliRunner().invoke(main, [*store, "eval", str(mine), "--format", "json"])
+    assert json.loads(again.stdout)["by_type"]["generated"]["questions"] == 5
+    moved = CliRunner().invoke(main, [*store, "eval", "--answers", str(questions)])
+    assert moved.exit_code == 2 and "assistant eval answers QUESTIONS" in moved.output
+    answered = CliRunner().invoke(
+        main, [*store, "eval", "answers", str(questions), "--format", "json"]
+    )
+    scored = json.loads(answered.stdout)
+    assert scored["refused_absent"] == 1.0 and scored["by_type"]["lookup"]["gold_cited"] == 1.0
 
 
 def test_cli_eval_bad_question_file_names_the_line(tmp_path: Path) -> None:
@@ -310,7 +323,7 @@ def test_generated_questions_point_at_their_source(sample_settings: Settings) ->
     assert len({q.gold_titles[0] for q in questions}) == 30
     assert all(q.question.startswith("Which paper ") for q in questions)
     report = evaluate(retriever, questions, 10)
-    assert report["summary"]["generated"]["recall@10"] >= 0.6
+    assert report.by_type["generated"].recall_10 >= 0.6
 
 
 def test_reingested_paper_is_found_by_its_new_words_only(
