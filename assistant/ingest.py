@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from assistant.calibrate import calibrate
@@ -12,7 +12,7 @@ from assistant.config import Settings
 from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import ParseError, disk_errors
 from assistant.lexical import LexicalIndex, fingerprint
-from assistant.parse import expand_paths, identity_keys, merge_papers, parse_file
+from assistant.parse import expand_paths, identity_keys, merge_papers, read_file
 from assistant.records import IngestReport, Paper, Skipped
 from assistant.retrieve import Calibration, Retriever
 from assistant.store import Store, StoredPaper, open_store
@@ -26,22 +26,30 @@ def read_collection(
 ) -> tuple[list[Paper], IngestReport]:
     """Parse every file under ``paths`` and merge duplicates; unreadable files are reported.
 
-    Raises ParseError only when no file yields a paper.
+    Files are read as streams and merged as they are read: memory holds the merged papers,
+    not the files. Raises ParseError only when no file yields a paper.
     """
     report = IngestReport()
-    papers: list[Paper] = []
     errors: list[ParseError] = []
-    for path in expand_paths(paths):
-        try:
-            parsed = parse_file(path, listing_year=listing_year)
-        except ParseError as exc:
-            errors.append(exc)
-            report.skipped.append(Skipped(path=exc.path, line=exc.line, reason=exc.describe()))
-            continue
-        report.per_file[str(path)] = len(parsed.papers)
-        report.skipped.extend(parsed.skipped)
-        papers.extend(parsed.papers)
-    report.records_read = len(papers)
+
+    def read() -> Iterator[Paper]:
+        for path in expand_paths(paths):
+            try:
+                _, items = read_file(path, listing_year=listing_year)
+            except ParseError as exc:
+                errors.append(exc)
+                report.skipped.append(Skipped(path=exc.path, line=exc.line, reason=exc.describe()))
+                continue
+            report.per_file[str(path)] = 0
+            for item in items:
+                if isinstance(item, Skipped):
+                    report.skipped.append(item)
+                else:
+                    report.per_file[str(path)] += 1
+                    report.records_read += 1
+                    yield item
+
+    papers = merge_papers(read())
     if not papers:
         if len(errors) == 1:
             raise errors[0]
@@ -50,7 +58,7 @@ def read_collection(
             path=", ".join(sorted({e.path for e in errors})) or "input",
             hint="see the reasons above; expected listings, JSONL or CSV with title and abstract",
         )
-    return merge_papers(papers), report
+    return papers, report
 
 
 def _join_stored(papers: list[Paper], stored: dict[str, StoredPaper], store: Store) -> list[Paper]:

@@ -142,8 +142,14 @@ def _decode(data: bytes, path: str) -> tuple[list[_Line], list[Skipped]]:
             path=path,
             hint="give a .txt listing, a .jsonl or a .csv file of papers",
         )
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    lines, skipped = _split(data, path)
+    _check_encoding(len(skipped), len(lines) + len(skipped), path)
+    return lines, skipped
+
+
+def _split(data: bytes, path: str) -> tuple[list[_Line], list[Skipped]]:
+    """The lines that decode, and a Skipped for each line that does not."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
     lines: list[_Line] = []
     skipped: list[Skipped] = []
     raw_lines = data.split(b"\n")
@@ -151,21 +157,25 @@ def _decode(data: bytes, path: str) -> tuple[list[_Line], list[Skipped]]:
         try:
             lines.append((number, raw.decode("utf-8").rstrip()))
         except UnicodeDecodeError as exc:
-            skipped.append(
-                Skipped(
-                    path=path,
-                    line=number,
-                    reason=f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1});"
-                    " re-save the file as UTF-8",
-                )
-            )
-    if raw_lines and len(skipped) > max(3, len(raw_lines) // 2):
+            skipped.append(Skipped(path=path, line=number, reason=_not_utf8(raw, exc)))
+    return lines, skipped
+
+
+def _not_utf8(raw: bytes, exc: UnicodeDecodeError) -> str:
+    return (
+        f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1});"
+        " re-save the file as UTF-8"
+    )
+
+
+def _check_encoding(failed: int, lines: int, path: str) -> None:
+    """Most lines failing to decode is another encoding, not a few damaged lines."""
+    if lines and failed > max(3, lines // 2):
         raise ParseError(
-            f"not UTF-8 text ({len(skipped)} of {len(raw_lines)} lines fail to decode)",
+            f"not UTF-8 text ({failed} of {lines} lines fail to decode)",
             path=path,
             hint=f"convert it first, e.g. `iconv -f latin1 -t utf-8 {path} > fixed.txt`",
         )
-    return lines, skipped
 
 
 def detect_format(lines: list[_Line]) -> Format | None:
@@ -207,6 +217,12 @@ class _Builder:
 
     def __init__(self, path: str, fmt: Format) -> None:
         self.result = ParsedFile(path=path, format=fmt)
+
+    def drain(self) -> Iterator[Paper | Skipped]:
+        """The papers and skips collected so far, handed over and forgotten."""
+        yield from self.result.papers
+        yield from self.result.skipped
+        self.result.papers, self.result.skipped = [], []
 
     def skip(self, line: int | None, reason: str) -> None:
         self.result.skipped.append(Skipped(path=self.result.path, line=line, reason=reason))
@@ -516,14 +532,70 @@ def parse_bytes(data: bytes, path: str, *, listing_year: int | None = None) -> P
 
 
 def parse_file(path: Path, *, listing_year: int | None = None) -> ParsedFile:
-    """Read and parse one file."""
+    """Read and parse one file, all of it at once (see :func:`read_file` for a stream)."""
+    fmt, items = read_file(path, listing_year=listing_year)
+    parsed = ParsedFile(path=str(path), format=fmt)
+    for item in items:
+        if isinstance(item, Skipped):
+            parsed.skipped.append(item)
+        else:
+            parsed.papers.append(item)
+    return parsed
+
+
+_HEAD = 1 << 16  # bytes read to tell a file's layout
+_BLOCK = 2000  # lines of a streamed file parsed at a time
+
+
+def read_file(
+    path: Path, *, listing_year: int | None = None
+) -> tuple[Format, Iterator[Paper | Skipped]]:
+    """One file's layout, and its papers and skipped records as they are read.
+
+    JSONL files (ours, the arXiv metadata snapshot, OpenAlex works: several GB for a whole
+    snapshot) are read a block of lines at a time, so memory is bounded by the block, not the
+    file. The other layouts are reference-manager exports and listing pages, read whole. Every
+    ParseError (unreadable, binary, another encoding, no layout) is raised here, before the
+    first record: a file either yields its records or none.
+    """
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD)
     except OSError as exc:
         raise ParseError(
             f"cannot read file ({exc.strerror})", path=str(path), hint="check the path"
         ) from exc
-    return parse_bytes(data, str(path), listing_year=listing_year)
+    # The head's whole lines tell the layout as the whole file's would (the first record's line).
+    whole = head if len(head) < _HEAD else head[: head.rfind(b"\n") + 1] or head
+    if detect_format(_split(whole, str(path))[0]) != "jsonl":
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ParseError(
+                f"cannot read file ({exc.strerror})", path=str(path), hint="check the path"
+            ) from exc
+        parsed = parse_bytes(data, str(path), listing_year=listing_year)
+        return parsed.format, iter([*parsed.papers, *parsed.skipped])
+    _decode(whole, str(path))  # the head answers for the file: binary, or another encoding
+    return "jsonl", _stream_jsonl(path)
+
+
+def _stream_jsonl(path: Path) -> Iterator[Paper | Skipped]:
+    builder = _Builder(str(path), "jsonl")
+    block: list[_Line] = []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            raw = raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw
+            try:
+                block.append((number, raw.decode("utf-8").rstrip()))
+            except UnicodeDecodeError as exc:
+                builder.skip(number, _not_utf8(raw, exc))
+            if len(block) >= _BLOCK:
+                _parse_jsonl(block, builder)
+                block = []
+                yield from builder.drain()
+    _parse_jsonl(block, builder)
+    yield from builder.drain()
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

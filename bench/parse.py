@@ -1,6 +1,9 @@
 """Parsing bulk metadata: the arXiv snapshot format at two sizes, our reader against a bare
 json.loads loop over the same file, records/s and peak memory per size.
 
+"ours" streams the file through `parse.read_file` (what ingest reads with); "merged" is
+`ingest.read_collection`, which keeps every merged Paper record for the store's plan.
+
 Run: .venv/bin/python bench/parse.py [--sizes 10000 100000] [--work /tmp/parse-bench]
 
 Each measurement runs in a fresh child process, so that its peak RSS is its own: the growth of
@@ -22,11 +25,15 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 mode, path = sys.argv[1], Path(sys.argv[2])
-from assistant.parse import parse_file
+from assistant.parse import read_file
+from assistant.ingest import read_collection
+from assistant.records import Paper
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
 if mode == "ours":
-    count = len(parse_file(path).papers)
+    count = sum(1 for item in read_file(path)[1] if isinstance(item, Paper))
+elif mode == "merged":
+    count = len(read_collection([path])[0])
 else:
     with path.open() as handle:
         count = sum(1 for line in handle if json.loads(line).get("abstract"))
@@ -83,18 +90,19 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     print(
         f"{'lines':>8} {'file MB':>8} {'ours rec/s':>11} {'raw rec/s':>10} {'ratio':>6} "
-        f"{'ours +MB':>9} {'raw +MB':>8}"
+        f"{'ours +MB':>9} {'raw +MB':>8} {'merged +MB':>11}"
     )
     for n in args.sizes:
         path = args.work / f"arxiv-{n}.jsonl"
         if not path.exists():
             _write_snapshot(path, n)
-        ours, raw = _run("ours", path), _run("raw", path)
-        assert ours["records"] == raw["records"] == n, (ours, raw)
+        ours, raw, merged = _run("ours", path), _run("raw", path), _run("merged", path)
+        assert ours["records"] == raw["records"] == merged["records"] == n, (ours, raw, merged)
         ours_rate, raw_rate = n / ours["seconds"], n / raw["seconds"]
         print(
             f"{n:>8} {path.stat().st_size / 2**20:>8.1f} {ours_rate:>11.0f} {raw_rate:>10.0f} "
-            f"{raw_rate / ours_rate:>5.1f}x {ours['grew_mb']:>9.0f} {raw['grew_mb']:>8.0f}"
+            f"{raw_rate / ours_rate:>5.1f}x {ours['grew_mb']:>9.0f} {raw['grew_mb']:>8.0f} "
+            f"{merged['grew_mb']:>11.0f}"
         )
 
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.errors import ParseError
-from assistant.parse import detect_format, merge_papers, parse_bytes, parse_file
-from assistant.records import Paper, normalize_title
+from assistant.parse import detect_format, merge_papers, parse_bytes, parse_file, read_file
+from assistant.records import Paper, Skipped, normalize_title
 
 from .conftest import DATA
 
@@ -165,6 +165,73 @@ def test_parse_jsonl_keeps_good_lines_and_names_bad_ones() -> None:
     assert [s.line for s in result.skipped] == [2, 3, 4]
     assert "not valid JSON" in result.skipped[0].reason
     assert "no 'abstract'" in result.skipped[1].reason
+
+
+def test_read_file_streams_jsonl_and_names_bad_lines_in_every_block(tmp_path: Path) -> None:
+    """A snapshot is read a block of lines at a time: bad lines far into the file are named
+    by their own line numbers, and the stream holds what reading it whole holds."""
+    rows = [
+        json.dumps({"title": f"Paper {i}", "abstract": f"Abstract number {i} " * 5}).encode()
+        for i in range(5000)
+    ]
+    rows[3000] = b"{not json"
+    rows[4499] = b'{"title": "caf\xe9", "abstract": "x"}'
+    path = tmp_path / "snapshot.jsonl"
+    path.write_bytes(b"\n".join(rows) + b"\n")
+    fmt, items = read_file(path)
+    streamed = list(items)
+    skipped = sorted((s.line, s.reason) for s in streamed if isinstance(s, Skipped))
+    assert fmt == "jsonl" and [line for line, _ in skipped] == [3001, 4500]
+    assert "not valid JSON" in skipped[0][1] and "not UTF-8" in skipped[1][1]
+    whole = parse_bytes(path.read_bytes(), str(path))
+    assert [p for p in streamed if isinstance(p, Paper)] == whole.papers
+    assert len(whole.papers) == 4998
+
+
+def test_read_file_refuses_a_file_before_its_first_record(tmp_path: Path) -> None:
+    """Binary or another encoding is said at once, so a file yields all its records or none."""
+    latin = tmp_path / "old.jsonl"
+    latin.write_bytes(
+        "\n".join(
+            json.dumps({"title": f"Titr\xe9 {i}"}, ensure_ascii=False) for i in range(9)
+        ).encode("latin-1")
+    )
+    with pytest.raises(ParseError, match="not UTF-8"):
+        read_file(latin)
+    binary = tmp_path / "dump.jsonl"
+    binary.write_bytes(b'{"title": "x"}\x00\x00\x00')
+    with pytest.raises(ParseError, match="binary"):
+        read_file(binary)
+
+
+_record_line = st.builds(
+    lambda title, abstract: json.dumps({"title": title, "abstract": abstract}).encode(),
+    st.text(max_size=40),
+    st.text(max_size=200),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.binary(max_size=80), st.just(b"{"), _record_line), max_size=12))
+def test_read_file_agrees_with_reading_the_file_whole(chunks: list[bytes]) -> None:
+    import tempfile
+
+    data = b"\n".join(chunks)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.txt"
+        path.write_bytes(data)
+        try:
+            whole = parse_bytes(data, str(path))
+        except ParseError as exc:
+            with pytest.raises(ParseError) as info:
+                parse_file(path)
+            assert info.value.message == exc.message
+            return
+        streamed = parse_file(path)
+    assert streamed.format == whole.format and streamed.papers == whole.papers
+    assert sorted(s.line or 0 for s in streamed.skipped) == sorted(
+        s.line or 0 for s in whole.skipped
+    )
 
 
 def test_parse_csv_with_optional_columns() -> None:
