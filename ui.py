@@ -140,20 +140,26 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
                 or (counted(paper.author_count, "author") if paper.author_count else ""),
                 paper.listed_in,
                 paper.date or "",
-                paper.identifiers,
             ]
             if x
+        )
+        names = {"doi": f"doi:{paper.doi}", "arxiv": f"arXiv:{paper.arxiv_id}"}
+        links = " · ".join(
+            f'<a class="ident" href="{html.escape(url)}">{html.escape(names[kind])}</a>'
+            for kind, url in paper.links.items()
         )
         # The abstract of a cited paper is open at its marked sentence; the others fold away,
         # so that five sources do not make the page thousands of pixels tall.
         opened = " open" if citation is not None else ""
         cards.append(
             f'<div class="source" id="source-{n}"><b>[{n}] {html.escape(paper.title)}</b>'
-            f'<div class="meta">{html.escape(meta)}</div>{note}'
+            f'<div class="meta">{html.escape(meta)}{" · " if meta and links else ""}{links}</div>'
+            f"{note}"
             f"<details{opened}><summary>abstract</summary><p>{abstract}</p></details></div>"
         )
-    # Escaped above already; the sanitiser is the same last word as for every other page.
-    return clean_html("\n".join(cards))
+    # Escaped above already; the sanitiser is the same last word as for every other page, with
+    # DOI and arXiv pages the only links out of it.
+    return clean_html("\n".join(cards), identifier_links=True)
 
 
 def _chips(filters: Filters) -> str:

@@ -25,7 +25,16 @@ from rich.table import Table
 
 from assistant.config import Settings
 from assistant.errors import LLMError
-from assistant.records import SUPPORT_LABELS, Answer, Filters, IngestReport, Paper, Turn, counted
+from assistant.records import (
+    SUPPORT_LABELS,
+    Answer,
+    Filters,
+    Hit,
+    IngestReport,
+    Paper,
+    Turn,
+    counted,
+)
 
 if TYPE_CHECKING:
     from assistant.answer import Answerer
@@ -163,10 +172,16 @@ def print_hits(found: Retrieval, fmt: str) -> None:
             ),
         )
     Console().print(table)
+    # Under the table, whole: a table cell folds a long URL into pieces no terminal can open.
+    for hit in hits:
+        for url in hit.paper.links.values():
+            click.echo(f"[{hit.rank}] {url}")
 
 
-def print_sources(answer: Answer) -> None:
-    """The sources under an answer: each cited paper, and whether the claims hold up."""
+def print_sources(answer: Answer, hits: Sequence[Hit] = ()) -> None:
+    """The sources under an answer: each cited paper (with its DOI and arXiv pages when
+    ``hits`` has it), and whether the claims hold up."""
+    papers = {h.paper.paper_id: h.paper for h in hits}
     if answer.refused:
         return
     if answer.coverage.caveat:
@@ -177,6 +192,9 @@ def print_sources(answer: Answer) -> None:
     click.echo("Sources:")
     for citation in answer.citations:
         click.echo(f"  [{citation.n}] {citation.title} ({SUPPORT_LABELS[citation.support]})")
+        cited = papers.get(citation.paper_id)
+        for url in cited.links.values() if cited else ():
+            click.echo(f"      {url}")
     unsupported = [c for c in answer.claims if c.support == "unsupported"]
     if unsupported:
         click.echo(f"  {len(unsupported)} sentence(s) are not supported by the paper they cite.")
@@ -212,12 +230,15 @@ def stream_answer(
     answerer: Answerer, question: str, history: list[Turn], filters: Filters | None, fmt: str
 ) -> Answer:
     """Stream the answer's text (``fmt`` "text"), then its sources; or print it as JSON."""
-    from assistant.answer import Delta, Final  # the pipeline loads only when it is used
+    from assistant.answer import Delta, Final, Sources  # the pipeline loads only when used
 
     result: Answer | None = None
+    hits: list[Hit] = []
     try:
         for event in answerer.stream(question, history, filters):
             match event:
+                case Sources(retrieval=found):
+                    hits = found.hits
                 case Final(answer=answer):
                     result = answer
                 case Delta(text=text) if fmt == "text":
@@ -233,7 +254,7 @@ def stream_answer(
         click.echo(result.model_dump_json(indent=2))
     else:
         click.echo("")
-        print_sources(result)
+        print_sources(result, hits)
     return result
 
 

@@ -65,7 +65,7 @@ TAGS = frozenset(
 #: The classes our own markup uses; any other class is dropped (a page's CSS could use one to
 #: restyle or hide what it wraps).
 CLASSES = {
-    "a": {"cite"},
+    "a": {"cite", "ident"},
     "div": {"source", "meta"},
     "p": {"meta", "notice"},
     "span": {"unsupported", "chip"},
@@ -81,6 +81,9 @@ _ATTRIBUTES = {
 #: The only link targets a page may hold: the source cards beside the answer (a marker [n]
 #: links to #source-n; Gradio's own sanitiser in the page keeps no data-* attribute).
 _LOCAL_TARGETS = {"#", *(f"#source-{n}" for n in range(1, 1000))}
+#: The only links out of a page, in the sources panel alone: a paper's DOI and arXiv pages as
+#: ``Paper.links`` builds them (the identifier percent-encoded, so nothing in it can end the URL).
+IDENTIFIER_LINK = re.compile(r"https://(?:doi\.org/10\.|arxiv\.org/abs/)[A-Za-z0-9%/._~-]+")
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
 _MARK = re.compile(r"\[(\d{1,3})\]")
@@ -95,13 +98,25 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|!])")
 _FORMULA = re.compile(r"^(?:[=+@\t\r]|-(?![\d.]))")
 
 
-def clean_html(fragment: str) -> str:
+def clean_html(fragment: str, *, identifier_links: bool = False) -> str:
     """``fragment`` with only the allow-listed tags, classes and attributes, and no link that
-    goes anywhere but ``#``.
+    goes anywhere but ``#`` (or, with ``identifier_links``, to a DOI or arXiv page).
 
     >>> clean_html('<img src=x onerror=alert(1)><a href="javascript:x" class="cite">[1]</a>')
     '<a class="cite">[1]</a>'
     """
+    if identifier_links:
+        return nh3.clean(
+            fragment,
+            tags=set(TAGS),
+            clean_content_tags={"script", "style"},
+            attributes={**{tag: set(names) for tag, names in _ATTRIBUTES.items()}, "a": {"href"}},
+            attribute_filter=_local_or_identifier,
+            allowed_classes={tag: set(names) for tag, names in CLASSES.items()},
+            url_schemes={"https"},
+            link_rel="noopener noreferrer",
+            strip_comments=True,
+        )
     return nh3.clean(
         fragment,
         tags=set(TAGS),
@@ -113,6 +128,12 @@ def clean_html(fragment: str) -> str:
         link_rel=None,
         strip_comments=True,
     )
+
+
+def _local_or_identifier(tag: str, attribute: str, value: str) -> str | None:
+    if tag != "a" or attribute != "href":
+        return value
+    return value if value in _LOCAL_TARGETS or IDENTIFIER_LINK.fullmatch(value) else None
 
 
 def page_html(markdown: str, *, cite_links: bool = True) -> str:

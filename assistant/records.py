@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -171,13 +172,14 @@ class Paper(BaseModel):
         return Paper.model_validate(merged)
 
     @property
-    def identifiers(self) -> str:
-        """Its DOI and arXiv id as a reader cites them ("doi:10.1/x · arXiv:2401.01234")."""
-        return " · ".join(
-            f"{kind}:{value}"
-            for kind, value in (("doi", self.doi), ("arXiv", self.arxiv_id))
-            if value
+    def links(self) -> dict[str, str]:
+        """Its DOI and arXiv pages ("doi", "arxiv"), the identifier percent-encoded: it is
+        scraped text, and nothing in it may end the URL or the attribute it is written in."""
+        pages = (
+            ("doi", "https://doi.org/", self.doi),
+            ("arxiv", "https://arxiv.org/abs/", self.arxiv_id),
         )
+        return {kind: base + quote(value, safe="/") for kind, base, value in pages if value}
 
     @property
     def listed_in(self) -> str:

@@ -110,6 +110,9 @@ class HitOut(BaseModel):
     similarity: float | None
     paper: Paper
     chunks: list[str]
+    links: dict[str, str] = Field(
+        default_factory=dict, description='The paper\'s DOI and arXiv pages ("doi", "arxiv").'
+    )
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
@@ -119,6 +122,7 @@ class HitOut(BaseModel):
             similarity=hit.similarity,
             paper=hit.paper,
             chunks=hit.chunks,
+            links=hit.paper.links,
         )
 
 

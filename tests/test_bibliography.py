@@ -6,11 +6,13 @@ import contextlib
 import json
 from pathlib import Path
 
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.answer import cited_papers, transcript
 from assistant.bibliography import citation_key, read_bibtex, to_bibtex
+from assistant.cli import main
 from assistant.embed import embedder_name
 from assistant.errors import ParseError
 from assistant.ingest import ingest
@@ -201,6 +203,19 @@ def test_a_published_version_ingested_later_joins_its_stored_preprint(tmp_path: 
     assert set(causal.source_files) == {"library.bib", "library.ris"}
     again = ingest([FIXTURES / "library.ris"], settings)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+    # The DOI is a link in the search table and in the JSON the API also answers with.
+    store = ["--store", str(settings.store.path)]
+    page = "https://doi.org/10.1109/jproc.2021.3058954"
+    env = {"ASSISTANT_EMBED__MODEL": settings.embed.model}
+    question = "causal representation learning"
+    table = CliRunner().invoke(main, [*store, "search", question], env=env)
+    assert table.exit_code == 0 and page in table.output, table.output
+    found = CliRunner().invoke(main, [*store, "search", question, "--format", "json"], env=env)
+    assert json.loads(found.stdout)["hits"][0]["links"] == {"doi": page}
+    answered = CliRunner().invoke(
+        main, [*store, "ask", "What is causal representation learning?"], env=env
+    )
+    assert answered.exit_code == 0 and f"\n      {page}\n" in answered.output, answered.output
 
 
 def test_a_saved_conversation_ends_with_the_cited_papers_bibtex() -> None:

@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.compare import Cell, Comparison
-from assistant.markup import CLASSES, TAGS, csv_cell, markdown_text, page_html
+from assistant.markup import (
+    CLASSES,
+    IDENTIFIER_LINK,
+    TAGS,
+    csv_cell,
+    markdown_text,
+    page_html,
+)
 from assistant.records import Answer, Coverage, Hit, Paper, Receipt, clean_text
 from ui import render_answer, render_sources
 
@@ -38,7 +45,7 @@ TRICKS = [
     "|",
     "\ue000\ue001",
 ]
-_ATTRIBUTES = {"class", "href", "id", "title", "align", "open"}
+_ATTRIBUTES = {"class", "href", "id", "title", "align", "open", "rel"}
 untrusted = st.lists(st.one_of(st.text(max_size=40), st.sampled_from(TRICKS)), max_size=6).map(
     " ".join
 )
@@ -57,8 +64,11 @@ class _Inspector(HTMLParser):
         for name, value in attrs:
             if name not in _ATTRIBUTES:
                 self.problems.append(f"{tag} {name}")
-            if name == "href" and not re.fullmatch(r"#(source-\d+)?", value or ""):
+            local = re.fullmatch(r"#(source-\d+)?", value or "")
+            if name == "href" and not (local or IDENTIFIER_LINK.fullmatch(value or "")):
                 self.problems.append(f"{tag} href={value}")
+            if name == "rel" and value != "noopener noreferrer":
+                self.problems.append(f"{tag} rel={value}")
             if name == "class" and not set((value or "").split()) <= CLASSES.get(tag, set()):
                 self.problems.append(f"{tag} class={value}")
 
@@ -71,7 +81,15 @@ def assert_inert(fragment: str) -> None:
 
 
 def _paper(title: str, abstract: str, author: str) -> Paper:
-    return Paper.create(title or "untitled", abstract or "empty", authors=[author], venue=author)
+    # The identifiers are scraped text too: a DOI field can hold anything.
+    return Paper.create(
+        title or "untitled",
+        abstract or "empty",
+        authors=[author],
+        venue=author,
+        doi=f"10.1/{title}",
+        arxiv_id=author or None,
+    )
 
 
 def _answer(text: str, evidence: str) -> Answer:
@@ -102,6 +120,21 @@ def _answer(text: str, evidence: str) -> Answer:
         ),
         receipt=Receipt(question=text, rewritten_query=text, model=text),
     )
+
+
+def test_sources_link_a_papers_doi_and_arxiv_pages_and_nothing_else() -> None:
+    hostile = '10.1/x"><script>alert(1)</script>'
+    paper = Paper.create("T", "A.", doi=hostile, arxiv_id="2401.01234")
+    shown = render_sources([Hit(paper=paper, score=1.0, rank=1)])
+    assert (
+        '<a class="ident" href="https://doi.org/10.1/x%22%3E%3Cscript%3Ealert%281%29%3C/script%3E"'
+        ' rel="noopener noreferrer">doi:10.1/x"&gt;&lt;script&gt;' in shown
+    )
+    assert 'href="https://arxiv.org/abs/2401.01234"' in shown and "<script" not in shown
+    assert_inert(shown)
+    # An answer's or an abstract's own link to the same site stays text: links out are the
+    # sources panel's, built from the identifiers.
+    assert "href" not in page_html("see [it](https://doi.org/10.1/x) or https://arxiv.org/abs/1")
 
 
 @settings(max_examples=150, deadline=None)
