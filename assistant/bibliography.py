@@ -15,7 +15,7 @@ from bibtexparser import middlewares
 from bibtexparser.entrypoint import parse_string
 from pylatexenc.latex2text import LatexNodes2Text
 
-from assistant.records import MONTHS, Paper
+from assistant.records import MONTHS, Paper, iso_date
 
 #: A BibTeX entry starts with "@type{" (comments and @string/@preamble blocks aside).
 BIBTEX_ENTRY = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
@@ -72,16 +72,14 @@ def _date(year: str | None, month: str | None = None, day: str | None = None) ->
     """An ISO date from BibTeX/RIS parts ("2020", "jun"/"6", "12"), as precise as they allow."""
     if not year or not re.fullmatch(r"\d{4}", year.strip()):
         return None
-    parts = [year.strip()]
     number = None
     if month:
         text = month.strip().lower().rstrip(".")
         number = MONTHS.get(text) or (int(text) if text.isdigit() else None)
-    if number and 1 <= number <= 12:
-        parts.append(f"{number:02d}")
-        if day and day.strip().isdigit() and 1 <= int(day) <= 31:
-            parts.append(f"{int(day):02d}")
-    return "-".join(parts)
+    if not number or not 1 <= number <= 12:
+        return iso_date(int(year))
+    valid_day = day is not None and day.strip().isdigit() and 1 <= int(day) <= 31
+    return iso_date(int(year), number, int(day) if valid_day and day else None)
 
 
 # -- BibTeX ----------------------------------------------------------------------------------

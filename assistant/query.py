@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.records import MONTHS, Filters, Paper, author_count
+from assistant.records import MONTHS, Filters, Paper, author_count, iso_date
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DATE = (
@@ -289,22 +289,16 @@ def _date_value(match: re.Match[str], prefix: str) -> tuple[int, int | None, int
     return year, month, int(day) if day and month else None
 
 
-def _iso(year: int, month: int | None, day: int | None = None) -> str:
-    if day and month:
-        return f"{year:04d}-{month:02d}-{day:02d}"
-    return f"{year:04d}-{month:02d}" if month else f"{year:04d}"
-
-
 def _shift(year: int, month: int | None, day: int | None, step: int) -> str:
     """The day, month or year just before (step=-1) or after (step=1) the one given."""
     if day and month:
         with contextlib.suppress(ValueError):
             return (datetime.date(year, month, day) + datetime.timedelta(days=step)).isoformat()
-        return _iso(year, month, day)
+        return iso_date(year, month, day)
     if month is None:
-        return _iso(year + step, None)
+        return iso_date(year + step, None)
     index = year * 12 + (month - 1) + step
-    return _iso(index // 12, index % 12 + 1)
+    return iso_date(index // 12, index % 12 + 1)
 
 
 class QueryParser:
@@ -432,8 +426,8 @@ class QueryParser:
             r"\bbetween " + _DATE.format(p="a") + r" and " + _DATE.format(p="b") + r"\b", lowered
         )
         if between:
-            found["since"] = _iso(*_date_value(between, "a"))
-            found["until"] = _iso(*_date_value(between, "b"))
+            found["since"] = iso_date(*_date_value(between, "a"))
+            found["until"] = iso_date(*_date_value(between, "b"))
             take(between, "dates")
             return
         for word, pattern in (
@@ -452,11 +446,11 @@ class QueryParser:
             elif word == "after":
                 found["since"] = _shift(year, month, day, 1)
             elif word == "since":
-                found["since"] = _iso(year, month, day)
+                found["since"] = iso_date(year, month, day)
             elif word == "until":
-                found["until"] = _iso(year, month, day)
+                found["until"] = iso_date(year, month, day)
             else:
-                found["since"] = found["until"] = _iso(year, month, day)
+                found["since"] = found["until"] = iso_date(year, month, day)
             take(match, "dates")
             return
 

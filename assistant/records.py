@@ -36,6 +36,15 @@ MONTHS: dict[str, int] = {
     )
     for name in names
 }
+
+
+def iso_date(year: int, month: int | None = None, day: int | None = None) -> str:
+    """YYYY, YYYY-MM or YYYY-MM-DD, as precise as the parts given (a day needs its month)."""
+    if day and month:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+
+
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 #: Characters no paper text needs and a terminal or a log would act on: C0 and C1 controls
 #: (ESC starts terminal escape sequences; CR overwrites a line), DEL, bidirectional overrides

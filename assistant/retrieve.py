@@ -116,14 +116,8 @@ class HitOut(BaseModel):
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
-        return cls(
-            rank=hit.rank,
-            score=hit.score,
-            similarity=hit.similarity,
-            paper=hit.paper,
-            chunks=hit.chunks,
-            links=hit.paper.links,
-        )
+        ranked = hit.model_dump(include={"rank", "score", "similarity", "chunks"})
+        return cls(**ranked, paper=hit.paper, links=hit.paper.links)
 
 
 class SearchResponse(BaseModel):
@@ -141,17 +135,24 @@ class SearchResponse(BaseModel):
 
     @classmethod
     def of(cls, found: Retrieval) -> SearchResponse:
+        verdict = found.model_dump(include=_VERDICT_FIELDS)
         return cls(
-            covered=found.covered,
-            relevance=found.relevance,
-            threshold=found.threshold,
-            lexical_coverage=found.lexical_coverage,
-            lexical_threshold=found.lexical_threshold,
-            matching=found.matching,
+            **verdict,
             recognised=found.query.recognised,
             topic=found.query.topic,
             hits=[HitOut.of(h) for h in found.hits],
         )
+
+
+#: What a search says about coverage, under the same names in a Retrieval and a SearchResponse.
+_VERDICT_FIELDS = {
+    "covered",
+    "relevance",
+    "threshold",
+    "lexical_coverage",
+    "lexical_threshold",
+    "matching",
+}
 
 
 class Retriever:
