@@ -415,7 +415,7 @@ def _collection_tab(collection: Collection, picked: gr.Dropdown, blocks: gr.Bloc
         papers = retriever.lexical().papers
         shown = [p for p in papers if not query or query.lower() in p.title.lower()]
         rows = [
-            [p.title, ", ".join(p.authors[:3]), p.listed_in, p.date or ""]
+            [p.title, ", ".join(p.authors[:3]), p.listed_in or "—", p.date or ""]
             for p in sorted(shown, key=lambda p: p.title.lower())
         ]
         return rows, f"{len(shown)} of {len(papers)} papers"

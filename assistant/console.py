@@ -159,7 +159,7 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         table.add_column(column, overflow="fold")
     for hit in hits:
         paper = hit.paper
-        where = paper.listed_in
+        where = paper.listed_in or "—"
         table.add_row(
             str(hit.rank),
             "—" if found.query.listing else f"{hit.score:.3f}",  # listed, not ranked by score
@@ -273,7 +273,7 @@ def print_papers(found: Sequence[Paper], total: int) -> None:
                     paper.paper_id,
                     paper.title,
                     authors_cell(paper),
-                    paper.listed_in,
+                    paper.listed_in or "—",
                     paper.date or "—",
                     "; ".join(c.split(" > ")[-1] for c in paper.categories) or "—",
                 ),

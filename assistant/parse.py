@@ -424,7 +424,8 @@ def _from_mapping(row: dict[str, Any], number: int, b: _Builder, what: str) -> N
         year=year,
         url=str(row["url"]).strip() if row.get("url") else None,
         categories=_coerce_list(row.get("categories"), ";"),
-        sources=listed or ([venue] if venue else [Path(b.result.path).name]),
+        # A file's name is not where a paper appeared: it stays in source_files only.
+        sources=listed or ([venue] if venue else []),
         doi=doi_of(str(row["doi"])) if row.get("doi") else None,
         arxiv_id=arxiv_id_of(str(row["arxiv_id"])) if row.get("arxiv_id") else None,
     )
@@ -450,8 +451,7 @@ def _add_records(
             b.skip(line, f"entry {item.title!r} has no abstract (export it with abstracts)")
         else:
             venue = item.meta.get("venue")
-            where = [venue] if venue else [Path(b.result.path).name]
-            b.add(line, item.title, item.abstract, sources=where, **item.meta)
+            b.add(line, item.title, item.abstract, sources=[venue] if venue else [], **item.meta)
 
 
 def _parse_jsonl(lines: list[_Line], b: _Builder) -> None:

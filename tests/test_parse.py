@@ -162,6 +162,9 @@ def test_parse_jsonl_keeps_good_lines_and_names_bad_ones() -> None:
     result = parse_bytes("\n".join(lines).encode(), "mine.jsonl")
     assert [p.title for p in result.papers] == ["A Paper", "B Paper"]
     assert result.papers[1].categories == ["ml", "vision"]
+    # A file name is where the record was read, not where the paper appeared.
+    assert (result.papers[0].sources, result.papers[0].listed_in) == ([], "")
+    assert result.papers[0].source_files == ["mine.jsonl"]
     assert [s.line for s in result.skipped] == [2, 3, 4]
     assert "not valid JSON" in result.skipped[0].reason
     assert "no 'abstract'" in result.skipped[1].reason

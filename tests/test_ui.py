@@ -162,6 +162,8 @@ def test_upload_adds_a_paper_to_the_collection(page: Any, tmp_path: Path) -> Non
         timeout=30000,
     )
     assert "1 of 319 papers" in page.locator("#count").inner_text()
+    # The file it came in is not its venue: the venue column says it has none.
+    assert "mine.jsonl" not in page.locator("#papers").inner_text()
     page.screenshot(path=str(tmp_path / "5-upload.png"))
 
 
