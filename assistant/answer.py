@@ -23,7 +23,7 @@ from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError
 from assistant.extract import EXTRACTED_LABEL, extract_answer
-from assistant.llm import ChatModel, Message, Usage
+from assistant.llm import ChatModel, Message, Sampling, Usage
 from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
 from assistant.query import MAY_CONSTRAIN, Reading
@@ -200,19 +200,29 @@ class Answerer:
             self.model.close()
 
     def ask(
-        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: Filters | None = None,
+        sampling: Sampling | None = None,
     ) -> Answer:
         """The whole answer (see :meth:`stream`)."""
-        for event in self.stream(question, history, filters):
+        for event in self.stream(question, history, filters, sampling):
             if isinstance(event, Final):
                 return event.answer
         raise AssertionError("stream() always ends with an Answer")
 
     def stream(
-        self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: Filters | None = None,
+        sampling: Sampling | None = None,
     ) -> Iterator[Event]:
         """:class:`Sources` (what was retrieved), then :class:`Delta` pieces of the answer's
         text as it is produced, then :class:`Final` with the checked :class:`Answer`.
+        ``sampling`` (temperature, a lower token limit) applies to the answer's generation
+        when a model writes it.
 
         The streamed text is the model's raw output; the Answer's text has invalid citation
         markers removed. The sources come first so that a caller can show them even if the
@@ -269,7 +279,7 @@ class Answerer:
             receipt.token_source = "tiktoken"
         else:
             generated = yield from self._generate(
-                self.model, question, history, found, receipt, laps
+                self.model, question, history, found, receipt, laps, sampling
             )
             if generated is None:
                 yield refusal(
@@ -358,6 +368,7 @@ class Answerer:
         found: Retrieval,
         receipt: Receipt,
         laps: _Stopwatch,
+        sampling: Sampling | None,
     ) -> Generator[Delta, None, str | None]:
         """Stream the model's answer; return its whole text, or None when it began reciting
         its instructions (streaming stops there). Token counts go into ``receipt``."""
@@ -369,7 +380,7 @@ class Answerer:
         usage = Usage()
         guard = _InstructionGuard(prompt.text)
         try:
-            for raw_piece in model.stream(messages, usage):
+            for raw_piece in model.stream(messages, usage, sampling):
                 # A model's output is as untrusted as the abstracts it read: no control
                 # characters reach a terminal or a log.
                 piece = clean_text(raw_piece)

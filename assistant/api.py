@@ -17,7 +17,7 @@ from fastapi.responses import (
     RedirectResponse,
     StreamingResponse,
 )
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answer import Delta, Event, Final, Sources
 from assistant.bibliography import to_bibtex
@@ -29,6 +29,7 @@ from assistant.errors import (
     LLMError,
 )
 from assistant.gate import Gate, loopback_host
+from assistant.llm import Sampling
 from assistant.records import DATE_PATTERN, Answer, Filters, IngestReport, Paper, Turn
 from assistant.retrieve import HitOut, SearchResponse
 
@@ -107,9 +108,39 @@ class ChatMessage(BaseModel):
 
 
 class ChatRequest(BaseModel):
+    # Other OpenAI parameters are accepted, and named back as not honoured.
+    model_config = ConfigDict(extra="allow")
+
     model: str = MODEL_ID
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+
+    def sampling(self) -> Sampling:
+        return Sampling(self.temperature, self.max_completion_tokens or self.max_tokens)
+
+    def unhonoured(self, settings: Settings) -> list[str]:
+        """What of the request the answer does not follow, and why, for the response to say."""
+        notes = []
+        if self.model not in (MODEL_ID, ""):
+            notes.append(f"model: answers come from {MODEL_ID!r}, whatever the request names")
+        if any(m.role in ("system", "developer") for m in self.messages):
+            notes.append(
+                "system messages: the assistant's own instructions keep answers to the papers"
+            )
+        asked = self.sampling()
+        if not settings.llm.configured and (asked.temperature, asked.max_tokens) != (None, None):
+            notes.append("temperature, max_tokens: no model is configured; answers are extracted")
+        elif asked.max_tokens and asked.max_tokens > settings.llm.max_tokens:
+            notes.append(
+                f"max_tokens: capped at ASSISTANT_LLM__MAX_TOKENS ({settings.llm.max_tokens})"
+            )
+        passed_over = sorted(set(self.model_extra or {}) - {"stream_options", "user"})
+        if passed_over:
+            notes.append(f"{', '.join(passed_over)}: not supported")
+        return notes
 
 
 # -- the app ---------------------------------------------------------------------------------
@@ -355,8 +386,9 @@ def _openai(service: Collection) -> APIRouter:
                 hint="shorten it, or raise ASSISTANT_API__MAX_QUESTION_CHARS",
             )
         completion = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        ignored = body.unhonoured(settings)
         if not body.stream:
-            answer = service.answerer.ask(question, history)
+            answer = service.answerer.ask(question, history, sampling=body.sampling())
             return {
                 "id": completion,
                 "object": "chat.completion",
@@ -371,9 +403,12 @@ def _openai(service: Collection) -> APIRouter:
                 ],
                 "usage": _usage(answer),
                 **_extras(answer),
+                "ignored_parameters": ignored,
             }
-        events = service.answerer.stream(question, history)
-        return StreamingResponse(_openai_sse(events, completion), media_type="text/event-stream")
+        events = service.answerer.stream(question, history, sampling=body.sampling())
+        return StreamingResponse(
+            _openai_sse(events, completion, ignored), media_type="text/event-stream"
+        )
 
     return router
 
@@ -472,7 +507,7 @@ def _sse(events: Iterator[Event]) -> Iterator[str]:
     yield "event: done\ndata: {}\n\n"
 
 
-def _openai_sse(events: Iterator[Event], completion: str) -> Iterator[str]:
+def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) -> Iterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
             "id": completion,
@@ -489,7 +524,10 @@ def _openai_sse(events: Iterator[Event], completion: str) -> Iterator[str]:
         for event in events:
             match event:
                 case Final(answer=answer):
-                    yield chunk({}, "stop", usage=_usage(answer), **_extras(answer))
+                    extras = _extras(answer)
+                    yield chunk(
+                        {}, "stop", usage=_usage(answer), **extras, ignored_parameters=ignored
+                    )
                 case Delta(text=text):
                     yield chunk({"content": text})
     except AssistantError as exc:

@@ -26,6 +26,14 @@ class Usage:
     completion_tokens: int | None = None
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """What one caller asks of an answer's generation; None keeps the configured value."""
+
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
 @dataclass
 class ChatModel:
     """Streams chat completions from the configured server, with our errors instead of the SDK's.
@@ -71,9 +79,12 @@ class ChatModel:
     def where(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 
-    def stream(self, messages: list[Message], usage: Usage | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], usage: Usage | None = None, sampling: Sampling | None = None
+    ) -> Iterator[str]:
         """Yield the reply's text as it arrives; ``usage``, when given, is filled in with the
-        server's token counts when the stream ends.
+        server's token counts when the stream ends. ``sampling`` sets this call's temperature
+        (0.1 otherwise) and a lower token limit than ASSISTANT_LLM__MAX_TOKENS (never a higher).
 
         The counts belong to the call, not to the model: one model serves concurrent requests.
         """
@@ -81,14 +92,17 @@ class ChatModel:
         import openai
 
         received = 0
+        asked = sampling or Sampling()
+        temperature = 0.1 if asked.temperature is None else asked.temperature
+        limit = min(asked.max_tokens or self.settings.max_tokens, self.settings.max_tokens)
         try:
             stream = self._client.chat.completions.create(
                 model=self.settings.model,
                 messages=messages,
                 stream=True,
                 stream_options={"include_usage": True},
-                temperature=0.1,
-                max_tokens=self.settings.max_tokens,
+                temperature=temperature,
+                max_tokens=limit,
             )
             for chunk in stream:
                 if getattr(chunk, "usage", None) is not None and usage is not None:

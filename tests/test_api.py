@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from assistant.api import create_app
+from assistant.api import ChatRequest, create_app
 from assistant.config import ApiSettings, Settings
 from assistant.ingest import ingest
 from assistant.parse import parse_bytes
@@ -203,18 +203,29 @@ def test_openai_history_becomes_the_conversation(
     body = client.post(
         "/v1/chat/completions",
         json={
-            "model": "assistant",
+            "model": "gpt-4o",
             "messages": [
                 {"role": "system", "content": "be brief"},
                 {"role": "user", "content": LSUV_QUESTION},
                 {"role": "assistant", "content": "LSUV normalises variance [1]."},
                 {"role": "user", "content": "How does it compare with orthonormal init?"},
             ],
+            "temperature": 0.7,
+            "max_tokens": 300,
+            "top_p": 0.5,
         },
     ).json()
     condense, answer, _judge = llm_server.requests
     assert LSUV_QUESTION in condense["messages"][0]["content"]
     assert [m["role"] for m in answer["messages"]] == ["system", "user", "assistant", "user"]
+    # The answer's generation takes the request's sampling; what it does not follow is named.
+    assert (answer["temperature"], answer["max_tokens"]) == (0.7, 300)
+    assert condense["temperature"] == 0.1
+    ignored = " | ".join(body["ignored_parameters"])
+    assert (
+        "model: " in ignored and "system messages" in ignored and "top_p: not supported" in ignored
+    )
+    assert "be brief" not in json.dumps(answer["messages"])
     assert body["receipt"]["rewritten_query"] == "How does LSUV compare with orthonormal init?"
     wrong = client.post(
         "/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]}
@@ -305,3 +316,26 @@ def test_a_bib_file_goes_in_and_bibtex_comes_out(small_api: tuple[str, Settings]
         assert [p.title for p in back] == [soap["title"], seeds[0]["title"]]
         assert http.get("/v1/bibtex", params={"ids": ["nope"]}).status_code == 404
         assert httpx.get(url + "/v1/bibtex").status_code == 401  # behind the same token
+
+
+def test_openai_parameters_the_extractive_answerer_cannot_follow_are_named() -> None:
+    request = ChatRequest.model_validate(
+        {"messages": [{"role": "user", "content": "q"}], "temperature": 0, "n": 2, "user": "me"}
+    )
+    assert request.unhonoured(Settings()) == [
+        "temperature, max_tokens: no model is configured; answers are extracted",
+        "n: not supported",
+    ]
+    modelled = Settings.model_validate(
+        {"llm": {"base_url": "http://127.0.0.1:9", "max_tokens": 100}}
+    )
+    capped = ChatRequest.model_validate(
+        {"messages": [{"role": "user", "content": "q"}], "max_completion_tokens": 500}
+    )
+    assert capped.unhonoured(modelled) == ["max_tokens: capped at ASSISTANT_LLM__MAX_TOKENS (100)"]
+    assert (
+        ChatRequest.model_validate({"messages": [{"role": "user", "content": "q"}]}).unhonoured(
+            modelled
+        )
+        == []
+    )
