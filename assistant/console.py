@@ -234,6 +234,7 @@ def stream_answer(
 
     result: Answer | None = None
     hits: list[Hit] = []
+    plain = _Unbold()
     try:
         for event in answerer.stream(question, history, filters):
             match event:
@@ -241,8 +242,10 @@ def stream_answer(
                     hits = found.hits
                 case Final(answer=answer):
                     result = answer
+                    if fmt == "text":
+                        click.echo(plain.flush(), nl=False)
                 case Delta(text=text) if fmt == "text":
-                    click.echo(text, nl=False)
+                    click.echo(plain.feed(text), nl=False)
     except LLMError as exc:
         if exc.sources:  # the papers are still worth reading
             click.echo("\nThe model failed; the papers retrieved for the question:", err=True)
@@ -256,6 +259,29 @@ def stream_answer(
         click.echo("")
         print_sources(result, hits)
     return result
+
+
+class _Unbold:
+    """Streamed text without Markdown's ``**`` bold markers, which a terminal shows as they are.
+    A piece ending in one "*" keeps it until the next piece says whether it starts a pair.
+
+    >>> plain = _Unbold()
+    >>> plain.feed("- *") + plain.feed("*SOAP** says") + plain.flush()
+    '- SOAP says'
+    """
+
+    def __init__(self) -> None:
+        self.pending = ""
+
+    def feed(self, text: str) -> str:
+        text, self.pending = self.pending + text, ""
+        if text.endswith("*") and not text.endswith("**"):
+            text, self.pending = text[:-1], "*"
+        return text.replace("**", "")
+
+    def flush(self) -> str:
+        held, self.pending = self.pending, ""
+        return held
 
 
 def print_papers(found: Sequence[Paper], total: int) -> None:

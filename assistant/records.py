@@ -54,11 +54,11 @@ _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
-    """``text`` without control characters (tab and newline kept, CR made a space) and with
+    r"""``text`` without control characters (tab and newline kept, CR made a space) and with
     lone surrogates replaced by U+FFFD: what a terminal, a log or an encoder can take as it is.
 
     >>> clean_text("Title\x1b[31m red\r\ud800")
-    'Title[31m red \ufffd'
+    'Title[31m red �'
     """
     text = _LONE_SURROGATE.sub("\ufffd", text.replace("\r", " "))
     return _INERT_CONTROLS.sub("", text)
