@@ -64,9 +64,9 @@ def test_the_python_api_makes_no_outside_connection(tmp_path: Path) -> None:
     log.touch()
     code = f"""
 from pathlib import Path
-from assistant import Answerer, Retriever, Settings, ingest
+from assistant import Answerer, Retriever, Settings, ingest_files
 settings = Settings(store={{"path": {str(tmp_path / "store")!r}}})
-ingest([Path({str(DATA / "002_f8b4524b5541519b.txt")!r})], settings)
+ingest_files([Path({str(DATA / "002_f8b4524b5541519b.txt")!r})], settings)
 with Retriever(settings) as retriever:
     answer = Answerer(settings, retriever).ask("What is the edge of stability?")
 print(answer.citations[0].title)
