@@ -8,10 +8,10 @@ import json
 import re
 from collections.abc import Sequence
 
-import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.answer import Answerer, last_answer_reference
+from assistant.aspects import AspectFinder
 from assistant.cite import ModelJudge, SentenceBank, check, content_words
 from assistant.config import Settings
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
@@ -25,28 +25,6 @@ from assistant.retrieve import Retriever
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
 NOT_STATED = "not stated in the abstract"
 MAX_PAPERS = 8
-_ASPECT_HINTS = {
-    "problem": (
-        "the problem or task the paper addresses",
-        r"\b(problem|task|challenge|address|aim|goal|question)",
-    ),
-    "method": (
-        "the method or approach the paper proposes",
-        r"\b(we (propose|introduce|present|develop|design)|our (method|approach|framework|model))",
-    ),
-    "data": (
-        "datasets and benchmarks used for evaluation",
-        r"\b(dataset|benchmark|corpus|evaluat\w* on|experiments on|tested on)",
-    ),
-    "result": (
-        "the main result and improvement reported",
-        r"\b(outperform|achiev|improv|state-of-the-art|surpass|reduc|\d+(\.\d+)?\s?%)",
-    ),
-    "limitations": (
-        "limitations, failure cases or open problems",
-        r"\b(limitation|fail|cannot|does not|future work|drawback|however, our)",
-    ),
-}
 _ID = re.compile(r"\b[0-9a-f]{12}\b")
 _OPEN, _CLOSE = "\"'\u201c\u2018", "\"'\u201d\u2019"  # straight and curly quotes
 _QUOTED = re.compile(f"[{_OPEN}]([^{_CLOSE}]{{6,}}?)[{_CLOSE}]" + r"(?=[\s,.;:)?]|$)")
@@ -164,6 +142,7 @@ class Comparer:
         self.retriever = retriever
         self.model = model
         self.bank = bank
+        self.aspects = AspectFinder(bank)
         self.settings = settings
 
     @classmethod
@@ -315,13 +294,7 @@ class Comparer:
         wanted = list(aspects) or DEFAULT_ASPECTS
         model = self.model
         if model is None:
-            described = [a for a in wanted if a != "venue/date"]
-            vectors = self.bank.embed([_ASPECT_HINTS.get(a, (a, ""))[0] for a in described])
-            targets = dict(zip(described, vectors, strict=True))
-            cells = {
-                p.paper_id: self._extract_cells(p, n, wanted, targets)
-                for n, p in enumerate(papers, 1)
-            }
+            cells = {p.paper_id: self._extract_cells(p, n, wanted) for n, p in enumerate(papers, 1)}
             summary = _summary(papers, cells)
             name = "extractive"
             judged: tuple[str, str | None] = ("offline", None)
@@ -371,45 +344,24 @@ class Comparer:
         )
         return ("model" if missing < len(verdicts) else "offline"), note
 
-    def _extract_cells(
-        self, paper: Paper, n: int, aspects: Sequence[str], targets: dict[str, np.ndarray]
-    ) -> dict[str, Cell]:
-        """Per aspect, the sentence closest to the aspect's description (``targets``, its
-        vector), with a bonus for the aspect's cue words; else "not stated"."""
-        sentences, vectors = self.bank.sentences(paper)
+    def _extract_cells(self, paper: Paper, n: int, aspects: Sequence[str]) -> dict[str, Cell]:
+        """Per aspect, the sentence of the abstract stating it (see aspects.py), each sentence
+        in one row at most (unless the abstract has fewer sentences than rows); else "not
+        stated"."""
+        sentences, _ = self.bank.sentences(paper)
+        found = self.aspects.table(paper, [a for a in aspects if a != "venue/date"])
         cells: dict[str, Cell] = {}
-        used: set[int] = set()
         for aspect in aspects:
-            if aspect == "venue/date":
-                text = " · ".join(x for x in [paper.listed_in, paper.date] if x)
-                cells[aspect] = Cell(
-                    text=text or NOT_STATED,
-                    citation=n,
-                    supported=bool(text),
-                    support="supported" if text else "not stated",
-                )
-                continue
-            pattern = _ASPECT_HINTS.get(aspect, (aspect, re.escape(aspect)))[1]
-            similarity = vectors @ targets[aspect]
-            scored = sorted(
-                (
-                    (float(similarity[i]) + (0.3 if re.search(pattern, s, re.I) else 0.0), i)
-                    for i, s in enumerate(sentences)
-                    if i not in used or len(sentences) <= len(aspects)
-                ),
-                reverse=True,
+            text = (
+                " · ".join(x for x in [paper.listed_in, paper.date] if x)
+                if aspect == "venue/date"
+                else ("" if (index := found[aspect]) is None else sentences[index])
             )
-            if not scored or (
-                scored[0][0] < 0.35 and not re.search(pattern, sentences[scored[0][1]], re.I)
-            ):
-                cells[aspect] = Cell(
-                    text=NOT_STATED, citation=n, supported=True, support="not stated"
-                )
-                continue
-            index = scored[0][1]
-            used.add(index)
             cells[aspect] = Cell(
-                text=sentences[index], citation=n, supported=True, support="supported"
+                text=text or NOT_STATED,
+                citation=n,
+                supported=bool(text) or aspect != "venue/date",
+                support="supported" if text else "not stated",
             )
         return cells
 

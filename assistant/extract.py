@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.aspects import NOT_STATED, AspectFinder, asked_aspect
 from assistant.cite import SentenceBank, add_marker, content_words
 from assistant.markup import inert_markers
 from assistant.records import Hit, author_count, counted
@@ -29,26 +30,14 @@ _FINDING = re.compile(
     re.IGNORECASE,
 )
 _FIGURE = re.compile(r"\d")
-# A question about what a paper cannot do, and the sentences of an abstract that say so. When
-# an abstract has none, the answer says that rather than quote something else.
-_LIMITATION_QUESTION = re.compile(
-    r"\b(limitations?|limits|drawbacks?|weakness(?:es)?|shortcomings?|downsides?|caveats?|"
-    r"disadvantages?|fail(?:s|ures?)?|where .{0,30} break)\b",
-    re.I,
-)
-_LIMITATION = re.compile(
-    r"\b(limitations?|limited (?:to|by)|drawbacks?|shortcomings?|cannot|can ?not|fails?\b|"
-    r"failure|lossy|does not (?:scale|generali[sz]e|hold|apply|work)|at the (?:cost|expense) of|"
-    r"remains? (?:an )?open|future work|trade-?off|restricted to|only (?:applies|works|holds))",
-    re.I,
-)
-NO_LIMITATION = "its abstract states no limitation."
+NO_LIMITATION = NOT_STATED["limitations"]
 _STEP = re.compile(r"(first|second|third|then|next|finally|specifically)\b", re.I)
 _HOW = re.compile(r"\s*how\b(?!\s+(much|many|accurate|often|long|large|well|fast|big)\b)", re.I)
 # A sentence that opens by pointing back ("These schedules", "Such situations", "It"), but not
 # the abstract's "This paper ..." which stands alone.
 _ANAPHOR = re.compile(
-    r"(this|these|those|such|it|its|they|their)\b(?!\s+(paper|work|study|article|thesis)\b)",
+    r"(this|these|those|such|it|its|they|their)\b(?!\s+(paper|work|study|article|thesis)\b)"
+    r"|(to (address|overcome|tackle|solve|mitigate) (this|these|such)|to this end|in response)\b",
     re.IGNORECASE,
 )
 
@@ -98,6 +87,8 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
         return n <= 3 or (hit.similarity or 0.0) >= threshold
 
     chosen = [(n, hit) for n, hit in enumerate(found.hits, 1) if speaks(n, hit)]
+    aspect = asked_aspect(question)
+    finder = AspectFinder(bank)
     wanted = content_words(question)
     vector = bank.embed([question])[0]
     scored: list[tuple[float, int, Hit, list[tuple[int, str]]]] = []
@@ -110,13 +101,13 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
             overlap = len(wanted & words) / len(wanted) if wanted else 0.0
             marks.append((float(similarity[i]) + 0.5 * overlap, i, sentence))
         marks.sort(reverse=True)
-        if _LIMITATION_QUESTION.search(question):
-            # The sentences that state a limitation, best first (two at most); a paper
-            # whose abstract states none says so, or, past the first, stays silent.
-            said = {i: t for _, i, t in marks if _LIMITATION.search(t)}
-            said = dict(sorted(said.items(), key=lambda kv: -similarity[kv[0]])[:2])
-            if not said and n > 1:
+        if aspect is not None:
+            # The sentence stating what was asked (see aspects.py); a paper whose abstract
+            # states none says so, or, past the first, stays silent.
+            index = finder.find(hit.paper, aspect)
+            if index is None and n > 1:
                 continue
+            said = {} if index is None else _with_referent({index: sentences[index]}, sentences)
         else:
             said = _quotes(question, sentences, marks, best_paper=n == 1)
         scored.append((marks[0][0], n, hit, sorted(said.items())))
@@ -127,7 +118,9 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     for best, n, hit, picked in scored:
         if best < top - 0.25 and n > 3:
             continue
-        cited = " ".join(add_marker(sentence, n) for _, sentence in picked) or NO_LIMITATION
+        cited = " ".join(add_marker(sentence, n) for _, sentence in picked) or NOT_STATED.get(
+            aspect or "", ""
+        )
         facts = f" ({_facts(hit)})" if found.query.recognised else ""
         lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
     return "\n".join(lines)
@@ -180,7 +173,13 @@ def _quotes(
             if i > contribution + 1 and not _STEP.match(sentences[i]):
                 break
             said.setdefault(i, sentences[i])
-    for i in list(said):  # "This approximation ..." needs the sentence it refers to
+    return _with_referent(said, sentences)
+
+
+def _with_referent(said: dict[int, str], sentences: Sequence[str]) -> dict[int, str]:
+    """``said`` with the sentence before each one that points back ("This approximation ...",
+    "To address this issue, ..."), which needs it."""
+    for i in list(said):
         if i > 0 and i - 1 not in said and _ANAPHOR.match(sentences[i]):
             said[i - 1] = sentences[i - 1]
     return said
