@@ -66,12 +66,20 @@ class Cell(BaseModel):
     supported: bool
     support: str = Field(description="supported / weak / unsupported / not stated")
 
+    @property
+    def mark(self) -> str:
+        """ " ⚠" after a cell the check did not support, for the text exports."""
+        return "" if self.supported or self.support == "not stated" else " ⚠"
+
 
 class Comparison(BaseModel):
     """A comparison table: one column per paper, one row per aspect, and a short synthesis."""
 
     prompt: str
-    papers: list[dict[str, str]] = Field(description="[{paper_id, title}], numbered from 1.")
+    papers: list[dict[str, str]] = Field(
+        description="[{paper_id, title, year, link}], numbered from 1; link is the DOI or arXiv "
+        "page, else the paper's URL, else empty."
+    )
     aspects: list[str]
     cells: dict[str, dict[str, Cell]] = Field(description="paper_id -> aspect -> cell.")
     summary: str
@@ -99,25 +107,23 @@ class Comparison(BaseModel):
         lines = [head, "|" + "---|" * (len(self.papers) + 1)]
         for aspect in self.aspects:
             row = [self.cells[p["paper_id"]][aspect] for p in self.papers]
-            texts = [
-                markdown_text(inert_markers(c.text))
-                + ("" if c.supported or c.support == "not stated" else " ⚠")
-                for c in row
-            ]
+            texts = [markdown_text(inert_markers(c.text)) + c.mark for c in row]
             lines.append(f"| {markdown_text(inert_markers(aspect))} | " + " | ".join(texts) + " |")
         return "\n".join(lines) + f"\n\n{markdown_text(self.summary)}\n"
 
     def csv(self) -> str:
+        """One row per paper, as a spreadsheet of papers wants it: its number, id, title, year
+        and link, then one column per aspect (a cell the check did not support ends in ⚠)."""
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(
-            ["aspect", *(csv_cell(f"[{i}] {p['title']}") for i, p in enumerate(self.papers, 1))]
-        )
-        for aspect in self.aspects:
+        writer.writerow(["n", "id", "title", "year", "link", *map(csv_cell, self.aspects)])
+        for n, paper in enumerate(self.papers, 1):
+            cells = [self.cells[paper["paper_id"]][aspect] for aspect in self.aspects]
             writer.writerow(
                 [
-                    csv_cell(aspect),
-                    *(csv_cell(self.cells[p["paper_id"]][aspect].text) for p in self.papers),
+                    n,
+                    *(csv_cell(paper.get(k, "")) for k in ("paper_id", "title", "year", "link")),
+                    *(csv_cell(c.text + c.mark) for c in cells),
                 ]
             )
         return out.getvalue()
@@ -304,7 +310,7 @@ class Comparer:
             name = model.name
         return Comparison(
             prompt=prompt,
-            papers=[{"paper_id": p.paper_id, "title": p.title} for p in papers],
+            papers=[_row(p) for p in papers],
             aspects=wanted,
             cells=cells,
             summary=summary,
@@ -454,3 +460,10 @@ def as_format(comparison: Comparison, fmt: str) -> str:
     if fmt == "csv":
         return comparison.csv()
     return comparison.model_dump_json(indent=2)
+
+
+def _row(paper: Paper) -> dict[str, str]:
+    """What a comparison says of each of its papers, beside the cells."""
+    link = next(iter(paper.links.values()), paper.url or "")
+    year = str(paper.year or (paper.date or "")[:4])
+    return {"paper_id": paper.paper_id, "title": paper.title, "year": year, "link": link}

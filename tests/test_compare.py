@@ -143,7 +143,10 @@ def test_cli_compare_formats(sample_settings: Settings) -> None:
     assert md.output.startswith("| aspect | [1] SOAP") and "| method |" in md.output
     output = CliRunner().invoke(main, [*store, "compare", "SOAP vs MARS", "--format", "csv"])
     rows = [r for r in csv.reader(io.StringIO(output.output)) if r]
-    assert rows[0][0] == "aspect" and len(rows) == 7 and len(rows[0]) == 3
+    # Papers as rows, with their id, year and link, then one column per aspect.
+    assert rows[0][:6] == ["n", "id", "title", "year", "link", "problem"] and len(rows) == 3
+    assert [r[2] for r in rows[1:]] == [SOAP, MARS] and len(rows[1]) == 5 + 6
+    assert rows[1][3] == "2024" and rows[1][6] != ""
     js = json.loads(
         CliRunner().invoke(main, [*store, "compare", "SOAP vs MARS", "--format", "json"]).output
     )
@@ -168,7 +171,7 @@ def test_api_compare(sample_settings: Settings) -> None:
             url + "/v1/compare", json={"prompt": "SOAP vs MARS", "format": "csv"}, timeout=60
         )
         assert text.headers["content-type"].startswith("text/csv") and text.text.startswith(
-            "aspect,"
+            "n,id,title,year,link,"
         )
         missing = httpx.post(url + "/v1/compare", json={"prompt": "Compare SOAP"}, timeout=60)
         assert missing.status_code == 422 and missing.json()["error"]["type"] == "ResolutionError"
