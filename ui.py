@@ -22,7 +22,7 @@ from assistant.answer import Delta, Final, Sources, cited_papers, transcript
 from assistant.bibliography import to_bibtex
 from assistant.cite import strip_citations
 from assistant.collection import Collection
-from assistant.compare import Comparer, is_comparison
+from assistant.compare import DEFAULT_ASPECTS, Comparer, is_comparison
 from assistant.errors import AssistantError
 from assistant.markup import (
     UNSUPPORTED_END,
@@ -30,6 +30,7 @@ from assistant.markup import (
     clean_html,
     markdown_text,
     page_html,
+    plain_latex,
     without_placeholders,
 )
 from assistant.records import SUPPORT_LABELS, Answer, Filters, Hit, Turn, counted
@@ -63,6 +64,7 @@ a.cite { font-weight: bold; text-decoration: none; cursor: pointer; }
 """
 #: How long the files a page offers for download (comparisons, conversations) are kept.
 _FILES_KEPT_S = 3600
+_MAX_ASPECTS, _ASPECT_CHARS = 10, 60  # rows of a comparison typed in the page
 
 
 def render_answer(answer: Answer) -> str:
@@ -79,7 +81,7 @@ def render_answer(answer: Answer) -> str:
         else ""
     )
     caveat = (
-        f"<p class='notice'>⚠ {html.escape(answer.coverage.caveat)}</p>"
+        f"<p class='notice'>⚠ {html.escape(plain_latex(answer.coverage.caveat))}</p>"
         if answer.coverage.caveat
         else ""
     )
@@ -89,7 +91,8 @@ def render_answer(answer: Answer) -> str:
         f"{answer.receipt.stage_ms.get('generate', answer.receipt.stage_ms.get('extract', 0)):.0f}"
         " ms</small></p>"
     )
-    body = clean_html(caveat) + page_html(text).rstrip("\n")
+    # LaTeX quoted from abstracts ("E$^3$-Pruner", "96\\%") as a reader would see it printed.
+    body = clean_html(caveat) + page_html(plain_latex(text)).rstrip("\n")
     if not answer.grounded:
         held, judged = answer.held_claims()
         banner = (
@@ -97,7 +100,7 @@ def render_answer(answer: Answer) -> str:
             "are supported by the sources (the others are underlined). The answer extracted "
             "from the same sources follows it.</p>"
         )
-        body = clean_html(banner) + body + "<hr>" + page_html(answer.extracted or "")
+        body = clean_html(banner) + body + "<hr>" + page_html(plain_latex(answer.extracted or ""))
     return body + clean_html(notice + footer)
 
 
@@ -120,15 +123,17 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
     cards = []
     for n, hit in enumerate(hits, 1):
         paper = hit.paper
-        abstract = html.escape(paper.abstract)
+        abstract = html.escape(plain_latex(paper.abstract))
         citation = citations.get(n)
         note = ""
         if citation is not None:
-            evidence = html.escape(citation.evidence)
+            evidence = html.escape(plain_latex(citation.evidence))
             abstract = abstract.replace(evidence, f"<mark>{evidence}</mark>", 1)
             sentences = [c.text for c in answer.claims if n in c.citations] if answer else []
             verdict = SUPPORT_LABELS[citation.support]
-            quoted = "".join(f"<li>{html.escape(strip_citations(t))}</li>" for t in sentences)
+            quoted = "".join(
+                f"<li>{html.escape(plain_latex(strip_citations(t)))}</li>" for t in sentences
+            )
             note = (
                 f"<p class='meta'>cited by {len(sentences)} sentence(s) · {verdict}</p>"
                 f"<ul class='meta citing'>{quoted}</ul>"
@@ -151,8 +156,9 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
         # The abstract of a cited paper is open at its marked sentence; the others fold away,
         # so that five sources do not make the page thousands of pixels tall.
         opened = " open" if citation is not None else ""
+        title = html.escape(plain_latex(paper.title))
         cards.append(
-            f'<div class="source" id="source-{n}"><b>[{n}] {html.escape(paper.title)}</b>'
+            f'<div class="source" id="source-{n}"><b>[{n}] {title}</b>'
             f'<div class="meta">{html.escape(meta)}{" · " if meta and links else ""}{links}</div>'
             f"{note}"
             f"<details{opened}><summary>abstract</summary><p>{abstract}</p></details></div>"
@@ -291,7 +297,7 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
                         text += piece
                         # Markers become links once the answer is checked (invalid ones removed).
                         history[-1]["content"] = page_html(
-                            without_placeholders(text), cite_links=False
+                            plain_latex(without_placeholders(text)), cite_links=False
                         )
                 yield update()
         except AssistantError as exc:
@@ -372,9 +378,13 @@ def _compare_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) 
     """A comparison table from a prompt or picked papers, with Markdown and CSV downloads;
     returns the paper picker, which the Collection tab keeps up to date."""
 
-    def run_compare(prompt: str, ids: list[str] | None) -> tuple[str, list[str]]:
+    def run_compare(
+        prompt: str, ids: list[str] | None, aspects: list[str] | None
+    ) -> tuple[str, list[str]]:
+        # An aspect of the user's own is a row name: short, and as inert as any other text.
+        rows = [a.strip()[:_ASPECT_CHARS] for a in aspects or [] if a.strip()][:_MAX_ASPECTS]
         try:
-            table = comparer.compare(prompt or "", ids or [])
+            table = comparer.compare(prompt or "", ids or [], rows)
         except AssistantError as exc:
             raise _error(exc) from exc
         folder = scratch.new_folder()
@@ -398,12 +408,22 @@ def _compare_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) 
         label="Papers (type to search titles)",
         elem_id="compare-papers",
     )
+    aspects = gr.Dropdown(
+        DEFAULT_ASPECTS,
+        value=DEFAULT_ASPECTS,
+        multiselect=True,
+        allow_custom_value=True,
+        max_choices=_MAX_ASPECTS,
+        label="Rows (remove some, or type your own and press Enter)",
+        elem_id="compare-aspects",
+    )
     compare_button = gr.Button("Compare", variant="primary", elem_id="compare-go")
     compare_table = gr.HTML(elem_id="compare-table")
     downloads = gr.File(label="Download", file_count="multiple", elem_id="compare-files")
 
-    compare_button.click(run_compare, [compare_prompt, picked], [compare_table, downloads])
-    compare_prompt.submit(run_compare, [compare_prompt, picked], [compare_table, downloads])
+    inputs = [compare_prompt, picked, aspects]
+    compare_button.click(run_compare, inputs, [compare_table, downloads])
+    compare_prompt.submit(run_compare, inputs, [compare_table, downloads])
     return picked
 
 

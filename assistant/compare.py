@@ -16,7 +16,7 @@ from assistant.cite import ModelJudge, SentenceBank, check, content_words
 from assistant.config import Settings
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.llm import ChatModel
-from assistant.markup import csv_cell, inert_markers, markdown_text
+from assistant.markup import csv_cell, inert_markers, markdown_text, plain_latex
 from assistant.prompts import load_prompt
 from assistant.query import fold
 from assistant.records import Paper, Turn, papers_named, similar_titles
@@ -99,7 +99,7 @@ class Comparison(BaseModel):
         head = (
             "| aspect | "
             + " | ".join(
-                f"[{i}] {markdown_text(inert_markers(p['title']))}"
+                f"[{i}] {markdown_text(inert_markers(plain_latex(p['title'])))}"
                 for i, p in enumerate(self.papers, 1)
             )
             + " |"
@@ -107,7 +107,7 @@ class Comparison(BaseModel):
         lines = [head, "|" + "---|" * (len(self.papers) + 1)]
         for aspect in self.aspects:
             row = [self.cells[p["paper_id"]][aspect] for p in self.papers]
-            texts = [markdown_text(inert_markers(c.text)) + c.mark for c in row]
+            texts = [markdown_text(inert_markers(plain_latex(c.text))) + c.mark for c in row]
             lines.append(f"| {markdown_text(inert_markers(aspect))} | " + " | ".join(texts) + " |")
         return "\n".join(lines) + f"\n\n{markdown_text(self.summary)}\n"
 
@@ -122,8 +122,10 @@ class Comparison(BaseModel):
             writer.writerow(
                 [
                     n,
-                    *(csv_cell(paper.get(k, "")) for k in ("paper_id", "title", "year", "link")),
-                    *(csv_cell(c.text + c.mark) for c in cells),
+                    csv_cell(paper["paper_id"]),
+                    csv_cell(plain_latex(paper["title"])),
+                    *(csv_cell(paper.get(k, "")) for k in ("year", "link")),
+                    *(csv_cell(plain_latex(c.text) + c.mark) for c in cells),
                 ]
             )
         return out.getvalue()

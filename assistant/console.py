@@ -25,6 +25,7 @@ from rich.table import Table
 
 from assistant.config import Settings
 from assistant.errors import LLMError
+from assistant.markup import plain_latex
 from assistant.records import (
     SUPPORT_LABELS,
     Answer,
@@ -163,7 +164,7 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         table.add_row(
             str(hit.rank),
             "—" if found.query.listing else f"{hit.score:.3f}",  # listed, not ranked by score
-            f"[bold]{escape(paper.title)}[/bold]\n"
+            f"[bold]{escape(plain_latex(paper.title))}[/bold]\n"
             + escape(f"{authors_cell(paper)} · {where} · {paper.date or 'n.d.'}\n{paper.paper_id}"),
             escape(
                 (hit.chunks[0][:400] + "…")
@@ -191,7 +192,8 @@ def print_sources(answer: Answer, hits: Sequence[Hit] = ()) -> None:
     click.echo("")
     click.echo("Sources:")
     for citation in answer.citations:
-        click.echo(f"  [{citation.n}] {citation.title} ({SUPPORT_LABELS[citation.support]})")
+        title = plain_latex(citation.title)
+        click.echo(f"  [{citation.n}] {title} ({SUPPORT_LABELS[citation.support]})")
         cited = papers.get(citation.paper_id)
         for url in cited.links.values() if cited else ():
             click.echo(f"      {url}")
@@ -262,8 +264,9 @@ def stream_answer(
 
 
 class _Unbold:
-    """Streamed text without Markdown's ``**`` bold markers, which a terminal shows as they are.
-    A piece ending in one "*" keeps it until the next piece says whether it starts a pair.
+    """Streamed text without Markdown's ``**`` bold markers, which a terminal shows as they are,
+    and with inline LaTeX as printed ("E$^3$" is "E^3"). A piece ending in one "*" keeps it
+    until the next piece says whether it starts a pair.
 
     >>> plain = _Unbold()
     >>> plain.feed("- *") + plain.feed("*SOAP** says") + plain.flush()
@@ -277,7 +280,7 @@ class _Unbold:
         text, self.pending = self.pending + text, ""
         if text.endswith("*") and not text.endswith("**"):
             text, self.pending = text[:-1], "*"
-        return text.replace("**", "")
+        return plain_latex(text.replace("**", ""))
 
     def flush(self) -> str:
         held, self.pending = self.pending, ""

@@ -21,6 +21,7 @@ import re
 
 import nh3
 from markdown_it import MarkdownIt
+from pylatexenc.latex2text import LatexNodes2Text
 
 #: Tags a page may show. Everything else is removed (its text kept, except script and style).
 TAGS = frozenset(
@@ -192,3 +193,33 @@ def csv_cell(text: str) -> str:
     ("'=1+2", '-0.5', "'-cmd")
     """
     return f"'{text}" if _FORMULA.match(text) else text
+
+
+# LaTeX as abstracts carry it ("E$^3$-Pruner", "96\\%", "$\\times$", "\\textit{learn}"), turned
+# into text for a reader. Only what is surely LaTeX is touched: an inline formula ("$" with no
+# space inside either end, one line, short), the five escaped characters and a few text macros;
+# converting whole texts would read "40% of" as a comment and "\\name" as an empty macro.
+_LATEX_MATH = re.compile(r"\$(?=\S)([^$\n]{1,80}?)(?<=\S)\$")
+_LATEX_ESCAPE = re.compile(r"\\([%&_#$])")
+_LATEX_TEXT = re.compile(
+    r"\\(?:textit|textbf|emph|underline|mathrm|texttt|text)\{([^{}\n]{0,80})\}"
+)
+_LATEX_MATH_TEXT = LatexNodes2Text(math_mode="text")
+
+
+def plain_latex(text: str) -> str:
+    """``text`` with its inline LaTeX as a reader would see it printed.
+
+    >>> plain_latex(r"E$^3$-Pruner gets 96\\% by \\textit{learning}; costs $5 and $6")
+    'E^3-Pruner gets 96% by learning; costs $5 and $6'
+    """
+    text = _LATEX_TEXT.sub(r"\1", text)
+    text = _LATEX_MATH.sub(_printed, text)
+    return _LATEX_ESCAPE.sub(r"\1", text)
+
+
+def _printed(formula: re.Match[str]) -> str:
+    try:
+        return _LATEX_MATH_TEXT.latex_to_text(formula.group(0)).strip()
+    except (IndexError, ValueError, KeyError):  # pylatexenc on a macro short of its arguments
+        return formula.group(0)

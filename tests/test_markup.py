@@ -7,6 +7,7 @@ import io
 import re
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,12 +19,16 @@ from assistant.markup import (
     csv_cell,
     markdown_text,
     page_html,
+    plain_latex,
 )
 from assistant.records import Answer, Coverage, Hit, Paper, Receipt, clean_text
 from ui import render_answer, render_sources
 
 #: Text that tries every trick, mixed into the generated text.
 TRICKS = [
+    "$<img src=x onerror=alert(1)>$",  # LaTeX is turned into text before it is escaped
+    r"\textit{<b>x</b>}",
+    r"$\href{javascript:x}{y}$",
     "<img src=x onerror=alert(1)>",
     "<script>alert(1)</script>",
     '<a href="javascript:alert(1)">x</a>',
@@ -198,3 +203,26 @@ def test_csv_cell_prefixes_formulas_only() -> None:
         "a=b",
         "",
     ]
+
+
+@pytest.mark.parametrize(
+    ("latex", "shown"),
+    [
+        (r"E$^3$-Pruner", "E^3-Pruner"),
+        (r"achieves 96\% accuracy", "achieves 96% accuracy"),
+        (r"a 1.33$\times$ speedup", "a 1.33\u00d7 speedup"),
+        (r"we $\textit{learn}$ it", "we learn it"),
+        (r"task-\underline{E}ffective", "task-Effective"),
+        ("costs $5 and $6", "costs $5 and $6"),  # prices, not a formula
+        ("cuts 40% of the cost", "cuts 40% of the cost"),  # not a LaTeX comment
+        (r"we propose \name, a method", r"we propose \name, a method"),  # unknown: kept
+    ],
+)
+def test_latex_in_abstracts_is_shown_as_printed(latex: str, shown: str) -> None:
+    assert plain_latex(latex) == shown
+
+
+def test_source_cards_show_latex_as_printed() -> None:
+    paper = Paper.create(r"E$^3$-Pruner", r"It keeps 96\% accuracy at 1.33$\times$ speed.")
+    card = render_sources([Hit(paper=paper, score=1.0, rank=1)])
+    assert "E^3-Pruner" in card and "96% accuracy at 1.33\u00d7 speed" in card and "$" not in card

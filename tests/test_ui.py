@@ -209,10 +209,14 @@ def test_compare_tab_shows_a_table_and_offers_downloads(
     page.get_by_role("tab", name="Compare").click()
     box = page.locator("#compare-prompt textarea, #compare-prompt input").first
     box.fill("Compare SOAP and MARS")
+    rows = page.locator("#compare-aspects input").first
+    rows.fill("training cost")  # a row of one's own
+    rows.press("Enter")
     page.locator("#compare-go").click()
     page.wait_for_selector("#compare-table table", timeout=60000)
     table = page.locator("#compare-table").inner_text()
     assert "SOAP: Improving" in table and "MARS: Unleashing" in table and "method" in table
+    assert "training cost" in table
     page.wait_for_function(
         "document.querySelector('#compare-files').innerText.includes('.csv')",
         timeout=30000,
