@@ -220,6 +220,6 @@ def plain_latex(text: str) -> str:
 
 def _printed(formula: re.Match[str]) -> str:
     try:
-        return _LATEX_MATH_TEXT.latex_to_text(formula.group(0)).strip()
+        return str(_LATEX_MATH_TEXT.latex_to_text(formula.group(0))).strip()
     except (IndexError, ValueError, KeyError):  # pylatexenc on a macro short of its arguments
         return formula.group(0)
