@@ -188,10 +188,13 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, Any]:
-        """Store and model reachability, and the collection's size."""
-        store_ok, papers, problem = True, 0, ""
+        """Store and model reachability, the collection's size, and whether its coverage
+        thresholds are current, being rebuilt after a write (the previous ones decide
+        meanwhile), or missing (answers then carry no coverage verdict)."""
+        store_ok, papers, problem, thresholds = True, 0, "", "missing"
         try:
             papers = len(service.retriever.lexical().papers)
+            thresholds = service.thresholds()
         except AssistantError as exc:
             store_ok, problem = False, exc.describe()
         llm: dict[str, Any] = {"configured": settings.llm.configured, "model": "extractive"}
@@ -201,6 +204,7 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         return {
             "status": "ok" if store_ok else "degraded",
             "papers": papers,
+            "coverage_thresholds": thresholds,
             "worker": os.getpid(),
             "store": {
                 "ok": store_ok,

@@ -7,16 +7,19 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from assistant.answer import Answerer
 from assistant.config import Settings
+from assistant.errors import AssistantError
 from assistant.ingest import ProgressFn, ingest, recalibrate, remove
 from assistant.records import IngestReport, Paper, clean_text
-from assistant.retrieve import Retriever
+from assistant.retrieve import Calibration, Retriever
 
 log = logging.getLogger("assistant")
+_T = TypeVar("_T")
 
 _NAME_CHARS = re.compile(r"[^\w.+-]+")
 _LONGEST_NAME = 120
@@ -47,12 +50,21 @@ def upload_name(name: str | None) -> str:
 
 class Collection:
     """What a server's routes and pages share: one answerer (and its open store), and one lock
-    that every write takes, whether it comes from the API or from the browser."""
+    that every write takes, whether it comes from the API or from the browser.
+
+    A write returns once its papers are searchable: the coverage thresholds are rebuilt behind
+    it by one background worker (12-25 s on two cores), and until they are ready the ones in
+    force before the write keep deciding coverage. Writes made meanwhile are folded into the
+    worker's next round.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.answerer = Answerer(settings)
         self.writing = threading.Lock()
+        self._pending = threading.Condition()
+        self._dirty = False
+        self._worker: threading.Thread | None = None
         # Loaded now rather than by the first request, which would wait seconds for MPNet.
         self.retriever.embedder  # noqa: B018
 
@@ -83,27 +95,35 @@ class Collection:
             return self._add(path, folder, on_progress)
 
     def _add(self, path: Path, folder: str, on_progress: ProgressFn | None) -> IngestReport:
-        with self.writing:
-            try:
-                report = ingest(
-                    [path],
-                    self.settings,
-                    embedder=self.retriever.embedder,
-                    on_progress=on_progress,
-                )
-            finally:
-                self.retriever.refresh()
+        report = self._write(
+            lambda: ingest(
+                [path],
+                self.settings,
+                embedder=self.retriever.embedder,
+                on_progress=on_progress,
+                calibrate=False,
+            )
+        )
         for skipped in report.skipped:  # the temporary folder means nothing to the sender
             skipped.path = skipped.path.replace(folder + "/", "")
         return report
 
     def remove(self, paper_ids: Sequence[str]) -> int:
         """Remove papers by id; how many were there."""
+        return self._write(
+            lambda: remove(paper_ids, self.settings, self.retriever.embedder, calibrate=False)
+        )
+
+    def _write(self, change: Callable[[], _T]) -> _T:
         with self.writing:
+            # The thresholds in force now serve until the worker has rebuilt them (the latest
+            # ones stay in reserve after that, for the next write).
+            self.retriever.interim = self.retriever.calibration()
             try:
-                return remove(paper_ids, self.settings, self.retriever.embedder)
+                return change()
             finally:
                 self.retriever.refresh()
+                self._recalibrate_later()
 
     def settle(self) -> threading.Thread | None:
         """Rebuild the coverage thresholds in the background when they do not match the
@@ -111,17 +131,47 @@ class Collection:
         no coverage verdict. Returns the thread doing it, or None when nothing is to do."""
         if not self.papers() or self.retriever.calibration() is not None:
             return None
+        log.warning("coverage thresholds do not match the collection: rebuilding them")
+        return self._recalibrate_later()
 
-        def rebuild() -> None:
-            with self.writing:
-                log.warning("coverage thresholds do not match the collection: rebuilding them")
+    def thresholds(self) -> str:
+        """ "rebuilding" (after a write; the previous thresholds decide meanwhile), "current",
+        or "missing" (answers carry no coverage verdict until they are rebuilt)."""
+        with self._pending:
+            if self._worker is not None:
+                return "rebuilding"
+        saved = Calibration.load(self.settings.store.path)
+        current = saved is not None and saved.fingerprint == self.retriever.lexical().fingerprint
+        return "current" if current else "missing"
+
+    def wait_calibrated(self) -> None:
+        """Until the coverage thresholds match the collection (tests and benchmarks)."""
+        with self._pending:
+            self._pending.wait_for(lambda: self._worker is None)
+
+    def _recalibrate_later(self) -> threading.Thread:
+        with self._pending:
+            self._dirty = True
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._recalibrate, name="recalibrate", daemon=True
+                )
+                self._worker.start()
+            return self._worker
+
+    def _recalibrate(self) -> None:
+        while True:
+            with self._pending:
+                if not self._dirty:
+                    self._worker = None
+                    self._pending.notify_all()
+                    return
+                self._dirty = False
+            try:
                 recalibrate(self.settings, self.retriever.embedder)
-                self.retriever.refresh()
-                log.warning("coverage thresholds rebuilt")
-
-        thread = threading.Thread(target=rebuild, name="recalibrate", daemon=True)
-        thread.start()
-        return thread
+            except AssistantError as exc:  # the thresholds in force stay; the log says why
+                log.warning("coverage thresholds not rebuilt: %s", exc.describe())
+            self.retriever.refresh()
 
     def close(self) -> None:
         self.answerer.close()

@@ -103,13 +103,15 @@ def ingest(
     on_progress: ProgressFn | None = None,
     on_calibrate: ProgressFn | None = None,
     embedder: OnnxEmbedding | None = None,
+    calibrate: bool = True,
 ) -> IngestReport:
     """Bring the store in step with the papers in ``paths``.
 
     Unchanged papers are neither re-chunked nor re-embedded. Each batch of papers is written in
     one upsert, so an interrupted run leaves whole papers behind and the next run resumes.
     When the collection changed, the BM25 index is rebuilt and the coverage threshold
-    recalibrated on questions generated from the collection.
+    recalibrated on questions generated from the collection (``calibrate=False`` leaves that
+    to the caller: a server does it in the background, see collection.py).
     """
     started = time.perf_counter()
     papers, report = read_collection(paths, listing_year=listing_year)
@@ -155,7 +157,8 @@ def ingest(
         # Still under the write lock: no other writer can change the collection between the
         # index and its thresholds (a crash here leaves thresholds that do not match, which
         # answers treat as "no verdict", and a server rebuilds at start).
-        report.coverage_threshold = _recalibrate(settings, index, embedder, on_calibrate)
+        if calibrate:
+            report.coverage_threshold = _recalibrate(settings, index, embedder, on_calibrate)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -165,14 +168,17 @@ def remove(
     settings: Settings,
     embedder: OnnxEmbedding | None = None,
     on_calibrate: ProgressFn | None = None,
+    calibrate: bool = True,
 ) -> int:
-    """Delete papers from the store and bring the indexes in step; returns how many existed."""
+    """Delete papers from the store and bring the indexes in step; returns how many existed.
+    (``calibrate=False``: the coverage thresholds are left to the caller, as in ingest.)"""
     wanted = set(paper_ids)
     with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
         present = [pid for pid in wanted if store.get_paper(pid) is not None]
         store.delete_papers(present)
         index = _rebuild_lexical(settings, store.papers())
-        _recalibrate(settings, index, embedder, on_calibrate)
+        if calibrate:
+            _recalibrate(settings, index, embedder, on_calibrate)
     return len(present)
 
 
@@ -181,9 +187,13 @@ def recalibrate(
     embedder: OnnxEmbedding | None = None,
     on_calibrate: ProgressFn | None = None,
 ) -> float | None:
-    """Bring the coverage thresholds in step with the collection (after an interrupted write);
-    the new threshold, or None when they already were."""
-    with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
+    """Bring the coverage thresholds in step with the collection (after an interrupted write,
+    or a write that left them to later); the new threshold, or None when they already were.
+
+    The store is only read (its BM25 index is in step after every write), so a server's next
+    write does not wait for this; the thresholds are saved whole, for the collection as read.
+    """
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
         index = _rebuild_lexical(settings, store.papers())
         return _recalibrate(settings, index, embedder, on_calibrate)
 

@@ -169,6 +169,10 @@ class Retriever:
         self._stamp: int | None = None
         self._parser: QueryParser | None = None
         self._calibration: Calibration | None = None
+        #: Thresholds a server keeps in force while it rebuilds them after its own write (a
+        #: collection one write away); None elsewhere, where thresholds that do not match the
+        #: collection (an interrupted write) give no verdict.
+        self.interim: Calibration | None = None
         self._resources = contextlib.ExitStack()
         self._store: Store | None = None
         self._filtered: dict[str, frozenset[str]] = {}
@@ -263,12 +267,13 @@ class Retriever:
 
     def calibration(self) -> Calibration | None:
         """The coverage thresholds ingest saved for this collection (None if it has not yet:
-        run `assistant ingest` again, which calibrates an unchanged collection too)."""
+        run `assistant ingest` again, which calibrates an unchanged collection too); while a
+        server rebuilds them after its own write, the ones in force before it (``interim``)."""
         if self._calibration is None:
             saved = Calibration.load(self.settings.store.path)
             if saved is not None and saved.fingerprint == self.lexical().fingerprint:
                 self._calibration = saved
-        return self._calibration
+        return self._calibration or self.interim
 
     def search(
         self, question: str, k: int | None = None, filters: Filters | None = None

@@ -342,6 +342,40 @@ def test_stale_thresholds_give_no_verdict_until_the_server_rebuilds_them(tmp_pat
         collection.close()
 
 
+def test_a_servers_write_keeps_a_verdict_while_its_thresholds_are_rebuilt(tmp_path: Path) -> None:
+    """Writes through a server return once their papers are searchable; the thresholds in force
+    before them decide coverage until the background rebuild has saved the new ones."""
+    from assistant.collection import Collection
+
+    source = tmp_path / "seed.jsonl"
+    rows = [
+        {"title": "Wombat Burrows", "abstract": "We map wombat burrows with ground radar. " * 4},
+        {"title": "Kangaroo Tails", "abstract": "We measure kangaroo tail forces in gait. " * 4},
+        {"title": "Emu Strides", "abstract": "We time emu strides on open plains at dawn. " * 4},
+    ]
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    settings = make_settings(tmp_path / "store")
+    ingest([source], settings)
+    off_topic = "How are volcanic ash clouds forecast for aviation?"
+    collection = Collection(settings)
+    try:
+        before = collection.retriever.calibration()
+        assert before is not None and collection.thresholds() == "current"
+        quokka = {"title": "Quokka Hops", "abstract": "We film quokka hops on Rottnest. " * 4}
+        assert collection.add_bytes(json.dumps(quokka).encode(), "q.jsonl").added == 1
+        assert collection.retriever.search("quokka hops", k=1)[0].paper.title == "Quokka Hops"
+        assert collection.retriever.retrieve(off_topic).verdict is True  # never "no verdict"
+        assert collection.remove([collection.papers()[0].paper_id]) == 1
+        assert collection.answerer.ask(off_topic).coverage.available is True
+        collection.wait_calibrated()
+        after = collection.retriever.calibration()
+        assert after is not None and after.fingerprint != before.fingerprint
+        assert after.fingerprint == collection.retriever.lexical().fingerprint
+        assert collection.thresholds() == "current"
+    finally:
+        collection.close()
+
+
 def test_browser_logs_in_then_uses_the_ui(served: Served) -> None:
     from playwright.sync_api import sync_playwright
 
