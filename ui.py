@@ -18,11 +18,12 @@ from typing import Any
 import gradio as gr
 from pydantic import ValidationError
 
-from assistant.answer import Delta, Final, Sources, cited_papers, transcript
+from assistant.answer import Delta, Final, Sources
 from assistant.bibliography import to_bibtex
 from assistant.cite import strip_citations
 from assistant.collection import Collection
 from assistant.compare import DEFAULT_ASPECTS, Comparer, is_comparison
+from assistant.conversation import cited_papers, transcript
 from assistant.errors import AssistantError
 from assistant.markup import (
     UNSUPPORTED_END,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from assistant.bibliography import to_bibtex
 from assistant.chunk import count_tokens
 from assistant.cite import (
     ModelJudge,
@@ -20,6 +19,7 @@ from assistant.cite import (
     strip_citations,
 )
 from assistant.config import Settings
+from assistant.conversation import STANDALONE_WORDS, condense_rule, refers_back
 from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError
 from assistant.extract import EXTRACTED_LABEL, extract_answer
@@ -27,7 +27,7 @@ from assistant.llm import ChatModel, Message, Sampling, Usage
 from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
 from assistant.query import MAY_CONSTRAIN, Reading
-from assistant.records import Answer, Coverage, Filters, Hit, Paper, Receipt, Turn, clean_text
+from assistant.records import Answer, Coverage, Filters, Hit, Receipt, Turn, clean_text
 from assistant.retrieve import Retrieval, Retriever
 
 REFUSAL_MARK = "NOT_IN_SOURCES"
@@ -56,109 +56,6 @@ class Final:
 
 #: What :meth:`Answerer.stream` yields: one Sources, Deltas, one Final.
 Event = Sources | Delta | Final
-
-# What makes a question lean on the last turn. A demonstrative counts only before a word that
-# names what was discussed or at the end ("those papers", "what about that?"), and "the paper"
-# only when no clause describes a new one: "a network that stands in for ..." and "the paper
-# that proposes X" ask afresh.
-_BACK_NOUNS = (
-    r"(?:papers?|ones?|methods?|works?|approach(?:es)?|models?|results?|stud(?:y|ies)|authors?"
-    r"|list)"
-)
-_PRONOUN = re.compile(
-    r"\b(?:it|its|they|them|their|he|she|his|her)\b"
-    rf"|\b(?:this|that|these|those)\s+{_BACK_NOUNS}\b"
-    r"|\b(?:this|that|these|those)\s*[?.!]?\s*$"
-    r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)",
-    re.IGNORECASE,
-)
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
-#: A question with this many content words or more, and no reference back, stands alone.
-_STANDALONE_WORDS = 3
-_IT = re.compile(r"\b(?:it|this (?:paper|one)|that (?:paper|one))\b", re.IGNORECASE)
-_ORDINAL_REF = re.compile(
-    r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|source|result)\b", re.IGNORECASE
-)
-
-
-def transcript(turns: Sequence[Turn], references: Sequence[Paper] = ()) -> str:
-    """A conversation as Markdown: each question, its answer with [n] markers, and the papers
-    behind the numbers it cites; then ``references`` as BibTeX, for a paper's reference list."""
-    parts = ["# Conversation with the collection"]
-    for turn in turns:
-        parts.append(f"## {turn.question.strip()}\n\n{turn.answer.strip()}")
-        if turn.sources:
-            listed = "\n".join(f"[{n}] {title}  " for n, title in sorted(turn.sources.items()))
-            parts.append(f"Sources:\n\n{listed}")
-    if references:
-        bibtex = to_bibtex(references)
-        # A fence longer than any run of backticks in the entries, so none can close it.
-        fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", bibtex)), default=0))
-        parts.append(f"## References\n\n{fence}bibtex\n{bibtex}{fence}")
-    return "\n\n".join(parts) + "\n"
-
-
-def cited_papers(turns: Sequence[Turn], papers: Iterable[Paper]) -> list[Paper]:
-    """The papers the conversation's answers cite, in the order they were first cited."""
-    by_title = {paper.title: paper for paper in papers}
-    cited = dict.fromkeys(title for turn in turns for title in turn.cited_titles)
-    return [by_title[title] for title in cited if title in by_title]
-
-
-def last_answer_reference(text: str, turn: Turn) -> list[tuple[str, str]]:
-    """The papers of ``turn`` that ``text`` points at, as (phrase, title): "the second one" is
-    its source [2], "the last one" its last, and "it" or "this paper" the first it cited.
-
-    >>> turn = Turn(question="q", answer="a", sources={1: "SOAP", 2: "MARS"})
-    >>> last_answer_reference("Compare it with the second one", turn)
-    [('it', 'SOAP'), ('the second one', 'MARS')]
-    """
-    numbered = turn.cited_titles
-    found: list[tuple[int, str, str]] = []  # (where in the text, phrase, title)
-    for match in _ORDINAL_REF.finditer(text):
-        title = _nth(numbered, match.group(1))
-        if title is not None:
-            found.append((match.start(), match.group(0), title))
-    blanked = _ORDINAL_REF.sub(lambda m: " " * len(m.group(0)), text)  # "one" is not "it"
-    pointer = _IT.search(blanked)
-    if pointer and numbered:
-        found.append((pointer.start(), pointer.group(0), numbered[0]))
-    return [(phrase, title) for _, phrase, title in sorted(found)]
-
-
-def _nth(titles: Sequence[str], ordinal: str) -> str | None:
-    """The title "the <ordinal> one" names ("second", "last"), if there is one."""
-    n = _ORDINALS[ordinal.lower()]
-    index = n - 1 if n > 0 else n
-    return titles[index] if -len(titles) <= index < len(titles) else None
-
-
-def refers_back(question: str) -> bool:
-    """Whether ``question`` points at the conversation so far: a pronoun ("its limitations"),
-    a demonstrative before what was discussed ("those papers"), or "the second one"."""
-    return bool(_PRONOUN.search(question) or _ORDINAL_REF.search(question))
-
-
-def condense_rule(question: str, history: Sequence[Turn], *, self_contained: bool = False) -> str:
-    """A standalone question without a model: resolve "the second one" to a title, and give a
-    question that leans on the last turn ("what are its limitations?") that turn's topic.
-
-    A question that does not refer back starts afresh when it is ``self_contained`` (it states
-    its own constraints, such as "posted in 2024") or has three content words or more: nothing
-    of an earlier turn's topic or constraints leaks into it.
-    """
-    if not history or (self_contained and not refers_back(question)):
-        return question
-    last = history[-1]
-    ordinal = _ORDINAL_REF.search(question)
-    title = _nth(last.cited_titles, ordinal.group(1)) if ordinal else None
-    if ordinal and title is not None:
-        return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
-    if _PRONOUN.search(question) or len(content_words(question)) < _STANDALONE_WORDS:
-        topic = last.rewritten_query or last.question
-        about = f"{last.cited_titles[0]}; {topic}" if last.cited_titles else topic
-        return f"{question} (about: {about})"
-    return question
 
 
 def _source_block(hits: Sequence[Hit]) -> str:
@@ -462,7 +359,7 @@ class Answerer:
         if self.model is None:
             return condense_rule(question, history, self_contained=self_contained)
         if not refers_back(question) and (
-            self_contained or len(content_words(question)) >= _STANDALONE_WORDS
+            self_contained or len(content_words(question)) >= STANDALONE_WORDS
         ):
             return question  # a new question: no model call, and nothing of the last turn
         condense = load_prompt(self.settings, "condense")

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.answer import Answerer, last_answer_reference
+from assistant.answer import Answerer
 from assistant.aspects import AspectFinder
 from assistant.cite import ModelJudge, SentenceBank, check, content_words
 from assistant.config import Settings
+from assistant.conversation import last_answer_reference
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.llm import ChatModel
 from assistant.markup import csv_cell, inert_markers, markdown_text, plain_latex

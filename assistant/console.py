@@ -379,7 +379,7 @@ def interruptible(what: str) -> Iterator[None]:
 
 def save_transcript(name: str, history: list[Turn], answerer: Answerer) -> None:
     """The chat's /save: the conversation as Markdown, ending with the cited papers' BibTeX."""
-    from assistant.answer import cited_papers, transcript
+    from assistant.conversation import cited_papers, transcript
 
     if not name:
         click.echo("error: name the file, e.g. /save conversation.md", err=True)

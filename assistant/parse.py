@@ -1,9 +1,10 @@
-"""Raw listing files (four scraped layouts, JSONL, CSV) -> Paper records; pure apart from reading.
+"""Files -> Paper records: each file's layout told by its content, then read; no other I/O.
 
 Formats are detected from each file's content, never from its name:
 
 - ``jsonl``     one JSON object per line with ``title`` and ``abstract``;
 - ``csv``       a header row naming ``title`` and ``abstract`` columns;
+- ``bibtex``, ``ris``  reference managers' exports (see bibliography.py);
 - ``scored``    title, optional "Last, First, ..." authors line, abstract, then ``- `` tag lines
                 (regions and subject categories with scores), under a "venue year" header;
 - ``daily``     title, abstract, "• N authors" or an organisation, a ``·`` line, then
@@ -20,11 +21,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from assistant.bibliography import (
     BIBTEX_ENTRY,
@@ -39,103 +38,25 @@ from assistant.bibliography import (
     read_ris,
 )
 from assistant.errors import ParseError
-from assistant.records import Paper, Skipped, normalize_title
-
-#: The layouts a file can have: JSONL (ours, arXiv's or OpenAlex's), CSV, BibTeX and RIS records,
-#: and four kinds of scraped listing.
-Format = Literal["jsonl", "csv", "bibtex", "ris", "daily", "scored", "authored", "alternating"]
+from assistant.listings import (
+    Builder,
+    Format,
+    Line,
+    ParsedFile,
+    listing_layout,
+    read_alternating,
+    read_authored,
+    read_daily,
+    read_scored,
+)
+from assistant.records import Paper, Skipped
 
 SUFFIXES = (".txt", ".jsonl", ".ndjson", ".csv", ".tsv", ".bib", ".ris")
-
-_Line = tuple[int, str]  # (1-based line number, text without trailing whitespace)
-
-_MONTH_NAMES = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"
-_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES.split(), 1)}
-_DATE = re.compile(
-    r"^(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? (?P<day>\d{1,2})"
-    r"(?:, (?P<year>\d{4}))?(?:\s+(?P<upvotes>\d+))?$"
-)
-_TAG = re.compile(r"^- (?P<path>.+?)(?: \((?P<score>\d+(?:\.\d+)?)\))?$")
-_MORE = re.compile(r"^\(\d+ more\.*\)$")
-_VENUE_HEADER = re.compile(r"^(?P<name>[A-Za-z][A-Za-z&.\- ]{1,40}?)\s+(?P<year>(?:19|20)\d{2})$")
-_AUTHOR_COUNT = re.compile(r"^•\s*(?P<n>\d+)\s+authors?$")
-_CONTINENTS = (
-    "Africa", "Antarctica", "Asia", "Europe", "North America", "Oceania", "South America",
-)  # fmt: skip
-# Words a listing page glues in front of the first title ("SubscribeAlignIT: ...").
-_GLUED_CHROME = re.compile(r"^(?:Subscribe|Upvote|New)(?=[A-Z0-9])")
-_FILE_NAME = re.compile(r"\.(pdf|html?|docx?)$", re.I)
-
-
-@dataclass
-class ParsedFile:
-    """The papers one file yielded, and what it had to skip."""
-
-    path: str
-    format: Format
-    papers: list[Paper] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-
-
-def _words(text: str) -> int:
-    return len(text.split())
-
-
-def _is_abstract(text: str) -> bool:
-    # Shortest real abstract in the sample: 50 words; longest title: 20 words.
-    return _words(text) >= 25 and len(text) >= 150 and not looks_like_authors(text)
-
-
-def _is_title(text: str) -> bool:
-    return 1 <= _words(text) <= 40 and len(text) <= 300 and not _is_abstract(text)
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.split())
-
-
-def looks_like_authors(text: str) -> bool:
-    """Whether a line is a comma-separated author list such as "Fortuin, Vincent, Doe, J.".
-
-    >>> looks_like_authors("Rochussen, Tommy, Fortuin, Vincent")
-    True
-    >>> looks_like_authors("When, Why and How Much? Adaptive Learning Rate Scheduling")
-    False
-    """
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) < 2 or any(not p for p in parts) or re.search(r"[\d:?!;()\[\]{}\"$]", text):
-        return False
-    words = [w for p in parts for w in p.split()]
-    if any(_words(p) > 5 for p in parts) or not words:
-        return False
-    capitalised = sum(1 for w in words if w[0].isupper())
-    return capitalised / len(words) >= 0.75
-
-
-def split_authors(text: str) -> list[str]:
-    """Turn "Last, First, Last, First" into ["First Last", "First Last"].
-
-    >>> split_authors("Rochussen, Tommy, Fortuin, Vincent")
-    ['Tommy Rochussen', 'Vincent Fortuin']
-    """
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if len(parts) % 2:
-        return parts  # not in Last, First pairs: keep the names as written
-    return [f"{first} {last}" for last, first in zip(parts[::2], parts[1::2], strict=True)]
-
-
-def _parse_date(match: re.Match[str], listing_year: int | None) -> tuple[str, int | None]:
-    month, day = _MONTHS[match["mon"][:3]], int(match["day"])
-    year = int(match["year"]) if match["year"] else listing_year
-    if year is None:
-        return f"--{month:02d}-{day:02d}", None
-    return f"{year:04d}-{month:02d}-{day:02d}", year
-
 
 # --- decoding and detection -------------------------------------------------------------
 
 
-def _decode(data: bytes, path: str) -> tuple[list[_Line], list[Skipped]]:
+def _decode(data: bytes, path: str) -> tuple[list[Line], list[Skipped]]:
     if b"\x00" in data[:8192]:
         raise ParseError(
             "this is a binary file, not text",
@@ -147,10 +68,10 @@ def _decode(data: bytes, path: str) -> tuple[list[_Line], list[Skipped]]:
     return lines, skipped
 
 
-def _split(data: bytes, path: str) -> tuple[list[_Line], list[Skipped]]:
+def _split(data: bytes, path: str) -> tuple[list[Line], list[Skipped]]:
     """The lines that decode, and a Skipped for each line that does not."""
     data = data.removeprefix(b"\xef\xbb\xbf")
-    lines: list[_Line] = []
+    lines: list[Line] = []
     skipped: list[Skipped] = []
     raw_lines = data.split(b"\n")
     for number, raw in enumerate(raw_lines, 1):
@@ -178,7 +99,7 @@ def _check_encoding(failed: int, lines: int, path: str) -> None:
         )
 
 
-def detect_format(lines: list[_Line]) -> Format | None:
+def detect_format(lines: list[Line]) -> Format | None:
     """Name the layout of a decoded file, or None when no known layout fits."""
     texts = [t.strip() for _, t in lines if t.strip()]
     if not texts:
@@ -192,195 +113,10 @@ def detect_format(lines: list[_Line]) -> Format | None:
     header = texts[0].lower()
     if ("," in header or "\t" in header) and "title" in header and "abstract" in header:
         return "csv"
-    if any(t == "·" for t in texts) and any(_DATE.match(t) for t in texts):
-        return "daily"
-    if sum(1 for t in texts if _TAG.match(t) and t.startswith("- ") and ">" in t) >= 1:
-        return "scored"
-    abstracts = [i for i, t in enumerate(texts) if _is_abstract(t)]
-    if not abstracts:
-        return None
-    authored = sum(
-        1
-        for i in abstracts
-        if i >= 3 and looks_like_authors(texts[i - 2]) and _is_title(texts[i - 3])
-    )
-    if authored * 2 >= len(abstracts):
-        return "authored"
-    return "alternating"
+    return listing_layout(texts)
 
 
 # --- the layouts --------------------------------------------------------------------------
-
-
-class _Builder:
-    """Collects papers and skips for one file."""
-
-    def __init__(self, path: str, fmt: Format) -> None:
-        self.result = ParsedFile(path=path, format=fmt)
-
-    def drain(self) -> Iterator[Paper | Skipped]:
-        """The papers and skips collected so far, handed over and forgotten."""
-        yield from self.result.papers
-        yield from self.result.skipped
-        self.result.papers, self.result.skipped = [], []
-
-    def skip(self, line: int | None, reason: str) -> None:
-        self.result.skipped.append(Skipped(path=self.result.path, line=line, reason=reason))
-
-    def add(self, line: int, title: str, abstract: str, **meta: Any) -> None:
-        title, abstract = _clean(title), _clean(abstract)
-        if not normalize_title(title):
-            self.skip(line, f"title {title!r} has no letters or digits")
-            return
-        if not abstract:
-            self.skip(line, f"paper {title!r} has an empty abstract")
-            return
-        meta.setdefault("source_files", [Path(self.result.path).name])
-        self.result.papers.append(Paper.create(title, abstract, **meta))
-
-
-def _parse_scored(lines: list[_Line], b: _Builder) -> None:
-    texts = [(n, t.strip()) for n, t in lines if t.strip()]
-    venue: str | None = None
-    year: int | None = None
-    if texts and (m := _VENUE_HEADER.match(texts[0][1])):
-        venue = f"{m['name'].upper() if len(m['name']) <= 6 else m['name']} {m['year']}"
-        year = int(m["year"])
-        texts = texts[1:]
-    source = venue or "scored listing"
-    title: _Line | None = None
-    authors: list[str] = []
-    current: dict[str, Any] | None = None
-
-    def flush() -> None:
-        nonlocal current
-        if current is not None:
-            b.add(**current)
-            current = None
-
-    for number, text in texts:
-        if text.startswith("- "):
-            tag = _TAG.match(text)
-            if current is None or tag is None or _MORE.match(tag["path"]):
-                continue  # "(7 more...)" and tags with no paper are listing chrome
-            path = tag["path"].strip()
-            key = "regions" if path.startswith(_CONTINENTS) else "categories"
-            current[key].append(path)
-        elif _is_abstract(text):
-            flush()
-            if title is None:
-                b.skip(number, "an abstract with no title line before it; record skipped")
-                continue
-            current = {
-                "line": title[0],
-                "title": title[1],
-                "abstract": text,
-                "authors": authors,
-                "author_count": len(authors) or None,
-                "venue": venue,
-                "year": year,
-                "date": str(year) if year else None,
-                "sources": [source],
-                "categories": [],
-                "regions": [],
-            }
-            title, authors = None, []
-        elif title is not None and not authors and looks_like_authors(text):
-            authors = split_authors(text)
-        else:
-            flush()
-            if title is not None:
-                b.skip(title[0], f"title {title[1]!r} is not followed by an abstract")
-            title, authors = (number, text), []
-    flush()
-    if title is not None:
-        b.skip(title[0], f"title {title[1]!r} is not followed by an abstract")
-
-
-def _parse_daily(lines: list[_Line], b: _Builder, listing_year: int | None) -> None:
-    texts = [(n, t.strip()) for n, t in lines if t.strip()]
-    if listing_year is None:
-        # The listing omits the year for dates in its own year, so it is later than every
-        # explicit year: one past the newest is the best offline guess (override with
-        # listing_year when the scrape date is known).
-        years = [int(m["year"]) for _, t in texts if (m := _DATE.match(t)) and m["year"]]
-        listing_year = max(years) + 1 if years else None
-    for i, (number, text) in enumerate(texts):
-        if text != "·":
-            continue
-        if i < 3 or i + 1 >= len(texts):
-            b.skip(number, "a '·' separator without title, abstract and date around it")
-            continue
-        (tn, title), (_, abstract), (_, meta) = texts[i - 3], texts[i - 2], texts[i - 1]
-        date_match = _DATE.match(texts[i + 1][1])
-        if not (_is_title(title) and _is_abstract(abstract)):
-            b.skip(tn, "expected a title line then an abstract line before the author line")
-            continue
-        if date_match is None:
-            b.skip(texts[i + 1][0], f"expected a date like 'Mar 23, 2025', got {texts[i + 1][1]!r}")
-            continue
-        date, year = _parse_date(date_match, listing_year)
-        info: dict[str, Any] = {}
-        if count := _AUTHOR_COUNT.match(meta):
-            info["author_count"] = int(count["n"])
-        else:
-            # "OpenGVLab OpenGVLab", "Harvard Harvard University": handle, then display name.
-            handle, _, name = meta.partition(" ")
-            info["organization"] = name.strip() or handle
-        b.add(
-            tn,
-            title,
-            abstract,
-            date=date,
-            year=year,
-            upvotes=int(date_match["upvotes"]) if date_match["upvotes"] else 0,
-            sources=["Hugging Face Daily Papers"],
-            **info,
-        )
-
-
-def _parse_authored(lines: list[_Line], b: _Builder) -> None:
-    texts = [(n, t.strip()) for n, t in lines if t.strip()]
-    for i, (number, text) in enumerate(texts):
-        if not _is_abstract(text):
-            continue
-        if i < 3:
-            b.skip(number, "an abstract without title, authors and source lines before it")
-            continue
-        (tn, title), (an, authors), (_, venue) = texts[i - 3], texts[i - 2], texts[i - 1]
-        if not looks_like_authors(authors) or not _is_title(title):
-            b.skip(
-                an, "expected title, authors ('Last, First, ...') and source before this abstract"
-            )
-            continue
-        b.add(
-            tn,
-            title,
-            text,
-            authors=split_authors(authors),
-            author_count=len(split_authors(authors)),
-            venue=venue,
-            sources=[venue],
-        )
-    for number, text in texts:
-        if _FILE_NAME.search(text) and _words(text) == 1:
-            b.skip(number, f"{text!r} is a file name where a title was expected; block skipped")
-
-
-def _parse_alternating(lines: list[_Line], b: _Builder) -> None:
-    texts = [(n, t.strip()) for n, t in lines if t.strip()]
-    title: _Line | None = None
-    for number, text in texts:
-        if _is_abstract(text):
-            if title is None:
-                b.skip(number, "an abstract line with no title line before it; record skipped")
-            else:
-                b.add(
-                    title[0], _GLUED_CHROME.sub("", title[1]), text, sources=["Hugging Face Papers"]
-                )
-            title = None
-        else:
-            title = (number, text)  # a title not followed by an abstract is page chrome
 
 
 def _coerce_list(value: Any, sep: str) -> list[str]:
@@ -391,7 +127,7 @@ def _coerce_list(value: Any, sep: str) -> list[str]:
     return [v.strip() for v in str(value).split(sep) if v.strip()]
 
 
-def _from_mapping(row: dict[str, Any], number: int, b: _Builder, what: str) -> None:
+def _from_mapping(row: dict[str, Any], number: int, b: Builder, what: str) -> None:
     row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
     title, abstract = row.get("title"), row.get("abstract")
     if not isinstance(title, str) or not title.strip():
@@ -431,14 +167,12 @@ def _from_mapping(row: dict[str, Any], number: int, b: _Builder, what: str) -> N
     )
 
 
-def _parse_bibtex(lines: list[_Line], b: _Builder) -> None:
+def _parse_bibtex(lines: list[Line], b: Builder) -> None:
     # bibtexparser reads the whole text; its line numbers are positions in it.
     _add_records(read_bibtex("\n".join(t for _, t in lines)), b, [n for n, _ in lines])
 
 
-def _add_records(
-    records: Iterable[Record | Broken], b: _Builder, numbers: list[int] | None
-) -> None:
+def _add_records(records: Iterable[Record | Broken], b: Builder, numbers: list[int] | None) -> None:
     """Papers from a reference file's records; ``numbers`` maps a record's line in the text
     read to the file's line."""
     for item in records:
@@ -454,7 +188,7 @@ def _add_records(
             b.add(line, item.title, item.abstract, sources=[venue] if venue else [], **item.meta)
 
 
-def _parse_jsonl(lines: list[_Line], b: _Builder) -> None:
+def _parse_jsonl(lines: list[Line], b: Builder) -> None:
     for number, text in lines:
         if not text.strip():
             continue
@@ -475,7 +209,7 @@ def _parse_jsonl(lines: list[_Line], b: _Builder) -> None:
         _from_mapping(row, number, b, "record")
 
 
-def _parse_csv(lines: list[_Line], b: _Builder) -> None:
+def _parse_csv(lines: list[Line], b: Builder) -> None:
     text = "\n".join(t for _, t in lines)
     dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
     try:
@@ -500,15 +234,15 @@ def _parse_csv(lines: list[_Line], b: _Builder) -> None:
 #: Layouts of one record per entry (not scraped listings): a file of them with no record is empty.
 _RECORDS = ("jsonl", "csv", "bibtex", "ris")
 #: One reader per layout, each given the decoded lines, the builder and the listing year.
-_PARSERS: dict[Format, Callable[[list[_Line], _Builder, int | None], None]] = {
+_PARSERS: dict[Format, Callable[[list[Line], Builder, int | None], None]] = {
     "jsonl": lambda lines, b, _: _parse_jsonl(lines, b),
     "csv": lambda lines, b, _: _parse_csv(lines, b),
     "bibtex": lambda lines, b, _: _parse_bibtex(lines, b),
     "ris": lambda lines, b, _: _add_records(read_ris(lines), b, None),
-    "daily": _parse_daily,
-    "scored": lambda lines, b, _: _parse_scored(lines, b),
-    "authored": lambda lines, b, _: _parse_authored(lines, b),
-    "alternating": lambda lines, b, _: _parse_alternating(lines, b),
+    "daily": read_daily,
+    "scored": lambda lines, b, _: read_scored(lines, b),
+    "authored": lambda lines, b, _: read_authored(lines, b),
+    "alternating": lambda lines, b, _: read_alternating(lines, b),
 }
 
 
@@ -523,7 +257,7 @@ def parse_bytes(data: bytes, path: str, *, listing_year: int | None = None) -> P
             hint="expected JSONL or CSV with title and abstract, or a listing where each title "
             "line is followed by its abstract",
         )
-    builder = _Builder(path, fmt)
+    builder = Builder(path, fmt)
     builder.result.skipped.extend(bad_lines)
     _PARSERS[fmt](lines, builder, listing_year)
     if not builder.result.papers and fmt in _RECORDS and not builder.result.skipped:
@@ -581,8 +315,8 @@ def read_file(
 
 
 def _stream_jsonl(path: Path) -> Iterator[Paper | Skipped]:
-    builder = _Builder(str(path), "jsonl")
-    block: list[_Line] = []
+    builder = Builder(str(path), "jsonl")
+    block: list[Line] = []
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, 1):
             raw = raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.answer import Answerer, Delta, Final, condense_rule
+from assistant.answer import Answerer, Delta, Final
 from assistant.chunk import split_sentences
 from assistant.cli import main
 from assistant.config import LLMSettings, Settings
+from assistant.conversation import condense_rule
 from assistant.errors import LLMResponseError, LLMUnavailableError
 from assistant.evaluate import evaluate_answers, key_fact_recall
 from assistant.extract import EXTRACTED_LABEL

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.answer import cited_papers, transcript
 from assistant.bibliography import citation_key, read_bibtex, to_bibtex
 from assistant.cli import main
+from assistant.conversation import cited_papers, transcript
 from assistant.embed import embedder_name
 from assistant.errors import ParseError
 from assistant.ingest import ingest

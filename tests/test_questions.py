@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.answer import Answerer, Delta, Final, condense_rule, refers_back
+from assistant.answer import Answerer, Delta, Final
 from assistant.cli import main
 from assistant.config import RetrievalSettings, Settings
+from assistant.conversation import condense_rule, refers_back
 from assistant.ingest import ingest
 from assistant.records import Turn
 
