@@ -73,7 +73,7 @@ FLOORS = {
     0: {"config", "records", "markup"},
     1: {"errors", "bibliography", "aspects", "listings"},
     2: {"prompts", "parse", "chunk", "mpnet", "llm", "store", "lexical", "query"},
-    3: {"embed"},
+    3: {"embed", "fusion"},
     4: {"retrieve", "cite"},
     5: {"calibrate", "extract", "conversation"},
     6: {"ingest", "answer"},

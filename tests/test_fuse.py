@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from assistant.calibrate import QUESTION_VECTORS, _save_vectors, _saved_vectors, generate_questions
+from assistant.fusion import fuse, lexical_share
 from assistant.records import Paper
-from assistant.retrieve import CALIBRATION_FILE, Calibration, judge_coverage, lexical_share
+from assistant.retrieve import CALIBRATION_FILE, Calibration, judge_coverage
+from assistant.store import ChunkMatch
 
 
 def test_lexical_share_ramps_with_how_much_the_question_names_a_paper() -> None:
@@ -20,6 +22,35 @@ def test_lexical_share_ramps_with_how_much_the_question_names_a_paper() -> None:
     assert lexical_share(0.45, weights, ramp) == pytest.approx(0.4)  # half way
     shares = [lexical_share(x / 20, weights, ramp) for x in range(21)]
     assert shares == sorted(shares)
+
+
+def test_fusion_scores_each_paper_by_both_rankers_and_its_best_chunk() -> None:
+    a, b, c = (Paper.create(t, f"About {t}.") for t in ("Alpha", "Beta", "Gamma"))
+    dense = [  # best first, as the store returns them
+        ChunkMatch(f"{a.paper_id}:0", a.paper_id, 0.9, "alpha chunk"),
+        ChunkMatch(f"{b.paper_id}:1", b.paper_id, 0.5),
+        ChunkMatch(f"{a.paper_id}:1", a.paper_id, 0.4, "alpha second"),
+        ChunkMatch(f"{b.paper_id}:0", b.paper_id, 0.3, "beta other"),
+    ]
+    lexical = [(c, 9.0), (b, 5.0), (a, 1.0)]
+    read: list[list[str]] = []
+
+    def texts(ids: list[str]) -> dict[str, str]:
+        read.append(ids)
+        return {i: "beta chunk" for i in ids}
+
+    dense_only = fuse(dense, lexical, k=3, dense_weight=1.0, texts=texts)
+    assert [h.paper.title for h in dense_only][:2] == ["Alpha", "Beta"]
+    assert (
+        dense_only[0].chunks == ["alpha chunk", "alpha second"] and dense_only[0].similarity == 0.9
+    )
+    assert read == [[f"{b.paper_id}:1"]]  # the text a match lacked, read once, for the hits
+    assert dense_only[1].chunks == ["beta chunk", "beta other"]
+    assert dense_only[2].paper.title == "Gamma" and dense_only[2].chunks == ["About Gamma."]
+    lexical_only = fuse(dense, lexical, k=3, dense_weight=0.0)
+    assert [h.paper.title for h in lexical_only] == ["Gamma", "Beta", "Alpha"]
+    assert [h.rank for h in lexical_only] == [1, 2, 3]
+    assert fuse(dense, [], k=3, dense_weight=0.5) == []  # papers known to neither: left out
 
 
 CALIBRATION = Calibration(
