@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from assistant.records import Hit
@@ -57,6 +57,15 @@ class AssistantError(Exception):
     def describe(self) -> str:
         """The message and its hint as one readable line."""
         return f"{self.message} — {self.hint}" if self.hint else self.message
+
+    def wire(self) -> dict[str, Any]:
+        """The error as the HTTP API sends it (see :func:`error_body`)."""
+        return error_body(type(self).__name__, self.message, self.hint)
+
+
+def error_body(kind: str, message: str, hint: str = "") -> dict[str, Any]:
+    """The HTTP API's error shape: ``{"error": {"type", "message", "hint"}}``."""
+    return {"error": {"type": kind, "message": message, "hint": hint}}
 
 
 class ConfigError(AssistantError):

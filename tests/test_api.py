@@ -10,9 +10,10 @@ import httpx
 import openai
 import pytest
 
-from assistant.api import ChatRequest, create_app
+from assistant.api import create_app
 from assistant.config import ApiSettings, Settings
 from assistant.ingest import ingest
+from assistant.openai_compat import ChatRequest
 from assistant.parse import parse_bytes
 
 from .conftest import make_settings

@@ -78,10 +78,11 @@ FLOORS = {
     5: {"calibrate", "extract", "conversation"},
     6: {"ingest", "answer"},
     7: {"compare", "evaluate", "collection", "gate"},
-    8: {"api", "ui", "console"},
-    9: {"server"},
-    10: {"cli"},
-    11: {"__main__", "__init__"},
+    8: {"ui", "console", "openai_compat"},
+    9: {"api"},
+    10: {"server"},
+    11: {"cli"},
+    12: {"__main__", "__init__"},
 }
 
 

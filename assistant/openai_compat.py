@@ -1,0 +1,190 @@
+"""The OpenAI-compatible /v1/models and /v1/chat/completions: any OpenAI client chats with the
+collection, citations and coverage riding on the response beside the text."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.answer import Delta, Event, Final
+from assistant.collection import Collection
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.llm import Sampling
+from assistant.records import Answer, Turn
+
+MODEL_ID = "assistant"
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatRequest(BaseModel):
+    # Other OpenAI parameters are accepted, and named back as not honoured.
+    model_config = ConfigDict(extra="allow")
+
+    model: str = MODEL_ID
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    stream: bool = False
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+
+    def sampling(self) -> Sampling:
+        return Sampling(self.temperature, self.max_completion_tokens or self.max_tokens)
+
+    def unhonoured(self, settings: Settings) -> list[str]:
+        """What of the request the answer does not follow, and why, for the response to say."""
+        notes = []
+        if self.model not in (MODEL_ID, ""):
+            notes.append(f"model: answers come from {MODEL_ID!r}, whatever the request names")
+        if any(m.role in ("system", "developer") for m in self.messages):
+            notes.append(
+                "system messages: the assistant's own instructions keep answers to the papers"
+            )
+        asked = self.sampling()
+        if not settings.llm.configured and (asked.temperature, asked.max_tokens) != (None, None):
+            notes.append("temperature, max_tokens: no model is configured; answers are extracted")
+        elif asked.max_tokens and asked.max_tokens > settings.llm.max_tokens:
+            notes.append(
+                f"max_tokens: capped at ASSISTANT_LLM__MAX_TOKENS ({settings.llm.max_tokens})"
+            )
+        passed_over = sorted(set(self.model_extra or {}) - {"stream_options", "user"})
+        if passed_over:
+            notes.append(f"{', '.join(passed_over)}: not supported")
+        return notes
+
+
+def openai_router(service: Collection) -> APIRouter:
+    """The OpenAI-compatible /v1/models and /v1/chat/completions."""
+    router = APIRouter()
+    settings = service.settings
+
+    @router.get("/v1/models", tags=["openai"])
+    def models() -> dict[str, Any]:
+        """OpenAI-compatible model list: one model, the assistant."""
+        return {
+            "object": "list",
+            "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "assistant"}],
+        }
+
+    @router.post("/v1/chat/completions", tags=["openai"], response_model=None)
+    def chat_completions(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+        """OpenAI-compatible chat: the last user message is the question, earlier turns the
+        history. Citations are [n] markers in the text and a "citations" field on the response
+        (on the final chunk when streaming)."""
+        question, history = _conversation(body.messages)
+        if len(question) > settings.api.max_question_chars:
+            raise AssistantError(
+                f"The question has {len(question)} characters; the limit is "
+                f"{settings.api.max_question_chars}",
+                hint="shorten it, or raise ASSISTANT_API__MAX_QUESTION_CHARS",
+            )
+        completion = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        ignored = body.unhonoured(settings)
+        if not body.stream:
+            answer = service.answerer.ask(question, history, sampling=body.sampling())
+            return {
+                "id": completion,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": MODEL_ID,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": answer.answer},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": _usage(answer),
+                **_extras(answer),
+                "ignored_parameters": ignored,
+            }
+        events = service.answerer.stream(question, history, sampling=body.sampling())
+        return StreamingResponse(
+            _openai_sse(events, completion, ignored), media_type="text/event-stream"
+        )
+
+    return router
+
+
+def _conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
+    def text(message: ChatMessage) -> str:
+        if isinstance(message.content, list):
+            return " ".join(str(part.get("text", "")) for part in message.content)
+        return message.content or ""
+
+    turns = [m for m in messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user":
+        raise AssistantError(
+            "The last message must come from the user",
+            hint='end "messages" with {"role": "user", "content": "your question"}',
+        )
+    history: list[Turn] = []
+    pending: str | None = None
+    for message in turns[:-1]:
+        if message.role == "user":
+            pending = text(message)
+        elif pending is not None:
+            history.append(Turn(question=pending, answer=text(message)))
+            pending = None
+    return text(turns[-1]), history
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    prompt = answer.receipt.prompt_tokens or 0
+    completion = answer.receipt.completion_tokens or 0
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _extras(answer: Answer) -> dict[str, Any]:
+    """The structured fields an OpenAI response carries besides the text."""
+    return {
+        "citations": [c.model_dump(mode="json") for c in answer.citations],
+        "refused": answer.refused,
+        "grounded": answer.grounded,
+        "grounded_share": answer.grounded_share,
+        "coverage": answer.coverage.model_dump(mode="json"),
+        "receipt": answer.receipt.model_dump(mode="json"),
+    }
+
+
+def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) -> Iterator[str]:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        body = {
+            "id": completion,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        for event in events:
+            match event:
+                case Final(answer=answer):
+                    extras = _extras(answer)
+                    yield chunk(
+                        {}, "stop", usage=_usage(answer), **extras, ignored_parameters=ignored
+                    )
+                case Delta(text=text):
+                    yield chunk({"content": text})
+    except AssistantError as exc:
+        yield f"data: {json.dumps(exc.wire())}\n\n"
+    yield "data: [DONE]\n\n"
