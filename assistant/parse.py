@@ -1,16 +1,9 @@
 """Files -> Paper records: each file's layout told by its content, then read; no other I/O.
 
-Formats are detected from each file's content, never from its name:
-
-- ``jsonl``     one JSON object per line with ``title`` and ``abstract``;
-- ``csv``       a header row naming ``title`` and ``abstract`` columns;
-- ``bibtex``, ``ris``  reference managers' exports (see bibliography.py);
-- ``scored``    title, optional "Last, First, ..." authors line, abstract, then ``- `` tag lines
-                (regions and subject categories with scores), under a "venue year" header;
-- ``daily``     title, abstract, "• N authors" or an organisation, a ``·`` line, then
-                "Mon D[, YYYY] [upvotes]";
-- ``authored``  blank-line separated blocks: title, authors, source/venue, abstract;
-- ``alternating`` a title line, then its abstract line, repeated.
+Layouts are detected from each file's content, never from its name: ``jsonl`` (one JSON object
+per line with ``title`` and ``abstract``: ours, the arXiv snapshot's, OpenAlex's), ``csv`` (a
+header row naming ``title`` and ``abstract``), ``bibtex`` and ``ris`` (reference managers'
+exports, see bibliography.py), and four scraped listing layouts (see listings.py).
 
 Anything that is not part of a record (navigation, banners, stray fragments) produces no paper;
 a record that starts but cannot be completed is reported as :class:`Skipped` with its line.

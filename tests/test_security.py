@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
+from assistant.config import Settings
 from assistant.ingest import ingest
 
 from .conftest import make_settings
@@ -307,10 +308,8 @@ def test_empty_token_is_refused_before_serving(tmp_path: Path) -> None:
 # -- 9. coverage thresholds that do not match the collection fail closed ---------------------
 
 
-def test_stale_thresholds_give_no_verdict_until_the_server_rebuilds_them(tmp_path: Path) -> None:
-    from assistant.collection import Collection
-    from assistant.retrieve import CALIBRATION_FILE
-
+def _three_papers(tmp_path: Path) -> Settings:
+    """A store of its own holding three papers, ingested and calibrated."""
     source = tmp_path / "seed.jsonl"
     rows = [
         {"title": "Wombat Burrows", "abstract": "We map wombat burrows with ground radar. " * 4},
@@ -320,6 +319,14 @@ def test_stale_thresholds_give_no_verdict_until_the_server_rebuilds_them(tmp_pat
     source.write_text("\n".join(json.dumps(r) for r in rows))
     settings = make_settings(tmp_path / "store")
     ingest([source], settings)
+    return settings
+
+
+def test_stale_thresholds_give_no_verdict_until_the_server_rebuilds_them(tmp_path: Path) -> None:
+    from assistant.collection import Collection
+    from assistant.retrieve import CALIBRATION_FILE
+
+    settings = _three_papers(tmp_path)
     saved = settings.store.path / CALIBRATION_FILE
     calibration = json.loads(saved.read_text())
     # As after a crash between a write and its recalibration: thresholds of another collection.
@@ -347,15 +354,7 @@ def test_a_servers_write_keeps_a_verdict_while_its_thresholds_are_rebuilt(tmp_pa
     before them decide coverage until the background rebuild has saved the new ones."""
     from assistant.collection import Collection
 
-    source = tmp_path / "seed.jsonl"
-    rows = [
-        {"title": "Wombat Burrows", "abstract": "We map wombat burrows with ground radar. " * 4},
-        {"title": "Kangaroo Tails", "abstract": "We measure kangaroo tail forces in gait. " * 4},
-        {"title": "Emu Strides", "abstract": "We time emu strides on open plains at dawn. " * 4},
-    ]
-    source.write_text("\n".join(json.dumps(r) for r in rows))
-    settings = make_settings(tmp_path / "store")
-    ingest([source], settings)
+    settings = _three_papers(tmp_path)
     off_topic = "How are volcanic ash clouds forecast for aviation?"
     collection = Collection(settings)
     try:
