@@ -421,6 +421,6 @@ def test_ui_upload_of_a_broken_file_says_so_and_keeps_the_table(
 def test_ui_error_messages_quote_untrusted_text_escaped(served: Served) -> None:
     # Gradio's error modal renders its message as HTML; a resolution error quotes the prompt.
     hostile = 'Compare "<img src=x onerror=alert(1)> paper" with "<b>nothing</b> at all"'
-    told = _call(served, "run_compare", [hostile, []])
+    told = _call(served, "run_compare", [hostile, [], []])
     assert "event: error" in told
     assert "<img" not in told and "&lt;img" in told

@@ -212,6 +212,7 @@ def test_compare_tab_shows_a_table_and_offers_downloads(
     rows = page.locator("#compare-aspects input").first
     rows.fill("training cost")  # a row of one's own
     rows.press("Enter")
+    box.click()  # closes the rows' list, which covers the button
     page.locator("#compare-go").click()
     page.wait_for_selector("#compare-table table", timeout=60000)
     table = page.locator("#compare-table").inner_text()
