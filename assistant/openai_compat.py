@@ -157,6 +157,9 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "refused": answer.refused,
         "grounded": answer.grounded,
         "grounded_share": answer.grounded_share,
+        # An answer too little of which its sources support comes with the one extracted
+        # from the same sources (None otherwise).
+        "extracted": answer.extracted,
         "coverage": answer.coverage.model_dump(mode="json"),
         "receipt": answer.receipt.model_dump(mode="json"),
     }

@@ -184,6 +184,7 @@ def test_openai_client_chats_with_the_collection(api: str, llm_server: StubServe
     extra = completion.model_extra or {}
     assert extra["citations"][0]["title"] == LSUV and extra["refused"] is False
     assert extra["coverage"]["verdict"] == "covered" and extra["coverage"]["caveat"] is None
+    assert extra["grounded"] is True and extra["extracted"] is None
     llm_server.script(REPLY)
     stream = chat.chat.completions.create(
         model="assistant",
