@@ -125,8 +125,10 @@ _LIMIT = re.compile(
 #: extracted answer.
 _ASKS = {
     "limitations": re.compile(
+        # Not a bare "fail": "Why do customised models fail to ...?" asks for the problem a
+        # paper addresses, which its abstract states before its contribution.
         r"\b(limitations?|limits|drawbacks?|weakness(?:es)?|shortcomings?|downsides?|caveats?|"
-        r"disadvantages?|fail(?:s|ures?)?|where .{0,30} break)\b",
+        r"disadvantages?|failure (?:cases|modes)|where .{0,30} (?:break|fail)s?)\b",
         re.I,
     ),
     "data": re.compile(

@@ -101,15 +101,18 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
             overlap = len(wanted & words) / len(wanted) if wanted else 0.0
             marks.append((float(similarity[i]) + 0.5 * overlap, i, sentence))
         marks.sort(reverse=True)
-        if aspect is not None:
-            # The sentence stating what was asked (see aspects.py); a paper whose abstract
-            # states none says so, or, past the first, stays silent.
-            index = finder.find(hit.paper, aspect)
+        index = finder.find(hit.paper, aspect) if aspect is not None else None
+        if aspect == "limitations":
+            # Only the sentence stating a limitation (see aspects.py): a paper whose abstract
+            # states none says so, or, past the first, stays silent, rather than quote its
+            # design and its gains.
             if index is None and n > 1:
                 continue
             said = {} if index is None else _with_referent({index: sentences[index]}, sentences)
         else:
             said = _quotes(question, sentences, marks, best_paper=n == 1)
+            if index is not None:  # the sentence stating the data, result or problem asked
+                said = _with_referent({**said, index: sentences[index]}, sentences)
         scored.append((marks[0][0], n, hit, sorted(said.items())))
     top = max(s[0] for s in scored)
     lines = [EXTRACTED_LABEL, ""]
