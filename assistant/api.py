@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
@@ -91,12 +92,19 @@ class CompareRequest(BaseModel):
 
 def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
     """The API over the store in ``settings``, with the browser UI at /ui unless ``ui=False``."""
+    service = Collection(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()  # stops the threshold worker before the process exits
+
     app = FastAPI(
         title="assistant",
         summary="Search and cited answers over a collection of research-paper abstracts.",
         version="0.1",
+        lifespan=lifespan,
     )
-    service = Collection(settings)
     app.state.service = service
     service.settle()
 

@@ -64,6 +64,7 @@ class Collection:
         self.writing = threading.Lock()
         self._pending = threading.Condition()
         self._dirty = False
+        self._closing = False
         self._worker: threading.Thread | None = None
         # Loaded now rather than by the first request, which would wait seconds for MPNet.
         self.retriever.embedder  # noqa: B018
@@ -162,16 +163,33 @@ class Collection:
     def _recalibrate(self) -> None:
         while True:
             with self._pending:
-                if not self._dirty:
+                if not self._dirty or self._closing:
                     self._worker = None
                     self._pending.notify_all()
                     return
                 self._dirty = False
             try:
-                recalibrate(self.settings, self.retriever.embedder)
+                recalibrate(self.settings, self.retriever.embedder, on_calibrate=self._go_on)
             except AssistantError as exc:  # the thresholds in force stay; the log says why
                 log.warning("coverage thresholds not rebuilt: %s", exc.describe())
+            except _Closing:
+                continue  # the loop's next check ends the worker
             self.retriever.refresh()
 
+    def _go_on(self, done: int, total: int) -> None:
+        """Between two calibration questions: stop if the collection is closing (a thread
+        still inside the embedder when the interpreter exits brings the process down)."""
+        if self._closing:
+            raise _Closing
+
     def close(self) -> None:
+        """Stop the threshold worker (its thresholds are not saved; the next start rebuilds
+        them), then release the store and the model."""
+        with self._pending:
+            self._closing = True
+            self._pending.wait_for(lambda: self._worker is None)
         self.answerer.close()
+
+
+class _Closing(Exception):
+    """Raised inside the threshold worker when the collection closes."""

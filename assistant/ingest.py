@@ -190,12 +190,16 @@ def recalibrate(
     """Bring the coverage thresholds in step with the collection (after an interrupted write,
     or a write that left them to later); the new threshold, or None when they already were.
 
-    The store is only read (its BM25 index is in step after every write), so a server's next
-    write does not wait for this; the thresholds are saved whole, for the collection as read.
+    The store is only read, and the saved BM25 index is left alone (a collection that moved on
+    since is indexed in memory): a server's writes, which save it, do not wait for this, and
+    nothing else writes it meanwhile. The thresholds are saved whole, for the collection as read.
     """
     with open_store(settings.store, embedder_name(settings.embed)) as store:
-        index = _rebuild_lexical(settings, store.papers())
-        return _recalibrate(settings, index, embedder, on_calibrate)
+        current = store.papers()
+    index = None
+    if LexicalIndex.saved_fingerprint(settings.store.path) == fingerprint(current):
+        index = LexicalIndex.load(settings.store.path, current)
+    return _recalibrate(settings, index or LexicalIndex.build(current), embedder, on_calibrate)
 
 
 def _rebuild_lexical(settings: Settings, current: list[Paper]) -> LexicalIndex:

@@ -106,15 +106,18 @@ class LexicalIndex:
         stamp = cls.saved_fingerprint(store_dir)
         if stamp is None:
             return None
-        if papers is not None:
-            ordered = sorted(papers, key=lambda p: p.paper_id)
-        else:
-            # Read line by line, and only "\n" ends a record: str.splitlines() would also split
-            # on U+2028 and the like, which JSON leaves unescaped inside strings.
-            with (target / "papers.jsonl").open(encoding="utf-8", newline="\n") as handle:
-                ordered = [Paper.model_validate_json(line) for line in handle if line.strip()]
-        retriever = bm25s.BM25.load(str(target), show_progress=False) if ordered else bm25s.BM25()
-        return cls(retriever, ordered, stamp)
+        try:
+            if papers is not None:
+                ordered = sorted(papers, key=lambda p: p.paper_id)
+            else:
+                # Read line by line, and only "\n" ends a record: str.splitlines() would also
+                # split on U+2028 and the like, which JSON leaves unescaped inside strings.
+                with (target / "papers.jsonl").open(encoding="utf-8", newline="\n") as handle:
+                    ordered = [Paper.model_validate_json(line) for line in handle if line.strip()]
+            bm25 = bm25s.BM25.load(str(target), show_progress=False) if ordered else bm25s.BM25()
+        except FileNotFoundError:
+            return None  # a writer is swapping in a new index this instant: the caller rebuilds
+        return cls(bm25, ordered, stamp)
 
     def _tokens(self, text: str) -> list[str]:
         import bm25s
