@@ -154,9 +154,9 @@ class Collection:
         with self._pending:
             self._dirty = True
             if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._recalibrate, name="recalibrate", daemon=True
-                )
+                # Not a daemon: the interpreter waits for it at exit instead of stopping it
+                # inside the embedder's native code (which brings the process down).
+                self._worker = threading.Thread(target=self._recalibrate, name="recalibrate")
                 self._worker.start()
             return self._worker
 
