@@ -303,8 +303,11 @@ def test_hostile_abstracts_stay_inert_in_chat_sources_and_compare(
     page.locator("#new-chat").click()
     _ask(page, "How do quokkas hop on Rottnest Island?")
     page.wait_for_selector("#chat a.cite", timeout=60000)
+    # The sources panel as the checked answer left it (its cited card open), not as retrieval
+    # first showed it: the two arrive in one update but reach the page one after the other.
     page.wait_for_function(
-        "document.querySelector('#sources').innerText.includes('Quokka Hopping Energetics')",
+        "document.querySelector('#sources').innerText.includes('Quokka Hopping Energetics')"
+        " && document.querySelector('#sources').innerText.includes('cited by')",
         timeout=30000,
     )
     answer = _last_answer(page)
