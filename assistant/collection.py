@@ -16,7 +16,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.ingest import ProgressFn, ingest, recalibrate, remove
 from assistant.records import IngestReport, Paper, clean_text
-from assistant.retrieve import Calibration, Retriever
+from assistant.retrieve import Retriever
 
 log = logging.getLogger("assistant")
 _T = TypeVar("_T")
@@ -141,9 +141,7 @@ class Collection:
         with self._pending:
             if self._worker is not None:
                 return "rebuilding"
-        saved = Calibration.load(self.settings.store.path)
-        current = saved is not None and saved.fingerprint == self.retriever.lexical().fingerprint
-        return "current" if current else "missing"
+        return "current" if self.retriever.saved_calibration() is not None else "missing"
 
     def wait_calibrated(self) -> None:
         """Until the coverage thresholds match the collection (tests and benchmarks)."""

@@ -196,22 +196,24 @@ def recalibrate(
     """
     with open_store(settings.store, embedder_name(settings.embed)) as store:
         current = store.papers()
-    index = None
-    if LexicalIndex.saved_fingerprint(settings.store.path) == fingerprint(current):
-        index = LexicalIndex.load(settings.store.path, current)
-    return _recalibrate(settings, index or LexicalIndex.build(current), embedder, on_calibrate)
+    index = _rebuild_lexical(settings, current, save=False)
+    return _recalibrate(settings, index, embedder, on_calibrate)
 
 
-def _rebuild_lexical(settings: Settings, current: list[Paper]) -> LexicalIndex:
+def _rebuild_lexical(
+    settings: Settings, current: list[Paper], *, save: bool = True
+) -> LexicalIndex:
     """The BM25 index, rebuilt from the store itself so that it follows every add, replace and
-    delete; an unchanged collection keeps its index."""
+    delete; an unchanged collection keeps its index. ``save=False``: a rebuilt one stays in
+    memory (for a reader that must not write the saved one)."""
     if LexicalIndex.saved_fingerprint(settings.store.path) == fingerprint(current):
         index = LexicalIndex.load(settings.store.path, current)
         if index is not None:
             return index
     index = LexicalIndex.build(current)
-    with disk_errors(str(settings.store.path)):
-        index.save(settings.store.path)
+    if save:
+        with disk_errors(str(settings.store.path)):
+            index.save(settings.store.path)
     return index
 
 

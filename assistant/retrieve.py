@@ -267,14 +267,18 @@ class Retriever:
         return self._parser
 
     def calibration(self) -> Calibration | None:
+        """The coverage thresholds for this collection (see :meth:`saved_calibration`); while
+        a server rebuilds them after its own write, the ones in force before it (``interim``)."""
+        return self.saved_calibration() or self.interim
+
+    def saved_calibration(self) -> Calibration | None:
         """The coverage thresholds ingest saved for this collection (None if it has not yet:
-        run `assistant ingest` again, which calibrates an unchanged collection too); while a
-        server rebuilds them after its own write, the ones in force before it (``interim``)."""
+        run `assistant ingest` again, which calibrates an unchanged collection too)."""
         if self._calibration is None:
             saved = Calibration.load(self.settings.store.path)
             if saved is not None and saved.fingerprint == self.lexical().fingerprint:
                 self._calibration = saved
-        return self._calibration or self.interim
+        return self._calibration
 
     def search(
         self, question: str, k: int | None = None, filters: Filters | None = None
