@@ -22,10 +22,10 @@ $(BIN)/.installed: pyproject.toml Makefile
 
 install: $(BIN)/.installed
 
-## run: install, ingest the sample collection (a no-op when nothing changed), then serve the API
+## run: install, then serve the UI and API at once while the sample collection is indexed
+## behind them (a no-op when nothing changed; progress on the page and at /v1/ingest)
 run: install
-	$(BIN)/assistant ingest data/
-	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
+	$(BIN)/assistant serve --ingest data/ --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check assistant tests bench ui.py

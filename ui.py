@@ -78,7 +78,7 @@ def render_answer(answer: Answer) -> str:
     notice = (
         "<p class='notice'>No coverage verdict yet: the collection's thresholds are being "
         "rebuilt, so this answer was not checked against them.</p>"
-        if not answer.coverage.available
+        if not answer.coverage.available and answer.coverage.partial is None
         else ""
     )
     caveat = (
@@ -199,13 +199,14 @@ def build_ui(collection: Collection) -> gr.Blocks:
     # Gradio's cache of uploads and downloads is emptied of files older than an hour, hourly.
     with gr.Blocks(title="assistant", delete_cache=(_FILES_KEPT_S, _FILES_KEPT_S)) as blocks:
         heading = gr.Markdown(elem_id="heading")
+        # Outside the tabs: a tab not shown is not rendered, and neither would its timer be.
+        timer = gr.Timer(2.0, active=False)
         with gr.Tab("Chat"):
             _chat_tab(collection, comparer, scratch)
         with gr.Tab("Compare"):
             picked = _compare_tab(collection, comparer, scratch)
         with gr.Tab("Collection"):
-            _collection_tab(collection, picked, blocks)
-        blocks.load(lambda: _heading_text(collection), None, [heading])
+            _collection_tab(collection, picked, blocks, heading, timer)
     built: gr.Blocks = blocks
     return built
 
@@ -218,7 +219,24 @@ def _heading_text(collection: Collection) -> str:
         if model is not None
         else "answers extracted from the abstracts (no language model configured)"
     )
-    return f"**assistant** · {counted(len(collection.papers()), 'paper')} · {who}"
+    job = collection.indexing()
+    indexing = f" · ⏳ {job.summary()}" if job is not None and job.running else ""
+    return f"**assistant** · {counted(len(collection.papers()), 'paper')}{indexing} · {who}"
+
+
+def _job_text(collection: Collection) -> str:
+    """The latest ingest job of the server, file by file (the Collection tab)."""
+    job = collection.indexing()
+    if job is None:
+        return ""
+    lines = [f"**{'⏳ ' if job.running else ''}{markdown_text(job.summary())}**"]
+    for status in job.files:
+        state = {"waiting": "waiting", "read": "read", "failed": "⚠ failed"}[status.state]
+        read = f", {counted(status.records, 'paper')}" if status.state == "read" else ""
+        skipped = f", {status.skipped} skipped" if status.skipped else ""
+        problem = f" ({markdown_text(status.problem)})" if status.problem else ""
+        lines.append(f"- {markdown_text(status.name)}: {state}{read}{skipped}{problem}")
+    return "\n".join(lines)
 
 
 def _paper_choices(collection: Collection) -> list[tuple[str, str]]:
@@ -428,8 +446,15 @@ def _compare_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) 
     return picked
 
 
-def _collection_tab(collection: Collection, picked: gr.Dropdown, blocks: gr.Blocks) -> None:
-    """The papers in the collection, searchable; upload adds papers, remove takes them out."""
+def _collection_tab(
+    collection: Collection,
+    picked: gr.Dropdown,
+    blocks: gr.Blocks,
+    heading: gr.Markdown,
+    timer: gr.Timer,
+) -> None:
+    """The papers in the collection, searchable; upload adds papers, remove takes them out.
+    While the server indexes files (at start), the page follows it every two seconds."""
     retriever = collection.retriever
 
     def papers_table(query: str) -> tuple[list[list[str]], str]:
@@ -488,7 +513,25 @@ def _collection_tab(collection: Collection, picked: gr.Dropdown, blocks: gr.Bloc
         )
         return (*changed(query), message)
 
+    def follow(query: str) -> tuple[Any, ...]:
+        """The heading, the job's status and the collection as they are now; the timer keeps
+        ticking only while a job runs."""
+        job = collection.indexing()
+        running = job is not None and job.running
+        rows, count = papers_table(query)
+        choices = _paper_choices(collection)  # what was picked stays picked
+        return (
+            _heading_text(collection),
+            _job_text(collection),
+            rows,
+            count,
+            gr.update(choices=choices),
+            gr.update(choices=choices),
+            gr.Timer(active=running),
+        )
+
     count = gr.Markdown(elem_id="count")
+    job_status = gr.Markdown(elem_id="ingest-status")
     search = gr.Textbox(label="Title contains", elem_id="paper-search")
     table = gr.Dataframe(
         headers=["title", "authors", "venue / listing", "date"],
@@ -522,5 +565,8 @@ def _collection_tab(collection: Collection, picked: gr.Dropdown, blocks: gr.Bloc
     really.click(
         remove_papers, [doomed, search], [table, count, doomed, picked, confirm_row, removed]
     )
-    # Every page load reads the live collection (papers may have come or gone since).
-    blocks.load(changed, [search], [table, count, doomed, picked])
+    # Every page load reads the live collection (papers may have come or gone since), and
+    # follows an ingest job while one runs.
+    followed = [heading, job_status, table, count, doomed, picked, timer]
+    blocks.load(follow, [search], followed)
+    timer.tick(follow, [search], followed)

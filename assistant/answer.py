@@ -441,6 +441,16 @@ class Answerer:
             else "The collection does not seem to cover this question."
         )
         if not found.hits:
+            if found.partial is not None:
+                return (
+                    f"Nothing found yet: the collection is still being indexed "
+                    f"({found.partial}). Ask again once it is done."
+                )
+            if not self.retriever.lexical().papers:
+                return (
+                    "The collection is empty: add papers first (`assistant ingest FILES`, the "
+                    "Collection tab, or POST /v1/papers/upload)."
+                )
             return (
                 f"{reason} No paper matches its constraints "
                 f"({'; '.join(found.query.recognised) or 'none recognised'})."
@@ -496,16 +506,24 @@ def _unread_note(found: Retrieval) -> str | None:
     return f"I could not use {unread} as a filter (no field of the papers holds it)."
 
 
+def _partial_note(found: Retrieval) -> str | None:
+    """What an answer given while papers are still being indexed says first."""
+    if found.partial is None:
+        return None
+    return f"The collection is still being indexed ({found.partial}): this may miss papers."
+
+
 def _coverage(found: Retrieval) -> Coverage:
     verdict = found.coverage_verdict
     caveat = None
     if verdict == "uncertain":
         closest = "; ".join(f'"{h.paper.title}"' for h in found.hits[:3])
         caveat = f"The collection may not cover this question; the closest papers are {closest}."
-    note = _unread_note(found)
-    if note:
-        caveat = f"{note} {caveat}" if caveat else note
+    for note in (_unread_note(found), _partial_note(found)):
+        if note:
+            caveat = f"{note} {caveat}" if caveat else note
     return Coverage(
+        partial=found.partial,
         covered=found.covered,
         verdict=verdict,
         caveat=caveat,

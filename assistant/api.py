@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
@@ -20,13 +23,13 @@ from pydantic import BaseModel, Field
 
 from assistant.answer import Delta, Event, Final, Sources
 from assistant.bibliography import to_bibtex
-from assistant.collection import Collection
+from assistant.collection import Collection, upload_name
 from assistant.compare import Comparer, Comparison, as_format
 from assistant.config import Settings
 from assistant.errors import AssistantError, LLMError, error_body
 from assistant.gate import Gate, loopback_host
 from assistant.openai_compat import openai_router
-from assistant.records import DATE_PATTERN, Answer, Filters, IngestReport, Paper, Turn
+from assistant.records import DATE_PATTERN, Answer, Filters, IngestJob, IngestReport, Paper, Turn
 from assistant.retrieve import HitOut, SearchResponse
 
 # -- request and response bodies ------------------------------------------------------------
@@ -90,14 +93,18 @@ class CompareRequest(BaseModel):
 # -- the app ---------------------------------------------------------------------------------
 
 
-def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
-    """The API over the store in ``settings``, with the browser UI at /ui unless ``ui=False``."""
+def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = ()) -> FastAPI:
+    """The API over the store in ``settings``, with the browser UI at /ui unless ``ui=False``.
+    The files or folders in ``ingest`` are indexed in the background once it starts serving
+    (GET /v1/ingest shows how far it got); the store must exist (ingest.create_store)."""
     service = Collection(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if ingest:
+            service.start_ingest(ingest)
         yield
-        service.close()  # stops the threshold worker before the process exits
+        service.close()  # stops ingest jobs and the threshold worker before the process exits
 
     app = FastAPI(
         title="assistant",
@@ -152,9 +159,13 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         model = service.answerer.model
         if model is not None:
             llm.update(model=model.name, reachable=_reachable(model.where))
+        job = service.indexing()
         return {
             "status": "ok" if store_ok else "degraded",
             "papers": papers,
+            "indexing": job.model_dump(include=_JOB_SUMMARY) | {"summary": job.summary()}
+            if job is not None and job.running
+            else None,
             "coverage_thresholds": thresholds,
             "worker": os.getpid(),
             "store": {
@@ -166,6 +177,7 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         }
 
     app.include_router(_papers(service))
+    app.include_router(_jobs(service))
     app.include_router(_answers(service))
     app.include_router(openai_router(service))
 
@@ -267,10 +279,30 @@ def _papers(service: Collection) -> APIRouter:
         lines = [p.model_dump_json(exclude_none=True) for p in body.papers]
         return _report(service.add_bytes("\n".join(lines).encode(), "papers.jsonl"))
 
-    @router.post("/v1/papers/upload", tags=["papers"])
-    def upload_papers(file: Annotated[UploadFile, File()]) -> AddReport:
+    @router.post("/v1/papers/upload", tags=["papers"], response_model=None)
+    def upload_papers(
+        file: Annotated[UploadFile, File()],
+        background: Annotated[
+            bool,
+            Query(
+                description="Return at once (202) with an ingest job to watch at "
+                "GET /v1/ingest/{id} (and cancel with DELETE) instead of the report."
+            ),
+        ] = False,
+    ) -> AddReport | JSONResponse:
         """Add the papers in an uploaded file: JSONL, CSV or a listing in one of our layouts."""
-        return _report(service.add_bytes(file.file.read(), file.filename))
+        if not background:
+            return _report(service.add_bytes(file.file.read(), file.filename))
+        scratch = tempfile.mkdtemp(prefix="upload-")
+        name = upload_name(file.filename)
+        with open(Path(scratch) / name, "wb") as handle:  # copied in pieces, never whole
+            shutil.copyfileobj(file.file, handle)
+        job = service.start_ingest([Path(scratch) / name], [name], scratch=scratch)
+        return JSONResponse(
+            job.model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": f"/v1/ingest/{job.id}"},
+        )
 
     @router.delete("/v1/papers/{paper_id}", tags=["papers"])
     def delete_paper(paper_id: str) -> dict[str, Any]:
@@ -278,6 +310,36 @@ def _papers(service: Collection) -> APIRouter:
         if not service.remove([paper_id]):
             raise HTTPException(404, detail=_unknown_paper(paper_id))
         return {"deleted": paper_id}
+
+    return router
+
+
+def _jobs(service: Collection) -> APIRouter:
+    """/v1/ingest: the ingest jobs running inside the server (at start, background uploads)."""
+    router = APIRouter()
+
+    def known(job_id: str) -> IngestJob:
+        try:
+            return service.job(job_id)
+        except KeyError:
+            raise HTTPException(404, detail=_unknown_job(job_id)) from None
+
+    @router.get("/v1/ingest", tags=["papers"])
+    def list_jobs() -> list[IngestJob]:
+        """Every ingest job of this server, oldest first."""
+        return service.jobs()
+
+    @router.get("/v1/ingest/{job_id}", tags=["papers"])
+    def get_job(job_id: str) -> IngestJob:
+        """How far an ingest job got: its state, per-file status, papers done, an ETA."""
+        return known(job_id)
+
+    @router.delete("/v1/ingest/{job_id}", tags=["papers"])
+    def cancel_job(job_id: str) -> IngestJob:
+        """Stop a job after the batch it is embedding; papers written so far stay, and
+        adding the same file again resumes."""
+        known(job_id)
+        return service.cancel(job_id)
 
     return router
 
@@ -324,6 +386,18 @@ def _unknown_paper(paper_id: str) -> dict[str, Any]:
         f"No paper with id {paper_id!r} in the collection",
         "list ids with GET /v1/papers (or `assistant papers`)",
     )
+
+
+def _unknown_job(job_id: str) -> dict[str, Any]:
+    return error_body(
+        "UnknownJob",
+        f"No ingest job with id {job_id!r} on this server",
+        "list this server's jobs with GET /v1/ingest (jobs are not kept across restarts)",
+    )
+
+
+#: What /healthz says of a running ingest job (GET /v1/ingest/{id} has the rest).
+_JOB_SUMMARY = {"id", "state", "done", "total", "eta_s"}
 
 
 def _bibtex_response(papers: list[Paper]) -> PlainTextResponse:

@@ -391,8 +391,23 @@ def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
     help="Server processes (setting api.workers; 1). More than one needs a Chroma server "
     "(ASSISTANT_STORE__URL).",
 )
+@click.option(
+    "--ingest",
+    "ingest_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Files or folders to add in the background once serving (repeatable): the page and "
+    "API answer at once, from the papers indexed so far (GET /v1/ingest shows progress). "
+    "Unchanged papers are skipped, so passing the same folder at every start costs little.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    ingest_paths: tuple[Path, ...],
+) -> None:
     """Serve the HTTP API (docs at /docs) and the browser UI (at /ui)."""
     from assistant.server import check_address, check_exposure, run_server
 
@@ -410,13 +425,27 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     from assistant.store import hold_for_serving
 
     hold_for_serving(settings.store)
+    if ingest_paths and api.workers > 1:
+        # Each worker would run its own job: index first, then serve.
+        ctx.invoke(ingest, paths=ingest_paths, batch=32, listing_year=None)
+        ingest_paths = ()
+    elif ingest_paths:
+        from assistant.ingest import create_store
+
+        create_store(settings)
     click.echo(
         f"serving http://{api.host}:{api.port}/ui/ (browser) and the API "
         f"(docs: http://{api.host}:{api.port}/docs)"
-        + (f" with {api.workers} workers" if api.workers > 1 else ""),
+        + (f" with {api.workers} workers" if api.workers > 1 else "")
+        + (
+            f"; adding {', '.join(str(p) for p in ingest_paths)} in the background (progress on "
+            "the page and at /v1/ingest)"
+            if ingest_paths
+            else ""
+        ),
         err=True,
     )
-    run_server(settings)
+    run_server(settings, ingest=ingest_paths)
 
 
 @main.command()

@@ -19,10 +19,12 @@ from assistant.store import Store, StoredPaper, open_store
 
 #: Called after each committed batch with (papers done, papers to embed).
 ProgressFn = Callable[[int, int], None]
+#: Called after each file is read, with its path and the report so far.
+FileFn = Callable[[str, IngestReport], None]
 
 
 def read_collection(
-    paths: Iterable[Path], *, listing_year: int | None = None
+    paths: Iterable[Path], *, listing_year: int | None = None, on_file: FileFn | None = None
 ) -> tuple[list[Paper], IngestReport]:
     """Parse every file under ``paths`` and merge duplicates; unreadable files are reported.
 
@@ -39,6 +41,8 @@ def read_collection(
             except ParseError as exc:
                 errors.append(exc)
                 report.skipped.append(Skipped(path=exc.path, line=exc.line, reason=exc.describe()))
+                if on_file:
+                    on_file(str(path), report)
                 continue
             report.per_file[str(path)] = 0
             for item in items:
@@ -48,6 +52,8 @@ def read_collection(
                     report.per_file[str(path)] += 1
                     report.records_read += 1
                     yield item
+            if on_file:
+                on_file(str(path), report)
 
     papers = merge_papers(read())
     if not papers:
@@ -102,6 +108,7 @@ def ingest(
     listing_year: int | None = None,
     on_progress: ProgressFn | None = None,
     on_calibrate: ProgressFn | None = None,
+    on_file: FileFn | None = None,
     embedder: OnnxEmbedding | None = None,
     calibrate: bool = True,
 ) -> IngestReport:
@@ -111,10 +118,12 @@ def ingest(
     one upsert, so an interrupted run leaves whole papers behind and the next run resumes.
     When the collection changed, the BM25 index is rebuilt and the coverage threshold
     recalibrated on questions generated from the collection (``calibrate=False`` leaves that
-    to the caller: a server does it in the background, see collection.py).
+    to the caller: a server does it in the background, see collection.py). ``on_file`` hears
+    of each file once it is read, ``on_progress`` of each committed batch; an exception raised
+    by either stops the run with whole papers written.
     """
     started = time.perf_counter()
-    papers, report = read_collection(paths, listing_year=listing_year)
+    papers, report = read_collection(paths, listing_year=listing_year, on_file=on_file)
     with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
         stored = store.stored_papers()
         papers = _join_stored(papers, stored, store)
@@ -161,6 +170,20 @@ def ingest(
             report.coverage_threshold = _recalibrate(settings, index, embedder, on_calibrate)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def create_store(settings: Settings) -> None:
+    """Create the (empty) store if there is none yet, so that a server can start serving
+    before its first ingest has written anything."""
+    with open_store(settings.store, embedder_name(settings.embed), write=True):
+        pass
+
+
+def reindex(settings: Settings) -> None:
+    """Bring the saved BM25 index in step with the store (after a write stopped half-way:
+    its whole papers are in the store, but the index was not rebuilt)."""
+    with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
+        _rebuild_lexical(settings, store.papers())
 
 
 def remove(

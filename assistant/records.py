@@ -258,6 +258,66 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
 
 
+class FileStatus(BaseModel):
+    """One file of an ingest job, as far as the job got with it."""
+
+    name: str = Field(description="The file's name as given (an upload's own name).")
+    state: Literal["waiting", "read", "failed"] = Field(
+        "waiting", description="waiting (not read yet), read (its papers are queued), failed."
+    )
+    records: int = Field(0, description="Papers read from it.")
+    skipped: int = Field(0, description="Lines or records of it that were skipped.")
+    problem: str | None = Field(None, description="Why it failed, or the first skip's reason.")
+
+
+class IngestJob(BaseModel):
+    """An ingest running inside the server: what it has done, and what is left."""
+
+    id: str
+    state: Literal["queued", "reading", "embedding", "done", "failed", "cancelled"] = Field(
+        "queued",
+        description="queued (behind another write), reading the files, embedding the papers "
+        "(searchable batch by batch), done, failed (see error), or cancelled (the papers "
+        "embedded so far stay; adding the files again resumes).",
+    )
+    files: list[FileStatus]
+    done: int = Field(0, description="Papers embedded and searchable so far.")
+    total: int | None = Field(None, description="Papers to embed (known once files are read).")
+    unchanged: int = Field(0, description="Papers already in the store as they are.")
+    started: str = Field(description="When the job was created (UTC, ISO 8601).")
+    seconds: float = Field(0.0, description="Time since the job started, or that it took.")
+    eta_s: float | None = Field(None, description="Estimated seconds left while embedding.")
+    error: dict[str, Any] | None = Field(None, description="Why it failed ({type, message, hint}).")
+    report: IngestReport | None = Field(None, description="The whole report, once done.")
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("queued", "reading", "embedding")
+
+    def summary(self) -> str:
+        """One line a person reads: "indexing 120 of 318 papers, about 1 min left"."""
+        if self.state == "queued":
+            return f"{len(self.files)} file(s) queued behind another change to the collection"
+        if self.state == "reading" or self.total is None:
+            read = sum(f.state != "waiting" for f in self.files)
+            return f"reading files ({read} of {len(self.files)})"
+        if self.state == "embedding":
+            left = f", about {_duration(self.eta_s)} left" if self.eta_s is not None else ""
+            return f"indexing {self.done} of {self.total} papers{left}"
+        if self.state == "done":
+            return f"indexed {self.done} papers in {_duration(self.seconds)}"
+        if self.state == "cancelled":
+            return f"cancelled after {self.done} of {self.total} papers"
+        message = (self.error or {}).get("message", "")
+        return f"failed: {message}" if message else "failed"
+
+
+def _duration(seconds: float | None) -> str:
+    """ "12 s", "3 min" (rounded up: an estimate should not promise too little)."""
+    seconds = max(seconds or 0.0, 0.0)
+    return f"{seconds:.0f} s" if seconds < 90 else f"{-(-seconds // 60):.0f} min"
+
+
 @functools.lru_cache(maxsize=4096)
 def _date_key(value: str) -> tuple[int, ...]:
     parts = value.lstrip("-").split("-")
@@ -457,6 +517,11 @@ class Coverage(BaseModel):
     )
     lexical_threshold: float | None = None
     matching: int = Field(description="Papers passing the question's metadata constraints.")
+    partial: str | None = Field(
+        None,
+        description="Set while the server is still indexing papers (how far it got): the "
+        "answer may miss papers not yet searchable. The caveat says so too.",
+    )
     nearest: list[dict[str, Any]] = Field(default_factory=list)
     available: bool = Field(
         True,

@@ -94,6 +94,11 @@ class Retrieval(BaseModel):
         "interrupted write; a server rebuilds them at start): covered then says only that "
         "something was found.",
     )
+    partial: str | None = Field(
+        None,
+        description="Set while the server is still indexing papers: how far it got, so that "
+        "what was found may be missing papers.",
+    )
 
     @property
     def coverage_verdict(self) -> Literal["covered", "uncertain", "not_covered"]:
@@ -130,6 +135,7 @@ class SearchResponse(BaseModel):
     lexical_coverage: float | None
     lexical_threshold: float | None
     matching: int
+    partial: str | None = Field(None, description="Set while papers are still being indexed.")
     recognised: list[str]
     topic: str = Field(description="What is left of the question once metadata is read.")
     hits: list[HitOut]
@@ -153,6 +159,7 @@ _VERDICT_FIELDS = {
     "lexical_coverage",
     "lexical_threshold",
     "matching",
+    "partial",
 }
 
 
@@ -174,6 +181,9 @@ class Retriever:
         #: collection one write away); None elsewhere, where thresholds that do not match the
         #: collection (an interrupted write) give no verdict.
         self.interim: Calibration | None = None
+        #: While a server indexes papers in the background, how far it got ("indexing 120 of
+        #: 318 papers"); every retrieval carries it as ``partial``.
+        self.indexing: str | None = None
         self._resources = contextlib.ExitStack()
         self._store: Store | None = None
         self._filtered: dict[str, frozenset[str]] = {}
@@ -340,9 +350,15 @@ class Retriever:
                     sort_papers(papers, query.sort)[: max(k, listing_k or 0)], 1
                 )
             ]
-            return Retrieval(query=query, hits=hits, covered=bool(hits), matching=matching)
+            return Retrieval(
+                query=query,
+                hits=hits,
+                covered=bool(hits),
+                matching=matching,
+                partial=self.indexing,
+            )
         if allowed is not None and not allowed:
-            return Retrieval(query=query, hits=[], covered=False, matching=0)
+            return Retrieval(query=query, hits=[], covered=False, matching=0, partial=self.indexing)
         text = query.topic if query.recognised else query.text
         hits, relevance = self._hybrid(
             text, max(k, 10) if query.sort else k, allowed, expansion.strip()
@@ -370,6 +386,7 @@ class Retriever:
                 # A constraint it could not use is said so, not turned into a refusal.
                 covered, uncertain = True, True
         return Retrieval(
+            partial=self.indexing,
             absent_median=calibration.absent_median if calibration else None,
             uncertain=uncertain,
             verdict=calibration is not None or not judged,

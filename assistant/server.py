@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -131,9 +133,10 @@ def check_address(host: str, port: int) -> None:
             ) from None
 
 
-def run_server(settings: Settings) -> None:
+def run_server(settings: Settings, ingest: Sequence[Path] = ()) -> None:
     """Serve the app with uvicorn: one process, or ``api.workers`` processes each building the
-    app from the settings exported to the environment (those need a Chroma server)."""
+    app from the settings exported to the environment (those need a Chroma server). One
+    process indexes the files in ``ingest`` in the background (see create_app)."""
     import uvicorn
 
     api = settings.api
@@ -150,7 +153,7 @@ def run_server(settings: Settings) -> None:
             "assistant.server:app_from_environment", factory=True, workers=api.workers, **options
         )
     else:
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings, ingest=ingest), **options)
 
 
 def app_from_environment() -> FastAPI:

@@ -14,6 +14,7 @@ import pytest
 
 from assistant.api import create_app
 from assistant.config import LLMSettings, Settings, StoreSettings
+from assistant.ingest import ingest
 
 from .openai_stub import Reply, StubServer, run_in_thread
 
@@ -42,24 +43,30 @@ def ui_url(
 
 
 @pytest.fixture(scope="module")
-def page(ui_url: str) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     assert CHROMIUM.exists(), "install Debian's chromium (make test does: apt-get install chromium)"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        tab = browser.new_page(viewport={"width": 1300, "height": 1000})
-        hosts: set[str] = set()
-        tab.on("request", lambda request: hosts.add(request.url.split("/")[2]))
-        tab.goto(ui_url + "/ui/")
-        tab.wait_for_selector("#question textarea", timeout=60000)
-        tab.hosts = hosts
-        yield tab
-        browser.close()
-        assert hosts == {ui_url.split("/")[2]}, f"the page asked other hosts: {hosts}"
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, ui_url: str) -> Iterator[Any]:
+    tab = browser.new_page(viewport={"width": 1300, "height": 1000})
+    hosts: set[str] = set()
+    tab.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    tab.goto(ui_url + "/ui/")
+    tab.wait_for_selector("#question textarea", timeout=60000)
+    tab.hosts = hosts
+    yield tab
+    tab.close()
+    assert hosts == {ui_url.split("/")[2]}, f"the page asked other hosts: {hosts}"
 
 
 def _ask(page: Any, question: str) -> None:
@@ -341,3 +348,60 @@ def test_hostile_abstracts_stay_inert_in_chat_sources_and_compare(
     found = page.evaluate(INERT)
     assert found == {"bad": [], "pwned": None}, found
     assert dialogs == []
+
+
+def test_page_follows_the_collection_while_it_is_being_indexed(
+    browser: Any, settings: Settings, tmp_path: Path
+) -> None:
+    """Opened while the server's files wait to be indexed: the heading says so, an answer
+    says it may miss papers, and the count rises once they are in, without a reload."""
+    first = {
+        "title": "Orthogonal initialisation of residual networks",
+        "abstract": "We "
+        "initialise residual networks with orthogonal matrices so that training converges "
+        "without warm-up.",
+    }
+    later = [
+        {
+            "title": f"Glacier melt forecasting, part {n}",
+            "abstract": "A graph neural network "
+            f"forecasts glacier melt from satellite imagery of basin {n}.",
+        }
+        for n in range(1, 4)
+    ]
+    (tmp_path / "first.jsonl").write_text(json.dumps(first) + "\n")
+    ingest([tmp_path / "first.jsonl"], settings, calibrate=False)
+    (tmp_path / "later.jsonl").write_text("".join(json.dumps(p) + "\n" for p in later))
+    app = create_app(settings, ingest=[tmp_path / "later.jsonl"])
+    service = app.state.service
+    service.writing.acquire()  # another write holds the collection: the job waits its turn
+    try:
+        for url in run_in_thread(app):
+            tab = browser.new_page(viewport={"width": 1366, "height": 900})
+            tab.goto(url + "/ui/")
+            heading = tab.locator("#heading")
+            tab.wait_for_function(
+                "(document.querySelector('#heading')?.innerText || '').includes('queued')",
+                timeout=60000,
+            )
+            assert "1 paper" in heading.inner_text()
+            _ask(tab, "How are residual networks initialised?")
+            tab.wait_for_function(
+                "document.querySelector('#chat').innerText.includes('still being indexed')",
+                timeout=60000,
+            )
+            tab.screenshot(path=str(tmp_path / "indexing.png"))
+            service.writing.release()
+            tab.wait_for_function(
+                "document.querySelector('#heading').innerText.includes('4 papers')",
+                timeout=120000,
+            )
+            assert "⏳" not in heading.inner_text()
+            tab.get_by_role("tab", name="Collection").click()
+            assert "indexed 3 papers" in tab.locator("#ingest-status").inner_text()
+            assert "later.jsonl: read, 3 papers" in tab.locator("#ingest-status").inner_text()
+            assert "4 of 4 papers" in tab.locator("#count").inner_text()
+            tab.close()
+    finally:
+        if service.writing.locked():
+            service.writing.release()
