@@ -6,6 +6,7 @@ Widgets only: every answer, search and ingest comes from the `assistant` package
 
 from __future__ import annotations
 
+import atexit
 import html
 import shutil
 import tempfile
@@ -182,6 +183,8 @@ class _Scratch:
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="assistant-ui-"))
+        # Gone with the process, rather than one more folder left in /tmp per start.
+        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
 
     def new_folder(self) -> Path:
         for old in self.folder.iterdir():
