@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,12 +17,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
+    HTMLResponse,
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
+    Response,
     StreamingResponse,
 )
 from pydantic import BaseModel, Field
+from starlette.routing import Mount
 
 from assistant.answer import Delta, Event, Final, Sources
 from assistant.bibliography import to_bibtex
@@ -31,6 +37,8 @@ from assistant.gate import Gate, loopback_host
 from assistant.openai_compat import openai_router
 from assistant.records import DATE_PATTERN, Answer, Filters, IngestJob, IngestReport, Paper, Turn
 from assistant.retrieve import HitOut, SearchResponse
+
+log = logging.getLogger("assistant")
 
 # -- request and response bodies ------------------------------------------------------------
 
@@ -98,12 +106,18 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
     The files or folders in ``ingest`` are indexed in the background once it starts serving
     (GET /v1/ingest shows how far it got); the store must exist (ingest.create_store)."""
     service = Collection(settings)
+    later = _LaterUI(service, settings) if ui else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        building = asyncio.create_task(later.run(stop)) if later is not None else None
         if ingest:
             service.start_ingest(ingest)
         yield
+        stop.set()
+        if building is not None:
+            await building
         service.close()  # stops ingest jobs and the threshold worker before the process exits
 
     app = FastAPI(
@@ -113,6 +127,7 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.ui = later
     service.settle()
 
     @app.exception_handler(AssistantError)
@@ -146,7 +161,8 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, Any]:
-        """Store and model reachability, the collection's size, and whether its coverage
+        """Store and model reachability, the collection's size, an ingest job running, whether
+        the browser UI is mounted yet (ui: loading, ready, failed or off), whether its coverage
         thresholds are current, being rebuilt after a write (the previous ones decide
         meanwhile), or missing (answers then carry no coverage verdict)."""
         store_ok, papers, problem, thresholds = True, 0, "", "missing"
@@ -167,6 +183,11 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
             if job is not None and job.running
             else None,
             "coverage_thresholds": thresholds,
+            "ui": "off"
+            if later is None
+            else ("failed" if later.problem else "ready")
+            if later.ready.is_set()
+            else "loading",
             "worker": os.getpid(),
             "store": {
                 "ok": store_ok,
@@ -182,29 +203,13 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
     app.include_router(openai_router(service))
 
     limit = int(settings.api.max_body_mb * 1024 * 1024)
-    if ui:
-        import gradio as gr
-
-        from ui import CSS, HEAD, build_ui
+    if later is not None:
 
         @app.get("/", include_in_schema=False)
         def home() -> RedirectResponse:
             return RedirectResponse("/ui/")
 
-        blocks = build_ui(service)
-        gr.mount_gradio_app(
-            app,
-            blocks,
-            path="/ui",
-            css=CSS,
-            head=HEAD,
-            max_file_size=limit,
-            blocked_paths=[str(settings.store.path.resolve())],
-        )
-        # Gradio checks the file paths that requests carry (only files it received as uploads
-        # are accepted as inputs) once its Blocks count as launched; mounting never marks them
-        # so, and every path on the server would then be readable through the UI's API.
-        blocks.has_launched = True
+        app.mount("/ui", later)
     # Outermost, so that it also stands in front of the mounted UI's own routes.
     app.add_middleware(
         Gate,
@@ -213,6 +218,88 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
         max_body=limit,
     )
     return app
+
+
+class _LaterUI:
+    """The browser UI at /ui, mounted once it is built.
+
+    Importing Gradio takes about 5 s on two cores, as long as everything else a first answer
+    needs, so the API does not wait for it: the UI is built in a worker thread after the
+    server starts, and until then /ui answers 503 with a page that retries every second.
+    ``ready`` is set once it is mounted (or has failed: the page then says why).
+    """
+
+    def __init__(self, service: Collection, settings: Settings) -> None:
+        self.service = service
+        self.settings = settings
+        self.ready = threading.Event()
+        self.app: Any = None
+        self.problem: str | None = None
+
+    def _build(self) -> FastAPI:
+        import gradio as gr
+
+        from ui import CSS, HEAD, build_ui
+
+        blocks = build_ui(self.service)
+        host = FastAPI()
+        gr.mount_gradio_app(
+            host,
+            blocks,
+            path="/ui",
+            css=CSS,
+            head=HEAD,
+            max_file_size=int(self.settings.api.max_body_mb * 1024 * 1024),
+            blocked_paths=[str(self.settings.store.path.resolve())],
+        )
+        # Gradio checks the file paths that requests carry (only files it received as uploads
+        # are accepted as inputs) once its Blocks count as launched; mounting never marks them
+        # so, and every path on the server would then be readable through the UI's API.
+        blocks.has_launched = True
+        return host
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Build the UI, run its startup (Gradio's queue) until ``stop``, then its shutdown."""
+        try:
+            host = await asyncio.to_thread(self._build)
+            # mount_gradio_app put Gradio's startup into the lifespan of the app it mounted on.
+            async with host.router.lifespan_context(host):
+                mounted = host.routes[-1]
+                assert isinstance(mounted, Mount)
+                self.app = mounted.app  # the Gradio app it mounted at /ui
+                self.ready.set()
+                await stop.wait()
+        except Exception as exc:  # the API keeps serving; the page says why it is missing
+            log.exception("the browser UI could not be built")
+            self.problem = f"{type(exc).__name__}: {exc}"
+            self.ready.set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.app is not None:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # a websocket before the UI exists
+            await send({"type": "websocket.close", "code": 1013})
+            return
+        response: Response
+        if self.problem is not None:
+            response = JSONResponse(
+                error_body(
+                    "UIError",
+                    "The browser UI could not be built; the API works",
+                    "see the server's log for why",
+                ),
+                status_code=500,
+            )
+        else:
+            response = HTMLResponse(
+                "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=1>"
+                "<title>assistant</title><p>The page is loading (a few seconds after the "
+                "server starts; the API already answers)…</p>",
+                status_code=503,
+                headers={"Retry-After": "1", "Cache-Control": "no-store"},
+            )
+        await response(scope, receive, send)
 
 
 def _allowed_hosts(settings: Settings) -> frozenset[str] | None:

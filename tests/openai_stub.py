@@ -145,6 +145,9 @@ def run_in_thread(app: Any) -> Iterator[str]:
     deadline = time.time() + 10
     while not server.started and time.time() < deadline:
         time.sleep(0.02)
+    ui = getattr(getattr(app, "state", None), "ui", None)
+    if ui is not None:  # our app builds its browser UI once serving: wait until it is mounted
+        ui.ready.wait()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -90,12 +90,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         while True:
             assert process.poll() is None, log.read_text()
             try:
-                if httpx.get(url + "/healthz", timeout=None).status_code == 200:
+                health = httpx.get(url + "/healthz", timeout=None)
+                if health.status_code == 200 and health.json()["ui"] == "ready":
                     break
             except httpx.TransportError:
-                # Not listening yet: a short pause that also notices an exit.
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=0.2)
+                pass  # not listening yet
+            # A short pause that also notices an exit, until it listens and its UI is mounted.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.2)
         yield Served(url, store, process)
     finally:
         # Its store is a temporary copy: no graceful shutdown to wait for (uvicorn would wait

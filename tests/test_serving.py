@@ -210,3 +210,32 @@ def _first_health(url: str, server: subprocess.Popen[str]) -> dict:
         except httpx.ConnectError:
             time.sleep(0.2)
     pytest.fail(f"assistant serve exited with {server.returncode}")
+
+
+def test_the_page_answers_retry_until_the_ui_is_mounted_behind_the_same_gate(
+    small: Settings,
+) -> None:
+    """The API does not wait for Gradio's import: until the UI is built, /ui says so."""
+    import asyncio
+
+    from assistant.config import ApiSettings
+
+    guarded = small.model_copy(update={"api": ApiSettings(token="s3cret")})
+    app = create_app(guarded)  # its lifespan has not run: the UI is not built
+
+    async def visit() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            auth = {"Authorization": "Bearer s3cret"}
+            return [
+                await client.get("/ui/", headers=auth),
+                await client.get("/ui/"),
+                await client.get("/healthz"),
+            ]
+
+    loading, refused, health = asyncio.run(visit())
+    assert loading.status_code == 503 and loading.headers["retry-after"] == "1"
+    assert "http-equiv=refresh" in loading.text and "the API already answers" in loading.text
+    assert refused.status_code == 401  # the gate stands in front of it as of every route
+    assert health.json()["ui"] == "loading"
+    app.state.service.close()
