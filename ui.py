@@ -35,7 +35,7 @@ from assistant.markup import (
     plain_latex,
     without_placeholders,
 )
-from assistant.records import SUPPORT_LABELS, Answer, Filters, Hit, Turn, counted
+from assistant.records import SUPPORT_LABELS, Answer, Filters, Hit, IngestJob, Turn, counted
 
 # Clicking a citation marker [n] highlights source n in the panel and scrolls to it.
 HEAD = """
@@ -225,6 +225,22 @@ def _heading_text(collection: Collection) -> str:
     job = collection.indexing()
     indexing = f" · ⏳ {job.summary()}" if job is not None and job.running else ""
     return f"**assistant** · {counted(len(collection.papers()), 'paper')}{indexing} · {who}"
+
+
+def _upload_text(job: IngestJob) -> str:
+    """What the page says beside an upload: how far its job got, then what it added."""
+    name = markdown_text(", ".join(f.name for f in job.files))
+    if job.running:
+        return f"⏳ {name}: {markdown_text(job.summary())}"
+    if job.state == "failed":
+        error = job.error or {}
+        reason = " — ".join(filter(None, [error.get("message"), error.get("hint")]))
+        return f"⚠ Nothing added from {name}: {markdown_text(reason)}"
+    if job.state == "cancelled" or job.report is None:
+        return f"{name}: {markdown_text(job.summary())}"
+    report = job.report
+    skipped = "".join(f"\n- skipped {markdown_text(str(s))}" for s in report.skipped)
+    return f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged{skipped}"
 
 
 def _job_text(collection: Collection) -> str:
@@ -494,33 +510,24 @@ def _collection_tab(
             raise _error(exc) from exc
         return (*changed(query), gr.update(visible=False), f"Removed {removed} paper(s).")
 
-    def upload(
-        file: str | None,
-        query: str,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio injects it so)
-    ) -> tuple[Any, ...]:
+    def upload(file: str | None) -> tuple[Any, ...]:
+        """Start indexing the file behind the page (the tab stays usable, and the page follows
+        the job as it follows any other)."""
         if not file:
             raise gr.Error("Choose a file first (JSONL, CSV or a listing).")
-        try:
-            report = collection.add_file(
-                Path(file),
-                on_progress=lambda done, total: progress((done, total), desc="embedding"),
-            )
-        except AssistantError as exc:
-            # Said beside the upload; raising would turn the table, count and pickers into
-            # error badges although the collection did not change.
-            return (*changed(query), f"⚠ Nothing added: {markdown_text(exc.describe())}")
-        skipped = "".join(f"\n- skipped {markdown_text(str(s))}" for s in report.skipped)
-        message = (
-            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged{skipped}"
-        )
-        return (*changed(query), message)
+        with open(file, "rb") as sent:  # Gradio keeps the upload under its own name
+            job = collection.start_upload(sent, Path(file).name)
+        return _upload_text(job), job.id, gr.Timer(active=True)
 
-    def follow(query: str) -> tuple[Any, ...]:
-        """The heading, the job's status and the collection as they are now; the timer keeps
-        ticking only while a job runs."""
+    def follow(query: str, uploaded: str | None) -> tuple[Any, ...]:
+        """The heading, the jobs' status, this page's upload and the collection as they are
+        now; the timer keeps ticking only while a job runs."""
         job = collection.indexing()
         running = job is not None and job.running
+        try:
+            upload_text = _upload_text(collection.job(uploaded)) if uploaded else ""
+        except KeyError:  # a job of a server since restarted
+            upload_text = ""
         rows, count = papers_table(query)
         choices = _paper_choices(collection)  # what was picked stays picked
         return (
@@ -530,6 +537,7 @@ def _collection_tab(
             count,
             gr.update(choices=choices),
             gr.update(choices=choices),
+            upload_text,
             gr.Timer(active=running),
         )
 
@@ -562,7 +570,8 @@ def _collection_tab(
     removed = gr.Markdown(elem_id="remove-result")
 
     search.change(papers_table, [search], [table, count])
-    file.upload(upload, [file, search], [table, count, doomed, picked, added])
+    uploaded = gr.State(None)  # this page's last upload job
+    file.upload(upload, [file], [added, uploaded, timer])
     remove_button.click(confirm_removal, [doomed], [confirm_row, confirmation])
     keep.click(lambda: gr.update(visible=False), None, confirm_row)
     really.click(
@@ -570,6 +579,6 @@ def _collection_tab(
     )
     # Every page load reads the live collection (papers may have come or gone since), and
     # follows an ingest job while one runs.
-    followed = [heading, job_status, table, count, doomed, picked, timer]
-    blocks.load(follow, [search], followed)
-    timer.tick(follow, [search], followed)
+    followed = [heading, job_status, table, count, doomed, picked, added, timer]
+    blocks.load(follow, [search, uploaded], followed)
+    timer.tick(follow, [search, uploaded], followed)

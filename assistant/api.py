@@ -7,8 +7,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -29,7 +27,7 @@ from starlette.routing import Mount
 
 from assistant.answer import Delta, Event, Final, Sources
 from assistant.bibliography import to_bibtex
-from assistant.collection import Collection, upload_name
+from assistant.collection import Collection
 from assistant.compare import Comparer, Comparison, as_format
 from assistant.config import Settings
 from assistant.errors import AssistantError, LLMError, error_body
@@ -380,11 +378,7 @@ def _papers(service: Collection) -> APIRouter:
         """Add the papers in an uploaded file: JSONL, CSV or a listing in one of our layouts."""
         if not background:
             return _report(service.add_bytes(file.file.read(), file.filename))
-        scratch = tempfile.mkdtemp(prefix="upload-")
-        name = upload_name(file.filename)
-        with open(Path(scratch) / name, "wb") as handle:  # copied in pieces, never whole
-            shutil.copyfileobj(file.file, handle)
-        job = service.start_ingest([Path(scratch) / name], [name], scratch=scratch)
+        job = service.start_upload(file.file, file.filename)  # copied in pieces, never whole
         return JSONResponse(
             job.model_dump(mode="json"),
             status_code=202,

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from assistant.answer import Answerer
 from assistant.config import Settings
@@ -220,6 +220,15 @@ class Collection:
         thread.start()
         return self.job(job.id)
 
+    def start_upload(self, stream: BinaryIO, name: str | None) -> IngestJob:
+        """:meth:`start_ingest` for a file a client sends: copied in pieces to a folder of
+        ours under a safe name (``upload_name``), shown under that name, removed afterwards."""
+        scratch = tempfile.mkdtemp(prefix="upload-")
+        path = Path(scratch) / upload_name(name)
+        with path.open("wb") as handle:
+            shutil.copyfileobj(stream, handle)
+        return self.start_ingest([path], [path.name], scratch=scratch)
+
     def job(self, job_id: str) -> IngestJob:
         """A copy of the job as it is now; KeyError for an unknown id."""
         with self._pending:
@@ -259,7 +268,7 @@ class Collection:
 
     def _run_job(self, job: IngestJob, files: list[Path], scratch: str | None) -> None:
         position = {str(path): n for n, path in enumerate(files)}
-        watch = _JobWatch(self, job)
+        watch = _JobWatch(self, job, scratch)
         try:
             report = self._write(
                 lambda: ingest(
@@ -276,11 +285,17 @@ class Collection:
             self._write(lambda: reindex(self.settings))  # the papers written so far, by words
         except AssistantError as exc:
             log.warning("%s failed: %s", job.id, exc.describe())
-            self._update(job, state="failed", error=exc.wire()["error"])
+            error = {k: watch.shown(v) for k, v in exc.wire()["error"].items()}
+            self._update(job, state="failed", error=error)
         except Exception as exc:  # a bug: the job says so instead of dying unseen
             log.exception("%s failed", job.id)
             self._update(job, state="failed", error={"type": type(exc).__name__, "message": ""})
         else:
+            for skipped in report.skipped:
+                skipped.path, skipped.reason = (
+                    watch.shown(skipped.path),
+                    watch.shown(skipped.reason),
+                )
             self._update(
                 job,
                 state="done",
@@ -327,14 +342,20 @@ class _JobWatch:
     the job's record current, makes new papers searchable by words as well as by meaning
     while the job runs, and stops the job when it is cancelled or the server closes."""
 
-    def __init__(self, collection: Collection, job: IngestJob) -> None:
+    def __init__(self, collection: Collection, job: IngestJob, scratch: str | None) -> None:
         self.collection = collection
         self.job = job
+        self.scratch = scratch
         self.embedding_since: float | None = None
         # The BM25 index is rebuilt in memory each time the papers embedded grew by half
         # (0.17 s for 318 papers): its total cost stays a small multiple of one rebuild,
         # whatever the collection's size, while dense search sees every batch at once.
         self.indexed_at = 0
+
+    def shown(self, text: str) -> str:
+        """``text`` without the folder of ours an upload was saved in (it means nothing to the
+        sender, and is not theirs to know)."""
+        return text.replace(self.scratch + "/", "") if self.scratch else text
 
     def read(self, n: int, path: str, report: IngestReport) -> None:
         self._stop_if_cancelled()
@@ -345,7 +366,7 @@ class _JobWatch:
                 "state": "failed" if failed else "read",
                 "records": report.per_file.get(path, 0),
                 "skipped": len(skips),
-                "problem": skips[0].reason if skips else None,
+                "problem": self.shown(skips[0].reason) if skips else None,
             }
         )
         files = list(self.job.files)
