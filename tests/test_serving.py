@@ -151,6 +151,16 @@ def test_a_background_upload_is_a_job_that_can_be_followed_or_cancelled(
         jobs = httpx.get(url + "/v1/ingest").json()
         assert [j["state"] for j in jobs] == ["done", "cancelled"]
 
+        # A file that cannot be read fails its job, named as it was sent, not where we saved it.
+        broken = httpx.post(
+            url + "/v1/papers/upload?background=true",
+            files={"file": ("broken.jsonl", b"\x00\x01 not a listing")},
+        ).json()
+        failed = service.wait_job(broken["id"])
+        assert failed.state == "failed" and failed.error is not None
+        assert failed.error["message"].startswith("broken.jsonl")
+        assert "upload-" not in json.dumps(failed.model_dump(mode="json"))
+
         missing = httpx.get(url + "/v1/ingest/ingest-99")
         assert missing.status_code == 404
         assert missing.json()["error"]["type"] == "UnknownJob"
