@@ -17,7 +17,7 @@ from typing import BinaryIO, TypeVar
 from assistant.answer import Answerer
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.ingest import ProgressFn, ingest, recalibrate, reindex, remove
+from assistant.ingest import IndexFn, ProgressFn, ingest, recalibrate, reindex, remove
 from assistant.lexical import LexicalIndex
 from assistant.parse import expand_paths
 from assistant.records import FileStatus, IngestJob, IngestReport, Paper, clean_text
@@ -107,11 +107,13 @@ class Collection:
 
     def _add(self, path: Path, folder: str, on_progress: ProgressFn | None) -> IngestReport:
         report = self._write(
-            lambda: ingest(
+            lambda keep: ingest(
                 [path],
                 self.settings,
                 embedder=self.retriever.embedder,
                 on_progress=on_progress,
+                on_index=keep,
+                searched=self.retriever.lexical(),
                 calibrate=False,
             )
         )
@@ -122,18 +124,31 @@ class Collection:
     def remove(self, paper_ids: Sequence[str]) -> int:
         """Remove papers by id; how many were there."""
         return self._write(
-            lambda: remove(paper_ids, self.settings, self.retriever.embedder, calibrate=False)
+            lambda keep: remove(
+                paper_ids,
+                self.settings,
+                self.retriever.embedder,
+                calibrate=False,
+                on_index=keep,
+                searched=self.retriever.lexical(),
+            )
         )
 
-    def _write(self, change: Callable[[], _T]) -> _T:
+    def _write(self, change: Callable[[IndexFn], _T]) -> _T:
+        """Run ``change`` as the one writer; it hands on the BM25 index it saved, which the
+        retriever then searches at once (reading it back validates every paper again)."""
+        built: list[LexicalIndex] = []
         with self.writing:
             # The thresholds in force now serve until the worker has rebuilt them (the latest
             # ones stay in reserve after that, for the next write).
             self.retriever.interim = self.retriever.calibration()
             try:
-                return change()
+                return change(built.append)
             finally:
-                self.retriever.refresh()
+                if built:
+                    self.retriever.use_index(built[-1])
+                else:
+                    self.retriever.refresh()
                 self._recalibrate_later()
 
     def settle(self) -> threading.Thread | None:
@@ -271,18 +286,21 @@ class Collection:
         watch = _JobWatch(self, job, scratch)
         try:
             report = self._write(
-                lambda: ingest(
+                lambda keep: ingest(
                     files,
                     self.settings,
                     embedder=self.retriever.embedder,
                     on_file=lambda path, report: watch.read(position[path], path, report),
                     on_progress=watch.embedded,
+                    on_index=keep,
+                    searched=self.retriever.lexical(),
                     calibrate=False,
                 )
             )
         except _Cancelled:
             self._update(job, state="cancelled")
-            self._write(lambda: reindex(self.settings))  # the papers written so far, by words
+            # The papers written so far, made searchable by words too.
+            self._write(lambda keep: reindex(self.settings))
         except AssistantError as exc:
             log.warning("%s failed: %s", job.id, exc.describe())
             error = {k: watch.shown(v) for k, v in exc.wire()["error"].items()}
@@ -381,7 +399,7 @@ class _JobWatch:
         eta = round(rate * (total - done), 1) if rate is not None else None
         if done and done >= max(self.indexed_at * 1.5, self.indexed_at + 1) and done < total:
             retriever = self.collection.retriever
-            retriever.use_index(LexicalIndex.build(retriever.store().papers()))
+            retriever.use_index(LexicalIndex.build(retriever.store().papers(), retriever.lexical()))
             self.indexed_at = done
         self.collection._update(self.job, state="embedding", done=done, total=total, eta_s=eta)
         self._stop_if_cancelled()

@@ -21,6 +21,8 @@ from assistant.store import Store, StoredPaper, open_store
 ProgressFn = Callable[[int, int], None]
 #: Called after each file is read, with its path and the report so far.
 FileFn = Callable[[str, IngestReport], None]
+#: Called with the BM25 index a write built and saved (a server searches with it at once).
+IndexFn = Callable[[LexicalIndex], None]
 
 
 def read_collection(
@@ -109,6 +111,8 @@ def ingest(
     on_progress: ProgressFn | None = None,
     on_calibrate: ProgressFn | None = None,
     on_file: FileFn | None = None,
+    on_index: IndexFn | None = None,
+    searched: LexicalIndex | None = None,
     embedder: OnnxEmbedding | None = None,
     calibrate: bool = True,
 ) -> IngestReport:
@@ -120,7 +124,8 @@ def ingest(
     recalibrated on questions generated from the collection (``calibrate=False`` leaves that
     to the caller: a server does it in the background, see collection.py). ``on_file`` hears
     of each file once it is read, ``on_progress`` of each committed batch; an exception raised
-    by either stops the run with whole papers written.
+    by either stops the run with whole papers written. ``searched`` is the BM25 index a
+    server searches now: the rebuild then tokenises only the papers that changed.
     """
     started = time.perf_counter()
     papers, report = read_collection(paths, listing_year=listing_year, on_file=on_file)
@@ -162,7 +167,9 @@ def ingest(
                 on_progress(start + len(batch), len(todo))
         del todo, stored
         current = store.papers()
-        index = _rebuild_lexical(settings, current)
+        index = _rebuild_lexical(settings, current, previous=searched)
+        if on_index:
+            on_index(index)
         # Still under the write lock: no other writer can change the collection between the
         # index and its thresholds (a crash here leaves thresholds that do not match, which
         # answers treat as "no verdict", and a server rebuilds at start).
@@ -192,14 +199,28 @@ def remove(
     embedder: OnnxEmbedding | None = None,
     on_calibrate: ProgressFn | None = None,
     calibrate: bool = True,
+    on_index: IndexFn | None = None,
+    searched: LexicalIndex | None = None,
 ) -> int:
     """Delete papers from the store and bring the indexes in step; returns how many existed.
-    (``calibrate=False``: the coverage thresholds are left to the caller, as in ingest.)"""
+    (``calibrate=False``: the coverage thresholds are left to the caller; ``searched`` the
+    index a server searches now, as in ingest.)"""
     wanted = set(paper_ids)
     with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
         present = [pid for pid in wanted if store.get_paper(pid) is not None]
         store.delete_papers(present)
-        index = _rebuild_lexical(settings, store.papers())
+        if searched is not None and (
+            LexicalIndex.saved_fingerprint(settings.store.path) == searched.fingerprint
+        ):
+            # The index the last write saved, by whichever writer: the collection minus these
+            # papers, without reading every paper back from the store.
+            gone = set(present)
+            current = [p for p in searched.papers if p.paper_id not in gone]
+        else:
+            current = store.papers()
+        index = _rebuild_lexical(settings, current, previous=searched)
+        if on_index:
+            on_index(index)
         if calibrate:
             _recalibrate(settings, index, embedder, on_calibrate)
     return len(present)
@@ -224,16 +245,21 @@ def recalibrate(
 
 
 def _rebuild_lexical(
-    settings: Settings, current: list[Paper], *, save: bool = True
+    settings: Settings,
+    current: list[Paper],
+    *,
+    save: bool = True,
+    previous: LexicalIndex | None = None,
 ) -> LexicalIndex:
     """The BM25 index, rebuilt from the store itself so that it follows every add, replace and
     delete; an unchanged collection keeps its index. ``save=False``: a rebuilt one stays in
-    memory (for a reader that must not write the saved one)."""
+    memory (for a reader that must not write the saved one); ``previous``: an index of the
+    collection before, whose tokens are reused."""
     if LexicalIndex.saved_fingerprint(settings.store.path) == fingerprint(current):
         index = LexicalIndex.load(settings.store.path, current)
         if index is not None:
             return index
-    index = LexicalIndex.build(current)
+    index = LexicalIndex.build(current, previous)
     if save:
         with disk_errors(str(settings.store.path)):
             index.save(settings.store.path)

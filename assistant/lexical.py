@@ -24,17 +24,74 @@ def _stemmer() -> Any:
 
 def fingerprint(papers: Sequence[Paper]) -> str:
     """Identity of a collection's content: changes when any paper is added, changed or removed."""
+    return _fingerprint(sorted(_key(p) for p in papers))
+
+
+def _fingerprint(keys: Sequence[tuple[str, str]]) -> str:
+    """:func:`fingerprint` from the papers' (id, content hash) pairs in id order."""
     digest = hashlib.sha256()
-    for paper in sorted(papers, key=lambda p: p.paper_id):
-        digest.update(f"{paper.paper_id}:{paper.content_hash};".encode())
+    for paper_id, content_hash in keys:
+        digest.update(f"{paper_id}:{content_hash};".encode())
     return digest.hexdigest()[:16]
+
+
+def _document(paper: Paper) -> str:
+    """What BM25 indexes of a paper: its title twice, then its abstract."""
+    return f"{paper.title}\n{paper.title}\n{paper.abstract}"
+
+
+def _key(paper: Paper) -> tuple[str, str]:
+    return paper.paper_id, paper.content_hash
+
+
+class _Terms:
+    """Each indexed paper's token ids, and the vocabulary they index (only ever grown, so
+    ids stay valid from one build to the next): what lets a rebuild tokenise only the papers
+    a write added or changed. About 0.5 KB per paper."""
+
+    def __init__(self, vocab: dict[str, int], ids: dict[tuple[str, str], np.ndarray]) -> None:
+        self.vocab = vocab
+        self.ids = ids
+
+    @classmethod
+    def of(cls, tokens: Any, keys: Sequence[tuple[str, str]]) -> _Terms:
+        """From bm25s's tokenisation of the papers ``keys`` name (ids into its vocabulary)."""
+        return cls(
+            dict(tokens.vocab),
+            {k: np.asarray(d, dtype=np.int32) for k, d in zip(keys, tokens.ids, strict=True)},
+        )
+
+    def carried(self, ordered: Sequence[Paper], keys: Sequence[tuple[str, str]]) -> _Terms:
+        """The terms of ``ordered`` (``keys`` theirs): kept for papers seen before, tokenised
+        for the others."""
+        import bm25s
+
+        new = [(p, k) for p, k in zip(ordered, keys, strict=True) if k not in self.ids]
+        vocab = dict(self.vocab)
+        ids = {k: self.ids[k] for k in keys if k in self.ids}
+        if new:
+            words = bm25s.tokenize(
+                [_document(p) for p, _ in new],
+                stopwords="en",
+                stemmer=_stemmer(),
+                show_progress=False,
+                return_ids=False,
+            )
+            for (_, key), document in zip(new, words, strict=True):
+                ids[key] = np.fromiter(
+                    (vocab.setdefault(w, len(vocab)) for w in document), dtype=np.int32
+                )
+        return _Terms(vocab, ids)
 
 
 class LexicalIndex:
     """BM25 over one document per paper (title + abstract); ids are paper ids."""
 
-    def __init__(self, retriever: Any, papers: list[Paper], stamp: str) -> None:
+    def __init__(
+        self, retriever: Any, papers: list[Paper], stamp: str, terms: _Terms | None = None
+    ) -> None:
         self._bm25 = retriever
+        self._terms = terms
         self.papers = papers
         self.catalogue = {p.paper_id: p for p in papers}
         self._position = {p.paper_id: i for i, p in enumerate(papers)}
@@ -46,19 +103,29 @@ class LexicalIndex:
         )
 
     @classmethod
-    def build(cls, papers: Sequence[Paper]) -> LexicalIndex:
-        """Index ``papers`` in memory."""
+    def build(cls, papers: Sequence[Paper], previous: LexicalIndex | None = None) -> LexicalIndex:
+        """Index ``papers`` in memory. Given the ``previous`` index of a collection one write
+        away, only the papers it had not seen are tokenised (most of a rebuild's time: 70 of
+        100 ms at 318 papers); their scores are recomputed whole, which bm25s does fast."""
         import bm25s
 
         ordered = sorted(papers, key=lambda p: p.paper_id)
-        # Title counts twice. A generator, not a list: the texts of a 100k collection would
-        # add about 150 MB to the peak of an ingest.
-        corpus = (f"{p.title}\n{p.title}\n{p.abstract}" for p in ordered)
-        tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=_stemmer(), show_progress=False)
+        keys = [_key(p) for p in ordered]  # a content hash costs 25 us: once per paper
+        if previous is None or previous._terms is None:
+            # Title counts twice. A generator, not a list: the texts of a 100k collection would
+            # add about 150 MB to the peak of an ingest.
+            corpus = (_document(p) for p in ordered)
+            tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=_stemmer(), show_progress=False)
+            retriever = bm25s.BM25()
+            if ordered:
+                retriever.index(tokens, show_progress=False)
+            terms = _Terms.of(tokens, keys)
+            return cls(retriever, ordered, _fingerprint(keys), terms)
+        terms = previous._terms.carried(ordered, keys)
         retriever = bm25s.BM25()
         if ordered:
-            retriever.index(tokens, show_progress=False)
-        return cls(retriever, ordered, fingerprint(ordered))
+            retriever.index(([terms.ids[k] for k in keys], terms.vocab), show_progress=False)
+        return cls(retriever, ordered, _fingerprint(keys), terms)
 
     def save(self, store_dir: Path) -> None:
         """Write the index under ``store_dir/lexical`` (replacing any older one atomically)."""

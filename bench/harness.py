@@ -63,10 +63,12 @@ def served_assistant(store: Path, reply: str) -> Iterator[tuple[str, StubServer]
     try:
         for _ in range(300):  # about a minute
             try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                health = httpx.get(url + "/healthz", timeout=2)
+                if health.status_code == 200 and health.json()["ui"] == "ready":
                     break
             except httpx.HTTPError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         yield url, stub
     finally:
         server.terminate()
