@@ -551,7 +551,9 @@ def _collection_tab(
         elem_id="papers",
         wrap=True,
     )
-    file = gr.File(label="Add papers (JSONL, CSV, BibTeX, RIS or a listing)", type="filepath", elem_id="upload")
+    file = gr.File(
+        label="Add papers (JSONL, CSV, BibTeX, RIS or a listing)", type="filepath", elem_id="upload"
+    )
     added = gr.Markdown(elem_id="upload-result")
     with gr.Row():
         doomed = gr.Dropdown(
