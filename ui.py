@@ -223,7 +223,7 @@ def _heading_text(collection: Collection) -> str:
         else "answers extracted from the abstracts (no language model configured)"
     )
     job = collection.indexing()
-    indexing = f" · ⏳ {job.summary()}" if job is not None and job.running else ""
+    indexing = f" · {job.summary()}" if job is not None and job.running else ""
     return f"**assistant** · {counted(len(collection.papers()), 'paper')}{indexing} · {who}"
 
 
@@ -231,7 +231,7 @@ def _upload_text(job: IngestJob) -> str:
     """What the page says beside an upload: how far its job got, then what it added."""
     name = markdown_text(", ".join(f.name for f in job.files))
     if job.running:
-        return f"⏳ {name}: {markdown_text(job.summary())}"
+        return f"{name}: {markdown_text(job.summary())}…"
     if job.state == "failed":
         error = job.error or {}
         reason = " — ".join(filter(None, [error.get("message"), error.get("hint")]))
@@ -248,7 +248,7 @@ def _job_text(collection: Collection) -> str:
     job = collection.indexing()
     if job is None:
         return ""
-    lines = [f"**{'⏳ ' if job.running else ''}{markdown_text(job.summary())}**"]
+    lines = [f"**{markdown_text(job.summary())}**"]
     for status in job.files:
         state = {"waiting": "waiting", "read": "read", "failed": "⚠ failed"}[status.state]
         read = f", {counted(status.records, 'paper')}" if status.state == "read" else ""

@@ -146,6 +146,9 @@ def run_server(settings: Settings, ingest: Sequence[Path] = ()) -> None:
         "log_level": "warning",
         "http": functools.partial(HeaderDeadline, timeout_s=api.header_timeout_s),
         "timeout_keep_alive": 5,
+        # An open page holds an event stream that never ends by itself: without a limit,
+        # Ctrl-C (or SIGTERM) would wait for every browser tab to be closed, saying nothing.
+        "timeout_graceful_shutdown": 5,
     }
     if api.workers > 1:
         settings.export_environment()

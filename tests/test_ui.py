@@ -396,7 +396,7 @@ def test_page_follows_the_collection_while_it_is_being_indexed(
                 "document.querySelector('#heading').innerText.includes('4 papers')",
                 timeout=120000,
             )
-            assert "⏳" not in heading.inner_text()
+            assert "indexing" not in heading.inner_text()
             tab.get_by_role("tab", name="Collection").click()
             assert "indexed 3 papers" in tab.locator("#ingest-status").inner_text()
             assert "later.jsonl: read, 3 papers" in tab.locator("#ingest-status").inner_text()
@@ -405,3 +405,48 @@ def test_page_follows_the_collection_while_it_is_being_indexed(
     finally:
         if service.writing.locked():
             service.writing.release()
+
+
+def test_serve_stops_on_sigterm_while_a_page_is_open(
+    browser: Any, settings: Settings, tmp_path: Path
+) -> None:
+    """An open page holds an event stream that never ends by itself: Ctrl-C or SIGTERM must
+    still stop the server (it once waited, silently, for every tab to be closed)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from .openai_stub import free_port
+
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"title": "Wombat burrows", "abstract": "We map burrows. " * 4}))
+    ingest([source], settings, calibrate=False)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_EMBED__MODEL"] = settings.embed.model
+    cmd = [sys.executable, "-m", "assistant", "--store", str(settings.store.path), "serve"]
+    server = subprocess.Popen([*cmd, "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while server.poll() is None:  # until it listens and its page is mounted
+            try:
+                if httpx.get(url + "/healthz", timeout=None).json()["ui"] == "ready":
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        tab = browser.new_page()
+        tab.goto(url + "/ui/")
+        tab.wait_for_selector("#question textarea", timeout=60000)
+        _ask(tab, "How are wombat burrows mapped?")
+        tab.wait_for_function(
+            "document.querySelector('#chat').innerText.includes('Wombat')", timeout=60000
+        )
+        server.send_signal(signal.SIGTERM)
+        assert server.wait() in (0, -signal.SIGTERM)  # pytest's timeout fails it if it hangs
+        tab.close()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
