@@ -229,13 +229,15 @@ def _heading_text(collection: Collection) -> str:
 
 def _upload_text(job: IngestJob) -> str:
     """What the page says beside an upload: how far its job got, then what it added."""
-    name = markdown_text(", ".join(f.name for f in job.files))
+    named = ", ".join(f.name for f in job.files)
+    name = markdown_text(named)
     if job.running:
         return f"{name}: {markdown_text(job.summary())}…"
     if job.state == "failed":
         error = job.error or {}
         reason = " — ".join(filter(None, [error.get("message"), error.get("hint")]))
-        return f"⚠ Nothing added from {name}: {markdown_text(reason)}"
+        where = "" if reason.startswith(named) else f" from {name}"  # a ParseError names it
+        return f"⚠ Nothing added{where}: {markdown_text(reason)}"
     if job.state == "cancelled" or job.report is None:
         return f"{name}: {markdown_text(job.summary())}"
     report = job.report

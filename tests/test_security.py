@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -415,8 +416,16 @@ def test_ui_upload_of_a_broken_file_says_so_and_keeps_the_table(
     broken = tmp_path / "broken.jsonl"
     broken.write_bytes(bytes(range(256)))
     client = Client(served.url + "/ui/", headers=AUTH, verbose=False)
-    table, count, _, _, message = client.predict(handle_file(str(broken)), "", api_name="/upload")
-    assert message.startswith("⚠ Nothing added") and "broken.jsonl" in message
+    started, _ = client.predict(handle_file(str(broken)), api_name="/upload")
+    assert "broken.jsonl" in started  # an ingest job behind the page (or already its end)
+    job = served.get("/v1/ingest", headers=AUTH).json()[-1]
+    while job["state"] in ("queued", "reading", "embedding"):
+        time.sleep(0.1)  # following the job's state, as the page does
+        job = served.get(f"/v1/ingest/{job['id']}", headers=AUTH).json()
+    assert job["state"] == "failed" and job["error"]["message"].startswith("broken.jsonl")
+    assert "upload-" not in json.dumps(job)  # not the folder the server saved it in
+    # heading, job status, table, count, both pickers, upload line, timer
+    table, count = client.predict("", api_name="/follow")[2:4]
     assert "papers" in count and any("Wombat Burrows" in row for row in table["data"])
 
 
