@@ -214,15 +214,15 @@ def build_ui(collection: Collection) -> gr.Blocks:
     return built
 
 
-def _heading_text(collection: Collection) -> str:
-    """What the page is about: the collection's size and who answers."""
+def _heading_text(collection: Collection, job: IngestJob | None) -> str:
+    """What the page is about: the collection's size, how far ``job`` (the server's latest
+    ingest job) got while it runs, and who answers."""
     model = collection.answerer.model
     who = (
         f"answers by {markdown_text(model.name)}, checked against the abstracts"
         if model is not None
         else "answers extracted from the abstracts (no language model configured)"
     )
-    job = collection.indexing()
     indexing = f" · {job.summary()}" if job is not None and job.running else ""
     return f"**assistant** · {counted(len(collection.papers()), 'paper')}{indexing} · {who}"
 
@@ -245,9 +245,8 @@ def _upload_text(job: IngestJob) -> str:
     return f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged{skipped}"
 
 
-def _job_text(collection: Collection) -> str:
-    """The latest ingest job of the server, file by file (the Collection tab)."""
-    job = collection.indexing()
+def _job_text(job: IngestJob | None) -> str:
+    """The server's latest ingest job, file by file (the Collection tab)."""
     if job is None:
         return ""
     lines = [f"**{markdown_text(job.summary())}**"]
@@ -533,8 +532,8 @@ def _collection_tab(
         rows, count = papers_table(query)
         choices = _paper_choices(collection)  # what was picked stays picked
         return (
-            _heading_text(collection),
-            _job_text(collection),
+            _heading_text(collection, job),
+            _job_text(job),
             rows,
             count,
             gr.update(choices=choices),

@@ -104,7 +104,8 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
     The files or folders in ``ingest`` are indexed in the background once it starts serving
     (GET /v1/ingest shows how far it got); the store must exist (ingest.create_store)."""
     service = Collection(settings)
-    later = _LaterUI(service, settings) if ui else None
+    limit = int(settings.api.max_body_mb * 1024 * 1024)
+    later = _LaterUI(service, settings, limit) if ui else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -200,7 +201,6 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
     app.include_router(_answers(service))
     app.include_router(openai_router(service))
 
-    limit = int(settings.api.max_body_mb * 1024 * 1024)
     if later is not None:
 
         @app.get("/", include_in_schema=False)
@@ -227,9 +227,10 @@ class _LaterUI:
     ``ready`` is set once it is mounted (or has failed: the page then says why).
     """
 
-    def __init__(self, service: Collection, settings: Settings) -> None:
+    def __init__(self, service: Collection, settings: Settings, max_file_size: int) -> None:
         self.service = service
         self.settings = settings
+        self.max_file_size = max_file_size
         self.ready = threading.Event()
         self.app: Any = None
         self.problem: str | None = None
@@ -247,7 +248,7 @@ class _LaterUI:
             path="/ui",
             css=CSS,
             head=HEAD,
-            max_file_size=int(self.settings.api.max_body_mb * 1024 * 1024),
+            max_file_size=self.max_file_size,
             blocked_paths=[str(self.settings.store.path.resolve())],
         )
         # Gradio checks the file paths that requests carry (only files it received as uploads

@@ -427,7 +427,7 @@ def serve(
     hold_for_serving(settings.store)
     if ingest_paths and api.workers > 1:
         # Each worker would run its own job: index first, then serve.
-        ctx.invoke(ingest, paths=ingest_paths, batch=32, listing_year=None)
+        ctx.invoke(ingest, paths=ingest_paths)  # the command's own defaults for the rest
         ingest_paths = ()
     elif ingest_paths:
         from assistant.ingest import create_store

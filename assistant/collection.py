@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
@@ -94,15 +94,6 @@ class Collection:
         with tempfile.TemporaryDirectory(prefix="upload-") as folder:
             path = Path(folder) / upload_name(name)
             path.write_bytes(data)
-            return self._add(path, folder, on_progress)
-
-    def add_file(
-        self, source: Path, name: str | None = None, on_progress: ProgressFn | None = None
-    ) -> IngestReport:
-        """Add the papers in a file the server already holds (a browser upload)."""
-        with tempfile.TemporaryDirectory(prefix="upload-") as folder:
-            path = Path(folder) / upload_name(name or source.name)
-            shutil.copyfile(source, path)
             return self._add(path, folder, on_progress)
 
     def _add(self, path: Path, folder: str, on_progress: ProgressFn | None) -> IngestReport:
@@ -262,8 +253,7 @@ class Collection:
         """The job running now (one at a time: jobs take the write lock), else the last one to
         have started, or None."""
         jobs = self.jobs()
-        running = sorted((j for j in jobs if j.running), key=lambda j: j.state == "queued")
-        return running[0] if running else (jobs[-1] if jobs else None)
+        return _running(jobs) or (jobs[-1] if jobs else None)
 
     def cancel(self, job_id: str) -> IngestJob:
         """Stop a job after the batch it is embedding (papers written so far stay searchable;
@@ -300,7 +290,7 @@ class Collection:
         except _Cancelled:
             self._update(job, state="cancelled")
             # The papers written so far, made searchable by words too.
-            self._write(lambda keep: reindex(self.settings))
+            self._write(lambda keep: reindex(self.settings, on_index=keep))
         except AssistantError as exc:
             log.warning("%s failed: %s", job.id, exc.describe())
             error = {k: watch.shown(v) for k, v in exc.wire()["error"].items()}
@@ -335,10 +325,8 @@ class Collection:
             if job.running:
                 job.seconds = round(time.monotonic() - self._job_clock[job.id], 1)
             # Answers and searches given meanwhile say how far indexing got.
-            running = sorted(
-                (j for j in self._jobs.values() if j.running), key=lambda j: j.state == "queued"
-            )
-            self.retriever.indexing = running[0].summary() if running else None
+            running = _running(self._jobs.values())
+            self.retriever.indexing = running.summary() if running is not None else None
 
     def close(self) -> None:
         """Stop running ingest jobs and the threshold worker (thresholds are not saved; the
@@ -353,6 +341,12 @@ class Collection:
             self._closing = True
             self._pending.wait_for(lambda: self._worker is None)
         self.answerer.close()
+
+
+def _running(jobs: Iterable[IngestJob]) -> IngestJob | None:
+    """The job indexing now: the one holding the write lock before any queued behind it."""
+    running = [j for j in jobs if j.running]
+    return min(running, key=lambda j: j.state == "queued") if running else None
 
 
 class _JobWatch:

@@ -186,11 +186,13 @@ def create_store(settings: Settings) -> None:
         pass
 
 
-def reindex(settings: Settings) -> None:
+def reindex(settings: Settings, on_index: IndexFn | None = None) -> None:
     """Bring the saved BM25 index in step with the store (after a write stopped half-way:
     its whole papers are in the store, but the index was not rebuilt)."""
     with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
-        _rebuild_lexical(settings, store.papers())
+        index = _rebuild_lexical(settings, store.papers())
+        if on_index:
+            on_index(index)
 
 
 def remove(
