@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -154,6 +157,21 @@ def run_in_thread(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=5)
         sock.close()
+
+
+def wait_served(url: str, server: subprocess.Popen[str], *, page: bool = False) -> dict[str, Any]:
+    """/healthz of an `assistant serve` process once it listens (it loads its models first)
+    and, with ``page``, once its browser UI is mounted; fails the test if it exited. No
+    deadline of ours: pytest's timeout bounds a server that hangs."""
+    while server.poll() is None:
+        try:
+            health = dict(httpx.get(url + "/healthz", timeout=None).json())
+            if not page or health["ui"] == "ready":
+                return health
+        except httpx.TransportError:
+            pass  # not listening yet
+        time.sleep(0.2)
+    pytest.fail(f"assistant serve exited with {server.returncode}")
 
 
 def serve() -> Iterator[StubServer]:

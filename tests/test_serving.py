@@ -17,7 +17,7 @@ from assistant.collection import Collection
 from assistant.config import Settings
 from assistant.ingest import ingest
 
-from .openai_stub import free_port, run_in_thread
+from .openai_stub import free_port, run_in_thread, wait_served
 
 FIRST = [
     (
@@ -198,7 +198,7 @@ def test_serve_ingest_starts_on_an_empty_store_and_fills_it(tmp_path: Path) -> N
             line = server.stderr.readline()
             assert "in the background" in line and str(papers) in line, line
             url = f"http://127.0.0.1:{port}"
-            health = _first_health(url, server)
+            health = wait_served(url, server)
             assert health["status"] == "ok"
             while health["indexing"] is not None:
                 time.sleep(0.2)  # polling a state, not a deadline
@@ -210,16 +210,6 @@ def test_serve_ingest_starts_on_an_empty_store_and_fills_it(tmp_path: Path) -> N
             server.terminate()
             server.wait()
     assert server.returncode in (0, -15)
-
-
-def _first_health(url: str, server: subprocess.Popen[str]) -> dict:
-    """/healthz once the server listens (it loads its models first); fails if it exited."""
-    while server.poll() is None:
-        try:
-            return dict(httpx.get(url + "/healthz", timeout=30).json())
-        except httpx.ConnectError:
-            time.sleep(0.2)
-    pytest.fail(f"assistant serve exited with {server.returncode}")
 
 
 def test_the_page_answers_retry_until_the_ui_is_mounted_behind_the_same_gate(

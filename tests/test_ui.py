@@ -417,7 +417,7 @@ def test_serve_stops_on_sigterm_while_a_page_is_open(
     import subprocess
     import sys
 
-    from .openai_stub import free_port
+    from .openai_stub import free_port, wait_served
 
     source = tmp_path / "one.jsonl"
     source.write_text(json.dumps({"title": "Wombat burrows", "abstract": "We map burrows. " * 4}))
@@ -429,13 +429,7 @@ def test_serve_stops_on_sigterm_while_a_page_is_open(
     server = subprocess.Popen([*cmd, "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        while server.poll() is None:  # until it listens and its page is mounted
-            try:
-                if httpx.get(url + "/healthz", timeout=None).json()["ui"] == "ready":
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        wait_served(url, server, page=True)
         tab = browser.new_page()
         tab.goto(url + "/ui/")
         tab.wait_for_selector("#question textarea", timeout=60000)
