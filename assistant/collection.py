@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from assistant.answer import Answerer
+from assistant.chunk import prepare
 from assistant.config import Settings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, disk_errors
 from assistant.ingest import IndexFn, ProgressFn, ingest, recalibrate, reindex, remove
 from assistant.lexical import LexicalIndex
 from assistant.parse import expand_paths
@@ -26,6 +27,8 @@ from assistant.retrieve import Retriever
 log = logging.getLogger("assistant")
 _T = TypeVar("_T")
 
+#: How long writes must pause before the threshold worker starts a round (seconds).
+_QUIET_S = 1.0
 _NAME_CHARS = re.compile(r"[^\w.+-]+")
 _LONGEST_NAME = 120
 
@@ -76,8 +79,11 @@ class Collection:
         self._job_clock: dict[str, float] = {}
         self._cancelled: set[str] = set()
         self._job_numbers = itertools.count(1)
-        # Loaded now rather than by the first request, which would wait seconds for MPNet.
+        self._written_at = 0.0
+        # Loaded now rather than by the first request, which would wait seconds for MPNet
+        # (and the first upload for the tokeniser).
         self.retriever.embedder  # noqa: B018
+        prepare()
 
     @property
     def retriever(self) -> Retriever:
@@ -126,19 +132,22 @@ class Collection:
         )
 
     def _write(self, change: Callable[[IndexFn], _T]) -> _T:
-        """Run ``change`` as the one writer; it hands on the BM25 index it saved, which the
-        retriever then searches at once (reading it back validates every paper again)."""
+        """Run ``change`` as the one writer; the retriever searches each BM25 index it hands
+        on at once (reading the saved one back would validate every paper again)."""
         built: list[LexicalIndex] = []
+
+        def keep(index: LexicalIndex) -> None:
+            built.append(index)
+            self.retriever.use_index(index)
+
         with self.writing:
             # The thresholds in force now serve until the worker has rebuilt them (the latest
             # ones stay in reserve after that, for the next write).
             self.retriever.interim = self.retriever.calibration()
             try:
-                return change(built.append)
+                return change(keep)
             finally:
-                if built:
-                    self.retriever.use_index(built[-1])
-                else:
+                if not built:
                     self.retriever.refresh()
                 self._recalibrate_later()
 
@@ -167,6 +176,7 @@ class Collection:
     def _recalibrate_later(self) -> threading.Thread:
         with self._pending:
             self._dirty = True
+            self._written_at = time.monotonic()
             if self._worker is None:
                 # Not a daemon: the interpreter waits for it at exit instead of stopping it
                 # inside the embedder's native code (which brings the process down).
@@ -177,18 +187,43 @@ class Collection:
     def _recalibrate(self) -> None:
         while True:
             with self._pending:
+                # A round starts once writes paused for a moment: the searches that follow a
+                # write do not share the two cores with it, and writes in a row share a round.
+                while not self._closing and (
+                    (quiet := time.monotonic() - self._written_at) < _QUIET_S
+                ):
+                    self._pending.wait(_QUIET_S - quiet)
                 if not self._dirty or self._closing:
                     self._worker = None
                     self._pending.notify_all()
                     return
                 self._dirty = False
             try:
-                recalibrate(self.settings, self.retriever.embedder, on_calibrate=self._go_on)
+                index = self._compact()
+                recalibrate(
+                    self.settings, self.retriever.embedder, on_calibrate=self._go_on, index=index
+                )
             except AssistantError as exc:  # the thresholds in force stay; the log says why
                 log.warning("coverage thresholds not rebuilt: %s", exc.describe())
             except _Closing:
                 continue  # the loop's next check ends the worker
-            self.retriever.refresh()
+            self.retriever.forget_calibration()
+
+    def _compact(self) -> LexicalIndex:
+        """Fold the papers written since the BM25 index's last build into a new one (once
+        they are worth it, see LexicalIndex.worth_compacting), built
+        outside the write lock and swapped in unless a write came meanwhile (the next round
+        then folds in both). Returns the index searched now."""
+        index = self.retriever.lexical()
+        if index.worth_compacting:
+            whole = index.compacted()
+            with self.writing:
+                if self.retriever.lexical() is index:
+                    with disk_errors(str(self.settings.store.path)):
+                        whole.save(self.settings.store.path)
+                    self.retriever.use_index(whole, same=True)
+            return self.retriever.lexical()
+        return index
 
     def _go_on(self, done: int, total: int) -> None:
         """Between two calibration questions: stop if the collection is closing (a thread
@@ -279,6 +314,9 @@ class Collection:
                 lambda keep: ingest(
                     files,
                     self.settings,
+                    # Small batches: searchable sooner, and a cancel (or Ctrl-C) waits for
+                    # about 5 s of MPNet instead of 20 s; an upsert costs about 50 ms.
+                    batch_papers=8,
                     embedder=self.retriever.embedder,
                     on_file=lambda path, report: watch.read(position[path], path, report),
                     on_progress=watch.embedded,
@@ -289,8 +327,9 @@ class Collection:
             )
         except _Cancelled:
             self._update(job, state="cancelled")
-            # The papers written so far, made searchable by words too.
-            self._write(lambda keep: reindex(self.settings, on_index=keep))
+            if LexicalIndex.saved_fingerprint(self.settings.store.path) is None:
+                # The index was not saved after the papers written so far: rebuilt.
+                self._write(lambda keep: reindex(self.settings, on_index=keep))
         except AssistantError as exc:
             log.warning("%s failed: %s", job.id, exc.describe())
             error = {k: watch.shown(v) for k, v in exc.wire()["error"].items()}
@@ -335,10 +374,18 @@ class Collection:
         with self._pending:
             self._cancelled.update(self._jobs)
             threads = list(self._job_threads.values())
+            running = _running(self._jobs.values())
+        if running is not None and running.state == "embedding":
+            log.warning(
+                "stopping %s after the batch it is embedding: the papers written so far stay, "
+                "and adding the same files again resumes",
+                running.id,
+            )
         for thread in threads:
             thread.join()
         with self._pending:
             self._closing = True
+            self._pending.notify_all()
             self._pending.wait_for(lambda: self._worker is None)
         self.answerer.close()
 
@@ -359,10 +406,6 @@ class _JobWatch:
         self.job = job
         self.scratch = scratch
         self.embedding_since: float | None = None
-        # The BM25 index is rebuilt in memory each time the papers embedded grew by half
-        # (0.17 s for 318 papers): its total cost stays a small multiple of one rebuild,
-        # whatever the collection's size, while dense search sees every batch at once.
-        self.indexed_at = 0
 
     def shown(self, text: str) -> str:
         """``text`` without the folder of ours an upload was saved in (it means nothing to the
@@ -391,10 +434,6 @@ class _JobWatch:
             self.embedding_since = now
         rate = (now - self.embedding_since) / done if done else None
         eta = round(rate * (total - done), 1) if rate is not None else None
-        if done and done >= max(self.indexed_at * 1.5, self.indexed_at + 1) and done < total:
-            retriever = self.collection.retriever
-            retriever.use_index(LexicalIndex.build(retriever.store().papers(), retriever.lexical()))
-            self.indexed_at = done
         self.collection._update(self.job, state="embedding", done=done, total=total, eta_s=eta)
         self._stop_if_cancelled()
 

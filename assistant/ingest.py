@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from assistant.calibrate import calibrate
@@ -11,7 +11,7 @@ from assistant.chunk import chunk_paper
 from assistant.config import Settings
 from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import ParseError, disk_errors
-from assistant.lexical import LexicalIndex, fingerprint
+from assistant.lexical import DELTA_LIMIT, LexicalIndex, fingerprint
 from assistant.parse import expand_paths, identity_keys, merge_papers, read_file
 from assistant.records import IngestReport, Paper, Skipped
 from assistant.retrieve import Calibration, Retriever
@@ -23,6 +23,8 @@ ProgressFn = Callable[[int, int], None]
 FileFn = Callable[[str, IngestReport], None]
 #: Called with the BM25 index a write built and saved (a server searches with it at once).
 IndexFn = Callable[[LexicalIndex], None]
+#: Up to how many papers an ingest reads the stored state of by id, rather than all of it.
+_NAMED_READ = 5_000
 
 
 def read_collection(
@@ -69,12 +71,20 @@ def read_collection(
     return papers, report
 
 
-def _join_stored(papers: list[Paper], stored: dict[str, StoredPaper], store: Store) -> list[Paper]:
+def _join_stored(
+    papers: list[Paper],
+    stored: dict[str, StoredPaper],
+    store: Store,
+    collection: Sequence[Paper] | None = None,
+) -> list[Paper]:
     """Papers whose DOI or arXiv id names a stored paper of another title (the published
-    version of a stored preprint) merged into that paper, as they would be within one run."""
+    version of a stored preprint) merged into that paper, as they would be within one run.
+    ``collection``: the stored papers, when the caller holds them (else they are read)."""
     if not any(p.paper_id not in stored and identity_keys(p) for p in papers):
         return papers
-    known = {key: paper for paper in store.papers() for key in identity_keys(paper)}
+    if collection is None:
+        collection = store.papers()
+    known = {key: paper for paper in collection for key in identity_keys(paper)}
     joined = []
     for paper in papers:
         match = next((known[k] for k in identity_keys(paper) if k in known), None)
@@ -129,45 +139,72 @@ def ingest(
     """
     started = time.perf_counter()
     papers, report = read_collection(paths, listing_year=listing_year, on_file=on_file)
+    store_dir = settings.store.path
     with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
-        stored = store.stored_papers()
-        papers = _join_stored(papers, stored, store)
+        if searched is None:
+            searched = LexicalIndex.load(store_dir)
+        # The index of the store as it is, when at hand: the write then reads and indexes
+        # only the papers it names (see _follow), not the whole collection.
+        index = searched if _in_step(settings, searched) else None
+        if index is not None and len(papers) <= _NAMED_READ:
+            named = {p.paper_id for p in papers}
+            stored = store.stored_papers(list(named))
+            papers = _join_stored(papers, stored, store, index.papers)
+            joined = [p.paper_id for p in papers if p.paper_id not in named]
+            if joined:  # merged into a stored paper of another title (its DOI or arXiv id)
+                stored.update(store.stored_papers(joined))
+        else:
+            stored = store.stored_papers()
+            papers = _join_stored(papers, stored, store)
         new, changed, report.unchanged = plan_ingest(papers, stored)
         todo = new + changed
         report.added, report.updated = len(new), len(changed)
         report.removed_partial = sum(1 for p in changed if not stored[p.paper_id].complete)
         del papers, new, changed  # a large collection is held twice otherwise, below
+        if todo:
+            LexicalIndex.mark_changing(store_dir)
+            if index is None and searched is not None:
+                # A server's index that no longer matches the saved one: made to match once.
+                index = LexicalIndex.build(store.papers(), searched)
+        follow = _Follow(index, on_index) if index is not None else None
         if on_progress:
             on_progress(0, len(todo))
         if todo and embedder is None:
             embedder = load_embedder(settings.embed)
-        for start in range(0, len(todo), batch_papers):
-            batch = todo[start : start + batch_papers]
-            chunked = [(paper, chunk_paper(paper, settings.chunk)) for paper in batch]
-            texts = [c.embed_text(p.title) for p, chunks in chunked for c in chunks]
-            assert embedder is not None
-            vectors = embedder.embed_texts(texts)
-            items = []
-            offset = 0
-            for paper, chunks in chunked:
-                items.append((paper, chunks, vectors[offset : offset + len(chunks)]))
-                offset += len(chunks)
-            store.write_papers(
-                items,
-                previous_chunks={
-                    p.paper_id: max(
-                        stored[p.paper_id].expected_chunks, stored[p.paper_id].present_chunks
-                    )
-                    for p in batch
-                    if p.paper_id in stored
-                },
-            )
-            report.embedded_chunks += len(texts)
-            if on_progress:
-                on_progress(start + len(batch), len(todo))
+        try:
+            for start in range(0, len(todo), batch_papers):
+                batch = todo[start : start + batch_papers]
+                chunked = [(paper, chunk_paper(paper, settings.chunk)) for paper in batch]
+                texts = [c.embed_text(p.title) for p, chunks in chunked for c in chunks]
+                assert embedder is not None
+                vectors = embedder.embed_texts(texts)
+                items = []
+                offset = 0
+                for paper, chunks in chunked:
+                    items.append((paper, chunks, vectors[offset : offset + len(chunks)]))
+                    offset += len(chunks)
+                store.write_papers(
+                    items,
+                    previous_chunks={
+                        p.paper_id: max(
+                            stored[p.paper_id].expected_chunks, stored[p.paper_id].present_chunks
+                        )
+                        for p in batch
+                        if p.paper_id in stored
+                    },
+                )
+                report.embedded_chunks += len(texts)
+                if follow is not None:
+                    follow.written(batch)
+                if on_progress:
+                    on_progress(start + len(batch), len(todo))
+        finally:
+            # Whole papers written before an interruption are searchable by words too.
+            if follow is not None and todo:
+                index = follow.saved(store_dir)
         del todo, stored
-        current = store.papers()
-        index = _rebuild_lexical(settings, current, previous=searched)
+        if index is None:
+            index = _rebuild_lexical(settings, store.papers())
         if on_index:
             on_index(index)
         # Still under the write lock: no other writer can change the collection between the
@@ -179,11 +216,56 @@ def ingest(
     return report
 
 
+class _Follow:
+    """The BM25 index following an ingest's writes: the papers of each committed batch are
+    added to it (tokenised alone), handed to ``on_index`` each time the papers written grew
+    by half (so that the O(collection) bookkeeping of a new index stays a small multiple of
+    one, whatever the collection's size), and saved at the end."""
+
+    def __init__(self, index: LexicalIndex, on_index: IndexFn | None) -> None:
+        self.index = index
+        self.on_index = on_index
+        self.waiting: list[Paper] = []
+        self.shown = 0
+
+    def written(self, batch: Sequence[Paper]) -> None:
+        self.waiting.extend(batch)
+        done = self.shown + len(self.waiting)
+        if self.on_index is not None and done >= max(self.shown * 1.5, self.shown + 1):
+            self._apply()
+            self.on_index(self.index)
+
+    def _apply(self) -> None:
+        if self.waiting:
+            self.shown += len(self.waiting)
+            self.index = self.index.with_changes(self.waiting)
+            if self.index.pending > DELTA_LIMIT:
+                self.index = self.index.compacted()
+            self.waiting = []
+
+    def saved(self, store_dir: Path) -> LexicalIndex:
+        self._apply()
+        with disk_errors(str(store_dir)):
+            self.index.save_changes(store_dir)
+        return self.index
+
+
+def _in_step(settings: Settings, index: LexicalIndex | None) -> bool:
+    """Whether ``index`` holds the collection the saved index says the store holds."""
+    return (
+        index is not None
+        and LexicalIndex.saved_fingerprint(settings.store.path) == index.fingerprint
+    )
+
+
 def create_store(settings: Settings) -> None:
     """Create the (empty) store if there is none yet, so that a server can start serving
     before its first ingest has written anything."""
-    with open_store(settings.store, embedder_name(settings.embed), write=True):
-        pass
+    with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
+        if LexicalIndex.saved_fingerprint(settings.store.path) is None and not store.count_chunks():
+            # Saved empty, so that the first ingest follows it batch by batch.
+            with disk_errors(str(settings.store.path)):
+                LexicalIndex.build([]).save(settings.store.path)
 
 
 def reindex(settings: Settings, on_index: IndexFn | None = None) -> None:
@@ -208,19 +290,21 @@ def remove(
     (``calibrate=False``: the coverage thresholds are left to the caller; ``searched`` the
     index a server searches now, as in ingest.)"""
     wanted = set(paper_ids)
+    store_dir = settings.store.path
     with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
         present = [pid for pid in wanted if store.get_paper(pid) is not None]
+        in_step = searched is not None and _in_step(settings, searched)
+        if present:
+            LexicalIndex.mark_changing(store_dir)
         store.delete_papers(present)
-        if searched is not None and (
-            LexicalIndex.saved_fingerprint(settings.store.path) == searched.fingerprint
-        ):
-            # The index the last write saved, by whichever writer: the collection minus these
-            # papers, without reading every paper back from the store.
-            gone = set(present)
-            current = [p for p in searched.papers if p.paper_id not in gone]
+        if searched is not None and in_step:
+            # The index the last write saved, by whichever writer: these papers leave it,
+            # without reading every paper back from the store.
+            index = searched.with_changes(removed=present)
+            with disk_errors(str(store_dir)):
+                index.save_changes(store_dir)
         else:
-            current = store.papers()
-        index = _rebuild_lexical(settings, current, previous=searched)
+            index = _rebuild_lexical(settings, store.papers(), previous=searched)
         if on_index:
             on_index(index)
         if calibrate:
@@ -232,17 +316,20 @@ def recalibrate(
     settings: Settings,
     embedder: OnnxEmbedding | None = None,
     on_calibrate: ProgressFn | None = None,
+    index: LexicalIndex | None = None,
 ) -> float | None:
     """Bring the coverage thresholds in step with the collection (after an interrupted write,
     or a write that left them to later); the new threshold, or None when they already were.
+    ``index``: the collection's BM25 index, when the caller holds it (a server does).
 
     The store is only read, and the saved BM25 index is left alone (a collection that moved on
     since is indexed in memory): a server's writes, which save it, do not wait for this, and
     nothing else writes it meanwhile. The thresholds are saved whole, for the collection as read.
     """
-    with open_store(settings.store, embedder_name(settings.embed)) as store:
-        current = store.papers()
-    index = _rebuild_lexical(settings, current, save=False)
+    if index is None:
+        with open_store(settings.store, embedder_name(settings.embed)) as store:
+            current = store.papers()
+        index = _rebuild_lexical(settings, current, save=False)
     return _recalibrate(settings, index, embedder, on_calibrate)
 
 

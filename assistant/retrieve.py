@@ -6,9 +6,9 @@ import contextlib
 import json
 import threading
 from collections import ChainMap, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -265,11 +265,24 @@ class Retriever:
         self._lexical, self._parser, self._calibration = None, None, None
         self._filtered.clear()
 
-    def use_index(self, index: LexicalIndex) -> None:
-        """Search with ``index`` (one just built) instead of loading the saved one."""
-        self._lexical, self._parser, self._calibration = index, None, None
-        self._stamp = LexicalIndex.stamp(self.settings.store.path)
-        self._filtered.clear()
+    def use_index(self, index: LexicalIndex, *, same: bool = False) -> None:
+        """Search with ``index`` (one just built) instead of loading the saved one; ``same``:
+        it holds the same papers as the one searched before (built again, not changed)."""
+        with self._opening:
+            written = index.written_since(self._lexical) if self._lexical is not None else None
+            self._lexical = index
+            self._stamp = LexicalIndex.stamp(self.settings.store.path)
+            if not same:
+                self._calibration = None
+                self._filtered.clear()
+                if written is not None and self._parser is not None:
+                    self._parser = self._parser.extended(written)
+                else:
+                    self._parser = None
+
+    def forget_calibration(self) -> None:
+        """Read the coverage thresholds again (after they were rebuilt)."""
+        self._calibration = None
 
     def parser(self) -> QueryParser:
         if self._parser is None:
@@ -341,7 +354,7 @@ class Retriever:
             allowed = set(self._passing(query.filters))
         if exclude:
             allowed = (allowed or {p.paper_id for p in index.papers}) - exclude
-        matching = len(index.papers) if allowed is None else len(allowed)
+        matching = len(index) if allowed is None else len(allowed)
         if query.listing:
             papers = [p for p in index.papers if allowed is None or p.paper_id in allowed]
             hits = [
@@ -429,7 +442,7 @@ class Retriever:
         config = self.settings.retrieval
         exact = allowed is not None and len(allowed) <= config.exact_filter_papers
         if allowed is not None and not exact:
-            share = len(allowed) / max(len(index.papers), 1)
+            share = len(allowed) / max(len(index), 1)
             fetch = int(fetch / max(share, 1e-9))
             if fetch > config.post_filter_chunks:
                 fetch, where = depth * 2, {"paper_id": {"$in": sorted(allowed)}}
@@ -454,7 +467,9 @@ class Retriever:
         unknown = {m.paper_id for m in matches[: depth * 2]} - known.keys()
         if unknown:  # stored after the BM25 index was loaded: read from the store
             found = {pid: store.get_paper(pid) for pid in unknown}
-            catalogue = ChainMap({p: paper for p, paper in found.items() if paper}, known)
+            # Read only: a ChainMap's later maps are never written to.
+            later = cast("MutableMapping[str, Paper]", known)
+            catalogue = ChainMap({p: paper for p, paper in found.items() if paper}, later)
         named = index.coverage(text, lexical[0][0]) if lexical else 0.0
         hits = fuse(
             matches,

@@ -59,3 +59,57 @@ def test_an_index_loaded_from_disk_rebuilds_from_scratch(tmp_path: object) -> No
     loaded = LexicalIndex.load(folder)
     assert loaded is not None
     _same(LexicalIndex.build(papers, loaded), LexicalIndex.build(papers))
+
+
+def test_changes_kept_beside_a_build_search_like_a_fresh_build() -> None:
+    papers = _papers(TOPICS)
+    # All of it written since an empty build: scored exactly as bm25s scores a build.
+    _same(LexicalIndex.build([]).with_changes(papers), LexicalIndex.build(papers))
+    base = LexicalIndex.build(papers[:3])
+    reworded = Paper.create(TOPICS[1][0], "Robots learn grasping from demonstrations.")
+    changed = base.with_changes(papers[3:]).with_changes([reworded], [papers[0].paper_id])
+    after = [reworded, papers[2], *papers[3:]]
+    assert changed.pending == 5  # three written (one replacing), two of the build left
+    assert changed.fingerprint == fingerprint(after)
+    assert {p.paper_id for p in changed.papers} == {p.paper_id for p in after}
+    assert len(changed) == len(after) and len(changed.catalogue) == len(after)
+    assert dict(changed.catalogue) == {p.paper_id: p for p in after}
+    assert papers[0].paper_id not in changed.catalogue
+    # What a retriever's question parser learns of a write, without reading the rest again.
+    written = changed.written_since(base)
+    assert written is not None and {p.title for p in written} == {
+        p.title for p in after[:1] + after[2:]
+    }
+    assert changed.written_since(LexicalIndex.build(after)) is None  # another build
+    assert [p.title for p, _ in changed.search("wombat radar", 5)] == [TOPICS[3][0]]
+    assert changed.search("pruning layers", 5) == []  # removed
+    assert changed.search("arm motions", 5) == []  # its abstract, replaced by a rewording
+    assert [p.title for p, _ in changed.search("grasping", 5)] == [TOPICS[1][0]]
+    assert changed.search("wombat", 5, allowed={papers[4].paper_id}) == []
+    _same(changed.compacted(), LexicalIndex.build(after))
+
+
+def test_saved_changes_load_with_their_build_and_a_write_in_progress_is_not_trusted(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    papers = _papers(TOPICS)
+    base = LexicalIndex.build(papers[:3])
+    base.save(folder)
+    changed = base.with_changes(papers[3:], [papers[0].paper_id])
+    changed.save_changes(folder)  # the build saved before stays: only the changes are written
+    assert LexicalIndex.saved_fingerprint(folder) == changed.fingerprint
+    loaded = LexicalIndex.load(folder)
+    assert loaded is not None and loaded.pending == 3
+    _same(loaded, changed)
+    # The build's terms are read back from disk: compacting tokenises nothing again.
+    _same(loaded.compacted(), LexicalIndex.build(papers[1:]))
+    LexicalIndex.mark_changing(folder)
+    assert LexicalIndex.load(folder) is None and LexicalIndex.saved_fingerprint(folder) is None
+    # A build made in memory since is saved whole, which trusts the saved index again.
+    whole = LexicalIndex.build(papers[1:])
+    whole.with_changes(removed=[papers[1].paper_id]).save_changes(folder)
+    again = LexicalIndex.load(folder)
+    assert again is not None and again.fingerprint == fingerprint(papers[2:])
