@@ -11,6 +11,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,8 @@ import pytest
 from assistant.config import Settings
 from assistant.embed import embedder_name
 from assistant.ingest import ingest
+from assistant.lexical import LexicalIndex, fingerprint
+from assistant.retrieve import Retriever
 from assistant.store import open_store
 
 from .conftest import DATA, FAST_EMBED, make_settings
@@ -75,6 +78,43 @@ def test_ingest_killed_after_a_batch_resumes(tmp_path: Path, kill_after: int) ->
         proc.wait(timeout=120)
     assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
     _resume_and_check(store)
+
+
+def test_a_write_killed_half_way_leaves_the_word_index_untrusted_until_it_resumes(
+    tmp_path: Path,
+) -> None:
+    """The BM25 index saves what a write changed only after the store took it: killed in
+    between, the mark the write left makes readers rebuild it from the store."""
+    store = tmp_path / "store"
+    settings = make_settings(store)
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    shutil.copy(DAILY, sources)
+    first = sources / "first.jsonl"
+    first.write_text(json.dumps({"title": "Wombat burrow mapping", "abstract": "Radar maps."}))
+    ingest([first], settings, calibrate=False)
+    with subprocess.Popen(
+        _ingest_cmd(store), stderr=subprocess.PIPE, text=True, env=_env()
+    ) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("committed 8/"):
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
+    assert LexicalIndex.load(store) is None and LexicalIndex.saved_fingerprint(store) is None
+    with (
+        Retriever(settings) as retriever,
+        open_store(settings.store, embedder_name(settings.embed)) as handle,
+    ):
+        stored = handle.papers()
+        assert 1 + 8 <= len(stored) < 1 + DAILY_PAPERS
+        assert retriever.lexical().fingerprint == fingerprint(stored)
+    _resume_and_check(store, papers=1 + DAILY_PAPERS, source=sources)
+    saved = LexicalIndex.load(store)
+    with open_store(settings.store, embedder_name(settings.embed)) as handle:
+        assert saved is not None and saved.fingerprint == fingerprint(handle.papers())
 
 
 @pytest.mark.parametrize("seed", SEEDS)
