@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import logging
 import os
@@ -363,7 +364,7 @@ def _papers(service: Collection) -> APIRouter:
     def add_papers(body: AddPapers) -> AddReport:
         """Add papers given as JSON (idempotent: unchanged papers are not re-embedded)."""
         lines = [p.model_dump_json(exclude_none=True) for p in body.papers]
-        return _report(service.add_bytes("\n".join(lines).encode(), "papers.jsonl"))
+        return _report(service.add_file(io.BytesIO("\n".join(lines).encode()), "papers.jsonl"))
 
     @router.post("/v1/papers/upload", tags=["papers"], response_model=None)
     def upload_papers(
@@ -377,9 +378,10 @@ def _papers(service: Collection) -> APIRouter:
         ] = False,
     ) -> AddReport | JSONResponse:
         """Add the papers in an uploaded file: JSONL, CSV or a listing in one of our layouts."""
+        # Copied to disk in pieces, never read whole into memory.
         if not background:
-            return _report(service.add_bytes(file.file.read(), file.filename))
-        job = service.start_upload(file.file, file.filename)  # copied in pieces, never whole
+            return _report(service.add_file(file.file, file.filename))
+        job = service.start_upload(file.file, file.filename)
         return JSONResponse(
             job.model_dump(mode="json"),
             status_code=202,

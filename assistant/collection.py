@@ -93,14 +93,17 @@ class Collection:
         """Every paper in the collection as it is now."""
         return list(self.retriever.lexical().papers)
 
-    def add_bytes(
-        self, data: bytes, name: str | None, on_progress: ProgressFn | None = None
+    def add_file(
+        self, stream: BinaryIO, name: str | None, on_progress: ProgressFn | None = None
     ) -> IngestReport:
-        """Add the papers in an uploaded file's bytes (a same-title paper is replaced)."""
-        with tempfile.TemporaryDirectory(prefix="upload-") as folder:
-            path = Path(folder) / upload_name(name)
-            path.write_bytes(data)
+        """Add the papers in a file a client sends (a same-title paper is replaced), and
+        return once they are searchable; the file is copied to disk in pieces, as for
+        :meth:`start_upload`."""
+        folder, path = _received(stream, name)
+        try:
             return self._add(path, folder, on_progress)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _add(self, path: Path, folder: str, on_progress: ProgressFn | None) -> IngestReport:
         report = self._write(
@@ -264,10 +267,7 @@ class Collection:
     def start_upload(self, stream: BinaryIO, name: str | None) -> IngestJob:
         """:meth:`start_ingest` for a file a client sends: copied in pieces to a folder of
         ours under a safe name (``upload_name``), shown under that name, removed afterwards."""
-        scratch = tempfile.mkdtemp(prefix="upload-")
-        path = Path(scratch) / upload_name(name)
-        with path.open("wb") as handle:
-            shutil.copyfileobj(stream, handle)
+        scratch, path = _received(stream, name)
         return self.start_ingest([path], [path.name], scratch=scratch)
 
     def job(self, job_id: str) -> IngestJob:
@@ -388,6 +388,16 @@ class Collection:
             self._pending.notify_all()
             self._pending.wait_for(lambda: self._worker is None)
         self.answerer.close()
+
+
+def _received(stream: BinaryIO, name: str | None) -> tuple[str, Path]:
+    """A sent file copied in pieces to a new folder of ours, under a safe name (upload_name):
+    the folder, and the file's path."""
+    folder = tempfile.mkdtemp(prefix="upload-")
+    path = Path(folder) / upload_name(name)
+    with path.open("wb") as handle:
+        shutil.copyfileobj(stream, handle)
+    return folder, path
 
 
 def _running(jobs: Iterable[IngestJob]) -> IngestJob | None:

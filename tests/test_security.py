@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import subprocess
@@ -364,7 +365,7 @@ def test_a_servers_write_keeps_a_verdict_while_its_thresholds_are_rebuilt(tmp_pa
         before = collection.retriever.calibration()
         assert before is not None and collection.thresholds() == "current"
         quokka = {"title": "Quokka Hops", "abstract": "We film quokka hops on Rottnest. " * 4}
-        assert collection.add_bytes(json.dumps(quokka).encode(), "q.jsonl").added == 1
+        assert collection.add_file(io.BytesIO(json.dumps(quokka).encode()), "q.jsonl").added == 1
         assert collection.retriever.search("quokka hops", k=1)[0].paper.title == "Quokka Hops"
         assert collection.retriever.retrieve(off_topic).verdict is True  # never "no verdict"
         assert collection.remove([collection.papers()[0].paper_id]) == 1
