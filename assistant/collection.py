@@ -213,10 +213,10 @@ class Collection:
             self.retriever.forget_calibration()
 
     def _compact(self) -> LexicalIndex:
-        """Fold the papers written since the BM25 index's last build into a new one (once
-        they are worth it, see LexicalIndex.worth_compacting), built
-        outside the write lock and swapped in unless a write came meanwhile (the next round
-        then folds in both). Returns the index searched now."""
+        """Fold the papers written since the BM25 index's last build into a new one once
+        they are worth it (LexicalIndex.worth_compacting): built outside the write lock, then
+        saved and swapped in unless a write came meanwhile (the next round then folds in
+        both). Returns the index searched now."""
         index = self.retriever.lexical()
         if index.worth_compacting:
             whole = index.compacted()

@@ -144,7 +144,7 @@ def ingest(
         if searched is None:
             searched = LexicalIndex.load(store_dir)
         # The index of the store as it is, when at hand: the write then reads and indexes
-        # only the papers it names (see _follow), not the whole collection.
+        # only the papers it names (see _Follow), not the whole collection.
         index = searched if _in_step(settings, searched) else None
         if index is not None and len(papers) <= _NAMED_READ:
             named = {p.paper_id for p in papers}
@@ -171,6 +171,7 @@ def ingest(
             on_progress(0, len(todo))
         if todo and embedder is None:
             embedder = load_embedder(settings.embed)
+        finished = False
         try:
             for start in range(0, len(todo), batch_papers):
                 batch = todo[start : start + batch_papers]
@@ -198,10 +199,12 @@ def ingest(
                     follow.written(batch)
                 if on_progress:
                     on_progress(start + len(batch), len(todo))
+            finished = True
         finally:
             # Whole papers written before an interruption are searchable by words too.
             if follow is not None and todo:
-                index = follow.saved(store_dir)
+                # Without a server to build it again in the background, built here once due.
+                index = follow.saved(store_dir, compact=calibrate and finished)
         del todo, stored
         if index is None:
             index = _rebuild_lexical(settings, store.papers())
@@ -243,8 +246,10 @@ class _Follow:
                 self.index = self.index.compacted()
             self.waiting = []
 
-    def saved(self, store_dir: Path) -> LexicalIndex:
+    def saved(self, store_dir: Path, compact: bool) -> LexicalIndex:
         self._apply()
+        if compact and self.index.worth_compacting:
+            self.index = self.index.compacted()
         with disk_errors(str(store_dir)):
             self.index.save_changes(store_dir)
         return self.index

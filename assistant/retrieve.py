@@ -276,7 +276,8 @@ class Retriever:
                 self._calibration = None
                 self._filtered.clear()
                 if written is not None and self._parser is not None:
-                    self._parser = self._parser.extended(written)
+                    if written:  # a removal leaves names the parser knows: harmless
+                        self._parser = self._parser.extended(written)
                 else:
                     self._parser = None
 
