@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -340,14 +339,11 @@ class Store:
         }
 
 
-@functools.cache
-def _chroma_settings() -> Any:
-    # Built once: a pydantic-settings model reads the environment, 20 ms a store opened.
-    return ChromaSettings(anonymized_telemetry=False)
-
-
 def _client(settings: StoreSettings, create: bool) -> Any:
-    telemetry = _chroma_settings()
+    # A new one each time (20 ms): Chroma's clients write their own fields into the settings
+    # object they are given, so one shared between an HttpClient and a PersistentClient sends
+    # the second to the first's server.
+    telemetry = ChromaSettings(anonymized_telemetry=False)
     if settings.url:
         url = urlparse(settings.url)
         return chromadb.HttpClient(
