@@ -394,11 +394,9 @@ class LexicalIndex:
         """Write what changed since the build saved under ``store_dir/lexical``: costs what
         changed, not the collection (an index built since is saved whole)."""
         target = store_dir / INDEX_DIR
-        try:
-            saved = json.loads((target / "meta.json").read_text()).get("fingerprint")
-        except (FileNotFoundError, ValueError):
-            saved = None
-        if saved != _hex(self._built_share):  # built in memory since: saved whole
+        meta = _saved_build(target)
+        if meta is None or meta["fingerprint"] != _hex(self._built_share):
+            # Built in memory since: saved whole.
             self.save(store_dir)
             return
         if self._delta is None:
@@ -438,13 +436,10 @@ class LexicalIndex:
         if (store_dir / STALE_NAME).exists():
             return None
         folder = store_dir / INDEX_DIR
-        try:
-            meta = json.loads((folder / "meta.json").read_text())
-            built = str(meta["fingerprint"])
-        except (FileNotFoundError, KeyError, ValueError):
+        meta = _saved_build(folder)
+        if meta is None:
             return None
-        if meta.get("format") != _FORMAT:
-            return None
+        built = str(meta["fingerprint"])
         head = _delta_head(folder)
         if head is not None and head.get("build") == built:
             return str(head["fingerprint"])
@@ -466,10 +461,10 @@ class LexicalIndex:
         if (store_dir / STALE_NAME).exists():
             return None
         target = store_dir / INDEX_DIR
+        meta = _saved_build(target)
+        if meta is None:
+            return None
         try:
-            meta = json.loads((target / "meta.json").read_text())
-            if meta.get("format") != _FORMAT:
-                return None
             if papers is not None and not (target / DELTA_NAME).exists():
                 ordered = sorted(papers, key=lambda p: p.paper_id)
             else:
@@ -613,6 +608,18 @@ class _Catalogue(Mapping[str, Paper]):
 def _trusted(store_dir: Path) -> None:
     """The saved index follows the store again (see ``LexicalIndex.mark_changing``)."""
     (store_dir / STALE_NAME).unlink(missing_ok=True)
+
+
+def _saved_build(folder: Path) -> dict[str, Any] | None:
+    """What meta.json says of the build saved in ``folder``; None when there is none, or one
+    saved in another format (it is not read: the caller rebuilds)."""
+    try:
+        meta: dict[str, Any] = json.loads((folder / "meta.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if meta.get("format") != _FORMAT or "fingerprint" not in meta:
+        return None
+    return meta
 
 
 def _delta_head(folder: Path) -> dict[str, Any] | None:
