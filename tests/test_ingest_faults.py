@@ -25,17 +25,26 @@ from assistant.config import Settings
 from assistant.embed import embedder_name
 from assistant.ingest import ingest
 from assistant.lexical import LexicalIndex, fingerprint
+from assistant.parse import parse_file
 from assistant.retrieve import Retriever
 from assistant.store import open_store
 
 from .conftest import DATA, FAST_EMBED, make_settings
 
-DAILY = DATA / "003_f0de8cd1426337ec.txt"
-DAILY_PAPERS = 48
+DAILY_PAPERS = 24  # of a real listing: enough for six batches of four, and quick to embed
 SEEDS = range(int(os.environ.get("FAULT_SEEDS", "2")))
 
 
-def _ingest_cmd(store: Path, source: Path = DAILY) -> list[str]:
+@pytest.fixture(scope="module")
+def daily(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first papers of a daily listing, as JSONL."""
+    papers = parse_file(DATA / "003_f0de8cd1426337ec.txt").papers[:DAILY_PAPERS]
+    path = tmp_path_factory.mktemp("daily") / "daily.jsonl"
+    path.write_text("".join(p.model_dump_json() + "\n" for p in papers))
+    return path
+
+
+def _ingest_cmd(store: Path, source: Path) -> list[str]:
     cli = [sys.executable, "-m", "assistant", "--store", str(store)]
     return [*cli, "ingest", str(source), "--batch", "4"]
 
@@ -46,7 +55,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _resume_and_check(store: Path, papers: int = DAILY_PAPERS, source: Path = DAILY) -> None:
+def _resume_and_check(store: Path, source: Path, papers: int = DAILY_PAPERS) -> None:
     """Run the ingest again; then every paper is stored once, whole, and a third run is a no-op."""
     rerun = subprocess.run(
         _ingest_cmd(store, source), capture_output=True, text=True, env=_env(), timeout=300
@@ -65,10 +74,10 @@ def _resume_and_check(store: Path, papers: int = DAILY_PAPERS, source: Path = DA
 
 
 @pytest.mark.parametrize("kill_after", [4, 20])
-def test_ingest_killed_after_a_batch_resumes(tmp_path: Path, kill_after: int) -> None:
+def test_ingest_killed_after_a_batch_resumes(tmp_path: Path, daily: Path, kill_after: int) -> None:
     store = tmp_path / "store"
     with subprocess.Popen(
-        _ingest_cmd(store), stderr=subprocess.PIPE, text=True, env=_env()
+        _ingest_cmd(store, daily), stderr=subprocess.PIPE, text=True, env=_env()
     ) as proc:
         assert proc.stderr is not None
         for line in proc.stderr:
@@ -77,11 +86,11 @@ def test_ingest_killed_after_a_batch_resumes(tmp_path: Path, kill_after: int) ->
                 break
         proc.wait(timeout=120)
     assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
-    _resume_and_check(store)
+    _resume_and_check(store, daily)
 
 
 def test_a_write_killed_half_way_leaves_the_word_index_untrusted_until_it_resumes(
-    tmp_path: Path,
+    tmp_path: Path, daily: Path
 ) -> None:
     """The BM25 index saves what a write changed only after the store took it: killed in
     between, the mark the write left makes readers rebuild it from the store."""
@@ -89,12 +98,12 @@ def test_a_write_killed_half_way_leaves_the_word_index_untrusted_until_it_resume
     settings = make_settings(store)
     sources = tmp_path / "sources"
     sources.mkdir()
-    shutil.copy(DAILY, sources)
+    shutil.copy(daily, sources)
     first = sources / "first.jsonl"
     first.write_text(json.dumps({"title": "Wombat burrow mapping", "abstract": "Radar maps."}))
     ingest([first], settings, calibrate=False)
     with subprocess.Popen(
-        _ingest_cmd(store), stderr=subprocess.PIPE, text=True, env=_env()
+        _ingest_cmd(store, daily), stderr=subprocess.PIPE, text=True, env=_env()
     ) as proc:
         assert proc.stderr is not None
         for line in proc.stderr:
@@ -111,28 +120,30 @@ def test_a_write_killed_half_way_leaves_the_word_index_untrusted_until_it_resume
         stored = handle.papers()
         assert 1 + 8 <= len(stored) < 1 + DAILY_PAPERS
         assert retriever.lexical().fingerprint == fingerprint(stored)
-    _resume_and_check(store, papers=1 + DAILY_PAPERS, source=sources)
+    _resume_and_check(store, sources, papers=1 + DAILY_PAPERS)
     saved = LexicalIndex.load(store)
     with open_store(settings.store, embedder_name(settings.embed)) as handle:
         assert saved is not None and saved.fingerprint == fingerprint(handle.papers())
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_ingest_killed_at_a_random_moment_resumes(tmp_path: Path, seed: int) -> None:
+def test_ingest_killed_at_a_random_moment_resumes(tmp_path: Path, daily: Path, seed: int) -> None:
     """Moments spread over the whole run: start-up, embedding, upserts, BM25, calibration."""
     store = tmp_path / "store"
     delay = random.Random(seed).uniform(0.3, 6.5)
     with subprocess.Popen(
-        _ingest_cmd(store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env()
+        _ingest_cmd(store, daily), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env()
     ) as proc:
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=120)
-    _resume_and_check(store)
+    _resume_and_check(store, daily)
 
 
 @pytest.mark.parametrize("limit_bytes", [150_000, 800_000])
-def test_disk_full_mid_ingest_says_so_and_resumes(tmp_path: Path, limit_bytes: int) -> None:
+def test_disk_full_mid_ingest_says_so_and_resumes(
+    tmp_path: Path, daily: Path, limit_bytes: int
+) -> None:
     """A file-size limit makes every write past it fail with EFBIG, as a full disk would."""
 
     def starved() -> None:
@@ -141,7 +152,7 @@ def test_disk_full_mid_ingest_says_so_and_resumes(tmp_path: Path, limit_bytes: i
 
     store = tmp_path / "store"
     full = subprocess.run(
-        _ingest_cmd(store),
+        _ingest_cmd(store, daily),
         capture_output=True,
         text=True,
         env=_env(),
@@ -152,7 +163,7 @@ def test_disk_full_mid_ingest_says_so_and_resumes(tmp_path: Path, limit_bytes: i
     assert f"Writing to the store at {store} failed" in full.stderr
     assert "run the same ingest again to resume" in full.stderr
     assert "Traceback" not in full.stderr
-    _resume_and_check(store)
+    _resume_and_check(store, daily)
 
 
 def _can_mount_read_only() -> bool:
@@ -190,7 +201,7 @@ def test_read_only_store_says_so_and_resumes(tmp_path: Path, read_only: str) -> 
     )
     assert "run the same ingest again to resume" in blocked.stderr
     assert "Traceback" not in blocked.stderr
-    _resume_and_check(store, papers=20, source=whole)
+    _resume_and_check(store, whole, papers=20)
 
 
 def test_file_cut_mid_record_keeps_whole_records_and_names_the_cut(
