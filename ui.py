@@ -224,7 +224,7 @@ def _heading_text(collection: Collection, job: IngestJob | None) -> str:
         else "answers extracted from the abstracts (no language model configured)"
     )
     indexing = f" · {job.summary()}" if job is not None and job.running else ""
-    return f"**assistant** · {counted(len(collection.papers()), 'paper')}{indexing} · {who}"
+    return f"**assistant** · {counted(collection.retriever.size(), 'paper')}{indexing} · {who}"
 
 
 def _upload_text(job: IngestJob) -> str:

@@ -28,7 +28,7 @@ from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
 from assistant.query import MAY_CONSTRAIN, Reading
 from assistant.records import Answer, Coverage, Filters, Hit, Receipt, Turn, clean_text
-from assistant.retrieve import Retrieval, Retriever
+from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
 REFUSAL_MARK = "NOT_IN_SOURCES"
 
@@ -510,6 +510,11 @@ def _partial_note(found: Retrieval) -> str | None:
     """What an answer given while papers are still being indexed says first."""
     if found.partial is None:
         return None
+    if found.partial == WORDS_LOADING:
+        return (
+            "The server is still loading its word index: papers were found by meaning alone, "
+            "and constraints in the question (years, authors, venues) were not read."
+        )
     return f"The collection is still being indexed ({found.partial}): this may miss papers."
 
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
@@ -110,6 +111,12 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The first request to a route run in a worker thread would import anyio's thread
+        # pool on the event loop, while the word index and the page load beside it: seconds.
+        await anyio.to_thread.run_sync(lambda: None)
+        # Serving starts before the word index is loaded (seconds at 100k papers); then the
+        # coverage thresholds are checked against the collection.
+        service.retriever.warm(then=service.settle)
         stop = asyncio.Event()
         building = asyncio.create_task(later.run(stop)) if later is not None else None
         if ingest:
@@ -128,7 +135,6 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
     )
     app.state.service = service
     app.state.ui = later
-    service.settle()
 
     @app.exception_handler(AssistantError)
     async def assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
@@ -162,12 +168,14 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, Any]:
         """Store and model reachability, the collection's size, an ingest job running, whether
-        the browser UI is mounted yet (ui: loading, ready, failed or off), whether its coverage
+        the browser UI is mounted yet (ui: loading, ready, failed or off), whether the word
+        index is loaded (words: loading while answers find papers by meaning alone, or ready),
+        whether its coverage
         thresholds are current, being rebuilt after a write (the previous ones decide
         meanwhile), or missing (answers then carry no coverage verdict)."""
         store_ok, papers, problem, thresholds = True, 0, "", "missing"
         try:
-            papers = len(service.retriever.lexical().papers)
+            papers = service.retriever.size()
             thresholds = service.thresholds()
         except AssistantError as exc:
             store_ok, problem = False, exc.describe()
@@ -183,6 +191,7 @@ def create_app(settings: Settings, *, ui: bool = True, ingest: Sequence[Path] = 
             if job is not None and job.running
             else None,
             "coverage_thresholds": thresholds,
+            "words": "loading" if service.retriever.loading_words else "ready",
             "ui": "off"
             if later is None
             else ("failed" if later.problem else "ready")

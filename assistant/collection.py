@@ -81,8 +81,10 @@ class Collection:
         self._job_numbers = itertools.count(1)
         self._written_at = 0.0
         # Loaded now rather than by the first request, which would wait seconds for MPNet
-        # (and the first upload for the tokeniser).
+        # (and the first upload for the tokeniser), and share the cores with the threads that
+        # load the word index and build the page.
         self.retriever.embedder  # noqa: B018
+        self.retriever.store()
         prepare()
 
     @property

@@ -376,6 +376,7 @@ class LexicalIndex:
         meta = {
             "fingerprint": _hex(self._built_share),
             "mean_length": self._mean_length,
+            "papers": len(self._built),
             "format": _FORMAT,
         }
         (staging / "meta.json").write_text(json.dumps(meta))
@@ -412,6 +413,7 @@ class LexicalIndex:
             head = {
                 "build": _hex(self._built_share),
                 "fingerprint": self.fingerprint,
+                "papers": len(self),
                 "removed": sorted(self._delta.removed),
             }
             handle.write(json.dumps(head) + "\n")
@@ -433,17 +435,16 @@ class LexicalIndex:
     def saved_fingerprint(store_dir: Path) -> str | None:
         """The fingerprint of the collection the saved index holds, without loading it; None
         when there is none, or when a write changed the store and stopped before the index."""
-        if (store_dir / STALE_NAME).exists():
-            return None
-        folder = store_dir / INDEX_DIR
-        meta = _saved_build(folder)
-        if meta is None:
-            return None
-        built = str(meta["fingerprint"])
-        head = _delta_head(folder)
-        if head is not None and head.get("build") == built:
-            return str(head["fingerprint"])
-        return built
+        saved = _saved_state(store_dir)
+        return str(saved["fingerprint"]) if saved is not None else None
+
+    @staticmethod
+    def saved_size(store_dir: Path) -> int | None:
+        """How many papers the saved index holds, without loading it (None as for
+        ``saved_fingerprint``, or when it was saved before it counted them)."""
+        saved = _saved_state(store_dir)
+        count = saved.get("papers") if saved is not None else None
+        return int(count) if isinstance(count, int) else None
 
     @staticmethod
     def mark_changing(store_dir: Path) -> None:
@@ -471,7 +472,7 @@ class LexicalIndex:
                 # Read line by line, and only "\n" ends a record: str.splitlines() would also
                 # split on U+2028 and the like, which JSON leaves unescaped inside strings.
                 with (target / "papers.jsonl").open(encoding="utf-8", newline="\n") as handle:
-                    ordered = [Paper.model_validate_json(line) for line in handle if line.strip()]
+                    ordered = [Paper.stored(line) for line in handle if line.strip()]
             bm25 = bm25s.BM25.load(str(target), show_progress=False) if ordered else bm25s.BM25()
             changes = _read_delta(target, str(meta["fingerprint"]))
         except (FileNotFoundError, KeyError, ValueError):
@@ -622,6 +623,19 @@ def _saved_build(folder: Path) -> dict[str, Any] | None:
     return meta
 
 
+def _saved_state(store_dir: Path) -> dict[str, Any] | None:
+    """The fingerprint (and paper count) of what the saved index holds: its changes' head when
+    they follow its build, else the build's meta.json; None when it is not trusted."""
+    if (store_dir / STALE_NAME).exists():
+        return None
+    folder = store_dir / INDEX_DIR
+    meta = _saved_build(folder)
+    if meta is None:
+        return None
+    head = _delta_head(folder)
+    return head if head is not None and head.get("build") == meta["fingerprint"] else meta
+
+
 def _delta_head(folder: Path) -> dict[str, Any] | None:
     try:
         with (folder / DELTA_NAME).open(encoding="utf-8", newline="\n") as handle:
@@ -638,7 +652,7 @@ def _read_delta(folder: Path, built: str) -> tuple[list[Paper], list[str]] | Non
             head = json.loads(handle.readline())
             if head.get("build") != built:
                 return None
-            written = [Paper.model_validate_json(line) for line in handle if line.strip()]
+            written = [Paper.stored(line) for line in handle if line.strip()]
     except FileNotFoundError:
         return None
     return written, [str(pid) for pid in head.get("removed", [])]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -89,6 +90,7 @@ Taker = Callable[[re.Match[str], str], None]  # records a recognised span and it
 _WORD = re.compile(r"[a-z0-9][a-z0-9'+.-]*")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a collection's author names repeat across papers
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation as spaces: 'Suárez-Fariñas' -> 'suarez farinas'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 from collections import ChainMap, OrderedDict
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Literal, cast
 
@@ -22,8 +23,12 @@ from assistant.query import Query, QueryParser, Reading, sort_papers
 from assistant.records import Filters, Hit, Paper, clean_text
 from assistant.store import ChunkMatch, Store, open_store
 
+log = logging.getLogger("assistant")
+
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
 _VECTOR_CACHE = 512  # query vectors remembered
+#: What a retrieval answered while the word index loads says (see ``Retriever.warm``).
+WORDS_LOADING = "its word index is still loading: papers were found by meaning alone"
 CALIBRATION_FILE = "relevance.json"
 
 
@@ -184,12 +189,18 @@ class Retriever:
         #: While a server indexes papers in the background, how far it got ("indexing 120 of
         #: 318 papers"); every retrieval carries it as ``partial``.
         self.indexing: str | None = None
+        #: Set by ``warm()`` until the word index and the question parser are loaded.
+        self._warming: threading.Thread | None = None
+        self._counted: int | None = None  # the collection's size while it loads
         self._resources = contextlib.ExitStack()
         self._store: Store | None = None
         self._filtered: dict[str, frozenset[str]] = {}
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         # Guards lazy opening; a server calls one retriever from many threads.
         self._opening = threading.RLock()
+        # One loader of the word index at a time, apart from ``_opening``: loading takes
+        # seconds on a big collection, and the store and embedder serve meanwhile.
+        self.loading = threading.Lock()
 
     def __enter__(self) -> Retriever:
         return self
@@ -253,12 +264,58 @@ class Retriever:
         with self._opening:
             if self._lexical is not None and stamp is not None and stamp != self._stamp:
                 self.refresh()
-            if self._lexical is None:
-                index = LexicalIndex.load(self.settings.store.path)
-                if index is None:
-                    index = LexicalIndex.build(self.store().papers())
-                self._lexical, self._stamp = index, stamp
-            return self._lexical
+            if self._lexical is not None:
+                return self._lexical
+        with self.loading:
+            with self._opening:
+                if self._lexical is not None:  # loaded (or handed on) while this one waited
+                    return self._lexical
+            index = LexicalIndex.load(self.settings.store.path)
+            if index is None:
+                index = LexicalIndex.build(self.store().papers())
+            with self._opening:
+                if self._lexical is None:
+                    self._lexical, self._stamp = index, stamp
+                return self._lexical
+
+    def warm(self, then: Callable[[], object] | None = None) -> threading.Thread:
+        """In a thread: read the store's vector index into memory (Chroma does it at the first
+        search: 0.7 s at 100k papers), load the word index and the question parser (5 s),
+        then call ``then``. Until they are loaded, plain questions are answered by meaning
+        alone, marked partial (see ``retrieve``), instead of waiting for them."""
+
+        def load() -> None:
+            try:
+                self.parser()
+                if then is not None:
+                    then()
+            except AssistantError as exc:  # the first request that needs them says it again
+                log.warning("the word index was not loaded: %s", exc.describe())
+
+        self._warming = threading.Thread(target=load, name="load-words", daemon=True)
+        self._warming.start()
+        return self._warming
+
+    def wait_loaded(self) -> None:
+        """Until ``warm()`` has loaded the word index and the parser (tests and benchmarks)."""
+        if self._warming is not None:
+            self._warming.join()
+
+    @property
+    def loading_words(self) -> bool:
+        """Whether ``warm()`` is still loading the word index or the question parser."""
+        return self._warming is not None and self._warming.is_alive()
+
+    def size(self) -> int:
+        """How many papers the collection holds; while ``warm()`` loads the word index, as it
+        was saved (a count that needs no load)."""
+        if self.loading_words:
+            with self._opening:
+                if self._counted is None:  # counting in the store takes a second at 100k
+                    saved = LexicalIndex.saved_size(self.settings.store.path)
+                    self._counted = saved if saved is not None else self.store().count_papers()
+                return self._counted
+        return len(self.lexical())
 
     def refresh(self) -> None:
         """Forget the cached index, filters and thresholds (after the collection changed)."""
@@ -300,9 +357,17 @@ class Retriever:
         run `assistant ingest` again, which calibrates an unchanged collection too)."""
         if self._calibration is None:
             saved = Calibration.load(self.settings.store.path)
-            if saved is not None and saved.fingerprint == self.lexical().fingerprint:
+            if saved is not None and saved.fingerprint == self._fingerprint():
                 self._calibration = saved
         return self._calibration
+
+    def _fingerprint(self) -> str:
+        """The collection's fingerprint; while ``warm()`` loads the word index, the saved one's."""
+        if self.loading_words and self._lexical is None:
+            saved = LexicalIndex.saved_fingerprint(self.settings.store.path)
+            if saved is not None:
+                return saved
+        return self.lexical().fingerprint
 
     def search(
         self, question: str, k: int | None = None, filters: Filters | None = None
@@ -341,6 +406,9 @@ class Retriever:
                 "The question is empty", hint='type what you are looking for, e.g. "layer pruning"'
             )
         k = k or self.settings.retrieval.top_k
+        plain = reading is None and (filters is None or filters.empty) and not exclude
+        if plain and self.loading_words and self._parser is None:
+            return self._by_meaning(question, k, judge=judge, expansion=expansion)
         index = self.lexical()
         if reading is not None:
             query = reading.query(question)
@@ -375,7 +443,7 @@ class Retriever:
             return Retrieval(query=query, hits=[], covered=False, matching=0, partial=self.indexing)
         text = query.topic if query.recognised else query.text
         hits, relevance = self._hybrid(
-            text, max(k, 10) if query.sort else k, allowed, expansion.strip()
+            text, max(k, 10) if query.sort else k, allowed, expansion.strip(), index=index
         )
         if query.sort is not None:
             ranked = sort_papers([h.paper for h in hits], query.sort)
@@ -414,6 +482,29 @@ class Retriever:
             matching=matching,
         )
 
+    def _by_meaning(self, question: str, k: int, *, judge: bool, expansion: str) -> Retrieval:
+        """A retrieval while ``warm()`` still loads the word index: the question searched as
+        written (its constraints unread), by meaning alone, marked partial. The coverage
+        verdict has only the dense signal: below the threshold it is uncertain, not refused."""
+        query = Query(text=question, topic=question)
+        hits, relevance = self._hybrid(question, k, None, expansion.strip(), index=None)
+        calibration = self.calibration() if judge and hits else None
+        covered, uncertain = bool(hits), False
+        if calibration is not None:
+            uncertain = relevance < calibration.threshold
+        return Retrieval(
+            partial=WORDS_LOADING,
+            absent_median=calibration.absent_median if calibration else None,
+            uncertain=uncertain,
+            verdict=calibration is not None or not (judge and hits),
+            query=query,
+            hits=hits,
+            covered=covered,
+            relevance=relevance,
+            threshold=calibration.threshold if calibration else None,
+            matching=self.size(),
+        )
+
     def _passing(self, filters: Filters) -> frozenset[str]:
         """Ids of the papers ``filters`` accepts; the last few filters' answers are kept, since
         checking every paper costs about 2 ms per thousand papers."""
@@ -426,11 +517,18 @@ class Retriever:
         return self._filtered[key]
 
     def _hybrid(
-        self, text: str, k: int, allowed: set[str] | None, expansion: str = ""
+        self,
+        text: str,
+        k: int,
+        allowed: set[str] | None,
+        expansion: str,
+        *,
+        index: LexicalIndex | None,
     ) -> tuple[list[Hit], float]:
         """The fused top ``k`` papers, and the best dense similarity of any allowed chunk to
         ``text``. With an ``expansion``, both rankers search with the question and the
-        expansion together (the dense side with the mean of their vectors)."""
+        expansion together (the dense side with the mean of their vectors). ``index`` is the
+        word index searched (None: by meaning alone, while it loads)."""
         depth = max(self.settings.retrieval.candidates, k)
         # A paper has about two chunks: ask for enough chunks to rank ``depth`` papers.
         fetch = depth * 2
@@ -439,10 +537,9 @@ class Retriever:
         # in proportion to the filter's share and kept when they pass (~30 ms for 5,000);
         # else Chroma's own filter, which scans the metadata of every chunk (150-300 ms).
         where = None
-        index = self.lexical()  # once: each call checks the saved index's stamp
         config = self.settings.retrieval
         exact = allowed is not None and len(allowed) <= config.exact_filter_papers
-        if allowed is not None and not exact:
+        if allowed is not None and index is not None and not exact:
             share = len(allowed) / max(len(index), 1)
             fetch = int(fetch / max(share, 1e-9))
             if fetch > config.post_filter_chunks:
@@ -462,16 +559,21 @@ class Retriever:
         if expansion:
             mean = np.add(question, self.query_vector(expansion))
             matches = nearest([float(x) for x in mean / (np.linalg.norm(mean) or 1.0)])
-        lexical = index.search(f"{text}\n{expansion}" if expansion else text, depth, allowed)
-        known = index.catalogue
+        lexical: list[tuple[Paper, float]] = []
+        known: Mapping[str, Paper] = {}
+        named = 0.0
+        if index is not None:
+            lexical = index.search(f"{text}\n{expansion}" if expansion else text, depth, allowed)
+            known = index.catalogue
+            named = index.coverage(text, lexical[0][0]) if lexical else 0.0
         catalogue: Mapping[str, Paper] = known
-        unknown = {m.paper_id for m in matches[: depth * 2]} - known.keys()
-        if unknown:  # stored after the BM25 index was loaded: read from the store
-            found = {pid: store.get_paper(pid) for pid in unknown}
+        unknown = list(
+            dict.fromkeys(m.paper_id for m in matches[: depth * 2] if m.paper_id not in known)
+        )
+        if unknown:  # stored after the word index was loaded (or it is loading): read them
             # Read only: a ChainMap's later maps are never written to.
             later = cast("MutableMapping[str, Paper]", known)
-            catalogue = ChainMap({p: paper for p, paper in found.items() if paper}, later)
-        named = index.coverage(text, lexical[0][0]) if lexical else 0.0
+            catalogue = ChainMap(store.get_papers(unknown), later)
         hits = fuse(
             matches,
             lexical,

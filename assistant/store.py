@@ -131,6 +131,11 @@ class Store:
         with _chroma_errors(self.location):
             return int(self._collection.count())
 
+    def count_papers(self) -> int:
+        """How many papers are stored (their first chunks counted, ids only)."""
+        with _chroma_errors(self.location):
+            return len(self._collection.get(where={"chunk_index": 0}, include=[])["ids"])
+
     def _all_metadatas(
         self, where: dict[str, Any] | None = None
     ) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -195,17 +200,21 @@ class Store:
     def papers(self) -> list[Paper]:
         """Every stored paper, in title order."""
         found = [
-            Paper.model_validate_json(str(meta["paper_json"]))
+            Paper.stored(str(meta["paper_json"]))
             for _, meta in self._all_metadatas(where={"chunk_index": 0})
         ]
         return sorted(found, key=lambda p: p.title.lower())
 
     def get_paper(self, paper_id: str) -> Paper | None:
         """One stored paper by id, or None."""
+        return self.get_papers([paper_id]).get(paper_id)
+
+    def get_papers(self, paper_ids: Sequence[str]) -> dict[str, Paper]:
+        """The stored papers among ``paper_ids``, by id, read in one call."""
         with _chroma_errors(self.location):
-            got = self._collection.get(ids=[f"{paper_id}:0"], include=["metadatas"])
-        metas = got["metadatas"] or []
-        return Paper.model_validate_json(str(metas[0]["paper_json"])) if metas else None
+            got = self._collection.get(ids=[f"{pid}:0" for pid in paper_ids], include=["metadatas"])
+        found = (Paper.stored(str(m["paper_json"])) for m in got["metadatas"] or [])
+        return {p.paper_id: p for p in found}
 
     def write_papers(
         self,

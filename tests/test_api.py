@@ -15,6 +15,7 @@ from assistant.config import ApiSettings, Settings
 from assistant.ingest import ingest
 from assistant.openai_compat import ChatRequest
 from assistant.parse import parse_bytes
+from assistant.retrieve import WORDS_LOADING
 
 from .conftest import make_settings
 from .openai_stub import Reply, StubServer, run_in_thread
@@ -341,3 +342,33 @@ def test_openai_parameters_the_extractive_answerer_cannot_follow_are_named() -> 
         )
         == []
     )
+
+
+def test_the_api_answers_while_the_word_index_loads(tmp_path: Path) -> None:
+    """A server listens before its word index is loaded (seconds at 100k papers): answers
+    meanwhile are found by meaning and say so, and /healthz says the words are loading. The
+    test holds the retriever's loading lock, as a big index would take long to load."""
+    source = tmp_path / "seed.jsonl"
+    rows = [
+        {"title": "Quokka Locomotion", "abstract": "We study how quokkas hop across scrub. " * 4},
+        {"title": "Graph Kernels", "abstract": "We compare graph kernels on molecules. " * 4},
+    ]
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    settings = make_settings(tmp_path / "store")
+    ingest([source], settings)
+    app = create_app(settings, ui=False)
+    retriever = app.state.service.retriever
+    retriever.loading.acquire()  # the loader waits until the release below
+    for url in run_in_thread(app):
+        health = httpx.get(url + "/healthz").json()
+        assert health["words"] == "loading" and health["papers"] == 2
+        asked = httpx.post(url + "/v1/ask", json={"question": "How do quokkas hop?"}, timeout=60)
+        answer = asked.json()
+        assert answer["coverage"]["partial"] == WORDS_LOADING
+        assert "loading its word index" in answer["coverage"]["caveat"]
+        assert answer["citations"][0]["title"] == "Quokka Locomotion"
+        retriever.loading.release()
+        retriever.wait_loaded()
+        assert httpx.get(url + "/healthz").json()["words"] == "ready"
+        again = httpx.post(url + "/v1/ask", json={"question": "How do quokkas hop?"}, timeout=60)
+        assert again.json()["coverage"]["partial"] is None

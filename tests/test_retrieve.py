@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from assistant.answer import Answerer
 from assistant.calibrate import generate_questions
 from assistant.chunk import chunk_paper
 from assistant.cli import main
@@ -17,7 +18,7 @@ from assistant.evaluate import evaluate
 from assistant.ingest import ingest
 from assistant.lexical import LexicalIndex, fingerprint
 from assistant.records import Filters, Paper, author_count
-from assistant.retrieve import Retriever
+from assistant.retrieve import WORDS_LOADING, Retriever
 from assistant.store import open_store
 
 
@@ -373,3 +374,30 @@ def test_paper_stored_after_the_index_loaded_is_found_with_its_text(settings: Se
     hit = retriever.search("how do wombats hear inside burrows", k=1)[0]
     assert hit.paper.title == "Wombat Burrow Acoustics" and "echoes" in hit.chunks[0]
     assert len(retriever.lexical().papers) == 2  # the index itself is not rebuilt
+
+
+def test_a_question_asked_while_the_word_index_loads_is_answered_by_meaning(
+    sample_settings: Settings,
+) -> None:
+    # A server answers before its word index is loaded (seconds at 100k papers): the test
+    # keeps the loader waiting by holding the retriever's loading lock, as a big index would.
+    answerer = Answerer(sample_settings)
+    retriever = answerer.retriever
+    with retriever.loading:
+        loader = retriever.warm()
+        assert retriever.loading_words and retriever.size() == 318
+        found = retriever.retrieve("Gumbel-TopK layer pruning of reasoning models")
+        assert found.partial == WORDS_LOADING and found.lexical_coverage is None
+        assert found.hits[0].paper.title.startswith("E$^3$-Pruner")
+        assert found.verdict and found.threshold is not None  # the saved thresholds apply
+        # The question's constraints cannot be read yet: searched as written.
+        assert retriever.retrieve("papers from 2025 on layer pruning").query.filters.empty
+        answer = answerer.ask("Which papers prune the layers of reasoning models?")
+        assert answer.coverage.partial == WORDS_LOADING
+        assert "loading its word index" in (answer.coverage.caveat or "")
+        assert answer.citations
+    loader.join()
+    assert not retriever.loading_words
+    found = retriever.retrieve("papers from 2025 on layer pruning")
+    assert found.partial is None and not found.query.filters.empty
+    assert found.lexical_coverage is not None
