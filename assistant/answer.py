@@ -125,6 +125,16 @@ class Answerer:
         markers removed. The sources come first so that a caller can show them even if the
         model then fails.
         """
+        with self.retriever.answering():  # a word index loading behind the server waits
+            yield from self._stream(question, history, filters, sampling)
+
+    def _stream(
+        self,
+        question: str,
+        history: Sequence[Turn],
+        filters: Filters | None,
+        sampling: Sampling | None,
+    ) -> Iterator[Event]:
         question = clean_text(question)
         if not question.strip():
             raise AssistantError(

@@ -10,7 +10,7 @@ import json
 import math
 import operator
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -453,10 +453,17 @@ class LexicalIndex:
         (store_dir / STALE_NAME).touch()
 
     @classmethod
-    def load(cls, store_dir: Path, papers: Sequence[Paper] | None = None) -> LexicalIndex | None:
+    def load(
+        cls,
+        store_dir: Path,
+        papers: Sequence[Paper] | None = None,
+        *,
+        between: Callable[[], object] | None = None,
+    ) -> LexicalIndex | None:
         """The saved index, or None when there is none (or it is not trusted, see
         ``mark_changing``). ``papers``, when the caller holds the papers of an index saved
-        without changes since its build, spares reading (and holding) them twice."""
+        without changes since its build, spares reading (and holding) them twice.
+        ``between`` is called after every thousand records read (a loader giving way)."""
         import bm25s
 
         if (store_dir / STALE_NAME).exists():
@@ -472,7 +479,12 @@ class LexicalIndex:
                 # Read line by line, and only "\n" ends a record: str.splitlines() would also
                 # split on U+2028 and the like, which JSON leaves unescaped inside strings.
                 with (target / "papers.jsonl").open(encoding="utf-8", newline="\n") as handle:
-                    ordered = [Paper.stored(line) for line in handle if line.strip()]
+                    ordered = []
+                    for line in handle:
+                        if line.strip():
+                            ordered.append(Paper.stored(line))
+                            if between is not None and len(ordered) % 1000 == 0:
+                                between()
             bm25 = bm25s.BM25.load(str(target), show_progress=False) if ordered else bm25s.BM25()
             changes = _read_delta(target, str(meta["fingerprint"]))
         except (FileNotFoundError, KeyError, ValueError):

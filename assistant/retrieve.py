@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from collections import ChainMap, OrderedDict
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Literal, cast
 
@@ -19,7 +19,7 @@ from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
 from assistant.fusion import fuse, lexical_share
 from assistant.lexical import LexicalIndex
-from assistant.query import Query, QueryParser, Reading, sort_papers
+from assistant.query import Query, QueryParser, Reading, Vocabulary, sort_papers
 from assistant.records import Filters, Hit, Paper, clean_text
 from assistant.store import ChunkMatch, Store, open_store
 
@@ -27,6 +27,7 @@ log = logging.getLogger("assistant")
 
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
 _VECTOR_CACHE = 512  # query vectors remembered
+_GIVE_WAY_S = 0.5  # the longest a loading word index waits for answers at a time
 #: What a retrieval answered while the word index loads says (see ``Retriever.warm``).
 WORDS_LOADING = "its word index is still loading: papers were found by meaning alone"
 CALIBRATION_FILE = "relevance.json"
@@ -192,6 +193,8 @@ class Retriever:
         #: Set by ``warm()`` until the word index and the question parser are loaded.
         self._warming: threading.Thread | None = None
         self._counted: int | None = None  # the collection's size while it loads
+        self._answering = 0  # questions being answered (see ``answering``)
+        self._calm = threading.Condition()
         self._resources = contextlib.ExitStack()
         self._store: Store | None = None
         self._filtered: dict[str, frozenset[str]] = {}
@@ -255,10 +258,11 @@ class Retriever:
                 self._vectors.popitem(last=False)
             return {t: self._vectors[t] for t in texts if t in self._vectors}
 
-    def lexical(self) -> LexicalIndex:
+    def lexical(self, *, between: Callable[[], object] | None = None) -> LexicalIndex:
         """The BM25 index saved at ingest; rebuilt in memory from the store if it is missing.
 
         Reloaded when another process (another server worker, a CLI ingest) saved a new one.
+        ``between``: see ``LexicalIndex.load``.
         """
         stamp = LexicalIndex.stamp(self.settings.store.path)
         with self._opening:
@@ -270,7 +274,7 @@ class Retriever:
             with self._opening:
                 if self._lexical is not None:  # loaded (or handed on) while this one waited
                     return self._lexical
-            index = LexicalIndex.load(self.settings.store.path)
+            index = LexicalIndex.load(self.settings.store.path, between=between)
             if index is None:
                 index = LexicalIndex.build(self.store().papers())
             with self._opening:
@@ -286,6 +290,15 @@ class Retriever:
 
         def load() -> None:
             try:
+                index = self.lexical(between=self._give_way)
+                vocab = Vocabulary()
+                papers = index.papers
+                for start in range(0, len(papers), 5000):
+                    vocab = vocab.extended(papers[start : start + 5000])
+                    self._give_way()
+                with self._opening:
+                    if self._parser is None and self._lexical is index:
+                        self._parser = QueryParser([], vocab)
                 self.parser()
                 if then is not None:
                     then()
@@ -295,6 +308,25 @@ class Retriever:
         self._warming = threading.Thread(target=load, name="load-words", daemon=True)
         self._warming.start()
         return self._warming
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """While a question is answered, ``warm()``'s loader gives way (see ``_give_way``)."""
+        with self._calm:
+            self._answering += 1
+        try:
+            yield
+        finally:
+            with self._calm:
+                self._answering -= 1
+                self._calm.notify_all()
+
+    def _give_way(self) -> None:
+        """Between two pieces of the word index's load: wait while questions are answered
+        (the loader and an answer share two cores and one interpreter), at most
+        ``_GIVE_WAY_S`` each time, so that steady traffic slows the load but never stops it."""
+        with self._calm:
+            self._calm.wait_for(lambda: self._answering == 0, timeout=_GIVE_WAY_S)
 
     def wait_loaded(self) -> None:
         """Until ``warm()`` has loaded the word index and the parser (tests and benchmarks)."""
