@@ -190,8 +190,7 @@ class Retriever:
         #: While a server indexes papers in the background, how far it got ("indexing 120 of
         #: 318 papers"); every retrieval carries it as ``partial``.
         self.indexing: str | None = None
-        #: Set by ``warm()`` until the word index and the question parser are loaded.
-        self._warming: threading.Thread | None = None
+        self._warming: threading.Thread | None = None  # what ``warm()`` started
         self._counted: int | None = None  # the collection's size while it loads
         self._answering = 0  # questions being answered (see ``answering``)
         self._calm = threading.Condition()
@@ -283,10 +282,10 @@ class Retriever:
                 return self._lexical
 
     def warm(self, then: Callable[[], object] | None = None) -> threading.Thread:
-        """In a thread: read the store's vector index into memory (Chroma does it at the first
-        search: 0.7 s at 100k papers), load the word index and the question parser (5 s),
-        then call ``then``. Until they are loaded, plain questions are answered by meaning
-        alone, marked partial (see ``retrieve``), instead of waiting for them."""
+        """In a thread: load the word index and the question parser (5 s at 100k papers),
+        giving way to answers (see ``answering``), then call ``then``. Until they are loaded,
+        plain questions are answered by meaning alone, marked partial (see ``retrieve``),
+        instead of waiting for them."""
 
         def load() -> None:
             try:
@@ -299,7 +298,6 @@ class Retriever:
                 with self._opening:
                     if self._parser is None and self._lexical is index:
                         self._parser = QueryParser([], vocab)
-                self.parser()
                 if then is not None:
                     then()
             except AssistantError as exc:  # the first request that needs them says it again
