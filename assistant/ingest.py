@@ -297,11 +297,12 @@ def remove(
     wanted = set(paper_ids)
     store_dir = settings.store.path
     with open_store(settings.store, embedder_name(settings.embed), write=True) as store:
-        present = [pid for pid in wanted if store.get_paper(pid) is not None]
+        chunks = store.chunk_ids(sorted(wanted))
+        present = sorted(chunks)
         in_step = searched is not None and _in_step(settings, searched)
         if present:
             LexicalIndex.mark_changing(store_dir)
-        store.delete_papers(present)
+        store.delete_chunks([chunk_id for pid in present for chunk_id in chunks[pid]])
         if searched is not None and in_step:
             # The index the last write saved, by whichever writer: these papers leave it,
             # without reading every paper back from the store.

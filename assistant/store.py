@@ -264,13 +264,19 @@ class Store:
             with _chroma_errors(self.location, writing=True):
                 self._collection.delete(ids=stale)
 
-    def delete_papers(self, paper_ids: Sequence[str]) -> None:
-        """Remove every chunk of these papers."""
-        if paper_ids:
-            # By id: a filter on paper ids scans the whole collection's metadata first.
-            chunk_ids = [chunk_id for chunk_id, _ in self._named(paper_ids)]
+    def chunk_ids(self, paper_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The ids of the stored chunks of each of these papers that is stored (found by id:
+        a filter on paper ids scans the whole collection's metadata first)."""
+        found: dict[str, list[str]] = {}
+        for chunk_id, _ in self._named(paper_ids):
+            found.setdefault(_paper_id_of(chunk_id), []).append(chunk_id)
+        return found
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        """Remove these chunks (see :meth:`chunk_ids`)."""
+        if chunk_ids:
             with _chroma_errors(self.location, writing=True):
-                self._collection.delete(ids=chunk_ids)
+                self._collection.delete(ids=list(chunk_ids))
 
     def nearest_among(self, vector: Sequence[float], paper_ids: Sequence[str]) -> list[ChunkMatch]:
         """Every chunk of these papers, best first by exact cosine similarity to ``vector``
