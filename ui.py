@@ -10,6 +10,7 @@ import atexit
 import html
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -182,9 +183,18 @@ class _Scratch:
     ones are written (Gradio serves its own copies of them meanwhile)."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="assistant-ui-"))
-        # Gone with the process, rather than one more folder left in /tmp per start.
-        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
+        self._folder: Path | None = None
+        self._making = threading.Lock()
+
+    @property
+    def folder(self) -> Path:
+        """Made at the first download offered: a server that offers none leaves nothing."""
+        with self._making:
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="assistant-ui-"))
+                # Gone with the process, rather than one more folder left in /tmp per start.
+                atexit.register(shutil.rmtree, self._folder, ignore_errors=True)
+            return self._folder
 
     def new_folder(self) -> Path:
         for old in self.folder.iterdir():
