@@ -260,9 +260,7 @@ class Store:
             for paper, chunks, _ in items
             for i in range(len(chunks), previous_chunks.get(paper.paper_id, 0))
         ]
-        if stale:
-            with _chroma_errors(self.location, writing=True):
-                self._collection.delete(ids=stale)
+        self.delete_chunks(stale)
 
     def chunk_ids(self, paper_ids: Sequence[str]) -> dict[str, list[str]]:
         """The ids of the stored chunks of each of these papers that is stored (found by id:
