@@ -33,7 +33,7 @@ from assistant.markup import (
     clean_html,
     markdown_text,
     page_html,
-    plain_latex,
+    page_latex,
     without_placeholders,
 )
 from assistant.records import SUPPORT_LABELS, Answer, Filters, Hit, IngestJob, Turn, counted
@@ -84,7 +84,7 @@ def render_answer(answer: Answer) -> str:
         else ""
     )
     caveat = (
-        f"<p class='notice'>⚠ {html.escape(plain_latex(answer.coverage.caveat))}</p>"
+        f"<p class='notice'>⚠ {html.escape(page_latex(answer.coverage.caveat))}</p>"
         if answer.coverage.caveat
         else ""
     )
@@ -94,8 +94,8 @@ def render_answer(answer: Answer) -> str:
         f"{answer.receipt.stage_ms.get('generate', answer.receipt.stage_ms.get('extract', 0)):.0f}"
         " ms</small></p>"
     )
-    # LaTeX quoted from abstracts ("E$^3$-Pruner", "96\\%") as a reader would see it printed.
-    body = clean_html(caveat) + page_html(plain_latex(text)).rstrip("\n")
+    # LaTeX quoted from abstracts: formulas ("E$^3$-Pruner") typeset, escapes ("96\\%") printed.
+    body = clean_html(caveat) + page_html(page_latex(text)).rstrip("\n")
     if not answer.grounded:
         held, judged = answer.held_claims()
         banner = (
@@ -103,7 +103,7 @@ def render_answer(answer: Answer) -> str:
             "are supported by the sources (the others are underlined). The answer extracted "
             "from the same sources follows it.</p>"
         )
-        body = clean_html(banner) + body + "<hr>" + page_html(plain_latex(answer.extracted or ""))
+        body = clean_html(banner) + body + "<hr>" + page_html(page_latex(answer.extracted or ""))
     return body + clean_html(notice + footer)
 
 
@@ -126,16 +126,16 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
     cards = []
     for n, hit in enumerate(hits, 1):
         paper = hit.paper
-        abstract = html.escape(plain_latex(paper.abstract))
+        abstract = html.escape(page_latex(paper.abstract))
         citation = citations.get(n)
         note = ""
         if citation is not None:
-            evidence = html.escape(plain_latex(citation.evidence))
+            evidence = html.escape(page_latex(citation.evidence))
             abstract = abstract.replace(evidence, f"<mark>{evidence}</mark>", 1)
             sentences = [c.text for c in answer.claims if n in c.citations] if answer else []
             verdict = SUPPORT_LABELS[citation.support]
             quoted = "".join(
-                f"<li>{html.escape(plain_latex(strip_citations(t)))}</li>" for t in sentences
+                f"<li>{html.escape(page_latex(strip_citations(t)))}</li>" for t in sentences
             )
             note = (
                 f"<p class='meta'>cited by {len(sentences)} sentence(s) · {verdict}</p>"
@@ -159,7 +159,7 @@ def render_sources(hits: list[Hit], answer: Answer | None = None) -> str:
         # The abstract of a cited paper is open at its marked sentence; the others fold away,
         # so that five sources do not make the page thousands of pixels tall.
         opened = " open" if citation is not None else ""
-        title = html.escape(plain_latex(paper.title))
+        title = html.escape(page_latex(paper.title))
         cards.append(
             f'<div class="source" id="source-{n}"><b>[{n}] {title}</b>'
             f'<div class="meta">{html.escape(meta)}{" · " if meta and links else ""}{links}</div>'
@@ -326,7 +326,7 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
         if is_comparison(question):
             try:
                 table = comparer.compare(question, history=past)
-                history[-1]["content"] = page_html(table.markdown())
+                history[-1]["content"] = page_html(table.markdown(page=True))
             except AssistantError as exc:
                 history[-1]["content"] = _said(f"⚠ {exc.describe()}")
             sources = "<p>Sources appear here.</p>"
@@ -346,7 +346,7 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
                         text += piece
                         # Markers become links once the answer is checked (invalid ones removed).
                         history[-1]["content"] = page_html(
-                            plain_latex(without_placeholders(text)), cite_links=False
+                            page_latex(without_placeholders(text)), cite_links=False
                         )
                 yield update()
         except AssistantError as exc:
@@ -371,13 +371,14 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
     with gr.Row():
         with gr.Column(scale=3):
             # Messages arrive as HTML made inert by assistant.markup; Gradio sanitises once
-            # more in the page.
+            # more in the page, keeping the formulas' MathML (which it would show as text).
             chat = gr.Chatbot(
                 label="Answers",
                 height=480,
                 elem_id="chat",
                 render_markdown=False,
                 sanitize_html=True,
+                allow_tags=False,
             )
             chips = gr.HTML(elem_id="chips")
             question = gr.Textbox(
@@ -439,7 +440,7 @@ def _compare_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) 
         folder = scratch.new_folder()
         (folder / "comparison.md").write_text(table.markdown())
         (folder / "comparison.csv").write_text(table.csv())
-        return page_html(table.markdown()), [
+        return page_html(table.markdown(page=True)), [
             str(folder / "comparison.md"),
             str(folder / "comparison.csv"),
         ]

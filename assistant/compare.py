@@ -17,7 +17,7 @@ from assistant.config import Settings
 from assistant.conversation import last_answer_reference
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.llm import ChatModel
-from assistant.markup import csv_cell, inert_markers, markdown_text, plain_latex
+from assistant.markup import csv_cell, inert_markers, markdown_text, page_latex, plain_latex
 from assistant.prompts import load_prompt
 from assistant.query import fold
 from assistant.records import Paper, Turn, papers_named, similar_titles
@@ -94,13 +94,16 @@ class Comparison(BaseModel):
         None, description="Why the model could not judge its cells, when it was asked to."
     )
 
-    def markdown(self) -> str:
+    def markdown(self, *, page: bool = False) -> str:
+        """The table as Markdown; for a ``page``, with the papers' formulas kept for
+        `markup.page_html` to typeset, else printed as text (a file, a terminal)."""
         # Titles, cells and the summary quote abstracts (or a model): escaped, so that no
         # Markdown renderer makes a link, an image, HTML or a column of them.
+        latex = page_latex if page else plain_latex
         head = (
             "| aspect | "
             + " | ".join(
-                f"[{i}] {markdown_text(inert_markers(plain_latex(p['title'])))}"
+                f"[{i}] {markdown_text(inert_markers(latex(p['title'])))}"
                 for i, p in enumerate(self.papers, 1)
             )
             + " |"
@@ -108,7 +111,7 @@ class Comparison(BaseModel):
         lines = [head, "|" + "---|" * (len(self.papers) + 1)]
         for aspect in self.aspects:
             row = [self.cells[p["paper_id"]][aspect] for p in self.papers]
-            texts = [markdown_text(inert_markers(plain_latex(c.text))) + c.mark for c in row]
+            texts = [markdown_text(inert_markers(latex(c.text))) + c.mark for c in row]
             lines.append(f"| {markdown_text(inert_markers(aspect))} | " + " | ".join(texts) + " |")
         return "\n".join(lines) + f"\n\n{markdown_text(self.summary)}\n"
 

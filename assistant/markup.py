@@ -5,9 +5,11 @@ for every renderer: what comes from a paper or a user can only ever show as text
 
 - Pages (chat, sources, comparisons): Markdown is rendered here with raw HTML off (a ``<img>``
   in an abstract shows as the text ``<img>``), then the HTML passes nh3 (the Ammonia sanitiser)
-  with an allow-list: text formatting, lists, tables, ``<mark>``, our own classes, and links
-  whose only target is a source card on the page (the citation markers). No script, style,
-  image, form, iframe, event handler or link to anywhere else survives, however it was spelt.
+  with an allow-list: text formatting, lists, tables, ``<mark>``, our own classes, links
+  whose only target is a source card on the page (the citation markers), and the MathML of
+  the papers' inline formulas, without anything that could size, colour or link. No script,
+  style, image, form, iframe, event handler or link to anywhere else survives, however it was
+  spelt.
 - Markdown files (the comparison's download, ``format=md``): the characters that would make a
   cell a link, an image, HTML or a new column are backslash-escaped.
 - CSV: a cell that a spreadsheet would run as a formula is prefixed with an apostrophe.
@@ -17,9 +19,12 @@ for every renderer: what comes from a paper or a user can only ever show as text
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Callable
 
 import nh3
+from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
 from pylatexenc.latex2text import LatexNodes2Text
 
@@ -63,6 +68,33 @@ TAGS = frozenset(
         "ul",
     }
 )
+#: MathML a formula may become (latex2mathml's presentation elements); the browser draws it
+#: without a script. ``mspace``, ``mpadded`` and ``mphantom`` are left out: a formula could
+#: push the page's text aside with them.
+MATH_TAGS = frozenset(
+    {
+        "math",
+        "menclose",
+        "mfrac",
+        "mi",
+        "mn",
+        "mo",
+        "mover",
+        "mroot",
+        "mrow",
+        "msqrt",
+        "mstyle",
+        "msub",
+        "msubsup",
+        "msup",
+        "mtable",
+        "mtd",
+        "mtext",
+        "mtr",
+        "munder",
+        "munderover",
+    }
+)
 #: The classes our own markup uses; any other class is dropped (a page's CSS could use one to
 #: restyle or hide what it wraps).
 CLASSES = {
@@ -78,6 +110,18 @@ _ATTRIBUTES = {
     "span": {"title"},
     "th": {"align"},
     "td": {"align"},
+    # Formulas: how a symbol is drawn and spaced, never its size, colour, place or a link.
+    "mi": {"mathvariant"},
+    "mn": {"mathvariant"},
+    "mtext": {"mathvariant"},
+    "mo": {"fence", "form", "largeop", "movablelimits", "separator", "stretchy", "symmetric"},
+    "mstyle": {"displaystyle", "scriptlevel"},
+    "mover": {"accent"},
+    "munder": {"accentunder"},
+    "munderover": {"accent", "accentunder"},
+    "menclose": {"notation"},
+    "mtable": {"columnalign", "columnlines", "rowlines"},
+    "mtd": {"columnalign"},
 }
 #: The only link targets a page may hold: the source cards beside the answer (a marker [n]
 #: links to #source-n; Gradio's own sanitiser in the page keeps no data-* attribute).
@@ -103,13 +147,17 @@ def clean_html(fragment: str, *, identifier_links: bool = False) -> str:
     """``fragment`` with only the allow-listed tags, classes and attributes, and no link that
     goes anywhere but ``#`` (or, with ``identifier_links``, to a DOI or arXiv page).
 
+    Formulas that `page_latex` kept are typeset here as MathML, so that they pass the same
+    allow-list as everything else.
+
     >>> clean_html('<img src=x onerror=alert(1)><a href="javascript:x" class="cite">[1]</a>')
     '<a class="cite">[1]</a>'
     """
+    fragment = _MATH_MARKS.sub("", _MATH_TOKEN.sub(_typeset, fragment))
     if identifier_links:
         return nh3.clean(
             fragment,
-            tags=set(TAGS),
+            tags=set(TAGS | MATH_TAGS),
             clean_content_tags={"script", "style"},
             attributes={**{tag: set(names) for tag, names in _ATTRIBUTES.items()}, "a": {"href"}},
             attribute_filter=_local_or_identifier,
@@ -120,7 +168,7 @@ def clean_html(fragment: str, *, identifier_links: bool = False) -> str:
         )
     return nh3.clean(
         fragment,
-        tags=set(TAGS),
+        tags=set(TAGS | MATH_TAGS),
         clean_content_tags={"script", "style"},
         attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
         tag_attribute_values={"a": {"href": _LOCAL_TARGETS}},
@@ -196,15 +244,21 @@ def csv_cell(text: str) -> str:
 
 
 # LaTeX as abstracts carry it ("E$^3$-Pruner", "96\\%", "$\\times$", "\\textit{learn}"), turned
-# into text for a reader. Only what is surely LaTeX is touched: an inline formula ("$" with no
-# space inside either end, one line, short), the five escaped characters and a few text macros;
-# converting whole texts would read "40% of" as a comment and "\\name" as an empty macro.
+# into text for a reader (formulas typeset on pages). Only what is surely LaTeX is touched: an
+# inline formula ("$" with no space inside either end, one line, short), the five escaped
+# characters and a few text macros; converting whole texts would read "40% of" as a comment and
+# "\\name" as an empty macro.
 _LATEX_MATH = re.compile(r"\$(?=\S)([^$\n]{1,80}?)(?<=\S)\$")
 _LATEX_ESCAPE = re.compile(r"\\([%&_#$])")
 _LATEX_TEXT = re.compile(
     r"\\(?:textit|textbf|emph|underline|mathrm|texttt|text)\{([^{}\n]{0,80})\}"
 )
 _LATEX_MATH_TEXT = LatexNodes2Text(math_mode="text")
+#: A formula kept for a page: its LaTeX hex-encoded between two private-use characters, which
+#: Markdown's escaping and rendering and HTML's escaping all leave as they are.
+_MATH_START, _MATH_END = "\ue002", "\ue003"
+_MATH_TOKEN = re.compile("\ue002((?:[0-9a-f]{2}){1,320})\ue003")
+_MATH_MARKS = re.compile("[\ue002\ue003]")
 
 
 def plain_latex(text: str) -> str:
@@ -213,13 +267,41 @@ def plain_latex(text: str) -> str:
     >>> plain_latex(r"E$^3$-Pruner gets 96\\% by \\textit{learning}; costs $5 and $6")
     'E^3-Pruner gets 96% by learning; costs $5 and $6'
     """
+    return _latex(text, lambda formula: _printed(formula.group(1)))
+
+
+def page_latex(text: str) -> str:
+    """``text`` with its inline formulas kept for a page, where `clean_html` typesets them,
+    and the rest of its LaTeX printed as `plain_latex` prints it.
+
+    >>> page_html(page_latex(r"E$^3$ at 96\\%"))
+    '<p>E<math><mrow><msup><mi></mi><mn>3</mn></msup></mrow></math> at 96%</p>\\n'
+    """
+    return _latex(
+        _MATH_MARKS.sub("", text),
+        lambda formula: _MATH_START + formula.group(1).encode().hex() + _MATH_END,
+    )
+
+
+def _latex(text: str, formula: Callable[[re.Match[str]], str]) -> str:
     text = _LATEX_TEXT.sub(r"\1", text)
-    text = _LATEX_MATH.sub(_printed, text)
+    text = _LATEX_MATH.sub(formula, text)
     return _LATEX_ESCAPE.sub(r"\1", text)
 
 
-def _printed(formula: re.Match[str]) -> str:
+def _printed(formula: str) -> str:
     try:
-        return str(_LATEX_MATH_TEXT.latex_to_text(formula.group(0))).strip()
+        return str(_LATEX_MATH_TEXT.latex_to_text(f"${formula}$")).strip()
     except (IndexError, ValueError, KeyError):  # pylatexenc on a macro short of its arguments
-        return formula.group(0)
+        return f"${formula}$"
+
+
+def _typeset(token: re.Match[str]) -> str:
+    formula = bytes.fromhex(token.group(1)).decode(errors="replace")
+    try:
+        return latex_to_mathml(formula)
+    # latex2mathml raises its own errors and Python's (IndexError, RecursionError, ValueError,
+    # StopIteration) on malformed LaTeX, all within a millisecond for a short formula; such a
+    # formula is shown printed instead.
+    except Exception:
+        return html.escape(_printed(formula))

@@ -15,10 +15,12 @@ from assistant.compare import Cell, Comparison
 from assistant.markup import (
     CLASSES,
     IDENTIFIER_LINK,
+    MATH_TAGS,
     TAGS,
     csv_cell,
     markdown_text,
     page_html,
+    page_latex,
     plain_latex,
 )
 from assistant.records import Answer, Coverage, Hit, Paper, Receipt, clean_text
@@ -26,9 +28,12 @@ from ui import render_answer, render_sources
 
 #: Text that tries every trick, mixed into the generated text.
 TRICKS = [
-    "$<img src=x onerror=alert(1)>$",  # LaTeX is turned into text before it is escaped
+    "$<img src=x onerror=alert(1)>$",  # a formula is typeset, its text stays text
     r"\textit{<b>x</b>}",
     r"$\href{javascript:x}{y}$",
+    r"$\color{white}{x}\hspace{9999pt}\mathbin{x}$",
+    r"$x^{<script>alert(1)</script>}$",
+    "\ue002" + "24" * 40 + "\ue003",  # a forged formula token
     "<img src=x onerror=alert(1)>",
     "<script>alert(1)</script>",
     '<a href="javascript:alert(1)">x</a>',
@@ -51,6 +56,10 @@ TRICKS = [
     "\ue000\ue001",
 ]
 _ATTRIBUTES = {"class", "href", "id", "title", "align", "open", "rel"}
+#: What a formula's MathML may say: how a symbol is drawn, never its size, colour or a link.
+_MATH_ATTRIBUTES = {"mathvariant", "fence", "form", "largeop", "movablelimits", "separator"}
+_MATH_ATTRIBUTES |= {"stretchy", "symmetric", "displaystyle", "scriptlevel", "accent"}
+_MATH_ATTRIBUTES |= {"accentunder", "notation", "columnalign", "columnlines", "rowlines"}
 untrusted = st.lists(st.one_of(st.text(max_size=40), st.sampled_from(TRICKS)), max_size=6).map(
     " ".join
 )
@@ -64,10 +73,10 @@ class _Inspector(HTMLParser):
         self.problems: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in TAGS:
+        if tag not in TAGS | MATH_TAGS:
             self.problems.append(f"tag {tag}")
         for name, value in attrs:
-            if name not in _ATTRIBUTES:
+            if name not in (_MATH_ATTRIBUTES if tag in MATH_TAGS else _ATTRIBUTES):
                 self.problems.append(f"{tag} {name}")
             local = re.fullmatch(r"#(source-\d+)?", value or "")
             if name == "href" and not (local or IDENTIFIER_LINK.fullmatch(value or "")):
@@ -174,6 +183,7 @@ def test_comparison_exports_keep_any_text_inert(title: str, cell: str, summary: 
     )
     markdown = comparison.markdown()
     assert_inert(page_html(markdown))
+    assert_inert(page_html(comparison.markdown(page=True)))
     for row in csv.reader(io.StringIO(comparison.csv())):
         for value in row:
             assert not value or value[0] not in "=+@\t\r" or value.startswith("'")
@@ -222,7 +232,21 @@ def test_latex_in_abstracts_is_shown_as_printed(latex: str, shown: str) -> None:
     assert plain_latex(latex) == shown
 
 
-def test_source_cards_show_latex_as_printed() -> None:
+def test_source_cards_typeset_formulas_and_print_the_rest() -> None:
     paper = Paper.create(r"E$^3$-Pruner", r"It keeps 96\% accuracy at 1.33$\times$ speed.")
     card = render_sources([Hit(paper=paper, score=1.0, rank=1)])
-    assert "E^3-Pruner" in card and "96% accuracy at 1.33\u00d7 speed" in card and "$" not in card
+    assert "<b>[1] E<math><mrow><msup><mi></mi><mn>3</mn></msup></mrow></math>-Pruner</b>" in card
+    assert "96% accuracy at 1.33<math><mrow><mo>\u00d7</mo></mrow></math> speed" in card
+    assert "$" not in card
+
+
+def test_formulas_on_pages_are_drawn_never_sized_coloured_or_linked() -> None:
+    shown = page_html(
+        page_latex(r"$\href{javascript:alert(1)}{E}$ and $\color{red}{x}\hspace{999pt}$ at $x^$")
+    )
+    assert shown.count("<math>") == 2 and "<mi>E</mi>" in shown and "<mi>x</mi>" in shown
+    assert not re.search(r"href|javascript|color|red|999|mspace|width", shown), shown
+    assert shown.endswith(" at x^</p>\n")  # what cannot be typeset is printed
+    assert_inert(shown)
+    # The downloads and the terminal get the printed text.
+    assert plain_latex(r"$x_{i}^{2}$ and $\times$") == "x_i^2 and \u00d7"

@@ -263,18 +263,21 @@ def test_ungrounded_answer_is_flagged_with_the_extracted_one_beside_it(
 
 
 HOSTILE = {
-    "title": 'Quokka Hopping Energetics <img src=x onerror="window.pwned=1">',
+    "title": 'Quokka Hopping Energetics at $10^{-3}$ J <img src=x onerror="window.pwned=1">',
     "abstract": (
         "We study how quokkas hop on Rottnest Island with motion capture. "
         '<script>window.pwned=2</script><img src="http://other.host/track.png"> '
         '<a href="javascript:window.pwned=3">details</a> [more](javascript:window.pwned=4) '
         "![pixel](http://other.host/md.png) <style>#sources{display:none}</style>"
         '<div style="position:fixed;top:0;left:0;width:100%;height:100%;background:red">'
-        "covered</div> We find that quokka hops store elastic energy in their tendons."
+        "covered</div> Each hop costs $\\href{javascript:window.pwned=7}{E}_{h}$ and "
+        "$\\color{white}{x}\\hspace{9999pt}$ joules. "
+        "We find that quokka hops store elastic energy in their tendons at $10^{-3}$ J."
     ),
 }
 HOSTILE_REPLY = (
-    "Quokkas store elastic energy in their tendons <img src=x onerror=alert(1)> [1]. "
+    "Quokkas store elastic energy in their tendons at $10^{-3}$ J "
+    "<img src=x onerror=alert(1)> [1]. "
     "[Read more](javascript:alert(3)) ![x](http://other.host/reply.png) "
     '<a href="javascript:alert(4)">here</a>'
 )
@@ -286,6 +289,9 @@ INERT = """() => {
       if (attr.name.startsWith('on')) bad.push(el.tagName + ' ' + attr.name);
       if (/^\\s*javascript:/i.test(attr.value)) bad.push(el.tagName + ' ' + attr.name);
       if (/position\\s*:\\s*fixed/i.test(attr.value)) bad.push(el.tagName + ' fixed');
+      // A formula is drawn, never sized, coloured or linked.
+      const sizing = ['style', 'mathcolor', 'mathbackground', 'mathsize', 'width', 'href'];
+      if (el.closest('math') && sizing.includes(attr.name)) bad.push(el.tagName + ' ' + attr.name);
     }
     if (['SCRIPT', 'STYLE', 'IFRAME', 'IMG'].includes(el.tagName)) bad.push(el.tagName);
   }
@@ -321,6 +327,10 @@ def test_hostile_abstracts_stay_inert_in_chat_sources_and_compare(
     assert "elastic energy" in answer and "<img src=x onerror=alert(1)>" in answer  # as text
     sources = page.locator("#sources").inner_text()
     assert "<script>window.pwned=2</script>" in sources and page.locator("#sources").is_visible()
+    # The papers' formulas are typeset (MathML) in the answer, the card's title and abstract.
+    card = page.locator("#sources .source", has_text="Quokka Hopping")
+    assert page.locator("#chat math msup").count() >= 1
+    assert card.locator("b math msup").count() == 1 and card.locator("details math").count() == 3
     llm_server.script(
         json.dumps(
             {
@@ -344,6 +354,7 @@ def test_hostile_abstracts_stay_inert_in_chat_sources_and_compare(
         "Motion capture <img src=x onerror=alert(5)> of hops."
         in page.locator("#compare-table").inner_text()
     )
+    assert page.locator("#compare-table th math msup").count() == 1
     page.screenshot(path=str(tmp_path / "8-hostile.png"))
     found = page.evaluate(INERT)
     assert found == {"bad": [], "pwned": None}, found
