@@ -91,6 +91,19 @@ class SentenceBank:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed_batch(texts)
 
+    def embed_quoted(self, texts: list[str], papers: Sequence[Paper]) -> np.ndarray:
+        """Vectors of ``texts``, reusing those of the sentences of ``papers`` embedded already:
+        an extracted answer quotes its sources word for word, so checking it embeds little."""
+        known: dict[str, np.ndarray] = {}
+        with self._lock:
+            for paper in papers:
+                if (found := self._papers.get(paper.paper_id)) is not None:
+                    known.update(zip(*found, strict=True))
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self.embedder.embed_batch(missing), strict=True))
+        return np.stack([known[t] for t in texts])
+
 
 def grade(score: float) -> Verdict:
     """The verdict an offline support score earns."""
@@ -252,7 +265,8 @@ def check_answer(
         for (s, _), is_claim in zip(cited_sentences, checked, strict=True)
         if is_claim
     ]
-    vectors = iter(bank.embed(to_embed) if to_embed else np.zeros((0, 384)))
+    papers = [hit.paper for hit in hits]
+    vectors = iter(bank.embed_quoted(to_embed, papers) if to_embed else np.zeros((0, 384)))
     result = Checked(text=text, claims=[], citations=[])
     evidence: list[list[tuple[int, Verdict, float, str]]] = []  # per claim, per source
     for (sentence, numbers), is_claim in zip(cited_sentences, checked, strict=True):
