@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,6 +68,8 @@ class OnnxEmbedding(BaseEmbedding):
     _session: Any = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
     _running: threading.Lock = PrivateAttr()
+    _queries: OrderedDict[str, np.ndarray] = PrivateAttr(default_factory=OrderedDict)
+    _remembering: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def __init__(
         self, model: str | bytes, tokenizer: Any, settings: EmbedSettings, **kwargs: Any
@@ -126,8 +129,22 @@ class OnnxEmbedding(BaseEmbedding):
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._get_text_embeddings([text])[0]
 
+    def query(self, text: str) -> np.ndarray:
+        """The vector of one question, from the most recent 64 when it is among them: the
+        retriever and the extracted answer both embed the question they are asked."""
+        with self._remembering:
+            found = self._queries.get(text)
+        if found is None:
+            found = self.embed_batch([text])[0]
+        with self._remembering:
+            self._queries[text] = found
+            self._queries.move_to_end(text)
+            if len(self._queries) > _RECENT_QUERIES:
+                self._queries.popitem(last=False)
+        return found
+
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._get_text_embedding(query)
+        return [float(x) for x in self.query(query)]
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
@@ -189,6 +206,9 @@ class MPNetEmbedding(OnnxEmbedding):
     def _feeds(self, ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
         return mpnet.feeds(ids, mask)
 
+
+#: Questions whose vectors an embedder keeps (see :meth:`OnnxEmbedding.query`).
+_RECENT_QUERIES = 64
 
 _MODELS: dict[str, type[MiniLMEmbedding | MPNetEmbedding]] = {
     "minilm": MiniLMEmbedding,

@@ -97,7 +97,7 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     aspect = asked_aspect(question)
     finder = AspectFinder(bank)
     wanted = content_words(question)
-    vector = bank.embed([question])[0]
+    vector = bank.embedder.query(question)
     scored: list[tuple[float, int, Hit, list[tuple[int, str]]]] = []
     for n, hit in chosen:
         sentences, vectors = bank.sentences(hit.paper)
