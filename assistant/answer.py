@@ -466,7 +466,11 @@ class Answerer:
                 f"({'; '.join(found.query.recognised) or 'none recognised'})."
             )
         nearest = "; ".join(
-            f'"{inert_markers(h.paper.title)}" (similarity {h.similarity or 0:.2f})'
+            f'"{inert_markers(h.paper.title)}" ('
+            # A paper found by its words alone was not among the nearest by meaning: it has no
+            # similarity to show, which is not a similarity of 0.
+            + ("found by its words" if h.similarity is None else f"similarity {h.similarity:.2f}")
+            + ")"
             for h in found.hits[:3]
         )
         related = sum(1 for h in found.hits if (h.similarity or 0.0) >= (found.threshold or 1.0))

@@ -102,6 +102,19 @@ def test_uncovered_question_is_refused_without_calling_the_model(
     assert answer.coverage.decided_by == "threshold"
 
 
+def test_a_refusal_names_a_paper_found_by_its_words_without_a_similarity(
+    sample_settings: Settings,
+) -> None:
+    # "A Tutorial on Bayesian Optimization" shares words with the question but is not among
+    # the nearest by meaning; it was listed with "similarity 0.00", as if it were unrelated.
+    answer = _answerer(sample_settings).ask(
+        "Which network stands in for the software of a classic shooter?"
+    )
+    assert answer.refused
+    assert '"A Tutorial on Bayesian Optimization" (found by its words)' in answer.answer
+    assert "similarity 0.00" not in answer.answer
+
+
 def test_question_between_covered_and_absent_is_answered_with_a_caveat(
     sample_settings: Settings,
 ) -> None:
