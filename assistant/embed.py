@@ -143,6 +143,11 @@ class OnnxEmbedding(BaseEmbedding):
                 self._queries.popitem(last=False)
         return found
 
+    def forget(self) -> None:
+        """Drop the remembered question vectors (for a benchmark timing the embedding)."""
+        with self._remembering:
+            self._queries.clear()
+
     def _get_query_embedding(self, query: str) -> list[float]:
         return [float(x) for x in self.query(query)]
 

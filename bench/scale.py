@@ -300,8 +300,11 @@ def search_timings(work: Path, questions: list[str]) -> dict[str, tuple[float, f
         for question in questions:
             vector = retriever.embedder.get_query_embedding(question)
             timed("raw Chroma top-10 (vector given)", lambda: store.query(vector, 10))  # noqa: B023
+            # The embedder remembers the questions it embedded; each timed search embeds its own.
+            retriever.embedder.forget()
             timed("hybrid search, top 10", lambda: retriever.search(question, 10))  # noqa: B023
             for name, f in filters.items():
+                retriever.embedder.forget()
                 timed(name, lambda: retriever.search(question, 10, f))  # noqa: B023
         rss = _rss_mb("VmHWM")
     result = {name: percentiles(samples) for name, samples in timings.items()}
