@@ -123,6 +123,7 @@ def model_cells(paper_ids: list[str], store: Path) -> dict[tuple[str, str], int 
     pairs = [paper_ids[i : i + 2] for i in range(0, len(paper_ids), 2)]
     if len(pairs[-1]) == 1:  # an odd one out is compared with the first paper
         pairs[-1].append(paper_ids[0])
+    papers = {p.paper_id: p for p in answerer.retriever.lexical().papers}
     written: dict[tuple[str, str], int | None] = {}
     failed = 0
     for pair in pairs:
@@ -133,7 +134,6 @@ def model_cells(paper_ids: list[str], store: Path) -> dict[tuple[str, str], int 
             failed += 1
             print(f"  {' + '.join(pair)}: no table ({exc.describe().splitlines()[0]})")
             continue
-        papers = {p.paper_id: p for p in answerer.retriever.lexical().papers}
         for pid in pair:
             sentences, _ = answerer.bank.sentences(papers[pid])
             for aspect, cell in table.cells[pid].items():
