@@ -72,10 +72,10 @@ def _splitter(size: int, overlap: int) -> SentenceSplitter:
 
 
 def prepare() -> None:
-    """Load the tokeniser (0.6 s) and the sentence splitter (nltk, 0.5 s) now rather than in
-    the first write or answer."""
-    _encoder()
+    """Load the sentence splitter (nltk, 0.5 s; answers need it) and then the tokeniser
+    (0.6 s; writes need it) now rather than in the first answer or write."""
     _punkt()
+    _encoder()
 
 
 def chunk_paper(paper: Paper, settings: ChunkSettings) -> list[Chunk]:

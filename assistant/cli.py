@@ -422,9 +422,11 @@ def serve(
     settings = settings.model_copy(update={"api": api})
     check_exposure(settings)
     check_address(api.host, api.port)
-    from assistant.store import hold_for_serving
+    from assistant.store import hold_for_serving, preload
 
     hold_for_serving(settings.store)
+    if api.workers == 1:
+        preload(settings.store)  # Chroma reads its vector index while the API is imported
     if ingest_paths and api.workers > 1:
         # Each worker would run its own job: index first, then serve.
         ctx.invoke(ingest, paths=ingest_paths)  # the command's own defaults for the rest

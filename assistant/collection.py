@@ -68,7 +68,13 @@ class Collection:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.answerer = Answerer(settings)
+        # Loaded beside the embedders rather than in the first request: Chroma's vector index
+        # (0.7 s at 100k papers; `serve` began it already, see store.preload), the sentence
+        # splitter that answers need, then the tokeniser that writes need (about 0.7 s).
+        retriever = Retriever(settings)
+        retriever.store().warm()
+        threading.Thread(target=prepare, name="prepare", daemon=True).start()
+        self.answerer = Answerer(settings, retriever)
         self.writing = threading.Lock()
         self._pending = threading.Condition()
         self._dirty = False
@@ -80,12 +86,9 @@ class Collection:
         self._cancelled: set[str] = set()
         self._job_numbers = itertools.count(1)
         self._written_at = 0.0
-        # Loaded now rather than by the first request, which would wait seconds for MPNet
-        # (and the first upload for the tokeniser), and share the cores with the threads that
-        # load the word index and build the page.
+        # Loaded now rather than by the first request, which would wait seconds for MPNet and
+        # share the cores with the threads that load the word index and build the page.
         self.retriever.embedder  # noqa: B018
-        self.retriever.store()
-        prepare()
 
     @property
     def retriever(self) -> Retriever:

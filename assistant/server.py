@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from assistant.api import create_app
 from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.gate import loopback_host
@@ -156,10 +155,16 @@ def run_server(settings: Settings, ingest: Sequence[Path] = ()) -> None:
             "assistant.server:app_from_environment", factory=True, workers=api.workers, **options
         )
     else:
+        # Imported here: `serve` checks its address and starts opening the store (store.preload)
+        # before the API's imports, about 2 s of them.
+        from assistant.api import create_app
+
         uvicorn.run(create_app(settings, ingest=ingest), **options)
 
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process when several serve the API (``serve --workers N``): the
     parent exported its settings to ASSISTANT_* variables before starting them."""
+    from assistant.api import create_app
+
     return create_app(Settings())
