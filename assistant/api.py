@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import io
 import json
@@ -36,7 +37,7 @@ from assistant.errors import AssistantError, LLMError, error_body
 from assistant.gate import Gate, loopback_host
 from assistant.openai_compat import openai_router
 from assistant.records import DATE_PATTERN, Answer, Filters, IngestJob, IngestReport, Paper, Turn
-from assistant.retrieve import HitOut, SearchResponse
+from assistant.retrieve import HitOut, SearchResponse, in_background
 
 log = logging.getLogger("assistant")
 
@@ -267,10 +268,25 @@ class _LaterUI:
         blocks.has_launched = True
         return host
 
+    async def _built(self) -> FastAPI:
+        """``_build`` in a thread of its own, at background priority (retrieve.in_background):
+        not in the event loop's thread pool, whose threads would keep that priority."""
+        built: concurrent.futures.Future[FastAPI] = concurrent.futures.Future()
+
+        def build() -> None:
+            in_background()
+            try:
+                built.set_result(self._build())
+            except BaseException as exc:  # raised in the awaiting task, which says why
+                built.set_exception(exc)
+
+        threading.Thread(target=build, name="build-ui", daemon=True).start()
+        return await asyncio.wrap_future(built)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Build the UI, run its startup (Gradio's queue) until ``stop``, then its shutdown."""
         try:
-            host = await asyncio.to_thread(self._build)
+            host = await self._built()
             # mount_gradio_app put Gradio's startup into the lifespan of the app it mounted on.
             async with host.router.lifespan_context(host):
                 mounted = host.routes[-1]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import sys
 import threading
 from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
@@ -28,6 +30,23 @@ log = logging.getLogger("assistant")
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
 _VECTOR_CACHE = 512  # query vectors remembered
 _GIVE_WAY_S = 0.5  # the longest a loading word index waits for answers at a time
+_BACKGROUND_NICE = 15  # added to a background thread's nice value (19 at most)
+
+
+def in_background() -> None:
+    """Lower the calling thread's CPU priority, for work that answers must not wait for (the
+    page's build, the word index's load). On two cores they would otherwise take half the
+    CPU from the first answers: at 100k papers the first answer came 2.1-4 s after the port
+    opened beside them, 1.5 s with them lowered. Linux gives each thread its own nice value;
+    elsewhere this does nothing."""
+    if sys.platform != "linux":
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        now = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, now + _BACKGROUND_NICE))
+
+
 #: What a retrieval answered while the word index loads says (see ``Retriever.warm``).
 WORDS_LOADING = "its word index is still loading: papers were found by meaning alone"
 CALIBRATION_FILE = "relevance.json"
@@ -288,6 +307,7 @@ class Retriever:
         instead of waiting for them."""
 
         def load() -> None:
+            in_background()
             try:
                 index = self.lexical(between=self._give_way)
                 vocab = Vocabulary()
