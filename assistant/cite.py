@@ -81,12 +81,33 @@ class SentenceBank:
         if found is None:
             sentences = split_sentences(paper.abstract) or [paper.abstract]
             found = (sentences, self.embedder.embed_batch(sentences))
+        self._keep(paper.paper_id, found)
+        return found
+
+    def prefetch(self, papers: Sequence[Paper]) -> None:
+        """Embed the sentences of those ``papers`` not embedded yet, all in one pass of
+        batches sorted by length (OnnxEmbedding.embed_sorted), before they are asked for one
+        paper at a time."""
         with self._lock:
-            self._papers[paper.paper_id] = found
-            self._papers.move_to_end(paper.paper_id)
+            missing = {p.paper_id: p for p in papers if p.paper_id not in self._papers}
+        if len(missing) < 2:  # one paper is one batch either way
+            return
+        split = [
+            (paper.paper_id, split_sentences(paper.abstract) or [paper.abstract])
+            for paper in missing.values()
+        ]
+        vectors = self.embedder.embed_sorted([s for _, sentences in split for s in sentences])
+        at = 0
+        for paper_id, sentences in split:
+            self._keep(paper_id, (sentences, vectors[at : at + len(sentences)]))
+            at += len(sentences)
+
+    def _keep(self, paper_id: str, found: tuple[list[str], np.ndarray]) -> None:
+        with self._lock:
+            self._papers[paper_id] = found
+            self._papers.move_to_end(paper_id)
             if len(self._papers) > _CACHE_PAPERS:
                 self._papers.popitem(last=False)
-        return found
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed_batch(texts)

@@ -306,6 +306,7 @@ class Comparer:
         wanted = list(aspects) or DEFAULT_ASPECTS
         model = self.model
         if model is None:
+            self.bank.prefetch(papers)
             cells = {p.paper_id: self._extract_cells(p, n, wanted) for n, p in enumerate(papers, 1)}
             summary = _summary(papers, cells)
             name = "extractive"

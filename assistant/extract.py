@@ -98,6 +98,7 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     finder = AspectFinder(bank)
     wanted = content_words(question)
     vector = bank.embedder.query(question)
+    bank.prefetch([hit.paper for _, hit in chosen])
     scored: list[tuple[float, int, Hit, list[tuple[int, str]]]] = []
     for n, hit in chosen:
         sentences, vectors = bank.sentences(hit.paper)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from assistant.chunk import split_sentences
 from assistant.cite import (
     SUPPORTED_AT,
     WEAK_AT,
@@ -43,6 +45,19 @@ HITS = [Hit(paper=SOAP, score=1.0, rank=1), Hit(paper=PRUNE, score=0.5, rank=2)]
 @pytest.fixture(scope="module")
 def bank() -> SentenceBank:
     return SentenceBank(load_embedder(FAST_EMBED))
+
+
+def test_cite_sentences_embedded_together_are_those_embedded_a_paper_at_a_time(
+    bank: SentenceBank,
+) -> None:
+    # An answer embeds its papers' sentences in one pass sorted by length: each vector must
+    # still land on its own sentence of its own paper.
+    together = SentenceBank(bank.embedder)
+    together.prefetch([PRUNE, SOAP, PRUNE])
+    for paper in (SOAP, PRUNE):
+        sentences, vectors = together.sentences(paper)
+        assert sentences == split_sentences(paper.abstract)
+        np.testing.assert_allclose(vectors, bank.embedder.embed_batch(sentences), atol=1e-5)
 
 
 def test_cite_markers_naming_no_source_are_removed_and_counted() -> None:
