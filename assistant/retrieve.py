@@ -31,6 +31,8 @@ _FILTER_CACHE = 32  # filters whose passing papers are remembered
 _VECTOR_CACHE = 512  # query vectors remembered
 _GIVE_WAY_S = 0.5  # the longest a loading word index waits for answers at a time
 _BACKGROUND_NICE = 15  # added to a background thread's nice value (19 at most)
+# From this many papers, the word index loads at a lower priority (see ``Retriever.warm``).
+_BACKGROUND_FROM = 10_000
 
 
 def in_background() -> None:
@@ -307,7 +309,11 @@ class Retriever:
         instead of waiting for them."""
 
         def load() -> None:
-            in_background()
+            # A small index (318 papers: a few hundredths of a second) loads at full priority,
+            # or it waits behind the embedders' load and the first answer comes without it.
+            saved = LexicalIndex.saved_size(self.settings.store.path)
+            if saved is None or saved >= _BACKGROUND_FROM:
+                in_background()
             try:
                 index = self.lexical(between=self._give_way)
                 vocab = Vocabulary()
