@@ -388,15 +388,12 @@ def preload(settings: StoreSettings) -> None:
     """Open the store and have Chroma read its vector index in a thread (Store.warm) while
     the caller goes on: `serve` imports its API meanwhile (about 2 s). Chroma keeps one
     instance per store in a process, so the server's own opening finds the index read; it
-    also reports any problem, which this leaves alone."""
+    also reports any problem (a missing store, another embedder), which this leaves alone."""
     try:
-        with _chroma_errors(settings.url or str(settings.path)):
-            collection = _client(settings, create=False).get_collection(
-                settings.collection, embedding_function=None
-            )
+        with open_store(settings, None) as store:
+            store.warm()
     except AssistantError:
         return
-    Store(collection, settings).warm()
 
 
 def _client(settings: StoreSettings, create: bool) -> Any:
@@ -503,12 +500,17 @@ def _write_lock(settings: StoreSettings) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def open_store(settings: StoreSettings, embedder: str, *, write: bool = False) -> Iterator[Store]:
+def open_store(
+    settings: StoreSettings, embedder: str | None, *, write: bool = False
+) -> Iterator[Store]:
     """Open the collection; ``write=True`` creates it and takes the store's write lock.
 
     Raises StoreMissingError when reading a store that does not exist, and
-    EmbedderMismatchError when the store was built by a different embedder.
+    EmbedderMismatchError when the store was built by a different embedder (``embedder=None``
+    reads without asking which, and cannot write).
     """
+    if write and embedder is None:
+        raise TypeError("a store is written by a named embedder")
     with contextlib.ExitStack() as stack:
         if write:
             stack.enter_context(_write_lock(settings))
@@ -524,7 +526,7 @@ def open_store(settings: StoreSettings, embedder: str, *, write: bool = False) -
             else:
                 collection = client.get_collection(settings.collection, embedding_function=None)
         built_with = (collection.metadata or {}).get("embedder")
-        if built_with != embedder:
+        if embedder is not None and built_with != embedder:
             raise EmbedderMismatchError(
                 f"The store at {location} was built with the embedder {built_with!r}, "
                 f"but this assistant embeds with {embedder!r}",

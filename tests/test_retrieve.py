@@ -16,6 +16,7 @@ from assistant.chunk import chunk_paper
 from assistant.cli import main
 from assistant.config import Settings, StoreSettings
 from assistant.embed import embedder_name
+from assistant.errors import EmbedderMismatchError
 from assistant.evaluate import evaluate
 from assistant.ingest import ingest
 from assistant.lexical import LexicalIndex, fingerprint
@@ -440,3 +441,10 @@ def test_the_store_is_opened_ahead_only_where_one_exists(
     empty = make_settings(tmp_path / "empty")
     with open_store(empty.store, embedder_name(empty.embed), write=True) as store:
         store.warm().join()  # an empty collection has no vector to search with
+    other = make_settings(tmp_path / "other")
+    with open_store(other.store, "other-model", write=True):
+        pass
+    with open_store(other.store, None) as store:  # preload's: read, whichever embedder built it
+        assert store.count_papers() == 0
+    with pytest.raises(EmbedderMismatchError), open_store(other.store, embedder_name(other.embed)):
+        pass
