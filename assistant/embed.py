@@ -56,6 +56,11 @@ def model_files() -> tuple[Path, Path]:
     return model, tokenizer
 
 
+def _by_length(texts: list[str]) -> list[int]:
+    """Positions of ``texts``, shortest first: batches of similar length pad less."""
+    return sorted(range(len(texts)), key=lambda i: len(texts[i]))
+
+
 class OnnxEmbedding(BaseEmbedding):
     """Mean-pooled, L2-normalised sentence embeddings computed with onnxruntime."""
 
@@ -118,7 +123,7 @@ class OnnxEmbedding(BaseEmbedding):
         """Embed texts in batches of similar length (each batch is padded to its longest):
         the (n, dimension) unit vectors, in the order of ``texts``. Five abstracts' 40
         sentences take about 0.3 s with MiniLM this way, 0.5 s a paper at a time."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        order = _by_length(texts)
         size = max(1, self.embed_batch_size)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), size):
@@ -131,7 +136,7 @@ class OnnxEmbedding(BaseEmbedding):
 
     def embed_texts(self, texts: list[str]) -> list[list[float]]:
         """Embed many texts, batched by similar length (less padding: ~20 % faster here)."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        order = _by_length(texts)
         vectors = self.get_text_embedding_batch([texts[i] for i in order])
         result: list[list[float]] = [[] for _ in texts]
         for position, index in enumerate(order):
