@@ -388,8 +388,13 @@ def test_a_question_asked_while_the_word_index_loads_is_answered_by_meaning(
     # keeps the loader waiting by holding the retriever's loading lock, as a big index would.
     answerer = Answerer(sample_settings)
     retriever = answerer.retriever
+    loaded_at: list[int] = []  # the loader's CPU priority
+
+    def then() -> None:
+        loaded_at.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
     with retriever.loading:
-        loader = retriever.warm()
+        loader = retriever.warm(then)
         assert retriever.loading_words and retriever.size() == 318
         found = retriever.retrieve("Gumbel-TopK layer pruning of reasoning models")
         assert found.partial == WORDS_LOADING and found.lexical_coverage is None
@@ -403,6 +408,8 @@ def test_a_question_asked_while_the_word_index_loads_is_answered_by_meaning(
         assert answer.citations
     loader.join()
     assert not retriever.loading_words
+    # 318 papers load in hundredths of a second: at the caller's priority, not behind others.
+    assert loaded_at == [os.getpriority(os.PRIO_PROCESS, 0)]
     found = retriever.retrieve("papers from 2025 on layer pruning")
     assert found.partial is None and not found.query.filters.empty
     assert found.lexical_coverage is not None
