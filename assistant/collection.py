@@ -169,12 +169,16 @@ class Collection:
         return self._recalibrate_later()
 
     def thresholds(self) -> str:
-        """ "rebuilding" (after a write; the previous thresholds decide meanwhile), "current",
-        or "missing" (answers carry no coverage verdict until they are rebuilt)."""
+        """ "rebuilding" (after a write, here or by another process; the previous thresholds
+        decide meanwhile), "current", or "missing" (answers carry no coverage verdict until
+        they are rebuilt)."""
         with self._pending:
             if self._worker is not None:
                 return "rebuilding"
-        return "current" if self.retriever.saved_calibration() is not None else "missing"
+        if self.retriever.saved_calibration() is not None:
+            return "current"
+        # Another process wrote (another worker, a CLI ingest): its thresholds are on the way.
+        return "rebuilding" if self.retriever.interim is not None else "missing"
 
     def wait_calibrated(self) -> None:
         """Until the coverage thresholds match the collection (tests and benchmarks)."""

@@ -374,7 +374,13 @@ class Retriever:
         return len(self.lexical())
 
     def refresh(self) -> None:
-        """Forget the cached index, filters and thresholds (after the collection changed)."""
+        """Forget the cached index, filters and thresholds (after the collection changed).
+
+        The thresholds that were in force stay ``interim``: when another process wrote (a
+        server worker, a CLI ingest), they decide coverage until that process has saved the
+        new ones, as the writer's own ones do in it, instead of no verdict."""
+        if self._calibration is not None:
+            self.interim = self._calibration
         self._lexical, self._parser, self._calibration = None, None, None
         self._filtered.clear()
 

@@ -379,6 +379,33 @@ def test_a_servers_write_keeps_a_verdict_while_its_thresholds_are_rebuilt(tmp_pa
         collection.close()
 
 
+def test_another_processs_write_keeps_the_verdict_of_the_thresholds_before_it(
+    tmp_path: Path,
+) -> None:
+    """A server worker whose collection another process changed (another worker, a CLI
+    ingest) keeps the thresholds it had until that process has saved the new ones."""
+    from assistant.collection import Collection
+    from assistant.retrieve import Retriever
+
+    settings = _three_papers(tmp_path)
+    off_topic = "How are volcanic ash clouds forecast for aviation?"
+    worker = Collection(settings)
+    try:
+        before = worker.retriever.retrieve(off_topic)
+        assert before.verdict is True and before.threshold is not None
+        source = tmp_path / "more.jsonl"
+        quokka = {"title": "Quokka Hops", "abstract": "We film quokka hops on Rottnest. " * 4}
+        source.write_text(json.dumps(quokka))
+        ingest([source], settings, calibrate=False)  # the other process has not recalibrated yet
+        assert Retriever(settings).retrieve(off_topic).verdict is False  # a new one has none
+        after = worker.retriever.retrieve(off_topic)
+        assert worker.retriever.search("quokka hops", k=1)[0].paper.title == "Quokka Hops"
+        assert after.verdict is True and after.threshold == before.threshold
+        assert worker.thresholds() == "rebuilding"
+    finally:
+        worker.close()
+
+
 def test_browser_logs_in_then_uses_the_ui(served: Served) -> None:
     from playwright.sync_api import sync_playwright
 
