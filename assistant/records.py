@@ -310,18 +310,20 @@ class IngestJob(BaseModel):
         """One line a person reads: "indexing 120 of 318 papers, about 1 min left"."""
         if self.state == "queued":
             return f"{len(self.files)} file(s) queued behind another change to the collection"
+        if self.state == "cancelled":
+            if not self.total:
+                return "cancelled before any paper was written"
+            return f"cancelled after {self.done} of {self.total} papers"
+        if self.state == "failed":
+            message = (self.error or {}).get("message", "")
+            return f"failed: {message}" if message else "failed"
         if self.state == "reading" or self.total is None:
             read = sum(f.state != "waiting" for f in self.files)
             return f"reading files ({read} of {len(self.files)})"
         if self.state == "embedding":
             left = f", about {_duration(self.eta_s)} left" if self.eta_s is not None else ""
             return f"indexing {self.done} of {self.total} papers{left}"
-        if self.state == "done":
-            return f"indexed {self.done} papers in {_duration(self.seconds)}"
-        if self.state == "cancelled":
-            return f"cancelled after {self.done} of {self.total} papers"
-        message = (self.error or {}).get("message", "")
-        return f"failed: {message}" if message else "failed"
+        return f"indexed {self.done} papers in {_duration(self.seconds)}"
 
 
 def _duration(seconds: float | None) -> str:

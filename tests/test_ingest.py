@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
@@ -14,7 +15,7 @@ from assistant.config import Settings
 from assistant.embed import embedder_name
 from assistant.errors import EmbedderMismatchError, ParseError, StoreLockedError, StoreMissingError
 from assistant.ingest import ingest
-from assistant.records import normalize_title
+from assistant.records import FileStatus, IngestJob, normalize_title
 from assistant.retrieve import Retriever
 from assistant.store import open_store
 
@@ -179,3 +180,24 @@ def test_nearest_among_returns_every_chunk_of_long_papers(
     assert len({m.chunk_id for m in matches}) == len(matches)
     assert [m.similarity for m in matches] == sorted((m.similarity for m in matches), reverse=True)
     assert matches[0].paper_id == ids["Short Wombat Note"]
+
+
+def test_a_jobs_line_says_how_it_ended_whatever_it_had_read() -> None:
+    def job(state: str, **fields: Any) -> str:
+        files = [FileStatus(name="mine.jsonl", state="read", records=3)]
+        return IngestJob.model_validate(
+            {"id": "ingest-1", "state": state, "files": files, "started": "now", **fields}
+        ).summary()
+
+    assert job("queued") == "1 file(s) queued behind another change to the collection"
+    assert job("reading") == "reading files (1 of 1)"
+    # Stopped or failed before its papers were counted: said as such, not "reading files".
+    assert job("cancelled") == "cancelled before any paper was written"
+    assert job("cancelled", done=8, total=30) == "cancelled after 8 of 30 papers"
+    assert job("failed", error={"message": "mine.jsonl is not UTF-8"}) == (
+        "failed: mine.jsonl is not UTF-8"
+    )
+    assert job("embedding", done=8, total=30, eta_s=100) == (
+        "indexing 8 of 30 papers, about 2 min left"
+    )
+    assert job("done", done=30, total=30, seconds=12) == "indexed 30 papers in 12 s"
