@@ -531,6 +531,14 @@ def _collection_tab(
             job = collection.start_upload(sent, Path(file).name)
         return _upload_text(job), job.id, gr.Timer(active=True)
 
+    def stop_indexing() -> tuple[Any, ...]:
+        """Stop the job indexing now after the batch it is embedding (the papers written so
+        far stay; adding the same files again resumes)."""
+        job = collection.indexing()
+        if job is not None and job.running:
+            job = collection.cancel(job.id)
+        return _job_text(job), gr.update(interactive=False)
+
     def follow(query: str, uploaded: str | None) -> tuple[Any, ...]:
         """The heading, the jobs' status, this page's upload and the collection as they are
         now; the timer keeps ticking only while a job runs."""
@@ -551,10 +559,15 @@ def _collection_tab(
             gr.update(choices=choices),
             upload_text,
             gr.Timer(active=running),
+            gr.update(visible=running, interactive=job is not None and not job.stopping),
         )
 
     count = gr.Markdown(elem_id="count")
-    job_status = gr.Markdown(elem_id="ingest-status")
+    with gr.Row():
+        job_status = gr.Markdown(elem_id="ingest-status")
+        stop = gr.Button(
+            "Stop indexing", variant="stop", visible=False, elem_id="ingest-stop", scale=0
+        )
     search = gr.Textbox(label="Title contains", elem_id="paper-search")
     table = gr.Dataframe(
         headers=["title", "authors", "venue / listing", "date"],
@@ -593,6 +606,7 @@ def _collection_tab(
     )
     # Every page load reads the live collection (papers may have come or gone since), and
     # follows an ingest job while one runs.
-    followed = [heading, job_status, table, count, doomed, picked, added, timer]
+    followed = [heading, job_status, table, count, doomed, picked, added, timer, stop]
+    stop.click(stop_indexing, None, [job_status, stop])
     blocks.load(follow, [search, uploaded], followed)
     timer.tick(follow, [search, uploaded], followed)

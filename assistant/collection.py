@@ -306,6 +306,8 @@ class Collection:
             if job_id not in self._jobs:
                 raise KeyError(job_id)
             self._cancelled.add(job_id)
+            if self._jobs[job_id].running:
+                self._jobs[job_id].stopping = True
         return self.job(job_id)
 
     def wait_job(self, job_id: str) -> IngestJob:

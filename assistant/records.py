@@ -301,6 +301,9 @@ class IngestJob(BaseModel):
     eta_s: float | None = Field(None, description="Estimated seconds left while embedding.")
     error: dict[str, Any] | None = Field(None, description="Why it failed ({type, message, hint}).")
     report: IngestReport | None = Field(None, description="The whole report, once done.")
+    stopping: bool = Field(
+        False, description="Cancelled while running: it stops after the batch being embedded."
+    )
 
     @property
     def running(self) -> bool:
@@ -308,6 +311,8 @@ class IngestJob(BaseModel):
 
     def summary(self) -> str:
         """One line a person reads: "indexing 120 of 318 papers, about 1 min left"."""
+        if self.stopping and self.running:
+            return f"stopping after the batch being embedded ({self.done} papers written)"
         if self.state == "queued":
             return f"{len(self.files)} file(s) queued behind another change to the collection"
         if self.state == "cancelled":

@@ -151,10 +151,14 @@ def test_a_background_upload_is_a_job_that_can_be_followed_or_cancelled(
                 url + "/v1/papers/upload?background=true", files={"file": ("y.jsonl", other)}
             ).json()
             cancelled = httpx.delete(f"{url}/v1/ingest/{queued['id']}")
-            assert cancelled.status_code == 200
+            assert cancelled.status_code == 200 and cancelled.json()["stopping"] is True
+            assert cancelled.json()["state"] == "queued"
+            assert "stopping after the batch" in service.job(queued["id"]).summary()
         finally:
             service.writing.release()
-        assert service.wait_job(queued["id"]).state == "cancelled"
+        ended = service.wait_job(queued["id"])
+        assert ended.state == "cancelled"
+        assert ended.summary() == "cancelled before any paper was written"
         assert httpx.get(url + "/healthz").json()["papers"] == 4
         jobs = httpx.get(url + "/v1/ingest").json()
         assert [j["state"] for j in jobs] == ["done", "cancelled"]

@@ -412,6 +412,26 @@ def test_page_follows_the_collection_while_it_is_being_indexed(
             assert "indexed 3 papers" in tab.locator("#ingest-status").inner_text()
             assert "later.jsonl: read, 3 papers" in tab.locator("#ingest-status").inner_text()
             assert "4 of 4 papers" in tab.locator("#count").inner_text()
+            assert not tab.locator("#ingest-stop").is_visible()  # nothing to stop
+
+            # Another file waits its turn; the page stops it from the Collection tab.
+            (tmp_path / "more.jsonl").write_text(json.dumps({**first, "title": "More"}) + "\n")
+            service.writing.acquire()
+            job = service.start_ingest([tmp_path / "more.jsonl"])
+            tab.reload()
+            tab.get_by_role("tab", name="Collection").click()
+            tab.locator("#ingest-stop").click()
+            tab.wait_for_function(
+                "document.querySelector('#ingest-status').innerText.includes('stopping after')",
+                timeout=60000,
+            )
+            service.writing.release()
+            tab.wait_for_function(
+                "document.querySelector('#ingest-status').innerText.includes('cancelled')",
+                timeout=60000,
+            )
+            assert service.job(job.id).state == "cancelled"
+            assert "4 of 4 papers" in tab.locator("#count").inner_text()
             tab.close()
     finally:
         if service.writing.locked():
