@@ -113,14 +113,15 @@ def main() -> None:
     parser.add_argument("--before", action="store_true", help="also time the old make run")
     args = parser.parse_args()
 
-    alone = [_embedder_alone() for _ in range(args.rounds)]
-    base = statistics.median(alone)
-    rows = [("load the embedder alone (baseline)", base, "")]
+    # The baseline is measured in each round beside the cases: this machine's speed drifts
+    # between minutes (the same baseline measured 1.8-3.4 s on different runs).
+    alone: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         used: list[float] = []
         written: list[float] = []
         note = ""
         for n in range(args.rounds):
+            alone.append(_embedder_alone())
             copy = Path(tmp) / f"full{n}"
             shutil.copytree(args.store, copy)
             os.sync()  # the copy's writeback (1.8 GB at 100k papers) is not the server's time
@@ -132,6 +133,13 @@ def main() -> None:
             seconds, note = _first_answer(copy)
             used.append(seconds)
             shutil.rmtree(copy)
+            print(
+                f"round {n}: embedder alone {alone[-1]:.1f} s, in use {used[-1]:.1f} s, "
+                f"just written {written[-1]:.1f} s",
+                flush=True,
+            )
+        base = statistics.median(alone)
+        rows = [("load the embedder alone (baseline)", base, "")]
         rows.append((f"serve, {args.store} already indexed", statistics.median(used), note))
         rows.append(
             (f"serve, {args.store} just written (first start)", statistics.median(written), "")
