@@ -8,10 +8,11 @@ question. Cases:
 
 - serve on a copy of STORE (a collection already indexed), in use: the copy's files are
   flushed, dropped from the page cache and read back, as a store that has been read before is;
-- serve on a copy just written, as a store's first start after an ingest is: the kernel keeps a
-  file's freshly written pages in a form that Chroma's first read of its index is slower on
-  (2-4 s at 100k papers here, though the pages are cached; after the copy's pages are dropped and
-  read back, or on a second start, it is not);
+- serve on a copy just written and flushed: Chroma's first query on it took 2-4 s longer at
+  100k papers here (not after the copy's pages are dropped and read back, nor on a second
+  start). On this VM, whose kernel pages out memory idle for a minute, page cache included, it
+  measures the machine's memory more than a first start after an ingest (a store of 150k chunks
+  that Chroma had just written answered its first query in 0.5 s: docs/measurements.md);
 - `serve --ingest data/` on an empty store (`make run` the first time: the answer comes while
   the sample collection is still being indexed, and says so);
 - with --before, the old `make run`: `assistant ingest data/` on an empty store, then serve.
