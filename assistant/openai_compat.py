@@ -101,7 +101,10 @@ def openai_router(service: Collection) -> APIRouter:
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": answer.answer},
+                        "message": {
+                            "role": "assistant",
+                            "content": answer.answer + _ungrounded(answer),
+                        },
                         "finish_reason": "stop",
                     }
                 ],
@@ -165,6 +168,19 @@ def _extras(answer: Answer) -> dict[str, Any]:
     }
 
 
+def _ungrounded(answer: Answer) -> str:
+    """What follows the text of an answer its sources do not support, for the clients that
+    show only the text (most chat clients ignore the extra fields): the warning the CLI
+    prints, then the answer extracted from the same sources. Empty for a grounded answer."""
+    if answer.grounded:
+        return ""
+    return (
+        f"\n\nNot grounded: only {answer.grounded_share or 0:.0%} of the claims above are "
+        f"supported by the sources. The answer extracted from the same sources:\n\n"
+        f"{answer.extracted or ''}"
+    )
+
+
 def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) -> Iterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
@@ -182,6 +198,8 @@ def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) ->
         for event in events:
             match event:
                 case Final(answer=answer):
+                    if not answer.grounded:
+                        yield chunk({"content": _ungrounded(answer)})
                     extras = _extras(answer)
                     yield chunk(
                         {}, "stop", usage=_usage(answer), **extras, ignored_parameters=ignored

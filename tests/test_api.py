@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -197,6 +198,25 @@ def test_openai_client_chats_with_the_collection(api: str, llm_server: StubServe
     assert text == REPLY
     final = chunks[-1].model_extra or {}
     assert final["citations"][0]["title"] == LSUV and chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_an_openai_client_that_shows_only_the_text_sees_an_ungrounded_answer_flagged(
+    api: str, llm_server: StubServer
+) -> None:
+    # Most chat clients render the text alone: the warning and the extracted answer are in it.
+    chat = openai.OpenAI(base_url=api + "/v1", api_key="unused", max_retries=0)
+    made_up = "The Eiffel Tower in Paris was completed in 1889 for the World's Fair."
+    messages: Any = [{"role": "user", "content": LSUV_QUESTION}]
+    llm_server.script(made_up)
+    whole = chat.chat.completions.create(model="assistant", messages=messages)
+    content = whole.choices[0].message.content or ""
+    assert content.startswith(made_up) and "\n\nNot grounded: only 0% of the claims" in content
+    extracted = (whole.model_extra or {})["extracted"]
+    assert extracted and content.endswith(extracted) and "[1]" in extracted
+    llm_server.script(made_up)
+    chunks = list(chat.chat.completions.create(model="assistant", messages=messages, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == content
+    assert (chunks[-1].model_extra or {})["grounded"] is False
 
 
 def test_openai_history_becomes_the_conversation(
