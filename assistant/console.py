@@ -212,10 +212,7 @@ def print_sources(answer: Answer, hits: Sequence[Hit] = ()) -> None:
         )
     if not answer.grounded:
         click.echo("")
-        click.echo(
-            f"NOT GROUNDED: only {answer.grounded_share or 0:.0%} of the claims above are "
-            "supported by the sources. The answer extracted from the same sources:"
-        )
+        click.echo(f"NOT GROUNDED: {answer.ungrounded_notice()}")
         click.echo("")
         click.echo(answer.extracted or "")
     if answer.receipt.invalid_citations:

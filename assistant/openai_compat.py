@@ -174,11 +174,7 @@ def _ungrounded(answer: Answer) -> str:
     prints, then the answer extracted from the same sources. Empty for a grounded answer."""
     if answer.grounded:
         return ""
-    return (
-        f"\n\nNot grounded: only {answer.grounded_share or 0:.0%} of the claims above are "
-        f"supported by the sources. The answer extracted from the same sources:\n\n"
-        f"{answer.extracted or ''}"
-    )
+    return f"\n\nNot grounded: {answer.ungrounded_notice()}\n\n{answer.extracted or ''}"
 
 
 def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) -> Iterator[str]:

@@ -621,6 +621,14 @@ class Answer(BaseModel):
         judged = [c.support for c in self.claims if c.support is not None]
         return sum(v in ("supported", "weak") for v in judged), len(judged)
 
+    def ungrounded_notice(self) -> str:
+        """What the CLI and the OpenAI-compatible text say after an ungrounded answer, before
+        the extracted one (the page says it with counts, see ui.render_answer)."""
+        return (
+            f"only {self.grounded_share or 0:.0%} of the claims above are supported by the "
+            "sources. The answer extracted from the same sources:"
+        )
+
 
 class Turn(BaseModel):
     """One earlier exchange of a conversation."""
