@@ -538,6 +538,8 @@ def _coverage(found: Retrieval) -> Coverage:
     if verdict == "uncertain":
         closest = "; ".join(f'"{h.paper.title}"' for h in found.hits[:3])
         caveat = f"The collection may not cover this question; the closest papers are {closest}."
+        if found.doubt:
+            caveat = f"{found.doubt} {caveat}"
     for note in (_unread_note(found), _partial_note(found)):
         if note:
             caveat = f"{note} {caveat}" if caveat else note

@@ -531,6 +531,11 @@ class LexicalIndex:
         title = set(self._tokens(paper.title))
         return any(0 < self._frequency(t) <= rare for t in self._tokens(query) if t in title)
 
+    def papers_using(self, name: str) -> int:
+        """How many papers at most use ``name``: the count of its rarest word (0 when a word of
+        it is in no paper: "PHOENIX-2014T" when no paper says "phoenix")."""
+        return min((self._frequency(t) for t in self._tokens(name)), default=len(self))
+
     def _frequency(self, term: str) -> int:
         """How many papers use ``term`` (0 for a term the index does not know). Papers removed
         since the build still count until the next one."""

@@ -16,6 +16,7 @@ from typing import Literal, cast
 import numpy as np
 from pydantic import BaseModel, Field
 
+from assistant import names
 from assistant.config import Settings
 from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
@@ -125,6 +126,11 @@ class Retrieval(BaseModel):
         None,
         description="Set while the server is still indexing papers: how far it got, so that "
         "what was found may be missing papers.",
+    )
+    doubt: str | None = Field(
+        None,
+        description="Why the question may not be covered whatever the scores say: a name no "
+        "paper mentions, or one the papers found use but none introduces (then uncertain).",
     )
 
     @property
@@ -513,9 +519,19 @@ class Retriever:
             hits = [by_id[p.paper_id] for p in ranked][:k]
             for rank, hit in enumerate(hits, 1):
                 hit.rank = rank
+        verdict = names.judge(
+            text,
+            [h.paper for h in hits],
+            index.papers_using,
+            lambda name: [p for p, _ in index.search(name, names.RARE, allowed)],
+        )
+        if verdict.makers and not query.sort:
+            # The paper a rare name of the question comes from is what it asks about, whatever
+            # the fusion ranked above it ("How does CoLSTIM work?") or left out.
+            hits = _first(hits, names.named_first(text, [h.paper for h in hits], verdict.makers), k)
         overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
         covered, uncertain = bool(hits), False
-        threshold = lexical_threshold = None
+        threshold = lexical_threshold = doubt = None
         # A question whose metadata constraints matched papers is about those papers.
         judged = judge and bool(hits) and query.filters.empty
         calibration = self.calibration() if judged else None
@@ -529,10 +545,15 @@ class Retriever:
             if not covered and query.unread:
                 # A constraint it could not use is said so, not turned into a refusal.
                 covered, uncertain = True, True
+            if verdict.makers:
+                covered, uncertain = True, False
+            doubt = verdict.doubt
+            uncertain = uncertain or (covered and doubt is not None)
         return Retrieval(
             partial=self.indexing,
             absent_median=calibration.absent_median if calibration else None,
             uncertain=uncertain,
+            doubt=doubt,
             verdict=calibration is not None or not judged,
             query=query,
             hits=hits,
@@ -646,6 +667,19 @@ class Retriever:
             texts=store.chunk_texts,
         )
         return hits, relevance
+
+
+def _first(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:
+    """The hits of ``papers`` in their order (a paper not found gets its abstract as its
+    chunk), cut to ``k``."""
+    found = {h.paper.paper_id: h for h in hits}
+    ranked = [
+        found.get(p.paper_id) or Hit(paper=p, score=0.0, rank=0, chunks=[p.abstract])
+        for p in papers
+    ][:k]
+    for rank, hit in enumerate(ranked, 1):
+        hit.rank = rank
+    return ranked
 
 
 def judge_coverage(relevance: float, overlap: float, calibration: Calibration) -> tuple[bool, bool]:

@@ -124,13 +124,25 @@ def test_question_between_covered_and_absent_is_answered_with_a_caveat(
     answer = answerer.ask(NEAR_ABSENT)
     assert not answer.refused and answer.coverage.covered
     assert answer.coverage.verdict == "uncertain" and answer.coverage.caveat
-    assert answer.coverage.caveat.startswith("The collection may not cover this question")
+    # The name no paper mentions is why, whatever the scores say, and comes first.
+    assert answer.coverage.caveat.startswith(
+        "No paper in the collection mentions 'PHOENIX-2014T'. "
+        "The collection may not cover this question"
+    )
     assert answer.coverage.nearest[0]["title"] in answer.coverage.caveat
     cli = CliRunner().invoke(main, ["--store", str(sample_settings.store.path), "ask", NEAR_ABSENT])
-    assert cli.exit_code == 0 and "UNCERTAIN: The collection may not cover" in cli.output
+    assert cli.exit_code == 0
+    assert "UNCERTAIN: No paper in the collection mentions 'PHOENIX-2014T'." in cli.output
     refused = answerer.ask(ABSENT)
     assert refused.refused and refused.coverage.verdict == "not_covered"
     assert refused.coverage.caveat is None
+    # A doubt no score raises comes first in the caveat.
+    doubt = answerer.ask("How was ControlNet trained?").coverage
+    assert doubt.verdict == "uncertain" and doubt.caveat is not None
+    assert doubt.caveat.startswith(
+        "Papers in the collection use ControlNet, but none of them introduces it. "
+        "The collection may not cover this question"
+    )
 
 
 def test_with_a_model_the_model_reads_the_constraints_and_the_rules_are_the_fallback(

@@ -270,6 +270,10 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         ("What are the limitations of SOAP?", "uncertain"),
         # A constraint no field holds is said so, not refused.
         ("Which papers have more than 100 citations?", "uncertain"),
+        # About a name three papers use and none introduces: they say how they use it.
+        ("How was ControlNet trained?", "uncertain"),
+        # About a name one paper introduces, in words the scores hardly weigh.
+        ("How does CoLSTIM work?", "covered"),
         ("How do I bake sourdough bread at home?", "not_covered"),
         # Metadata constraints that matched papers: covered, whatever the similarity.
         ("Which papers appeared at ICLR 2026?", "covered"),
@@ -280,6 +284,24 @@ def test_coverage_has_three_verdicts(
 ) -> None:
     found = Retriever(sample_settings).retrieve(question)
     assert found.coverage_verdict == verdict, (found.relevance, found.lexical_coverage)
+
+
+def test_the_paper_introducing_a_rare_name_comes_first_and_a_name_only_used_is_a_doubt(
+    sample_settings: Settings,
+) -> None:
+    retriever = Retriever(sample_settings)
+    # The fusion put "Thought Branches" (how ... work) first, and the thresholds refused it.
+    found = retriever.retrieve("How does CoLSTIM work?")
+    assert found.hits[0].paper.title.startswith("Stochastic Contextual Dueling Bandits")
+    # Left out of the fused top ten altogether: found by the name.
+    found = retriever.retrieve("What are the main ideas behind ATM?")
+    assert found.hits[0].paper.title.startswith("ATM: Improving Model Merging")
+    assert found.coverage_verdict == "covered" and found.doubt is None
+    found = retriever.retrieve("How was ControlNet trained?")
+    assert found.doubt == "Papers in the collection use ControlNet, but none of them introduces it."
+    found = retriever.retrieve("How accurate is sign language translation on PHOENIX-2014T?")
+    assert found.doubt == "No paper in the collection mentions 'PHOENIX-2014T'."
+    assert found.coverage_verdict != "covered"
 
 
 def test_verdicts_stay_put_when_a_few_unrelated_papers_arrive(

@@ -1,0 +1,155 @@
+"""The names a question uses (CLIP, PHOENIX-2014T): which paper introduces one, which none does.
+
+A question about a name no paper mentions, or one the papers use but none introduces, may be
+near the collection's topics by every score and still not be covered by it; a question about
+a rare name one paper introduces is about that paper, whatever the scores say.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from assistant.records import Paper
+
+#: A name: a word with a capital after its first letter ("CLIP", "ResNet", "t-SNE", "NYUv2") or
+#: a capital with digits ("Qwen3-32B", "MATH-500", "PHOENIX-2014T"). A capitalised word alone
+#: ("Adam", "Shampoo", a sentence's first word) is not one: too many are ordinary words.
+_NAME = re.compile(
+    r"(?<![\w-])(?=[\w-]*[A-Za-z][\w-]*[A-Z]|[\w-]*[A-Z][\w-]*\d|[\w-]*\d[\w-]*[A-Z])"
+    r"[A-Za-z0-9][\w-]*[A-Za-z0-9](?![\w-])"
+)
+#: The name a question is about: "How was the original CLIP model pre-trained?", "What is
+#: ControlNet?", "How does LSUV initialization work?".
+_SUBJECT = re.compile(
+    r"^\s*(?:(?:how|why|when|where|who|what)\s+(?:is|was|were|are|does|did|do|has|had|have|can|"
+    r"could|should)|what\s+(?:is|was|are|were))\s+(?:(?:the|a|an)\s+)?"
+    r"(?:(?:original|standard|vanilla|classic|first|base|basic)\s+)?(?P<name>[\w-]+)",
+    re.IGNORECASE,
+)
+
+
+def names(text: str) -> list[str]:
+    """The names ``text`` uses, in order, each once.
+
+    >>> names("How accurate are 7B sign language models on PHOENIX-2014T, per GPT-4 and BLEU?")
+    ['PHOENIX-2014T', 'GPT-4', 'BLEU']
+    >>> names("Which real-world optimizer (Real-World, Tree-OPO) combines Shampoo and Adam?")
+    ['Tree-OPO']
+    """
+    found = [m.group(0) for m in _NAME.finditer(text)]
+    # "7B", "3D", "4K" are sizes and units; "Real-World", "Pre-Training" are title case.
+    kept = (
+        n
+        for n in found
+        if sum(c.isalpha() for c in n) >= 2
+        and ("-" not in n or any(_NAME.fullmatch(part) for part in n.split("-")))
+    )
+    return list(dict.fromkeys(kept))
+
+
+def subject(question: str) -> str | None:
+    """The name ``question`` asks about, when it asks about one.
+
+    >>> subject("How was the original CLIP model pre-trained on image-text pairs?")
+    'CLIP'
+    >>> subject("What MATH-500 pass@1 did a 7B model reach?") is None
+    True
+    """
+    match = _SUBJECT.match(question)
+    if match is None:
+        return None
+    found = names(match.group("name"))
+    return found[0] if found else None
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
+
+
+def introduces(paper: Paper, name: str) -> bool:
+    """Whether ``paper`` is where ``name`` comes from rather than a paper that uses it: its title
+    names it ("SOAP: Improving ..."), or its abstract defines it ("(LSUV)", "called X", "X, a
+    ...") or states its own work with it ("We propose X", "an algorithm, X,", "our X").
+
+    >>> paper = Paper(paper_id="p", title="Where to put the Image", abstract="We propose a fast "
+    ...     "algorithm, CoLSTIM, an RNN with an LSTM head; it beats CLIP.")
+    >>> [introduces(paper, name) for name in ("CoLSTIM", "RNN", "LSTM", "CLIP")]
+    [True, False, False, False]
+    """
+    if _mentions(paper.title, name):
+        return True
+    quoted = re.escape(name)
+    end = r"(?![\w-])"
+    defined = re.compile(
+        rf"\(\s*{quoted}\s*\)|(?<![\w-]){quoted},\s+an?\s|\b[Oo]ur\s+{quoted}{end}"
+        rf"|\b(?:call(?:ed)?|named|dub(?:bed)?|coined|term(?:ed)?)\s+(?:it\s+)?(?:the\s+)?{quoted}{end}"
+        rf"|\b(?:propos|introduc|present|develop|design)\w*\s+(?:[^.,;]{{0,60}},\s+)?"
+        rf"(?:(?:a|an|the|new|novel)\s+)*{quoted}{end}"
+    )
+    return defined.search(paper.abstract) is not None
+
+
+#: A name at most this many papers use is specific enough for the paper introducing it to be
+#: what a question naming it is about ("How does NGBoost work?"), whatever the scores say; a
+#: common one ("LLM" in a dozen titles) is not.
+RARE = 2
+
+
+class Verdict(NamedTuple):
+    """What the names of a question say about the papers found for it."""
+
+    makers: list[Paper]  # the papers introducing a rare name it uses
+    doubt: str | None  # why it may not be covered whatever the scores say
+
+
+def judge(
+    question: str,
+    papers: Sequence[Paper],
+    papers_using: Callable[[str], int],
+    users: Callable[[str], Sequence[Paper]],
+) -> Verdict:
+    """What the names in ``question`` say about the found ``papers`` covering it.
+
+    A name no paper mentions ("PHOENIX-2014T") means what the question is about is not in the
+    collection, though papers on its neighbours may be close. A rare name that a paper
+    introduces makes the question about that paper, found or not (a fusion dominated by
+    meaning can drop "ATM: Improving Model Merging..." from "What are the main ideas behind
+    ATM?"). A question about a name the papers use but none of them introduces ("How was CLIP
+    pre-trained?") is not covered by abstracts that say how they use CLIP. ``papers_using``
+    counts the papers that use a name; ``users`` lists them, for a rare one.
+    """
+    found = names(question)
+    missing = [name for name in found if papers_using(name) == 0]
+    if missing:
+        listed = ", ".join(f"'{name}'" for name in missing)
+        return Verdict([], f"No paper in the collection mentions {listed}.")
+    rare = [name for name in found if papers_using(name) <= RARE]
+    candidates = {p.paper_id: p for p in [*papers, *(p for n in rare for p in users(n))]}
+    makers = [p for p in candidates.values() if any(introduces(p, name) for name in rare)]
+    if makers:
+        return Verdict(makers, None)
+    about = subject(question)
+    if about is None or any(introduces(p, about) for p in papers):
+        return Verdict([], None)
+    if any(_mentions(f"{p.title}\n{p.abstract}", about) for p in papers):
+        return Verdict([], f"Papers in the collection use {about}, but none of them introduces it.")
+    return Verdict([], None)
+
+
+def named_first(question: str, papers: Sequence[Paper], makers: Sequence[Paper]) -> list[Paper]:
+    """``papers`` and the ``makers`` missing from them, those that name something ``question``
+    names first (in their order, missing makers after them), then the others in theirs.
+
+    A paper that names none of what the question names gives way ("How does CoLSTIM work?"
+    puts CoLSTIM's paper ahead of one on "how ... work"), but two named papers keep their order
+    ("Compare OREAL with 1-shot RLVR": RLVR's paper, first, names it without introducing it).
+    """
+    asked = names(question)
+    text = {p.paper_id: f"{p.title}\n{p.abstract}" for p in papers}
+    known = set(text)
+    named = [p for p in papers if any(_mentions(text[p.paper_id], n) for n in asked)]
+    named += [p for p in makers if p.paper_id not in known]
+    ids = {p.paper_id for p in named}
+    return named + [p for p in papers if p.paper_id not in ids]

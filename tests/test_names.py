@@ -1,0 +1,130 @@
+"""The names a question uses: which paper introduces one, and what a name says about coverage."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.names import RARE, introduces, judge, named_first, names, subject
+from assistant.records import Paper
+
+
+def _paper(paper_id: str, title: str, abstract: str) -> Paper:
+    return Paper(paper_id=paper_id, title=title, abstract=abstract)
+
+
+BANDITS = _paper(
+    "bandits",
+    "Stochastic Contextual Dueling Bandits",
+    "We propose a computationally efficient algorithm, CoLSTIM, which imitates the feedback. "
+    "It beats methods built on CLIP features.",
+)
+REASONING = _paper(
+    "reasoning",
+    "Thought Branches: Interpreting Reasoning",
+    "How does a reasoning model work? We resample its chains of thought.",
+)
+RIVAL = _paper("rival", "OmniControl: text to image", "We extend ControlNet with CLIP.")
+COUNTS = {"CoLSTIM": 1, "CLIP": 3, "ControlNet": 1, "LLM": 40}
+
+
+def _using(name: str) -> int:
+    return COUNTS.get(name, 0)
+
+
+def _nobody(name: str) -> list[Paper]:
+    return []
+
+
+def test_names_are_acronyms_mixed_case_and_versions_not_sizes_or_title_case() -> None:
+    assert names("Does GPT-4 beat ResNet, t-SNE and NYUv2 on MATH-500 with 7B and 3D data?") == [
+        "GPT-4",
+        "ResNet",
+        "t-SNE",
+        "NYUv2",
+        "MATH-500",
+    ]
+    assert names("A Real-World Pre-Training study of Adam and Shampoo") == []
+    assert names("DICE-Talk and Tree-OPO") == ["DICE-Talk", "Tree-OPO"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How was the original CLIP model pre-trained?", "CLIP"),
+        ("What is ControlNet?", "ControlNet"),
+        ("How does LSUV initialization work?", "LSUV"),
+        ("Why does a CoLSTIM agent win?", "CoLSTIM"),
+        ("What MATH-500 pass@1 did a 7B model reach?", None),
+        ("Which papers evaluate on ImageNet?", None),
+        ("How does the rotation trick work?", None),
+    ],
+)
+def test_the_subject_is_the_name_a_question_asks_about(question: str, expected: str) -> None:
+    assert subject(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("abstract", "introduced"),
+    [
+        ("We propose CoLSTIM to imitate feedback.", True),
+        ("We propose a computationally efficient algorithm, CoLSTIM, which imitates.", True),
+        ("This study introduces CoLSTIM, a novel bandit.", True),
+        ("Layer-sequential unit-variance (CoLSTIM) initialization is simple.", True),
+        ("A method we call CoLSTIM is simple.", True),
+        ("Notably, our CoLSTIM even outperforms larger models.", True),
+        ("CoLSTIM, a bandit algorithm, imitates feedback.", True),
+        ("We compare against strong baselines such as CoLSTIM and UCB.", False),
+        ("We propose a new bandit that improves on CoLSTIM.", False),
+        ("Built on CoLSTIM features, our agent wins.", False),
+    ],
+)
+def test_a_paper_introduces_a_name_it_defines_or_proposes_not_one_it_uses(
+    abstract: str, introduced: bool
+) -> None:
+    assert introduces(_paper("p", "A bandit study", abstract), "CoLSTIM") is introduced
+
+
+def test_a_title_naming_it_introduces_it() -> None:
+    assert introduces(_paper("p", "SOAP: Improving Shampoo", "It is fast."), "SOAP")
+    assert not introduces(_paper("p", "Improving Shampoo", "SOAP is fast."), "SOAP")
+
+
+def test_a_rare_name_a_paper_introduces_makes_the_question_about_it() -> None:
+    verdict = judge("How does CoLSTIM work?", [REASONING, BANDITS], _using, _nobody)
+    assert verdict.makers == [BANDITS] and verdict.doubt is None
+    # Not among the papers found: looked up among the few papers that use the name.
+    verdict = judge("How does CoLSTIM work?", [REASONING], _using, lambda name: [BANDITS])
+    assert verdict.makers == [BANDITS]
+
+
+def test_a_common_name_a_paper_introduces_decides_nothing() -> None:
+    llm = _paper("llm", "LLM: a survey", "We study LLM agents.")
+    assert COUNTS["LLM"] > RARE
+    assert judge("How do LLM agents plan?", [llm], _using, _nobody) == ([], None)
+
+
+def test_a_name_no_paper_mentions_is_a_doubt() -> None:
+    verdict = judge(
+        "How accurate is sign language translation on PHOENIX-2014T?", [], _using, _nobody
+    )
+    assert verdict == ([], "No paper in the collection mentions 'PHOENIX-2014T'.")
+
+
+def test_a_question_about_a_name_the_papers_only_use_is_a_doubt() -> None:
+    verdict = judge("How was the original CLIP model trained?", [BANDITS, RIVAL], _using, _nobody)
+    assert verdict == ([], "Papers in the collection use CLIP, but none of them introduces it.")
+    # Used in passing by a question about something else: no doubt.
+    assert judge("Which bandits use CLIP features?", [BANDITS], _using, _nobody) == ([], None)
+
+
+def test_papers_naming_what_the_question_names_go_first_in_their_order() -> None:
+    order = named_first("How does CoLSTIM work?", [REASONING, BANDITS], [BANDITS])
+    assert order == [BANDITS, REASONING]
+    # Both named: the found order stays, though only the second introduces a name.
+    assert named_first("Compare CLIP and CoLSTIM", [RIVAL, BANDITS], [BANDITS]) == [RIVAL, BANDITS]
+    # A maker the search did not find comes after the named papers it did.
+    assert named_first("Is CLIP in CoLSTIM?", [REASONING, RIVAL], [BANDITS]) == [
+        RIVAL,
+        BANDITS,
+        REASONING,
+    ]
