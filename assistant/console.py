@@ -155,6 +155,9 @@ def print_hits(found: Retrieval, fmt: str) -> None:
             f" and the top paper holds {found.lexical_coverage or 0:.0%} of the question's "
             f"terms (threshold {found.lexical_threshold or 0:.0%}). Nearest papers:"
         )
+    elif found.coverage_verdict == "uncertain":
+        doubt = f"{found.doubt} " if found.doubt else ""
+        click.echo(f"UNCERTAIN: {doubt}The collection may not cover this question.")
     table = Table(show_lines=True)
     for column in ("#", "score", "paper", "matching text"):
         table.add_column(column, overflow="fold")
@@ -163,7 +166,10 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         where = paper.listed_in or "—"
         table.add_row(
             str(hit.rank),
-            "—" if found.query.listing else f"{hit.score:.3f}",  # listed, not ranked by score
+            # Listed, or put first by a name it introduces without being found: not scored.
+            "—"
+            if found.query.listing or (hit.score == 0 and hit.similarity is None)
+            else f"{hit.score:.3f}",
             f"[bold]{escape(plain_latex(paper.title))}[/bold]\n"
             + escape(f"{authors_cell(paper)} · {where} · {paper.date or 'n.d.'}\n{paper.paper_id}"),
             escape(

@@ -25,9 +25,14 @@ _NAME = re.compile(
 _SUBJECT = re.compile(
     r"^\s*(?:(?:how|why|when|where|who|what)\s+(?:is|was|were|are|does|did|do|has|had|have|can|"
     r"could|should)|what\s+(?:is|was|are|were))\s+(?:(?:the|a|an)\s+)?"
-    r"(?:(?:original|standard|vanilla|classic|first|base|basic)\s+)?(?P<name>[\w-]+)",
+    r"(?:(?:original|standard|vanilla|classic|first|base|basic)\s+)?(?P<name>[\w-]+)"
+    r"(?:\s+(?P<next>[\w-]+))?",
     re.IGNORECASE,
 )
+#: A name that only qualifies what is asked about: "How do CLIP-guided methods ...?", "How do
+#: LLM agents ...?" ask about the methods and the agents, which papers using the name describe.
+_QUALIFIER = re.compile(r"-(?:based|guided|style|like|conditioned|free|driven|inspired)$", re.I)
+_PLURAL = re.compile(r"^(?!(?:is|was|has|does|this|its)$)\w{3,}s$", re.I)
 
 
 def names(text: str) -> list[str]:
@@ -58,7 +63,9 @@ def subject(question: str) -> str | None:
     True
     """
     match = _SUBJECT.match(question)
-    if match is None:
+    if match is None or _QUALIFIER.search(match.group("name")):
+        return None
+    if match.group("next") and _PLURAL.match(match.group("next")):
         return None
     found = names(match.group("name"))
     return found[0] if found else None

@@ -169,6 +169,12 @@ class SearchResponse(BaseModel):
     lexical_threshold: float | None
     matching: int
     partial: str | None = Field(None, description="Set while papers are still being indexed.")
+    verdict: Literal["covered", "uncertain", "not_covered"] = Field(
+        "covered", description="covered; uncertain (answered with a caveat); not_covered."
+    )
+    doubt: str | None = Field(
+        None, description="Why it may not be covered whatever the scores say (see Retrieval)."
+    )
     recognised: list[str]
     topic: str = Field(description="What is left of the question once metadata is read.")
     hits: list[HitOut]
@@ -178,6 +184,7 @@ class SearchResponse(BaseModel):
         verdict = found.model_dump(include=_VERDICT_FIELDS)
         return cls(
             **verdict,
+            verdict=found.coverage_verdict,
             recognised=found.query.recognised,
             topic=found.query.topic,
             hits=[HitOut.of(h) for h in found.hits],
@@ -193,6 +200,7 @@ _VERDICT_FIELDS = {
     "lexical_threshold",
     "matching",
     "partial",
+    "doubt",
 }
 
 

@@ -57,6 +57,10 @@ def test_names_are_acronyms_mixed_case_and_versions_not_sizes_or_title_case() ->
         ("What MATH-500 pass@1 did a 7B model reach?", None),
         ("Which papers evaluate on ImageNet?", None),
         ("How does the rotation trick work?", None),
+        # The name only qualifies what is asked about, which papers using it describe.
+        ("How do LLM agents defend against prompt injection?", None),
+        ("How do CLIP-guided methods edit images?", None),
+        ("What is GPT-4's context length?", "GPT-4"),
     ],
 )
 def test_the_subject_is_the_name_a_question_asks_about(question: str, expected: str) -> None:

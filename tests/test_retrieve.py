@@ -302,6 +302,18 @@ def test_the_paper_introducing_a_rare_name_comes_first_and_a_name_only_used_is_a
     found = retriever.retrieve("How accurate is sign language translation on PHOENIX-2014T?")
     assert found.doubt == "No paper in the collection mentions 'PHOENIX-2014T'."
     assert found.coverage_verdict != "covered"
+    # `search` says so, and its JSON (the body of /v1/search) carries the verdict and the doubt.
+    store = ["--store", str(sample_settings.store.path), "search"]
+    shown = CliRunner().invoke(main, [*store, "How was ControlNet trained?"])
+    assert shown.exit_code == 0
+    assert "UNCERTAIN: Papers in the collection use ControlNet, but none" in shown.output
+    body = json.loads(
+        CliRunner()
+        .invoke(main, [*store, "What are the main ideas behind ATM?", "--format", "json"])
+        .output
+    )
+    assert body["verdict"] == "covered" and body["doubt"] is None
+    assert body["hits"][0]["paper"]["title"].startswith("ATM: Improving Model Merging")
 
 
 def test_verdicts_stay_put_when_a_few_unrelated_papers_arrive(
