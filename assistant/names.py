@@ -146,17 +146,25 @@ def judge(
 
 
 def named_first(question: str, papers: Sequence[Paper], makers: Sequence[Paper]) -> list[Paper]:
-    """``papers`` and the ``makers`` missing from them, those that name something ``question``
-    names first (in their order, missing makers after them), then the others in theirs.
+    """``papers`` with each of the ``makers`` moved up past the papers above it that name
+    nothing ``question`` names (a maker not among them comes up from the end).
 
-    A paper that names none of what the question names gives way ("How does CoLSTIM work?"
-    puts CoLSTIM's paper ahead of one on "how ... work"), but two named papers keep their order
-    ("Compare OREAL with 1-shot RLVR": RLVR's paper, first, names it without introducing it).
+    "How does CoLSTIM work?" puts CoLSTIM's paper ahead of one that only shares "how ... work",
+    but "Compare OREAL with 1-shot RLVR" keeps RLVR's paper, which names RLVR without
+    introducing it, ahead of OREAL's. Other papers keep their order.
     """
     asked = names(question)
-    text = {p.paper_id: f"{p.title}\n{p.abstract}" for p in papers}
-    known = set(text)
-    named = [p for p in papers if any(_mentions(text[p.paper_id], n) for n in asked)]
-    named += [p for p in makers if p.paper_id not in known]
-    ids = {p.paper_id for p in named}
-    return named + [p for p in papers if p.paper_id not in ids]
+    chosen = {p.paper_id for p in makers}
+
+    def named(paper: Paper) -> bool:
+        text = f"{paper.title}\n{paper.abstract}"
+        return paper.paper_id in chosen or any(_mentions(text, name) for name in asked)
+
+    found = {p.paper_id for p in papers}
+    ordered: list[Paper] = []
+    for paper in [*papers, *(p for p in makers if p.paper_id not in found)]:
+        at = len(ordered)
+        while paper.paper_id in chosen and at and not named(ordered[at - 1]):
+            at -= 1
+        ordered.insert(at, paper)
+    return ordered

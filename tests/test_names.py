@@ -121,14 +121,15 @@ def test_a_question_about_a_name_the_papers_only_use_is_a_doubt() -> None:
     assert judge("Which bandits use CLIP features?", [BANDITS], _using, _nobody) == ([], None)
 
 
-def test_papers_naming_what_the_question_names_go_first_in_their_order() -> None:
+def test_a_maker_moves_up_past_the_papers_that_name_nothing_the_question_names() -> None:
     order = named_first("How does CoLSTIM work?", [REASONING, BANDITS], [BANDITS])
     assert order == [BANDITS, REASONING]
-    # Both named: the found order stays, though only the second introduces a name.
+    # A paper naming something the question names stays ahead, though it introduces nothing.
     assert named_first("Compare CLIP and CoLSTIM", [RIVAL, BANDITS], [BANDITS]) == [RIVAL, BANDITS]
-    # A maker the search did not find comes after the named papers it did.
+    # A maker the search did not find comes up from the end, no further than a named paper.
     assert named_first("Is CLIP in CoLSTIM?", [REASONING, RIVAL], [BANDITS]) == [
+        REASONING,
         RIVAL,
         BANDITS,
-        REASONING,
     ]
+    assert named_first("Is it CoLSTIM?", [REASONING], [BANDITS]) == [BANDITS, REASONING]
