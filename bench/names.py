@@ -3,12 +3,13 @@ name no paper introduces, and how often it flags those about a name a paper does
 
 Run: .venv/bin/python bench/names.py [--store DIR]
 The questions are generated from the store's papers. A name (`names.names`) a paper introduces
-(`names.introduces`: in its title, defined, or in the sentence stating its own work) makes an
+(`names.introduces`: its title names it, its abstract defines it or proposes it) makes an
 answerable question whose gold is that paper; a name that papers mention but none introduces
 ("CLIP", "AdamW", "ImageNet" in the sample) makes a question the collection does not cover: its
 papers say how they use it, not what it is. Wordings "A" are those the rule was written against;
 wordings "B" were written afterwards: report B. It prints, per wording set, the share flagged
-(uncertain or refused) with and without the name doubts, and the gold paper's recall@1 and @5.
+(uncertain or refused) now and by the thresholds alone (on the papers as now ranked: the top
+paper's term share is that of the paper put first), and the gold paper's recall@1 and @5.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def main() -> None:
                 hit = retriever.retrieve(question, 10)
                 total += 1
                 flagged += hit.coverage_verdict != "covered"
-                # The verdict of the scores alone: what it was before the names were read.
+                # The thresholds' verdict alone, without what the names say.
                 if calibration is not None and hit.relevance is not None:
                     covered, uncertain = judge_coverage(
                         hit.relevance, hit.lexical_coverage or 0.0, calibration
