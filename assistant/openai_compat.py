@@ -103,7 +103,7 @@ def openai_router(service: Collection) -> APIRouter:
                         "index": 0,
                         "message": {
                             "role": "assistant",
-                            "content": answer.answer + _ungrounded(answer),
+                            "content": answer.answer + _afterword(answer),
                         },
                         "finish_reason": "stop",
                     }
@@ -168,13 +168,15 @@ def _extras(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _ungrounded(answer: Answer) -> str:
-    """What follows the text of an answer its sources do not support, for the clients that
-    show only the text (most chat clients ignore the extra fields): the warning the CLI
-    prints, then the answer extracted from the same sources. Empty for a grounded answer."""
+def _afterword(answer: Answer) -> str:
+    """What follows the text of an answer, for the clients that show only the text (most chat
+    clients ignore the extra fields): the caveat of an answer the collection may not cover
+    (the CLI's UNCERTAIN line, the page's banner), and for an answer its sources do not
+    support, the warning the CLI prints, then the answer extracted from the same sources."""
+    caveat = f"\n\nNote: {answer.coverage.caveat}" if answer.coverage.caveat else ""
     if answer.grounded:
-        return ""
-    return f"\n\nNot grounded: {answer.ungrounded_notice()}\n\n{answer.extracted or ''}"
+        return caveat
+    return f"{caveat}\n\nNot grounded: {answer.ungrounded_notice()}\n\n{answer.extracted or ''}"
 
 
 def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) -> Iterator[str]:
@@ -194,8 +196,8 @@ def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) ->
         for event in events:
             match event:
                 case Final(answer=answer):
-                    if not answer.grounded:
-                        yield chunk({"content": _ungrounded(answer)})
+                    if afterword := _afterword(answer):
+                        yield chunk({"content": afterword})
                     extras = _extras(answer)
                     yield chunk(
                         {}, "stop", usage=_usage(answer), **extras, ignored_parameters=ignored

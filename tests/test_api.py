@@ -219,6 +219,30 @@ def test_an_openai_client_that_shows_only_the_text_sees_an_ungrounded_answer_fla
     assert (chunks[-1].model_extra or {})["grounded"] is False
 
 
+def test_an_openai_client_that_shows_only_the_text_sees_the_caveat(
+    sample_settings: Settings,
+) -> None:
+    # An uncertain answer's caveat is the page's banner and the CLI's UNCERTAIN line; a chat
+    # client that renders the text alone gets it at the end of the text, whole and streamed.
+    serving = run_in_thread(create_app(sample_settings, ui=False))
+    url = next(serving)
+    try:
+        chat = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        messages: Any = [{"role": "user", "content": "How was ControlNet trained?"}]
+        whole = chat.chat.completions.create(model="assistant", messages=messages)
+        content = whole.choices[0].message.content or ""
+        caveat = (whole.model_extra or {})["coverage"]["caveat"]
+        assert caveat.startswith("Papers in the collection use ControlNet, but none")
+        assert content.startswith("Extracted from the abstracts")
+        assert content.endswith(f"\n\nNote: {caveat}")
+        chunks = list(
+            chat.chat.completions.create(model="assistant", messages=messages, stream=True)
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == content
+    finally:
+        next(serving, None)
+
+
 def test_openai_history_becomes_the_conversation(
     client: httpx.Client, llm_server: StubServer
 ) -> None:
