@@ -157,7 +157,8 @@ def check(
 
 class ModelJudge:
     """The configured model as a second checker: one call judges every cited sentence of an
-    answer against the abstracts it cites (``prompts/judge.txt``)."""
+    answer against the abstracts it cites, and every uncited one against its closest abstract
+    (``prompts/judge.txt``)."""
 
     def __init__(self, model: ChatModel, settings: Settings) -> None:
         self.model = model
@@ -290,6 +291,8 @@ def check_answer(
     vectors = iter(bank.embed_quoted(to_embed, papers) if to_embed else np.zeros((0, 384)))
     result = Checked(text=text, claims=[], citations=[])
     evidence: list[list[tuple[int, Verdict, float, str]]] = []  # per claim, per source
+    # An uncited claim's best source, offline: what the model judges it against.
+    candidates: dict[int, tuple[int, Evidence]] = {}
     for (sentence, numbers), is_claim in zip(cited_sentences, checked, strict=True):
         if not is_claim:
             result.claims.append(Claim(text=sentence, citations=[]))
@@ -301,6 +304,7 @@ def check_answer(
             tried = [(check(sentence, hit.paper, bank, vector), n) for n, hit in enumerate(hits, 1)]
             best_found, n = max(tried, key=lambda t: t[0].score)
             if best_found.verdict != "supported":
+                candidates[len(result.claims)] = (n, best_found)
                 result.claims.append(Claim(text=sentence, citations=[], support="uncited"))
                 evidence.append([])
                 result.uncited += 1
@@ -325,7 +329,16 @@ def check_answer(
         evidence.append(
             [(n, e.verdict, e.score, e.sentence) for n, e in zip(numbers, results, strict=True)]
         )
-    judged = _model_verdicts(result, hits, judge)
+    judged = _model_verdicts(result, hits, judge, candidates)
+    for i, (n, best_found) in candidates.items():
+        if judged[i] == "supported":
+            # The model reads a paraphrase the offline checker missed: cite its source.
+            claim = result.claims[i]
+            claim.citations, claim.added, claim.score = [n], True, best_found.score
+            claim.offline_support, claim.support = best_found.verdict, "supported"
+            evidence[i] = [(n, "supported", best_found.score, best_found.sentence)]
+            result.uncited, result.added = result.uncited - 1, result.added + 1
+            judged[i] = None  # applied
     # per source number: (verdict, offline score, closest abstract sentence) of each claim
     verdicts: dict[int, list[tuple[Verdict, float, str]]] = {}
     for claim, found, verdict in zip(result.claims, evidence, judged, strict=True):
@@ -373,21 +386,29 @@ def _sentences(body: str) -> list[str]:
 
 
 def _model_verdicts(
-    result: Checked, hits: Sequence[Hit], judge: ModelJudge | None
+    result: Checked,
+    hits: Sequence[Hit],
+    judge: ModelJudge | None,
+    candidates: dict[int, tuple[int, Evidence]],
 ) -> list[Verdict | None]:
-    """The model's verdict on each claim (None: not asked, or it gave none). If the model
-    cannot judge, the offline verdicts stand and ``result.judge_error`` says why."""
+    """The model's verdict on each claim (None: not asked, or it gave none): a cited one
+    against the abstracts it cites, an uncited one against its best source offline
+    (``candidates``). If the model cannot judge, the offline verdicts stand and
+    ``result.judge_error`` says why."""
     claims = result.claims
-    cited = [i for i, c in enumerate(claims) if c.citations]
-    result.checker = "offline" if cited else "none"
+    cited = [i for i, c in enumerate(claims) if c.citations or i in candidates]
+    result.checker = "offline" if any(c.citations for c in claims) else "none"
     judged: list[Verdict | None] = [None] * len(claims)
     if judge is None or not cited:
         return judged
+
+    def sources(i: int) -> list[Paper]:
+        numbers = [candidates[i][0]] if i in candidates else claims[i].citations
+        return [hits[n - 1].paper for n in numbers]
+
     started = time.perf_counter()
     try:
-        found = judge.verdicts(
-            [(claims[i].text, [hits[n - 1].paper for n in claims[i].citations]) for i in cited]
-        )
+        found = judge.verdicts([(claims[i].text, sources(i)) for i in cited])
     except AssistantError as exc:
         result.judge_error = f"{exc.describe()} (the offline checker's verdicts are shown)"
         return judged

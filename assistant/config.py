@@ -92,8 +92,9 @@ class LLMSettings(_Section):
     )
     judge: bool = Field(
         True,
-        description="Also ask the model whether each cited sentence is supported (one more "
-        "call per answer); false keeps only the offline checker.",
+        description="Also ask the model whether each cited sentence is supported, and each "
+        "uncited one by its closest abstract (one more call per answer); false keeps only the "
+        "offline checker.",
     )
 
     @property

@@ -475,6 +475,28 @@ def test_model_judges_each_cited_sentence_against_the_abstracts_it_cites(
     assert answer.receipt.stage_ms["judge"] >= 0
 
 
+def test_model_judges_uncited_sentences_against_their_best_source(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    """An uncited sentence the offline checker cannot place goes to the model with its best
+    source: cited there when the model finds it supported, left uncited when not."""
+    paraphrase = "It starts from weights that preserve lengths."
+    general = "Python is a popular programming language created by Guido van Rossum in 1991."
+    llm_server.script(
+        f"LSUV normalises the variance of each layer's output to one [1]. {paraphrase} {general}",
+        "1: supported\n2: supported\n3: unsupported",
+    )
+    answer = _answerer(llm_settings).ask(LSUV_QUESTION)
+    judge = llm_server.requests[1]["messages"][0]["content"]
+    assert f'Claim 2:\n<claim>{paraphrase}</claim>\n<abstract title="{LSUV}">' in judge
+    _, second, third = answer.claims
+    assert (second.support, second.citations, second.added) == ("supported", [1], True)
+    assert second.offline_support in ("weak", "unsupported")  # the offline checker missed it
+    assert (third.support, third.citations) == ("uncited", [])
+    assert answer.receipt.added_citations == 1 and answer.receipt.uncited_sentences == 1
+    assert f"{paraphrase[:-1]} [1]." in answer.answer
+
+
 def test_judge_that_fails_or_says_nothing_leaves_the_offline_verdicts(
     llm_settings: Settings, llm_server: StubServer
 ) -> None:
