@@ -396,10 +396,10 @@ def _model_verdicts(
     (``candidates``). If the model cannot judge, the offline verdicts stand and
     ``result.judge_error`` says why."""
     claims = result.claims
-    cited = [i for i, c in enumerate(claims) if c.citations or i in candidates]
+    asked = [i for i, c in enumerate(claims) if c.citations or i in candidates]
     result.checker = "offline" if any(c.citations for c in claims) else "none"
     judged: list[Verdict | None] = [None] * len(claims)
-    if judge is None or not cited:
+    if judge is None or not asked:
         return judged
 
     def sources(i: int) -> list[Paper]:
@@ -408,13 +408,13 @@ def _model_verdicts(
 
     started = time.perf_counter()
     try:
-        found = judge.verdicts([(claims[i].text, sources(i)) for i in cited])
+        found = judge.verdicts([(claims[i].text, sources(i)) for i in asked])
     except AssistantError as exc:
         result.judge_error = f"{exc.describe()} (the offline checker's verdicts are shown)"
         return judged
     finally:
         result.judge_ms = round((time.perf_counter() - started) * 1000, 2)
-    for i, verdict in zip(cited, found, strict=True):
+    for i, verdict in zip(asked, found, strict=True):
         judged[i] = verdict
     missing = found.count(None)
     if missing < len(found):

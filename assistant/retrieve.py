@@ -522,21 +522,18 @@ class Retriever:
             text, max(k, 10) if query.sort else k, allowed, expansion.strip(), index=index
         )
         if query.sort is not None:
-            ranked = sort_papers([h.paper for h in hits], query.sort)
-            by_id = {h.paper.paper_id: h for h in hits}
-            hits = [by_id[p.paper_id] for p in ranked][:k]
-            for rank, hit in enumerate(hits, 1):
-                hit.rank = rank
+            hits = _in_order(hits, sort_papers([h.paper for h in hits], query.sort), k)
+        found = [h.paper for h in hits]
         verdict = names.judge(
             text,
-            [h.paper for h in hits],
+            found,
             index.papers_using,
             lambda name: [p for p, _ in index.search(name, names.RARE, allowed)],
         )
         if verdict.makers and not query.sort:
             # The paper a rare name of the question comes from is what it asks about, whatever
             # the fusion ranked above it ("How does CoLSTIM work?") or left out.
-            hits = _first(hits, names.named_first(text, [h.paper for h in hits], verdict.makers), k)
+            hits = _in_order(hits, names.named_first(text, found, verdict.makers), k)
         overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
         covered, uncertain = bool(hits), False
         threshold = lexical_threshold = doubt = None
@@ -677,9 +674,9 @@ class Retriever:
         return hits, relevance
 
 
-def _first(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:
-    """The hits of ``papers`` in their order (a paper not found gets its abstract as its
-    chunk), cut to ``k``."""
+def _in_order(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:
+    """The hits of ``papers`` in their order, ranked anew and cut to ``k`` (a paper not among
+    ``hits`` gets its abstract as its chunk and no score)."""
     found = {h.paper.paper_id: h for h in hits}
     ranked = [
         found.get(p.paper_id) or Hit(paper=p, score=0.0, rank=0, chunks=[p.abstract])
