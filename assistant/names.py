@@ -75,6 +75,20 @@ def _mentions(text: str, name: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
 
 
+def mentioned(text: str, name: str) -> bool:
+    """Whether ``text`` names ``name`` in any spelling: any case, with or without hyphens or
+    spaces between its parts, singular or plural.
+
+    >>> [mentioned("We distil BERT-base and two LLM agents on CIFAR-10.", n)
+    ...  for n in ("Bert", "LLMs", "CIFAR10", "GPT-4")]
+    [True, True, True, False]
+    """
+    parts = re.findall(r"[A-Za-z0-9]", re.sub(r"(?<=[A-Z])s$", "", name))
+    loose = r"[-\s]?".join(re.escape(c) for c in parts)
+    pattern = rf"(?<![A-Za-z0-9]){loose}s?(?![a-z0-9])"
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
 def introduces(paper: Paper, name: str) -> bool:
     """Whether ``paper`` is where ``name`` comes from rather than a paper that uses it: its title
     names it ("SOAP: Improving ..."), or its abstract defines it ("(LSUV)", "called X", "X, a
@@ -124,7 +138,10 @@ def judge(
     introduces makes the question about that paper, found or not (a fusion dominated by
     meaning can drop "ATM: Improving Model Merging..." from "What are the main ideas behind
     ATM?"). A question about a name the papers use but none of them introduces ("How was CLIP
-    pre-trained?") is not covered by abstracts that say how they use CLIP. ``papers_using``
+    pre-trained?") is not covered by abstracts that say how they use CLIP. Nor is one naming
+    something none of the found papers mentions ("How do distillation methods compress BERT?"
+    found papers on distillation; those that mention BERT were not close to the question).
+    ``papers_using``
     counts the papers that use a name; ``users`` lists them, for a rare one.
     """
     found = names(question)
@@ -138,10 +155,17 @@ def judge(
     if makers:
         return Verdict(makers, None)
     about = subject(question)
-    if about is None or any(introduces(p, about) for p in papers):
-        return Verdict([], None)
-    if any(_mentions(f"{p.title}\n{p.abstract}", about) for p in papers):
+    used = about is not None and any(_mentions(f"{p.title}\n{p.abstract}", about) for p in papers)
+    if about is not None and used and not any(introduces(p, about) for p in papers):
         return Verdict([], f"Papers in the collection use {about}, but none of them introduces it.")
+    unseen = [
+        name
+        for name in found
+        if not any(mentioned(f"{p.title}\n{p.abstract}", name) for p in papers)
+    ]
+    if papers and unseen:
+        listed = ", ".join(f"'{name}'" for name in unseen)
+        return Verdict([], f"None of the papers found mentions {listed}.")
     return Verdict([], None)
 
 

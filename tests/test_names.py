@@ -133,3 +133,14 @@ def test_a_maker_moves_up_past_the_papers_that_name_nothing_the_question_names()
         BANDITS,
     ]
     assert named_first("Is it CoLSTIM?", [REASONING], [BANDITS]) == [BANDITS, REASONING]
+
+
+def test_a_name_none_of_the_found_papers_mentions_is_a_doubt() -> None:
+    counts = {**COUNTS, "BERT": 3}
+    verdict = judge(
+        "How do distillation methods compress BERT?", [REASONING], counts.__getitem__, _nobody
+    )
+    assert verdict == ([], "None of the papers found mentions 'BERT'.")
+    # Found papers that mention it, in another spelling, raise no doubt.
+    bert = _paper("bert", "Distilling language models", "We compress Bert-base by half.")
+    assert judge("How is BERT compressed?", [bert], counts.__getitem__, _nobody) == ([], None)
