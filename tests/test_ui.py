@@ -420,6 +420,9 @@ def test_page_follows_the_collection_while_it_is_being_indexed(
             job = service.start_ingest([tmp_path / "more.jsonl"])
             tab.reload()
             tab.get_by_role("tab", name="Collection").click()
+            # The button shows once the page's next status poll sees the queued job: on a busy
+            # machine that can take longer than a click's own 30 s wait.
+            tab.locator("#ingest-stop").wait_for(state="visible", timeout=120000)
             tab.locator("#ingest-stop").click()
             tab.wait_for_function(
                 "document.querySelector('#ingest-status').innerText.includes('stopping after')",
