@@ -141,8 +141,7 @@ def judge(
     pre-trained?") is not covered by abstracts that say how they use CLIP. Nor is one naming
     something none of the found papers mentions ("How do distillation methods compress BERT?"
     found papers on distillation; those that mention BERT were not close to the question).
-    ``papers_using``
-    counts the papers that use a name; ``users`` lists them, for a rare one.
+    ``papers_using`` counts the papers that use a name; ``users`` lists them, for a rare one.
     """
     found = names(question)
     missing = [name for name in found if papers_using(name) == 0]
@@ -154,15 +153,15 @@ def judge(
     makers = [p for p in candidates.values() if any(introduces(p, name) for name in rare)]
     if makers:
         return Verdict(makers, None)
+    texts = [f"{p.title}\n{p.abstract}" for p in papers]
     about = subject(question)
-    used = about is not None and any(_mentions(f"{p.title}\n{p.abstract}", about) for p in papers)
-    if about is not None and used and not any(introduces(p, about) for p in papers):
+    if (
+        about is not None
+        and not any(introduces(p, about) for p in papers)
+        and any(_mentions(text, about) for text in texts)
+    ):
         return Verdict([], f"Papers in the collection use {about}, but none of them introduces it.")
-    unseen = [
-        name
-        for name in found
-        if not any(mentioned(f"{p.title}\n{p.abstract}", name) for p in papers)
-    ]
+    unseen = [name for name in found if not any(mentioned(text, name) for text in texts)]
     if papers and unseen:
         listed = ", ".join(f"'{name}'" for name in unseen)
         return Verdict([], f"None of the papers found mentions {listed}.")
