@@ -461,9 +461,10 @@ class Answerer:
                     "The collection is empty: add papers first (`assistant ingest FILES`, the "
                     "Collection tab, or POST /v1/papers/upload)."
                 )
+            if not found.query.recognised:
+                return f"{reason} None of the constraints it states could be used."
             return (
-                f"{reason} No paper matches its constraints "
-                f"({'; '.join(found.query.recognised) or 'none recognised'})."
+                f"{reason} No paper matches its constraints ({'; '.join(found.query.recognised)})."
             )
         nearest = "; ".join(
             f'"{inert_markers(h.paper.title)}" ('
@@ -516,8 +517,14 @@ def _unread_note(found: Retrieval) -> str | None:
     """What the answer says about constraints the question states that no filter could use."""
     if not found.query.unread:
         return None
-    unread = ", ".join(f"'{phrase}'" for phrase in found.query.unread)
-    return f"I could not use {unread} as a filter (no field of the papers holds it)."
+    reasons: dict[str, list[str]] = {}
+    for phrase in found.query.unread:
+        why = found.query.unread_reasons.get(phrase, "no field of the papers holds it")
+        reasons.setdefault(why, []).append(f"'{phrase}'")
+    return " ".join(
+        f"I could not use {', '.join(phrases)} as a filter ({why})."
+        for why, phrases in reasons.items()
+    )
 
 
 def _partial_note(found: Retrieval) -> str | None:

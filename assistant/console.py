@@ -189,12 +189,12 @@ def print_sources(answer: Answer, hits: Sequence[Hit] = ()) -> None:
     """The sources under an answer: each cited paper (with its DOI and arXiv pages when
     ``hits`` has it), and whether the claims hold up."""
     papers = {h.paper.paper_id: h.paper for h in hits}
-    if answer.refused:
-        return
-    if answer.coverage.caveat:
+    if answer.coverage.caveat:  # a refusal's too: a constraint it could not use, say
         click.echo("")
         label = "UNCERTAIN" if answer.coverage.verdict == "uncertain" else "NOTE"
         click.echo(f"{label}: {answer.coverage.caveat}")
+    if answer.refused:
+        return
     click.echo("")
     click.echo("Sources:")
     for citation in answer.citations:

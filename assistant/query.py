@@ -119,12 +119,21 @@ class Query(BaseModel):
         description="Phrases that look like constraints but that no field or rule could use "
         '("more than 100 citations"): said in the answer, searched as words.',
     )
+    unread_reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why a phrase of ``unread`` could not be used, where it is not that no "
+        "field holds it (a venue no paper gives).",
+    )
+
+    @property
+    def bare(self) -> bool:
+        """True when the topic has no word beyond the frame of a metadata question."""
+        return not any(not _scaffold(w) for w in _WORD.findall(self.topic.lower()))
 
     @property
     def listing(self) -> bool:
         """True when the question is only metadata: list what matches, no topic to rank by."""
-        words = [w for w in _WORD.findall(self.topic.lower()) if not _scaffold(w)]
-        return (not self.filters.empty or self.sort is not None) and not words
+        return (not self.filters.empty or self.sort is not None) and self.bare
 
 
 class Reading(BaseModel):
@@ -220,6 +229,22 @@ _UNREAD = re.compile(
     r"|\b(?:most|least|highly|frequently)[- ]cited\b|\bcitations?\b|\bcitation counts?\b"
     r"|\b(?:github )?stars\b|\bdownloads\b|\bimpact factor\b|\bh-index\b|\bjournal\b",
     re.IGNORECASE,
+)
+# Venues a question may name that the collection need not hold: the main machine-learning,
+# vision, language, robotics and data conferences and journals, by the name people use.
+_KNOWN_VENUES = (
+    r"NeurIPS|NIPS|ICML|ICLR|CVPR|ICCV|ECCV|WACV|ACL|EMNLP|NAACL|EACL|COLING|AAAI|IJCAI|KDD|"
+    r"SIGIR|WSDM|RecSys|CoRL|ICRA|IROS|UAI|AISTATS|COLT|TMLR|JMLR|TPAMI|MICCAI|ICASSP|"
+    r"Interspeech|MLSys|SIGGRAPH"
+)
+# A venue the question names: one of those above (with a year or "conference"), or any
+# capitalised name after "published in", "presented at" and the like.
+_VENUE_NAMED = re.compile(
+    rf"\b(?:(?i:published|presented|appeared|accepted)\s+(?:in|at|to)\s+(?:the\s+)?)?"
+    rf"(?P<venue>(?:{_KNOWN_VENUES})(?:\s*'?\d{{2}}(?:\d{{2}})?)?\b(?:\s+(?:conference|workshop))?"
+    rf"(?:\s+(?:19|20)\d\d)?)"
+    rf"|\b(?i:published|presented|appeared|accepted)\s+(?:in|at|to)\s+(?:the\s+)?"
+    rf"(?P<named>[A-Z][\w-]*(?:\s+(?:[A-Z][\w-]*|of|on|for|\d{{4}})){{0,5}})"
 )
 _GENERIC_ORG_WORDS = {"university", "institute", "of", "the", "lab", "labs", "research", "inc"}
 _FIELD_WORDS = {
@@ -345,9 +370,12 @@ class QueryParser:
         self._organization(lowered, found, take)
         self._region(lowered, found, take)
         venue = self._venue(lowered, spans)
+        unread: dict[str, str] = {}
         if venue:
             found["venue"] = venue
             recognised.append(f"venue: {venue}")
+        else:
+            unread.update(self._unknown_venue(text, spans))
         authors = self._authors(text, spans)
         if authors:
             found["authors"] = authors
@@ -355,8 +383,10 @@ class QueryParser:
         topic = "".join(
             ch if not any(a <= i < b for a, b in spans) else " " for i, ch in enumerate(text)
         )
+        unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
         return Query(
-            unread=[m.group(0) for m in _UNREAD.finditer(topic)],
+            unread=list(unread),
+            unread_reasons={phrase: why for phrase, why in unread.items() if why},
             text=text,
             topic=" ".join(topic.split()),
             filters=Filters.model_validate(found),
@@ -538,6 +568,25 @@ class QueryParser:
         for word in _venue_words(chosen) if chosen else ():
             spans.extend(m.span() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered))
         return chosen or None
+
+    def _unknown_venue(self, text: str, spans: list[tuple[int, int]]) -> dict[str, str]:
+        """A venue the question names that no paper gives ("published at NeurIPS"), with why
+        it cannot filter; its phrase is taken out of the topic, which is searched without it.
+        """
+        for match in _VENUE_NAMED.finditer(text):
+            if any(a < match.end() and match.start() < b for a, b in spans):
+                continue  # a date or another constraint ("published in March 2024")
+            spans.append(match.span())
+            phrase = (match.group("venue") or match.group("named")).strip()
+            given = self.vocab.venues
+            shown = ", ".join(given[:5]) + (f" and {len(given) - 5} more" if len(given) > 5 else "")
+            why = (
+                f"no paper here gives it as its venue; those given are {shown}"
+                if given
+                else "no paper here gives a venue"
+            )
+            return {phrase: why}
+        return {}
 
     def _authors(self, text: str, spans: list[tuple[int, int]]) -> list[str]:
         """Known full names anywhere; any capitalised name after "papers by" and the like."""

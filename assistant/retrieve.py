@@ -515,9 +515,11 @@ class Retriever:
                 matching=matching,
                 partial=self.indexing,
             )
-        if allowed is not None and not allowed:
+        if (allowed is not None and not allowed) or (query.unread and query.bare):
+            # Nothing matches, or all it asks for is a constraint no filter can use ("Which
+            # papers appeared at NeurIPS?" where no paper gives a venue of that name).
             return Retrieval(query=query, hits=[], covered=False, matching=0, partial=self.indexing)
-        text = query.topic if query.recognised else query.text
+        text = query.topic if query.recognised or query.unread_reasons else query.text
         hits, relevance = self._hybrid(
             text, max(k, 10) if query.sort else k, allowed, expansion.strip(), index=index
         )

@@ -416,6 +416,31 @@ def test_cli_ask_json_and_text(llm_settings: Settings, llm_server: StubServer) -
     assert text.exit_code == 0 and f"[1] {LSUV} (supported)" in text.output
 
 
+def test_a_venue_no_paper_gives_is_said_not_searched_for(sample_settings: Settings) -> None:
+    """No paper of the sample gives NeurIPS as its venue: the answer says it could not filter
+    by it and searches the rest; asked for alone, the refusal says why, in the CLI too."""
+    answerer = Answerer(sample_settings)
+    answer = answerer.ask("Which NeurIPS papers are about LSUV initialization?")
+    assert not answer.refused and answer.citations[0].title == LSUV
+    assert answer.coverage.caveat is not None
+    assert answer.coverage.caveat.startswith(
+        "I could not use 'NeurIPS' as a filter (no paper here gives it as its venue; "
+        "those given are "
+    )
+    assert "ICLR 2026" in answer.coverage.caveat and "mentions 'NeurIPS'" not in (
+        answer.coverage.caveat
+    )
+    alone = answerer.ask("Which papers appeared at NeurIPS?")
+    assert alone.refused and alone.answer.endswith(
+        "None of the constraints it states could be used."
+    )
+    cli = CliRunner().invoke(
+        main,
+        ["--store", str(sample_settings.store.path), "ask", "Which papers appeared at NeurIPS?"],
+    )
+    assert cli.exit_code == 0 and "NOTE: I could not use 'NeurIPS' as a filter" in cli.output
+
+
 def test_cli_ask_with_dead_server_exits_1_with_a_message(sample_settings: Settings) -> None:
     port = free_port()  # nobody listens there
     env = {

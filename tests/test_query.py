@@ -83,6 +83,32 @@ def test_a_constraint_no_field_holds_is_reported_not_dropped() -> None:
     assert PARSER.parse("Which papers have more than 5 upvotes?").unread == []
 
 
+@pytest.mark.parametrize(
+    ("question", "phrase", "topic"),
+    [
+        ("Which papers were published at NeurIPS about diffusion?", "NeurIPS", "diffusion"),
+        ("NeurIPS papers on diffusion", "NeurIPS", "papers on diffusion"),
+        ("Which ICML 2019 papers study optimizers?", "ICML 2019", "optimizers"),
+        ("What appeared in the Journal of Robot Learning?", "Journal of Robot Learning", "What"),
+        ("What was published in Nature about protein folding?", "Nature", "protein folding"),
+    ],
+)
+def test_a_venue_no_paper_gives_is_said_and_taken_out_of_the_topic(
+    question: str, phrase: str, topic: str
+) -> None:
+    query = PARSER.parse(question)
+    assert query.filters.empty and query.unread == [phrase]
+    assert "no paper here gives it as its venue" in query.unread_reasons[phrase]
+    assert "ICLR 2026" in query.unread_reasons[phrase]  # the venues it could have used
+    assert topic in query.topic and phrase not in query.topic
+
+
+def test_a_venue_the_papers_give_or_a_date_is_not_taken_for_an_unknown_venue() -> None:
+    assert PARSER.parse("Which papers appeared at ICLR 2026?").filters.venue == "ICLR 2026"
+    query = PARSER.parse("Which papers were published in March 2024?")
+    assert query.unread == [] and query.filters.since == "2024-03"
+
+
 def test_ordinary_words_stay_the_topic() -> None:
     for question in (
         "How does the rotation trick work?",
