@@ -77,13 +77,14 @@ def _mentions(text: str, name: str) -> bool:
 
 def mentioned(text: str, name: str) -> bool:
     """Whether ``text`` names ``name`` in any spelling: any case, with or without hyphens or
-    spaces between its parts, singular or plural.
+    spaces between its parts, singular or plural; a name that qualifies ("GAN-based") by
+    what it qualifies with.
 
-    >>> [mentioned("We distil BERT-base and two LLM agents on CIFAR-10.", n)
-    ...  for n in ("Bert", "LLMs", "CIFAR10", "GPT-4")]
-    [True, True, True, False]
+    >>> [mentioned("We distil BERT-base and two LLM agents on CIFAR-10 with GANs.", n)
+    ...  for n in ("Bert", "LLMs", "CIFAR10", "GPT-4", "GAN-based")]
+    [True, True, True, False, True]
     """
-    parts = re.findall(r"[A-Za-z0-9]", re.sub(r"(?<=[A-Z])s$", "", name))
+    parts = re.findall(r"[A-Za-z0-9]", re.sub(r"(?<=[A-Z])s$", "", _QUALIFIER.sub("", name)))
     loose = r"[-\s]?".join(re.escape(c) for c in parts)
     pattern = rf"(?<![A-Za-z0-9]){loose}s?(?![a-z0-9])"
     return re.search(pattern, text, re.IGNORECASE) is not None
@@ -116,6 +117,10 @@ def introduces(paper: Paper, name: str) -> bool:
 #: what a question naming it is about ("How does NGBoost work?"), whatever the scores say; a
 #: common one ("LLM" in a dozen titles) is not.
 RARE = 2
+
+
+#: How many of the papers found, best first, the mention rules read.
+NEAR = 10
 
 
 class Verdict(NamedTuple):
@@ -153,16 +158,19 @@ def judge(
     makers = [p for p in candidates.values() if any(introduces(p, name) for name in rare)]
     if makers:
         return Verdict(makers, None)
-    texts = [f"{p.title}\n{p.abstract}" for p in papers]
+    # The closest few, whatever number the caller asked for, so that a verdict does not
+    # change with the length of a listing.
+    near = papers[:NEAR]
+    texts = [f"{p.title}\n{p.abstract}" for p in near]
     about = subject(question)
     if (
         about is not None
-        and not any(introduces(p, about) for p in papers)
+        and not any(introduces(p, about) for p in near)
         and any(_mentions(text, about) for text in texts)
     ):
         return Verdict([], f"Papers in the collection use {about}, but none of them introduces it.")
     unseen = [name for name in found if not any(mentioned(text, name) for text in texts)]
-    if papers and unseen:
+    if near and unseen:
         listed = ", ".join(f"'{name}'" for name in unseen)
         return Verdict([], f"None of the papers found mentions {listed}.")
     return Verdict([], None)
