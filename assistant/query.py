@@ -60,7 +60,7 @@ _SCAFFOLD_WORDS = """
     co-author coauthor what's who's that's write writes people persons researchers writers
     receive earn present accept release feature submit upload announce come came out show share
     index get publish post tag fall falls under belong belongs file filed classify classified
-    label labelled labeled
+    label labelled labeled say says said tell told discuss discusses study studies report mention
     got go went put make made know known see seen can could would should will may might be been
     being year years month months day days week weeks time venue venues conference listed
     """
@@ -126,9 +126,15 @@ class Query(BaseModel):
     )
 
     @property
+    def subject(self) -> str:
+        """The topic's words beyond the frame of a metadata question ("protein folding" of
+        "Which papers are about protein folding?")."""
+        return " ".join(w for w in _WORD.findall(self.topic.lower()) if not _scaffold(w))
+
+    @property
     def bare(self) -> bool:
         """True when the topic has no word beyond the frame of a metadata question."""
-        return not any(not _scaffold(w) for w in _WORD.findall(self.topic.lower()))
+        return not self.subject
 
     @property
     def listing(self) -> bool:
@@ -477,6 +483,20 @@ class QueryParser:
             found["since"] = iso_date(*_date_value(between, "a"))
             found["until"] = iso_date(*_date_value(between, "b"))
             take(between, "dates")
+            return
+        # Open at one end after the date: "2025 or later", "2024 onwards", "2019 or earlier".
+        ended = re.search(
+            r"\b(?:(?:in|from|since|during) (?:the )?)?"
+            + _DATE.format(p="x")
+            # "from 2025 on" at the end only: "from 2025 on robots" is a topic
+            + r"(?: (?:or|and) (?P<end>later|after|beyond|earlier|before)| onwards?\b| on(?=\W*$))",
+            lowered,
+        )
+        if ended:
+            year, month, day = _date_value(ended, "x")
+            bound = "until" if ended.group("end") in ("earlier", "before") else "since"
+            found[bound] = iso_date(year, month, day)
+            take(ended, "dates")
             return
         for word, pattern in (
             ("before", r"\b(?:before|earlier than|prior to) "),

@@ -109,6 +109,28 @@ def test_a_venue_the_papers_give_or_a_date_is_not_taken_for_an_unknown_venue() -
     assert query.unread == [] and query.filters.since == "2024-03"
 
 
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("Which papers are from 2025 or later?", "2025", None),
+        ("papers from 2024 onwards on agents", "2024", None),
+        ("Papers on robots from 2024 on", "2024", None),
+        ("Which papers are from 2019 or earlier?", None, "2019"),
+        ("papers posted in June 2024 or later", "2024-06", None),
+        ("Which papers from 2025 on reinforcement learning?", "2025", "2025"),  # a topic
+    ],
+)
+def test_a_date_open_at_one_end(question: str, since: str | None, until: str | None) -> None:
+    filters = PARSER.parse(question).filters
+    assert (filters.since, filters.until) == (since, until)
+
+
+def test_the_subject_leaves_the_frame_of_the_question_out() -> None:
+    query = PARSER.parse("What did ICLR 2026 papers say about protein folding?")
+    assert query.subject == "protein folding"
+    assert PARSER.parse("Which papers from 2024 are there?").bare
+
+
 def test_ordinary_words_stay_the_topic() -> None:
     for question in (
         "How does the rotation trick work?",

@@ -230,6 +230,26 @@ def test_metadata_with_a_topic_ranks_within_the_filter(sample_settings: Settings
     assert [h.paper.title[:10] for h in found.hits] == ["Amortising"]
 
 
+def test_a_topic_none_of_the_filtered_papers_is_about_is_answered_with_a_doubt(
+    sample_settings: Settings,
+) -> None:
+    """Its constraints matched papers, so it is answered from them, but none of them is about
+    protein folding: uncertain, and the doubt says so. A topic they hold stays covered."""
+    retriever = Retriever(sample_settings)
+    off = retriever.retrieve("Which papers from 2024 are about protein folding?", k=5)
+    assert off.hits and off.covered and off.coverage_verdict == "uncertain"
+    assert off.doubt == (
+        f"None of the {off.matching} papers matching dates: from 2024 seems to be about "
+        "'protein folding'."
+    )
+    on = retriever.retrieve("Which ICLR 2026 papers are about meta-learning priors?", k=5)
+    assert on.coverage_verdict == "covered" and on.doubt is None
+    assert on.hits[0].paper.title.startswith("Amortising")
+    # The words of a recognised constraint are not taken for a topic no paper holds.
+    listed = retriever.retrieve("Which papers appeared at arXiv.org Machine Learning?", k=20)
+    assert listed.query.filters.venue and listed.coverage_verdict == "covered"
+
+
 def test_unknown_author_matches_nothing_and_is_not_covered(sample_settings: Settings) -> None:
     found = Retriever(sample_settings).retrieve("papers by Hinton", k=5)
     assert found.hits == [] and not found.covered and found.matching == 0
