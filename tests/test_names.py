@@ -144,3 +144,10 @@ def test_a_name_none_of_the_found_papers_mentions_is_a_doubt() -> None:
     # Found papers that mention it, in another spelling, raise no doubt.
     bert = _paper("bert", "Distilling language models", "We compress Bert-base by half.")
     assert judge("How is BERT compressed?", [bert], counts.__getitem__, _nobody) == ([], None)
+    # Only the closest few count: a mention in the eleventh paper found does not cover it.
+    far = judge("How is BERT compressed?", [REASONING] * 10 + [bert], counts.__getitem__, _nobody)
+    assert far.doubt == "None of the papers found mentions 'BERT'."
+    # A name that qualifies is looked for by what it qualifies with.
+    gans = _paper("gan", "Adversarial video", "We train GANs on captions.")
+    counts["GAN-based"] = 4
+    assert judge("Which GAN-based models?", [gans], counts.__getitem__, _nobody).doubt is None
