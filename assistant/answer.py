@@ -166,7 +166,7 @@ class Answerer:
             # questions and lets some absent topics through.
             coverage.decided_by, coverage.threshold_verdict = "model", found.covered
             coverage.covered, coverage.verdict = True, "covered"
-            coverage.caveat = _unread_note(found)
+            coverage.caveat = found.unread_note
         if not coverage.covered:
             text = self._refusal_text(found)
             yield Delta(text)
@@ -513,20 +513,6 @@ class _InstructionGuard:
         )
 
 
-def _unread_note(found: Retrieval) -> str | None:
-    """What the answer says about constraints the question states that no filter could use."""
-    if not found.query.unread:
-        return None
-    reasons: dict[str, list[str]] = {}
-    for phrase in found.query.unread:
-        why = found.query.unread_reasons.get(phrase, "no field of the papers holds it")
-        reasons.setdefault(why, []).append(f"'{phrase}'")
-    return " ".join(
-        f"I could not use {', '.join(phrases)} as a filter ({why})."
-        for why, phrases in reasons.items()
-    )
-
-
 def _partial_note(found: Retrieval) -> str | None:
     """What an answer given while papers are still being indexed says first."""
     if found.partial is None:
@@ -547,7 +533,7 @@ def _coverage(found: Retrieval) -> Coverage:
         caveat = f"The collection may not cover this question; the closest papers are {closest}."
         if found.doubt:
             caveat = f"{found.doubt} {caveat}"
-    for note in (_unread_note(found), _partial_note(found)):
+    for note in (found.unread_note, _partial_note(found)):
         if note:
             caveat = f"{note} {caveat}" if caveat else note
     return Coverage(

@@ -142,11 +142,16 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         return
     if found.query.recognised:
         click.echo("understood: " + "; ".join(found.query.recognised))
+    if found.unread_note:
+        click.echo(f"NOTE: {found.unread_note}")
     if found.query.listing and hits:
         more = "" if len(hits) >= found.matching else f" (-k {found.matching} shows them all)"
         click.echo(f"{counted(found.matching, 'paper')} match; {len(hits)} listed{more}.")
     if not hits:
-        click.echo(f"No paper matches ({found.matching} pass the metadata constraints).")
+        if found.query.recognised:
+            click.echo(f"No paper matches ({found.matching} pass the metadata constraints).")
+        elif not found.unread_note:
+            click.echo("No paper matches.")
         return
     if not found.covered:
         click.echo(

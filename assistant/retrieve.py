@@ -141,6 +141,19 @@ class Retrieval(BaseModel):
             return "not_covered"
         return "uncertain" if self.uncertain else "covered"
 
+    @property
+    def unread_note(self) -> str | None:
+        """What an answer or a search says of the constraints the question states that no
+        filter could use, with why."""
+        reasons: dict[str, list[str]] = {}
+        for phrase in self.query.unread:
+            why = self.query.unread_reasons.get(phrase, "no field of the papers holds it")
+            reasons.setdefault(why, []).append(f"'{phrase}'")
+        notes = [
+            f"I could not use {', '.join(p)} as a filter ({why})." for why, p in reasons.items()
+        ]
+        return " ".join(notes) or None
+
 
 class HitOut(BaseModel):
     """One found paper as search answers it (API and `assistant search --format json`)."""
@@ -177,6 +190,9 @@ class SearchResponse(BaseModel):
         None, description="Why it may not be covered whatever the scores say (see Retrieval)."
     )
     recognised: list[str]
+    unread_note: str | None = Field(
+        None, description="The constraints the question states that no filter could use, and why."
+    )
     topic: str = Field(description="What is left of the question once metadata is read.")
     hits: list[HitOut]
 
@@ -187,6 +203,7 @@ class SearchResponse(BaseModel):
             **verdict,
             verdict=found.coverage_verdict,
             recognised=found.query.recognised,
+            unread_note=found.unread_note,
             topic=found.query.topic,
             hits=[HitOut.of(h) for h in found.hits],
         )

@@ -250,6 +250,20 @@ def test_a_topic_none_of_the_filtered_papers_is_about_is_answered_with_a_doubt(
     assert listed.query.filters.venue and listed.coverage_verdict == "covered"
 
 
+def test_search_says_which_constraint_it_could_not_use(sample_settings: Settings) -> None:
+    store = str(sample_settings.store.path)
+    alone = CliRunner().invoke(main, ["--store", store, "search", "Papers from NeurIPS?"])
+    assert alone.exit_code == 0, alone.output
+    assert alone.output.startswith("NOTE: I could not use 'NeurIPS' as a filter (no paper here")
+    assert "No paper matches" not in alone.output  # nothing was matched against
+    topic = CliRunner().invoke(
+        main, ["--store", store, "search", "NeurIPS papers on LSUV", "--format", "json"]
+    )
+    body = json.loads(topic.output)
+    assert body["unread_note"].startswith("I could not use 'NeurIPS' as a filter")
+    assert body["hits"][0]["paper"]["title"] == "All you need is a good init"
+
+
 def test_unknown_author_matches_nothing_and_is_not_covered(sample_settings: Settings) -> None:
     found = Retriever(sample_settings).retrieve("papers by Hinton", k=5)
     assert found.hits == [] and not found.covered and found.matching == 0
