@@ -236,6 +236,7 @@ _UNREAD = re.compile(
     r"|\b(?:github )?stars\b|\bdownloads\b|\bimpact factor\b|\bh-index\b|\bjournal\b",
     re.IGNORECASE,
 )
+_MONTH_NAMES = "(?:" + "|".join(sorted((m.capitalize() for m in MONTHS), key=len, reverse=True)) + ")"
 # Venues a question may name that the collection need not hold: the main machine-learning,
 # vision, language, robotics and data conferences and journals, by the name people use.
 _KNOWN_VENUES = (
@@ -250,7 +251,7 @@ _VENUE_NAMED = re.compile(
     rf"(?P<venue>(?:{_KNOWN_VENUES})(?:\s*'?\d{{2}}(?:\d{{2}})?)?\b(?:\s+(?:conference|workshop))?"
     rf"(?:\s+(?:19|20)\d\d)?)"
     rf"|\b(?i:published|presented|appeared|accepted)\s+(?:in|at|to)\s+(?:the\s+)?"
-    rf"(?P<named>[A-Z][\w-]*(?:\s+(?:[A-Z][\w-]*|of|on|for|\d{{4}})){{0,5}})"
+    rf"(?!{_MONTH_NAMES}\b)(?P<named>[A-Z][\w-]*(?:\s+(?:[A-Z][\w-]*|of|on|for|\d{{4}})){{0,5}})"
 )
 _GENERIC_ORG_WORDS = {"university", "institute", "of", "the", "lab", "labs", "research", "inc"}
 _FIELD_WORDS = {

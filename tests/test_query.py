@@ -107,6 +107,7 @@ def test_a_venue_the_papers_give_or_a_date_is_not_taken_for_an_unknown_venue() -
     assert PARSER.parse("Which papers appeared at ICLR 2026?").filters.venue == "ICLR 2026"
     query = PARSER.parse("Which papers were published in March 2024?")
     assert query.unread == [] and query.filters.since == "2024-03"
+    assert PARSER.parse("Which papers were published in May?").unread == []
 
 
 @pytest.mark.parametrize(
