@@ -236,7 +236,7 @@ _UNREAD = re.compile(
     r"|\b(?:github )?stars\b|\bdownloads\b|\bimpact factor\b|\bh-index\b|\bjournal\b",
     re.IGNORECASE,
 )
-_MONTH_NAMES = "(?:" + "|".join(sorted((m.capitalize() for m in MONTHS), key=len, reverse=True)) + ")"
+_MONTH_NAMES = "(?:" + _MONTH.title() + ")"  # "published in May" is a date
 # Venues a question may name that the collection need not hold: the main machine-learning,
 # vision, language, robotics and data conferences and journals, by the name people use.
 _KNOWN_VENUES = (
