@@ -244,14 +244,23 @@ _KNOWN_VENUES = (
     r"SIGIR|WSDM|RecSys|CoRL|ICRA|IROS|UAI|AISTATS|COLT|TMLR|JMLR|TPAMI|MICCAI|ICASSP|"
     r"Interspeech|MLSys|SIGGRAPH"
 )
-# A venue the question names: one of those above (with a year or "conference"), or any
-# capitalised name after "published in", "presented at" and the like.
+# A venue the question names: one of those above (with a year or "conference"), or a name
+# after "published in", "presented at" and the like that looks like a venue: an acronym
+# ("CHI"), a journal's or a meeting's name ("Journal of ...", "... Conference") or one of the
+# journals known by one word. "published in Computer Vision" is a topic, "in English" no venue.
+_JOURNALS = "Nature|Science|Cell|PNAS|Neurocomputing|Bioinformatics"
+# A capitalised name holding one of these words names a venue, wherever the word stands in it.
+_VENUE_WORDS = (
+    r"(?:[A-Z][\w-]*\s+)*(?:Journal|Transactions|Proceedings|Conference|Workshop|Symposium|"
+    r"Letters|Review|Magazine)\b"
+)
 _VENUE_NAMED = re.compile(
     rf"\b(?:(?i:published|presented|appeared|accepted)\s+(?:in|at|to)\s+(?:the\s+)?)?"
     rf"(?P<venue>(?:{_KNOWN_VENUES})(?:\s*'?\d{{2}}(?:\d{{2}})?)?\b(?:\s+(?:conference|workshop))?"
     rf"(?:\s+(?:19|20)\d\d)?)"
     rf"|\b(?i:published|presented|appeared|accepted)\s+(?:in|at|to)\s+(?:the\s+)?"
-    rf"(?!{_MONTH_NAMES}\b)(?P<named>[A-Z][\w-]*(?:\s+(?:[A-Z][\w-]*|of|on|for|\d{{4}})){{0,5}})"
+    rf"(?!{_MONTH_NAMES}\b)(?P<named>(?=[A-Z][\w-]*[A-Z]|{_VENUE_WORDS}|(?:{_JOURNALS})\b)"
+    rf"[A-Z][\w-]*(?:\s+(?:[A-Z][\w-]*|of|on|for|\d{{4}})){{0,5}})"
 )
 _GENERIC_ORG_WORDS = {"university", "institute", "of", "the", "lab", "labs", "research", "inc"}
 _FIELD_WORDS = {

@@ -108,6 +108,13 @@ def test_a_venue_the_papers_give_or_a_date_is_not_taken_for_an_unknown_venue() -
     query = PARSER.parse("Which papers were published in March 2024?")
     assert query.unread == [] and query.filters.since == "2024-03"
     assert PARSER.parse("Which papers were published in May?").unread == []
+    # A name that does not look like a venue stays the topic.
+    field = PARSER.parse("Which papers were published in Computer Vision?")
+    assert field.unread == [] and "Computer Vision" in field.topic
+    assert PARSER.parse("Which papers were published in English?").unread == []
+    assert PARSER.parse("papers accepted to the Conference on Robot Learning").unread == [
+        "Conference on Robot Learning"
+    ]
 
 
 @pytest.mark.parametrize(
