@@ -275,6 +275,22 @@ _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
 _GENERIC_VENUE_WORDS = {"papers", "paper", "the", "of", "org", "machine", "learning", "and", "on"}
 
 
+def _other_year(folded: str, venue: str) -> bool:
+    """Whether the question gives ``venue``'s name with a year other than the venue's own
+    ("iclr 2024", "iclr 24" against "ICLR 2026")."""
+    own = re.search(r"\b((?:19|20)\d\d)\b", venue)
+    if own is None:
+        return False
+    for word in _venue_words(venue):
+        if word.isdigit():
+            continue
+        for match in re.finditer(rf" {re.escape(word)} (\d\d(?:\d\d)?) ", folded):
+            year = match.group(1)
+            if (year if len(year) == 4 else f"20{year}") != own.group(1):
+                return True
+    return False
+
+
 def _venue_words(venue: str) -> set[str]:
     return {w for w in fold(venue).split() if w not in _GENERIC_VENUE_WORDS}
 
@@ -595,6 +611,8 @@ class QueryParser:
         top = max(score for score, _ in scored)
         best = [venue for score, venue in scored if score == top]
         chosen = best[0] if len(best) == 1 else _common_prefix(best)
+        if chosen and _other_year(folded, chosen):
+            return None  # "ICLR 2024" where the papers give ICLR 2026: no venue they give
         for word in _venue_words(chosen) if chosen else ():
             spans.extend(m.span() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered))
         return chosen or None

@@ -103,6 +103,17 @@ def test_a_venue_no_paper_gives_is_said_and_taken_out_of_the_topic(
     assert topic in query.topic and phrase not in query.topic
 
 
+def test_a_venue_the_papers_give_in_another_year_is_not_taken_for_it() -> None:
+    """The papers give ICLR 2026: "ICLR 2024" is a venue none of them gives, not ICLR 2026."""
+    for question, phrase in (
+        ("Which papers appeared at ICLR 2024?", "ICLR 2024"),
+        ("Which ICLR '25 papers are about optimizers?", "ICLR '25"),
+    ):
+        query = PARSER.parse(question)
+        assert query.filters.empty and query.unread == [phrase], question
+    assert PARSER.parse("Which ICLR 2026 papers are about optimizers?").filters.venue == "ICLR 2026"
+
+
 def test_a_venue_the_papers_give_or_a_date_is_not_taken_for_an_unknown_venue() -> None:
     assert PARSER.parse("Which papers appeared at ICLR 2026?").filters.venue == "ICLR 2026"
     query = PARSER.parse("Which papers were published in March 2024?")
