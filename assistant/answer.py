@@ -462,7 +462,10 @@ class Answerer:
                     "Collection tab, or POST /v1/papers/upload)."
                 )
             if not found.query.recognised:
-                return f"{reason} None of the constraints it states could be used."
+                return (
+                    "Nothing in the collection can be matched to this question: none of the "
+                    "constraints it states could be used, and it names no topic to search."
+                )
             return (
                 f"{reason} No paper matches its constraints ({'; '.join(found.query.recognised)})."
             )
