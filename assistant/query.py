@@ -254,8 +254,12 @@ _VENUE_WORDS = (
     r"(?:[A-Z][\w-]*\s+)*(?:Journal|Transactions|Proceedings|Conference|Workshop|Symposium|"
     r"Letters|Review|Magazine)\b"
 )
+# A known venue's name counts where it reads as one: after "at", "in", "from" and the like, or
+# before a year or "papers" ("NeurIPS papers", "ICML 2019"), not in "the KDD Cup data".
 _VENUE_NAMED = re.compile(
-    rf"\b(?:(?i:published|presented|appeared|accepted)\s+(?:in|at|to)\s+(?:the\s+)?)?"
+    rf"(?:\b(?:(?i:published|presented|appeared|accepted)\s+)?(?i:in|at|to|from|of)\s+(?:the\s+)?"
+    rf"(?=(?:{_KNOWN_VENUES})\b)|\b(?=(?:{_KNOWN_VENUES})(?:\s*'?\d{{2}}(?:\d{{2}})?)?"
+    rf"\s+(?i:papers?|conference|workshop|proceedings)\b|(?:{_KNOWN_VENUES})\s*'?\d{{2}}))"
     rf"(?P<venue>(?:{_KNOWN_VENUES})(?:\s*'?\d{{2}}(?:\d{{2}})?)?\b(?:\s+(?:conference|workshop))?"
     rf"(?:\s+(?:19|20)\d\d)?)"
     rf"|\b(?i:published|presented|appeared|accepted)\s+(?:in|at|to)\s+(?:the\s+)?"

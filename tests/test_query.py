@@ -123,6 +123,9 @@ def test_a_venue_the_papers_give_or_a_date_is_not_taken_for_an_unknown_venue() -
     field = PARSER.parse("Which papers were published in Computer Vision?")
     assert field.unread == [] and "Computer Vision" in field.topic
     assert PARSER.parse("Which papers were published in English?").unread == []
+    # A venue's name where it does not read as one: a dataset, a word.
+    assert PARSER.parse("How well do models do on the KDD Cup data?").unread == []
+    assert PARSER.parse("How does an ACL tear heal?").unread == []
     assert PARSER.parse("papers accepted to the Conference on Robot Learning").unread == [
         "Conference on Robot Learning"
     ]
