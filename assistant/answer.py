@@ -461,13 +461,14 @@ class Answerer:
                     "The collection is empty: add papers first (`assistant ingest FILES`, the "
                     "Collection tab, or POST /v1/papers/upload)."
                 )
-            if not found.query.recognised:
+            if found.query.filters.empty and found.query.unread:
                 return (
                     "Nothing in the collection can be matched to this question: none of the "
                     "constraints it states could be used, and it names no topic to search."
                 )
             return (
-                f"{reason} No paper matches its constraints ({'; '.join(found.query.recognised)})."
+                f"{reason} No paper matches its constraints "
+                f"({'; '.join(found.query.recognised) or 'none recognised'})."
             )
         nearest = "; ".join(
             f'"{inert_markers(h.paper.title)}" ('

@@ -148,10 +148,9 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         more = "" if len(hits) >= found.matching else f" (-k {found.matching} shows them all)"
         click.echo(f"{counted(found.matching, 'paper')} match; {len(hits)} listed{more}.")
     if not hits:
-        if found.query.recognised:
+        # A question that was nothing but a constraint no filter could use: its NOTE says it.
+        if not (found.query.filters.empty and found.unread_note):
             click.echo(f"No paper matches ({found.matching} pass the metadata constraints).")
-        elif not found.unread_note:
-            click.echo("No paper matches.")
         return
     if not found.covered:
         click.echo(

@@ -18,7 +18,7 @@ from assistant.errors import LLMResponseError, LLMUnavailableError
 from assistant.evaluate import evaluate_answers, key_fact_recall
 from assistant.extract import EXTRACTED_LABEL
 from assistant.parse import expand_paths, parse_file
-from assistant.records import Question, Turn
+from assistant.records import Filters, Question, Turn
 
 from .conftest import DATA
 from .openai_stub import Reply, StubServer, free_port
@@ -432,6 +432,11 @@ def test_a_venue_no_paper_gives_is_said_not_searched_for(sample_settings: Settin
     )
     alone = answerer.ask("Which papers appeared at NeurIPS?")
     assert alone.refused and alone.answer.endswith("and it names no topic to search.")
+    # Filters given beside the question that match nothing are still said to match nothing.
+    nobody = answerer.ask("LSUV initialization", filters=Filters(authors=["Nobody Known"]))
+    assert nobody.refused and nobody.answer.endswith(
+        "No paper matches its constraints (none recognised)."
+    )
     cli = CliRunner().invoke(
         main,
         ["--store", str(sample_settings.store.path), "ask", "Which papers appeared at NeurIPS?"],

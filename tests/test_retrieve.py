@@ -256,6 +256,10 @@ def test_search_says_which_constraint_it_could_not_use(sample_settings: Settings
     assert alone.exit_code == 0, alone.output
     assert alone.output.startswith("NOTE: I could not use 'NeurIPS' as a filter (no paper here")
     assert "No paper matches" not in alone.output  # nothing was matched against
+    none = CliRunner().invoke(
+        main, ["--store", store, "search", "LSUV", "--author", "Nobody Atall"]
+    )
+    assert "No paper matches (0 pass the metadata constraints)." in none.output
     topic = CliRunner().invoke(
         main, ["--store", store, "search", "NeurIPS papers on LSUV", "--format", "json"]
     )
