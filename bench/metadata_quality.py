@@ -15,6 +15,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 from harness import dev_arguments
 
@@ -152,47 +153,12 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         )
 
 
-_GLUE = set(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "for",
-        "and",
-        "with",
-        "in",
-        "on",
-        "to",
-        "via",
-        "from",
-        "by",
-        "is",
-        "are",
-        "be",
-        "can",
-        "do",
-        "does",
-        "must",
-        "how",
-        "what",
-        "why",
-        "when",
-        "we",
-        "our",
-        "your",
-        "you",
-        "not",
-        "it",
-        "its",
-        "this",
-        "that",
-        "as",
-        "at",
-        "or",
-        "vs",
-    ]
-)
+# Words that do not make a topic on their own ("can do", "how learning").
+_GLUE_WORDS = """
+    a an the of for and with in on to via from by is are be can do does must how what why when
+    we our your you not it its this that as at or vs
+    """
+_GLUE = frozenset(_GLUE_WORDS.split())
 # Topics no paper of the sample collection covers, asked within a filter: the answer should
 # carry the caveat that the papers matching the filter are not about it.
 ABSENT_TOPICS = [
@@ -243,11 +209,12 @@ def _topic_cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
 
     for _, test, wordings in _filters(papers):
         passing = [p for p in papers if test(p)]
+        titles = [fold(p.title).split() for p in passing]
         pairs = sorted(
             {
                 f"{a} {b}"
-                for p in passing
-                for a, b in zip(fold(p.title).split(), fold(p.title).split()[1:], strict=False)
+                for words in titles
+                for a, b in pairwise(words)
                 if not ({a, b} & _GLUE) and not (a.isdigit() or b.isdigit())
             }
         )
