@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant import names
 from assistant.records import Paper
 
 INDEX_DIR = "lexical"
@@ -521,7 +522,15 @@ class LexicalIndex:
         def idf(term: str) -> float:
             return float(np.log((total + 1) / (self._frequency(term) + 0.5)))
 
-        present = set(self._tokens(f"{paper.title}\n{paper.abstract}"))
+        text = f"{paper.title}\n{paper.abstract}"
+        present = set(self._tokens(text))
+        # An acronym of the question the paper writes out ("LLM", "large language models").
+        present.update(
+            token
+            for acronym in names.acronyms(query)
+            if names.spelled_out(text, acronym)
+            for token in self._tokens(acronym)
+        )
         weights = {term: idf(term) for term in terms}
         return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
 

@@ -78,15 +78,49 @@ def _mentions(text: str, name: str) -> bool:
 def mentioned(text: str, name: str) -> bool:
     """Whether ``text`` names ``name`` in any spelling: any case, with or without hyphens or
     spaces between its parts, singular or plural; a name that qualifies ("GAN-based") by
-    what it qualifies with.
+    what it qualifies with; an acronym written out ("large language models" for "LLMs").
 
     >>> [mentioned("We distil BERT-base and two LLM agents on CIFAR-10 with GANs.", n)
     ...  for n in ("Bert", "LLMs", "CIFAR10", "GPT-4", "GAN-based")]
     [True, True, True, False, True]
+    >>> mentioned("Layer pruning compresses large language models.", "LLM")
+    True
     """
-    parts = re.findall(r"[A-Za-z0-9]", re.sub(r"(?<=[A-Z])s$", "", _QUALIFIER.sub("", name)))
+    bare = re.sub(r"(?<=[A-Z])s$", "", _QUALIFIER.sub("", name))
+    parts = re.findall(r"[A-Za-z0-9]", bare)
     loose = r"[-\s]?".join(re.escape(c) for c in parts)
     pattern = rf"(?<![A-Za-z0-9]){loose}s?(?![a-z0-9])"
+    if re.search(pattern, text, re.IGNORECASE):
+        return True
+    return _ACRONYM.fullmatch(bare) is not None and spelled_out(text, bare)
+
+
+#: An acronym a paper may write out in full instead: three to six capitals ("LLM", "RLHF").
+_ACRONYM = re.compile(r"[A-Z]{3,6}")
+#: Short words an acronym skips ("Reinforcement Learning from Human Feedback" is RLHF).
+_GLUE = r"(?:of|for|from|with|and|the|to|in|on|by|via)"
+
+
+def acronyms(text: str) -> list[str]:
+    """The acronyms ``text`` uses, plural "s" dropped: ``acronyms("Do LLMs use RLHF or RL?")``
+    is ``['LLM', 'RLHF']``."""
+    found = (m.group(1) for m in re.finditer(r"(?<![\w-])([A-Z]{3,6})s?(?![\w-])", text))
+    return list(dict.fromkeys(found))
+
+
+def spelled_out(text: str, acronym: str) -> bool:
+    """Whether ``text`` writes ``acronym`` out as words with its letters as their initials.
+
+    >>> spelled_out("layer pruning for large language models", "LLM")
+    True
+    >>> spelled_out("Reinforcement Learning from Human Feedback (RLHF) aligns ...", "RLHF")
+    True
+    >>> spelled_out("language models learn", "LLM")
+    False
+    """
+    words = [rf"{re.escape(c)}[\w']*" for c in acronym]
+    gap = rf"(?:[-\s]+{_GLUE})?[-\s]+"
+    pattern = r"(?<![\w-])" + gap.join(words) + r"(?![\w'])"
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 

@@ -113,3 +113,12 @@ def test_saved_changes_load_with_their_build_and_a_write_in_progress_is_not_trus
     whole.with_changes(removed=[papers[1].paper_id]).save_changes(folder)
     again = LexicalIndex.load(folder)
     assert again is not None and again.fingerprint == fingerprint(papers[2:])
+
+
+def test_coverage_counts_an_acronym_the_paper_writes_out() -> None:
+    papers = _papers(TOPICS)
+    index = LexicalIndex.build(papers)
+    assert index.coverage("prune LLM layers", papers[0]) == 1.0
+    # Its initials scattered over a text do not write it out.
+    scattered = Paper.create("Language models", "Large models of language prune layers.")
+    assert index.coverage("prune LLM layers", scattered) < 0.7

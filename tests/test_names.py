@@ -151,3 +151,19 @@ def test_a_name_none_of_the_found_papers_mentions_is_a_doubt() -> None:
     gans = _paper("gan", "Adversarial video", "We train GANs on captions.")
     counts["GAN-based"] = 4
     assert judge("Which GAN-based models?", [gans], counts.__getitem__, _nobody).doubt is None
+
+
+def test_an_acronym_written_out_is_mentioned() -> None:
+    pruning = _paper("prune", "Layer pruning", "We prune layers of large language models.")
+    counts = {**COUNTS, "LLM": 40, "LLMs": 40, "RLHF": 5}
+    assert judge("Which papers prune LLM layers?", [pruning], counts.__getitem__, _nobody) == (
+        [],
+        None,
+    )
+    feedback = _paper("rlhf", "Aligning chat models", "Reinforcement Learning from Human Feedback.")
+    assert judge("Does RLHF scale?", [feedback], counts.__getitem__, _nobody).doubt is None
+    # Initials that are not in a row, or two-letter ones, are not the acronym written out.
+    scattered = _paper("lm", "Language models", "Large models of language learn.")
+    assert judge("Which LLMs?", [scattered], counts.__getitem__, _nobody).doubt == (
+        "None of the papers found mentions 'LLMs'."
+    )
