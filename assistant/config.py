@@ -170,7 +170,7 @@ class RetrievalSettings(_Section):
         100, ge=10, le=2000, description="Candidates each ranker passes to fusion."
     )
     lexical_weights: tuple[float, float] = Field(
-        (0.1, 0.7),
+        (0.25, 0.7),
         description="Share of BM25 in fusion (the rest is dense) for a question that shares "
         "few of a paper's words, and for one that names a paper's terms; in between it ramps "
         "with lexical_ramp.",
