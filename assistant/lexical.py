@@ -33,6 +33,8 @@ _K1, _B = 1.5, 0.75
 #: costs about 1 ms per 1,000 papers; the server also rebuilds in the background after writes.
 DELTA_LIMIT = 20_000
 _COMPACT_MIN = 256
+#: Papers using an acronym read for its definitions (LexicalIndex.expansions).
+_DEFINERS = 50
 _MASK = (1 << 64) - 1
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
 _FORMAT = 2
@@ -206,6 +208,7 @@ class LexicalIndex:
         self._mean_length = mean_length
         self._source = source  # where the build's terms were saved, read when compacting
         self._delta = delta if delta is not None and len(delta) else None
+        self._expansions: dict[str, tuple[str, ...]] = {}
         self._vocab: dict[str, int]
         self._position: dict[str, int]
         self._stemmer: Any
@@ -528,11 +531,24 @@ class LexicalIndex:
         present.update(
             token
             for acronym in names.acronyms(query)
-            if names.spelled_out(text, acronym)
+            if any(names.written_out(text, e) for e in self.expansions(acronym))
             for token in self._tokens(acronym)
         )
         weights = {term: idf(term) for term in terms}
         return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
+
+    def expansions(self, acronym: str) -> tuple[str, ...]:
+        """The long forms the collection defines ``acronym`` by ("large language model" for
+        LLM), read from the papers that use it (the 50 it weighs most in); kept per index."""
+        if acronym not in self._expansions:
+            found = self.search(f"{acronym} {acronym}s", _DEFINERS)  # the stemmer keeps 'llms'
+            forms = (
+                form
+                for paper, _ in found
+                for form in names.definitions(f"{paper.title}\n{paper.abstract}", acronym)
+            )
+            self._expansions[acronym] = tuple(dict.fromkeys(forms))
+        return self._expansions[acronym]
 
     def names(self, query: str, paper: Paper, rare: int = 3) -> bool:
         """Whether ``query`` names ``paper``: a word of its title that at most ``rare`` papers

@@ -75,15 +75,15 @@ def _mentions(text: str, name: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
 
 
-def mentioned(text: str, name: str) -> bool:
+def mentioned(text: str, name: str, expansions: Sequence[str] = ()) -> bool:
     """Whether ``text`` names ``name`` in any spelling: any case, with or without hyphens or
     spaces between its parts, singular or plural; a name that qualifies ("GAN-based") by
-    what it qualifies with; an acronym written out ("large language models" for "LLMs").
+    what it qualifies with; an acronym by one of its ``expansions`` (see :func:`definitions`).
 
     >>> [mentioned("We distil BERT-base and two LLM agents on CIFAR-10 with GANs.", n)
     ...  for n in ("Bert", "LLMs", "CIFAR10", "GPT-4", "GAN-based")]
     [True, True, True, False, True]
-    >>> mentioned("Layer pruning compresses large language models.", "LLM")
+    >>> mentioned("Layer pruning of large language models.", "LLMs", ["large language models"])
     True
     """
     bare = re.sub(r"(?<=[A-Z])s$", "", _QUALIFIER.sub("", name))
@@ -92,36 +92,58 @@ def mentioned(text: str, name: str) -> bool:
     pattern = rf"(?<![A-Za-z0-9]){loose}s?(?![a-z0-9])"
     if re.search(pattern, text, re.IGNORECASE):
         return True
-    return _ACRONYM.fullmatch(bare) is not None and spelled_out(text, bare)
+    return any(written_out(text, expansion) for expansion in expansions)
 
 
-#: An acronym a paper may write out in full instead: three to six capitals ("LLM", "RLHF").
-_ACRONYM = re.compile(r"[A-Z]{3,6}")
-#: Short words an acronym skips ("Reinforcement Learning from Human Feedback" is RLHF).
+#: Short words an acronym may skip ("Reinforcement Learning from Human Feedback", RLHF).
 _GLUE = r"(?:of|for|from|with|and|the|to|in|on|by|via)"
 
 
 def acronyms(text: str) -> list[str]:
-    """The acronyms ``text`` uses, plural "s" dropped: ``acronyms("Do LLMs use RLHF or RL?")``
-    is ``['LLM', 'RLHF']``."""
+    """The acronyms (three to six capitals) ``text`` uses, plural "s" dropped.
+
+    >>> acronyms("Do LLMs use RLHF or RL?")
+    ['LLM', 'RLHF']
+    """
     found = (m.group(1) for m in re.finditer(r"(?<![\w-])([A-Z]{3,6})s?(?![\w-])", text))
     return list(dict.fromkeys(found))
 
 
-def spelled_out(text: str, acronym: str) -> bool:
-    """Whether ``text`` writes ``acronym`` out as words with its letters as their initials.
+def definitions(text: str, acronym: str) -> list[str]:
+    """The long forms ``text`` defines ``acronym`` by: words whose initials spell it, right
+    before it in brackets; lower case, singular.
 
-    >>> spelled_out("layer pruning for large language models", "LLM")
-    True
-    >>> spelled_out("Reinforcement Learning from Human Feedback (RLHF) aligns ...", "RLHF")
-    True
-    >>> spelled_out("language models learn", "LLM")
-    False
+    Only a definition counts: initials in a row occur by chance ("establish convergence
+    guarantees" spells ECG), so an acronym is taken as written out only in the forms the
+    collection itself defines it by (see LexicalIndex.expansions).
+
+    >>> definitions("Large language models (LLMs) and reinforcement learning from human "
+    ...     "feedback (RLHF) ...", "LLM")
+    ['large language model']
+    >>> definitions("Reinforcement Learning from Human Feedback (RLHF).", "RLHF")
+    ['reinforcement learning from human feedback']
     """
     words = [rf"{re.escape(c)}[\w']*" for c in acronym]
     gap = rf"(?:[-\s]+{_GLUE})?[-\s]+"
-    pattern = r"(?<![\w-])" + gap.join(words) + r"(?![\w'])"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+    long_form = r"(?<![\w-])(" + gap.join(words) + r")"
+    pattern = re.compile(rf"{long_form}\s*\(\s*{re.escape(acronym)}s?\s*\)", re.IGNORECASE)
+    found = (_singular(m.group(1).lower()) for m in pattern.finditer(text))
+    return list(dict.fromkeys(found))
+
+
+def _singular(phrase: str) -> str:
+    return re.sub(r"(?<=[a-z]{3})s$", "", re.sub(r"[-\s]+", " ", phrase))
+
+
+def written_out(text: str, expansion: str) -> bool:
+    """Whether ``text`` holds ``expansion`` (a :func:`definitions` form), any case, hyphens or
+    spaces between its words, singular or plural.
+
+    >>> written_out("We prune Large Language Models.", "large language model")
+    True
+    """
+    loose = r"[-\s]+".join(re.escape(w) for w in expansion.split())
+    return re.search(rf"(?<![\w-]){loose}s?(?![\w'])", text, re.IGNORECASE) is not None
 
 
 def introduces(paper: Paper, name: str) -> bool:
@@ -169,6 +191,7 @@ def judge(
     papers: Sequence[Paper],
     papers_using: Callable[[str], int],
     users: Callable[[str], Sequence[Paper]],
+    expansions: Callable[[str], Sequence[str]] = lambda acronym: (),
 ) -> Verdict:
     """What the names in ``question`` say about the found ``papers`` covering it.
 
@@ -180,7 +203,8 @@ def judge(
     pre-trained?") is not covered by abstracts that say how they use CLIP. Nor is one naming
     something none of the found papers mentions ("How do distillation methods compress BERT?"
     found papers on distillation; those that mention BERT were not close to the question).
-    ``papers_using`` counts the papers that use a name; ``users`` lists them, for a rare one.
+    ``papers_using`` counts the papers that use a name; ``users`` lists them, for a rare one;
+    ``expansions`` gives the long forms the collection defines an acronym by.
     """
     found = names(question)
     missing = [name for name in found if papers_using(name) == 0]
@@ -203,7 +227,14 @@ def judge(
         and any(_mentions(text, about) for text in texts)
     ):
         return Verdict([], f"Papers in the collection use {about}, but none of them introduces it.")
-    unseen = [name for name in found if not any(mentioned(text, name) for text in texts)]
+    unseen = [
+        name
+        for name in found
+        if not any(
+            mentioned(text, name, [e for a in acronyms(name) for e in expansions(a)])
+            for text in texts
+        )
+    ]
     if near and unseen:
         listed = ", ".join(f"'{name}'" for name in unseen)
         return Verdict([], f"None of the papers found mentions {listed}.")

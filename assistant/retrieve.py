@@ -549,6 +549,7 @@ class Retriever:
             found,
             index.papers_using,
             lambda name: [p for p, _ in index.search(name, names.RARE, allowed)],
+            index.expansions,
         )
         if verdict.makers and not query.sort:
             # The paper a rare name of the question comes from is what it asks about, whatever

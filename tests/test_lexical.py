@@ -115,10 +115,13 @@ def test_saved_changes_load_with_their_build_and_a_write_in_progress_is_not_trus
     assert again is not None and again.fingerprint == fingerprint(papers[2:])
 
 
-def test_coverage_counts_an_acronym_the_paper_writes_out() -> None:
-    papers = _papers(TOPICS)
+def test_coverage_counts_an_acronym_in_a_long_form_the_collection_defines() -> None:
+    defining = ("Scaling laws", "Large Language Models (LLMs) grow; we fit their losses.")
+    papers = _papers([*TOPICS, defining])
     index = LexicalIndex.build(papers)
+    assert index.expansions("LLM") == ("large language model",)
     assert index.coverage("prune LLM layers", papers[0]) == 1.0
-    # Its initials scattered over a text do not write it out.
-    scattered = Paper.create("Language models", "Large models of language prune layers.")
+    # Initials that merely spell it out are not it: only the defined long form counts.
+    scattered = Paper.create("Language models", "Large lean models prune layers.")
     assert index.coverage("prune LLM layers", scattered) < 0.7
+    assert index.expansions("ECG") == ()

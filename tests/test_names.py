@@ -153,17 +153,22 @@ def test_a_name_none_of_the_found_papers_mentions_is_a_doubt() -> None:
     assert judge("Which GAN-based models?", [gans], counts.__getitem__, _nobody).doubt is None
 
 
-def test_an_acronym_written_out_is_mentioned() -> None:
+def test_an_acronym_is_mentioned_by_a_long_form_the_collection_defines() -> None:
     pruning = _paper("prune", "Layer pruning", "We prune layers of large language models.")
-    counts = {**COUNTS, "LLM": 40, "LLMs": 40, "RLHF": 5}
-    assert judge("Which papers prune LLM layers?", [pruning], counts.__getitem__, _nobody) == (
-        [],
-        None,
-    )
-    feedback = _paper("rlhf", "Aligning chat models", "Reinforcement Learning from Human Feedback.")
-    assert judge("Does RLHF scale?", [feedback], counts.__getitem__, _nobody).doubt is None
-    # Initials that are not in a row, or two-letter ones, are not the acronym written out.
-    scattered = _paper("lm", "Language models", "Large models of language learn.")
-    assert judge("Which LLMs?", [scattered], counts.__getitem__, _nobody).doubt == (
+    counts = {**COUNTS, "LLM": 40, "LLMs": 40, "ECG": 1}
+    defined = {"LLM": ["large language model"]}
+
+    def expansions(acronym: str) -> list[str]:
+        return defined.get(acronym, [])
+
+    for question in ("Which papers prune LLM layers?", "Which LLMs are pruned?"):
+        verdict = judge(question, [pruning], counts.__getitem__, _nobody, expansions)
+        assert verdict == ([], None), question
+    # Without the definition it is not taken as written out ...
+    assert judge("Which LLMs?", [pruning], counts.__getitem__, _nobody).doubt == (
         "None of the papers found mentions 'LLMs'."
     )
+    # ... nor are initials that spell an acronym by chance, which nothing defines.
+    chance = _paper("ecg", "Guarantees", "We establish convergence guarantees.")
+    doubt = judge("How is ECG classified?", [chance], counts.__getitem__, _nobody, expansions)
+    assert doubt.doubt == "None of the papers found mentions 'ECG'."
