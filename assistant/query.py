@@ -97,6 +97,51 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text).split())
 
 
+# A request that opens a question without being its topic: "Find me papers on X", "I'm looking
+# for work about X", "Tell me about X", "Could you list research on X?", "What's known about X".
+# Its words are common in abstracts ("we show", "we find"), so left in they pull BM25 and the
+# dense vector toward papers that say them, and dilute the question's term share.
+_ASKER = (
+    r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+"
+    r"|i\s+(?:would|'d)\s+like\s+(?:you\s+)?to\s+)?"
+)
+_VERB = (
+    r"(?:give\s+me\s+an?\s+(?:overview|summary|rundown)\s+of|tell\s+me(?:\s+more)?\s+about|"
+    r"teach\s+me\s+about|point\s+me\s+to|search\s+for|look\s+for|look\s+up|pull\s+up|"
+    r"find|show|list|give|get|fetch|recommend|suggest|name|explain|describe|summari[sz]e)"
+)
+_WORKS = r"(?:papers?|works?|research|articles?|studies|literature|publications?)"
+_REQUEST = re.compile(
+    rf"^\s*(?:"
+    rf"{_ASKER}{_VERB}(?:\s+me)?(?:\s+(?:some|any|all|the)?\s*{_WORKS})?"
+    rf"|i\s*(?:'m|\s+am)\s+(?:looking|searching)\s+for(?:\s+(?:some|any)?\s*{_WORKS})?"
+    rf"|i\s+(?:need|want)(?:\s+to\s+(?:find|read|see))?(?:\s+(?:some|any)?\s*{_WORKS})?"
+    rf"|(?:what\s+is|what's|what\s+do\s+we)\s+(?:known|know|the\s+(?:literature|research))"
+    rf"|(?:are\s+there\s+|is\s+there\s+)?any\s+{_WORKS}"
+    rf"|{_WORKS}"
+    rf")(?:\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
+    rf"(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)?\s*",
+    re.IGNORECASE,
+)
+
+
+def without_request(text: str) -> str:
+    """``text`` without a request that opens it, or as it is when nothing would be left.
+
+    >>> without_request("Could you find me papers about layer pruning for LLMs?")
+    'layer pruning for LLMs?'
+    >>> without_request("I'm looking for work on diffusion policies")
+    'diffusion policies'
+    >>> without_request("Which papers prune LLM layers?")
+    'Which papers prune LLM layers?'
+    >>> without_request("Explain the consciousness prior")
+    'the consciousness prior'
+    """
+    match = _REQUEST.match(text)
+    rest = text[match.end() :] if match else text
+    return rest if re.search(r"\w", rest) else text
+
+
 class Sort(BaseModel):
     """An ordering the question asks for ("the most authors", "the newest")."""
 
@@ -135,6 +180,12 @@ class Query(BaseModel):
     def bare(self) -> bool:
         """True when the topic has no word beyond the frame of a metadata question."""
         return not self.subject
+
+    @property
+    def searched(self) -> str:
+        """What the rankers search: the topic once constraints were read out of the question
+        (else the question as asked), without a request that opens it ("Find me papers on")."""
+        return without_request(self.topic if self.recognised or self.unread_reasons else self.text)
 
     @property
     def listing(self) -> bool:

@@ -537,7 +537,7 @@ class Retriever:
             # Nothing matches, or all it asks for is a constraint no filter can use ("Which
             # papers appeared at NeurIPS?" where no paper gives a venue of that name).
             return Retrieval(query=query, hits=[], covered=False, matching=0, partial=self.indexing)
-        text = query.topic if query.recognised or query.unread_reasons else query.text
+        text = query.searched
         hits, relevance = self._hybrid(
             text, max(k, 10) if query.sort else k, allowed, expansion.strip(), index=index
         )
@@ -623,7 +623,7 @@ class Retriever:
         written (its constraints unread), by meaning alone, marked partial. The coverage
         verdict has only the dense signal: below the threshold it is uncertain, not refused."""
         query = Query(text=question, topic=question)
-        hits, relevance = self._hybrid(question, k, None, expansion.strip(), index=None)
+        hits, relevance = self._hybrid(query.searched, k, None, expansion.strip(), index=None)
         calibration = self.calibration() if judge and hits else None
         covered, uncertain = bool(hits), False
         if calibration is not None:

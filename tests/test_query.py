@@ -161,3 +161,33 @@ def test_ordinary_words_stay_the_topic() -> None:
     ):
         query = PARSER.parse(question)
         assert query.filters.empty and query.sort is None and not query.listing, question
+
+
+@pytest.mark.parametrize(
+    ("question", "searched"),
+    [
+        ("Find me papers about layer pruning for LLMs", "layer pruning for LLMs"),
+        ("Could you please list research on reward hacking?", "reward hacking?"),
+        ("I'm looking for work on diffusion policies", "diffusion policies"),
+        ("I need papers on federated learning", "federated learning"),
+        ("Are there any papers that study speculative decoding?", "study speculative decoding?"),
+        ("Tell me about learning rate schedules", "learning rate schedules"),
+        ("Give me an overview of the Muon optimizer", "the Muon optimizer"),
+        ("what's known about negative groups in GRPO", "negative groups in GRPO"),
+        ("Papers on symbolic regression", "symbolic regression"),
+        ("Explain the consciousness prior", "the consciousness prior"),
+        # Questions keep their words: the calibration's and the dev set's are asked this way.
+        ("Which papers prune LLM layers?", "Which papers prune LLM layers?"),
+        ("How does CoLSTIM work?", "How does CoLSTIM work?"),
+        ("Is there a method that learns priors?", "Is there a method that learns priors?"),
+        # A request with nothing after it is searched as it is.
+        ("Find papers", "Find papers"),
+    ],
+)
+def test_a_request_opening_a_question_is_not_searched(question: str, searched: str) -> None:
+    assert PARSER.parse(question).searched == searched
+
+
+def test_a_request_beside_constraints_leaves_the_topic() -> None:
+    query = PARSER.parse("Find me papers from 2024 about protein folding")
+    assert query.recognised and query.searched == "protein folding"

@@ -324,6 +324,16 @@ def test_coverage_has_three_verdicts(
     assert found.coverage_verdict == verdict, (found.relevance, found.lexical_coverage)
 
 
+def test_a_request_or_an_acronym_written_out_changes_no_verdict(sample_settings: Settings) -> None:
+    retriever = Retriever(sample_settings)
+    bare = retriever.retrieve("layer pruning for LLMs")
+    for asked in ("Find me papers about layer pruning for LLMs", "Which papers prune LLM layers?"):
+        found = retriever.retrieve(asked)
+        # The pruning paper says "large language models", never "LLM".
+        assert found.coverage_verdict == bare.coverage_verdict == "covered", asked
+        assert found.doubt is None and found.hits[0].paper == bare.hits[0].paper, asked
+
+
 def test_the_paper_introducing_a_rare_name_comes_first_and_a_name_only_used_is_a_doubt(
     sample_settings: Settings,
 ) -> None:
