@@ -56,10 +56,17 @@ WORDS_LOADING = "its word index is still loading: papers were found by meaning a
 CALIBRATION_FILE = "relevance.json"
 
 
+#: How the thresholds are chosen and the signals they bound are computed: a file saved by an
+#: earlier way is rebuilt (by ingest, or a server at start), not used (2: refusal at the 10th
+#: percentile; the fusion's and the term share's changes of the same release).
+SCORING = 2
+
+
 class Calibration(BaseModel):
     """Where the collection's own questions put the line between covered and not covered."""
 
     fingerprint: str
+    scoring: int = Field(description="The way they were chosen (SCORING when they were saved).")
     threshold: float = Field(
         description="Best dense similarity from which a question is covered (whatever its "
         "lexical coverage)."
@@ -87,9 +94,10 @@ class Calibration(BaseModel):
     def load(cls, store_dir: Path) -> Calibration | None:
         path = store_dir / CALIBRATION_FILE
         try:
-            return cls.model_validate(json.loads(path.read_text()))
+            saved = cls.model_validate(json.loads(path.read_text()))
         except (OSError, ValueError):
             return None
+        return saved if saved.scoring == SCORING else None
 
 
 class Retrieval(BaseModel):

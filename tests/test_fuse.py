@@ -11,7 +11,7 @@ import pytest
 from assistant.calibrate import QUESTION_VECTORS, _save_vectors, _saved_vectors, generate_questions
 from assistant.fusion import fuse, lexical_share
 from assistant.records import Paper
-from assistant.retrieve import CALIBRATION_FILE, Calibration, judge_coverage
+from assistant.retrieve import CALIBRATION_FILE, SCORING, Calibration, judge_coverage
 from assistant.store import ChunkMatch
 
 
@@ -55,6 +55,7 @@ def test_fusion_scores_each_paper_by_both_rankers_and_its_best_chunk() -> None:
 
 CALIBRATION = Calibration(
     fingerprint="f",
+    scoring=SCORING,
     threshold=0.5,
     lexical_threshold=0.7,
     refusal_threshold=0.4,
@@ -85,6 +86,11 @@ def test_thresholds_saved_before_the_caveat_are_rebuilt(tmp_path: Path) -> None:
     old = CALIBRATION.model_dump()
     del old["refusal_threshold"], old["refusal_lexical_threshold"]
     (tmp_path / CALIBRATION_FILE).write_text(json.dumps(old))
+    assert Calibration.load(tmp_path) is None
+    # Nor is one chosen an earlier way (another refusal percentile, other signals).
+    (tmp_path / CALIBRATION_FILE).write_text(
+        CALIBRATION.model_copy(update={"scoring": 1}).model_dump_json()
+    )
     assert Calibration.load(tmp_path) is None
     CALIBRATION.save(tmp_path)
     assert Calibration.load(tmp_path) == CALIBRATION
