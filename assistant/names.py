@@ -29,6 +29,14 @@ _SUBJECT = re.compile(
     r"(?:\s+(?P<next>[\w-]+))?",
     re.IGNORECASE,
 )
+#: The same with the name first: "Explain how CLIP is built" asks "how CLIP is built".
+_SUBJECT_FIRST = re.compile(
+    r"^\s*(?:how|why|when|where)\s+(?:(?:the|a|an)\s+)?"
+    r"(?:(?:original|standard|vanilla|classic|first|base|basic)\s+)?(?P<name>[\w-]+)"
+    r"(?:\s+(?:model|method|algorithm|architecture|dataset|benchmark))?"
+    r"\s+(?:is|was|were|are|works?|worked|does|did)\b",
+    re.IGNORECASE,
+)
 #: A name that only qualifies what is asked about: "How do CLIP-guided methods ...?", "How do
 #: LLM agents ...?" ask about the methods and the agents, which papers using the name describe.
 _QUALIFIER = re.compile(r"-(?:based|guided|style|like|conditioned|free|driven|inspired)$", re.I)
@@ -61,11 +69,14 @@ def subject(question: str) -> str | None:
     'CLIP'
     >>> subject("What MATH-500 pass@1 did a 7B model reach?") is None
     True
+    >>> subject("how the ImageNet-1K dataset was built")
+    'ImageNet-1K'
     """
     match = _SUBJECT.match(question)
-    if match is None or _QUALIFIER.search(match.group("name")):
+    if match is not None and match.group("next") and _PLURAL.match(match.group("next")):
         return None
-    if match.group("next") and _PLURAL.match(match.group("next")):
+    match = match or _SUBJECT_FIRST.match(question)
+    if match is None or _QUALIFIER.search(match.group("name")):
         return None
     found = names(match.group("name"))
     return found[0] if found else None
@@ -100,12 +111,12 @@ _GLUE = r"(?:of|for|from|with|and|the|to|in|on|by|via)"
 
 
 def acronyms(text: str) -> list[str]:
-    """The acronyms (three to six capitals) ``text`` uses, plural "s" dropped.
+    """The acronyms (two to six capitals) ``text`` uses, plural "s" dropped.
 
-    >>> acronyms("Do LLMs use RLHF or RL?")
-    ['LLM', 'RLHF']
+    >>> acronyms("Do LLMs use RLHF or RL on a GPU-4?")
+    ['LLM', 'RLHF', 'RL']
     """
-    found = (m.group(1) for m in re.finditer(r"(?<![\w-])([A-Z]{3,6})s?(?![\w-])", text))
+    found = (m.group(1) for m in re.finditer(r"(?<![\w-])([A-Z]{2,6})s?(?![\w-])", text))
     return list(dict.fromkeys(found))
 
 
@@ -132,7 +143,8 @@ def definitions(text: str, acronym: str) -> list[str]:
 
 
 def _singular(phrase: str) -> str:
-    return re.sub(r"(?<=[a-z]{3})s$", "", re.sub(r"[-\s]+", " ", phrase))
+    phrase = re.sub(r"[-\s]+", " ", phrase)
+    return re.sub(r"(?<=ss)es$|(?<=[a-z]{3})(?<!s)s$", "", phrase)
 
 
 def written_out(text: str, expansion: str) -> bool:
@@ -141,9 +153,12 @@ def written_out(text: str, expansion: str) -> bool:
 
     >>> written_out("We prune Large Language Models.", "large language model")
     True
+    >>> form = definitions("Gaussian processes (GPs) ...", "GP")[0]
+    >>> form, written_out("Deep Gaussian processes", form)
+    ('gaussian process', True)
     """
     loose = r"[-\s]+".join(re.escape(w) for w in expansion.split())
-    return re.search(rf"(?<![\w-]){loose}s?(?![\w'])", text, re.IGNORECASE) is not None
+    return re.search(rf"(?<![\w-]){loose}(?:e?s)?(?![\w'])", text, re.IGNORECASE) is not None
 
 
 def introduces(paper: Paper, name: str) -> bool:
@@ -192,6 +207,7 @@ def judge(
     papers_using: Callable[[str], int],
     users: Callable[[str], Sequence[Paper]],
     expansions: Callable[[str], Sequence[str]] = lambda acronym: (),
+    close: Callable[[Paper], bool] = lambda paper: True,
 ) -> Verdict:
     """What the names in ``question`` say about the found ``papers`` covering it.
 
@@ -204,7 +220,8 @@ def judge(
     something none of the found papers mentions ("How do distillation methods compress BERT?"
     found papers on distillation; those that mention BERT were not close to the question).
     ``papers_using`` counts the papers that use a name; ``users`` lists them, for a rare one;
-    ``expansions`` gives the long forms the collection defines an acronym by.
+    ``expansions`` gives the long forms the collection defines an acronym by; ``close`` tells
+    the found papers near enough to the question for their mentions to count.
     """
     found = names(question)
     missing = [name for name in found if papers_using(name) == 0]
@@ -227,12 +244,15 @@ def judge(
         and any(_mentions(text, about) for text in texts)
     ):
         return Verdict([], f"Papers in the collection use {about}, but none of them introduces it.")
+    # A mention counts in a paper close to the question: one found ninth at a similarity no
+    # better than an absent topic's best match does not make a question about BERT covered.
+    closer = [text for paper, text in zip(near, texts, strict=True) if close(paper)]
     unseen = [
         name
         for name in found
         if not any(
             mentioned(text, name, [e for a in acronyms(name) for e in expansions(a)])
-            for text in texts
+            for text in closer
         )
     ]
     if near and unseen:

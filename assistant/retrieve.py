@@ -552,12 +552,17 @@ class Retriever:
         if query.sort is not None:
             hits = _in_order(hits, sort_papers([h.paper for h in hits], query.sort), k)
         found = [h.paper for h in hits]
+        calibration = self.calibration() if judge else None
+        # The first paper, and those closer than an absent topic's best match usually is.
+        floor = calibration.absent_median if calibration is not None else 0.0
+        close = {h.paper.paper_id for h in hits if h is hits[0] or (h.similarity or 0.0) >= floor}
         verdict = names.judge(
             text,
             found,
             index.papers_using,
             lambda name: [p for p, _ in index.search(name, names.RARE, allowed)],
             index.expansions,
+            lambda paper: paper.paper_id in close,
         )
         if verdict.makers and not query.sort:
             # The paper a rare name of the question comes from is what it asks about, whatever
@@ -568,7 +573,7 @@ class Retriever:
         threshold = lexical_threshold = doubt = None
         # A question whose metadata constraints matched papers is about those papers.
         judged = judge and bool(hits) and query.filters.empty
-        calibration = self.calibration() if judged else None
+        calibration = calibration if judged else None
         if calibration is not None:
             threshold, lexical_threshold = calibration.threshold, calibration.lexical_threshold
             covered, uncertain = judge_coverage(relevance, overlap, calibration)

@@ -61,6 +61,11 @@ def test_names_are_acronyms_mixed_case_and_versions_not_sizes_or_title_case() ->
         ("How do LLM agents defend against prompt injection?", None),
         ("How do CLIP-guided methods edit images?", None),
         ("What is GPT-4's context length?", "GPT-4"),
+        # The name first, as left of "Explain how CLIP is built" once its request is taken out.
+        ("how CLIP is built.", "CLIP"),
+        ("Why the ImageNet-1K dataset works so well", "ImageNet-1K"),
+        ("How CNN-based detectors are built", None),
+        ("how the rotation trick works", None),
     ],
 )
 def test_the_subject_is_the_name_a_question_asks_about(question: str, expected: str) -> None:
@@ -144,6 +149,15 @@ def test_a_name_none_of_the_found_papers_mentions_is_a_doubt() -> None:
     # Found papers that mention it, in another spelling, raise no doubt.
     bert = _paper("bert", "Distilling language models", "We compress Bert-base by half.")
     assert judge("How is BERT compressed?", [bert], counts.__getitem__, _nobody) == ([], None)
+    # Nor does a mention in a paper found far from the question.
+    far_off = judge(
+        "How is BERT compressed?",
+        [REASONING, bert],
+        counts.__getitem__,
+        _nobody,
+        close=lambda paper: paper is REASONING,
+    )
+    assert far_off.doubt == "None of the papers found mentions 'BERT'."
     # Only the closest few count: a mention in the eleventh paper found does not cover it.
     far = judge("How is BERT compressed?", [REASONING] * 10 + [bert], counts.__getitem__, _nobody)
     assert far.doubt == "None of the papers found mentions 'BERT'."
