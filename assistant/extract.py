@@ -96,8 +96,11 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     chosen = [(n, hit) for n, hit in enumerate(found.hits, 1) if speaks(n, hit)]
     aspect = asked_aspect(question)
     finder = AspectFinder(bank)
-    wanted = content_words(question)
-    vector = bank.embedder.query(question)
+    # Sentences answer what is searched: the question without a request that opens it
+    # ("Explain how X works" asks "how X works") or the constraints read out of it.
+    asked = found.query.searched or question
+    wanted = content_words(asked)
+    vector = bank.embedder.query(asked)
     bank.prefetch([hit.paper for _, hit in chosen])
     scored: list[tuple[float, int, Hit, list[tuple[int, str]]]] = []
     for n, hit in chosen:
@@ -118,7 +121,7 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
                 continue
             said = {} if index is None else _with_referent({index: sentences[index]}, sentences)
         else:
-            said = _quotes(question, sentences, marks, best_paper=n == 1)
+            said = _quotes(asked, sentences, marks, best_paper=n == 1)
             if index is not None:  # the sentence stating the data, result or problem asked
                 said = _with_referent({**said, index: sentences[index]}, sentences)
         scored.append((marks[0][0], n, hit, sorted(said.items())))
