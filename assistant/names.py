@@ -247,13 +247,11 @@ def judge(
     # A mention counts in a paper close to the question: one found ninth at a similarity no
     # better than an absent topic's best match does not make a question about BERT covered.
     closer = [text for paper, text in zip(near, texts, strict=True) if close(paper)]
+    long_forms = {name: [e for a in acronyms(name) for e in expansions(a)] for name in found}
     unseen = [
         name
         for name in found
-        if not any(
-            mentioned(text, name, [e for a in acronyms(name) for e in expansions(a)])
-            for text in closer
-        )
+        if not any(mentioned(text, name, long_forms[name]) for text in closer)
     ]
     if near and unseen:
         listed = ", ".join(f"'{name}'" for name in unseen)
