@@ -20,19 +20,22 @@ _NAME = re.compile(
     r"(?<![\w-])(?=[\w-]*[A-Za-z][\w-]*[A-Z]|[\w-]*[A-Z][\w-]*\d|[\w-]*\d[\w-]*[A-Z])"
     r"[A-Za-z0-9][\w-]*[A-Za-z0-9](?![\w-])"
 )
+#: The asked-about name after an article and a word like "original": "the original CLIP".
+_NAMED = (
+    r"(?:(?:the|a|an)\s+)?(?:(?:original|standard|vanilla|classic|first|base|basic)\s+)?"
+    r"(?P<name>[\w-]+)"
+)
 #: The name a question is about: "How was the original CLIP model pre-trained?", "What is
 #: ControlNet?", "How does LSUV initialization work?".
 _SUBJECT = re.compile(
     r"^\s*(?:(?:how|why|when|where|who|what)\s+(?:is|was|were|are|does|did|do|has|had|have|can|"
-    r"could|should)|what\s+(?:is|was|are|were))\s+(?:(?:the|a|an)\s+)?"
-    r"(?:(?:original|standard|vanilla|classic|first|base|basic)\s+)?(?P<name>[\w-]+)"
+    rf"could|should)|what\s+(?:is|was|are|were))\s+{_NAMED}"
     r"(?:\s+(?P<next>[\w-]+))?",
     re.IGNORECASE,
 )
 #: The same with the name first: "Explain how CLIP is built" asks "how CLIP is built".
 _SUBJECT_FIRST = re.compile(
-    r"^\s*(?:how|why|when|where)\s+(?:(?:the|a|an)\s+)?"
-    r"(?:(?:original|standard|vanilla|classic|first|base|basic)\s+)?(?P<name>[\w-]+)"
+    rf"^\s*(?:how|why|when|where)\s+{_NAMED}"
     r"(?:\s+(?:model|method|algorithm|architecture|dataset|benchmark))?"
     r"\s+(?:is|was|were|are|works?|worked|does|did)\b",
     re.IGNORECASE,
