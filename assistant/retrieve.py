@@ -552,9 +552,9 @@ class Retriever:
         if query.sort is not None:
             hits = _in_order(hits, sort_papers([h.paper for h in hits], query.sort), k)
         found = [h.paper for h in hits]
-        calibration = self.calibration() if judge else None
+        saved = self.calibration() if judge else None
         # The first paper, and those closer than an absent topic's best match usually is.
-        floor = calibration.absent_median if calibration is not None else 0.0
+        floor = saved.absent_median if saved is not None else 0.0
         close = {h.paper.paper_id for h in hits if h is hits[0] or (h.similarity or 0.0) >= floor}
         verdict = names.judge(
             text,
@@ -573,7 +573,7 @@ class Retriever:
         threshold = lexical_threshold = doubt = None
         # A question whose metadata constraints matched papers is about those papers.
         judged = judge and bool(hits) and query.filters.empty
-        calibration = calibration if judged else None
+        calibration = saved if judged else None
         if calibration is not None:
             threshold, lexical_threshold = calibration.threshold, calibration.lexical_threshold
             covered, uncertain = judge_coverage(relevance, overlap, calibration)
@@ -589,7 +589,7 @@ class Retriever:
             doubt = verdict.doubt
             uncertain = uncertain or (covered and doubt is not None)
         elif judge and hits and not query.filters.empty:
-            doubt = self._off_topic(query, hits, relevance, index, matching)
+            doubt = self._off_topic(query, hits, relevance, index, matching, saved)
             uncertain = doubt is not None
         return Retrieval(
             partial=self.indexing,
@@ -607,8 +607,14 @@ class Retriever:
             matching=matching,
         )
 
+    @staticmethod
     def _off_topic(
-        self, query: Query, hits: list[Hit], relevance: float, index: LexicalIndex, matching: int
+        query: Query,
+        hits: list[Hit],
+        relevance: float,
+        index: LexicalIndex,
+        matching: int,
+        calibration: Calibration | None,
     ) -> str | None:
         """Why the papers its constraints matched may not be about a question's topic, or None.
 
@@ -620,7 +626,6 @@ class Retriever:
         that pass a filter, the best of three held 0.57-1.00 of it; on topics no such paper
         covers, at most 0.44 (chosen on questions generated from the collection).
         """
-        calibration = self.calibration()
         # Words of what was recognised are not the topic ("Machine Learning" of a venue).
         recognised = set(fold(" ".join(query.recognised)).split())
         subject = " ".join(w for w in query.subject.split() if fold(w) not in recognised)
