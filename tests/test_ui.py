@@ -75,6 +75,20 @@ def _ask(page: Any, question: str) -> None:
     box.press("Enter")
 
 
+def _new_chat(page: Any) -> None:
+    """Start a new chat and wait until the page shows it, so the reset cannot land on the answer.
+
+    The reset and the next question are two events the server may finish in either order.
+    """
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#new-chat").click()
+    page.wait_for_function(
+        "!document.querySelector('#chat .message')"
+        " && document.querySelector('#sources').innerText.includes('Sources appear here')",
+        timeout=30000,
+    )
+
+
 def _last_answer(page: Any) -> str:
     messages = page.locator("#chat .message")
     return str(messages.last.inner_text()) if messages.count() else ""
@@ -143,7 +157,7 @@ def test_model_failure_shows_a_message_and_the_sources(
     page: Any, llm_server: StubServer, tmp_path: Path
 ) -> None:
     llm_server.script(Reply(status=500))
-    page.locator("#new-chat").click()
+    _new_chat(page)
     _ask(page, LSUV_QUESTION)
     page.wait_for_function(
         "document.querySelector('#chat').innerText.includes('HTTP 500')", timeout=30000
@@ -236,8 +250,7 @@ def test_chat_answers_a_comparison_with_a_table(
     page: Any, llm_server: StubServer, tmp_path: Path
 ) -> None:
     llm_server.script(TABLE)
-    page.get_by_role("tab", name="Chat").click()
-    page.locator("#new-chat").click()
+    _new_chat(page)
     _ask(page, "Compare SOAP with MARS")
     page.wait_for_selector("#chat table", timeout=60000)
     assert "MARS: Unleashing" in page.locator("#chat table").inner_text()
@@ -250,8 +263,7 @@ def test_ungrounded_answer_is_flagged_with_the_extracted_one_beside_it(
     llm_server.script(
         Reply(content="The Eiffel Tower in Paris was completed in 1889 for the World's Fair.")
     )
-    page.get_by_role("tab", name="Chat").click()
-    page.locator("#new-chat").click()
+    _new_chat(page)
     _ask(page, LSUV_QUESTION)
     page.wait_for_function(
         "document.querySelector('#chat')?.innerText.includes('Not grounded')", timeout=60000
@@ -312,8 +324,7 @@ def test_hostile_abstracts_stay_inert_in_chat_sources_and_compare(
     )
     assert planted.json()["added"] == 1
     llm_server.script(Reply(content=HOSTILE_REPLY))
-    page.get_by_role("tab", name="Chat").click()
-    page.locator("#new-chat").click()
+    _new_chat(page)
     _ask(page, "How do quokkas hop on Rottnest Island?")
     page.wait_for_selector("#chat a.cite", timeout=60000)
     # The sources panel as the checked answer left it (its cited card open), not as retrieval
