@@ -307,6 +307,23 @@ def test_extractive_answer_cites_the_paper_and_its_key_fact(sample_settings: Set
     ]
 
 
+def test_a_plural_question_quotes_every_paper_on_its_topic(sample_settings: Settings) -> None:
+    # Four papers build on Shampoo; the fourth sits far from the question's wording (cosine
+    # 0.40, below an absent topic's usual best match) yet stands out of the pool like the rest.
+    answer = _answerer(sample_settings).ask(
+        "Which papers build on the Shampoo optimizer to make it cheaper, more stable or "
+        "better understood?"
+    )
+    cited = {c.title for c in answer.citations}
+    assert {
+        "4-bit Shampoo for Memory-Efficient Network Training",
+        "A New Perspective on Shampoo's Preconditioner",
+        "SOAP: Improving and Stabilizing Shampoo using Adam",
+        "Understanding and Improving the Shampoo Optimizer via Kullback-Leibler Minimization",
+    } <= cited, cited
+    assert all(c.support == "supported" for c in answer.citations)
+
+
 def test_extractive_answer_gives_the_finding_after_the_contribution(
     sample_settings: Settings,
 ) -> None:
