@@ -63,6 +63,7 @@ _SCAFFOLD_WORDS = """
     label labelled labeled say says said tell told discuss discusses study studies report mention
     got go went put make made know known see seen can could would should will may might be been
     being year years month months day days week weeks time venue venues conference listed
+    propose introduce
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 
@@ -236,6 +237,7 @@ class Vocabulary:
     """The collection's author names, venues and category labels, folded for matching."""
 
     names: dict[str, str] = field(default_factory=dict)  # folded full name -> name
+    surnames: dict[str, str] = field(default_factory=dict)  # folded last name -> last name
     venues: list[str] = field(default_factory=list)
     categories: dict[str, str] = field(default_factory=dict)  # folded label -> label
     organizations: list[str] = field(default_factory=list)
@@ -250,6 +252,7 @@ class Vocabulary:
         """This vocabulary with the names, venues and labels of ``papers`` added (a copy)."""
         vocab = Vocabulary(
             dict(self.names),
+            dict(self.surnames),
             [],
             dict(self.categories),
             [],
@@ -264,6 +267,9 @@ class Vocabulary:
                 if len(folded.split()) >= 2:
                     vocab.names.setdefault(folded, name)
                     vocab.longest_name = max(vocab.longest_name, len(folded.split()))
+                    last = name.split()[-1]
+                    if len(last) >= 3 and last[0].isupper() and last.replace("-", "").isalpha():
+                        vocab.surnames.setdefault(fold(last), last)
             venues.update(v for v in [paper.venue, *paper.sources] if v)
             for path in paper.categories:
                 for label in path.split(" > "):
@@ -437,7 +443,13 @@ class QueryParser:
         for 100k papers takes 3 s; names of papers removed since stay known until then)."""
         return QueryParser([], self.vocab.extended(papers))
 
-    def parse(self, question: str) -> Query:
+    def parse(self, question: str, usage: Callable[[str], int] | None = None) -> Query:
+        """The constraints ``question`` states and the topic left once they are taken out.
+
+        ``usage`` counts the papers whose title or abstract uses a word: given it, a surname
+        alone is read as an author ("What did Fortuin publish?") when no paper uses it as a
+        word, so that "Newton" in "Newton-Schulz" stays a topic.
+        """
         text = " ".join(question.split())
         found: dict[str, object] = {}
         recognised: list[str] = []
@@ -463,7 +475,7 @@ class QueryParser:
             recognised.append(f"venue: {venue}")
         else:
             unread.update(self._unknown_venue(text, spans))
-        authors = self._authors(text, spans)
+        authors = self._authors(text, spans, usage)
         if authors:
             found["authors"] = authors
             recognised.append("authors: " + ", ".join(authors))
@@ -691,8 +703,11 @@ class QueryParser:
             return {phrase: why}
         return {}
 
-    def _authors(self, text: str, spans: list[tuple[int, int]]) -> list[str]:
-        """Known full names anywhere; any capitalised name after "papers by" and the like."""
+    def _authors(
+        self, text: str, spans: list[tuple[int, int]], usage: Callable[[str], int] | None = None
+    ) -> list[str]:
+        """Known full names anywhere; any capitalised name after "papers by" and the like; a
+        known surname, capitalised, that no paper uses as a word (when ``usage`` says so)."""
         tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[^\W\d_][\w'.-]*", text)]
         folded = [fold(t) for t, _, _ in tokens]
         names: list[str] = []
@@ -719,6 +734,16 @@ class QueryParser:
             candidate = fold(match.group("name"))
             names.append(self.vocab.names.get(candidate, match.group("name")))
             spans.append((start, match.end()))
+        if usage is None:
+            return names
+        for token, start, end in tokens:
+            bare = re.sub(r"['\u2019]s$", "", token)
+            surname = self.vocab.surnames.get(fold(bare))
+            taken = any(a <= start < b for a, b in spans)
+            if surname is None or taken or not bare[:1].isupper() or usage(bare) > 0:
+                continue
+            names.append(surname)
+            spans.append((start, end))  # "Fortuin's" whole
         return names
 
 

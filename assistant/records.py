@@ -64,6 +64,16 @@ def clean_text(text: str) -> str:
     return _INERT_CONTROLS.sub("", text)
 
 
+def name_words(name: str) -> list[str]:
+    """A person's name as folded words, accents and punctuation gone.
+
+    >>> name_words("Mayte Suárez-Fariñas")
+    ['mayte', 'suarez', 'farinas']
+    """
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.findall(r"[a-z0-9]+", folded)
+
+
 def normalize_title(title: str) -> str:
     """The key under which the same paper from different listings merges.
 
@@ -391,11 +401,16 @@ class Filters(BaseModel):
 
     def accepts(self, paper: Paper) -> bool:
         """Whether ``paper`` satisfies every constraint (missing metadata fails its constraint)."""
-        wanted = [self.author, *self.authors] if self.author else self.authors
-        if wanted:
-            names = [normalize_title(a) for a in paper.authors]
-            if not all(any(normalize_title(w) in name for name in names) for w in wanted):
+        if self.author:  # "contains", as the UI's box says
+            needle = normalize_title(self.author)
+            if not any(needle in normalize_title(a) for a in paper.authors):
                 return False
+        if self.authors:  # names read from a question: whole words ("Yang" is not "Xuyang")
+            names = [f" {' '.join(name_words(a))} " for a in paper.authors]
+            for wanted in self.authors:
+                words = f" {' '.join(name_words(wanted))} "
+                if not any(words in name for name in names):
+                    return False
         if self.venue:
             needle = self.venue.lower()
             if not any(needle in v.lower() for v in [paper.venue or "", *paper.sources]):

@@ -515,7 +515,7 @@ class Retriever:
         if reading is not None:
             query = reading.query(question)
         elif parse:
-            query = self.parser().parse(question)
+            query = self.parser().parse(question, usage=index.papers_using)
         else:
             query = Query(text=question, topic=question)
         if filters is not None:

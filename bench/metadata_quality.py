@@ -12,6 +12,7 @@ recall@10 (gold capped at 10), the share of questions answered with exactly the 
 from __future__ import annotations
 
 import random
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -55,6 +56,18 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             [f"Which papers did {name} write?", f"Papers by {name}"],
             [f"Show me work co-authored by {name}.", f"{name} is an author on which papers?"],
         )
+        # The surname alone, where no title or abstract uses it as a word (the parser's rule);
+        # both wordings were written with the rule, so they are A's.
+        last = name.split()[-1]
+        if not any(
+            re.search(rf"\b{re.escape(last)}\b", f"{p.title} {p.abstract}", re.I) for p in papers
+        ):
+            yield from make(
+                "author surname",
+                lambda p, s=last: any(a.split()[-1] == s for a in p.authors),
+                [f"What did {last} publish?", f"{last}'s papers"],
+                [],
+            )
     counts = sorted({c for p in papers if (c := author_count(p))})
     for n in rng.sample(counts, min(3, len(counts))):
         yield from make(

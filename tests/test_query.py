@@ -70,6 +70,27 @@ def test_metadata_question_lists_what_it_asks_for(question: str, expected: set[s
     assert _ids(query.filters) == expected, query.recognised
 
 
+@pytest.mark.parametrize(
+    "question", ["What did Bai publish?", "Bai's papers", "What did Suárez-Fariñas propose?"]
+)
+def test_a_surname_alone_is_an_author_when_no_paper_uses_the_word(question: str) -> None:
+    query = PARSER.parse(question, usage=lambda word: 0)
+    assert query.listing and _ids(query.filters) == {"p1"}, (query.recognised, query.topic)
+    # A word the papers use ("Newton" of Newton-Schulz) stays the topic, as it does when
+    # nothing says how the papers use words, and a lowercase word is never a name.
+    assert not PARSER.parse(question, usage=lambda word: 3).filters.authors
+    assert not PARSER.parse(question).filters.authors
+    assert not PARSER.parse(question.lower(), usage=lambda word: 0).filters.authors
+
+
+def test_a_name_from_a_question_matches_whole_words_and_the_box_matches_any_part() -> None:
+    paper = _paper(9, authors=["Xuyang Cao", "Mayte Suárez-Fariñas"])
+    assert not Filters(authors=["Yang"]).accepts(paper)
+    assert Filters(authors=["Cao"]).accepts(paper)
+    assert Filters(authors=["Suarez-Farinas", "xuyang cao"]).accepts(paper)
+    assert Filters(author="yang").accepts(paper)  # the UI's "Author contains" box
+
+
 def test_a_topic_beside_the_constraints_is_kept() -> None:
     query = PARSER.parse("Which ICLR 2026 papers are about reinforcement learning?")
     assert query.filters.venue == "ICLR 2026" and not query.listing

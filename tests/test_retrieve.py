@@ -194,6 +194,11 @@ def test_cli_eval_bad_question_file_names_the_line(tmp_path: Path) -> None:
     ("question", "expected"),
     [
         ("papers by Fortuin", {"Amortising Inference and Meta-Learning Priors in Neural Networks"}),
+        # A surname alone, no "by": no title or abstract uses the word.
+        (
+            "What did Fortuin publish?",
+            {"Amortising Inference and Meta-Learning Priors in Neural Networks"},
+        ),
         ("Which paper was co-authored by Mayte Suarez-Farinas?", {"SoftStep"}),
         ("Which papers list Haoli Bai and Lu Hou among the authors?", {"E$^3$-Pruner"}),
         ("Which Hugging Face daily papers were posted in June 2024?", {"DigiRL", "VLind-Bench"}),
