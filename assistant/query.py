@@ -119,6 +119,8 @@ _REQUEST = re.compile(
     rf"|i\s+(?:need|want)(?:\s+to\s+(?:find|read|see))?(?:\s+(?:some|any)?\s*{_WORKS})?"
     rf"|(?:what\s+is|what's|what\s+do\s+we)\s+(?:known|know|the\s+(?:literature|research))"
     rf"|(?:are\s+there\s+|is\s+there\s+)?any\s+{_WORKS}"
+    rf"|(?:is\s+there\s+)?anything"
+    rf"|(?:(?:what|which)(?:'s|\s+is|\s+are|\s+was|\s+were)?\s+)?the\s+{_WORKS}"
     rf"|{_WORKS}"
     rf")(?:\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
     rf"(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)?\s*",
@@ -137,6 +139,8 @@ def without_request(text: str) -> str:
     'Which papers prune LLM layers?'
     >>> without_request("Explain the consciousness prior")
     'the consciousness prior'
+    >>> without_request("what's the paper about diffusion?")
+    'diffusion?'
     """
     match = _REQUEST.match(text)
     rest = text[match.end() :] if match else text
@@ -516,11 +520,11 @@ class QueryParser:
             ),
             (r"\b(?:fewest|lowest) (?:up)?votes\b|\bleast (?:up)?voted\b", "upvotes", False),
             (
-                r"\b(?:newest|latest|most recent)(?= (?:\w+ )?(?:paper|papers|daily)\b)",
+                rf"\b(?:newest|latest|most recent)(?= (?:\w+ )?(?:{_WORKS}|daily)\b)",
                 "date",
                 True,
             ),
-            (r"\b(?:oldest|earliest)(?= (?:\w+ )?(?:paper|papers|daily)\b)", "date", False),
+            (rf"\b(?:oldest|earliest)(?= (?:\w+ )?(?:{_WORKS}|daily)\b)", "date", False),
         ]
         for pattern, key, descending in rules:
             match = re.search(pattern, lowered)

@@ -197,6 +197,12 @@ def test_ordinary_words_stay_the_topic() -> None:
         ("what's known about negative groups in GRPO", "negative groups in GRPO"),
         ("Papers on symbolic regression", "symbolic regression"),
         ("Explain the consciousness prior", "the consciousness prior"),
+        ("What's the paper about VICReg?", "VICReg?"),
+        ("What are the papers on model merging?", "model merging?"),
+        ("is there anything on graph neural networks?", "graph neural networks?"),
+        # The order asked for is read out first, the frame around it after.
+        ("What is the most recent article about diffusion?", "diffusion?"),
+        ("latest work on optimizers", "optimizers"),
         # Questions keep their words: the calibration's and the dev set's are asked this way.
         ("Which papers prune LLM layers?", "Which papers prune LLM layers?"),
         ("How does CoLSTIM work?", "How does CoLSTIM work?"),
@@ -207,6 +213,16 @@ def test_ordinary_words_stay_the_topic() -> None:
 )
 def test_a_request_opening_a_question_is_not_searched(question: str, searched: str) -> None:
     assert PARSER.parse(question).searched == searched
+
+
+def test_an_order_asked_of_any_kind_of_work() -> None:
+    for question, descending in (
+        ("latest work on optimizers", True),
+        ("the earliest research on Bayesian optimization", False),
+        ("What is the most recent article about diffusion?", True),
+    ):
+        sort = PARSER.parse(question).sort
+        assert sort is not None and sort.key == "date" and sort.descending is descending
 
 
 def test_a_request_beside_constraints_leaves_the_topic() -> None:
