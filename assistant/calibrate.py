@@ -16,8 +16,7 @@ import numpy as np
 
 from assistant.chunk import split_sentences
 from assistant.embed import embedder_name
-from assistant.query import fold
-from assistant.records import Paper, Question
+from assistant.records import Paper, Question, fold
 from assistant.retrieve import SCORING, Calibration, Retriever
 
 CALIBRATION_QUESTIONS = 200

@@ -20,8 +20,7 @@ from assistant.errors import AssistantError
 from assistant.llm import ChatModel
 from assistant.markup import MARKERS, inert_markers
 from assistant.prompts import load_prompt
-from assistant.query import fold
-from assistant.records import Citation, Claim, Hit, Paper, Verdict
+from assistant.records import Citation, Claim, Hit, Paper, Verdict, fold
 
 # Calibrated on the dev questions' answer notes against their gold abstracts (true pairs) and
 # against other retrieved abstracts (false pairs); see README "Answers".

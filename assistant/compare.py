@@ -19,8 +19,7 @@ from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.llm import ChatModel
 from assistant.markup import csv_cell, inert_markers, markdown_text, page_latex, plain_latex
 from assistant.prompts import load_prompt
-from assistant.query import fold
-from assistant.records import Paper, Turn, papers_named, similar_titles
+from assistant.records import Paper, Turn, fold, papers_named, similar_titles
 from assistant.retrieve import Retriever
 
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.records import MONTHS, Filters, Paper, author_count, iso_date
+from assistant.records import MONTHS, Filters, Paper, author_count, fold, iso_date
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DATE = (
@@ -89,13 +87,6 @@ def _scaffold(word: str) -> bool:
 
 Taker = Callable[[re.Match[str], str], None]  # records a recognised span and its label
 _WORD = re.compile(r"[a-z0-9][a-z0-9'+.-]*")
-
-
-@functools.lru_cache(maxsize=1 << 16)  # a collection's author names repeat across papers
-def fold(text: str) -> str:
-    """Lower-case, accent-free, punctuation as spaces: 'Suárez-Fariñas' -> 'suarez farinas'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text).split())
 
 
 # A request that opens a question without being its topic: "Find me papers on X", "I'm looking

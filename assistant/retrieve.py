@@ -22,8 +22,8 @@ from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
 from assistant.fusion import fuse, lexical_share
 from assistant.lexical import LexicalIndex
-from assistant.query import Query, QueryParser, Reading, Vocabulary, fold, sort_papers
-from assistant.records import Filters, Hit, Paper, clean_text
+from assistant.query import Query, QueryParser, Reading, Vocabulary, sort_papers
+from assistant.records import Filters, Hit, Paper, clean_text, fold
 from assistant.store import ChunkMatch, Store, open_store
 
 log = logging.getLogger("assistant")

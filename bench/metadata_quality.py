@@ -218,7 +218,7 @@ def _filters(papers: list[Paper]) -> list[tuple[str, Callable[[Paper], bool], li
 def _topic_cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
     """A filter and a topic drawn from the titles of the papers that pass it; gold: those of
     them whose title or abstract holds the topic's words in a row."""
-    from assistant.query import fold
+    from assistant.records import fold
 
     for _, test, wordings in _filters(papers):
         passing = [p for p in papers if test(p)]
