@@ -88,8 +88,8 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     ranked = found.query.sort is None and not found.query.listing
     # A question asking for papers, plural, wants every one that answers it: no bar.
     several = bool(_SEVERAL.search(question))
-    best_score = max((h.score for h in found.hits), default=0.0)
-    bar = 0.0 if several else _SPEAKING_SHARE * best_score
+    standing = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
+    bar = 0.0 if several else standing
 
     def speaks(n: int, hit: Hit) -> bool:
         if n == 1:
@@ -102,7 +102,7 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
         # Shampoo optimizer to make it cheaper, more stable or better understood": the 4-bit
         # Shampoo paper at 0.40), so the fourth and fifth of a plural question also speak when
         # they stand out of the pool as a singular question's second and third must.
-        return ranked and several and hit.score >= _SPEAKING_SHARE * best_score
+        return ranked and several and hit.score >= standing
 
     chosen = [(n, hit) for n, hit in enumerate(found.hits, 1) if speaks(n, hit)]
     aspect = asked_aspect(question)
