@@ -103,6 +103,15 @@ _VERB = (
     r"find|show|list|give|get|fetch|recommend|suggest|name|explain|describe|summari[sz]e)"
 )
 _WORKS = r"(?:papers?|works?|research|articles?|studies|literature|publications?)"
+_NEW_OR_OLD = r"(?:newest|latest|most recent|recent|oldest|earliest)"
+_ORDER_CLAUSE = re.compile(
+    r"[,;:(]?\s*(?P<said>(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|list(?:ed)?|arranged?)\s+"
+    r"(?:them\s+|it\s+)?by\s+(?:(?:publication|release)\s+)?(?:date|year|recency|time)"
+    rf"(?:\s*[,(]?\s*(?P<then>{_NEW_OR_OLD}) (?:ones? )?first(?![-\w])\)?)?"
+    rf"|(?P<first>{_NEW_OR_OLD}) (?:ones? )?first(?![-\w])"
+    rf"|from (?:the )?(?P<from>{_NEW_OR_OLD}|old|new) to (?:the )?(?:{_NEW_OR_OLD}|old|new)"
+    r"|(?:in )?(?:reverse )?chronological(?:ly| order)?)\)?"
+)
 _REQUEST = re.compile(
     rf"^\s*(?:"
     rf"{_ASKER}{_VERB}(?:\s+me)?(?:\s+(?:some|any|all|the)?\s*{_WORKS})?"
@@ -453,7 +462,9 @@ class QueryParser:
 
         def take(match: re.Match[str], label: str) -> None:
             spans.append(match.span())
-            recognised.append(f"{label}: {match.group(0).strip()}")
+            # The words themselves, without the punctuation the span takes along ("said").
+            said = match.group("said") if "said" in match.re.groupindex else match.group(0)
+            recognised.append(f"{label}: {said.strip()}")
 
         sort = self._sort(lowered, take)
         self._missing(lowered, found, take)
@@ -482,7 +493,8 @@ class QueryParser:
             unread=list(unread),
             unread_reasons={phrase: why for phrase, why in unread.items() if why},
             text=text,
-            topic=" ".join(topic.split()),
+            # What a clause taken from the front leaves ("Sort by date: papers on X") goes too.
+            topic=" ".join(topic.split()).lstrip(":;,. "),
             filters=Filters.model_validate(found),
             sort=sort,
             recognised=recognised,
@@ -522,6 +534,16 @@ class QueryParser:
             if match:
                 take(match, f"sort by {key}")
                 return Sort(key=key, descending=descending)
+        # An order stated as a clause of its own: "..., newest first", "sorted by date",
+        # "from oldest to newest", "in chronological order" (oldest first, as a timeline).
+        match = _ORDER_CLAUSE.search(lowered)
+        if match:
+            take(match, "sort by date")
+            first = match.group("first") or match.group("then") or match.group("from") or ""
+            ascending = first.startswith(("old", "ear")) or (
+                "chronolog" in match.group(0) and "reverse" not in match.group(0)
+            )
+            return Sort(key="date", descending=not ascending)
         return None
 
     @staticmethod
@@ -750,21 +772,19 @@ def _common_prefix(values: list[str]) -> str:
     return first[:size].strip()
 
 
+def sort_value(paper: Paper, sort: Sort) -> str | int | None:
+    """What ``sort`` orders ``paper`` by, or None when the paper does not give it."""
+    if sort.key == "author_count":
+        return author_count(paper)
+    if sort.key == "upvotes":
+        return paper.upvotes
+    return paper.date
+
+
 def sort_papers(papers: Iterable[Paper], sort: Sort | None) -> list[Paper]:
     """Papers in the order ``sort`` asks for (unknown values last); newest first by default."""
     sort = sort or Sort(key="date")
-
-    def value(paper: Paper) -> tuple[bool, object]:
-        raw: object
-        if sort.key == "author_count":
-            raw = author_count(paper)
-        elif sort.key == "upvotes":
-            raw = paper.upvotes
-        else:
-            raw = paper.date
-        return raw is None, raw
-
-    known = [p for p in papers if value(p)[1] is not None]
-    unknown = [p for p in papers if value(p)[1] is None]
-    known.sort(key=lambda p: (value(p)[1], p.title), reverse=sort.descending)
+    known = [p for p in papers if sort_value(p, sort) is not None]
+    unknown = [p for p in papers if sort_value(p, sort) is None]
+    known.sort(key=lambda p: (sort_value(p, sort), p.title), reverse=sort.descending)
     return known + sorted(unknown, key=lambda p: p.title)

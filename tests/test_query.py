@@ -225,6 +225,49 @@ def test_an_order_asked_of_any_kind_of_work() -> None:
         assert sort is not None and sort.key == "date" and sort.descending is descending
 
 
+@pytest.mark.parametrize(
+    ("question", "descending", "searched"),
+    [
+        ("Papers on learned image compression, newest first", True, "learned image compression"),
+        ("papers on diffusion, most recent first", True, "diffusion"),
+        (
+            "Papers on symbolic regression, sorted by date (oldest first)",
+            False,
+            "symbolic regression",
+        ),
+        ("Papers about time series, ordered by year", True, "time series"),
+        ("Sort by date: papers on model merging", True, "model merging"),
+        (
+            "List the papers about Bayesian optimization in chronological order",
+            False,
+            "Bayesian optimization",
+        ),
+        (
+            "Papers about Bayesian optimization from oldest to newest",
+            False,
+            "Bayesian optimization",
+        ),
+        ("Papers on GANs in reverse chronological order", True, "GANs"),
+    ],
+)
+def test_an_order_stated_as_a_clause_of_its_own(
+    question: str, descending: bool, searched: str
+) -> None:
+    query = PARSER.parse(question)
+    assert query.sort is not None and query.sort.key == "date"
+    assert query.sort.descending is descending and query.searched == searched
+    assert not query.listing  # a topic is left: it ranks, then orders
+
+
+def test_new_and_first_in_a_topic_are_no_order() -> None:
+    for question in (
+        "How do old methods compare with new first-order optimizers?",
+        "What do recent papers say about diffusion?",
+        "Which method was proposed first for layer pruning?",
+    ):
+        assert PARSER.parse(question).sort is None, question
+
+
 def test_a_request_beside_constraints_leaves_the_topic() -> None:
     query = PARSER.parse("Find me papers from 2024 about protein folding")
     assert query.recognised and query.searched == "protein folding"
