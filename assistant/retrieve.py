@@ -22,7 +22,7 @@ from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
 from assistant.fusion import fuse, lexical_share
 from assistant.lexical import LexicalIndex
-from assistant.query import Query, QueryParser, Reading, Vocabulary, sort_papers
+from assistant.query import Query, QueryParser, Reading, Sort, Vocabulary, sort_papers, sort_value
 from assistant.records import Filters, Hit, Paper, clean_text, fold
 from assistant.store import ChunkMatch, Store, open_store
 
@@ -30,6 +30,9 @@ log = logging.getLogger("assistant")
 
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
 _SUBJECT_HELD = 0.5  # share of a filtered question's topic a paper must hold to be about it
+#: The share of the best score a paper must hold to be on an ordered question's topic
+#: ("the newest paper on X"): those are sorted, the others follow by relevance.
+_ON_TOPIC = 0.6
 _VECTOR_CACHE = 512  # query vectors remembered
 _GIVE_WAY_S = 0.5  # the longest a loading word index waits for answers at a time
 _BACKGROUND_NICE = 15  # added to a background thread's nice value (19 at most)
@@ -550,7 +553,7 @@ class Retriever:
             text, max(k, 10) if query.sort else k, allowed, expansion.strip(), index=index
         )
         if query.sort is not None:
-            hits = _in_order(hits, sort_papers([h.paper for h in hits], query.sort), k)
+            hits = _in_order(hits, _on_topic_first(hits, query.sort), k)
         found = [h.paper for h in hits]
         saved = self.calibration() if judge else None
         # The first paper, and those closer than an absent topic's best match usually is.
@@ -738,6 +741,24 @@ class Retriever:
             texts=store.chunk_texts,
         )
         return hits, relevance
+
+
+def _on_topic_first(hits: list[Hit], sort: Sort) -> list[Paper]:
+    """Papers of ``hits`` for an ordered question on a topic: those on it (``_ON_TOPIC`` of
+    the best score) in the order asked, the ones without the value it sorts by after them,
+    then the rest by relevance. Sorting all of them put a dated bystander ("A Tutorial on
+    Bayesian Optimization") above the undated papers a question was about ("the newest
+    work on the Shampoo optimizer"); most listings give no date.
+    """
+    bar = _ON_TOPIC * max((h.score for h in hits), default=0.0)
+    on = [h.paper for h in hits if h.score >= bar]
+    ordered = sort_papers(on, sort)
+    by_relevance = {p.paper_id: n for n, p in enumerate(on)}
+    known = [p for p in ordered if sort_value(p, sort) is not None]
+    unknown = sorted(
+        (p for p in ordered if sort_value(p, sort) is None), key=lambda p: by_relevance[p.paper_id]
+    )
+    return known + unknown + [h.paper for h in hits if h.score < bar]
 
 
 def _in_order(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:

@@ -229,6 +229,21 @@ def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     assert many and all((author_count(h.paper) or 0) > 10 for h in many)
 
 
+def test_an_ordered_topic_question_orders_the_papers_on_its_topic(
+    sample_settings: Settings,
+) -> None:
+    retriever = Retriever(sample_settings)
+    # None of the Shampoo papers gives a date: a dated bystander ("A Tutorial on Bayesian
+    # Optimization", 10th by relevance) must not come first for having one.
+    newest = retriever.retrieve("the newest work on the Shampoo optimizer", k=5)
+    assert newest.query.sort is not None and newest.query.sort.descending
+    assert all("Shampoo" in h.paper.abstract for h in newest.hits[:4]), newest.hits
+    oldest = retriever.retrieve("Papers about Bayesian optimization, oldest first", k=5)
+    assert oldest.hits[0].paper.title == "A Tutorial on Bayesian Optimization"
+    dates = [h.paper.date for h in oldest.hits[:2]]
+    assert all(dates) and dates == sorted(dates)
+
+
 def test_metadata_with_a_topic_ranks_within_the_filter(sample_settings: Settings) -> None:
     found = Retriever(sample_settings).retrieve("papers by Fortuin on meta-learning priors", k=5)
     assert found.query.filters.authors == ["Fortuin"]
