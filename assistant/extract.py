@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from assistant.aspects import NOT_STATED, AspectFinder, asked_aspect
 from assistant.cite import SentenceBank, add_marker, content_words
 from assistant.markup import inert_markers
+from assistant.query import Sort, sort_value
 from assistant.records import Hit, author_count, counted
 from assistant.retrieve import Retrieval
 
@@ -140,11 +141,17 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     lines = [EXTRACTED_LABEL, ""]
     if found.query.listing:
         lines[1:1] = ["", listing_note(found)]
+    shown = []
     for best, n, hit, picked in scored:
         if n > 3 and best < top - (_BYSTANDER_GAP if ranked and several else 0.25):
             continue
         if n > 1 and ranked and not several and best < top - _BYSTANDER_GAP:
             continue  # a bystander: its retrieval score passed, but no sentence of it answers
+        shown.append((n, hit, picked))
+    unordered = order_note(found.query.sort, [hit for _, hit, _ in shown])
+    if unordered:
+        lines[-1:-1] = ["", unordered]
+    for n, hit, picked in shown:
         cited = " ".join(add_marker(sentence, n) for _, sentence in picked) or NOT_STATED.get(
             aspect or "", ""
         )
@@ -228,6 +235,33 @@ def _facts(hit: Hit) -> str:
     if paper.categories:
         parts.append("; ".join(c.split(" > ")[-1] for c in paper.categories[:3]))
     return " · ".join(p for p in parts if p)
+
+
+#: How an order reads, and the field it sorts by, per key and direction.
+_ORDERS = {
+    "date": ("newest first", "oldest first", "a date"),
+    "upvotes": ("most upvoted first", "least upvoted first", "an upvote count"),
+    "author_count": ("most authors first", "fewest authors first", "an author list"),
+}
+
+
+def order_note(sort: Sort | None, hits: Sequence[Hit]) -> str | None:
+    """What an ordered answer cannot order, or None: "Newest first; 3 of the 4 papers below
+    give no date, so they follow those that do." (most listings give no date)."""
+    if sort is None:
+        return None
+    lacking = sum(sort_value(hit.paper, sort) is None for hit in hits)
+    if not lacking:
+        return None
+    first, last, field = _ORDERS[sort.key]
+    order = (first if sort.descending else last).capitalize()
+    if lacking == len(hits):
+        return f"{order} was asked, but none of the papers below gives {field}."
+    gives, follows = ("gives", "it follows") if lacking == 1 else ("give", "they follow")
+    return (
+        f"{order}; {lacking} of the {len(hits)} papers below {gives} no "
+        f"{field.split(' ', 1)[1]}, so {follows} those that do."
+    )
 
 
 def listing_note(found: Retrieval) -> str:

@@ -324,6 +324,15 @@ def test_a_plural_question_quotes_every_paper_on_its_topic(sample_settings: Sett
     assert all(c.support == "supported" for c in answer.citations)
 
 
+def test_an_ordered_answer_says_what_it_could_not_order(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    undated = answerer.ask("the newest work on the Shampoo optimizer").answer
+    assert "Newest first was asked, but none of the papers below gives a date." in undated
+    some = answerer.ask("Papers about Bayesian optimization, oldest first").answer
+    assert re.search(r"Oldest first; \d+ of the \d+ papers below gives? no date", some), some
+    assert "of the papers below" not in answerer.ask("What is the newest paper?").answer
+
+
 def test_extractive_answer_gives_the_finding_after_the_contribution(
     sample_settings: Settings,
 ) -> None:
