@@ -726,7 +726,7 @@ class QueryParser:
         """Known full names anywhere; any capitalised name after "papers by" and the like; a
         known surname, capitalised, that no paper uses as a word (when ``usage`` says so)."""
         tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[^\W\d_][\w'.-]*", text)]
-        folded = [fold(t) for t, _, _ in tokens]
+        folded = [fold(re.sub(r"['\u2019]s$", "", t)) for t, _, _ in tokens]  # "Bai's" too
         names: list[str] = []
         used: set[int] = set()
         longest = self.vocab.longest_name
@@ -752,7 +752,7 @@ class QueryParser:
             names.append(self.vocab.names.get(candidate, match.group("name")))
             spans.append((start, match.end()))
         if usage is None:
-            return names
+            return list(dict.fromkeys(names))  # a name written twice is one author
         for token, start, end in tokens:
             bare = re.sub(r"['\u2019]s$", "", token)
             surname = self.vocab.surnames.get(fold(bare))
@@ -761,7 +761,7 @@ class QueryParser:
                 continue
             names.append(surname)
             spans.append((start, end))  # "Fortuin's" whole
-        return names
+        return list(dict.fromkeys(names))
 
 
 def _common_prefix(values: list[str]) -> str:

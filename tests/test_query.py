@@ -83,6 +83,16 @@ def test_a_surname_alone_is_an_author_when_no_paper_uses_the_word(question: str)
     assert not PARSER.parse(question.lower(), usage=lambda word: 0).filters.authors
 
 
+def test_a_name_written_twice_is_one_author() -> None:
+    for usage in (None, lambda word: 0):
+        query = PARSER.parse(
+            "Did Haoli Bai write more papers than Haoli Bai's students?", usage=usage
+        )
+        assert query.filters.authors == ["Haoli Bai"], query.recognised
+    query = PARSER.parse("What did Bai publish, and what did Bai propose?", usage=lambda word: 0)
+    assert query.filters.authors == ["Bai"] and query.recognised == ["authors: Bai"]
+
+
 def test_a_name_from_a_question_matches_whole_words_and_the_box_matches_any_part() -> None:
     paper = _paper(9, authors=["Xuyang Cao", "Mayte Suárez-Fariñas"])
     assert not Filters(authors=["Yang"]).accepts(paper)
