@@ -33,6 +33,7 @@ _SUBJECT_HELD = 0.5  # share of a filtered question's topic a paper must hold to
 #: The share of the best score a paper must hold to be on an ordered question's topic
 #: ("the newest paper on X"): those are sorted, the others follow by relevance.
 _ON_TOPIC = 0.6
+_ORDERED_POOL = 40  # the papers an ordered topic question ranks before it sorts those on topic
 _VECTOR_CACHE = 512  # query vectors remembered
 _GIVE_WAY_S = 0.5  # the longest a loading word index waits for answers at a time
 _BACKGROUND_NICE = 15  # added to a background thread's nice value (19 at most)
@@ -550,7 +551,11 @@ class Retriever:
             return Retrieval(query=query, hits=[], covered=False, matching=0, partial=self.indexing)
         text = query.searched
         hits, relevance = self._hybrid(
-            text, max(k, 10) if query.sort else k, allowed, expansion.strip(), index=index
+            text,
+            max(k, _ORDERED_POOL) if query.sort else k,
+            allowed,
+            expansion.strip(),
+            index=index,
         )
         if query.sort is not None:
             hits = _in_order(hits, _on_topic_first(hits, query.sort), k)

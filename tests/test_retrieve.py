@@ -242,6 +242,10 @@ def test_an_ordered_topic_question_orders_the_papers_on_its_topic(
     assert oldest.hits[0].paper.title == "A Tutorial on Bayesian Optimization"
     dates = [h.paper.date for h in oldest.hits[:2]]
     assert all(dates) and dates == sorted(dates)
+    # A broad topic has more papers than the ten best: a dated one on it is found beyond them.
+    broad = retriever.retrieve("Which is the most recent paper on reinforcement learning?", k=5)
+    first = broad.hits[0].paper
+    assert first.date and "reinforcement learning" in first.abstract.lower(), first.title
 
 
 def test_metadata_with_a_topic_ranks_within_the_filter(sample_settings: Settings) -> None:
