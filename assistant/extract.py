@@ -272,6 +272,8 @@ def listing_note(found: Retrieval) -> str:
     shown = len(found.hits)
     if shown >= found.matching:
         return f"{matched}{why}; all are listed."
+    if found.query.sort is not None and found.query.sort.count == shown:
+        return f"{matched}{why}; the {shown} asked for are listed."
     return (
         f"{matched}{why}; {shown} are listed. Narrow the question (a year, a venue, an author) "
         "to see the others, or raise ASSISTANT_RETRIEVAL__LIST_MAX."

@@ -152,6 +152,9 @@ class Sort(BaseModel):
 
     key: str = Field(description="author_count, upvotes or date")
     descending: bool = True
+    count: int | None = Field(
+        None, ge=1, description='How many papers it asks for ("the three newest"), if it says.'
+    )
 
 
 class Query(BaseModel):
@@ -415,6 +418,41 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
         take(match, field)
 
 
+_RELATIVE = re.compile(
+    rf"\b(?:(?:in|over|during|within|from|of) )?the (?:last|past|previous) (?:{_COUNT} )?"
+    r"(?P<unit>years?|months?|weeks?|days?)\b"
+    r"|\b(?P<which>last|previous|this|current) (?P<span>year|month)\b"
+)
+
+
+def _relative_dates(
+    lowered: str, found: dict[str, object], take: Taker, today: datetime.date
+) -> None:
+    """ "in the past two years", "the last 6 months" (counted back from ``today``), "last
+    year", "this month" (the calendar year or month) -> since / until."""
+    match = _RELATIVE.search(lowered)
+    if not match:
+        return
+    if match.group("unit"):
+        n = _number(match.group("n")) if match.group("n") else 1
+        unit = match.group("unit").rstrip("s")
+        if unit in ("day", "week"):
+            start = today - datetime.timedelta(days=n * (7 if unit == "week" else 1))
+        else:
+            months = today.year * 12 + today.month - 1 - n * (12 if unit == "year" else 1)
+            year, month = divmod(months, 12)
+            start = datetime.date(year, month + 1, min(today.day, 28))
+        found["since"] = start.isoformat()
+    else:
+        back = 0 if match.group("which") in ("this", "current") else 1
+        if match.group("span") == "year":
+            found["since"] = found["until"] = iso_date(today.year - back, None)
+        else:
+            index = today.year * 12 + today.month - 1 - back
+            found["since"] = found["until"] = iso_date(index // 12, index % 12 + 1)
+    take(match, "dates")
+
+
 def _date_value(match: re.Match[str], prefix: str) -> tuple[int, int | None, int | None]:
     year = int(match.group(f"{prefix}y"))
     month_name = match.group(f"{prefix}m")
@@ -439,13 +477,20 @@ def _shift(year: int, month: int | None, day: int | None, step: int) -> str:
 class QueryParser:
     """Parses questions against one collection's vocabulary."""
 
-    def __init__(self, papers: Sequence[Paper], vocab: Vocabulary | None = None) -> None:
+    def __init__(
+        self,
+        papers: Sequence[Paper],
+        vocab: Vocabulary | None = None,
+        today: datetime.date | None = None,
+    ) -> None:
         self.vocab = vocab if vocab is not None else Vocabulary.build(papers)
+        # What "last year" and "the past six months" count from: the day asked, unless given.
+        self.today = today
 
     def extended(self, papers: Sequence[Paper]) -> QueryParser:
         """A parser that also knows the names, venues and labels of ``papers`` (building one
         for 100k papers takes 3 s; names of papers removed since stay known until then)."""
-        return QueryParser([], self.vocab.extended(papers))
+        return QueryParser([], self.vocab.extended(papers), self.today)
 
     def parse(self, question: str, usage: Callable[[str], int] | None = None) -> Query:
         """The constraints ``question`` states and the topic left once they are taken out.
@@ -470,7 +515,7 @@ class QueryParser:
         self._missing(lowered, found, take)
         self._author_counts(lowered, found, take)
         self._upvotes(lowered, found, take)
-        self._dates(lowered, found, take)
+        self._dates(lowered, found, take, self.today or datetime.date.today())
         self._category(lowered, found, take)
         self._organization(lowered, found, take)
         self._region(lowered, found, take)
@@ -532,8 +577,13 @@ class QueryParser:
         for pattern, key, descending in rules:
             match = re.search(pattern, lowered)
             if match:
-                take(match, f"sort by {key}")
-                return Sort(key=key, descending=descending)
+                # How many, when it says: "the three newest papers", "the top 5 most upvoted".
+                counted = re.search(
+                    rf"\b(?:top\s+)?{_COUNT}\s+{re.escape(match.group(0))}", lowered
+                )
+                count = _number(counted.group("n")) if counted else None
+                take(counted or match, f"sort by {key}")
+                return Sort(key=key, descending=descending, count=count or None)
         # An order stated as a clause of its own: "..., newest first", "sorted by date",
         # "from oldest to newest", "in chronological order" (oldest first, as a timeline).
         match = _ORDER_CLAUSE.search(lowered)
@@ -585,7 +635,7 @@ class QueryParser:
         _count(lowered, r"(?:up)?votes?", "upvotes", found, take)
 
     @staticmethod
-    def _dates(lowered: str, found: dict[str, object], take: Taker) -> None:
+    def _dates(lowered: str, found: dict[str, object], take: Taker, today: datetime.date) -> None:
         between = re.search(
             r"\bbetween " + _DATE.format(p="a") + r" and " + _DATE.format(p="b") + r"\b", lowered
         )
@@ -631,6 +681,7 @@ class QueryParser:
                 found["since"] = found["until"] = iso_date(year, month, day)
             take(match, "dates")
             return
+        _relative_dates(lowered, found, take, today)
 
     def _category(self, lowered: str, found: dict[str, object], take: Taker) -> None:
         if not re.search(r"\bcategor|\btagged\b|\bsubject\b|\bfield of\b", lowered):

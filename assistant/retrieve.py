@@ -530,12 +530,13 @@ class Retriever:
         if exclude:
             allowed = (allowed or {p.paper_id for p in index.papers}) - exclude
         matching = len(index) if allowed is None else len(allowed)
+        asked = query.sort.count if query.sort is not None else None  # "the three newest"
         if query.listing:
             papers = [p for p in index.papers if allowed is None or p.paper_id in allowed]
             hits = [
                 Hit(paper=paper, score=0.0, rank=rank, chunks=[paper.abstract])
                 for rank, paper in enumerate(
-                    sort_papers(papers, query.sort)[: max(k, listing_k or 0)], 1
+                    sort_papers(papers, query.sort)[: asked or max(k, listing_k or 0)], 1
                 )
             ]
             return Retrieval(
@@ -552,13 +553,13 @@ class Retriever:
         text = query.searched
         hits, relevance = self._hybrid(
             text,
-            max(k, _ORDERED_POOL) if query.sort else k,
+            max(k, asked or 0, _ORDERED_POOL) if query.sort else k,
             allowed,
             expansion.strip(),
             index=index,
         )
         if query.sort is not None:
-            hits = _in_order(hits, _on_topic_first(hits, query.sort), k)
+            hits = _in_order(hits, _on_topic_first(hits, query.sort), asked or k)
         found = [h.paper for h in hits]
         saved = self.calibration() if judge else None
         # The first paper, and those closer than an absent topic's best match usually is.

@@ -3,6 +3,8 @@ operators people use on it, in several wordings (no store, no model: millisecond
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from assistant.query import QueryParser
@@ -267,6 +269,40 @@ def test_an_order_stated_as_a_clause_of_its_own(
     assert query.sort is not None and query.sort.key == "date"
     assert query.sort.descending is descending and query.searched == searched
     assert not query.listing  # a topic is left: it ranks, then orders
+
+
+@pytest.mark.parametrize(
+    ("question", "key", "count"),
+    [
+        ("What are the three newest papers?", "date", 3),
+        ("Show me the top 5 most upvoted papers", "upvotes", 5),
+        ("the 2 oldest papers on Bayesian optimization", "date", 2),
+        ("Which paper has the most authors?", "author_count", None),
+    ],
+)
+def test_an_order_keeps_how_many_it_asks_for(question: str, key: str, count: int | None) -> None:
+    query = PARSER.parse(question)
+    assert query.sort is not None and (query.sort.key, query.sort.count) == (key, count)
+    assert "three" not in query.subject and "5" not in query.subject
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which papers were published last year?", {"p2"}),
+        ("What was posted this year?", {"p1"}),
+        ("papers from the past two years", {"p1", "p2"}),
+        ("Which papers appeared in the last 6 months?", {"p1"}),
+        ("What came out over the past year?", {"p1"}),
+    ],
+)
+def test_dates_counted_back_from_the_day_asked(question: str, expected: set[str]) -> None:
+    query = QueryParser(PAPERS, today=datetime.date(2025, 12, 10)).parse(question)
+    assert query.listing and _ids(query.filters) == expected, query.recognised
+
+
+def test_the_last_layer_is_no_date() -> None:
+    assert PARSER.parse("How does the last layer affect calibration?").filters.empty
 
 
 def test_new_and_first_in_a_topic_are_no_order() -> None:

@@ -242,6 +242,9 @@ def test_an_ordered_topic_question_orders_the_papers_on_its_topic(
     assert oldest.hits[0].paper.title == "A Tutorial on Bayesian Optimization"
     dates = [h.paper.date for h in oldest.hits[:2]]
     assert all(dates) and dates == sorted(dates)
+    three = retriever.retrieve("What are the three newest papers?", k=5, listing_k=30).hits
+    dates = [h.paper.date or "" for h in three]
+    assert len(three) == 3 and dates == sorted(dates, reverse=True) and all(dates)
     # A broad topic has more papers than the ten best: a dated one on it is found beyond them.
     broad = retriever.retrieve("Which is the most recent paper on reinforcement learning?", k=5)
     first = broad.hits[0].paper
