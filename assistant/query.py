@@ -57,7 +57,7 @@ _SCAFFOLD_WORDS = """
     include includes including contain contains subject field area topic sorted order
     co-author coauthor what's who's that's write writes people persons researchers writers
     receive earn present accept release feature submit upload announce come came out show share
-    index get publish post tag fall falls under belong belongs file filed classify classified
+    index get publish post tag fall falls under belong belongs file filed classify classified found
     label labelled labeled say says said tell told discuss discusses study studies report mention
     got go went put make made know known see seen can could would should will may might be been
     being year years month months day days week weeks time venue venues conference listed
@@ -519,9 +519,20 @@ class QueryParser:
         self._category(lowered, found, take)
         self._organization(lowered, found, take)
         self._region(lowered, found, take)
-        venue = self._venue(lowered, spans)
+        _count(lowered, r"(?:venues?|listings?|lists?|sources?)", "listings", found, take)
+        several = re.search(
+            r"\b(?:multiple|several|many) (?:venues|listings|lists|sources)\b", lowered
+        )
+        if several and "min_listings" not in found:
+            found["min_listings"] = 2
+            take(several, "listings")
+        both = self._both_venues(lowered, spans)
+        venue = None if both else self._venue(lowered, spans)
         unread: dict[str, str] = {}
-        if venue:
+        if both:
+            found["venues"] = both
+            recognised.append(f"venues, all of: {', '.join(both)}")
+        elif venue:
             found["venue"] = venue
             recognised.append(f"venue: {venue}")
         else:
@@ -745,12 +756,35 @@ class QueryParser:
             return None
         top = max(score for score, _ in scored)
         best = [venue for score, venue in scored if score == top]
+        # Of venues named alike, one written out in full ("Hugging Face Papers", beside
+        # "Hugging Face Daily Papers") is the one meant.
+        whole = [venue for venue in best if f" {fold(venue)} " in folded]
+        best = whole if len(whole) == 1 else best
         chosen = best[0] if len(best) == 1 else _common_prefix(best)
         if chosen and _other_year(folded, chosen):
             return None  # "ICLR 2024" where the papers give ICLR 2026: no venue they give
         for word in _venue_words(chosen) if chosen else ():
             spans.extend(m.span() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered))
         return chosen or None
+
+    def _both_venues(self, lowered: str, spans: list[tuple[int, int]]) -> list[str]:
+        """Two venues a paper must both appear in ("listed both on the daily list and at ICLR
+        2026"), or none. Without "both", "X and Y" stays one venue: in English it as often
+        means either of them."""
+        both = re.search(r"\bboth\b(?P<a>.+?)\band\b(?P<b>.+)", lowered)
+        if not both:
+            return []
+        named: list[str] = []
+        found: list[tuple[int, int]] = []
+        for part in ("a", "b"):
+            taken: list[tuple[int, int]] = []
+            venue = self._venue(both.group(part), taken)
+            if not venue or venue in named:
+                return []
+            named.append(venue)
+            found.extend((a + both.start(part), b + both.start(part)) for a, b in taken)
+        spans.extend([*found, (both.start(), both.start() + len("both"))])
+        return named
 
     def _unknown_venue(self, text: str, spans: list[tuple[int, int]]) -> dict[str, str]:
         """A venue the question names that no paper gives ("published at NeurIPS"), with why

@@ -377,6 +377,16 @@ class Filters(BaseModel):
         None, description="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN
     )
     venue: str | None = Field(None, description="Substring of the venue or listing, any case.")
+    venues: list[str] = Field(
+        default_factory=list,
+        description="Venues or listings the paper appears in, every one of them (substrings).",
+    )
+    min_listings: int | None = Field(
+        None, ge=0, description="At least this many different venues or listings."
+    )
+    max_listings: int | None = Field(
+        None, ge=0, description="At most this many different venues or listings."
+    )
     category: str | None = Field(None, description="Substring of a subject category, any case.")
     min_authors: int | None = Field(None, ge=0, description="At least this many authors.")
     max_authors: int | None = Field(None, ge=0, description="At most this many authors.")
@@ -412,6 +422,11 @@ class Filters(BaseModel):
             needle = self.venue.lower()
             if not any(needle in v.lower() for v in [paper.venue or "", *paper.sources]):
                 return False
+        listed = {v.lower() for v in [paper.venue or "", *paper.sources] if v}
+        if not all(any(w.lower() in v for v in listed) for w in self.venues):
+            return False
+        if not _within(len(listed), self.min_listings, self.max_listings):
+            return False
         if self.category:
             needle = self.category.lower()
             if not any(needle in c.lower() for c in paper.categories):

@@ -16,7 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import combinations, pairwise
 
 from harness import dev_arguments
 
@@ -113,6 +113,24 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             [f"Which papers are from {venue}?"],
             [f"List the {venue} papers.", f"Which papers appeared at {venue}?"],
         )
+
+    # membership across listings: a paper merged from several listings is in each of them
+    def listed(p: Paper) -> set[str]:
+        return {x for x in [p.venue or "", *p.sources] if x}
+
+    for first, second in combinations(sorted({s for p in papers for s in p.sources}), 2):
+        yield from make(
+            "listed in both",
+            lambda p, x=first, y=second: {x, y} <= listed(p),
+            [f"Which papers are listed both on {first} and on {second}?"],
+            [f"Papers that appear both in {first} and {second}"],
+        )
+    yield from make(
+        "listing count >",
+        lambda p: len(listed(p)) > 1,
+        ["Which papers appear in more than one listing?"],
+        ["Which papers are on two or more lists?", "Papers found in several listings"],
+    )
     labels = sorted({c.split(" > ")[-1] for p in papers for c in p.categories})
     for label in rng.sample(labels, min(4, len(labels))):
         yield from make(

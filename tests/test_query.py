@@ -103,6 +103,30 @@ def test_a_name_from_a_question_matches_whole_words_and_the_box_matches_any_part
     assert Filters(author="yang").accepts(paper)  # the UI's "Author contains" box
 
 
+def test_membership_across_listings() -> None:
+    papers = [
+        _paper(1, sources=["Hugging Face Daily Papers", "Hugging Face Papers"]),
+        _paper(2, sources=["Hugging Face Papers"]),
+        _paper(3, sources=["Hugging Face Daily Papers"], venue="ICLR 2026"),
+    ]
+    parser = QueryParser(papers)
+
+    def ids(question: str) -> set[str]:
+        query = parser.parse(question)
+        assert query.listing, (question, query.topic)
+        return {p.paper_id for p in papers if query.filters.accepts(p)}
+
+    assert ids("Which papers are listed both on the daily list and on Hugging Face Papers?") == {
+        "p1"
+    }
+    assert ids("Which papers were both at ICLR 2026 and on the Hugging Face daily list?") == {"p3"}
+    assert ids("Which papers appear in more than one listing?") == {"p1", "p3"}
+    assert ids("Papers found in several listings") == {"p1", "p3"}
+    assert ids("Papers on exactly one list") == {"p2"}
+    # The name written out in full is that listing, not every one it begins like.
+    assert ids("Which papers are on Hugging Face Papers?") == {"p1", "p2"}
+
+
 def test_a_topic_beside_the_constraints_is_kept() -> None:
     query = PARSER.parse("Which ICLR 2026 papers are about reinforcement learning?")
     assert query.filters.venue == "ICLR 2026" and not query.listing
