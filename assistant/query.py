@@ -58,6 +58,7 @@ _SCAFFOLD_WORDS = """
     co-author coauthor what's who's that's write writes people persons researchers writers
     receive earn present accept release feature submit upload announce come came out show share
     index get publish post tag fall falls under belong belongs file filed classify classified found
+    either
     label labelled labeled say says said tell told discuss discusses study studies report mention
     got go went put make made know known see seen can could would should will may might be been
     being year years month months day days week weeks time venue venues conference listed
@@ -526,12 +527,12 @@ class QueryParser:
         if several and "min_listings" not in found:
             found["min_listings"] = 2
             take(several, "listings")
-        both = self._both_venues(lowered, spans)
-        venue = None if both else self._venue(lowered, spans)
+        two, every = self._two_venues(lowered, spans)
+        venue = None if two else self._venue(lowered, spans)
         unread: dict[str, str] = {}
-        if both:
-            found["venues"] = both
-            recognised.append(f"venues, all of: {', '.join(both)}")
+        if two:
+            found["venues" if every else "any_venue"] = two
+            recognised.append(f"venues, {'all' if every else 'any'} of: {', '.join(two)}")
         elif venue:
             found["venue"] = venue
             recognised.append(f"venue: {venue}")
@@ -765,26 +766,32 @@ class QueryParser:
             return None  # "ICLR 2024" where the papers give ICLR 2026: no venue they give
         for word in _venue_words(chosen) if chosen else ():
             spans.extend(m.span() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered))
+        if chosen:  # written out in full, its common words go too ("arXiv.org Machine Learning")
+            name = r"\W+".join(re.escape(w) for w in re.findall(r"\w+", chosen.lower()))
+            spans.extend(m.span() for m in re.finditer(rf"\b{name}\b", lowered))
         return chosen or None
 
-    def _both_venues(self, lowered: str, spans: list[tuple[int, int]]) -> list[str]:
-        """Two venues a paper must both appear in ("listed both on the daily list and at ICLR
-        2026"), or none. Without "both", "X and Y" stays one venue: in English it as often
-        means either of them."""
-        both = re.search(r"\bboth\b(?P<a>.+?)\band\b(?P<b>.+)", lowered)
-        if not both:
-            return []
-        named: list[str] = []
-        found: list[tuple[int, int]] = []
-        for part in ("a", "b"):
-            taken: list[tuple[int, int]] = []
-            venue = self._venue(both.group(part), taken)
-            if not venue or venue in named:
-                return []
-            named.append(venue)
-            found.extend((a + both.start(part), b + both.start(part)) for a, b in taken)
-        spans.extend([*found, (both.start(), both.start() + len("both"))])
-        return named
+    def _two_venues(self, lowered: str, spans: list[tuple[int, int]]) -> tuple[list[str], bool]:
+        """Two venues joined by "and" or "or", and whether a paper must be in both ("listed both
+        on the daily list and at ICLR 2026") or in either ("papers from ICLR 2026 or arXiv",
+        "from ICLR 2026 and the daily list": without "both", "and" joins the two sets)."""
+        both = re.search(r"\bboth\b", lowered)
+        for joint in re.finditer(r"\b(?:and|or)\b", lowered):
+            if both and joint.start() < both.end():
+                continue
+            named: list[str] = []
+            found: list[tuple[int, int]] = []
+            for start, end in ((both.end() if both else 0, joint.start()), (joint.end(), None)):
+                taken: list[tuple[int, int]] = []
+                venue = self._venue(lowered[start:end], taken)
+                if not venue or venue in named:
+                    break
+                named.append(venue)
+                found.extend((a + start, b + start) for a, b in taken)
+            else:
+                spans.extend([*found, *([both.span()] if both else [])])
+                return named, bool(both) and joint.group(0) == "and"
+        return [], False
 
     def _unknown_venue(self, text: str, spans: list[tuple[int, int]]) -> dict[str, str]:
         """A venue the question names that no paper gives ("published at NeurIPS"), with why

@@ -381,6 +381,10 @@ class Filters(BaseModel):
         default_factory=list,
         description="Venues or listings the paper appears in, every one of them (substrings).",
     )
+    any_venue: list[str] = Field(
+        default_factory=list,
+        description="Venues or listings the paper appears in, at least one of them (substrings).",
+    )
     min_listings: int | None = Field(
         None, ge=0, description="At least this many different venues or listings."
     )
@@ -424,6 +428,8 @@ class Filters(BaseModel):
                 return False
         listed = {v.lower() for v in [paper.venue or "", *paper.sources] if v}
         if not all(any(w.lower() in v for v in listed) for w in self.venues):
+            return False
+        if self.any_venue and not any(w.lower() in v for w in self.any_venue for v in listed):
             return False
         if not _within(len(listed), self.min_listings, self.max_listings):
             return False

@@ -125,6 +125,15 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             [f"Which papers are listed both on {first} and on {second}?"],
             [f"Papers that appear both in {first} and {second}"],
         )
+    listings = sorted({s for p in papers for s in p.sources} | {p.venue for p in papers if p.venue})
+    for first, second in combinations(listings, 2):
+        # written with the rule ("and" without "both" joins the two sets): A's
+        yield from make(
+            "listed in either",
+            lambda p, x=first, y=second: bool({x, y} & listed(p)),
+            [f"Which papers are from {first} or {second}?", f"Papers from {first} and {second}"],
+            [],
+        )
     yield from make(
         "listing count >",
         lambda p: len(listed(p)) > 1,

@@ -123,6 +123,19 @@ def test_membership_across_listings() -> None:
     assert ids("Which papers appear in more than one listing?") == {"p1", "p3"}
     assert ids("Papers found in several listings") == {"p1", "p3"}
     assert ids("Papers on exactly one list") == {"p2"}
+    # Without "both", two venues joined by "and" or "or" take the papers of either.
+    assert ids("Which papers are from ICLR 2026 or Hugging Face Papers?") == {"p1", "p2", "p3"}
+    assert ids("Papers from ICLR 2026 and the Hugging Face daily list") == {"p1", "p3"}
+    assert ids("Which papers are in either ICLR 2026 or Hugging Face Papers?") == {
+        "p1",
+        "p2",
+        "p3",
+    }
+    # A name written out in full leaves none of its words to the topic.
+    query = QueryParser([_paper(4, sources=["arXiv.org Machine Learning"])]).parse(
+        "Which papers are from arXiv.org Machine Learning?"
+    )
+    assert query.listing and query.filters.venue == "arXiv.org Machine Learning", query.topic
     # The name written out in full is that listing, not every one it begins like.
     assert ids("Which papers are on Hugging Face Papers?") == {"p1", "p2"}
 
