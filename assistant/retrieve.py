@@ -757,14 +757,10 @@ def _on_topic_first(hits: list[Hit], sort: Sort) -> list[Paper]:
     work on the Shampoo optimizer"); most listings give no date.
     """
     bar = _ON_TOPIC * max((h.score for h in hits), default=0.0)
-    on = [h.paper for h in hits if h.score >= bar]
-    ordered = sort_papers(on, sort)
-    by_relevance = {p.paper_id: n for n, p in enumerate(on)}
-    known = [p for p in ordered if sort_value(p, sort) is not None]
-    unknown = sorted(
-        (p for p in ordered if sort_value(p, sort) is None), key=lambda p: by_relevance[p.paper_id]
-    )
-    return known + unknown + [h.paper for h in hits if h.score < bar]
+    on = [h.paper for h in hits if h.score >= bar]  # by relevance, as the hits are
+    known = [p for p in on if sort_value(p, sort) is not None]
+    unknown = [p for p in on if sort_value(p, sort) is None]
+    return sort_papers(known, sort) + unknown + [h.paper for h in hits if h.score < bar]
 
 
 def _in_order(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:
