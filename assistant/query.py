@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,8 +58,8 @@ _SCAFFOLD_WORDS = """
     include includes including contain contains subject field area topic sorted order
     co-author coauthor what's who's that's write writes people persons researchers writers
     receive earn present accept release feature submit upload announce come came out show share
-    index get publish post tag fall falls under belong belongs file filed classify classified found
-    either
+    index get publish post tag fall falls under belong belongs file filed classify classified
+    found either
     label labelled labeled say says said tell told discuss discusses study studies report mention
     got go went put make made know known see seen can could would should will may might be been
     being year years month months day days week weeks time venue venues conference listed
@@ -364,7 +365,8 @@ def _venue_words(venue: str) -> set[str]:
     return {w for w in fold(venue).split() if w not in _GENERIC_VENUE_WORDS}
 
 
-def _venue_triggers(venue: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 12)  # every parse checks every venue, once per joined part
+def _venue_triggers(venue: str) -> tuple[str, ...]:
     words = fold(venue).split()
     phrases = [
         " ".join(words[i:j])
@@ -384,7 +386,7 @@ def _venue_triggers(venue: str) -> list[str]:
         if word not in _GENERIC_VENUE_WORDS and not word.isdigit() and len(word) >= 4
         for noun in ("list", "listing", "page", "feed")
     ]
-    return phrases + listed + [b.split()[0] for b in brands if b]
+    return (*phrases, *listed, *(b.split()[0] for b in brands if b))
 
 
 def _number(token: str) -> int:
@@ -438,19 +440,16 @@ def _relative_dates(
         n = _number(match.group("n")) if match.group("n") else 1
         unit = match.group("unit").rstrip("s")
         if unit in ("day", "week"):
-            start = today - datetime.timedelta(days=n * (7 if unit == "week" else 1))
+            found["since"] = (
+                today - datetime.timedelta(days=n * (7 if unit == "week" else 1))
+            ).isoformat()
         else:
-            months = today.year * 12 + today.month - 1 - n * (12 if unit == "year" else 1)
-            year, month = divmod(months, 12)
-            start = datetime.date(year, month + 1, min(today.day, 28))
-        found["since"] = start.isoformat()
+            back = _shift(today.year, today.month, None, -n * (12 if unit == "year" else 1))
+            found["since"] = f"{back}-{min(today.day, 28):02d}"
     else:
-        back = 0 if match.group("which") in ("this", "current") else 1
-        if match.group("span") == "year":
-            found["since"] = found["until"] = iso_date(today.year - back, None)
-        else:
-            index = today.year * 12 + today.month - 1 - back
-            found["since"] = found["until"] = iso_date(index // 12, index % 12 + 1)
+        step = 0 if match.group("which") in ("this", "current") else -1
+        month = today.month if match.group("span") == "month" else None
+        found["since"] = found["until"] = _shift(today.year, month, None, step)
     take(match, "dates")
 
 

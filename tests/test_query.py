@@ -338,6 +338,14 @@ def test_dates_counted_back_from_the_day_asked(question: str, expected: set[str]
     assert query.listing and _ids(query.filters) == expected, query.recognised
 
 
+def test_a_calendar_month_counted_back_crosses_the_year() -> None:
+    parser = QueryParser(PAPERS, today=datetime.date(2026, 1, 15))
+    last = parser.parse("Which papers were posted last month?").filters
+    assert (last.since, last.until) == ("2025-12", "2025-12")
+    this = parser.parse("What came out this month?").filters
+    assert (this.since, this.until) == ("2026-01", "2026-01")
+
+
 def test_the_last_layer_is_no_date() -> None:
     assert PARSER.parse("How does the last layer affect calibration?").filters.empty
 
