@@ -237,11 +237,11 @@ def _facts(hit: Hit) -> str:
     return " · ".join(p for p in parts if p)
 
 
-#: How an order reads, and the field it sorts by, per key and direction.
+#: How an order reads per direction, and the field it sorts by with its article, per key.
 _ORDERS = {
-    "date": ("newest first", "oldest first", "a date"),
-    "upvotes": ("most upvoted first", "least upvoted first", "an upvote count"),
-    "author_count": ("most authors first", "fewest authors first", "an author list"),
+    "date": ("newest first", "oldest first", "a", "date"),
+    "upvotes": ("most upvoted first", "least upvoted first", "an", "upvote count"),
+    "author_count": ("most authors first", "fewest authors first", "an", "author list"),
 }
 
 
@@ -253,14 +253,14 @@ def order_note(sort: Sort | None, hits: Sequence[Hit]) -> str | None:
     lacking = sum(sort_value(hit.paper, sort) is None for hit in hits)
     if not lacking:
         return None
-    first, last, field = _ORDERS[sort.key]
+    first, last, article, field = _ORDERS[sort.key]
     order = (first if sort.descending else last).capitalize()
     if lacking == len(hits):
-        return f"{order} was asked, but none of the papers below gives {field}."
+        return f"{order} was asked, but none of the papers below gives {article} {field}."
     gives, follows = ("gives", "it follows") if lacking == 1 else ("give", "they follow")
     return (
-        f"{order}; {lacking} of the {len(hits)} papers below {gives} no "
-        f"{field.split(' ', 1)[1]}, so {follows} those that do."
+        f"{order}; {lacking} of the {len(hits)} papers below {gives} no {field}, "
+        f"so {follows} those that do."
     )
 
 
