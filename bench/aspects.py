@@ -19,22 +19,18 @@ into halves by a fixed hash of their id: rules are chosen on half A, half B is r
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
+from harness import half
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 ASPECTS = ["problem", "method", "data", "result", "limitations"]
-
-
-def half(paper_id: str) -> str:
-    """A or B, by a fixed hash of the paper's id."""
-    return "AB"[int(hashlib.sha256(paper_id.encode()).hexdigest(), 16) % 2]
 
 
 def main() -> None:

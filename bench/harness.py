@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import statistics
 import subprocess
@@ -28,6 +29,12 @@ def dev_arguments(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--store", type=Path, default=Path("store"))
     parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS)
     return parser
+
+
+def half(text: str) -> str:
+    """A or B, by a fixed hash of ``text`` (a question, a paper id): rules are chosen on A and
+    reported on B."""
+    return "AB"[int(hashlib.sha256(text.encode()).hexdigest(), 16) % 2]
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

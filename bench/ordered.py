@@ -11,18 +11,17 @@ paper listed must be the gold paper the order puts first among those with a date
 paper when none has one), and the first len(gold) listed should be gold ("on topic"). Beside
 ours, in the same run: the question's own ranking with no order ("relevance") and its ten best
 sorted by date ("sort all ten", the order before the on-topic cut). The cut's share of the
-best score was chosen on half A (sha256 of the question, as in retrieval_quality.py): report B.
+best score was chosen on half A (harness.half of the question): report B.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from harness import DEV_QUESTIONS, dev_arguments
+from harness import DEV_QUESTIONS, dev_arguments, half
 
 from assistant.config import Settings, StoreSettings
 from assistant.query import Sort, sort_papers, sort_value
@@ -55,10 +54,6 @@ ORDERS: list[tuple[Sort, list[str], list[str]]] = [
     ),
 ]
 WITHIN = {"newest": ("{}, newest first?", True), "oldest": ("{}, oldest first?", False)}
-
-
-def _half(question: str) -> str:
-    return "AB"[int(hashlib.sha256(question.encode()).hexdigest(), 16) % 2]
 
 
 def _topics() -> Iterator[tuple[str, list[str]]]:
@@ -119,15 +114,15 @@ def main() -> None:
                 got = system(asked, question, descending)
                 first = bool(got) and got[0].paper_id in firsts
                 on_topic = sum(p.paper_id in ids for p in got[: len(gold)]) / len(gold)
-                rows[(name, _half(question))].append((first, on_topic))
+                rows[(name, half(question))].append((first, on_topic))
     print(
         "\nwithin a topic | half | questions | first paper right | on topic in the first len(gold)"
     )
     print("--- | --- | --- | --- | ---")
-    for (name, half), values in sorted(rows.items(), key=lambda item: (item[0][1], item[0][0])):
+    for (name, side), values in sorted(rows.items(), key=lambda item: (item[0][1], item[0][0])):
         n = len(values)
         print(
-            f"{name} | {half} | {n} | {sum(v[0] for v in values) / n:.2f} | "
+            f"{name} | {side} | {n} | {sum(v[0] for v in values) / n:.2f} | "
             f"{sum(v[1] for v in values) / n:.2f}"
         )
 
