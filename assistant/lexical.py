@@ -36,6 +36,9 @@ _COMPACT_MIN = 256
 #: Papers using an acronym read for its definitions (LexicalIndex.expansions).
 _DEFINERS = 50
 _MASK = (1 << 64) - 1
+#: Terms a title (or its part before a colon) needs for a question writing it out to name its
+#: paper: two ("Feasible Learning") are a phrase other questions use as well.
+_TITLE_TERMS = 3
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
 _FORMAT = 2
 
@@ -503,13 +506,45 @@ class LexicalIndex:
 
     # -- search --------------------------------------------------------------------------
 
-    def _tokens(self, text: str) -> list[str]:
+    def _sequences(self, texts: list[str]) -> list[list[str]]:
+        """Each text's terms in the order written, repeats kept."""
         import bm25s
 
         tokens = bm25s.tokenize(
-            [text], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+            texts, stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
         )
-        return list(dict.fromkeys(tokens[0]))
+        return [list(terms) for terms in tokens]
+
+    def _tokens(self, text: str) -> list[str]:
+        return list(dict.fromkeys(self._sequences([text])[0]))
+
+    def titled(self, query: str, papers: Sequence[Paper]) -> list[Paper]:
+        """The papers of ``papers`` whose title ``query`` writes out: its terms in a row, of the
+        whole title or of the part before a colon, three terms at least ("What does 'Old
+        Optimizer, New Norm' argue?"). A title whose terms in a row also occur in the text of
+        two of the others ("Conformal Risk Control" in papers that apply it) is a phrase of
+        the field, not a name.
+        """
+        heads = [(p, h) for p in papers for h in dict.fromkeys([p.title, p.title.split(":")[0]])]
+        asked, *titles = self._sequences([query, *(head for _, head in heads)])
+        written = f" {' '.join(asked)} "
+        named: dict[str, list[str]] = {}
+        for (paper, _), terms in zip(heads, titles, strict=True):
+            phrase = f" {' '.join(terms)} "
+            if len(terms) >= _TITLE_TERMS and phrase in written:
+                named.setdefault(paper.paper_id, []).append(phrase)
+        if not named:  # the usual case: no abstract needs reading
+            return []
+        texts = self._sequences([f"{p.title} {p.abstract}" for p in papers])
+        joined = {p.paper_id: f" {' '.join(t)} " for p, t in zip(papers, texts, strict=True)}
+        return [
+            paper
+            for paper in papers
+            if any(
+                sum(phrase in text for i, text in joined.items() if i != paper.paper_id) < 2
+                for phrase in named.get(paper.paper_id, [])
+            )
+        ]
 
     def coverage(self, query: str, paper: Paper) -> float:
         """Share of the query's term weight (IDF) found in ``paper``'s title and abstract.

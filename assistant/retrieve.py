@@ -577,6 +577,12 @@ class Retriever:
             # The paper a rare name of the question comes from is what it asks about, whatever
             # the fusion ranked above it ("How does CoLSTIM work?") or left out.
             hits = _in_order(hits, names.named_first(text, found, verdict.makers), k)
+        # A paper whose title the question writes out ("What does 'Old Optimizer, New Norm'
+        # argue?") is what it asks about, however far the question's other words are from it.
+        titled = index.titled(query.text, found)
+        if len(titled) == 1 and not verdict.makers and not query.sort:
+            first = {p.paper_id: p for p in [*titled, *found]}
+            hits = _in_order(hits, list(first.values()), k)
         overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
         covered, uncertain = bool(hits), False
         threshold = lexical_threshold = doubt = None
@@ -593,7 +599,7 @@ class Retriever:
             if not covered and query.unread:
                 # A constraint it could not use is said so, not turned into a refusal.
                 covered, uncertain = True, True
-            if verdict.makers:
+            if verdict.makers or titled:
                 covered, uncertain = True, False
             doubt = verdict.doubt
             uncertain = uncertain or (covered and doubt is not None)

@@ -125,3 +125,30 @@ def test_coverage_counts_an_acronym_in_a_long_form_the_collection_defines() -> N
     scattered = Paper.create("Language models", "Large lean models prune layers.")
     assert index.coverage("prune LLM layers", scattered) < 0.7
     assert index.expansions("ECG") == ()
+
+
+def test_a_title_written_out_in_a_question_names_its_paper() -> None:
+    anthology = (
+        "Old Optimizer, New Norm: An Anthology",
+        "We view Adam and Shampoo as steepest descent.",
+    )
+    control = ("Conformal Risk Control", "We extend conformal prediction to control any risk.")
+    users = [
+        ("Conformal risk control for segmentation", "We apply conformal risk control to masks."),
+        ("Conformal risk control in ranking", "Conformal risk control bounds ranking losses."),
+    ]
+    papers = _papers([*TOPICS, anthology, control, *users])
+    index = LexicalIndex.build(papers)
+    named = papers[len(TOPICS)]
+    # Quoted or not, whole or up to its colon, among other words in any case.
+    for question in [
+        'What does "Old Optimizer, New Norm" argue?',
+        "what does the paper old optimizer new norm: an anthology argue",
+    ]:
+        assert index.titled(question, papers) == [named], question
+    # Its words out of order, or a title of two terms, name nothing.
+    assert index.titled("Which new optimizer replaces an old norm?", papers) == []
+    assert index.titled("wombat burrow", papers) == []  # two terms
+    assert index.titled("How is Wombat Burrow Mapping done?", papers) == [papers[3]]
+    # A title that other papers use as a phrase of the field is not a name.
+    assert index.titled("How is conformal risk control applied?", papers) == []

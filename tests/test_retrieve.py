@@ -361,6 +361,17 @@ def test_a_request_or_an_acronym_written_out_changes_no_verdict(sample_settings:
         assert found.doubt is None and found.hits[0].paper == bare.hits[0].paper, asked
 
 
+def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Settings) -> None:
+    retriever = Retriever(sample_settings)
+    for asked, title in [
+        ('What does "Old Optimizer, New Norm" argue?', "Old Optimizer, New Norm: An Anthology"),
+        ("Which paper is titled Noise Stability of Transformer Models?", "Noise Stability of"),
+    ]:
+        found = retriever.retrieve(asked)
+        assert found.hits[0].paper.title.startswith(title), asked
+        assert found.coverage_verdict == "covered", (asked, found.relevance)
+
+
 def test_the_paper_introducing_a_rare_name_comes_first_and_a_name_only_used_is_a_doubt(
     sample_settings: Settings,
 ) -> None:
