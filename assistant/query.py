@@ -60,6 +60,7 @@ _SCAFFOLD_WORDS = """
     receive earn present accept release feature submit upload announce come came out show share
     index get publish post tag fall falls under belong belongs file filed classify classified
     found either
+    hi hey hello thanks thank thx please cheers kindly you
     label labelled labeled say says said tell told discuss discusses study studies report mention
     got go went put make made know known see seen can could would should will may might be been
     being year years month months day days week weeks time venue venues conference listed
@@ -102,6 +103,7 @@ _ASKER = (
 _VERB = (
     r"(?:give\s+me\s+an?\s+(?:overview|summary|rundown)\s+of|tell\s+me(?:\s+more)?\s+about|"
     r"teach\s+me\s+about|point\s+me\s+to|search\s+for|look\s+for|look\s+up|pull\s+up|"
+    r"help\s+me\s+(?:to\s+)?find|"
     r"find|show|list|give|get|fetch|recommend|suggest|name|explain|describe|summari[sz]e)"
 )
 _WORKS = r"(?:papers?|works?|research|articles?|studies|literature|publications?)"
@@ -114,15 +116,30 @@ _ORDER_CLAUSE = re.compile(
     rf"|from (?:the )?(?P<from>{_NEW_OR_OLD}|old|new) to (?:the )?(?:{_NEW_OR_OLD}|old|new)"
     r"|(?:in )?(?:reverse )?chronological(?:ly| order)?)\)?"
 )
+#: A greeting before a question ("Hi! ...", "Hey there, ...") and thanks after it.
+_GREETING = (
+    r"(?:(?:hi|hey|hello|good\s+(?:morning|afternoon|evening))(?:\s+there)?\s*[,!.:;-]*\s*)?"
+)
+_THANKS = re.compile(
+    r"[\s,;.!-]*\b(?:(?:many\s+)?thanks(?:\s+(?:a\s+lot|in\s+advance))?|thank\s+you|thx|"
+    r"please|cheers)[\s.!]*$",
+    re.IGNORECASE,
+)
+_SOME = r"(?:(?:some|any)\s+)?"
 _REQUEST = re.compile(
-    rf"^\s*(?:"
+    rf"^\s*{_GREETING}(?:"
     rf"{_ASKER}{_VERB}(?:\s+me)?(?:\s+(?:some|any|all|the)?\s*{_WORKS})?"
     rf"|i\s*(?:'m|\s+am)\s+(?:looking|searching)\s+for(?:\s+(?:some|any)?\s*{_WORKS})?"
     rf"|i\s+(?:need|want)(?:\s+to\s+(?:find|read|see))?(?:\s+(?:some|any)?\s*{_WORKS})?"
-    rf"|(?:what\s+is|what's|what\s+do\s+we)\s+(?:known|know|the\s+(?:literature|research))"
+    rf"|i\s+(?:was|am|'m)\s+wondering\s+(?:if|whether)\s+(?:there\s+(?:are|is)\s+)?"
+    rf"(?:{_SOME}{_WORKS}|anything|something)"
+    rf"|(?:do\s+(?:you|we)\s+have|have\s+you\s+got|does\s+(?:the|this|your)\s+collection\s+"
+    rf"(?:have|hold|contain|include))\s+(?:{_SOME}{_WORKS}|anything|something)"
+    rf"|(?:what\s+is|what's|whats|what\s+do\s+we)\s+(?:known|know|the\s+(?:literature|research))"
     rf"|(?:are\s+there\s+|is\s+there\s+)?any\s+{_WORKS}"
+    rf"|(?:are|is)\s+there\s+(?:{_SOME}{_WORKS}|something|an?\s+(?:paper|study|article|work))"
     rf"|(?:is\s+there\s+)?anything"
-    rf"|(?:(?:what|which)(?:'s|\s+is|\s+are|\s+was|\s+were)?\s+)?the\s+{_WORKS}"
+    rf"|(?:(?:what|which)(?:'s|s|\s+is|\s+are|\s+was|\s+were)?\s+)?the\s+{_WORKS}"
     rf"|{_WORKS}"
     rf")(?:\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
     rf"(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)?\s*",
@@ -144,8 +161,9 @@ def without_request(text: str) -> str:
     >>> without_request("what's the paper about diffusion?")
     'diffusion?'
     """
-    match = _REQUEST.match(text)
-    rest = text[match.end() :] if match else text
+    asked = _THANKS.sub("", text)
+    match = _REQUEST.match(asked)
+    rest = asked[match.end() :] if match else asked
     return rest if re.search(r"\w", rest) else text
 
 
@@ -815,7 +833,8 @@ class QueryParser:
         self, text: str, spans: list[tuple[int, int]], usage: Callable[[str], int] | None = None
     ) -> list[str]:
         """Known full names anywhere; any capitalised name after "papers by" and the like; a
-        known surname, capitalised, that no paper uses as a word (when ``usage`` says so)."""
+        known surname, capitalised, that no paper uses as a word (when ``usage`` says so) or
+        that "et al." follows."""
         tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[^\W\d_][\w'.-]*", text)]
         folded = [fold(re.sub(r"['\u2019]s$", "", t)) for t, _, _ in tokens]  # "Bai's" too
         names: list[str] = []
@@ -848,10 +867,13 @@ class QueryParser:
             bare = re.sub(r"['\u2019]s$", "", token)
             surname = self.vocab.surnames.get(fold(bare))
             taken = any(a <= start < b for a, b in spans)
-            if surname is None or taken or not bare[:1].isupper() or usage(bare) > 0:
+            if surname is None or taken or not bare[:1].isupper():
+                continue
+            cited = re.match(r"\s+et\.?\s+al\b\.?", text[end:])  # "Givens et al."
+            if usage(bare) > 0 and not cited:
                 continue
             names.append(surname)
-            spans.append((start, end))  # "Fortuin's" whole
+            spans.append((start, end + (cited.end() if cited else 0)))  # "Fortuin's" whole
         return list(dict.fromkeys(names))
 
 

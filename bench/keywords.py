@@ -24,6 +24,8 @@ WORDINGS = [
     "Find me papers about {}",
     "Could you tell me about {}?",
     "I'm looking for work on {}",
+    "Hi! Do you have anything on {}? Thanks",
+    "Hey, are there papers on {}?",
 ]
 COVERED = {
     "layer pruning": "E$^3$-Pruner",

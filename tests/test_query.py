@@ -85,6 +85,12 @@ def test_a_surname_alone_is_an_author_when_no_paper_uses_the_word(question: str)
     assert not PARSER.parse(question.lower(), usage=lambda word: 0).filters.authors
 
 
+def test_a_surname_before_et_al_is_an_author_even_when_papers_use_the_word() -> None:
+    query = PARSER.parse("What did Bai et al. propose for pruning?", usage=lambda word: 3)
+    assert _ids(query.filters) == {"p1"} and query.filters.authors == ["Bai"]
+    assert "et al" not in query.topic and "pruning" in query.topic
+
+
 def test_a_name_written_twice_is_one_author() -> None:
     for usage in (None, lambda word: 0):
         query = PARSER.parse(

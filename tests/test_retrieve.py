@@ -354,11 +354,30 @@ def test_coverage_has_three_verdicts(
 def test_a_request_or_an_acronym_written_out_changes_no_verdict(sample_settings: Settings) -> None:
     retriever = Retriever(sample_settings)
     bare = retriever.retrieve("layer pruning for LLMs")
-    for asked in ("Find me papers about layer pruning for LLMs", "Which papers prune LLM layers?"):
+    for asked in (
+        "Find me papers about layer pruning for LLMs",
+        "Which papers prune LLM layers?",
+        "Hi! Could you help me find research on layer pruning for LLMs? Thanks",
+        "Hey, do you have anything on layer pruning for LLMs?",
+    ):
         found = retriever.retrieve(asked)
         # The pruning paper says "large language models", never "LLM".
         assert found.coverage_verdict == bare.coverage_verdict == "covered", asked
         assert found.doubt is None and found.hits[0].paper == bare.hits[0].paper, asked
+
+
+def test_greetings_and_thanks_leave_a_metadata_question_a_listing(
+    sample_settings: Settings,
+) -> None:
+    retriever = Retriever(sample_settings)
+    plain = retriever.retrieve("Which papers appeared at ICLR 2026?", 20)
+    for asked in (
+        "Hi, which papers appeared at ICLR 2026?",
+        "Please list ICLR 2026 papers, thanks!",
+    ):
+        found = retriever.retrieve(asked, 20)
+        assert found.query.listing and found.doubt is None, asked
+        assert [h.paper for h in found.hits] == [h.paper for h in plain.hits], asked
 
 
 def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Settings) -> None:
