@@ -106,7 +106,8 @@ _VERB = (
     r"help\s+me\s+(?:to\s+)?find|"
     r"find|show|list|give|get|fetch|recommend|suggest|name|explain|describe|summari[sz]e)"
 )
-_WORKS = r"(?:papers?|works?|research|articles?|studies|literature|publications?)"
+#: "recent" before them asks for no order ("What do recent papers say about X?"), and is no topic.
+_WORKS = r"(?:(?:recent\s+)?(?:papers?|works?|research|articles?|studies|literature|publications?))"
 _NEW_OR_OLD = r"(?:newest|latest|most recent|recent|oldest|earliest)"
 _ORDER_CLAUSE = re.compile(
     r"[,;:(]?\s*(?P<said>(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|list(?:ed)?|arranged?)\s+"
@@ -140,6 +141,8 @@ _REQUEST = re.compile(
     rf"|(?:are|is)\s+there\s+(?:{_SOME}{_WORKS}|something|an?\s+(?:paper|study|article|work))"
     rf"|(?:is\s+there\s+)?anything"
     rf"|(?:(?:what|which)(?:'s|s|\s+is|\s+are|\s+was|\s+were)?\s+)?the\s+{_WORKS}"
+    rf"|(?:what|which)\s+(?:are|were)\s+(?:some\s+)?{_WORKS}(?=\s+(?:on|about|regarding)\b)"
+    rf"|what\s+do(?:es)?\s+(?:the\s+)?{_WORKS}\s+say(?=\s+(?:on|about|regarding)\b)"
     rf"|{_WORKS}"
     rf")(?:\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
     rf"(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)?\s*",
@@ -160,6 +163,8 @@ def without_request(text: str) -> str:
     'the consciousness prior'
     >>> without_request("what's the paper about diffusion?")
     'diffusion?'
+    >>> without_request("Hi! What do papers say about layer pruning? Thanks")
+    'layer pruning?'
     """
     asked = _THANKS.sub("", text)
     match = _REQUEST.match(asked)
