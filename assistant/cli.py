@@ -169,6 +169,12 @@ def _filter_options(command: F) -> F:
             "--venue", help="Only papers whose venue or listing contains this (e.g. ICLR, arXiv)."
         ),
         click.option("--category", help="Only papers with a subject category containing this."),
+        click.option(
+            "--exclude",
+            "excluding",
+            multiple=True,
+            help="Leave out papers that mention this (words or a name, any case; repeatable).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -195,7 +201,7 @@ def _stored_papers(settings: Settings) -> list[Paper]:
 @click.option("--title", help="Only papers whose title contains this (case and punctuation aside).")
 @_filter_options
 @click.pass_context
-def papers(ctx: click.Context, /, fmt: str, title: str | None, **filter_args: str | None) -> None:
+def papers(ctx: click.Context, /, fmt: str, title: str | None, **filter_args: object) -> None:
     """List the papers in the store: id, title, authors, venue or source, date, categories."""
     from assistant.records import Filters
 
@@ -281,7 +287,7 @@ def remove(ctx: click.Context, references: tuple[str, ...], yes: bool) -> None:
 @_filter_options
 @click.pass_context
 def search(
-    ctx: click.Context, /, question: str | None, k: int | None, fmt: str, **filter_args: str | None
+    ctx: click.Context, /, question: str | None, k: int | None, fmt: str, **filter_args: object
 ) -> None:
     """Find the papers that best match QUESTION; without QUESTION, ask interactively.
 
@@ -328,7 +334,7 @@ def _answerer(ctx: click.Context) -> Answerer:
 )
 @_filter_options
 @click.pass_context
-def ask(ctx: click.Context, /, question: str, fmt: str, **filter_args: str | None) -> None:
+def ask(ctx: click.Context, /, question: str, fmt: str, **filter_args: object) -> None:
     """Answer QUESTION from the collection, citing the papers each sentence comes from.
 
     With a model configured (ASSISTANT_LLM__BASE_URL, OPENAI_API_KEY or ASSISTANT_LLM__GGUF)
@@ -344,7 +350,7 @@ def ask(ctx: click.Context, /, question: str, fmt: str, **filter_args: str | Non
 @main.command()
 @_filter_options
 @click.pass_context
-def chat(ctx: click.Context, /, **filter_args: str | None) -> None:
+def chat(ctx: click.Context, /, **filter_args: object) -> None:
     """Talk with the collection: follow-up questions refer to earlier answers.
 
     Type a question and press Enter; "compare X with Y" (or "compare papers 1 and 3") answers

@@ -534,6 +534,14 @@ class QueryParser:
             said = match.group("said") if "said" in match.re.groupindex else match.group(0)
             recognised.append(f"{label}: {said.strip()}")
 
+        excluded, dated = _excluded(text, take, spans)
+        if excluded:
+            found["excluding"] = excluded
+        if excluded or dated:
+            # Read as an exclusion, the clause is not read again ("not on arXiv" is no venue).
+            lowered = "".join(
+                " " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(lowered)
+            )
         sort = self._sort(lowered, take)
         self._missing(lowered, found, take)
         self._author_counts(lowered, found, take)
@@ -551,7 +559,7 @@ class QueryParser:
             take(several, "listings")
         two, every = self._two_venues(lowered, spans)
         venue = None if two else self._venue(lowered, spans)
-        unread: dict[str, str] = {}
+        unread: dict[str, str] = dict.fromkeys(dated, "no filter leaves out a date")
         if two:
             found["venues" if every else "any_venue"] = two
             recognised.append(f"venues, {'all' if every else 'any'} of: {', '.join(two)}")
@@ -880,6 +888,39 @@ class QueryParser:
             names.append(surname)
             spans.append((start, end + (cited.end() if cited else 0)))  # "Fortuin's" whole
         return list(dict.fromkeys(names))
+
+
+#: What a question says it does not want: "not about LLMs", "that do not use reinforcement
+#: learning", "excluding surveys", "but not on arXiv". "without" is left alone: it mostly says
+#: how a method works ("without fine-tuning").
+_NOT = re.compile(
+    r"\b(?:(?:that|which|who)\s+)?(?:"
+    r"(?:are|is|were|was)(?:n't|\s+not)\s+(?:about|on|from|at|related\s+to|concerned\s+with)"
+    r"|(?:do|does|did)(?:n't|\s+not)\s+(?:use|involve|mention|rely\s+on|study|discuss|apply|cover)"
+    r"|not\s+(?:about|on|from|at|involving|using|mentioning|related\s+to)"
+    r"|excluding|except(?:\s+for)?(?:\s+(?:those|ones|papers)(?:\s+(?:about|on|using|with))?)?"
+    r")\s+(?:(?:the|a|an|any)\s+)?"
+    r"(?P<said>[^\W_][\w'+-]*(?:\s+(?!(?:and|or|but|that|which|in|from|since|before|after|"
+    r"with|by|are|is|was|were)\b)[^\W_][\w'+-]*){0,3})",
+    re.IGNORECASE,
+)
+
+
+def _excluded(text: str, take: Taker, spans: list[tuple[int, int]]) -> tuple[list[str], list[str]]:
+    """What ``text`` asks to leave out, as written ("LLMs" of "papers not about LLMs"), and
+    the dates it asks to leave out ("not from 2024"), which no filter can: their spans are
+    taken all the same, so that they are not read as dates asked for."""
+    found: list[str] = []
+    dated: list[str] = []
+    for match in _NOT.finditer(text):
+        phrase = match.group("said")
+        if phrase.isdigit():
+            dated.append(match.group(0).strip())
+            spans.append(match.span())
+        else:
+            found.append(phrase)
+            take(match, "excluding")
+    return found, dated
 
 
 def _common_prefix(values: list[str]) -> str:

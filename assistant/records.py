@@ -401,6 +401,12 @@ class Filters(BaseModel):
     missing: list[MissingField] = Field(
         default_factory=list, description="Fields the paper must not have (e.g. authors, date)."
     )
+    excluding: list[str] = Field(
+        default_factory=list,
+        description="Words or names the paper must not mention in its title or abstract, nor "
+        'carry as its venue, a listing or a category ("LLM", "arXiv"; any case, singular or '
+        "plural).",
+    )
 
     @property
     def empty(self) -> bool:
@@ -446,6 +452,12 @@ class Filters(BaseModel):
                 return False
         if any(_has(paper, name) for name in self.missing):
             return False
+        if self.excluding:
+            said = "\n".join(
+                [paper.title, paper.abstract, paper.venue or "", *paper.sources, *paper.categories]
+            )
+            if any(mentions(said, phrase) for phrase in self.excluding):
+                return False
         if not _within(author_count(paper), self.min_authors, self.max_authors):
             return False
         if not _within(paper.upvotes, self.min_upvotes, self.max_upvotes):
@@ -460,6 +472,27 @@ class Filters(BaseModel):
             if self.until and _truncate(mine, self.until) > _truncate(_date_key(self.until), mine):
                 return False
         return True
+
+
+def mentions(text: str, phrase: str) -> bool:
+    """Whether ``text`` holds ``phrase`` as whole words: any case, hyphens or spaces or nothing
+    between its words, singular or plural.
+
+    >>> said = "We prune LLM layers on arXiv."
+    >>> [mentions(said, p) for p in ("LLMs", "llm", "arxiv", "prune layer")]
+    [True, True, True, False]
+    >>> mentions("Layer-pruning of language models", "layer pruning language model")
+    False
+    >>> mentions("Layer-pruning of language models", "language model")
+    True
+    """
+    words = re.findall(r"[^\W_]+", phrase)
+    if not words:
+        return False
+    if len(words[-1]) > 3:  # "LLMs" is "LLM" or "LLMs"; "models" is "model" or "models"
+        words[-1] = re.sub(r"e?s$", "", words[-1])
+    loose = r"[-\s]*".join(re.escape(w) for w in words)
+    return re.search(rf"(?<![^\W_]){loose}(?:e?s)?(?![^\W_])", text, re.IGNORECASE) is not None
 
 
 def _has(paper: Paper, name: MissingField) -> bool:

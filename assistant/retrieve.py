@@ -524,6 +524,8 @@ class Retriever:
             query = Query(text=question, topic=question)
         if filters is not None:
             query.filters = query.filters.merged(filters)
+        if query.filters.excluding:  # "not about LLMs" leaves out "large language models" too
+            query.filters.excluding = _long_forms(query.filters.excluding, index)
         allowed: set[str] | None = None
         if not query.filters.empty:
             allowed = set(self._passing(query.filters))
@@ -767,6 +769,12 @@ def _on_topic_first(hits: list[Hit], sort: Sort) -> list[Paper]:
     known = [p for p in on if sort_value(p, sort) is not None]
     unknown = [p for p in on if sort_value(p, sort) is None]
     return sort_papers(known, sort) + unknown + [h.paper for h in hits if h.score < bar]
+
+
+def _long_forms(phrases: list[str], index: LexicalIndex) -> list[str]:
+    """``phrases``, and the long forms the collection defines their acronyms by."""
+    forms = [f for p in phrases for a in names.acronyms(p) for f in index.expansions(a)]
+    return list(dict.fromkeys([*phrases, *forms]))
 
 
 def _in_order(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:

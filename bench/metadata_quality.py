@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import combinations, pairwise
@@ -168,6 +168,36 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         ["Which papers have no date?"],
         ["Which papers are undated?"],
     )
+    # Leaving out what a paper mentions, within a venue and over the whole collection: a word
+    # of the titles there (gold: the papers whose text or listings lack it as a whole word).
+    by_venue = Counter(p.venue for p in papers if p.venue)
+    for venue, _ in by_venue.most_common(1):
+        passing = [p for p in papers if p.venue == venue]
+        words = sorted({w.lower() for p in passing for w in re.findall(r"[A-Za-z]{6,}", p.title)})
+        for word in rng.sample(words, min(3, len(words))):
+
+            def lacks(p: Paper, w: str = word) -> bool:
+                said = " ".join([p.title, p.abstract, p.venue or "", *p.sources, *p.categories])
+                return re.search(rf"\b{re.escape(w)}(?:e?s)?\b", said, re.IGNORECASE) is None
+
+            yield from make(
+                "excluding, in a venue",
+                lambda p, v=venue, f=lacks: p.venue == v and f(p),
+                [
+                    f"Which {venue} papers are not about {word}?",
+                    f"{venue} papers, excluding {word}",
+                ],
+                [
+                    f"Which papers from {venue} don't mention {word}?",
+                    f"Show {venue} papers except those on {word}",
+                ],
+            )
+            yield from make(
+                "excluding",
+                lacks,
+                [f"Which papers are not about {word}?"],
+                [f"Papers that do not mention {word}"],
+            )
     for organization in sorted({p.organization for p in papers if p.organization}):
         yield from make(
             "organization",

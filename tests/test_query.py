@@ -377,3 +377,50 @@ def test_new_and_first_in_a_topic_are_no_order() -> None:
 def test_a_request_beside_constraints_leaves_the_topic() -> None:
     query = PARSER.parse("Find me papers from 2024 about protein folding")
     assert query.recognised and query.searched == "protein folding"
+
+
+@pytest.mark.parametrize(
+    ("question", "excluding", "topic"),
+    [
+        ("Papers on reinforcement learning that are not about LLMs", ["LLMs"], "reinforcement"),
+        (
+            "Which papers about pruning don't use large language models?",
+            ["large language models"],
+            "pruning",
+        ),
+        ("Which papers are not on arXiv?", ["arXiv"], ""),
+        ("Optimizers, excluding Shampoo, in 2024", ["Shampoo"], "Optimizers"),
+        # "without" says how a method works, not what to leave out.
+        ("How is a face added to an image model without fine-tuning?", [], "without fine-tuning"),
+        ("Is it not obvious that Adam works?", [], "not obvious"),
+    ],
+)
+def test_what_a_question_leaves_out_is_a_filter(
+    question: str, excluding: list[str], topic: str
+) -> None:
+    query = PARSER.parse(question)
+    assert query.filters.excluding == excluding, query.recognised
+    assert topic in query.topic
+    assert query.filters.venue is None  # "not on arXiv" asks for no venue
+
+
+def test_a_paper_that_mentions_what_is_left_out_does_not_pass() -> None:
+    pruning = _paper(7, title="Layer pruning for LLMs", abstract="We prune layers.")
+    spelt = _paper(8, abstract="We prune large language models.", sources=["arXiv.org"])
+    plain = _paper(9, abstract="We prune convolutional networks.", categories=["Vision"])
+    for excluding, passing in [
+        (["LLM"], {"p8", "p9"}),
+        (["llms", "large language model"], {"p9"}),
+        (["arxiv"], {"p7", "p9"}),  # a listing counts
+        (["vision"], {"p7", "p8"}),  # and a category
+    ]:
+        accepted = {
+            p.paper_id for p in (pruning, spelt, plain) if Filters(excluding=excluding).accepts(p)
+        }
+        assert accepted == passing, excluding
+
+
+def test_a_date_to_leave_out_is_said_to_be_unread_not_taken_as_asked() -> None:
+    query = PARSER.parse("Which papers are not from 2024?")
+    assert query.filters.since is None and query.filters.until is None
+    assert query.unread_reasons == {"are not from 2024": "no filter leaves out a date"}

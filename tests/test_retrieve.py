@@ -129,6 +129,15 @@ def test_cli_search_filters(sample_settings: Settings) -> None:
     assert result.exit_code == 0, result.output
     hits = json.loads(result.stdout)["hits"]
     assert [h["paper"]["title"] for h in hits] == ["Discrete Tilt Matching"]
+    store = ["--store", str(sample_settings.store.path)]
+    listed = CliRunner().invoke(main, [*store, "papers", "--venue", "ICLR", "--format", "jsonl"])
+    kept = CliRunner().invoke(
+        main,
+        [*store, "papers", "--venue", "ICLR", "--exclude", "sparse", "--format", "jsonl"],
+    )
+    titles = [json.loads(line)["title"] for line in kept.stdout.splitlines()]
+    assert 0 < len(titles) < len(listed.stdout.splitlines()), kept.output
+    assert not any("Sparse" in t for t in titles)
 
 
 def test_cli_eval_json_scores_questions(sample_settings: Settings, tmp_path: Path) -> None:
@@ -378,6 +387,18 @@ def test_greetings_and_thanks_leave_a_metadata_question_a_listing(
         found = retriever.retrieve(asked, 20)
         assert found.query.listing and found.doubt is None, asked
         assert [h.paper for h in found.hits] == [h.paper for h in plain.hits], asked
+
+
+def test_a_question_leaves_out_what_it_says_not_to_include(sample_settings: Settings) -> None:
+    retriever = Retriever(sample_settings)
+    pruning = [h.paper.title for h in retriever.retrieve("Which papers are about pruning?").hits]
+    assert any("Layer Pruning for Large Language" in t for t in pruning)
+    found = retriever.retrieve("Which papers about pruning do not use LLMs?")
+    # "LLM" is also left out where a paper writes it out, as the collection defines it.
+    assert found.query.filters.excluding == ["LLMs", "large language model"]
+    titles = [h.paper.title for h in found.hits]
+    assert titles and not any("Large Language" in t or "LLM" in t for t in titles), titles
+    assert titles[0].startswith("Regularization-based Pruning")
 
 
 def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Settings) -> None:
