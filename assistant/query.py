@@ -914,6 +914,11 @@ def _excluded(text: str, take: Taker, spans: list[tuple[int, int]]) -> tuple[lis
     dated: list[str] = []
     for match in _NOT.finditer(text):
         phrase = match.group("said")
+        explicit = re.match(r"(?:excluding|except)\b", match.group(0), re.IGNORECASE)
+        if not explicit and not re.search(rf"\b{_WORKS}\b", text[: match.start()], re.I):
+            # Said of a method, not of the papers wanted: "Which method does not use labels?"
+            # describes a paper that says "without labels", which leaving out would lose.
+            continue
         if phrase.isdigit():
             dated.append(match.group(0).strip())
             spans.append(match.span())

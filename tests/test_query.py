@@ -393,6 +393,9 @@ def test_a_request_beside_constraints_leaves_the_topic() -> None:
         # "without" says how a method works, not what to leave out.
         ("How is a face added to an image model without fine-tuning?", [], "without fine-tuning"),
         ("Is it not obvious that Adam works?", [], "not obvious"),
+        # Said of a method, it describes the paper asked for, which may say "without labels".
+        ("Which method does not use labels?", [], "does not use labels"),
+        ("Which optimizer is not about momentum?", [], "not about momentum"),
     ],
 )
 def test_what_a_question_leaves_out_is_a_filter(
