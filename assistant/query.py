@@ -539,9 +539,7 @@ class QueryParser:
             found["excluding"] = excluded
         if excluded or dated:
             # Read as an exclusion, the clause is not read again ("not on arXiv" is no venue).
-            lowered = "".join(
-                " " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(lowered)
-            )
+            lowered = _blanked(lowered, spans)
         sort = self._sort(lowered, take)
         self._missing(lowered, found, take)
         self._author_counts(lowered, found, take)
@@ -572,9 +570,7 @@ class QueryParser:
         if authors:
             found["authors"] = authors
             recognised.append("authors: " + ", ".join(authors))
-        topic = "".join(
-            ch if not any(a <= i < b for a, b in spans) else " " for i, ch in enumerate(text)
-        )
+        topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
         return Query(
             unread=list(unread),
@@ -926,6 +922,11 @@ def _excluded(text: str, take: Taker, spans: list[tuple[int, int]]) -> tuple[lis
             found.append(phrase)
             take(match, "excluding")
     return found, dated
+
+
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the characters of ``spans`` made spaces (its length and offsets kept)."""
+    return "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(text))
 
 
 def _common_prefix(values: list[str]) -> str:
