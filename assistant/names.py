@@ -109,8 +109,13 @@ def mentioned(text: str, name: str, expansions: Sequence[str] = ()) -> bool:
     return any(written_out(text, expansion) for expansion in expansions)
 
 
+
 #: Short words an acronym may skip ("Reinforcement Learning from Human Feedback", RLHF).
 _GLUE = r"(?:of|for|from|with|and|the|to|in|on|by|via)"
+
+
+#: An acronym: two to six capitals, maybe with a plural "s" (group 1 without it).
+ACRONYM = re.compile(r"(?<![\w-])([A-Z]{2,6})s?(?![\w-])")
 
 
 def acronyms(text: str) -> list[str]:
@@ -119,7 +124,7 @@ def acronyms(text: str) -> list[str]:
     >>> acronyms("Do LLMs use RLHF or RL on a GPU-4?")
     ['LLM', 'RLHF', 'RL']
     """
-    found = (m.group(1) for m in re.finditer(r"(?<![\w-])([A-Z]{2,6})s?(?![\w-])", text))
+    found = (m.group(1) for m in ACRONYM.finditer(text))
     return list(dict.fromkeys(found))
 
 

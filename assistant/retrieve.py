@@ -553,7 +553,7 @@ class Retriever:
             # papers appeared at NeurIPS?" where no paper gives a venue of that name).
             return Retrieval(query=query, hits=[], covered=False, matching=0, partial=self.indexing)
         text = query.searched
-        hits, relevance = self._hybrid(
+        hits, relevance, spelled = self._hybrid(
             text,
             max(k, asked or 0, _ORDERED_POOL) if query.sort else k,
             allowed,
@@ -593,7 +593,7 @@ class Retriever:
         calibration = saved if judged else None
         if calibration is not None:
             threshold, lexical_threshold = calibration.threshold, calibration.lexical_threshold
-            covered, uncertain = judge_coverage(relevance, overlap, calibration)
+            covered, uncertain = judge_coverage(relevance, overlap, calibration, spelled)
             if not covered and index.names(text, hits[0].paper):
                 # It names the top paper by a rare title word ("the limitations of SOAP"):
                 # about that paper, though maybe not about what its abstract says.
@@ -658,7 +658,7 @@ class Retriever:
         written (its constraints unread), by meaning alone, marked partial. The coverage
         verdict has only the dense signal: below the threshold it is uncertain, not refused."""
         query = Query(text=question, topic=question)
-        hits, relevance = self._hybrid(query.searched, k, None, expansion.strip(), index=None)
+        hits, relevance, _ = self._hybrid(query.searched, k, None, expansion.strip(), index=None)
         calibration = self.calibration() if judge and hits else None
         covered, uncertain = bool(hits), False
         if calibration is not None:
@@ -695,11 +695,12 @@ class Retriever:
         expansion: str,
         *,
         index: LexicalIndex | None,
-    ) -> tuple[list[Hit], float]:
-        """The fused top ``k`` papers, and the best dense similarity of any allowed chunk to
-        ``text``. With an ``expansion``, both rankers search with the question and the
-        expansion together (the dense side with the mean of their vectors). ``index`` is the
-        word index searched (None: by meaning alone, while it loads)."""
+    ) -> tuple[list[Hit], float, float]:
+        """The fused top ``k`` papers, the best dense similarity of any allowed chunk to
+        ``text``, and the same with its acronyms spelled out (see LexicalIndex.spelled).
+        With an ``expansion``, both rankers search with the question and the expansion
+        together (the dense side with the mean of their vectors). ``index`` is the word index
+        searched (None: by meaning alone, while it loads)."""
         depth = max(self.settings.retrieval.candidates, k)
         # A paper has about two chunks: ask for enough chunks to rank ``depth`` papers.
         fetch = depth * 2
@@ -726,7 +727,17 @@ class Retriever:
 
         question = self.query_vector(text)
         matches = nearest(question)
-        relevance = round(matches[0].similarity, 4) if matches else 0.0
+        relevance = spelled_relevance = round(matches[0].similarity, 4) if matches else 0.0
+        spelled = index.spelled(text) if index is not None else text
+        if spelled != text:
+            # The embedder reads "offline RL" poorly (0.23 from the nearest chunk) and
+            # "offline reinforcement learning (RL)" well (0.53): papers are ranked by the
+            # latter. The thresholds stay those of the question as written: spelled, the
+            # collection's own questions with their paper removed rise as much (+0.08 on
+            # average), so the spelled similarity only keeps a question from refusal.
+            question = self.query_vector(spelled)
+            matches = nearest(question)
+            spelled_relevance = round(matches[0].similarity, 4) if matches else 0.0
         if expansion:
             mean = np.add(question, self.query_vector(expansion))
             matches = nearest([float(x) for x in mean / (np.linalg.norm(mean) or 1.0)])
@@ -754,7 +765,7 @@ class Retriever:
             catalogue,
             texts=store.chunk_texts,
         )
-        return hits, relevance
+        return hits, relevance, spelled_relevance
 
 
 def _on_topic_first(hits: list[Hit], sort: Sort) -> list[Paper]:
@@ -790,17 +801,20 @@ def _in_order(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:
     return ranked
 
 
-def judge_coverage(relevance: float, overlap: float, calibration: Calibration) -> tuple[bool, bool]:
+def judge_coverage(
+    relevance: float, overlap: float, calibration: Calibration, spelled: float | None = None
+) -> tuple[bool, bool]:
     """(covered, uncertain) for a question's best dense similarity and lexical coverage.
 
     Covered when either signal is as strong as it rarely is for a question whose paper is
     missing: the dense one for descriptions, the lexical one for keywords. Refused (not covered)
-    only when both sit as low as they do for most such questions; uncertain in between.
+    only when both sit as low as they do for most such questions, and so does the similarity
+    with its acronyms ``spelled`` out; uncertain in between.
     """
     if relevance >= calibration.threshold or overlap >= calibration.lexical_threshold:
         return True, False
     if (
-        relevance < calibration.refusal_threshold
+        max(relevance, spelled or 0.0) < calibration.refusal_threshold
         and overlap < calibration.refusal_lexical_threshold
     ):
         return False, False

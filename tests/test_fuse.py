@@ -80,6 +80,15 @@ def test_three_bands(relevance: float, overlap: float, verdict: tuple[bool, bool
     assert judge_coverage(relevance, overlap, CALIBRATION) == verdict
 
 
+def test_a_question_close_once_its_acronyms_are_spelled_out_is_not_refused() -> None:
+    """'What are the challenges of offline RL?' sits far from every chunk as written, close
+    once RL reads 'reinforcement learning': uncertain at worst, since spelling out raises the
+    collection's own unanswerable questions as much, so the covered threshold does not apply."""
+    assert judge_coverage(0.3, 0.1, CALIBRATION, spelled=0.45) == (True, True)
+    assert judge_coverage(0.3, 0.1, CALIBRATION, spelled=0.6) == (True, True)
+    assert judge_coverage(0.3, 0.1, CALIBRATION, spelled=0.35) == (False, False)
+
+
 def test_thresholds_saved_before_the_caveat_are_rebuilt(tmp_path: Path) -> None:
     """A file without the refusal thresholds is not used (a server rebuilds it at start and
     ingest recalibrates), rather than read as 'refuse below the covered threshold'."""

@@ -125,6 +125,10 @@ def test_coverage_counts_an_acronym_in_a_long_form_the_collection_defines() -> N
     scattered = Paper.create("Language models", "Large lean models prune layers.")
     assert index.coverage("prune LLM layers", scattered) < 0.7
     assert index.expansions("ECG") == ()
+    # For the embedder, which reads a short acronym poorly, a defined one is spelled out.
+    assert index.spelled("Do LLMs prune?") == "Do large language models (LLMs) prune?"
+    for kept in ("Large language models (LLMs) prune.", "ECG signals", "LLMentor"):
+        assert index.spelled(kept) == kept
 
 
 def test_a_title_written_out_in_a_question_names_its_paper() -> None:
