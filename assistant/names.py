@@ -106,8 +106,25 @@ def mentioned(text: str, name: str, expansions: Sequence[str] = ()) -> bool:
     pattern = rf"(?<![A-Za-z0-9]){loose}s?(?![a-z0-9])"
     if re.search(pattern, text, re.IGNORECASE):
         return True
+    if any(capitalised(text, acronym) for acronym in acronyms(bare)):
+        return True
     return any(written_out(text, expansion) for expansion in expansions)
 
+
+def capitalised(text: str, acronym: str) -> bool:
+    """Whether ``text`` writes ``acronym`` out in capitalised words whose initials spell it,
+    as a title does ("... Prompting Methods in Natural Language Processing" for NLP, which no
+    abstract defines). Lower-case initials in a row occur by chance ("establish convergence
+    guarantees" spells ECG); see :func:`definitions`.
+
+    >>> capitalised("A Survey of Methods in Natural Language Processing", "NLP")
+    True
+    >>> capitalised("we establish convergence guarantees", "ECG")
+    False
+    """
+    words = [rf"{re.escape(c)}[\w']*" for c in acronym]
+    gap = rf"(?:[-\s]+{_GLUE})?[-\s]+"
+    return re.search(r"(?<![\w-])" + gap.join(words) + r"(?![\w-])", text) is not None
 
 
 #: Short words an acronym may skip ("Reinforcement Learning from Human Feedback", RLHF).

@@ -351,6 +351,8 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         # An acronym the collection defines is searched spelled out: as written, the offline
         # RL papers were not found first and the question was uncertain or refused.
         ("What are the challenges of offline RL?", "covered"),
+        # One no abstract defines, written out in a title ("... in Natural Language Processing").
+        ("Is there a survey of prompting methods in NLP?", "covered"),
         ("How do I bake sourdough bread at home?", "not_covered"),
         # Metadata constraints that matched papers: covered, whatever the similarity.
         ("Which papers appeared at ICLR 2026?", "covered"),
