@@ -39,6 +39,8 @@ _NUMBERS = {
     "ten": 10,
 }
 _COUNT = r"(?P<n>\d+|" + "|".join(_NUMBERS) + r")"
+#: A count too small to be a year.
+_FEW = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
 _MORE = r"(?:more than|over|above|greater than)"
 _LESS = r"(?:fewer than|less than|under|below)"
 _LEAST = r"(?:at least|or more)"
@@ -59,7 +61,7 @@ _SCAFFOLD_WORDS = """
     co-author coauthor what's who's that's write writes people persons researchers writers
     receive earn present accept release feature submit upload announce come came out show share
     index get publish post tag fall falls under belong belongs file filed classify classified
-    found either
+    found either both everything anything something
     hi hey hello thanks thank thx please cheers kindly you
     label labelled labeled say says said tell told discuss discusses study studies report mention
     got go went put make made know known see seen can could would should will may might be been
@@ -346,7 +348,8 @@ _VENUE_WORDS = (
 # A known venue's name counts where it reads as one: after "at", "in", "from" and the like, or
 # before a year or "papers" ("NeurIPS papers", "ICML 2019"), not in "the KDD Cup data".
 _VENUE_NAMED = re.compile(
-    rf"(?:\b(?:(?i:published|presented|appeared|accepted)\s+)?(?i:in|at|to|from|of)\s+(?:the\s+)?"
+    rf"(?:\b(?:(?i:published|presented|appeared|accepted)\s+)?(?i:in|at|to|from|of|and|or)\s+"
+    rf"(?:the\s+)?"
     rf"(?=(?:{_KNOWN_VENUES})\b)|\b(?=(?:{_KNOWN_VENUES})(?:\s*'?\d{{2}}(?:\d{{2}})?)?"
     rf"\s+(?i:papers?|conference|workshop|proceedings)\b|(?:{_KNOWN_VENUES})\s*'?\d{{2}}))"
     rf"(?P<venue>(?:{_KNOWN_VENUES})(?:\s*'?\d{{2}}(?:\d{{2}})?)?\b(?:\s+(?:conference|workshop))?"
@@ -564,8 +567,8 @@ class QueryParser:
         elif venue:
             found["venue"] = venue
             recognised.append(f"venue: {venue}")
-        else:
-            unread.update(self._unknown_venue(text, spans))
+        # One no paper gives, also beside one they give ("at both ICLR and NeurIPS").
+        unread.update(self._unknown_venue(text, spans))
         authors = self._authors(text, spans, usage)
         if authors:
             found["authors"] = authors
@@ -615,10 +618,11 @@ class QueryParser:
         for pattern, key, descending in rules:
             match = re.search(pattern, lowered)
             if match:
-                # How many, when it says: "the three newest papers", "the top 5 most upvoted".
+                # How many, when it says: "the three newest papers", "the top 5 most upvoted",
+                # "newest 3 papers" (not "newest 2024 papers": a year is a date).
                 counted = re.search(
                     rf"\b(?:top\s+)?{_COUNT}\s+{re.escape(match.group(0))}", lowered
-                )
+                ) or re.search(rf"{re.escape(match.group(0))}\s+{_FEW}(?= \w)", lowered)
                 count = _number(counted.group("n")) if counted else None
                 take(counted or match, f"sort by {key}")
                 return Sort(key=key, descending=descending, count=count or None)
@@ -717,6 +721,16 @@ class QueryParser:
                 found["until"] = iso_date(year, month, day)
             else:
                 found["since"] = found["until"] = iso_date(year, month, day)
+            take(match, "dates")
+            return
+        # A date that qualifies the papers: "2024 papers on pruning", "March 2025 work".
+        for match in re.finditer(
+            r"\b" + _DATE.format(p="x") + rf"(?= (?:[a-z][\w-]* )?{_WORKS}\b)", lowered
+        ):
+            before = lowered[: match.start()].split()
+            if before and re.fullmatch(rf"(?i:{_KNOWN_VENUES})", before[-1]):
+                continue  # "NeurIPS 2023 papers": the year of a venue
+            found["since"] = found["until"] = iso_date(*_date_value(match, "x"))
             take(match, "dates")
             return
         _relative_dates(lowered, found, take, today)
@@ -858,18 +872,26 @@ class QueryParser:
                     names.append(self.vocab.names[key])
                     used.update(range(i, i + size))
                     spans.append((tokens[i][1], tokens[i + size - 1][2]))
+        name = r"(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3})"
         cue = re.compile(
-            r"\b(?:papers?|work|articles?|written|authored|co-authored|coauthored)"
-            r"(?: (?:is|are|was|were))? by\s+"
-            r"(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3})"
+            r"\b(?:papers?|work|articles?|publications?|written|authored|co-authored|coauthored"
+            r"|(?i:anything|something|everything))"
+            rf"(?: (?:is|are|was|were))? by\s+{name}"
+            # "What did Jeremy Bernstein write?": a full name, as one word may be a method's.
+            r"|\b(?i:what|which\s+papers?)\s+(?i:did|has|have)\s+"
+            r"(?P<full>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3})\s+"
+            r"(?i:write|written|wrote|publish|published|author|authored|co-author|co-authored)\b"
         )
         for match in cue.finditer(text):
-            start = match.start("name")
+            group = "name" if match.group("name") else "full"
+            start = match.start(group)
             if any(tokens[i][1] >= start and tokens[i][1] < match.end() for i in used):
                 continue
-            candidate = fold(match.group("name"))
-            names.append(self.vocab.names.get(candidate, match.group("name")))
-            spans.append((start, match.end()))
+            if any(a < match.end(group) and start < b for a, b in spans):
+                continue  # "What did Harvard University publish?": an organization
+            candidate = fold(match.group(group))
+            names.append(self.vocab.names.get(candidate, match.group(group)))
+            spans.append((start, match.end(group)))
         if usage is None:
             return list(dict.fromkeys(names))  # a name written twice is one author
         for token, start, end in tokens:

@@ -216,6 +216,10 @@ def test_a_venue_the_papers_give_or_a_date_is_not_taken_for_an_unknown_venue() -
         ("Which papers are from 2019 or earlier?", None, "2019"),
         ("papers posted in June 2024 or later", "2024-06", None),
         ("Which papers from 2025 on reinforcement learning?", "2025", "2025"),  # a topic
+        # A date that qualifies the papers asked for; a venue's year is no date.
+        ("2024 papers on pruning", "2024", "2024"),
+        ("show me March 2024 work on steering", "2024-03", "2024-03"),
+        ("ICLR 2026 papers on pruning", None, None),
     ],
 )
 def test_a_date_open_at_one_end(question: str, since: str | None, until: str | None) -> None:
@@ -330,6 +334,8 @@ def test_an_order_stated_as_a_clause_of_its_own(
         ("Show me the top 5 most upvoted papers", "upvotes", 5),
         ("the 2 oldest papers on Bayesian optimization", "date", 2),
         ("Which paper has the most authors?", "author_count", None),
+        ("newest 3 papers on LLM reasoning", "date", 3),
+        ("the newest 2024 papers on pruning", "date", None),  # a year, not 2024 papers
     ],
 )
 def test_an_order_keeps_how_many_it_asks_for(question: str, key: str, count: int | None) -> None:
@@ -427,3 +433,34 @@ def test_a_date_to_leave_out_is_said_to_be_unread_not_taken_as_asked() -> None:
     query = PARSER.parse("Which papers are not from 2024?")
     assert query.filters.since is None and query.filters.until is None
     assert query.unread_reasons == {"are not from 2024": "no filter leaves out a date"}
+
+
+def test_a_venue_no_paper_gives_beside_one_they_give_is_said() -> None:
+    for question in (
+        "Which papers appeared at both ICLR 2026 and NeurIPS?",
+        "Papers from ICLR 2026 or NeurIPS on pruning",
+    ):
+        query = PARSER.parse(question)
+        assert query.filters.venue == "ICLR 2026" and query.unread == ["NeurIPS"], question
+        assert "NeurIPS" not in query.topic and "both" not in query.subject, question
+
+
+@pytest.mark.parametrize(
+    ("question", "author"),
+    [
+        ("anything by Yann LeCun", "Yann LeCun"),
+        ("publications by Haoli Bai", "Haoli Bai"),
+        ("What did Jeremy Bernstein write?", "Jeremy Bernstein"),
+        ("Which papers has Jeremy Bernstein co-authored?", "Jeremy Bernstein"),
+    ],
+)
+def test_an_author_asked_about_in_conversational_words(question: str, author: str) -> None:
+    """Named whether or not a paper lists them: none does, and the answer says so."""
+    query = PARSER.parse(question)
+    assert query.filters.authors == [author] and author not in query.topic
+
+
+def test_an_organization_or_a_method_is_no_author() -> None:
+    query = PARSER.parse("What did Harvard University publish?")
+    assert query.filters.authors == [] and query.filters.organization
+    assert PARSER.parse("What did Adam Optimizer do?").filters.authors == []
