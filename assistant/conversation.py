@@ -29,6 +29,14 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last
 #: A question with this many content words or more, and no reference back, stands alone.
 STANDALONE_WORDS = 3
 _IT = re.compile(r"\b(?:it|this (?:paper|one)|that (?:paper|one))\b", re.IGNORECASE)
+#: A follow-up that asks the same of something new: "and what about Lion?", "how about the
+#: Muon optimizer?", "same for diffusion models", "ok, and for GANs?".
+_SWITCH = re.compile(
+    r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then|right|thanks)\b[\s,]*)*"
+    r"(?:(?:what|how)\s+about|what\s+of|(?:the\s+)?same\s+(?:question\s+|thing\s+)?for"
+    r"|(?<=and )for|(?<=and, )for)\s+(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
 _ORDINAL_REF = re.compile(
     r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|source|result)\b", re.IGNORECASE
 )
@@ -98,7 +106,14 @@ def condense_rule(question: str, history: Sequence[Turn], *, self_contained: boo
 
     A question that does not refer back starts afresh when it is ``self_contained`` (it states
     its own constraints, such as "posted in 2024") or has three content words or more: nothing
-    of an earlier turn's topic or constraints leaks into it.
+    of an earlier turn's topic or constraints leaks into it. One that asks the same of
+    something new ("and what about Lion?") asks about that alone.
+
+    >>> turn = Turn(question="How does SOAP improve Shampoo?", answer="a", sources={1: "SOAP"})
+    >>> [condense_rule(q, [turn]) for q in ("And what about Lion?", "ok, and for GANs?")]
+    ['Lion', 'GANs']
+    >>> condense_rule("What about its limitations?", [turn])
+    'What about its limitations? (about: SOAP; How does SOAP improve Shampoo?)'
     """
     if not history or (self_contained and not refers_back(question)):
         return question
@@ -107,6 +122,11 @@ def condense_rule(question: str, history: Sequence[Turn], *, self_contained: boo
     title = _nth(last.cited_titles, ordinal.group(1)) if ordinal else None
     if ordinal and title is not None:
         return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
+    switch = _SWITCH.match(question)
+    if switch and not refers_back(question) and content_words(switch.group("subject")):
+        # "And what about Lion?" after a question on SOAP asks about Lion: the last turn's
+        # paper and topic would find SOAP again.
+        return switch.group("subject")
     if _PRONOUN.search(question) or len(content_words(question)) < STANDALONE_WORDS:
         topic = last.rewritten_query or last.question
         about = f"{last.cited_titles[0]}; {topic}" if last.cited_titles else topic

@@ -76,6 +76,28 @@ def test_conversation_a_new_question_starts_fresh() -> None:
     assert "Vincent Fortuin" in condense_rule("What are its limitations?", [turn])
 
 
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("And what about Lion?", "Lion"),
+        ("how about the Muon optimizer", "the Muon optimizer"),
+        ("Same for diffusion models.", "diffusion models"),
+        ("OK, and for GANs?", "GANs"),
+        ("What about its limitations?", None),  # about the last turn's paper
+        ("And what about them?", None),
+    ],
+)
+def test_conversation_the_same_asked_of_something_new_is_about_that(
+    question: str, asked: str | None
+) -> None:
+    turn = Turn(question="How does SOAP improve Shampoo?", answer="...", sources={1: "SOAP"})
+    condensed = condense_rule(question, [turn])
+    if asked is None:
+        assert condensed.startswith(question) and "SOAP" in condensed
+    else:
+        assert condensed == asked
+
+
 def test_conversation_constraints_of_an_earlier_turn_do_not_leak(venue_store: Settings) -> None:
     answerer = Answerer(venue_store)
     first = answerer.ask("Which papers are from NeurIPS 2025?")
