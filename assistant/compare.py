@@ -36,19 +36,22 @@ _LAST_ANSWER = re.compile(
 )
 _LEAD = re.compile(
     r"^\s*(?:please\s+)?(?:compare|contrast|how (?:does|do|is|are)"
-    r"|what (?:is|are) the differences? between)\s+",
+    r"|(?:what(?:'s| is| are) )?(?:the )?differences? between"
+    r"|which (?:one )?(?:is|works|does) better\W*(?:\s+(?:of|between)\b)?)\s+",
     re.I,
 )
 _CONTEXT = re.compile(r"\s+(?:as|for|in terms of|regarding|on the topic of)\s+.*$", re.I)
 _SEPARATOR = re.compile(
-    r"\s*(?:,|\bwith\b|\bversus\b|\bvs\.?\b|\band\b|\bagainst\b|\bto\b|\bfrom\b)\s*", re.I
+    r"\s*(?:,|\bwith\b|\bversus\b|\bvs\.?\b|\band\b|\bor\b|\bagainst\b|\bto\b|\bfrom\b)\s*",
+    re.I,
 )
 _FILLER = re.compile(r"^(?:the|a|an)\s+|\s+(?:paper|one|work|approach|method)$|\bdiffers?\b", re.I)
 
 
 _REQUEST = re.compile(
     r"^\s*(?:please\s+)?(?:compare|contrast)\b|\bhow (?:does|do) .+ differ\b"
-    r"|\bdifferences? between\b",
+    r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
+    r"|^\s*\S+(?:\s+\S+)?\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?\s*\??\s*$",
     re.I,
 )
 

@@ -16,7 +16,7 @@ from assistant.answer import Answerer
 from assistant.chunk import split_sentences
 from assistant.cite import check
 from assistant.cli import main
-from assistant.compare import NOT_STATED, Comparer, ResolutionError
+from assistant.compare import NOT_STATED, Comparer, ResolutionError, is_comparison
 from assistant.config import Settings
 from assistant.errors import LLMResponseError
 from assistant.records import Turn, normalize_title
@@ -51,6 +51,28 @@ def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> Non
         "Restructuring Vector Quantization with the Rotation Trick",
         "Addressing Representation Collapse in Vector Quantized Models with One Linear Layer",
     ]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "SOAP vs MARS",
+        "which is better, SOAP or MARS?",
+        "What's the difference between SOAP and MARS?",
+    ],
+)
+def test_a_comparison_asked_in_other_words(comparer: Comparer, prompt: str) -> None:
+    assert is_comparison(prompt)
+    assert _titles(comparer, prompt) == [SOAP, MARS]
+
+
+def test_a_question_that_only_mentions_a_rival_is_no_comparison() -> None:
+    for question in (
+        "How does SOAP improve Shampoo?",
+        "Which paper compares optimizers on vision or language tasks?",
+        "What is the difference in accuracy reported by the SOAP paper versus its baseline?",
+    ):
+        assert not is_comparison(question), question
 
 
 def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
