@@ -242,6 +242,7 @@ class Answerer:
             read_error=read_error,
             recognised=found.query.recognised,
             unread=found.query.unread,
+            corrected=found.query.corrected,
             retrieved=[
                 {
                     "n": h.rank,

@@ -191,6 +191,11 @@ class RetrievalSettings(_Section):
         description="A broader filter fetches up to this many nearest chunks and keeps the "
         "papers it passes; past that, Chroma filters (slower: it scans all metadata).",
     )
+    spelling: bool = Field(
+        True,
+        description="Search a misspelt word of a question (one neither English nor the "
+        "collection knows) as the collection's word one edit away, and say so in the answer.",
+    )
 
     @model_validator(mode="after")
     def _weights_are_shares(self) -> RetrievalSettings:

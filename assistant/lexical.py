@@ -11,13 +11,13 @@ import math
 import operator
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant import names
+from assistant import names, spelling
 from assistant.records import Paper
 
 INDEX_DIR = "lexical"
@@ -600,6 +600,21 @@ class LexicalIndex:
             return f"{forms[0]}{plural} ({match.group(0)})"
 
         return names.ACRONYM.sub(spell, text)
+
+    def corrections(self, text: str, known: Collection[str] = ()) -> dict[str, str]:
+        """The misspelt words of ``text``, each with the word of the collection (or of
+        ``known``) it is one edit from (see spelling.corrections): "rotaton trik" reads
+        "rotation trick"."""
+        from bm25s.stopwords import STOPWORDS_EN  # the stopwords "en" of _sequences
+
+        stopwords = frozenset(STOPWORDS_EN)
+
+        def used(word: str) -> int:
+            # One word at a time, as _sequences reads it, without its call's overhead: the
+            # hundreds of one-edit variants of a word are counted in about a millisecond.
+            return self._frequency(self._stemmer.stemWord(word))
+
+        return spelling.corrections(text, used, known, stopwords)
 
     def names(self, query: str, paper: Paper, rare: int = 3) -> bool:
         """Whether ``query`` names ``paper``: a word of its title that at most ``rare`` papers

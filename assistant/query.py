@@ -204,6 +204,11 @@ class Query(BaseModel):
         description="Why a phrase of ``unread`` could not be used, where it is not that no "
         "field holds it (a venue no paper gives).",
     )
+    corrected: dict[str, str] = Field(
+        default_factory=dict,
+        description="Misspelt words of the question and the collection's words they were read "
+        'as ("rotaton": "rotation"; ``text`` is read so); see spelling.corrections.',
+    )
 
     @property
     def subject(self) -> str:
@@ -512,6 +517,22 @@ class QueryParser:
         self.vocab = vocab if vocab is not None else Vocabulary.build(papers)
         # What "last year" and "the past six months" count from: the day asked, unless given.
         self.today = today
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        """The words this parser knows beyond the papers' texts, folded: those framing a
+        metadata question ("papers", "authors") and those of the collection's names, venues,
+        labels and places. A typo is read as one of them ("papwrs"); none is read as a typo."""
+        vocab = self.vocab
+        named = [
+            *vocab.names,
+            *vocab.surnames,
+            *map(fold, vocab.venues),
+            *vocab.categories,
+            *map(fold, vocab.organizations),
+            *vocab.regions,
+        ]
+        return _SCAFFOLD | {word for phrase in named for word in _WORD.findall(phrase)}
 
     def extended(self, papers: Sequence[Paper]) -> QueryParser:
         """A parser that also knows the names, venues and labels of ``papers`` (building one
@@ -892,6 +913,19 @@ class QueryParser:
             candidate = fold(match.group(group))
             names.append(self.vocab.names.get(candidate, match.group(group)))
             spans.append((start, match.end(group)))
+        # A name the collection lists, typed in lower case: "papers by fortuin".
+        for match in re.finditer(r"\bby\s+(?P<one>[a-z][\w'.-]*)(?P<two>\s+[a-z][\w'.-]*)?", text):
+            if any(a < match.end() and match.start() < b for a, b in spans):
+                continue
+            whole = fold(match.group(0)[3:].strip())
+            if whole in self.vocab.names:
+                names.append(self.vocab.names[whole])
+                spans.append((match.start("one"), match.end()))
+            elif fold(match.group("one")) in self.vocab.surnames and (
+                usage is None or usage(match.group("one")) == 0  # "by hand" is no author
+            ):
+                names.append(self.vocab.surnames[fold(match.group("one"))])
+                spans.append(match.span("one"))
         if usage is None:
             return list(dict.fromkeys(names))  # a name written twice is one author
         for token, start, end in tokens:

@@ -635,6 +635,10 @@ class Receipt(BaseModel):
         default_factory=list,
         description="Constraints the question states that no filter could use.",
     )
+    corrected: dict[str, str] = Field(
+        default_factory=dict,
+        description="Misspelt words of the question and the collection's words they were read as.",
+    )
     retrieved: list[dict[str, Any]] = Field(default_factory=list)
     model: str
     prompt_file: str | None = None

@@ -16,7 +16,7 @@ from typing import Literal, cast
 import numpy as np
 from pydantic import BaseModel, Field
 
-from assistant import names
+from assistant import names, spelling
 from assistant.config import Settings
 from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
@@ -155,8 +155,9 @@ class Retrieval(BaseModel):
 
     @property
     def unread_note(self) -> str | None:
-        """What an answer or a search says of the constraints the question states that no
-        filter could use, with why."""
+        """What an answer or a search says of how it read the question: the constraints it
+        states that no filter could use, with why, and the misspelt words it searched as the
+        collection spells them."""
         reasons: dict[str, list[str]] = {}
         for phrase in self.query.unread:
             why = self.query.unread_reasons.get(phrase, "no field of the papers holds it")
@@ -164,6 +165,9 @@ class Retrieval(BaseModel):
         notes = [
             f"I could not use {', '.join(p)} as a filter ({why})." for why, p in reasons.items()
         ]
+        if self.query.corrected:
+            read = ", ".join(f"'{typo}' as '{word}'" for typo, word in self.query.corrected.items())
+            notes.append(f"I read {read}, as the papers spell it.")
         return " ".join(notes) or None
 
 
@@ -516,12 +520,19 @@ class Retriever:
         if plain and self.loading_words and self._parser is None:
             return self._by_meaning(question, k, judge=judge, expansion=expansion)
         index = self.lexical()
+        misspelt: dict[str, str] = {}
+        if reading is None and parse and self.settings.retrieval.spelling:
+            # "How does the rotaton trik work?" is read "... rotation trick ...", and "Which
+            # papwrs ..." as "Which papers ...", before its constraints are read.
+            misspelt = index.corrections(question, self.parser().words)
+            question = spelling.corrected(question, misspelt)
         if reading is not None:
             query = reading.query(question)
         elif parse:
             query = self.parser().parse(question, usage=index.papers_using)
         else:
             query = Query(text=question, topic=question)
+        query.corrected = misspelt
         if filters is not None:
             query.filters = query.filters.merged(filters)
         if query.filters.excluding:  # "not about LLMs" leaves out "large language models" too

@@ -464,3 +464,9 @@ def test_an_organization_or_a_method_is_no_author() -> None:
     query = PARSER.parse("What did Harvard University publish?")
     assert query.filters.authors == [] and query.filters.organization
     assert PARSER.parse("What did Adam Optimizer do?").filters.authors == []
+
+
+def test_a_name_the_collection_lists_typed_in_lower_case_is_an_author() -> None:
+    assert PARSER.parse("papers by haoli bai").filters.authors == ["Haoli Bai"]
+    assert PARSER.parse("work by bai on pruning").filters.authors == ["Bai"]
+    assert PARSER.parse("methods inspired by nature").filters.authors == []

@@ -406,6 +406,29 @@ def test_a_question_leaves_out_what_it_says_not_to_include(sample_settings: Sett
     assert titles[0].startswith("Regularization-based Pruning")
 
 
+def test_a_misspelt_word_is_read_as_the_papers_spell_it(sample_settings: Settings) -> None:
+    retriever = Retriever(sample_settings)
+    found = retriever.retrieve("How does the rotaton trik work?")
+    assert found.hits[0].paper.title == "Restructuring Vector Quantization with the Rotation Trick"
+    assert found.query.corrected == {"rotaton": "rotation", "trik": "trick"}
+    assert (
+        found.unread_note
+        == "I read 'rotaton' as 'rotation', 'trik' as 'trick', as the papers spell it."
+    )
+    # The words that frame a metadata question too, before its constraints are read.
+    listed = retriever.retrieve("Which papwrs list Haoli Bai among the auuthors?")
+    assert listed.query.filters.authors == ["Haoli Bai"] and listed.query.listing
+    # English words no paper uses are no typos: an absent topic stays absent.
+    absent = retriever.retrieve("How is federated learning used on hospital data?")
+    assert absent.query.corrected == {} and absent.coverage_verdict != "covered"
+    # Nor is a name, or anything when spelling is off.
+    assert retriever.retrieve("What did Fortuim publish?").query.corrected == {}
+    off = sample_settings.model_copy(
+        update={"retrieval": sample_settings.retrieval.model_copy(update={"spelling": False})}
+    )
+    assert Retriever(off).retrieve("How does the rotaton trik work?").query.corrected == {}
+
+
 def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Settings) -> None:
     retriever = Retriever(sample_settings)
     for asked, title in [

@@ -1,0 +1,125 @@
+"""Misspelt words of a question ("rotaton trik"), read as the collection's words one edit away."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Collection
+
+from spellchecker import SpellChecker
+
+#: A word worth checking: lower case after its first letter (a name or an acronym, "GRPO", is
+#: no typo), four letters or more ("trik"), no digits; capitalised only where a sentence starts
+#: ("Haoli" further on is a name).
+_WORD = re.compile(r"(?<![\w'-])[A-Za-z][a-z]{3,}(?![\w-])")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|[\"'(\u201c]\s*)$")
+#: Endings an inflected word may drop, and what its stem may need back ("ramping": "ramp").
+_INFLECTIONS = (
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ing", ""),
+    ("ing", "e"),
+    ("ed", ""),
+    ("ed", "e"),
+    ("s", ""),
+    ("ly", ""),
+    ("er", ""),
+    ("ers", ""),
+)
+#: Where a plural takes "es" ("boxes", "searches"), not "averagees".
+_ES = re.compile(r"(?:s|x|z|ch|sh|o)es$")
+#: British endings and their American spelling ("initialise", "normalisation").
+_BRITISH = re.compile(r"(?<=[a-z]{3})(is|ys)(e|es|ed|ing|ation|ations|er|ers)$")
+
+
+@functools.cache
+def _english() -> SpellChecker:
+    """pyspellchecker's English word frequencies (shipped in the package, loaded once)."""
+    return SpellChecker(language="en", distance=1)
+
+
+def _english_word(word: str) -> bool:
+    """Whether English knows ``word`` or the word it inflects ("ramping", "memorizes")."""
+    english = _english()
+    if word in english or (_ES.search(word) and word[:-2] in english):
+        return True
+    for ending, back in _INFLECTIONS:
+        stem = word[: -len(ending)]
+        if word.endswith(ending) and len(stem) >= 3:
+            undoubled = stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem
+            if stem + back in english or undoubled in english:
+                return True
+    return False
+
+
+def corrections(
+    text: str,
+    frequency: Callable[[str], int],
+    known: Collection[str] = (),
+    ignored: Collection[str] = (),
+) -> dict[str, str]:
+    """The words of ``text`` that neither English nor the collection knows, each with the
+    word one edit away (a letter added, dropped, changed or two swapped) that the collection
+    knows: an English word before any other ("redundant", not "reducant"), then the one the
+    most papers use. ``frequency`` counts the papers using a word in any of its forms (0:
+    none does); ``known`` are the other words the collection knows (its authors' names, the
+    words that frame a question about them: "papwrs" is "papers"). A word one edit from one of
+    the ``ignored`` words (the stopwords search leaves out: "wich" is "which") is left alone,
+    since reading it changes nothing searched. A British spelling is read in the American one
+    the papers use ("initialise": "initialize").
+
+    A word English knows is left alone though no paper uses it ("federated" is not read as
+    "generated", nor "ramping" as "damping"): an absent topic stays absent. So is a word no
+    collection word is one edit from ("diarization").
+
+    >>> used = {"rotation": 3, "rotator": 1, "trick": 2, "layer": 40, "rich": 1}.get
+    >>> corrections("How does the rotaton trik work? Federated layr, wich papwrs by fortuin",
+    ...             lambda w: used(w, 0), known={"papers", "fortuin"}, ignored={"which", "with"})
+    {'rotaton': 'rotation', 'trik': 'trick', 'layr': 'layer', 'papwrs': 'papers'}
+    >>> used = {"normalize": 4, "analyze": 2, "haol": 1}.get
+    >>> corrections("Papers by Haoli that normalise, analyse, ramping", lambda w: used(w, 0))
+    {'normalise': 'normalize', 'analyse': 'analyze'}
+    """
+    english = _english()
+    found: dict[str, str] = {}
+    for match in _WORD.finditer(text):
+        word = match.group(0).lower()
+        named = match.group(0)[0].isupper() and not _SENTENCE_START.search(text[: match.start()])
+        if named or word in found or word in known or frequency(word) > 0:
+            continue
+        american = _BRITISH.sub(lambda m: m.group(1)[0] + "z" + m.group(2), word)
+        if american != word and _english_word(american):
+            if frequency(american) > 0:
+                found[word] = american
+            continue
+        if _english_word(word):
+            continue
+        edits = english.edit_distance_1(word)
+        if any(edit in ignored for edit in edits):
+            continue
+        # Among equals, the commoner English word ("rotation" before "rotator", which the
+        # stemmer counts as the same word).
+        ranked = sorted(
+            (
+                (_english_word(edit), used, english.word_usage_frequency(edit), edit)
+                for edit in edits
+                if (used := frequency(edit)) > 0 or edit in known
+            ),
+            reverse=True,
+        )
+        if ranked:
+            found[word] = ranked[0][-1]
+    return found
+
+
+def corrected(text: str, spelled: dict[str, str]) -> str:
+    """``text`` with each word of ``spelled`` replaced by its reading, any case.
+
+    >>> corrected("Rotaton trik", {"rotaton": "rotation", "trik": "trick"})
+    'rotation trick'
+    """
+    if not spelled:
+        return text
+    words = "|".join(re.escape(word) for word in spelled)
+    pattern = re.compile(rf"(?<![\w'-])(?:{words})(?![\w-])", re.IGNORECASE)
+    return pattern.sub(lambda m: spelled[m.group(0).lower()], text)
