@@ -372,6 +372,8 @@ class Retriever:
                 with self._opening:
                     if self._parser is None and self._lexical is index:
                         self._parser = QueryParser([], vocab)
+                if self.settings.retrieval.spelling:
+                    spelling.prepare()
                 if then is not None:
                     then()
             except AssistantError as exc:  # the first request that needs them says it again

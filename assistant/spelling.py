@@ -38,6 +38,11 @@ def _english() -> SpellChecker:
     return SpellChecker(language="en", distance=1)
 
 
+def prepare() -> None:
+    """Load the English word list now (0.2 s), rather than at the first question."""
+    _english()
+
+
 def _english_word(word: str) -> bool:
     """Whether English knows ``word`` or the word it inflects ("ramping", "memorizes")."""
     english = _english()
