@@ -152,6 +152,65 @@ _REQUEST = re.compile(
 )
 
 
+#: Where a sentence may end: a stop, "!" or ";" before a capital, or ":", unless the word before
+#: it is an abbreviation or an initial ("St. Lawrence", "Michael S. Albergo", "Song et al.").
+_SENTENCE_END = re.compile(r"[.!;]\s+(?=[\"'(\u201c]?[A-Z])|:\s+")
+_ABBREVIATIONS = frozenset(
+    {
+        "st",
+        "dr",
+        "mr",
+        "ms",
+        "mrs",
+        "prof",
+        "al",
+        "vs",
+        "etc",
+        "fig",
+        "eq",
+        "no",
+        "cf",
+        "e.g",
+        "i.e",
+    }
+)
+_ASKING = re.compile(
+    r"\s*(?:which|what|how|why|who|whom|whose|when|where|is|are|was|were|do|does|did|can|"
+    r"could|should|would|will|has|have|any)\b",
+    re.IGNORECASE,
+)
+
+
+def without_preamble(text: str) -> str:
+    """The question ``text`` asks, without the statements before it that set its scene, or
+    ``text`` as it is when it has none. The scene's words ("My team trains large models and
+    we keep seeing loss spikes.") put a paper on them first; a name in it ("a PhD student")
+    is not what is asked about.
+
+    >>> without_preamble("I run a lab with little compute. Is there a way to reuse prompts?")
+    'Is there a way to reuse prompts?'
+    >>> without_preamble("Quick question from a PhD student: which paper studies bandits?")
+    'which paper studies bandits?'
+    >>> without_preamble("How is call recognition made robust in the St. Lawrence Estuary?")
+    'How is call recognition made robust in the St. Lawrence Estuary?'
+    >>> without_preamble("What is Tree-OPO: Off-policy Advantage Optimization about?")
+    'What is Tree-OPO: Off-policy Advantage Optimization about?'
+    """
+    if "?" not in text:
+        return text
+    for match in _SENTENCE_END.finditer(text):
+        before = text[: match.start()]
+        last = before.split()[-1].lower() if before.split() else ""
+        if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last):
+            continue
+        if "?" in before or _ASKING.match(before):
+            return text  # it asks from its first sentence on
+        rest = text[match.end() :]
+        if _ASKING.match(rest) and len(rest.split()) >= 4:
+            return rest
+    return text
+
+
 def without_request(text: str) -> str:
     """``text`` without a request that opens it, or as it is when nothing would be left.
 
@@ -225,7 +284,8 @@ class Query(BaseModel):
     def searched(self) -> str:
         """What the rankers search: the topic once constraints were read out of the question
         (else the question as asked), without a request that opens it ("Find me papers on")."""
-        return without_request(self.topic if self.recognised or self.unread_reasons else self.text)
+        asked = self.topic if self.recognised or self.unread_reasons else self.text
+        return without_request(without_preamble(asked))
 
     @property
     def listing(self) -> bool:

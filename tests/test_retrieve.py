@@ -429,6 +429,17 @@ def test_a_misspelt_word_is_read_as_the_papers_spell_it(sample_settings: Setting
     assert Retriever(off).retrieve("How does the rotaton trik work?").query.corrected == {}
 
 
+def test_the_scene_set_before_a_question_is_not_searched(sample_settings: Settings) -> None:
+    found = Retriever(sample_settings).retrieve(
+        "Quick question from a PhD student working on bandits: which paper studies "
+        "misspecification and the sub-optimality gap in linear contextual bandits?"
+    )
+    assert found.query.searched.startswith("which paper studies misspecification")
+    assert found.hits[0].paper.title.startswith("On the Interplay Between Misspecification")
+    # "PhD" was read as a name no paper mentions, which made the question uncertain.
+    assert found.doubt is None and found.coverage_verdict == "covered"
+
+
 def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Settings) -> None:
     retriever = Retriever(sample_settings)
     for asked, title in [
