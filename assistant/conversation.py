@@ -22,6 +22,7 @@ _PRONOUN = re.compile(
     r"\b(?:it|its|they|them|their|he|she|his|her)\b"
     rf"|\b(?:this|that|these|those)\s+{_BACK_NOUNS}\b"
     r"|\b(?:this|that|these|those)\s*[?.!]?\s*$"
+    r"|\b(?:newer|older|more\s+recent|other|similar)\s+ones\b"
     r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)",
     re.IGNORECASE,
 )

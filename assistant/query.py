@@ -695,6 +695,9 @@ class QueryParser:
                 True,
             ),
             (rf"\b(?:oldest|earliest)(?= (?:\w+ )?(?:{_WORKS}|daily)\b)", "date", False),
+            # A follow-up: "any newer ones?", "more recent papers?", "older ones".
+            (rf"\b(?:newer|more recent)(?= (?:{_WORKS}|ones)\b)", "date", True),
+            (rf"\bolder(?= (?:{_WORKS}|ones)\b)", "date", False),
         ]
         for pattern, key, descending in rules:
             match = re.search(pattern, lowered)

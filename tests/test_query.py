@@ -335,6 +335,7 @@ def test_an_order_stated_as_a_clause_of_its_own(
         ("the 2 oldest papers on Bayesian optimization", "date", 2),
         ("Which paper has the most authors?", "author_count", None),
         ("newest 3 papers on LLM reasoning", "date", 3),
+        ("Any newer ones?", "date", None),
         ("the newest 2024 papers on pruning", "date", None),  # a year, not 2024 papers
     ],
 )

@@ -84,6 +84,7 @@ def test_conversation_a_new_question_starts_fresh() -> None:
         ("Same for diffusion models.", "diffusion models"),
         ("OK, and for GANs?", "GANs"),
         ("What about its limitations?", None),  # about the last turn's paper
+        ("Any newer ones?", None),
         ("And what about them?", None),
     ],
 )
