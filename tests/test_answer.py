@@ -534,7 +534,8 @@ def test_model_judges_uncited_sentences_against_their_best_source(
 ) -> None:
     """An uncited sentence the offline checker cannot place goes to the model with its best
     source: cited there when the model finds it supported, left uncited when not."""
-    paraphrase = "It starts from weights that preserve lengths."
+    # Closer to LSUV's "orthonormal matrices" than to "Layer rotation", also among the sources.
+    paraphrase = "It first gives each layer length-preserving weights."
     general = "Python is a popular programming language created by Guido van Rossum in 1991."
     llm_server.script(
         f"LSUV normalises the variance of each layer's output to one [1]. {paraphrase} {general}",
