@@ -122,13 +122,18 @@ def capitalised(text: str, acronym: str) -> bool:
     >>> capitalised("we establish convergence guarantees", "ECG")
     False
     """
-    words = [rf"{re.escape(c)}[\w']*" for c in acronym]
-    gap = rf"(?:[-\s]+{_GLUE})?[-\s]+"
-    return re.search(r"(?<![\w-])" + gap.join(words) + r"(?![\w-])", text) is not None
+    return re.search(rf"(?<![\w-]){_initials(acronym)}(?![\w-])", text) is not None
 
 
 #: Short words an acronym may skip ("Reinforcement Learning from Human Feedback", RLHF).
 _GLUE = r"(?:of|for|from|with|and|the|to|in|on|by|via)"
+
+
+def _initials(acronym: str) -> str:
+    """A pattern of words whose initials spell ``acronym``, short words like "of" allowed
+    between them ("Reinforcement Learning from Human Feedback")."""
+    words = [rf"{re.escape(c)}[\w']*" for c in acronym]
+    return rf"(?:[-\s]+{_GLUE})?[-\s]+".join(words)
 
 
 #: An acronym: two to six capitals, maybe with a plural "s" (group 1 without it).
@@ -159,9 +164,7 @@ def definitions(text: str, acronym: str) -> list[str]:
     >>> definitions("Reinforcement Learning from Human Feedback (RLHF).", "RLHF")
     ['reinforcement learning from human feedback']
     """
-    words = [rf"{re.escape(c)}[\w']*" for c in acronym]
-    gap = rf"(?:[-\s]+{_GLUE})?[-\s]+"
-    long_form = r"(?<![\w-])(" + gap.join(words) + r")"
+    long_form = rf"(?<![\w-])({_initials(acronym)})"
     pattern = re.compile(rf"{long_form}\s*\(\s*{re.escape(acronym)}s?\s*\)", re.IGNORECASE)
     found = (_singular(m.group(1).lower()) for m in pattern.finditer(text))
     return list(dict.fromkeys(found))

@@ -200,7 +200,7 @@ def without_preamble(text: str) -> str:
         return text
     for match in _SENTENCE_END.finditer(text):
         before = text[: match.start()]
-        last = before.split()[-1].lower() if before.split() else ""
+        last = before.split()[-1].lower() if before.strip() else ""
         if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last):
             continue
         if "?" in before or _ASKING.match(before):
@@ -980,7 +980,7 @@ class QueryParser:
         for match in re.finditer(r"\bby\s+(?P<one>[a-z][\w'.-]*)(?P<two>\s+[a-z][\w'.-]*)?", text):
             if any(a < match.end() and match.start() < b for a, b in spans):
                 continue
-            whole = fold(match.group(0)[3:].strip())
+            whole = fold(match.group("one") + (match.group("two") or ""))
             if whole in self.vocab.names:
                 names.append(self.vocab.names[whole])
                 spans.append((match.start("one"), match.end()))
