@@ -28,6 +28,8 @@ _INFLECTIONS = (
 )
 #: Where a plural takes "es" ("boxes", "searches"), not "averagees".
 _ES = re.compile(r"(?:s|x|z|ch|sh|o)es$")
+#: The words a question starts with, before other stopwords a typo is one edit from.
+_QUESTION_WORDS = frozenset({"which", "what", "when", "where", "whom", "whose", "how"})
 #: British endings and their American spelling ("initialise", "normalisation").
 _BRITISH = re.compile(r"(?<=[a-z]{3})(is|ys)(e|es|ed|ing|ation|ations|er|ers)$")
 
@@ -69,8 +71,8 @@ def corrections(
     most papers use. ``frequency`` counts the papers using a word in any of its forms (0:
     none does); ``known`` are the other words the collection knows (its authors' names, the
     words that frame a question about them: "papwrs" is "papers"). A word one edit from one of
-    the ``ignored`` words (the stopwords search leaves out: "wich" is "which") is left alone,
-    since reading it changes nothing searched. A British spelling is read in the American one
+    the ``ignored`` words (the stopwords search leaves out) is read as that word, a question
+    word first ("wich" is "which", not "with"). A British spelling is read in the American one
     the papers use ("initialise": "initialize").
 
     A word English knows is left alone though no paper uses it ("federated" is not read as
@@ -80,7 +82,7 @@ def corrections(
     >>> used = {"rotation": 3, "rotator": 1, "trick": 2, "layer": 40, "rich": 1}.get
     >>> corrections("How does the rotaton trik work? Federated layr, wich papwrs by fortuin",
     ...             lambda w: used(w, 0), known={"papers", "fortuin"}, ignored={"which", "with"})
-    {'rotaton': 'rotation', 'trik': 'trick', 'layr': 'layer', 'papwrs': 'papers'}
+    {'rotaton': 'rotation', 'trik': 'trick', 'layr': 'layer', 'wich': 'which', 'papwrs': 'papers'}
     >>> used = {"normalize": 4, "analyze": 2, "haol": 1}.get
     >>> corrections("Papers by Haoli that normalise, analyse, ramping", lambda w: used(w, 0))
     {'normalise': 'normalize', 'analyse': 'analyze'}
@@ -100,7 +102,16 @@ def corrections(
         if _english_word(word):
             continue
         edits = english.edit_distance_1(word)
-        if any(edit in ignored for edit in edits):
+        # A stopword's typo is not searched either way, but it counts as a word no paper uses
+        # and hides the question's frame ("wich papers ..."): a question word first ("which",
+        # not "with"), then the commonest.
+        stopwords = sorted(
+            (edit in _QUESTION_WORDS, english.word_usage_frequency(edit), edit)
+            for edit in edits
+            if edit in ignored or edit in _QUESTION_WORDS
+        )
+        if stopwords:
+            found[word] = stopwords[-1][-1]
             continue
         # Among equals, the commoner English word ("rotation" before "rotator", which the
         # stemmer counts as the same word).
