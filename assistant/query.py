@@ -392,6 +392,16 @@ _UNREAD = re.compile(
     r"|\b(?:github )?stars\b|\bdownloads\b|\bimpact factor\b|\bh-index\b|\bjournal\b",
     re.IGNORECASE,
 )
+#: A category named as one ("tagged Robotics", "in the Robotics category"), its name as
+#: ``label``: up to four words, before the end of the clause.
+_CATEGORY_NAMED = re.compile(
+    r"\btagged\s+(?:(?:with|as|under|in)\s+)?(?:an?\s+|the\s+)?"
+    r"(?P<label>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)"
+    r"(?:\s+(?:category|categories|tag|label|subject))?"
+    r"(?=\s*[?.,;!]|\s+(?:and|or|with|that|which|on|about|in|from|by|papers?)\b|\s*$)"
+    r"|\b(?:in|under|from)\s+the\s+(?P<label2>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)\s+"
+    r"(?:category|subject|subject area|field)\b"
+)
 _MONTH_NAMES = "(?:" + _MONTH.title() + ")"  # "published in May" is a date
 # Venues a question may name that the collection need not hold: the main machine-learning,
 # vision, language, robotics and data conferences and journals, by the name people use.
@@ -499,17 +509,20 @@ def _bounds(cmp: str | None, n: int) -> tuple[int | None, int | None]:
 
 
 def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: Taker) -> None:
-    """ "more than 3 authors", "2 upvotes or more" -> min_<field> / max_<field>."""
-    match = re.search(
+    """ "more than 3 authors", "2 upvotes or more" -> min_<field> / max_<field>. A bare year
+    is a venue's or a date's, not a count ("the ICLR 2026 authors", "the 2024 listings")."""
+    for match in re.finditer(
         rf"\b{_CMP}{_COUNT}(?P<mid> or (?:more|fewer|less))?\s+(?:{noun})\b"
         r"(?P<tail> or (?:more|fewer|less))?",
         lowered,
-    )
-    if match:
+    ):
         tail = match.group("mid") or match.group("tail") or ""
         cmp = match.group("cmp") or tail.strip() or None
+        if not cmp and re.fullmatch(r"(?:19|20)\d\d", match.group("n")):
+            continue
         found[f"min_{field}"], found[f"max_{field}"] = _bounds(cmp, _number(match.group("n")))
         take(match, field)
+        return
 
 
 _RELATIVE = re.compile(
@@ -629,7 +642,7 @@ class QueryParser:
         self._author_counts(lowered, found, take)
         self._upvotes(lowered, found, take)
         self._dates(lowered, found, take, self.today or datetime.date.today())
-        self._category(lowered, found, take)
+        uncategorised = self._category(text, lowered, found, take)
         self._organization(lowered, found, take)
         self._region(lowered, found, take)
         _count(lowered, r"(?:venues?|listings?|lists?|sources?)", "listings", found, take)
@@ -650,6 +663,7 @@ class QueryParser:
             recognised.append(f"venue: {venue}")
         # One no paper gives, also beside one they give ("at both ICLR and NeurIPS").
         unread.update(self._unknown_venue(text, spans))
+        unread.update(uncategorised)
         authors = self._authors(text, spans, usage)
         if authors:
             found["authors"] = authors
@@ -690,11 +704,16 @@ class QueryParser:
             ),
             (r"\b(?:fewest|lowest) (?:up)?votes\b|\bleast (?:up)?voted\b", "upvotes", False),
             (
-                rf"\b(?:newest|latest|most recent)(?= (?:\w+ )?(?:{_WORKS}|daily)\b)",
+                # up to three words between: "the most recent ICLR 2026 papers"
+                rf"\b(?:newest|latest|most recent)(?= (?:[\w.-]+ ){{0,3}}(?:{_WORKS}|daily)\b)",
                 "date",
                 True,
             ),
-            (rf"\b(?:oldest|earliest)(?= (?:\w+ )?(?:{_WORKS}|daily)\b)", "date", False),
+            (
+                rf"\b(?:oldest|earliest)(?= (?:[\w.-]+ ){{0,3}}(?:{_WORKS}|daily)\b)",
+                "date",
+                False,
+            ),
             # A follow-up: "any newer ones?", "more recent papers?", "older ones".
             (rf"\b(?:newer|more recent)(?= (?:{_WORKS}|ones)\b)", "date", True),
             (rf"\bolder(?= (?:{_WORKS}|ones)\b)", "date", False),
@@ -770,6 +789,18 @@ class QueryParser:
             found["until"] = iso_date(*_date_value(between, "b"))
             take(between, "dates")
             return
+        # Two months of one year: "between March and May 2025", "from March to May 2025".
+        months = re.search(
+            rf"\b(?:between|from) (?P<first>{_MONTH}) (?:and|to|through|until) "
+            rf"(?P<last>{_MONTH}),? (?P<year>(?:19|20)\d\d)\b",
+            lowered,
+        )
+        if months:
+            year = int(months.group("year"))
+            found["since"] = iso_date(year, MONTHS[months.group("first")], None)
+            found["until"] = iso_date(year, MONTHS[months.group("last")], None)
+            take(months, "dates")
+            return
         # Open at one end after the date: "2025 or later", "2024 onwards", "2019 or earlier".
         ended = re.search(
             r"\b(?:(?:in|from|since|during) (?:the )?)?"
@@ -819,9 +850,14 @@ class QueryParser:
             return
         _relative_dates(lowered, found, take, today)
 
-    def _category(self, lowered: str, found: dict[str, object], take: Taker) -> None:
+    def _category(
+        self, text: str, lowered: str, found: dict[str, object], take: Taker
+    ) -> dict[str, str]:
+        """A category the collection's papers carry ("tagged Education"), or one it names
+        that no paper carries ("in the Robotics category"), with why it cannot filter; such a
+        label stays in the topic, searched."""
         if not re.search(r"\bcategor|\btagged\b|\bsubject\b|\bfield of\b", lowered):
-            return
+            return {}
         folded = f" {fold(lowered)} "
         best = max(
             (label for label in self.vocab.categories if f" {label} " in folded),
@@ -829,12 +865,21 @@ class QueryParser:
             default=None,
         )
         if best is None:
-            return
+            named = _CATEGORY_NAMED.search(lowered)
+            if not named:
+                return {}
+            # Not taken out of the topic: the label still says what the papers are about.
+            given = sorted(self.vocab.categories.values())
+            shown = ", ".join(given[:5]) + (f" and {len(given) - 5} more" if len(given) > 5 else "")
+            why = f"no paper here carries it as a category; those carried are {shown}"
+            label = named.span("label" if named.group("label") else "label2")
+            return {text[slice(*label)]: why if given else "no paper carries one"}
         found["category"] = self.vocab.categories[best]
         words = r"\W+".join(re.escape(w) for w in best.split())
         match = re.search(rf"\b{words}\b", lowered)
         if match:
             take(match, "category")
+        return {}
 
     def _organization(self, lowered: str, found: dict[str, object], take: Taker) -> None:
         """An organization of the collection named by its full name or a distinctive word of
@@ -853,11 +898,15 @@ class QueryParser:
 
     def _region(self, lowered: str, found: dict[str, object], take: Taker) -> None:
         """A place the collection's papers come from, after "from", "in", "based in"..."""
-        for match in re.finditer(
+        place_after = re.compile(
             r"\b(?:from|in|based in|located in|out of|at)\s+(?:the\s+)?"
-            r"(?P<place>[a-z][a-z .'-]{1,60}?)(?=[?.,;!]|\s+(?:and|or|with|that|who|about|on)\b|$)",
-            lowered,
-        ):
+            r"(?P<place>[a-z][a-z .'-]{1,60}?)(?=[?.,;!]|\s+(?:and|or|with|that|who|about|on)\b|$)"
+        )
+        # Each word may start one ("from authors in Europe": "in Europe").
+        for start in (m.start() for m in re.finditer(r"\b\w", lowered)):
+            match = place_after.match(lowered, start)
+            if not match:
+                continue
             place = fold(match.group("place"))
             if place in self.vocab.regions:
                 found["region"] = self.vocab.regions[place]
@@ -965,9 +1014,13 @@ class QueryParser:
             r"|\b(?i:what|which\s+papers?)\s+(?i:did|has|have)\s+"
             r"(?P<full>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3})\s+"
             r"(?i:write|written|wrote|publish|published|author|authored|co-author|co-authored)\b"
+            # "has Yann LeCun as a co-author", "lists Haoli Bai among the authors"
+            r"|(?P<listed>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3})\s+"
+            r"(?i:as\s+(?:an?\s+|the\s+|one\s+of\s+the\s+)?(?:co-?)?authors?"
+            r"|among\s+(?:the|its|their)\s+(?:co-?)?authors)\b"
         )
         for match in cue.finditer(text):
-            group = "name" if match.group("name") else "full"
+            group = next(g for g in ("name", "full", "listed") if match.group(g))
             start = match.start(group)
             if any(tokens[i][1] >= start and tokens[i][1] < match.end() for i in used):
                 continue

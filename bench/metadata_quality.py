@@ -53,7 +53,11 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         yield from make(
             "author",
             lambda p, n=name: n in p.authors,
-            [f"Which papers did {name} write?", f"Papers by {name}"],
+            [
+                f"Which papers did {name} write?",
+                f"Papers by {name}",
+                f"Which paper has {name} as a co-author?",
+            ],
             [f"Show me work co-authored by {name}.", f"{name} is an author on which papers?"],
         )
         # The surname alone, where no title or abstract uses it as a word (the parser's rule);
@@ -110,7 +114,7 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         yield from make(
             "venue",
             lambda p, v=venue: p.venue == v or v in p.sources,
-            [f"Which papers are from {venue}?"],
+            [f"Which papers are from {venue}?", f"Which papers are in the {venue} listing?"],
             [f"List the {venue} papers.", f"Which papers appeared at {venue}?"],
         )
 
@@ -218,9 +222,26 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         yield from make(
             "region",
             lambda p, x=place: any(r.endswith(x) for r in p.regions),
-            [f"Which papers are from {place}?"],
+            [f"Which papers are from {place}?", f"Which papers come from authors in {place}?"],
             [f"Which papers were written in {place}?"],
         )
+    # Two months of one year, the year said once (no draw from ``rng``: the cases above stay).
+    # A paper dated by its year alone may fall in them, and is listed (Filters' reading).
+    for year in sorted({m[:4] for m in dated}):
+        months = sorted(int(m[5:7]) for m in dated if m.startswith(year))
+        if len(months) >= 2:
+            first, last = months[0], months[-1]
+            yield from make(
+                "dates between months",
+                lambda p, y=year, a=first, b=last: bool(
+                    p.date and (p.date == y or f"{y}-{a:02d}" <= p.date[:7] <= f"{y}-{b:02d}")
+                ),
+                [
+                    f"Which papers are dated between {MONTHS.split()[first - 1]} and "
+                    f"{MONTHS.split()[last - 1]} {year}?"
+                ],
+                [],
+            )
 
 
 # Words that do not make a topic on their own ("can do", "how learning").

@@ -50,14 +50,21 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers are dated earlier than 2019?", {"p4"}),
         ("Papers later than 2024", {"p1"}),
         ("Papers published between 2024 and 2025", {"p1", "p2"}),
+        ("Which papers are dated between May and July 2024?", {"p2"}),
+        ("Papers posted from January to March 2024", set()),
         # venue or listing, named in several ways
         ("Which papers appeared at ICLR 2026?", {"p1"}),
         ("List the ICLR 2026 papers.", {"p1"}),
+        # the venue's year is no count of listings or authors
+        ("Which papers are in the ICLR 2026 listing?", {"p1"}),
+        ("Which papers are on the ICLR 2026 list?", {"p1"}),
+        ("Who are the ICLR 2026 authors?", {"p1"}),
         ("Which paper on the daily list has the most upvotes?", {"p2"}),
         # category, organization, region
         ("Which papers fall under the Imaging category?", {"p4"}),
         ("What did Harvard University publish?", {"p3"}),
         ("Which papers were written in Jordan?", {"p3"}),
+        ("Which papers come from authors in Jordan?", {"p3"}),
         # upvotes
         ("Which papers have more than 5 upvotes?", {"p2"}),
         # missing fields
@@ -337,6 +344,7 @@ def test_an_order_stated_as_a_clause_of_its_own(
         ("newest 3 papers on LLM reasoning", "date", 3),
         ("Any newer ones?", "date", None),
         ("the newest 2024 papers on pruning", "date", None),  # a year, not 2024 papers
+        ("List the five most recent ICLR 2026 papers about language models.", "date", 5),
     ],
 )
 def test_an_order_keeps_how_many_it_asks_for(question: str, key: str, count: int | None) -> None:
@@ -453,6 +461,8 @@ def test_a_venue_no_paper_gives_beside_one_they_give_is_said() -> None:
         ("publications by Haoli Bai", "Haoli Bai"),
         ("What did Jeremy Bernstein write?", "Jeremy Bernstein"),
         ("Which papers has Jeremy Bernstein co-authored?", "Jeremy Bernstein"),
+        ("Which paper has Yann LeCun as a co-author?", "Yann LeCun"),
+        ("Which papers list Jeremy Bernstein among the authors?", "Jeremy Bernstein"),
     ],
 )
 def test_an_author_asked_about_in_conversational_words(question: str, author: str) -> None:
@@ -471,3 +481,15 @@ def test_a_name_the_collection_lists_typed_in_lower_case_is_an_author() -> None:
     assert PARSER.parse("papers by haoli bai").filters.authors == ["Haoli Bai"]
     assert PARSER.parse("work by bai on pruning").filters.authors == ["Bai"]
     assert PARSER.parse("methods inspired by nature").filters.authors == []
+
+
+def test_a_category_no_paper_carries_is_said_and_stays_the_topic() -> None:
+    for question in (
+        "Which ICLR 2026 papers are in the Robotics category?",
+        "Which papers are tagged Robotics?",
+    ):
+        query = PARSER.parse(question)
+        assert query.unread == ["Robotics"] and "Robotics" in query.topic, question
+        assert "carries it as a category" in query.unread_reasons["Robotics"]
+        assert "Imaging" in query.unread_reasons["Robotics"]
+    assert PARSER.parse("Which papers are tagged Imaging?").unread == []
