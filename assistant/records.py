@@ -485,12 +485,16 @@ def mentions(text: str, phrase: str) -> bool:
     False
     >>> mentions("Layer-pruning of language models", "language model")
     True
+    >>> [mentions("An adversarial example", p) for p in ("adversarial examples", "exampl")]
+    [True, False]
+    >>> [mentions("a box, two searches", p) for p in ("boxes", "search")]
+    [True, True]
     """
     words = re.findall(r"[^\W_]+", phrase)
     if not words:
         return False
-    if len(words[-1]) > 3:  # "LLMs" is "LLM" or "LLMs"; "models" is "model" or "models"
-        words[-1] = re.sub(r"e?s$", "", words[-1])
+    if len(words[-1]) > 3:  # "LLMs" is "LLM" or "LLMs"; "examples", "example"; "boxes", "box"
+        words[-1] = re.sub(r"(?<=[sxz])es$|(?<=[cs]h)es$|s$", "", words[-1])
     loose = r"[-\s]*".join(re.escape(w) for w in words)
     return re.search(rf"(?<![^\W_]){loose}(?:e?s)?(?![^\W_])", text, re.IGNORECASE) is not None
 

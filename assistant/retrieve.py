@@ -23,7 +23,7 @@ from assistant.errors import AssistantError, disk_errors
 from assistant.fusion import fuse, lexical_share
 from assistant.lexical import LexicalIndex
 from assistant.query import Query, QueryParser, Reading, Sort, Vocabulary, sort_papers, sort_value
-from assistant.records import Filters, Hit, Paper, clean_text, fold
+from assistant.records import Filters, Hit, Paper, clean_text, fold, mentions
 from assistant.store import ChunkMatch, Store, open_store
 
 log = logging.getLogger("assistant")
@@ -607,6 +607,11 @@ class Retriever:
         if calibration is not None:
             threshold, lexical_threshold = calibration.threshold, calibration.lexical_threshold
             covered, uncertain = judge_coverage(relevance, overlap, calibration, spelled)
+            if uncertain and _titles_name(query.subject, found[:3]):
+                # "Which papers are about pruning?": a short question is far from any chunk
+                # by meaning, and its frame ("which papers are about") holds a third of its
+                # term weight; a paper titled on what it asks about covers it.
+                uncertain = False
             if not covered and index.names(text, hits[0].paper):
                 # It names the top paper by a rare title word ("the limitations of SOAP"):
                 # about that paper, though maybe not about what its abstract says.
@@ -799,6 +804,19 @@ def _long_forms(phrases: list[str], index: LexicalIndex) -> list[str]:
     """``phrases``, and the long forms the collection defines their acronyms by."""
     forms = [f for p in phrases for a in names.acronyms(p) for f in index.expansions(a)]
     return list(dict.fromkeys([*phrases, *forms]))
+
+
+def _titles_name(subject: str, papers: Sequence[Paper], longest: int = 4) -> bool:
+    """Whether a title of ``papers`` names ``subject``, a topic of at most ``longest`` words,
+    as a phrase ("Which papers are about vector quantization?": "Restructuring Vector
+    Quantization with the Rotation Trick"). A long subject describes rather than names.
+
+    >>> paper = Paper(paper_id="p", title="LGV: Boosting Adversarial Example Transfer", abstract="")
+    >>> [_titles_name(s, [paper]) for s in ("adversarial examples", "examples", "boosting lgv")]
+    [True, True, False]
+    """
+    words = subject.split()
+    return 0 < len(words) <= longest and any(mentions(p.title, subject) for p in papers)
 
 
 def _in_order(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:

@@ -354,6 +354,10 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         # One no abstract defines, written out in a title ("... in Natural Language Processing").
         ("Is there a survey of prompting methods in NLP?", "covered"),
         ("How do I bake sourdough bread at home?", "not_covered"),
+        # A short topic a title names: far from any chunk by meaning, its frame a third of
+        # its words' weight ("adversarial examples": "... Adversarial Example Transferability").
+        ("Which papers are about pruning?", "covered"),
+        ("Which papers are about adversarial examples?", "covered"),
         # Metadata constraints that matched papers: covered, whatever the similarity.
         ("Which papers appeared at ICLR 2026?", "covered"),
     ],
