@@ -56,7 +56,7 @@ _SCAFFOLD_WORDS = """
     coauthored written wrote has have having had there their that this these those than more
     most fewest least number largest highest biggest smallest lowest upvote upvotes upvoted
     votes popular recent newest latest oldest earliest before after since between during
-    until single solo sole one only about show me give find me name names appear appears
+    until single solo sole one only about show me give find me name names appear appears page
     include includes including contain contains subject field area topic sorted order
     co-author coauthor what's who's that's write writes people persons researchers writers
     receive earn present accept release feature submit upload announce come came out show share
@@ -441,6 +441,7 @@ _FIELD_WORDS = {
     "categories": r"categor(?:y|ies)|tags?",
     "venue": r"venues?",
     "organization": r"organi[sz]ations?|affiliations?",
+    "regions": r"regions?|places?|locations?|countr(?:y|ies)",
 }
 _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
 _GENERIC_VENUE_WORDS = {"papers", "paper", "the", "of", "org", "machine", "learning", "and", "on"}
@@ -487,7 +488,8 @@ def _venue_triggers(venue: str) -> tuple[str, ...]:
         if word not in _GENERIC_VENUE_WORDS and not word.isdigit() and len(word) >= 4
         for noun in ("list", "listing", "page", "feed")
     ]
-    return (*phrases, *listed, *(b.split()[0] for b in brands if b))
+    singular = [phrase[:-1] for phrase in phrases if phrase.endswith(" papers")]  # "daily paper"
+    return (*phrases, *singular, *listed, *(b.split()[0] for b in brands if b))
 
 
 def _number(token: str) -> int:
@@ -509,8 +511,29 @@ def _bounds(cmp: str | None, n: int) -> tuple[int | None, int | None]:
 
 
 def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: Taker) -> None:
-    """ "more than 3 authors", "2 upvotes or more" -> min_<field> / max_<field>. A bare year
-    is a venue's or a date's, not a count ("the ICLR 2026 authors", "the 2024 listings")."""
+    """ "more than 3 authors", "2 upvotes or more", "between 3 and 5 authors", "at least 10 but
+    at most 30 upvotes" -> min_<field> / max_<field>. A bare year is a venue's or a date's, not
+    a count ("the ICLR 2026 authors", "the 2024 listings")."""
+    between = re.search(
+        rf"\bbetween {_COUNT.replace('<n>', '<a>')} and {_COUNT}\s+(?:{noun})\b", lowered
+    )
+    if between:
+        low, high = sorted((_number(between.group("a")), _number(between.group("n"))))
+        found[f"min_{field}"], found[f"max_{field}"] = low, high
+        take(between, field)
+        return
+    # Two bounds joined: "at least 10 but at most 30 upvotes", "more than 2 and fewer than 6".
+    joined = re.search(
+        rf"\b(?P<cmp>{_MORE}|{_LEAST})\s+{_COUNT.replace('<n>', '<a>')}\s*(?:{noun})?\s+"
+        rf"(?:but|and)\s+(?P<cmp2>{_LESS}|{_MOST})\s+{_COUNT}\s+(?:{noun})\b",
+        lowered,
+    )
+    if joined:
+        low, _ = _bounds(joined.group("cmp"), _number(joined.group("a")))
+        _, high = _bounds(joined.group("cmp2"), _number(joined.group("n")))
+        found[f"min_{field}"], found[f"max_{field}"] = low, high
+        take(joined, field)
+        return
     for match in re.finditer(
         rf"\b{_CMP}{_COUNT}(?P<mid> or (?:more|fewer|less))?\s+(?:{noun})\b"
         r"(?P<tail> or (?:more|fewer|less))?",
@@ -523,6 +546,37 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
         found[f"min_{field}"], found[f"max_{field}"] = _bounds(cmp, _number(match.group("n")))
         take(match, field)
         return
+
+
+_YEAR = r"(?:19|20)\d\d"
+#: A part of a year: "the second half of 2024", "Q1 2025", "early 2025", "the last three
+#: months of 2024".
+_PART_OF_YEAR = re.compile(
+    rf"\b(?:the )?(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last) "
+    rf"(?P<unit>half|quarter) of (?P<y>{_YEAR})\b"
+    rf"|\bq(?P<q>[1-4]),? (?P<qy>{_YEAR})\b"
+    rf"|\b(?P<when>early|mid|late)[- ](?P<wy>{_YEAR})\b"
+    rf"|\bthe (?P<end>first|last) {_COUNT} months of (?P<my>{_YEAR})\b"
+)
+_NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+
+
+def _part_of_year(match: re.Match[str]) -> tuple[int, int, int]:
+    """(year, first month, last month) of a match of _PART_OF_YEAR: early, mid and late are
+    its thirds."""
+    if match.group("unit"):
+        size = 6 if match.group("unit") == "half" else 3
+        nth = _NTH.get(match.group("nth"), 12 // size)  # "last"
+        return int(match.group("y")), (nth - 1) * size + 1, nth * size
+    if match.group("q"):
+        quarter = int(match.group("q"))
+        return int(match.group("qy")), quarter * 3 - 2, quarter * 3
+    if match.group("when"):
+        third = ("early", "mid", "late").index(match.group("when"))
+        return int(match.group("wy")), third * 4 + 1, third * 4 + 4
+    months = min(max(_number(match.group("n")), 1), 12)
+    first = 1 if match.group("end") == "first" else 13 - months
+    return int(match.group("my")), first, first + months - 1
 
 
 _RELATIVE = re.compile(
@@ -633,7 +687,9 @@ class QueryParser:
 
         excluded, dated = _excluded(text, take, spans)
         if excluded:
-            found["excluding"] = excluded
+            # A listing left out by the name people use ("but not the daily list") is left
+            # out by its own name, which its papers carry.
+            found["excluding"] = [self._venue(p.lower(), []) or p for p in excluded]
         if excluded or dated:
             # Read as an exclusion, the clause is not read again ("not on arXiv" is no venue).
             lowered = _blanked(lowered, spans)
@@ -687,12 +743,14 @@ class QueryParser:
     def _sort(lowered: str, take: Taker) -> Sort | None:
         rules = [
             (
-                r"\b(?:most|(?:largest|biggest|highest) number of) (?:co-?)?authors\b",
+                r"\b(?:most|(?:largest|biggest|highest) number of) (?:co-?)?authors\b"
+                r"|\b(?:largest|longest|biggest) (?:author list|list of authors)\b",
                 "author_count",
                 True,
             ),
             (
-                r"\b(?:fewest|smallest number of|lowest number of) (?:co-?)?authors\b",
+                r"\b(?:fewest|smallest number of|lowest number of) (?:co-?)?authors\b"
+                r"|\b(?:smallest|shortest) (?:author list|list of authors)\b",
                 "author_count",
                 False,
             ),
@@ -746,7 +804,8 @@ class QueryParser:
         """ "without authors", "no date", "authors unknown", "undated" -> missing fields."""
         missing: list[str] = []
         for match in re.finditer(
-            rf"\b(?:without|with no|with(?:out)? any|lacking|missing|having no|no)\s+"
+            rf"\b(?:without|with no|with(?:out)? any|lacking|missing|having no|no"
+            r"|(?:do|does|did)(?:n't|\s+not)\s+(?:list|give|have|state|name)(?:\s+any)?)\s+"
             rf"(?:an? |listed |known |stated |given )?(?P<f>{_FIELDS})\b"
             rf"|\b(?P<g>{_FIELDS})\s+(?:(?:is|are|was|were)\s+)?(?:missing|unknown|not "
             r"(?:listed|given|known|stated|recorded))\b|\b(?P<u>undated|anonymous)\b",
@@ -800,6 +859,13 @@ class QueryParser:
             found["since"] = iso_date(year, MONTHS[months.group("first")], None)
             found["until"] = iso_date(year, MONTHS[months.group("last")], None)
             take(months, "dates")
+            return
+        part = _PART_OF_YEAR.search(lowered)
+        if part:
+            year, first, last = _part_of_year(part)
+            found["since"] = iso_date(year, first, None)
+            found["until"] = iso_date(year, last, None)
+            take(part, "dates")
             return
         # Open at one end after the date: "2025 or later", "2024 onwards", "2019 or earlier".
         ended = re.search(
@@ -897,21 +963,26 @@ class QueryParser:
                 return
 
     def _region(self, lowered: str, found: dict[str, object], take: Taker) -> None:
-        """A place the collection's papers come from, after "from", "in", "based in"..."""
-        place_after = re.compile(
-            r"\b(?:from|in|based in|located in|out of|at)\s+(?:the\s+)?"
-            r"(?P<place>[a-z][a-z .'-]{1,60}?)(?=[?.,;!]|\s+(?:and|or|with|that|who|about|on)\b|$)"
-        )
-        # Each word may start one ("from authors in Europe": "in Europe").
-        for start in (m.start() for m in re.finditer(r"\b\w", lowered)):
-            match = place_after.match(lowered, start)
-            if not match:
+        """A place the collection's papers come from, after "from", "in", "based in"...: the
+        longest run of up to five words there that names one ("from authors in Europe",
+        "with authors in California were accepted")."""
+        for cue in re.finditer(
+            r"\b(?:from|in|based in|located in|out of|at)\s+(?:the\s+)?", lowered
+        ):
+            words = list(re.finditer(r"[a-z][a-z'-]*", lowered[cue.end() :][:80]))
+            if not words or words[0].start():
                 continue
-            place = fold(match.group("place"))
-            if place in self.vocab.regions:
-                found["region"] = self.vocab.regions[place]
-                take(match, "region")
-                return
+            for size in range(min(5, len(words)), 0, -1):
+                end = cue.end() + words[size - 1].end()
+                place = fold(lowered[cue.end() : end])
+                if place in self.vocab.regions:
+                    found["region"] = self.vocab.regions[place]
+                    said = re.compile(re.escape(lowered[cue.start() : end])).match(
+                        lowered, cue.start()
+                    )
+                    if said:
+                        take(said, "region")
+                    return
 
     def _venue(self, lowered: str, spans: list[tuple[int, int]]) -> str | None:
         """The listing or venue the question names ("ICLR 2026", "Hugging Face daily list").
@@ -1067,9 +1138,11 @@ _NOT = re.compile(
     r"|(?:do|does|did)(?:n't|\s+not)\s+(?:use|involve|mention|rely\s+on|study|discuss|apply|cover)"
     r"|not\s+(?:about|on|from|at|involving|using|mentioning|related\s+to)"
     r"|excluding|except(?:\s+for)?(?:\s+(?:those|ones|papers)(?:\s+(?:about|on|using|with))?)?"
+    r"|but\s+not(?:\s+(?:about|on|in|from|at|involving|using|mentioning|related\s+to))?"
     r")\s+(?:(?:the|a|an|any)\s+)?"
-    r"(?P<said>[^\W_][\w'+-]*(?:\s+(?!(?:and|or|but|that|which|in|from|since|before|after|"
-    r"with|by|are|is|was|were)\b)[^\W_][\w'+-]*){0,3})",
+    # a dot inside a word stays ("arXiv.org"), one that ends the sentence does not
+    r"(?P<said>[^\W_](?:[\w'+-]|\.(?=\w))*(?:\s+(?!(?:and|or|but|that|which|in|from|since|"
+    r"before|after|with|by|are|is|was|were)\b)[^\W_](?:[\w'+-]|\.(?=\w))*){0,3})",
     re.IGNORECASE,
 )
 

@@ -360,7 +360,9 @@ def _truncate(key: tuple[int, ...], other: str | tuple[int, ...]) -> tuple[int, 
 DATE_PATTERN = r"^\d{1,4}(-\d{1,2}){0,2}$"
 
 
-MissingField = Literal["authors", "date", "upvotes", "categories", "venue", "organization"]
+MissingField = Literal[
+    "authors", "date", "upvotes", "categories", "venue", "organization", "regions"
+]
 
 
 class Filters(BaseModel):
@@ -509,6 +511,7 @@ def _has(paper: Paper, name: MissingField) -> bool:
         "categories": paper.categories,
         "venue": paper.venue,
         "organization": paper.organization,
+        "regions": paper.regions,
     }[name]
     return value is not None and value != []
 

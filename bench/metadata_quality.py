@@ -86,6 +86,12 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             [f"Papers with more than {n} authors"],
             [f"Which papers have over {n} co-authors?"],
         )
+        yield from make(
+            "author count between",
+            lambda p, n=n: n - 1 <= (author_count(p) or 0) <= n + 1,
+            [f"Which papers have between {n - 1} and {n + 1} authors?"],
+            [],
+        )
     dated = sorted({p.date[:7] for p in papers if p.date and len(p.date) >= 7})
     for month in rng.sample(dated, min(4, len(dated))):
         year, number = int(month[:4]), int(month[5:7])
@@ -129,6 +135,12 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             [f"Which papers are listed both on {first} and on {second}?"],
             [f"Papers that appear both in {first} and {second}"],
         )
+        yield from make(
+            "listed in one, not the other",
+            lambda p, x=first, y=second: x in listed(p) and y not in listed(p),
+            [f"Which papers are on {first} but not {second}?"],
+            [],
+        )
     listings = sorted({s for p in papers for s in p.sources} | {p.venue for p in papers if p.venue})
     for first, second in combinations(listings, 2):
         # written with the rule ("and" without "both" joins the two sets): A's
@@ -160,6 +172,12 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             [f"Which papers have more than {n} upvotes?"],
             [f"Which daily papers got over {n} votes?"],
         )
+        yield from make(
+            "upvotes between",
+            lambda p, n=n: p.upvotes is not None and n <= p.upvotes <= n + 10,
+            [f"Which papers have at least {n} but at most {n + 10} upvotes?"],
+            [],
+        )
     yield from make(
         "missing",
         lambda p: author_count(p) is None,
@@ -171,6 +189,12 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         lambda p: not p.date,
         ["Which papers have no date?"],
         ["Which papers are undated?"],
+    )
+    yield from make(
+        "missing",
+        lambda p: not p.regions,
+        ["Which papers don't list any region?"],
+        [],
     )
     # Leaving out what a paper mentions, within a venue and over the whole collection: a word
     # of the titles there (gold: the papers whose text or listings lack it as a whole word).
@@ -240,6 +264,14 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
                     f"Which papers are dated between {MONTHS.split()[first - 1]} and "
                     f"{MONTHS.split()[last - 1]} {year}?"
                 ],
+                [],
+            )
+            yield from make(
+                "part of a year",
+                lambda p, y=year: bool(
+                    p.date and (p.date == y or (p.date[:4] == y and p.date[5:7] >= "07"))
+                ),
+                [f"Which papers were posted in the second half of {year}?"],
                 [],
             )
 

@@ -44,6 +44,7 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers were written by 2 people?", {"p1"}),
         ("Which papers have two or more authors?", {"p1"}),
         ("Papers with at most 1 author", {"p2"}),
+        ("Which papers have between 2 and 4 authors?", {"p1"}),
         # dates: in a month, on a day, before, after, between
         ("Which papers were posted in June 2024?", {"p2"}),
         ("Which paper was posted on 2024-06-12?", {"p2"}),
@@ -52,6 +53,13 @@ def _ids(filters: Filters) -> set[str]:
         ("Papers published between 2024 and 2025", {"p1", "p2"}),
         ("Which papers are dated between May and July 2024?", {"p2"}),
         ("Papers posted from January to March 2024", set()),
+        # parts of a year
+        ("Which papers were posted in the second half of 2025?", {"p1"}),
+        ("Which papers were posted in Q2 2024?", {"p2"}),
+        ("Which papers appeared in early 2024?", set()),
+        ("Which papers are from mid-2024?", {"p2"}),
+        ("Which papers are from the last four months of 2025?", {"p1"}),
+        ("Which papers are from the last three months of 2025?", set()),
         # venue or listing, named in several ways
         ("Which papers appeared at ICLR 2026?", {"p1"}),
         ("List the ICLR 2026 papers.", {"p1"}),
@@ -65,12 +73,18 @@ def _ids(filters: Filters) -> set[str]:
         ("What did Harvard University publish?", {"p3"}),
         ("Which papers were written in Jordan?", {"p3"}),
         ("Which papers come from authors in Jordan?", {"p3"}),
+        ("Which papers with authors in Jordan were published by Harvard?", {"p3"}),
         # upvotes
         ("Which papers have more than 5 upvotes?", {"p2"}),
+        ("Which papers have at least 5 but at most 6 upvotes?", set()),
+        ("Which papers have more than 5 and fewer than 10 upvotes?", {"p2"}),
         # missing fields
         ("Which papers have no authors?", {"p3", "p4", "p5"}),
         ("Which papers are undated?", {"p3", "p5"}),
         ("Papers whose authors are not listed", {"p3", "p4", "p5"}),
+        ("Which papers don't list any region?", {"p1", "p2", "p4", "p5"}),
+        # a listing left out by the name people use
+        ("Which papers are on a Hugging Face page but not the daily list?", {"p5"}),
     ],
 )
 def test_metadata_question_lists_what_it_asks_for(question: str, expected: set[str]) -> None:
@@ -341,6 +355,8 @@ def test_an_order_stated_as_a_clause_of_its_own(
         ("Show me the top 5 most upvoted papers", "upvotes", 5),
         ("the 2 oldest papers on Bayesian optimization", "date", 2),
         ("Which paper has the most authors?", "author_count", None),
+        ("Which ICLR 2026 paper has the largest author list?", "author_count", None),
+        ("How many upvotes did the most popular daily paper get?", "upvotes", None),
         ("newest 3 papers on LLM reasoning", "date", 3),
         ("Any newer ones?", "date", None),
         ("the newest 2024 papers on pruning", "date", None),  # a year, not 2024 papers
