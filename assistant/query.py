@@ -529,9 +529,8 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
         lowered,
     )
     if joined:
-        low, _ = _bounds(joined.group("cmp"), _number(joined.group("a")))
-        _, high = _bounds(joined.group("cmp2"), _number(joined.group("n")))
-        found[f"min_{field}"], found[f"max_{field}"] = low, high
+        found[f"min_{field}"] = _bounds(joined.group("cmp"), _number(joined.group("a")))[0]
+        found[f"max_{field}"] = _bounds(joined.group("cmp2"), _number(joined.group("n")))[1]
         take(joined, field)
         return
     for match in re.finditer(
