@@ -41,6 +41,24 @@ _SWITCH = re.compile(
 _ORDINAL_REF = re.compile(
     r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|source|result)\b", re.IGNORECASE
 )
+_ORDINAL = r"(?:first|second|third|fourth|fifth|last)"
+#: Several papers of the last answer at once: "the first two", "the top 3", "both", "them",
+#: "those papers", "the first and the third (ones)".
+_GROUP_REF = re.compile(
+    r"\b(?:the\s+)?(?:first|top)\s+(?P<n>two|three|four|five|[2-5])"
+    r"(?:\s+(?:ones|papers|sources|results))?\b"
+    r"|\bthe\s+(?P<count>two|three|four|five)\s+(?:ones|papers|sources|results)\b"
+    # "them", "both" and "those" only as what is compared: "compare SOAP and MARS, which of
+    # them is faster?" names its papers itself.
+    r"|\b(?:compare|contrast|between)\s+(?P<both>both)(?:\s+of\s+them|\s+papers)?\b"
+    r"|\b(?:compare|contrast|between)\s+(?P<all>all\s+of\s+them|them|(?:these|those|all)"
+    r"(?:\s+(?:papers|ones|sources|results))?)\b"
+    r"|\bhow\s+do\s+(?P<they>they|these|those(?:\s+(?:papers|ones))?)\s+(?:differ|compare)\b"
+    rf"|\bthe\s+(?P<list>{_ORDINAL}(?:\s*(?:,|and|&|with)\s*(?:the\s+)?{_ORDINAL})+)"
+    r"(?:\s+(?:ones|papers|sources|results))?\b",
+    re.IGNORECASE,
+)
+_HOW_MANY = {"two": 2, "three": 3, "four": 4, "five": 5, "both": 2}
 
 
 def transcript(turns: Sequence[Turn], references: Sequence[Paper] = ()) -> str:
@@ -71,11 +89,32 @@ def last_answer_reference(text: str, turn: Turn) -> list[tuple[str, str]]:
     """The papers of ``turn`` that ``text`` points at, as (phrase, title): "the second one" is
     its source [2], "the last one" its last, and "it" or "this paper" the first it cited.
 
-    >>> turn = Turn(question="q", answer="a", sources={1: "SOAP", 2: "MARS"})
+    Several at once: "the first two", "both", "them", "those papers", "the first and the
+    third".
+
+    >>> turn = Turn(question="q", answer="a", sources={1: "SOAP", 2: "MARS", 3: "Lion"})
     >>> last_answer_reference("Compare it with the second one", turn)
     [('it', 'SOAP'), ('the second one', 'MARS')]
+    >>> [len(last_answer_reference(f"compare {group}", turn)) for group in
+    ...  ("the first two", "the top 3 papers", "both", "them", "those papers", "SOAP and it")]
+    [2, 3, 2, 3, 3, 1]
+    >>> [title for _, title in last_answer_reference("compare the first and the last", turn)]
+    ['SOAP', 'Lion']
     """
     numbered = turn.cited_titles
+    group = _GROUP_REF.search(text)
+    if group and numbered:
+        if group.group("list"):
+            ordinals = re.findall(_ORDINAL, group.group("list"), re.IGNORECASE)
+            titles = [t for o in ordinals if (t := _nth(numbered, o)) is not None]
+        elif group.group("all") or group.group("they"):
+            titles = list(numbered)
+        else:
+            many = (group.group("n") or group.group("count") or group.group("both")).lower()
+            titles = list(numbered[: int(many) if many.isdigit() else _HOW_MANY[many]])
+        said = next(g for g in ("n", "count", "both", "all", "they", "list") if group.group(g))
+        phrase = group.group(said) if said in ("both", "all", "they") else group.group(0)
+        return [(phrase, title) for title in dict.fromkeys(titles)]
     found: list[tuple[int, str, str]] = []  # (where in the text, phrase, title)
     for match in _ORDINAL_REF.finditer(text):
         title = _nth(numbered, match.group(1))

@@ -80,6 +80,12 @@ def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     assert set(solo) == {"The Consciousness Prior", "A Tutorial on Bayesian Optimization"}
     turn = Turn(question="q", answer="a", sources={1: MARS, 2: "The Consciousness Prior", 3: SOAP})
     assert _titles(comparer, "compare papers 1 and 3 from the last answer", [turn]) == [MARS, SOAP]
+    # Several at once, as people point at them.
+    prior = "The Consciousness Prior"
+    assert _titles(comparer, "Compare the first two", [turn]) == [MARS, prior]
+    assert _titles(comparer, "compare the first and the last", [turn]) == [MARS, SOAP]
+    assert _titles(comparer, "How do they differ?", [turn]) == [MARS, prior, SOAP]
+    assert _titles(comparer, "compare both", [turn]) == [MARS, prior]
     with pytest.raises(ResolutionError, match=r"no source \[7\]"):
         _titles(comparer, "compare papers 1 and 7", [turn])
     # An answer may cite [1] and [3] only: the numbers are the answer's, not positions.
