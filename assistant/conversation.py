@@ -38,10 +38,8 @@ _SWITCH = re.compile(
     r"|(?<=and )for|(?<=and, )for)\s+(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
-_ORDINAL_REF = re.compile(
-    r"\bthe (first|second|third|fourth|fifth|last) (?:one|paper|source|result)\b", re.IGNORECASE
-)
-_ORDINAL = r"(?:first|second|third|fourth|fifth|last)"
+_ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
+_ORDINAL_REF = re.compile(rf"\bthe ({_ORDINAL}) (?:one|paper|source|result)\b", re.IGNORECASE)
 #: Several papers of the last answer at once: "the first two", "the top 3", "both", "them",
 #: "those papers", "the first and the third (ones)".
 _GROUP_REF = re.compile(

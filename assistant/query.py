@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.records import MONTHS, Filters, Paper, author_count, fold, iso_date
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_YEAR = r"(?:19|20)\d\d"
 _DATE = (
-    rf"(?:(?P<{{p}}m>{_MONTH})\.?,?\s+)?(?P<{{p}}y>(?:19|20)\d\d)"
+    rf"(?:(?P<{{p}}m>{_MONTH})\.?,?\s+)?(?P<{{p}}y>{_YEAR})"
     r"(?:-(?P<{p}mm>[01]\d)(?:-(?P<{p}dd>[0-3]\d))?)?"
 )
 _NUMBERS = {
@@ -39,6 +40,7 @@ _NUMBERS = {
     "ten": 10,
 }
 _COUNT = r"(?P<n>\d+|" + "|".join(_NUMBERS) + r")"
+_COUNT_LOW = _COUNT.replace("<n>", "<a>")  # the first of two counts ("between 3 and 5")
 #: A count too small to be a year.
 _FEW = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
 _MORE = r"(?:more than|over|above|greater than)"
@@ -514,9 +516,7 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
     """ "more than 3 authors", "2 upvotes or more", "between 3 and 5 authors", "at least 10 but
     at most 30 upvotes" -> min_<field> / max_<field>. A bare year is a venue's or a date's, not
     a count ("the ICLR 2026 authors", "the 2024 listings")."""
-    between = re.search(
-        rf"\bbetween {_COUNT.replace('<n>', '<a>')} and {_COUNT}\s+(?:{noun})\b", lowered
-    )
+    between = re.search(rf"\bbetween {_COUNT_LOW} and {_COUNT}\s+(?:{noun})\b", lowered)
     if between:
         low, high = sorted((_number(between.group("a")), _number(between.group("n"))))
         found[f"min_{field}"], found[f"max_{field}"] = low, high
@@ -524,7 +524,7 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
         return
     # Two bounds joined: "at least 10 but at most 30 upvotes", "more than 2 and fewer than 6".
     joined = re.search(
-        rf"\b(?P<cmp>{_MORE}|{_LEAST})\s+{_COUNT.replace('<n>', '<a>')}\s*(?:{noun})?\s+"
+        rf"\b(?P<cmp>{_MORE}|{_LEAST})\s+{_COUNT_LOW}\s*(?:{noun})?\s+"
         rf"(?:but|and)\s+(?P<cmp2>{_LESS}|{_MOST})\s+{_COUNT}\s+(?:{noun})\b",
         lowered,
     )
@@ -540,14 +540,13 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
     ):
         tail = match.group("mid") or match.group("tail") or ""
         cmp = match.group("cmp") or tail.strip() or None
-        if not cmp and re.fullmatch(r"(?:19|20)\d\d", match.group("n")):
+        if not cmp and re.fullmatch(_YEAR, match.group("n")):
             continue
         found[f"min_{field}"], found[f"max_{field}"] = _bounds(cmp, _number(match.group("n")))
         take(match, field)
         return
 
 
-_YEAR = r"(?:19|20)\d\d"
 #: A part of a year: "the second half of 2024", "Q1 2025", "early 2025", "the last three
 #: months of 2024".
 _PART_OF_YEAR = re.compile(
@@ -556,6 +555,12 @@ _PART_OF_YEAR = re.compile(
     rf"|\bq(?P<q>[1-4]),? (?P<qy>{_YEAR})\b"
     rf"|\b(?P<when>early|mid|late)[- ](?P<wy>{_YEAR})\b"
     rf"|\bthe (?P<end>first|last) {_COUNT} months of (?P<my>{_YEAR})\b"
+)
+#: A place after the word that introduces it, as up to five words (the longest naming one
+#: is read: QueryParser._region).
+_PLACE_AFTER = re.compile(
+    r"\b(?:from|in|based in|located in|out of|at)\s+(?:the\s+)?"
+    r"(?P<place>[a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,4})"
 )
 _NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 
@@ -850,7 +855,7 @@ class QueryParser:
         # Two months of one year: "between March and May 2025", "from March to May 2025".
         months = re.search(
             rf"\b(?:between|from) (?P<first>{_MONTH}) (?:and|to|through|until) "
-            rf"(?P<last>{_MONTH}),? (?P<year>(?:19|20)\d\d)\b",
+            rf"(?P<last>{_MONTH}),? (?P<year>{_YEAR})\b",
             lowered,
         )
         if months:
@@ -935,8 +940,7 @@ class QueryParser:
                 return {}
             # Not taken out of the topic: the label still says what the papers are about.
             given = sorted(self.vocab.categories.values())
-            shown = ", ".join(given[:5]) + (f" and {len(given) - 5} more" if len(given) > 5 else "")
-            why = f"no paper here carries it as a category; those carried are {shown}"
+            why = f"no paper here carries it as a category; those carried are {_shown(given)}"
             label = named.span("label" if named.group("label") else "label2")
             return {text[slice(*label)]: why if given else "no paper carries one"}
         found["category"] = self.vocab.categories[best]
@@ -965,22 +969,19 @@ class QueryParser:
         """A place the collection's papers come from, after "from", "in", "based in"...: the
         longest run of up to five words there that names one ("from authors in Europe",
         "with authors in California were accepted")."""
-        for cue in re.finditer(
-            r"\b(?:from|in|based in|located in|out of|at)\s+(?:the\s+)?", lowered
-        ):
-            words = list(re.finditer(r"[a-z][a-z'-]*", lowered[cue.end() :][:80]))
-            if not words or words[0].start():
+        # Each cue, though the words after the last one held it ("from authors in Europe").
+        for cue in re.finditer(r"\b(?:from|in|based in|located in|out of|at)\b", lowered):
+            run = _PLACE_AFTER.match(lowered, cue.start())
+            if not run:
                 continue
-            for size in range(min(5, len(words)), 0, -1):
-                end = cue.end() + words[size - 1].end()
-                place = fold(lowered[cue.end() : end])
-                if place in self.vocab.regions:
-                    found["region"] = self.vocab.regions[place]
-                    said = re.compile(re.escape(lowered[cue.start() : end])).match(
-                        lowered, cue.start()
-                    )
-                    if said:
-                        take(said, "region")
+            place = run.start("place")
+            ends = [place + w.end() for w in re.finditer(r"\S+", run.group("place"))]
+            for end in reversed(ends):
+                # cut at ``end``, the run of words is the place read ("in california")
+                match = _PLACE_AFTER.match(lowered, cue.start(), end)
+                if match and fold(match.group("place")) in self.vocab.regions:
+                    found["region"] = self.vocab.regions[fold(match.group("place"))]
+                    take(match, "region")
                     return
 
     def _venue(self, lowered: str, spans: list[tuple[int, int]]) -> str | None:
@@ -1046,9 +1047,8 @@ class QueryParser:
             spans.append(match.span())
             phrase = (match.group("venue") or match.group("named")).strip()
             given = self.vocab.venues
-            shown = ", ".join(given[:5]) + (f" and {len(given) - 5} more" if len(given) > 5 else "")
             why = (
-                f"no paper here gives it as its venue; those given are {shown}"
+                f"no paper here gives it as its venue; those given are {_shown(given)}"
                 if given
                 else "no paper here gives a venue"
             )
@@ -1166,6 +1166,12 @@ def _excluded(text: str, take: Taker, spans: list[tuple[int, int]]) -> tuple[lis
             found.append(phrase)
             take(match, "excluding")
     return found, dated
+
+
+def _shown(values: Sequence[str], most: int = 5) -> str:
+    """The first ``most`` of ``values`` and how many more: "A, B, C, D, E and 26 more"."""
+    more = len(values) - most
+    return ", ".join(values[:most]) + (f" and {more} more" if more > 0 else "")
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
