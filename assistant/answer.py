@@ -368,7 +368,10 @@ class Answerer:
         parsed = self.retriever.parser().parse(question)
         self_contained = not parsed.filters.empty or parsed.sort is not None
         if self.model is None:
-            return condense_rule(question, history, self_contained=self_contained)
+            # "Which of those is the newest?": an order and nothing else to search.
+            only_order = parsed.sort is not None and parsed.filters.empty and parsed.listing
+            order = parsed.sort.phrase() if parsed.sort is not None and only_order else None
+            return condense_rule(question, history, self_contained=self_contained, order=order)
         if not refers_back(question) and (
             self_contained or len(content_words(question)) >= STANDALONE_WORDS
         ):

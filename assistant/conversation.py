@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from assistant.bibliography import to_bibtex
 from assistant.cite import content_words
+from assistant.query import ORDER_PHRASES
 from assistant.records import Paper, Turn
 
 # What makes a question lean on the last turn. A demonstrative counts only before a word that
@@ -22,6 +23,7 @@ _PRONOUN = re.compile(
     r"\b(?:it|its|they|them|their|he|she|his|her)\b"
     rf"|\b(?:this|that|these|those)\s+{_BACK_NOUNS}\b"
     r"|\b(?:this|that|these|those)\s*[?.!]?\s*$"
+    r"|\b(?:of|among)\s+(?:these|those)\b"
     r"|\b(?:newer|older|more\s+recent|other|similar)\s+ones\b"
     r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)",
     re.IGNORECASE,
@@ -57,6 +59,11 @@ _GROUP_REF = re.compile(
     re.IGNORECASE,
 )
 _HOW_MANY = {"two": 2, "three": 3, "four": 4, "five": 5, "both": 2}
+#: Words that name papers afresh: "which are the newest papers?" asks it of the collection,
+#: where "which is the newest?" and "which of those is the newest?" ask it of the last answer.
+_AFRESH = re.compile(
+    r"\b(?:papers?|works?|articles?|publications?|preprints?|studies|research)\b", re.IGNORECASE
+)
 
 
 def transcript(turns: Sequence[Turn], references: Sequence[Paper] = ()) -> str:
@@ -138,7 +145,13 @@ def refers_back(question: str) -> bool:
     return bool(_PRONOUN.search(question) or _ORDINAL_REF.search(question))
 
 
-def condense_rule(question: str, history: Sequence[Turn], *, self_contained: bool = False) -> str:
+def condense_rule(
+    question: str,
+    history: Sequence[Turn],
+    *,
+    self_contained: bool = False,
+    order: str | None = None,
+) -> str:
     """A standalone question without a model: resolve "the second one" to a title, and give a
     question that leans on the last turn ("what are its limitations?") that turn's topic.
 
@@ -152,10 +165,27 @@ def condense_rule(question: str, history: Sequence[Turn], *, self_contained: boo
     ['Lion', 'GANs']
     >>> condense_rule("What about its limitations?", [turn])
     'What about its limitations? (about: SOAP; How does SOAP improve Shampoo?)'
+
+    A question that asks nothing but an ``order`` (in words the parser reads back) asks it of
+    the last turn's papers: the last question again, in that order.
+
+    >>> [condense_rule(q, [turn], self_contained=True, order="newest first")
+    ...  for q in ("Which of those is the newest?", "Which are the newest papers?")]
+    ['How does SOAP improve Shampoo? (newest first)', 'Which are the newest papers?']
+    >>> ordered = Turn(question="q", answer="a", rewritten_query="Papers on X? (newest first)")
+    >>> condense_rule("And the oldest?", [ordered], self_contained=True, order="oldest first")
+    'Papers on X? (oldest first)'
     """
-    if not history or (self_contained and not refers_back(question)):
+    if not history:
         return question
     last = history[-1]
+    if order is not None and (refers_back(question) or not _AFRESH.search(question)):
+        asked = last.rewritten_query or last.question
+        for earlier in ORDER_PHRASES:  # "and the oldest?" after "which is the newest?"
+            asked = asked.removesuffix(f" ({earlier})")
+        return f"{asked} ({order})"
+    if self_contained and not refers_back(question):
+        return question
     ordinal = _ORDINAL_REF.search(question)
     title = _nth(last.cited_titles, ordinal.group(1)) if ordinal else None
     if ordinal and title is not None:

@@ -61,6 +61,7 @@ _SCAFFOLD_WORDS = """
     until single solo sole one only about show me give find me name names appear appears page
     include includes including contain contains subject field area topic sorted order
     co-author coauthor what's who's that's write writes people persons researchers writers
+    them ones
     receive earn present accept release feature submit upload announce come came out show share
     index get publish post tag fall falls under belong belongs file filed classify classified
     found either both everything anything something
@@ -113,6 +114,10 @@ _VERB = (
 #: "recent" before them asks for no order ("What do recent papers say about X?"), and is no topic.
 _WORKS = r"(?:(?:recent\s+)?(?:papers?|works?|research|articles?|studies|literature|publications?))"
 _NEW_OR_OLD = r"(?:newest|latest|most recent|recent|oldest|earliest)"
+#: What follows "the newest" when it orders papers: what they are called (up to three words
+#: after it), "one(s)", "on" ("the latest on X"), or nothing more than the question's end.
+_NOT_TO = r"(?<!\bto )(?<!\bto the )"  # "from oldest to newest" is an order clause
+_ORDER_NOUN = rf" (?:[\w.-]+ ){{0,3}}(?:{_WORKS}|daily)\b| (?:ones?|on)\b|\s*[?.!]*\s*$"
 _ORDER_CLAUSE = re.compile(
     r"[,;:(]?\s*(?P<said>(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|list(?:ed)?|arranged?)\s+"
     r"(?:them\s+|it\s+)?by\s+(?:(?:publication|release)\s+)?(?:date|year|recency|time)"
@@ -147,6 +152,8 @@ _REQUEST = re.compile(
     rf"|(?:(?:what|which)(?:'s|s|\s+is|\s+are|\s+was|\s+were)?\s+)?the\s+{_WORKS}"
     rf"|(?:what|which)\s+(?:are|were)\s+(?:some\s+)?{_WORKS}(?=\s+(?:on|about|regarding)\b)"
     rf"|what\s+do(?:es)?\s+(?:the\s+)?{_WORKS}\s+say(?=\s+(?:on|about|regarding)\b)"
+    # what is left of "what's the latest on X" once its order is read
+    rf"|(?:what|which)(?:'s|s|\s+is|\s+are)\s+the(?=\s+(?:on|about)\s)"
     rf"|{_WORKS}"
     rf")(?:\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
     rf"(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)?\s*",
@@ -235,6 +242,15 @@ def without_request(text: str) -> str:
     return rest if re.search(r"\w", rest) else text
 
 
+#: Each order in words, (descending, ascending).
+_SORT_PHRASES = {
+    "date": ("newest first", "oldest first"),
+    "upvotes": ("most upvoted", "fewest upvotes"),
+    "author_count": ("most authors", "fewest authors"),
+}
+ORDER_PHRASES = frozenset(phrase for pair in _SORT_PHRASES.values() for phrase in pair)
+
+
 class Sort(BaseModel):
     """An ordering the question asks for ("the most authors", "the newest")."""
 
@@ -243,6 +259,16 @@ class Sort(BaseModel):
     count: int | None = Field(
         None, ge=1, description='How many papers it asks for ("the three newest"), if it says.'
     )
+
+    def phrase(self) -> str:
+        """The order in words the parser reads back: "newest first", "most upvoted".
+
+        >>> parser = QueryParser([])
+        >>> orders = [Sort(key=k, descending=d) for k in _SORT_PHRASES for d in (True, False)]
+        >>> all(parser.parse(f"papers on pruning ({o.phrase()})").sort == o for o in orders)
+        True
+        """
+        return _SORT_PHRASES[self.key][0 if self.descending else 1]
 
 
 class Query(BaseModel):
@@ -766,16 +792,13 @@ class QueryParser:
             ),
             (r"\b(?:fewest|lowest) (?:up)?votes\b|\bleast (?:up)?voted\b", "upvotes", False),
             (
-                # up to three words between: "the most recent ICLR 2026 papers"
-                rf"\b(?:newest|latest|most recent)(?= (?:[\w.-]+ ){{0,3}}(?:{_WORKS}|daily)\b)",
+                # up to three words between: "the most recent ICLR 2026 papers"; or last: "which
+                # papers on X are the newest?", "which of those is the most recent one?"
+                rf"{_NOT_TO}\b(?:newest|latest|most recent)(?={_ORDER_NOUN})",
                 "date",
                 True,
             ),
-            (
-                rf"\b(?:oldest|earliest)(?= (?:[\w.-]+ ){{0,3}}(?:{_WORKS}|daily)\b)",
-                "date",
-                False,
-            ),
+            (rf"{_NOT_TO}\b(?:oldest|earliest)(?={_ORDER_NOUN})", "date", False),
             # A follow-up: "any newer ones?", "more recent papers?", "older ones".
             (rf"\b(?:newer|more recent)(?= (?:{_WORKS}|ones)\b)", "date", True),
             (rf"\bolder(?= (?:{_WORKS}|ones)\b)", "date", False),

@@ -309,9 +309,18 @@ def test_an_order_asked_of_any_kind_of_work() -> None:
         ("latest work on optimizers", True),
         ("the earliest research on Bayesian optimization", False),
         ("What is the most recent article about diffusion?", True),
+        # last, or before "one(s)" or "on": "which of them is the newest?"
+        ("Which papers about layer pruning are the newest?", True),
+        ("Which of those is the most recent one?", True),
+        ("And the oldest?", False),
+        ("What's the latest on diffusion policies?", True),
     ):
         sort = PARSER.parse(question).sort
         assert sort is not None and sort.key == "date" and sort.descending is descending
+    assert PARSER.parse("What's the latest on diffusion policies?").searched == (
+        "diffusion policies?"
+    )
+    assert PARSER.parse("Which papers discuss the newest optimizers?").sort is None
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,24 @@ def test_conversation_constraints_of_an_earlier_turn_do_not_leak(venue_store: Se
     assert second.receipt.rewritten_query == "Which papers are from ICLR 2026?"
 
 
+def test_conversation_an_order_alone_is_asked_of_the_last_answer(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    first = answerer.ask("Which papers are from ICLR 2026?")
+    history = [Turn.of(first)]
+    for question, title in [
+        ("Which of those is the newest?", "Dugong"),  # dated 2026-01-12, the last of twelve
+        ("And the oldest?", "Wombat"),  # the order of the turn before is replaced
+    ]:
+        follow = answerer.ask(question, history)
+        assert follow.receipt.rewritten_query.startswith("Which papers are from ICLR 2026? (")
+        assert follow.receipt.rewritten_query.count("(") == 1
+        assert follow.citations[0].title.startswith(title)
+        history.append(Turn.of(follow))
+    fresh = answerer.ask("Which are the newest papers?", [Turn.of(first)])
+    assert fresh.receipt.rewritten_query == "Which are the newest papers?"
+    assert fresh.citations[0].title.startswith("Dugong")  # also the newest of the collection
+
+
 def test_conversation_compare_it_with_the_second_one(venue_store: Settings) -> None:
     from assistant.compare import Comparer
 
