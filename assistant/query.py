@@ -588,6 +588,14 @@ _PLACE_AFTER = re.compile(
     r"\b(?:from|in|based in|located in|out of|at)\s+(?:the\s+)?"
     r"(?P<place>[a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,4})"
 )
+#: Two places joined: "from both Asia and North America" (papers from each), "in Europe or
+#: Asia" (from either; so is "and" without "both", as with venues). Neither takes "and" or "or".
+_PLACE_WORDS = r"(?!(?:and|or)\b)[a-z][a-z'-]*(?:\s+(?!(?:and|or)\b)[a-z][a-z'-]*){0,4}"
+_TWO_PLACES = re.compile(
+    r"\b(?:from|in|based in|located in|out of|at)\s+(?P<both>both\s+|either\s+)?(?:the\s+)?"
+    rf"(?P<place>{_PLACE_WORDS}),?\s+(?:and|or|&)\s+(?:(?:from|in)\s+)?(?:the\s+)?"
+    rf"(?P<second>{_PLACE_WORDS})"
+)
 _NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 
 
@@ -992,6 +1000,16 @@ class QueryParser:
         """A place the collection's papers come from, after "from", "in", "based in"...: the
         longest run of up to five words there that names one ("from authors in Europe",
         "with authors in California were accepted")."""
+        places = self.vocab.regions
+        for pair in _TWO_PLACES.finditer(lowered):
+            ends = [pair.start("second") + w.end() for w in _WORD.finditer(pair.group("second"))]
+            for end in reversed(ends):
+                match = _TWO_PLACES.match(lowered, pair.start(), end)
+                if match and {fold(match["place"]), fold(match["second"])} <= places.keys():
+                    each = "regions" if (match["both"] or "").startswith("both") else "any_region"
+                    found[each] = [places[fold(match[g])] for g in ("place", "second")]
+                    take(match, "regions")
+                    return
         # Each cue, though the words after the last one held it ("from authors in Europe").
         for cue in re.finditer(r"\b(?:from|in|based in|located in|out of|at)\b", lowered):
             run = _PLACE_AFTER.match(lowered, cue.start())

@@ -400,6 +400,14 @@ class Filters(BaseModel):
     max_upvotes: int | None = Field(None, ge=0, description="At most this many upvotes.")
     organization: str | None = Field(None, description="Substring of the organization, any case.")
     region: str | None = Field(None, description="Substring of a region (place), any case.")
+    regions: list[str] = Field(
+        default_factory=list,
+        description="Regions (places) the paper's authors come from, every one of them.",
+    )
+    any_region: list[str] = Field(
+        default_factory=list,
+        description="Regions (places) the paper's authors come from, at least one of them.",
+    )
     missing: list[MissingField] = Field(
         default_factory=list, description="Fields the paper must not have (e.g. authors, date)."
     )
@@ -452,6 +460,11 @@ class Filters(BaseModel):
         for part, held in places:
             if part and not any(part.lower() in v.lower() for v in held):
                 return False
+        where = [v.lower() for v in paper.regions]
+        if not all(any(r.lower() in v for v in where) for r in self.regions):
+            return False
+        if self.any_region and not any(r.lower() in v for r in self.any_region for v in where):
+            return False
         if any(_has(paper, name) for name in self.missing):
             return False
         if self.excluding:

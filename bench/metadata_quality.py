@@ -249,6 +249,25 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             [f"Which papers are from {place}?", f"Which papers come from authors in {place}?"],
             [f"Which papers were written in {place}?"],
         )
+
+    # Two places, each of them or either (written with the rule: A's). Continents, the first
+    # part of each region.
+    def continents(p: Paper) -> set[str]:
+        return {r.split(" > ")[0] for r in p.regions}
+
+    for first, second in combinations(sorted({c for p in papers for c in continents(p)}), 2):
+        yield from make(
+            "regions, each",
+            lambda p, x=first, y=second: {x, y} <= continents(p),
+            [f"Which papers have authors from both {first} and {second}?"],
+            [],
+        )
+        yield from make(
+            "regions, either",
+            lambda p, x=first, y=second: bool({x, y} & continents(p)),
+            [f"Which papers are from {first} or {second}?", f"Papers from {first} and {second}"],
+            [],
+        )
     # Two months of one year, the year said once (no draw from ``rng``: the cases above stay).
     # A paper dated by its year alone may fall in them, and is listed (Filters' reading).
     for year in sorted({m[:4] for m in dated}):
