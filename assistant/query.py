@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import importlib.resources
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -596,6 +597,46 @@ _TWO_PLACES = re.compile(
     rf"(?P<place>{_PLACE_WORDS}),?\s+(?:and|or|&)\s+(?:(?:from|in)\s+)?(?:the\s+)?"
     rf"(?P<second>{_PLACE_WORDS})"
 )
+#: Places a question may name that no paper gives, beyond the world's countries: continents,
+#: regions and the short names people use.
+_MORE_PLACES = (
+    "Africa",
+    "Asia",
+    "Europe",
+    "North America",
+    "South America",
+    "Latin America",
+    "Oceania",
+    "Middle East",
+    "Scandinavia",
+    "UK",
+    "USA",
+    "England",
+    "Scotland",
+    "Wales",
+    "South Korea",
+    "North Korea",
+)
+#: A place read as where a paper comes from: after "from", "based in", "authors in"...
+_FROM_PLACE = (
+    r"\b(?:from|based in|located in|out of|(?:authors?|researchers?|written|published|"
+    r"institutions?|universit(?:y|ies)|labs?)\s+in)\s+(?:the\s+)?(?P<place>{places})\b"
+)
+
+
+@functools.cache
+def _place_named() -> re.Pattern[str]:
+    """Where a question says a paper comes from, as a country or continent (for one no paper
+    gives). The countries are those of ISO 3166 as tzdata lists them (zoneinfo/iso3166.tab),
+    parentheses left out ("Korea (South)" is "Korea"); a hand-kept list would age."""
+    table = importlib.resources.files("tzdata").joinpath("zoneinfo", "iso3166.tab").read_text()
+    names = [row.split("\t")[1] for row in table.splitlines() if "\t" in row and row[0] != "#"]
+    names = [re.sub(r"\s*\(.*", "", name).strip() for name in [*names, *_MORE_PLACES]]
+    plain = sorted({n.lower() for n in names if re.fullmatch(r"[A-Za-z][A-Za-z' -]+", n)}, key=len)
+    alternatives = "|".join(re.escape(name) for name in reversed(plain))
+    return re.compile(_FROM_PLACE.format(places=alternatives))
+
+
 _NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 
 
@@ -731,6 +772,7 @@ class QueryParser:
         if excluded or dated:
             # Read as an exclusion, the clause is not read again ("not on arXiv" is no venue).
             lowered = _blanked(lowered, spans)
+        unread: dict[str, str] = dict.fromkeys(dated, "no filter leaves out a date")
         sort = self._sort(lowered, take)
         self._missing(lowered, found, take)
         self._author_counts(lowered, found, take)
@@ -739,6 +781,8 @@ class QueryParser:
         uncategorised = self._category(text, lowered, found, take)
         self._organization(lowered, found, take)
         self._region(lowered, found, take)
+        if not {"region", "regions", "any_region"} & found.keys():
+            unread.update(self._unknown_place(text, lowered, spans))
         _count(lowered, r"(?:venues?|listings?|lists?|sources?)", "listings", found, take)
         several = re.search(
             r"\b(?:multiple|several|many) (?:venues|listings|lists|sources)\b", lowered
@@ -748,7 +792,6 @@ class QueryParser:
             take(several, "listings")
         two, every = self._two_venues(lowered, spans)
         venue = None if two else self._venue(lowered, spans)
-        unread: dict[str, str] = dict.fromkeys(dated, "no filter leaves out a date")
         if two:
             found["venues" if every else "any_venue"] = two
             recognised.append(f"venues, {'all' if every else 'any'} of: {', '.join(two)}")
@@ -1094,6 +1137,24 @@ class QueryParser:
                 else "no paper here gives a venue"
             )
             return {phrase: why}
+        return {}
+
+    def _unknown_place(
+        self, text: str, lowered: str, spans: Sequence[tuple[int, int]]
+    ) -> dict[str, str]:
+        """A country or continent the question says papers come from that none gives ("from
+        France"), with why it cannot filter. Like an unknown category it stays in the topic:
+        "data from India" says what a paper is about."""
+        for match in _place_named().finditer(lowered):
+            if any(a < match.end() and match.start() < b for a, b in spans):
+                continue
+            given = sorted(set(self.vocab.regions.values()))
+            why = (
+                f"no paper here lists authors there; places given are {_shown(given)}"
+                if given
+                else "no paper here gives a place"
+            )
+            return {text[slice(*match.span("place"))]: why}
         return {}
 
     def _authors(

@@ -528,3 +528,18 @@ def test_a_category_no_paper_carries_is_said_and_stays_the_topic() -> None:
         assert "carries it as a category" in query.unread_reasons["Robotics"]
         assert "Imaging" in query.unread_reasons["Robotics"]
     assert PARSER.parse("Which papers are tagged Imaging?").unread == []
+
+
+def test_a_place_no_paper_gives_is_said_and_stays_the_topic() -> None:
+    for question, place in (
+        ("Which papers are from France?", "France"),
+        ("Which papers on pruning come from authors in the Netherlands?", "Netherlands"),
+        ("Which papers use data from South Korea?", "South Korea"),
+    ):
+        query = PARSER.parse(question)
+        assert query.unread == [place] and place in query.topic, question
+        assert "lists authors there" in query.unread_reasons[place]
+        assert "Jordan" in query.unread_reasons[place]  # the places papers give
+    for known in ("Which papers are from Jordan?", "Papers from the Middle East"):
+        assert PARSER.parse(known).unread == [] and PARSER.parse(known).listing
+    assert PARSER.parse("How do transformers generalize in practice?").unread == []
