@@ -40,6 +40,10 @@ _MASK = (1 << 64) - 1
 #: Terms a title (or its part before a colon) needs for a question writing it out to name its
 #: paper: two ("Feasible Learning") are a phrase other questions use as well.
 _TITLE_TERMS = 3
+#: Two or more capitalised words in a row: how a question writes a paper's name.
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)+")
+#: The papers BM25 finds for such a name whose titles are checked for it.
+_HEAD_POOL = 20
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
 _FORMAT = 2
 
@@ -546,6 +550,33 @@ class LexicalIndex:
                 for phrase in named.get(paper.paper_id, [])
             )
         ]
+
+    def headed(self, query: str, allowed: set[str] | None = None) -> list[Paper]:
+        """The papers whose title's head (the part before its colon, two terms or more) the
+        question writes as a name, each word capitalised: "Who wrote the Distribution
+        Transformer paper?" names "Distribution Transformers: Fast Approximate ...". Its two
+        words are common, so BM25 and meaning alone ranked it ninth. A head whose terms in a
+        row occur in the text of two other papers is a phrase of the field, not a name.
+        """
+        named: dict[str, Paper] = {}
+        for run in _CAPITALISED_RUN.finditer(query):
+            written = f" {' '.join(self._sequences([run.group(0)])[0])} "
+            if written.count(" ") < 3:  # one term: the names rule's (a rare title word)
+                continue
+            found = [paper for paper, _ in self.search(run.group(0), _HEAD_POOL, allowed)]
+            headed = [paper for paper in found if ":" in paper.title]
+            if not headed:
+                continue
+            heads = self._sequences([paper.title.split(":")[0] for paper in headed])
+            texts = self._sequences([f"{p.title} {p.abstract}" for p in found])
+            joined = [f" {' '.join(terms)} " for terms in texts]
+            for paper, terms in zip(headed, heads, strict=True):
+                phrase = f" {' '.join(terms)} "
+                # its own text holds it, and one other paper's at most
+                others = sum(phrase in text for text in joined) - 1
+                if len(terms) >= 2 and phrase in written and others <= 1:
+                    named[paper.paper_id] = paper
+        return list(named.values())
 
     def coverage(self, query: str, paper: Paper) -> float:
         """Share of the query's term weight (IDF) found in ``paper``'s title and abstract.

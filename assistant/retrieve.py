@@ -594,7 +594,9 @@ class Retriever:
             hits = _in_order(hits, names.named_first(text, found, verdict.makers), k)
         # A paper whose title the question writes out ("What does 'Old Optimizer, New Norm'
         # argue?") is what it asks about, however far the question's other words are from it.
-        titled = index.titled(query.text, found)
+        # ... or names it by its title's head, capitalised ("the Distribution Transformer
+        # paper"), wherever the rankers put it.
+        titled = index.titled(query.text, found) or index.headed(query.text, allowed)
         if len(titled) == 1 and not verdict.makers and not query.sort:
             first = {p.paper_id: p for p in [*titled, *found]}
             hits = _in_order(hits, list(first.values()), k)

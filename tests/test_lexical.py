@@ -156,3 +156,35 @@ def test_a_title_written_out_in_a_question_names_its_paper() -> None:
     assert index.titled("How is Wombat Burrow Mapping done?", papers) == [papers[3]]
     # A title that other papers use as a phrase of the field is not a name.
     assert index.titled("How is conformal risk control applied?", papers) == []
+
+
+def test_a_title_head_written_as_a_name_names_its_paper() -> None:
+    """Two common words before a colon, capitalised as a name ("the Distribution Transformer
+    paper"), name the paper whatever BM25 makes of them."""
+    named = (
+        "Distribution Transformers: Fast Approximate Bayesian Inference",
+        "We amortise posterior inference over priors with a network.",
+    )
+    others = [
+        ("Transformers for tabular data", "A transformer reads each distribution of features."),
+        ("Field Guide: Distribution Shift", "Distribution shift in the wild, surveyed."),
+        ("Shift happens", "Distribution transformers move data between domains."),
+    ]
+    papers = _papers([*TOPICS, named, *others])
+    index = LexicalIndex.build(papers)
+    head = papers[len(TOPICS)]
+    for question in (
+        "Who wrote the Distribution Transformer paper?",
+        "What do Distribution Transformers assume about the prior?",
+    ):
+        assert index.headed(question) == [head], question
+    # Not capitalised as a name, or a single capitalised word: nothing.
+    assert index.headed("who wrote the distribution transformer paper?") == []
+    assert index.headed("What do Transformers assume?") == []
+    assert index.headed("Which Transformers work?") == []
+    # Allowed papers only.
+    assert index.headed("the Distribution Transformer paper", allowed={"none"}) == []
+    # A head that two other papers also write is a phrase of the field.
+    users = [*others, ("Grid planning", "Distribution transformers step voltage down.")]
+    crowded = _papers([*TOPICS, named, *users])
+    assert LexicalIndex.build(crowded).headed("the Distribution Transformer paper") == []

@@ -449,6 +449,8 @@ def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Set
     for asked, title in [
         ('What does "Old Optimizer, New Norm" argue?', "Old Optimizer, New Norm: An Anthology"),
         ("Which paper is titled Noise Stability of Transformer Models?", "Noise Stability of"),
+        # its head, two common words, as a name: ninth by BM25 and meaning, refused
+        ("Who wrote the Distribution Transformer paper?", "Distribution Transformers: Fast"),
     ]:
         found = retriever.retrieve(asked)
         assert found.hits[0].paper.title.startswith(title), asked
