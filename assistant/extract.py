@@ -155,7 +155,8 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
         cited = " ".join(add_marker(sentence, n) for _, sentence in picked) or NOT_STATED.get(
             aspect or "", ""
         )
-        facts = f" ({_facts(hit)})" if found.query.recognised else ""
+        asks = found.query.recognised or _ASKS_FACTS.search(question)
+        facts = f" ({_facts(hit)})" if asks else ""
         lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
     return "\n".join(lines)
 
@@ -217,6 +218,19 @@ def _with_referent(said: dict[int, str], sentences: Sequence[str]) -> dict[int, 
         if i > 0 and i - 1 not in said and _ANAPHOR.match(sentences[i]):
             said[i - 1] = sentences[i - 1]
     return said
+
+
+#: A question about a paper's metadata rather than its content: "Who wrote the X paper?",
+#: "When was X published?", "Where did it appear?", "How many authors does X have?".
+_ASKS_FACTS = re.compile(
+    r"\bwho\s+(?:wrote|authored|(?:are|were|is|was)\s+the\s+(?:co-?)?authors?)\b"
+    r"|\b(?:authors?|authorship)\s+of\b|\bwho\s+(?:is|was|are|were)\s+behind\b"
+    r"|\bwhen\s+(?:was|were|did)\b.*\b(?:published|posted|released|appear(?:ed)?|come\s+out)\b"
+    r"|\b(?:what|which)\s+(?:year|date|venue|conference|listing)\b"
+    r"|\bwhere\s+(?:was|were|did)\b.*\b(?:published|posted|appear(?:ed)?|presented)\b"
+    r"|\bhow\s+many\s+(?:authors|upvotes|votes)\b",
+    re.IGNORECASE,
+)
 
 
 def _facts(hit: Hit) -> str:

@@ -206,3 +206,15 @@ def test_limitations_question_quotes_the_limitation_or_says_there_is_none(
     none = answerer.ask("What are the limitations of mapping wombat burrows with ground radar?")
     assert "Wombat Burrow Mapping" in none.answer and NO_LIMITATION in none.answer
     assert "two metres deep" not in none.answer
+
+
+def test_a_question_on_a_papers_metadata_shows_it(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    for question in (
+        "When was the Wombat Behaviour in the Wild paper published?",
+        "Who wrote Wombat Behaviour in the Wild?",
+    ):
+        answer = answerer.ask(question)
+        assert "**Wombat Behaviour in the Wild** (ICLR 2026 · 2026-01-01)" in answer.answer
+    plain = answerer.ask("How does the wombat behave in the wild?").answer
+    assert "**Wombat Behaviour in the Wild**:" in plain
