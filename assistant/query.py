@@ -625,15 +625,21 @@ _FROM_PLACE = (
 
 
 @functools.cache
-def _place_named() -> re.Pattern[str]:
-    """Where a question says a paper comes from, as a country or continent (for one no paper
-    gives). The countries are those of ISO 3166 as tzdata lists them (zoneinfo/iso3166.tab),
-    parentheses left out ("Korea (South)" is "Korea"); a hand-kept list would age."""
+def _world_places() -> frozenset[str]:
+    """The world's countries and continents, lower case. The countries are those of ISO 3166
+    as tzdata lists them (zoneinfo/iso3166.tab), parentheses left out ("Korea (South)" is
+    "Korea"); a hand-kept list would age."""
     table = importlib.resources.files("tzdata").joinpath("zoneinfo", "iso3166.tab").read_text()
     names = [row.split("\t")[1] for row in table.splitlines() if "\t" in row and row[0] != "#"]
     names = [re.sub(r"\s*\(.*", "", name).strip() for name in [*names, *_MORE_PLACES]]
-    plain = sorted({n.lower() for n in names if re.fullmatch(r"[A-Za-z][A-Za-z' -]+", n)}, key=len)
-    alternatives = "|".join(re.escape(name) for name in reversed(plain))
+    return frozenset(n.lower() for n in names if re.fullmatch(r"[A-Za-z][A-Za-z' -]+", n))
+
+
+@functools.cache
+def _place_named() -> re.Pattern[str]:
+    """Where a question says a paper comes from, as a country or continent (for one no paper
+    gives)."""
+    alternatives = "|".join(re.escape(name) for name in sorted(_world_places(), key=len)[::-1])
     return re.compile(_FROM_PLACE.format(places=alternatives))
 
 
@@ -780,7 +786,7 @@ class QueryParser:
         self._dates(lowered, found, take, self.today or datetime.date.today())
         uncategorised = self._category(text, lowered, found, take)
         self._organization(lowered, found, take)
-        self._region(lowered, found, take)
+        unread.update(self._region(text, lowered, found, take))
         if not {"region", "regions", "any_region"} & found.keys():
             unread.update(self._unknown_place(text, lowered, spans))
         _count(lowered, r"(?:venues?|listings?|lists?|sources?)", "listings", found, take)
@@ -1039,20 +1045,31 @@ class QueryParser:
                         take(match, "organization")
                 return
 
-    def _region(self, lowered: str, found: dict[str, object], take: Taker) -> None:
+    def _region(
+        self, text: str, lowered: str, found: dict[str, object], take: Taker
+    ) -> dict[str, str]:
         """A place the collection's papers come from, after "from", "in", "based in"...: the
         longest run of up to five words there that names one ("from authors in Europe",
-        "with authors in California were accepted")."""
+        "with authors in California were accepted"). Of two joined places ("from Africa or
+        Asia") where no paper gives one of them, the other filters and that one is said."""
         places = self.vocab.regions
         for pair in _TWO_PLACES.finditer(lowered):
             ends = [pair.start("second") + w.end() for w in _WORD.finditer(pair.group("second"))]
             for end in reversed(ends):
                 match = _TWO_PLACES.match(lowered, pair.start(), end)
-                if match and {fold(match["place"]), fold(match["second"])} <= places.keys():
+                if not match:
+                    continue
+                known = [g for g in ("place", "second") if fold(match[g]) in places]
+                if len(known) == 2:
                     each = "regions" if (match["both"] or "").startswith("both") else "any_region"
-                    found[each] = [places[fold(match[g])] for g in ("place", "second")]
+                    found[each] = [places[fold(match[g])] for g in known]
                     take(match, "regions")
-                    return
+                    return {}
+                other = "second" if known == ["place"] else "place"
+                if known and match[other] in _world_places():
+                    found["region"] = places[fold(match[known[0]])]
+                    take(match, "region")
+                    return {text[slice(*match.span(other))]: self._no_place()}
         # Each cue, though the words after the last one held it ("from authors in Europe").
         for cue in re.finditer(r"\b(?:from|in|based in|located in|out of|at)\b", lowered):
             run = _PLACE_AFTER.match(lowered, cue.start())
@@ -1066,7 +1083,15 @@ class QueryParser:
                 if match and fold(match.group("place")) in self.vocab.regions:
                     found["region"] = self.vocab.regions[fold(match.group("place"))]
                     take(match, "region")
-                    return
+                    return {}
+        return {}
+
+    def _no_place(self) -> str:
+        """Why a place no paper gives cannot filter."""
+        given = sorted(set(self.vocab.regions.values()))
+        if not given:
+            return "no paper here gives a place"
+        return f"no paper here lists authors there; places given are {_shown(given)}"
 
     def _venue(self, lowered: str, spans: list[tuple[int, int]]) -> str | None:
         """The listing or venue the question names ("ICLR 2026", "Hugging Face daily list").
@@ -1148,13 +1173,7 @@ class QueryParser:
         for match in _place_named().finditer(lowered):
             if any(a < match.end() and match.start() < b for a, b in spans):
                 continue
-            given = sorted(set(self.vocab.regions.values()))
-            why = (
-                f"no paper here lists authors there; places given are {_shown(given)}"
-                if given
-                else "no paper here gives a place"
-            )
-            return {text[slice(*match.span("place"))]: why}
+            return {text[slice(*match.span("place"))]: self._no_place()}
         return {}
 
     def _authors(

@@ -543,3 +543,7 @@ def test_a_place_no_paper_gives_is_said_and_stays_the_topic() -> None:
     for known in ("Which papers are from Jordan?", "Papers from the Middle East"):
         assert PARSER.parse(known).unread == [] and PARSER.parse(known).listing
     assert PARSER.parse("How do transformers generalize in practice?").unread == []
+    # Beside one the papers give, the other filters ("from Africa or Jordan").
+    query = PARSER.parse("Which papers are from Africa or Jordan?")
+    assert query.filters.region == "Jordan" and query.unread == ["Africa"]
+    assert _ids(query.filters) == {"p3"} and query.listing
