@@ -568,13 +568,19 @@ class LexicalIndex:
             if not headed:
                 continue
             heads = self._sequences([paper.title.split(":")[0] for paper in headed])
+            phrases = {
+                paper.paper_id: f" {' '.join(terms)} "
+                for paper, terms in zip(headed, heads, strict=True)
+                if len(terms) >= 2 and f" {' '.join(terms)} " in written
+            }
+            if not phrases:  # the usual case: no abstract needs reading
+                continue
             texts = self._sequences([f"{p.title} {p.abstract}" for p in found])
             joined = [f" {' '.join(terms)} " for terms in texts]
-            for paper, terms in zip(headed, heads, strict=True):
-                phrase = f" {' '.join(terms)} "
+            for paper in headed:
+                phrase = phrases.get(paper.paper_id)
                 # its own text holds it, and one other paper's at most
-                others = sum(phrase in text for text in joined) - 1
-                if len(terms) >= 2 and phrase in written and others <= 1:
+                if phrase and sum(phrase in text for text in joined) <= 2:
                     named[paper.paper_id] = paper
         return list(named.values())
 
