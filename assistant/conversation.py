@@ -58,6 +58,7 @@ _GROUP_REF = re.compile(
     r"(?:\s+(?:ones|papers|sources|results))?\b",
     re.IGNORECASE,
 )
+_PLURAL = re.compile(r"\b(?:they|them|their|these|those)\b", re.IGNORECASE)
 _HOW_MANY = {"two": 2, "three": 3, "four": 4, "five": 5, "both": 2}
 #: Words that name papers afresh: "which are the newest papers?" asks it of the collection,
 #: where "which is the newest?" and "which of those is the newest?" ask it of the last answer.
@@ -165,6 +166,8 @@ def condense_rule(
     ['Lion', 'GANs']
     >>> condense_rule("What about its limitations?", [turn])
     'What about its limitations? (about: SOAP; How does SOAP improve Shampoo?)'
+    >>> condense_rule("Which of those are from 2025?", [turn])
+    'Which of those are from 2025? (about: How does SOAP improve Shampoo?)'
 
     A question that asks nothing but an ``order`` (in words the parser reads back) asks it of
     the last turn's papers: the last question again, in that order.
@@ -197,6 +200,9 @@ def condense_rule(
         return switch.group("subject")
     if _PRONOUN.search(question) or len(content_words(question)) < STANDALONE_WORDS:
         topic = last.rewritten_query or last.question
-        about = f"{last.cited_titles[0]}; {topic}" if last.cited_titles else topic
+        # "Which of those ...?" points at all the last answer's papers: their topic, not the
+        # first one's title, which pulled the search toward that paper's own words.
+        one = last.cited_titles and not _PLURAL.search(question)
+        about = f"{last.cited_titles[0]}; {topic}" if one else topic
         return f"{question} (about: {about})"
     return question
