@@ -366,7 +366,8 @@ class Answerer:
         if not history:
             return question
         parsed = self.retriever.parser().parse(question)
-        self_contained = not parsed.filters.empty or parsed.sort is not None
+        # it states constraints of its own, even one that no field holds ("from France")
+        self_contained = not parsed.filters.empty or parsed.sort is not None or bool(parsed.unread)
         if self.model is None:
             # "Which of those is the newest?": an order and nothing else to search.
             only_order = parsed.sort is not None and parsed.filters.empty and parsed.listing

@@ -106,6 +106,9 @@ def test_conversation_constraints_of_an_earlier_turn_do_not_leak(venue_store: Se
     second = answerer.ask("Which papers are from ICLR 2026?", [Turn.of(first)])
     assert "12 papers match" in second.answer
     assert second.receipt.rewritten_query == "Which papers are from ICLR 2026?"
+    # A constraint no field holds is still its own: "from France" asks afresh.
+    third = answerer.ask("Which papers are from France?", [Turn.of(first)])
+    assert third.receipt.rewritten_query == "Which papers are from France?"
 
 
 def test_conversation_an_order_alone_is_asked_of_the_last_answer(venue_store: Settings) -> None:
