@@ -40,8 +40,10 @@ _MASK = (1 << 64) - 1
 #: Terms a title (or its part before a colon) needs for a question writing it out to name its
 #: paper: two ("Feasible Learning") are a phrase other questions use as well.
 _TITLE_TERMS = 3
-#: Two or more capitalised words in a row: how a question writes a paper's name.
-_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)+")
+#: Capitalised words in a row: how a question writes a paper's name.
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
+#: Where a title without a colon leaves its name for what it is about.
+_LINKING = re.compile(r"\s+(?:for|via|with|through|using|in|of|on|from|by|under|as)\s", re.I)
 #: The papers BM25 finds for such a name whose titles are checked for it.
 _HEAD_POOL = 20
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
@@ -96,6 +98,14 @@ def _tokenize(papers: Sequence[Paper]) -> list[list[str]]:
 def _ids(words: Sequence[str], vocab: dict[str, int]) -> np.ndarray:
     """Token ids of ``words``, new words added to ``vocab``."""
     return np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int32)
+
+
+def _head(title: str) -> str:
+    """What a title names its paper by: the part before its colon, or without one the words
+    before its first linking word ("Causal isotonic calibration" for heterogeneous ...)."""
+    if ":" in title:
+        return title.split(":")[0]
+    return _LINKING.split(title, maxsplit=1)[0]
 
 
 class _Terms:
@@ -552,32 +562,34 @@ class LexicalIndex:
         ]
 
     def headed(self, query: str, allowed: set[str] | None = None) -> list[Paper]:
-        """The papers whose title's head (the part before its colon, two terms or more) the
-        question writes as a name, each word capitalised: "Who wrote the Distribution
-        Transformer paper?" names "Distribution Transformers: Fast Approximate ...". Its two
-        words are common, so BM25 and meaning alone ranked it ninth. A head whose terms in a
+        """The papers whose title's head the question writes as a name, each word capitalised.
+        The head is the part before the title's colon ("Distribution Transformers: Fast
+        Approximate ...", "Hera: Learning ..."), or without one the words before its first
+        linking word ("Causal isotonic calibration for heterogeneous ..."). "Who wrote the
+        Distribution Transformer paper?" had its paper ninth: two common words. One word alone
+        counts where it does not open the question ("What is Hera?"). A head whose terms in a
         row occur in the text of two other papers is a phrase of the field, not a name.
         """
         named: dict[str, Paper] = {}
         for run in _CAPITALISED_RUN.finditer(query):
-            written = f" {' '.join(self._sequences([run.group(0)])[0])} "
-            if written.count(" ") < 3:  # one term: the names rule's (a rare title word)
+            terms = self._sequences([run.group(0)])[0]
+            opens = not query[: run.start()].strip(" \"'(")
+            if not terms or (len(terms) == 1 and opens):
                 continue
+            written = f" {' '.join(terms)} "
             found = [paper for paper, _ in self.search(run.group(0), _HEAD_POOL, allowed)]
-            headed = [paper for paper in found if ":" in paper.title]
-            if not headed:
-                continue
-            heads = self._sequences([paper.title.split(":")[0] for paper in headed])
+            heads = self._sequences([_head(paper.title) for paper in found])
+            # A head of one term is the whole name: "ECCV22-FOSTER" is not "FOSTER: ...".
             phrases = {
-                paper.paper_id: f" {' '.join(terms)} "
-                for paper, terms in zip(headed, heads, strict=True)
-                if len(terms) >= 2 and f" {' '.join(terms)} " in written
+                paper.paper_id: f" {' '.join(head)} "
+                for paper, head in zip(found, heads, strict=True)
+                if (len(head) > 1 and f" {' '.join(head)} " in written) or head == terms
             }
             if not phrases:  # the usual case: no abstract needs reading
                 continue
             texts = self._sequences([f"{p.title} {p.abstract}" for p in found])
             joined = [f" {' '.join(terms)} " for terms in texts]
-            for paper in headed:
+            for paper in found:
                 phrase = phrases.get(paper.paper_id)
                 # its own text holds it, and one other paper's at most
                 if phrase and sum(phrase in text for text in joined) <= 2:

@@ -184,6 +184,15 @@ def test_a_title_head_written_as_a_name_names_its_paper() -> None:
     assert index.headed("Which Transformers work?") == []
     # Allowed papers only.
     assert index.headed("the Distribution Transformer paper", allowed={"none"}) == []
+    # One word before a colon, written alone and not opening the question; a title without a
+    # colon up to its first linking word.
+    hera = ("Hera: Coordinating Device and Cloud Agents", "Agents split work between devices.")
+    tying = ("Dynamic Layer Tying for Parameter-Efficient Transformers", "An agent ties layers.")
+    more = _papers([*TOPICS, hera, tying])
+    index = LexicalIndex.build(more)
+    assert index.headed("What is Hera?") == [more[len(TOPICS)]]
+    assert index.headed("Hera?") == [] and index.headed("What is ECCV22-Hera?") == []
+    assert index.headed("What does Dynamic Layer Tying do?") == [more[-1]]
     # A head that two other papers also write is a phrase of the field.
     users = [*others, ("Grid planning", "Distribution transformers step voltage down.")]
     crowded = _papers([*TOPICS, named, *users])
