@@ -574,7 +574,8 @@ class LexicalIndex:
         for run in _CAPITALISED_RUN.finditer(query):
             terms = self._sequences([run.group(0)])[0]
             opens = not query[: run.start()].strip(" \"'(")
-            if not terms or (len(terms) == 1 and opens):
+            # One word in more than two papers' texts fails the test below: no search for it.
+            if not terms or (len(terms) == 1 and (opens or self._frequency(terms[0]) > 2)):
                 continue
             written = f" {' '.join(terms)} "
             found = [paper for paper, _ in self.search(run.group(0), _HEAD_POOL, allowed)]
