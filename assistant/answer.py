@@ -370,8 +370,8 @@ class Answerer:
         self_contained = not parsed.filters.empty or parsed.sort is not None or bool(parsed.unread)
         if self.model is None:
             # "Which of those is the newest?": an order and nothing else to search.
-            only_order = parsed.sort is not None and parsed.filters.empty and parsed.listing
-            order = parsed.sort.phrase() if parsed.sort is not None and only_order else None
+            sort = parsed.sort if parsed.filters.empty and parsed.listing else None
+            order = sort.phrase() if sort is not None else None
             return condense_rule(question, history, self_contained=self_contained, order=order)
         if not refers_back(question) and (
             self_contained or len(content_words(question)) >= STANDALONE_WORDS

@@ -100,6 +100,11 @@ def _ids(words: Sequence[str], vocab: dict[str, int]) -> np.ndarray:
     return np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int32)
 
 
+def _padded(terms: Sequence[str]) -> str:
+    """Terms joined and padded with spaces, so that ``in`` finds whole terms in a row."""
+    return f" {' '.join(terms)} "
+
+
 def _head(title: str) -> str:
     """What a title names its paper by: the part before its colon, or without one the words
     before its first linking word ("Causal isotonic calibration" for heterogeneous ...)."""
@@ -542,16 +547,22 @@ class LexicalIndex:
         """
         heads = [(p, h) for p in papers for h in dict.fromkeys([p.title, p.title.split(":")[0]])]
         asked, *titles = self._sequences([query, *(head for _, head in heads)])
-        written = f" {' '.join(asked)} "
+        written = _padded(asked)
         named: dict[str, list[str]] = {}
         for (paper, _), terms in zip(heads, titles, strict=True):
-            phrase = f" {' '.join(terms)} "
+            phrase = _padded(terms)
             if len(terms) >= _TITLE_TERMS and phrase in written:
                 named.setdefault(paper.paper_id, []).append(phrase)
         if not named:  # the usual case: no abstract needs reading
             return []
+        return self._named_alone(named, papers)
+
+    def _named_alone(self, named: dict[str, list[str]], papers: Sequence[Paper]) -> list[Paper]:
+        """The papers of ``papers`` with a phrase in ``named`` (by paper id) that the text of
+        one other paper of them holds at most: one that more use is a phrase of the field, not
+        a name ("Conformal Risk Control" in papers that apply it)."""
         texts = self._sequences([f"{p.title} {p.abstract}" for p in papers])
-        joined = {p.paper_id: f" {' '.join(t)} " for p, t in zip(papers, texts, strict=True)}
+        joined = {p.paper_id: _padded(t) for p, t in zip(papers, texts, strict=True)}
         return [
             paper
             for paper in papers
@@ -577,24 +588,17 @@ class LexicalIndex:
             # One word in more than two papers' texts fails the test below: no search for it.
             if not terms or (len(terms) == 1 and (opens or self._frequency(terms[0]) > 2)):
                 continue
-            written = f" {' '.join(terms)} "
+            written = _padded(terms)
             found = [paper for paper, _ in self.search(run.group(0), _HEAD_POOL, allowed)]
             heads = self._sequences([_head(paper.title) for paper in found])
             # A head of one term is the whole name: "ECCV22-FOSTER" is not "FOSTER: ...".
             phrases = {
-                paper.paper_id: f" {' '.join(head)} "
+                paper.paper_id: [_padded(head)]
                 for paper, head in zip(found, heads, strict=True)
-                if (len(head) > 1 and f" {' '.join(head)} " in written) or head == terms
+                if (len(head) > 1 and _padded(head) in written) or head == terms
             }
-            if not phrases:  # the usual case: no abstract needs reading
-                continue
-            texts = self._sequences([f"{p.title} {p.abstract}" for p in found])
-            joined = [f" {' '.join(terms)} " for terms in texts]
-            for paper in found:
-                phrase = phrases.get(paper.paper_id)
-                # its own text holds it, and one other paper's at most
-                if phrase and sum(phrase in text for text in joined) <= 2:
-                    named[paper.paper_id] = paper
+            if phrases:  # rarely: only then are abstracts read
+                named.update((p.paper_id, p) for p in self._named_alone(phrases, found))
         return list(named.values())
 
     def coverage(self, query: str, paper: Paper) -> float:

@@ -12,7 +12,7 @@ import datetime
 import functools
 import importlib.resources
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -1054,11 +1054,7 @@ class QueryParser:
         Asia") where no paper gives one of them, the other filters and that one is said."""
         places = self.vocab.regions
         for pair in _TWO_PLACES.finditer(lowered):
-            ends = [pair.start("second") + w.end() for w in _WORD.finditer(pair.group("second"))]
-            for end in reversed(ends):
-                match = _TWO_PLACES.match(lowered, pair.start(), end)
-                if not match:
-                    continue
+            for match in _longest_first(_TWO_PLACES, lowered, pair.start(), "second"):
                 known = [g for g in ("place", "second") if fold(match[g]) in places]
                 if len(known) == 2:
                     each = "regions" if (match["both"] or "").startswith("both") else "any_region"
@@ -1072,16 +1068,9 @@ class QueryParser:
                     return {text[slice(*match.span(other))]: self._no_place()}
         # Each cue, though the words after the last one held it ("from authors in Europe").
         for cue in re.finditer(r"\b(?:from|in|based in|located in|out of|at)\b", lowered):
-            run = _PLACE_AFTER.match(lowered, cue.start())
-            if not run:
-                continue
-            place = run.start("place")
-            ends = [place + w.end() for w in re.finditer(r"\S+", run.group("place"))]
-            for end in reversed(ends):
-                # cut at ``end``, the run of words is the place read ("in california")
-                match = _PLACE_AFTER.match(lowered, cue.start(), end)
-                if match and fold(match.group("place")) in self.vocab.regions:
-                    found["region"] = self.vocab.regions[fold(match.group("place"))]
+            for match in _longest_first(_PLACE_AFTER, lowered, cue.start(), "place"):
+                if fold(match.group("place")) in places:
+                    found["region"] = places[fold(match.group("place"))]
                     take(match, "region")
                     return {}
         return {}
@@ -1287,6 +1276,21 @@ def _excluded(text: str, take: Taker, spans: list[tuple[int, int]]) -> tuple[lis
             found.append(phrase)
             take(match, "excluding")
     return found, dated
+
+
+def _longest_first(
+    pattern: re.Pattern[str], text: str, start: int, group: str
+) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` at ``start``, cut after each word of ``group``, the longest
+    first: the run of words after "from" that names a place ("from authors in california")."""
+    run = pattern.match(text, start)
+    if run is None:
+        return
+    ends = [run.start(group) + w.end() for w in _WORD.finditer(run.group(group))]
+    for end in reversed(ends):
+        match = pattern.match(text, start, end)
+        if match is not None:
+            yield match
 
 
 def _shown(values: Sequence[str], most: int = 5) -> str:

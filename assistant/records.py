@@ -443,9 +443,7 @@ class Filters(BaseModel):
             if not any(needle in v.lower() for v in [paper.venue or "", *paper.sources]):
                 return False
         listed = {v.lower() for v in [paper.venue or "", *paper.sources] if v}
-        if not all(any(w.lower() in v for v in listed) for w in self.venues):
-            return False
-        if self.any_venue and not any(w.lower() in v for w in self.any_venue for v in listed):
+        if not _holds(listed, self.venues, self.any_venue):
             return False
         if not _within(len(listed), self.min_listings, self.max_listings):
             return False
@@ -460,10 +458,7 @@ class Filters(BaseModel):
         for part, held in places:
             if part and not any(part.lower() in v.lower() for v in held):
                 return False
-        where = [v.lower() for v in paper.regions]
-        if not all(any(r.lower() in v for v in where) for r in self.regions):
-            return False
-        if self.any_region and not any(r.lower() in v for r in self.any_region for v in where):
+        if not _holds({v.lower() for v in paper.regions}, self.regions, self.any_region):
             return False
         if any(_has(paper, name) for name in self.missing):
             return False
@@ -539,6 +534,14 @@ def author_count(paper: Paper) -> int | None:
     if paper.author_count is not None:
         return paper.author_count
     return len(paper.authors) or None
+
+
+def _holds(held: set[str], every: list[str], either: list[str]) -> bool:
+    """Whether the values ``held`` (lower case) hold each of ``every`` and, if any are given,
+    one of ``either`` (substrings, any case): venues or listings, places."""
+    if not all(any(w.lower() in v for v in held) for w in every):
+        return False
+    return not either or any(w.lower() in v for w in either for v in held)
 
 
 def _within(value: int | None, low: int | None, high: int | None) -> bool:
