@@ -70,7 +70,9 @@ _SCAFFOLD_WORDS = """
     label labelled labeled say says said tell told discuss discusses study studies report mention
     got go went put make made know known see seen can could would should will may might be been
     being year years month months day days week weeks time venue venues conference listed
-    propose introduce
+    propose introduce submission submissions entry entries item items carry deal concern
+    address cover focus tackle explore examine investigate consider describe university
+    universities institution institutions institute institutes lab labs affiliated based located
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 
@@ -791,13 +793,20 @@ class QueryParser:
             unread.update(self._unknown_place(text, lowered, spans))
         _count(lowered, r"(?:venues?|listings?|lists?|sources?)", "listings", found, take)
         several = re.search(
-            r"\b(?:multiple|several|many) (?:venues|listings|lists|sources)\b", lowered
+            # "on both Hugging Face lists": the venue's words may stand between.
+            r"\b(?:(?:multiple|several|many)|both(?: the)?(?: [a-z0-9.-]+){0,3}?) "
+            r"(?:venues|listings|lists|sources)\b",
+            lowered,
         )
-        if several and "min_listings" not in found:
-            found["min_listings"] = 2
-            take(several, "listings")
         two, every = self._two_venues(lowered, spans)
         venue = None if two else self._venue(lowered, spans)
+        alike = [v for v in self.vocab.venues if venue and fold(venue) in fold(v)]
+        if several and several.group(0).startswith("both") and len(alike) == 2:
+            # "on both Hugging Face lists": the two listings the name is common to.
+            two, every, venue = alike, True, None
+        elif several and "min_listings" not in found:
+            found["min_listings"] = 2
+            take(several, "listings")
         if two:
             found["venues" if every else "any_venue"] = two
             recognised.append(f"venues, {'all' if every else 'any'} of: {', '.join(two)}")
@@ -888,7 +897,7 @@ class QueryParser:
         """ "without authors", "no date", "authors unknown", "undated" -> missing fields."""
         missing: list[str] = []
         for match in re.finditer(
-            rf"\b(?:without|with no|with(?:out)? any|lacking|missing|having no|no"
+            rf"\b(?:without|with no|with(?:out)? any|lacking|lacks?|missing|having no|no"
             r"|(?:do|does|did)(?:n't|\s+not)\s+(?:list|give|have|state|name)(?:\s+any)?)\s+"
             rf"(?:an? |listed |known |stated |given )?(?P<f>{_FIELDS})\b"
             rf"|\b(?P<g>{_FIELDS})\s+(?:(?:is|are|was|were)\s+)?(?:missing|unknown|not "
@@ -907,7 +916,12 @@ class QueryParser:
     def _author_counts(lowered: str, found: dict[str, object], take: Taker) -> None:
         if "authors" in found.get("missing", []):  # type: ignore[operator]
             return
-        solo = re.search(r"\b(?:single|solo|sole|one)[- ]author(?:ed)?\b|\bsole author\b", lowered)
+        solo = re.search(
+            r"\b(?:single|solo|sole|one)[- ]author(?:ed)?\b|\bsole author\b"
+            r"|\b(?:by|with) (?:a single|one|only one|just one|a lone|a sole) "
+            r"(?:author|person|researcher|writer)\b",
+            lowered,
+        )
         if solo:
             found["min_authors"] = found["max_authors"] = 1
             take(solo, "authors")

@@ -16,7 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import combinations, pairwise
+from itertools import combinations, pairwise, takewhile
 
 from harness import dev_arguments
 
@@ -92,6 +92,12 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             [f"Which papers have between {n - 1} and {n + 1} authors?"],
             [],
         )
+    yield from make(
+        "author count = 1",
+        lambda p: author_count(p) == 1,
+        ["Which papers were written by a single person?"],
+        [],
+    )
     dated = sorted({p.date[:7] for p in papers if p.date and len(p.date) >= 7})
     for month in rng.sample(dated, min(4, len(dated))):
         year, number = int(month[:4]), int(month[5:7])
@@ -120,7 +126,11 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         yield from make(
             "venue",
             lambda p, v=venue: p.venue == v or v in p.sources,
-            [f"Which papers are from {venue}?", f"Which papers are in the {venue} listing?"],
+            [
+                f"Which papers are from {venue}?",
+                f"Which papers are in the {venue} listing?",
+                f"List the {venue} submissions.",
+            ],
             [f"List the {venue} papers.", f"Which papers appeared at {venue}?"],
         )
 
@@ -129,10 +139,16 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         return {x for x in [p.venue or "", *p.sources] if x}
 
     for first, second in combinations(sorted({s for p in papers for s in p.sources}), 2):
+        pairs = zip(first.split(), second.split(), strict=False)
+        shared = " ".join(a for a, _ in takewhile(lambda pair: pair[0] == pair[1], pairs))
         yield from make(
             "listed in both",
             lambda p, x=first, y=second: {x, y} <= listed(p),
-            [f"Which papers are listed both on {first} and on {second}?"],
+            [
+                f"Which papers are listed both on {first} and on {second}?",
+                # the name the two have in common ("on both Hugging Face lists")
+                *([f"Which papers were on both {shared} lists?"] if shared else []),
+            ],
             [f"Papers that appear both in {first} and {second}"],
         )
         yield from make(
@@ -187,7 +203,7 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
     yield from make(
         "missing",
         lambda p: not p.date,
-        ["Which papers have no date?"],
+        ["Which papers have no date?", "Which papers lack a date?"],
         ["Which papers are undated?"],
     )
     yield from make(
