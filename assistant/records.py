@@ -90,7 +90,27 @@ def papers_named(reference: str, papers: Sequence[Paper]) -> list[Paper]:
     if by_id or not key:
         return by_id
     whole = [p for p in papers if normalize_title(p.title) == key]
-    return whole or [p for p in papers if key in normalize_title(p.title)]
+    return whole or [p for p in papers if _holds_words(p.title, key)]
+
+
+def _holds_words(title: str, key: str) -> bool:
+    """Whether normalised ``key`` is in ``title`` from a word's start to a word's end: "R-learning"
+    is in "The Connection Between R-Learning and ...", not in "... Reward for Learning".
+
+    >>> [_holds_words("E$^3$-Pruner: Towards", k) for k in ("e3pruner", "pruner", "runer")]
+    [True, True, False]
+    """
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    starts, ends, at = set(), set(), 0
+    for run in re.findall(r"[a-z0-9]+", folded):
+        starts.add(at)
+        at += len(run)
+        ends.add(at)
+    normal = normalize_title(title)
+    return any(
+        start in starts and start + len(key) in ends
+        for start in (m.start() for m in re.finditer(f"(?={re.escape(key)})", normal))
+    )
 
 
 def similar_titles(reference: str, papers: Sequence[Paper], n: int, cutoff: float) -> list[Paper]:
