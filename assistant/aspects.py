@@ -83,7 +83,8 @@ class AspectFinder:
 #: before it, its method there, and its results and its own limitations after it.
 _CONTRIBUTION = re.compile(
     r"\b(we|this (paper|work|study)|here,? we)\b[^.]{0,60}?"
-    r"\b(propose|introduce|present|develop|design|define|investigate|study|demonstrate|establish)"
+    r"\b(propose|introduce|present|develop|design|define|investigate|study|demonstrate|establish|"
+    r"derive|prove)"
     r"|\b(is|are) (proposed|introduced|presented)\b",
     re.IGNORECASE,
 )

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -45,7 +45,12 @@ _SEPARATOR = re.compile(
     r"\s*(?:,|\bwith\b|\bversus\b|\bvs\.?\b|\band\b|\bor\b|\bagainst\b|\bto\b|\bfrom\b)\s*",
     re.I,
 )
-_FILLER = re.compile(r"^(?:the|a|an)\s+|\s+(?:paper|one|work|approach|method)$|\bdiffers?\b", re.I)
+_FILLER = re.compile(
+    # "the paper on R-learning", "the one about X", "the X paper"
+    r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|for|that|which)\s+"
+    r"|^(?:the|a|an)\s+|\s+(?:paper|one|work|approach|method)$|\bdiffers?\b",
+    re.I,
+)
 
 
 _REQUEST = re.compile(
@@ -272,7 +277,9 @@ class Comparer:
             return named[0], f'name "{part}"'
         try:
             paper = self._title_match(part, papers)
-            if paper.paper_id not in taken and len(part) >= 12:
+            # A short fragment counts when written like a name ("R-learning", "TECRL"):
+            # a plain word ("pruning") may be in one title and describe another paper.
+            if paper.paper_id not in taken and (len(part) >= 12 or not part.islower()):
                 return paper, f'title "{part}"'
         except ResolutionError:
             pass
@@ -310,7 +317,7 @@ class Comparer:
         if model is None:
             self.bank.prefetch(papers)
             cells = {p.paper_id: self._extract_cells(p, n, wanted) for n, p in enumerate(papers, 1)}
-            summary = _summary(papers, cells)
+            summary = _summary(papers, cells, self.retriever.lexical().papers_using)
             name = "extractive"
             judged: tuple[str, str | None] = ("offline", None)
         else:
@@ -450,17 +457,52 @@ def _parse_table(reply: str, count: int, aspects: Sequence[str]) -> _LLMTable:
     return table
 
 
-def _summary(papers: Sequence[Paper], cells: dict[str, dict[str, Cell]]) -> str:
-    """Extracted synthesis: what each paper is about and what it reports, cited."""
+def _summary(
+    papers: Sequence[Paper],
+    cells: dict[str, dict[str, Cell]],
+    usage: Callable[[str], int] | None = None,
+) -> str:
+    """Extracted synthesis: what each paper is about and what it reports, cited, and the
+    words they share, the rarest in the collection first (``usage``: how many papers use a
+    word) as the first abstract writes them."""
     parts = []
     for n, paper in enumerate(papers, 1):
         row = cells[paper.paper_id]
-        method = row.get("method") or next(iter(row.values()))
-        parts.append(f"{paper.title.split(':')[0]} [{n}]: {method.text}")
-    words = [content_words(f"{p.title} {p.abstract}") for p in papers]
-    shared = sorted(set.intersection(*words)) if words else []
-    common = f" They share the terms: {', '.join(shared[:8])}." if shared else ""
+        # Its method, else the first aspect it states, else its abstract's first sentence.
+        order = sorted(row, key=lambda aspect: aspect != "method")
+        told = [a for a in order if a != "venue/date" and row[a].support != "not stated"]
+        stated = [row[a].text for a in told]
+        said = stated[0] if stated else paper.abstract.split(". ")[0]
+        parts.append(f"{paper.title.split(':')[0]} [{n}]: {said}")
+    texts = [f"{p.title} {p.abstract}" for p in papers]
+    shared = set.intersection(*map(content_words, texts)) if texts else set()
+    written = _as_written(shared, papers[0]) if papers else {}
+    rarest = sorted(shared, key=lambda w: (usage(written.get(w) or w) if usage else 0, w))
+    listed = ", ".join(written.get(w) or w for w in rarest[:6])
+    common = f" Words they share, rarest first: {listed}." if rarest else ""
     return "Extracted from the abstracts. " + " ".join(parts) + common
+
+
+def _as_written(forms: set[str], paper: Paper) -> dict[str, str]:
+    """Each of ``forms`` (content_words' forms) as ``paper`` first writes it inside a sentence
+    ("Shampoo"), else lower-cased ("Empirical" opening one, or a word of the title).
+
+    >>> paper = Paper(paper_id="p", title="Shampoo Again", abstract="Empirical: we tune Shampoo.")
+    >>> _as_written({"empirical", "shampoo", "again"}, paper)
+    {'empirical': 'empirical', 'shampoo': 'Shampoo', 'again': 'again'}
+    """
+    text = paper.abstract
+    inside: dict[str, str] = {}
+    opening: dict[str, str] = {}
+    for match in re.finditer(r"\w+", f"{text} {paper.title}"):
+        word = match.group(0)
+        within = match.start() < len(text) and text[: match.start()].rstrip()[-1:] not in ".!?"
+        for form in content_words(word) & forms:
+            if within:
+                inside.setdefault(form, word)
+            else:
+                opening.setdefault(form, word.lower() if word[1:].islower() else word)
+    return {**opening, **inside}
 
 
 def as_format(comparison: Comparison, fmt: str) -> str:

@@ -51,6 +51,16 @@ def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> Non
         "Restructuring Vector Quantization with the Rotation Trick",
         "Addressing Representation Collapse in Vector Quantized Models with One Linear Layer",
     ]
+    # A name written in a description ("R-learning") is matched as whole words of a title:
+    # "... Reward for Learning" holds the letters, not the name.
+    assert _titles(
+        comparer,
+        "Compare the paper on R-learning with the one on outcome invariant data augmentation",
+    ) == [
+        "The Connection Between R-Learning and Inverse-Variance Weighting for Estimation of "
+        "Heterogeneous Treatment Effects",
+        "An Analysis of Causal Effect Estimation using Outcome Invariant Data Augmentation",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -126,6 +136,11 @@ def test_extractive_cells_are_sentences_of_their_own_abstract(comparer: Comparer
             assert check(cell.text, paper, bank).verdict == "supported"
     assert filled >= 6
     assert "[1]" in table.summary and "[2]" in table.summary
+    # The words both use, the rarest first and as written, not the alphabet's first stems.
+    assert "share, rarest first: AdamW, Shampoo, Adam" in table.summary
+    # A paper's line in the summary says what it does ("we derive"), never "not stated".
+    bagging = comparer.compare("Compare 'Bagging Provides Assumption-free Stability' with SOAP")
+    assert NOT_STATED not in bagging.summary and "we derive" in bagging.summary
 
 
 def test_model_json_is_repaired_once_then_reported(
