@@ -47,7 +47,10 @@ _LINKING = re.compile(r"\s+(?:for|via|with|through|using|in|of|on|from|by|under|
 #: The papers BM25 finds for such a name whose titles are checked for it.
 _HEAD_POOL = 20
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
-_FORMAT = 2
+_FORMAT = 3
+#: A hyphenated name with a one-character part ("R-learning", "k-means", "GPT-4", "DSAC-E"):
+#: the tokenizer drops one-character words, so "R-learning" would be searched as "learning".
+_ONE_CHARACTER_PART = re.compile(r"\b(?:\w-\w{2,}|\w{2,}-\w)\b")
 
 
 def _stemmer() -> Any:
@@ -73,7 +76,17 @@ def fingerprint(papers: Iterable[Paper]) -> str:
 
 def _document(paper: Paper) -> str:
     """What BM25 indexes of a paper: its title twice, then its abstract."""
-    return f"{paper.title}\n{paper.title}\n{paper.abstract}"
+    return _joined(f"{paper.title}\n{paper.title}\n{paper.abstract}")
+
+
+def _joined(text: str) -> str:
+    """``text`` with each hyphenated name that has a one-character part also written joined,
+    as one more term in its place.
+
+    >>> _joined("R-learning beats Q-learning and GPT-4, not long-range ones")
+    'R-learning Rlearning beats Q-learning Qlearning and GPT-4 GPT4, not long-range ones'
+    """
+    return _ONE_CHARACTER_PART.sub(lambda m: f"{m.group(0)} {m.group(0).replace('-', '')}", text)
 
 
 def _key(paper: Paper) -> tuple[str, str]:
@@ -531,7 +544,11 @@ class LexicalIndex:
         import bm25s
 
         tokens = bm25s.tokenize(
-            texts, stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+            [_joined(t) for t in texts],
+            stopwords="en",
+            stemmer=self._stemmer,
+            show_progress=False,
+            return_ids=False,
         )
         return [list(terms) for terms in tokens]
 

@@ -197,3 +197,21 @@ def test_a_title_head_written_as_a_name_names_its_paper() -> None:
     users = [*others, ("Grid planning", "Distribution transformers step voltage down.")]
     crowded = _papers([*TOPICS, named, *users])
     assert LexicalIndex.build(crowded).headed("the Distribution Transformer paper") == []
+
+
+def test_a_hyphenated_name_with_a_one_letter_part_is_searched_whole() -> None:
+    papers = _papers(
+        [
+            *TOPICS,
+            ("R-Learning and inverse-variance weighting", "R-learning weights residuals."),
+            ("Outcome reward for learning", "Learning from outcome rewards in reasoning."),
+            ("Deep learning theory", "A theory of deep learning and learning dynamics."),
+        ]
+    )
+    index = LexicalIndex.build(papers)
+    # The tokenizer drops "R": without the joined term this is a search for "learning".
+    found = index.search("What is R-learning?", 3)
+    assert found[0][0].title == "R-Learning and inverse-variance weighting"
+    assert index.coverage("What is R-learning?", papers[5]) > index.coverage(
+        "What is R-learning?", papers[7]
+    )
