@@ -14,6 +14,7 @@ import importlib.resources
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,7 +97,13 @@ def _scaffold(word: str) -> bool:
     return False
 
 
-Taker = Callable[[re.Match[str], str], None]  # records a recognised span and its label
+class Taker(Protocol):
+    """Records a recognised span and its label (and the value read, where the span's words
+    are not it: "from africa or asia" filters by Asia alone)."""
+
+    def __call__(self, match: re.Match[str], label: str, said: str | None = None) -> None: ...
+
+
 _WORD = re.compile(r"[a-z0-9][a-z0-9'+.-]*")
 
 
@@ -766,10 +773,11 @@ class QueryParser:
         spans: list[tuple[int, int]] = []
         lowered = text.lower()
 
-        def take(match: re.Match[str], label: str) -> None:
+        def take(match: re.Match[str], label: str, said: str | None = None) -> None:
             spans.append(match.span())
             # The words themselves, without the punctuation the span takes along ("said").
-            said = match.group("said") if "said" in match.re.groupindex else match.group(0)
+            if said is None:
+                said = match.group("said") if "said" in match.re.groupindex else match.group(0)
             recognised.append(f"{label}: {said.strip()}")
 
         excluded, dated = _excluded(text, take, spans)
@@ -1078,7 +1086,7 @@ class QueryParser:
                 other = "second" if known == ["place"] else "place"
                 if known and match[other] in _world_places():
                     found["region"] = places[fold(match[known[0]])]
-                    take(match, "region")
+                    take(match, "region", said=places[fold(match[known[0]])])
                     return {text[slice(*match.span(other))]: self._no_place()}
         # Each cue, though the words after the last one held it ("from authors in Europe").
         for cue in re.finditer(r"\b(?:from|in|based in|located in|out of|at)\b", lowered):

@@ -554,3 +554,4 @@ def test_a_place_no_paper_gives_is_said_and_stays_the_topic() -> None:
     query = PARSER.parse("Which papers are from Africa or Jordan?")
     assert query.filters.region == "Jordan" and query.unread == ["Africa"]
     assert _ids(query.filters) == {"p3"} and query.listing
+    assert query.recognised == ["region: Jordan"]  # what filters, not "from africa or jordan"
