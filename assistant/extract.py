@@ -156,7 +156,7 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
             aspect or "", ""
         )
         asks = found.query.recognised or _ASKS_FACTS.search(question)
-        facts = f" ({_facts(hit)})" if asks else ""
+        facts = f" ({_facts(hit, question)})" if asks else ""
         lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
     return "\n".join(lines)
 
@@ -233,14 +233,22 @@ _ASKS_FACTS = re.compile(
 )
 
 
-def _facts(hit: Hit) -> str:
-    """The metadata a metadata question asks about, for the line that names the paper."""
+def _facts(hit: Hit, question: str = "") -> str:
+    """The metadata a metadata question asks about, for the line that names the paper; what
+    it asks and the paper's listing does not give is said so ("Who wrote it?": no authors
+    listed), not left out."""
     paper = hit.paper
     parts = [paper.listed_in]
     if paper.date:
         parts.append(paper.date)
+    elif re.search(r"\b(?:when|year|date|dated)\b", question, re.I):
+        parts.append("no date given")
     if paper.authors:
         parts.append(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))
+    elif author_count(paper) is None and re.search(
+        r"\b(?:who|authors?|authored|wrote)\b", question, re.I
+    ):
+        parts.append("no authors listed")
     count = author_count(paper)
     if count is not None:
         parts.append(counted(count, "author"))

@@ -213,11 +213,12 @@ def test_limitations_question_quotes_the_limitation_or_says_there_is_none(
 
 def test_a_question_on_a_papers_metadata_shows_it(venue_store: Settings) -> None:
     answerer = Answerer(venue_store)
-    for question in (
-        "When was the Wombat Behaviour in the Wild paper published?",
-        "Who wrote Wombat Behaviour in the Wild?",
+    for question, shown in (
+        ("When was the Wombat Behaviour in the Wild paper published?", ")"),
+        # What it asks and the listing does not give is said so, not left out.
+        ("Who wrote Wombat Behaviour in the Wild?", " · no authors listed)"),
     ):
         answer = answerer.ask(question)
-        assert "**Wombat Behaviour in the Wild** (ICLR 2026 · 2026-01-01)" in answer.answer
+        assert f"**Wombat Behaviour in the Wild** (ICLR 2026 · 2026-01-01{shown}" in answer.answer
     plain = answerer.ask("How does the wombat behave in the wild?").answer
     assert "**Wombat Behaviour in the Wild**:" in plain
