@@ -19,7 +19,13 @@ from assistant.cite import (
     strip_citations,
 )
 from assistant.config import Settings
-from assistant.conversation import STANDALONE_WORDS, condense_rule, refers_back
+from assistant.conversation import (
+    STANDALONE_WORDS,
+    condense_rule,
+    refers_back,
+    similar_request,
+    similar_to,
+)
 from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError
 from assistant.extract import EXTRACTED_LABEL, extract_answer
@@ -27,7 +33,7 @@ from assistant.llm import ChatModel, Message, Sampling, Usage
 from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
 from assistant.query import MAY_CONSTRAIN, Reading
-from assistant.records import Answer, Coverage, Filters, Hit, Receipt, Turn, clean_text
+from assistant.records import Answer, Coverage, Filters, Hit, Paper, Receipt, Turn, clean_text
 from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
 REFUSAL_MARK = "NOT_IN_SOURCES"
@@ -174,7 +180,7 @@ class Answerer:
             yield refusal(text)
             return
         if self.model is None:
-            raw = extract_answer(standalone, found, self.bank)
+            raw = extract_answer(similar_to(standalone) or standalone, found, self.bank)
             # Line by line, as a model would stream it, so that clients see it arrive.
             yield from map(Delta, raw.splitlines(keepends=True))
             laps.lap("extract")
@@ -203,7 +209,8 @@ class Answerer:
         answer = self._checked(question, raw, found, coverage, receipt)
         laps.lap("check")  # includes "judge", the model's part of the check, when it ran
         if not answer.grounded:
-            answer.extracted = extract_answer(standalone, found, self.bank).replace(
+            asked = similar_to(standalone) or standalone
+            answer.extracted = extract_answer(asked, found, self.bank).replace(
                 EXTRACTED_LABEL, "Extracted from the same abstracts:", 1
             )
             laps.lap("extract")
@@ -224,14 +231,25 @@ class Answerer:
         expansion, expand_error = self.expand(standalone)
         if expansion is not None or expand_error is not None:
             laps.lap("expand")
-        found = self.retriever.retrieve(
-            standalone,
-            self.settings.retrieval.top_k,
-            filters,
-            expansion=expansion or "",
-            listing_k=self.settings.retrieval.list_max,
-            reading=reading,
-        )
+        like = self._paper_titled(similar_to(standalone))
+        if like is not None:
+            # Papers like it: its title and abstract searched as they are, itself left out.
+            found = self.retriever.retrieve(
+                f"{like.title}\n{like.abstract}",
+                self.settings.retrieval.top_k,
+                filters,
+                parse=False,
+                exclude=frozenset({like.paper_id}),
+            )
+        else:
+            found = self.retriever.retrieve(
+                standalone,
+                self.settings.retrieval.top_k,
+                filters,
+                expansion=expansion or "",
+                listing_k=self.settings.retrieval.list_max,
+                reading=reading,
+            )
         laps.lap("retrieve")
         receipt = Receipt(
             question=question,
@@ -362,12 +380,20 @@ class Answerer:
 
     # -- steps ------------------------------------------------------------------------------
 
+    def _paper_titled(self, title: str | None) -> Paper | None:
+        if title is None:
+            return None
+        return next((p for p in self.retriever.lexical().papers if p.title == title), None)
+
     def _condense(self, question: str, history: Sequence[Turn]) -> str:
         if not history:
             return question
         parsed = self.retriever.parser().parse(question)
         # it states constraints of its own, even one that no field holds ("from France")
         self_contained = not parsed.filters.empty or parsed.sort is not None or bool(parsed.unread)
+        like = similar_request(question, history)
+        if like is not None:
+            return like  # searched without the paper it is like (see _search)
         if self.model is None:
             # "Which of those is the newest?": an order and nothing else to search.
             sort = parsed.sort if parsed.filters.empty and parsed.listing else None

@@ -28,6 +28,15 @@ _PRONOUN = re.compile(
     r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)",
     re.IGNORECASE,
 )
+#: A follow-up asking for papers like the one just discussed: "Are there similar papers?",
+#: "anything like it?", "more like this", "related work?".
+_SIMILAR = re.compile(
+    r"\b(?:similar|related|comparable)\s+(?:papers?|work|works|studies|ones|methods|approaches)\b"
+    r"|\b(?:papers?|work|anything|more|others?|something)\s+(?:else\s+)?(?:like|similar\s+to)\s+"
+    r"(?:it|this|that)(?:\s+(?:one|paper))?\b",
+    re.IGNORECASE,
+)
+_SIMILAR_TO = re.compile(r'Papers similar to "(?P<title>.+)"')
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 #: A question with this many content words or more, and no reference back, stands alone.
 STANDALONE_WORDS = 3
@@ -182,6 +191,9 @@ def condense_rule(
     if not history:
         return question
     last = history[-1]
+    like = similar_request(question, history)
+    if like is not None:
+        return like
     if order is not None and (refers_back(question) or not _AFRESH.search(question)):
         asked = last.rewritten_query or last.question
         for earlier in ORDER_PHRASES:  # "and the oldest?" after "which is the newest?"
@@ -206,3 +218,23 @@ def condense_rule(
         about = f"{last.cited_titles[0]}; {topic}" if one else topic
         return f"{question} (about: {about})"
     return question
+
+
+def similar_request(question: str, history: Sequence[Turn]) -> str | None:
+    """For a follow-up asking for papers like the last answer's first ("Are there similar
+    papers?"), the search that finds them: 'Papers similar to "<its title>"', which the
+    answerer searches without that paper; else None.
+
+    >>> turn = Turn(question="What is Swivel?", answer="a", sources={1: "Swivel: Embeddings"})
+    >>> [similar_request(q, [turn]) for q in ("Any similar papers?", "Who wrote it?")]
+    ['Papers similar to "Swivel: Embeddings"', None]
+    """
+    if not history or not history[-1].cited_titles or not _SIMILAR.search(question):
+        return None
+    return f'Papers similar to "{history[-1].cited_titles[0]}"'
+
+
+def similar_to(standalone: str) -> str | None:
+    """The title a search from :func:`similar_request` finds papers like, else None."""
+    match = _SIMILAR_TO.fullmatch(standalone)
+    return match["title"] if match else None

@@ -129,6 +129,19 @@ def test_conversation_an_order_alone_is_asked_of_the_last_answer(venue_store: Se
     assert fresh.citations[0].title.startswith("Dugong")  # also the newest of the collection
 
 
+def test_conversation_asks_for_papers_like_the_last_one(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    first = answerer.ask("How does the dingo behave in the wild?")
+    assert first.citations[0].title == "Dingo Behaviour in the Wild"
+    like = answerer.ask("Are there similar papers?", [Turn.of(first)])
+    assert like.receipt.rewritten_query == 'Papers similar to "Dingo Behaviour in the Wild"'
+    cited = [c.title for c in like.citations]
+    # Its neighbours, without the paper itself.
+    assert cited and "Dingo Behaviour in the Wild" not in cited
+    assert all(title.endswith("Behaviour in the Wild") for title in cited), cited
+    assert not like.refused
+
+
 def test_conversation_compare_it_with_the_second_one(venue_store: Settings) -> None:
     from assistant.compare import Comparer
 
