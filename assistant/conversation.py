@@ -36,6 +36,10 @@ _SIMILAR = re.compile(
     r"(?:it|this|that)(?:\s+(?:one|paper))?\b",
     re.IGNORECASE,
 )
+#: Words of asking for them, not of a topic ("Can you find me some related papers?").
+_ASKING_WORDS = """you find please list show give same topic other some any can could would get
+    see recommend suggest there"""
+_ASKING = frozenset(_ASKING_WORDS.split())
 _SIMILAR_TO = re.compile(r'Papers similar to "(?P<title>.+)"')
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 #: A question with this many content words or more, and no reference back, stands alone.
@@ -225,11 +229,20 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
     papers?"), the search that finds them: 'Papers similar to "<its title>"', which the
     answerer searches without that paper; else None.
 
+    A question with a topic of its own ("Which papers on pruning cite related work?") is
+    not one.
+
     >>> turn = Turn(question="What is Swivel?", answer="a", sources={1: "Swivel: Embeddings"})
-    >>> [similar_request(q, [turn]) for q in ("Any similar papers?", "Who wrote it?")]
-    ['Papers similar to "Swivel: Embeddings"', None]
+    >>> asked = ("Any similar papers?", "Can you find related papers?", "Who wrote it?",
+    ...          "Which papers on layer pruning discuss related work?")
+    >>> [similar_request(q, [turn]) for q in asked]
+    ['Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"', None, None]
     """
-    if not history or not history[-1].cited_titles or not _SIMILAR.search(question):
+    similar = _SIMILAR.search(question)
+    if not history or not history[-1].cited_titles or similar is None:
+        return None
+    rest = content_words(question[: similar.start()] + question[similar.end() :])
+    if len(rest - _ASKING) >= 2 and not refers_back(question):
         return None
     return f'Papers similar to "{history[-1].cited_titles[0]}"'
 
