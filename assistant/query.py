@@ -145,6 +145,13 @@ _THANKS = re.compile(
     r"please|cheers)[\s.!]*$",
     re.IGNORECASE,
 )
+#: Where the papers are, said of the collection itself ("... in this collection", "... here"):
+#: no topic.
+_SCOPE = re.compile(
+    r"\s+(?:in|from|within|among)\s+(?:this|the|your|my)\s+"
+    r"(?:collection|corpus|library|database|store|index)\b|\s+here(?=\W*$)",
+    re.IGNORECASE,
+)
 _SOME = r"(?:(?:some|any)\s+)?"
 _REQUEST = re.compile(
     rf"^\s*{_GREETING}(?:"
@@ -245,8 +252,10 @@ def without_request(text: str) -> str:
     'diffusion?'
     >>> without_request("Hi! What do papers say about layer pruning? Thanks")
     'layer pruning?'
+    >>> without_request("Give me an overview of research on optimizers in this collection")
+    'optimizers'
     """
-    asked = _THANKS.sub("", text)
+    asked = _SCOPE.sub("", _THANKS.sub("", text))
     match = _REQUEST.match(asked)
     rest = asked[match.end() :] if match else asked
     return rest if re.search(r"\w", rest) else text
