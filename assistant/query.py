@@ -172,6 +172,10 @@ _REQUEST = re.compile(
     # what is left of "what's the latest on X" once its order is read
     rf"|(?:what|which)(?:'s|s|\s+is|\s+are)\s+the(?=\s+(?:on|about)\s)"
     rf"|{_WORKS}"
+    # a summary asked for: "tl;dr of X", "what's the gist of X", "key takeaways from X", "ELI5 X"
+    r"|(?:(?:what|which)(?:'s|s|\s+is|\s+are)\s+)?(?:the\s+)?(?:tl;?\s*dr|gist|eli5|"
+    r"explain\s+like\s+i'?m\s+(?:five|5)|bottom\s+line|(?:key|main)\s+(?:takeaways?|points|"
+    r"ideas?|findings?)|short\s+(?:version|summary))(?:\s+(?:from|of|on|for))?"
     rf")(?:\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
     rf"(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)?\s*",
     re.IGNORECASE,
@@ -254,6 +258,9 @@ def without_request(text: str) -> str:
     'layer pruning?'
     >>> without_request("Give me an overview of research on optimizers in this collection")
     'optimizers'
+    >>> asks = ("tl;dr of", "ELI5", "What's the gist of")
+    >>> [without_request(f"{ask} the bagging paper") for ask in asks]
+    ['the bagging paper', 'the bagging paper', 'the bagging paper']
     """
     asked = _SCOPE.sub("", _THANKS.sub("", text))
     match = _REQUEST.match(asked)
