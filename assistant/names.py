@@ -189,6 +189,14 @@ def written_out(text: str, expansion: str) -> bool:
     return re.search(rf"(?<![\w-]){loose}(?:e?s)?(?![\w'])", text, re.IGNORECASE) is not None
 
 
+#: Words before a name spelled out that make it an example, not the paper's own.
+_EXAMPLE = re.compile(
+    r"\b(?:including|includes?|such as|e\.g\.|for (?:example|instance)|compared (?:to|with)|"
+    r"than|(?<!-)like)\b",  # not "IV-like (IVL) regression"
+    re.IGNORECASE,
+)
+
+
 def introduces(paper: Paper, name: str) -> bool:
     """Whether ``paper`` is where ``name`` comes from rather than a paper that uses it: its title
     names it ("SOAP: Improving ..."), or its abstract defines it ("(LSUV)", "called X", "X, a
@@ -198,18 +206,35 @@ def introduces(paper: Paper, name: str) -> bool:
     ...     "algorithm, CoLSTIM, an RNN with an LSTM head; it beats CLIP.")
     >>> [introduces(paper, name) for name in ("CoLSTIM", "RNN", "LSTM", "CLIP")]
     [True, False, False, False]
+    >>> variant = Paper(paper_id="v", title="Strata-NeRF: Stratified Scenes",
+    ...     abstract="Neural Radiance Fields (NeRF) model scenes; Strata-NeRF (ours) layers them.")
+    >>> [introduces(variant, name) for name in ("NeRF", "Strata-NeRF")]
+    [False, True]
     """
     if _mentions(paper.title, name):
         return True
     quoted = re.escape(name)
     end = r"(?![\w-])"
-    defined = re.compile(
-        rf"\(\s*{quoted}\s*\)|(?<![\w-]){quoted},\s+an?\s|\b[Oo]ur\s+{quoted}{end}"
+    stated = (
+        rf"\b[Oo]ur\s+{quoted}{end}"
         rf"|\b(?:call(?:ed)?|named|dub(?:bed)?|coined|term(?:ed)?)\s+(?:it\s+)?(?:the\s+)?{quoted}{end}"
         rf"|\b(?:propos|introduc|present|develop|design)\w*\s+(?:[^.,;]{{0,60}},\s+)?"
         rf"(?:(?:a|an|the|new|novel)\s+)*{quoted}{end}"
     )
-    return defined.search(paper.abstract) is not None
+    if re.search(rf"\w-{quoted}(?!\w)|(?<!\w){quoted}-\w", paper.title):
+        # A title naming a variant of it ("Strata-NeRF: ...") builds on it: its abstract
+        # spelling it out ("Neural Radiance Fields (NeRF)") is no sign it comes from there.
+        return re.search(stated, paper.abstract) is not None
+    if re.search(rf"(?<![\w-]){quoted},\s+an?\s|{stated}", paper.abstract):
+        return True
+    # Spelled out in parentheses ("Layer-sequential unit-variance (LSUV) initialization"),
+    # unless as one example of what the paper applies or beats ("architectures including
+    # ..., Neural Radiance Fields (NeRF)", "compared to ... the current SOTA (VPD)").
+    for sentence in re.split(r"(?<=[.!?])\s+", paper.abstract):
+        defined = re.search(rf"\(\s*{quoted}\s*\)", sentence)
+        if defined and not _EXAMPLE.search(sentence[: defined.start()]):
+            return True
+    return False
 
 
 #: A name at most this many papers use is specific enough for the paper introducing it to be
