@@ -210,6 +210,10 @@ def introduces(paper: Paper, name: str) -> bool:
     ...     abstract="Neural Radiance Fields (NeRF) model scenes; Strata-NeRF (ours) layers them.")
     >>> [introduces(variant, name) for name in ("NeRF", "Strata-NeRF")]
     [False, True]
+    >>> applied = Paper(paper_id="a", title="Weight Conditioning", abstract="We test it on "
+    ...     "architectures including Vision Transformers (ViT). Weight conditioning (WeCo) helps.")
+    >>> [introduces(applied, name) for name in ("ViT", "WeCo")]
+    [False, True]
     """
     if _mentions(paper.title, name):
         return True
