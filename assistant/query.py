@@ -74,6 +74,7 @@ _SCAFFOLD_WORDS = """
     propose introduce submission submissions entry entries item items carry deal concern
     address cover focus tackle explore examine investigate consider describe university
     universities institution institutions institute institutes lab labs affiliated based located
+    use apply applies employ leverage
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 

@@ -269,6 +269,12 @@ def test_the_subject_leaves_the_frame_of_the_question_out() -> None:
     query = PARSER.parse("What did ICLR 2026 papers say about protein folding?")
     assert query.subject == "protein folding"
     assert PARSER.parse("Which papers from 2024 are there?").bare
+    # A verb of the frame is no topic: a title naming "optimal transport" names what it asks.
+    for question in (
+        "Which papers use optimal transport?",
+        "Which papers apply optimal transport?",
+    ):
+        assert PARSER.parse(question).subject == "optimal transport"
 
 
 def test_ordinary_words_stay_the_topic() -> None:
