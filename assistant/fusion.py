@@ -32,14 +32,26 @@ def lexical_share(named: float, weights: tuple[float, float], ramp: tuple[float,
     return weights[0] + (weights[1] - weights[0]) * position
 
 
-def _standardised(scores: Sequence[float], depth: int) -> tuple[list[float], float]:
-    """z-scores of a best-first score list, and the z-score given to papers below the list."""
+def _standardised(scores: Sequence[float], depth: int, pool: int = 0) -> tuple[list[float], float]:
+    """z-scores of a best-first score list, and the z-score given to papers below the list.
+
+    A list that holds only the ``pool`` papers' positive scores (BM25's) is read as the top
+    ``depth`` of that pool, the rest scoring 0: alone, the one paper using a rare word
+    ("FLEURS") would be its list's mean, no better than a paper missing from it.
+
+    >>> _standardised([2.5], 100)
+    ([0.0], 0.0)
+    >>> [round(x, 1) for x in _standardised([2.5], 100, pool=318)[0]]
+    [9.9]
+    """
     if not scores:
         return [], 0.0
     values = np.asarray(scores[:depth], dtype=np.float64)
-    spread = float(values.std()) or 1.0
-    z = (values - values.mean()) / spread
-    return [float(x) for x in z], float(z[-1])
+    zeros = max(min(pool, depth) - len(values), 0)
+    padded = np.concatenate([values, np.zeros(zeros)])
+    spread = float(padded.std()) or 1.0
+    z = (padded - padded.mean()) / spread
+    return [float(x) for x in z[: len(values)]], float(z[-1])
 
 
 def fuse(
@@ -50,6 +62,7 @@ def fuse(
     depth: int = 100,
     catalogue: Mapping[str, Paper] | None = None,
     texts: Callable[[list[str]], Mapping[str, str]] | None = None,
+    pool: int = 0,
 ) -> list[Hit]:
     """Convex combination of the standardised dense and BM25 scores, per paper.
 
@@ -59,6 +72,9 @@ def fuse(
     z-score. Score fusion keeps how much better the top match is than the rest, which rank
     fusion (RRF) throws away; on the sample collection it ranks descriptive questions better
     than RRF at equal lookup accuracy (bench/retrieval_quality.py).
+
+    ``lexical`` holds positive scores only: ``pool`` is how many papers BM25 scored (those the
+    question's filters allow), the rest of its top ``depth`` scoring 0.
 
     A paper is known from ``lexical`` or ``catalogue``; others are left out. Each hit carries
     the texts of its two best chunks: those the matches lack are read once, for the ``k`` hits
@@ -70,7 +86,7 @@ def fuse(
         chunks.setdefault(match.paper_id, []).append(match)
     dense_ids = list(chunks)[:depth]
     dense_z, dense_floor = _standardised([chunks[p][0].similarity for p in dense_ids], depth)
-    lexical_z, lexical_floor = _standardised([score for _, score in lexical], depth)
+    lexical_z, lexical_floor = _standardised([score for _, score in lexical], depth, pool)
     papers: dict[str, Paper] = {p.paper_id: p for p, _ in lexical}
     dense_of = dict(zip(dense_ids, dense_z, strict=True))
     lexical_of = dict(zip((p.paper_id for p, _ in lexical), lexical_z, strict=False))

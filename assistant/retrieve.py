@@ -784,6 +784,7 @@ class Retriever:
             depth,
             catalogue,
             texts=store.chunk_texts,
+            pool=len(allowed) if allowed is not None else len(index or ()),
         )
         return hits, relevance, spelled_relevance
 

@@ -53,6 +53,24 @@ def test_fusion_scores_each_paper_by_both_rankers_and_its_best_chunk() -> None:
     assert fuse(dense, [], k=3, dense_weight=0.5) == []  # papers known to neither: left out
 
 
+def test_the_one_paper_bm25_scores_stands_out_from_those_it_does_not() -> None:
+    """BM25 lists only positive scores: the one paper using a rare word ("FLEURS") is the top
+    of a list of a hundred, the others scoring 0, not the mean of a list of one."""
+    papers = [Paper.create(f"Paper {i}", f"About {i}.") for i in range(50)]
+    rare = Paper.create("Spoken language identification", "Accuracy on FLEURS.")
+    # Dense search finds papers alike, the rare word's paper among them but not first.
+    dense = [
+        ChunkMatch(f"{p.paper_id}:0", p.paper_id, 0.2 - i / 1000) for i, p in enumerate(papers)
+    ]
+    dense.insert(5, ChunkMatch(f"{rare.paper_id}:0", rare.paper_id, 0.195))
+    catalogue = {p.paper_id: p for p in papers}
+    lexical = [(rare, 2.5)]
+    as_mean = fuse(dense, lexical, k=3, dense_weight=0.3, catalogue=catalogue)
+    assert as_mean[0].paper.title != rare.title  # its z-score was 0, as every other paper's
+    ranked = fuse(dense, lexical, k=3, dense_weight=0.3, catalogue=catalogue, pool=51)
+    assert ranked[0].paper.title == rare.title
+
+
 CALIBRATION = Calibration(
     fingerprint="f",
     scoring=SCORING,
