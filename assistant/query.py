@@ -167,6 +167,8 @@ _REQUEST = re.compile(
     rf"|(?:are\s+there\s+|is\s+there\s+)?any\s+{_WORKS}"
     rf"|(?:are|is)\s+there\s+(?:{_SOME}{_WORKS}|something|an?\s+(?:paper|study|article|work))"
     rf"|(?:is\s+there\s+)?anything"
+    # "Does any paper evaluate on X?", "Has anyone combined X with Y?"
+    rf"|(?:does|do|did|has|have)\s+(?:(?:any|some)\s+{_WORKS}|any(?:one|body)|someone)"
     rf"|(?:(?:what|which)(?:'s|s|\s+is|\s+are|\s+was|\s+were)?\s+)?the\s+{_WORKS}"
     rf"|(?:what|which)\s+(?:are|were)\s+(?:some\s+)?{_WORKS}(?=\s+(?:on|about|regarding)\b)"
     rf"|what\s+do(?:es)?\s+(?:the\s+)?{_WORKS}\s+say(?=\s+(?:on|about|regarding)\b)"
@@ -259,6 +261,8 @@ def without_request(text: str) -> str:
     'layer pruning?'
     >>> without_request("Give me an overview of research on optimizers in this collection")
     'optimizers'
+    >>> without_request("Does any paper evaluate on FLEURS?")
+    'evaluate on FLEURS?'
     >>> asks = ("tl;dr of", "ELI5", "What's the gist of")
     >>> [without_request(f"{ask} the bagging paper") for ask in asks]
     ['the bagging paper', 'the bagging paper', 'the bagging paper']
