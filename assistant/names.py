@@ -258,6 +258,26 @@ class Verdict(NamedTuple):
     doubt: str | None  # why it may not be covered whatever the scores say
 
 
+#: A question after the papers that use something: "Which paper uses the FLEURS benchmark?",
+#: "papers that evaluate on NYUv2", "has any study reported results on X".
+_USED_BY = re.compile(
+    r"\b(?:papers?|works?|stud(?:y|ies)|articles?|anyone|anybody)\b[^?.!]{0,40}?"
+    r"\b(?:us(?:e|es|ed|ing)|evaluat\w*|report\w*|test(?:s|ed)?|experiment\w*|benchmark\w*|"
+    r"appl(?:y|ies|ied)|employ\w*|adopt\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_use(question: str) -> bool:
+    """Whether ``question`` asks which papers use something.
+
+    >>> [asks_use(q) for q in ("Which paper uses the FLEURS benchmark?",
+    ...     "What tokenizer does Whisper use?", "How was the original CLIP trained?")]
+    [True, False, False]
+    """
+    return _USED_BY.search(question) is not None
+
+
 def judge(
     question: str,
     papers: Sequence[Paper],
@@ -265,6 +285,7 @@ def judge(
     users: Callable[[str], Sequence[Paper]],
     expansions: Callable[[str], Sequence[str]] = lambda acronym: (),
     close: Callable[[Paper], bool] = lambda paper: True,
+    asks_use: bool = False,
 ) -> Verdict:
     """What the names in ``question`` say about the found ``papers`` covering it.
 
@@ -276,6 +297,8 @@ def judge(
     pre-trained?") is not covered by abstracts that say how they use CLIP. Nor is one naming
     something none of the found papers mentions ("How do distillation methods compress BERT?"
     found papers on distillation; those that mention BERT were not close to the question).
+    A question that ``asks_use`` (which papers use, evaluate on, report on a name: see
+    :func:`asks_use`) is about the papers using a rare one, though none introduces it.
     ``papers_using`` counts the papers that use a name; ``users`` lists them, for a rare one;
     ``expansions`` gives the long forms the collection defines an acronym by; ``close`` tells
     the found papers near enough to the question for their mentions to count.
@@ -290,6 +313,11 @@ def judge(
     makers = [p for p in candidates.values() if any(introduces(p, name) for name in rare)]
     if makers:
         return Verdict(makers, None)
+    if rare and asks_use:
+        # "Which paper uses the FLEURS benchmark?": the papers using it are what it asks for.
+        using = [p for name in rare for p in users(name) if mentioned(p.abstract, name)]
+        if using:
+            return Verdict(list({p.paper_id: p for p in using}.values()), None)
     # The closest few, whatever number the caller asked for, so that a verdict does not
     # change with the length of a listing.
     near = papers[:NEAR]

@@ -587,6 +587,7 @@ class Retriever:
             lambda name: [p for p, _ in index.search(name, names.RARE, allowed)],
             index.expansions,
             lambda paper: paper.paper_id in close,
+            asks_use=names.asks_use(query.text),
         )
         if verdict.makers and not query.sort:
             # The paper a rare name of the question comes from is what it asks about, whatever
