@@ -32,7 +32,7 @@ from assistant.extract import EXTRACTED_LABEL, extract_answer
 from assistant.llm import ChatModel, Message, Sampling, Usage
 from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
-from assistant.query import MAY_CONSTRAIN, Reading
+from assistant.query import MAY_CONSTRAIN, Reading, Sort, sort_papers, sort_value
 from assistant.records import Answer, Coverage, Filters, Hit, Paper, Receipt, Turn, clean_text
 from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
@@ -180,7 +180,7 @@ class Answerer:
             yield refusal(text)
             return
         if self.model is None:
-            raw = extract_answer(similar_to(standalone) or standalone, found, self.bank)
+            raw = extract_answer(_asked(standalone), found, self.bank)
             # Line by line, as a model would stream it, so that clients see it arrive.
             yield from map(Delta, raw.splitlines(keepends=True))
             laps.lap("extract")
@@ -209,8 +209,7 @@ class Answerer:
         answer = self._checked(question, raw, found, coverage, receipt)
         laps.lap("check")  # includes "judge", the model's part of the check, when it ran
         if not answer.grounded:
-            asked = similar_to(standalone) or standalone
-            answer.extracted = extract_answer(asked, found, self.bank).replace(
+            answer.extracted = extract_answer(_asked(standalone), found, self.bank).replace(
                 EXTRACTED_LABEL, "Extracted from the same abstracts:", 1
             )
             laps.lap("extract")
@@ -231,8 +230,9 @@ class Answerer:
         expansion, expand_error = self.expand(standalone)
         if expansion is not None or expand_error is not None:
             laps.lap("expand")
-        like = self._paper_titled(similar_to(standalone))
-        if like is not None:
+        similar = similar_to(standalone)
+        like = self._paper_titled(similar[0] if similar else None)
+        if similar is not None and like is not None:
             # Papers like it: its title and abstract searched as they are, itself left out.
             found = self.retriever.retrieve(
                 f"{like.title}\n{like.abstract}",
@@ -241,6 +241,8 @@ class Answerer:
                 parse=False,
                 exclude=frozenset({like.paper_id}),
             )
+            if similar[1]:  # "Which of those is the newest?": those with the value first
+                self._in_order(found, self.retriever.parser().parse(similar[1]).sort)
         else:
             found = self.retriever.retrieve(
                 standalone,
@@ -379,6 +381,20 @@ class Answerer:
         return answer
 
     # -- steps ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _in_order(found: Retrieval, sort: Sort | None) -> None:
+        """Reorder ``found``'s hits as ``sort`` asks; those without its value keep their
+        order after the others, and the answer says so (``query.sort``)."""
+        if sort is None:
+            return
+        known = [h for h in found.hits if sort_value(h.paper, sort) is not None]
+        order = {p.paper_id: i for i, p in enumerate(sort_papers([h.paper for h in known], sort))}
+        known.sort(key=lambda h: order[h.paper.paper_id])
+        found.hits = known + [h for h in found.hits if sort_value(h.paper, sort) is None]
+        for rank, hit in enumerate(found.hits, 1):
+            hit.rank = rank
+        found.query.sort = sort
 
     def _paper_titled(self, title: str | None) -> Paper | None:
         if title is None:
@@ -587,3 +603,10 @@ def _coverage(found: Retrieval) -> Coverage:
             for h in found.hits[:3]
         ],
     )
+
+
+def _asked(standalone: str) -> str:
+    """What the answer's sentences are chosen for: the question, or for papers like one, that
+    paper's title."""
+    similar = similar_to(standalone)
+    return similar[0] if similar else standalone

@@ -40,7 +40,7 @@ _SIMILAR = re.compile(
 _ASKING_WORDS = """you find please list show give same topic other some any can could would get
     see recommend suggest there"""
 _ASKING = frozenset(_ASKING_WORDS.split())
-_SIMILAR_TO = re.compile(r'Papers similar to "(?P<title>.+)"')
+_SIMILAR_TO = re.compile(r'Papers similar to "(?P<title>.+?)"(?: \((?P<order>[^()]+)\))?')
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 #: A question with this many content words or more, and no reference back, stands alone.
 STANDALONE_WORDS = 3
@@ -247,7 +247,12 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
     return f'Papers similar to "{history[-1].cited_titles[0]}"'
 
 
-def similar_to(standalone: str) -> str | None:
-    """The title a search from :func:`similar_request` finds papers like, else None."""
+def similar_to(standalone: str) -> tuple[str, str | None] | None:
+    """The title a search from :func:`similar_request` finds papers like, and the order a
+    later turn asked of them ("Which of those is the newest?"), else None.
+
+    >>> similar_to('Papers similar to "Swivel: Embeddings" (newest first)')
+    ('Swivel: Embeddings', 'newest first')
+    """
     match = _SIMILAR_TO.fullmatch(standalone)
-    return match["title"] if match else None
+    return (match["title"], match["order"]) if match else None

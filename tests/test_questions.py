@@ -15,6 +15,8 @@ from assistant.conversation import condense_rule, refers_back
 from assistant.ingest import ingest
 from assistant.records import Turn
 
+from .conftest import ANIMALS
+
 
 def test_listing_answer_shows_every_match(venue_store: Settings) -> None:
     answer = Answerer(venue_store).ask("Which papers are from ICLR 2026?")
@@ -140,6 +142,13 @@ def test_conversation_asks_for_papers_like_the_last_one(venue_store: Settings) -
     assert cited and "Dingo Behaviour in the Wild" not in cited
     assert all(title.endswith("Behaviour in the Wild") for title in cited), cited
     assert not like.refused
+    # An order asked of them sorts them, still without the paper they are like.
+    newest = answerer.ask("Which of those is the newest?", [Turn.of(first), Turn.of(like)])
+    assert newest.receipt.rewritten_query.endswith('Wild" (newest first)')
+    dates = {f"{a.title()} Behaviour in the Wild": i for i, a in enumerate(ANIMALS)}
+    ranked = [c.title for c in newest.citations]
+    assert "Dingo Behaviour in the Wild" not in ranked
+    assert [dates[t] for t in ranked] == sorted((dates[t] for t in ranked), reverse=True), ranked
 
 
 def test_conversation_compare_it_with_the_second_one(venue_store: Settings) -> None:
