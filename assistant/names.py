@@ -254,7 +254,7 @@ NEAR = 10
 class Verdict(NamedTuple):
     """What the names of a question say about the papers found for it."""
 
-    makers: list[Paper]  # the papers introducing a rare name it uses
+    makers: list[Paper]  # the papers introducing a rare name it uses (or using one, asked so)
     doubt: str | None  # why it may not be covered whatever the scores say
 
 
