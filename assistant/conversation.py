@@ -220,8 +220,28 @@ def condense_rule(
         # first one's title, which pulled the search toward that paper's own words.
         one = last.cited_titles and not _PLURAL.search(question)
         about = f"{last.cited_titles[0]}; {topic}" if one else topic
-        return f"{question} (about: {about})"
+        return f"{question} (about: {_flat(about)})"
     return question
+
+
+_ABOUT = re.compile(r"(?s)(?P<asked>.*) \(about: (?P<about>.*)\)")
+
+
+def _flat(about: str) -> str:
+    """What a follow-up is about, a follow-up's own topic taken in without nesting it or
+    repeating a title: each earlier question once, so a constraint one of them added ("Which
+    of those are from 2025?") still holds.
+
+    >>> _flat("Swivel: Embeddings; Who wrote it? (about: Swivel: Embeddings; What is Swivel?)")
+    'Swivel: Embeddings; Who wrote it?; What is Swivel?'
+    """
+    parts: list[str] = []
+    while (nested := _ABOUT.fullmatch(about)) is not None:
+        parts.append(nested["asked"])
+        about = nested["about"]
+    parts.append(about)
+    segments = [segment for part in parts for segment in part.split("; ")]
+    return "; ".join(dict.fromkeys(segments))
 
 
 def similar_request(question: str, history: Sequence[Turn]) -> str | None:

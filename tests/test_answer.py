@@ -236,6 +236,16 @@ def test_rule_based_condensing_resolves_references() -> None:
     )
     standalone = "Which papers study diffusion policies for robot manipulation?"
     assert condense_rule(standalone, [turn]) == standalone
+    # A follow-up of a follow-up: each earlier question once, not nested, no title twice.
+    second = Turn(
+        question="Who wrote it?",
+        answer="...",
+        rewritten_query="Who wrote it? (about: E3-Pruner; Which papers prune LLM layers?)",
+        sources={1: "E3-Pruner"},
+    )
+    assert condense_rule("And its limitations?", [turn, second]) == (
+        "And its limitations? (about: E3-Pruner; Who wrote it?; Which papers prune LLM layers?)"
+    )
 
 
 @pytest.mark.parametrize(
