@@ -28,7 +28,7 @@ from assistant.conversation import (
 )
 from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError
-from assistant.extract import EXTRACTED_LABEL, extract_answer
+from assistant.extract import EXTRACTED_LABEL, extract_answer, tally_note
 from assistant.llm import ChatModel, Message, Sampling, Usage
 from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
@@ -302,7 +302,7 @@ class Answerer:
         its instructions (streaming stops there). Token counts go into ``receipt``."""
         prompt = load_prompt(self.settings, "answer")
         receipt.prompt_file, receipt.prompt_sha256 = prompt.path, prompt.digest
-        messages = self._messages(prompt, question, history, found.hits)
+        messages = self._messages(prompt, question, history, found)
         laps.lap("prompt")
         parts: list[str] = []
         usage = Usage()
@@ -442,6 +442,8 @@ class Answerer:
         parsed = self.retriever.parser().parse(question)
         if not (parsed.recognised or parsed.unread or MAY_CONSTRAIN.search(question)):
             return None, None
+        if parsed.tally is not None:  # a count per value is not a filter: the rules read it
+            return None, None
         fields = "\n".join(
             f"  - {name}: {info.description}" for name, info in Filters.model_fields.items()
         )
@@ -481,9 +483,12 @@ class Answerer:
         return (sketch or None), (None if sketch else "The model's expansion was empty")
 
     def _messages(
-        self, prompt: Prompt, question: str, history: Sequence[Turn], hits: Sequence[Hit]
+        self, prompt: Prompt, question: str, history: Sequence[Turn], found: Retrieval
     ) -> list[Message]:
-        system = prompt.fill(sources=_source_block(hits))
+        sources = _source_block(found.hits)
+        if found.query.tally is not None:  # the counts come from every paper, not the sources
+            sources = f"<counts>\n{tally_note(found)}\n</counts>\n\n{sources}"
+        system = prompt.fill(sources=sources)
         messages: list[Message] = [{"role": "system", "content": system}]
         for turn in history[-3:]:
             messages.append({"role": "user", "content": turn.question})

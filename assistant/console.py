@@ -144,7 +144,11 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         click.echo("understood: " + "; ".join(found.query.recognised))
     if found.unread_note:
         click.echo(f"NOTE: {found.unread_note}")
-    if found.query.listing and hits:
+    if found.query.tally is not None:
+        from assistant.extract import tally_note
+
+        click.echo(tally_note(found))
+    elif found.query.listing and hits:
         more = "" if len(hits) >= found.matching else f" (-k {found.matching} shows them all)"
         click.echo(f"{counted(found.matching, 'paper')} match; {len(hits)} listed{more}.")
     if not hits:

@@ -140,7 +140,7 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     top = max(s[0] for s in scored)
     lines = [EXTRACTED_LABEL, ""]
     if found.query.listing:
-        lines[1:1] = ["", listing_note(found)]
+        lines[1:1] = ["", listing_note(found) if found.query.tally is None else tally_note(found)]
     shown = []
     for best, n, hit, picked in scored:
         if n > 3 and best < top - (_BYSTANDER_GAP if ranked and several else 0.25):
@@ -156,7 +156,8 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
             aspect or "", ""
         )
         asks = found.query.recognised or _ASKS_FACTS.search(question)
-        facts = f" ({_facts(hit, question)})" if asks else ""
+        # The listing's own text (authors, venue, categories): its "[2]" cites nothing.
+        facts = f" ({inert_markers(_facts(hit, question))})" if asks else ""
         lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
     return "\n".join(lines)
 
@@ -300,3 +301,55 @@ def listing_note(found: Retrieval) -> str:
         f"{matched}{why}; {shown} are listed. Narrow the question (a year, a venue, an author) "
         "to see the others, or raise ASSISTANT_RETRIEVAL__LIST_MAX."
     )
+
+
+_PLURALS = {"category": "categories", "listing": "listings or venues"}
+_GIVES = {
+    "author": "lists its authors",
+    "listing": "gives a listing",
+    "year": "gives a date",
+    "category": "gives a category",
+    "region": "gives a place",
+}
+
+
+def tally_note(found: Retrieval) -> str:
+    """What a count of papers per value found, in a line above the papers of the values it
+    names: "Authors with the most papers (of the 214 papers that give one): Ana Li (3 papers),
+    Bo Wu (3 papers). Their papers (5) are listed." The names are the papers' own text, with
+    any citation marker in them made inert."""
+    tally = found.query.tally
+    assert tally is not None
+    said = [r for r in found.query.recognised if not r.startswith("count:")]
+    within = f" ({'; '.join(said)})" if said else ""  # "Which author has the most 2025 papers?"
+    if not found.counts:
+        them = "they are" if found.matching > 1 else "it is"
+        return (
+            f"Of the {counted(found.matching, 'paper')}{within}, none {_GIVES[tally.key]}, so "
+            f"there is nothing to count; {them} listed."
+        )
+    shown = [f"{inert_markers(name)} ({counted(n, 'paper')})" for name, n in found.counts[:12]]
+    if len(found.counts) > 12:
+        shown.append(f"and {len(found.counts) - 12} more")
+    give = "gives" if found.counted == 1 else "give"
+    over = f"of the {counted(found.counted, 'paper')}{within} that {give} one"
+    values = f"({over}): {', '.join(shown)}."
+    top = max(n for _, n in found.counts)
+    whose = "Their papers"
+    if tally.mode == "each":
+        head = f"Papers per {tally.key} {values}"
+        whose = f"The papers of {inert_markers(max(found.counts, key=lambda c: c[1])[0])}"
+    elif tally.mode == "at_least" and top < tally.least:
+        head = (
+            f"No {tally.key} has {tally.least} papers or more; the most any has is {top} {values}"
+        )
+    elif top == 1 and len(found.counts) > 1:
+        head = f"No {tally.key} has more than one paper {values}"
+    else:
+        which = "the most" if tally.mode == "most" else f"at least {tally.least}"
+        plural = _PLURALS.get(tally.key, tally.key + "s")
+        head = f"{plural.capitalize()} with {which} papers {values}"
+    listed = len(found.hits)
+    if listed >= found.matching:
+        return f"{head} {whose} ({listed}) are listed."
+    return f"{head} {whose}: {listed} of {found.matching} are listed."

@@ -14,7 +14,7 @@ import importlib.resources
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,7 +74,7 @@ _SCAFFOLD_WORDS = """
     propose introduce submission submissions entry entries item items carry deal concern
     address cover focus tackle explore examine investigate consider describe university
     universities institution institutions institute institutes lab labs affiliated based located
-    use apply applies employ leverage
+    use apply applies employ leverage here corpus library
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 
@@ -302,6 +302,126 @@ class Sort(BaseModel):
         return _SORT_PHRASES[self.key][0 if self.descending else 1]
 
 
+#: What a count of papers per value groups by, and the words people use for it.
+_GROUPS = {
+    "author": r"(?:co-?)?authors?|researchers?|people|persons?|scientists?|writers?",
+    "listing": r"venues?|listings?|lists?|conferences?",
+    "year": r"years?",
+    "category": r"categor(?:y|ies)|subject areas?|subjects?|tags?",
+    "region": r"regions?|countr(?:y|ies)|continents?",
+}
+_PAPERS = r"(?:papers?|works?|publications?|articles?|entries|entry|submissions?)"
+_MOST_OF = r"(?:the )?(?:most|(?:largest|greatest|highest|biggest) (?:number|count|share) of)"
+#: A few words within one clause: "author has the most papers", "year had the most papers".
+_BETWEEN = r"(?:(?! and | or )[^?.!,;]){0,40}?"
+_TOTAL = r"(?:number|count) of"
+_WRITERS = r"(?:authors?|researchers?|writers?|people|scientists?)"
+
+
+_Mode = Literal["most", "at_least", "each"]
+#: How a question asks for a count per value; {g} is a group's words (_GROUPS).
+_TALLY_RULES: list[tuple[str, _Mode]] = [
+    # "Which author has the most papers?", "the year with the largest number of papers"
+    (rf"\b(?:{{g}})\b{_BETWEEN}\b{_MOST_OF} {_PAPERS}\b", "most"),
+    (rf"\btop (?:{_COUNT} )?(?:{{g}}) (?:by|in) (?:the )?{_TOTAL} {_PAPERS}", "most"),
+    (r"\bmost (?:frequent|common|productive|represented) (?:{g})\b", "most"),
+    # "authors with more than one paper", "listings with at least 20 papers"
+    (
+        rf"\b(?:{{g}})\b{_BETWEEN}\b(?:(?P<cmp>{_MORE}|at least) {_COUNT}"
+        rf"|several|multiple|many|two or more|repeated) {_PAPERS}\b",
+        "at_least",
+    ),
+    (r"\b(?:{g}) (?:\w+ )?(?:(?:appear|show)(?:s|ing)? (?:up )?)?more than once", "at_least"),
+    # "How many papers per year?", "How many papers does each listing have?"
+    (
+        rf"\b{_PAPERS} (?:are there |were (?:there |published )?)?(?:per|for each|in each|by) "
+        r"(?:{g})(?=\s*(?:[?.!]|$))",
+        "each",
+    ),
+    (rf"\bhow many {_PAPERS} (?:does|do|did) each (?:{{g}}) (?:have|has|hold|give)", "each"),
+    (
+        rf"\b(?:breakdown of|distribution of|{_TOTAL}) {_PAPERS} (?:per|by|for each) (?:{{g}})\b",
+        "each",
+    ),
+]
+_TALLY_AUTHORS: list[tuple[str, _Mode]] = [
+    # "Who wrote the most papers?", "Who has published the most?"
+    (
+        rf"\bwho\b{_BETWEEN}\b{_MOST_OF}(?: {_PAPERS}\b|(?=\s*(?:[?.!]|$)))",
+        "most",
+    ),
+    (
+        rf"\bwho(?:'s| is| are| was| were) (?:the )?most prolific(?: {_WRITERS})?\b"
+        rf"|\bprolific {_WRITERS}\b",
+        "most",
+    ),
+]
+
+
+class Tally(BaseModel):
+    """A count of papers per value of one field that the question asks for: the values with
+    the most papers ("Which author has the most papers?"), those with at least some
+    ("authors with more than one paper"), or every value ("How many papers per year?")."""
+
+    key: Literal["author", "listing", "year", "category", "region"]
+    mode: _Mode = "most"
+    least: int = Field(2, ge=1, description="The fewest papers a value needs, for at_least.")
+    count: int | None = Field(None, ge=1, description='How many values it asks for ("top 5").')
+
+    def phrase(self) -> str:
+        """What was read, for the receipt: "papers per author, most first"."""
+        said = {"most": "most first", "at_least": f"at least {self.least}", "each": "all"}
+        return f"papers per {self.key}, {said[self.mode]}"
+
+
+def _tally(lowered: str, take: Taker) -> Tally | None:
+    """The count of papers per value that a question asks for, if it asks for one.
+
+    >>> def read(q: str) -> str | None:
+    ...     found = _tally(q.lower(), lambda *a, **k: None)
+    ...     return found and found.phrase() + (f" ({found.count})" if found.count else "")
+    >>> read("Which author has the most papers?")
+    'papers per author, most first'
+    >>> read("Who wrote the most papers here?")
+    'papers per author, most first'
+    >>> read("Who are the most prolific researchers?")
+    'papers per author, most first'
+    >>> read("Which authors appear on more than one paper?")
+    'papers per author, at least 2'
+    >>> read("authors with at least 3 papers")
+    'papers per author, at least 3'
+    >>> read("Which listing has the largest number of papers?")
+    'papers per listing, most first'
+    >>> read("How many papers does each venue have?")
+    'papers per listing, all'
+    >>> read("number of papers by year")
+    'papers per year, all'
+    >>> read("the top 3 authors by number of papers")
+    'papers per author, most first (3)'
+    >>> [read(q) for q in ("Which paper has the most authors?", "papers by authors from Asia",
+    ...     "Which papers have more than 5 authors?", "the most popular papers on pruning")]
+    [None, None, None, None]
+    """
+    for key, group in _GROUPS.items():
+        rules = [(template.replace("{g}", group), mode) for template, mode in _TALLY_RULES]
+        if key == "author":
+            rules += _TALLY_AUTHORS
+        for pattern, mode in rules:
+            match = re.search(pattern, lowered)
+            if not match:
+                continue
+            n = match.groupdict().get("n")
+            tally = Tally(
+                key=key, mode=mode, count=(_number(n) or None) if mode == "most" and n else None
+            )
+            if mode == "at_least" and n:
+                more = re.fullmatch(_MORE, match.group("cmp") or "") is not None
+                tally.least = max(_number(n) + more, 1)
+            take(match, "count", tally.phrase())
+            return tally
+    return None
+
+
 class Query(BaseModel):
     """What a question asks for: a topic to search, metadata filters, and an optional order."""
 
@@ -309,6 +429,7 @@ class Query(BaseModel):
     topic: str = Field(description="The question without its metadata phrases; may be empty.")
     filters: Filters = Field(default_factory=Filters)
     sort: Sort | None = None
+    tally: Tally | None = None
     recognised: list[str] = Field(
         default_factory=list, description="Each metadata phrase recognised, for the receipt."
     )
@@ -349,7 +470,9 @@ class Query(BaseModel):
     @property
     def listing(self) -> bool:
         """True when the question is only metadata: list what matches, no topic to rank by."""
-        return (not self.filters.empty or self.sort is not None) and self.bare
+        return (
+            not self.filters.empty or self.sort is not None or self.tally is not None
+        ) and self.bare
 
 
 class Reading(BaseModel):
@@ -810,6 +933,9 @@ class QueryParser:
             # Read as an exclusion, the clause is not read again ("not on arXiv" is no venue).
             lowered = _blanked(lowered, spans)
         unread: dict[str, str] = dict.fromkeys(dated, "no filter leaves out a date")
+        tally = _tally(lowered, take)
+        if tally is not None:  # "the most papers" is no order of papers
+            lowered = _blanked(lowered, spans)
         sort = self._sort(lowered, take)
         self._missing(lowered, found, take)
         self._author_counts(lowered, found, take)
@@ -851,6 +977,15 @@ class QueryParser:
             recognised.append("authors: " + ", ".join(authors))
         topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
+        if tally is not None and any(not _scaffold(w) for w in _WORD.findall(topic.lower())):
+            # "Which venue has the most papers about diffusion?": which papers are about a
+            # topic is a ranking, not a set to count; said so, and the topic is searched.
+            counted = f"count: {tally.phrase()}"
+            recognised.remove(counted)
+            unread[counted.removeprefix("count: ")] = (
+                "papers are counted by their metadata alone, not within a topic"
+            )
+            tally = None
         return Query(
             unread=list(unread),
             unread_reasons={phrase: why for phrase, why in unread.items() if why},
@@ -859,6 +994,7 @@ class QueryParser:
             topic=" ".join(topic.split()).lstrip(":;,. "),
             filters=Filters.model_validate(found),
             sort=sort,
+            tally=tally,
             recognised=recognised,
         )
 
@@ -1371,3 +1507,35 @@ def sort_papers(papers: Iterable[Paper], sort: Sort | None) -> list[Paper]:
     unknown = [p for p in papers if sort_value(p, sort) is None]
     known.sort(key=lambda p: (sort_value(p, sort), p.title), reverse=sort.descending)
     return known + sorted(unknown, key=lambda p: p.title)
+
+
+def _tally_values(paper: Paper, key: str) -> list[str]:
+    if key == "author":
+        return paper.authors
+    if key == "listing":
+        return [v for v in [paper.venue or "", *paper.sources] if v]
+    if key == "year":
+        year = paper.year or (int(paper.date[:4]) if paper.date else None)
+        return [str(year)] if year else []
+    return paper.categories if key == "category" else paper.regions
+
+
+def tally_papers(papers: Iterable[Paper], key: str) -> list[tuple[str, list[Paper]]]:
+    """The papers grouped by each value of ``key`` they give, the largest group first (years
+    in order when as large); one value spelt two ways ("Suárez", "Suarez") is one group, named
+    as first seen.
+
+    >>> papers = [
+    ...     Paper(paper_id=str(i), title=f"T{i}", abstract="a", authors=names)
+    ...     for i, names in enumerate([["Ana Suárez", "Bo Li"], ["Ana Suarez"], ["Bo Li"], []])
+    ... ]
+    >>> [(name, len(group)) for name, group in tally_papers(papers, "author")]
+    [('Ana Suárez', 2), ('Bo Li', 2)]
+    """
+    groups: dict[str, tuple[str, list[Paper]]] = {}
+    for paper in papers:
+        for value in dict.fromkeys(_tally_values(paper, key)):
+            _, members = groups.setdefault(fold(value), (value, []))
+            if not members or members[-1] is not paper:
+                members.append(paper)
+    return sorted(groups.values(), key=lambda group: (-len(group[1]), group[0]))

@@ -22,7 +22,17 @@ from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
 from assistant.fusion import fuse, lexical_share
 from assistant.lexical import LexicalIndex
-from assistant.query import Query, QueryParser, Reading, Sort, Vocabulary, sort_papers, sort_value
+from assistant.query import (
+    Query,
+    QueryParser,
+    Reading,
+    Sort,
+    Tally,
+    Vocabulary,
+    sort_papers,
+    sort_value,
+    tally_papers,
+)
 from assistant.records import Filters, Hit, Paper, clean_text, fold, mentions
 from assistant.store import ChunkMatch, Store, open_store
 
@@ -145,6 +155,12 @@ class Retrieval(BaseModel):
         description="Why the question may not be covered whatever the scores say: a name no "
         "paper mentions, or one the papers found use but none introduces (then uncertain).",
     )
+    counts: list[tuple[str, int]] = Field(
+        default_factory=list,
+        description="For a count of papers per value (query.tally): the values it asks for "
+        "and how many papers give each, largest first; the hits are those values' papers.",
+    )
+    counted: int = Field(0, description="Papers giving a value, that the counts were taken over.")
 
     @property
     def coverage_verdict(self) -> Literal["covered", "uncertain", "not_covered"]:
@@ -210,6 +226,12 @@ class SearchResponse(BaseModel):
         None, description="The constraints the question states that no filter could use, and why."
     )
     topic: str = Field(description="What is left of the question once metadata is read.")
+    counts: list[tuple[str, int]] = Field(
+        default_factory=list,
+        description='A count of papers per value the question asked for ("Which author has '
+        'the most papers?"): each value and its papers, largest first; hits are their papers.',
+    )
+    counted: int = Field(0, description="Papers giving a value, that counts were taken over.")
     hits: list[HitOut]
 
     @classmethod
@@ -221,6 +243,8 @@ class SearchResponse(BaseModel):
             recognised=found.query.recognised,
             unread_note=found.unread_note,
             topic=found.query.topic,
+            counts=found.counts,
+            counted=found.counted,
             hits=[HitOut.of(h) for h in found.hits],
         )
 
@@ -548,10 +572,20 @@ class Retriever:
         asked = query.sort.count if query.sort is not None else None  # "the three newest"
         if query.listing:
             papers = [p for p in index.papers if allowed is None or p.paper_id in allowed]
+            counts: list[tuple[str, int]] = []
+            giving = 0
+            if query.tally is not None:
+                # "Which author has the most papers?": the papers of the values it asks for.
+                counts, giving, tallied = _tallied(papers, query.tally)
+                papers = tallied or papers  # none gives the field: all are listed, so said
+                matching = len(papers)
             hits = [
                 Hit(paper=paper, score=0.0, rank=rank, chunks=[paper.abstract])
                 for rank, paper in enumerate(
-                    sort_papers(papers, query.sort)[: asked or max(k, listing_k or 0)], 1
+                    (papers if query.tally else sort_papers(papers, query.sort))[
+                        : asked or max(k, listing_k or 0)
+                    ],
+                    1,
                 )
             ]
             return Retrieval(
@@ -559,6 +593,8 @@ class Retriever:
                 hits=hits,
                 covered=bool(hits),
                 matching=matching,
+                counts=counts,
+                counted=giving,
                 partial=self.indexing,
             )
         if (allowed is not None and not allowed) or (query.unread and query.bare):
@@ -854,3 +890,29 @@ def judge_coverage(
     ):
         return False, False
     return True, True
+
+
+def _tallied(
+    papers: Sequence[Paper], tally: Tally
+) -> tuple[list[tuple[str, int]], int, list[Paper]]:
+    """The values ``tally`` asks for with their paper counts, how many papers give a value,
+    and the values' papers in that order.
+
+    "The most" is every value as large as the largest (or the first ``count``); "at least n"
+    falls back to the largest when none has n, so that "authors with more than one paper"
+    says the most any has. "Each" counts every value and lists the largest's papers.
+    """
+    groups = tally_papers(papers, tally.key)
+    giving = len({p.paper_id for _, members in groups for p in members})
+    if tally.mode == "each":
+        if tally.key == "year":
+            groups.sort(key=lambda group: group[0])
+        largest = max(groups, key=lambda group: len(group[1]), default=None)
+        listed = [largest] if largest else []
+    else:
+        top = len(groups[0][1]) if groups else 0
+        least = tally.least if tally.mode == "at_least" else top
+        listed = [g for g in groups if len(g[1]) >= min(least, top)]
+        groups = listed = listed[: tally.count] if tally.count else listed
+    listed_papers = list({p.paper_id: p for _, members in listed for p in members}.values())
+    return [(name, len(members)) for name, members in groups], giving, listed_papers

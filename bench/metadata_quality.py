@@ -310,6 +310,58 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
                 [],
             )
 
+    # Counts per value: the papers of the values with the most papers, or with more than some.
+    # Wordings A were written with the rules; B before them and not tuned on.
+    def values(p: Paper, key: str) -> list[str]:
+        year = p.year or (int(p.date[:4]) if p.date else None)
+        return {
+            "author": p.authors,
+            "listing": sorted({v for v in [p.venue or "", *p.sources] if v}),
+            "year": [str(year)] if year else [],
+            "category": p.categories,
+            "region": p.regions,
+        }[key]
+
+    most_wordings = {
+        "author": (
+            ["Which author has the most papers in the collection?", "Who wrote the most papers?"],
+            [
+                "Who has published the most papers in this collection?",
+                "Who is the most frequent author?",
+            ],
+        ),
+        "listing": (
+            ["Which listing has the most papers?"],
+            ["Which venue contributes the most papers?"],
+        ),
+        "year": (
+            ["Which year had the largest number of papers?"],
+            ["Which year has the most papers?"],
+        ),
+        "category": (
+            ["Which categories have the most papers?"],
+            ["Which category has the most papers?"],
+        ),
+        "region": ([], ["Which country has the most papers?"]),
+    }
+    for key, (a, b) in most_wordings.items():
+        tally = Counter(v for p in papers for v in values(p, key))
+        top = max(tally.values(), default=0)
+        yield from make(
+            "the most papers per value",
+            lambda p, k=key, t=top, c=tally: any(c[v] == t for v in values(p, k)),
+            a,
+            b,
+        )
+    listings = Counter(v for p in papers for v in values(p, "listing"))
+    second = sorted(listings.values())[-2] if len(listings) > 1 else 0
+    yield from make(
+        "more than n papers per value",
+        lambda p, n=second - 1: any(listings[v] > n for v in values(p, "listing")),
+        [f"Which listings have more than {second - 1} papers?"],
+        [f"Which venues have at least {second} papers?"],
+    )
+
 
 # Words that do not make a topic on their own ("can do", "how learning").
 _GLUE_WORDS = """

@@ -180,6 +180,23 @@ def test_with_a_model_the_model_reads_the_constraints_and_the_rules_are_the_fall
     assert sent and not any("search constraints" in text for text in sent)
 
 
+def test_with_a_model_counts_per_value_are_read_by_the_rules_and_given_to_it(
+    llm_settings: Settings, llm_server: StubServer
+) -> None:
+    """A count per value is no filter the model's reading could state: the rules read it (no
+    reading call), and the counts over the whole collection come before the sources."""
+    answerer = _answerer(llm_settings)
+    llm_server.script("Hugging Face Papers holds the most papers [1].")
+    answer = answerer.ask("Which listing has the most papers?")
+    assert answer.receipt.constraints_by == "rules" and not answer.refused
+    sent = [r["messages"][0]["content"] for r in llm_server.requests]
+    assert not any("search constraints" in text for text in sent)
+    assert (
+        "<counts>\nListings or venues with the most papers (of the 318 papers that give one): "
+        "Hugging Face Papers (253 papers)." in sent[0]
+    )
+
+
 def test_with_a_model_the_model_decides_coverage_from_the_sources(
     llm_settings: Settings, llm_server: StubServer
 ) -> None:

@@ -244,3 +244,82 @@ def test_a_question_on_a_papers_metadata_shows_it(venue_store: Settings) -> None
         assert f"**Wombat Behaviour in the Wild** (ICLR 2026 · 2026-01-01{shown}" in answer.answer
     plain = answerer.ask("How does the wombat behave in the wild?").answer
     assert "**Wombat Behaviour in the Wild**:" in plain
+
+
+def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_path: Path) -> None:
+    """ "Which author has the most papers?" counts over the papers' metadata and lists the
+    papers of the values it names; a name spelt two ways is one author, and a bracketed number
+    in a name does not read as a citation."""
+    written = {
+        "wombat": ["Ana Suárez", "Bo Li"],
+        "quokka": ["Ana Suarez", "Eve [2] Roe"],
+        "emu": ["Ana Suárez", "Bo Li"],
+        "dingo": ["Cy Ng", "Eve [2] Roe"],
+        "numbat": [],
+    }
+    rows = [
+        {
+            "title": f"{animal.title()} Behaviour in the Wild",
+            "abstract": f"We study how the {animal} behaves in the wild with field cameras. " * 3,
+            "venue": "ICLR 2026" if i < 3 else "NeurIPS 2025",
+            "authors": names,
+        }
+        for i, (animal, names) in enumerate(written.items())
+    ]
+    for row, date in zip(rows, ["2026-01-01"] * 3 + ["2025-06-01", "2024-01-01"], strict=True):
+        row["date"] = date
+    source = tmp_path / "papers.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    ingest([source], settings)
+    answerer = Answerer(settings)
+
+    most = answerer.ask("Which author has the most papers?")
+    assert not most.refused and most.coverage.verdict == "covered"
+    assert (
+        "Authors with the most papers (of the 4 papers that give one): Ana Suárez (3 papers). "
+        "Their papers (3) are listed." in most.answer
+    )
+    assert sorted(c.title.split()[0] for c in most.citations) == ["Emu", "Quokka", "Wombat"]
+
+    several = answerer.ask("Which authors appear on more than one paper?")
+    note = several.answer.split("\n\n")[1]
+    assert note.startswith("Authors with at least 2 papers (of the 4 papers that give one): ")
+    assert "Ana Suárez (3 papers), Bo Li (2 papers), Eve (2) Roe (2 papers)." in note
+    assert "Cy Ng" not in note and len(several.citations) == 4
+    # A listing's "[2]" in an author's name cites nothing, on the paper's line either.
+    assert "Eve [2] Roe" not in several.answer and "Eve (2) Roe ·" in several.answer
+
+    years = answerer.ask("How many papers are there per year?").answer
+    assert (
+        "Papers per year (of the 5 papers that give one): 2024 (1 paper), 2025 (1 paper), "
+        "2026 (3 papers). The papers of 2026 (3) are listed." in years
+    )
+
+    # Within other constraints, and where none of the papers gives the field.
+    at = answerer.ask("Who wrote the most papers at NeurIPS 2025?").answer
+    assert (
+        "No author has more than one paper (of the 1 paper (venue: NeurIPS 2025) that gives "
+        "one): Cy Ng (1 paper), Eve (2) Roe (1 paper). Their papers (1) are listed." in at
+    )
+    undated = answerer.ask("Which author has the most papers from 2024?")
+    assert (
+        "Of the 1 paper (dates: from 2024), none lists its authors, so there is nothing to "
+        "count; it is listed." in undated.answer
+    )
+    assert [c.title for c in undated.citations] == ["Numbat Behaviour in the Wild"]
+
+    # Within a topic, papers are ranked, not counted: said so, and the topic is searched.
+    topical = answerer.ask("Which venue has the most papers about wombats?")
+    assert topical.citations[0].title.startswith("Wombat")
+    assert "papers are counted by their metadata alone" in (topical.coverage.caveat or "")
+
+    shown = CliRunner().invoke(
+        main,
+        ["--store", str(settings.store.path), "search", "Which listing has the most papers?"],
+        env={"ASSISTANT_EMBED__MODEL": "minilm"},
+    )
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "Listings or venues with the most papers (of the 5 papers that give one): ICLR 2026"
+        in shown.output
+    )
