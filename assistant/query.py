@@ -624,6 +624,8 @@ _FIELD_WORDS = {
     "venue": r"venues?",
     "organization": r"organi[sz]ations?|affiliations?",
     "regions": r"regions?|places?|locations?|countr(?:y|ies)",
+    "doi": r"dois?|digital object identifiers?",
+    "arxiv_id": r"arxiv (?:ids?|identifiers?|numbers?)",
 }
 _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
 _GENERIC_VENUE_WORDS = {"papers", "paper", "the", "of", "org", "machine", "learning", "and", "on"}
@@ -938,6 +940,8 @@ class QueryParser:
             lowered = _blanked(lowered, spans)
         sort = self._sort(lowered, take)
         self._missing(lowered, found, take)
+        if self._present(lowered, found, take):  # "an arXiv id" names no listing
+            lowered = _blanked(lowered, spans)
         self._author_counts(lowered, found, take)
         self._upvotes(lowered, found, take)
         self._dates(lowered, found, take, self.today or datetime.date.today())
@@ -1076,6 +1080,46 @@ class QueryParser:
             take(match, f"missing {name}")
         if missing:
             found["missing"] = missing
+
+    @staticmethod
+    def _present(lowered: str, found: dict[str, object], take: Taker) -> bool:
+        """ "Which papers have a DOI?", "papers that list their authors", "dated papers" ->
+        fields a paper must give; not "have authors from Asia", "with the most authors" or
+        "has the DOI 10.1234/...", which say more of the field.
+
+        >>> def read(q: str) -> object:
+        ...     found: dict[str, object] = {}
+        ...     QueryParser._present(q.lower(), found, lambda *a, **k: None)
+        ...     return found.get("present")
+        >>> [read(q) for q in ("Which papers have a DOI?", "Which papers list their authors?",
+        ...     "Which papers are dated?", "papers with categories and an arXiv id")]
+        [['doi'], ['authors'], ['date'], ['categories', 'arxiv_id']]
+        >>> [read(q) for q in ("papers with authors from Asia", "papers with the most authors",
+        ...     "Which paper has the DOI 10.1234/x?", "papers with dates in 2024", "no date")]
+        [None, None, None, None, None]
+        """
+        present: list[str] = []
+        for match in re.finditer(
+            r"\b(?:with|having|(?:that |which )?(?:have|has|give|gives|list|lists|state|states"
+            r"|carry|carries))\s+(?:an? |the |their |its |any |some )?(?:listed |known |stated "
+            rf"|given )?(?P<f>{_FIELDS})\b(?!\s+(?:of|from|in|on|by|about|between|at|and "
+            r"(?:a |an )?(?:\w+ )?(?:from|in))\b)(?!\s*:?\s*(?:10\.|\d))"
+            r"|\b(?P<d>dated)(?= papers?\b)|\b(?:are|is|were|was) (?P<e>dated)(?=\s*[?.!]*\s*$)",
+            lowered,
+        ):
+            # "with categories and an arXiv id": a second field after the first.
+            then = re.compile(rf"\s+and\s+(?:an? |their |its )?(?P<f>{_FIELDS})\b")
+            for part in (match, then.match(lowered, match.end())):
+                if part is None:
+                    continue
+                word = part.group("f") or "date"
+                name = next(f for f, words in _FIELD_WORDS.items() if re.fullmatch(words, word))
+                if name not in present and name not in found.get("missing", []):  # type: ignore[operator]
+                    present.append(name)
+                    take(part, f"has {name}")
+        if present:
+            found["present"] = present
+        return bool(present)
 
     @staticmethod
     def _author_counts(lowered: str, found: dict[str, object], take: Taker) -> None:

@@ -381,7 +381,15 @@ DATE_PATTERN = r"^\d{1,4}(-\d{1,2}){0,2}$"
 
 
 MissingField = Literal[
-    "authors", "date", "upvotes", "categories", "venue", "organization", "regions"
+    "authors",
+    "date",
+    "upvotes",
+    "categories",
+    "venue",
+    "organization",
+    "regions",
+    "doi",
+    "arxiv_id",
 ]
 
 
@@ -430,6 +438,9 @@ class Filters(BaseModel):
     )
     missing: list[MissingField] = Field(
         default_factory=list, description="Fields the paper must not have (e.g. authors, date)."
+    )
+    present: list[MissingField] = Field(
+        default_factory=list, description="Fields the paper must have (e.g. a DOI, a date)."
     )
     excluding: list[str] = Field(
         default_factory=list,
@@ -481,6 +492,8 @@ class Filters(BaseModel):
         if not _holds({v.lower() for v in paper.regions}, self.regions, self.any_region):
             return False
         if any(_has(paper, name) for name in self.missing):
+            return False
+        if not all(_has(paper, name) for name in self.present):
             return False
         if self.excluding:
             said = "\n".join(
@@ -540,6 +553,8 @@ def _has(paper: Paper, name: MissingField) -> bool:
         "venue": paper.venue,
         "organization": paper.organization,
         "regions": paper.regions,
+        "doi": paper.doi,
+        "arxiv_id": paper.arxiv_id,
     }[name]
     return value is not None and value != []
 

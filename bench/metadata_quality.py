@@ -310,6 +310,14 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
                 [],
             )
 
+    # Fields given, the complement of missing ones (wordings A: written with the rule).
+    for kind, test, a in (
+        ("given", lambda p: bool(p.date), ["Which papers are dated?", "Which papers give a date?"]),
+        ("given", lambda p: author_count(p) is not None, ["Which papers list their authors?"]),
+        ("given", lambda p: bool(p.categories), ["Which papers have categories?"]),
+    ):
+        yield from make(kind, test, a, [])
+
     # Counts per value: the papers of the values with the most papers, or with more than some.
     # Wordings A were written with the rules; B before them and not tuned on.
     def values(p: Paper, key: str) -> list[str]:

@@ -19,7 +19,14 @@ def _paper(n: int, **fields: object) -> Paper:
 
 PAPERS = [
     _paper(1, authors=["Mayte Suárez-Fariñas", "Haoli Bai"], venue="ICLR 2026", date="2025-09-19"),
-    _paper(2, author_count=1, sources=["Hugging Face Daily Papers"], date="2024-06-12", upvotes=7),
+    _paper(
+        2,
+        author_count=1,
+        sources=["Hugging Face Daily Papers"],
+        date="2024-06-12",
+        upvotes=7,
+        doi="10.1234/x",
+    ),
     _paper(3, organization="Harvard University", regions=["Asia > Middle East > Jordan"]),
     _paper(4, categories=["Health & Medicine > Diagnostic Medicine > Imaging"], date="2018"),
     _paper(
@@ -98,6 +105,13 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers lack a date?", {"p3", "p5"}),
         ("Papers whose authors are not listed", {"p3", "p4", "p5"}),
         ("Which papers don't list any region?", {"p1", "p2", "p4"}),
+        # fields given
+        ("Which papers are dated?", {"p1", "p2", "p4"}),
+        ("Which papers list their authors?", {"p1", "p2"}),
+        ("Papers with categories and a date", {"p4"}),
+        ("Which papers have a DOI?", {"p2"}),
+        ("Which papers are without a DOI?", {"p1", "p3", "p4", "p5"}),
+        ("Which papers have an arXiv id?", set()),
         # a listing left out by the name people use
         ("Which papers are on a Hugging Face page but not the daily list?", {"p5"}),
     ],
