@@ -74,7 +74,7 @@ _SCAFFOLD_WORDS = """
     propose introduce submission submissions entry entries item items carry deal concern
     address cover focus tackle explore examine investigate consider describe university
     universities institution institutions institute institutes lab labs affiliated based located
-    use apply applies employ leverage here corpus library
+    use apply applies employ leverage here corpus library new
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 
@@ -1533,6 +1533,30 @@ def _common_prefix(values: list[str]) -> str:
     while size < min(len(first), len(last)) and first[size] == last[size]:
         size += 1
     return first[:size].strip()
+
+
+_DESCRIBED = re.compile(
+    r"\bthe ((?:[\w.+'-]+ ){2,4}?)(?:paper|article|preprint|study|report)\b"
+    r"|\bthe (?:paper|article|preprint|study) (?:on|about) ((?:[\w.+'-]+ ?){2,4})(?=\s*[?.!,]|$)",
+    re.IGNORECASE,
+)
+
+
+def title_words(text: str) -> list[str]:
+    """The words a question describes one paper by, as a title would: "the Muon convergence
+    paper", "the paper on scheduling refinement" (two to four words beyond the frame).
+
+    >>> title_words("What venue is the Muon convergence paper from?")
+    ['muon', 'convergence']
+    >>> [title_words(q) for q in ("Who wrote the paper on pruning?", "the first paper")]
+    [[], []]
+    """
+    match = _DESCRIBED.search(text)
+    if match is None:
+        return []
+    said = match.group(1) or match.group(2)
+    words = [w for w in _WORD.findall(said.lower()) if not _scaffold(w) and len(w) > 2]
+    return words if len(words) >= 2 else []
 
 
 def sort_value(paper: Paper, sort: Sort) -> str | int | None:

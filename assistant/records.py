@@ -9,6 +9,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -532,13 +533,21 @@ def mentions(text: str, phrase: str) -> bool:
     [True, False]
     >>> [mentions("a box, two searches", p) for p in ("boxes", "search")]
     [True, True]
+    >>> [mentions("Qwen2.5-Math Technical Report", p) for p in ("qwen2.5-math", "qwen2 5")]
+    [True, False]
     """
-    words = re.findall(r"[^\W_]+", phrase)
-    if not words:
+    found = list(re.finditer(r"[^\W_]+", phrase))
+    if not found:
         return False
+    words = [m.group(0) for m in found]
     if len(words[-1]) > 3:  # "LLMs" is "LLM" or "LLMs"; "examples", "example"; "boxes", "box"
         words[-1] = re.sub(r"(?<=[sxz])es$|(?<=[cs]h)es$|s$", "", words[-1])
-    loose = r"[-\s]*".join(re.escape(w) for w in words)
+    # A point within a name stays one ("Qwen2.5-Math"); other gaps may be hyphens, spaces or
+    # nothing.
+    gaps = [r"\." if phrase[a.end() : b.start()] == "." else r"[-\s]*" for a, b in pairwise(found)]
+    loose = re.escape(words[0]) + "".join(
+        g + re.escape(w) for g, w in zip(gaps, words[1:], strict=True)
+    )
     return re.search(rf"(?<![^\W_]){loose}(?:e?s)?(?![^\W_])", text, re.IGNORECASE) is not None
 
 

@@ -32,6 +32,7 @@ from assistant.query import (
     sort_papers,
     sort_value,
     tally_papers,
+    title_words,
 )
 from assistant.records import Filters, Hit, Paper, clean_text, fold, mentions
 from assistant.store import ChunkMatch, Store, open_store
@@ -634,6 +635,11 @@ class Retriever:
         # ... or names it by its title's head, capitalised ("the Distribution Transformer
         # paper"), wherever the rankers put it.
         titled = index.titled(query.text, found) or index.headed(query.text, allowed)
+        if not titled:
+            # ... or describes it by words of its title, in any order ("the Muon convergence
+            # paper": "Convergence of Muon with Newton-Schulz"), among the first three found.
+            words = title_words(query.text)
+            titled = [p for p in found[:3] if words and all(mentions(p.title, w) for w in words)]
         if len(titled) == 1 and not verdict.makers and not query.sort:
             first = {p.paper_id: p for p in [*titled, *found]}
             hits = _in_order(hits, list(first.values()), k)

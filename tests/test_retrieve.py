@@ -451,6 +451,10 @@ def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Set
         ("Which paper is titled Noise Stability of Transformer Models?", "Noise Stability of"),
         # its head, two common words, as a name: ninth by BM25 and meaning, refused
         ("Who wrote the Distribution Transformer paper?", "Distribution Transformers: Fast"),
+        # words of its title in another order ("Convergence of Muon ..."): uncertain before
+        ("What venue is the Muon convergence paper from?", "Convergence of Muon with Newton"),
+        # a name with a point in it, as the title writes it: uncertain before
+        ("What's new in Qwen2.5-Math?", "Qwen2.5-Math Technical Report"),
     ]:
         found = retriever.retrieve(asked)
         assert found.hits[0].paper.title.startswith(title), asked
