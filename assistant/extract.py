@@ -336,7 +336,18 @@ def tally_note(found: Retrieval) -> str:
     values = f"({over}): {', '.join(shown)}."
     top = max(n for _, n in found.counts)
     whose = "Their papers"
-    if tally.mode == "each":
+    if tally.mode == "total":
+        several = (
+            " (a paper may be in several)"
+            if sum(n for _, n in found.counts) > found.counted
+            else ""
+        )
+        head = (
+            f"The collection holds {counted(found.counted, 'paper')}; per listing{several}: "
+            f"{', '.join(shown)}."
+        )
+        whose = "The newest"
+    elif tally.mode == "each":
         head = f"Papers per {tally.key} {values}"
         whose = f"The papers of {inert_markers(max(found.counts, key=lambda c: c[1])[0])}"
     elif tally.mode == "at_least" and top < tally.least:

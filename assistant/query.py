@@ -310,7 +310,7 @@ _GROUPS = {
     "category": r"categor(?:y|ies)|subject areas?|subjects?|tags?",
     "region": r"regions?|countr(?:y|ies)|continents?",
 }
-_PAPERS = r"(?:papers?|works?|publications?|articles?|entries|entry|submissions?)"
+_PAPERS = r"(?:papers?|works?|publications?|articles?|abstracts?|documents?|entries|entry|submissions?)"
 _MOST_OF = r"(?:the )?(?:most|(?:largest|greatest|highest|biggest) (?:number|count|share) of)"
 #: A few words within one clause: "author has the most papers", "year had the most papers".
 _BETWEEN = r"(?:(?! and | or )[^?.!,;]){0,40}?"
@@ -318,7 +318,15 @@ _TOTAL = r"(?:number|count) of"
 _WRITERS = r"(?:authors?|researchers?|writers?|people|scientists?)"
 
 
-_Mode = Literal["most", "at_least", "each"]
+_Mode = Literal["most", "at_least", "each", "total"]
+# "How many papers are there?", "... does the collection hold in total?": nothing but these words.
+_TOTAL_WORDS = (
+    "are is there do does you we it the this your our collection library corpus store database "
+    "have has hold holds contain contains got in within total overall altogether all here exist"
+)
+_TOTAL_ASKED = re.compile(
+    rf"\bhow many {_PAPERS}(?:\s+(?:{'|'.join(_TOTAL_WORDS.split())}))*(?=\s*[?.!]*\s*$)"
+)
 #: How a question asks for a count per value; {g} is a group's words (_GROUPS).
 _TALLY_RULES: list[tuple[str, _Mode]] = [
     # "Which author has the most papers?", "the year with the largest number of papers"
@@ -370,6 +378,8 @@ class Tally(BaseModel):
 
     def phrase(self) -> str:
         """What was read, for the receipt: "papers per author, most first"."""
+        if self.mode == "total":
+            return "papers in all"
         said = {"most": "most first", "at_least": f"at least {self.least}", "each": "all"}
         return f"papers per {self.key}, {said[self.mode]}"
 
@@ -398,10 +408,13 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     'papers per year, all'
     >>> read("the top 3 authors by number of papers")
     'papers per author, most first (3)'
+    >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here")]
+    ['papers in all', 'papers in all']
     >>> [read(q) for q in ("Which paper has the most authors?", "papers by authors from Asia",
     ...     "Which papers have more than 5 authors?", "the most popular papers on pruning")]
     [None, None, None, None]
     """
+    total = _TOTAL_ASKED.search(lowered)
     for key, group in _GROUPS.items():
         rules = [(template.replace("{g}", group), mode) for template, mode in _TALLY_RULES]
         if key == "author":
@@ -419,6 +432,10 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
                 tally.least = max(_number(n) + more, 1)
             take(match, "count", tally.phrase())
             return tally
+    if total:  # "How many papers are in the collection?": all of them, per listing
+        tally = Tally(key="listing", mode="total")
+        take(total, "count", tally.phrase())
+        return tally
     return None
 
 
@@ -981,7 +998,13 @@ class QueryParser:
             recognised.append("authors: " + ", ".join(authors))
         topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
-        if tally is not None and any(not _scaffold(w) for w in _WORD.findall(topic.lower())):
+        topical = any(not _scaffold(w) for w in _WORD.findall(topic.lower()))
+        if tally is not None and tally.mode == "total" and (topical or found or sort):
+            # "How many papers are about X?", "... from 2025?": a search, or a listing that
+            # says how many match.
+            recognised.remove(f"count: {tally.phrase()}")
+            tally = None
+        elif tally is not None and topical:
             # "Which venue has the most papers about diffusion?": which papers are about a
             # topic is a ranking, not a set to count; said so, and the topic is searched.
             counted = f"count: {tally.phrase()}"

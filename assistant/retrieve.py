@@ -906,10 +906,17 @@ def _tallied(
 
     "The most" is every value as large as the largest (or the first ``count``); "at least n"
     falls back to the largest when none has n, so that "authors with more than one paper"
-    says the most any has. "Each" counts every value and lists the largest's papers.
+    says the most any has. "Each" counts every value and lists the largest's papers; "total"
+    lists every paper.
     """
     groups = tally_papers(papers, tally.key)
     giving = len({p.paper_id for _, members in groups for p in members})
+    if tally.mode == "total":  # every paper, newest first; the listings say where they are
+        return (
+            [(name, len(members)) for name, members in groups],
+            len(papers),
+            sort_papers(papers, None),
+        )
     if tally.mode == "each":
         if tally.key == "year":
             groups.sort(key=lambda group: group[0])

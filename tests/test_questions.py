@@ -308,6 +308,12 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
     )
     assert [c.title for c in undated.citations] == ["Numbat Behaviour in the Wild"]
 
+    total = answerer.ask("How many papers are there in the collection?").answer
+    assert (
+        "The collection holds 5 papers; per listing: ICLR 2026 (3 papers), NeurIPS 2025 "
+        "(2 papers). The newest (5) are listed." in total
+    )
+
     # Within a topic, papers are ranked, not counted: said so, and the topic is searched.
     topical = answerer.ask("Which venue has the most papers about wombats?")
     assert topical.citations[0].title.startswith("Wombat")
