@@ -297,6 +297,15 @@ def listing_note(found: Retrieval) -> str:
         return f"{matched}{why}; all are listed."
     if found.query.sort is not None and found.query.sort.count == shown:
         return f"{matched}{why}; the {shown} asked for are listed."
+    if found.tied == 1:
+        return f"{matched}{why}; the first is listed."
+    if found.tied > 1 and shown == found.tied:
+        return f"{matched}{why}; the {shown} that share the first place are listed."
+    if found.tied > 1:
+        return (
+            f"{matched}{why}; {found.tied} share the first place and {shown} are listed (raise "
+            "ASSISTANT_RETRIEVAL__LIST_MAX to see the others)."
+        )
     return (
         f"{matched}{why}; {shown} are listed. Narrow the question (a year, a venue, an author) "
         "to see the others, or raise ASSISTANT_RETRIEVAL__LIST_MAX."

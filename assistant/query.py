@@ -282,6 +282,13 @@ _SORT_PHRASES = {
 ORDER_PHRASES = frozenset(phrase for pair in _SORT_PHRASES.values() for phrase in pair)
 
 
+# A question after one paper: "which paper has ...", "the newest paper", "show me the one".
+_ONE_PAPER = re.compile(
+    r"\b(?:which|what) (?:paper|article|one|work|publication) (?:has|had|is|was|got|received)\b"
+    r"|\bthe (?:[\w-]+ ){1,3}(?:paper|article|one|publication)\b(?!s)(?! and\b)"
+)
+
+
 class Sort(BaseModel):
     """An ordering the question asks for ("the most authors", "the newest")."""
 
@@ -289,6 +296,10 @@ class Sort(BaseModel):
     descending: bool = True
     count: int | None = Field(
         None, ge=1, description='How many papers it asks for ("the three newest"), if it says.'
+    )
+    first: bool = Field(
+        False,
+        description='One paper asked for ("the newest paper"): the first, and those tied with it.',
     )
 
     def phrase(self) -> str:
@@ -310,7 +321,9 @@ _GROUPS = {
     "category": r"categor(?:y|ies)|subject areas?|subjects?|tags?",
     "region": r"regions?|countr(?:y|ies)|continents?",
 }
-_PAPERS = r"(?:papers?|works?|publications?|articles?|abstracts?|documents?|entries|entry|submissions?)"
+_PAPERS = (
+    r"(?:papers?|works?|publications?|articles?|abstracts?|documents?|entries|entry|submissions?)"
+)
 _MOST_OF = r"(?:the )?(?:most|(?:largest|greatest|highest|biggest) (?:number|count|share) of)"
 #: A few words within one clause: "author has the most papers", "year had the most papers".
 _BETWEEN = r"(?:(?! and | or )[^?.!,;]){0,40}?"
@@ -1071,7 +1084,11 @@ class QueryParser:
                 ) or re.search(rf"{re.escape(match.group(0))}\s+{_FEW}(?= \w)", lowered)
                 count = _number(counted.group("n")) if counted else None
                 take(counted or match, f"sort by {key}")
-                return Sort(key=key, descending=descending, count=count or None)
+                # "Which paper has the most authors?", "the newest paper": one paper asked
+                # for, so the first and any tied with it.
+                near = lowered[max(match.start() - 30, 0) : match.end() + 30]
+                one = count is None and bool(_ONE_PAPER.search(near))
+                return Sort(key=key, descending=descending, count=count or None, first=one)
         # An order stated as a clause of its own: "..., newest first", "sorted by date",
         # "from oldest to newest", "in chronological order" (oldest first, as a timeline).
         match = _ORDER_CLAUSE.search(lowered)

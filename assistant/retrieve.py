@@ -162,6 +162,11 @@ class Retrieval(BaseModel):
         "and how many papers give each, largest first; the hits are those values' papers.",
     )
     counted: int = Field(0, description="Papers giving a value, that the counts were taken over.")
+    tied: int = Field(
+        0,
+        description='For one paper asked for by an order ("the newest paper"): how many share '
+        "the first's value; the hits are those.",
+    )
 
     @property
     def coverage_verdict(self) -> Literal["covered", "uncertain", "not_covered"]:
@@ -580,14 +585,18 @@ class Retriever:
                 counts, giving, tallied = _tallied(papers, query.tally)
                 papers = tallied or papers  # none gives the field: all are listed, so said
                 matching = len(papers)
+            if not query.tally:
+                papers = sort_papers(papers, query.sort)
+            tied = 0
+            if query.sort is not None and query.sort.first and papers:
+                # "Which paper has the most authors?": the first, and those tied with it.
+                top = sort_value(papers[0], query.sort)
+                if top is not None:
+                    papers = [p for p in papers if sort_value(p, query.sort) == top]
+                    tied = len(papers)
             hits = [
                 Hit(paper=paper, score=0.0, rank=rank, chunks=[paper.abstract])
-                for rank, paper in enumerate(
-                    (papers if query.tally else sort_papers(papers, query.sort))[
-                        : asked or max(k, listing_k or 0)
-                    ],
-                    1,
-                )
+                for rank, paper in enumerate(papers[: asked or max(k, listing_k or 0)], 1)
             ]
             return Retrieval(
                 query=query,
@@ -596,6 +605,7 @@ class Retriever:
                 matching=matching,
                 counts=counts,
                 counted=giving,
+                tied=tied,
                 partial=self.indexing,
             )
         if (allowed is not None and not allowed) or (query.unread and query.bare):

@@ -329,3 +329,20 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
         "Listings or venues with the most papers (of the 5 papers that give one): ICLR 2026"
         in shown.output
     )
+
+
+def test_one_paper_asked_by_an_order_lists_the_first_and_those_tied(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    newest = answerer.ask("What is the newest paper?")
+    assert "15 papers match (sort by date: newest); the first is listed." in newest.answer
+    assert [c.title for c in newest.citations] == ["Dugong Behaviour in the Wild"]
+    # Three papers share the oldest date: all three, not one of them picked at random.
+    oldest = answerer.ask("Which paper is the oldest?")
+    assert "the 3 that share the first place are listed." in oldest.answer
+    assert sorted(c.title for c in oldest.citations) == [
+        "Dune Dynamics",
+        "Glacier Dynamics",
+        "Tide Dynamics",
+    ]
+    # Papers, plural: the whole listing in that order.
+    assert len(answerer.ask("What are the newest papers?").citations) == 15
