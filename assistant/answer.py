@@ -406,7 +406,12 @@ class Answerer:
             return question
         parsed = self.retriever.parser().parse(question)
         # it states constraints of its own, even one that no field holds ("from France")
-        self_contained = not parsed.filters.empty or parsed.sort is not None or bool(parsed.unread)
+        self_contained = (
+            not parsed.filters.empty
+            or parsed.sort is not None
+            or parsed.tally is not None  # "Which author has the most papers?"
+            or bool(parsed.unread)
+        )
         like = similar_request(question, history)
         if like is not None:
             return like  # searched without the paper it is like (see _search)

@@ -72,6 +72,15 @@ _GROUP_REF = re.compile(
     re.IGNORECASE,
 )
 _PLURAL = re.compile(r"\b(?:they|them|their|these|those)\b", re.IGNORECASE)
+#: The other end of the last question's count or order: "and the fewest?", "the least?".
+_OTHER_END = re.compile(
+    r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then|what\s+about|how\s+about)\b[\s,]*)*"
+    r"(?:the\s+)?(?:(?P<few>fewest|least)|(?P<many>most))(?:\s+ones?)?\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+_ENDS = [("most upvoted", "least upvoted"), ("most popular", "least upvoted")]
+_ENDS += [("largest number of", "smallest number of")]
+_ENDS += [("most", "fewest")]
 _HOW_MANY = {"two": 2, "three": 3, "four": 4, "five": 5, "both": 2}
 #: Words that name papers afresh: "which are the newest papers?" asks it of the collection,
 #: where "which is the newest?" and "which of those is the newest?" ask it of the last answer.
@@ -198,6 +207,9 @@ def condense_rule(
     like = similar_request(question, history)
     if like is not None:
         return like
+    other = _other_end(question, last.rewritten_query or last.question)
+    if other is not None:
+        return other
     if order is not None and (refers_back(question) or not _AFRESH.search(question)):
         asked = last.rewritten_query or last.question
         for earlier in ORDER_PHRASES:  # "and the oldest?" after "which is the newest?"
@@ -222,6 +234,28 @@ def condense_rule(
         about = f"{last.cited_titles[0]}; {topic}" if one else topic
         return f"{question} (about: {_flat(about)})"
     return question
+
+
+def _other_end(question: str, asked: str) -> str | None:
+    """The last question asked of the other end, for "and the fewest?" after "Which listing
+    has the most papers?" (or the other way round), else None.
+
+    >>> _other_end("And the fewest?", "Which listing has the most papers?")
+    'Which listing has the fewest papers?'
+    >>> _other_end("the most?", "Which paper has the fewest authors?")
+    'Which paper has the most authors?'
+    >>> [_other_end(q, "What is SOAP?") for q in ("And the fewest?", "the most cited?")]
+    [None, None]
+    """
+    match = _OTHER_END.match(question)
+    if match is None:
+        return None
+    for many, few in _ENDS:
+        said, wanted = (many, few) if match["few"] else (few, many)
+        flipped = re.sub(rf"\b{said}\b", wanted, asked, count=1, flags=re.IGNORECASE)
+        if flipped != asked:
+            return flipped
+    return None
 
 
 _ABOUT = re.compile(r"(?s)(?P<asked>.*) \(about: (?P<about>.*)\)")

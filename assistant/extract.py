@@ -363,10 +363,12 @@ def tally_note(found: Retrieval) -> str:
         head = (
             f"No {tally.key} has {tally.least} papers or more; the most any has is {top} {values}"
         )
-    elif top == 1 and len(found.counts) > 1:
+    elif top == 1 and len(found.counts) > 1 and tally.mode != "fewest":
         head = f"No {tally.key} has more than one paper {values}"
     else:
-        which = "the most" if tally.mode == "most" else f"at least {tally.least}"
+        which = {"most": "the most", "fewest": "the fewest"}.get(
+            tally.mode, f"at least {tally.least}"
+        )
         plural = _PLURALS.get(tally.key, tally.key + "s")
         head = f"{plural.capitalize()} with {which} papers {values}"
     listed = len(found.hits)

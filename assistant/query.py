@@ -327,11 +327,12 @@ _PAPERS = (
 _MOST_OF = r"(?:the )?(?:most|(?:largest|greatest|highest|biggest) (?:number|count|share) of)"
 #: A few words within one clause: "author has the most papers", "year had the most papers".
 _BETWEEN = r"(?:(?! and | or )[^?.!,;]){0,40}?"
+_FEWEST_OF = r"(?:the )?(?:fewest|least|(?:smallest|lowest) (?:number|count|share) of)"
 _TOTAL = r"(?:number|count) of"
 _WRITERS = r"(?:authors?|researchers?|writers?|people|scientists?)"
 
 
-_Mode = Literal["most", "at_least", "each", "total"]
+_Mode = Literal["most", "fewest", "at_least", "each", "total"]
 # "How many papers are there?", "... does the collection hold in total?": nothing but these words.
 _TOTAL_WORDS = (
     "are is there do does you we it the this your our collection library corpus store database "
@@ -346,6 +347,8 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
     (rf"\b(?:{{g}})\b{_BETWEEN}\b{_MOST_OF} {_PAPERS}\b", "most"),
     (rf"\btop (?:{_COUNT} )?(?:{{g}}) (?:by|in) (?:the )?{_TOTAL} {_PAPERS}", "most"),
     (r"\bmost (?:frequent|common|productive|represented) (?:{g})\b", "most"),
+    (rf"\b(?:{{g}})\b{_BETWEEN}\b{_FEWEST_OF} {_PAPERS}\b", "fewest"),
+    (r"\bleast (?:frequent|common|productive|represented) (?:{g})\b", "fewest"),
     # "authors with more than one paper", "listings with at least 20 papers"
     (
         rf"\b(?:{{g}})\b{_BETWEEN}\b(?:(?P<cmp>{_MORE}|at least) {_COUNT}"
@@ -393,7 +396,12 @@ class Tally(BaseModel):
         """What was read, for the receipt: "papers per author, most first"."""
         if self.mode == "total":
             return "papers in all"
-        said = {"most": "most first", "at_least": f"at least {self.least}", "each": "all"}
+        said = {
+            "most": "most first",
+            "fewest": "fewest first",
+            "at_least": f"at least {self.least}",
+            "each": "all",
+        }
         return f"papers per {self.key}, {said[self.mode]}"
 
 
@@ -419,6 +427,8 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     'papers per listing, all'
     >>> read("number of papers by year")
     'papers per year, all'
+    >>> read("Which year has the fewest papers?")
+    'papers per year, fewest first'
     >>> read("the top 3 authors by number of papers")
     'papers per author, most first (3)'
     >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here")]
@@ -438,7 +448,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
                 continue
             n = match.groupdict().get("n")
             tally = Tally(
-                key=key, mode=mode, count=(_number(n) or None) if mode == "most" and n else None
+                key=key,
+                mode=mode,
+                count=(_number(n) or None) if mode in ("most", "fewest") and n else None,
             )
             if mode == "at_least" and n:
                 more = re.fullmatch(_MORE, match.group("cmp") or "") is not None

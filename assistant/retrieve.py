@@ -932,6 +932,11 @@ def _tallied(
             groups.sort(key=lambda group: group[0])
         largest = max(groups, key=lambda group: len(group[1]), default=None)
         listed = [largest] if largest else []
+    elif tally.mode == "fewest":
+        groups.sort(key=lambda group: len(group[1]))  # stable: as large, in name order
+        bottom = len(groups[0][1]) if groups else 0
+        listed = [g for g in groups if len(g[1]) == bottom]
+        groups = listed = listed[: tally.count] if tally.count else listed
     else:
         top = len(groups[0][1]) if groups else 0
         least = tally.least if tally.mode == "at_least" else top

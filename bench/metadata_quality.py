@@ -361,6 +361,18 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             a,
             b,
         )
+    for key, wording in (
+        ("listing", "Which listing has the fewest papers?"),
+        ("year", "Which year has the least papers?"),
+    ):
+        tally = Counter(v for p in papers for v in values(p, key))
+        bottom = min(tally.values(), default=0)
+        yield from make(
+            "the fewest papers per value",
+            lambda p, k=key, b=bottom, c=tally: any(c[v] == b for v in values(p, k)),
+            [wording],
+            [],
+        )
     listings = Counter(v for p in papers for v in values(p, "listing"))
     second = sorted(listings.values())[-2] if len(listings) > 1 else 0
     yield from make(

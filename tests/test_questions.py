@@ -280,6 +280,12 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
         "Their papers (3) are listed." in most.answer
     )
     assert sorted(c.title.split()[0] for c in most.citations) == ["Emu", "Quokka", "Wombat"]
+    # The other end, as a follow-up: the last question asked of the fewest.
+    fewest = answerer.ask("And the fewest?", [Turn.of(most)])
+    assert fewest.receipt.rewritten_query == "Which author has the fewest papers?"
+    assert "Authors with the fewest papers (of the 4 papers that give one): Cy Ng (1 paper)." in (
+        fewest.answer
+    )
 
     several = answerer.ask("Which authors appear on more than one paper?")
     note = several.answer.split("\n\n")[1]
