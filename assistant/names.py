@@ -249,6 +249,10 @@ RARE = 2
 
 #: How many of the papers found, best first, the mention rules read.
 NEAR = 10
+#: A name that heads the title of a paper introducing it ("SOAP: Improving and Stabilizing
+#: Shampoo using Adam") is that paper's, though a few others compare with it: up to this many
+#: papers may use it.
+HEADED = 5
 
 
 class Verdict(NamedTuple):
@@ -309,6 +313,13 @@ def judge(
         listed = ", ".join(f"'{name}'" for name in missing)
         return Verdict([], f"No paper in the collection mentions {listed}.")
     rare = [name for name in found if papers_using(name) <= RARE]
+    # "What is SOAP?": the paper whose title it heads, though two others compare with it.
+    rare += [
+        name
+        for name in found
+        if RARE < papers_using(name) <= HEADED
+        and any(p.title.split(":")[0].strip() == name for p in papers[:NEAR])
+    ]
     candidates = {p.paper_id: p for p in [*papers, *(p for n in rare for p in users(n))]}
     makers = [p for p in candidates.values() if any(introduces(p, name) for name in rare)]
     if makers:
