@@ -670,6 +670,16 @@ _FIELD_WORDS = {
     "arxiv_id": r"arxiv (?:ids?|identifiers?|numbers?)",
 }
 _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
+
+
+_AND_FIELD = re.compile(rf"\s+and\s+(?:an? |their |its )?(?P<f>{_FIELDS})\b")
+
+
+def _field_named(word: str) -> str:
+    """The field a word of ``_FIELD_WORDS`` names: "undated" -> "date", "DOIs" -> "doi"."""
+    return next(f for f, pattern in _FIELD_WORDS.items() if re.fullmatch(pattern, word))
+
+
 _GENERIC_VENUE_WORDS = {"papers", "paper", "the", "of", "org", "machine", "learning", "and", "on"}
 
 
@@ -1125,8 +1135,7 @@ class QueryParser:
             r"(?:listed|given|known|stated|recorded))\b|\b(?P<u>undated|anonymous)\b",
             lowered,
         ):
-            word = match.group("f") or match.group("g") or match.group("u")
-            name = next(f for f, pattern in _FIELD_WORDS.items() if re.fullmatch(pattern, word))
+            name = _field_named(match.group("f") or match.group("g") or match.group("u"))
             if name not in missing:
                 missing.append(name)
             take(match, f"missing {name}")
@@ -1160,12 +1169,10 @@ class QueryParser:
             lowered,
         ):
             # "with categories and an arXiv id": a second field after the first.
-            then = re.compile(rf"\s+and\s+(?:an? |their |its )?(?P<f>{_FIELDS})\b")
-            for part in (match, then.match(lowered, match.end())):
+            for part in (match, _AND_FIELD.match(lowered, match.end())):
                 if part is None:
                     continue
-                word = part.group("f") or "date"
-                name = next(f for f, words in _FIELD_WORDS.items() if re.fullmatch(words, word))
+                name = _field_named(part.group("f") or "date")
                 if name not in present and name not in found.get("missing", []):  # type: ignore[operator]
                     present.append(name)
                     take(part, f"has {name}")
