@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.bibliography import doi_of
 from assistant.records import MONTHS, Filters, Paper, author_count, fold, iso_date
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
@@ -74,7 +75,8 @@ _SCAFFOLD_WORDS = """
     propose introduce submission submissions entry entries item items carry deal concern
     address cover focus tackle explore examine investigate consider describe university
     universities institution institutions institute institutes lab labs affiliated based located
-    use apply applies employ leverage here corpus library new
+    use apply applies employ leverage here corpus library new doi id identifier summarize
+    summarise summary explain
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 
@@ -672,6 +674,42 @@ _FIELD_WORDS = {
 _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
 
 
+#: A DOI ("10.1234/abc", "doi:...", a doi.org link) or an arXiv identifier ("arXiv:2401.01234v2",
+#: "2401.01234") in a question.
+_IDENTIFIER = re.compile(
+    r"(?:\bdoi:?\s*|https?://(?:dx\.)?doi\.org/)?(?P<doi>\b10\.\d{4,9}/[^\s\"'<>]+?)"
+    r"(?=[?.,;!)]*(?:\s|$))"
+    r"|(?:\barxiv(?:\.org/abs/|:|\s+id)?\s*|\babs/)?(?P<arxiv>\b\d{4}\.\d{4,5})(?:v\d+)?\b",
+    re.IGNORECASE,
+)
+
+
+def _identifier(text: str, found: dict[str, object], take: Taker) -> bool:
+    """ "Which paper has the DOI 10.48550/arXiv.2401.01234?", "What is arXiv:2401.01234v2
+    about?" -> the paper with that DOI or arXiv identifier (as the readers store them).
+
+    >>> def read(q: str) -> dict[str, object]:
+    ...     found: dict[str, object] = {}
+    ...     _identifier(q, found, lambda *a, **k: None)
+    ...     return found
+    >>> read("Which paper has the DOI 10.48550/arXiv.2401.01234?")
+    {'doi': '10.48550/arxiv.2401.01234'}
+    >>> read("What is arXiv:2401.01234v2 about?"), read("papers from 2024.12")
+    ({'arxiv_id': '2401.01234'}, {})
+    """
+    match = _IDENTIFIER.search(text)
+    if match is None:
+        return False
+    doi = doi_of(match["doi"])
+    if doi is not None:
+        found["doi"] = doi
+        take(match, "doi", doi)
+    else:
+        found["arxiv_id"] = match["arxiv"]
+        take(match, "arxiv id", match["arxiv"])
+    return True
+
+
 _AND_FIELD = re.compile(rf"\s+and\s+(?:an? |their |its )?(?P<f>{_FIELDS})\b")
 
 
@@ -992,7 +1030,9 @@ class QueryParser:
             lowered = _blanked(lowered, spans)
         sort = self._sort(lowered, take)
         self._missing(lowered, found, take)
-        if self._present(lowered, found, take):  # "an arXiv id" names no listing
+        given = self._present(lowered, found, take)
+        if _identifier(lowered, found, take) or given:
+            # "an arXiv id", "arXiv:2401.01234" name no listing
             lowered = _blanked(lowered, spans)
         self._author_counts(lowered, found, take)
         self._upvotes(lowered, found, take)

@@ -443,6 +443,10 @@ class Filters(BaseModel):
     present: list[MissingField] = Field(
         default_factory=list, description="Fields the paper must have (e.g. a DOI, a date)."
     )
+    doi: str | None = Field(None, description="The paper's DOI (10.1234/...), any case.")
+    arxiv_id: str | None = Field(
+        None, description="The paper's arXiv identifier (2401.01234), without a version."
+    )
     excluding: list[str] = Field(
         default_factory=list,
         description="Words or names the paper must not mention in its title or abstract, nor "
@@ -495,6 +499,10 @@ class Filters(BaseModel):
         if any(_has(paper, name) for name in self.missing):
             return False
         if not all(_has(paper, name) for name in self.present):
+            return False
+        if self.doi and (paper.doi or "").lower() != self.doi.lower():
+            return False
+        if self.arxiv_id and (paper.arxiv_id or "").lower() != self.arxiv_id.lower():
             return False
         if self.excluding:
             said = "\n".join(

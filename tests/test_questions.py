@@ -352,3 +352,40 @@ def test_one_paper_asked_by_an_order_lists_the_first_and_those_tied(venue_store:
     ]
     # Papers, plural: the whole listing in that order.
     assert len(answerer.ask("What are the newest papers?").citations) == 15
+
+
+def test_a_paper_asked_for_by_its_doi_or_arxiv_id(settings: Settings, tmp_path: Path) -> None:
+    """A DOI or an arXiv identifier pasted into a question names its paper (neither is in the
+    text that is searched); "Which papers have a DOI?" lists those that give one."""
+    rows = [
+        {
+            "title": f"{animal.title()} Behaviour in the Wild",
+            "abstract": f"We study how the {animal} behaves in the wild with field cameras. " * 3,
+            **ids,
+        }
+        for animal, ids in [
+            ("wombat", {"doi": "https://doi.org/10.1234/Wombat.7"}),
+            ("quokka", {"arxiv_id": "arXiv:2401.01234v2"}),
+            ("emu", {}),
+        ]
+    ]
+    source = tmp_path / "papers.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    ingest([source], settings)
+    answerer = Answerer(settings)
+    for question, title in [
+        ("Which paper has the DOI 10.1234/wombat.7?", "Wombat"),
+        ("Who wrote doi:10.1234/WOMBAT.7", "Wombat"),
+        ("What is arXiv:2401.01234 about?", "Quokka"),
+        ("Summarize 2401.01234v3", "Quokka"),
+    ]:
+        answer = answerer.ask(question)
+        assert [c.title.split()[0] for c in answer.citations] == [title], question
+        assert answer.coverage.verdict == "covered", question
+    assert [c.title.split()[0] for c in answerer.ask("Which papers have a DOI?").citations] == [
+        "Wombat"
+    ]
+    unknown = answerer.ask("Which paper has the DOI 10.9999/none?")
+    assert unknown.refused and "No paper matches its constraints (doi: 10.9999/none)" in (
+        unknown.answer
+    )
