@@ -914,7 +914,8 @@ def _tallied(
     """The values ``tally`` asks for with their paper counts, how many papers give a value,
     and the values' papers in that order.
 
-    "The most" is every value as large as the largest (or the first ``count``); "at least n"
+    "The most" is every value as large as the largest, "the fewest" as small as the smallest
+    (or the first ``count`` either way: "the top 5 authors"); "at least n"
     falls back to the largest when none has n, so that "authors with more than one paper"
     says the most any has. "Each" counts every value and lists the largest's papers; "total"
     lists every paper.
@@ -932,15 +933,16 @@ def _tallied(
             groups.sort(key=lambda group: group[0])
         largest = max(groups, key=lambda group: len(group[1]), default=None)
         listed = [largest] if largest else []
+    elif tally.count:  # "the top 5 authors": five, tied or not
+        if tally.mode == "fewest":
+            groups.sort(key=lambda group: len(group[1]))  # stable: as large, in name order
+        groups = listed = groups[: tally.count]
     elif tally.mode == "fewest":
-        groups.sort(key=lambda group: len(group[1]))  # stable: as large, in name order
-        bottom = len(groups[0][1]) if groups else 0
-        listed = [g for g in groups if len(g[1]) == bottom]
-        groups = listed = listed[: tally.count] if tally.count else listed
+        bottom = len(groups[-1][1]) if groups else 0
+        groups = listed = [g for g in groups if len(g[1]) == bottom]
     else:
         top = len(groups[0][1]) if groups else 0
         least = tally.least if tally.mode == "at_least" else top
-        listed = [g for g in groups if len(g[1]) >= min(least, top)]
-        groups = listed = listed[: tally.count] if tally.count else listed
+        groups = listed = [g for g in groups if len(g[1]) >= min(least, top)]
     listed_papers = list({p.paper_id: p for _, members in listed for p in members}.values())
     return [(name, len(members)) for name, members in groups], giving, listed_papers
