@@ -567,6 +567,15 @@ class Retriever:
         query.corrected = misspelt
         if filters is not None:
             query.filters = query.filters.merged(filters)
+        if parse and query.bare and not (query.listing or query.unread or exclude):
+            # "Hi!", "thanks", "most", "Which papers?": nothing to search for, and any paper
+            # holding one of those words would be "found".
+            raise AssistantError(
+                f"The question '{question[:80]}{'…' if len(question) > 80 else ''}' names "
+                "nothing to search for",
+                hint="ask about a topic, a paper or the papers' metadata, e.g. \"Which papers "
+                'prune LLM layers?", "What is SOAP?" or "How many papers are there?"',
+            )
         if query.filters.excluding:  # "not about LLMs" leaves out "large language models" too
             query.filters.excluding = _long_forms(query.filters.excluding, index)
         allowed: set[str] | None = None

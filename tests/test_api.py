@@ -160,6 +160,12 @@ def test_bad_requests_are_422_with_a_message(client: httpx.Client) -> None:
     assert too_long.status_code == 422
     missing = client.post("/v1/search", json={})
     assert missing.status_code == 422
+    # Nothing to search for: said so, with what to ask instead, not random papers "found".
+    for path, field in (("/v1/ask", "question"), ("/v1/search", "query")):
+        greeting = client.post(path, json={field: "Hi!"})
+        assert greeting.status_code == 422, path
+        error = greeting.json()["error"]
+        assert "names nothing to search for" in error["message"] and "e.g." in error["hint"]
 
 
 def test_uncovered_question_is_refused(client: httpx.Client, llm_server: StubServer) -> None:
