@@ -518,6 +518,8 @@ class Answerer:
                     "The collection is empty: add papers first (`assistant ingest FILES`, the "
                     "Collection tab, or POST /v1/papers/upload)."
                 )
+            if found.doubt is not None:  # "Hi!": nothing to search for, and what to ask
+                return found.doubt
             if found.query.filters.empty and found.query.unread:
                 return (
                     "Nothing in the collection can be matched to this question: none of the "

@@ -153,7 +153,9 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         click.echo(f"{counted(found.matching, 'paper')} match; {len(hits)} listed{more}.")
     if not hits:
         # A question that was nothing but a constraint no filter could use: its NOTE says it.
-        if not (found.query.filters.empty and found.unread_note):
+        if found.doubt is not None:  # "Hi!": nothing to search for
+            click.echo(found.doubt)
+        elif not (found.query.filters.empty and found.unread_note):
             click.echo(f"No paper matches ({found.matching} pass the metadata constraints).")
         return
     if not found.covered:

@@ -115,6 +115,14 @@ class Calibration(BaseModel):
         return saved if saved.scoring == SCORING else None
 
 
+#: What a question whose words only frame one ("Hi!", "thanks", "Which papers?") is told.
+NOTHING_ASKED = (
+    "The question names nothing to search for. Ask about a topic, a paper or the papers' "
+    'metadata, e.g. "Which papers prune LLM layers?", "What is SOAP?" or "How many papers '
+    'are there?".'
+)
+
+
 class Retrieval(BaseModel):
     """What one search found, and whether the collection covers the question at all."""
 
@@ -570,11 +578,13 @@ class Retriever:
         if parse and query.bare and not (query.listing or query.unread or exclude):
             # "Hi!", "thanks", "most", "Which papers?": nothing to search for, and any paper
             # holding one of those words would be "found".
-            raise AssistantError(
-                f"The question '{question[:80]}{'…' if len(question) > 80 else ''}' names "
-                "nothing to search for",
-                hint="ask about a topic, a paper or the papers' metadata, e.g. \"Which papers "
-                'prune LLM layers?", "What is SOAP?" or "How many papers are there?"',
+            return Retrieval(
+                query=query,
+                hits=[],
+                covered=False,
+                matching=0,
+                partial=self.indexing,
+                doubt=NOTHING_ASKED,
             )
         if query.filters.excluding:  # "not about LLMs" leaves out "large language models" too
             query.filters.excluding = _long_forms(query.filters.excluding, index)
