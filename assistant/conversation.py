@@ -78,9 +78,12 @@ _OTHER_END = re.compile(
     r"(?:the\s+)?(?:(?P<few>fewest|least)|(?P<many>most))(?:\s+ones?)?\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
-_ENDS = [("most upvoted", "least upvoted"), ("most popular", "least upvoted")]
-_ENDS += [("largest number of", "smallest number of")]
-_ENDS += [("most", "fewest")]
+_ENDS = [
+    ("most upvoted", "least upvoted"),
+    ("most popular", "least upvoted"),
+    ("largest number of", "smallest number of"),
+    ("most", "fewest"),
+]
 _HOW_MANY = {"two": 2, "three": 3, "four": 4, "five": 5, "both": 2}
 #: Words that name papers afresh: "which are the newest papers?" asks it of the collection,
 #: where "which is the newest?" and "which of those is the newest?" ask it of the last answer.

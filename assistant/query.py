@@ -384,6 +384,14 @@ _TALLY_AUTHORS: list[tuple[str, _Mode]] = [
 ]
 
 
+#: Each rule with each group's words, compiled once: (group, pattern, mode), in the order tried.
+_TALLIES = [
+    (key, re.compile(template.replace("{g}", group)), mode)
+    for key, group in _GROUPS.items()
+    for template, mode in _TALLY_RULES + (_TALLY_AUTHORS if key == "author" else [])
+]
+
+
 class Tally(BaseModel):
     """A count of papers per value of one field that the question asks for: the values with
     the most papers ("Which author has the most papers?"), those with at least some
@@ -439,26 +447,22 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ...     "Which papers have more than 5 authors?", "the most popular papers on pruning")]
     [None, None, None, None]
     """
+    for key, pattern, mode in _TALLIES:
+        match = pattern.search(lowered)
+        if not match:
+            continue
+        n = match.groupdict().get("n")
+        tally = Tally(
+            key=key,
+            mode=mode,
+            count=(_number(n) or None) if mode in ("most", "fewest") and n else None,
+        )
+        if mode == "at_least" and n:
+            more = re.fullmatch(_MORE, match.group("cmp") or "") is not None
+            tally.least = max(_number(n) + more, 1)
+        take(match, "count", tally.phrase())
+        return tally
     total = _TOTAL_ASKED.search(lowered)
-    for key, group in _GROUPS.items():
-        rules = [(template.replace("{g}", group), mode) for template, mode in _TALLY_RULES]
-        if key == "author":
-            rules += _TALLY_AUTHORS
-        for pattern, mode in rules:
-            match = re.search(pattern, lowered)
-            if not match:
-                continue
-            n = match.groupdict().get("n")
-            tally = Tally(
-                key=key,
-                mode=mode,
-                count=(_number(n) or None) if mode in ("most", "fewest") and n else None,
-            )
-            if mode == "at_least" and n:
-                more = re.fullmatch(_MORE, match.group("cmp") or "") is not None
-                tally.least = max(_number(n) + more, 1)
-            take(match, "count", tally.phrase())
-            return tally
     if total:  # "How many papers are in the collection?": all of them, per listing
         tally = Tally(key="listing", mode="total")
         take(total, "count", tally.phrase())
@@ -1074,19 +1078,17 @@ class QueryParser:
         topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
         topical = any(not _scaffold(w) for w in _WORD.findall(topic.lower()))
-        if tally is not None and tally.mode == "total" and (topical or found or sort):
+        total = tally is not None and tally.mode == "total"
+        if tally is not None and (topical or (total and (found or sort))):
             # "How many papers are about X?", "... from 2025?": a search, or a listing that
-            # says how many match.
+            # says how many match. "Which venue has the most papers about diffusion?": which
+            # papers are about a topic is a ranking, not a set to count; said so, and the
+            # topic is searched.
             recognised.remove(f"count: {tally.phrase()}")
-            tally = None
-        elif tally is not None and topical:
-            # "Which venue has the most papers about diffusion?": which papers are about a
-            # topic is a ranking, not a set to count; said so, and the topic is searched.
-            counted = f"count: {tally.phrase()}"
-            recognised.remove(counted)
-            unread[counted.removeprefix("count: ")] = (
-                "papers are counted by their metadata alone, not within a topic"
-            )
+            if not total:
+                unread[tally.phrase()] = (
+                    "papers are counted by their metadata alone, not within a topic"
+                )
             tally = None
         return Query(
             unread=list(unread),
@@ -1680,7 +1682,7 @@ def _tally_values(paper: Paper, key: str) -> list[str]:
     if key == "author":
         return paper.authors
     if key == "listing":
-        return [v for v in [paper.venue or "", *paper.sources] if v]
+        return paper.listings
     if key == "year":
         year = paper.year or (int(paper.date[:4]) if paper.date else None)
         return [str(year)] if year else []

@@ -231,6 +231,11 @@ class Paper(BaseModel):
         return {kind: base + quote(value, safe="/") for kind, base, value in pages if value}
 
     @property
+    def listings(self) -> list[str]:
+        """Its venue and the listings it came from, as given."""
+        return [v for v in [self.venue or "", *self.sources] if v]
+
+    @property
     def listed_in(self) -> str:
         """Where the paper appeared: its venue, else the listings it came from ("" if neither)."""
         return self.venue or ", ".join(self.sources)
@@ -476,9 +481,9 @@ class Filters(BaseModel):
                     return False
         if self.venue:
             needle = self.venue.lower()
-            if not any(needle in v.lower() for v in [paper.venue or "", *paper.sources]):
+            if not any(needle in v.lower() for v in paper.listings):
                 return False
-        listed = {v.lower() for v in [paper.venue or "", *paper.sources] if v}
+        listed = {v.lower() for v in paper.listings}
         if not _holds(listed, self.venues, self.any_venue):
             return False
         if not _within(len(listed), self.min_listings, self.max_listings):
