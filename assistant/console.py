@@ -144,7 +144,7 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         click.echo("understood: " + "; ".join(found.query.recognised))
     if found.unread_note:
         click.echo(f"NOTE: {found.unread_note}")
-    if found.query.tally is not None:
+    if found.query.tally is not None and hits:
         from assistant.extract import tally_note
 
         click.echo(tally_note(found))

@@ -329,8 +329,11 @@ def tally_note(found: Retrieval) -> str:
     any citation marker in them made inert."""
     tally = found.query.tally
     assert tally is not None
-    said = [r for r in found.query.recognised if not r.startswith("count:")]
+    said = [r for r in found.query.recognised if not r.startswith(("count:", "mentioning:"))]
     within = f" ({'; '.join(said)})" if said else ""  # "Which author has the most 2025 papers?"
+    if found.within:  # "... the most papers on diffusion models?"
+        within = f" mentioning '{found.query.subject}'{within}"
+    within = inert_markers(within)
     if not found.counts:
         them = "they are" if found.matching > 1 else "it is"
         return (
@@ -342,6 +345,9 @@ def tally_note(found: Retrieval) -> str:
         shown.append(f"and {len(found.counts) - 12} more")
     give = "gives" if found.counted == 1 else "give"
     over = f"of the {counted(found.counted, 'paper')}{within} that {give} one"
+    if found.within > found.counted:  # "of the 60 papers mentioning 'X', the 12 that give one"
+        over = f"of the {counted(found.within, 'paper')}{within}, the {found.counted} that "
+        over += f"{give} one"
     values = f"({over}): {', '.join(shown)}."
     top = max(n for _, n in found.counts)
     whose = "Their papers"

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from assistant import names, spelling
-from assistant.records import Paper
+from assistant.records import Paper, mentions
 
 INDEX_DIR = "lexical"
 #: Papers written since the index under INDEX_DIR was built, and papers removed from it.
@@ -693,6 +693,37 @@ class LexicalIndex:
         title = set(self._tokens(paper.title))
         return any(0 < self._frequency(t) <= rare for t in self._tokens(query) if t in title)
 
+    def mentioning(self, subject: str, allowed: set[str] | None = None) -> list[Paper]:
+        """The papers (of ``allowed``) whose title or abstract mentions ``subject`` as a phrase
+        (see records.mentions: any case, plural or hyphens aside), or with an acronym of it
+        written out as the collection defines it ("LLM pruning": "large language model
+        pruning"), in the index's order: the set a count within a topic is taken over."""
+        phrases = [subject] + [
+            re.sub(rf"\b{acronym}s?\b", form, subject)
+            for acronym in names.acronyms(subject)
+            for form in self.expansions(acronym)
+        ]
+        ids: set[str] = set()
+        for phrase in phrases:
+            ids.update(
+                p.paper_id
+                for p in self._using(phrase, allowed)
+                if mentions(f"{p.title}\n{p.abstract}", phrase)
+            )
+        return [p for p in self.papers if p.paper_id in ids] if ids else []
+
+    def _using(self, text: str, allowed: set[str] | None) -> list[Paper]:
+        """The papers (of ``allowed``) that use every term of ``text`` as the index reads
+        words (stemmed, stopwords left out)."""
+        ids: set[str] | None = None
+        for term in self._tokens(text):
+            # BM25 scores a paper above 0 exactly when it uses the term.
+            found = {p.paper_id for p, _ in self._ranked([term], len(self), allowed)}
+            ids = found if ids is None else ids & found
+            if not ids:
+                return []
+        return [self.catalogue[i] for i in ids] if ids else []
+
     def papers_using(self, name: str) -> int:
         """How many papers at most use ``name``: the count of its rarest word (0 when a word of
         it is in no paper: "PHOENIX-2014T" when no paper says "phoenix")."""
@@ -716,9 +747,14 @@ class LexicalIndex:
         self, query: str, k: int, allowed: set[str] | None = None
     ) -> list[tuple[Paper, float]]:
         """Up to ``k`` papers with a positive BM25 score for ``query``, best first."""
+        return self._ranked(self._tokens(query), k, allowed)
+
+    def _ranked(
+        self, terms: Sequence[str], k: int, allowed: set[str] | None
+    ) -> list[tuple[Paper, float]]:
+        """``search`` for the index's own ``terms`` (stemmed already)."""
         if not len(self):
             return []
-        terms = self._tokens(query)
         found: list[tuple[Paper, float]] = []
         words = [t for t in terms if t in self._vocab]
         if words and self._built:

@@ -81,6 +81,15 @@ _SCAFFOLD_WORDS = """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 
 
+def subject_of(topic: str) -> str:
+    """The words of ``topic`` beyond the frame of a metadata question, as written.
+
+    >>> subject_of("Which has the most papers on LLM pruning?")
+    'LLM pruning'
+    """
+    return " ".join(w for w in re.findall(_WORD.pattern, topic, re.I) if not _scaffold(w.lower()))
+
+
 def _scaffold(word: str) -> bool:
     """True for a word that frames a metadata question, in any of its forms ("appeared",
     "presenting", "releases")."""
@@ -392,6 +401,22 @@ _TALLIES = [
 ]
 
 
+#: "How many papers on pruning are in each listing?", "... on LLMs per year?": a count per
+#: value read from the question's end, after a count of papers asked for; the words between
+#: are the topic it is counted within.
+_EACH_AFTER = [
+    (
+        key,
+        re.compile(
+            r"\b(?:are there |are |were (?:there |published )?)?(?:per|for each|in each|by) "
+            rf"(?:{group})(?=\s*(?:[?.!]|$))"
+        ),
+    )
+    for key, group in _GROUPS.items()
+]
+_HOW_MANY = re.compile(rf"\b(?:how many|{_TOTAL}) {_PAPERS} (?:on|about)\b")
+
+
 class Tally(BaseModel):
     """A count of papers per value of one field that the question asks for: the values with
     the most papers ("Which author has the most papers?"), those with at least some
@@ -441,6 +466,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     'papers per year, fewest first'
     >>> read("the top 3 authors by number of papers")
     'papers per author, most first (3)'
+    >>> [read(q) for q in ("How many papers on LLMs are there per year?",
+    ...     "number of papers about pruning by listing", "How many papers on X by Li?")]
+    ['papers per year, all', 'papers per listing, all', None]
     >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here")]
     ['papers in all', 'papers in all']
     >>> [read(q) for q in ("Which paper has the most authors?", "papers by authors from Asia",
@@ -462,6 +490,13 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
             tally.least = max(_number(n) + more, 1)
         take(match, "count", tally.phrase())
         return tally
+    asked = _HOW_MANY.search(lowered)
+    for key, pattern in _EACH_AFTER if asked else []:
+        match = pattern.search(lowered, asked.end() if asked else 0)
+        if match:
+            tally = Tally(key=key, mode="each")
+            take(match, "count", tally.phrase())
+            return tally
     total = _TOTAL_ASKED.search(lowered)
     if total:  # "How many papers are in the collection?": all of them, per listing
         tally = Tally(key="listing", mode="total")
@@ -500,8 +535,8 @@ class Query(BaseModel):
     @property
     def subject(self) -> str:
         """The topic's words beyond the frame of a metadata question ("protein folding" of
-        "Which papers are about protein folding?")."""
-        return " ".join(w for w in _WORD.findall(self.topic.lower()) if not _scaffold(w))
+        "Which papers are about protein folding?"), as written."""
+        return subject_of(self.topic)
 
     @property
     def bare(self) -> bool:
@@ -517,10 +552,11 @@ class Query(BaseModel):
 
     @property
     def listing(self) -> bool:
-        """True when the question is only metadata: list what matches, no topic to rank by."""
-        return (
-            not self.filters.empty or self.sort is not None or self.tally is not None
-        ) and self.bare
+        """True when the question is only metadata (list what matches, no topic to rank by)
+        or a count per value (also within a topic: over the papers using its words)."""
+        return self.tally is not None or (
+            (not self.filters.empty or self.sort is not None) and self.bare
+        )
 
 
 class Reading(BaseModel):
@@ -1077,19 +1113,19 @@ class QueryParser:
             recognised.append("authors: " + ", ".join(authors))
         topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
-        topical = any(not _scaffold(w) for w in _WORD.findall(topic.lower()))
+        subject = subject_of(topic)
         total = tally is not None and tally.mode == "total"
-        if tally is not None and (topical or (total and (found or sort))):
+        if total and (subject or found or sort):
             # "How many papers are about X?", "... from 2025?": a search, or a listing that
-            # says how many match. "Which venue has the most papers about diffusion?": which
-            # papers are about a topic is a ranking, not a set to count; said so, and the
-            # topic is searched.
+            # says how many match.
+            assert tally is not None
             recognised.remove(f"count: {tally.phrase()}")
-            if not total:
-                unread[tally.phrase()] = (
-                    "papers are counted by their metadata alone, not within a topic"
-                )
             tally = None
+        elif tally is not None and subject:
+            # "Which venue has the most papers about diffusion?": counted over the papers
+            # whose title or abstract uses the topic's words, a set the answer names (which
+            # papers are "about" a topic is otherwise a ranking, with no edge to count to).
+            recognised.append(f"mentioning: {subject}")
         return Query(
             unread=list(unread),
             unread_reasons={phrase: why for phrase, why in unread.items() if why},

@@ -170,6 +170,11 @@ class Retrieval(BaseModel):
         "and how many papers give each, largest first; the hits are those values' papers.",
     )
     counted: int = Field(0, description="Papers giving a value, that the counts were taken over.")
+    within: int = Field(
+        0,
+        description='For a count within a topic ("the most papers on diffusion models"): '
+        "the papers whose title or abstract mentions it, of which counted give a value.",
+    )
     tied: int = Field(
         0,
         description='For one paper asked for by an order ("the newest paper"): how many share '
@@ -246,6 +251,9 @@ class SearchResponse(BaseModel):
         'the most papers?"): each value and its papers, largest first; hits are their papers.',
     )
     counted: int = Field(0, description="Papers giving a value, that counts were taken over.")
+    within: int = Field(
+        0, description="For a count within a topic: the papers mentioning it (see Retrieval)."
+    )
     hits: list[HitOut]
 
     @classmethod
@@ -259,6 +267,7 @@ class SearchResponse(BaseModel):
             topic=found.query.topic,
             counts=found.counts,
             counted=found.counted,
+            within=found.within,
             hits=[HitOut.of(h) for h in found.hits],
         )
 
@@ -597,6 +606,20 @@ class Retriever:
         asked = query.sort.count if query.sort is not None else None  # "the three newest"
         if query.listing:
             papers = [p for p in index.papers if allowed is None or p.paper_id in allowed]
+            within = 0
+            if query.subject:  # a count within a topic, over the papers using its words
+                papers = index.mentioning(query.subject, allowed)
+                matching = within = len(papers)
+                if not papers:
+                    return Retrieval(
+                        query=query,
+                        hits=[],
+                        covered=False,
+                        matching=0,
+                        partial=self.indexing,
+                        doubt=f"No paper's title or abstract mentions '{query.subject}', so "
+                        "there is nothing to count.",
+                    )
             counts: list[tuple[str, int]] = []
             giving = 0
             if query.tally is not None:
@@ -624,6 +647,7 @@ class Retriever:
                 matching=matching,
                 counts=counts,
                 counted=giving,
+                within=within,
                 tied=tied,
                 partial=self.indexing,
             )

@@ -457,6 +457,62 @@ def _topic_cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             yield Case("topic in a filter", "B", rng.choice(wordings).format(t=topic), gold)
 
 
+def _counts_within_topics(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
+    """Counts per value within a topic drawn from the titles ("Which author has the most papers
+    on diffusion models?"); gold: among the papers whose folded title or abstract holds the
+    topic's words in a row (singular or plural), the papers of the values with the most.
+    Wordings A and B were both written with the rule (B in other words than the tests')."""
+    from assistant.records import fold
+
+    def values(p: Paper, key: str) -> list[str]:
+        year = p.year or (int(p.date[:4]) if p.date else None)
+        return {
+            "author": p.authors,
+            "listing": sorted({v for v in [p.venue or "", *p.sources] if v}),
+            "year": [str(year)] if year else [],
+        }[key]
+
+    pairs = sorted(
+        {
+            f"{a} {b}"
+            for p in papers
+            for a, b in pairwise(fold(p.title).split())
+            if not ({a, b} & _GLUE) and a.isalpha() and b.isalpha()
+        }
+    )
+    wordings = {
+        "author": (
+            ["Which author has the most papers on {t}?"],
+            ["Who wrote the most papers about {t}?"],
+        ),
+        "listing": (
+            ["Which listing has the most papers about {t}?"],
+            ["Which venue has the most papers on {t}?"],
+        ),
+        "year": (
+            ["Which year has the most papers on {t}?"],
+            ["How many papers about {t} are there per year?"],
+        ),
+    }
+    for topic in rng.sample(pairs, min(30, len(pairs))):
+        phrase = re.compile(rf"\b{re.escape(topic.removesuffix('s'))}(?:s|es)?\b")
+        on = [p for p in papers if phrase.search(f"{fold(p.title)} {fold(p.abstract)}")]
+        for key, (a, b) in wordings.items():
+            tally = Counter(v for p in on for v in values(p, key))
+            if not tally:
+                continue
+            top = max(tally.values())
+            gold = {p.paper_id for p in on if any(tally[v] == top for v in values(p, key))}
+            for wording, texts in (("A", a), ("B", b)):
+                for text in texts:
+                    yield Case(
+                        "the most papers per value, within a topic",
+                        wording,
+                        text.format(t=topic),
+                        gold,
+                    )
+
+
 def main() -> None:
     parser = dev_arguments(__doc__.splitlines()[0])
     args = parser.parse_args()
@@ -466,6 +522,7 @@ def main() -> None:
     retriever = Retriever(Settings(store=StoreSettings(path=args.store)))
     papers = retriever.lexical().papers
     cases = list(_cases(papers, random.Random(0)))
+    cases += _counts_within_topics(papers, random.Random(1))
     rows: dict[tuple[str, str], list[tuple[float, bool | None, bool, bool]]] = defaultdict(list)
     misses: list[str] = []
     for case in cases:

@@ -215,3 +215,36 @@ def test_a_hyphenated_name_with_a_one_letter_part_is_searched_whole() -> None:
     assert index.coverage("What is R-learning?", papers[5]) > index.coverage(
         "What is R-learning?", papers[7]
     )
+
+
+def test_the_papers_mentioning_a_topic_are_those_using_it_as_a_phrase() -> None:
+    """The set a count within a topic is taken over: the phrase as written (plural and
+    hyphens aside), or with an acronym written out as the collection defines it; a word
+    sharing only a stem ("optimization" for "optimizers") is not it."""
+    rows = [
+        ("Layer pruning for large language models", "We prune whole layers of LLMs."),
+        ("Adaptive optimizers", "An optimizer with per-axis statistics (Adam) and its kin."),
+        ("Optimization landscapes", "Optimal step sizes for optimization of deep nets."),
+        ("Scaling laws", "Large Language Models (LLMs) grow; we fit their losses."),
+        ("Language priors", "Language models ignore images; large models more so."),
+        ("Return conditioning", "A decision transformer conditions on returns."),
+    ]
+    papers = _papers(rows)
+    index = LexicalIndex.build(papers)
+
+    def titles(subject: str, allowed: set[str] | None = None) -> list[str]:
+        return sorted(p.title.split()[0] for p in index.mentioning(subject, allowed))
+
+    assert titles("optimizers") == ["Adaptive"]
+    assert titles("LLMs") == ["Layer", "Scaling"]
+    assert titles("large language models") == ["Layer", "Scaling"]
+    assert titles("language models") == ["Language", "Layer", "Scaling"]
+    assert titles("language models", {papers[4].paper_id}) == ["Language"]
+    assert titles("decision transformers") == ["Return"]  # stemmed "decis", "transform"
+    assert titles("quantum sheep") == [] and titles("") == []
+    # Papers written since the build count as well, and removed ones no longer do.
+    changed = index.with_changes(
+        added=_papers([("Optimizers compared", "Ten optimizers on one benchmark.")]),
+        removed=[papers[1].paper_id],
+    )
+    assert [p.title for p in changed.mentioning("optimizer")] == ["Optimizers compared"]

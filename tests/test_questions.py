@@ -320,10 +320,20 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
         "(2 papers). The newest (5) are listed." in total
     )
 
-    # Within a topic, papers are ranked, not counted: said so, and the topic is searched.
-    topical = answerer.ask("Which venue has the most papers about wombats?")
-    assert topical.citations[0].title.startswith("Wombat")
-    assert "papers are counted by their metadata alone" in (topical.coverage.caveat or "")
+    # Within a topic: over the papers whose title or abstract mentions it, said so.
+    topical = answerer.ask("Who wrote the most papers about the wild?")
+    assert topical.coverage.verdict == "covered" and topical.coverage.caveat is None
+    assert (
+        "Authors with the most papers (of the 5 papers mentioning 'wild', the 4 that give "
+        "one): Ana Suárez (3 papers). Their papers (3) are listed." in topical.answer
+    )
+    wombats = answerer.ask("How many papers about wombats are in each listing?").answer
+    assert "Papers per listing (of the 1 paper mentioning 'wombats' that gives one): ICLR" in (
+        wombats
+    )
+    koalas = answerer.ask("Which venue has the most papers about koalas?")
+    assert koalas.refused and not koalas.citations
+    assert "No paper's title or abstract mentions 'koalas'" in koalas.answer
 
     shown = CliRunner().invoke(
         main,
