@@ -330,10 +330,9 @@ def tally_note(found: Retrieval) -> str:
     tally = found.query.tally
     assert tally is not None
     said = [r for r in found.query.recognised if not r.startswith(("count:", "mentioning:"))]
-    within = f" ({'; '.join(said)})" if said else ""  # "Which author has the most 2025 papers?"
-    if found.within:  # "... the most papers on diffusion models?"
-        within = f" mentioning '{found.query.subject}'{within}"
-    within = inert_markers(within)
+    stated = f" ({'; '.join(said)})" if said else ""  # "Which author has the most 2025 papers?"
+    topic = f" mentioning '{found.query.subject}'" if found.within else ""  # "... on diffusion?"
+    within = inert_markers(topic + stated)
     if not found.counts:
         them = "they are" if found.matching > 1 else "it is"
         return (
@@ -357,10 +356,12 @@ def tally_note(found: Retrieval) -> str:
             if sum(n for _, n in found.counts) > found.counted
             else ""
         )
-        head = (
-            f"The collection holds {counted(found.counted, 'paper')}; per listing{several}: "
-            f"{', '.join(shown)}."
-        )
+        held = f"The collection holds {counted(found.counted, 'paper')}"
+        if found.within:  # "How many papers are about pruning?"
+            mention = "mentions" if found.within == 1 else "mention"
+            said_of = f"{counted(found.within, 'paper')} {mention} '{found.query.subject}'"
+            held = inert_markers(said_of + stated)
+        head = f"{held}; per listing{several}: {', '.join(shown)}."
         whose = "The newest"
     elif tally.mode == "each":
         head = f"Papers per {tally.key} {values}"

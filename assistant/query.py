@@ -414,6 +414,13 @@ _EACH_AFTER = [
     )
     for key, group in _GROUPS.items()
 ]
+#: "How many papers are about pruning?", "How many papers mention LLMs?": every paper that
+#: mentions the topic after it, per listing.
+_TOTAL_ON = re.compile(
+    rf"\b(?:how many|{_TOTAL}) {_PAPERS}(?:\s+(?:{'|'.join(_TOTAL_WORDS.split())}))*\s+"
+    r"(?:on|about|mention(?:s|ing)?|discuss(?:es|ing)?|cover(?:s|ing)?|us(?:e|es|ing)|"
+    r"concern(?:s|ing)?|address(?:es|ing)?)\b"
+)
 _HOW_MANY = re.compile(rf"\b(?:how many|{_TOTAL}) {_PAPERS} (?:on|about)\b")
 
 
@@ -468,9 +475,12 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     'papers per author, most first (3)'
     >>> [read(q) for q in ("How many papers on LLMs are there per year?",
     ...     "number of papers about pruning by listing", "How many papers on X by Li?")]
-    ['papers per year, all', 'papers per listing, all', None]
+    ['papers per year, all', 'papers per listing, all', 'papers in all']
     >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here")]
     ['papers in all', 'papers in all']
+    >>> [read(q) for q in ("How many papers are about pruning?", "how many papers mention LLMs",
+    ...     "How many papers on LLMs are there?", "How many papers did Li write?")]
+    ['papers in all', 'papers in all', 'papers in all', None]
     >>> [read(q) for q in ("Which paper has the most authors?", "papers by authors from Asia",
     ...     "Which papers have more than 5 authors?", "the most popular papers on pruning")]
     [None, None, None, None]
@@ -497,7 +507,7 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
             tally = Tally(key=key, mode="each")
             take(match, "count", tally.phrase())
             return tally
-    total = _TOTAL_ASKED.search(lowered)
+    total = _TOTAL_ASKED.search(lowered) or _TOTAL_ON.search(lowered)
     if total:  # "How many papers are in the collection?": all of them, per listing
         tally = Tally(key="listing", mode="total")
         take(total, "count", tally.phrase())
@@ -1115,14 +1125,14 @@ class QueryParser:
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
         subject = subject_of(topic)
         total = tally is not None and tally.mode == "total"
-        if total and (subject or found or sort):
-            # "How many papers are about X?", "... from 2025?": a search, or a listing that
-            # says how many match.
+        if total and (sort or (found and not subject)):
+            # "How many papers from 2025?": a listing that says how many match.
             assert tally is not None
             recognised.remove(f"count: {tally.phrase()}")
             tally = None
         elif tally is not None and subject:
-            # "Which venue has the most papers about diffusion?": counted over the papers
+            # "Which venue has the most papers about diffusion?", "How many papers are about
+            # pruning?": counted over the papers
             # whose title or abstract uses the topic's words, a set the answer names (which
             # papers are "about" a topic is otherwise a ranking, with no edge to count to).
             recognised.append(f"mentioning: {subject}")

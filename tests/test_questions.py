@@ -331,6 +331,11 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
     assert "Papers per listing (of the 1 paper mentioning 'wombats' that gives one): ICLR" in (
         wombats
     )
+    wild = answerer.ask("How many papers mention the wild?").answer
+    assert (
+        "5 papers mention 'wild'; per listing: ICLR 2026 (3 papers), NeurIPS 2025 (2 papers). "
+        "The newest (5) are listed." in wild
+    )
     koalas = answerer.ask("Which venue has the most papers about koalas?")
     assert koalas.refused and not koalas.citations
     assert "No paper's title or abstract mentions 'koalas'" in koalas.answer
