@@ -604,22 +604,14 @@ class Retriever:
             allowed = (allowed or {p.paper_id for p in index.papers}) - exclude
         matching = len(index) if allowed is None else len(allowed)
         asked = query.sort.count if query.sort is not None else None  # "the three newest"
+        mention: list[Paper] | None = None
+        if query.tally is not None and query.subject:  # a count within a topic
+            mention = index.mentioning(query.subject, allowed) or _uncounted(query)
         if query.listing:
             papers = [p for p in index.papers if allowed is None or p.paper_id in allowed]
             within = 0
-            if query.subject:  # a count within a topic, over the papers using its words
-                papers = index.mentioning(query.subject, allowed)
-                matching = within = len(papers)
-                if not papers:
-                    return Retrieval(
-                        query=query,
-                        hits=[],
-                        covered=False,
-                        matching=0,
-                        partial=self.indexing,
-                        doubt=f"No paper's title or abstract mentions '{query.subject}', so "
-                        "there is nothing to count.",
-                    )
+            if mention:  # over the papers mentioning the topic
+                papers, matching, within = mention, len(mention), len(mention)
             counts: list[tuple[str, int]] = []
             giving = 0
             if query.tally is not None:
@@ -883,6 +875,24 @@ class Retriever:
             pool=len(allowed) if allowed is not None else len(index or ()),
         )
         return hits, relevance, spelled_relevance
+
+
+def _uncounted(query: Query) -> None:
+    """Turn a count within a topic that no paper mentions as written ("the most papers on
+    making models reason better": a description, not a name) into a search of the topic, with
+    a note that nothing was counted."""
+    assert query.tally is not None
+    asked = "how many papers" if query.tally.mode == "total" else query.tally.phrase()
+    counted = f"count: {query.tally.phrase()}"
+    query.recognised = [
+        r for r in query.recognised if r != counted and not r.startswith("mentioning:")
+    ]
+    query.unread.append(asked)
+    query.unread_reasons[asked] = (
+        f"no paper's title or abstract mentions '{query.subject}' as written, so nothing was "
+        "counted; the papers closest to it are ranked instead"
+    )
+    query.tally = None
 
 
 def _on_topic_first(hits: list[Hit], sort: Sort) -> list[Paper]:
