@@ -606,7 +606,9 @@ class Retriever:
         asked = query.sort.count if query.sort is not None else None  # "the three newest"
         mention: list[Paper] | None = None
         if query.tally is not None and query.subject:  # a count within a topic
-            mention = index.mentioning(query.subject, allowed) or _uncounted(query)
+            mention = index.mentioning(query.subject, allowed)
+            if not mention:
+                _uncounted(query)
         if query.listing:
             papers = [p for p in index.papers if allowed is None or p.paper_id in allowed]
             within = 0
