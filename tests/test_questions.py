@@ -351,6 +351,16 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
         "Listings or venues with the most papers (of the 5 papers that give one): ICLR 2026"
         in shown.output
     )
+    as_json = CliRunner().invoke(
+        main,
+        [
+            *("--store", str(settings.store.path), "search", "--format", "json"),
+            "Which year has the most papers about the wild?",
+        ],
+        env={"ASSISTANT_EMBED__MODEL": "minilm"},
+    )
+    body = json.loads(as_json.output)
+    assert (body["within"], body["counted"], body["counts"]) == (5, 5, [["2026", 3]])
 
 
 def test_one_paper_asked_by_an_order_lists_the_first_and_those_tied(venue_store: Settings) -> None:
