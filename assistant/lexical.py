@@ -724,6 +724,32 @@ class LexicalIndex:
                 return []
         return [self.catalogue[i] for i in ids] if ids else []
 
+    def title_uses(self, paper: Paper, words: Sequence[str]) -> bool:
+        """Whether ``paper``'s title uses each of ``words`` in some form, as the index reads
+        words ("the RLHF stabilization paper": "Stabilizing RLHF through ..."), or as a stem
+        of five letters or more that begins the other ("discoveri" of "discovery" and "discov"
+        of "Discovering": the stemmer cuts them apart); a word the index drops (a stopword)
+        must be there as written.
+
+        >>> index = LexicalIndex.build([Paper.create("Discovering Sparse Rewards", "")])
+        >>> paper = index.papers[0]
+        >>> [index.title_uses(paper, w) for w in (["sparse", "reward", "discovery"], ["rewarding"],
+        ...     ["dense", "reward"], [])]
+        [True, True, False, False]
+        """
+        title = set(self._tokens(paper.title))
+
+        def used(term: str) -> bool:
+            return term in title or any(
+                min(len(term), len(t)) >= 5 and (t.startswith(term) or term.startswith(t))
+                for t in title
+            )
+
+        return bool(words) and all(
+            all(used(t) for t in terms) if (terms := self._tokens(w)) else mentions(paper.title, w)
+            for w in words
+        )
+
     def papers_using(self, name: str) -> int:
         """How many papers at most use ``name``: the count of its rarest word (0 when a word of
         it is in no paper: "PHOENIX-2014T" when no paper says "phoenix")."""

@@ -686,7 +686,7 @@ class Retriever:
             # ... or describes it by words of its title, in any order ("the Muon convergence
             # paper": "Convergence of Muon with Newton-Schulz"), among the first three found.
             words = title_words(query.text)
-            titled = [p for p in found[:3] if words and all(mentions(p.title, w) for w in words)]
+            titled = [p for p in found[:3] if index.title_uses(p, words)]
         if len(titled) == 1 and not verdict.makers and not query.sort:
             first = {p.paper_id: p for p in [*titled, *found]}
             hits = _in_order(hits, list(first.values()), k)

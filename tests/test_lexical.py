@@ -248,3 +248,12 @@ def test_the_papers_mentioning_a_topic_are_those_using_it_as_a_phrase() -> None:
         removed=[papers[1].paper_id],
     )
     assert [p.title for p in changed.mentioning("optimizer")] == ["Optimizers compared"]
+
+
+def test_a_title_uses_a_word_in_any_of_its_forms() -> None:
+    papers = _papers([("Stabilizing RLHF through Advantage Models", "We stabilise training.")])
+    index = LexicalIndex.build(papers)
+    assert index.title_uses(papers[0], ["rlhf", "stabilization"])
+    assert index.title_uses(papers[0], ["advantage", "model"])
+    assert not index.title_uses(papers[0], ["rlhf", "pruning"])
+    assert not index.title_uses(papers[0], ["training"])  # in the abstract, not the title

@@ -456,6 +456,9 @@ def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Set
         ("What venue is the Muon convergence paper from?", "Convergence of Muon with Newton"),
         # a name with a point in it, as the title writes it: uncertain before
         ("What's new in Qwen2.5-Math?", "Qwen2.5-Math Technical Report"),
+        # its words in other forms ("Stabilizing", "Alternating"): second, refused before
+        ("Who wrote the RLHF stabilization paper?", "Stabilizing RLHF through"),
+        ("What venue is the model merging alternation paper from?", "ATM: Improving Model"),
     ]:
         found = retriever.retrieve(asked)
         assert found.hits[0].paper.title.startswith(title), asked
