@@ -81,6 +81,26 @@ _SCAFFOLD_WORDS = """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 
 
+def _initials(venue: str) -> list[str]:
+    """The initials of each run of two or more capitalised words of ``venue``, lower case.
+
+    >>> _initials("arXiv.org Machine Learning"), _initials("ICLR 2026")
+    (['ml'], [])
+    >>> _initials("Hugging Face Daily Papers")
+    ['hfdp', 'hfd', 'hf', 'fdp', 'fd', 'dp']
+    """
+    words = re.findall(r"[A-Za-z]+", venue)
+    found: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if word[:1].isupper() and not word.isupper():
+            run.append(word[0].lower())
+            continue
+        found += ["".join(run[i:j]) for i in range(len(run)) for j in range(len(run), i + 1, -1)]
+        run = []
+    return found
+
+
 def subject_of(topic: str) -> str:
     """The words of ``topic`` beyond the frame of a metadata question, as written.
 
@@ -1376,7 +1396,7 @@ class QueryParser:
         """A category the collection's papers carry ("tagged Education"), or one it names
         that no paper carries ("in the Robotics category"), with why it cannot filter; such a
         label stays in the topic, searched."""
-        if not re.search(r"\bcategor|\btagged\b|\bsubject\b|\bfield of\b", lowered):
+        if not re.search(r"\bcategor|\btag(?:s|ged)?\b|\bsubject\b|\bfield of\b", lowered):
             return {}
         folded = f" {fold(lowered)} "
         best = max(
@@ -1476,11 +1496,24 @@ class QueryParser:
         chosen = best[0] if len(best) == 1 else _common_prefix(best)
         if chosen and _other_year(folded, chosen):
             return None  # "ICLR 2024" where the papers give ICLR 2026: no venue they give
+        named: list[tuple[int, int]] = []
         for word in _venue_words(chosen) if chosen else ():
-            spans.extend(m.span() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered))
+            named.extend(m.span() for m in re.finditer(rf"\b{re.escape(word)}\b", lowered))
         if chosen:  # written out in full, its common words go too ("arXiv.org Machine Learning")
             name = r"\W+".join(re.escape(w) for w in re.findall(r"\w+", chosen.lower()))
-            spans.extend(m.span() for m in re.finditer(rf"\b{name}\b", lowered))
+            named.extend(m.span() for m in re.finditer(rf"\b{name}\b", lowered))
+            # ... and its capitalised words by their initials, beside the rest of its name
+            # ("arXiv ML papers", "HF daily papers").
+            for short in _initials(chosen):
+                named.extend(
+                    m.span()
+                    for m in re.finditer(rf"\b{short}\b", lowered)
+                    if any(
+                        m.start() - 2 <= b <= m.start() or m.end() <= a <= m.end() + 2
+                        for a, b in named
+                    )
+                )
+        spans.extend(named)
         return chosen or None
 
     def _two_venues(self, lowered: str, spans: list[tuple[int, int]]) -> tuple[list[str], bool]:

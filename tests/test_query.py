@@ -575,3 +575,17 @@ def test_a_place_no_paper_gives_is_said_and_stays_the_topic() -> None:
     assert query.filters.region == "Jordan" and query.unread == ["Africa"]
     assert _ids(query.filters) == {"p3"} and query.listing
     assert query.recognised == ["region: Jordan"]  # what filters, not "from africa or jordan"
+
+
+def test_a_venue_named_by_its_initials_and_a_category_by_its_tag() -> None:
+    arxiv = _paper(6, sources=["arXiv.org Machine Learning"], authors=["Niao He", "Liang Zhang"])
+    parser = QueryParser([*PAPERS, arxiv])
+    query = parser.parse("Which arXiv ML papers list Niao He as an author?")
+    assert query.listing and query.filters.venue == "arXiv.org Machine Learning", query.topic
+    daily = parser.parse("Which HF daily papers are from 2024?")
+    assert daily.listing and daily.filters.venue == "Hugging Face Daily Papers", daily.topic
+    # Not beside the rest of the name: initials that are a topic stay one.
+    assert parser.parse("Which arXiv papers use ML?").subject == "ML"
+    assert parser.parse("Which Hugging Face daily papers discuss DP?").subject == "DP"
+    tagged = PARSER.parse("Which papers carry the Imaging tag?")
+    assert tagged.listing and _ids(tagged.filters) == {"p4"}, tagged.topic
