@@ -572,7 +572,19 @@ class LexicalIndex:
                 named.setdefault(paper.paper_id, []).append(phrase)
         if not named:  # the usual case: no abstract needs reading
             return []
-        return self._named_alone(named, papers)
+        # A longer title holding the one written out, whose other words the question uses too,
+        # is the paper meant ("How can conformal risk control be extended to non-exchangeable
+        # data?": "Non-Exchangeable Conformal Risk Control", not "Conformal Risk Control").
+        phrases = [phrase for found in named.values() for phrase in found]
+        longer = {
+            paper.paper_id: [_padded(terms)]
+            for (paper, head), terms in zip(heads, titles, strict=True)
+            if head == paper.title
+            and paper.paper_id not in named
+            and set(terms) <= set(asked)
+            and any(phrase in _padded(terms) for phrase in phrases)
+        }
+        return self._named_alone(longer or named, papers)
 
     def _named_alone(self, named: dict[str, list[str]], papers: Sequence[Paper]) -> list[Paper]:
         """The papers of ``papers`` with a phrase in ``named`` (by paper id) that the text of

@@ -156,6 +156,14 @@ def test_a_title_written_out_in_a_question_names_its_paper() -> None:
     assert index.titled("How is Wombat Burrow Mapping done?", papers) == [papers[3]]
     # A title that other papers use as a phrase of the field is not a name.
     assert index.titled("How is conformal risk control applied?", papers) == []
+    # A longer title holding the one written out, whose other words the question uses too,
+    # is the one meant.
+    extended = ("Non-Exchangeable Conformal Risk Control", "Beyond exchangeable data.")
+    both = _papers([*TOPICS, control, extended])
+    index = LexicalIndex.build(both)
+    asked = "How can conformal risk control be extended to non-exchangeable data?"
+    assert index.titled(asked, both) == [both[-1]]
+    assert index.titled("What is conformal risk control?", both) == [both[-2]]
 
 
 def test_a_title_head_written_as_a_name_names_its_paper() -> None:
