@@ -441,6 +441,13 @@ _TOTAL_ON = re.compile(
     r"(?:on|about|mention(?:s|ing)?|discuss(?:es|ing)?|cover(?:s|ing)?|us(?:e|es|ing)|"
     r"concern(?:s|ing)?|address(?:es|ing)?)\b"
 )
+#: ... with constraints between ("How many papers from 2025 are about LLMs?", "How many ICLR
+#: 2026 papers mention pruning?"): only the verb is taken, and the constraints are read after.
+_TOTAL_VERB = re.compile(
+    rf"\bhow\s+many(?:\s+[\w.'-]+){{0,4}}?\s+{_PAPERS}(?:\s+[\w.'-]+){{0,5}}?\s+"
+    r"(?P<verb>(?:are|is|were|was)\s+(?:about|on)|mention(?:s|ed)?|discuss(?:es|ed)?|"
+    r"cover(?:s|ed)?|address(?:es|ed)?|concern(?:s|ed)?|us(?:e|es|ed))\b"
+)
 _HOW_MANY = re.compile(rf"\b(?:how many|{_TOTAL}) {_PAPERS} (?:on|about)\b")
 
 
@@ -499,8 +506,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here")]
     ['papers in all', 'papers in all']
     >>> [read(q) for q in ("How many papers are about pruning?", "how many papers mention LLMs",
-    ...     "How many papers on LLMs are there?", "How many papers did Li write?")]
-    ['papers in all', 'papers in all', 'papers in all', None]
+    ...     "How many papers on LLMs are there?", "How many papers did Li write?",
+    ...     "How many papers from 2025 are about LLMs?", "How many ICLR 2026 papers use RL?")]
+    ['papers in all', 'papers in all', 'papers in all', None, 'papers in all', 'papers in all']
     >>> [read(q) for q in ("Which paper has the most authors?", "papers by authors from Asia",
     ...     "Which papers have more than 5 authors?", "the most popular papers on pruning")]
     [None, None, None, None]
@@ -528,6 +536,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
             take(match, "count", tally.phrase())
             return tally
     total = _TOTAL_ASKED.search(lowered) or _TOTAL_ON.search(lowered)
+    verb = None if total else _TOTAL_VERB.search(lowered)
+    if verb:
+        total = re.compile(re.escape(verb.group("verb"))).search(lowered, verb.start("verb"))
     if total:  # "How many papers are in the collection?": all of them, per listing
         tally = Tally(key="listing", mode="total")
         take(total, "count", tally.phrase())

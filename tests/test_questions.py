@@ -337,6 +337,9 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
         "The newest (5) are listed." in wild
     )
     # None mentions it (a description, or a topic not there): searched instead, said so.
+    # Other constraints between the count and the topic are read too.
+    iclr = answerer.ask("How many NeurIPS 2025 papers mention the wild?").answer
+    assert "2 papers mention 'wild' (venue: NeurIPS 2025); per listing: NeurIPS 2025 (2" in iclr
     koalas = answerer.ask("Which venue has the most papers about koalas?")
     assert "mentions 'koalas' as written, so nothing was counted" in (koalas.coverage.caveat or "")
     assert "Listings or venues with the most papers" not in koalas.answer
