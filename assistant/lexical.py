@@ -710,11 +710,13 @@ class LexicalIndex:
         (see records.mentions: any case, plural or hyphens aside), or with an acronym of it
         written out as the collection defines it ("LLM pruning": "large language model
         pruning"), in the index's order: the set a count within a topic is taken over."""
-        phrases = [subject] + [
-            re.sub(rf"\b{acronym}s?\b", form, subject)
-            for acronym in names.acronyms(subject)
-            for form in self.expansions(acronym)
-        ]
+        phrases = [subject]
+        for acronym in names.acronyms(subject):
+            written = re.compile(rf"\b{re.escape(acronym)}s?\b")
+            phrases += [
+                written.sub(form.replace("\\", "\\\\"), subject)
+                for form in self.expansions(acronym)
+            ]
         ids: set[str] = set()
         for phrase in phrases:
             ids.update(

@@ -448,6 +448,7 @@ _TOTAL_VERB = re.compile(
     r"(?P<verb>(?:are|is|were|was)\s+(?:about|on)|mention(?:s|ed)?|discuss(?:es|ed)?|"
     r"cover(?:s|ed)?|address(?:es|ed)?|concern(?:s|ed)?|us(?:e|es|ed))\b"
 )
+#: A count of papers on a topic asked for, which _EACH_AFTER reads the rest of.
 _HOW_MANY = re.compile(rf"\b(?:how many|{_TOTAL}) {_PAPERS} (?:on|about)\b")
 
 
@@ -1163,9 +1164,9 @@ class QueryParser:
             tally = None
         elif tally is not None and subject:
             # "Which venue has the most papers about diffusion?", "How many papers are about
-            # pruning?": counted over the papers
-            # whose title or abstract uses the topic's words, a set the answer names (which
-            # papers are "about" a topic is otherwise a ranking, with no edge to count to).
+            # pruning?": counted over the papers whose title or abstract mentions the topic, a
+            # set the answer names (which papers are "about" a topic is otherwise a ranking,
+            # with no edge to count to).
             recognised.append(f"mentioning: {subject}")
         return Query(
             unread=list(unread),
