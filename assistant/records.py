@@ -549,9 +549,17 @@ def mentions(text: str, phrase: str) -> bool:
     >>> [mentions("Qwen2.5-Math Technical Report", p) for p in ("qwen2.5-math", "qwen2 5")]
     [True, False]
     """
+    pattern = mention_pattern(phrase)
+    return pattern is not None and pattern.search(text) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def mention_pattern(phrase: str) -> re.Pattern[str] | None:
+    """The pattern ``mentions`` looks for ``phrase`` by (None for a phrase without words),
+    compiled once: a count within a topic reads thousands of abstracts with it."""
     found = list(re.finditer(r"[^\W_]+", phrase))
     if not found:
-        return False
+        return None
     words = [m.group(0) for m in found]
     if len(words[-1]) > 3:  # "LLMs" is "LLM" or "LLMs"; "examples", "example"; "boxes", "box"
         words[-1] = re.sub(r"(?<=[sxz])es$|(?<=[cs]h)es$|s$", "", words[-1])
@@ -561,7 +569,7 @@ def mentions(text: str, phrase: str) -> bool:
     loose = re.escape(words[0]) + "".join(
         g + re.escape(w) for g, w in zip(gaps, words[1:], strict=True)
     )
-    return re.search(rf"(?<![^\W_]){loose}(?:e?s)?(?![^\W_])", text, re.IGNORECASE) is not None
+    return re.compile(rf"(?<![^\W_]){loose}(?:e?s)?(?![^\W_])", re.IGNORECASE)
 
 
 def _has(paper: Paper, name: MissingField) -> bool:
