@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from assistant import names, spelling
-from assistant.records import Paper, mentions
+from assistant.records import Paper, mention_pattern, mentions
 
 INDEX_DIR = "lexical"
 #: Papers written since the index under INDEX_DIR was built, and papers removed from it.
@@ -719,24 +719,40 @@ class LexicalIndex:
             ]
         ids: set[str] = set()
         for phrase in phrases:
-            ids.update(
-                p.paper_id
-                for p in self._using(phrase, allowed)
-                if mentions(f"{p.title}\n{p.abstract}", phrase)
-            )
-        return [p for p in self.papers if p.paper_id in ids] if ids else []
+            pattern = mention_pattern(phrase)
+            for paper_id in self._using(phrase, allowed) if pattern else ():
+                paper = self.catalogue[paper_id]
+                if pattern and (pattern.search(paper.title) or pattern.search(paper.abstract)):
+                    ids.add(paper_id)
+        # In paper id order, as ``papers`` lists them.
+        return [self.catalogue[paper_id] for paper_id in sorted(ids)]
 
-    def _using(self, text: str, allowed: set[str] | None) -> list[Paper]:
-        """The papers (of ``allowed``) that use every term of ``text`` as the index reads
-        words (stemmed, stopwords left out)."""
+    def _using(self, text: str, allowed: set[str] | None) -> set[str]:
+        """Ids of the papers (of ``allowed``) that use every term of ``text`` as the index
+        reads words (stemmed, stopwords left out)."""
         ids: set[str] | None = None
         for term in self._tokens(text):
-            # BM25 scores a paper above 0 exactly when it uses the term.
-            found = {p.paper_id for p, _ in self._ranked([term], len(self), allowed)}
+            found = self._holding(term)
             ids = found if ids is None else ids & found
             if not ids:
-                return []
-        return [self.catalogue[i] for i in ids] if ids else []
+                return set()
+        if ids is None:
+            return set()
+        return ids if allowed is None else ids & allowed
+
+    def _holding(self, term: str) -> set[str]:
+        """Ids of the papers that use the index's ``term`` (stemmed already): those it scores
+        above 0."""
+        ids: set[str] = set()
+        if term in self._vocab and self._built:
+            scores = np.asarray(self._bm25.get_scores([term]), dtype=np.float32)
+            if self._delta is not None and len(self._hidden):
+                scores[self._hidden] = 0.0
+            ids.update(self._built[i].paper_id for i in np.flatnonzero(scores > 0))
+        if self._delta is not None and self._delta.papers:
+            changed = self._changed_scores([term])
+            ids.update(self._delta.papers[i].paper_id for i in np.flatnonzero(changed > 0))
+        return ids
 
     def title_uses(self, paper: Paper, words: Sequence[str]) -> bool:
         """Whether ``paper``'s title uses each of ``words`` in some form, as the index reads
