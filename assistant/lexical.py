@@ -720,7 +720,11 @@ class LexicalIndex:
         ids: set[str] = set()
         for phrase in phrases:
             pattern = mention_pattern(phrase)
-            for paper_id in self._using(phrase, allowed) if pattern else ():
+            # The stemmer keeps some plurals apart ("llms", "llm"): the pattern takes either.
+            one = re.sub(r"(?<=[sxz])es$|(?<=[cs]h)es$|(?<=\w\w\w)s$", "", phrase)
+            forms = {phrase, one, f"{one}s", f"{one}es"}
+            using = set().union(*(self._using(form, allowed) for form in forms))
+            for paper_id in using if pattern else ():
                 paper = self.catalogue[paper_id]
                 if pattern and (pattern.search(paper.title) or pattern.search(paper.abstract)):
                     ids.add(paper_id)
