@@ -34,6 +34,18 @@ class Case:
     gold: set[str]
 
 
+def _values(p: Paper, key: str) -> list[str]:
+    """What a count per ``key`` counts ``p`` under (computed here, not by the parser)."""
+    year = p.year or (int(p.date[:4]) if p.date else None)
+    return {
+        "author": p.authors,
+        "listing": sorted({v for v in [p.venue or "", *p.sources] if v}),
+        "year": [str(year)] if year else [],
+        "category": p.categories,
+        "region": p.regions,
+    }[key]
+
+
 def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
     def ids(test: Callable[[Paper], bool]) -> set[str]:
         return {p.paper_id for p in papers if test(p)}
@@ -320,15 +332,7 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
 
     # Counts per value: the papers of the values with the most papers, or with more than some.
     # Wordings A were written with the rules; B before them and not tuned on.
-    def values(p: Paper, key: str) -> list[str]:
-        year = p.year or (int(p.date[:4]) if p.date else None)
-        return {
-            "author": p.authors,
-            "listing": sorted({v for v in [p.venue or "", *p.sources] if v}),
-            "year": [str(year)] if year else [],
-            "category": p.categories,
-            "region": p.regions,
-        }[key]
+    values = _values
 
     most_wordings = {
         "author": (
@@ -464,14 +468,7 @@ def _counts_within_topics(papers: list[Paper], rng: random.Random) -> Iterator[C
     Wordings A and B were both written with the rule (B in other words than the tests')."""
     from assistant.records import fold
 
-    def values(p: Paper, key: str) -> list[str]:
-        year = p.year or (int(p.date[:4]) if p.date else None)
-        return {
-            "author": p.authors,
-            "listing": sorted({v for v in [p.venue or "", *p.sources] if v}),
-            "year": [str(year)] if year else [],
-        }[key]
-
+    values = _values
     pairs = sorted(
         {
             f"{a} {b}"
