@@ -45,6 +45,14 @@ _SEPARATOR = re.compile(
     r"\s*(?:,|\bwith\b|\bversus\b|\bvs\.?\b|\band\b|\bor\b|\bagainst\b|\bto\b|\bfrom\b)\s*",
     re.I,
 )
+#: What joins two papers however they are named ("X with Y", "X vs Y", "X to Y").
+_BETWEEN_PAPERS = re.compile(
+    r"\s*(?:\bwith\b|\bversus\b|\bvs\.?\b|\bagainst\b|\bto\b|\bfrom\b)\s*", re.I
+)
+#: A paper named by what it is about, whose "and" joins two things it does.
+_DESCRIPTION = re.compile(
+    r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|that|which)\s+", re.I
+)
 _FILLER = re.compile(
     # "the paper on R-learning", "the one about X", "the X paper"
     r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|for|that|which)\s+"
@@ -223,7 +231,7 @@ class Comparer:
             context_match = _CONTEXT.search(lead)
             context = context_match.group(0) if context_match else ""
             core = lead[: len(lead) - len(context)]
-            for part in _SEPARATOR.split(core.strip(" ?.")):
+            for part in _parts(core.strip(" ?.")):
                 part = _FILLER.sub("", part.strip(" ()?.,")).strip()
                 if "\u00a7" in part or not part:
                     continue
@@ -442,6 +450,22 @@ class Comparer:
                 )
             cells[paper.paper_id] = row
         return cells, table.summary
+
+
+def _parts(core: str) -> list[str]:
+    """The papers a comparison names, one phrase each: split at "with", "vs", "to" ..., and
+    at commas, "and" and "or" except inside a description ("the paper on amortised inference
+    and meta-learned priors" is one paper).
+
+    >>> _parts("SOAP, MARS and Shampoo")
+    ['SOAP', 'MARS', 'Shampoo']
+    >>> _parts("the PFN paper with the paper on amortised inference and meta-learned priors")
+    ['the PFN paper', 'the paper on amortised inference and meta-learned priors']
+    """
+    parts: list[str] = []
+    for piece in _BETWEEN_PAPERS.split(core):
+        parts += [piece] if _DESCRIPTION.match(piece) else _SEPARATOR.split(piece)
+    return parts
 
 
 def _parse_table(reply: str, count: int, aspects: Sequence[str]) -> _LLMTable:

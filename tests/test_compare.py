@@ -61,6 +61,12 @@ def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> Non
         "Heterogeneous Treatment Effects",
         "An Analysis of Causal Effect Estimation using Outcome Invariant Data Augmentation",
     ]
+    # An "and" inside a description joins what the paper does, not two papers.
+    assert _titles(
+        comparer,
+        "Compare SOAP with the paper on amortised inference and meta-learned priors in neural "
+        "networks",
+    ) == [SOAP, "Amortising Inference and Meta-Learning Priors in Neural Networks"]
 
 
 @pytest.mark.parametrize(
