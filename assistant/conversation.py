@@ -226,6 +226,9 @@ def condense_rule(
         return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
     switch = _SWITCH.match(question)
     if switch and not refers_back(question) and content_words(switch.group("subject")):
+        recount = _counted_on(switch.group("subject"), last.rewritten_query or last.question)
+        if recount is not None:
+            return recount
         # "And what about Lion?" after a question on SOAP asks about Lion: the last turn's
         # paper and topic would find SOAP again.
         return switch.group("subject")
@@ -259,6 +262,36 @@ def _other_end(question: str, asked: str) -> str | None:
         if flipped != asked:
             return flipped
     return None
+
+
+#: A count within a topic: "Which listing has the most papers on LLMs?", "How many papers on
+#: pruning are in each listing?".
+_COUNT_ON = re.compile(
+    r"(?P<head>\b(?:most|fewest|least|how many|number of)\b[^?!.]*?\b"
+    r"(?:papers?|works?|publications?|articles?)\s+(?:on|about)\s+)"
+    r"(?P<topic>[^?!.]+?)"
+    r"(?P<tail>\s+(?:are there\s+|are\s+|were\s+)?(?:per|in each|for each|by)\s+\w+)?"
+    r"(?P<end>\s*[?!.]*\s*)$",
+    re.IGNORECASE,
+)
+
+
+def _counted_on(subject: str, asked: str) -> str | None:
+    """The last question's count asked again within another topic, for "what about pruning?"
+    after "Which listing has the most papers on LLMs?", else None.
+
+    >>> _counted_on("on pruning", "Which listing has the most papers on LLMs?")
+    'Which listing has the most papers on pruning?'
+    >>> _counted_on("diffusion", "How many papers on LLMs are there per year?")
+    'How many papers on diffusion are there per year?'
+    >>> _counted_on("Lion", "How does SOAP improve Shampoo?") is None
+    True
+    """
+    match = _COUNT_ON.search(asked)
+    if match is None:
+        return None
+    topic = re.sub(r"^(?:on|about)\s+", "", subject.strip(), flags=re.IGNORECASE)
+    return asked[: match.start("topic")] + topic + asked[match.end("topic") :]
 
 
 _ABOUT = re.compile(r"(?s)(?P<asked>.*) \(about: (?P<about>.*)\)")

@@ -327,6 +327,12 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
         "Authors with the most papers (of the 5 papers mentioning 'wild', the 4 that give "
         "one): Ana Suárez (3 papers). Their papers (3) are listed." in topical.answer
     )
+    # The same count within another topic, as a follow-up.
+    again = answerer.ask("And what about wombats?", [Turn.of(topical)])
+    assert again.receipt.rewritten_query == "Who wrote the most papers about wombats?"
+    assert "(of the 1 paper mentioning 'wombats' that gives one): Ana Suárez (1 paper)" in (
+        again.answer
+    )
     wombats = answerer.ask("How many papers about wombats are in each listing?").answer
     assert "Papers per listing (of the 1 paper mentioning 'wombats' that gives one): ICLR" in (
         wombats
