@@ -143,6 +143,9 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
         lines[1:1] = ["", listing_note(found) if found.query.tally is None else tally_note(found)]
     shown = []
     for best, n, hit, picked in scored:
+        if found.query.listing:  # listed by metadata (or counted): every one speaks
+            shown.append((n, hit, picked))
+            continue
         if n > 3 and best < top - (_BYSTANDER_GAP if ranked and several else 0.25):
             continue
         if n > 1 and ranked and not several and best < top - _BYSTANDER_GAP:

@@ -663,3 +663,13 @@ def test_cli_eval_expand_searches_with_the_models_sketches(
 
     offline = CliRunner().invoke(main, args)
     assert offline.exit_code == 1 and "--expand needs a model" in offline.output
+
+
+def test_every_paper_a_metadata_question_lists_is_in_the_answer(sample_settings: Settings) -> None:
+    """A listing by metadata (or a count) shows each paper it lists, however far its sentences
+    sit from the question's words: "Which papers have no authors?" listed 5 of its 30."""
+    answerer = Answerer(sample_settings)
+    for question in ("Which papers have no authors?", "Which listing has the most papers on LLMs?"):
+        answer = answerer.ask(question)
+        shown = answer.answer.count("\n- **")
+        assert shown == len(answer.citations) == 30, (question, shown)
