@@ -700,6 +700,10 @@ _UNREAD = re.compile(
     r"|\b(?:github )?stars\b|\bdownloads\b|\bimpact factor\b|\bh-index\b|\bjournal\b",
     re.IGNORECASE,
 )
+#: A year before those read as dates, at the end of a clause ("Which papers are from 1850?").
+_OLD_YEAR = re.compile(
+    r"\b(?:from|in|before|after|since|during|until)\s+1[0-8]\d\d(?=\s*(?:[?.!,;]|$))", re.I
+)
 #: A category named as one ("tagged Robotics", "in the Robotics category"), its name as
 #: ``label``: up to four words, before the end of the clause.
 _CATEGORY_NAMED = re.compile(
@@ -1155,6 +1159,10 @@ class QueryParser:
             recognised.append("authors: " + ", ".join(authors))
         topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
+        unread.update(
+            (m.group(0), "years before 1900 are not read as dates")
+            for m in _OLD_YEAR.finditer(topic)
+        )
         subject = subject_of(topic)
         total = tally is not None and tally.mode == "total"
         if total and (sort or (found and not subject)):

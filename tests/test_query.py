@@ -209,6 +209,11 @@ def test_a_constraint_no_field_holds_is_reported_not_dropped() -> None:
     assert query.filters.empty and query.unread == ["more than 100 citations"]
     assert PARSER.parse("the most cited paper on diffusion").unread == ["most cited"]
     assert PARSER.parse("Which papers have more than 5 upvotes?").unread == []
+    # A year before those read as dates is said so, not taken for nothing asked.
+    old = PARSER.parse("Which papers are from 1850?")
+    assert old.unread == ["from 1850"] and old.filters.empty
+    assert old.unread_reasons["from 1850"] == "years before 1900 are not read as dates"
+    assert PARSER.parse("Which models were trained in 1500 steps?").unread == []
 
 
 @pytest.mark.parametrize(
