@@ -211,9 +211,81 @@ _REQUEST = re.compile(
     r"explain\s+like\s+i'?m\s+(?:five|5)|bottom\s+line|(?:key|main)\s+(?:takeaways?|points|"
     r"ideas?|findings?)|short\s+(?:version|summary))(?:\s+(?:from|of|on|for))?"
     rf")(?:\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
-    rf"(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)?\s*",
+    # (the "in" of "in-context" is a word of the topic)
+    rf"(?:(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)"
+    rf"(?![\w-]))?\s*",
     re.IGNORECASE,
 )
+
+
+#: The words a request is made of around its topic, beyond the phrasings ``_REQUEST`` knows:
+#: "What can you tell me about X", "Any good reads on X", "Where should I start if I want to
+#: learn about X", "What have people done on X". A run of them from the start up to a lower-case
+#: "about" or "on" is no topic (nor is one up to "understand", "in" after "new" or "the art",
+#: "for" after "looking", or "of" after "overview"). Listed, not guessed: a run that meets any
+#: other word is left whole.
+_FRAME_WORDS_TEXT = """
+    i i'm im i'd id i've me my you your we us our people someone anyone somebody anybody folks
+    it this these that there here what what's whats which where how who is are was were be been
+    am do does did have has had got get can could would will should may might tell show give
+    find list point walk help recommend suggest need want like looking look searching search
+    read reads reading know known say says said done start begin going happening out anything
+    something everything all some any good best great useful decent few couple a an the to for
+    of through up more first please just really also if paper papers work works research article
+    articles literature publication publications reference references overview summary rundown
+    introduction intro resources material materials stuff collection library summarise summarize
+    new state art
+    """
+_FRAME_WORDS = frozenset(_FRAME_WORDS_TEXT.split())
+_FRAME_ENDS = frozenset({"about", "on", "regarding", "concerning", "understand"})
+_FRAME_AFTER = {
+    "in": ("new", "art", "done"),
+    "for": ("looking", "searching"),
+    "of": ("overview", "summary", "rundown", "introduction", "intro"),
+}
+#: A request that closes the question instead: "..., where do I start?", "... according to
+#: these papers", "... research" (the topic's field, said of the papers).
+_FRAME_TAIL = re.compile(
+    r"(?:,?\s*(?:where|what)\s+(?:do|should|can|would)\s+i\s+(?:start|begin|read\s+first)"
+    r"|\s+according\s+to\s+(?:these|the|this|your)\s+(?:papers|collection|library|abstracts)"
+    r"|(?<=\w)\s+(?:papers|research|literature))(?=[\s?.!]*$)",
+    re.IGNORECASE,
+)
+
+
+def _without_frame(text: str) -> str:
+    """``text`` without a run of request words that opens it (see ``_FRAME_WORDS``) and one that
+    closes it, or as it is when they are all it has.
+
+    >>> _without_frame("What can you tell me about prior-data fitted networks?")
+    'prior-data fitted networks?'
+    >>> _without_frame("Which paper should I read to understand the edge of stability?")
+    'the edge of stability?'
+    >>> _without_frame("What is On Sequential Bayesian Inference about?")
+    'What is On Sequential Bayesian Inference about?'
+    >>> _without_frame("How does learning on graphs work?")
+    'How does learning on graphs work?'
+    >>> _without_frame("I want to understand vector quantization, where do I start?")
+    'vector quantization?'
+    """
+    tail = _FRAME_TAIL.search(text)
+    rest = text[: tail.start()] + text[tail.end() :] if tail else text
+    previous = ""
+    for word in re.finditer(r"[\w'\u2019-]+", rest):
+        token = word.group().lower().replace("\u2019", "'")
+        if (
+            previous
+            and word.group().islower()
+            and (token in _FRAME_ENDS or previous in _FRAME_AFTER.get(token, ()))
+        ):
+            topic = rest[word.end() :].lstrip()
+            return topic if re.search(r"\w", topic) else text
+        if token not in _FRAME_WORDS and not (
+            token in ("learn", "learning") and re.match(r"\s+about\b", rest[word.end() :])
+        ):
+            break
+        previous = token
+    return rest if re.search(r"\w", rest) else text
 
 
 #: Where a sentence may end: a stop, "!" or ";" before a capital, or ":", unless the word before
@@ -243,6 +315,11 @@ _ASKING = re.compile(
     r"could|should|would|will|has|have|any)\b",
     re.IGNORECASE,
 )
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` opens as a question does ("Which ...", "How ...", "Is ...")."""
+    return _ASKING.match(text) is not None
 
 
 def without_preamble(text: str) -> str:
@@ -300,7 +377,10 @@ def without_request(text: str) -> str:
     """
     asked = _SCOPE.sub("", _THANKS.sub("", text))
     match = _REQUEST.match(asked)
-    rest = asked[match.end() :] if match else asked
+    rest = _without_frame(asked[match.end() :] if match else asked)
+    if rest is not asked:
+        match = _REQUEST.match(rest)  # "Looking for papers that use X": "use X"
+        rest = rest[match.end() :] if match else rest
     return rest if re.search(r"\w", rest) else text
 
 

@@ -29,6 +29,7 @@ from assistant.query import (
     Sort,
     Tally,
     Vocabulary,
+    asks,
     sort_papers,
     sort_value,
     tally_papers,
@@ -704,6 +705,18 @@ class Retriever:
                 # by meaning, and its frame ("which papers are about") holds a third of its
                 # term weight; a paper titled on what it asks about covers it.
                 uncertain = False
+            phrase = _short_phrase(text)
+            if (
+                covered
+                and not uncertain
+                and relevance < calibration.threshold
+                and phrase
+                and not index.mentioning(phrase, allowed)
+            ):
+                # A topic of a few words ("spiking neural networks") is covered by its words
+                # alone when each is common ("spikes", "neural networks"): unless a paper says
+                # it as a phrase, that is a guess.
+                uncertain = True
             if not covered and index.names(text, hits[0].paper):
                 # It names the top paper by a rare title word ("the limitations of SOAP"):
                 # about that paper, though maybe not about what its abstract says.
@@ -928,6 +941,30 @@ def _titles_name(subject: str, papers: Sequence[Paper], longest: int = 4) -> boo
     """
     words = subject.split()
     return 0 < len(words) <= longest and any(mentions(p.title, subject) for p in papers)
+
+
+#: Words before a topic that are not part of it: an article, or what the papers do with it
+#: ("papers that use Shampoo").
+_OPENERS_TEXT = """
+    the a an use uses using apply applies study studies propose proposes address addresses
+    discuss discusses mention mentions cover covers
+    """
+_PHRASE_OPENERS = frozenset(_OPENERS_TEXT.split())
+
+
+def _short_phrase(text: str, longest: int = 4) -> str | None:
+    """``text`` as a phrase to look for when it is a topic of at most ``longest`` words ("the
+    edge of stability?": "edge of stability"), else None.
+
+    >>> [_short_phrase(t) for t in ("the edge of stability?", "use Qwen2.5-Math", "How do we act")]
+    ['edge of stability', 'Qwen2.5-Math', None]
+    """
+    if asks(text):
+        return None  # a question, not a topic
+    words = [w for w in (w.strip("\"'()[],;:!?.") for w in text.split()) if w]  # "Qwen2.5-Math"
+    if words and words[0].lower() in _PHRASE_OPENERS:
+        words = words[1:]
+    return " ".join(words) if 0 < len(words) <= longest else None
 
 
 def _in_order(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:

@@ -331,6 +331,25 @@ def test_ordinary_words_stay_the_topic() -> None:
         ("Any recent work on diffusion models?", "diffusion models?"),
         ("What do recent papers say about diffusion?", "diffusion?"),
         ("whats the paper on vlm region reasoning", "vlm region reasoning"),
+        # Requests made of words that frame a topic, in any order, up to "about" or "on".
+        ("What can you tell me about prior-data fitted networks?", "prior-data fitted networks?"),
+        (
+            "Which paper should I read to understand the edge of stability?",
+            "the edge of stability?",
+        ),
+        ("Where should I start if I want to learn about task arithmetic?", "task arithmetic?"),
+        ("What have people done on activation steering?", "activation steering?"),
+        ("Any good reads on heterogeneous treatment effects?", "heterogeneous treatment effects?"),
+        ("Looking for papers that use successor features", "use successor features"),
+        ("I want to understand vector quantization, where do I start?", "vector quantization?"),
+        ("Overview of in-context learning research in this collection.", "in-context learning."),
+        ("What's the state of the art in image compression?", "image compression?"),
+        # A word that is not a request's stops it: these are asked as written.
+        ("How does learning on graphs work?", "How does learning on graphs work?"),
+        (
+            "What is On Sequential Bayesian Inference about?",
+            "What is On Sequential Bayesian Inference about?",
+        ),
         # The order asked for is read out first, the frame around it after.
         ("What is the most recent article about diffusion?", "diffusion?"),
         ("latest work on optimizers", "optimizers"),

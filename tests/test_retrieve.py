@@ -361,6 +361,13 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         ("Which papers are about adversarial examples?", "covered"),
         # Metadata constraints that matched papers: covered, whatever the similarity.
         ("Which papers appeared at ICLR 2026?", "covered"),
+        # A request's words are no evidence either way: before, these two were uncertain ...
+        ("Which paper should I read to understand the edge of stability?", "covered"),
+        ("Any good reads on heterogeneous treatment effects?", "covered"),
+        # ... and this one covered, by "learn" and "where" (a paper "learns where to ...").
+        ("Where can I learn about knowledge graph embeddings?", "uncertain"),
+        # A short topic no paper says as a phrase, whose words each are common.
+        ("Suggest some reading on spiking neural networks", "uncertain"),
     ],
 )
 def test_coverage_has_three_verdicts(
