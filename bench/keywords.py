@@ -26,6 +26,11 @@ WORDINGS = [
     "I'm looking for work on {}",
     "Hi! Do you have anything on {}? Thanks",
     "Hey, are there papers on {}?",
+    # Requests made of framing words (query._FRAME_WORDS); these three were not among the
+    # wordings that rule was written on.
+    "What's out there on {}?",
+    "Where can I learn about {}?",
+    "What should I read first on {}?",
 ]
 COVERED = {
     "layer pruning": "E$^3$-Pruner",
