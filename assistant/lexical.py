@@ -46,6 +46,8 @@ _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 _LINKING = re.compile(r"\s+(?:for|via|with|through|using|in|of|on|from|by|under|as)\s", re.I)
 #: The papers BM25 finds for such a name whose titles are checked for it.
 _HEAD_POOL = 20
+#: What follows a name that calls a paper by it ("the Shampoo paper").
+_PAPER_AFTER = re.compile(r"\s+(?:paper|article|publication)\b", re.IGNORECASE)
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
 _FORMAT = 3
 #: A hyphenated name with a one-character part ("R-learning", "k-means", "GPT-4", "DSAC-E"):
@@ -614,12 +616,24 @@ class LexicalIndex:
         for run in _CAPITALISED_RUN.finditer(query):
             terms = self._sequences([run.group(0)])[0]
             opens = not query[: run.start()].strip(" \"'(")
-            # One word in more than two papers' texts fails the test below: no search for it.
-            if not terms or (len(terms) == 1 and (opens or self._frequency(terms[0]) > 2)):
+            if not terms or (len(terms) == 1 and opens):
                 continue
             written = _padded(terms)
             found = [paper for paper, _ in self.search(run.group(0), _HEAD_POOL, allowed)]
             heads = self._sequences([_head(paper.title) for paper in found])
+            if len(terms) == 1 and self._frequency(terms[0]) > 2:
+                # One word in more than two papers' texts fails the test below. Said as "the X
+                # paper", it still names the one paper whose title opens with it and a colon
+                # ("Who wrote the Shampoo paper?": "Shampoo: Preconditioned ...", not the four
+                # that build on Shampoo; "RL" is not "RL on Incorrect Synthetic Data ...").
+                own = [
+                    paper
+                    for paper, head in zip(found, heads, strict=True)
+                    if head == terms and ":" in paper.title
+                ]
+                if len(own) == 1 and _PAPER_AFTER.match(query, run.end()):
+                    named[own[0].paper_id] = own[0]
+                continue
             # A head of one term is the whole name: "ECCV22-FOSTER" is not "FOSTER: ...".
             phrases = {
                 paper.paper_id: [_padded(head)]
@@ -701,9 +715,17 @@ class LexicalIndex:
 
     def names(self, query: str, paper: Paper, rare: int = 3) -> bool:
         """Whether ``query`` names ``paper``: a word of its title that at most ``rare`` papers
-        use ("What are the limitations of SOAP?"; the question's other words may be common)."""
+        use ("What are the limitations of SOAP?"; the question's other words may be common),
+        or a name its title writes, capitalised in the question where it does not open it
+        ("What is Shampoo?", a name five titles use)."""
         title = set(self._tokens(paper.title))
-        return any(0 < self._frequency(t) <= rare for t in self._tokens(query) if t in title)
+        if any(0 < self._frequency(t) <= rare for t in self._tokens(query) if t in title):
+            return True
+        for run in _CAPITALISED_RUN.finditer(query):
+            terms = self._tokens(run.group(0))
+            if query[: run.start()].strip(" \"'(") and terms and set(terms) <= title:
+                return True
+        return False
 
     def mentioning(self, subject: str, allowed: set[str] | None = None) -> list[Paper]:
         """The papers (of ``allowed``) whose title or abstract mentions ``subject`` as a phrase

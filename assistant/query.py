@@ -107,7 +107,8 @@ def subject_of(topic: str) -> str:
     >>> subject_of("Which has the most papers on LLM pruning?")
     'LLM pruning'
     """
-    return " ".join(w for w in re.findall(_WORD.pattern, topic, re.I) if not _scaffold(w.lower()))
+    words = re.findall(_WORD.pattern, topic, re.I)
+    return " ".join(w.rstrip(".") for w in words if not _scaffold(w.lower()))
 
 
 def _scaffold(word: str) -> bool:
@@ -658,7 +659,7 @@ class Query(BaseModel):
     def subject(self) -> str:
         """The topic's words beyond the frame of a metadata question ("protein folding" of
         "Which papers are about protein folding?"), as written."""
-        return subject_of(self.topic)
+        return subject_of(without_request(self.topic))
 
     @property
     def bare(self) -> bool:

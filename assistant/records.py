@@ -548,6 +548,8 @@ def mentions(text: str, phrase: str) -> bool:
     [True, True]
     >>> [mentions("Qwen2.5-Math Technical Report", p) for p in ("qwen2.5-math", "qwen2 5")]
     [True, False]
+    >>> [mentions("LLMs' Reasoning", p) for p in ("LLMs reasoning", "LLMs' reasons")]
+    [True, False]
     """
     pattern = mention_pattern(phrase)
     return pattern is not None and pattern.search(text) is not None
@@ -563,9 +565,12 @@ def mention_pattern(phrase: str) -> re.Pattern[str] | None:
     words = [m.group(0) for m in found]
     if len(words[-1]) > 3:  # "LLMs" is "LLM" or "LLMs"; "examples", "example"; "boxes", "box"
         words[-1] = re.sub(r"(?<=[sxz])es$|(?<=[cs]h)es$|s$", "", words[-1])
-    # A point within a name stays one ("Qwen2.5-Math"); other gaps may be hyphens, spaces or
-    # nothing.
-    gaps = [r"\." if phrase[a.end() : b.start()] == "." else r"[-\s]*" for a, b in pairwise(found)]
+    # A point within a name stays one ("Qwen2.5-Math"); other gaps may be hyphens, spaces,
+    # a possessive's apostrophe ("LLMs' reasoning") or nothing.
+    gaps = [
+        r"\." if phrase[a.end() : b.start()] == "." else r"(?:'|\u2019)?[-\s]*"
+        for a, b in pairwise(found)
+    ]
     loose = re.escape(words[0]) + "".join(
         g + re.escape(w) for g, w in zip(gaps, words[1:], strict=True)
     )

@@ -717,7 +717,8 @@ class Retriever:
                 # alone when each is common ("spikes", "neural networks"): unless a paper says
                 # it as a phrase, that is a guess.
                 uncertain = True
-            if not covered and index.names(text, hits[0].paper):
+            best = hits[0].paper
+            if not covered and (index.names(text, best) or index.names(query.text, best)):
                 # It names the top paper by a rare title word ("the limitations of SOAP"):
                 # about that paper, though maybe not about what its abstract says.
                 covered, uncertain = True, True
@@ -771,7 +772,11 @@ class Retriever:
         subject = " ".join(w for w in query.subject.split() if fold(w) not in recognised)
         if calibration is None or not subject or relevance >= calibration.threshold:
             return None
-        if max(index.coverage(subject, h.paper) for h in hits[:3]) >= _SUBJECT_HELD:
+        held = max(index.coverage(subject, h.paper) for h in hits[:3]) >= _SUBJECT_HELD
+        phrase = _short_phrase(subject)
+        if held and not (phrase and not index.mentioning(phrase, {h.paper.paper_id for h in hits})):
+            # A topic of a few words none of them says as a phrase is held by its rarest word
+            # alone ("protein folding": a paper on "protein" design).
             return None
         stated = "; ".join(query.recognised) or "its constraints"
         return f"None of the {matching} papers matching {stated} seems to be about '{subject}'."

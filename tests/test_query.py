@@ -294,6 +294,14 @@ def test_the_subject_leaves_the_frame_of_the_question_out() -> None:
         "Which papers apply optimal transport?",
     ):
         assert PARSER.parse(question).subject == "optimal transport"
+    # Nor is a request around it: its words were said to be a topic no paper covers ("None of
+    # the 15 papers matching dates: from 2025 seems to be about 'good reads reinforcement ...'").
+    for question in (
+        "Any good reads from 2025 on reinforcement learning?",
+        "Give me an overview of papers about reinforcement learning published in 2024",
+        "What should I read first on reinforcement learning from 2025?",
+    ):
+        assert PARSER.parse(question).subject == "reinforcement learning", question
 
 
 def test_ordinary_words_stay_the_topic() -> None:

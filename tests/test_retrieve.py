@@ -278,6 +278,10 @@ def test_a_topic_none_of_the_filtered_papers_is_about_is_answered_with_a_doubt(
         f"None of the {off.matching} papers matching dates: from 2024 seems to be about "
         "'protein folding'."
     )
+    # A paper on "protein" design holds most of the topic's term weight, but says no "protein
+    # folding": with the frame left out of the search, it came first and the doubt went.
+    since = retriever.retrieve("Which papers since 2025 are about protein folding?", k=5)
+    assert since.coverage_verdict == "uncertain" and since.doubt
     on = retriever.retrieve("Which ICLR 2026 papers are about meta-learning priors?", k=5)
     assert on.coverage_verdict == "covered" and on.doubt is None
     assert on.hits[0].paper.title.startswith("Amortising")
@@ -450,6 +454,22 @@ def test_the_scene_set_before_a_question_is_not_searched(sample_settings: Settin
     assert found.hits[0].paper.title.startswith("On the Interplay Between Misspecification")
     # "PhD" was read as a name no paper mentions, which made the question uncertain.
     assert found.doubt is None and found.coverage_verdict == "covered"
+
+
+def test_a_name_five_titles_use_names_the_paper_it_heads(sample_settings: Settings) -> None:
+    """ "Shampoo" is in five titles and more abstracts: too common to be a rare name, so "Who
+    wrote the Shampoo paper?" had been refused, with a paper building on Shampoo first."""
+    retriever = Retriever(sample_settings)
+    found = retriever.retrieve("Who wrote the Shampoo paper?")
+    assert found.hits[0].paper.title.startswith("Shampoo: Preconditioned")
+    assert found.coverage_verdict == "covered"
+    # Named, not called "the ... paper": not refused, whichever Shampoo paper comes first.
+    for asked in ("What is Shampoo?", "Which paper should I read to understand Shampoo?"):
+        found = retriever.retrieve(asked)
+        assert "Shampoo" in found.hits[0].paper.title and found.covered, asked
+    # A name heading a title without a colon is not taken so: "RL on Incorrect Synthetic ...".
+    found = retriever.retrieve("What is known about entropy collapse in RL for LLMs?")
+    assert not found.hits[0].paper.title.startswith("RL on")
 
 
 def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Settings) -> None:
