@@ -19,7 +19,7 @@ from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.llm import ChatModel
 from assistant.markup import csv_cell, inert_markers, markdown_text, page_latex, plain_latex
 from assistant.prompts import load_prompt
-from assistant.records import Paper, Turn, fold, papers_named, similar_titles
+from assistant.records import Paper, Turn, fold, mentions, papers_named, similar_titles
 from assistant.retrieve import Retriever
 
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
@@ -34,13 +34,30 @@ _CITED = re.compile(
 _LAST_ANSWER = re.compile(
     r"\b(?:from|in|of) (?:the|your) (?:last|previous) answer\b|\babove\b", re.I
 )
+#: A polite opening before the request ("Can you compare ...", "I'd like to contrast ...").
+_POLITE = (
+    r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+"
+    r"|i\s*(?:'d|\s+would)\s+like\s+(?:you\s+)?to\s+)?"
+)
+#: A comparison asked for by its noun ("I'd like a comparison of X and Y").
+_A_COMPARISON = (
+    r"(?:(?:i\s*(?:'d|\s+would)\s+like|give\s+me|show\s+me|can\s+i\s+(?:get|have)|i\s+want)"
+    r"\s+)?an?\s+comparison\s+(?:of|between)"
+)
 _LEAD = re.compile(
-    r"^\s*(?:please\s+)?(?:compare|contrast|how (?:does|do|is|are)"
+    rf"^\s*(?:{_POLITE}(?:compare|contrast|put)|how (?:does|do|is|are)|{_A_COMPARISON}"
     r"|(?:what(?:'s| is| are) )?(?:the )?differences? between"
     r"|which (?:one )?(?:is|works|does) better\W*(?:\s+(?:of|between)\b)?)\s+",
     re.I,
 )
+#: Words after the papers that are about neither: "... for me", "... side by side".
+_TAIL = re.compile(r"\s+(?:for\s+(?:me|us)|side\s+by\s+side)(?=\W*$)", re.I)
+#: What the comparison is for, said before the papers ("Which is better for X, A or B?").
+_CONTEXT_FIRST = re.compile(r"^(?:for|in|at|on)\s+[^,]+,\s*", re.I)
 _CONTEXT = re.compile(r"\s+(?:as|for|in terms of|regarding|on the topic of)\s+.*$", re.I)
+#: Papers named together by what their titles share ("the two conformal risk control papers").
+_GROUP = re.compile(r"^(?:the\s+)?(?P<n>both|two|three|four|five)\s+(?P<name>.+?)\s+papers$", re.I)
+_GROUP_SIZES = {"both": 2, "two": 2, "three": 3, "four": 4, "five": 5}
 _SEPARATOR = re.compile(
     r"\s*(?:,|\bwith\b|\bversus\b|\bvs\.?\b|\band\b|\bor\b|\bagainst\b|\bto\b|\bfrom\b)\s*",
     re.I,
@@ -56,13 +73,15 @@ _DESCRIPTION = re.compile(
 _FILLER = re.compile(
     # "the paper on R-learning", "the one about X", "the X paper"
     r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|for|that|which)\s+"
-    r"|^(?:the|a|an)\s+|\s+(?:paper|one|work|approach|method)$|\bdiffers?\b",
+    r"|^(?:the|a|an)\s+(?:original\s+|first\s+)?|\s+(?:paper|one|work|approach|method)$"
+    r"|\bdiffers?\b",
     re.I,
 )
 
 
 _REQUEST = re.compile(
-    r"^\s*(?:please\s+)?(?:compare|contrast)\b|\bhow (?:does|do) .+ differ\b"
+    rf"^\s*{_POLITE}(?:compare|contrast)\b|\b{_A_COMPARISON}\b|\bside\s+by\s+side\b"
+    r"|\bhow (?:does|do) .+ differ\b"
     r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
     r"|^\s*\S+(?:\s+\S+)?\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?\s*\??\s*$",
     re.I,
@@ -227,11 +246,22 @@ class Comparer:
             for hit in found.hits[:MAX_PAPERS]:
                 take(hit.paper, "; ".join(found.query.recognised))
         else:
-            lead = _LEAD.sub("", text)
+            lead = _TAIL.sub("", _LEAD.sub("", text))
+            first = _CONTEXT_FIRST.match(lead)
+            lead = lead[first.end() :] if first else lead
             context_match = _CONTEXT.search(lead)
             context = context_match.group(0) if context_match else ""
             core = lead[: len(lead) - len(context)]
+            if first:
+                context = f"{context} {first.group(0).strip(' ,')}"
             for part in _parts(core.strip(" ?.")):
+                group = _GROUP.match(part.strip(" ()?.,"))
+                if group:  # "the two conformal risk control papers": both whose titles say it
+                    named = [p for p in papers if mentions(p.title, group["name"])]
+                    if len(named) == _GROUP_SIZES[group["n"].lower()]:
+                        for paper in named:
+                            take(paper, f'title "{group["name"]}"')
+                        continue
                 part = _FILLER.sub("", part.strip(" ()?.,")).strip()
                 if "\u00a7" in part or not part:
                     continue

@@ -75,11 +75,37 @@ def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> Non
         "SOAP vs MARS",
         "which is better, SOAP or MARS?",
         "What's the difference between SOAP and MARS?",
+        # Asked politely, by its noun, or "side by side": read as plain questions before.
+        "Can you compare SOAP with MARS for me?",
+        "I'd like a comparison of SOAP and MARS",
+        "Could you put SOAP and MARS side by side?",
     ],
 )
 def test_a_comparison_asked_in_other_words(comparer: Comparer, prompt: str) -> None:
     assert is_comparison(prompt)
     assert _titles(comparer, prompt) == [SOAP, MARS]
+
+
+def test_papers_named_by_what_they_share_or_after_what_they_are_for(comparer: Comparer) -> None:
+    # "the original Shampoo paper" was searched as words, and a paper building on it came back.
+    assert _titles(comparer, "Can you compare SOAP with the original Shampoo paper?") == [
+        SOAP,
+        "Shampoo: Preconditioned Stochastic Tensor Optimization",
+    ]
+    # What they are compared for, said before them, had been taken for a paper and not found.
+    assert _titles(
+        comparer,
+        "Which is better for image compression, the Gaussian mixture paper or the perfect "
+        "realism paper?",
+    ) == [
+        "Unified Multivariate Gaussian Mixture for Efficient Neural Image Compression",
+        "Towards image compression with perfect realism at ultra-low bitrates",
+    ]
+    # Two papers whose titles both say it: "matches 2 titles" before.
+    assert sorted(_titles(comparer, "Contrast the two conformal risk control papers")) == [
+        "Conformal Risk Control",
+        "Non-Exchangeable Conformal Risk Control",
+    ]
 
 
 def test_a_question_that_only_mentions_a_rival_is_no_comparison() -> None:
