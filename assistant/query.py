@@ -436,10 +436,17 @@ _GROUPS = {
 _PAPERS = (
     r"(?:papers?|works?|publications?|articles?|abstracts?|documents?|entries|entry|submissions?)"
 )
-_MOST_OF = r"(?:the )?(?:most|(?:largest|greatest|highest|biggest) (?:number|count|share) of)"
+#: ... or of two named values: "Which listing has more papers, ICLR or arXiv?".
+_MOST_OF = (
+    r"(?:(?:the )?(?:most|(?:largest|greatest|highest|biggest) (?:number|count|share) of)"
+    rf"|more(?= {_PAPERS}\b(?! than)))"
+)
 #: A few words within one clause: "author has the most papers", "year had the most papers".
 _BETWEEN = r"(?:(?! and | or )[^?.!,;]){0,40}?"
-_FEWEST_OF = r"(?:the )?(?:fewest|least|(?:smallest|lowest) (?:number|count|share) of)"
+_FEWEST_OF = (
+    r"(?:(?:the )?(?:fewest|least|(?:smallest|lowest) (?:number|count|share) of)"
+    rf"|(?:fewer|less)(?= {_PAPERS}\b(?! than)))"
+)
 _TOTAL = r"(?:number|count) of"
 _WRITERS = r"(?:authors?|researchers?|writers?|people|scientists?)"
 
@@ -580,6 +587,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     'papers per year, all'
     >>> read("Which year has the fewest papers?")
     'papers per year, fewest first'
+    >>> [read(q) for q in ("Which listing has fewer papers, ICLR or arXiv?",
+    ...     "Which year has more papers, 2024 or 2025?", "Which authors have more papers than Li?")]
+    ['papers per listing, fewest first', 'papers per year, most first', None]
     >>> read("the top 3 authors by number of papers")
     'papers per author, most first (3)'
     >>> [read(q) for q in ("How many papers on LLMs are there per year?",
@@ -1434,6 +1444,17 @@ class QueryParser:
             found["since"] = iso_date(year, MONTHS[months.group("first")], None)
             found["until"] = iso_date(year, MONTHS[months.group("last")], None)
             take(months, "dates")
+            return
+        # Two years in a row named as either: "from 2024 or 2025", "2024 or 2025?" (after a
+        # count per year). The first alone had been read, the second dropped.
+        years = re.search(
+            rf"\b(?:(?:in|from|during) )?(?P<a>{_YEAR})(?:,| or| and)+ (?P<b>{_YEAR})\b", lowered
+        )
+        if years and abs(int(years.group("a")) - int(years.group("b"))) == 1:
+            first, last = sorted((int(years.group("a")), int(years.group("b"))))
+            found["since"] = iso_date(first, None, None)
+            found["until"] = iso_date(last, None, None)
+            take(years, "dates")
             return
         part = _PART_OF_YEAR.search(lowered)
         if part:

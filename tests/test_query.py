@@ -277,6 +277,9 @@ def test_a_venue_the_papers_give_or_a_date_is_not_taken_for_an_unknown_venue() -
         ("2024 papers on pruning", "2024", "2024"),
         ("show me March 2024 work on steering", "2024-03", "2024-03"),
         ("ICLR 2026 papers on pruning", None, None),
+        # Two years in a row named as either: the second had been dropped.
+        ("Which papers are from 2024 or 2025?", "2024", "2025"),
+        ("Which year has more papers, 2024 or 2025?", "2024", "2025"),
     ],
 )
 def test_a_date_open_at_one_end(question: str, since: str | None, until: str | None) -> None:

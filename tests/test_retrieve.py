@@ -236,6 +236,11 @@ def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     assert counts[0] == everyone == 15 and counts == sorted(counts, reverse=True)
     many = retriever.retrieve("papers with more than 10 authors", k=20).hits
     assert many and all((author_count(h.paper) or 0) > 10 for h in many)
+    # Of two named listings, the one with fewer papers (ICLR 2026 has 12, arXiv ML 9): it had
+    # been searched with "fewer" as its topic.
+    fewer = retriever.retrieve("Which listing has fewer papers, ICLR or arXiv?", k=20)
+    assert fewer.query.tally is not None and fewer.query.tally.mode == "fewest"
+    assert fewer.hits and all("arXiv" in (h.paper.venue or "") for h in fewer.hits)
 
 
 def test_an_ordered_topic_question_orders_the_papers_on_its_topic(
