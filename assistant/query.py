@@ -837,6 +837,20 @@ _VENUE_NAMED = re.compile(
     rf"[A-Z][\w-]*(?:\s+(?:[A-Z][\w-]*|of|on|for|\d{{4}})){{0,5}})"
 )
 _GENERIC_ORG_WORDS = {"university", "institute", "of", "the", "lab", "labs", "research", "inc"}
+#: An organization the question says papers come from, by the people who work there: "people
+#: at Google", "researchers from Meta AI", "Google researchers", "the DeepMind team".
+_PEOPLE = r"(?i:researchers?|authors?|people|scientists?|engineers?|folks|teams?|labs?)"
+_ORG_NAME = r"[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3}"
+_ORGANIZATION_NAMED = re.compile(
+    rf"\b{_PEOPLE} (?i:at|from) (?:the )?(?P<after>{_ORG_NAME})"
+    rf"|(?<![\w-])(?P<before>{_ORG_NAME}) {_PEOPLE}\b"
+)
+#: Capitalised words before "researchers" that name no organization ("Which authors ...").
+_NOT_ORG_TEXT = """
+    which what who whose how are is do does did the a an show list find give name all any many
+    most top prolific single sole other these those their our my your
+    """
+_NOT_ORG_WORDS = frozenset(_NOT_ORG_TEXT.split())
 _FIELD_WORDS = {
     "authors": r"(?:co-?)?authors?|author names?|anonymous",
     "date": r"dates?|undated|publication dates?",
@@ -1216,6 +1230,8 @@ class QueryParser:
         self._dates(lowered, found, take, self.today or datetime.date.today())
         uncategorised = self._category(text, lowered, found, take)
         self._organization(lowered, found, take)
+        if "organization" not in found:
+            unread.update(self._unknown_organization(text, spans))
         unread.update(self._region(text, lowered, found, take))
         if not {"region", "regions", "any_region"} & found.keys():
             unread.update(self._unknown_place(text, lowered, spans))
@@ -1676,6 +1692,34 @@ class QueryParser:
                 else "no paper here gives a venue"
             )
             return {phrase: why}
+        return {}
+
+    def _unknown_organization(self, text: str, spans: list[tuple[int, int]]) -> dict[str, str]:
+        """An organization the question says papers come from that no paper lists ("Which
+        papers did Google researchers write?"), with why it cannot filter; like an unknown
+        venue its phrase leaves the topic. It had been searched, and the question refused."""
+        for match in _ORGANIZATION_NAMED.finditer(text):
+            words = (match.group("after") or match.group("before")).split()
+            while words and words[0].lower() in _NOT_ORG_WORDS:
+                words = words[1:]
+            org = " ".join(words)
+            if (
+                not org
+                or any(a < match.end() and match.start() < b for a, b in spans)
+                # a place ("researchers from France") or a listing ("ICLR authors")
+                or _place_named().search(f"from {org.lower()}")
+                or re.fullmatch(rf"(?i:{_KNOWN_VENUES})", org)
+                or any(fold(org) in fold(venue) for venue in self.vocab.venues)
+            ):
+                continue
+            spans.append(match.span())
+            given = self.vocab.organizations
+            why = (
+                f"no paper here lists it as its organization; those listed are {_shown(given)}"
+                if given
+                else "no paper here lists an organization"
+            )
+            return {org: why}
         return {}
 
     def _unknown_place(

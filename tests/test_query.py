@@ -264,6 +264,30 @@ def test_a_venue_the_papers_give_or_a_date_is_not_taken_for_an_unknown_venue() -
     ]
 
 
+def test_an_organization_no_paper_lists_is_said_so_and_leaves_the_topic() -> None:
+    """ "Which papers did Google researchers write?" was searched for "Google researchers" and
+    refused with nearest papers at similarity 0.18; now the answer says why it cannot filter."""
+    for question, topic in (
+        ("Which papers did Google researchers write?", ""),
+        ("What have people at Google done on reasoning?", "reasoning"),
+        ("Any work by the DeepMind team on RL?", "RL"),
+    ):
+        query = PARSER.parse(question)
+        assert len(query.unread) == 1 and query.unread[0] in ("Google", "DeepMind"), question
+        assert "organization" in query.unread_reasons[query.unread[0]]
+        assert query.subject == topic, question
+    # Not a place, a listing, the asker, or the paper whose authors are asked for.
+    for question in (
+        "Papers by researchers from France",
+        "Which ICLR authors study pruning?",
+        "Which authors wrote the most papers?",
+        "Who are the authors of SoftStep?",
+    ):
+        assert not any(
+            "organization" in why for why in PARSER.parse(question).unread_reasons.values()
+        ), question
+
+
 @pytest.mark.parametrize(
     ("question", "since", "until"),
     [
