@@ -152,7 +152,7 @@ _VERB = (
     r"(?:give\s+me\s+an?\s+(?:overview|summary|rundown)\s+of|tell\s+me(?:\s+more)?\s+about|"
     r"teach\s+me\s+about|point\s+me\s+to|search\s+for|look\s+for|look\s+up|pull\s+up|"
     r"help\s+me\s+(?:to\s+)?find|"
-    r"find|show|list|give|get|fetch|recommend|suggest|name|explain|describe|summari[sz]e)"
+    r"find|show|list|give|get|fetch|recommend|suggest|name|explain(?!\s+like\b)|describe|summari[sz]e)"
 )
 #: "recent" before them asks for no order ("What do recent papers say about X?"), and is no topic.
 _WORKS = r"(?:(?:recent\s+)?(?:papers?|works?|research|articles?|studies|literature|publications?))"
@@ -209,9 +209,9 @@ _REQUEST = re.compile(
     rf"|{_WORKS}"
     # a summary asked for: "tl;dr of X", "what's the gist of X", "key takeaways from X", "ELI5 X"
     r"|(?:(?:what|which)(?:'s|s|\s+is|\s+are)\s+)?(?:the\s+)?(?:tl;?\s*dr|gist|eli5|"
-    r"explain\s+like\s+i'?m\s+(?:five|5)|bottom\s+line|(?:key|main)\s+(?:takeaways?|points|"
+    r"explain\s+like\s+i(?:'?m|\s+am)\s+(?:five|5)|bottom\s+line|(?:key|main)\s+(?:takeaways?|points|"
     r"ideas?|findings?)|short\s+(?:version|summary))(?:\s+(?:from|of|on|for))?"
-    rf")(?:\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
+    rf")(?:\s*[:,]?\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
     # (the "in" of "in-context" is a word of the topic)
     rf"(?:(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)"
     rf"(?![\w-]))?\s*",
@@ -235,7 +235,7 @@ _FRAME_WORDS_TEXT = """
     of through up more first please just really also if paper papers work works research article
     articles literature publication publications reference references overview summary rundown
     introduction intro resources material materials stuff collection library summarise summarize
-    new state art
+    new state art deal talk talks from two three four five six seven eight nine ten
     """
 _FRAME_WORDS = frozenset(_FRAME_WORDS_TEXT.split())
 _FRAME_ENDS = frozenset({"about", "on", "regarding", "concerning", "understand"})
@@ -243,6 +243,7 @@ _FRAME_AFTER = {
     "in": ("new", "art", "done"),
     "for": ("looking", "searching"),
     "of": ("overview", "summary", "rundown", "introduction", "intro"),
+    "with": ("deal",),  # "what's the deal with X"
 }
 #: A request that closes the question instead: "..., where do I start?", "... according to
 #: these papers", "... research" (the topic's field, said of the papers).

@@ -379,6 +379,11 @@ def test_ordinary_words_stay_the_topic() -> None:
         ("I want to understand vector quantization, where do I start?", "vector quantization?"),
         ("Overview of in-context learning research in this collection.", "in-context learning."),
         ("What's the state of the art in image compression?", "image compression?"),
+        ("whats the deal with the rotation trick", "the rotation trick"),
+        ("Which papers talk about imitation learning?", "imitation learning?"),
+        ("Give me three papers on speculative decoding.", "speculative decoding."),
+        ("explain like im five: tabpfn", "tabpfn"),
+        ("explain like I am 5 what SOAP does", "what SOAP does"),
         # A word that is not a request's stops it: these are asked as written.
         ("How does learning on graphs work?", "How does learning on graphs work?"),
         (
