@@ -46,8 +46,10 @@ _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 _LINKING = re.compile(r"\s+(?:for|via|with|through|using|in|of|on|from|by|under|as)\s", re.I)
 #: The papers BM25 finds for such a name whose titles are checked for it.
 _HEAD_POOL = 20
-#: What follows a name that calls a paper by it ("the Shampoo paper").
+#: What follows a name that calls a paper by it ("the Shampoo paper"), or all that comes
+#: before it in a question that asks what it is ("What is Shampoo?").
 _PAPER_AFTER = re.compile(r"\s+(?:paper|article|publication)\b", re.IGNORECASE)
+_WHAT_IS = re.compile(r"\s*(?:what|who)(?:'s|\s+is|\s+are|\s+was)\s+(?:the\s+)?", re.IGNORECASE)
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
 _FORMAT = 3
 #: A hyphenated name with a one-character part ("R-learning", "k-means", "GPT-4", "DSAC-E"):
@@ -623,7 +625,8 @@ class LexicalIndex:
             heads = self._sequences([_head(paper.title) for paper in found])
             if len(terms) == 1 and self._frequency(terms[0]) > 2:
                 # One word in more than two papers' texts fails the test below. Said as "the X
-                # paper", it still names the one paper whose title opens with it and a colon
+                # paper" (or asked "What is X?"), it still names the one paper whose title opens
+                # with it and a colon
                 # ("Who wrote the Shampoo paper?": "Shampoo: Preconditioned ...", not the four
                 # that build on Shampoo; "RL" is not "RL on Incorrect Synthetic Data ...").
                 own = [
@@ -631,7 +634,11 @@ class LexicalIndex:
                     for paper, head in zip(found, heads, strict=True)
                     if head == terms and ":" in paper.title
                 ]
-                if len(own) == 1 and _PAPER_AFTER.match(query, run.end()):
+                called = _PAPER_AFTER.match(query, run.end()) or (
+                    _WHAT_IS.fullmatch(query[: run.start()])
+                    and not query[run.end() :].strip(" ?.!")
+                )
+                if len(own) == 1 and called:
                     named[own[0].paper_id] = own[0]
                 continue
             # A head of one term is the whole name: "ECCV22-FOSTER" is not "FOSTER: ...".

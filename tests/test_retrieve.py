@@ -468,8 +468,10 @@ def test_a_name_five_titles_use_names_the_paper_it_heads(sample_settings: Settin
     found = retriever.retrieve("Who wrote the Shampoo paper?")
     assert found.hits[0].paper.title.startswith("Shampoo: Preconditioned")
     assert found.coverage_verdict == "covered"
-    # Named, not called "the ... paper": not refused, whichever Shampoo paper comes first.
-    for asked in ("What is Shampoo?", "Which paper should I read to understand Shampoo?"):
+    found = retriever.retrieve("What is Shampoo?")  # the name alone is what is asked about
+    assert found.hits[0].paper.title.startswith("Shampoo: Preconditioned")
+    # Named among other words: not refused, whichever Shampoo paper comes first.
+    for asked in ("What is Shampoo used for?", "Which paper should I read to understand Shampoo?"):
         found = retriever.retrieve(asked)
         assert "Shampoo" in found.hits[0].paper.title and found.covered, asked
     # A name heading a title without a colon is not taken so: "RL on Incorrect Synthetic ...".
