@@ -42,6 +42,7 @@ _SUBJECT_FIRST = re.compile(
 )
 #: A name that only qualifies what is asked about: "How do CLIP-guided methods ...?", "How do
 #: LLM agents ...?" ask about the methods and the agents, which papers using the name describe.
+_TITLE_CASE_RUN = re.compile(r"((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)+)(?:'s)?(?![\w-])")
 _QUALIFIER = re.compile(r"-(?:based|guided|style|like|conditioned|free|driven|inspired)$", re.I)
 _PLURAL = re.compile(r"^(?!(?:is|was|has|does|this|its)$)\w{3,}s$", re.I)
 
@@ -74,6 +75,8 @@ def subject(question: str) -> str | None:
     True
     >>> subject("how the ImageNet-1K dataset was built")
     'ImageNet-1K'
+    >>> subject("How does Stable Diffusion's autoencoder compress images?")
+    'Stable Diffusion'
     """
     match = _SUBJECT.match(question)
     if match is not None and match.group("next") and _PLURAL.match(match.group("next")):
@@ -82,7 +85,12 @@ def subject(question: str) -> str | None:
     if match is None or _QUALIFIER.search(match.group("name")):
         return None
     found = names(match.group("name"))
-    return found[0] if found else None
+    if found:
+        return found[0]
+    # Two or more capitalised words in a row, where none opens the question, name one thing
+    # ("How does Stable Diffusion's autoencoder work?"), though each alone may be a word.
+    run = _TITLE_CASE_RUN.match(question, match.start("name"))
+    return run.group(1) if run and match.start("name") > 0 else None
 
 
 def _mentions(text: str, name: str) -> bool:
