@@ -626,9 +626,8 @@ class LexicalIndex:
             if len(terms) == 1 and self._frequency(terms[0]) > 2:
                 # One word in more than two papers' texts fails the test below. Said as "the X
                 # paper" (or asked "What is X?"), it still names the one paper whose title opens
-                # with it and a colon
-                # ("Who wrote the Shampoo paper?": "Shampoo: Preconditioned ...", not the four
-                # that build on Shampoo; "RL" is not "RL on Incorrect Synthetic Data ...").
+                # with it and a colon ("Who wrote the Shampoo paper?": "Shampoo: Preconditioned
+                # ...", not the four that build on Shampoo; "RL" is not "RL on Incorrect ...").
                 own = [
                     paper
                     for paper, head in zip(found, heads, strict=True)

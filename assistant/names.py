@@ -40,9 +40,10 @@ _SUBJECT_FIRST = re.compile(
     r"\s+(?:is|was|were|are|works?|worked|does|did)\b",
     re.IGNORECASE,
 )
+#: Capitalised words in a row, possessive aside: "Stable Diffusion's".
+_TITLE_CASE_RUN = re.compile(r"((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)+)(?:'s)?(?![\w-])")
 #: A name that only qualifies what is asked about: "How do CLIP-guided methods ...?", "How do
 #: LLM agents ...?" ask about the methods and the agents, which papers using the name describe.
-_TITLE_CASE_RUN = re.compile(r"((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)+)(?:'s)?(?![\w-])")
 _QUALIFIER = re.compile(r"-(?:based|guided|style|like|conditioned|free|driven|inspired)$", re.I)
 _PLURAL = re.compile(r"^(?!(?:is|was|has|does|this|its)$)\w{3,}s$", re.I)
 

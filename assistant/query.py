@@ -223,8 +223,8 @@ _REQUEST = re.compile(
 #: "What can you tell me about X", "Any good reads on X", "Where should I start if I want to
 #: learn about X", "What have people done on X". A run of them from the start up to a lower-case
 #: "about" or "on" is no topic (nor is one up to "understand", "in" after "new" or "the art",
-#: "for" after "looking", or "of" after "overview"). Listed, not guessed: a run that meets any
-#: other word is left whole.
+#: "for" after "looking", "of" after "overview", or "with" after "deal"). Listed, not guessed: a
+#: run that meets any other word is left whole.
 _FRAME_WORDS_TEXT = """
     i i'm im i'd id i've me my you your we us our people someone anyone somebody anybody folks
     it this these that there here what what's whats which where how who is are was were be been
@@ -437,7 +437,8 @@ _GROUPS = {
 _PAPERS = (
     r"(?:papers?|works?|publications?|articles?|abstracts?|documents?|entries|entry|submissions?)"
 )
-#: ... or of two named values: "Which listing has more papers, ICLR or arXiv?".
+#: The most papers, or the more of two named values ("Which listing has more papers, ICLR or
+#: arXiv?"); and the fewest, or the fewer.
 _MOST_OF = (
     r"(?:(?:the )?(?:most|(?:largest|greatest|highest|biggest) (?:number|count|share) of)"
     rf"|more(?= {_PAPERS}\b(?! than)))"
