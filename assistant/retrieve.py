@@ -718,7 +718,12 @@ class Retriever:
                 # it as a phrase, that is a guess.
                 uncertain = True
             best = hits[0].paper
-            if not covered and (index.names(text, best) or index.names(query.text, best)):
+            about = query.subject.split()  # "what's shampoo?": a word five titles use
+            if not covered and (
+                index.names(text, best)
+                or index.names(query.text, best)
+                or (len(about) <= 2 and index.title_uses(best, about))
+            ):
                 # It names the top paper by a rare title word ("the limitations of SOAP"):
                 # about that paper, though maybe not about what its abstract says.
                 covered, uncertain = True, True

@@ -477,6 +477,9 @@ def test_a_name_five_titles_use_names_the_paper_it_heads(sample_settings: Settin
     assert found.coverage_verdict == "covered"
     found = retriever.retrieve("What is Shampoo?")  # the name alone is what is asked about
     assert found.hits[0].paper.title.startswith("Shampoo: Preconditioned")
+    # In lower case nothing marks it as a name, but all it asks about is in the first title.
+    assert retriever.retrieve("what's shampoo?").coverage_verdict == "uncertain"
+    assert retriever.retrieve("what is sourdough?").coverage_verdict == "not_covered"
     # Named among other words: not refused, whichever Shampoo paper comes first.
     for asked in ("What is Shampoo used for?", "Which paper should I read to understand Shampoo?"):
         found = retriever.retrieve(asked)
