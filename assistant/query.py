@@ -379,9 +379,10 @@ def without_request(text: str) -> str:
     """
     asked = _SCOPE.sub("", _THANKS.sub("", text))
     match = _REQUEST.match(asked)
-    rest = _without_frame(asked[match.end() :] if match else asked)
-    if rest is not asked:
-        match = _REQUEST.match(rest)  # "Looking for papers that use X": "use X"
+    after = asked[match.end() :] if match else asked
+    rest = _without_frame(after)
+    if rest != after:  # what the frame leaves may open with a request: "papers that use X"
+        match = _REQUEST.match(rest)
         rest = rest[match.end() :] if match else rest
     return rest if re.search(r"\w", rest) else text
 
