@@ -122,6 +122,12 @@ def _padded(terms: Sequence[str]) -> str:
     return f" {' '.join(terms)} "
 
 
+def _opens(query: str, run: re.Match[str]) -> bool:
+    """Whether ``run`` opens ``query`` (quotes and brackets aside), where any word is
+    capitalised."""
+    return not query[: run.start()].strip(" \"'(")
+
+
 def _head(title: str) -> str:
     """What a title names its paper by: the part before its colon, or without one the words
     before its first linking word ("Causal isotonic calibration" for heterogeneous ...)."""
@@ -617,8 +623,7 @@ class LexicalIndex:
         named: dict[str, Paper] = {}
         for run in _CAPITALISED_RUN.finditer(query):
             terms = self._sequences([run.group(0)])[0]
-            opens = not query[: run.start()].strip(" \"'(")
-            if not terms or (len(terms) == 1 and opens):
+            if not terms or (len(terms) == 1 and _opens(query, run)):
                 continue
             written = _padded(terms)
             found = [paper for paper, _ in self.search(run.group(0), _HEAD_POOL, allowed)]
@@ -729,7 +734,7 @@ class LexicalIndex:
             return True
         for run in _CAPITALISED_RUN.finditer(query):
             terms = self._tokens(run.group(0))
-            if query[: run.start()].strip(" \"'(") and terms and set(terms) <= title:
+            if not _opens(query, run) and terms and set(terms) <= title:
                 return True
         return False
 
@@ -748,13 +753,14 @@ class LexicalIndex:
         ids: set[str] = set()
         for phrase in phrases:
             pattern = mention_pattern(phrase)
+            if pattern is None:
+                continue
             # The stemmer keeps some plurals apart ("llms", "llm"): the pattern takes either.
             one = re.sub(r"(?<=[sxz])es$|(?<=[cs]h)es$|(?<=\w\w\w)s$", "", phrase)
             forms = {phrase, one, f"{one}s", f"{one}es"}
-            using = set().union(*(self._using(form, allowed) for form in forms))
-            for paper_id in using if pattern else ():
+            for paper_id in set().union(*(self._using(form, allowed) for form in forms)):
                 paper = self.catalogue[paper_id]
-                if pattern and (pattern.search(paper.title) or pattern.search(paper.abstract)):
+                if pattern.search(paper.title) or pattern.search(paper.abstract):
                     ids.add(paper_id)
         # In paper id order, as ``papers`` lists them.
         return [self.catalogue[paper_id] for paper_id in sorted(ids)]
