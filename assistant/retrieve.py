@@ -711,7 +711,7 @@ class Retriever:
                 and not uncertain
                 and relevance < calibration.threshold
                 and phrase
-                and not index.mentioning(phrase, allowed)
+                and not _said(phrase, hits, index, allowed)
             ):
                 # A topic of a few words ("spiking neural networks") is covered by its words
                 # alone when each is common ("spikes", "neural networks"): unless a paper says
@@ -724,8 +724,9 @@ class Retriever:
                 or index.names(query.text, best)
                 or (len(about) <= 2 and index.title_uses(best, about))
             ):
-                # It names the top paper by a rare title word ("the limitations of SOAP"):
-                # about that paper, though maybe not about what its abstract says.
+                # It names the top paper by a rare title word ("the limitations of SOAP"), by a
+                # name its title writes, or asks about no more than words of its title: about
+                # that paper, though maybe not about what its abstract says.
                 covered, uncertain = True, True
             if not covered and query.unread:
                 # A constraint it could not use is said so, not turned into a refusal.
@@ -779,9 +780,10 @@ class Retriever:
             return None
         held = max(index.coverage(subject, h.paper) for h in hits[:3]) >= _SUBJECT_HELD
         phrase = _short_phrase(subject)
-        if held and not (phrase and not index.mentioning(phrase, {h.paper.paper_id for h in hits})):
-            # A topic of a few words none of them says as a phrase is held by its rarest word
-            # alone ("protein folding": a paper on "protein" design).
+        # A topic of a few words none of them says as a phrase is held by its rarest word
+        # alone ("protein folding": a paper on "protein" design).
+        found = {h.paper.paper_id for h in hits}
+        if held and (phrase is None or index.mentioning(phrase, found)):
             return None
         stated = "; ".join(query.recognised) or "its constraints"
         return f"None of the {matching} papers matching {stated} seems to be about '{subject}'."
@@ -975,6 +977,16 @@ def _short_phrase(text: str, longest: int = 4) -> str | None:
     if words and words[0].lower() in _PHRASE_OPENERS:
         words = words[1:]
     return " ".join(words) if 0 < len(words) <= longest else None
+
+
+def _said(phrase: str, hits: Sequence[Hit], index: LexicalIndex, allowed: set[str] | None) -> bool:
+    """Whether a paper of ``allowed`` says ``phrase`` (see LexicalIndex.mentioning). The papers
+    found are asked first: one of them usually does, and reading them is a regex each, where
+    the whole collection's candidates for common words may number thousands."""
+    found = {h.paper.paper_id for h in hits}
+    if index.mentioning(phrase, found if allowed is None else found & allowed):
+        return True
+    return bool(index.mentioning(phrase, allowed))
 
 
 def _in_order(hits: list[Hit], papers: Sequence[Paper], k: int) -> list[Hit]:
