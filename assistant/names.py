@@ -88,10 +88,11 @@ def subject(question: str) -> str | None:
     found = names(match.group("name"))
     if found:
         return found[0]
-    # Two or more capitalised words in a row, where none opens the question, name one thing
-    # ("How does Stable Diffusion's autoencoder work?"), though each alone may be a word.
+    # Two or more capitalised words in a row name one thing ("How does Stable Diffusion's
+    # autoencoder work?"), though each alone may be a word; the question's own first word is
+    # never among them, as both patterns open with "how", "what" or the like.
     run = _TITLE_CASE_RUN.match(question, match.start("name"))
-    return run.group(1) if run and match.start("name") > 0 else None
+    return run.group(1) if run else None
 
 
 def _mentions(text: str, name: str) -> bool:
