@@ -46,6 +46,10 @@ _TITLE_CASE_RUN = re.compile(r"((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)+)(?:'s)?(?![\w
 #: LLM agents ...?" ask about the methods and the agents, which papers using the name describe.
 _QUALIFIER = re.compile(r"-(?:based|guided|style|like|conditioned|free|driven|inspired)$", re.I)
 _PLURAL = re.compile(r"^(?!(?:is|was|has|does|this|its)$)\w{3,}s$", re.I)
+#: A capitalised word ("Montezuma's", "Hinton") and, for :func:`proper`, what opens a sentence
+#: before it: the text's start, a full stop, colon or quote.
+_CAPITALISED = re.compile(r"(?<![\w'-])[A-Z][a-z]+(?![\w-])")
+_OPENING = re.compile(r"(?:^|[.!?:;]\s*|[\"'(\u201c]\s*)$")
 
 
 def names(text: str) -> list[str]:
@@ -65,6 +69,17 @@ def names(text: str) -> list[str]:
         and ("-" not in n or any(_NAME.fullmatch(part) for part in n.split("-")))
     )
     return list(dict.fromkeys(kept))
+
+
+def proper(text: str) -> list[str]:
+    """The capitalised words of ``text`` that open no sentence, each once: most are names
+    ("Montezuma", "Hinton", "Haoli"), some adjectives ("Bayesian").
+
+    >>> proper("Which RL agents solve Montezuma's Revenge? Hinton's nets and 'Old Bayesian Ideas'")
+    ['Montezuma', 'Revenge', 'Bayesian', 'Ideas']
+    """
+    found = _CAPITALISED.finditer(text)
+    return list(dict.fromkeys(m.group(0) for m in found if not _OPENING.search(text[: m.start()])))
 
 
 def subject(question: str) -> str | None:
@@ -300,6 +315,7 @@ def judge(
     expansions: Callable[[str], Sequence[str]] = lambda acronym: (),
     close: Callable[[Paper], bool] = lambda paper: True,
     asks_use: bool = False,
+    words: Sequence[str] = (),
 ) -> Verdict:
     """What the names in ``question`` say about the found ``papers`` covering it.
 
@@ -315,10 +331,14 @@ def judge(
     :func:`asks_use`) is about the papers using a rare one, though none introduces it.
     ``papers_using`` counts the papers that use a name; ``users`` lists them, for a rare one;
     ``expansions`` gives the long forms the collection defines an acronym by; ``close`` tells
-    the found papers near enough to the question for their mentions to count.
+    the found papers near enough to the question for their mentions to count. Capitalised
+    ``words`` (see :func:`proper`) count as names where no paper uses them: "Which strategies
+    help RL agents solve Montezuma's Revenge?" is near papers on sparse rewards, about none.
     """
     found = names(question)
-    missing = [name for name in found if papers_using(name) == 0]
+    missing = [
+        name for name in [*found, *(w for w in words if w not in found)] if papers_using(name) == 0
+    ]
     if missing:
         listed = ", ".join(f"'{name}'" for name in missing)
         return Verdict([], f"No paper in the collection mentions {listed}.")

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sys
 import threading
 from collections import ChainMap, OrderedDict
@@ -673,6 +674,8 @@ class Retriever:
             index.expansions,
             lambda paper: paper.paper_id in close,
             asks_use=names.asks_use(query.text),
+            # Those still searched: a capitalised author or month read as a filter is not.
+            words=[w for w in names.proper(query.text) if re.search(rf"\b{w}\b", text)],
         )
         if verdict.makers and not query.sort:
             # The paper a rare name of the question comes from is what it asks about, whatever

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.names import RARE, introduces, judge, named_first, names, subject
+from assistant.names import RARE, introduces, judge, named_first, names, proper, subject
 from assistant.records import Paper
 
 
@@ -117,6 +117,18 @@ def test_a_name_no_paper_mentions_is_a_doubt() -> None:
         "How accurate is sign language translation on PHOENIX-2014T?", [], _using, _nobody
     )
     assert verdict == ([], "No paper in the collection mentions 'PHOENIX-2014T'.")
+
+
+def test_a_capitalised_word_no_paper_uses_is_a_doubt_one_papers_use_is_not() -> None:
+    question = "Which curriculum helps agents solve Montezuma's Revenge, as Bandits do?"
+    words = proper(question)
+    assert words == ["Montezuma", "Revenge", "Bandits"]
+    counts = {"Montezuma": 0, "Revenge": 0, "Bandits": 4}.__getitem__
+    verdict = judge(question, [BANDITS], counts, _nobody, words=words)
+    assert verdict == ([], "No paper in the collection mentions 'Montezuma', 'Revenge'.")
+    assert judge(question, [BANDITS], counts, _nobody, words=["Bandits"]) == ([], None)
+    # A sentence's first word, or one after a colon or a quote, is no name.
+    assert proper("Sparse rewards: Hard exploration in 'Pitfall' games. Which agents?") == []
 
 
 def test_a_question_about_a_name_the_papers_only_use_is_a_doubt() -> None:
