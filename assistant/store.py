@@ -499,6 +499,20 @@ def _write_lock(settings: StoreSettings) -> Iterator[None]:
         handle.close()  # closing releases the flock
 
 
+def _search_wide(collection: Any, ef: int) -> None:
+    """Have the collection's vector index keep ``ef`` candidates while it searches.
+
+    Chroma's default (100) is approximate, and its index is rebuilt from the log at each start
+    until a thousand chunks are written since the last save, with threads racing to insert:
+    the same question then finds different nearest chunks from one start to the next (up to
+    3 of 434 questions on the sample lost their nearest chunk, different ones at each start).
+    Asking for as many candidates as the collection holds makes a search exhaustive.
+    """
+    hnsw = (collection.configuration_json or {}).get("hnsw") or {}
+    if hnsw.get("ef_search") != ef:
+        collection.modify(configuration={"hnsw": {"ef_search": ef}})
+
+
 @contextlib.contextmanager
 def open_store(
     settings: StoreSettings, embedder: str | None, *, write: bool = False
@@ -523,6 +537,7 @@ def open_store(
                     metadata={"hnsw:space": "cosine", "embedder": embedder},
                     embedding_function=None,
                 )
+                _search_wide(collection, settings.search_ef)
             else:
                 collection = client.get_collection(settings.collection, embedding_function=None)
         built_with = (collection.metadata or {}).get("embedder")
