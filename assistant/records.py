@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from typing import Any, Literal
 from urllib.parse import quote
@@ -371,14 +371,15 @@ def _duration(seconds: float | None) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _date_key(value: str) -> tuple[int, ...]:
+def date_key(value: str) -> tuple[int, ...]:
+    """A date's year, month and day, as far as it gives them: "2024-06" is (2024, 6)."""
     parts = value.lstrip("-").split("-")
     return tuple(int(p) for p in parts if p.isdigit())
 
 
 def _truncate(key: tuple[int, ...], other: str | tuple[int, ...]) -> tuple[int, ...]:
     """``key`` cut to the precision of ``other`` (a date string or key)."""
-    width = len(_date_key(other)) if isinstance(other, str) else len(other)
+    width = len(date_key(other)) if isinstance(other, str) else len(other)
     return key[:width]
 
 
@@ -469,66 +470,73 @@ class Filters(BaseModel):
 
     def accepts(self, paper: Paper) -> bool:
         """Whether ``paper`` satisfies every constraint (missing metadata fails its constraint)."""
+        return all(check(paper) for check in self._checks())
+
+    def passing(self, papers: Iterable[Paper]) -> list[Paper]:
+        """The ``papers`` that satisfy every constraint, as :meth:`accepts` tells, with the
+        checks of the constraints set made once: at 100k papers, checking every field of each
+        paper took 0.3-0.4 s for a filter of dates or authors."""
+        checks = self._checks()
+        return [paper for paper in papers if all(check(paper) for check in checks)]
+
+    def _checks(self) -> list[Callable[[Paper], bool]]:
+        """One test per constraint set, cheapest and most selective first."""
+        checks: list[Callable[[Paper], bool]] = []
+        if self.since or self.until:
+            checks.append(functools.partial(_dated, since=self.since, until=self.until))
+        if self.doi:
+            doi = self.doi.lower()
+            checks.append(lambda paper: (paper.doi or "").lower() == doi)
+        if self.arxiv_id:
+            arxiv_id = self.arxiv_id.lower()
+            checks.append(lambda paper: (paper.arxiv_id or "").lower() == arxiv_id)
         if self.author:  # "contains", as the UI's box says
             needle = normalize_title(self.author)
-            if not any(needle in normalize_title(a) for a in paper.authors):
-                return False
+            checks.append(lambda paper: any(needle in normalize_title(a) for a in paper.authors))
         if self.authors:  # names read from a question: whole words ("Yang" is not "Xuyang")
-            names = [f" {fold(a)} " for a in paper.authors]
-            for wanted in self.authors:
-                words = f" {fold(wanted)} "
-                if not any(words in name for name in names):
-                    return False
+            checks.append(functools.partial(_named, wanted=[f" {fold(a)} " for a in self.authors]))
         if self.venue:
-            needle = self.venue.lower()
-            if not any(needle in v.lower() for v in paper.listings):
-                return False
-        listed = {v.lower() for v in paper.listings}
-        if not _holds(listed, self.venues, self.any_venue):
-            return False
-        if not _within(len(listed), self.min_listings, self.max_listings):
-            return False
-        if self.category:
-            needle = self.category.lower()
-            if not any(needle in c.lower() for c in paper.categories):
-                return False
-        places: list[tuple[str | None, list[str]]] = [
-            (self.organization, [paper.organization or ""]),
-            (self.region, paper.regions),
-        ]
-        for part, held in places:
-            if part and not any(part.lower() in v.lower() for v in held):
-                return False
-        if not _holds({v.lower() for v in paper.regions}, self.regions, self.any_region):
-            return False
-        if any(_has(paper, name) for name in self.missing):
-            return False
-        if not all(_has(paper, name) for name in self.present):
-            return False
-        if self.doi and (paper.doi or "").lower() != self.doi.lower():
-            return False
-        if self.arxiv_id and (paper.arxiv_id or "").lower() != self.arxiv_id.lower():
-            return False
-        if self.excluding:
-            said = "\n".join(
-                [paper.title, paper.abstract, paper.venue or "", *paper.sources, *paper.categories]
+            venue = self.venue.lower()
+            checks.append(lambda paper: any(venue in v.lower() for v in paper.listings))
+        if self.venues or self.any_venue:
+            venues, any_venue = self.venues, self.any_venue
+            checks.append(
+                lambda paper: _holds({v.lower() for v in paper.listings}, venues, any_venue)
             )
-            if any(mentions(said, phrase) for phrase in self.excluding):
-                return False
-        if not _within(author_count(paper), self.min_authors, self.max_authors):
-            return False
-        if not _within(paper.upvotes, self.min_upvotes, self.max_upvotes):
-            return False
-        if self.since or self.until:
-            mine = _date_key(paper.date or "")
-            if not mine:
-                return False
-            # Compare at the coarser of the two precisions: a paper dated 2026 is "since 2025-06".
-            if self.since and _truncate(mine, self.since) < _truncate(_date_key(self.since), mine):
-                return False
-            if self.until and _truncate(mine, self.until) > _truncate(_date_key(self.until), mine):
-                return False
-        return True
+        if self.min_listings is not None or self.max_listings is not None:
+            least, most = self.min_listings, self.max_listings
+            checks.append(
+                lambda paper: _within(len({v.lower() for v in paper.listings}), least, most)
+            )
+        if self.category:
+            category = self.category.lower()
+            checks.append(lambda paper: any(category in c.lower() for c in paper.categories))
+        if self.organization:
+            organization = self.organization.lower()
+            checks.append(lambda paper: organization in (paper.organization or "").lower())
+        if self.region:
+            region = self.region.lower()
+            checks.append(lambda paper: any(region in v.lower() for v in paper.regions))
+        if self.regions or self.any_region:
+            regions, any_region = self.regions, self.any_region
+            checks.append(
+                lambda paper: _holds({v.lower() for v in paper.regions}, regions, any_region)
+            )
+        if self.missing:
+            missing = list(self.missing)
+            checks.append(lambda paper: not any(_has(paper, name) for name in missing))
+        if self.present:
+            present = list(self.present)
+            checks.append(lambda paper: all(_has(paper, name) for name in present))
+        if self.min_authors is not None or self.max_authors is not None:
+            least_authors, most_authors = self.min_authors, self.max_authors
+            checks.append(lambda paper: _within(author_count(paper), least_authors, most_authors))
+        if self.min_upvotes is not None or self.max_upvotes is not None:
+            least_upvotes, most_upvotes = self.min_upvotes, self.max_upvotes
+            checks.append(lambda paper: _within(paper.upvotes, least_upvotes, most_upvotes))
+        if self.excluding:
+            checks.append(functools.partial(_excluded_from, phrases=self.excluding))
+        return checks
 
 
 def mentions(text: str, phrase: str) -> bool:
@@ -612,6 +620,40 @@ def _holds(held: set[str], every: list[str], either: list[str]) -> bool:
     if not all(any(w.lower() in v for v in held) for w in every):
         return False
     return not either or any(w.lower() in v for w in either for v in held)
+
+
+def _dated(paper: Paper, since: str | None, until: str | None) -> bool:
+    """Whether ``paper`` is dated within ``since`` and ``until`` (an undated one is not)."""
+    mine = date_key(paper.date or "")
+    if not mine:
+        return False
+    # Compare at the coarser of the two precisions: a paper dated 2026 is "since 2025-06".
+    if since and _truncate(mine, since) < _truncate(date_key(since), mine):
+        return False
+    return not (until and _truncate(mine, until) > _truncate(date_key(until), mine))
+
+
+def _named(paper: Paper, wanted: list[str]) -> bool:
+    """Whether each of the ``wanted`` names (folded, in spaces) is words of one author's."""
+    if not paper.authors:
+        return False
+    # Without accents, each word of a folded name is in the authors lower-cased: a test in C
+    # that rules out most papers before a fold per author (0.3 s at 100k papers).
+    together = " ".join(paper.authors)
+    if together.isascii():
+        lowered = together.lower()
+        if not all(word in lowered for words in wanted for word in words.split()):
+            return False
+    names = [f" {fold(a)} " for a in paper.authors]
+    return all(any(words in name for name in names) for words in wanted)
+
+
+def _excluded_from(paper: Paper, phrases: list[str]) -> bool:
+    """Whether ``paper`` says none of ``phrases`` in its title, abstract, venue or listings."""
+    said = "\n".join(
+        [paper.title, paper.abstract, paper.venue or "", *paper.sources, *paper.categories]
+    )
+    return not any(mentions(said, phrase) for phrase in phrases)
 
 
 def _within(value: int | None, low: int | None, high: int | None) -> bool:

@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import threading
+import unicodedata
 from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
@@ -36,7 +37,7 @@ from assistant.query import (
     tally_papers,
     title_words,
 )
-from assistant.records import Filters, Hit, Paper, clean_text, fold, mentions
+from assistant.records import Filters, Hit, Paper, clean_text, date_key, fold, mentions
 from assistant.store import ChunkMatch, Store, open_store
 
 log = logging.getLogger("assistant")
@@ -315,6 +316,7 @@ class Retriever:
         self._resources = contextlib.ExitStack()
         self._store: Store | None = None
         self._filtered: dict[str, frozenset[str]] = {}
+        self._columns: _Columns | None = None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         # Guards lazy opening; a server calls one retriever from many threads.
         self._opening = threading.RLock()
@@ -816,13 +818,15 @@ class Retriever:
 
     def _passing(self, filters: Filters) -> frozenset[str]:
         """Ids of the papers ``filters`` accepts; the last few filters' answers are kept, since
-        checking every paper costs about 2 ms per thousand papers."""
+        checking every paper costs up to 1 ms per thousand papers (see :class:`_Columns`)."""
         key = filters.model_dump_json()
         if key not in self._filtered:
             if len(self._filtered) >= _FILTER_CACHE:
                 self._filtered.pop(next(iter(self._filtered)))
             papers = self.lexical().papers
-            self._filtered[key] = frozenset(p.paper_id for p in papers if filters.accepts(p))
+            if self._columns is None or self._columns.papers is not papers:
+                self._columns = _Columns(papers)
+            self._filtered[key] = frozenset(p.paper_id for p in self._columns.passing(filters))
         return self._filtered[key]
 
     def _hybrid(
@@ -905,6 +909,75 @@ class Retriever:
             pool=len(allowed) if allowed is not None else len(index or ()),
         )
         return hits, relevance, spelled_relevance
+
+
+class _Columns:
+    """The years and author names of a list of papers, each built on first use, to narrow a
+    filter to the papers that can pass it before :meth:`Filters.passing` checks each of them:
+    at 100k papers, checking them all took 0.15-0.2 s for a filter on dates or authors."""
+
+    def __init__(self, papers: Sequence[Paper]) -> None:
+        self.papers = papers
+        self._years: np.ndarray | None = None
+        self._authors: tuple[bytes, np.ndarray] | None = None
+
+    def passing(self, filters: Filters) -> list[Paper]:
+        keep = np.ones(len(self.papers), dtype=bool)
+        if filters.since or filters.until:
+            # A paper whose year is outside the span's years is outside it at any precision.
+            years = self.years()
+            keep &= years >= 0
+            if filters.since:
+                keep &= years >= date_key(filters.since)[0]
+            if filters.until:
+                keep &= years <= date_key(filters.until)[0]
+        if filters.authors:
+            text, starts = self.authors()
+            for name in filters.authors:
+                held = np.zeros(len(self.papers), dtype=bool)
+                held[np.searchsorted(starts, _starts_of(fold(name), text), side="right") - 1] = True
+                keep &= held
+        return filters.passing([self.papers[i] for i in np.flatnonzero(keep).tolist()])
+
+    def years(self) -> np.ndarray:
+        """Each paper's year, -1 for an undated one."""
+        if self._years is None:
+            keys = (date_key(p.date or "") for p in self.papers)
+            self._years = np.array([key[0] if key else -1 for key in keys], dtype=np.int64)
+        return self._years
+
+    def authors(self) -> tuple[bytes, np.ndarray]:
+        """Each paper's authors in lower case without accents, a line a paper, and where each
+        paper's line starts: a name is looked for in all of them by one search."""
+        if self._authors is None:
+            # Folded all at once (as :func:`fold` does, punctuation aside): a fold a paper took
+            # 0.4 s at 100k papers.
+            lines = "\n".join(" ".join(p.authors).replace("\n", " ") for p in self.papers)
+            plain = unicodedata.normalize("NFKD", lines).encode("ascii", "ignore").lower()
+            ends = np.flatnonzero(np.frombuffer(plain, dtype=np.uint8) == ord("\n"))
+            self._authors = (plain, np.concatenate([[0], ends + 1]).astype(np.int64))
+        return self._authors
+
+
+def _starts_of(name: str, text: bytes) -> list[int]:
+    r"""Where the words of ``name`` (folded) start in ``text`` as whole words, with anything but
+    a letter or digit between them.
+
+    >>> _starts_of("lu hou", b"xlu hou, lu-hou\nlu houx lu hou")
+    [9, 24]
+    """
+    words = [re.escape(word.encode()) for word in name.split()]
+    # Opening with the name's first letters, not a test of what precedes them, lets the
+    # search skip ahead (5 ms over 100k papers' authors, against 70 ms).
+    pattern = re.compile(rb"[^a-z0-9\n]+".join(words) + rb"(?![a-z0-9])")
+    found: list[int] = []
+    at = 0
+    while (match := pattern.search(text, at)) is not None:
+        start = match.start()
+        if not text[start - 1 : start].isalnum():
+            found.append(start)
+        at = start + 1
+    return found
 
 
 def _uncounted(query: Query) -> None:

@@ -756,3 +756,29 @@ def test_a_vector_search_finds_the_exact_nearest_chunks(sample_settings: Setting
             found = store.query(vector.tolist(), 10, texts=False)
             assert [m.chunk_id for m in found] == [m.chunk_id for m in exact]
 
+
+def test_a_filter_narrowed_by_years_and_names_passes_the_papers_a_check_of_each_passes(
+    sample_settings: Settings,
+) -> None:
+    """Years and author names narrow a filter before each paper left is checked (0.15-0.2 s
+    for all of them at 100k papers): the papers passing are those a check of each passes."""
+    retriever = Retriever(sample_settings)
+    papers = retriever.lexical().papers
+    dated = sorted({p.date for p in papers if p.date})
+    named = [p.authors for p in papers if p.authors]
+    filters = [
+        Filters(authors=["Suárez-Fariñas"]),
+        Filters(authors=["suarez farinas"]),
+        Filters(authors=["Mayte Suarez-Farinas", "Fortuin"]),
+        Filters(authors=["Farinas Mayte"]),  # the words in another order: no author's name
+        Filters(authors=[named[0][0].upper()], since=dated[0][:4]),
+        Filters(authors=[named[-1][-1].split()[-1]]),
+        Filters(since="2024-06", until="2024-06"),
+        Filters(since=dated[len(dated) // 2]),
+        Filters(until=dated[len(dated) // 3][:7], max_authors=1),
+        Filters(since="2025", until="2025-03-15", category="cs"),
+    ]
+    for wanted in filters:
+        checked = {p.paper_id for p in papers if wanted.accepts(p)}
+        assert retriever._passing(wanted) == checked, wanted
+    assert retriever._passing(filters[0]) and not retriever._passing(filters[3])
