@@ -499,10 +499,7 @@ class Filters(BaseModel):
             venue = self.venue.lower()
             checks.append(lambda paper: any(venue in v.lower() for v in paper.listings))
         if self.venues or self.any_venue:
-            venues, any_venue = self.venues, self.any_venue
-            checks.append(
-                lambda paper: _holds({v.lower() for v in paper.listings}, venues, any_venue)
-            )
+            checks.append(_holding(lambda paper: paper.listings, self.venues, self.any_venue))
         if self.min_listings is not None or self.max_listings is not None:
             least, most = self.min_listings, self.max_listings
             checks.append(
@@ -518,10 +515,7 @@ class Filters(BaseModel):
             region = self.region.lower()
             checks.append(lambda paper: any(region in v.lower() for v in paper.regions))
         if self.regions or self.any_region:
-            regions, any_region = self.regions, self.any_region
-            checks.append(
-                lambda paper: _holds({v.lower() for v in paper.regions}, regions, any_region)
-            )
+            checks.append(_holding(lambda paper: paper.regions, self.regions, self.any_region))
         if self.missing:
             missing = list(self.missing)
             checks.append(lambda paper: not any(_has(paper, name) for name in missing))
@@ -654,6 +648,14 @@ def _excluded_from(paper: Paper, phrases: list[str]) -> bool:
         [paper.title, paper.abstract, paper.venue or "", *paper.sources, *paper.categories]
     )
     return not any(mentions(said, phrase) for phrase in phrases)
+
+
+def _holding(
+    values: Callable[[Paper], list[str]], every: list[str], either: list[str]
+) -> Callable[[Paper], bool]:
+    """A test that a paper's ``values`` (its listings, its places) hold ``every`` and one of
+    ``either`` (see :func:`_holds`)."""
+    return lambda paper: _holds({v.lower() for v in values(paper)}, every, either)
 
 
 def _within(value: int | None, low: int | None, high: int | None) -> bool:
