@@ -43,6 +43,7 @@ from assistant.store import ChunkMatch, Store, open_store
 log = logging.getLogger("assistant")
 
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
+_PAST_YEARS = 10_000  # a year after any a filter takes (records.DATE_PATTERN)
 _SUBJECT_HELD = 0.5  # share of a filtered question's topic a paper must hold to be about it
 #: The share of the best score a paper must hold to be on an ordered question's topic
 #: ("the newest paper on X"): those are sorted, the others follow by relevance.
@@ -934,16 +935,20 @@ class _Columns:
         if filters.authors:
             text, starts = self.authors()
             for name in filters.authors:
+                if not fold(name):  # no letter or digit to look for: each paper is checked
+                    continue
                 held = np.zeros(len(self.papers), dtype=bool)
                 held[np.searchsorted(starts, _starts_of(fold(name), text), side="right") - 1] = True
                 keep &= held
         return filters.passing([self.papers[i] for i in np.flatnonzero(keep).tolist()])
 
     def years(self) -> np.ndarray:
-        """Each paper's year, -1 for an undated one."""
+        """Each paper's year, -1 for an undated one; a year past any a filter takes (four
+        digits) is held as 10,000, which compares with those as it does."""
         if self._years is None:
             keys = (date_key(p.date or "") for p in self.papers)
-            self._years = np.array([key[0] if key else -1 for key in keys], dtype=np.int64)
+            years = [min(key[0], _PAST_YEARS) if key else -1 for key in keys]
+            self._years = np.array(years, dtype=np.int64)
         return self._years
 
     def authors(self) -> tuple[bytes, np.ndarray]:
@@ -965,6 +970,8 @@ def _starts_of(name: str, text: bytes) -> list[int]:
 
     >>> _starts_of("lu hou", b"xlu hou, lu-hou\nlu houx lu hou")
     [9, 24]
+    >>> _starts_of("", b"ab, c")  # no words: each empty match once, and the search ends
+    [3]
     """
     words = [re.escape(word.encode()) for word in name.split()]
     # Opening with the name's first letters, not a test of what precedes them, lets the
@@ -972,7 +979,7 @@ def _starts_of(name: str, text: bytes) -> list[int]:
     pattern = re.compile(rb"[^a-z0-9\n]+".join(words) + rb"(?![a-z0-9])")
     found: list[int] = []
     at = 0
-    while (match := pattern.search(text, at)) is not None:
+    while at <= len(text) and (match := pattern.search(text, at)) is not None:
         start = match.start()
         if not text[start - 1 : start].isalnum():
             found.append(start)
