@@ -309,12 +309,13 @@ class _Terminal:
         os.close(slave)
         self.seen = ""
 
-    def expect(self, text: str) -> str:
+    def expect(self, text: str, *, nudge: bool = False) -> str:
         """Everything printed until ``text`` has appeared (counted from the last expect).
 
         Waits for the output itself, not for a clock (a busy machine may take minutes to load
         the embedder); it fails as soon as the process has ended without printing ``text``,
-        and pytest's own timeout bounds a process that hangs.
+        and pytest's own timeout bounds a process that hangs. ``nudge``: while nothing is
+        printed, Ctrl-C again each second (see :meth:`interrupt_at_the_prompt`).
         """
         while text not in self.seen:
             ready, _, _ = select.select([self.master], [], [], 1.0)
@@ -324,6 +325,8 @@ class _Terminal:
                 chunk = b""
             if ready and chunk:
                 self.seen += chunk.decode(errors="replace")
+            elif nudge and self.process.poll() is None:
+                self.interrupt()
             elif self.process.poll() is not None:
                 raise AssertionError(
                     f"the process ended (exit {self.process.returncode}) before printing "
@@ -337,6 +340,14 @@ class _Terminal:
 
     def interrupt(self) -> None:
         self.process.send_signal(signal.SIGINT)
+
+    def interrupt_at_the_prompt(self) -> str:
+        """Ctrl-C at the "> " prompt, until a fresh prompt is printed. Python's line editor
+        (readline) misses a Ctrl-C that comes after it printed the prompt and before it waits
+        for keys, until a line is typed: the test then waits for a prompt, and the prompt for
+        a line. A Ctrl-C while it waits is seen at once."""
+        self.interrupt()
+        return self.expect("> ", nudge=True)
 
     def close(self) -> int:
         code = self.process.wait(timeout=60)
@@ -355,8 +366,7 @@ def test_chat_on_a_terminal_ctrl_c_stops_an_answer_not_the_session(
     )
     chat.expect("Ctrl-D quits).")
     chat.expect("> ")
-    chat.interrupt()  # at the prompt: a fresh prompt, not the end of the session
-    chat.expect("> ")
+    chat.interrupt_at_the_prompt()  # a fresh prompt, not the end of the session
     chat.type("How does LSUV initialization work?\n")
     chat.expect("LSUV normalises")
     chat.interrupt()  # mid-answer: the answer stops, the session goes on
