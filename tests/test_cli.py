@@ -23,7 +23,7 @@ from assistant.records import Paper
 from assistant.store import open_store
 
 from .conftest import DATA
-from .openai_stub import Reply, StubServer
+from .openai_stub import Reply, serve
 
 
 @pytest.fixture
@@ -309,13 +309,14 @@ class _Terminal:
         os.close(slave)
         self.seen = ""
 
-    def expect(self, text: str, *, nudge: bool = False) -> str:
+    def expect(self, text: str, *, nudge: bool = False, unless: str | None = None) -> str:
         """Everything printed until ``text`` has appeared (counted from the last expect).
 
         Waits for the output itself, not for a clock (a busy machine may take minutes to load
         the embedder); it fails as soon as the process has ended without printing ``text``,
-        and pytest's own timeout bounds a process that hangs. ``nudge``: while nothing is
-        printed, Ctrl-C again each second (see :meth:`interrupt_at_the_prompt`).
+        or has printed ``unless`` first (a prompt: it waits for a line, and would wait
+        forever), and pytest's own timeout bounds a process that hangs. ``nudge``: while
+        nothing is printed, Ctrl-C again each second (see :meth:`interrupt_at_the_prompt`).
         """
         while text not in self.seen:
             ready, _, _ = select.select([self.master], [], [], 1.0)
@@ -325,6 +326,8 @@ class _Terminal:
                 chunk = b""
             if ready and chunk:
                 self.seen += chunk.decode(errors="replace")
+                if unless is not None and unless in self.seen and text not in self.seen:
+                    raise AssertionError(f"printed {unless!r} before {text!r}: {self.seen!r}")
             elif nudge and self.process.poll() is None:
                 self.interrupt()
             elif self.process.poll() is not None:
@@ -356,30 +359,33 @@ class _Terminal:
 
 
 def test_chat_on_a_terminal_ctrl_c_stops_an_answer_not_the_session(
-    sample_settings: Settings, llm_server: StubServer
+    sample_settings: Settings,
 ) -> None:
     slow = " ".join(["LSUV normalises the variance of each layer's output to one [1]."] * 20)
-    llm_server.script(Reply(content=slow, chunk_delay=0.2), "It uses orthonormal matrices [1].")
-    chat = _Terminal(
-        ["--store", str(sample_settings.store.path), "chat"],
-        {"ASSISTANT_LLM__BASE_URL": llm_server.url, "ASSISTANT_LLM__MODEL": "stub"},
-    )
-    chat.expect("Ctrl-D quits).")
-    chat.expect("> ")
-    chat.interrupt_at_the_prompt()  # a fresh prompt, not the end of the session
-    chat.type("How does LSUV initialization work?\n")
-    chat.expect("LSUV normalises")
-    chat.interrupt()  # mid-answer: the answer stops, the session goes on
-    chat.expect("(answer stopped)")
-    chat.expect("> ")
-    chat.type("How does LSUV initialization work?\n")
-    assert "orthonormal matrices" in chat.expect("> ")
-    chat.type("\x04")  # Ctrl-D on an empty line
-    assert chat.close() == 0
-    # The stopped answer is not history: nothing sent after it (the second answer, the
-    # model's check of its citations) holds a word of it.
-    later = json.dumps([r["messages"] for r in llm_server.requests[1:]])
-    assert "How does LSUV initialization work?" in later and "LSUV normalises" not in later
+    # A stub of its own: a request an earlier test left running would take this script's
+    # first reply from the shared one.
+    for llm in serve():
+        llm.script(Reply(content=slow, chunk_delay=0.2), "It uses orthonormal matrices [1].")
+        chat = _Terminal(
+            ["--store", str(sample_settings.store.path), "chat"],
+            {"ASSISTANT_LLM__BASE_URL": llm.url, "ASSISTANT_LLM__MODEL": "stub"},
+        )
+        chat.expect("Ctrl-D quits).")
+        chat.expect("> ")
+        chat.interrupt_at_the_prompt()  # a fresh prompt, not the end of the session
+        chat.type("How does LSUV initialization work?\n")
+        chat.expect("LSUV normalises", unless="\n> ")
+        chat.interrupt()  # mid-answer: the answer stops, the session goes on
+        chat.expect("(answer stopped)", unless="\n> ")
+        chat.expect("> ")
+        chat.type("How does LSUV initialization work?\n")
+        assert "orthonormal matrices" in chat.expect("> ")
+        chat.type("\x04")  # Ctrl-D on an empty line
+        assert chat.close() == 0
+        # The stopped answer is not history: nothing sent after it (the second answer, the
+        # model's check of its citations) holds a word of it.
+        later = json.dumps([r["messages"] for r in llm.requests[1:]])
+        assert "How does LSUV initialization work?" in later and "LSUV normalises" not in later
 
 
 def test_a_served_store_refuses_other_processes_writes_and_a_second_server(
