@@ -23,7 +23,7 @@ from assistant.records import Paper
 from assistant.store import open_store
 
 from .conftest import DATA
-from .openai_stub import Reply, serve
+from .openai_stub import Reply, StubServer
 
 
 @pytest.fixture
@@ -305,6 +305,10 @@ class _Terminal:
             stdout=slave,
             stderr=slave,
             env={**os.environ, **env},
+            # Ctrl-C as a terminal delivers it: a suite started in the background by a shell
+            # without job control ignores SIGINT, children inherit that, and Python then
+            # raises no KeyboardInterrupt (the test waited for a stop that never came).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         os.close(slave)
         self.seen = ""
@@ -359,33 +363,30 @@ class _Terminal:
 
 
 def test_chat_on_a_terminal_ctrl_c_stops_an_answer_not_the_session(
-    sample_settings: Settings,
+    sample_settings: Settings, llm_server: StubServer
 ) -> None:
     slow = " ".join(["LSUV normalises the variance of each layer's output to one [1]."] * 20)
-    # A stub of its own: a request an earlier test left running would take this script's
-    # first reply from the shared one.
-    for llm in serve():
-        llm.script(Reply(content=slow, chunk_delay=0.2), "It uses orthonormal matrices [1].")
-        chat = _Terminal(
-            ["--store", str(sample_settings.store.path), "chat"],
-            {"ASSISTANT_LLM__BASE_URL": llm.url, "ASSISTANT_LLM__MODEL": "stub"},
-        )
-        chat.expect("Ctrl-D quits).")
-        chat.expect("> ")
-        chat.interrupt_at_the_prompt()  # a fresh prompt, not the end of the session
-        chat.type("How does LSUV initialization work?\n")
-        chat.expect("LSUV normalises", unless="\n> ")
-        chat.interrupt()  # mid-answer: the answer stops, the session goes on
-        chat.expect("(answer stopped)", unless="\n> ")
-        chat.expect("> ")
-        chat.type("How does LSUV initialization work?\n")
-        assert "orthonormal matrices" in chat.expect("> ")
-        chat.type("\x04")  # Ctrl-D on an empty line
-        assert chat.close() == 0
-        # The stopped answer is not history: nothing sent after it (the second answer, the
-        # model's check of its citations) holds a word of it.
-        later = json.dumps([r["messages"] for r in llm.requests[1:]])
-        assert "How does LSUV initialization work?" in later and "LSUV normalises" not in later
+    llm_server.script(Reply(content=slow, chunk_delay=0.2), "It uses orthonormal matrices [1].")
+    chat = _Terminal(
+        ["--store", str(sample_settings.store.path), "chat"],
+        {"ASSISTANT_LLM__BASE_URL": llm_server.url, "ASSISTANT_LLM__MODEL": "stub"},
+    )
+    chat.expect("Ctrl-D quits).")
+    chat.expect("> ")
+    chat.interrupt_at_the_prompt()  # a fresh prompt, not the end of the session
+    chat.type("How does LSUV initialization work?\n")
+    chat.expect("LSUV normalises", unless="\n> ")
+    chat.interrupt()  # mid-answer: the answer stops, the session goes on
+    chat.expect("(answer stopped)", unless="\n> ")
+    chat.expect("> ")
+    chat.type("How does LSUV initialization work?\n")
+    assert "orthonormal matrices" in chat.expect("> ")
+    chat.type("\x04")  # Ctrl-D on an empty line
+    assert chat.close() == 0
+    # The stopped answer is not history: nothing sent after it (the second answer, the
+    # model's check of its citations) holds a word of it.
+    later = json.dumps([r["messages"] for r in llm_server.requests[1:]])
+    assert "How does LSUV initialization work?" in later and "LSUV normalises" not in later
 
 
 def test_a_served_store_refuses_other_processes_writes_and_a_second_server(
