@@ -358,8 +358,8 @@ def _papers(service: Collection) -> APIRouter:
         filters = Filters(author=author, since=since, until=until, venue=venue, category=category)
         found = [
             p
-            for p in sorted(service.papers(), key=lambda p: p.title.lower())
-            if filters.accepts(p) and (not q or q.lower() in p.title.lower())
+            for p in filters.passing(sorted(service.papers(), key=lambda p: p.title.lower()))
+            if not q or q.lower() in p.title.lower()
         ]
         return PapersPage(total=len(found), offset=offset, papers=found[offset : offset + limit])
 

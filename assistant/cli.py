@@ -208,7 +208,7 @@ def papers(ctx: click.Context, /, fmt: str, title: str | None, **filter_args: ob
     everything = _stored_papers(_settings(ctx))
     filters = Filters.model_validate(filter_args)
     wanted = normalize_title(title or "")
-    found = [p for p in everything if filters.accepts(p) and wanted in normalize_title(p.title)]
+    found = [p for p in filters.passing(everything) if wanted in normalize_title(p.title)]
     if fmt == "bibtex":
         from assistant.bibliography import to_bibtex
 
