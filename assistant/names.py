@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from assistant.records import Paper
+from assistant.records import SENTENCE_START, Paper
 
 #: A name: a word with a capital after its first letter ("CLIP", "ResNet", "t-SNE", "NYUv2") or
 #: a capital with digits ("Qwen3-32B", "MATH-500", "PHOENIX-2014T"). A capitalised word alone
@@ -46,10 +46,8 @@ _TITLE_CASE_RUN = re.compile(r"((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)+)(?:'s)?(?![\w
 #: LLM agents ...?" ask about the methods and the agents, which papers using the name describe.
 _QUALIFIER = re.compile(r"-(?:based|guided|style|like|conditioned|free|driven|inspired)$", re.I)
 _PLURAL = re.compile(r"^(?!(?:is|was|has|does|this|its)$)\w{3,}s$", re.I)
-#: A capitalised word ("Montezuma's", "Hinton") and, for :func:`proper`, what opens a sentence
-#: before it: the text's start, a full stop, colon or quote.
+#: A capitalised word ("Montezuma's", "Hinton").
 _CAPITALISED = re.compile(r"(?<![\w'-])[A-Z][a-z]+(?![\w-])")
-_OPENING = re.compile(r"(?:^|[.!?:;]\s*|[\"'(\u201c]\s*)$")
 
 
 def names(text: str) -> list[str]:
@@ -79,7 +77,9 @@ def proper(text: str) -> list[str]:
     ['Montezuma', 'Revenge', 'Bayesian', 'Ideas']
     """
     found = _CAPITALISED.finditer(text)
-    return list(dict.fromkeys(m.group(0) for m in found if not _OPENING.search(text[: m.start()])))
+    return list(
+        dict.fromkeys(m.group(0) for m in found if not SENTENCE_START.search(text[: m.start()]))
+    )
 
 
 def subject(question: str) -> str | None:

@@ -65,6 +65,11 @@ def clean_text(text: str) -> str:
     return _INERT_CONTROLS.sub("", text)
 
 
+#: What opens a sentence before a word: the text's start, a full stop, colon or quote. A word
+#: after it is capitalised as a sentence's first, not as a name ("Haoli" further on is one).
+SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|[\"'(\u201c]\s*)$")
+
+
 @functools.lru_cache(maxsize=1 << 16)  # a collection's author names repeat across papers
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation as spaces: 'Suárez-Fariñas' -> 'suarez farinas'."""

@@ -8,11 +8,12 @@ from collections.abc import Callable, Collection
 
 from spellchecker import SpellChecker
 
+from assistant.records import SENTENCE_START
+
 #: A word worth checking: lower case after its first letter (a name or an acronym, "GRPO", is
 #: no typo), four letters or more ("trik"), no digits; capitalised only where a sentence starts
 #: ("Haoli" further on is a name).
 _WORD = re.compile(r"(?<![\w'-])[A-Za-z][a-z]{3,}(?![\w-])")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|[\"'(\u201c]\s*)$")
 #: Endings an inflected word may drop, and what its stem may need back ("ramping": "ramp").
 _INFLECTIONS = (
     ("ies", "y"),
@@ -91,7 +92,7 @@ def corrections(
     found: dict[str, str] = {}
     for match in _WORD.finditer(text):
         word = match.group(0).lower()
-        named = match.group(0)[0].isupper() and not _SENTENCE_START.search(text[: match.start()])
+        named = match.group(0)[0].isupper() and not SENTENCE_START.search(text[: match.start()])
         if named or word in found or word in known or frequency(word) > 0:
             continue
         american = _BRITISH.sub(lambda m: m.group(1)[0] + "z" + m.group(2), word)
