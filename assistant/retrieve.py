@@ -935,10 +935,11 @@ class _Columns:
         if filters.authors:
             text, starts = self.authors()
             for name in filters.authors:
-                if not fold(name):  # no letter or digit to look for: each paper is checked
+                folded = fold(name)
+                if not folded:  # no letter or digit to look for: each paper is checked
                     continue
                 held = np.zeros(len(self.papers), dtype=bool)
-                held[np.searchsorted(starts, _starts_of(fold(name), text), side="right") - 1] = True
+                held[np.searchsorted(starts, _starts_of(folded, text), side="right") - 1] = True
                 keep &= held
         return filters.passing([self.papers[i] for i in np.flatnonzero(keep).tolist()])
 
