@@ -63,7 +63,8 @@ _SCAFFOLD_WORDS = """
     votes popular recent newest latest oldest earliest before after since between during
     until single solo sole one only about show me give find me name names appear appears page
     include includes including contain contains subject field area topic sorted order
-    co-author coauthor what's who's that's write writes people persons researchers writers
+    co-author coauthor co-written cowritten co-wrote co-write what's who's that's write writes
+    people persons researchers writers together jointly
     them ones
     receive earn present accept release feature submit upload announce come came out show share
     index get publish post tag fall falls under belong belongs file filed classify classified
@@ -738,6 +739,9 @@ class Vocabulary:
     """The collection's author names, venues and category labels, folded for matching."""
 
     names: dict[str, str] = field(default_factory=dict)  # folded full name -> name
+    #: A name's first and last words, folded, -> the name ("michael albergo" -> "Michael S.
+    #: Albergo"); None where two names share them.
+    aliases: dict[str, str | None] = field(default_factory=dict)
     surnames: dict[str, str] = field(default_factory=dict)  # folded last name -> last name
     venues: list[str] = field(default_factory=list)
     categories: dict[str, str] = field(default_factory=dict)  # folded label -> label
@@ -753,6 +757,7 @@ class Vocabulary:
         """This vocabulary with the names, venues and labels of ``papers`` added (a copy)."""
         vocab = Vocabulary(
             dict(self.names),
+            dict(self.aliases),
             dict(self.surnames),
             [],
             dict(self.categories),
@@ -768,6 +773,14 @@ class Vocabulary:
                 if len(folded.split()) >= 2:
                     vocab.names.setdefault(folded, name)
                     vocab.longest_name = max(vocab.longest_name, len(folded.split()))
+                    # Written without its middle words or initials ("S. Alireza Seyyed
+                    # Mousavi" as "Alireza Mousavi").
+                    words = [w for w in folded.split() if len(w) > 1]
+                    alias = f"{words[0]} {words[-1]}" if len(words) >= 2 else folded
+                    if alias != folded:
+                        known = vocab.aliases.get(alias, name)
+                        same = known is not None and fold(known) == folded
+                        vocab.aliases[alias] = name if same else None
                     last = name.split()[-1]
                     if len(last) >= 3 and last[0].isupper() and last.replace("-", "").isalpha():
                         vocab.surnames.setdefault(fold(last), last)
@@ -783,6 +796,10 @@ class Vocabulary:
         vocab.venues = sorted(venues)
         vocab.organizations = sorted(organizations)
         return vocab
+
+    def name(self, folded: str) -> str | None:
+        """The collection's name written ``folded``, in full or by its first and last words."""
+        return self.names.get(folded) or self.aliases.get(folded)
 
 
 # What a constraint the parser cannot use looks like: a comparison with a number, or a field
@@ -855,7 +872,7 @@ _NOT_ORG_TEXT = """
     """
 _NOT_ORG_WORDS = frozenset(_NOT_ORG_TEXT.split())
 _FIELD_WORDS = {
-    "authors": r"(?:co-?)?authors?|author names?|anonymous",
+    "authors": r"author (?:names?|counts?|lists?)|(?:co-?)?authors?|anonymous",
     "date": r"dates?|undated|publication dates?",
     "upvotes": r"(?:up)?votes?",
     "categories": r"categor(?:y|ies)|tags?",
@@ -1752,20 +1769,21 @@ class QueryParser:
             for i in range(len(tokens) - size + 1):
                 if used & set(range(i, i + size)):
                     continue
-                key = " ".join(folded[i : i + size])
-                if key in self.vocab.names:
-                    names.append(self.vocab.names[key])
+                known = self.vocab.name(" ".join(folded[i : i + size]))
+                if known is not None:
+                    names.append(known)
                     used.update(range(i, i + size))
                     spans.append((tokens[i][1], tokens[i + size - 1][2]))
         name = r"(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3})"
         cue = re.compile(
-            r"\b(?:papers?|work|articles?|publications?|written|authored|co-authored|coauthored"
-            r"|(?i:anything|something|everything))"
+            r"\b(?i:papers?|work|articles?|publications?|written|authored|co-authored|coauthored"
+            r"|co-written|cowritten|anything|something|everything)"
             rf"(?: (?:is|are|was|were))? by\s+{name}"
             # "What did Jeremy Bernstein write?": a full name, as one word may be a method's.
             r"|\b(?i:what|which\s+papers?)\s+(?i:did|has|have)\s+"
             r"(?P<full>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3})\s+"
-            r"(?i:write|written|wrote|publish|published|author|authored|co-author|co-authored)\b"
+            r"(?i:write|written|wrote|publish|published|author|authored|co-author|co-authored"
+            r"|co-write|co-written|co-wrote)\b"
             # "has Yann LeCun as a co-author", "lists Haoli Bai among the authors"
             r"|(?P<listed>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3})\s+"
             r"(?i:as\s+(?:an?\s+|the\s+|one\s+of\s+the\s+)?(?:co-?)?authors?"
@@ -1779,15 +1797,15 @@ class QueryParser:
             if any(a < match.end(group) and start < b for a, b in spans):
                 continue  # "What did Harvard University publish?": an organization
             candidate = fold(match.group(group))
-            names.append(self.vocab.names.get(candidate, match.group(group)))
+            names.append(self.vocab.name(candidate) or match.group(group))
             spans.append((start, match.end(group)))
         # A name the collection lists, typed in lower case: "papers by fortuin".
         for match in re.finditer(r"\bby\s+(?P<one>[a-z][\w'.-]*)(?P<two>\s+[a-z][\w'.-]*)?", text):
             if any(a < match.end() and match.start() < b for a, b in spans):
                 continue
-            whole = fold(match.group("one") + (match.group("two") or ""))
-            if whole in self.vocab.names:
-                names.append(self.vocab.names[whole])
+            whole = self.vocab.name(fold(match.group("one") + (match.group("two") or "")))
+            if whole is not None:
+                names.append(whole)
                 spans.append((match.start("one"), match.end()))
             elif fold(match.group("one")) in self.vocab.surnames and (
                 usage is None or usage(match.group("one")) == 0  # "by hand" is no author

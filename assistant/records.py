@@ -499,7 +499,8 @@ class Filters(BaseModel):
             needle = normalize_title(self.author)
             checks.append(lambda paper: any(needle in normalize_title(a) for a in paper.authors))
         if self.authors:  # names read from a question: whole words ("Yang" is not "Xuyang")
-            checks.append(functools.partial(_named, wanted=[f" {fold(a)} " for a in self.authors]))
+            wanted = [re.compile(f" {INITIALS.join(fold(a).split())} ") for a in self.authors]
+            checks.append(functools.partial(_named, wanted=wanted))
         if self.venue:
             venue = self.venue.lower()
             checks.append(lambda paper: any(venue in v.lower() for v in paper.listings))
@@ -632,11 +633,17 @@ def _dated(paper: Paper, since: str | None, until: str | None) -> bool:
     return not (until and _truncate(mine, until) > _truncate(date_key(until), mine))
 
 
-def _named(paper: Paper, wanted: list[str]) -> bool:
-    """Whether each of the ``wanted`` names (folded, in spaces) is words of one author's.
+#: What may stand between two words of a name read from a question, in a folded name: a space,
+#: and up to two initials the question left out ("Michael Albergo" is "Michael S. Albergo").
+INITIALS = " (?:[a-z] ){0,2}"
+
+
+def _named(paper: Paper, wanted: list[re.Pattern[str]]) -> bool:
+    """Whether each of the ``wanted`` names (folded words, joined by :data:`INITIALS`, in
+    spaces) is words of one author's.
     (A search narrows the papers by name first: see ``retrieve._Columns``.)"""
     names = [f" {fold(a)} " for a in paper.authors]
-    return all(any(words in name for name in names) for words in wanted)
+    return all(any(words.search(name) for name in names) for words in wanted)
 
 
 def _excluded_from(paper: Paper, phrases: list[str]) -> bool:

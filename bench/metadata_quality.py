@@ -385,6 +385,29 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         [f"Which listings have more than {second - 1} papers?"],
         [f"Which venues have at least {second} papers?"],
     )
+    yield from _short_name_cases(papers, make)
+
+
+def _short_name_cases(
+    papers: list[Paper],
+    make: Callable[[str, Callable[[Paper], bool], list[str], list[str]], Iterator[Case]],
+) -> Iterator[Case]:
+    """A name typed without its middle names and initials ("Michael Albergo" for "Michael S.
+    Albergo"), where no other author shares its first and last words. Its own random draw, so
+    that adding it left the questions above as they were; written with the rule (wordings A)."""
+    shortened: dict[str, list[str]] = defaultdict(list)
+    for name in sorted({a for p in papers for a in p.authors}):
+        words = [w for w in name.replace(".", " ").split() if len(w) > 1]
+        if len(words) >= 2 and len(words) < len(name.split()):
+            shortened[f"{words[0]} {words[-1]}"].append(name)
+    single = sorted((short, names[0]) for short, names in shortened.items() if len(names) == 1)
+    for short, name in random.Random(1).sample(single, min(6, len(single))):
+        yield from make(
+            "author without middle names",
+            lambda p, n=name: n in p.authors,
+            [f"Which papers did {short} write?", f"Papers by {short}"],
+            [],
+        )
 
 
 # Words that do not make a topic on their own ("can do", "how learning").

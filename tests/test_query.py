@@ -105,6 +105,7 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers lack a date?", {"p3", "p5"}),
         ("Papers whose authors are not listed", {"p3", "p4", "p5"}),
         ("Which papers don't list any region?", {"p1", "p2", "p4"}),
+        ("Which papers have no author count?", {"p3", "p4", "p5"}),
         # fields given
         ("Which papers are dated?", {"p1", "p2", "p4"}),
         ("Which papers list their authors?", {"p1", "p2"}),
@@ -157,6 +158,49 @@ def test_a_name_from_a_question_matches_whole_words_and_the_box_matches_any_part
     assert Filters(authors=["Cao"]).accepts(paper)
     assert Filters(authors=["Suarez-Farinas", "xuyang cao"]).accepts(paper)
     assert Filters(author="yang").accepts(paper)  # the UI's "Author contains" box
+
+
+def test_a_name_typed_without_its_middle_names_or_initials_is_the_author() -> None:
+    papers = [
+        _paper(1, authors=["Michael S. Albergo", "Xinyue Annie Yang", "S. Alireza Seyyed Mousavi"]),
+        _paper(2, authors=["Cathy H. Xia"]),
+        _paper(3, authors=["Lu A. Hou"]),
+        _paper(4, authors=["Lu B. Hou"]),
+        _paper(5, authors=["Michaela Albergo"]),
+    ]
+    parser = QueryParser(papers)
+    for question, name, ids in [
+        ("Which papers were written by Michael Albergo?", "Michael S. Albergo", {"p1"}),
+        ("Papers by Cathy Xia?", "Cathy H. Xia", {"p2"}),  # not the surname alone
+        ("What did Xinyue Yang write?", "Xinyue Annie Yang", {"p1"}),
+        ("Which papers did Alireza Mousavi write?", "S. Alireza Seyyed Mousavi", {"p1"}),
+        # Two authors are "Lu Hou" without their initials: the name as typed, matching both.
+        ("Which papers were written by Lu Hou?", "Lu Hou", {"p3", "p4"}),
+    ]:
+        query = parser.parse(question, usage=lambda word: 0)
+        assert query.listing and query.filters.authors == [name], query.recognised
+        assert {p.paper_id for p in query.filters.passing(papers)} == ids, question
+    # Two names share "Michael ... Albergo": the name as typed, which leaves out initials
+    # only (a middle name, or another first name, is someone else's).
+    papers.append(_paper(6, authors=["Michael Sam Albergo"]))
+    query = QueryParser(papers).parse("Which papers were written by Michael Albergo?")
+    assert query.filters.authors == ["Michael Albergo"]
+    assert {p.paper_id for p in query.filters.passing(papers)} == {"p1"}
+
+
+@pytest.mark.parametrize(
+    ("question", "authors"),
+    [
+        ("Which ICLR 2026 paper was co-written by Haoli Bai?", ["Haoli Bai"]),
+        (
+            "Which papers did Haoli Bai and Mayte Suarez-Farinas write together?",
+            ["Haoli Bai", "Mayte Suárez-Fariñas"],
+        ),
+    ],
+)
+def test_more_wordings_of_authorship_leave_no_topic(question: str, authors: list[str]) -> None:
+    query = PARSER.parse(question)
+    assert query.listing and query.filters.authors == authors and not query.subject
 
 
 def test_membership_across_listings() -> None:

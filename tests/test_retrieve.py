@@ -772,6 +772,8 @@ def test_a_filter_narrowed_by_years_and_names_passes_the_papers_a_check_of_each_
         Filters(authors=["Mayte Suarez-Farinas", "Fortuin"]),
         Filters(authors=["Farinas Mayte"]),  # the words in another order: no author's name
         Filters(authors=["-"]),  # nothing to look for (its search once never ended)
+        Filters(authors=["Michael Albergo"]),  # "Michael S. Albergo": an initial left out
+        Filters(authors=["Michael Salbergo"]),
         Filters(authors=[named[0][0].upper()], since=dated[0][:4]),
         Filters(authors=[named[-1][-1].split()[-1]]),
         Filters(since="2024-06", until="2024-06"),
@@ -783,3 +785,4 @@ def test_a_filter_narrowed_by_years_and_names_passes_the_papers_a_check_of_each_
         checked = {p.paper_id for p in papers if wanted.accepts(p)}
         assert retriever._passing(wanted) == checked, wanted
     assert retriever._passing(filters[0]) and not retriever._passing(filters[3])
+    assert retriever._passing(filters[5]) and not retriever._passing(filters[6])
