@@ -399,7 +399,10 @@ ORDER_PHRASES = frozenset(phrase for pair in _SORT_PHRASES.values() for phrase i
 
 # A question after one paper: "which paper has ...", "the newest paper", "show me the one".
 _ONE_PAPER = re.compile(
-    r"\b(?:which|what) (?:paper|article|one|work|publication) (?:has|had|is|was|got|received)\b"
+    # "Which paper has", "Which Hugging Face daily paper has", "Which of the papers has"
+    r"\b(?:which|what) (?:[\w-]+ ){0,4}(?:paper|article|one|work|publication)"
+    r" (?:has|had|is|was|got|received)\b"
+    r"|\bwhich of (?:[\w-]+ ){0,4}(?:papers|articles|ones|works|publications) (?:has|is|was)\b"
     r"|\bthe (?:[\w-]+ ){1,3}(?:paper|article|one|publication)\b(?!s)(?! and\b)"
 )
 
@@ -1038,7 +1041,10 @@ _PART_OF_YEAR = re.compile(
     rf"|\bq(?P<q>[1-4]),? (?P<qy>{_YEAR})\b"
     rf"|\b(?P<when>early|mid|late)[- ](?P<wy>{_YEAR})\b"
     rf"|\bthe (?P<end>first|last) {_COUNT} months of (?P<my>{_YEAR})\b"
+    # The northern seasons; winter (December to February) is left alone: which year's?
+    rf"|\b(?:the )?(?P<season>spring|summer|autumn|fall)(?: of)? (?P<sy>{_YEAR})\b"
 )
+_SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9}  # first month of each
 #: A place after the word that introduces it, as up to five words (the longest naming one
 #: is read: QueryParser._region).
 _PLACE_AFTER = re.compile(
@@ -1112,6 +1118,9 @@ def _part_of_year(match: re.Match[str]) -> tuple[int, int, int]:
     if match.group("q"):
         quarter = int(match.group("q"))
         return int(match.group("qy")), quarter * 3 - 2, quarter * 3
+    if match.group("season"):
+        first = _SEASONS[match.group("season")]
+        return int(match.group("sy")), first, first + 2
     if match.group("when"):
         third = ("early", "mid", "late").index(match.group("when"))
         return int(match.group("wy")), third * 4 + 1, third * 4 + 4
@@ -1363,7 +1372,7 @@ class QueryParser:
                 take(counted or match, f"sort by {key}")
                 # "Which paper has the most authors?", "the newest paper": one paper asked
                 # for, so the first and any tied with it.
-                near = lowered[max(match.start() - 30, 0) : match.end() + 30]
+                near = lowered[max(match.start() - 60, 0) : match.end() + 30]
                 one = count is None and bool(_ONE_PAPER.search(near))
                 return Sort(key=key, descending=descending, count=count or None, first=one)
         # An order stated as a clause of its own: "..., newest first", "sorted by date",

@@ -72,6 +72,9 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers are from mid-2024?", {"p2"}),
         ("Which papers are from the last four months of 2025?", {"p1"}),
         ("Which papers are from the last three months of 2025?", set()),
+        ("Which papers were posted in the summer of 2024?", {"p2"}),
+        ("Which papers are from spring 2024?", set()),
+        ("Which papers came out in the fall of 2025?", {"p1"}),
         # venue or listing, named in several ways
         ("Which papers appeared at ICLR 2026?", {"p1"}),
         ("List the ICLR 2026 papers.", {"p1"}),
@@ -201,6 +204,20 @@ def test_a_name_typed_without_its_middle_names_or_initials_is_the_author() -> No
 def test_more_wordings_of_authorship_leave_no_topic(question: str, authors: list[str]) -> None:
     query = PARSER.parse(question)
     assert query.listing and query.filters.authors == authors and not query.subject
+
+
+@pytest.mark.parametrize(
+    ("question", "key", "descending"),
+    [
+        ("Which Hugging Face daily paper has the most upvotes?", "upvotes", True),
+        ("Which of the daily papers has the fewest authors?", "author_count", False),
+    ],
+)
+def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
+    question: str, key: str, descending: bool
+) -> None:
+    sort = PARSER.parse(question).sort
+    assert sort is not None and (sort.key, sort.descending, sort.first) == (key, descending, True)
 
 
 def test_membership_across_listings() -> None:
