@@ -44,6 +44,11 @@ log = logging.getLogger("assistant")
 
 _FILTER_CACHE = 32  # filters whose passing papers are remembered
 _PAST_YEARS = 10_000  # a year after any a filter takes (records.DATE_PATTERN)
+#: Words that end a topic without narrowing it ("Bayesian methods", "pruning approaches").
+_GENERIC_HEADS = frozenset(
+    {"method", "methods", "approach", "approaches", "technique", "techniques"}
+    | {"work", "works", "research", "ideas"}
+)
 _SUBJECT_HELD = 0.5  # share of a filtered question's topic a paper must hold to be about it
 #: The share of the best score a paper must hold to be on an ordered question's topic
 #: ("the newest paper on X"): those are sorted, the others follow by relevance.
@@ -781,11 +786,14 @@ class Retriever:
         """
         # Words of what was recognised are not the topic ("Machine Learning" of a venue).
         recognised = set(fold(" ".join(query.recognised)).split())
-        subject = " ".join(w for w in query.subject.split() if fold(w) not in recognised)
+        words = [w for w in query.subject.split() if fold(w) not in recognised]
+        while len(words) > 1 and words[-1].lower() in _GENERIC_HEADS:
+            words.pop()  # "Bayesian methods": no paper need say "methods" to be about it
+        subject = " ".join(words)
         if calibration is None or not subject or relevance >= calibration.threshold:
             return None
         held = max(index.coverage(subject, h.paper) for h in hits[:3]) >= _SUBJECT_HELD
-        phrase = _short_phrase(subject)
+        phrase = _short_phrase(_as_written(words, query.topic))
         # A topic of a few words none of them says as a phrase is held by its rarest word
         # alone ("protein folding": a paper on "protein" design).
         found = {h.paper.paper_id for h in hits}
@@ -1049,6 +1057,18 @@ _OPENERS_TEXT = """
     discuss discusses mention mentions cover covers
     """
 _PHRASE_OPENERS = frozenset(_OPENERS_TEXT.split())
+
+
+def _as_written(words: Sequence[str], topic: str) -> str:
+    """``words`` of a subject as ``topic`` writes them, with the small words between them that
+    the subject leaves out, or else joined by spaces.
+
+    >>> _as_written(["edge", "stability"], "Which papers are about the edge of stability?")
+    'edge of stability'
+    """
+    small = r"\s+(?:(?:of|the|in|for|on|to|a|an|and|with|from|by)\s+)*"
+    written = re.search(rf"(?<!\w){small.join(map(re.escape, words))}(?!\w)", topic, re.I)
+    return written.group(0) if written else " ".join(words)
 
 
 def _short_phrase(text: str, longest: int = 4) -> str | None:
