@@ -562,6 +562,14 @@ class LexicalIndex:
         )
         return [list(terms) for terms in tokens]
 
+    def says(self, phrase: str, papers: Sequence[Paper]) -> bool:
+        """Whether the title or abstract of one of ``papers`` has the terms of ``phrase`` in a
+        row, as the index reads words (stemmed, stopwords left out): "Robotic Manipulation"
+        says "robot manipulation", which :meth:`mentioning` wants written as it is."""
+        texts = [text for paper in papers for text in (paper.title, paper.abstract)]
+        asked, *written = self._sequences([phrase, *texts])
+        return bool(asked) and any(_padded(asked) in _padded(terms) for terms in written)
+
     def _tokens(self, text: str) -> list[str]:
         return list(dict.fromkeys(self._sequences([text])[0]))
 

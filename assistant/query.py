@@ -124,6 +124,7 @@ def _scaffold(word: str) -> bool:
         ("ed", ""),
         ("ed", "e"),
         ("d", ""),
+        ("ies", "y"),  # "carries"
         ("s", ""),
     ):
         if word.endswith(suffix) and word[: -len(suffix)] + restore in _SCAFFOLD:

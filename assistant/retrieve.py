@@ -797,7 +797,17 @@ class Retriever:
         # A topic of a few words none of them says as a phrase is held by its rarest word
         # alone ("protein folding": a paper on "protein" design).
         found = {h.paper.paper_id for h in hits}
-        if held and (phrase is None or index.mentioning(phrase, found)):
+        if (
+            held
+            and (
+                phrase is None
+                or index.mentioning(phrase, found)
+                # ... or, of two words or more, in other forms of them ("Robotic Manipulation"),
+                # among the first three (one word in another form, "prunes" for "pruning", may be
+                # all a paper has of the topic)
+                or (" " in phrase and index.says(phrase, [h.paper for h in hits[:3]]))
+            )
+        ):
             return None
         stated = "; ".join(query.recognised) or "its constraints"
         return f"None of the {matching} papers matching {stated} seems to be about '{subject}'."

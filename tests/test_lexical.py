@@ -267,3 +267,17 @@ def test_a_title_uses_a_word_in_any_of_its_forms() -> None:
     assert index.title_uses(papers[0], ["advantage", "model"])
     assert not index.title_uses(papers[0], ["rlhf", "pruning"])
     assert not index.title_uses(papers[0], ["training"])  # in the abstract, not the title
+
+
+def test_a_phrase_is_said_in_other_forms_of_its_words_only_in_a_row() -> None:
+    papers = _papers(
+        [
+            ("Precise robotic manipulation", "Robots learn dexterous skills."),
+            ("Protein design", "We design proteins; their stability is checked by folding them."),
+        ]
+    )
+    index = LexicalIndex.build(papers)
+    assert index.says("robot manipulation", papers) and not index.says("the edge of robots", [])
+    assert not index.mentioning("robot manipulation")  # as written, no paper says it
+    assert not index.says("protein folding", papers)  # both words, never in a row
+    assert not index.says("robot manipulation", papers[1:]) and not index.says("", papers)

@@ -291,11 +291,13 @@ def test_a_topic_none_of_the_filtered_papers_is_about_is_answered_with_a_doubt(
     on = retriever.retrieve("Which ICLR 2026 papers are about meta-learning priors?", k=5)
     assert on.coverage_verdict == "covered" and on.doubt is None
     assert on.hits[0].paper.title.startswith("Amortising")
-    # A topic's small words ("the edge of stability") and a generic last word ("Bayesian
-    # methods") need not be in a paper's text for it to be about the topic.
+    # A topic's small words ("the edge of stability"), a generic last word ("Bayesian
+    # methods") and the form of its words need not be in a paper's text for it to be about
+    # the topic.
     for question in (
         "Which papers in the arXiv listing are about the edge of stability?",
         "Which Hugging Face daily papers from 2023 are about Bayesian methods?",
+        "Which daily papers posted in 2024 are about robot manipulation?",  # "Robotic M..."
     ):
         about = retriever.retrieve(question, k=5)
         assert about.coverage_verdict == "covered" and about.doubt is None, about.doubt
