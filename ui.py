@@ -77,12 +77,6 @@ def render_answer(answer: Answer) -> str:
     spans = [c.span for c in answer.claims if c.support in ("unsupported", "uncited") and c.span]
     for start, end in sorted(spans, reverse=True):  # from the end, so offsets stay valid
         text = text[:start] + UNSUPPORTED_START + text[start:end] + UNSUPPORTED_END + text[end:]
-    notice = (
-        "<p class='notice'>No coverage verdict yet: the collection's thresholds are being "
-        "rebuilt, so this answer was not checked against them.</p>"
-        if not answer.coverage.available and answer.coverage.partial is None
-        else ""
-    )
     caveat = (
         f"<p class='notice'>⚠ {html.escape(page_latex(answer.coverage.caveat))}</p>"
         if answer.coverage.caveat
@@ -104,7 +98,7 @@ def render_answer(answer: Answer) -> str:
             "from the same sources follows it.</p>"
         )
         body = clean_html(banner) + body + "<hr>" + page_html(page_latex(answer.extracted or ""))
-    return body + clean_html(notice + footer)
+    return body + clean_html(footer)
 
 
 def _error(exc: AssistantError) -> gr.Error:

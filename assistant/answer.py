@@ -585,7 +585,21 @@ def _partial_note(found: Retrieval) -> str | None:
             "The server is still loading its word index: papers were found by meaning alone, "
             "and constraints in the question (years, authors, venues) were not read."
         )
-    return f"The collection is still being indexed ({found.partial}): this may miss papers."
+    unjudged = "" if found.verdict else ", and no coverage verdict is given until it is done"
+    return (
+        f"The collection is still being indexed ({found.partial}): this may miss papers{unjudged}."
+    )
+
+
+def _unjudged_note(found: Retrieval) -> str | None:
+    """What an answer given before the collection's thresholds are saved says (just after an
+    ingest, or after a crash left them stale): no verdict, so the reader is told."""
+    if found.verdict or found.partial is not None:
+        return None
+    return (
+        "No coverage verdict yet: the collection's thresholds are being built, so this answer "
+        "was not checked against them."
+    )
 
 
 def _coverage(found: Retrieval) -> Coverage:
@@ -596,7 +610,7 @@ def _coverage(found: Retrieval) -> Coverage:
         caveat = f"The collection may not cover this question; the closest papers are {closest}."
         if found.doubt:
             caveat = f"{found.doubt} {caveat}"
-    for note in (found.unread_note, _partial_note(found)):
+    for note in (found.unread_note, _partial_note(found), _unjudged_note(found)):
         if note:
             caveat = f"{note} {caveat}" if caveat else note
     return Coverage(

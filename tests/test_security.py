@@ -342,6 +342,8 @@ def test_stale_thresholds_give_no_verdict_until_the_server_rebuilds_them(tmp_pat
         assert found.verdict is False and found.threshold is None
         answer = collection.answerer.ask(off_topic)
         assert answer.coverage.available is False
+        # ... and says so, wherever the answer is shown (the CLI's note, the page, the API)
+        assert (answer.coverage.caveat or "").startswith("No coverage verdict yet")
         rebuilding = collection.settle()
         assert rebuilding is not None
         rebuilding.join()
