@@ -456,6 +456,11 @@ _FEWEST_OF = (
     rf"|(?:fewer|less)(?= {_PAPERS}\b(?! than)))"
 )
 _TOTAL = r"(?:number|count) of"
+#: Papers qualified by up to three words ("daily papers", "ICLR 2026 papers"), none of which
+#: orders them ("the most cited papers" is no count).
+_QUALIFIED_PAPERS = (
+    rf" (?:(?!(?:cited|upvoted|voted|recent|popular|read|downloaded)\b)[\w.-]+ ){{1,3}}{_PAPERS}\b"
+)
 _WRITERS = r"(?:authors?|researchers?|writers?|people|scientists?)"
 
 
@@ -494,6 +499,10 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
         rf"\b(?:breakdown of|distribution of|{_TOTAL}) {_PAPERS} (?:per|by|for each) (?:{{g}})\b",
         "each",
     ),
+    # Last, "Which year has the most daily papers?" (not "at least 3 papers"): the words
+    # between are left to be read.
+    (rf"\b(?:{{g}})\b{_BETWEEN}\b{_MOST_OF}(?={_QUALIFIED_PAPERS})", "most"),
+    (rf"\b(?:{{g}})\b{_BETWEEN}\b{_FEWEST_OF}(?={_QUALIFIED_PAPERS})", "fewest"),
 ]
 _TALLY_AUTHORS: list[tuple[str, _Mode]] = [
     # "Who wrote the most papers?", "Who has published the most?"
@@ -644,6 +653,54 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
         take(total, "count", tally.phrase())
         return tally
     return None
+
+
+#: "more papers", "more ICLR 2026 papers", "papers ... more": more or fewer of two values, not
+#: more than a number.
+_MORE_OF_TWO = re.compile(
+    rf"\b(?P<w>more|fewer|less)(?: [\w.-]+){{0,3}}? {_PAPERS}\b(?! than)"
+    rf"|\b{_PAPERS}(?: [\w.-]+){{0,3}}? (?P<w2>more|fewer|less)\b(?! than)"
+)
+
+
+def _of_two(lowered: str, found: dict[str, object], take: Taker) -> Tally | None:
+    """Which of two values named with "or" has more (or fewer) papers, no field named: "Does
+    ICLR or arXiv have more papers?" counts per listing, "Were more papers posted in 2024 or
+    2025?" per year (the filter already holds the two values).
+
+    >>> def read(q: str) -> tuple[str, ...] | None:
+    ...     found: dict[str, object] = {"any_venue": ["ICLR 2026", "arXiv.org Machine Learning"]}
+    ...     if "20" in q:
+    ...         found = {"since": "2024", "until": "2025"}
+    ...     tally = _of_two(q.lower(), found, lambda *a, **k: None)
+    ...     return tally and (tally.key, tally.mode)
+    >>> [read(q) for q in ("Does ICLR or arXiv have more papers?",
+    ...     "Are there fewer ICLR papers or arXiv papers?",
+    ...     "Were more papers posted in 2024 or 2025?",
+    ...     "ICLR or arXiv papers with more than 3 authors", "papers from ICLR or arXiv")]
+    [('listing', 'most'), ('listing', 'fewest'), ('year', 'most'), None, None]
+    """
+    asked = _MORE_OF_TWO.search(lowered)
+    if asked is None or " or " not in lowered:
+        return None
+    key: Literal["listing", "year"]
+    if len(found.get("any_venue") or []) == 2:  # type: ignore[arg-type]
+        key = "listing"
+    elif (
+        isinstance(found.get("since"), str)
+        and isinstance(found.get("until"), str)
+        and re.fullmatch(r"\d{4}", str(found["since"]))
+        and re.fullmatch(r"\d{4}", str(found["until"]))
+        and int(str(found["until"])) == int(str(found["since"])) + 1
+    ):
+        key = "year"
+    else:
+        return None
+    tally = Tally(
+        key=key, mode="most" if (asked.group("w") or asked.group("w2")) == "more" else "fewest"
+    )
+    take(asked, "count", tally.phrase())
+    return tally
 
 
 class Query(BaseModel):
@@ -1287,6 +1344,8 @@ class QueryParser:
         elif venue:
             found["venue"] = venue
             recognised.append(f"venue: {venue}")
+        if tally is None:
+            tally = _of_two(lowered, found, take)
         # One no paper gives, also beside one they give ("at both ICLR and NeurIPS").
         unread.update(self._unknown_venue(text, spans))
         unread.update(uncategorised)

@@ -386,11 +386,42 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         [f"Which venues have at least {second} papers?"],
     )
     yield from _short_name_cases(papers, make)
+    yield from _of_two_cases(papers, make)
+
+
+_Make = Callable[[str, Callable[[Paper], bool], list[str], list[str]], Iterator[Case]]
+
+
+def _of_two_cases(papers: list[Paper], make: _Make) -> Iterator[Case]:
+    """Which of two listings or two years in a row has more papers, no field named ("Does
+    ICLR 2026 or arXiv have more papers?"): the papers of the one with more. Written with the
+    rule (wordings A)."""
+    for key, wordings in (
+        (
+            "listing",
+            ["Does {a} or {b} have more papers?", "Are there more {a} papers or {b} papers?"],
+        ),
+        ("year", ["Were more papers posted in {a} or {b}?"]),
+    ):
+        tally = Counter(v for p in papers for v in _values(p, key))
+        pairs = [
+            (a, b)
+            for a, b in combinations(sorted(tally), 2)
+            if tally[a] != tally[b] and (key != "year" or int(b) == int(a) + 1)
+        ]
+        for a, b in pairs[:3]:
+            more = a if tally[a] > tally[b] else b
+            yield from make(
+                "the more of two values",
+                lambda p, k=key, m=more: m in _values(p, k),
+                [w.format(a=a, b=b) for w in wordings],
+                [],
+            )
 
 
 def _short_name_cases(
     papers: list[Paper],
-    make: Callable[[str, Callable[[Paper], bool], list[str], list[str]], Iterator[Case]],
+    make: _Make,
 ) -> Iterator[Case]:
     """A name typed without its middle names and initials ("Michael Albergo" for "Michael S.
     Albergo"), where no other author shares its first and last words. Its own random draw, so

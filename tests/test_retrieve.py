@@ -242,6 +242,18 @@ def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     fewer = retriever.retrieve("Which listing has fewer papers, ICLR or arXiv?", k=20)
     assert fewer.query.tally is not None and fewer.query.tally.mode == "fewest"
     assert fewer.hits and all("arXiv" in (h.paper.venue or "") for h in fewer.hits)
+    # ... and with no field named, the field of the two values: a listing, a year.
+    more = retriever.retrieve("Does ICLR or arXiv have more papers?", k=20)
+    assert more.query.tally is not None and more.query.tally.key == "listing"
+    assert more.counts[0] == ("ICLR 2026", 12) and len(more.hits) == 12
+    years = retriever.retrieve("Were more papers posted in 2024 or 2025?", k=20)
+    assert years.query.tally is not None and years.query.tally.key == "year"
+    assert [year for year, _ in years.counts] == ["2025"] and years.counted > years.counts[0][1]
+    assert all((h.paper.date or "").startswith("2025") for h in years.hits)
+    # A count per year of a listing's papers, its name between "the most" and "papers".
+    daily = retriever.retrieve("Which year has the most daily papers?", k=20)
+    assert daily.query.tally is not None and daily.query.tally.key == "year"
+    assert daily.query.filters.venue == "Hugging Face Daily Papers"
 
 
 def test_an_ordered_topic_question_orders_the_papers_on_its_topic(
