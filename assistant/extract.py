@@ -293,11 +293,11 @@ def order_note(sort: Sort | None, hits: Sequence[Hit]) -> str | None:
 def listing_note(found: Retrieval) -> str:
     """How many papers a metadata question matched and how many are shown, so that a list is
     never cut without saying so: "12 papers match (venue: ICLR 2026); 5 are listed. ..."."""
-    matched = f"{counted(found.matching, 'paper')} match"
+    matched = f"{counted(found.matching, 'paper')} {'matches' if found.matching == 1 else 'match'}"
     why = f" ({'; '.join(found.query.recognised)})" if found.query.recognised else ""
     shown = len(found.hits)
     if shown >= found.matching:
-        return f"{matched}{why}; all are listed."
+        return f"{matched}{why}; {'it is' if shown == 1 else 'all are'} listed."
     if found.query.sort is not None and found.query.sort.count == shown:
         return f"{matched}{why}; the {shown} asked for are listed."
     if found.tied == 1:

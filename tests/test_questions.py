@@ -22,6 +22,8 @@ def test_listing_answer_shows_every_match(venue_store: Settings) -> None:
     answer = Answerer(venue_store).ask("Which papers are from ICLR 2026?")
     assert "12 papers match" in answer.answer and "all are listed" in answer.answer
     assert sorted(c.n for c in answer.citations) == list(range(1, 13))
+    one = Answerer(venue_store).ask("Which papers were posted on 2026-01-01?")
+    assert "1 paper matches (dates: on 2026-01-01); it is listed." in one.answer, one.answer
 
 
 def test_listing_answer_says_how_many_it_left_out(venue_store: Settings) -> None:
