@@ -684,9 +684,10 @@ def _of_two(lowered: str, found: dict[str, object], take: Taker) -> Tally | None
     if asked is None or " or " not in lowered:
         return None
     key: Literal["listing", "year"]
-    if len(found.get("any_venue") or []) == 2:  # type: ignore[arg-type]
+    venues, years = found.get("any_venue"), found.get("years")
+    if isinstance(venues, list) and len(venues) == 2:
         key = "listing"
-    elif (
+    elif (isinstance(years, list) and len(years) == 2) or (
         isinstance(found.get("since"), str)
         and isinstance(found.get("until"), str)
         and re.fullmatch(r"\d{4}", str(found["since"]))
@@ -1550,15 +1551,19 @@ class QueryParser:
             found["until"] = iso_date(year, MONTHS[months.group("last")], None)
             take(months, "dates")
             return
-        # Two years in a row named as either: "from 2024 or 2025", "2024 or 2025?" (after a
-        # count per year). The first alone had been read, the second dropped.
+        # Years named as either: "from 2024 or 2025", "2024 or 2025?" (after a count per year),
+        # "in 2018 or 2021", "2020, 2022 and 2024". The first alone had been read, the others
+        # dropped. Years in a row are a span of dates; others, each of them.
         years = re.search(
-            rf"\b(?:(?:in|from|during) )?(?P<a>{_YEAR})(?:,| or| and)+ (?P<b>{_YEAR})\b", lowered
+            rf"\b(?:(?:in|from|during) )?(?P<list>{_YEAR}(?:(?:,| or| and)+ {_YEAR})+)\b", lowered
         )
-        if years and abs(int(years.group("a")) - int(years.group("b"))) == 1:
-            first, last = sorted((int(years.group("a")), int(years.group("b"))))
-            found["since"] = iso_date(first, None, None)
-            found["until"] = iso_date(last, None, None)
+        if years:
+            named = sorted({int(y) for y in re.findall(r"\d{4}", years.group("list"))})
+            if named[-1] - named[0] == len(named) - 1:
+                found["since"] = iso_date(named[0], None, None)
+                found["until"] = iso_date(named[-1], None, None)
+            else:
+                found["years"] = named
             take(years, "dates")
             return
         part = _PART_OF_YEAR.search(lowered)

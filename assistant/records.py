@@ -418,6 +418,11 @@ class Filters(BaseModel):
     until: str | None = Field(
         None, description="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN
     )
+    years: list[int] = Field(
+        default_factory=list,
+        description="Years the paper is dated in, any one of them (for years not in a row; "
+        "a span is since and until).",
+    )
     venue: str | None = Field(None, description="Substring of the venue or listing, any case.")
     venues: list[str] = Field(
         default_factory=list,
@@ -489,6 +494,8 @@ class Filters(BaseModel):
         checks: list[Callable[[Paper], bool]] = []
         if self.since or self.until:
             checks.append(functools.partial(_dated, since=self.since, until=self.until))
+        if self.years:
+            checks.append(functools.partial(_in_years, years=frozenset(self.years)))
         if self.doi:
             doi = self.doi.lower()
             checks.append(lambda paper: (paper.doi or "").lower() == doi)
@@ -636,6 +643,12 @@ def _dated(paper: Paper, since: str | None, until: str | None) -> bool:
 #: What may stand between two words of a name read from a question, in a folded name: a space,
 #: and up to two initials the question left out ("Michael Albergo" is "Michael S. Albergo").
 INITIALS = " (?:[a-z] ){0,2}"
+
+
+def _in_years(paper: Paper, years: frozenset[int]) -> bool:
+    """Whether ``paper`` is dated in one of ``years`` (an undated one is not)."""
+    key = date_key(paper.date or "")
+    return bool(key) and key[0] in years
 
 
 def _named(paper: Paper, wanted: list[re.Pattern[str]]) -> bool:

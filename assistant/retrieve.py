@@ -950,6 +950,8 @@ class _Columns:
                 keep &= years >= date_key(filters.since)[0]
             if filters.until:
                 keep &= years <= date_key(filters.until)[0]
+        if filters.years:
+            keep &= np.isin(self.years(), filters.years)
         if filters.authors:
             text, starts = self.authors()
             for name in filters.authors:

@@ -387,6 +387,7 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
     )
     yield from _short_name_cases(papers, make)
     yield from _of_two_cases(papers, make)
+    yield from _years_apart_cases(papers, make)
 
 
 _Make = Callable[[str, Callable[[Paper], bool], list[str], list[str]], Iterator[Case]]
@@ -417,6 +418,20 @@ def _of_two_cases(papers: list[Paper], make: _Make) -> Iterator[Case]:
                 [w.format(a=a, b=b) for w in wordings],
                 [],
             )
+
+
+def _years_apart_cases(papers: list[Paper], make: _Make) -> Iterator[Case]:
+    """Years not in a row named as either ("Which papers are from 2018 or 2021?"): the papers
+    of each, not of the span between. Written with the rule (wordings A)."""
+    years = sorted({int(v) for p in papers for v in _values(p, "year")})
+    apart = [(a, b) for a, b in combinations(years, 2) if b - a > 1]
+    for a, b in random.Random(2).sample(apart, min(4, len(apart))):
+        yield from make(
+            "years not in a row",
+            lambda p, w=(str(a), str(b)): any(v in w for v in _values(p, "year")),
+            [f"Which papers are from {a} or {b}?", f"Papers posted in {a} and {b}"],
+            [],
+        )
 
 
 def _short_name_cases(

@@ -73,6 +73,9 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers are from the last four months of 2025?", {"p1"}),
         ("Which papers are from the last three months of 2025?", set()),
         ("Which papers were posted in the summer of 2024?", {"p2"}),
+        # years not in a row: each of them (a span would take 2019-2024 too)
+        ("Which papers are from 2018 or 2025?", {"p1", "p4"}),
+        ("Papers posted in 2018, 2020 or 2024", {"p2", "p4"}),
         ("Which papers are from spring 2024?", set()),
         ("Which papers came out in the fall of 2025?", {"p1"}),
         # venue or listing, named in several ways

@@ -799,6 +799,7 @@ def test_a_filter_narrowed_by_years_and_names_passes_the_papers_a_check_of_each_
         Filters(authors=[named[0][0].upper()], since=dated[0][:4]),
         Filters(authors=[named[-1][-1].split()[-1]]),
         Filters(since="2024-06", until="2024-06"),
+        Filters(years=[int(dated[0][:4]), int(dated[-1][:4])]),
         Filters(since=dated[len(dated) // 2]),
         Filters(until=dated[len(dated) // 3][:7], max_authors=1),
         Filters(since="2025", until="2025-03-15", category="cs"),
