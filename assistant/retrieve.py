@@ -693,7 +693,11 @@ class Retriever:
         # argue?") is what it asks about, however far the question's other words are from it.
         # ... or names it by its title's head, capitalised ("the Distribution Transformer
         # paper"), wherever the rankers put it.
-        titled = index.titled(query.text, found) or index.headed(query.text, allowed)
+        titled = (
+            index.titled(query.text, found)
+            or index.headed(query.text, allowed)
+            or _typed_head(query.subject, found[:3])
+        )
         if not titled:
             # ... or describes it by words of its title, in any order ("the Muon convergence
             # paper": "Convergence of Muon with Newton-Schulz"), among the first three found.
@@ -1047,6 +1051,31 @@ def _long_forms(phrases: list[str], index: LexicalIndex) -> list[str]:
     """``phrases``, and the long forms the collection defines their acronyms by."""
     forms = [f for p in phrases for a in names.acronyms(p) for f in index.expansions(a)]
     return list(dict.fromkeys([*phrases, *forms]))
+
+
+#: A word that is a name, not a word of the language: a capital inside it ("NegMerge",
+#: "DivControl"), two capitals ("SOAP", "ATM") or a digit.
+_NAME_LIKE = re.compile(r"[\w-]*(?:[a-z][A-Z]|[A-Z]{2}|\d)[\w-]*")
+
+
+def _typed_head(subject: str, papers: Sequence[Paper]) -> list[Paper]:
+    """The paper of ``papers`` whose title opens with a name, before a colon, that ``subject``
+    is, written in any case: "whats negmerge" asks about "NegMerge: Sign-Consensual Weight
+    Merging ...", as "What is NegMerge?" does ("Pruning: ..." opens with no name).
+
+    >>> papers = [Paper(paper_id="p", title="NegMerge: Sign-Consensual Merging", abstract="")]
+    >>> [len(_typed_head(s, papers)) for s in ("negmerge", "NEGMERGE", "neg merge", "sign")]
+    [1, 1, 0, 0]
+    """
+    if not subject or " " in subject.strip():
+        return []
+    return [
+        paper
+        for paper in papers
+        if ":" in paper.title
+        and (head := paper.title.split(":")[0].strip()).lower() == subject.strip().lower()
+        and _NAME_LIKE.fullmatch(head)
+    ]
 
 
 def _titles_name(subject: str, papers: Sequence[Paper], longest: int = 4) -> bool:

@@ -375,6 +375,10 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         # Names a paper by the name its title opens with, which two others compare with.
         ("What are the limitations of SOAP?", "covered"),
         ("What is SOAP?", "covered"),
+        # ... typed in lower case: a name its title opens with all the same ("SOAP: ...",
+        # "NegMerge: ..."); uncertain before, where nothing marked it as a name.
+        ("what is soap", "covered"),
+        ("whats negmerge", "covered"),
         # A constraint no field holds is said so, not refused.
         ("Which papers have more than 100 citations?", "uncertain"),
         # About a name three papers use and none introduces: they say how they use it.
