@@ -54,7 +54,11 @@ _LEAD = re.compile(
 _TAIL = re.compile(r"\s+(?:for\s+(?:me|us)|side\s+by\s+side)(?=\W*$)", re.I)
 #: What the comparison is for, said before the papers ("Which is better for X, A or B?").
 _CONTEXT_FIRST = re.compile(r"^(?:for|in|at|on)\s+[^,]+,\s*", re.I)
-_CONTEXT = re.compile(r"\s+(?:as|for|in terms of|regarding|on the topic of)\s+.*$", re.I)
+#: What the comparison is about, after the papers: "... for talking portrait generation".
+_CONTEXT = re.compile(r"\s+(?:as|for|in terms of|regarding|on the topic of)\s+", re.I)
+#: A word that joins two papers, before which no clause is the comparison's context: "visual
+#: prompting for adversarial robustness with randomized ensembles" is one paper's description.
+_JOINED = re.compile(r"\b(?:with|versus|vs|against|and|or|to|from)\b|,", re.I)
 #: Papers named together by what their titles share ("the two conformal risk control papers").
 _GROUP = re.compile(r"^(?:the\s+)?(?P<n>both|two|three|four|five)\s+(?P<name>.+?)\s+papers$", re.I)
 _GROUP_SIZES = {"both": 2, "two": 2, "three": 3, "four": 4, "five": 5}
@@ -68,8 +72,13 @@ _BETWEEN_PAPERS = re.compile(
 )
 #: A paper named by what it is about, whose "and" joins two things it does.
 _DESCRIPTION = re.compile(
-    r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|that|which)\s+", re.I
+    r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|that|which)\s+"
+    # "the implicit-reward view of SFT and DPO"
+    r"|^(?:the|a|an)\s+(?:[\w-]+\s+){1,4}?(?:of|on|about)\s+",
+    re.I,
 )
+#: Where a description's list ends and another paper begins: "and the paper on Y".
+_NEXT_PAPER = re.compile(r"\s*(?:,|\band\b|\bor\b)\s*(?=(?:the|a|an)\s)", re.I)
 _FILLER = re.compile(
     # "the paper on R-learning", "the one about X", "the X paper"
     r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|for|that|which)\s+"
@@ -249,8 +258,10 @@ class Comparer:
             lead = _TAIL.sub("", _LEAD.sub("", text))
             first = _CONTEXT_FIRST.match(lead)
             lead = lead[first.end() :] if first else lead
-            context_match = _CONTEXT.search(lead)
-            context = context_match.group(0) if context_match else ""
+            opens = list(_CONTEXT.finditer(lead))
+            after = [m for m in opens if _JOINED.search(lead, 0, m.start())]
+            start = (after or opens)[0].start() if opens else len(lead)
+            context = lead[start:]
             core = lead[: len(lead) - len(context)]
             if first:
                 context = f"{context} {first.group(0).strip(' ,')}"
@@ -325,7 +336,8 @@ class Comparer:
         hits = [h for h in found.hits if h.paper.paper_id not in taken]
         # An uncertain match resolves only a paper the part names by a rare title word.
         firm = found.coverage_verdict == "covered"
-        if not hits or not (firm or self.retriever.lexical().names(part, hits[0].paper)):
+        called = bool(hits) and self.retriever.lexical().names(part, hits[0].paper, part=True)
+        if not hits or not (firm or called):
             raise ResolutionError(
                 f'Nothing in the collection matches "{part}"',
                 hint="give its title or id; `assistant search` helps find it",
@@ -491,10 +503,15 @@ def _parts(core: str) -> list[str]:
     ['SOAP', 'MARS', 'Shampoo']
     >>> _parts("the PFN paper with the paper on amortised inference and meta-learned priors")
     ['the PFN paper', 'the paper on amortised inference and meta-learned priors']
+    >>> _parts("Ra-DPO with the implicit-reward view of SFT and DPO")
+    ['Ra-DPO', 'the implicit-reward view of SFT and DPO']
+    >>> _parts("the survey of prompting and the paper on LoRA")
+    ['the survey of prompting', 'the paper on LoRA']
     """
     parts: list[str] = []
     for piece in _BETWEEN_PAPERS.split(core):
-        parts += [piece] if _DESCRIPTION.match(piece) else _SEPARATOR.split(piece)
+        described = _DESCRIPTION.match(piece)
+        parts += _NEXT_PAPER.split(piece) if described else _SEPARATOR.split(piece)
     return parts
 
 

@@ -732,17 +732,19 @@ class LexicalIndex:
 
         return spelling.corrections(text, used, known, stopwords)
 
-    def names(self, query: str, paper: Paper, rare: int = 3) -> bool:
+    def names(self, query: str, paper: Paper, rare: int = 3, *, part: bool = False) -> bool:
         """Whether ``query`` names ``paper``: a word of its title that at most ``rare`` papers
         use ("What are the limitations of SOAP?"; the question's other words may be common),
         or a name its title writes, capitalised in the question where it does not open it
-        ("What is Shampoo?", a name five titles use)."""
+        ("What is Shampoo?", a name five titles use), or anywhere in a ``part`` cut out of a
+        longer text, which opens no sentence ("the Lion optimizer analysis" of a comparison).
+        """
         title = set(self._tokens(paper.title))
         if any(0 < self._frequency(t) <= rare for t in self._tokens(query) if t in title):
             return True
         for run in _CAPITALISED_RUN.finditer(query):
             terms = self._tokens(run.group(0))
-            if not _opens(query, run) and terms and set(terms) <= title:
+            if (part or not _opens(query, run)) and terms and set(terms) <= title:
                 return True
         return False
 

@@ -67,6 +67,28 @@ def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> Non
         "Compare SOAP with the paper on amortised inference and meta-learned priors in neural "
         "networks",
     ) == [SOAP, "Amortising Inference and Meta-Learning Priors in Neural Networks"]
+    # ... also when the description is "the X of A and B": before, "DPO" was a third paper.
+    assert _titles(comparer, "Compare Ra-DPO with the implicit-reward view of SFT and DPO.") == [
+        "Risk-aware Direct Preference Optimization under Nested Risk Measure",
+        "Implicit Reward as the Bridge: A Unified View of SFT and DPO Connections",
+    ]
+    # A clause of a paper's own description ("for adversarial robustness") is not what the
+    # comparison is for, which comes after the papers: one paper had been found.
+    assert _titles(
+        comparer,
+        "Compare visual prompting for adversarial robustness with randomized ensembles as "
+        "defenses.",
+    ) == [
+        "Visual Prompting for Adversarial Robustness",
+        "On the Robustness of Randomized Ensembles to Adversarial Perturbations",
+    ]
+    # A name a part opens with ("Lion ...") is a name: "Nothing in the collection matches".
+    assert _titles(
+        comparer, "Compare the Lion optimizer analysis with the Muon convergence paper."
+    ) == [
+        "Lion Secretly Solves Constrained Optimization: As Lyapunov Predicts",
+        "Convergence of Muon with Newton-Schulz",
+    ]
 
 
 @pytest.mark.parametrize(
