@@ -4,6 +4,7 @@ collection, citations and coverage riding on the response beside the text."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from assistant.collection import Collection
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.llm import Sampling
+from assistant.markup import inert_markers
 from assistant.records import Answer, Turn
 
 MODEL_ID = "assistant"
@@ -138,7 +140,8 @@ def _conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
         if message.role == "user":
             pending = text(message)
         elif pending is not None:
-            history.append(Turn(question=pending, answer=text(message)))
+            said = text(message)
+            history.append(Turn(question=pending, answer=said, sources=_sources(said)))
             pending = None
     return text(turns[-1]), history
 
@@ -170,13 +173,42 @@ def _extras(answer: Answer) -> dict[str, Any]:
 
 def _afterword(answer: Answer) -> str:
     """What follows the text of an answer, for the clients that show only the text (most chat
-    clients ignore the extra fields): the caveat of an answer the collection may not cover
+    clients ignore the extra fields): the titles its [n] markers cite, the caveat of an answer
+    the collection may not cover
     (the CLI's UNCERTAIN line, the page's banner), and for an answer its sources do not
     support, the warning the CLI prints, then the answer extracted from the same sources."""
     caveat = f"\n\nNote: {answer.coverage.caveat}" if answer.coverage.caveat else ""
+    caveat = _sources_line(answer) + caveat
     if answer.grounded:
         return caveat
     return f"{caveat}\n\nNot grounded: {answer.ungrounded_notice()}\n\n{answer.extracted or ''}"
+
+
+#: The last line of an answer's text that names its sources: "Sources: [1] Title; [2] Title".
+_SOURCES = re.compile(r"^Sources: (?P<listed>\[\d+\] .*)$", re.MULTILINE)
+_SOURCE = re.compile(r"\[(?P<n>\d+)\] (?P<title>.*?)(?=; \[\d+\] |$)")
+
+
+def _sources_line(answer: Answer) -> str:
+    """The titles behind the answer's [n] markers, after its text: a chat client shows only the
+    text, and sends it back as the conversation, from which the next question's "it" and "the
+    second one" are read (see :func:`_conversation`)."""
+    if not answer.citations:
+        return ""
+    listed = "; ".join(f"[{c.n}] {inert_markers(c.title)}" for c in answer.citations)
+    return f"\n\nSources: {listed}"
+
+
+def _sources(text: str) -> dict[int, str]:
+    """The titles an earlier answer's text names for its [n] markers (its sources line).
+
+    >>> _sources("SOAP runs Adam [1].\\n\\nSources: [1] SOAP: Improving; [2] MARS (2024)")
+    {1: 'SOAP: Improving', 2: 'MARS (2024)'}
+    """
+    found = list(_SOURCES.finditer(text))
+    if not found:
+        return {}
+    return {int(m["n"]): m["title"] for m in _SOURCE.finditer(found[-1]["listed"])}
 
 
 def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) -> Iterator[str]:

@@ -201,7 +201,8 @@ def test_openai_client_chats_with_the_collection(api: str, llm_server: StubServe
     )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == REPLY
+    # The titles behind the markers follow the text, for clients that show only the text.
+    assert text == f"{REPLY}\n\nSources: [1] {LSUV}"
     final = chunks[-1].model_extra or {}
     assert final["citations"][0]["title"] == LSUV and chunks[-1].choices[0].finish_reason == "stop"
 
@@ -245,6 +246,19 @@ def test_an_openai_client_that_shows_only_the_text_sees_the_caveat(
             chat.chat.completions.create(model="assistant", messages=messages, stream=True)
         )
         assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == content
+        # Such a client sends back the text alone: its sources line tells the next question
+        # which paper "the second one" is (before, no source was known and a search ran).
+        messages = [{"role": "user", "content": "Which papers use the straight-through estimator?"}]
+        first = chat.chat.completions.create(model="assistant", messages=messages)
+        cited = [c["title"] for c in (first.model_extra or {})["citations"]]
+        said = first.choices[0].message.content or ""
+        assert len(cited) >= 2 and f"\n\nSources: [1] {cited[0]}; [2] {cited[1]}" in said
+        messages += [
+            {"role": "assistant", "content": said},
+            {"role": "user", "content": "Tell me more about the second one"},
+        ]
+        more = chat.chat.completions.create(model="assistant", messages=messages)
+        assert [c["title"] for c in (more.model_extra or {})["citations"]] == [cited[1]]
     finally:
         next(serving, None)
 
