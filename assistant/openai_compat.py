@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answer import Delta, Event, Final
 from assistant.collection import Collection
+from assistant.compare import Comparer, Comparison, is_comparison
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.llm import Sampling
@@ -93,6 +94,9 @@ def openai_router(service: Collection) -> APIRouter:
             )
         completion = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         ignored = body.unhonoured(settings)
+        if is_comparison(question):  # as the page's and the CLI's chat answer it: a table
+            table = Comparer.beside(service.answerer).compare(question, history=history)
+            return _compared(table, completion, ignored, stream=body.stream)
         if not body.stream:
             answer = service.answerer.ask(question, history, sampling=body.sampling())
             return {
@@ -120,6 +124,46 @@ def openai_router(service: Collection) -> APIRouter:
         )
 
     return router
+
+
+def _compared(
+    table: Comparison, completion: str, ignored: list[str], *, stream: bool
+) -> dict[str, Any] | StreamingResponse:
+    """A comparison as an OpenAI response: the table in Markdown as the text, with its papers
+    named after it (as an answer's sources are), and the whole table as ``comparison``."""
+    text = (
+        table.markdown()
+        + "\n\nSources: "
+        + "; ".join(f"[{n}] {inert_markers(p['title'])}" for n, p in enumerate(table.papers, 1))
+    )
+    extras = {
+        "citations": [
+            {"n": n, "paper_id": p["paper_id"], "title": p["title"]}
+            for n, p in enumerate(table.papers, 1)
+        ],
+        "refused": False,
+        "comparison": table.model_dump(mode="json"),
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "ignored_parameters": ignored,
+    }
+    head = {"id": completion, "created": int(time.time()), "model": MODEL_ID}
+    if not stream:
+        message = {"role": "assistant", "content": text}
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        return {**head, "object": "chat.completion", "choices": [choice], **extras}
+
+    def events() -> Iterator[str]:
+        for delta, finish, more in (
+            ({"role": "assistant", "content": ""}, None, {}),
+            ({"content": text}, None, {}),
+            ({}, "stop", extras),
+        ):
+            choice = {"index": 0, "delta": delta, "finish_reason": finish}
+            body = {**head, "object": "chat.completion.chunk", "choices": [choice], **more}
+            yield f"data: {json.dumps(body)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 def _conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:

@@ -259,6 +259,23 @@ def test_an_openai_client_that_shows_only_the_text_sees_the_caveat(
         ]
         more = chat.chat.completions.create(model="assistant", messages=messages)
         assert [c["title"] for c in (more.model_extra or {})["citations"]] == [cited[1]]
+        # A comparison asked in the conversation is answered with a table, as in the page's
+        # chat ("it" is the paper the last answer cited), whole and streamed.
+        messages += [
+            {"role": "assistant", "content": more.choices[0].message.content or ""},
+            {"role": "user", "content": "Compare it with the rotation trick"},
+        ]
+        table = chat.chat.completions.create(model="assistant", messages=messages)
+        rotation = "Restructuring Vector Quantization with the Rotation Trick"
+        extra = table.model_extra or {}
+        assert [c["title"] for c in extra["citations"]] == [cited[1], rotation]
+        assert extra["comparison"]["aspects"] and not extra["refused"]
+        text = table.choices[0].message.content or ""
+        assert text.startswith("| aspect | [1] ") and text.endswith(f"[2] {rotation}")
+        chunks = list(
+            chat.chat.completions.create(model="assistant", messages=messages, stream=True)
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == text
     finally:
         next(serving, None)
 
