@@ -1417,6 +1417,14 @@ class QueryParser:
                 True,
             ),
             (rf"{_NOT_TO}\b(?:oldest|earliest)(?={_ORDER_NOUN})", "date", False),
+            # "Which one came first?", "Which was published first?"
+            (
+                r"\bwhich\b(?:[^?.!]{0,40}?)\b(?:came(?: out)?|appeared"
+                r"|(?:was|were) (?:published|posted|released))"
+                r"\s+(?P<at>first|earlier|last|later)\b",
+                "date",
+                False,
+            ),
             # A follow-up: "any newer ones?", "more recent papers?", "older ones".
             (rf"\b(?:newer|more recent)(?= (?:{_WORKS}|ones)\b)", "date", True),
             (rf"\bolder(?= (?:{_WORKS}|ones)\b)", "date", False),
@@ -1435,6 +1443,8 @@ class QueryParser:
                 # for, so the first and any tied with it.
                 near = lowered[max(match.start() - 60, 0) : match.end() + 30]
                 one = count is None and bool(_ONE_PAPER.search(near))
+                if at := match.groupdict().get("at"):  # "Which came first?": one paper
+                    descending, one = at in ("last", "later"), True
                 return Sort(key=key, descending=descending, count=count or None, first=one)
         # An order stated as a clause of its own: "..., newest first", "sorted by date",
         # "from oldest to newest", "in chronological order" (oldest first, as a timeline).

@@ -214,6 +214,10 @@ def test_more_wordings_of_authorship_leave_no_topic(question: str, authors: list
     [
         ("Which Hugging Face daily paper has the most upvotes?", "upvotes", True),
         ("Which of the daily papers has the fewest authors?", "author_count", False),
+        # which came first or last, as a follow-up asks it of the last answer's papers
+        ("Which one came first?", "date", False),
+        ("Which of them was published first?", "date", False),
+        ("Which came out later, SOAP or MARS?", "date", True),
     ],
 )
 def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
