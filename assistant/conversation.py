@@ -72,6 +72,7 @@ _GROUP_REF = re.compile(
     re.IGNORECASE,
 )
 _PLURAL = re.compile(r"\b(?:they|them|their|these|those)\b", re.IGNORECASE)
+_THOSE = re.compile(r"\b(?:these|those)\b", re.IGNORECASE)
 #: The other end of the last question's count or order: "and the fewest?", "the least?".
 _OTHER_END = re.compile(
     r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then|what\s+about|how\s+about)\b[\s,]*)*"
@@ -193,6 +194,8 @@ def condense_rule(
     'What about its limitations? (about: SOAP; How does SOAP improve Shampoo?)'
     >>> condense_rule("Which of those are from 2025?", [turn])
     'Which of those are from 2025? (about: How does SOAP improve Shampoo?)'
+    >>> condense_rule("What data did they use?", [turn])  # the one paper's authors
+    'What data did they use? (about: SOAP; How does SOAP improve Shampoo?)'
 
     A question that asks nothing but an ``order`` (in words the parser reads back) asks it of
     the last turn's papers: the last question again, in that order.
@@ -235,8 +238,11 @@ def condense_rule(
     if _PRONOUN.search(question) or len(content_words(question)) < STANDALONE_WORDS:
         topic = last.rewritten_query or last.question
         # "Which of those ...?" points at all the last answer's papers: their topic, not the
-        # first one's title, which pulled the search toward that paper's own words.
-        one = last.cited_titles and not _PLURAL.search(question)
+        # first one's title, which pulled the search toward that paper's own words. After an
+        # answer citing one paper, "they" are its authors: "What data did they use?".
+        cited = last.cited_titles
+        authors = len(cited) == 1 and not _THOSE.search(question)
+        one = cited and (authors or not _PLURAL.search(question))
         about = f"{last.cited_titles[0]}; {topic}" if one else topic
         return f"{question} (about: {_flat(about)})"
     return question
