@@ -401,6 +401,22 @@ class Answerer:
             return None
         return next((p for p in self.retriever.lexical().papers if p.title == title), None)
 
+    def restored(self, history: Sequence[Turn]) -> list[Turn]:
+        """``history`` with the standalone question each turn was searched as, where a client
+        sent only the turns' text (an OpenAI client's messages): rebuilt in order, offline, as
+        the rules made it then, so that "and the oldest?" after "Which of those is the
+        newest?" asks the first topic again. With a model, condensing reads the turns
+        themselves, and none is rebuilt."""
+        if self.model is not None:
+            return list(history)
+        turns: list[Turn] = []
+        for turn in history:
+            if not turn.rewritten_query:
+                standalone = self._condense(turn.question, turns)
+                turn = turn.model_copy(update={"rewritten_query": standalone})
+            turns.append(turn)
+        return turns
+
     def _condense(self, question: str, history: Sequence[Turn]) -> str:
         if not history:
             return question

@@ -194,6 +194,9 @@ def condense_rule(
     'What about its limitations? (about: SOAP; How does SOAP improve Shampoo?)'
     >>> condense_rule("Which of those are from 2025?", [turn])
     'Which of those are from 2025? (about: How does SOAP improve Shampoo?)'
+    >>> two = Turn(question="q", answer="a", sources={1: "SOAP", 2: "MARS", 3: "Lion"})
+    >>> condense_rule("Tell me about the first two", [two])
+    'Tell me about "SOAP" and "MARS"'
     >>> condense_rule("What data did they use?", [turn])  # the one paper's authors
     'What data did they use? (about: SOAP; How does SOAP improve Shampoo?)'
 
@@ -227,6 +230,13 @@ def condense_rule(
     title = _nth(last.cited_titles, ordinal.group(1)) if ordinal else None
     if ordinal and title is not None:
         return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
+    group = _GROUP_REF.search(question)
+    if group and (group["n"] or group["count"] or group["list"]):
+        # "Tell me about the first two": those papers' titles, as "the second one" is its.
+        titles = [title for _, title in last_answer_reference(question, last)]
+        if len(titles) > 1:
+            named = " and ".join(f'"{title}"' for title in titles)
+            return question[: group.start()] + named + question[group.end() :]
     switch = _SWITCH.match(question)
     if switch and not refers_back(question) and content_words(switch.group("subject")):
         recount = _counted_on(switch.group("subject"), last.rewritten_query or last.question)

@@ -86,6 +86,7 @@ def openai_router(service: Collection) -> APIRouter:
         history. Citations are [n] markers in the text and a "citations" field on the response
         (on the final chunk when streaming)."""
         question, history = _conversation(body.messages)
+        history = service.answerer.restored(history)
         if len(question) > settings.api.max_question_chars:
             raise AssistantError(
                 f"The question has {len(question)} characters; the limit is "

@@ -131,6 +131,16 @@ def test_conversation_an_order_alone_is_asked_of_the_last_answer(venue_store: Se
     fresh = answerer.ask("Which are the newest papers?", [Turn.of(first)])
     assert fresh.receipt.rewritten_query == "Which are the newest papers?"
     assert fresh.citations[0].title.startswith("Dugong")  # also the newest of the collection
+    # Turns given as their text alone (an OpenAI client's messages) get the question each was
+    # searched as back: "And the oldest?" had been asked of "Which of those is the newest?".
+    bare = [Turn(question=t.question, answer=t.answer, sources=t.sources) for t in history[:2]]
+    restored = answerer.restored(bare)
+    assert [t.rewritten_query for t in restored] == [
+        "Which papers are from ICLR 2026?",
+        "Which papers are from ICLR 2026? (newest first)",
+    ]
+    oldest = answerer.ask("And the oldest?", restored)
+    assert oldest.receipt.rewritten_query == "Which papers are from ICLR 2026? (oldest first)"
 
 
 def test_conversation_asks_for_papers_like_the_last_one(venue_store: Settings) -> None:
