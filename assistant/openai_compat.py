@@ -3,6 +3,7 @@ collection, citations and coverage riding on the response beside the text."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -86,13 +87,13 @@ def openai_router(service: Collection) -> APIRouter:
         history. Citations are [n] markers in the text and a "citations" field on the response
         (on the final chunk when streaming)."""
         question, history = _conversation(body.messages)
-        history = service.answerer.restored(history)
         if len(question) > settings.api.max_question_chars:
             raise AssistantError(
                 f"The question has {len(question)} characters; the limit is "
                 f"{settings.api.max_question_chars}",
                 hint="shorten it, or raise ASSISTANT_API__MAX_QUESTION_CHARS",
             )
+        history = service.answerer.restored(history)
         completion = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         ignored = body.unhonoured(settings)
         if is_comparison(question):  # as the page's and the CLI's chat answer it: a table
@@ -100,25 +101,13 @@ def openai_router(service: Collection) -> APIRouter:
             return _compared(table, completion, ignored, stream=body.stream)
         if not body.stream:
             answer = service.answerer.ask(question, history, sampling=body.sampling())
-            return {
-                "id": completion,
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": MODEL_ID,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {
-                            "role": "assistant",
-                            "content": answer.answer + _afterword(answer),
-                        },
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": _usage(answer),
+            return _completion(
+                completion,
+                answer.answer + _afterword(answer),
+                usage=_usage(answer),
                 **_extras(answer),
-                "ignored_parameters": ignored,
-            }
+                ignored_parameters=ignored,
+            )
         events = service.answerer.stream(question, history, sampling=body.sampling())
         return StreamingResponse(
             _openai_sse(events, completion, ignored), media_type="text/event-stream"
@@ -132,39 +121,52 @@ def _compared(
 ) -> dict[str, Any] | StreamingResponse:
     """A comparison as an OpenAI response: the table in Markdown as the text, with its papers
     named after it (as an answer's sources are), and the whole table as ``comparison``."""
-    text = (
-        table.markdown()
-        + "\n\nSources: "
-        + "; ".join(f"[{n}] {inert_markers(p['title'])}" for n, p in enumerate(table.papers, 1))
-    )
+    numbered = list(enumerate(table.papers, 1))
+    text = table.markdown() + _sources_after([(n, p["title"]) for n, p in numbered])
     extras = {
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "citations": [
-            {"n": n, "paper_id": p["paper_id"], "title": p["title"]}
-            for n, p in enumerate(table.papers, 1)
+            {"n": n, "paper_id": p["paper_id"], "title": p["title"]} for n, p in numbered
         ],
         "refused": False,
         "comparison": table.model_dump(mode="json"),
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "ignored_parameters": ignored,
     }
-    head = {"id": completion, "created": int(time.time()), "model": MODEL_ID}
     if not stream:
-        message = {"role": "assistant", "content": text}
-        choice = {"index": 0, "message": message, "finish_reason": "stop"}
-        return {**head, "object": "chat.completion", "choices": [choice], **extras}
+        return _completion(completion, text, **extras)
+    chunks = [
+        _chunk(completion, {"role": "assistant", "content": ""}),
+        _chunk(completion, {"content": text}),
+        _chunk(completion, {}, "stop", **extras),
+        "data: [DONE]\n\n",
+    ]
+    return StreamingResponse(iter(chunks), media_type="text/event-stream")
 
-    def events() -> Iterator[str]:
-        for delta, finish, more in (
-            ({"role": "assistant", "content": ""}, None, {}),
-            ({"content": text}, None, {}),
-            ({}, "stop", extras),
-        ):
-            choice = {"index": 0, "delta": delta, "finish_reason": finish}
-            body = {**head, "object": "chat.completion.chunk", "choices": [choice], **more}
-            yield f"data: {json.dumps(body)}\n\n"
-        yield "data: [DONE]\n\n"
 
-    return StreamingResponse(events(), media_type="text/event-stream")
+def _completion(completion: str, content: str, **extra: Any) -> dict[str, Any]:
+    """A whole (not streamed) chat completion of ``content``, with ``extra`` fields."""
+    message = {"role": "assistant", "content": content}
+    return {
+        "id": completion,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        **extra,
+    }
+
+
+def _chunk(completion: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+    """One server-sent chunk of a streamed chat completion."""
+    body = {
+        "id": completion,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
+    return f"data: {json.dumps(body)}\n\n"
 
 
 def _conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
@@ -238,10 +240,15 @@ def _sources_line(answer: Answer) -> str:
     """The titles behind the answer's [n] markers, after its text: a chat client shows only the
     text, and sends it back as the conversation, from which the next question's "it" and "the
     second one" are read (see :func:`_conversation`)."""
-    if not answer.citations:
+    return _sources_after([(c.n, c.title) for c in answer.citations])
+
+
+def _sources_after(numbered: list[tuple[int, str]]) -> str:
+    """ "Sources: [1] Title; [2] Title" after a text, the titles' own "[n]" made inert; "" for
+    no source."""
+    if not numbered:
         return ""
-    listed = "; ".join(f"[{c.n}] {inert_markers(c.title)}" for c in answer.citations)
-    return f"\n\nSources: {listed}"
+    return "\n\nSources: " + "; ".join(f"[{n}] {inert_markers(title)}" for n, title in numbered)
 
 
 def _sources(text: str) -> dict[int, str]:
@@ -257,17 +264,7 @@ def _sources(text: str) -> dict[int, str]:
 
 
 def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) -> Iterator[str]:
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        body = {
-            "id": completion,
-            "object": "chat.completion.chunk",
-            "created": int(time.time()),
-            "model": MODEL_ID,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            **extra,
-        }
-        return f"data: {json.dumps(body)}\n\n"
-
+    chunk = functools.partial(_chunk, completion)
     yield chunk({"role": "assistant", "content": ""})
     try:
         for event in events:
