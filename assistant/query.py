@@ -685,15 +685,11 @@ def _of_two(lowered: str, found: dict[str, object], take: Taker) -> Tally | None
         return None
     key: Literal["listing", "year"]
     venues, years = found.get("any_venue"), found.get("years")
+    since, until = str(found.get("since", "")), str(found.get("until", ""))
+    in_a_row = len(since) == len(until) == 4 and int(until) == int(since) + 1  # "2024 or 2025"
     if isinstance(venues, list) and len(venues) == 2:
         key = "listing"
-    elif (isinstance(years, list) and len(years) == 2) or (
-        isinstance(found.get("since"), str)
-        and isinstance(found.get("until"), str)
-        and re.fullmatch(r"\d{4}", str(found["since"]))
-        and re.fullmatch(r"\d{4}", str(found["until"]))
-        and int(str(found["until"])) == int(str(found["since"])) + 1
-    ):
+    elif (isinstance(years, list) and len(years) == 2) or in_a_row:
         key = "year"
     else:
         return None
