@@ -13,6 +13,10 @@ for every renderer: what comes from a paper or a user can only ever show as text
 - Markdown files (the comparison's download, ``format=md``): the characters that would make a
   cell a link, an image, HTML or a new column are backslash-escaped.
 - CSV: a cell that a spreadsheet would run as a formula is prefixed with an apostrophe.
+- Chat clients of the OpenAI-compatible endpoint, which render an answer's Markdown as they
+  see fit (some with raw HTML on, most loading images): every backslash, ``<`` and ``[`` that is
+  not a citation marker is backslash-escaped, so no link, image, autolink or HTML can start in
+  quoted text or in what a model was led to write ("![](https://elsewhere/?q=...)").
 - Terminals and logs: `records.clean_text` strips control characters from every paper field
   as it is read, so no escape sequence is ever stored.
 """
@@ -141,6 +145,12 @@ _PLACEHOLDERS = re.compile("[\ue000\ue001]")
 _BETWEEN_BLOCKS = re.compile(r">\n+<")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|!])")
 _FORMULA = re.compile(r"^(?:[=+@\t\r]|-(?![\d.]))")
+#: What can open a link, an image, an autolink or HTML in Markdown: a backslash (it could undo
+#: an escape), "<", and a "[" that is not a citation marker "[1]" / "[1, 3]" (one followed by
+#: "(" or ":" would be a link or a link's definition).
+_OPENER = re.compile(r"[\\<]|\[(?!\d+(?:\s*[,;]\s*\d+)*\](?![(:]))")
+#: The end of a streamed text that could still become a citation marker: wait for more.
+_UNDECIDED = re.compile(r"\[[\d,;\s]{0,24}\]?\Z")
 
 
 def clean_html(fragment: str, *, identifier_links: bool = False) -> str:
@@ -231,6 +241,37 @@ def markdown_text(text: str) -> str:
     '\\!\\[x\\](http://h/a.png) \\<b\\>\\|\\</b\\>'
     """
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def chat_markdown(text: str) -> str:
+    r"""``text``, Markdown of ours that quotes untrusted text, with nothing in it that a chat
+    client could render as a link, an image or HTML; its citation markers, bold and lists kept.
+
+    >>> print(chat_markdown("Hops [1]. ![x](http://h/a.png) <b>[2](x)</b> \\[3]"))
+    Hops [1]. !\[x](http://h/a.png) \<b>\[2](x)\</b> \\[3]
+    """
+    return _OPENER.sub(lambda m: "\\" + m.group(), text)
+
+
+class ChatMarkdownStream:
+    """:func:`chat_markdown` over a text that arrives in pieces: a "[" near the end of a piece
+    waits (at most a marker's length) for the characters that say whether it is a marker."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        """The escaped text that can be sent now (possibly "")."""
+        text = self._held + piece
+        undecided = _UNDECIDED.search(text)
+        cut = undecided.start() if undecided else len(text)
+        self._held = text[cut:]
+        return chat_markdown(text[:cut])
+
+    def end(self) -> str:
+        """What was held back, escaped: the text has ended."""
+        text, self._held = self._held, ""
+        return chat_markdown(text)
 
 
 def csv_cell(text: str) -> str:

@@ -21,7 +21,7 @@ from assistant.compare import Comparer, Comparison, is_comparison
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.llm import Sampling
-from assistant.markup import inert_markers
+from assistant.markup import ChatMarkdownStream, chat_markdown, inert_markers
 from assistant.records import Answer, Turn
 
 MODEL_ID = "assistant"
@@ -103,7 +103,7 @@ def openai_router(service: Collection) -> APIRouter:
             answer = service.answerer.ask(question, history, sampling=body.sampling())
             return _completion(
                 completion,
-                answer.answer + _afterword(answer),
+                chat_markdown(answer.answer + _afterword(answer)),
                 usage=_usage(answer),
                 **_extras(answer),
                 ignored_parameters=ignored,
@@ -122,7 +122,8 @@ def _compared(
     """A comparison as an OpenAI response: the table in Markdown as the text, with its papers
     named after it (as an answer's sources are), and the whole table as ``comparison``."""
     numbered = list(enumerate(table.papers, 1))
-    text = table.markdown() + _sources_after([(n, p["title"]) for n, p in numbered])
+    # The table's cells are escaped by ``Comparison.markdown``; the sources line here.
+    text = table.markdown() + chat_markdown(_sources_after([(n, p["title"]) for n, p in numbered]))
     extras = {
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "citations": [
@@ -234,6 +235,8 @@ def _afterword(answer: Answer) -> str:
 #: The last line of an answer's text that names its sources: "Sources: [1] Title; [2] Title".
 _SOURCES = re.compile(r"^Sources: (?P<listed>\[\d+\] .*)$", re.MULTILINE)
 _SOURCE = re.compile(r"\[(?P<n>\d+)\] (?P<title>.*?)(?=; \[\d+\] |$)")
+#: What ``markup.chat_markdown`` escaped in a title, read back as it was.
+_ESCAPED = re.compile(r"\\([\\<\[])")
 
 
 def _sources_line(answer: Answer) -> str:
@@ -252,32 +255,39 @@ def _sources_after(numbered: list[tuple[int, str]]) -> str:
 
 
 def _sources(text: str) -> dict[int, str]:
-    """The titles an earlier answer's text names for its [n] markers (its sources line).
+    r"""The titles an earlier answer's text names for its [n] markers (its sources line), as
+    they were before ``chat_markdown`` escaped them.
 
-    >>> _sources("SOAP runs Adam [1].\\n\\nSources: [1] SOAP: Improving; [2] MARS (2024)")
-    {1: 'SOAP: Improving', 2: 'MARS (2024)'}
+    >>> _sources("SOAP runs Adam [1].\n\nSources: [1] SOAP: Improving; [2] MARS \\[v2] (2024)")
+    {1: 'SOAP: Improving', 2: 'MARS [v2] (2024)'}
     """
     found = list(_SOURCES.finditer(text))
     if not found:
         return {}
-    return {int(m["n"]): m["title"] for m in _SOURCE.finditer(found[-1]["listed"])}
+    listed = found[-1]["listed"]
+    return {int(m["n"]): _ESCAPED.sub(r"\1", m["title"]) for m in _SOURCE.finditer(listed)}
 
 
 def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) -> Iterator[str]:
     chunk = functools.partial(_chunk, completion)
+    # Chat clients render the text as Markdown: what it quotes stays text (markup.py).
+    inert = ChatMarkdownStream()
     yield chunk({"role": "assistant", "content": ""})
     try:
         for event in events:
             match event:
                 case Final(answer=answer):
-                    if afterword := _afterword(answer):
-                        yield chunk({"content": afterword})
+                    if rest := inert.feed(_afterword(answer)) + inert.end():
+                        yield chunk({"content": rest})
                     extras = _extras(answer)
                     yield chunk(
                         {}, "stop", usage=_usage(answer), **extras, ignored_parameters=ignored
                     )
                 case Delta(text=text):
-                    yield chunk({"content": text})
+                    if sent := inert.feed(text):
+                        yield chunk({"content": sent})
     except AssistantError as exc:
+        if held := inert.end():
+            yield chunk({"content": held})
         yield f"data: {json.dumps(exc.wire())}\n\n"
     yield "data: [DONE]\n\n"

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from assistant.compare import Cell, Comparison
 from assistant.markup import (
@@ -17,6 +18,8 @@ from assistant.markup import (
     IDENTIFIER_LINK,
     MATH_TAGS,
     TAGS,
+    ChatMarkdownStream,
+    chat_markdown,
     csv_cell,
     markdown_text,
     page_html,
@@ -191,6 +194,45 @@ def test_comparison_exports_keep_any_text_inert(title: str, cell: str, summary: 
     # A title's own "[2]" is not a citation of source 2 in the page.
     if "[2]" in title and "[2]" not in summary:
         assert 'href="#source-2"' not in page_html(markdown)
+
+
+#: What CommonMark itself writes for Markdown (no link, image or raw HTML among them).
+_MARKDOWN_TAGS = {"p", "strong", "em", "code", "pre", "ul", "ol", "li", "blockquote", "hr", "br"}
+_MARKDOWN_TAGS |= {f"h{n}" for n in range(1, 7)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pieces=st.lists(
+        st.one_of(untrusted, st.sampled_from(["[1]", "[1, 3]", "**", "\n- ", "\\", "[1]("])),
+        max_size=8,
+    ),
+    cuts=st.lists(st.integers(0, 400), max_size=12),
+)
+def test_chat_clients_render_any_text_as_text(pieces: list[str], cuts: list[int]) -> None:
+    """An OpenAI client renders the answer's Markdown, raw HTML possibly on: no tag but
+    Markdown's own, however the text was streamed; our citation markers stay markers."""
+    text = " ".join(pieces)
+    escaped = chat_markdown(text)
+    inspector = _Tags()
+    inspector.feed(MarkdownIt("commonmark").render(escaped))
+    assert inspector.tags <= _MARKDOWN_TAGS, (inspector.tags, escaped)
+    stream, sent, start = ChatMarkdownStream(), [], 0
+    for cut in sorted({min(c, len(text)) for c in cuts}):
+        sent.append(stream.feed(text[start:cut]))
+        start = cut
+    sent += [stream.feed(text[start:]), stream.end()]
+    assert "".join(sent) == escaped
+    assert chat_markdown("Hops [1] and [1, 3].") == "Hops [1] and [1, 3]."
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
 
 
 @given(text=untrusted)

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from click.testing import CliRunner
+from markdown_it import MarkdownIt
 
 from assistant.cli import main
 from assistant.config import Settings
@@ -30,7 +32,9 @@ HOSTILE_TITLE = "Quokka Hops [2] <img src=x onerror=alert(1)>\x1b[31m"
 HOSTILE_ABSTRACT = (
     "We study how quokkas hop across Rottnest Island with motion capture. "
     '<script>alert("abstract")</script> <a href="javascript:alert(2)">details</a> '
-    '=HYPERLINK("http://other.example/") We find that quokka hops store elastic energy.'
+    '=HYPERLINK("http://other.example/") We find that quokka hops store elastic energy, as '
+    "[proof](javascript:alert(3)) and <https://other.example/x> show "
+    "![pixel](https://other.example/leak.png)."
 )
 
 
@@ -264,6 +268,22 @@ def test_hostile_paper_text_reaches_no_renderer_raw(served: Served) -> None:
         headers=AUTH,
     ).text
     assert "\n=" not in csv and ",=" not in csv and '"=' not in csv
+
+
+def test_openai_chat_clients_render_hostile_text_as_text(served: Served) -> None:
+    """A chat client renders the answer's Markdown itself, some with raw HTML on: the
+    abstract's image, links and HTML show as text, whole and streamed, and nothing is lost."""
+    chat = openai.OpenAI(base_url=served.url + "/v1", api_key=TOKEN, max_retries=0)
+    messages: Any = [{"role": "user", "content": "Do quokka hops store elastic energy?"}]
+    whole = chat.chat.completions.create(model="assistant", messages=messages)
+    text = whole.choices[0].message.content or ""
+    pieces = chat.chat.completions.create(model="assistant", messages=messages, stream=True)
+    streamed = "".join(c.choices[0].delta.content or "" for c in pieces if c.choices)
+    assert streamed == text
+    assert "alert(3)" in text and "other.example/x" in text and "[1]" in text, text
+    html = MarkdownIt("commonmark").render(text)  # html on: as permissive as a client gets
+    assert "<img" not in html and "<script" not in html and "<a " not in html, html
+    assert "Sources: [1] Quokka Hops (2)" in text
 
 
 @pytest.mark.parametrize(
