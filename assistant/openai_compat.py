@@ -19,7 +19,7 @@ from assistant.answer import Delta, Event, Final
 from assistant.collection import Collection
 from assistant.compare import Comparer, Comparison, is_comparison
 from assistant.config import Settings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ResolutionError
 from assistant.llm import Sampling
 from assistant.markup import ChatMarkdownStream, chat_markdown, inert_markers
 from assistant.records import Answer, Turn
@@ -97,7 +97,10 @@ def openai_router(service: Collection) -> APIRouter:
         completion = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         ignored = body.unhonoured(settings)
         if is_comparison(question):  # as the page's and the CLI's chat answer it: a table
-            table = Comparer.beside(service.answerer).compare(question, history=history)
+            try:
+                table = Comparer.beside(service.answerer).compare(question, history=history)
+            except ResolutionError as exc:  # said in the chat, as the page does: ask again
+                return _unresolved(exc, completion, ignored, stream=body.stream)
             return _compared(table, completion, ignored, stream=body.stream)
         if not body.stream:
             answer = service.answerer.ask(question, history, sampling=body.sampling())
@@ -125,12 +128,33 @@ def _compared(
     # The table's cells are escaped by ``Comparison.markdown``; the sources line here.
     text = table.markdown() + chat_markdown(_sources_after([(n, p["title"]) for n, p in numbered]))
     extras = {
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "citations": [
             {"n": n, "paper_id": p["paper_id"], "title": p["title"]} for n, p in numbered
         ],
         "refused": False,
         "comparison": table.model_dump(mode="json"),
+    }
+    return _whole(text, completion, ignored, extras, stream=stream)
+
+
+def _unresolved(
+    exc: ResolutionError, completion: str, ignored: list[str], *, stream: bool
+) -> dict[str, Any] | StreamingResponse:
+    """A comparison whose papers could not be told apart or found, said as the chat's answer
+    (the client keeps the conversation, the user names the paper again), the error beside it."""
+    text = chat_markdown(f"⚠ {exc.describe()}")
+    extras = {"citations": [], "refused": False, **exc.wire()}
+    return _whole(text, completion, ignored, extras, stream=stream)
+
+
+def _whole(
+    text: str, completion: str, ignored: list[str], extras: dict[str, Any], *, stream: bool
+) -> dict[str, Any] | StreamingResponse:
+    """A text made whole before it is sent (a table, a message) as an OpenAI response, or as
+    one streamed chunk."""
+    extras = {
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        **extras,
         "ignored_parameters": ignored,
     }
     if not stream:

@@ -276,6 +276,12 @@ def test_an_openai_client_that_shows_only_the_text_sees_the_caveat(
             chat.chat.completions.create(model="assistant", messages=messages, stream=True)
         )
         assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == text
+        # A paper the collection lacks is said in the chat, as on the page, not a failed call.
+        messages[-1] = {"role": "user", "content": "Compare it with the <Zebra> optimizer"}
+        unknown = chat.chat.completions.create(model="assistant", messages=messages)
+        said = unknown.choices[0].message.content or ""
+        assert said.startswith("⚠ Nothing in the collection matches") and "\\<Zebra" in said
+        assert (unknown.model_extra or {})["error"]["type"] == "ResolutionError"
     finally:
         next(serving, None)
 
