@@ -1421,6 +1421,16 @@ class QueryParser:
                 "date",
                 False,
             ),
+            # One of a few asked for by a comparative: "Which of them is newer?", "Which one
+            # is more recent?", "Which of the two was published most recently?" (not "older
+            # than 2020", a date).
+            (
+                r"\bwhich\b(?:[^?.!]{0,40}?)\b(?:is|was|are|were)\b(?:[^?.!]{0,24}?)"
+                r"\b(?P<at>newer|more recent(?:ly)?|most recently|older|less recent)\b"
+                r"(?!\s+than\b)",
+                "date",
+                False,
+            ),
             # A follow-up: "any newer ones?", "more recent papers?", "older ones".
             (rf"\b(?:newer|more recent)(?= (?:{_WORKS}|ones)\b)", "date", True),
             (rf"\bolder(?= (?:{_WORKS}|ones)\b)", "date", False),
@@ -1440,7 +1450,7 @@ class QueryParser:
                 near = lowered[max(match.start() - 60, 0) : match.end() + 30]
                 one = count is None and bool(_ONE_PAPER.search(near))
                 if at := match.groupdict().get("at"):  # "Which came first?": one paper
-                    descending, one = at in ("last", "later"), True
+                    descending, one = at.startswith(("last", "later", "newer", "mo")), True
                 return Sort(key=key, descending=descending, count=count or None, first=one)
         # An order stated as a clause of its own: "..., newest first", "sorted by date",
         # "from oldest to newest", "in chronological order" (oldest first, as a timeline).

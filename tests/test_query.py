@@ -218,6 +218,11 @@ def test_more_wordings_of_authorship_leave_no_topic(question: str, authors: list
         ("Which one came first?", "date", False),
         ("Which of them was published first?", "date", False),
         ("Which came out later, SOAP or MARS?", "date", True),
+        # or by a comparative
+        ("Which of them is newer?", "date", True),
+        ("Which of the two is more recent?", "date", True),
+        ("Which one was published most recently?", "date", True),
+        ("Which of these is older?", "date", False),
     ],
 )
 def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
@@ -225,6 +230,13 @@ def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
 ) -> None:
     sort = PARSER.parse(question).sort
     assert sort is not None and (sort.key, sort.descending, sort.first) == (key, descending, True)
+
+
+@pytest.mark.parametrize(
+    "question", ["Which papers are older than 2020?", "Which is newer than X?"]
+)
+def test_a_comparative_with_than_is_no_order(question: str) -> None:
+    assert PARSER.parse(question).sort is None
 
 
 def test_membership_across_listings() -> None:
