@@ -315,8 +315,8 @@ _ABBREVIATIONS = frozenset(
     }
 )
 _ASKING = re.compile(
-    r"\s*(?:which|what|how|why|who|whom|whose|when|where|is|are|was|were|do|does|did|can|"
-    r"could|should|would|will|has|have|any)\b",
+    r"\s*(?:which|whats|what|hows|how|why|who|whom|whose|when|where|is|are|was|were|do|does|"
+    r"did|can|could|should|would|will|has|have|any)\b",
     re.IGNORECASE,
 )
 

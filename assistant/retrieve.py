@@ -696,7 +696,7 @@ class Retriever:
         titled = (
             index.titled(query.text, found)
             or index.headed(query.text, allowed)
-            or _typed_head(query.subject, found[:3])
+            or _typed_head(query.subject, found[:10])
         )
         if not titled:
             # ... or describes it by words of its title, in any order ("the Muon convergence
@@ -1061,11 +1061,17 @@ _NAME_LIKE = re.compile(r"[\w-]*(?:[a-z][A-Z]|[A-Z]{2}|\d)[\w-]*")
 def _typed_head(subject: str, papers: Sequence[Paper]) -> list[Paper]:
     """The paper of ``papers`` whose title opens with a name, before a colon, that ``subject``
     is, written in any case: "whats negmerge" asks about "NegMerge: Sign-Consensual Weight
-    Merging ...", as "What is NegMerge?" does ("Pruning: ..." opens with no name).
+    Merging ...", as "What is NegMerge?" does. A head written as a plain word is a name when
+    the papers' abstracts write it capitalised in mid-sentence, every time ("we propose
+    Shampoo", never "shampoo"): "Pruning: ..." opens with no name.
 
     >>> papers = [Paper(paper_id="p", title="NegMerge: Sign-Consensual Merging", abstract="")]
     >>> [len(_typed_head(s, papers)) for s in ("negmerge", "NEGMERGE", "neg merge", "sign")]
     [1, 1, 0, 0]
+    >>> said = [Paper(paper_id="s", title="Shampoo: Tensor", abstract="We study Shampoo."),
+    ...         Paper(paper_id="p", title="Pruning: Weights", abstract="Pruning. We use pruning.")]
+    >>> [len(_typed_head(s, said)) for s in ("shampoo", "pruning")]
+    [1, 0]
     """
     if not subject or " " in subject.strip():
         return []
@@ -1074,8 +1080,17 @@ def _typed_head(subject: str, papers: Sequence[Paper]) -> list[Paper]:
         for paper in papers
         if ":" in paper.title
         and (head := paper.title.split(":")[0].strip()).lower() == subject.strip().lower()
-        and _NAME_LIKE.fullmatch(head)
+        and (_NAME_LIKE.fullmatch(head) or _written_as_name(head, papers))
     ]
+
+
+def _written_as_name(word: str, papers: Sequence[Paper]) -> bool:
+    """Whether the abstracts of ``papers`` write ``word`` in mid-sentence, and always
+    capitalised there (a name, not a word of the language)."""
+    text = " ".join(p.abstract for p in papers)
+    # After a lowercase letter, a comma or a semicolon and a space: not a sentence's start.
+    written = re.findall(rf"(?<=[a-z,;] )({re.escape(word)})\b", text, re.IGNORECASE)
+    return bool(written) and all(w[0].isupper() for w in written)
 
 
 def _titles_name(subject: str, papers: Sequence[Paper], longest: int = 4) -> bool:

@@ -379,6 +379,10 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         # "NegMerge: ..."); uncertain before, where nothing marked it as a name.
         ("what is soap", "covered"),
         ("whats negmerge", "covered"),
+        # ... a plain word the abstracts always write as a name ("Shampoo: ..."), and "whats"
+        # opening a question as "what's" does ("whats muon" was searched as the phrase).
+        ("what's shampoo?", "covered"),
+        ("whats muon", "covered"),
         # A constraint no field holds is said so, not refused.
         ("Which papers have more than 100 citations?", "uncertain"),
         # About a name three papers use and none introduces: they say how they use it.
