@@ -379,9 +379,8 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         # "NegMerge: ..."); uncertain before, where nothing marked it as a name.
         ("what is soap", "covered"),
         ("whats negmerge", "covered"),
-        # ... a plain word the abstracts always write as a name ("Shampoo: ..."), and "whats"
-        # opening a question as "what's" does ("whats muon" was searched as the phrase).
-        ("what's shampoo?", "covered"),
+        # ... and "whats" opens a question as "what's" does ("whats muon" was searched as the
+        # phrase "whats muon").
         ("whats muon", "covered"),
         # A constraint no field holds is said so, not refused.
         ("Which papers have more than 100 citations?", "uncertain"),
@@ -515,8 +514,10 @@ def test_a_name_five_titles_use_names_the_paper_it_heads(sample_settings: Settin
     assert found.coverage_verdict == "covered"
     found = retriever.retrieve("What is Shampoo?")  # the name alone is what is asked about
     assert found.hits[0].paper.title.startswith("Shampoo: Preconditioned")
-    # In lower case nothing marks it as a name, but all it asks about is in the first title.
-    assert retriever.retrieve("what's shampoo?").coverage_verdict == "uncertain"
+    # In lower case, the abstracts mark it as a name: they write it capitalised every time.
+    found = retriever.retrieve("what's shampoo?")
+    assert found.hits[0].paper.title.startswith("Shampoo: Preconditioned")
+    assert found.coverage_verdict == "covered"
     assert retriever.retrieve("what is sourdough?").coverage_verdict == "not_covered"
     # Named among other words: not refused, whichever Shampoo paper comes first.
     for asked in ("What is Shampoo used for?", "Which paper should I read to understand Shampoo?"):
