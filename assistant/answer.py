@@ -461,7 +461,7 @@ class Answerer:
         if self.model is None or not self.settings.llm.read_filters:
             return None, None
         parsed = self.retriever.parser().parse(question)
-        if not (parsed.recognised or parsed.unread or MAY_CONSTRAIN.search(question)):
+        if not (parsed.constraints or parsed.unread or MAY_CONSTRAIN.search(question)):
             return None, None
         if parsed.tally is not None:  # a count per value is not a filter: the rules read it
             return None, None
@@ -543,7 +543,7 @@ class Answerer:
                 )
             return (
                 f"{reason} No paper matches its constraints "
-                f"({'; '.join(found.query.recognised) or 'none recognised'})."
+                f"({'; '.join(found.query.constraints) or 'none recognised'})."
             )
         nearest = "; ".join(
             f'"{inert_markers(h.paper.title)}" ('

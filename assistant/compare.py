@@ -249,11 +249,11 @@ class Comparer:
         text = _QUOTED.sub(" \u00a7 ", text)  # a part holding a quoted title is resolved
         # Metadata constraints ("the single-author papers ...") name the papers by themselves;
         # the question parser is cheap, so search only when it recognised some.
-        constrained = not chosen and self.retriever.parser().parse(text).recognised
+        constrained = not chosen and self.retriever.parser().parse(text).constraints
         if constrained:
             found = self.retriever.retrieve(text)
             for hit in found.hits[:MAX_PAPERS]:
-                take(hit.paper, "; ".join(found.query.recognised))
+                take(hit.paper, "; ".join(found.query.constraints))
         else:
             lead = _TAIL.sub("", _LEAD.sub("", text))
             first = _CONTEXT_FIRST.match(lead)

@@ -86,14 +86,16 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     half B for 15 of 16, as before, with more neighbours quoted (docs/measurements.md).
     """
     threshold = found.absent_median or 0.0
-    ranked = found.query.sort is None and not found.query.listing
+    # "give me 3 papers on bandits": the three found all speak, as papers listed do.
+    numbered = found.query.count is not None and found.query.sort is None
+    ranked = found.query.sort is None and not found.query.listing and not numbered
     # A question asking for papers, plural, wants every one that answers it: no bar.
     several = bool(_SEVERAL.search(question))
     standing = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
     bar = 0.0 if several else standing
 
     def speaks(n: int, hit: Hit) -> bool:
-        if n == 1:
+        if n == 1 or numbered:
             return True
         if ranked and bar > 0 and hit.score < bar:
             return False
@@ -143,7 +145,7 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
         lines[1:1] = ["", listing_note(found) if found.query.tally is None else tally_note(found)]
     shown = []
     for best, n, hit, picked in scored:
-        if found.query.listing:  # listed by metadata (or counted): every one speaks
+        if found.query.listing or numbered:  # listed by metadata, or as many as asked for
             shown.append((n, hit, picked))
             continue
         if n > 3 and best < top - (_BYSTANDER_GAP if ranked and several else 0.25):
@@ -158,7 +160,7 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
         cited = " ".join(add_marker(sentence, n) for _, sentence in picked) or NOT_STATED.get(
             aspect or "", ""
         )
-        asks = found.query.recognised or _ASKS_FACTS.search(question)
+        asks = found.query.constraints or _ASKS_FACTS.search(question)
         # The listing's own text (authors, venue, categories): its "[2]" cites nothing.
         facts = f" ({inert_markers(_facts(hit, question))})" if asks else ""
         lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
@@ -294,11 +296,13 @@ def listing_note(found: Retrieval) -> str:
     """How many papers a metadata question matched and how many are shown, so that a list is
     never cut without saying so: "12 papers match (venue: ICLR 2026); 5 are listed. ..."."""
     matched = f"{counted(found.matching, 'paper')} {'matches' if found.matching == 1 else 'match'}"
-    why = f" ({'; '.join(found.query.recognised)})" if found.query.recognised else ""
+    constraints = found.query.constraints
+    why = f" ({'; '.join(constraints)})" if constraints else ""
     shown = len(found.hits)
     if shown >= found.matching:
         return f"{matched}{why}; {'it is' if shown == 1 else 'all are'} listed."
-    if found.query.sort is not None and found.query.sort.count == shown:
+    asked = found.query.sort.count if found.query.sort is not None else found.query.count
+    if asked == shown:
         return f"{matched}{why}; the {shown} asked for are listed."
     if found.tied == 1:
         return f"{matched}{why}; the first is listed."

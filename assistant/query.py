@@ -708,6 +708,12 @@ class Query(BaseModel):
     filters: Filters = Field(default_factory=Filters)
     sort: Sort | None = None
     tally: Tally | None = None
+    count: int | None = Field(
+        None,
+        ge=1,
+        description='How many papers it asks for, with no order ("give me 3 papers on bandits"):'
+        " that many, by relevance.",
+    )
     recognised: list[str] = Field(
         default_factory=list, description="Each metadata phrase recognised, for the receipt."
     )
@@ -732,6 +738,11 @@ class Query(BaseModel):
         """The topic's words beyond the frame of a metadata question ("protein folding" of
         "Which papers are about protein folding?"), as written."""
         return subject_of(without_request(self.topic))
+
+    @property
+    def constraints(self) -> list[str]:
+        """The phrases of ``recognised`` that say which papers match (not how many to show)."""
+        return [r for r in self.recognised if not r.startswith(ASKED_FOR)]
 
     @property
     def bare(self) -> bool:
@@ -1053,6 +1064,29 @@ def _bounds(cmp: str | None, n: int) -> tuple[int | None, int | None]:
     return n, n
 
 
+#: The receipt's label of a number of papers asked for (no constraint on which).
+ASKED_FOR = "papers asked for"
+#: A number of papers asked for, by a request or opening the question: "give me 3 papers on
+#: X", "list five recent papers about Y", "top 5 papers on Z", "2 papers on W?" (not "the two
+#: papers", which are named, nor "papers with 3 authors").
+_ASKED_COUNT = re.compile(
+    r"(?:^|\b(?:give|show|list|find|get|fetch|recommend|suggest|name|pick|want|need|are|"
+    r"which|what)\b(?:\s+(?:me|us))?\s+)"
+    rf"(?P<said>(?:top\s+)?{_FEW})\s+(?:[a-z-]+\s+){{0,2}}?(?:papers?|articles?|works)\b"
+)
+
+
+def _asked_count(lowered: str, take: Taker) -> int | None:
+    """How many papers ``lowered`` asks for, without an order (see ``_ASKED_COUNT``)."""
+    match = _ASKED_COUNT.search(lowered)
+    if match is None or not 0 < _number(match.group("n")) <= 100:
+        return None
+    said = re.compile(r"(?:top\s+)?" + _FEW).match(lowered, match.start("said"))
+    assert said is not None  # the group just matched there
+    take(said, ASKED_FOR)
+    return _number(match.group("n"))
+
+
 def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: Taker) -> None:
     """ "more than 3 authors", "2 upvotes or more", "between 3 and 5 authors", "at least 10 but
     at most 30 upvotes" -> min_<field> / max_<field>. A bare year is a venue's or a date's, not
@@ -1304,6 +1338,7 @@ class QueryParser:
         if tally is not None:  # "the most papers" is no order of papers
             lowered = _blanked(lowered, spans)
         sort = self._sort(lowered, take)
+        count = None if sort is not None or tally is not None else _asked_count(lowered, take)
         self._missing(lowered, found, take)
         given = self._present(lowered, found, take)
         if _identifier(lowered, found, take) or given:
@@ -1378,6 +1413,7 @@ class QueryParser:
             filters=Filters.model_validate(found),
             sort=sort,
             tally=tally,
+            count=count,
             recognised=recognised,
         )
 

@@ -587,6 +587,8 @@ class Retriever:
             question = spelling.corrected(question, misspelt)
         if reading is not None:
             query = reading.query(question)
+            if query.sort is None:  # how many papers it asks for is the rules' to read
+                query.count = self.parser().parse(question).count
         elif parse:
             query = self.parser().parse(question, usage=index.papers_using)
         else:
@@ -614,6 +616,9 @@ class Retriever:
             allowed = (allowed or {p.paper_id for p in index.papers}) - exclude
         matching = len(index) if allowed is None else len(allowed)
         asked = query.sort.count if query.sort is not None else None  # "the three newest"
+        if query.count is not None and query.sort is None:
+            # "give me 3 papers on bandits": that many, up to what a listing may hold.
+            k = asked = min(query.count, max(k, listing_k or 0))
         mention: list[Paper] | None = None
         if query.tally is not None and query.subject:  # a count within a topic
             mention = index.mentioning(query.subject, allowed)
@@ -789,7 +794,7 @@ class Retriever:
         covers, at most 0.44 (chosen on questions generated from the collection).
         """
         # Words of what was recognised are not the topic ("Machine Learning" of a venue).
-        recognised = set(fold(" ".join(query.recognised)).split())
+        recognised = set(fold(" ".join(query.constraints)).split())
         words = [w for w in query.subject.split() if fold(w) not in recognised]
         while len(words) > 1 and words[-1].lower() in _GENERIC_HEADS:
             words.pop()  # "Bayesian methods": no paper need say "methods" to be about it
@@ -813,7 +818,7 @@ class Retriever:
             )
         ):
             return None
-        stated = "; ".join(query.recognised) or "its constraints"
+        stated = "; ".join(query.constraints) or "its constraints"
         return f"None of the {matching} papers matching {stated} seems to be about '{subject}'."
 
     def _by_meaning(self, question: str, k: int, *, judge: bool, expansion: str) -> Retrieval:

@@ -351,6 +351,17 @@ def test_a_plural_question_quotes_every_paper_on_its_topic(sample_settings: Sett
     assert all(c.support == "supported" for c in answer.citations)
 
 
+def test_as_many_papers_as_asked_for_are_quoted(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    for asked in (1, 3, 7):
+        answer = answerer.ask(f"Give me {asked} papers on bandits")
+        assert len(answer.citations) == asked, answer.answer
+        assert answer.receipt.recognised == [f"papers asked for: {asked}"]
+    # Past the question's own count, filters stay what the listing note names.
+    listed = answerer.ask("find me 2 papers from 2024").answer
+    assert re.search(r"\d+ papers match \(dates: from 2024\); the 2 asked for are listed", listed)
+
+
 def test_an_ordered_answer_says_what_it_could_not_order(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     undated = answerer.ask("the newest work on the Shampoo optimizer").answer

@@ -733,3 +733,25 @@ def test_a_venue_named_by_its_initials_and_a_category_by_its_tag() -> None:
     assert parser.parse("Which Hugging Face daily papers discuss DP?").subject == "DP"
     tagged = PARSER.parse("Which papers carry the Imaging tag?")
     assert tagged.listing and _ids(tagged.filters) == {"p4"}, tagged.topic
+
+
+@pytest.mark.parametrize(
+    ("question", "count", "subject"),
+    [
+        ("give me 3 papers on bandits", 3, "bandits"),
+        ("List five recent papers about diffusion", 5, "diffusion"),
+        ("top 5 papers on pruning", 5, "pruning"),
+        ("2 papers on conformal prediction?", 2, "conformal prediction"),
+        ("Give me one paper about bandits", 1, "bandits"),
+        # a count of something else, or papers already named, asks for no number of papers
+        ("Tell me about the two papers", None, None),
+        ("Which five bodies of work point toward a theory of deep learning?", None, None),
+        ("Which papers have 2 authors?", None, None),
+        ("show me the three newest papers on RL", None, None),  # an order's own count
+    ],
+)
+def test_a_number_of_papers_asked_for(question: str, count: int | None, subject: str) -> None:
+    query = PARSER.parse(question)
+    assert query.count == count
+    if subject:
+        assert query.subject == subject and not query.listing and not query.constraints
