@@ -351,6 +351,14 @@ def test_a_plural_question_quotes_every_paper_on_its_topic(sample_settings: Sett
     assert all(c.support == "supported" for c in answer.citations)
 
 
+def test_a_plural_questions_paper_that_answers_as_well_is_quoted(sample_settings: Settings) -> None:
+    # Fourth found and far from the pool's best, but with the best sentence on the question.
+    answer = _answerer(sample_settings).ask(
+        "Which papers merge the weights of several fine-tuned models?"
+    )
+    assert "Editing Models with Task Arithmetic" in {c.title for c in answer.citations}
+
+
 def test_as_many_papers_as_asked_for_are_quoted(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     for asked in (1, 3, 7):
