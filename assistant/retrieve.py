@@ -24,6 +24,7 @@ from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
 from assistant.fusion import fuse, lexical_share
 from assistant.lexical import LexicalIndex
+from assistant.markup import inert_markers
 from assistant.query import (
     Query,
     QueryParser,
@@ -37,7 +38,7 @@ from assistant.query import (
     tally_papers,
     title_words,
 )
-from assistant.records import Filters, Hit, Paper, clean_text, date_key, fold, mentions
+from assistant.records import Filters, Hit, Paper, clean_text, counted, date_key, fold, mentions
 from assistant.store import ChunkMatch, Store, open_store
 
 log = logging.getLogger("assistant")
@@ -756,7 +757,7 @@ class Retriever:
             doubt = verdict.doubt
             uncertain = uncertain or (covered and doubt is not None)
         elif judge and hits and not query.filters.empty:
-            doubt = self._off_topic(query, hits, relevance, index, matching, saved)
+            doubt = self._off_topic(query, hits, relevance, index, matching, saved, allowed)
             uncertain = doubt is not None
         return Retrieval(
             partial=self.indexing,
@@ -782,8 +783,10 @@ class Retriever:
         index: LexicalIndex,
         matching: int,
         calibration: Calibration | None,
+        allowed: set[str] | None,
     ) -> str | None:
-        """Why the papers its constraints matched may not be about a question's topic, or None.
+        """Why the papers its constraints matched may not be about a question's topic, or None;
+        with the papers outside them that say the topic, if any, as the next place to look.
 
         Such a question is answered from them whatever the scores (it is about those papers),
         but "Which papers from 2024 are about protein folding?" where none of them is gets a
@@ -819,7 +822,20 @@ class Retriever:
         ):
             return None
         stated = "; ".join(query.constraints) or "its constraints"
-        return f"None of the {matching} papers matching {stated} seems to be about '{subject}'."
+        doubt = f"None of the {matching} papers matching {stated} seems to be about '{subject}'."
+        # "... from 2024 about model merging": the papers that say it may simply be undated.
+        outside = [p for p in index.mentioning(phrase or subject) if p.paper_id not in found]
+        if allowed is not None:
+            outside = [p for p in outside if p.paper_id not in allowed]
+        if not outside:
+            return doubt
+        named = "; ".join(
+            f'"{inert_markers(p.title)}" ({_when_where(p)})'
+            for p in _title_first(outside, phrase or subject)[:3]
+        )
+        more = f"; and {counted(len(outside) - 3, 'other')}" if len(outside) > 3 else ""
+        say = "says" if len(outside) == 1 else "say"
+        return f"{doubt} Outside them, {counted(len(outside), 'paper')} {say} it: {named}{more}."
 
     def _by_meaning(self, question: str, k: int, *, judge: bool, expansion: str) -> Retrieval:
         """A retrieval while ``warm()`` still loads the word index: the question searched as
@@ -1130,6 +1146,21 @@ def _as_written(words: Sequence[str], topic: str) -> str:
     small = r"\s+(?:(?:of|the|in|for|on|to|a|an|and|with|from|by)\s+)*"
     written = re.search(rf"(?<!\w){small.join(map(re.escape, words))}(?!\w)", topic, re.I)
     return written.group(0) if written else " ".join(words)
+
+
+def _when_where(paper: Paper) -> str:
+    """ "2024-06-14, ICLR 2026", or "no date" for a paper that gives none."""
+    return ", ".join(filter(None, [paper.date or "no date", paper.venue]))
+
+
+def _title_first(papers: Sequence[Paper], phrase: str) -> list[Paper]:
+    """``papers``, those whose title says ``phrase`` first, then the dated, newest first."""
+
+    def key(paper: Paper) -> tuple[bool, bool, list[int]]:
+        newest = [-part for part in date_key(paper.date or "")]
+        return not mentions(paper.title, phrase), paper.date is None, newest
+
+    return sorted(papers, key=key)
 
 
 def _short_phrase(text: str, longest: int = 4) -> str | None:

@@ -300,6 +300,12 @@ def test_a_topic_none_of_the_filtered_papers_is_about_is_answered_with_a_doubt(
     # folding": with the frame left out of the search, it came first and the doubt went.
     since = retriever.retrieve("Which papers since 2025 are about protein folding?", k=5)
     assert since.coverage_verdict == "uncertain" and since.doubt
+    # Papers outside the constraints that say the topic are named, as the next place to look:
+    # the model merging papers give no date.
+    merging = retriever.retrieve("Which papers from 2024 are about model merging?", k=5)
+    assert merging.doubt is not None and merging.doubt.startswith("None of the ")
+    assert " Outside them, 1 paper says it: \"ATM: Improving Model Merging" in merging.doubt
+    assert "(no date)." in merging.doubt
     on = retriever.retrieve("Which ICLR 2026 papers are about meta-learning priors?", k=5)
     assert on.coverage_verdict == "covered" and on.doubt is None
     assert on.hits[0].paper.title.startswith("Amortising")
