@@ -33,7 +33,10 @@ _PRONOUN = re.compile(
 _SIMILAR = re.compile(
     r"\b(?:similar|related|comparable)\s+(?:papers?|work|works|studies|ones|methods|approaches)\b"
     r"|\b(?:papers?|work|anything|more|others?|something)\s+(?:else\s+)?(?:like|similar\s+to)\s+"
-    r"(?:it|this|that)(?:\s+(?:one|paper))?\b",
+    r"(?:it|this|that)(?:\s+(?:one|paper))?\b"
+    # "Are there other papers on that?", "more work on this", "anything else about it?"
+    r"|\b(?:(?:other|more)\s+(?:papers?|work|works|studies|ones)|(?:anything|something)\s+else)"
+    r"\s+(?:on|about)\s+(?:it|this|that|the\s+same\s+(?:topic|thing|problem))\b",
     re.IGNORECASE,
 )
 #: Words of asking for them, not of a topic ("Can you find me some related papers?").
@@ -339,7 +342,7 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
     not one.
 
     >>> turn = Turn(question="What is Swivel?", answer="a", sources={1: "Swivel: Embeddings"})
-    >>> asked = ("Any similar papers?", "Can you find related papers?", "Who wrote it?",
+    >>> asked = ("Any similar papers?", "Are there other papers on that?", "Who wrote it?",
     ...          "Which papers on layer pruning discuss related work?")
     >>> [similar_request(q, [turn]) for q in asked]
     ['Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"', None, None]

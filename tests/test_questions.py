@@ -149,6 +149,9 @@ def test_conversation_asks_for_papers_like_the_last_one(venue_store: Settings) -
     assert first.citations[0].title == "Dingo Behaviour in the Wild"
     like = answerer.ask("Are there similar papers?", [Turn.of(first)])
     assert like.receipt.rewritten_query == 'Papers similar to "Dingo Behaviour in the Wild"'
+    # "Other papers on that" asks the same: it had found the dingo paper again, first.
+    other = answerer.ask("Are there other papers on that?", [Turn.of(first)])
+    assert other.receipt.rewritten_query == like.receipt.rewritten_query
     cited = [c.title for c in like.citations]
     # Its neighbours, without the paper itself.
     assert cited and "Dingo Behaviour in the Wild" not in cited
