@@ -304,7 +304,7 @@ def test_a_topic_none_of_the_filtered_papers_is_about_is_answered_with_a_doubt(
     # the model merging papers give no date.
     merging = retriever.retrieve("Which papers from 2024 are about model merging?", k=5)
     assert merging.doubt is not None and merging.doubt.startswith("None of the ")
-    assert " Outside them, 1 paper says it: \"ATM: Improving Model Merging" in merging.doubt
+    assert ' Outside them, 1 paper says it: "ATM: Improving Model Merging' in merging.doubt
     assert "(no date)." in merging.doubt
     on = retriever.retrieve("Which ICLR 2026 papers are about meta-learning priors?", k=5)
     assert on.coverage_verdict == "covered" and on.doubt is None
