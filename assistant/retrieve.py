@@ -190,6 +190,12 @@ class Retrieval(BaseModel):
         description='For one paper asked for by an order ("the newest paper"): how many share '
         "the first's value; the hits are those.",
     )
+    quoted: str | None = Field(
+        None,
+        description="The id of the paper whose whole title the question quotes ('summarize "
+        '"Conformal Risk Control"\', as a follow-up about a cited paper is rewritten): first, '
+        "and what an extracted answer quotes alone.",
+    )
 
     @property
     def coverage_verdict(self) -> Literal["covered", "uncertain", "not_covered"]:
@@ -699,8 +705,10 @@ class Retriever:
         # argue?") is what it asks about, however far the question's other words are from it.
         # ... or names it by its title's head, capitalised ("the Distribution Transformer
         # paper"), wherever the rankers put it.
+        quoted = _quoted(query.text, found)
         titled = (
-            index.titled(query.text, found)
+            quoted
+            or index.titled(query.text, found)
             or index.headed(query.text, allowed)
             or _typed_head(query.subject, found[:10])
         )
@@ -767,6 +775,7 @@ class Retriever:
             verdict=calibration is not None or not judged,
             query=query,
             hits=hits,
+            quoted=quoted[0].paper_id if quoted and not query.sort else None,
             covered=covered,
             relevance=relevance,
             lexical_coverage=overlap,
@@ -1146,6 +1155,20 @@ def _as_written(words: Sequence[str], topic: str) -> str:
     small = r"\s+(?:(?:of|the|in|for|on|to|a|an|and|with|from|by)\s+)*"
     written = re.search(rf"(?<!\w){small.join(map(re.escape, words))}(?!\w)", topic, re.I)
     return written.group(0) if written else " ".join(words)
+
+
+def _quoted(text: str, papers: Sequence[Paper]) -> list[Paper]:
+    """The paper of ``papers`` whose whole title ``text`` quotes ('summarize "Conformal Risk
+    Control"', as a follow-up about a cited paper is rewritten), though other titles and
+    abstracts hold it as a phrase of the field.
+
+    >>> papers = [Paper(paper_id=i, title=t, abstract="") for i, t in (("a", "Risk Control"),
+    ...           ("b", "Non-Exchangeable Risk Control"))]
+    >>> [p.paper_id for p in _quoted('summarize "risk control"', papers)]
+    ['a']
+    """
+    quoted = {fold(" ".join(q.split())) for q in re.findall(r'"([^"]{3,300})"', text)}
+    return [p for p in papers if quoted and fold(" ".join(p.title.split())) in quoted][:1]
 
 
 def _when_where(paper: Paper) -> str:

@@ -359,6 +359,15 @@ def test_a_plural_questions_paper_that_answers_as_well_is_quoted(sample_settings
     assert "Editing Models with Task Arithmetic" in {c.title for c in answer.citations}
 
 
+def test_a_paper_quoted_by_its_whole_title_is_quoted_alone(sample_settings: Settings) -> None:
+    # As a follow-up about the first cited paper is rewritten; its title is a phrase of the
+    # field, which the other conformal risk control paper also says.
+    answerer = _answerer(sample_settings)
+    for asked in ('summarize "Conformal Risk Control"', 'What does "conformal risk control" do?'):
+        answer = answerer.ask(asked)
+        assert [c.title for c in answer.citations] == ["Conformal Risk Control"], asked
+
+
 def test_as_many_papers_as_asked_for_are_quoted(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     for asked in (1, 3, 7):
