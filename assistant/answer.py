@@ -22,6 +22,7 @@ from assistant.config import Settings
 from assistant.conversation import (
     STANDALONE_WORDS,
     condense_rule,
+    narrowing,
     refers_back,
     similar_request,
     similar_to,
@@ -234,12 +235,15 @@ class Answerer:
         like = self._paper_titled(similar[0] if similar else None)
         if similar is not None and like is not None:
             # Papers like it: its title and abstract searched as they are, itself left out.
+            # The nearest are what was asked for: no verdict (the thresholds are a question's,
+            # and the others need not say its name, "VICReg", to be like it).
             found = self.retriever.retrieve(
                 f"{like.title}\n{like.abstract}",
                 self.settings.retrieval.top_k,
                 filters,
                 parse=False,
                 exclude=frozenset({like.paper_id}),
+                judge=False,
             )
             if similar[1]:  # "Which of those is the newest?": those with the value first
                 self._in_order(found, self.retriever.parser().parse(similar[1]).sort)
@@ -431,6 +435,11 @@ class Answerer:
         like = similar_request(question, history)
         if like is not None:
             return like  # searched without the paper it is like (see _search)
+        # "What about from 2025?": constraints and no topic narrow the last question.
+        constraints_only = not parsed.filters.empty and parsed.bare
+        narrowed = narrowing(question, history[-1], constraints_only=constraints_only)
+        if narrowed is not None:
+            return narrowed
         if self.model is None:
             # "Which of those is the newest?": an order and nothing else to search.
             sort = parsed.sort if parsed.filters.empty and parsed.listing else None

@@ -261,6 +261,22 @@ def condense_rule(
     return question
 
 
+def narrowing(question: str, last: Turn, *, constraints_only: bool) -> str | None:
+    """The last question within the constraints a follow-up adds, for "what about from 2025?"
+    or "and for ICLR 2026?" (``constraints_only``: the parser found constraints and no topic in
+    it) after "Which papers are about diffusion models?", else None. Read as a new subject,
+    it had listed every paper from 2025.
+
+    >>> turn = Turn(question="Which papers are about diffusion?", answer="a")
+    >>> narrowing("What about from 2025?", turn, constraints_only=True)
+    'Which papers are about diffusion? (from 2025)'
+    """
+    switch = _SWITCH.match(question)
+    if switch is None or not constraints_only:
+        return None
+    return f"{last.rewritten_query or last.question} ({switch.group('subject')})"
+
+
 def _other_end(question: str, asked: str) -> str | None:
     """The last question asked of the other end, for "and the fewest?" after "Which listing
     has the most papers?" (or the other way round), else None.

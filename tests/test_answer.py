@@ -368,6 +368,15 @@ def test_a_paper_quoted_by_its_whole_title_is_quoted_alone(sample_settings: Sett
         assert [c.title for c in answer.citations] == ["Conformal Risk Control"], asked
 
 
+def test_papers_like_one_with_a_name_need_not_say_it(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    first = answerer.ask("What is VICReg?")
+    like = answerer.ask("Are there other papers on that?", [Turn.of(first)])
+    assert like.receipt.rewritten_query.startswith('Papers similar to "VICReg')
+    # They were marked uncertain, since none of them mentions "VICReg".
+    assert like.coverage.verdict == "covered" and like.citations, like.coverage.caveat
+
+
 def test_as_many_papers_as_asked_for_are_quoted(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     for asked in (1, 3, 7):

@@ -152,6 +152,8 @@ def test_conversation_asks_for_papers_like_the_last_one(venue_store: Settings) -
     # "Other papers on that" asks the same: it had found the dingo paper again, first.
     other = answerer.ask("Are there other papers on that?", [Turn.of(first)])
     assert other.receipt.rewritten_query == like.receipt.rewritten_query
+    # The nearest papers are what was asked for: no verdict of a question's thresholds.
+    assert like.coverage.verdict == other.coverage.verdict == "covered"
     cited = [c.title for c in like.citations]
     # Its neighbours, without the paper itself.
     assert cited and "Dingo Behaviour in the Wild" not in cited
@@ -164,6 +166,22 @@ def test_conversation_asks_for_papers_like_the_last_one(venue_store: Settings) -
     ranked = [c.title for c in newest.citations]
     assert "Dingo Behaviour in the Wild" not in ranked
     assert [dates[t] for t in ranked] == sorted((dates[t] for t in ranked), reverse=True), ranked
+
+
+def test_constraints_alone_narrow_the_last_question(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    first = answerer.ask("Which papers are about differential equations?")
+    narrowed = answerer.ask("And what about from 2026?", [Turn.of(first)])
+    assert narrowed.receipt.rewritten_query == (
+        "Which papers are about differential equations? (from 2026)"
+    )
+    # None of the 2026 papers is on the topic, and the answer says where those that are stand.
+    assert narrowed.coverage.verdict == "uncertain"
+    assert "Outside them, 3 papers say it" in (narrowed.coverage.caveat or "")
+    # A new topic is still a new question.
+    assert answerer.ask("What about glaciers?", [Turn.of(first)]).receipt.rewritten_query == (
+        "glaciers"
+    )
 
 
 def test_conversation_compare_it_with_the_second_one(venue_store: Settings) -> None:
