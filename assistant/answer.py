@@ -22,7 +22,9 @@ from assistant.config import Settings
 from assistant.conversation import (
     STANDALONE_WORDS,
     condense_rule,
+    more_request,
     narrowing,
+    paged,
     refers_back,
     similar_request,
     similar_to,
@@ -174,6 +176,15 @@ class Answerer:
             coverage.decided_by, coverage.threshold_verdict = "model", found.covered
             coverage.covered, coverage.verdict = True, "covered"
             coverage.caveat = found.unread_note
+        page = paged(standalone)
+        if page is not None and not found.hits:  # "more" after every paper that matches
+            text = (
+                f"No more papers: the {page[1] - 1} already shown are all that match the "
+                "question. Ask it with fewer constraints, or about another topic."
+            )
+            yield Delta(text)
+            yield refusal(text)
+            return
         if not coverage.covered:
             text = self._refusal_text(found)
             yield Delta(text)
@@ -225,13 +236,16 @@ class Answerer:
         laps: _Stopwatch,
     ) -> tuple[Retrieval, Receipt]:
         """Read the question's constraints, expand it and retrieve; the receipt says how."""
-        reading, read_error = self.read(standalone)
+        # "give me 2 more": the last question again, for the papers after those shown.
+        page = paged(standalone)
+        asked, k = (page[0], page[2]) if page else (standalone, self.settings.retrieval.top_k)
+        reading, read_error = self.read(asked)
         if reading is not None or read_error is not None:
             laps.lap("read")
-        expansion, expand_error = self.expand(standalone)
+        expansion, expand_error = self.expand(asked)
         if expansion is not None or expand_error is not None:
             laps.lap("expand")
-        similar = similar_to(standalone)
+        similar = similar_to(asked)
         like = self._paper_titled(similar[0] if similar else None)
         if similar is not None and like is not None:
             # Papers like it: its title and abstract searched as they are, itself left out.
@@ -239,7 +253,7 @@ class Answerer:
             # and the others need not say its name, "VICReg", to be like it).
             found = self.retriever.retrieve(
                 f"{like.title}\n{like.abstract}",
-                self.settings.retrieval.top_k,
+                k,
                 filters,
                 parse=False,
                 exclude=frozenset({like.paper_id}),
@@ -249,13 +263,19 @@ class Answerer:
                 self._in_order(found, self.retriever.parser().parse(similar[1]).sort)
         else:
             found = self.retriever.retrieve(
-                standalone,
-                self.settings.retrieval.top_k,
+                asked,
+                k,
                 filters,
                 expansion=expansion or "",
-                listing_k=self.settings.retrieval.list_max,
+                listing_k=k if page else self.settings.retrieval.list_max,
                 reading=reading,
             )
+        if page:  # those after the papers shown, all of them quoted, as a count asked for
+            found.hits = [
+                h.model_copy(update={"rank": rank})
+                for rank, h in enumerate(found.hits[page[1] - 1 : page[2]], 1)
+            ]
+            found.query.count = len(found.hits) or None
         laps.lap("retrieve")
         receipt = Receipt(
             question=question,
@@ -435,6 +455,9 @@ class Answerer:
         like = similar_request(question, history)
         if like is not None:
             return like  # searched without the paper it is like (see _search)
+        more = more_request(question, history, self.settings.retrieval.top_k)
+        if more is not None:
+            return more  # the same question, the papers after those shown (see _search)
         # "What about from 2025?": constraints and no topic narrow the last question.
         constraints_only = not parsed.filters.empty and parsed.bare
         narrowed = narrowing(question, history[-1], constraints_only=constraints_only)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from assistant.bibliography import to_bibtex
 from assistant.cite import content_words
-from assistant.query import ORDER_PHRASES
+from assistant.query import FEW, ORDER_PHRASES, number
 from assistant.records import Paper, Turn
 
 # What makes a question lean on the last turn. A demonstrative counts only before a word that
@@ -43,6 +43,19 @@ _SIMILAR = re.compile(
 _ASKING_WORDS = """you find please list show give same topic other some any can could would get
     see recommend suggest there"""
 _ASKING = frozenset(_ASKING_WORDS.split())
+#: A follow-up asking for more of what the last answer listed: "more", "give me 2 more",
+#: "any others?", "show me three more papers", "what else?".
+_MORE = re.compile(
+    r"^\W*(?:(?:and|ok(?:ay)?|so|now|then|great|thanks)\b[\s,]*)*"
+    r"(?:(?:can|could|would)\s+you\s+)?(?:are\s+there\s+)?"
+    r"(?:(?:give|show|find|list|get|fetch)\s+(?:me\s+|us\s+)?)?"
+    rf"(?:any\s+|some\s+|a\s+few\s+|(?P<n>{FEW})\s+)?"
+    r"(?:more|others|other\s+ones|(?:what|anything)\s+else)"
+    r"(?:\s+(?:papers?|ones|results))?(?:\s+please)?\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+#: The last question asked again for the papers after those shown: "... (papers 6 to 10)".
+_PAGE = re.compile(r"(?P<asked>.+) \(papers (?P<first>\d+) to (?P<last>\d+)\)")
 _SIMILAR_TO = re.compile(r'Papers similar to "(?P<title>.+?)"(?: \((?P<order>[^()]+)\))?')
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 #: A question with this many content words or more, and no reference back, stands alone.
@@ -370,6 +383,38 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
     if len(rest - _ASKING) >= 2 and not refers_back(question):
         return None
     return f'Papers similar to "{history[-1].cited_titles[0]}"'
+
+
+def more_request(question: str, history: Sequence[Turn], default: int) -> str | None:
+    """For a follow-up asking for more ("give me 2 more", "any others?", ``default`` papers
+    when it says no number), the last question asked for the papers after the last one its
+    answer cited: "<question> (papers 6 to 7)"; else None.
+
+    >>> turn = Turn(question="Which papers are on X?", answer="a", sources={1: "A", 3: "C"})
+    >>> [more_request(q, [turn], 5) for q in ("give me 2 more", "Any others?", "more on SOAP")]
+    ['Which papers are on X? (papers 4 to 5)', 'Which papers are on X? (papers 4 to 8)', None]
+    >>> paged = Turn(question="more", answer="a", sources={1: "D"},
+    ...              rewritten_query="Which papers are on X? (papers 4 to 5)")
+    >>> more_request("and three more?", [paged], 5)
+    'Which papers are on X? (papers 6 to 8)'
+    """
+    match = _MORE.match(question)
+    if match is None or not history or not history[-1].sources:
+        return None
+    last = history[-1]
+    asked = last.rewritten_query or last.question
+    shown = max(last.sources)
+    if page := _PAGE.fullmatch(asked):
+        asked, shown = page["asked"], int(page["last"])
+    wanted = number(match["n"]) if match["n"] else default
+    return f"{asked} (papers {shown + 1} to {shown + max(wanted, 1)})"
+
+
+def paged(standalone: str) -> tuple[str, int, int] | None:
+    """(the question, the first and the last rank asked for) of a search from
+    :func:`more_request`, else None."""
+    page = _PAGE.fullmatch(standalone)
+    return (page["asked"], int(page["first"]), int(page["last"])) if page else None
 
 
 def similar_to(standalone: str) -> tuple[str, str | None] | None:

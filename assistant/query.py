@@ -43,6 +43,8 @@ _NUMBERS = {
     "ten": 10,
 }
 _COUNT = r"(?P<n>\d+|" + "|".join(_NUMBERS) + r")"
+#: A count of a few, in digits or words ("3", "three").
+FEW = r"(?:\d{1,2}|" + "|".join(_NUMBERS) + r")"
 _COUNT_LOW = _COUNT.replace("<n>", "<a>")  # the first of two counts ("between 3 and 5")
 #: A count too small to be a year.
 _FEW = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
@@ -630,11 +632,11 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
         tally = Tally(
             key=key,
             mode=mode,
-            count=(_number(n) or None) if mode in ("most", "fewest") and n else None,
+            count=(number(n) or None) if mode in ("most", "fewest") and n else None,
         )
         if mode == "at_least" and n:
             more = re.fullmatch(_MORE, match.group("cmp") or "") is not None
-            tally.least = max(_number(n) + more, 1)
+            tally.least = max(number(n) + more, 1)
         take(match, "count", tally.phrase())
         return tally
     asked = _HOW_MANY.search(lowered)
@@ -1046,8 +1048,9 @@ def _venue_triggers(venue: str) -> tuple[str, ...]:
     return (*phrases, *singular, *listed, *(b.split()[0] for b in brands if b))
 
 
-def _number(token: str) -> int:
-    return int(token) if token.isdigit() else _NUMBERS[token]
+def number(token: str) -> int:
+    """A count as written: "3" or "three"."""
+    return int(token) if token.isdigit() else _NUMBERS[token.lower()]
 
 
 def _bounds(cmp: str | None, n: int) -> tuple[int | None, int | None]:
@@ -1079,12 +1082,12 @@ _ASKED_COUNT = re.compile(
 def _asked_count(lowered: str, take: Taker) -> int | None:
     """How many papers ``lowered`` asks for, without an order (see ``_ASKED_COUNT``)."""
     match = _ASKED_COUNT.search(lowered)
-    if match is None or not 0 < _number(match.group("n")) <= 100:
+    if match is None or not 0 < number(match.group("n")) <= 100:
         return None
     said = re.compile(r"(?:top\s+)?" + _FEW).match(lowered, match.start("said"))
     assert said is not None  # the group just matched there
     take(said, ASKED_FOR)
-    return _number(match.group("n"))
+    return number(match.group("n"))
 
 
 def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: Taker) -> None:
@@ -1093,7 +1096,7 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
     a count ("the ICLR 2026 authors", "the 2024 listings")."""
     between = re.search(rf"\bbetween {_COUNT_LOW} and {_COUNT}\s+(?:{noun})\b", lowered)
     if between:
-        low, high = sorted((_number(between.group("a")), _number(between.group("n"))))
+        low, high = sorted((number(between.group("a")), number(between.group("n"))))
         found[f"min_{field}"], found[f"max_{field}"] = low, high
         take(between, field)
         return
@@ -1104,8 +1107,8 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
         lowered,
     )
     if joined:
-        found[f"min_{field}"] = _bounds(joined.group("cmp"), _number(joined.group("a")))[0]
-        found[f"max_{field}"] = _bounds(joined.group("cmp2"), _number(joined.group("n")))[1]
+        found[f"min_{field}"] = _bounds(joined.group("cmp"), number(joined.group("a")))[0]
+        found[f"max_{field}"] = _bounds(joined.group("cmp2"), number(joined.group("n")))[1]
         take(joined, field)
         return
     for match in re.finditer(
@@ -1117,7 +1120,7 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
         cmp = match.group("cmp") or tail.strip() or None
         if not cmp and re.fullmatch(_YEAR, match.group("n")):
             continue
-        found[f"min_{field}"], found[f"max_{field}"] = _bounds(cmp, _number(match.group("n")))
+        found[f"min_{field}"], found[f"max_{field}"] = _bounds(cmp, number(match.group("n")))
         take(match, field)
         return
 
@@ -1213,7 +1216,7 @@ def _part_of_year(match: re.Match[str]) -> tuple[int, int, int]:
     if match.group("when"):
         third = ("early", "mid", "late").index(match.group("when"))
         return int(match.group("wy")), third * 4 + 1, third * 4 + 4
-    months = min(max(_number(match.group("n")), 1), 12)
+    months = min(max(number(match.group("n")), 1), 12)
     first = 1 if match.group("end") == "first" else 13 - months
     return int(match.group("my")), first, first + months - 1
 
@@ -1234,7 +1237,7 @@ def _relative_dates(
     if not match:
         return
     if match.group("unit"):
-        n = _number(match.group("n")) if match.group("n") else 1
+        n = number(match.group("n")) if match.group("n") else 1
         unit = match.group("unit").rstrip("s")
         if unit in ("day", "week"):
             found["since"] = (
@@ -1479,7 +1482,7 @@ class QueryParser:
                 counted = re.search(
                     rf"\b(?:top\s+)?{_COUNT}\s+{re.escape(match.group(0))}", lowered
                 ) or re.search(rf"{re.escape(match.group(0))}\s+{_FEW}(?= \w)", lowered)
-                count = _number(counted.group("n")) if counted else None
+                count = number(counted.group("n")) if counted else None
                 take(counted or match, f"sort by {key}")
                 # "Which paper has the most authors?", "the newest paper": one paper asked
                 # for, so the first and any tied with it.

@@ -168,6 +168,22 @@ def test_conversation_asks_for_papers_like_the_last_one(venue_store: Settings) -
     assert [dates[t] for t in ranked] == sorted((dates[t] for t in ranked), reverse=True), ranked
 
 
+def test_more_gives_the_papers_after_those_shown(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    first = answerer.ask("Which papers study how animals behave in the wild?")
+    shown = {c.title for c in first.citations}
+    more = answerer.ask("give me 2 more", [Turn.of(first)])
+    asked = f"Which papers study how animals behave in the wild? (papers {max(Turn.of(first).sources) + 1} to"
+    assert more.receipt.rewritten_query.startswith(asked)
+    assert len(more.citations) == 2 and not shown & {c.title for c in more.citations}
+    again = answerer.ask("Any others?", [Turn.of(first), Turn.of(more)])
+    assert not (shown | {c.title for c in more.citations}) & {c.title for c in again.citations}
+    # After a listing of every paper that matches, there is no more to give, and it says so.
+    listed = answerer.ask("Which papers are from NeurIPS 2025?")
+    none = answerer.ask("more", [Turn.of(listed)])
+    assert none.refused and none.answer.startswith("No more papers: the 3 already shown")
+
+
 def test_constraints_alone_narrow_the_last_question(venue_store: Settings) -> None:
     answerer = Answerer(venue_store)
     first = answerer.ask("Which papers are about differential equations?")
