@@ -214,9 +214,13 @@ class Comparer:
         papers = self.retriever.lexical().papers
         by_id = {p.paper_id: p for p in papers}
         chosen: dict[str, str] = {}
+        # The papers themselves: while a server indexes, a search can find one that the word
+        # index (``papers``) does not hold yet.
+        taken: dict[str, Paper] = {}
 
         def take(paper: Paper, how: str) -> None:
             chosen.setdefault(paper.paper_id, how)
+            taken.setdefault(paper.paper_id, paper)
 
         for pid in [*paper_ids, *_ID.findall(prompt)]:
             if pid not in by_id:
@@ -290,7 +294,7 @@ class Comparer:
                 f"The prompt names {len(chosen)} papers; at most {MAX_PAPERS} fit a table",
                 hint="narrow it down (fewer titles, or a narrower author/topic)",
             )
-        return [by_id[pid] for pid in chosen], chosen
+        return [taken[pid] for pid in chosen], chosen
 
     def _title_match(self, fragment: str, papers: Sequence[Paper]) -> Paper:
         """A paper whose title is, contains or closely resembles ``fragment``."""
