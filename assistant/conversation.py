@@ -283,11 +283,17 @@ def narrowing(question: str, last: Turn, *, constraints_only: bool) -> str | Non
     >>> turn = Turn(question="Which papers are about diffusion?", answer="a")
     >>> narrowing("What about from 2025?", turn, constraints_only=True)
     'Which papers are about diffusion? (from 2025)'
+    >>> more = Turn(question="more", answer="a", rewritten_query=f"{turn.question} (papers 6 to 7)")
+    >>> narrowing("and what about from 2024?", more, constraints_only=True)
+    'Which papers are about diffusion? (from 2024)'
     """
     switch = _SWITCH.match(question)
     if switch is None or not constraints_only:
         return None
-    return f"{last.rewritten_query or last.question} ({switch.group('subject')})"
+    asked = last.rewritten_query or last.question
+    if page := _PAGE.fullmatch(asked):  # after "give me 2 more": the question, from the top
+        asked = page["asked"]
+    return f"{asked} ({switch.group('subject')})"
 
 
 def _other_end(question: str, asked: str) -> str | None:
