@@ -291,8 +291,8 @@ def narrowing(question: str, last: Turn, *, constraints_only: bool) -> str | Non
     if switch is None or not constraints_only:
         return None
     asked = last.rewritten_query or last.question
-    if page := _PAGE.fullmatch(asked):  # after "give me 2 more": the question, from the top
-        asked = page["asked"]
+    if page := paged(asked):  # after "give me 2 more": the question, from the top
+        asked = page[0]
     return f"{asked} ({switch.group('subject')})"
 
 
@@ -410,8 +410,8 @@ def more_request(question: str, history: Sequence[Turn], default: int) -> str | 
     last = history[-1]
     asked = last.rewritten_query or last.question
     shown = max(last.sources)
-    if page := _PAGE.fullmatch(asked):
-        asked, shown = page["asked"], int(page["last"])
+    if page := paged(asked):
+        asked, _, shown = page
     wanted = number(match["n"]) if match["n"] else default
     return f"{asked} (papers {shown + 1} to {shown + max(wanted, 1)})"
 

@@ -149,6 +149,8 @@ _FORMULA = re.compile(r"^(?:[=+@\t\r]|-(?![\d.]))")
 #: an escape), "<", and a "[" that is not a citation marker "[1]" / "[1, 3]" (one followed by
 #: "(" or ":" would be a link or a link's definition).
 _OPENER = re.compile(r"[\\<]|\[(?!\d+(?:\s*[,;]\s*\d+)*\](?![(:]))")
+#: What ``chat_markdown`` escaped, read back.
+_ESCAPED = re.compile(r"\\([\\<\[])")
 #: The end of a streamed text that could still become a citation marker: wait for more.
 _UNDECIDED = re.compile(r"\[[\d,;\s]{0,24}\]?\Z")
 
@@ -251,6 +253,15 @@ def chat_markdown(text: str) -> str:
     Hops [1]. !\[x](http://h/a.png) \<b>\[2](x)\</b> \\[3]
     """
     return _OPENER.sub(lambda m: "\\" + m.group(), text)
+
+
+def chat_text(escaped: str) -> str:
+    r"""Text as it was before :func:`chat_markdown` escaped it.
+
+    >>> chat_text(chat_markdown(r"MARS [v2] <b> \ [1]"))
+    'MARS [v2] <b> \\ [1]'
+    """
+    return _ESCAPED.sub(r"\1", escaped)
 
 
 class ChatMarkdownStream:

@@ -21,7 +21,7 @@ from assistant.compare import Comparer, Comparison, is_comparison
 from assistant.config import Settings
 from assistant.errors import AssistantError, ResolutionError
 from assistant.llm import Sampling
-from assistant.markup import ChatMarkdownStream, chat_markdown, inert_markers
+from assistant.markup import ChatMarkdownStream, chat_markdown, chat_text, inert_markers
 from assistant.records import Answer, Turn
 
 MODEL_ID = "assistant"
@@ -250,7 +250,9 @@ def _afterword(answer: Answer) -> str:
     (the CLI's UNCERTAIN line, the page's banner), and for an answer its sources do not
     support, the warning the CLI prints, then the answer extracted from the same sources."""
     caveat = f"\n\nNote: {answer.coverage.caveat}" if answer.coverage.caveat else ""
-    caveat = _sources_line(answer) + caveat
+    # The sources line: a chat client sends the text back as the conversation, from which the
+    # next question's "it" and "the second one" are read (see :func:`_conversation`).
+    caveat = _sources_after([(c.n, c.title) for c in answer.citations]) + caveat
     if answer.grounded:
         return caveat
     return f"{caveat}\n\nNot grounded: {answer.ungrounded_notice()}\n\n{answer.extracted or ''}"
@@ -259,15 +261,6 @@ def _afterword(answer: Answer) -> str:
 #: The last line of an answer's text that names its sources: "Sources: [1] Title; [2] Title".
 _SOURCES = re.compile(r"^Sources: (?P<listed>\[\d+\] .*)$", re.MULTILINE)
 _SOURCE = re.compile(r"\[(?P<n>\d+)\] (?P<title>.*?)(?=; \[\d+\] |$)")
-#: What ``markup.chat_markdown`` escaped in a title, read back as it was.
-_ESCAPED = re.compile(r"\\([\\<\[])")
-
-
-def _sources_line(answer: Answer) -> str:
-    """The titles behind the answer's [n] markers, after its text: a chat client shows only the
-    text, and sends it back as the conversation, from which the next question's "it" and "the
-    second one" are read (see :func:`_conversation`)."""
-    return _sources_after([(c.n, c.title) for c in answer.citations])
 
 
 def _sources_after(numbered: list[tuple[int, str]]) -> str:
@@ -289,7 +282,7 @@ def _sources(text: str) -> dict[int, str]:
     if not found:
         return {}
     listed = found[-1]["listed"]
-    return {int(m["n"]): _ESCAPED.sub(r"\1", m["title"]) for m in _SOURCE.finditer(listed)}
+    return {int(m["n"]): chat_text(m["title"]) for m in _SOURCE.finditer(listed)}
 
 
 def _openai_sse(events: Iterator[Event], completion: str, ignored: list[str]) -> Iterator[str]:

@@ -833,9 +833,8 @@ class Retriever:
         stated = "; ".join(query.constraints) or "its constraints"
         doubt = f"None of the {matching} papers matching {stated} seems to be about '{subject}'."
         # "... from 2024 about model merging": the papers that say it may simply be undated.
-        outside = [p for p in index.mentioning(phrase or subject) if p.paper_id not in found]
-        if allowed is not None:
-            outside = [p for p in outside if p.paper_id not in allowed]
+        inside = allowed if allowed is not None else found
+        outside = [p for p in index.mentioning(phrase or subject) if p.paper_id not in inside]
         if not outside:
             return doubt
         named = "; ".join(

@@ -20,6 +20,7 @@ from assistant.markup import (
     TAGS,
     ChatMarkdownStream,
     chat_markdown,
+    chat_text,
     csv_cell,
     markdown_text,
     page_html,
@@ -223,6 +224,7 @@ def test_chat_clients_render_any_text_as_text(pieces: list[str], cuts: list[int]
         start = cut
     sent += [stream.feed(text[start:]), stream.end()]
     assert "".join(sent) == escaped
+    assert chat_text(escaped) == text  # a sources line sent back reads its titles as they were
     assert chat_markdown("Hops [1] and [1, 3].") == "Hops [1] and [1, 3]."
 
 
