@@ -838,7 +838,7 @@ class Retriever:
         if not outside:
             return doubt
         named = "; ".join(
-            f'"{inert_markers(p.title)}" ({_when_where(p)})'
+            f'"{inert_markers(p.title)}" ({inert_markers(_when_where(p))})'
             for p in _title_first(outside, phrase or subject)[:3]
         )
         more = f"; and {counted(len(outside) - 3, 'other')}" if len(outside) > 3 else ""
