@@ -321,6 +321,7 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
             try:
                 table = comparer.compare(question, history=past)
                 history[-1]["content"] = page_html(table.markdown(page=True))
+                turns = [*turns, table.turn().model_dump()]
             except AssistantError as exc:
                 history[-1]["content"] = _said(f"⚠ {exc.describe()}")
             sources = "<p>Sources appear here.</p>"

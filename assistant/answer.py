@@ -35,7 +35,7 @@ from assistant.extract import EXTRACTED_LABEL, extract_answer, tally_note
 from assistant.llm import ChatModel, Message, Sampling, Usage
 from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
-from assistant.query import MAY_CONSTRAIN, Reading, Sort, sort_papers, sort_value
+from assistant.query import MAY_CONSTRAIN, Reading, Sort, social, sort_papers, sort_value
 from assistant.records import Answer, Coverage, Filters, Hit, Paper, Receipt, Turn, clean_text
 from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
@@ -442,7 +442,9 @@ class Answerer:
         return turns
 
     def _condense(self, question: str, history: Sequence[Turn]) -> str:
-        if not history:
+        # "Thanks!" asks nothing of the last turn, and "Hi" gives the next one no topic.
+        history = [turn for turn in history if not social(turn.question)]
+        if not history or social(question):
             return question
         parsed = self.retriever.parser().parse(question)
         # it states constraints of its own, even one that no field holds ("from France")

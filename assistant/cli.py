@@ -379,6 +379,7 @@ def chat(ctx: click.Context, /, **filter_args: object) -> None:
                     if is_comparison(question):
                         table = Comparer.beside(answerer).compare(question, history=history)
                         click.echo(table.markdown())
+                        history.append(table.turn())
                         continue
                     answer = stream_answer(answerer, question, history, filters, "text")
                     history.append(Turn.of(answer))

@@ -14,7 +14,7 @@ from assistant.answer import Answerer
 from assistant.aspects import AspectFinder
 from assistant.cite import ModelJudge, SentenceBank, check, content_words
 from assistant.config import Settings
-from assistant.conversation import last_answer_reference
+from assistant.conversation import last_answer_reference, quoted_titles
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.llm import ChatModel
 from assistant.markup import csv_cell, inert_markers, markdown_text, page_latex, plain_latex
@@ -83,7 +83,7 @@ _FILLER = re.compile(
     # "the paper on R-learning", "the one about X", "the X paper"
     r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|for|that|which)\s+"
     r"|^(?:the|a|an)\s+(?:original\s+|first\s+)?|\s+(?:paper|one|work|approach|method)$"
-    r"|\bdiffers?\b",
+    r"|\bdiffers?\b|\s+compare$",
     re.I,
 )
 
@@ -92,7 +92,14 @@ _REQUEST = re.compile(
     rf"^\s*{_POLITE}(?:compare|contrast)\b|\b{_A_COMPARISON}\b|\bside\s+by\s+side\b"
     r"|\bhow (?:does|do) .+ differ\b"
     r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
-    r"|^\s*\S+(?:\s+\S+)?\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?\s*\??\s*$",
+    r"|^\s*\S+(?:\s+\S+)?\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?\s*\??\s*$"
+    # Papers named in a few words each: "How does SOAP compare with Shampoo?", "how does it
+    # compare to Tree-OPO?", "How does the rotation trick compare to SimVQ?". A longer side
+    # describes a question ("How do transformers for time-series forecasting compare with
+    # linear models?"), answered from the abstracts.
+    r"|^\s*how\s+(?:does|do|did|would)\s+\S+(?:\s+\S+){0,2}\s+compare\s+(?:to|with|against)"
+    r"\s+\S+(?:\s+\S+){0,3}\s*\??\s*$"
+    r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$",
     re.I,
 )
 
@@ -100,6 +107,16 @@ _REQUEST = re.compile(
 def is_comparison(question: str) -> bool:
     """Whether a chat message asks for a comparison ("compare X with Y", "how does X differ")."""
     return bool(_REQUEST.search(question))
+
+
+def compared_turn(question: str, answer: str, titles: Sequence[str]) -> Turn:
+    """A comparison of the papers ``titles`` (numbered from 1) as a turn of a conversation."""
+    return Turn(
+        question=question,
+        answer=answer,
+        rewritten_query=quoted_titles(titles),
+        sources=dict(enumerate(titles, 1)),
+    )
 
 
 class Cell(BaseModel):
@@ -136,6 +153,12 @@ class Comparison(BaseModel):
     judge_error: str | None = Field(
         None, description="Why the model could not judge its cells, when it was asked to."
     )
+
+    def turn(self) -> Turn:
+        """The comparison as a turn of a conversation: its papers numbered as in the table and
+        searched as their quoted titles, so that a follow-up ("Which of them is newer?", "Who
+        wrote them?", "compare the first with X") asks about them."""
+        return compared_turn(self.prompt, self.summary, [p["title"] for p in self.papers])
 
     def markdown(self, *, page: bool = False) -> str:
         """The table as Markdown; for a ``page``, with the papers' formulas kept for

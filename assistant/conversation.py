@@ -69,6 +69,13 @@ _SWITCH = re.compile(
     r"|(?<=and )for|(?<=and, )for)\s+(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+#: ... asked as "and causal inference?": a few words after "and", no question of its own.
+_AND_ALSO = re.compile(
+    r"^\W*and\s+(?!(?:what|which|who|whom|whose|how|why|when|where|is|are|was|were|does|do"
+    r"|did|can|could|should|would|will|has|have|for|more|others?|the|any|some|also)\b)"
+    r"(?P<subject>[^?!.,;]+?)\s*\?\s*$",
+    re.IGNORECASE,
+)
 _ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
 _ORDINAL_REF = re.compile(rf"\bthe ({_ORDINAL}) (?:one|paper|source|result)\b", re.IGNORECASE)
 #: Several papers of the last answer at once: "the first two", "the top 3", "both", "them",
@@ -204,8 +211,9 @@ def condense_rule(
     something new ("and what about Lion?") asks about that alone.
 
     >>> turn = Turn(question="How does SOAP improve Shampoo?", answer="a", sources={1: "SOAP"})
-    >>> [condense_rule(q, [turn]) for q in ("And what about Lion?", "ok, and for GANs?")]
-    ['Lion', 'GANs']
+    >>> [condense_rule(q, [turn]) for q in ("And what about Lion?", "ok, and for GANs?",
+    ...                                     "and causal inference?")]
+    ['Lion', 'GANs', 'causal inference']
     >>> condense_rule("What about its limitations?", [turn])
     'What about its limitations? (about: SOAP; How does SOAP improve Shampoo?)'
     >>> condense_rule("Which of those are from 2025?", [turn])
@@ -215,6 +223,8 @@ def condense_rule(
     'Tell me about "SOAP" and "MARS"'
     >>> condense_rule("What data did they use?", [turn])  # the one paper's authors
     'What data did they use? (about: SOAP; How does SOAP improve Shampoo?)'
+    >>> condense_rule("Who wrote them?", [two])  # the papers the answer cited
+    'Who wrote them? (about: "SOAP" and "MARS" and "Lion")'
 
     A question that asks nothing but an ``order`` (in words the parser reads back) asks it of
     the last turn's papers: the last question again, in that order.
@@ -251,9 +261,9 @@ def condense_rule(
         # "Tell me about the first two": those papers' titles, as "the second one" is its.
         titles = [title for _, title in last_answer_reference(question, last)]
         if len(titles) > 1:
-            named = " and ".join(f'"{title}"' for title in titles)
+            named = quoted_titles(titles)
             return question[: group.start()] + named + question[group.end() :]
-    switch = _SWITCH.match(question)
+    switch = _SWITCH.match(question) or _AND_ALSO.match(question)
     if switch and not refers_back(question) and content_words(switch.group("subject")):
         recount = _counted_on(switch.group("subject"), last.rewritten_query or last.question)
         if recount is not None:
@@ -270,8 +280,23 @@ def condense_rule(
         authors = len(cited) == 1 and not _THOSE.search(question)
         one = cited and (authors or not _PLURAL.search(question))
         about = f"{last.cited_titles[0]}; {topic}" if one else topic
+        if not one and _PLURAL.search(question) and not self_contained and 1 < len(cited) <= 5:
+            # "Who wrote them?", "What data do they use?": the papers the answer cited, by
+            # their titles. Searched again as its topic, the question found others beside
+            # them. One that adds constraints ("Which of those are from 2025?") narrows it.
+            about = quoted_titles(cited)
         return f"{question} (about: {_flat(about)})"
     return question
+
+
+def quoted_titles(titles: Sequence[str]) -> str:
+    """Papers named by their whole titles, quoted, as a standalone question names them: the
+    search puts those papers first and an extracted answer quotes them alone.
+
+    >>> quoted_titles(["SOAP", "MARS"])
+    '"SOAP" and "MARS"'
+    """
+    return " and ".join(f'"{title}"' for title in titles)
 
 
 def narrowing(question: str, last: Turn, *, constraints_only: bool) -> str | None:
@@ -281,13 +306,14 @@ def narrowing(question: str, last: Turn, *, constraints_only: bool) -> str | Non
     it had listed every paper from 2025.
 
     >>> turn = Turn(question="Which papers are about diffusion?", answer="a")
-    >>> narrowing("What about from 2025?", turn, constraints_only=True)
-    'Which papers are about diffusion? (from 2025)'
+    >>> asked = ("What about from 2025?", "and in 2024?")
+    >>> [narrowing(q, turn, constraints_only=True) for q in asked]
+    ['Which papers are about diffusion? (from 2025)', 'Which papers are about diffusion? (in 2024)']
     >>> more = Turn(question="more", answer="a", rewritten_query=f"{turn.question} (papers 6 to 7)")
     >>> narrowing("and what about from 2024?", more, constraints_only=True)
     'Which papers are about diffusion? (from 2024)'
     """
-    switch = _SWITCH.match(question)
+    switch = _SWITCH.match(question) or _AND_ALSO.match(question)
     if switch is None or not constraints_only:
         return None
     asked = last.rewritten_query or last.question

@@ -104,8 +104,9 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     def speaks(n: int, hit: Hit) -> bool:
         if n == 1 or numbered:
             return True
-        if found.quoted == found.hits[0].paper.paper_id and not several:
-            return False  # 'summarize "Conformal Risk Control"': that paper, not its kin
+        if found.hits[0].paper.paper_id in found.quoted and not several:
+            # 'summarize "Conformal Risk Control"': that paper, not its kin.
+            return hit.paper.paper_id in found.quoted
         if ranked and bar > 0 and hit.score < bar:
             return False
         if n <= 3 or (hit.similarity or 0.0) >= threshold:

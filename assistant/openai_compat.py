@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.answer import Delta, Event, Final
 from assistant.collection import Collection
-from assistant.compare import Comparer, Comparison, is_comparison
+from assistant.compare import Comparer, Comparison, compared_turn, is_comparison
 from assistant.config import Settings
 from assistant.errors import AssistantError, ResolutionError
 from assistant.llm import Sampling
@@ -213,7 +213,11 @@ def _conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
             pending = text(message)
         elif pending is not None:
             said = text(message)
-            history.append(Turn(question=pending, answer=said, sources=_sources(said)))
+            sources = _sources(said)
+            if is_comparison(pending) and sources:  # its papers, as the table numbered them
+                history.append(compared_turn(pending, said, [sources[n] for n in sorted(sources)]))
+            else:
+                history.append(Turn(question=pending, answer=said, sources=sources))
             pending = None
     return text(turns[-1]), history
 

@@ -182,6 +182,31 @@ _THANKS = re.compile(
     r"please|cheers)[\s.!]*$",
     re.IGNORECASE,
 )
+#: A message that asks nothing of the papers: a greeting, thanks, or what the assistant does.
+_SOCIAL = re.compile(
+    r"^\W*(?:(?:(?P<hello>hi|hey|hello|hiya|good\s+(?:morning|afternoon|evening))"
+    r"|(?P<thanks>(?:many\s+)?thanks|thank\s+you|thx|ty|cheers|great|perfect|cool|nice|ok(?:ay)?"
+    r"|got\s+it|awesome|(?:that's|that\s+is)\s+(?:great|helpful|perfect))"
+    r"|(?P<help>help|what\s+(?:can|do)\s+you\s+do|how\s+do\s+i\s+use\s+(?:you|this|it)"
+    r"|who\s+are\s+you|what\s+are\s+you)"
+    r"|there|so\s+much|a\s+lot|very\s+much|again|please)\b[\s,;:!.?-]*)+$",
+    re.IGNORECASE,
+)
+
+
+def social(text: str) -> str | None:
+    """What a message that asks nothing of the papers says instead: "help" ("what can you
+    do?"), "thanks" ("ok, thanks!") or "hello"; else None.
+
+    >>> [social(t) for t in ("Hi!", "ok thanks a lot!", "What can you do?", "hi, what is SOAP?")]
+    ['hello', 'thanks', 'help', None]
+    """
+    match = _SOCIAL.match(text)
+    if match is None:
+        return None
+    return next((kind for kind in ("help", "thanks", "hello") if match[kind]), None)
+
+
 #: Where the papers are, said of the collection itself ("... in this collection", "... here"):
 #: no topic.
 _SCOPE = re.compile(
@@ -1470,6 +1495,22 @@ class QueryParser:
                 "date",
                 False,
             ),
+            # ... and by the other orders: "Which one has more authors?", "Which of the two
+            # got fewer upvotes?", "Which of them is more popular?" (not "more than 5 authors").
+            (
+                r"\bwhich\b(?:[^?.!]{0,40}?)\b(?:has|had|have|got|gets|received|is|was)\b"
+                r"(?:[^?.!]{0,16}?)(?<!\bor )\b(?P<at>more|fewer|less)\s+(?:co-?)?authors\b"
+                r"(?!\s+than\b)",
+                "author_count",
+                False,
+            ),
+            (
+                r"\bwhich\b(?:[^?.!]{0,40}?)\b(?:has|had|have|got|gets|received|is|was)\b"
+                r"(?:[^?.!]{0,16}?)(?<!\bor )\b(?:(?P<at>more|fewer|less)\s+(?:up)?votes"
+                r"|(?P<more>more|less)\s+(?:popular|upvoted))\b(?!\s+than\b)",
+                "upvotes",
+                False,
+            ),
             # A follow-up: "any newer ones?", "more recent papers?", "older ones".
             (rf"\b(?:newer|more recent)(?= (?:{_WORKS}|ones)\b)", "date", True),
             (rf"\bolder(?= (?:{_WORKS}|ones)\b)", "date", False),
@@ -1488,7 +1529,8 @@ class QueryParser:
                 # for, so the first and any tied with it.
                 near = lowered[max(match.start() - 60, 0) : match.end() + 30]
                 one = count is None and bool(_ONE_PAPER.search(near))
-                if at := match.groupdict().get("at"):  # "Which came first?": one paper
+                groups = match.groupdict()
+                if at := groups.get("at") or groups.get("more"):  # "Which came first?": one
                     descending, one = at.startswith(("last", "later", "newer", "mo")), True
                 return Sort(key=key, descending=descending, count=count or None, first=one)
         # An order stated as a clause of its own: "..., newest first", "sorted by date",

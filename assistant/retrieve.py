@@ -33,6 +33,7 @@ from assistant.query import (
     Tally,
     Vocabulary,
     asks,
+    social,
     sort_papers,
     sort_value,
     tally_papers,
@@ -125,12 +126,24 @@ class Calibration(BaseModel):
         return saved if saved.scoring == SCORING else None
 
 
-#: What a question whose words only frame one ("Hi!", "thanks", "Which papers?") is told.
-NOTHING_ASKED = (
-    "The question names nothing to search for. Ask about a topic, a paper or the papers' "
-    'metadata, e.g. "Which papers prune LLM layers?", "What is SOAP?" or "How many papers '
-    'are there?".'
+_WHAT_TO_ASK = (
+    "Ask about a topic, a paper or the papers' metadata, e.g. \"Which papers prune LLM "
+    'layers?", "What is SOAP?" or "How many papers are there?".'
 )
+#: What a question whose words only frame one ("most", "Which papers?") is told.
+NOTHING_ASKED = f"The question names nothing to search for. {_WHAT_TO_ASK}"
+#: ... and a message that asks nothing of the papers, by what it says (``query.social``).
+_SOCIAL_REPLIES = {
+    "hello": f"Hello. {_WHAT_TO_ASK}",
+    "thanks": f"You're welcome. {_WHAT_TO_ASK}",
+    "help": (
+        "I answer from the abstracts of this collection's papers and cite each paper I quote. "
+        'Ask about a topic ("Which papers prune LLM layers?"), a paper ("What is SOAP?") or '
+        'the papers\' metadata ("How many papers are from 2025?"), ask for a comparison '
+        '("compare SOAP with MARS"), then follow up ("Who wrote it?", "give me 2 more", '
+        '"Which of them is newer?").'
+    ),
+}
 
 
 class Retrieval(BaseModel):
@@ -190,10 +203,10 @@ class Retrieval(BaseModel):
         description='For one paper asked for by an order ("the newest paper"): how many share '
         "the first's value; the hits are those.",
     )
-    quoted: str | None = Field(
-        None,
-        description="The id of the paper whose whole title the question quotes ('summarize "
-        '"Conformal Risk Control"\', as a follow-up about a cited paper is rewritten): first, '
+    quoted: list[str] = Field(
+        default_factory=list,
+        description="The ids of the papers whose whole titles the question quotes ('summarize "
+        '"Conformal Risk Control"\', as a follow-up about cited papers is rewritten): first, '
         "and what an extracted answer quotes alone.",
     )
 
@@ -586,6 +599,7 @@ class Retriever:
         if plain and self.loading_words and self._parser is None:
             return self._by_meaning(question, k, judge=judge, expansion=expansion)
         index = self.lexical()
+        chat = social(question) if parse else None  # as typed: "thx" is no misspelt word
         misspelt: dict[str, str] = {}
         if reading is None and parse and self.settings.retrieval.spelling:
             # "How does the rotaton trik work?" is read "... rotation trick ...", and "Which
@@ -603,7 +617,7 @@ class Retriever:
         query.corrected = misspelt
         if filters is not None:
             query.filters = query.filters.merged(filters)
-        if parse and query.bare and not (query.listing or query.unread or exclude):
+        if chat or (parse and query.bare and not (query.listing or query.unread or exclude)):
             # "Hi!", "thanks", "most", "Which papers?": nothing to search for, and any paper
             # holding one of those words would be "found".
             return Retrieval(
@@ -612,7 +626,7 @@ class Retriever:
                 covered=False,
                 matching=0,
                 partial=self.indexing,
-                doubt=NOTHING_ASKED,
+                doubt=_SOCIAL_REPLIES.get(chat or "", NOTHING_ASKED),
             )
         if query.filters.excluding:  # "not about LLMs" leaves out "large language models" too
             query.filters.excluding = _long_forms(query.filters.excluding, index)
@@ -705,7 +719,9 @@ class Retriever:
         # argue?") is what it asks about, however far the question's other words are from it.
         # ... or names it by its title's head, capitalised ("the Distribution Transformer
         # paper"), wherever the rankers put it.
-        quoted = _quoted(query.text, found)
+        quoted = _quoted(
+            query.text, found, lambda title: [p for p, _ in index.search(title, 3, allowed)]
+        )
         titled = (
             quoted
             or index.titled(query.text, found)
@@ -717,9 +733,17 @@ class Retriever:
             # paper": "Convergence of Muon with Newton-Schulz"), among the first three found.
             words = title_words(query.text)
             titled = [p for p in found[:3] if index.title_uses(p, words)]
-        if len(titled) == 1 and not verdict.makers and not query.sort:
+        if quoted and query.sort is None:
+            # Titles written out whole are what it asks about, before any name's maker.
+            first = {p.paper_id: p for p in [*quoted, *found]}
+            hits = _in_order(hits, list(first.values()), max(k, len(quoted)))
+        elif len(titled) == 1 and not verdict.makers and not query.sort:
             first = {p.paper_id: p for p in [*titled, *found]}
             hits = _in_order(hits, list(first.values()), k)
+        elif quoted and query.sort is not None:
+            # "Which of them is newer?" asked of papers named by their whole titles, as a
+            # follow-up after a comparison is rewritten: those papers, in that order.
+            hits = _in_order(hits, _sorted_only(quoted, query.sort), len(quoted))
         overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
         covered, uncertain = bool(hits), False
         threshold = lexical_threshold = doubt = None
@@ -775,7 +799,7 @@ class Retriever:
             verdict=calibration is not None or not judged,
             query=query,
             hits=hits,
-            quoted=quoted[0].paper_id if quoted and not query.sort else None,
+            quoted=[p.paper_id for p in quoted] if not query.sort else [],
             covered=covered,
             relevance=relevance,
             lexical_coverage=overlap,
@@ -1076,6 +1100,16 @@ def _on_topic_first(hits: list[Hit], sort: Sort) -> list[Paper]:
     return sort_papers(known, sort) + unknown + [h.paper for h in hits if h.score < bar]
 
 
+def _sorted_only(papers: Sequence[Paper], sort: Sort) -> list[Paper]:
+    """``papers`` in the order ``sort`` asks, those without its value last; for one paper
+    asked for (``sort.first``), the first and those tied with it."""
+    known = sort_papers([p for p in papers if sort_value(p, sort) is not None], sort)
+    if sort.first and known:
+        top = sort_value(known[0], sort)
+        return [p for p in known if sort_value(p, sort) == top]
+    return known + [p for p in papers if sort_value(p, sort) is None]
+
+
 def _long_forms(phrases: list[str], index: LexicalIndex) -> list[str]:
     """``phrases``, and the long forms the collection defines their acronyms by."""
     forms = [f for p in phrases for a in names.acronyms(p) for f in index.expansions(a)]
@@ -1156,18 +1190,35 @@ def _as_written(words: Sequence[str], topic: str) -> str:
     return written.group(0) if written else " ".join(words)
 
 
-def _quoted(text: str, papers: Sequence[Paper]) -> list[Paper]:
-    """The paper of ``papers`` whose whole title ``text`` quotes ('summarize "Conformal Risk
-    Control"', as a follow-up about a cited paper is rewritten), though other titles and
-    abstracts hold it as a phrase of the field.
+def _quoted(
+    text: str,
+    papers: Sequence[Paper],
+    search: Callable[[str], Sequence[Paper]] = lambda title: (),
+) -> list[Paper]:
+    """The papers whose whole titles ``text`` quotes, in the order it quotes them ('summarize
+    "Conformal Risk Control"', 'tell me about "A" and "B"', as a follow-up about cited papers
+    is rewritten), though other titles and abstracts hold a title as a phrase of the field.
+    Each is looked for among ``papers`` (those found), else among what ``search`` finds for
+    its title.
 
     >>> papers = [Paper(paper_id=i, title=t, abstract="") for i, t in (("a", "Risk Control"),
     ...           ("b", "Non-Exchangeable Risk Control"))]
     >>> [p.paper_id for p in _quoted('summarize "risk control"', papers)]
     ['a']
+    >>> [p.paper_id for p in _quoted('"Non-Exchangeable Risk Control" and "Risk Control"', papers)]
+    ['b', 'a']
     """
-    quoted = {fold(" ".join(q.split())) for q in re.findall(r'"([^"]{3,300})"', text)}
-    return [p for p in papers if quoted and fold(" ".join(p.title.split())) in quoted][:1]
+    chosen: dict[str, Paper] = {}
+    for title in dict.fromkeys(fold(" ".join(q.split())) for q in _QUOTE.findall(text)):
+        for pool in (papers, search(title)):
+            paper = next((p for p in pool if fold(" ".join(p.title.split())) == title), None)
+            if paper is not None:
+                chosen.setdefault(paper.paper_id, paper)
+                break
+    return list(chosen.values())
+
+
+_QUOTE = re.compile(r'"([^"]{3,300})"')
 
 
 def _when_where(paper: Paper) -> str:

@@ -368,6 +368,33 @@ def test_a_paper_quoted_by_its_whole_title_is_quoted_alone(sample_settings: Sett
         assert [c.title for c in answer.citations] == ["Conformal Risk Control"], asked
 
 
+def test_papers_named_by_their_titles_are_those_quoted(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    first = answerer.ask("Which optimizers build on Shampoo?")
+    cited = [c.title for c in first.citations]
+    assert len(cited) >= 3, first.answer
+    # Rewritten with the three titles quoted; the first of them alone was quoted.
+    three = answerer.ask("Tell me about the first three", [Turn.of(first)])
+    assert [c.title for c in three.citations] == cited[:3], three.receipt.rewritten_query
+    # "them" are the papers the answer cited; searched as its topic, others came with them.
+    them = answerer.ask("Who wrote them?", [Turn.of(first)])
+    assert [c.title for c in them.citations] == cited[:5], them.receipt.rewritten_query
+
+
+def test_greetings_thanks_and_help_search_nothing(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    first = answerer.ask("What is SOAP?")
+    # Thanks had been searched as a follow-up about SOAP, and answered with it again.
+    thanks = answerer.ask("ok, thanks a lot!", [Turn.of(first)])
+    assert thanks.answer.startswith("You're welcome. Ask about") and not thanks.citations
+    helped = answerer.ask("What can you do?")
+    assert helped.answer.startswith("I answer from the abstracts") and not helped.citations
+    # A greeting gives the next question no topic: "(about: Hi)" had been searched with it.
+    hello = answerer.ask("Hi")
+    after = answerer.ask("Which papers study RLHF?", [Turn.of(hello)])
+    assert after.receipt.rewritten_query == "Which papers study RLHF?"
+
+
 def test_papers_like_one_with_a_name_need_not_say_it(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     first = answerer.ask("What is VICReg?")

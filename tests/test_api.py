@@ -163,9 +163,11 @@ def test_bad_requests_are_422_with_a_message(client: httpx.Client) -> None:
     # Nothing to search for: said so, with what to ask, not random papers "found".
     greeting = client.post("/v1/ask", json={"question": "Hi!"}).json()
     assert greeting["refused"] and not greeting["citations"]
-    assert greeting["answer"].startswith("The question names nothing to search for. Ask about")
+    assert greeting["answer"].startswith("Hello. Ask about a topic")
     searched = client.post("/v1/search", json={"query": "thanks"}).json()
-    assert searched["hits"] == [] and "names nothing to search for" in searched["doubt"]
+    assert searched["hits"] == [] and searched["doubt"].startswith("You're welcome. Ask about")
+    framed = client.post("/v1/search", json={"query": "Which papers?"}).json()
+    assert framed["hits"] == [] and "names nothing to search for" in framed["doubt"]
 
 
 def test_uncovered_question_is_refused(client: httpx.Client, llm_server: StubServer) -> None:
@@ -276,6 +278,15 @@ def test_an_openai_client_that_shows_only_the_text_sees_the_caveat(
             chat.chat.completions.create(model="assistant", messages=messages, stream=True)
         )
         assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == text
+        # A follow-up asks about the papers compared (their table's text is all a client sends
+        # back); searched as the comparison's words, it had found others beside them.
+        after = [
+            *messages,
+            {"role": "assistant", "content": text},
+            {"role": "user", "content": "Who wrote them?"},
+        ]
+        them = chat.chat.completions.create(model="assistant", messages=after)
+        assert [c["title"] for c in (them.model_extra or {})["citations"]] == [cited[1], rotation]
         # A paper the collection lacks is said in the chat, as on the page, not a failed call.
         messages[-1] = {"role": "user", "content": "Compare it with the <Zebra> optimizer"}
         unknown = chat.chat.completions.create(model="assistant", messages=messages)

@@ -101,6 +101,8 @@ def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> Non
         "Can you compare SOAP with MARS for me?",
         "I'd like a comparison of SOAP and MARS",
         "Could you put SOAP and MARS side by side?",
+        # "how does X compare to Y", each named in a few words: a plain question before
+        "How does SOAP compare with MARS?",
     ],
 )
 def test_a_comparison_asked_in_other_words(comparer: Comparer, prompt: str) -> None:
@@ -135,8 +137,27 @@ def test_a_question_that_only_mentions_a_rival_is_no_comparison() -> None:
         "How does SOAP improve Shampoo?",
         "Which paper compares optimizers on vision or language tasks?",
         "What is the difference in accuracy reported by the SOAP paper versus its baseline?",
+        # described at length, a question about a field, not about two papers
+        "How do transformers for time-series forecasting compare with simple linear models?",
     ):
         assert not is_comparison(question), question
+
+
+def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Settings) -> None:
+    answerer = Answerer(sample_settings)
+    comparer = Comparer.beside(answerer)
+    table = comparer.compare("Compare SOAP and MARS")
+    history = [table.turn()]
+    # "it" is the comparison's first paper; before, the question was answered about SOAP alone.
+    assert is_comparison("how does it compare with Shampoo?")
+    assert _titles(comparer, "how does it compare with Shampoo?", history) == [
+        SOAP,
+        "Shampoo: Preconditioned Stochastic Tensor Optimization",
+    ]
+    # Asked of the two papers compared: the comparison's words, searched, had found others.
+    for question in ("Which of them is newer?", "Which one has more authors?", "Who wrote them?"):
+        answer = answerer.ask(question, history)
+        assert {c.title for c in answer.citations} == {SOAP, MARS}, (question, answer.answer)
 
 
 def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:

@@ -223,6 +223,9 @@ def test_more_wordings_of_authorship_leave_no_topic(question: str, authors: list
         ("Which of the two is more recent?", "date", True),
         ("Which one was published most recently?", "date", True),
         ("Which of these is older?", "date", False),
+        ("Which one has more authors?", "author_count", True),
+        ("Which of the two got fewer upvotes?", "upvotes", False),
+        ("Which of them is more popular?", "upvotes", True),
     ],
 )
 def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
@@ -233,7 +236,13 @@ def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
 
 
 @pytest.mark.parametrize(
-    "question", ["Which papers are older than 2020?", "Which is newer than X?"]
+    "question",
+    [
+        "Which papers are older than 2020?",
+        "Which is newer than X?",
+        "Which has more authors than SOAP?",
+        "Which papers have four or more authors?",
+    ],
 )
 def test_a_comparative_with_than_is_no_order(question: str) -> None:
     assert PARSER.parse(question).sort is None
