@@ -76,6 +76,16 @@ _AND_ALSO = re.compile(
     r"(?P<subject>[^?!.,;]+?)\s*\?\s*$",
     re.IGNORECASE,
 )
+#: A follow-up that turns the last answer down before it asks anew: "none of these, anything
+#: on KV cache compression?", "no, I meant the diffusion policy paper".
+_TURNED_DOWN = re.compile(
+    r"^\W*(?:no(?:pe)?|none\s+of\s+(?:these|those|them)(?:\s+(?:papers|ones))?"
+    r"|not\s+(?:these|those|them|that|this|quite|what\s+i\s+(?:wanted|meant|was\s+after))"
+    r"(?:\s+(?:one|ones|papers?))?)\s*[,.;:!-]+\s*",
+    re.IGNORECASE,
+)
+#: The rest of the last message: "on pruning", "about bandits", "from 2024".
+_CONTINUED = re.compile(r"^\W*(?:on|about|regarding|concerning|for|from|in|by|with)\s+\w", re.I)
 _ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
 _ORDINAL_REF = re.compile(rf"\bthe ({_ORDINAL}) (?:one|paper|source|result)\b", re.IGNORECASE)
 #: Several papers of the last answer at once: "the first two", "the top 3", "both", "them",
@@ -215,16 +225,20 @@ def condense_rule(
     ...                                     "and causal inference?")]
     ['Lion', 'GANs', 'causal inference']
     >>> condense_rule("What about its limitations?", [turn])
-    'What about its limitations? (about: SOAP; How does SOAP improve Shampoo?)'
+    'What about its limitations? (about: "SOAP"; How does SOAP improve Shampoo?)'
     >>> condense_rule("Which of those are from 2025?", [turn])
     'Which of those are from 2025? (about: How does SOAP improve Shampoo?)'
     >>> two = Turn(question="q", answer="a", sources={1: "SOAP", 2: "MARS", 3: "Lion"})
     >>> condense_rule("Tell me about the first two", [two])
     'Tell me about "SOAP" and "MARS"'
     >>> condense_rule("What data did they use?", [turn])  # the one paper's authors
-    'What data did they use? (about: SOAP; How does SOAP improve Shampoo?)'
+    'What data did they use? (about: "SOAP"; How does SOAP improve Shampoo?)'
     >>> condense_rule("Who wrote them?", [two])  # the papers the answer cited
     'Who wrote them? (about: "SOAP" and "MARS" and "Lion")'
+    >>> condense_rule("on pruning", [Turn(question="Give me 5 papers", answer="Ask about ...")])
+    'Give me 5 papers on pruning'
+    >>> condense_rule("None of these, anything on KV cache compression?", [two])
+    'anything on KV cache compression?'
 
     A question that asks nothing but an ``order`` (in words the parser reads back) asks it of
     the last turn's papers: the last question again, in that order.
@@ -239,6 +253,10 @@ def condense_rule(
     if not history:
         return question
     last = history[-1]
+    turned_down = _TURNED_DOWN.match(question)
+    if turned_down and content_words(question[turned_down.end() :]):
+        # What it asks instead: "these" turned down are not what it is about.
+        question = question[turned_down.end() :]
     like = similar_request(question, history)
     if like is not None:
         return like
@@ -271,6 +289,10 @@ def condense_rule(
         # "And what about Lion?" after a question on SOAP asks about Lion: the last turn's
         # paper and topic would find SOAP again.
         return switch.group("subject")
+    if not last.sources and _CONTINUED.match(question):
+        # "on pruning" after "give me 5 papers", which named nothing to search for: one
+        # request, typed in two messages.
+        return f"{(last.rewritten_query or last.question).rstrip(' ?.!')} {question.strip()}"
     if _PRONOUN.search(question) or len(content_words(question)) < STANDALONE_WORDS:
         topic = last.rewritten_query or last.question
         # "Which of those ...?" points at all the last answer's papers: their topic, not the
@@ -279,7 +301,9 @@ def condense_rule(
         cited = last.cited_titles
         authors = len(cited) == 1 and not _THOSE.search(question)
         one = cited and (authors or not _PLURAL.search(question))
-        about = f"{last.cited_titles[0]}; {topic}" if one else topic
+        # "It" is one paper, its title quoted: that paper alone, whatever the topic's
+        # constraints ("what is the most upvoted paper?") would otherwise sort in.
+        about = f'"{cited[0]}"; {topic}' if one else topic
         if not one and _PLURAL.search(question) and not self_contained and 1 < len(cited) <= 5:
             # "Who wrote them?", "What data do they use?": the papers the answer cited, by
             # their titles. Searched again as its topic, the question found others beside
@@ -375,6 +399,16 @@ def _counted_on(subject: str, asked: str) -> str | None:
 
 
 _ABOUT = re.compile(r"(?s)(?P<asked>.*) \(about: (?P<about>.*)\)")
+
+
+def own_words(standalone: str) -> str:
+    """What a follow-up asks in its own words, without the earlier turns it is searched with.
+
+    >>> own_words("Where was it published? (about: SOAP; What are its limitations?)")
+    'Where was it published?'
+    """
+    about = _ABOUT.fullmatch(standalone)
+    return about["asked"] if about else standalone
 
 
 def _flat(about: str) -> str:

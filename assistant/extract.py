@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from assistant.aspects import NOT_STATED, AspectFinder, asked_aspect
 from assistant.cite import SentenceBank, add_marker, content_words
+from assistant.conversation import own_words
 from assistant.markup import inert_markers
 from assistant.query import Sort, sort_value
 from assistant.records import Hit, author_count, counted
@@ -123,7 +124,10 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     chosen = [
         (n, hit) for n, hit in enumerate(found.hits, 1) if n not in quiet or (ranked and several)
     ]
-    aspect = asked_aspect(question)
+    # What a follow-up itself asks ("where was it published?"), not the earlier questions
+    # it is searched with ("(about: what are the limitations of ...)").
+    own = own_words(question)
+    aspect = asked_aspect(own)
     finder = AspectFinder(bank)
     # Sentences answer what is searched: the question without a request that opens it
     # ("Explain how X works" asks "how X works") or the constraints read out of it.
@@ -177,9 +181,9 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
         cited = " ".join(add_marker(sentence, n) for _, sentence in picked) or NOT_STATED.get(
             aspect or "", ""
         )
-        asks = found.query.constraints or _ASKS_FACTS.search(question)
+        asks = found.query.constraints or _ASKS_FACTS.search(own)
         # The listing's own text (authors, venue, categories): its "[2]" cites nothing.
-        facts = f" ({inert_markers(_facts(hit, question))})" if asks else ""
+        facts = f" ({inert_markers(_facts(hit, own))})" if asks else ""
         lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
     return "\n".join(lines)
 

@@ -249,7 +249,7 @@ def test_rule_based_condensing_resolves_references() -> None:
         'Tell me more about "Other Paper"'
     )
     assert condense_rule("What are its limitations?", [turn]).endswith(
-        "(about: E3-Pruner; Which papers prune LLM layers?)"
+        '(about: "E3-Pruner"; Which papers prune LLM layers?)'
     )
     standalone = "Which papers study diffusion policies for robot manipulation?"
     assert condense_rule(standalone, [turn]) == standalone
@@ -257,11 +257,11 @@ def test_rule_based_condensing_resolves_references() -> None:
     second = Turn(
         question="Who wrote it?",
         answer="...",
-        rewritten_query="Who wrote it? (about: E3-Pruner; Which papers prune LLM layers?)",
+        rewritten_query='Who wrote it? (about: "E3-Pruner"; Which papers prune LLM layers?)',
         sources={1: "E3-Pruner"},
     )
     assert condense_rule("And its limitations?", [turn, second]) == (
-        "And its limitations? (about: E3-Pruner; Who wrote it?; Which papers prune LLM layers?)"
+        'And its limitations? (about: "E3-Pruner"; Who wrote it?; Which papers prune LLM layers?)'
     )
 
 
@@ -583,7 +583,7 @@ def test_cli_chat_follow_up_offline(sample_settings: Settings, tmp_path: Path) -
     )
     assert result.exit_code == 0, result.output
     assert result.output.count(EXTRACTED_LABEL) == 2
-    assert f"(searched for: What does it normalise? (about: {LSUV}; {LSUV_QUESTION}))" in (
+    assert f'(searched for: What does it normalise? (about: "{LSUV}"; {LSUV_QUESTION}))' in (
         result.output
     )
     assert "name the file" in result.output and "(saved 2 exchange(s)" in result.output

@@ -255,6 +255,15 @@ def test_chat_answers_a_comparison_with_a_table(
     page.wait_for_selector("#chat table", timeout=60000)
     assert "MARS: Unleashing" in page.locator("#chat table").inner_text()
     page.screenshot(path=str(tmp_path / "7-chat-compare.png"))
+    # The comparison is a turn of the conversation: "them" are its papers. It had been left
+    # out, and the follow-up went to the model with no earlier turn.
+    llm_server.script('Who wrote "SOAP" and "MARS"?', "Two groups wrote them [1][2].")
+    _ask(page, "Who wrote them?")
+    page.wait_for_function(
+        "document.querySelector('#chat')?.innerText.includes('Two groups')", timeout=60000
+    )
+    sent = json.dumps(llm_server.requests)
+    assert "Compare SOAP with MARS" in sent and "Who wrote them?" in sent
 
 
 def test_ungrounded_answer_is_flagged_with_the_extracted_one_beside_it(
