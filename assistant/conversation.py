@@ -34,6 +34,8 @@ _SIMILAR = re.compile(
     r"\b(?:similar|related|comparable)\s+(?:papers?|work|works|studies|ones|methods|approaches)\b"
     r"|\b(?:papers?|work|anything|more|others?|something)\s+(?:else\s+)?(?:like|similar\s+to)\s+"
     r"(?:it|this|that)(?:\s+(?:one|paper))?\b"
+    # "is there anything similar?", "something similar?" (not "anything similar to SOAP")
+    r"|\b(?:anything|something)\s+(?:else\s+)?similar\b(?!\s+to\b)"
     # "Are there other papers on that?", "more work on this", "anything else about it?"
     r"|\b(?:(?:other|more)\s+(?:papers?|work|works|studies|ones)|(?:anything|something)\s+else)"
     r"\s+(?:on|about)\s+(?:it|this|that|the\s+same\s+(?:topic|thing|problem))\b",
@@ -283,7 +285,8 @@ def condense_rule(
             return question[: group.start()] + named + question[group.end() :]
     switch = _SWITCH.match(question) or _AND_ALSO.match(question)
     if switch and not refers_back(question) and content_words(switch.group("subject")):
-        recount = _counted_on(switch.group("subject"), last.rewritten_query or last.question)
+        asked = own_words(last.rewritten_query or last.question)
+        recount = _counted_on(switch["subject"], asked) or _swapped(switch["subject"], asked)
         if recount is not None:
             return recount
         # "And what about Lion?" after a question on SOAP asks about Lion: the last turn's
@@ -380,6 +383,29 @@ _COUNT_ON = re.compile(
 )
 
 
+#: A topic said after "about" or "on": "Which ICLR 2026 papers are about reinforcement learning?"
+_ABOUT_TOPIC = re.compile(
+    r"\b(?P<on>about|on|regarding|concerning)\s+(?P<topic>[^?!.]+?)(?P<end>\s*[?!.]*\s*)$", re.I
+)
+
+
+def _swapped(subject: str, asked: str) -> str | None:
+    """The last question asked again of another topic, for "and about LLMs?" (a topic said
+    after "about" or "on") after "Which ICLR 2026 papers are about reinforcement learning?",
+    else None. Searched alone, "about LLMs" had dropped the venue.
+
+    >>> _swapped("about LLMs", "Which ICLR 2026 papers are about reinforcement learning?")
+    'Which ICLR 2026 papers are about LLMs?'
+    >>> [_swapped(s, "What is SOAP?") for s in ("about LLMs", "Lion")]
+    [None, None]
+    """
+    said = _ABOUT_TOPIC.fullmatch(subject.strip())
+    last = _ABOUT_TOPIC.search(asked)
+    if said is None or last is None:
+        return None
+    return asked[: last.start("topic")] + said["topic"] + asked[last.end("topic") :]
+
+
 def _counted_on(subject: str, asked: str) -> str | None:
     """The last question's count asked again within another topic, for "what about pruning?"
     after "Which listing has the most papers on LLMs?", else None.
@@ -438,9 +464,10 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
 
     >>> turn = Turn(question="What is Swivel?", answer="a", sources={1: "Swivel: Embeddings"})
     >>> asked = ("Any similar papers?", "Are there other papers on that?", "Who wrote it?",
-    ...          "Which papers on layer pruning discuss related work?")
-    >>> [similar_request(q, [turn]) for q in asked]
-    ['Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"', None, None]
+    ...          "Which papers on layer pruning discuss related work?", "anything similar?")
+    >>> [similar_request(q, [turn]) for q in asked]  # doctest: +NORMALIZE_WHITESPACE
+    ['Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"', None,
+     None, 'Papers similar to "Swivel: Embeddings"']
     """
     similar = _SIMILAR.search(question)
     if not history or not history[-1].cited_titles or similar is None:
