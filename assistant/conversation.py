@@ -25,7 +25,9 @@ _PRONOUN = re.compile(
     r"|\b(?:this|that|these|those)\s*[?.!]?\s*$"
     r"|\b(?:of|among)\s+(?:these|those)\b"
     r"|\b(?:newer|older|more\s+recent|other|similar)\s+ones\b"
-    r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)",
+    r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)"
+    # "give me the full abstract" (not "the full abstract of SOAP")
+    r"|\bthe\s+(?:whole|full|complete|entire)\s+abstract\b(?!\s+(?:of|for)\b)",
     re.IGNORECASE,
 )
 #: A follow-up asking for papers like the one just discussed: "Are there similar papers?",

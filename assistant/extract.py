@@ -35,6 +35,13 @@ _FIGURE = re.compile(r"\d")
 NO_LIMITATION = NOT_STATED["limitations"]
 _STEP = re.compile(r"(first|second|third|then|next|finally|specifically)\b", re.I)
 _HOW = re.compile(r"\s*how\b(?!\s+(much|many|accurate|often|long|large|well|fast|big)\b)", re.I)
+#: A request for all a paper says: "tell me more", "more details", "elaborate", "the full
+#: abstract", "in detail".
+_IN_FULL = re.compile(
+    r"\b(?:tell\s+me\s+more|more\s+(?:details?|info(?:rmation)?)|elaborate|go\s+on"
+    r"|(?:whole|full|complete|entire)\s+abstract|in\s+(?:more\s+|full\s+)?detail)\b",
+    re.I,
+)
 # A sentence that opens by pointing back ("These schedules", "Such situations", "It"), but not
 # the abstract's "This paper ..." which stands alone.
 _ANAPHOR = re.compile(
@@ -98,7 +105,9 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     numbered = found.query.count is not None and found.query.sort is None
     ranked = found.query.sort is None and not found.query.listing and not numbered
     # A question asking for papers, plural, wants every one that answers it: no bar.
-    several = bool(_SEVERAL.search(question))
+    # A follow-up about papers named by their titles asks in the plural only in its own words
+    # ("tell me more (about: "ATM: ..."; Which papers are about model merging?)" does not).
+    several = bool(_SEVERAL.search(own_words(question) if found.quoted else question))
     standing = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
     bar = 0.0 if several else standing
 
@@ -128,6 +137,7 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     # it is searched with ("(about: what are the limitations of ...)").
     own = own_words(question)
     aspect = asked_aspect(own)
+    full = bool(_IN_FULL.search(own))  # the first paper's whole abstract
     finder = AspectFinder(bank)
     # Sentences answer what is searched: the question without a request that opens it
     # ("Explain how X works" asks "how X works") or the constraints read out of it.
@@ -153,6 +163,8 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
             if index is None and n > 1:
                 continue
             said = {} if index is None else _with_referent({index: sentences[index]}, sentences)
+        elif full and n == 1:
+            said = dict(enumerate(sentences))
         else:
             said = _quotes(asked, sentences, marks, best_paper=n == 1)
             if index is not None:  # the sentence stating the data, result or problem asked

@@ -381,6 +381,21 @@ def test_papers_named_by_their_titles_are_those_quoted(sample_settings: Settings
     assert [c.title for c in them.citations] == cited[:5], them.receipt.rewritten_query
 
 
+def test_tell_me_more_quotes_the_whole_abstract_of_the_paper(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    first = answerer.ask("Which optimizers build on Shampoo?")
+    assert len(first.citations) > 1
+    # "It" is the first paper: the plural of the question it follows made the others speak.
+    for asked in ("tell me more", "give me the full abstract"):
+        more = answerer.ask(asked, [Turn.of(first)])
+        assert [c.title for c in more.citations] == [first.citations[0].title], more.answer
+        paper = next(
+            p for p in answerer.retriever.lexical().papers if p.title == more.citations[0].title
+        )
+        sentences, _ = answerer.bank.sentences(paper)
+        assert more.answer.count("[1]") == len(sentences) > first.answer.count("[1]")
+
+
 def test_greetings_thanks_and_help_search_nothing(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     first = answerer.ask("What is SOAP?")
