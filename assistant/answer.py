@@ -22,6 +22,7 @@ from assistant.config import Settings
 from assistant.conversation import (
     STANDALONE_WORDS,
     condense_rule,
+    missing_reference,
     more_request,
     narrowing,
     paged,
@@ -30,7 +31,7 @@ from assistant.conversation import (
     similar_to,
 )
 from assistant.embed import load_embedder
-from assistant.errors import AssistantError, LLMError, LLMResponseError
+from assistant.errors import AssistantError, LLMError, LLMResponseError, ResolutionError
 from assistant.extract import EXTRACTED_LABEL, extract_answer, tally_note
 from assistant.llm import ChatModel, Message, Sampling, Usage
 from assistant.markup import inert_markers
@@ -150,6 +151,7 @@ class Answerer:
                 "The question is empty",
                 hint='ask something about the papers, e.g. "which papers prune layers of LLMs?"',
             )
+        check_references(question, history)
         laps = _Stopwatch()
         standalone = self._condense(question, history)
         laps.lap("condense")
@@ -678,6 +680,21 @@ def _coverage(found: Retrieval) -> Coverage:
             {"paper_id": h.paper.paper_id, "title": h.paper.title, "similarity": h.similarity}
             for h in found.hits[:3]
         ],
+    )
+
+
+def check_references(question: str, history: Sequence[Turn]) -> None:
+    """Raise :class:`ResolutionError` when ``question`` points at a paper the last answer does
+    not cite ("the second one" after an answer citing one): searched as words, it had been
+    answered about whatever they found."""
+    missing = missing_reference(question, history[-1]) if history else None
+    if missing is None:
+        return
+    cited = len(history[-1].sources)
+    said = f"cites {cited} paper{'s' if cited != 1 else ''}" if cited else "cites no paper"
+    raise ResolutionError(
+        f'The last answer {said}, so "{missing}" names none',
+        hint="name the paper by its title" + (', or ask about "the first one"' if cited else ""),
     )
 
 

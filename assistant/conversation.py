@@ -196,6 +196,20 @@ def last_answer_reference(text: str, turn: Turn) -> list[tuple[str, str]]:
     return [(phrase, title) for _, phrase, title in sorted(found)]
 
 
+def missing_reference(question: str, turn: Turn) -> str | None:
+    """What ``question`` points at in ``turn`` that its answer does not hold ("the second
+    one" after an answer citing one paper), else None.
+
+    >>> turn = Turn(question="q", answer="a", sources={1: "SOAP"})
+    >>> [missing_reference(q, turn) for q in ("Summarize the second one", "and the first one?")]
+    ['the second one', None]
+    """
+    for match in _ORDINAL_REF.finditer(question):
+        if _nth(turn.cited_titles, match.group(1)) is None:
+            return match.group(0)
+    return None
+
+
 def _nth(titles: Sequence[str], ordinal: str) -> str | None:
     """The title "the <ordinal> one" names ("second", "last"), if there is one."""
     n = _ORDINALS[ordinal.lower()]

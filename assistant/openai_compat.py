@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.answer import Delta, Event, Final
+from assistant.answer import Delta, Event, Final, check_references
 from assistant.collection import Collection
 from assistant.compare import Comparer, Comparison, compared_turn, is_comparison
 from assistant.config import Settings
@@ -96,12 +96,13 @@ def openai_router(service: Collection) -> APIRouter:
         history = service.answerer.restored(history)
         completion = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         ignored = body.unhonoured(settings)
-        if is_comparison(question):  # as the page's and the CLI's chat answer it: a table
-            try:
+        try:
+            if is_comparison(question):  # as the page's and the CLI's chat answer it: a table
                 table = Comparer.beside(service.answerer).compare(question, history=history)
-            except ResolutionError as exc:  # said in the chat, as the page does: ask again
-                return _unresolved(exc, completion, ignored, stream=body.stream)
-            return _compared(table, completion, ignored, stream=body.stream)
+                return _compared(table, completion, ignored, stream=body.stream)
+            check_references(question, history)  # "the second one" of an answer citing one
+        except ResolutionError as exc:  # said in the chat, as the page does: ask again
+            return _unresolved(exc, completion, ignored, stream=body.stream)
         if not body.stream:
             answer = service.answerer.ask(question, history, sampling=body.sampling())
             return _completion(
@@ -140,8 +141,9 @@ def _compared(
 def _unresolved(
     exc: ResolutionError, completion: str, ignored: list[str], *, stream: bool
 ) -> dict[str, Any] | StreamingResponse:
-    """A comparison whose papers could not be told apart or found, said as the chat's answer
-    (the client keeps the conversation, the user names the paper again), the error beside it."""
+    """A comparison or question whose papers could not be told apart or found, said as the
+    chat's answer (the client keeps the conversation, the user names the paper again), the
+    error beside it."""
     text = chat_markdown(f"⚠ {exc.describe()}")
     extras = {"citations": [], "refused": False, **exc.wire()}
     return _whole(text, completion, ignored, extras, stream=stream)

@@ -14,7 +14,7 @@ from assistant.chunk import split_sentences
 from assistant.cli import main
 from assistant.config import LLMSettings, Settings
 from assistant.conversation import condense_rule
-from assistant.errors import LLMResponseError, LLMUnavailableError
+from assistant.errors import LLMResponseError, LLMUnavailableError, ResolutionError
 from assistant.evaluate import evaluate_answers, key_fact_recall
 from assistant.extract import EXTRACTED_LABEL
 from assistant.parse import expand_paths, parse_file
@@ -394,6 +394,14 @@ def test_tell_me_more_quotes_the_whole_abstract_of_the_paper(sample_settings: Se
         )
         sentences, _ = answerer.bank.sentences(paper)
         assert more.answer.count("[1]") == len(sentences) > first.answer.count("[1]")
+
+
+def test_a_paper_the_last_answer_does_not_cite_is_said_so(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    first = answerer.ask("What is SOAP?")
+    assert len(first.citations) == 1
+    with pytest.raises(ResolutionError, match='cites 1 paper, so "the second one" names none'):
+        answerer.ask("Summarize the second one", [Turn.of(first)])
 
 
 def test_greetings_thanks_and_help_search_nothing(sample_settings: Settings) -> None:
