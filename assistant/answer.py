@@ -25,6 +25,7 @@ from assistant.conversation import (
     missing_reference,
     more_request,
     narrowing,
+    own_words,
     paged,
     refers_back,
     similar_request,
@@ -194,7 +195,8 @@ class Answerer:
             yield refusal(text)
             return
         if self.model is None:
-            raw = extract_answer(_asked(standalone), found, self.bank)
+            asked = _asked(standalone)
+            raw = extract_answer(asked, found, self.bank, own_words(asked))
             # Line by line, as a model would stream it, so that clients see it arrive.
             yield from map(Delta, raw.splitlines(keepends=True))
             laps.lap("extract")
@@ -223,7 +225,8 @@ class Answerer:
         answer = self._checked(question, raw, found, coverage, receipt)
         laps.lap("check")  # includes "judge", the model's part of the check, when it ran
         if not answer.grounded:
-            answer.extracted = extract_answer(_asked(standalone), found, self.bank).replace(
+            asked = _asked(standalone)
+            answer.extracted = extract_answer(asked, found, self.bank, own_words(asked)).replace(
                 EXTRACTED_LABEL, "Extracted from the same abstracts:", 1
             )
             laps.lap("extract")

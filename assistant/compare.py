@@ -93,19 +93,26 @@ _REQUEST = re.compile(
     r"|\bhow (?:does|do) .+ differ\b"
     r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
     r"|^\s*\S+(?:\s+\S+)?\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?\s*\??\s*$"
-    # Papers named in a few words each: "How does SOAP compare with Shampoo?", "how does it
-    # compare to Tree-OPO?", "How does the rotation trick compare to SimVQ?". A longer side
-    # describes a question ("How do transformers for time-series forecasting compare with
-    # linear models?"), answered from the abstracts.
-    r"|^\s*how\s+(?:does|do|did|would)\s+\S+(?:\s+\S+){0,2}\s+compare\s+(?:to|with|against)"
-    r"\s+\S+(?:\s+\S+){0,3}\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$",
     re.I,
 )
+#: "How does SOAP compare with Shampoo?", "how does it compare to Tree-OPO?": two papers named
+#: in a few words each (``_NAMES_A_PAPER``). A longer side, or one in plain words, asks about a
+#: field or a method ("How do transformers for time-series forecasting compare with linear
+#: models?", "How does it compare with orthonormal init?"), answered from the abstracts.
+_HOW_COMPARE = re.compile(
+    r"^\s*how\s+(?:does|do|did|would)\s+(?P<a>\S+(?:\s+\S+){0,2})\s+compare\s+"
+    r"(?:to|with|against)\s+(?P<b>\S+(?:\s+\S+){0,3}?)\s*\??\s*$",
+    re.I,
+)
+_NAMES_A_PAPER = re.compile(r"[A-Z]|\d|\b(?:it|paper|one)\b")
 
 
 def is_comparison(question: str) -> bool:
     """Whether a chat message asks for a comparison ("compare X with Y", "how does X differ")."""
+    sides = _HOW_COMPARE.match(question)
+    if sides and all(_NAMES_A_PAPER.search(side) for side in (sides["a"], sides["b"])):
+        return True
     return bool(_REQUEST.search(question))
 
 

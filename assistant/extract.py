@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from assistant.aspects import NOT_STATED, AspectFinder, asked_aspect
 from assistant.cite import SentenceBank, add_marker, content_words
-from assistant.conversation import own_words
 from assistant.markup import inert_markers
 from assistant.query import Sort, sort_value
 from assistant.records import Hit, author_count, counted
@@ -83,7 +82,9 @@ _BYSTANDER_GAP = 0.3
 _AS_WELL = 0.05
 
 
-def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
+def extract_answer(
+    question: str, found: Retrieval, bank: SentenceBank, own: str | None = None
+) -> str:
     """The abstracts' sentences that best answer ``question``, grouped by paper, cited.
 
     A sentence scores by its cosine to the question plus half the share of the question's
@@ -99,6 +100,11 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     The plural rule was chosen on half A of the dev and written multi-paper questions
     (bench/multi_questions.jsonl): every gold paper quoted for 21 of 22 questions, from 18; on
     half B for 15 of 16, as before, with more neighbours quoted (docs/measurements.md).
+
+    ``own`` is what a follow-up asks in its own words ("where was it published?"), without the
+    earlier turns it is searched with ("(about: what are the limitations of ...)"): the aspect
+    and the facts asked for, and whether papers named by their titles are asked for in the
+    plural, are read from it.
     """
     threshold = found.absent_median or 0.0
     # "give me 3 papers on bandits": the three found all speak, as papers listed do.
@@ -107,7 +113,8 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     # A question asking for papers, plural, wants every one that answers it: no bar.
     # A follow-up about papers named by their titles asks in the plural only in its own words
     # ("tell me more (about: "ATM: ..."; Which papers are about model merging?)" does not).
-    several = bool(_SEVERAL.search(own_words(question) if found.quoted else question))
+    own = own or question
+    several = bool(_SEVERAL.search(own if found.quoted else question))
     standing = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
     bar = 0.0 if several else standing
 
@@ -133,9 +140,6 @@ def extract_answer(question: str, found: Retrieval, bank: SentenceBank) -> str:
     chosen = [
         (n, hit) for n, hit in enumerate(found.hits, 1) if n not in quiet or (ranked and several)
     ]
-    # What a follow-up itself asks ("where was it published?"), not the earlier questions
-    # it is searched with ("(about: what are the limitations of ...)").
-    own = own_words(question)
     aspect = asked_aspect(own)
     full = bool(_IN_FULL.search(own))  # the first paper's whole abstract
     finder = AspectFinder(bank)
