@@ -278,9 +278,14 @@ def condense_rule(
     like = similar_request(question, history)
     if like is not None:
         return like
-    other = _other_end(question, last.rewritten_query or last.question)
+    # "and the least?" after "who wrote it? (about: ...; what is the most upvoted paper?)":
+    # the other end of the question that asked for one.
+    other = next(filter(None, (_other_end(question, q) for q in _asked_so_far(last))), None)
     if other is not None:
         return other
+    counted = _how_many_of(question, own_words(last.rewritten_query or last.question))
+    if counted is not None:
+        return counted
     if order is not None and (refers_back(question) or not _AFRESH.search(question)):
         asked = last.rewritten_query or last.question
         for earlier in ORDER_PHRASES:  # "and the oldest?" after "which is the newest?"
@@ -399,6 +404,32 @@ _COUNT_ON = re.compile(
 )
 
 
+#: "How many are there?", "and how many of them?", "how many in total?": a count of the last
+#: question's papers.
+_HOW_MANY_BACK = re.compile(
+    r"^\W*(?:(?:and|so|ok(?:ay)?)\b[\s,]*)*how\s+many(?:\s+(?:are\s+there|of\s+them|of\s+those"
+    r"|are\s+they|in\s+total|in\s+all|altogether|papers))*\s*[?!.]*\s*$",
+    re.I,
+)
+#: A question asking which papers: "Which ICLR 2026 papers are about LLMs?".
+_WHICH_PAPERS = re.compile(r"^\s*(?:which|what)\s+(?P<rest>(?:[\w.-]+\s+){0,3}?papers?\b.*)$", re.I)
+
+
+def _how_many_of(question: str, asked: str) -> str | None:
+    """The last question asked as a count, for "how many are there?" after "Which ICLR 2026
+    papers are about LLMs?", else None.
+
+    >>> _how_many_of("How many are there?", "Which ICLR 2026 papers are about LLMs?")
+    'How many ICLR 2026 papers are about LLMs?'
+    >>> _how_many_of("How many are there?", "What is SOAP?") is None
+    True
+    """
+    which = _WHICH_PAPERS.match(asked)
+    if _HOW_MANY_BACK.match(question) is None or which is None:
+        return None
+    return f"How many {which['rest']}"
+
+
 #: A topic said after "about" or "on": "Which ICLR 2026 papers are about reinforcement learning?"
 _ABOUT_TOPIC = re.compile(
     r"\b(?P<on>about|on|regarding|concerning)\s+(?P<topic>[^?!.]+?)(?P<end>\s*[?!.]*\s*)$", re.I
@@ -441,6 +472,18 @@ def _counted_on(subject: str, asked: str) -> str | None:
 
 
 _ABOUT = re.compile(r"(?s)(?P<asked>.*) \(about: (?P<about>.*)\)")
+
+
+def _asked_so_far(turn: Turn) -> list[str]:
+    """The questions ``turn`` was searched as: its own words, then each earlier question it
+    was searched with.
+
+    >>> _asked_so_far(Turn(question="q", answer="a", rewritten_query='Who? (about: "T"; Why?)'))
+    ['Who?', '"T"', 'Why?']
+    """
+    asked = turn.rewritten_query or turn.question
+    about = _ABOUT.fullmatch(asked)
+    return [asked] if about is None else [about["asked"], *about["about"].split("; ")]
 
 
 def own_words(standalone: str) -> str:

@@ -571,14 +571,18 @@ _EACH_AFTER = [
 _TOTAL_ON = re.compile(
     rf"\b(?:how many|{_TOTAL}) {_PAPERS}(?:\s+(?:{'|'.join(_TOTAL_WORDS.split())}))*\s+"
     r"(?:on|about|mention(?:s|ing)?|discuss(?:es|ing)?|cover(?:s|ing)?|us(?:e|es|ing)|"
-    r"concern(?:s|ing)?|address(?:es|ing)?)\b"
+    r"concern(?:s|ing)?|address(?:es|ing)?|stud(?:y|ies|ying)|investigat(?:e|es|ing)|"
+    r"explor(?:e|es|ing)|examin(?:e|es|ing)|tackl(?:e|es|ing)|focus(?:es|ing)?\s+on|"
+    r"deal(?:s|ing)?\s+with|talk(?:s|ing)?\s+about|work(?:s|ing)?\s+on)\b"
 )
 #: ... with constraints between ("How many papers from 2025 are about LLMs?", "How many ICLR
 #: 2026 papers mention pruning?"): only the verb is taken, and the constraints are read after.
 _TOTAL_VERB = re.compile(
     rf"\bhow\s+many(?:\s+[\w.'-]+){{0,4}}?\s+{_PAPERS}(?:\s+[\w.'-]+){{0,5}}?\s+"
     r"(?P<verb>(?:are|is|were|was)\s+(?:about|on)|mention(?:s|ed)?|discuss(?:es|ed)?|"
-    r"cover(?:s|ed)?|address(?:es|ed)?|concern(?:s|ed)?|us(?:e|es|ed))\b"
+    r"cover(?:s|ed)?|address(?:es|ed)?|concern(?:s|ed)?|us(?:e|es|ed)|stud(?:y|ies|ied)|"
+    r"investigat(?:e|es|ed)|explor(?:e|es|ed)|examin(?:e|es|ed)|tackl(?:e|es|ed)|"
+    r"focus(?:es|ed)?\s+on|deal(?:s|t)?\s+with|talk(?:s|ed)?\s+about|work(?:s|ed)?\s+on)\b"
 )
 #: A count of papers on a topic asked for, which _EACH_AFTER reads the rest of.
 _HOW_MANY = re.compile(rf"\b(?:how many|{_TOTAL}) {_PAPERS} (?:on|about)\b")
@@ -643,8 +647,11 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ['papers in all', 'papers in all']
     >>> [read(q) for q in ("How many papers are about pruning?", "how many papers mention LLMs",
     ...     "How many papers on LLMs are there?", "How many papers did Li write?",
-    ...     "How many papers from 2025 are about LLMs?", "How many ICLR 2026 papers use RL?")]
-    ['papers in all', 'papers in all', 'papers in all', None, 'papers in all', 'papers in all']
+    ...     "How many papers from 2025 are about LLMs?", "How many ICLR 2026 papers use RL?",
+    ...     "How many papers study RLHF?", "how many 2025 papers focus on pruning")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['papers in all', 'papers in all', 'papers in all', None, 'papers in all', 'papers in all',
+     'papers in all', 'papers in all']
     >>> [read(q) for q in ("Which paper has the most authors?", "papers by authors from Asia",
     ...     "Which papers have more than 5 authors?", "the most popular papers on pruning")]
     [None, None, None, None]

@@ -404,6 +404,21 @@ def test_a_paper_the_last_answer_does_not_cite_is_said_so(sample_settings: Setti
         answerer.ask("Summarize the second one", [Turn.of(first)])
 
 
+def test_a_count_or_the_other_end_is_asked_of_the_question_behind(
+    sample_settings: Settings,
+) -> None:
+    answerer = _answerer(sample_settings)
+    first = answerer.ask("Which papers are about pruning?")
+    count = answerer.ask("how many are there?", [Turn.of(first)])
+    assert count.receipt.rewritten_query == "How many papers are about pruning?"
+    assert re.search(r"\d+ papers? mentions? 'pruning'", count.answer), count.answer
+    # After "who wrote it?", "and the least?" flipped "most" in the words searched with it.
+    top = answerer.ask("What is the most upvoted paper?")
+    who = answerer.ask("Who wrote it?", [Turn.of(top)])
+    least = answerer.ask("and the least?", [Turn.of(top), Turn.of(who)])
+    assert least.receipt.rewritten_query == "What is the least upvoted paper?"
+
+
 def test_greetings_thanks_and_help_search_nothing(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     first = answerer.ask("What is SOAP?")
