@@ -620,6 +620,5 @@ def as_format(comparison: Comparison, fmt: str) -> str:
 
 def _row(paper: Paper) -> dict[str, str]:
     """What a comparison says of each of its papers, beside the cells."""
-    link = next(iter(paper.links.values()), paper.url or "")
     year = str(paper.year or (paper.date or "")[:4])
-    return {"paper_id": paper.paper_id, "title": paper.title, "year": year, "link": link}
+    return {"paper_id": paper.paper_id, "title": paper.title, "year": year, "link": paper.link}

@@ -263,6 +263,16 @@ def _with_referent(said: dict[int, str], sentences: Sequence[str]) -> dict[int, 
     return said
 
 
+#: A link asked for: "link?", "the link to X", "its PDF" (not "a link function").
+_LINK = (
+    r"(?:\b(?:the|its|a|their|any)\s+(?:link|url|pdf|doi)s?|\b(?:link|url|pdf|doi)s?\s*\?"
+    r"|\blinks?\s+to\b)(?!\s+functions?\b)"
+)
+#: Code asked for: "is there code?", "a GitHub repo", "an implementation".
+_CODE = (
+    r"\bis\s+there\s+(?:any\s+|some\s+)?code\b|\bgithub\b|\bcode\s+(?:available|released|link)"
+    r"|\b(?:the|its|their)\s+(?:code|repo(?:sitory)?|implementation)\b|\bcode\s*\?"
+)
 #: A question about a paper's metadata rather than its content: "Who wrote the X paper?",
 #: "When was X published?", "Where did it appear?", "How many authors does X have?".
 _ASKS_FACTS = re.compile(
@@ -271,9 +281,13 @@ _ASKS_FACTS = re.compile(
     r"|\bwhen\s+(?:was|were|did)\b.*\b(?:published|posted|released|appear(?:ed)?|come\s+out)\b"
     r"|\b(?:what|which)\s+(?:year|date|venue|conference|listing)\b"
     r"|\bwhere\s+(?:was|were|did)\b.*\b(?:published|posted|appear(?:ed)?|presented)\b"
-    r"|\bhow\s+many\s+(?:authors|upvotes|votes)\b",
+    r"|\bhow\s+many\s+(?:authors|upvotes|votes)\b"
+    r"|\bwhere\s+can\s+i\s+(?:read|find|get)\b|" + _LINK + "|" + _CODE,
     re.IGNORECASE,
 )
+_ASKS_LINK = re.compile(r"\bwhere\s+can\s+i\s+(?:read|find|get)\b|" + _LINK + "|" + _CODE, re.I)
+#: A web address an abstract gives ("Our code is available at https://github.com/...").
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
 
 
 def _facts(hit: Hit, question: str = "") -> str:
@@ -299,6 +313,11 @@ def _facts(hit: Hit, question: str = "") -> str:
         parts.append(counted(paper.upvotes, "upvote"))
     if paper.categories:
         parts.append("; ".join(c.split(" > ")[-1] for c in paper.categories[:3]))
+    if _ASKS_LINK.search(question):
+        parts.append(paper.link or "no link given")
+        given = [a.rstrip(".,;:") for a in _WEB_ADDRESS.findall(paper.abstract)]
+        if given:
+            parts.append("its abstract links " + ", ".join(dict.fromkeys(given[:3])))
     return " · ".join(p for p in parts if p)
 
 

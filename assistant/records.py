@@ -236,6 +236,18 @@ class Paper(BaseModel):
         return {kind: base + quote(value, safe="/") for kind, base, value in pages if value}
 
     @property
+    def link(self) -> str:
+        """Its page: the DOI or arXiv page, else its URL when that is a web address ("" if
+        none; a scraped "javascript:..." is none).
+
+        >>> [Paper(paper_id="p", title="T", abstract="a", url=u).link
+        ...  for u in ("https://x.org/p", "javascript:alert(1)")]
+        ['https://x.org/p', '']
+        """
+        url = self.url or ""
+        return next(iter(self.links.values()), url if re.match(r"https?://", url, re.I) else "")
+
+    @property
     def listings(self) -> list[str]:
         """Its venue and the listings it came from, as given."""
         return [v for v in [self.venue or "", *self.sources] if v]

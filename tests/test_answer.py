@@ -419,6 +419,14 @@ def test_a_count_or_the_other_end_is_asked_of_the_question_behind(
     assert least.receipt.rewritten_query == "What is the least upvoted paper?"
 
 
+def test_a_link_or_code_asked_for_is_given_or_said_missing(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    first = answerer.ask("What is the rotation trick?")
+    code = answerer.ask("is there code?", [Turn.of(first)]).answer
+    # The listing gives the paper no page; its abstract names its code. Before, neither was said.
+    assert "no link given · its abstract links https://github.com/cfifty/rotation_trick)" in code
+
+
 def test_greetings_thanks_and_help_search_nothing(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     first = answerer.ask("What is SOAP?")
