@@ -260,7 +260,8 @@ class Comparer:
             take(by_id[pid], "id")
         text = _ID.sub(" ", prompt)
         if history:  # "compare it with the second one": papers of the last answer
-            for phrase, title in last_answer_reference(text, history[-1]):
+            earlier = history[-2] if len(history) > 1 else None
+            for phrase, title in last_answer_reference(text, history[-1], earlier):
                 take(self._title_match(title, papers), f'"{phrase}" of the last answer')
                 text = text.replace(phrase, " \u00a7 ", 1)
         cited = _CITED.search(text)

@@ -88,6 +88,12 @@ _TURNED_DOWN = re.compile(
     r"(?:\s+(?:one|ones|papers?))?)\s*[,.;:!-]+\s*",
     re.IGNORECASE,
 )
+#: Constraints that keep part of the last answer: "only the ones from 2024", "just 2025".
+_ONLY = re.compile(
+    r"^\W*(?:(?:and|ok(?:ay)?|now)\b[\s,]*)*(?:only|just)\s+(?:(?:the\s+)?(?:ones|papers)|those"
+    r"|these)?\s*(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
 #: The rest of the last message: "on pruning", "about bandits", "from 2024".
 _CONTINUED = re.compile(r"^\W*(?:on|about|regarding|concerning|for|from|in|by|with)\s+\w", re.I)
 _ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
@@ -154,7 +160,9 @@ def cited_papers(turns: Sequence[Turn], papers: Iterable[Paper]) -> list[Paper]:
     return [by_title[title] for title in cited if title in by_title]
 
 
-def last_answer_reference(text: str, turn: Turn) -> list[tuple[str, str]]:
+def last_answer_reference(
+    text: str, turn: Turn, earlier: Turn | None = None
+) -> list[tuple[str, str]]:
     """The papers of ``turn`` that ``text`` points at, as (phrase, title): "the second one" is
     its source [2], "the last one" its last, and "it" or "this paper" the first it cited.
 
@@ -169,9 +177,20 @@ def last_answer_reference(text: str, turn: Turn) -> list[tuple[str, str]]:
     [2, 3, 2, 3, 3, 1]
     >>> [title for _, title in last_answer_reference("compare the first and the last", turn)]
     ['SOAP', 'Lion']
+
+    "Them" and "both" after an answer citing one paper are it and the ``earlier`` turn's
+    first: "What is SOAP?", "and MARS?", "compare them".
+
+    >>> soap = Turn(question="What is SOAP?", answer="a", sources={1: "SOAP"})
+    >>> mars = Turn(question="and MARS?", answer="a", sources={1: "MARS"})
+    >>> [title for _, title in last_answer_reference("compare them", mars, soap)]
+    ['SOAP', 'MARS']
     """
     numbered = turn.cited_titles
     group = _GROUP_REF.search(text)
+    both = group is not None and any(group.group(g) for g in ("both", "all", "they"))
+    if both and len(numbered) == 1 and earlier is not None and earlier.cited_titles:
+        numbered = list(dict.fromkeys([earlier.cited_titles[0], *numbered]))
     if group and numbered:
         if group.group("list"):
             ordinals = re.findall(_ORDINAL, group.group("list"), re.IGNORECASE)
@@ -288,9 +307,8 @@ def condense_rule(
         return counted
     if order is not None and (refers_back(question) or not _AFRESH.search(question)):
         asked = last.rewritten_query or last.question
-        for earlier in ORDER_PHRASES:  # "and the oldest?" after "which is the newest?"
-            asked = asked.removesuffix(f" ({earlier})")
-        return f"{asked} ({order})"
+        # "and the oldest?" after "which is the newest?"
+        return f"{_unordered(asked)} ({order})"
     if self_contained and not refers_back(question):
         return question
     ordinal = _ORDINAL_REF.search(question)
@@ -327,7 +345,7 @@ def condense_rule(
         one = cited and (authors or not _PLURAL.search(question))
         # "It" is one paper, its title quoted: that paper alone, whatever the topic's
         # constraints ("what is the most upvoted paper?") would otherwise sort in.
-        about = f'"{cited[0]}"; {topic}' if one else topic
+        about = f'"{cited[0]}"; {_unordered(topic)}' if one else topic
         if not one and _PLURAL.search(question) and not self_contained and 1 < len(cited) <= 5:
             # "Who wrote them?", "What data do they use?": the papers the answer cited, by
             # their titles. Searched again as its topic, the question found others beside
@@ -347,6 +365,18 @@ def quoted_titles(titles: Sequence[str]) -> str:
     return " and ".join(f'"{title}"' for title in titles)
 
 
+def _unordered(asked: str) -> str:
+    """``asked`` without the order a follow-up added ("Papers on X? (most authors)"): one
+    paper asked about after it has nothing to order.
+
+    >>> _unordered("papers on conformal prediction (most authors)")
+    'papers on conformal prediction'
+    """
+    for order in ORDER_PHRASES:
+        asked = asked.removesuffix(f" ({order})")
+    return asked
+
+
 def narrowing(question: str, last: Turn, *, constraints_only: bool) -> str | None:
     """The last question within the constraints a follow-up adds, for "what about from 2025?"
     or "and for ICLR 2026?" (``constraints_only``: the parser found constraints and no topic in
@@ -354,14 +384,14 @@ def narrowing(question: str, last: Turn, *, constraints_only: bool) -> str | Non
     it had listed every paper from 2025.
 
     >>> turn = Turn(question="Which papers are about diffusion?", answer="a")
-    >>> asked = ("What about from 2025?", "and in 2024?")
-    >>> [narrowing(q, turn, constraints_only=True) for q in asked]
-    ['Which papers are about diffusion? (from 2025)', 'Which papers are about diffusion? (in 2024)']
+    >>> asked = ("What about from 2025?", "only the ones from 2024")
+    >>> [narrowing(q, turn, constraints_only=True)[-11:] for q in asked]
+    ['(from 2025)', '(from 2024)']
     >>> more = Turn(question="more", answer="a", rewritten_query=f"{turn.question} (papers 6 to 7)")
     >>> narrowing("and what about from 2024?", more, constraints_only=True)
     'Which papers are about diffusion? (from 2024)'
     """
-    switch = _SWITCH.match(question) or _AND_ALSO.match(question)
+    switch = _SWITCH.match(question) or _AND_ALSO.match(question) or _ONLY.match(question)
     if switch is None or not constraints_only:
         return None
     asked = last.rewritten_query or last.question

@@ -278,6 +278,8 @@ _CODE = (
 _ASKS_FACTS = re.compile(
     r"\bwho\s+(?:wrote|authored|(?:are|were|is|was)\s+the\s+(?:co-?)?authors?)\b"
     r"|\b(?:authors?|authorship)\s+of\b|\bwho\s+(?:is|was|are|were)\s+behind\b"
+    r"|\bwho\s+(?:proposed|introduced|developed|created|invented)\s+(?:it|this|that|them)\b"
+    r"|\bpeer[- ]?reviewed\b"
     r"|\bwhen\s+(?:was|were|did)\b.*\b(?:published|posted|released|appear(?:ed)?|come\s+out)\b"
     r"|\b(?:what|which)\s+(?:year|date|venue|conference|listing)\b"
     r"|\bwhere\s+(?:was|were|did)\b.*\b(?:published|posted|appear(?:ed)?|presented)\b"

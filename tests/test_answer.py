@@ -417,6 +417,9 @@ def test_a_count_or_the_other_end_is_asked_of_the_question_behind(
     who = answerer.ask("Who wrote it?", [Turn.of(top)])
     least = answerer.ask("and the least?", [Turn.of(top), Turn.of(who)])
     assert least.receipt.rewritten_query == "What is the least upvoted paper?"
+    # "only the ones from 2024" keeps the topic; it had listed every paper from 2024.
+    only = answerer.ask("only the ones from 2024", [Turn.of(first)])
+    assert only.receipt.rewritten_query == "Which papers are about pruning? (from 2024)"
 
 
 def test_a_link_or_code_asked_for_is_given_or_said_missing(sample_settings: Settings) -> None:

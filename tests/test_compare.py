@@ -154,6 +154,10 @@ def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Set
         SOAP,
         "Shampoo: Preconditioned Stochastic Tensor Optimization",
     ]
+    # "Them" after two answers citing one paper each ("What is SOAP?", "and MARS?"): both.
+    soap = answerer.ask("What is SOAP?")
+    mars = answerer.ask("and MARS?", [Turn.of(soap)])
+    assert _titles(comparer, "compare them", [Turn.of(soap), Turn.of(mars)]) == [SOAP, MARS]
     # Asked of the two papers compared: the comparison's words, searched, had found others.
     for question in ("Which of them is newer?", "Which one has more authors?", "Who wrote them?"):
         answer = answerer.ask(question, history)
