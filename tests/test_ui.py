@@ -259,8 +259,13 @@ def test_chat_answers_a_comparison_with_a_table(
     # out, and the follow-up went to the model with no earlier turn.
     llm_server.script('Who wrote "SOAP" and "MARS"?', "Two groups wrote them [1][2].")
     _ask(page, "Who wrote them?")
+    # The checked answer, its footer naming the model: no call of this turn is left to reach
+    # the stub once the next test scripts it.
     page.wait_for_function(
-        "document.querySelector('#chat')?.innerText.includes('Two groups')", timeout=60000
+        "(() => { const m = document.querySelectorAll('#chat .message');"
+        " const t = m.length ? m[m.length - 1].innerText : '';"
+        " return t.includes('Two groups') && t.includes('model:'); })()",
+        timeout=60000,
     )
     sent = json.dumps(llm_server.requests)
     assert "Compare SOAP with MARS" in sent and "Who wrote them?" in sent
