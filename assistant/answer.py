@@ -195,8 +195,7 @@ class Answerer:
             yield refusal(text)
             return
         if self.model is None:
-            asked = _asked(standalone)
-            raw = extract_answer(asked, found, self.bank, own_words(asked))
+            raw = self._extracted(standalone, found)
             # Line by line, as a model would stream it, so that clients see it arrive.
             yield from map(Delta, raw.splitlines(keepends=True))
             laps.lap("extract")
@@ -225,8 +224,7 @@ class Answerer:
         answer = self._checked(question, raw, found, coverage, receipt)
         laps.lap("check")  # includes "judge", the model's part of the check, when it ran
         if not answer.grounded:
-            asked = _asked(standalone)
-            answer.extracted = extract_answer(asked, found, self.bank, own_words(asked)).replace(
+            answer.extracted = self._extracted(standalone, found).replace(
                 EXTRACTED_LABEL, "Extracted from the same abstracts:", 1
             )
             laps.lap("extract")
@@ -410,6 +408,11 @@ class Answerer:
         return answer
 
     # -- steps ------------------------------------------------------------------------------
+
+    def _extracted(self, standalone: str, found: Retrieval) -> str:
+        """The answer extracted from ``found``'s abstracts, without a model."""
+        asked = _asked(standalone)
+        return extract_answer(asked, found, self.bank, own_words(asked))
 
     @staticmethod
     def _in_order(found: Retrieval, sort: Sort | None) -> None:

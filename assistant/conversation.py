@@ -290,6 +290,7 @@ def condense_rule(
     if not history:
         return question
     last = history[-1]
+    searched = last.rewritten_query or last.question  # what the last turn asked
     turned_down = _TURNED_DOWN.match(question)
     if turned_down and content_words(question[turned_down.end() :]):
         # What it asks instead: "these" turned down are not what it is about.
@@ -299,16 +300,15 @@ def condense_rule(
         return like
     # "and the least?" after "who wrote it? (about: ...; what is the most upvoted paper?)":
     # the other end of the question that asked for one.
-    other = next(filter(None, (_other_end(question, q) for q in _asked_so_far(last))), None)
+    other = next(filter(None, (_other_end(question, q) for q in _asked_so_far(searched))), None)
     if other is not None:
         return other
-    counted = _how_many_of(question, own_words(last.rewritten_query or last.question))
+    counted = _how_many_of(question, own_words(searched))
     if counted is not None:
         return counted
     if order is not None and (refers_back(question) or not _AFRESH.search(question)):
-        asked = last.rewritten_query or last.question
         # "and the oldest?" after "which is the newest?"
-        return f"{_unordered(asked)} ({order})"
+        return f"{_unordered(searched)} ({order})"
     if self_contained and not refers_back(question):
         return question
     ordinal = _ORDINAL_REF.search(question)
@@ -324,7 +324,7 @@ def condense_rule(
             return question[: group.start()] + named + question[group.end() :]
     switch = _SWITCH.match(question) or _AND_ALSO.match(question)
     if switch and not refers_back(question) and content_words(switch.group("subject")):
-        asked = own_words(last.rewritten_query or last.question)
+        asked = own_words(searched)
         recount = _counted_on(switch["subject"], asked) or _swapped(switch["subject"], asked)
         if recount is not None:
             return recount
@@ -334,9 +334,8 @@ def condense_rule(
     if not last.sources and _CONTINUED.match(question):
         # "on pruning" after "give me 5 papers", which named nothing to search for: one
         # request, typed in two messages.
-        return f"{(last.rewritten_query or last.question).rstrip(' ?.!')} {question.strip()}"
+        return f"{searched.rstrip(' ?.!')} {question.strip()}"
     if _PRONOUN.search(question) or len(content_words(question)) < STANDALONE_WORDS:
-        topic = last.rewritten_query or last.question
         # "Which of those ...?" points at all the last answer's papers: their topic, not the
         # first one's title, which pulled the search toward that paper's own words. After an
         # answer citing one paper, "they" are its authors: "What data did they use?".
@@ -345,7 +344,7 @@ def condense_rule(
         one = cited and (authors or not _PLURAL.search(question))
         # "It" is one paper, its title quoted: that paper alone, whatever the topic's
         # constraints ("what is the most upvoted paper?") would otherwise sort in.
-        about = f'"{cited[0]}"; {_unordered(topic)}' if one else topic
+        about = f'"{cited[0]}"; {_unordered(searched)}' if one else searched
         if not one and _PLURAL.search(question) and not self_contained and 1 < len(cited) <= 5:
             # "Who wrote them?", "What data do they use?": the papers the answer cited, by
             # their titles. Searched again as its topic, the question found others beside
@@ -504,16 +503,15 @@ def _counted_on(subject: str, asked: str) -> str | None:
 _ABOUT = re.compile(r"(?s)(?P<asked>.*) \(about: (?P<about>.*)\)")
 
 
-def _asked_so_far(turn: Turn) -> list[str]:
-    """The questions ``turn`` was searched as: its own words, then each earlier question it
-    was searched with.
+def _asked_so_far(standalone: str) -> list[str]:
+    """The questions a turn searched as ``standalone`` asked: its own words, then each earlier
+    question it was searched with.
 
-    >>> _asked_so_far(Turn(question="q", answer="a", rewritten_query='Who? (about: "T"; Why?)'))
+    >>> _asked_so_far('Who? (about: "T"; Why?)')
     ['Who?', '"T"', 'Why?']
     """
-    asked = turn.rewritten_query or turn.question
-    about = _ABOUT.fullmatch(asked)
-    return [asked] if about is None else [about["asked"], *about["about"].split("; ")]
+    about = _ABOUT.fullmatch(standalone)
+    return [standalone] if about is None else [about["asked"], *about["about"].split("; ")]
 
 
 def own_words(standalone: str) -> str:
@@ -522,8 +520,7 @@ def own_words(standalone: str) -> str:
     >>> own_words("Where was it published? (about: SOAP; What are its limitations?)")
     'Where was it published?'
     """
-    about = _ABOUT.fullmatch(standalone)
-    return about["asked"] if about else standalone
+    return _asked_so_far(standalone)[0]
 
 
 def _flat(about: str) -> str:

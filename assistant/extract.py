@@ -273,6 +273,8 @@ _CODE = (
     r"\bis\s+there\s+(?:any\s+|some\s+)?code\b|\bgithub\b|\bcode\s+(?:available|released|link)"
     r"|\b(?:the|its|their)\s+(?:code|repo(?:sitory)?|implementation)\b|\bcode\s*\?"
 )
+#: Where to read a paper or get its code asked for.
+_WHERE_TO_READ = rf"\bwhere\s+can\s+i\s+(?:read|find|get)\b|{_LINK}|{_CODE}"
 #: A question about a paper's metadata rather than its content: "Who wrote the X paper?",
 #: "When was X published?", "Where did it appear?", "How many authors does X have?".
 _ASKS_FACTS = re.compile(
@@ -284,10 +286,10 @@ _ASKS_FACTS = re.compile(
     r"|\b(?:what|which)\s+(?:year|date|venue|conference|listing)\b"
     r"|\bwhere\s+(?:was|were|did)\b.*\b(?:published|posted|appear(?:ed)?|presented)\b"
     r"|\bhow\s+many\s+(?:authors|upvotes|votes)\b"
-    r"|\bwhere\s+can\s+i\s+(?:read|find|get)\b|" + _LINK + "|" + _CODE,
+    r"|" + _WHERE_TO_READ,
     re.IGNORECASE,
 )
-_ASKS_LINK = re.compile(r"\bwhere\s+can\s+i\s+(?:read|find|get)\b|" + _LINK + "|" + _CODE, re.I)
+_ASKS_LINK = re.compile(_WHERE_TO_READ, re.IGNORECASE)
 #: A web address an abstract gives ("Our code is available at https://github.com/...").
 _WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
 

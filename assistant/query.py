@@ -47,7 +47,7 @@ _COUNT = r"(?P<n>\d+|" + "|".join(_NUMBERS) + r")"
 FEW = r"(?:\d{1,2}|" + "|".join(_NUMBERS) + r")"
 _COUNT_LOW = _COUNT.replace("<n>", "<a>")  # the first of two counts ("between 3 and 5")
 #: A count too small to be a year.
-_FEW = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
+_FEW = rf"(?P<n>{FEW})\b"
 _MORE = r"(?:more than|over|above|greater than)"
 _LESS = r"(?:fewer than|less than|under|below)"
 _LEAST = r"(?:at least|or more)"
@@ -1099,6 +1099,12 @@ def _bounds(cmp: str | None, n: int) -> tuple[int | None, int | None]:
     return n, n
 
 
+#: "Which one has ...", "which of the two got ...": one of a few papers asked for by a
+#: comparative that follows (not "four or more", a count).
+_WHICH_HAS = (
+    r"\bwhich\b(?:[^?.!]{0,40}?)\b(?:has|had|have|got|gets|received|is|was)\b"
+    r"(?:[^?.!]{0,16}?)(?<!\bor )\b"
+)
 #: The receipt's label of a number of papers asked for (no constraint on which).
 ASKED_FOR = "papers asked for"
 #: A number of papers asked for, by a request or opening the question: "give me 3 papers on
@@ -1505,15 +1511,12 @@ class QueryParser:
             # ... and by the other orders: "Which one has more authors?", "Which of the two
             # got fewer upvotes?", "Which of them is more popular?" (not "more than 5 authors").
             (
-                r"\bwhich\b(?:[^?.!]{0,40}?)\b(?:has|had|have|got|gets|received|is|was)\b"
-                r"(?:[^?.!]{0,16}?)(?<!\bor )\b(?P<at>more|fewer|less)\s+(?:co-?)?authors\b"
-                r"(?!\s+than\b)",
+                rf"{_WHICH_HAS}(?P<at>more|fewer|less)\s+(?:co-?)?authors\b(?!\s+than\b)",
                 "author_count",
                 False,
             ),
             (
-                r"\bwhich\b(?:[^?.!]{0,40}?)\b(?:has|had|have|got|gets|received|is|was)\b"
-                r"(?:[^?.!]{0,16}?)(?<!\bor )\b(?:(?P<at>more|fewer|less)\s+(?:up)?votes"
+                rf"{_WHICH_HAS}(?:(?P<at>more|fewer|less)\s+(?:up)?votes"
                 r"|(?P<more>more|less)\s+(?:popular|upvoted))\b(?!\s+than\b)",
                 "upvotes",
                 False,

@@ -660,12 +660,11 @@ class Retriever:
             if not query.tally:
                 papers = sort_papers(papers, query.sort)
             tied = 0
-            if query.sort is not None and query.sort.first and papers:
+            if query.sort is not None and query.sort.first:
                 # "Which paper has the most authors?": the first, and those tied with it.
-                top = sort_value(papers[0], query.sort)
-                if top is not None:
-                    papers = [p for p in papers if sort_value(p, query.sort) == top]
-                    tied = len(papers)
+                leaders = _tied_with_first(papers, query.sort)
+                if leaders is not None:
+                    papers, tied = leaders, len(leaders)
             hits = [
                 Hit(paper=paper, score=0.0, rank=rank, chunks=[paper.abstract])
                 for rank, paper in enumerate(papers[: asked or max(k, listing_k or 0)], 1)
@@ -1101,13 +1100,20 @@ def _on_topic_first(hits: list[Hit], sort: Sort) -> list[Paper]:
 
 
 def _sorted_only(papers: Sequence[Paper], sort: Sort) -> list[Paper]:
-    """``papers`` in the order ``sort`` asks, those without its value last; for one paper
-    asked for (``sort.first``), the first and those tied with it."""
+    """``papers`` in the order ``sort`` asks, those without its value last (as given); for one
+    paper asked for (``sort.first``), the first and those tied with it."""
     known = sort_papers([p for p in papers if sort_value(p, sort) is not None], sort)
-    if sort.first and known:
-        top = sort_value(known[0], sort)
-        return [p for p in known if sort_value(p, sort) == top]
-    return known + [p for p in papers if sort_value(p, sort) is None]
+    ordered = known + [p for p in papers if sort_value(p, sort) is None]
+    return (_tied_with_first(ordered, sort) if sort.first else None) or ordered
+
+
+def _tied_with_first(papers: Sequence[Paper], sort: Sort) -> list[Paper] | None:
+    """The first of ``papers`` (in ``sort``'s order) and those sharing its value, or None
+    when the first gives none."""
+    top = sort_value(papers[0], sort) if papers else None
+    if top is None:
+        return None
+    return [p for p in papers if sort_value(p, sort) == top]
 
 
 def _long_forms(phrases: list[str], index: LexicalIndex) -> list[str]:
