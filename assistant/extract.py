@@ -199,7 +199,8 @@ def extract_answer(
         )
         asks = found.query.constraints or _ASKS_FACTS.search(own)
         # The listing's own text (authors, venue, categories): its "[2]" cites nothing.
-        facts = f" ({inert_markers(_facts(hit, own))})" if asks else ""
+        code = "code" in found.query.filters.present  # "papers with code": where it is
+        facts = f" ({inert_markers(_facts(hit, own, code=code))})" if asks else ""
         lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
     return "\n".join(lines)
 
@@ -294,10 +295,10 @@ _ASKS_LINK = re.compile(_WHERE_TO_READ, re.IGNORECASE)
 _WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
 
 
-def _facts(hit: Hit, question: str = "") -> str:
+def _facts(hit: Hit, question: str = "", *, code: bool = False) -> str:
     """The metadata a metadata question asks about, for the line that names the paper; what
     it asks and the paper's listing does not give is said so ("Who wrote it?": no authors
-    listed), not left out."""
+    listed), not left out. A link is given where the question asks for one or ``code``."""
     paper = hit.paper
     parts = [paper.listed_in]
     if paper.date:
@@ -317,7 +318,7 @@ def _facts(hit: Hit, question: str = "") -> str:
         parts.append(counted(paper.upvotes, "upvote"))
     if paper.categories:
         parts.append("; ".join(c.split(" > ")[-1] for c in paper.categories[:3]))
-    if _ASKS_LINK.search(question):
+    if code or _ASKS_LINK.search(question):
         parts.append(paper.link or "no link given")
         given = [a.rstrip(".,;:") for a in _WEB_ADDRESS.findall(paper.abstract)]
         if given:

@@ -986,6 +986,24 @@ _FIELD_WORDS = {
     "arxiv_id": r"arxiv (?:ids?|identifiers?|numbers?)",
 }
 _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
+#: Code asked for as a field: "with code", "that release their code", "a GitHub link",
+#: "whose code is available"; "without code", "that don't release code" (``no``). Where
+#: "code" ends the phrase: "code generation" and "code changes" are topics.
+_CODE_THING = (
+    r"(?:an?\s+|the\s+|their\s+|its\s+|any\s+|some\s+|public(?:ly\s+available)?\s+"
+    r"|open[- ]source\s+|released\s+|source\s+)*"
+    r"(?:code(?:\s*(?:links?|repos?|repositor(?:y|ies)|bases?))?|implementations?"
+    r"|github\s+(?:links?|repos?|repositor(?:y|ies)|pages?)|codebases?)"
+    r"(?:\s+(?:publicly\s+)?(?:available|released|online|public))?"
+    r"(?=\s*(?:$|[?.!,;)]|(?:and|or|that|which|for|on|in|from|at|to|about|published|posted)\b))"
+)
+_CODE_ASKED = re.compile(
+    rf"\b(?:(?P<no>without|with\s+no|no|lacking|(?:do|does|did)(?:n't|\s+not)\s+(?:release|share"
+    r"|publish|provide|have|give|open[- ]source|make\s+available))"
+    r"|with|having|has|have|give|gives|(?:release|share|publish|provide|open[- ]source)[sd]?"
+    rf"|(?:make|makes|made)\s+available)\s+{_CODE_THING}"
+    r"|\bwhose\s+code\s+(?:is|was)\s+(?:publicly\s+)?(?:available|released|open[- ]sourced)\b"
+)
 
 
 #: A DOI ("10.1234/abc", "doi:...", a doi.org link) or an arXiv identifier ("arXiv:2401.01234v2",
@@ -1382,6 +1400,7 @@ class QueryParser:
         count = None if sort is not None or tally is not None else _asked_count(lowered, take)
         self._missing(lowered, found, take)
         given = self._present(lowered, found, take)
+        given = self._code(lowered, found, take) or given
         if _identifier(lowered, found, take) or given:
             # "an arXiv id", "arXiv:2401.01234" name no listing
             lowered = _blanked(lowered, spans)
@@ -1611,6 +1630,36 @@ class QueryParser:
         if present:
             found["present"] = present
         return bool(present)
+
+    @staticmethod
+    def _code(lowered: str, found: dict[str, object], take: Taker) -> bool:
+        """ "papers with code", "Which papers release their code?", "has a GitHub link" ->
+        papers whose abstract gives its code (see :data:`records.CODE_GIVEN`); "without code",
+        "that don't release code" -> those whose abstract does not. Not "code generation" nor
+        "without code changes", which are topics.
+
+        >>> def read(q: str) -> tuple[object, object]:
+        ...     found: dict[str, object] = {}
+        ...     QueryParser._code(q.lower(), found, lambda *a, **k: None)
+        ...     return found.get("present"), found.get("missing")
+        >>> [read(q) for q in ("papers with code", "Which papers release their code?",
+        ...     "Which paper has a GitHub link?", "diffusion papers whose code is available")]
+        [(['code'], None), (['code'], None), (['code'], None), (['code'], None)]
+        >>> [read(q) for q in ("papers without code", "Which papers don't release code?")]
+        [(None, ['code']), (None, ['code'])]
+        >>> [read(q) for q in ("LLMs with code generation", "fine-tuning without code changes",
+        ...     "Which papers are about code?")]
+        [(None, None), (None, None), (None, None)]
+        """
+        said = False
+        for match in _CODE_ASKED.finditer(lowered):
+            key = "missing" if match["no"] else "present"
+            fields: list[str] = found.setdefault(key, [])  # type: ignore[assignment]
+            if "code" not in fields:
+                fields.append("code")
+            take(match, f"{'missing' if match['no'] else 'has'} code")
+            said = True
+        return said
 
     @staticmethod
     def _author_counts(lowered: str, found: dict[str, object], take: Taker) -> None:

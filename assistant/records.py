@@ -404,6 +404,18 @@ def _truncate(key: tuple[int, ...], other: str | tuple[int, ...]) -> tuple[int, 
 DATE_PATTERN = r"^\d{1,4}(-\d{1,2}){0,2}$"
 
 
+#: An abstract that gives its code: a link to a code host, or a sentence saying that the code
+#: or an implementation is (or will be) available, released or open-sourced. It holds for 62
+#: of the sample's 318 papers; the 5 without a code host's link were read: each gives code.
+CODE_GIVEN = re.compile(
+    r"\b(?:github|gitlab|bitbucket)\b"
+    r"|\b(?:source\s+)?(?:codes?|codebase|implementations?)\b[^.]{0,80}?\b(?:available"
+    r"|released?|open[- ]?sourced?|can\s+be\s+found|publicly|provided)\b"
+    r"|\bwe\s+(?:release|provide|open[- ]source|share|publish)\s+(?:\w+\s+){0,3}?(?:code"
+    r"|implementations?)\b",
+    re.IGNORECASE,
+)
+
 MissingField = Literal[
     "authors",
     "date",
@@ -414,6 +426,7 @@ MissingField = Literal[
     "regions",
     "doi",
     "arxiv_id",
+    "code",
 ]
 
 
@@ -608,6 +621,8 @@ def _has(paper: Paper, name: MissingField) -> bool:
     """Whether ``paper`` carries the field ``name`` (a count of authors is authors too)."""
     if name == "authors":
         return author_count(paper) is not None
+    if name == "code":
+        return bool(CODE_GIVEN.search(paper.abstract))
     value = {
         "date": paper.date,
         "upvotes": paper.upvotes,

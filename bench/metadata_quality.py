@@ -21,7 +21,7 @@ from itertools import combinations, pairwise, takewhile
 from harness import dev_arguments
 
 from assistant.config import Settings, StoreSettings
-from assistant.records import Paper, author_count
+from assistant.records import CODE_GIVEN, Paper, author_count
 
 MONTHS = "January February March April May June July August September October November December"
 
@@ -329,6 +329,27 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         ("given", lambda p: bool(p.categories), ["Which papers have categories?"]),
     ):
         yield from make(kind, test, a, [])
+    # Code an abstract gives (a field the listings imply: a code host's link, "code is
+    # available"). Gold is records.CODE_GIVEN itself, so this scores the reading of the
+    # question, not the reading of the abstracts. B was written before the rule was run on it.
+    yield from make(
+        "code given",
+        lambda p: bool(CODE_GIVEN.search(p.abstract)),
+        ["Which papers release code?", "papers with code", "Which paper has a GitHub link?"],
+        [
+            "Which papers share their implementation?",
+            "Papers that provide code",
+            "Which papers have a code repository?",
+            "Which papers have publicly available code?",
+            "Which works make their code available?",
+        ],
+    )
+    yield from make(
+        "code missing",
+        lambda p: not CODE_GIVEN.search(p.abstract),
+        ["Which papers don't release code?"],
+        ["Which papers have no code?", "papers without a GitHub link"],
+    )
 
     # Counts per value: the papers of the values with the most papers, or with more than some.
     # Wordings A were written with the rules; B before them and not tuned on.

@@ -473,3 +473,33 @@ def test_a_paper_asked_for_by_its_doi_or_arxiv_id(settings: Settings, tmp_path: 
     assert unknown.refused and "No paper matches its constraints (doi: 10.9999/none)" in (
         unknown.answer
     )
+
+
+def test_papers_whose_abstract_gives_code_are_a_field(settings: Settings, tmp_path: Path) -> None:
+    said = {
+        "Wombat Burrows": "Code is available at https://github.com/wombat/burrows.",
+        "Quokka Smiles": "The source code will be made available.",
+        "Emu Flight": "We release our implementation to the community.",
+        "Dingo Packs": "It takes a few lines of code, and we study code generation.",
+        "Bilby Tunnels": "We dig tunnels by hand.",
+    }
+    rows = [
+        {"title": title, "abstract": f"We study {title.lower()} in the field. {text}"}
+        for title, text in said.items()
+    ]
+    source = tmp_path / "code.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    ingest([source], settings)
+    answerer = Answerer(settings)
+    given = answerer.ask("Which papers release their code?")
+    assert sorted(c.title for c in given.citations) == [
+        "Emu Flight",
+        "Quokka Smiles",
+        "Wombat Burrows",
+    ]
+    assert "3 papers match (has code" in given.answer, given.answer
+    assert "its abstract links https://github.com/wombat/burrows" in given.answer
+    lacking = answerer.ask("Which papers have no code?")
+    assert sorted(c.title for c in lacking.citations) == ["Bilby Tunnels", "Dingo Packs"]
+    topic = answerer.ask("Which papers are about code generation?")  # a topic, not the field
+    assert topic.citations[0].title == "Dingo Packs" and "has code" not in topic.answer
