@@ -21,13 +21,16 @@ from assistant.cite import (
 from assistant.config import Settings
 from assistant.conversation import (
     STANDALONE_WORDS,
+    authors_of,
     condense_rule,
+    earlier_turn,
     missing_reference,
     more_request,
     narrowing,
     own_words,
     paged,
     refers_back,
+    same_authors_request,
     similar_request,
     similar_to,
 )
@@ -37,7 +40,15 @@ from assistant.extract import EXTRACTED_LABEL, extract_answer, tally_note
 from assistant.llm import ChatModel, Message, Sampling, Usage
 from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
-from assistant.query import MAY_CONSTRAIN, Reading, Sort, social, sort_papers, sort_value
+from assistant.query import (
+    MAY_CONSTRAIN,
+    Query,
+    Reading,
+    Sort,
+    social,
+    sort_papers,
+    sort_value,
+)
 from assistant.records import Answer, Coverage, Filters, Hit, Paper, Receipt, Turn, clean_text
 from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
@@ -250,7 +261,10 @@ class Answerer:
             laps.lap("expand")
         similar = similar_to(asked)
         like = self._paper_titled(similar[0] if similar else None)
-        if similar is not None and like is not None:
+        written = self._paper_titled(authors_of(asked))
+        if written is not None:  # "any other papers by the same authors?"
+            found = self._by_authors_of(written, filters)
+        elif similar is not None and like is not None:
             # Papers like it: its title and abstract searched as they are, itself left out.
             # The nearest are what was asked for: no verdict (the thresholds are a question's,
             # and the others need not say its name, "VICReg", to be like it).
@@ -428,6 +442,42 @@ class Answerer:
             hit.rank = rank
         found.query.sort = sort
 
+    def _by_authors_of(self, paper: Paper, filters: Filters | None) -> Retrieval:
+        """The other papers that list an author of ``paper``, all of them (up to
+        ``list_max``), those nearest it first: listed as papers matching a filter are, each
+        with its authors. Where there are none, ``doubt`` says why."""
+        names = paper.authors
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} others" if len(names) > 6 else "")
+        title = inert_markers(paper.title)
+        shared = Filters(any_author=names)
+        if filters is not None:
+            shared = filters.merged(shared)
+        said = f'an author of "{title}": {shown}'
+        query = Query(text=said, topic="", filters=shared, recognised=[said])
+        if not names:
+            return Retrieval(
+                query=query,
+                hits=[],
+                covered=False,
+                matching=0,
+                doubt=f'"{title}" does not name its authors, so no other papers by them can '
+                'be found. Ask for papers like it instead: "any similar papers?"',
+            )
+        found = self.retriever.retrieve(
+            f"{paper.title}\n{paper.abstract}",
+            self.settings.retrieval.list_max,
+            shared,
+            parse=False,
+            exclude=frozenset({paper.paper_id}),
+            judge=False,
+        )
+        found.query = query
+        if not found.hits:
+            found.doubt = (
+                f'No other paper in the collection lists an author of "{title}" ({shown}).'
+            )
+        return found
+
     def _paper_titled(self, title: str | None) -> Paper | None:
         if title is None:
             return None
@@ -462,9 +512,9 @@ class Answerer:
             or parsed.tally is not None  # "Which author has the most papers?"
             or bool(parsed.unread)
         )
-        like = similar_request(question, history)
+        like = similar_request(question, history) or same_authors_request(question, history)
         if like is not None:
-            return like  # searched without the paper it is like (see _search)
+            return like  # searched without the paper it is like or whose authors (_search)
         more = more_request(question, history, self.settings.retrieval.top_k)
         if more is not None:
             return more  # the same question, the papers after those shown (see _search)
@@ -693,11 +743,17 @@ def check_references(question: str, history: Sequence[Turn]) -> None:
     """Raise :class:`ResolutionError` when ``question`` points at a paper the last answer does
     not cite ("the second one" after an answer citing one): searched as words, it had been
     answered about whatever they found."""
-    missing = missing_reference(question, history[-1]) if history else None
+    earlier = earlier_turn(history)
+    missing = missing_reference(question, history[-1], earlier) if history else None
     if missing is None:
         return
     cited = len(history[-1].sources)
     said = f"cites {cited} paper{'s' if cited != 1 else ''}" if cited else "cites no paper"
+    if missing.lower().startswith("both") and cited > 2:
+        raise ResolutionError(
+            f'The last answer {said}, so "{missing}" does not say which two',
+            hint='name them, e.g. "the first and the third", or by their titles',
+        )
     raise ResolutionError(
         f'The last answer {said}, so "{missing}" names none',
         hint="name the paper by its title" + (', or ask about "the first one"' if cited else ""),
@@ -705,7 +761,7 @@ def check_references(question: str, history: Sequence[Turn]) -> None:
 
 
 def _asked(standalone: str) -> str:
-    """What the answer's sentences are chosen for: the question, or for papers like one, that
-    paper's title."""
+    """What the answer's sentences are chosen for: the question, or for papers like one or
+    by its authors, that paper's title."""
     similar = similar_to(standalone)
-    return similar[0] if similar else standalone
+    return similar[0] if similar else authors_of(standalone) or standalone

@@ -43,6 +43,35 @@ _SIMILAR = re.compile(
     r"\s+(?:on|about)\s+(?:it|this|that|the\s+same\s+(?:topic|thing|problem))\b",
     re.IGNORECASE,
 )
+#: A follow-up asking for the other papers of the last paper's authors: "any other papers by
+#: the same authors?", "what else did they write?", "anything else by them?".
+_SAME_AUTHORS = re.compile(
+    r"\bsame\s+(?:authors?|people|team|group|researchers?|writers?|lab)\b"
+    r"|\b(?:papers?|works?|anything|something|else|more|others?)\s+(?:\w+\s+){0,2}?(?:by|from)"
+    r"\s+(?:them|him|her|(?:these|those|its|their|the)\s+(?:authors?|researchers?|people|team"
+    r"|group|writers?))\b"
+    r"|\bwhat\s+else\s+(?:did|have|has)\s+(?:they|he|she|(?:the|its|these)\s+authors?)\s+"
+    r"(?:write|written|wrote|publish|published|done)\b"
+    r"|\b(?:did|have|has)\s+(?:they|he|she|(?:the|its|these)\s+authors?)\s+"
+    r"(?:write|written|publish|published)\s+(?:anything|any\s+other|other|more)\b",
+    re.IGNORECASE,
+)
+_WRITING = frozenset(
+    [
+        "have",
+        "has",
+        "did",
+        "write",
+        "wrote",
+        "written",
+        "publish",
+        "published",
+        "anything",
+        "else",
+        "done",
+    ]
+)
+_AUTHORS_OF = re.compile(r'Papers by the authors of "(?P<title>.+)"')
 #: Words of asking for them, not of a topic ("Can you find me some related papers?").
 _ASKING_WORDS = """you find please list show give same topic other some any can could would get
     see recommend suggest there"""
@@ -94,6 +123,12 @@ _ONLY = re.compile(
     r"|these)?\s*(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+#: Constraints asked of the last answer's papers as "which ones": "which ones have code?".
+_WHICH_ONES = re.compile(
+    r"^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:which|what)\s+ones?\s+(?P<subject>[^?!.]+?)"
+    r"\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
 #: The rest of the last message: "on pruning", "about bandits", "from 2024".
 _CONTINUED = re.compile(r"^\W*(?:on|about|regarding|concerning|for|from|in|by|with)\s+\w", re.I)
 _ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
@@ -112,6 +147,13 @@ _GROUP_REF = re.compile(
     r"|\bhow\s+do\s+(?P<they>they|these|those(?:\s+(?:papers|ones))?)\s+(?:differ|compare)\b"
     rf"|\bthe\s+(?P<list>{_ORDINAL}(?:\s*(?:,|and|&|with)\s*(?:the\s+)?{_ORDINAL})+)"
     r"(?:\s+(?:ones|papers|sources|results))?\b",
+    re.IGNORECASE,
+)
+#: "Both" as the papers asked about ("summarize both", "who wrote both of them?"), not as in
+#: "both fast and accurate".
+_BOTH = re.compile(
+    r"\bboth(?:\s+of\s+(?:them|these|those)|\s+(?:papers|ones))?(?=\s*[?.!]*\s*$)"
+    r"|\bboth\s+(?:of\s+(?:them|these|those)|papers|ones)\b",
     re.IGNORECASE,
 )
 _PLURAL = re.compile(r"\b(?:they|them|their|these|those)\b", re.IGNORECASE)
@@ -188,9 +230,8 @@ def last_answer_reference(
     """
     numbered = turn.cited_titles
     group = _GROUP_REF.search(text)
-    both = group is not None and any(group.group(g) for g in ("both", "all", "they"))
-    if both and len(numbered) == 1 and earlier is not None and earlier.cited_titles:
-        numbered = list(dict.fromkeys([earlier.cited_titles[0], *numbered]))
+    if group is not None and any(group.group(g) for g in ("both", "all", "they")):
+        numbered = _with_earlier(turn, earlier)
     if group and numbered:
         if group.group("list"):
             ordinals = re.findall(_ORDINAL, group.group("list"), re.IGNORECASE)
@@ -215,17 +256,56 @@ def last_answer_reference(
     return [(phrase, title) for _, phrase, title in sorted(found)]
 
 
-def missing_reference(question: str, turn: Turn) -> str | None:
+def earlier_turn(history: Sequence[Turn]) -> Turn | None:
+    """The last turn before the last one whose answer cites a paper: "What is SOAP?", "any
+    papers by its authors?" (none), "and MARS?", "compare them" compares SOAP and MARS.
+
+    >>> soap = Turn(question="What is SOAP?", answer="a", sources={1: "SOAP"})
+    >>> none = Turn(question="any papers by its authors?", answer="None.")
+    >>> mars = Turn(question="and MARS?", answer="a", sources={1: "MARS"})
+    >>> earlier_turn([soap, none, mars]) is soap
+    True
+    """
+    return next((turn for turn in reversed(history[:-1]) if turn.sources), None)
+
+
+def _with_earlier(turn: Turn, earlier: Turn | None) -> list[str]:
+    """The titles ``turn`` cites; after an answer citing one, with the ``earlier`` turn's
+    first before it: "What is SOAP?", "and MARS?", "compare them" (or "summarize both")."""
+    cited = turn.cited_titles
+    if len(cited) == 1 and earlier is not None and earlier.cited_titles:
+        return list(dict.fromkeys([earlier.cited_titles[0], *cited]))
+    return cited
+
+
+def _both(question: str, turn: Turn, earlier: Turn | None) -> tuple[re.Match[str], bool] | None:
+    """Where ``question`` asks about "both" outside a comparison ("summarize both"), and
+    whether ``turn`` (and ``earlier``) cite the two papers it names; else None."""
+    both = _BOTH.search(question)
+    if both is None or _GROUP_REF.search(question):
+        return None
+    return both, len(_with_earlier(turn, earlier)) == 2
+
+
+def missing_reference(question: str, turn: Turn, earlier: Turn | None = None) -> str | None:
     """What ``question`` points at in ``turn`` that its answer does not hold ("the second
-    one" after an answer citing one paper), else None.
+    one" after an answer citing one paper, "both" after one citing three), else None.
 
     >>> turn = Turn(question="q", answer="a", sources={1: "SOAP"})
     >>> [missing_reference(q, turn) for q in ("Summarize the second one", "and the first one?")]
     ['the second one', None]
+    >>> three = Turn(question="q", answer="a", sources={1: "SOAP", 2: "MARS", 3: "Lion"})
+    >>> [missing_reference("summarize both", t) for t in (three, turn)]
+    ['both', 'both']
+    >>> lion = Turn(question="What is Lion?", answer="a", sources={1: "Lion"})
+    >>> missing_reference("summarize both", turn, earlier=lion)  # SOAP, and Lion before it
     """
     for match in _ORDINAL_REF.finditer(question):
         if _nth(turn.cited_titles, match.group(1)) is None:
             return match.group(0)
+    both = _both(question, turn, earlier)
+    if both is not None and not both[1]:
+        return both[0].group(0)
     return None
 
 
@@ -270,6 +350,8 @@ def condense_rule(
     'Tell me about "SOAP" and "MARS"'
     >>> condense_rule("What data did they use?", [turn])  # the one paper's authors
     'What data did they use? (about: "SOAP"; How does SOAP improve Shampoo?)'
+    >>> condense_rule("Summarize both", [two.model_copy(update={"sources": {1: "A", 2: "B"}})])
+    'Summarize "A" and "B"'
     >>> condense_rule("Who wrote them?", [two])  # the papers the answer cited
     'Who wrote them? (about: "SOAP" and "MARS" and "Lion")'
     >>> condense_rule("on pruning", [Turn(question="Give me 5 papers", answer="Ask about ...")])
@@ -295,7 +377,7 @@ def condense_rule(
     if turned_down and content_words(question[turned_down.end() :]):
         # What it asks instead: "these" turned down are not what it is about.
         question = question[turned_down.end() :]
-    like = similar_request(question, history)
+    like = similar_request(question, history) or same_authors_request(question, history)
     if like is not None:
         return like
     # "and the least?" after "who wrote it? (about: ...; what is the most upvoted paper?)":
@@ -315,6 +397,11 @@ def condense_rule(
     title = _nth(last.cited_titles, ordinal.group(1)) if ordinal else None
     if ordinal and title is not None:
         return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
+    earlier = earlier_turn(history)
+    both = _both(question, last, earlier)
+    if both is not None and both[1]:  # "summarize both": the two papers, by their titles
+        named = quoted_titles(_with_earlier(last, earlier))
+        return question[: both[0].start()] + named + question[both[0].end() :]
     group = _GROUP_REF.search(question)
     if group and (group["n"] or group["count"] or group["list"]):
         # "Tell me about the first two": those papers' titles, as "the second one" is its.
@@ -383,14 +470,19 @@ def narrowing(question: str, last: Turn, *, constraints_only: bool) -> str | Non
     it had listed every paper from 2025.
 
     >>> turn = Turn(question="Which papers are about diffusion?", answer="a")
-    >>> asked = ("What about from 2025?", "only the ones from 2024")
+    >>> asked = ("What about from 2025?", "only the ones from 2024", "which ones have code?")
     >>> [narrowing(q, turn, constraints_only=True)[-11:] for q in asked]
-    ['(from 2025)', '(from 2024)']
+    ['(from 2025)', '(from 2024)', '(have code)']
     >>> more = Turn(question="more", answer="a", rewritten_query=f"{turn.question} (papers 6 to 7)")
     >>> narrowing("and what about from 2024?", more, constraints_only=True)
     'Which papers are about diffusion? (from 2024)'
     """
-    switch = _SWITCH.match(question) or _AND_ALSO.match(question) or _ONLY.match(question)
+    switch = (
+        _SWITCH.match(question)
+        or _AND_ALSO.match(question)
+        or _ONLY.match(question)
+        or _WHICH_ONES.match(question)
+    )
     if switch is None or not constraints_only:
         return None
     asked = last.rewritten_query or last.question
@@ -440,8 +532,14 @@ _HOW_MANY_BACK = re.compile(
     r"|are\s+they|in\s+total|in\s+all|altogether|papers))*\s*[?!.]*\s*$",
     re.I,
 )
-#: A question asking which papers: "Which ICLR 2026 papers are about LLMs?".
-_WHICH_PAPERS = re.compile(r"^\s*(?:which|what)\s+(?P<rest>(?:[\w.-]+\s+){0,3}?papers?\b.*)$", re.I)
+#: A question asking which papers: "Which ICLR 2026 papers are about LLMs?", "find me papers
+#: about X", "papers on pruning".
+_WHICH_PAPERS = re.compile(
+    r"^\s*(?:(?:which|what)\s+|(?:(?:can|could)\s+you\s+)?(?:please\s+)?(?:find|show|list|give"
+    r"|get)\s+(?:me\s+|us\s+)?(?:some\s+|all\s+|the\s+)?)?"
+    r"(?P<rest>(?:[\w.-]+\s+){0,3}?papers?\b.*)$",
+    re.I,
+)
 
 
 def _how_many_of(question: str, asked: str) -> str | None:
@@ -450,6 +548,8 @@ def _how_many_of(question: str, asked: str) -> str | None:
 
     >>> _how_many_of("How many are there?", "Which ICLR 2026 papers are about LLMs?")
     'How many ICLR 2026 papers are about LLMs?'
+    >>> _how_many_of("how many are there?", "find me papers about pruning (from 2025)")
+    'How many papers about pruning (from 2025)'
     >>> _how_many_of("How many are there?", "What is SOAP?") is None
     True
     """
@@ -562,6 +662,35 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
     if len(rest - _ASKING) >= 2 and not refers_back(question):
         return None
     return f'Papers similar to "{history[-1].cited_titles[0]}"'
+
+
+def same_authors_request(question: str, history: Sequence[Turn]) -> str | None:
+    """For a follow-up asking for other papers by the last answer's first paper's authors
+    ("any other papers by the same authors?"), the search that finds them: 'Papers by the
+    authors of "<its title>"', which the answerer searches without that paper; else None.
+    Searched as words, it had found papers about authorship.
+
+    >>> turn = Turn(question="What is SOAP?", answer="a", sources={1: "SOAP"})
+    >>> asked = ("Any other papers by the same authors?", "what else did they write?",
+    ...          "anything else by them?", "Who wrote it?", "papers by the same group on GANs",
+    ...          "Have the same authors written anything else?")
+    >>> [same_authors_request(q, [turn]) for q in asked]  # doctest: +NORMALIZE_WHITESPACE
+    ['Papers by the authors of "SOAP"', 'Papers by the authors of "SOAP"',
+     'Papers by the authors of "SOAP"', None, None, 'Papers by the authors of "SOAP"']
+    """
+    same = _SAME_AUTHORS.search(question)
+    if not history or not history[-1].cited_titles or same is None:
+        return None
+    rest = content_words(question[: same.start()] + question[same.end() :])
+    if rest - _ASKING - _WRITING:
+        return None  # a topic of its own: "papers by the same group on GANs"
+    return f'Papers by the authors of "{history[-1].cited_titles[0]}"'
+
+
+def authors_of(standalone: str) -> str | None:
+    """The title a search from :func:`same_authors_request` finds its authors' papers of."""
+    match = _AUTHORS_OF.fullmatch(standalone)
+    return match["title"] if match else None
 
 
 def more_request(question: str, history: Sequence[Turn], default: int) -> str | None:

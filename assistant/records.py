@@ -437,6 +437,9 @@ class Filters(BaseModel):
     authors: list[str] = Field(
         default_factory=list, description="Every one of these must be among the authors."
     )
+    any_author: list[str] = Field(
+        default_factory=list, description="At least one of these must be among the authors."
+    )
     since: str | None = Field(
         None, description="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN
     )
@@ -530,9 +533,12 @@ class Filters(BaseModel):
         if self.author:  # "contains", as the UI's box says
             needle = normalize_title(self.author)
             checks.append(lambda paper: any(needle in normalize_title(a) for a in paper.authors))
-        if self.authors:  # names read from a question: whole words ("Yang" is not "Xuyang")
-            wanted = [re.compile(f" {INITIALS.join(fold(a).split())} ") for a in self.authors]
-            checks.append(functools.partial(_named, wanted=wanted))
+        if self.authors or self.any_author:  # whole words ("Yang" is not "Xuyang")
+            wanted, either = (
+                [re.compile(f" {INITIALS.join(fold(a).split())} ") for a in names]
+                for names in (self.authors, self.any_author)
+            )
+            checks.append(functools.partial(_named, wanted=wanted, either=either))
         if self.venue:
             venue = self.venue.lower()
             checks.append(lambda paper: any(venue in v.lower() for v in paper.listings))
@@ -678,12 +684,15 @@ def _in_years(paper: Paper, years: frozenset[int]) -> bool:
     return bool(key) and key[0] in years
 
 
-def _named(paper: Paper, wanted: list[re.Pattern[str]]) -> bool:
+def _named(paper: Paper, wanted: list[re.Pattern[str]], either: list[re.Pattern[str]]) -> bool:
     """Whether each of the ``wanted`` names (folded words, joined by :data:`INITIALS`, in
-    spaces) is words of one author's.
+    spaces) is words of one author's, and one of ``either`` is, when it names any.
     (A search narrows the papers by name first: see ``retrieve._Columns``.)"""
     names = [f" {fold(a)} " for a in paper.authors]
-    return all(any(words.search(name) for name in names) for words in wanted)
+    held = [any(words.search(name) for name in names) for words in either]
+    return all(any(words.search(name) for name in names) for words in wanted) and (
+        any(held) or not either
+    )
 
 
 def _excluded_from(paper: Paper, phrases: list[str]) -> bool:

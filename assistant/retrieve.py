@@ -1008,16 +1008,22 @@ class _Columns:
                 keep &= years <= date_key(filters.until)[0]
         if filters.years:
             keep &= np.isin(self.years(), filters.years)
-        if filters.authors:
-            text, starts = self.authors()
-            for name in filters.authors:
-                folded = fold(name)
-                if not folded:  # no letter or digit to look for: each paper is checked
-                    continue
-                held = np.zeros(len(self.papers), dtype=bool)
-                held[np.searchsorted(starts, _starts_of(folded, text), side="right") - 1] = True
-                keep &= held
+        for name in filters.authors:
+            keep &= self.holding(name)
+        if filters.any_author:  # "by the same authors": one of them
+            keep &= np.logical_or.reduce([self.holding(name) for name in filters.any_author])
         return filters.passing([self.papers[i] for i in np.flatnonzero(keep).tolist()])
+
+    def holding(self, name: str) -> np.ndarray:
+        """Which papers may list the author ``name`` (a name with no letter or digit to look
+        for: all of them, each then checked)."""
+        folded = fold(name)
+        if not folded:
+            return np.ones(len(self.papers), dtype=bool)
+        text, starts = self.authors()
+        held = np.zeros(len(self.papers), dtype=bool)
+        held[np.searchsorted(starts, _starts_of(folded, text), side="right") - 1] = True
+        return held
 
     def years(self) -> np.ndarray:
         """Each paper's year, -1 for an undated one; a year past any a filter takes (four

@@ -402,6 +402,14 @@ def test_a_paper_the_last_answer_does_not_cite_is_said_so(sample_settings: Setti
     assert len(first.citations) == 1
     with pytest.raises(ResolutionError, match='cites 1 paper, so "the second one" names none'):
         answerer.ask("Summarize the second one", [Turn.of(first)])
+    # "both" is the two papers of the last answers, or says it cannot tell which two.
+    mars = answerer.ask("and MARS?", [Turn.of(first)])
+    both = answerer.ask("summarize both", [Turn.of(first), Turn.of(mars)])
+    assert [c.title for c in both.citations] == [first.citations[0].title, mars.citations[0].title]
+    three = answerer.ask("Which papers are about conformal prediction?")
+    assert len(three.citations) > 2
+    with pytest.raises(ResolutionError, match='so "both" does not say which two'):
+        answerer.ask("summarize both", [Turn.of(three)])
 
 
 def test_a_count_or_the_other_end_is_asked_of_the_question_behind(

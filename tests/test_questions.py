@@ -475,6 +475,52 @@ def test_a_paper_asked_for_by_its_doi_or_arxiv_id(settings: Settings, tmp_path: 
     )
 
 
+def test_other_papers_by_the_same_authors_share_one_of_them(
+    settings: Settings, tmp_path: Path
+) -> None:
+    people = {
+        "Wombat Burrows": ["Ada Lovelace", "Alan Turing"],
+        "Quokka Smiles": ["Alan M. Turing"],
+        "Emu Flight": ["Grace Hopper", "Ada Lovelace"],
+        "Dingo Packs": ["Grace Hopper"],
+        "Bilby Tunnels": ["Mary Shelley"],
+        "Numbat Diets": [],
+        "Possum Nights": ["Alana Turingsson"],  # no author of the wombat paper
+    }
+    rows = [
+        {
+            "title": title,
+            "abstract": f"We study {title.lower()} in the field. " * 3,
+            "authors": names,
+        }
+        for title, names in people.items()
+    ]
+    source = tmp_path / "people.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    ingest([source], settings)
+    answerer = Answerer(settings)
+
+    def after(question: str, follow_up: str) -> tuple[str, list[str], bool]:
+        first = answerer.ask(question)
+        answer = answerer.ask(follow_up, [Turn.of(first)])
+        return answer.answer, [c.title for c in answer.citations], answer.refused
+
+    text, cited, refused = after(
+        "What is known about wombat burrows?", "any other papers by the same authors?"
+    )
+    assert sorted(cited) == ["Emu Flight", "Quokka Smiles"] and not refused, text
+    assert 'an author of "Wombat Burrows": Ada Lovelace, Alan Turing' in text, text
+    text, cited, _ = after("What about dingo packs?", "what else did they write?")
+    assert cited == ["Emu Flight"], text
+    text, cited, refused = after("Tell me about bilby tunnels", "anything else by them?")
+    assert refused and not cited, text
+    assert 'No other paper in the collection lists an author of "Bilby Tunnels"' in text
+    text, cited, refused = after(
+        "What about numbat diets?", "any other papers by the same authors?"
+    )
+    assert refused and '"Numbat Diets" does not name its authors' in text, text
+
+
 def test_papers_whose_abstract_gives_code_are_a_field(settings: Settings, tmp_path: Path) -> None:
     said = {
         "Wombat Burrows": "Code is available at https://github.com/wombat/burrows.",
