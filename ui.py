@@ -24,7 +24,7 @@ from assistant.answer import Delta, Final, Sources
 from assistant.bibliography import to_bibtex
 from assistant.cite import strip_citations
 from assistant.collection import Collection
-from assistant.compare import DEFAULT_ASPECTS, Comparer, is_comparison
+from assistant.compare import DEFAULT_ASPECTS, Comparer
 from assistant.conversation import cited_papers, transcript
 from assistant.errors import AssistantError
 from assistant.markup import (
@@ -317,7 +317,7 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
         hits: list[Hit] = []
         text = ""
         past = [Turn.model_validate(t) for t in turns]
-        if is_comparison(question):
+        if comparer.asked(question):
             try:
                 table = comparer.compare(question, history=past)
                 history[-1]["content"] = page_html(table.markdown(page=True))

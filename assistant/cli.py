@@ -356,7 +356,7 @@ def chat(ctx: click.Context, /, **filter_args: object) -> None:
     Type a question and press Enter; "compare X with Y" (or "compare papers 1 and 3") answers
     with a comparison table; "/new" starts a new conversation; Ctrl-D quits.
     """
-    from assistant.compare import Comparer, is_comparison
+    from assistant.compare import Comparer
     from assistant.records import Filters, Turn
 
     answerer = _answerer(ctx)
@@ -376,8 +376,9 @@ def chat(ctx: click.Context, /, **filter_args: object) -> None:
         elif question:
             try:
                 with interruptible("answer"):
-                    if is_comparison(question):
-                        table = Comparer.beside(answerer).compare(question, history=history)
+                    comparer = Comparer.beside(answerer)
+                    if comparer.asked(question):
+                        table = comparer.compare(question, history=history)
                         click.echo(table.markdown())
                         history.append(table.turn())
                         continue

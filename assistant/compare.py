@@ -19,7 +19,15 @@ from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.llm import ChatModel
 from assistant.markup import csv_cell, inert_markers, markdown_text, page_latex, plain_latex
 from assistant.prompts import load_prompt
-from assistant.records import Paper, Turn, fold, mentions, papers_named, similar_titles
+from assistant.records import (
+    Paper,
+    Turn,
+    fold,
+    mention_pattern,
+    mentions,
+    papers_named,
+    similar_titles,
+)
 from assistant.retrieve import Retriever
 
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
@@ -106,13 +114,30 @@ _HOW_COMPARE = re.compile(
     re.I,
 )
 _NAMES_A_PAPER = re.compile(r"[A-Z]|\d|\b(?:it|paper|one)\b")
+#: What a side says besides a paper's words: "the rotation trick paper".
+_PLAIN_SIDE = re.compile(r"^(?:the|a|an)\s+|\s+(?:paper|method|approach|work)$", re.I)
 
 
-def is_comparison(question: str) -> bool:
-    """Whether a chat message asks for a comparison ("compare X with Y", "how does X differ")."""
+def is_comparison(question: str, names_one: Callable[[str], bool] | None = None) -> bool:
+    """Whether a chat message asks for a comparison ("compare X with Y", "how does X differ").
+
+    In "how does X compare to Y", a side in plain words beside one that names a paper names a
+    paper too where ``names_one`` says so of it (see :meth:`Comparer.names_one`): "How does
+    the rotation trick compare to SimVQ?".
+
+    >>> nickname = lambda side: side == "the rotation trick"
+    >>> [is_comparison(q, nickname) for q in ("How does the rotation trick compare to SimVQ?",
+    ...     "How does it compare with orthonormal init?", "How does the rotation trick work?")]
+    [True, False, False]
+    """
     sides = _HOW_COMPARE.match(question)
-    if sides and all(_NAMES_A_PAPER.search(side) for side in (sides["a"], sides["b"])):
-        return True
+    if sides:
+        named = [bool(_NAMES_A_PAPER.search(side)) for side in (sides["a"], sides["b"])]
+        if all(named):
+            return True
+        plain = sides["b"] if named[0] else sides["a"]
+        if any(named) and names_one is not None and names_one(plain):
+            return True
     return bool(_REQUEST.search(question))
 
 
@@ -229,6 +254,25 @@ class Comparer:
         self.bank = bank
         self.aspects = AspectFinder(bank)
         self.settings = settings
+
+    def asked(self, question: str) -> bool:
+        """Whether a chat message asks for a comparison, a side named by words of one paper's
+        title included (see :func:`is_comparison` and :meth:`names_one`)."""
+        return is_comparison(question, self.names_one)
+
+    def names_one(self, side: str) -> bool:
+        """Whether ``side``, two words or more in plain words, names one paper: it is a whole
+        title, or words in a row that its title says and no other paper's title or abstract
+        does ("the rotation trick"). A method's name many papers use ("vector quantization",
+        "model merging") names none of them."""
+        words = _PLAIN_SIDE.sub("", side.strip())
+        if len(fold(words).split()) < 2:
+            return False
+        saying = self.retriever.lexical().mentioning(words)
+        if any(fold(paper.title) == fold(words) for paper in saying):
+            return True
+        pattern = mention_pattern(words)
+        return len(saying) == 1 and pattern is not None and bool(pattern.search(saying[0].title))
 
     @classmethod
     def beside(cls, answerer: Answerer) -> Comparer:

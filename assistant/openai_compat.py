@@ -8,7 +8,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import APIRouter
@@ -86,7 +86,8 @@ def openai_router(service: Collection) -> APIRouter:
         """OpenAI-compatible chat: the last user message is the question, earlier turns the
         history. Citations are [n] markers in the text and a "citations" field on the response
         (on the final chunk when streaming)."""
-        question, history = _conversation(body.messages)
+        comparer = Comparer.beside(service.answerer)
+        question, history = _conversation(body.messages, comparer.asked)
         if len(question) > settings.api.max_question_chars:
             raise AssistantError(
                 f"The question has {len(question)} characters; the limit is "
@@ -97,8 +98,8 @@ def openai_router(service: Collection) -> APIRouter:
         completion = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         ignored = body.unhonoured(settings)
         try:
-            if is_comparison(question):  # as the page's and the CLI's chat answer it: a table
-                table = Comparer.beside(service.answerer).compare(question, history=history)
+            if comparer.asked(question):  # as the page's and the CLI's chat answer it: a table
+                table = comparer.compare(question, history=history)
                 return _compared(table, completion, ignored, stream=body.stream)
             check_references(question, history)  # "the second one" of an answer citing one
         except ResolutionError as exc:  # said in the chat, as the page does: ask again
@@ -196,7 +197,12 @@ def _chunk(completion: str, delta: dict[str, Any], finish: str | None = None, **
     return f"data: {json.dumps(body)}\n\n"
 
 
-def _conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
+def _conversation(
+    messages: list[ChatMessage], asked: Callable[[str], bool] = is_comparison
+) -> tuple[str, list[Turn]]:
+    """The question and the turns before it; a user message ``asked`` reads as a comparison
+    and the reply's sources make a comparison's turn."""
+
     def text(message: ChatMessage) -> str:
         if isinstance(message.content, list):
             return " ".join(str(part.get("text", "")) for part in message.content)
@@ -216,7 +222,7 @@ def _conversation(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
         elif pending is not None:
             said = text(message)
             sources = _sources(said)
-            if is_comparison(pending) and sources:  # its papers, as the table numbered them
+            if asked(pending) and sources:  # its papers, as the table numbered them
                 history.append(compared_turn(pending, said, [sources[n] for n in sorted(sources)]))
             else:
                 history.append(Turn(question=pending, answer=said, sources=sources))

@@ -270,10 +270,11 @@ def test_an_openai_client_that_shows_only_the_text_sees_the_caveat(
         assert said.startswith('⚠ The last answer cites 1 paper, so "the third one" names none')
         assert (missing.model_extra or {})["error"]["type"] == "ResolutionError"
         # A comparison asked in the conversation is answered with a table, as in the page's
-        # chat ("it" is the paper the last answer cited), whole and streamed.
+        # chat ("it" is the paper the last answer cited, "the rotation trick" the one paper
+        # whose title says it), whole and streamed.
         messages += [
             {"role": "assistant", "content": more.choices[0].message.content or ""},
-            {"role": "user", "content": "Compare it with the rotation trick"},
+            {"role": "user", "content": "How does it compare to the rotation trick?"},
         ]
         table = chat.chat.completions.create(model="assistant", messages=messages)
         rotation = "Restructuring Vector Quantization with the Rotation Trick"

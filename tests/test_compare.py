@@ -143,6 +143,23 @@ def test_a_question_that_only_mentions_a_rival_is_no_comparison() -> None:
         assert not is_comparison(question), question
 
 
+def test_a_side_named_by_words_of_one_title_is_a_paper(comparer: Comparer) -> None:
+    # A nickname one paper's title and no other paper says: asked as a question before.
+    asked = "How does the rotation trick compare to SimVQ?"
+    assert comparer.asked(asked) and not is_comparison(asked)
+    assert _titles(comparer, asked) == [
+        "Restructuring Vector Quantization with the Rotation Trick",
+        "Addressing Representation Collapse in Vector Quantized Models with One Linear Layer",
+    ]
+    # A field's name many papers use names none of them; nor does a plain word.
+    for question in (
+        "How does it compare to vector quantization?",
+        "How does it compare with orthonormal init?",
+        "How does SimVQ compare to pruning?",
+    ):
+        assert not comparer.asked(question), question
+
+
 def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Settings) -> None:
     answerer = Answerer(sample_settings)
     comparer = Comparer.beside(answerer)
