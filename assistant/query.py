@@ -14,6 +14,7 @@ import importlib.resources
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -1016,6 +1017,19 @@ _IDENTIFIER = re.compile(
 )
 
 
+def _either(text: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether the names at ``spans`` of ``text`` are joined as either ("A or B", "A, B or C",
+    "either A or by B"), not as both ("A and B").
+
+    >>> text = "papers by Ada Lovelace or Alan Turing"
+    >>> _either(text, [(10, 22), (26, 37)]), _either(text.replace(" or ", " and "), [(10, 22),
+    ...     (27, 38)])
+    (True, False)
+    """
+    between = " ".join(text[end:start] for (_, end), (start, _) in pairwise(spans))
+    return bool(re.search(r"\bor\b", between, re.I)) and not re.search(r"\band\b", between, re.I)
+
+
 def _identifier(text: str, found: dict[str, object], take: Taker) -> bool:
     """ "Which paper has the DOI 10.48550/arXiv.2401.01234?", "What is arXiv:2401.01234v2
     about?" -> the paper with that DOI or arXiv identifier (as the readers store them).
@@ -1441,8 +1455,13 @@ class QueryParser:
         # One no paper gives, also beside one they give ("at both ICLR and NeurIPS").
         unread.update(self._unknown_venue(text, spans))
         unread.update(uncategorised)
+        named_from = len(spans)
         authors = self._authors(text, spans, usage)
-        if authors:
+        if len(authors) > 1 and _either(text, sorted(spans[named_from:])):
+            # "papers by Haoli Bai or Silin Gao": by one of them (by both, none had matched).
+            found["any_author"] = authors
+            recognised.append("authors, any of: " + ", ".join(authors))
+        elif authors:
             found["authors"] = authors
             recognised.append("authors: " + ", ".join(authors))
         topic = _blanked(text, spans)

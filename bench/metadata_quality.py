@@ -344,6 +344,16 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
             "Which works make their code available?",
         ],
     )
+    # Authors joined as either, one of two papers each (no random draw: the cases above
+    # stay those of earlier runs). B was written before the rule was run on it.
+    firsts = sorted((p.title, p.authors[0]) for p in papers if p.authors)
+    for (_, one), (_, other) in list(pairwise(firsts))[:3]:
+        yield from make(
+            "authors, either",
+            lambda p, a=one, b=other: a in p.authors or b in p.authors,
+            [f"Which papers are by {one} or {other}?", f"papers by {one} or {other}"],
+            [f"Show me work written by {one} or by {other}", f"What did {one} or {other} write?"],
+        )
     yield from make(
         "code missing",
         lambda p: not CODE_GIVEN.search(p.abstract),

@@ -158,6 +158,22 @@ def test_a_name_written_twice_is_one_author() -> None:
     assert query.filters.authors == ["Bai"] and query.recognised == ["authors: Bai"]
 
 
+def test_names_joined_by_or_ask_for_either_author() -> None:
+    papers = [
+        _paper(1, authors=["Haoli Bai"]),
+        _paper(2, authors=["Silin Gao", "Ada Lovelace"]),
+        _paper(3, authors=["Haoli Bai", "Silin Gao"]),
+    ]
+    parser = QueryParser(papers)
+    for question, expected in (
+        ("Which papers are by Haoli Bai or Silin Gao?", {"p1", "p2", "p3"}),
+        ("What did either Bai or Lovelace write?", {"p1", "p2", "p3"}),  # by surnames
+        ("papers by Haoli Bai and Silin Gao", {"p3"}),  # both had matched, and still do
+    ):
+        query = parser.parse(question, usage=lambda word: 0)
+        assert {p.paper_id for p in papers if query.filters.accepts(p)} == expected, question
+
+
 def test_a_name_from_a_question_matches_whole_words_and_the_box_matches_any_part() -> None:
     paper = _paper(9, authors=["Xuyang Cao", "Mayte Suárez-Fariñas"])
     assert not Filters(authors=["Yang"]).accepts(paper)
