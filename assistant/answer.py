@@ -49,7 +49,17 @@ from assistant.query import (
     sort_papers,
     sort_value,
 )
-from assistant.records import Answer, Coverage, Filters, Hit, Paper, Receipt, Turn, clean_text
+from assistant.records import (
+    Answer,
+    Coverage,
+    Filters,
+    Hit,
+    Paper,
+    Receipt,
+    Turn,
+    clean_text,
+    counted,
+)
 from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
 REFUSAL_MARK = "NOT_IN_SOURCES"
@@ -447,7 +457,8 @@ class Answerer:
         ``list_max``), those nearest it first: listed as papers matching a filter are, each
         with its authors. Where there are none, ``doubt`` says why."""
         names = paper.authors
-        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} others" if len(names) > 6 else "")
+        rest = len(names) - 6
+        shown = ", ".join(names[:6]) + (f" and {counted(rest, 'other')}" if rest > 0 else "")
         title = inert_markers(paper.title)
         shared = Filters(any_author=names)
         if filters is not None:

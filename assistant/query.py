@@ -1664,21 +1664,23 @@ class QueryParser:
         >>> [read(q) for q in ("papers with code", "Which papers release their code?",
         ...     "Which paper has a GitHub link?", "diffusion papers whose code is available")]
         [(['code'], None), (['code'], None), (['code'], None), (['code'], None)]
-        >>> [read(q) for q in ("papers without code", "Which papers don't release code?")]
-        [(None, ['code']), (None, ['code'])]
+        >>> [read(q) for q in ("papers without code", "Which papers don't release code?",
+        ...     "which of them don't have code? (about: do any of them have code?)")]
+        [(None, ['code']), (None, ['code']), (None, ['code'])]
         >>> [read(q) for q in ("LLMs with code generation", "fine-tuning without code changes",
         ...     "Which papers are about code?")]
         [(None, None), (None, None), (None, None)]
         """
-        said = False
-        for match in _CODE_ASKED.finditer(lowered):
-            key = "missing" if match["no"] else "present"
-            fields: list[str] = found.setdefault(key, [])  # type: ignore[assignment]
-            if "code" not in fields:
-                fields.append("code")
-            take(match, f"{'missing' if match['no'] else 'has'} code")
-            said = True
-        return said
+        # The first said: a follow-up's own words come before the question it narrows ("which
+        # of them don't have code? (about: do any of them have code?)").
+        match = _CODE_ASKED.search(lowered)
+        if match is None:
+            return False
+        key = "missing" if match["no"] else "present"
+        fields: list[str] = found.setdefault(key, [])  # type: ignore[assignment]
+        fields.append("code")
+        take(match, f"{'missing' if match['no'] else 'has'} code")
+        return True
 
     @staticmethod
     def _author_counts(lowered: str, found: dict[str, object], take: Taker) -> None:
