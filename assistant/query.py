@@ -516,10 +516,11 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
         "at_least",
     ),
     (r"\b(?:{g}) (?:\w+ )?(?:(?:appear|show)(?:s|ing)? (?:up )?)?more than once", "at_least"),
-    # "How many papers per year?", "How many papers does each listing have?"
+    # "How many papers per year?", "How many papers does each listing have?" (spaces where a
+    # constraint was read out: "How many papers with code are there per year?")
     (
-        rf"\b{_PAPERS} (?:are there |were (?:there |published )?)?(?:per|for each|in each|by) "
-        r"(?:{g})(?=\s*(?:[?.!]|$))",
+        rf"\b{_PAPERS}\s+(?:are there\s+|were\s+(?:there\s+|published\s+)?)?"
+        r"(?:per|for each|in each|by)\s+(?:{g})(?=\s*(?:[?.!]|$))",
         "each",
     ),
     (rf"\bhow many {_PAPERS} (?:does|do|did) each (?:{{g}}) (?:have|has|hold|give)", "each"),
@@ -996,7 +997,9 @@ _CODE_THING = (
     r"(?:code(?:\s*(?:links?|repos?|repositor(?:y|ies)|bases?))?|implementations?"
     r"|github\s+(?:links?|repos?|repositor(?:y|ies)|pages?)|codebases?)"
     r"(?:\s+(?:publicly\s+)?(?:available|released|online|public))?"
-    r"(?=\s*(?:$|[?.!,;)]|(?:and|or|that|which|for|on|in|from|at|to|about|published|posted)\b))"
+    r"(?=\s*(?:$|[?.!,;)]|(?:and|or|that|which|for|on|in|from|at|to|about|published|posted"
+    r"|per|by|each|since|before|after|until|during|within|with|than|have|has|had|are|is|were"
+    r"|was|got|get|do|does|did|appear(?:ed)?|received?)\b))"
 )
 _CODE_ASKED = re.compile(
     rf"\b(?:(?P<no>without|with\s+no|no|lacking|(?:do|does|did)(?:n't|\s+not)\s+(?:release|share"
@@ -1407,6 +1410,8 @@ class QueryParser:
             # Read as an exclusion, the clause is not read again ("not on arXiv" is no venue).
             lowered = _blanked(lowered, spans)
         unread: dict[str, str] = dict.fromkeys(dated, "no filter leaves out a date")
+        if self._code(lowered, found, take):  # "How many papers have code per year?"
+            lowered = _blanked(lowered, spans)
         tally = _tally(lowered, take)
         if tally is not None:  # "the most papers" is no order of papers
             lowered = _blanked(lowered, spans)
@@ -1414,7 +1419,6 @@ class QueryParser:
         count = None if sort is not None or tally is not None else _asked_count(lowered, take)
         self._missing(lowered, found, take)
         given = self._present(lowered, found, take)
-        given = self._code(lowered, found, take) or given
         if _identifier(lowered, found, take) or given:
             # "an arXiv id", "arXiv:2401.01234" name no listing
             lowered = _blanked(lowered, spans)
@@ -1662,8 +1666,11 @@ class QueryParser:
         ...     QueryParser._code(q.lower(), found, lambda *a, **k: None)
         ...     return found.get("present"), found.get("missing")
         >>> [read(q) for q in ("papers with code", "Which papers release their code?",
-        ...     "Which paper has a GitHub link?", "diffusion papers whose code is available")]
-        [(['code'], None), (['code'], None), (['code'], None), (['code'], None)]
+        ...     "Which paper has a GitHub link?", "diffusion papers whose code is available",
+        ...     "Which papers with code have the most upvotes?", "papers with code per year")]
+        ... # doctest: +NORMALIZE_WHITESPACE
+        [(['code'], None), (['code'], None), (['code'], None), (['code'], None), (['code'], None),
+         (['code'], None)]
         >>> [read(q) for q in ("papers without code", "Which papers don't release code?",
         ...     "which of them don't have code? (about: do any of them have code?)")]
         [(None, ['code']), (None, ['code']), (None, ['code'])]
