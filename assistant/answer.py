@@ -21,6 +21,7 @@ from assistant.cite import (
 from assistant.config import Settings
 from assistant.conversation import (
     STANDALONE_WORDS,
+    authors_asked,
     authors_of,
     condense_rule,
     earlier_turn,
@@ -59,6 +60,7 @@ from assistant.records import (
     Turn,
     clean_text,
     counted,
+    papers_named,
 )
 from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
@@ -463,7 +465,7 @@ class Answerer:
         shared = Filters(any_author=names)
         if filters is not None:
             shared = filters.merged(shared)
-        said = f'an author of "{title}": {shown}'
+        said = f'an author of "{title}"' + (f": {shown}" if names else "")
         query = Query(text=said, topic="", filters=shared, recognised=[said])
         if not names:
             return Retrieval(
@@ -511,6 +513,12 @@ class Answerer:
         return turns
 
     def _condense(self, question: str, history: Sequence[Turn]) -> str:
+        named = authors_asked(question)  # "What else have the authors of SOAP written?"
+        papers = papers_named(named, self.retriever.lexical().papers) if named else []
+        if named and len(papers) > 1:  # "Shampoo" is in five titles; "Shampoo: ..." names it
+            papers = [p for p in papers if p.title.lower().startswith(f"{named.lower()}:")]
+        if len(papers) == 1:
+            return f'Papers by the authors of "{papers[0].title}"'
         # "Thanks!" asks nothing of the last turn, and "Hi" gives the next one no topic.
         history = [turn for turn in history if not social(turn.question)]
         if not history or social(question):

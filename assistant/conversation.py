@@ -687,6 +687,36 @@ def same_authors_request(question: str, history: Sequence[Turn]) -> str | None:
     return f'Papers by the authors of "{history[-1].cited_titles[0]}"'
 
 
+#: A question asking for the other papers of one paper's authors, named: "What else have the
+#: authors of SOAP written?", "other papers by the authors of the rotation trick paper".
+_BY_AUTHORS_OF = re.compile(
+    r"\b(?:by|from)\s+(?:the\s+)?(?:same\s+)?(?:authors?|people|team|researchers)\s+(?:of|behind)"
+    r"\s+(?P<paper>[^?!]+?)\s*[?.!]*\s*$"
+    r"|\b(?:what\s+else|which\s+(?:other\s+)?papers?|anything\s+else)\s+(?:did|have|has)\s+"
+    r"the\s+authors?\s+(?:of|behind)\s+(?P<other>.+?)\s+(?:write|written|wrote|publish"
+    r"|published)\b",
+    re.IGNORECASE,
+)
+#: What names a paper around its title's words: "the rotation trick paper", "the 'SOAP' paper".
+_AROUND_NAME = re.compile(
+    r"^(?:the\s+)?[\"'\u201c\u2018]?|[\"'\u201d\u2019]?(?:\s+(?:paper|work|method|article))?$",
+    re.IGNORECASE,
+)
+
+
+def authors_asked(question: str) -> str | None:
+    """The paper whose authors' other papers ``question`` asks for, as it names it, else None.
+
+    >>> [authors_asked(q) for q in ("What else have the authors of SOAP written?",
+    ...     "other papers by the authors of the rotation trick paper", "Who wrote SOAP?")]
+    ['SOAP', 'rotation trick', None]
+    """
+    match = _BY_AUTHORS_OF.search(question)
+    if match is None:
+        return None
+    return _AROUND_NAME.sub("", match["paper"] or match["other"]).strip() or None
+
+
 def authors_of(standalone: str) -> str | None:
     """The title a search from :func:`same_authors_request` finds its authors' papers of."""
     match = _AUTHORS_OF.fullmatch(standalone)
