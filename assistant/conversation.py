@@ -39,8 +39,9 @@ _SIMILAR = re.compile(
     # "is there anything similar?", "something similar?" (not "anything similar to SOAP")
     r"|\b(?:anything|something)\s+(?:else\s+)?similar\b(?!\s+to\b)"
     # "Are there other papers on that?", "more work on this", "anything else about it?"
-    r"|\b(?:(?:other|more)\s+(?:papers?|work|works|studies|ones)|(?:anything|something)\s+else)"
-    r"\s+(?:on|about)\s+(?:it|this|that|the\s+same\s+(?:topic|thing|problem))\b",
+    r"|\b(?:(?:other|more)\s+(?:papers?|work|works|studies|ones|approaches|methods|solutions)"
+    r"|(?:anything|something)\s+else)"
+    r"\s+(?:on|about|to|for)\s+(?:it|this|that|the\s+same\s+(?:topic|thing|problem|task))\b",
     re.IGNORECASE,
 )
 #: A follow-up asking for the other papers of the last paper's authors: "any other papers by
@@ -123,12 +124,23 @@ _ONLY = re.compile(
     r"|these)?\s*(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
-#: Constraints asked of the last answer's papers as "which ones": "which ones have code?".
+#: Constraints asked of the last answer's papers as "which ones": "which ones have code?",
+#: "any from 2025?", "are there any from ICLR?".
 _WHICH_ONES = re.compile(
-    r"^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:which|what)\s+ones?\s+(?P<subject>[^?!.]+?)"
+    r"^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:(?:which|what)\s+ones?"
+    r"|(?:are\s+there\s+)?(?:any|some)(?:\s+(?:ones|papers))?)\s+(?P<subject>[^?!.]+?)"
     r"\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+#: A topic asked of the papers a listing gave: "and which of those are about reasoning?".
+_ABOUT_AMONG = re.compile(
+    r"^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:which|what)\s+(?:ones?|of\s+(?:those|these"
+    r"|them))\s+(?:(?:is|are|was|were)\s+)?(?P<subject>(?:about|on|regarding|concerning)\s+"
+    r"[^?!.]+?)\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+#: A year said alone: "what about 2024?", "and 2024?" (the parser reads "from 2024").
+_YEAR = re.compile(r"(?:19|20)\d\d")
 #: The rest of the last message: "on pruning", "about bandits", "from 2024".
 _CONTINUED = re.compile(r"^\W*(?:on|about|regarding|concerning|for|from|in|by|with)\s+\w", re.I)
 _ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
@@ -463,32 +475,57 @@ def _unordered(asked: str) -> str:
     return asked
 
 
-def narrowing(question: str, last: Turn, *, constraints_only: bool) -> str | None:
+def narrowing(
+    question: str, last: Turn, *, constraints_only: bool, listing: bool = False
+) -> str | None:
     """The last question within the constraints a follow-up adds, for "what about from 2025?"
     or "and for ICLR 2026?" (``constraints_only``: the parser found constraints and no topic in
     it) after "Which papers are about diffusion models?", else None. Read as a new subject,
     it had listed every paper from 2025.
 
     >>> turn = Turn(question="Which papers are about diffusion?", answer="a")
-    >>> asked = ("What about from 2025?", "only the ones from 2024", "which ones have code?")
+    >>> asked = ("What about from 2025?", "only the ones from 2024", "which ones have code?",
+    ...          "any from 2023?")
     >>> [narrowing(q, turn, constraints_only=True)[-11:] for q in asked]
-    ['(from 2025)', '(from 2024)', '(have code)']
+    ['(from 2025)', '(from 2024)', '(have code)', '(from 2023)']
     >>> more = Turn(question="more", answer="a", rewritten_query=f"{turn.question} (papers 6 to 7)")
     >>> narrowing("and what about from 2024?", more, constraints_only=True)
     'Which papers are about diffusion? (from 2024)'
+
+    A year said alone is a date, and asked instead of the one the last turn narrowed to;
+    after a listing by metadata (``listing``), "which of those are about X?" narrows it to X.
+
+    >>> narrowed = Turn(question="any from 2025?", answer="a",
+    ...                 rewritten_query=f"{turn.question} (from 2025)")
+    >>> narrowing("what about 2024?", narrowed, constraints_only=False)
+    'Which papers are about diffusion? (from 2024)'
+    >>> listed = Turn(question="Which papers have more than 5 authors?", answer="a")
+    >>> narrowing("which of those are about reasoning?", listed, constraints_only=False,
+    ...           listing=True)
+    'Which papers have more than 5 authors? (about reasoning)'
     """
-    switch = (
-        _SWITCH.match(question)
-        or _AND_ALSO.match(question)
-        or _ONLY.match(question)
-        or _WHICH_ONES.match(question)
-    )
-    if switch is None or not constraints_only:
-        return None
     asked = last.rewritten_query or last.question
     if page := paged(asked):  # after "give me 2 more": the question, from the top
         asked = page[0]
-    return f"{asked} ({switch.group('subject')})"
+    among = _ABOUT_AMONG.match(question)
+    if among is not None and listing:
+        return f"{asked} ({among['subject']})"
+    switch = _SWITCH.match(question) or _AND_ALSO.match(question)
+    subject = switch["subject"] if switch else None
+    if subject is not None and _YEAR.fullmatch(subject.strip()):
+        subject, constraints_only = f"from {subject.strip()}", True
+    if switch is not None and constraints_only:
+        # "what about 2024?" after "any from 2025?": instead of 2025, not within it
+        before = _ONLY.match(last.question) or _WHICH_ONES.match(last.question)
+        before = before or _SWITCH.match(last.question) or _AND_ALSO.match(last.question)
+        if before is not None:
+            asked = asked.removesuffix(f" ({before['subject']})")
+            asked = asked.removesuffix(f" (from {before['subject'].strip()})")
+        return f"{asked} ({subject})"
+    adding = _ONLY.match(question) or _WHICH_ONES.match(question)
+    if adding is None or not constraints_only:
+        return None
+    return f"{asked} ({adding['subject']})"
 
 
 def _other_end(question: str, asked: str) -> str | None:
@@ -650,10 +687,11 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
 
     >>> turn = Turn(question="What is Swivel?", answer="a", sources={1: "Swivel: Embeddings"})
     >>> asked = ("Any similar papers?", "Are there other papers on that?", "Who wrote it?",
-    ...          "Which papers on layer pruning discuss related work?", "anything similar?")
+    ...          "Which papers on layer pruning discuss related work?", "anything similar?",
+    ...          "are there other approaches to the same problem?")
     >>> [similar_request(q, [turn]) for q in asked]  # doctest: +NORMALIZE_WHITESPACE
     ['Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"', None,
-     None, 'Papers similar to "Swivel: Embeddings"']
+     None, 'Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"']
     """
     similar = _SIMILAR.search(question)
     if not history or not history[-1].cited_titles or similar is None:

@@ -743,6 +743,23 @@ class Retriever:
             # "Which of them is newer?" asked of papers named by their whole titles, as a
             # follow-up after a comparison is rewritten: those papers, in that order.
             hits = _in_order(hits, _sorted_only(quoted, query.sort), len(quoted))
+        none_named = None
+        if not query.filters.empty and _QUOTE.search(query.text):
+            # 'which one has code? (about: "A" and "B")': of the papers it names, those that
+            # pass; others that pass the constraints alone are bystanders.
+            named = _quoted(query.text, (), lambda title: [p for p, _ in index.search(title, 3)])
+            kept = {p.paper_id for p in quoted}
+            if named:
+                hits = [
+                    hit.model_copy(update={"rank": rank})
+                    for rank, hit in enumerate((h for h in hits if h.paper.paper_id in kept), 1)
+                ]
+            if named and not hits:
+                titles = ", ".join(f'"{inert_markers(p.title)}"' for p in named)
+                none_named = (
+                    f"None of the papers the question names ({titles}) matches its "
+                    f"constraints ({'; '.join(query.constraints)})."
+                )
         overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
         covered, uncertain = bool(hits), False
         threshold = lexical_threshold = doubt = None
@@ -790,6 +807,7 @@ class Retriever:
         elif judge and hits and not query.filters.empty:
             doubt = self._off_topic(query, hits, relevance, index, matching, saved, allowed)
             uncertain = doubt is not None
+        doubt = none_named or doubt
         return Retrieval(
             partial=self.indexing,
             absent_median=calibration.absent_median if calibration else None,

@@ -552,3 +552,25 @@ def test_papers_whose_abstract_gives_code_are_a_field(settings: Settings, tmp_pa
     assert sorted(c.title for c in lacking.citations) == ["Bilby Tunnels", "Dingo Packs"]
     topic = answerer.ask("Which papers are about code generation?")  # a topic, not the field
     assert topic.citations[0].title == "Dingo Packs" and "has code" not in topic.answer
+    # Asked of papers an answer cited: those of them that give code, not others that do.
+    cited = answerer.ask('Tell me about "Wombat Burrows" and "Bilby Tunnels"')
+    which = answerer.ask("which ones have code?", [Turn.of(cited)])
+    assert [c.title for c in which.citations] == ["Wombat Burrows"], which.answer
+    none = answerer.ask('Tell me about "Dingo Packs" and "Bilby Tunnels"')
+    neither = answerer.ask("which ones have code?", [Turn.of(none)])
+    assert neither.refused and not neither.citations, neither.answer
+    assert neither.answer.startswith('None of the papers the question names ("Dingo Packs"')
+
+
+def test_follow_ups_narrow_a_listing_to_a_topic_or_another_year(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    listed = answerer.ask("Which papers are from ICLR 2026?")
+    about = answerer.ask("and which of those are about the quokka?", [Turn.of(listed)])
+    assert about.receipt.rewritten_query == "Which papers are from ICLR 2026? (about the quokka)"
+    assert about.citations[0].title == "Quokka Behaviour in the Wild", about.answer
+    topic = answerer.ask("papers on differential equations")
+    narrowed = answerer.ask("any from 2025?", [Turn.of(topic)])
+    assert narrowed.receipt.rewritten_query == "papers on differential equations (from 2025)"
+    # A year alone asks instead of 2025, not within it: before, "2026" was searched as a word.
+    other = answerer.ask("what about 2026?", [Turn.of(topic), Turn.of(narrowed)])
+    assert other.receipt.rewritten_query == "papers on differential equations (from 2026)"
