@@ -124,17 +124,19 @@ _ONLY = re.compile(
     r"|these)?\s*(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+#: What may open a follow-up before what it asks: "and", "so, ", "ok now".
+_OPENING = r"^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*"
 #: Constraints asked of the last answer's papers as "which ones": "which ones have code?",
 #: "any from 2025?", "are there any from ICLR?".
 _WHICH_ONES = re.compile(
-    r"^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:(?:which|what)\s+ones?"
+    rf"{_OPENING}(?:(?:which|what)\s+ones?"
     r"|(?:are\s+there\s+)?(?:any|some)(?:\s+(?:ones|papers))?)\s+(?P<subject>[^?!.]+?)"
     r"\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
 #: A topic asked of the papers a listing gave: "and which of those are about reasoning?".
 _ABOUT_AMONG = re.compile(
-    r"^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:which|what)\s+(?:ones?|of\s+(?:those|these"
+    rf"{_OPENING}(?:which|what)\s+(?:ones?|of\s+(?:those|these"
     r"|them))\s+(?:(?:is|are|was|were)\s+)?(?P<subject>(?:about|on|regarding|concerning)\s+"
     r"[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
