@@ -9,7 +9,7 @@ from assistant.aspects import NOT_STATED, AspectFinder, asked_aspect
 from assistant.cite import SentenceBank, add_marker, content_words
 from assistant.markup import inert_markers
 from assistant.query import Sort, sort_value
-from assistant.records import Hit, author_count, counted
+from assistant.records import CODE_GIVEN, Hit, author_count, counted
 from assistant.retrieve import Retrieval
 
 EXTRACTED_LABEL = "Extracted from the abstracts (no language model is configured):"
@@ -291,6 +291,7 @@ _ASKS_FACTS = re.compile(
     re.IGNORECASE,
 )
 _ASKS_LINK = re.compile(_WHERE_TO_READ, re.IGNORECASE)
+_ASKS_CODE = re.compile(_CODE, re.IGNORECASE)
 #: A web address an abstract gives ("Our code is available at https://github.com/...").
 _WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
 
@@ -323,6 +324,8 @@ def _facts(hit: Hit, question: str = "", *, code: bool = False) -> str:
         given = [a.rstrip(".,;:") for a in _WEB_ADDRESS.findall(paper.abstract)]
         if given:
             parts.append("its abstract links " + ", ".join(dict.fromkeys(given[:3])))
+        if _ASKS_CODE.search(question) and not CODE_GIVEN.search(paper.abstract):
+            parts.append("its abstract gives no code")  # "does it have code?"
     return " · ".join(p for p in parts if p)
 
 

@@ -1001,6 +1001,10 @@ _CODE_THING = (
     r"|per|by|each|since|before|after|until|during|within|with|than|have|has|had|are|is|were"
     r"|was|got|get|do|does|did|appear(?:ed)?|received?)\b))"
 )
+#: One paper asked about before "have code": "does it", "does this paper", "has the paper".
+_OF_ONE = re.compile(
+    r"\b(?:does|did|do|is|has)\s+(?:it|this|that|the\s+paper|(?:this|that)\s+(?:paper|one))\s*$"
+)
 _CODE_ASKED = re.compile(
     rf"\b(?:(?P<no>without|with\s+no|no|lacking|(?:do|does|did)(?:n't|\s+not)\s+(?:release|share"
     r"|publish|provide|have|give|open[- ]source|make\s+available))"
@@ -1675,12 +1679,16 @@ class QueryParser:
         ...     "which of them don't have code? (about: do any of them have code?)")]
         [(None, ['code']), (None, ['code']), (None, ['code'])]
         >>> [read(q) for q in ("LLMs with code generation", "fine-tuning without code changes",
-        ...     "Which papers are about code?")]
-        [(None, None), (None, None), (None, None)]
+        ...     "Which papers are about code?", "does it have code?", "Does this paper give code?")]
+        [(None, None), (None, None), (None, None), (None, None), (None, None)]
         """
         # The first said: a follow-up's own words come before the question it narrows ("which
-        # of them don't have code? (about: do any of them have code?)").
-        match = _CODE_ASKED.search(lowered)
+        # of them don't have code? (about: do any of them have code?)"). Asked of one paper,
+        # "does it have code?" is no filter: the line naming it says.
+        match = next(
+            (m for m in _CODE_ASKED.finditer(lowered) if not _OF_ONE.search(lowered, 0, m.start())),
+            None,
+        )
         if match is None:
             return False
         key = "missing" if match["no"] else "present"

@@ -560,6 +560,11 @@ def test_papers_whose_abstract_gives_code_are_a_field(settings: Settings, tmp_pa
     neither = answerer.ask("which ones have code?", [Turn.of(none)])
     assert neither.refused and not neither.citations, neither.answer
     assert neither.answer.startswith('None of the papers the question names ("Dingo Packs"')
+    # "Does it have code?" asks it of one paper: no filter, and the answer says.
+    bilby = answerer.ask("Tell me about bilby tunnels")
+    asked = answerer.ask("does it have code?", [Turn.of(bilby)])
+    assert [c.title for c in asked.citations] == ["Bilby Tunnels"], asked.answer
+    assert "its abstract gives no code" in asked.answer, asked.answer
 
 
 def test_follow_ups_narrow_a_listing_to_a_topic_or_another_year(venue_store: Settings) -> None:
