@@ -9,7 +9,7 @@ from assistant.aspects import NOT_STATED, AspectFinder, asked_aspect
 from assistant.cite import SentenceBank, add_marker, content_words
 from assistant.markup import inert_markers
 from assistant.query import Sort, sort_value
-from assistant.records import CODE_GIVEN, Hit, author_count, counted
+from assistant.records import Hit, author_count, code_given, counted
 from assistant.retrieve import Retrieval
 
 EXTRACTED_LABEL = "Extracted from the abstracts (no language model is configured):"
@@ -324,7 +324,7 @@ def _facts(hit: Hit, question: str = "", *, code: bool = False) -> str:
         given = [a.rstrip(".,;:") for a in _WEB_ADDRESS.findall(paper.abstract)]
         if given:
             parts.append("its abstract links " + ", ".join(dict.fromkeys(given[:3])))
-        if _ASKS_CODE.search(question) and not CODE_GIVEN.search(paper.abstract):
+        if _ASKS_CODE.search(question) and not code_given(paper.abstract):
             parts.append("its abstract gives no code")  # "does it have code?"
     return " · ".join(p for p in parts if p)
 

@@ -1661,7 +1661,7 @@ class QueryParser:
     @staticmethod
     def _code(lowered: str, found: dict[str, object], take: Taker) -> bool:
         """ "papers with code", "Which papers release their code?", "has a GitHub link" ->
-        papers whose abstract gives its code (see :data:`records.CODE_GIVEN`); "without code",
+        papers whose abstract gives its code (see :func:`records.code_given`); "without code",
         "that don't release code" -> those whose abstract does not. Not "code generation" nor
         "without code changes", which are topics.
 

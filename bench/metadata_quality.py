@@ -21,7 +21,7 @@ from itertools import combinations, pairwise, takewhile
 from harness import dev_arguments
 
 from assistant.config import Settings, StoreSettings
-from assistant.records import CODE_GIVEN, Paper, author_count
+from assistant.records import Paper, author_count, code_given
 
 MONTHS = "January February March April May June July August September October November December"
 
@@ -330,11 +330,11 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
     ):
         yield from make(kind, test, a, [])
     # Code an abstract gives (a field the listings imply: a code host's link, "code is
-    # available"). Gold is records.CODE_GIVEN itself, so this scores the reading of the
+    # available"). Gold is records.code_given itself, so this scores the reading of the
     # question, not the reading of the abstracts. B was written before the rule was run on it.
     yield from make(
         "code given",
-        lambda p: bool(CODE_GIVEN.search(p.abstract)),
+        lambda p: code_given(p.abstract),
         ["Which papers release code?", "papers with code", "Which paper has a GitHub link?"],
         [
             "Which papers share their implementation?",
@@ -356,7 +356,7 @@ def _cases(papers: list[Paper], rng: random.Random) -> Iterator[Case]:
         )
     yield from make(
         "code missing",
-        lambda p: not CODE_GIVEN.search(p.abstract),
+        lambda p: not code_given(p.abstract),
         ["Which papers don't release code?"],
         ["Which papers have no code?", "papers without a GitHub link"],
     )
