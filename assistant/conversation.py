@@ -734,7 +734,9 @@ _BY_AUTHORS_OF = re.compile(
     r"\s+(?P<paper>[^?!]+?)\s*[?.!]*\s*$"
     r"|\b(?:what\s+else|which\s+(?:other\s+)?papers?|anything\s+else)\s+(?:did|have|has)\s+"
     r"the\s+authors?\s+(?:of|behind)\s+(?P<other>.+?)\s+(?:write|written|wrote|publish"
-    r"|published)\b",
+    r"|published)\b"
+    r"|\bby\s+the\s+same\s+(?:authors?|people|team|researchers)\s+as\s+(?P<same>[^?!]+?)\s*[?.!]*"
+    r"\s*$",
     re.IGNORECASE,
 )
 #: What names a paper around its title's words: "the rotation trick paper", "the 'SOAP' paper".
@@ -748,13 +750,14 @@ def authors_asked(question: str) -> str | None:
     """The paper whose authors' other papers ``question`` asks for, as it names it, else None.
 
     >>> [authors_asked(q) for q in ("What else have the authors of SOAP written?",
-    ...     "other papers by the authors of the rotation trick paper", "Who wrote SOAP?")]
-    ['SOAP', 'rotation trick', None]
+    ...     "other papers by the authors of the rotation trick paper", "Who wrote SOAP?",
+    ...     "Any papers by the same authors as the SOAP paper?")]
+    ['SOAP', 'rotation trick', None, 'SOAP']
     """
     match = _BY_AUTHORS_OF.search(question)
     if match is None:
         return None
-    return _AROUND_NAME.sub("", match["paper"] or match["other"]).strip() or None
+    return _AROUND_NAME.sub("", match["paper"] or match["other"] or match["same"]).strip() or None
 
 
 def authors_of(standalone: str) -> str | None:

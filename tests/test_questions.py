@@ -520,8 +520,12 @@ def test_other_papers_by_the_same_authors_share_one_of_them(
     )
     assert refused and '"Numbat Diets" does not name its authors' in text, text
     # Asked of a paper named in the question, without a turn before it.
-    named = answerer.ask("What else have the authors of the Wombat Burrows paper written?")
-    assert sorted(c.title for c in named.citations) == ["Emu Flight", "Quokka Smiles"], named
+    for asked in (
+        "What else have the authors of the Wombat Burrows paper written?",
+        "Any papers by the same authors as Wombat Burrows?",
+    ):
+        named = answerer.ask(asked)
+        assert sorted(c.title for c in named.citations) == ["Emu Flight", "Quokka Smiles"], asked
 
 
 def test_papers_whose_abstract_gives_code_are_a_field(settings: Settings, tmp_path: Path) -> None:
