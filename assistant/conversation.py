@@ -141,6 +141,14 @@ _ABOUT_AMONG = re.compile(
     r"[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+#: The papers a narrowing left out: "and which don't?", "which of them do not?".
+_THE_REST = re.compile(
+    rf"{_OPENING}(?:which|what)(?:\s+ones?|\s+of\s+(?:them|those|these))?\s+(?:don'?t|do\s+not"
+    r"|doesn'?t|does\s+not)\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+#: A field a narrowing asked to be given: "have code", "with a DOI".
+_HAVING = re.compile(r"^(?:have|has|with|give|gives)\s+(?P<what>.+)$", re.IGNORECASE)
 #: A year said alone: "what about 2024?", "and 2024?" (the parser reads "from 2024").
 _YEAR = re.compile(r"(?:19|20)\d\d")
 #: The rest of the last message: "on pruning", "about bandits", "from 2024".
@@ -501,6 +509,10 @@ def narrowing(
     ...                 rewritten_query=f"{turn.question} (from 2025)")
     >>> narrowing("what about 2024?", narrowed, constraints_only=False)
     'Which papers are about diffusion? (from 2024)'
+    >>> coded = Turn(question="which ones have code?", answer="a",
+    ...              rewritten_query=f"{turn.question} (have code)")
+    >>> narrowing("and which don't?", coded, constraints_only=False)
+    'Which papers are about diffusion? (without code)'
     >>> listed = Turn(question="Which papers have more than 5 authors?", answer="a")
     >>> narrowing("which of those are about reasoning?", listed, constraints_only=False,
     ...           listing=True)
@@ -509,6 +521,12 @@ def narrowing(
     asked = last.rewritten_query or last.question
     if page := paged(asked):  # after "give me 2 more": the question, from the top
         asked = page[0]
+    before = _ONLY.match(last.question) or _WHICH_ONES.match(last.question)
+    having = _HAVING.match(before["subject"].strip()) if before else None
+    if before and having and _THE_REST.match(question):
+        # "and which don't?" after "which ones have code?": the others, without it
+        rest = asked.removesuffix(" ({})".format(before["subject"]))
+        return f"{rest} (without {having['what']})"
     among = _ABOUT_AMONG.match(question)
     if among is not None and listing:
         return f"{asked} ({among['subject']})"

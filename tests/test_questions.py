@@ -564,6 +564,12 @@ def test_papers_whose_abstract_gives_code_are_a_field(settings: Settings, tmp_pa
     neither = answerer.ask("which ones have code?", [Turn.of(none)])
     assert neither.refused and not neither.citations, neither.answer
     assert neither.answer.startswith('None of the papers the question names ("Dingo Packs"')
+    # "and which don't?" after "which ones have code?": the others, on the same topic.
+    field = answerer.ask("papers that study animals in the field")
+    coded = answerer.ask("which ones have code?", [Turn.of(field)])
+    rest = answerer.ask("and which don't?", [Turn.of(field), Turn.of(coded)])
+    assert rest.receipt.rewritten_query.endswith("in the field (without code)"), rest.receipt
+    assert {c.title for c in rest.citations} <= {"Dingo Packs", "Bilby Tunnels"}, rest.answer
     # "Does it have code?" asks it of one paper: no filter, and the answer says.
     bilby = answerer.ask("Tell me about bilby tunnels")
     asked = answerer.ask("does it have code?", [Turn.of(bilby)])
