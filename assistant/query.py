@@ -71,7 +71,7 @@ _SCAFFOLD_WORDS = """
     them ones
     receive earn present accept release feature submit upload announce come came out show share
     index get publish post tag fall falls under belong belongs file filed classify classified
-    found either both everything anything something
+    found either both everything anything something but also
     hi hey hello thanks thank thx please cheers kindly you
     label labelled labeled say says said tell told discuss discusses study studies report mention
     got go went put make made know known see seen can could would should will may might be been
@@ -524,6 +524,15 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
         "each",
     ),
     (rf"\bhow many {_PAPERS} (?:does|do|did) each (?:{{g}}) (?:have|has|hold|give)", "each"),
+    # The values themselves: "Which categories are there?", "What venues are in the
+    # collection?", "What years do the papers cover?", "list the venues"
+    (
+        r"^\W*(?:(?:which|what)\s+(?:{g})\s+(?:are|is|were)\s+(?:there|in\b|represented|covered)"
+        r"|(?:which|what)\s+(?:{g})\s+(?:do|does)\s+(?:the\s+|these\s+|your\s+)?(?:papers?"
+        r"|collection)\s+(?:cover|span|come\s+from|have|include)"
+        r"|(?:list|show)(?:\s+me)?\s+(?:all\s+)?(?:the\s+)?(?:{g})(?=\s*(?:[?.!]|$)))",
+        "each",
+    ),
     (
         rf"\b(?:breakdown of|distribution of|{_TOTAL}) {_PAPERS} (?:per|by|for each) (?:{{g}})\b",
         "each",
@@ -642,6 +651,11 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ['papers per listing, fewest first', 'papers per year, most first', None]
     >>> read("the top 3 authors by number of papers")
     'papers per author, most first (3)'
+    >>> [read(q) for q in ("Which categories are there?", "What venues are in the collection?",
+    ...     "What years do the papers cover?", "list the venues", "list the authors of SOAP")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['papers per category, all', 'papers per listing, all', 'papers per year, all',
+     'papers per listing, all', None]
     >>> [read(q) for q in ("How many papers on LLMs are there per year?",
     ...     "number of papers about pruning by listing", "How many papers on X by Li?")]
     ['papers per year, all', 'papers per listing, all', 'papers in all']
@@ -1006,7 +1020,9 @@ _OF_ONE = re.compile(
     r"\b(?:does|did|do|is|has)\s+(?:it|this|that|the\s+paper|(?:this|that)\s+(?:paper|one))\s*$"
 )
 _CODE_ASKED = re.compile(
-    rf"\b(?:(?P<no>without|with\s+no|no|lacking|(?:do|does|did)(?:n't|\s+not)\s+(?:release|share"
+    r"\b(?:mentions?|mentioning|links?\s+to|linking\s+to|point(?:s|ing)?\s+to)\s+(?:a\s+)?"
+    r"github\b(?:\s+(?:repos?|repositor(?:y|ies)|pages?|links?))?"
+    rf"|\b(?:(?P<no>without|with\s+no|no|lacking|(?:do|does|did)(?:n't|\s+not)\s+(?:release|share"
     r"|publish|provide|have|give|open[- ]source|make\s+available))"
     r"|with|having|has|have|give|gives|(?:release|share|publish|provide|open[- ]source)[sd]?"
     rf"|(?:make|makes|made)\s+available)\s+{_CODE_THING}"

@@ -119,6 +119,7 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers have a DOI?", {"p2"}),
         ("Which papers are without a DOI?", {"p1", "p3", "p4", "p5"}),
         ("Which papers have an arXiv id?", set()),
+        ("Which papers are undated but list a region?", {"p3", "p5"}),  # "but" is no topic
         # a listing left out by the name people use
         ("Which papers are on a Hugging Face page but not the daily list?", {"p5"}),
     ],
