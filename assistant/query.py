@@ -501,6 +501,16 @@ _TOTAL_WORDS = (
 _TOTAL_ASKED = re.compile(
     rf"\bhow many {_PAPERS}(?:\s+(?:{'|'.join(_TOTAL_WORDS.split())}))*(?=\s*[?.!]*\s*$)"
 )
+#: What the collection holds, asked as a whole: "What's in this collection?", "What topics does
+#: the collection cover?", "Give me an overview of the collection" (counted as in all).
+_HELD = r"(?:this|the|your)\s+(?:collection|library|corpus|store|database|data\s*set)"
+_OVERVIEW = re.compile(
+    rf"^\W*(?:what(?:'s|\s+is)\s+in\s+{_HELD}"
+    rf"|what\s+(?:topics|subjects|areas|fields|kinds?\s+of\s+papers)\s+(?:does|do)\s+{_HELD}"
+    r"\s+(?:cover|contain|hold|include)"
+    rf"|what\s+(?:does|do)\s+{_HELD}\s+(?:contain|hold|cover|include)"
+    rf"|(?:give\s+me\s+|show\s+me\s+)?an?\s+overview\s+of\s+{_HELD})\s*[?.!]*\s*$"
+)
 #: How a question asks for a count per value; {g} is a group's words (_GROUPS).
 _TALLY_RULES: list[tuple[str, _Mode]] = [
     # "Which author has the most papers?", "the year with the largest number of papers"
@@ -659,8 +669,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     >>> [read(q) for q in ("How many papers on LLMs are there per year?",
     ...     "number of papers about pruning by listing", "How many papers on X by Li?")]
     ['papers per year, all', 'papers per listing, all', 'papers in all']
-    >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here")]
-    ['papers in all', 'papers in all']
+    >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here",
+    ...     "what's in this collection?", "What topics does the collection cover?")]
+    ['papers in all', 'papers in all', 'papers in all', 'papers in all']
     >>> [read(q) for q in ("How many papers are about pruning?", "how many papers mention LLMs",
     ...     "How many papers on LLMs are there?", "How many papers did Li write?",
     ...     "How many papers from 2025 are about LLMs?", "How many ICLR 2026 papers use RL?",
@@ -694,7 +705,7 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
             tally = Tally(key=key, mode="each")
             take(match, "count", tally.phrase())
             return tally
-    total = _TOTAL_ASKED.search(lowered) or _TOTAL_ON.search(lowered)
+    total = _TOTAL_ASKED.search(lowered) or _TOTAL_ON.search(lowered) or _OVERVIEW.search(lowered)
     verb = None if total else _TOTAL_VERB.search(lowered)
     if verb:
         total = re.compile(re.escape(verb.group("verb"))).search(lowered, verb.start("verb"))
