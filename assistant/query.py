@@ -995,6 +995,12 @@ _ORGANIZATION_NAMED = re.compile(
     rf"\b{_PEOPLE} (?i:at|from) (?:the )?(?P<after>{_ORG_NAME})"
     rf"|(?<![\w-])(?P<before>{_ORG_NAME}) {_PEOPLE}\b"
 )
+#: ... or by papers said to come from it: "any papers from MIT?", "work out of Meta AI" (a name
+#: no paper uses as a word: "papers from Transformers" asks about them).
+_FROM_NAMED = re.compile(
+    r"\b(?i:papers?|works?|research|publications?|articles?|anything|something)\s+"
+    rf"(?i:from|out\s+of)\s+(?:the\s+)?(?P<after>{_ORG_NAME})"
+)
 #: Capitalised words before "researchers" that name no organization ("Which authors ...").
 _NOT_ORG_TEXT = """
     which what who whose how are is do does did the a an show list find give name all any many
@@ -1459,7 +1465,7 @@ class QueryParser:
         uncategorised = self._category(text, lowered, found, take)
         self._organization(lowered, found, take)
         if "organization" not in found:
-            unread.update(self._unknown_organization(text, spans))
+            unread.update(self._unknown_organization(text, spans, usage))
         unread.update(self._region(text, lowered, found, take))
         if not {"region", "regions", "any_region"} & found.keys():
             unread.update(self._unknown_place(text, lowered, spans))
@@ -2007,11 +2013,25 @@ class QueryParser:
             return {phrase: why}
         return {}
 
-    def _unknown_organization(self, text: str, spans: list[tuple[int, int]]) -> dict[str, str]:
+    def _unknown_organization(
+        self,
+        text: str,
+        spans: list[tuple[int, int]],
+        usage: Callable[[str], int] | None = None,
+    ) -> dict[str, str]:
         """An organization the question says papers come from that no paper lists ("Which
-        papers did Google researchers write?"), with why it cannot filter; like an unknown
-        venue its phrase leaves the topic. It had been searched, and the question refused."""
-        for match in _ORGANIZATION_NAMED.finditer(text):
+        papers did Google researchers write?", and "any papers from MIT?" where no paper uses
+        the name as a word), with why it cannot filter; like an unknown venue its phrase
+        leaves the topic. It had been searched, and the question refused."""
+        said = list(_ORGANIZATION_NAMED.finditer(text))
+        if usage is not None:
+            said += [
+                m
+                for m in _FROM_NAMED.finditer(text)
+                if not any(usage(word) for word in m.group("after").split())
+                and self.vocab.name(fold(m.group("after"))) is None  # "papers from Haoli Bai"
+            ]
+        for match in said:
             words = (match.group("after") or match.group("before")).split()
             while words and words[0].lower() in _NOT_ORG_WORDS:
                 words = words[1:]

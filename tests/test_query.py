@@ -392,6 +392,15 @@ def test_an_organization_no_paper_lists_is_said_so_and_leaves_the_topic() -> Non
         assert not any(
             "organization" in why for why in PARSER.parse(question).unread_reasons.values()
         ), question
+    # Said as where papers come from, a name no paper uses as a word: "any papers from MIT?"
+    # (a name papers use, "papers from Transformers", stays what is searched).
+    for question, used, unread in (
+        ("any papers from MIT?", 0, ["MIT"]),
+        ("papers from Stanford University on pruning", 0, ["Stanford University"]),
+        ("papers from Transformers", 5, []),
+    ):
+        query = PARSER.parse(question, usage=lambda word, n=used: n)
+        assert query.unread == unread, question
 
 
 @pytest.mark.parametrize(
