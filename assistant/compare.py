@@ -121,9 +121,9 @@ _PLAIN_SIDE = re.compile(r"^(?:the|a|an)\s+|\s+(?:paper|method|approach|work)$",
 def is_comparison(question: str, names_one: Callable[[str], bool] | None = None) -> bool:
     """Whether a chat message asks for a comparison ("compare X with Y", "how does X differ").
 
-    In "how does X compare to Y", a side in plain words beside one that names a paper names a
-    paper too where ``names_one`` says so of it (see :meth:`Comparer.names_one`): "How does
-    the rotation trick compare to SimVQ?".
+    In "how does X compare to Y", a side in plain words names a paper where ``names_one`` says
+    so of it (see :meth:`Comparer.names_one`): "How does the rotation trick compare to SimVQ?",
+    "How does conformal risk control compare to non-exchangeable conformal risk control?".
 
     >>> nickname = lambda side: side == "the rotation trick"
     >>> [is_comparison(q, nickname) for q in ("How does the rotation trick compare to SimVQ?",
@@ -132,11 +132,11 @@ def is_comparison(question: str, names_one: Callable[[str], bool] | None = None)
     """
     sides = _HOW_COMPARE.match(question)
     if sides:
-        named = [bool(_NAMES_A_PAPER.search(side)) for side in (sides["a"], sides["b"])]
+        named = [
+            bool(_NAMES_A_PAPER.search(side)) or (names_one is not None and names_one(side))
+            for side in (sides["a"], sides["b"])
+        ]
         if all(named):
-            return True
-        plain = sides["b"] if named[0] else sides["a"]
-        if any(named) and names_one is not None and names_one(plain):
             return True
     return bool(_REQUEST.search(question))
 

@@ -151,6 +151,10 @@ def test_a_side_named_by_words_of_one_title_is_a_paper(comparer: Comparer) -> No
         "Restructuring Vector Quantization with the Rotation Trick",
         "Addressing Representation Collapse in Vector Quantized Models with One Linear Layer",
     ]
+    # Both sides in plain words, each a whole title.
+    assert comparer.asked(
+        "How does conformal risk control compare to non-exchangeable conformal risk control?"
+    )
     # A field's name many papers use names none of them; nor does a plain word.
     for question in (
         "How does it compare to vector quantization?",
