@@ -150,7 +150,8 @@ _THE_REST = re.compile(
 #: A field a narrowing asked to be given: "have code", "with a DOI".
 _HAVING = re.compile(r"^(?:have|has|with|give|gives)\s+(?P<what>.+)$", re.IGNORECASE)
 #: A year said alone: "what about 2024?", "and 2024?" (the parser reads "from 2024").
-_YEAR = re.compile(r"(?:19|20)\d\d")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR_ONLY = re.compile(r"(?:(?:from|in|of)\s+)?(?P<year>(?:19|20)\d\d)", re.IGNORECASE)
 #: The rest of the last message: "on pruning", "about bandits", "from 2024".
 _CONTINUED = re.compile(r"^\W*(?:on|about|regarding|concerning|for|from|in|by|with)\s+\w", re.I)
 _ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
@@ -509,6 +510,9 @@ def narrowing(
     ...                 rewritten_query=f"{turn.question} (from 2025)")
     >>> narrowing("what about 2024?", narrowed, constraints_only=False)
     'Which papers are about diffusion? (from 2024)'
+    >>> dated = Turn(question="papers with code from 2024", answer="a")
+    >>> narrowing("what about 2025?", dated, constraints_only=False)
+    'papers with code from 2025'
     >>> coded = Turn(question="which ones have code?", answer="a",
     ...              rewritten_query=f"{turn.question} (have code)")
     >>> narrowing("and which don't?", coded, constraints_only=False)
@@ -531,9 +535,9 @@ def narrowing(
     if among is not None and listing:
         return f"{asked} ({among['subject']})"
     switch = _SWITCH.match(question) or _AND_ALSO.match(question)
-    subject = switch["subject"] if switch else None
-    if subject is not None and _YEAR.fullmatch(subject.strip()):
-        subject, constraints_only = f"from {subject.strip()}", True
+    subject = switch["subject"].strip() if switch else ""
+    if _YEAR.fullmatch(subject):
+        subject, constraints_only = f"from {subject}", True
     if switch is not None and constraints_only:
         # "what about 2024?" after "any from 2025?": instead of 2025, not within it
         before = _ONLY.match(last.question) or _WHICH_ONES.match(last.question)
@@ -541,6 +545,10 @@ def narrowing(
         if before is not None:
             asked = asked.removesuffix(f" ({before['subject']})")
             asked = asked.removesuffix(f" (from {before['subject'].strip()})")
+        year = _YEAR_ONLY.fullmatch(subject)
+        if year and len(_YEAR.findall(asked)) == 1:
+            # "what about 2025?" after "papers with code from 2024": that year instead
+            return _YEAR.sub(year["year"], asked)
         return f"{asked} ({subject})"
     adding = _ONLY.match(question) or _WHICH_ONES.match(question)
     if adding is None or not constraints_only:

@@ -589,3 +589,7 @@ def test_follow_ups_narrow_a_listing_to_a_topic_or_another_year(venue_store: Set
     # A year alone asks instead of 2025, not within it: before, "2026" was searched as a word.
     other = answerer.ask("what about 2026?", [Turn.of(topic), Turn.of(narrowed)])
     assert other.receipt.rewritten_query == "papers on differential equations (from 2026)"
+    # ... and in the question's own words, where it says a year: it had kept 2025.
+    dated = answerer.ask("papers on differential equations from 2025")
+    then = answerer.ask("what about 2026?", [Turn.of(dated)])
+    assert then.receipt.rewritten_query == "papers on differential equations from 2026"
