@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -1636,8 +1636,9 @@ class QueryParser:
 
     @staticmethod
     def _missing(lowered: str, found: dict[str, object], take: Taker) -> None:
-        """ "without authors", "no date", "authors unknown", "undated" -> missing fields."""
-        missing: list[str] = []
+        """ "without authors", "no date", "authors unknown", "undated" -> missing fields (after
+        any read before them: "without code and without authors")."""
+        missing = list(cast("list[str]", found.get("missing", [])))
         for match in re.finditer(
             rf"\b(?:without|with no|with(?:out)? any|lacking|lacks?|missing|having no|no"
             r"|(?:do|does|did)(?:n't|\s+not)\s+(?:list|give|have|state|name)(?:\s+any)?)\s+"
@@ -1670,7 +1671,7 @@ class QueryParser:
         ...     "Which paper has the DOI 10.1234/x?", "papers with dates in 2024", "no date")]
         [None, None, None, None, None]
         """
-        present: list[str] = []
+        present = list(cast("list[str]", found.get("present", [])))  # code, read before
         for match in re.finditer(
             r"\b(?:with|having|(?:that |which )?(?:have|has|give|gives|list|lists|state|states"
             r"|carry|carries))\s+(?:an? |the |their |its |any |some )?(?:listed |known |stated "

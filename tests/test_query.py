@@ -159,6 +159,18 @@ def test_a_name_written_twice_is_one_author() -> None:
     assert query.filters.authors == ["Bai"] and query.recognised == ["authors: Bai"]
 
 
+def test_code_beside_another_field_keeps_both() -> None:
+    # Code is read first; the other field had replaced it.
+    assert PARSER.parse("papers without code and without authors").filters.missing == [
+        "code",
+        "authors",
+    ]
+    assert PARSER.parse("Which papers have a date and have code?").filters.present == [
+        "code",
+        "date",
+    ]
+
+
 def test_names_joined_by_or_ask_for_either_author() -> None:
     papers = [
         _paper(1, authors=["Haoli Bai"]),
