@@ -539,10 +539,13 @@ class Answerer:
             return more  # the same question, the papers after those shown (see _search)
         # "What about from 2025?": constraints and no topic narrow the last question.
         constraints_only = not parsed.filters.empty and parsed.bare
-        last = history[-1]
         # "which of those are about reasoning?" after a list by metadata alone
-        listed = self.retriever.parser().parse(last.rewritten_query or last.question).listing
-        narrowed = narrowing(question, last, constraints_only=constraints_only, listing=listed)
+        narrowed = narrowing(
+            question,
+            history[-1],
+            constraints_only=constraints_only,
+            listing=lambda asked: self.retriever.parser().parse(asked).listing,
+        )
         if narrowed is not None:
             return narrowed
         if self.model is None:

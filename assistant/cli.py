@@ -360,6 +360,7 @@ def chat(ctx: click.Context, /, **filter_args: object) -> None:
     from assistant.records import Filters, Turn
 
     answerer = _answerer(ctx)
+    comparer = Comparer.beside(answerer)
     filters = Filters.model_validate(filter_args)
     history: list[Turn] = []
     click.echo(
@@ -376,7 +377,6 @@ def chat(ctx: click.Context, /, **filter_args: object) -> None:
         elif question:
             try:
                 with interruptible("answer"):
-                    comparer = Comparer.beside(answerer)
                     if comparer.asked(question):
                         table = comparer.compare(question, history=history)
                         click.echo(table.markdown())

@@ -4,7 +4,7 @@ one" name, and the saved conversation with the papers it cites."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from assistant.bibliography import to_bibtex
 from assistant.cite import content_words
@@ -57,21 +57,9 @@ _SAME_AUTHORS = re.compile(
     r"(?:write|written|publish|published)\s+(?:anything|any\s+other|other|more)\b",
     re.IGNORECASE,
 )
-_WRITING = frozenset(
-    [
-        "have",
-        "has",
-        "did",
-        "write",
-        "wrote",
-        "written",
-        "publish",
-        "published",
-        "anything",
-        "else",
-        "done",
-    ]
-)
+#: Words of asking for their writing, not of a topic ("Have they written anything else?").
+_WRITING_WORDS = "have has did write wrote written publish published anything else done"
+_WRITING = frozenset(_WRITING_WORDS.split())
 _AUTHORS_OF = re.compile(r'Papers by the authors of "(?P<title>.+)"')
 #: Words of asking for them, not of a topic ("Can you find me some related papers?").
 _ASKING_WORDS = """you find please list show give same topic other some any can could would get
@@ -487,7 +475,11 @@ def _unordered(asked: str) -> str:
 
 
 def narrowing(
-    question: str, last: Turn, *, constraints_only: bool, listing: bool = False
+    question: str,
+    last: Turn,
+    *,
+    constraints_only: bool,
+    listing: Callable[[str], bool] | None = None,
 ) -> str | None:
     """The last question within the constraints a follow-up adds, for "what about from 2025?"
     or "and for ICLR 2026?" (``constraints_only``: the parser found constraints and no topic in
@@ -504,7 +496,8 @@ def narrowing(
     'Which papers are about diffusion? (from 2024)'
 
     A year said alone is a date, and asked instead of the one the last turn narrowed to;
-    after a listing by metadata (``listing``), "which of those are about X?" narrows it to X.
+    after a listing by metadata (``listing`` says whether a question is one, asked only
+    then), "which of those are about X?" narrows it to X.
 
     >>> narrowed = Turn(question="any from 2025?", answer="a",
     ...                 rewritten_query=f"{turn.question} (from 2025)")
@@ -519,20 +512,20 @@ def narrowing(
     'Which papers are about diffusion? (without code)'
     >>> listed = Turn(question="Which papers have more than 5 authors?", answer="a")
     >>> narrowing("which of those are about reasoning?", listed, constraints_only=False,
-    ...           listing=True)
+    ...           listing=lambda asked: True)
     'Which papers have more than 5 authors? (about reasoning)'
     """
     asked = last.rewritten_query or last.question
     if page := paged(asked):  # after "give me 2 more": the question, from the top
         asked = page[0]
-    before = _ONLY.match(last.question) or _WHICH_ONES.match(last.question)
-    having = _HAVING.match(before["subject"].strip()) if before else None
-    if before and having and _THE_REST.match(question):
+    # What the last turn added to the question before it ("which ones have code?"), if any.
+    added = _ONLY.match(last.question) or _WHICH_ONES.match(last.question)
+    having = _HAVING.match(added["subject"].strip()) if added else None
+    if added and having and _THE_REST.match(question):
         # "and which don't?" after "which ones have code?": the others, without it
-        rest = asked.removesuffix(" ({})".format(before["subject"]))
-        return f"{rest} (without {having['what']})"
+        return f"{_before_narrowing(asked, added)} (without {having['what']})"
     among = _ABOUT_AMONG.match(question)
-    if among is not None and listing:
+    if among is not None and listing is not None and listing(last.rewritten_query or last.question):
         return f"{asked} ({among['subject']})"
     switch = _SWITCH.match(question) or _AND_ALSO.match(question)
     subject = switch["subject"].strip() if switch else ""
@@ -540,11 +533,9 @@ def narrowing(
         subject, constraints_only = f"from {subject}", True
     if switch is not None and constraints_only:
         # "what about 2024?" after "any from 2025?": instead of 2025, not within it
-        before = _ONLY.match(last.question) or _WHICH_ONES.match(last.question)
-        before = before or _SWITCH.match(last.question) or _AND_ALSO.match(last.question)
+        before = added or _SWITCH.match(last.question) or _AND_ALSO.match(last.question)
         if before is not None:
-            asked = asked.removesuffix(f" ({before['subject']})")
-            asked = asked.removesuffix(f" (from {before['subject'].strip()})")
+            asked = _before_narrowing(asked, before)
         year = _YEAR_ONLY.fullmatch(subject)
         if year and len(_YEAR.findall(asked)) == 1:
             # "what about 2025?" after "papers with code from 2024": that year instead
@@ -554,6 +545,13 @@ def narrowing(
     if adding is None or not constraints_only:
         return None
     return f"{asked} ({adding['subject']})"
+
+
+def _before_narrowing(asked: str, said: re.Match[str]) -> str:
+    """``asked`` without what the follow-up ``said`` added to it: " (have code)", " (from
+    2025)" for "what about 2025?"."""
+    subject = said["subject"].strip()
+    return asked.removesuffix(f" ({subject})").removesuffix(f" (from {subject})")
 
 
 def _other_end(question: str, asked: str) -> str | None:
