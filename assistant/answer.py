@@ -460,7 +460,10 @@ class Answerer:
         with its authors. Where there are none, ``doubt`` says why."""
         names = paper.authors
         rest = len(names) - 6
-        shown = ", ".join(names[:6]) + (f" and {counted(rest, 'other')}" if rest > 0 else "")
+        # Names are the listing's text: a "[2]" in one must not read as a citation.
+        shown = inert_markers(", ".join(names[:6])) + (
+            f" and {counted(rest, 'other')}" if rest > 0 else ""
+        )
         title = inert_markers(paper.title)
         shared = Filters(any_author=names)
         if filters is not None:

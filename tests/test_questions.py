@@ -486,6 +486,7 @@ def test_other_papers_by_the_same_authors_share_one_of_them(
         "Bilby Tunnels": ["Mary Shelley"],
         "Numbat Diets": [],
         "Possum Nights": ["Alana Turingsson"],  # no author of the wombat paper
+        "Echidna Spines": ["Mallory [2] Smith"],  # a name that writes a citation marker
     }
     rows = [
         {
@@ -512,6 +513,8 @@ def test_other_papers_by_the_same_authors_share_one_of_them(
     assert 'an author of "Wombat Burrows": Ada Lovelace, Alan Turing' in text, text
     text, cited, _ = after("What about dingo packs?", "what else did they write?")
     assert cited == ["Emu Flight"], text
+    text, cited, refused = after("Tell me about echidna spines", "anything else by them?")
+    assert "Mallory (2) Smith" in text and "[2]" not in text, text
     text, cited, refused = after("Tell me about bilby tunnels", "anything else by them?")
     assert refused and not cited, text
     assert 'No other paper in the collection lists an author of "Bilby Tunnels"' in text
