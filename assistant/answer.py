@@ -27,6 +27,7 @@ from assistant.conversation import (
     earlier_turn,
     missing_reference,
     more_request,
+    named_subject,
     narrowing,
     own_words,
     paged,
@@ -65,6 +66,9 @@ from assistant.records import (
 from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
 REFUSAL_MARK = "NOT_IN_SOURCES"
+#: A short question's subject that this many papers or fewer mention, none of them cited last,
+#: names something new (``Answerer._names_another``).
+_FEW_NAME = 3
 
 
 @dataclass(frozen=True)
@@ -551,6 +555,8 @@ class Answerer:
         )
         if narrowed is not None:
             return narrowed
+        if self._names_another(question, history[-1]):
+            return question  # "What is the rotation trick?" after SOAP: asked afresh
         if self.model is None:
             # "Which of those is the newest?": an order and nothing else to search.
             sort = parsed.sort if parsed.filters.empty and parsed.listing else None
@@ -568,6 +574,20 @@ class Answerer:
         prompt = condense.fill(history=transcript, question=question)
         rewritten = self.model.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten.splitlines()[0].strip() if rewritten else question
+
+    def _names_another(self, question: str, last: Turn) -> bool:
+        """Whether a short question asks what one thing is that the last answer's papers do
+        not mention and at most three others do: "What is the rotation trick?" or "What is
+        SimVQ?" after an answer about SOAP. Read as a follow-up, it had been searched with
+        SOAP's title and answered with SOAP. "What is the preconditioning frequency?" stays a
+        follow-up where SOAP uses the words, and "what are the limitations?" where many
+        papers do."""
+        subject = named_subject(question)
+        if subject is None:
+            return False
+        saying = self.retriever.lexical().mentioning(subject)
+        cited = set(last.cited_titles)
+        return 0 < len(saying) <= _FEW_NAME and not any(p.title in cited for p in saying)
 
     def read(self, question: str) -> tuple[Reading | None, str | None]:
         """(the model's reading of the question's constraints, or None; why it is missing, if

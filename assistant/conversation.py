@@ -728,6 +728,32 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
     return f'Papers similar to "{history[-1].cited_titles[0]}"'
 
 
+#: A short question about one thing named: "What is the rotation trick?", "tell me about MARS",
+#: "How does SimVQ work?", "what's AbstRaL".
+_WHAT_IS = re.compile(
+    r"^\W*(?:(?:and|so|ok(?:ay)?)\b[\s,]*)?"
+    r"(?:what(?:'s|\s+is|\s+are|\s+was)|tell\s+me\s+(?:more\s+)?about|explain|describe"
+    r"|how\s+(?:does|do|did)(?=.*\s(?:work|do)\s*[?.!]*\s*$))"
+    r"\s+(?:the\s+|an?\s+)?(?P<name>.+?)(?:\s+(?:paper|method|work|do))?\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def named_subject(question: str) -> str | None:
+    """What a short question asks about, where it asks what one thing is and points at
+    nothing said before; else None. Whether it names a paper the last answer did not cite
+    is the collection's to say (``Answerer._condense``).
+
+    >>> [named_subject(q) for q in ("What is the rotation trick?", "tell me about MARS",
+    ...     "How does SimVQ work?", "What is its main result?", "what are the limitations?")]
+    ['rotation trick', 'MARS', 'SimVQ', None, 'limitations']
+    """
+    match = _WHAT_IS.match(question)
+    if match is None or refers_back(question):
+        return None
+    return re.sub(r"\s+work$", "", match.group("name")).strip() or None
+
+
 def same_authors_request(question: str, history: Sequence[Turn]) -> str | None:
     """For a follow-up asking for other papers by the last answer's first paper's authors
     ("any other papers by the same authors?"), the search that finds them: 'Papers by the

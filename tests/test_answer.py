@@ -412,6 +412,19 @@ def test_a_paper_the_last_answer_does_not_cite_is_said_so(sample_settings: Setti
         answerer.ask("summarize both", [Turn.of(three)])
 
 
+def test_a_short_question_naming_another_paper_asks_afresh(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    soap = answerer.ask("What is SOAP?")
+    # Read as follow-ups, both were searched with SOAP's title and answered with SOAP.
+    for asked, title in (("What is MARS?", "MARS:"), ("What is the rotation trick?", "Rotation")):
+        other = answerer.ask(asked, [Turn.of(soap)])
+        assert other.receipt.rewritten_query == asked
+        assert title in other.citations[0].title, other.citations[0].title
+    # Words SOAP itself uses keep the question about SOAP.
+    frequency = answerer.ask("what is the preconditioning frequency?", [Turn.of(soap)])
+    assert "(about: " in frequency.receipt.rewritten_query
+
+
 def test_a_count_or_the_other_end_is_asked_of_the_question_behind(
     sample_settings: Settings,
 ) -> None:
