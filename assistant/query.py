@@ -509,7 +509,12 @@ _OVERVIEW = re.compile(
     rf"|what\s+(?:topics|subjects|areas|fields|kinds?\s+of\s+papers)\s+(?:does|do)\s+{_HELD}"
     r"\s+(?:cover|contain|hold|include)"
     rf"|what\s+(?:does|do)\s+{_HELD}\s+(?:contain|hold|cover|include)"
-    rf"|(?:give\s+me\s+|show\s+me\s+)?an?\s+overview\s+of\s+{_HELD})\s*[?.!]*\s*$"
+    rf"|(?:give\s+me\s+|show\s+me\s+)?an?\s+overview\s+of\s+{_HELD}"
+    # "list all papers", "show me every paper in the collection", "all the papers"
+    r"|(?:(?:please\s+)?(?:list|show|give|display|print)(?:\s+me)?\s+)?"
+    rf"(?:all(?:\s+of)?(?:\s+the)?|every)\s+(?:papers?|articles?)(?:\s+(?:in|of)\s+{_HELD})?"
+    rf"|(?:list|show(?:\s+me)?)\s+the\s+(?:papers|articles)\s+(?:in|of)\s+{_HELD})"
+    r"\s*[?.!]*\s*$"
 )
 #: How a question asks for a count per value; {g} is a group's words (_GROUPS).
 _TALLY_RULES: list[tuple[str, _Mode]] = [
@@ -672,6 +677,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here",
     ...     "what's in this collection?", "What topics does the collection cover?")]
     ['papers in all', 'papers in all', 'papers in all', 'papers in all']
+    >>> [read(q) for q in ("list all papers", "Show me every paper in the collection.",
+    ...     "all the papers", "list the papers in this library", "list all papers about RL")]
+    ['papers in all', 'papers in all', 'papers in all', 'papers in all', None]
     >>> [read(q) for q in ("How many papers are about pruning?", "how many papers mention LLMs",
     ...     "How many papers on LLMs are there?", "How many papers did Li write?",
     ...     "How many papers from 2025 are about LLMs?", "How many ICLR 2026 papers use RL?",
@@ -815,7 +823,11 @@ class Query(BaseModel):
         """What the rankers search: the topic once constraints were read out of the question
         (else the question as asked), without a request that opens it ("Find me papers on")."""
         asked = self.topic if self.recognised or self.unread_reasons else self.text
-        return without_request(without_preamble(asked))
+        searched = without_request(without_preamble(asked))
+        # A question typed in capitals ("PAPERS ABOUT ROBOTICS") is searched as written in
+        # lower case: the dense model tells cases apart, and put it below the threshold that
+        # "papers about robotics" clears.
+        return searched.lower() if _shouted(self.text) else searched
 
     @property
     def listing(self) -> bool:
@@ -824,6 +836,15 @@ class Query(BaseModel):
         return self.tally is not None or (
             (not self.filters.empty or self.sort is not None) and self.bare
         )
+
+
+def _shouted(text: str) -> bool:
+    """True when ``text`` has no lower-case letter and three words or more.
+
+    >>> [_shouted(t) for t in ("PAPERS ABOUT ROBOTICS", "What is SOAP?", "SOAP VS MARS?", "LLM RL")]
+    [True, False, True, False]
+    """
+    return not re.search(r"[a-z]", text) and len(re.findall(r"[A-Z]{2,}", text)) >= 3
 
 
 class Reading(BaseModel):
@@ -940,6 +961,15 @@ _UNREAD = re.compile(
     r"|\b(?:most|least|highly|frequently)[- ]cited\b|\bcitations?\b|\bcitation counts?\b"
     r"|\b(?:github )?stars\b|\bdownloads\b|\bimpact factor\b|\bh-index\b|\bjournal\b",
     re.IGNORECASE,
+)
+#: Citations between papers ("Which papers cite SOAP?", "papers citing X", "cited by X"): no
+#: paper's references are held, so the papers mentioning the rest are what is found.
+_CITING = re.compile(
+    r"(?<!\bi )(?<!\bwe )\b(?:cit(?:e|es|ing)|cited\s+by)\b", re.IGNORECASE
+)  # not "How do I cite X?"
+_NO_REFERENCES = (
+    "the papers' reference lists are not in the collection; the papers that mention the rest "
+    "of the question are searched"
 )
 #: A year before those read as dates, at the end of a clause ("Which papers are from 1850?").
 _OLD_YEAR = re.compile(
@@ -1507,6 +1537,7 @@ class QueryParser:
             recognised.append("authors: " + ", ".join(authors))
         topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
+        unread.update((m.group(0), _NO_REFERENCES) for m in _CITING.finditer(topic))
         unread.update(
             (m.group(0), "years before 1900 are not read as dates")
             for m in _OLD_YEAR.finditer(topic)

@@ -334,6 +334,24 @@ def test_a_constraint_no_field_holds_is_reported_not_dropped() -> None:
     assert PARSER.parse("Which models were trained in 1500 steps?").unread == []
 
 
+def test_citations_between_papers_are_said_to_be_unread_and_searched_as_words() -> None:
+    for question, phrase in (
+        ("Which papers cite SOAP?", "cite"),
+        ("papers citing the rotation trick", "citing"),
+        ("Which papers are cited by SOAP?", "cited by"),
+    ):
+        query = PARSER.parse(question)
+        assert query.unread == [phrase] and query.filters.empty, question
+        assert "reference lists are not in the collection" in query.unread_reasons[phrase]
+        assert "SOAP" in query.searched or "rotation trick" in query.searched
+    assert PARSER.parse("How do I cite SOAP?").unread == []
+
+
+def test_a_question_in_capitals_is_searched_in_lower_case() -> None:
+    assert PARSER.parse("PAPERS ABOUT ROBOTICS").searched == "robotics"
+    assert PARSER.parse("What is SOAP?").searched == "What is SOAP?"
+
+
 @pytest.mark.parametrize(
     ("question", "phrase", "topic"),
     [
