@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from assistant.bibliography import fenced, to_bibtex
 from assistant.chunk import count_tokens
 from assistant.cite import (
     ModelJudge,
@@ -47,6 +48,7 @@ from assistant.query import (
     Query,
     Reading,
     Sort,
+    bibtex_request,
     social,
     sort_papers,
     sort_value,
@@ -255,6 +257,10 @@ class Answerer:
                 EXTRACTED_LABEL, "Extracted from the same abstracts:", 1
             )
             laps.lap("extract")
+        if bibtex_request(question) is not None:  # "How do I cite it?": the records' entries
+            entries = _bibtex_of(answer, found)
+            answer.answer += entries
+            yield Delta(entries)
         yield Final(answer)
 
     def _search(
@@ -269,6 +275,9 @@ class Answerer:
         # "give me 2 more": the last question again, for the papers after those shown.
         page = paged(standalone)
         asked, k = (page[0], page[2]) if page else (standalone, self.settings.retrieval.top_k)
+        cited = bibtex_request(asked)
+        if cited is not None and content_words(cited):
+            asked = cited  # "Give me the BibTeX for SOAP" searches "SOAP": no paper says BibTeX
         reading, read_error = self.read(asked)
         if reading is not None or read_error is not None:
             laps.lap("read")
@@ -730,6 +739,22 @@ class _InstructionGuard:
             tuple(found[i : i + self.words]) in self.runs
             for i in range(len(found) - self.words + 1)
         )
+
+
+def _bibtex_of(answer: Answer, found: Retrieval) -> str:
+    """The BibTeX entries of the papers ``answer`` cites, in its order, as a code block to
+    copy (without abstracts: an entry to cite by), after a line that says whence they come."""
+    by_id = {hit.paper.paper_id: hit.paper for hit in found.hits}
+    papers = [by_id[c.paper_id] for c in answer.citations if c.paper_id in by_id]
+    if not papers:
+        return "\n\nNo paper is cited above, so there is no BibTeX entry to give."
+    which = "the paper" if len(papers) == 1 else f"the {len(papers)} papers"
+    # The entries hold titles: their own "[2]" must not read as a citation on the page.
+    entries = inert_markers(to_bibtex(papers, abstracts=False))
+    return (
+        f"\n\nBibTeX for {which} cited above, from what the collection holds (no fields "
+        f"are looked up elsewhere):\n\n{fenced(entries, 'bibtex')}"
+    )
 
 
 def _partial_note(found: Retrieval) -> str | None:

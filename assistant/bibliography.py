@@ -220,9 +220,10 @@ def latex_text(text: str) -> str:
     )
 
 
-def to_bibtex(papers: Iterable[Paper]) -> str:
-    """BibTeX entries for ``papers``, with the abstract, DOI, arXiv id, venue and keywords;
-    what a reader decodes from them is the papers' own text (see :func:`latex_text`)."""
+def to_bibtex(papers: Iterable[Paper], *, abstracts: bool = True) -> str:
+    """BibTeX entries for ``papers``, with the abstract (unless ``abstracts`` is False: an
+    entry to cite by, as a chat answer gives it), DOI, arXiv id, venue and keywords; what a
+    reader decodes from them is the papers' own text (see :func:`latex_text`)."""
     taken: set[str] = set()
     entries = []
     for paper in papers:
@@ -254,7 +255,8 @@ def to_bibtex(papers: Iterable[Paper]) -> str:
             fields.append(("url", latex_text(paper.url)))
         if paper.categories:
             fields.append(("keywords", latex_text("; ".join(paper.categories))))
-        fields.append(("abstract", latex_text(paper.abstract)))
+        if abstracts:
+            fields.append(("abstract", latex_text(paper.abstract)))
         kind = "article" if paper.venue else "misc"
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
         entries.append(f"@{kind}{{{citation_key(paper, taken)},\n{body}\n}}\n")
@@ -404,3 +406,17 @@ def _ris_record(line: int, lines: list[str]) -> Record | Broken:
             "arxiv_id": arxiv_id_of(" ".join(urls)) if any("arxiv" in u for u in urls) else None,
         },
     )
+
+
+def fenced(text: str, info: str = "") -> str:
+    """``text`` as a Markdown code block, fenced by more backticks than any run in it, so
+    that nothing in it can close the block early.
+
+    >>> print(fenced("@misc{a, title = {x ``` y}}", "bibtex"))
+    ````bibtex
+    @misc{a, title = {x ``` y}}
+    ````
+    """
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text.rstrip()}\n{fence}"

@@ -417,6 +417,31 @@ def without_request(text: str) -> str:
     return rest if re.search(r"\w", rest) else text
 
 
+#: A BibTeX entry asked for: "Give me the BibTeX for SOAP", "bibtex of these", "How do I cite
+#: it?", "the citation for the rotation trick paper", "SOAP bibtex".
+_BIBTEX = re.compile(
+    r"(?:\b(?:give|show|get|send|print)\s+(?:me\s+|us\s+)?|\bwhat(?:'s|\s+is)\s+|\band\s+)?"
+    r"(?:(?:the|a|an|its|their)\s+)?\bbib\s*tex\b(?:\s+(?:entry|entries|citations?|records?"
+    r"|references?|keys?))?(?:\s+(?:for|of)\b)?"
+    r"|\bhow\s+(?:(?:do|should|can|would|could)\s+(?:i|we|you)\s+|to\s+)cite\b"
+    r"|(?:\b(?:give|show|get)\s+(?:me\s+)?)?\b(?:the|a)\s+citations?\s+(?:for|of)\b",
+    re.IGNORECASE,
+)
+
+
+def bibtex_request(text: str) -> str | None:
+    """``text`` without its request for BibTeX, where it makes one; else None.
+
+    >>> [bibtex_request(q) for q in ("Give me the BibTeX for SOAP", "How do I cite it?",
+    ...     "the citation for the rotation trick paper", "SOAP bibtex", "What is SOAP?")]
+    ['SOAP', 'it?', 'the rotation trick paper', 'SOAP', None]
+    """
+    match = _BIBTEX.search(text)
+    if match is None:
+        return None
+    return " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+
+
 #: Each order in words, (descending, ascending).
 _SORT_PHRASES = {
     "date": ("newest first", "oldest first"),

@@ -425,6 +425,20 @@ def test_a_short_question_naming_another_paper_asks_afresh(sample_settings: Sett
     assert "(about: " in frequency.receipt.rewritten_query
 
 
+def test_bibtex_asked_for_gives_the_cited_papers_entries(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    asked = answerer.ask("Give me the BibTeX for SOAP")
+    # "BibTeX" is no word of any paper: searched, it made the question uncertain.
+    assert asked.coverage.verdict == "covered" and len(asked.citations) == 1
+    block = asked.answer.split("```bibtex\n", 1)[1]
+    assert block.startswith("@misc{") and "title = {SOAP: Improving" in block
+    assert block.rstrip().endswith("```") and "abstract = " not in block
+    soap = answerer.ask("What is SOAP?")
+    again = answerer.ask("How do I cite it?", [Turn.of(soap)])
+    assert "title = {SOAP: Improving" in again.answer
+    assert "BibTeX" not in answerer.ask("What is SOAP?").answer
+
+
 def test_a_count_or_the_other_end_is_asked_of_the_question_behind(
     sample_settings: Settings,
 ) -> None:
