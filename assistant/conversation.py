@@ -189,6 +189,15 @@ _AFRESH = re.compile(
 )
 
 
+#: Papers asked for on a topic: "Which papers compare optimizers?", "what papers study RLHF?"
+#: ("which papers?" alone has no topic, and "which papers use it?" points back).
+_PAPERS_ON = re.compile(
+    rf"{_OPENING}(?:which|what|any|are\s+there(?:\s+any)?)\s+(?:other\s+)?"
+    r"(?:papers|works|articles|studies)\s+(?P<topic>[^?!.]+?)\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+
+
 def transcript(turns: Sequence[Turn], references: Sequence[Paper] = ()) -> str:
     """A conversation as Markdown: each question, its answer with [n] markers, and the papers
     behind the numbers it cites; then ``references`` as BibTeX, for a paper's reference list."""
@@ -433,6 +442,11 @@ def condense_rule(
         # "on pruning" after "give me 5 papers", which named nothing to search for: one
         # request, typed in two messages.
         return f"{searched.rstrip(' ?.!')} {question.strip()}"
+    papers_on = _PAPERS_ON.match(question)
+    if papers_on and not refers_back(question) and content_words(papers_on["topic"]):
+        # "Which papers compare optimizers?" after "What is Muon?": papers asked for on a
+        # topic of its own. Searched with Muon's title, Muon's paper had come first.
+        return question
     if _PRONOUN.search(question) or len(content_words(question)) < STANDALONE_WORDS:
         # "Which of those ...?" points at all the last answer's papers: their topic, not the
         # first one's title, which pulled the search toward that paper's own words. After an
@@ -635,14 +649,35 @@ def _swapped(subject: str, asked: str) -> str | None:
 
     >>> _swapped("about LLMs", "Which ICLR 2026 papers are about reinforcement learning?")
     'Which ICLR 2026 papers are about LLMs?'
-    >>> [_swapped(s, "What is SOAP?") for s in ("about LLMs", "Lion")]
-    [None, None]
+    >>> [_swapped(s, "What is SOAP?") for s in ("about LLMs", "Lion", "for GANs")]
+    [None, None, None]
+
+    So is one said after "for", "in", "with" or "using", where the last question's topic ends
+    with the same word: "what about for image editing?" after "diffusion models for robotics"
+    (searched alone, "for image editing" had lost the diffusion models).
+
+    >>> _swapped("for image editing", "I'm interested in diffusion models for robotics")
+    "I'm interested in diffusion models for image editing"
+    >>> _swapped("in NLP", "Which papers use transformers in vision?")
+    'Which papers use transformers in NLP?'
     """
     said = _ABOUT_TOPIC.fullmatch(subject.strip())
     last = _ABOUT_TOPIC.search(asked)
     if said is None or last is None:
-        return None
+        said = _OTHER_USE.fullmatch(subject.strip())
+        if said is None:
+            return None
+        # the last "for" of the question: "models for robotics", not "in diffusion models"
+        last = re.search(
+            rf"(?s).*\b{said['on']}\s+(?P<topic>[^?!.]+?)\s*[?!.]*\s*$", asked, re.IGNORECASE
+        )
+        if last is None:
+            return None
     return asked[: last.start("topic")] + said["topic"] + asked[last.end("topic") :]
+
+
+#: A use or a field said after its own word: "for image editing", "in NLP", "with GNNs".
+_OTHER_USE = re.compile(r"(?P<on>for|in|with|using)\s+(?P<topic>[^?!.]+?)\s*[?!.]*", re.I)
 
 
 def _counted_on(subject: str, asked: str) -> str | None:

@@ -220,6 +220,8 @@ _REQUEST = re.compile(
     rf"^\s*{_GREETING}(?:"
     rf"{_ASKER}{_VERB}(?:\s+me)?(?:\s+(?:some|any|all|the)?\s*{_WORKS})?"
     rf"|i\s*(?:'m|\s+am)\s+(?:looking|searching)\s+for(?:\s+(?:some|any)?\s*{_WORKS})?"
+    # "I'm interested in X" (its "in" is taken as a request's "about" is, below)
+    r"|i\s*(?:'m|\s+am)\s+(?:(?:really|very|most|mostly)\s+)?(?:interested|curious)"
     rf"|i\s+(?:need|want)(?:\s+to\s+(?:find|read|see))?(?:\s+(?:some|any)?\s*{_WORKS})?"
     rf"|i\s+(?:was|am|'m)\s+wondering\s+(?:if|whether)\s+(?:there\s+(?:are|is)\s+)?"
     rf"(?:{_SOME}{_WORKS}|anything|something)"
@@ -391,6 +393,8 @@ def without_request(text: str) -> str:
     'layer pruning for LLMs?'
     >>> without_request("I'm looking for work on diffusion policies")
     'diffusion policies'
+    >>> without_request("I'm interested in diffusion models for robotics")
+    'diffusion models for robotics'
     >>> without_request("Which papers prune LLM layers?")
     'Which papers prune LLM layers?'
     >>> without_request("Explain the consciousness prior")

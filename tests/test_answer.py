@@ -253,6 +253,15 @@ def test_rule_based_condensing_resolves_references() -> None:
     )
     standalone = "Which papers study diffusion policies for robot manipulation?"
     assert condense_rule(standalone, [turn]) == standalone
+    # Papers asked for on a topic of their own, in two words: no longer about E3-Pruner.
+    for short in ("Which papers compare optimizers?", "any papers on pruning?"):
+        assert condense_rule(short, [turn]) == short
+    assert condense_rule("Which papers use it?", [turn]).startswith("Which papers use it? (about:")
+    # "what about for X?": the last question, its use swapped, where "for X" alone lost it.
+    robots = Turn(question="I'm interested in diffusion models for robotics", answer="...")
+    assert condense_rule("What about for image editing?", [robots]) == (
+        "I'm interested in diffusion models for image editing"
+    )
     # A follow-up of a follow-up: each earlier question once, not nested, no title twice.
     second = Turn(
         question="Who wrote it?",
