@@ -36,6 +36,7 @@ from assistant.conversation import (
     same_authors_request,
     similar_request,
     similar_to,
+    topic_among,
 )
 from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError, ResolutionError
@@ -312,6 +313,9 @@ class Answerer:
                 listing_k=k if page else self.settings.retrieval.list_max,
                 reading=reading,
             )
+        among = topic_among(standalone)
+        if among is not None and found.quoted:
+            found = self._among_named(found, among, k, filters)
         if page:  # those after the papers shown, all of them quoted, as a count asked for
             found.hits = [
                 h.model_copy(update={"rank": rank})
@@ -506,6 +510,28 @@ class Answerer:
                 f'No other paper in the collection lists an author of "{title}" ({shown}).'
             )
         return found
+
+    def _among_named(
+        self, found: Retrieval, topic: str, k: int, filters: Filters | None
+    ) -> Retrieval:
+        """For "which of those uses X?" asked of papers named by their titles: those of them
+        whose title or abstract mentions X; where none does, the collection's papers on X,
+        the answer saying first that none of those named mentions it. Before, the named
+        papers were quoted whether they said X or not."""
+        named = [h.paper for h in found.hits if h.paper.paper_id in found.quoted]
+        saying = {p.paper_id for p in self.retriever.lexical().mentioning(topic, set(found.quoted))}
+        if saying:
+            kept = (h for h in found.hits if h.paper.paper_id in saying)
+            found.hits = [h.model_copy(update={"rank": n}) for n, h in enumerate(kept, 1)]
+            found.quoted = [i for i in found.quoted if i in saying]
+            return found
+        other = self.retriever.retrieve(topic, k, filters)
+        titles = ", ".join(f'"{inert_markers(p.title)}"' for p in named)
+        other.aside = (
+            f"None of the papers the question names ({titles}) mentions '{topic}'; the "
+            "answer is taken from the collection's papers on it."
+        )
+        return other
 
     def _paper_titled(self, title: str | None) -> Paper | None:
         if title is None:
@@ -791,7 +817,7 @@ def _coverage(found: Retrieval) -> Coverage:
         caveat = f"The collection may not cover this question; the closest papers are {closest}."
         if found.doubt:
             caveat = f"{found.doubt} {caveat}"
-    for note in (found.unread_note, _partial_note(found), _unjudged_note(found)):
+    for note in (found.aside, found.unread_note, _partial_note(found), _unjudged_note(found)):
         if note:
             caveat = f"{note} {caveat}" if caveat else note
     return Coverage(

@@ -149,7 +149,10 @@ _ORDINAL_REF = re.compile(rf"\bthe ({_ORDINAL}) (?:one|paper|source|result)\b", 
 _GROUP_REF = re.compile(
     r"\b(?:the\s+)?(?:first|top)\s+(?P<n>two|three|four|five|[2-5])"
     r"(?:\s+(?:ones|papers|sources|results))?\b"
-    r"|\bthe\s+(?P<count>two|three|four|five)\s+(?:ones|papers|sources|results)\b"
+    r"|\bthe\s+(?P<count>two|three|four|five)(?:\s+(?:ones|papers|sources|results)\b"
+    # "which of the two uses Adam?"
+    r"|(?<=\bof the \w{3})(?<!\w{4})(?=\s*[?.!]|\s+(?:is|are|was|were|has|have|had|uses?|used"
+    r"|does|do|did|mentions?|gives?|got|came|appeared)\b))"
     # "them", "both" and "those" only as what is compared: "compare SOAP and MARS, which of
     # them is faster?" names its papers itself.
     r"|\b(?:compare|contrast|between)\s+(?P<both>both)(?:\s+of\s+them|\s+papers)?\b"
@@ -187,6 +190,41 @@ _HOW_MANY = {"two": 2, "three": 3, "four": 4, "five": 5, "both": 2}
 _AFRESH = re.compile(
     r"\b(?:papers?|works?|articles?|publications?|preprints?|studies|research)\b", re.IGNORECASE
 )
+
+
+#: A topic asked of the papers the last answer cited: "Which of those uses speculative decoding?",
+#: "does any of them mention ImageNet?", "which ones are about pruning?".
+_AMONG = re.compile(
+    rf"{_OPENING}(?:(?:which|what)\s+(?:ones?|of\s+(?:those|these|them|the\s+(?:two|three)"
+    r'|"[^"]+"(?:(?:\s*,\s*|\s+and\s+)"[^"]+")*)'
+    r"|(?:papers?|one)\s+of\s+(?:those|these|them))"
+    r"|(?:does|do|is|are)\s+(?:any|either|one|both)\s+of\s+(?:those|these|them))\s+"
+    r"(?P<verb>(?:(?:is|are|was|were)\s+)?(?:about|on)|us(?:e|es|ing)|mention(?:s|ing)?"
+    r"|discuss(?:es|ing)?|stud(?:y|ies|ying)|appl(?:y|ies|ying)|deal(?:s|ing)?\s+with"
+    r"|talk(?:s|ing)?\s+about|focus(?:es|ing)?\s+on|address(?:es|ing)?|propos(?:e|es|ing)"
+    r"|cover(?:s|ing)?|evaluat(?:e|es|ing)\s+on|rel(?:y|ies|ying)\s+on|employ(?:s|ing)?)\s+"
+    r"(?P<topic>[^?!.]+?)\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def topic_among(standalone: str) -> str | None:
+    """The topic a follow-up asks of the papers it names by their quoted titles, as "which of
+    those ..." is rewritten; else None.
+
+    >>> topic_among('Which of those uses speculative decoding? (about: "A" and "B")')
+    'speculative decoding'
+    >>> topic_among('does any of them mention ImageNet? (about: "A" and "B")')
+    'ImageNet'
+    >>> [topic_among(q) for q in ('Which of those is the newest? (about: "A" and "B")',
+    ...     "Which of those uses speculative decoding?")]
+    [None, None]
+    """
+    found = _AMONG.match(own_words(standalone))
+    if found is None or '"' not in standalone:
+        return None
+    topic = re.sub(r"^(?:the|a|an)\s+", "", found["topic"].strip(), flags=re.IGNORECASE)
+    return topic if content_words(topic) else None
 
 
 #: Papers asked for on a topic: "Which papers compare optimizers?", "what papers study RLHF?"

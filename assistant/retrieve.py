@@ -187,6 +187,11 @@ class Retrieval(BaseModel):
         description="Why the question may not be covered whatever the scores say: a name no "
         "paper mentions, or one the papers found use but none introduces (then uncertain).",
     )
+    aside: str | None = Field(
+        None,
+        description="What the answer says first whatever its verdict: that none of the papers "
+        "a follow-up names mentions what it asks of them, so others are answered from.",
+    )
     counts: list[tuple[str, int]] = Field(
         default_factory=list,
         description="For a count of papers per value (query.tally): the values it asks for "

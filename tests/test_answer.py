@@ -448,6 +448,25 @@ def test_bibtex_asked_for_gives_the_cited_papers_entries(sample_settings: Settin
     assert "BibTeX" not in answerer.ask("What is SOAP?").answer
 
 
+def test_a_topic_asked_of_the_papers_named_keeps_those_saying_it(
+    sample_settings: Settings,
+) -> None:
+    answerer = _answerer(sample_settings)
+    two = answerer.ask("What's the difference between SOAP and Shampoo?")
+    assert len(two.citations) == 2
+    # Both had been quoted, whichever says it.
+    one = answerer.ask("which of the two mentions Adafactor?", [Turn.of(two)])
+    assert [c.title for c in one.citations] == [two.citations[0].title]
+    assert "SOAP" in two.citations[0].title
+    # None of them says it: said first, and the papers that do are answered from.
+    faster = answerer.ask("How do I make LLM inference faster?")
+    asked = answerer.ask("Which of those uses speculative decoding?", [Turn.of(faster)])
+    assert asked.coverage.caveat is not None
+    assert asked.coverage.caveat.startswith("None of the papers the question names (")
+    assert "Speculators" in asked.citations[0].title
+    assert not {c.title for c in faster.citations} & {c.title for c in asked.citations}
+
+
 def test_a_count_or_the_other_end_is_asked_of_the_question_behind(
     sample_settings: Settings,
 ) -> None:
