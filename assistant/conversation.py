@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from assistant.bibliography import to_bibtex
+from assistant.bibliography import fenced, to_bibtex
 from assistant.cite import content_words
 from assistant.query import FEW, ORDER_PHRASES, number
 from assistant.records import Paper, Turn
@@ -143,7 +143,14 @@ _YEAR_ONLY = re.compile(r"(?:(?:from|in|of)\s+)?(?P<year>(?:19|20)\d\d)", re.IGN
 #: The rest of the last message: "on pruning", "about bandits", "from 2024".
 _CONTINUED = re.compile(r"^\W*(?:on|about|regarding|concerning|for|from|in|by|with)\s+\w", re.I)
 _ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
-_ORDINAL_REF = re.compile(rf"\bthe ({_ORDINAL}) (?:one|paper|source|result)\b", re.IGNORECASE)
+#: One paper of the last answer: "the second one", or by its number: "paper 2", "source #3",
+#: "[3]", "#2", "number 1" (its source [n], as the answer marks it).
+_ORDINAL_REF = re.compile(
+    rf"\bthe ({_ORDINAL}) (?:one|paper|source|result)\b"
+    r"|(?:\b(?:paper|source|result|item|number)\s+#?\s*|(?<![\w\]])#|(?<![\w\]])\[)([1-9])"
+    r"\]?(?![\w.%-])",
+    re.IGNORECASE,
+)
 #: Several papers of the last answer at once: "the first two", "the top 3", "both", "them",
 #: "those papers", "the first and the third (ones)".
 _GROUP_REF = re.compile(
@@ -227,6 +234,17 @@ def topic_among(standalone: str) -> str | None:
     return topic if content_words(topic) else None
 
 
+#: A choice among the papers just named: "which is better for large batch training?", "which
+#: one is faster?", "which method scales best?".
+_CHOICE = re.compile(
+    rf"{_OPENING}which(?:\s+(?:one|method|approach|model|optimi[sz]er|algorithm))?"
+    r"(?:\s+of\s+(?:the\s+)?(?:two|three|both))?\s+(?:is|was|would\s+be|works?|performs?|does|did"
+    r"|has|scales?|runs?|seems?|looks?)\b[^?!.]*?\b(?:better|worse|faster|slower|best|worst"
+    r"|cheaper|simpler|stronger|weaker|easier|harder|preferable|recommended|more|less)\b",
+    re.IGNORECASE,
+)
+
+
 #: Papers asked for on a topic: "Which papers compare optimizers?", "what papers study RLHF?"
 #: ("which papers?" alone has no topic, and "which papers use it?" points back).
 _PAPERS_ON = re.compile(
@@ -246,10 +264,8 @@ def transcript(turns: Sequence[Turn], references: Sequence[Paper] = ()) -> str:
             listed = "\n".join(f"[{n}] {title}  " for n, title in sorted(turn.sources.items()))
             parts.append(f"Sources:\n\n{listed}")
     if references:
-        bibtex = to_bibtex(references)
-        # A fence longer than any run of backticks in the entries, so none can close it.
-        fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", bibtex)), default=0))
-        parts.append(f"## References\n\n{fence}bibtex\n{bibtex}{fence}")
+        # In a fence longer than any run of backticks in the entries, so none can close it.
+        parts.append(f"## References\n\n{fenced(to_bibtex(references), 'bibtex')}")
     return "\n\n".join(parts) + "\n"
 
 
@@ -304,7 +320,7 @@ def last_answer_reference(
         return [(phrase, title) for title in dict.fromkeys(titles)]
     found: list[tuple[int, str, str]] = []  # (where in the text, phrase, title)
     for match in _ORDINAL_REF.finditer(text):
-        title = _nth(numbered, match.group(1))
+        title = _nth(numbered, _said(match), turn.sources)
         if title is not None:
             found.append((match.start(), match.group(0), title))
     blanked = _ORDINAL_REF.sub(lambda m: " " * len(m.group(0)), text)  # "one" is not "it"
@@ -359,7 +375,7 @@ def missing_reference(question: str, turn: Turn, earlier: Turn | None = None) ->
     >>> missing_reference("summarize both", turn, earlier=lion)  # SOAP, and Lion before it
     """
     for match in _ORDINAL_REF.finditer(question):
-        if _nth(turn.cited_titles, match.group(1)) is None:
+        if _nth(turn.cited_titles, _said(match), turn.sources) is None:
             return match.group(0)
     both = _both(question, turn, earlier)
     if both is not None and not both[1]:
@@ -367,9 +383,21 @@ def missing_reference(question: str, turn: Turn, earlier: Turn | None = None) ->
     return None
 
 
-def _nth(titles: Sequence[str], ordinal: str) -> str | None:
-    """The title "the <ordinal> one" names ("second", "last"), if there is one."""
-    n = _ORDINALS[ordinal.lower()]
+def _said(match: re.Match[str]) -> str:
+    """The ordinal or the number an ``_ORDINAL_REF`` match says: "second", "2"."""
+    return match.group(1) or match.group(2)
+
+
+def _nth(titles: Sequence[str], ordinal: str, sources: dict[int, str] | None = None) -> str | None:
+    """The title "the <ordinal> one" names ("second", "last"), if there is one; a number
+    ("paper 2", "[2]") names the answer's source of that number, where ``sources`` are given.
+
+    >>> [_nth(["A", "B", "E"], o, {1: "A", 2: "B", 5: "E"}) for o in ("third", "5", "3")]
+    ['E', 'E', None]
+    """
+    if ordinal.isdigit() and sources is not None:
+        return sources.get(int(ordinal))
+    n = int(ordinal) if ordinal.isdigit() else _ORDINALS[ordinal.lower()]
     index = n - 1 if n > 0 else n
     return titles[index] if -len(titles) <= index < len(titles) else None
 
@@ -452,7 +480,7 @@ def condense_rule(
     if self_contained and not refers_back(question):
         return question
     ordinal = _ORDINAL_REF.search(question)
-    title = _nth(last.cited_titles, ordinal.group(1)) if ordinal else None
+    title = _nth(last.cited_titles, _said(ordinal), last.sources) if ordinal else None
     if ordinal and title is not None:
         return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
     earlier = earlier_turn(history)
@@ -480,6 +508,11 @@ def condense_rule(
         # "on pruning" after "give me 5 papers", which named nothing to search for: one
         # request, typed in two messages.
         return f"{searched.rstrip(' ?.!')} {question.strip()}"
+    cited = last.cited_titles
+    if _CHOICE.match(question) and 1 < len(cited) <= 5 and not _PRONOUN.search(question):
+        # "which is better for large batch training?" after a comparison: one of those papers.
+        # Asked afresh, it had lost them.
+        return f"{question} (about: {quoted_titles(cited)})"
     papers_on = _PAPERS_ON.match(question)
     if papers_on and not refers_back(question) and content_words(papers_on["topic"]):
         # "Which papers compare optimizers?" after "What is Muon?": papers asked for on a

@@ -13,7 +13,7 @@ from assistant.answer import Answerer, Delta, Final
 from assistant.chunk import split_sentences
 from assistant.cli import main
 from assistant.config import LLMSettings, Settings
-from assistant.conversation import condense_rule
+from assistant.conversation import condense_rule, missing_reference
 from assistant.errors import LLMResponseError, LLMUnavailableError, ResolutionError
 from assistant.evaluate import evaluate_answers, key_fact_recall
 from assistant.extract import EXTRACTED_LABEL
@@ -247,6 +247,14 @@ def test_rule_based_condensing_resolves_references() -> None:
     )
     assert condense_rule("Tell me more about the second one", [turn]) == (
         'Tell me more about "Other Paper"'
+    )
+    # By its number, as the answer marks it: it had been searched as the words "paper 2".
+    for numbered in ("summarize paper 2", "tell me about [2]", "what about #2?"):
+        assert '"Other Paper"' in condense_rule(numbered, [turn]), numbered
+    assert missing_reference("summarize paper 3", turn) == "paper 3"
+    # A choice between the papers just cited: asked afresh, it had lost them.
+    assert condense_rule("which is better for large batch training?", [turn]) == (
+        'which is better for large batch training? (about: "E3-Pruner" and "Other Paper")'
     )
     assert condense_rule("What are its limitations?", [turn]).endswith(
         '(about: "E3-Pruner"; Which papers prune LLM layers?)'
