@@ -80,7 +80,7 @@ _SCAFFOLD_WORDS = """
     address cover focus tackle explore examine investigate consider describe university
     universities institution institutions institute institutes lab labs affiliated based located
     use apply applies employ leverage here corpus library new doi id identifier summarize
-    summarise summary explain
+    summarise summary explain stuff
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 
@@ -1397,11 +1397,46 @@ _RELATIVE = re.compile(
 )
 
 
+#: A season said from today: "this spring", "last summer", "during the past winter".
+_SEASON_NOW = re.compile(
+    r"\b(?:(?:in|during|from|over|since) )?(?:the )?(?P<which>this|last|past|previous) "
+    r"(?P<season>spring|summer|autumn|fall|winter)\b"
+)
+
+
+def _season_now(which: str, season: str, today: datetime.date) -> tuple[str, str]:
+    """(since, until) of "this spring" (the one of this year, or the winter under way) or
+    "last spring" (the latest one over by ``today``).
+
+    >>> today = datetime.date(2026, 12, 6)
+    >>> [_season_now(w, s, today) for w, s in (("this", "spring"), ("last", "winter"),
+    ...     ("this", "winter"), ("last", "fall"))]  # doctest: +NORMALIZE_WHITESPACE
+    [('2026-03', '2026-05'), ('2025-12', '2026-02'), ('2026-12', '2027-02'),
+     ('2026-09', '2026-11')]
+    """
+    first = {**_SEASONS, "winter": 12}[season]
+
+    def span(year: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        end = first + 2
+        return (year, first), (year + (end - 1) // 12, (end - 1) % 12 + 1)
+
+    year = today.year - (first == 12 and today.month <= 2)  # the winter that began last year
+    if which != "this" and span(year)[1] >= (today.year, today.month):
+        year -= 1  # not over yet: the one before
+    (y1, m1), (y2, m2) = span(year)
+    return iso_date(y1, m1), iso_date(y2, m2)
+
+
 def _relative_dates(
     lowered: str, found: dict[str, object], take: Taker, today: datetime.date
 ) -> None:
     """ "in the past two years", "the last 6 months" (counted back from ``today``), "last
-    year", "this month" (the calendar year or month) -> since / until."""
+    year", "this month" (the calendar year or month), "this spring" -> since / until."""
+    season = _SEASON_NOW.search(lowered)
+    if season:
+        found["since"], found["until"] = _season_now(season["which"], season["season"], today)
+        take(season, "dates")
+        return
     match = _RELATIVE.search(lowered)
     if not match:
         return
@@ -1604,19 +1639,23 @@ class QueryParser:
         rules = [
             (
                 r"\b(?:most|(?:largest|biggest|highest) number of) (?:co-?)?authors\b"
-                r"|\b(?:largest|longest|biggest) (?:author list|list of authors)\b",
+                r"|\b(?:largest|longest|biggest) (?:author list|list of authors)\b"
+                # "the biggest team", "the most collaborators"
+                r"|\b(?:largest|biggest) (?:team|group of authors)\b"
+                r"|\bmost (?:collaborators|contributors)\b",
                 "author_count",
                 True,
             ),
             (
                 r"\b(?:fewest|smallest number of|lowest number of) (?:co-?)?authors\b"
-                r"|\b(?:smallest|shortest) (?:author list|list of authors)\b",
+                r"|\b(?:smallest|shortest) (?:author list|list of authors)\b"
+                r"|\bsmallest team\b|\bfewest (?:collaborators|contributors)\b",
                 "author_count",
                 False,
             ),
             (
                 r"\b(?:most|highest|largest number of) (?:up)?votes\b|\bmost (?:up)?voted\b"
-                r"|\bmost popular\b",
+                r"|\bmost popular\b|\b(?:top|highest|best)[- ]voted\b|\bmost liked\b",
                 "upvotes",
                 True,
             ),

@@ -647,6 +647,31 @@ def test_a_calendar_month_counted_back_crosses_the_year() -> None:
     assert (this.since, this.until) == ("2026-01", "2026-01")
 
 
+def test_a_season_said_from_today_is_a_span_of_months() -> None:
+    parser = QueryParser(PAPERS, today=datetime.date(2026, 12, 6))
+    for question, span in (
+        ("Anything published this spring?", ("2026-03", "2026-05")),
+        ("papers from last summer", ("2026-06", "2026-08")),
+        ("What came out last winter?", ("2025-12", "2026-02")),
+    ):
+        found = parser.parse(question).filters
+        assert (found.since, found.until) == span, question
+    # Before, "this spring" was searched as words and refused.
+    assert parser.parse("How does a spring-mass model learn?").filters.empty
+
+
+def test_a_team_and_votes_said_in_other_words_are_orders() -> None:
+    for question, key, descending in (
+        ("Which paper has the biggest team?", "author_count", True),
+        ("the paper with the most collaborators", "author_count", True),
+        ("Which paper has the smallest team?", "author_count", False),
+        ("Which are the top-voted daily papers?", "upvotes", True),
+    ):
+        sort = PARSER.parse(question).sort
+        assert sort is not None and (sort.key, sort.descending) == (key, descending), question
+    assert PARSER.parse("show me stuff from last month").bare
+
+
 def test_the_last_layer_is_no_date() -> None:
     assert PARSER.parse("How does the last layer affect calibration?").filters.empty
 
