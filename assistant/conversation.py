@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from assistant.bibliography import fenced, to_bibtex
 from assistant.cite import content_words
-from assistant.query import FEW, ORDER_PHRASES, number
+from assistant.query import FEW, ORDER_PHRASES, code_flipped, number
 from assistant.records import Paper, Turn
 
 # What makes a question lean on the last turn. A demonstrative counts only before a word that
@@ -595,6 +595,9 @@ def narrowing(
     ...              rewritten_query=f"{turn.question} (have code)")
     >>> narrowing("and which don't?", coded, constraints_only=False)
     'Which papers are about diffusion? (without code)'
+    >>> narrowing("and which don't?", Turn(question="Which papers release code?", answer="a"),
+    ...           constraints_only=False)
+    'Which papers without code?'
     >>> listed = Turn(question="Which papers have more than 5 authors?", answer="a")
     >>> narrowing("which of those are about reasoning?", listed, constraints_only=False,
     ...           listing=lambda asked: True)
@@ -609,6 +612,11 @@ def narrowing(
     if added and having and _THE_REST.match(question):
         # "and which don't?" after "which ones have code?": the others, without it
         return f"{_before_narrowing(asked, added)} (without {having['what']})"
+    flipped = code_flipped(own_words(asked)) if _THE_REST.match(question) else None
+    if flipped is not None:
+        # ... and after "Which papers release code?", which states it itself (it had been
+        # asked of the first paper listed)
+        return flipped
     among = _ABOUT_AMONG.match(question)
     if among is not None and listing is not None and listing(last.rewritten_query or last.question):
         return f"{asked} ({among['subject']})"

@@ -1106,6 +1106,21 @@ _CODE_ASKED = re.compile(
 )
 
 
+def code_flipped(text: str) -> str | None:
+    """``text`` asking for the papers on the other side of the code it asks for ("and which
+    don't?" after "Which papers release code?"), or None where it asks for none.
+
+    >>> [code_flipped(q) for q in ("Which papers release code?", "ICLR 2026 papers with code",
+    ...     "papers without code", "papers on code generation")]
+    ['Which papers without code?', 'ICLR 2026 papers without code', 'papers with code', None]
+    """
+    match = _CODE_ASKED.search(text.lower())
+    if match is None:
+        return None
+    other = "with code" if match["no"] else "without code"
+    return text[: match.start()] + other + text[match.end() :]
+
+
 #: A DOI ("10.1234/abc", "doi:...", a doi.org link) or an arXiv identifier ("arXiv:2401.01234v2",
 #: "2401.01234") in a question.
 _IDENTIFIER = re.compile(
@@ -1808,6 +1823,8 @@ class QueryParser:
         ... # doctest: +NORMALIZE_WHITESPACE
         [(['code'], None), (['code'], None), (['code'], None), (['code'], None), (['code'], None),
          (['code'], None)]
+        >>> read("Which papers have code and a DOI?")
+        (['code', 'doi'], None)
         >>> [read(q) for q in ("papers without code", "Which papers don't release code?",
         ...     "which of them don't have code? (about: do any of them have code?)")]
         [(None, ['code']), (None, ['code']), (None, ['code'])]
@@ -1828,6 +1845,10 @@ class QueryParser:
         fields: list[str] = found.setdefault(key, [])  # type: ignore[assignment]
         fields.append("code")
         take(match, f"{'missing' if match['no'] else 'has'} code")
+        more = None if match["no"] else _AND_FIELD.match(lowered, match.end())
+        if more is not None:  # "have code and a DOI": the DOI had been lost, no verb before it
+            fields.append(_field_named(more.group("f")))
+            take(more, f"has {fields[-1]}")
         return True
 
     @staticmethod
