@@ -596,7 +596,13 @@ class Answerer:
             # "Which of those is the newest?": an order and nothing else to search.
             sort = parsed.sort if parsed.filters.empty and parsed.listing else None
             order = sort.phrase() if sort is not None else None
-            return condense_rule(question, history, self_contained=self_contained, order=order)
+            return condense_rule(
+                question,
+                history,
+                self_contained=self_contained,
+                order=order,
+                follows=self._names_of_last(question, history[-1]),
+            )
         if not refers_back(question) and (
             self_contained or len(content_words(question)) >= STANDALONE_WORDS
         ):
@@ -623,6 +629,16 @@ class Answerer:
         saying = self.retriever.lexical().mentioning(subject)
         cited = set(last.cited_titles)
         return 0 < len(saying) <= _FEW_NAME and not any(p.title in cited for p in saying)
+
+    def _names_of_last(self, question: str, last: Turn) -> bool:
+        """Whether a short question asks what something is that a paper the last answer
+        cited mentions: "what is the mean radial error?", "tell me about the prior" (counted
+        by their words, they had started afresh)."""
+        subject = named_subject(question)
+        if subject is None or not last.cited_titles:
+            return False
+        cited = {p.paper_id for p in map(self._paper_titled, last.cited_titles) if p is not None}
+        return bool(cited) and bool(self.retriever.lexical().mentioning(subject, cited))
 
     def read(self, question: str) -> tuple[Reading | None, str | None]:
         """(the model's reading of the question's constraints, or None; why it is missing, if

@@ -414,6 +414,7 @@ def condense_rule(
     *,
     self_contained: bool = False,
     order: str | None = None,
+    follows: bool = False,
 ) -> str:
     """A standalone question without a model: resolve "the second one" to a title, and give a
     question that leans on the last turn ("what are its limitations?") that turn's topic.
@@ -444,6 +445,13 @@ def condense_rule(
     'Give me 5 papers on pruning'
     >>> condense_rule("None of these, anything on KV cache compression?", [two])
     'anything on KV cache compression?'
+
+    A question ``follows`` the last turn, whatever its length, where it asks what something
+    is that the last answer's papers mention ("what is the mean radial error?": the caller
+    reads the papers).
+
+    >>> condense_rule("what is the mean radial error?", [turn], follows=True)
+    'what is the mean radial error? (about: "SOAP"; How does SOAP improve Shampoo?)'
 
     A question that asks nothing but an ``order`` (in words the parser reads back) asks it of
     the last turn's papers: the last question again, in that order.
@@ -477,7 +485,7 @@ def condense_rule(
     if order is not None and (refers_back(question) or not _AFRESH.search(question)):
         # "and the oldest?" after "which is the newest?"
         return f"{_unordered(searched)} ({order})"
-    if self_contained and not refers_back(question):
+    if self_contained and not (refers_back(question) or follows):
         return question
     ordinal = _ORDINAL_REF.search(question)
     title = _nth(last.cited_titles, _said(ordinal), last.sources) if ordinal else None
@@ -518,7 +526,7 @@ def condense_rule(
         # "Which papers compare optimizers?" after "What is Muon?": papers asked for on a
         # topic of its own. Searched with Muon's title, Muon's paper had come first.
         return question
-    if _PRONOUN.search(question) or len(content_words(question)) < STANDALONE_WORDS:
+    if _PRONOUN.search(question) or follows or len(content_words(question)) < STANDALONE_WORDS:
         # "Which of those ...?" points at all the last answer's papers: their topic, not the
         # first one's title, which pulled the search toward that paper's own words. After an
         # answer citing one paper, "they" are its authors: "What data did they use?".

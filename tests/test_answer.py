@@ -437,9 +437,11 @@ def test_a_short_question_naming_another_paper_asks_afresh(sample_settings: Sett
         other = answerer.ask(asked, [Turn.of(soap)])
         assert other.receipt.rewritten_query == asked
         assert title in other.citations[0].title, other.citations[0].title
-    # Words SOAP itself uses keep the question about SOAP.
-    frequency = answerer.ask("what is the preconditioning frequency?", [Turn.of(soap)])
-    assert "(about: " in frequency.receipt.rewritten_query
+    # Words SOAP itself uses keep the question about SOAP, however many they are.
+    for asked in ("what is the preconditioning frequency?", "tell me about the large batch regime"):
+        about = answerer.ask(asked, [Turn.of(soap)])
+        assert "(about: " in about.receipt.rewritten_query, asked
+        assert [c.title for c in about.citations] == [soap.citations[0].title]
 
 
 def test_bibtex_asked_for_gives_the_cited_papers_entries(sample_settings: Settings) -> None:
