@@ -560,6 +560,15 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
         "at_least",
     ),
     (r"\b(?:{g}) (?:\w+ )?(?:(?:appear|show)(?:s|ing)? (?:up )?)?more than once", "at_least"),
+    # "the distribution of papers per year", "breakdown by venue", "How are the papers spread
+    # over the years?" (before "papers per year", which left "distribution" as a topic)
+    (
+        r"\b(?:breakdown|distribution|split|spread|histogram)(?:\s+of\s+(?:the\s+)?"
+        rf"{_PAPERS})?\s+(?:per|by|for\s+each|over|across|among)\s+(?:the\s+)?(?:{{g}})\b"
+        rf"|\b{_PAPERS}\s+(?:are\s+|were\s+)?(?:spread|distributed|split)\s+(?:over|across"
+        r"|among|by)\s+(?:the\s+)?(?:{g})\b",
+        "each",
+    ),
     # "How many papers per year?", "How many papers does each listing have?" (spaces where a
     # constraint was read out: "How many papers with code are there per year?")
     (
@@ -577,10 +586,7 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
         r"|(?:list|show)(?:\s+me)?\s+(?:all\s+)?(?:the\s+)?(?:{g})(?=\s*(?:[?.!]|$)))",
         "each",
     ),
-    (
-        rf"\b(?:breakdown of|distribution of|{_TOTAL}) {_PAPERS} (?:per|by|for each) (?:{{g}})\b",
-        "each",
-    ),
+    (rf"\b{_TOTAL} {_PAPERS} (?:per|by|for each) (?:{{g}})\b", "each"),
     # Last, "Which year has the most daily papers?" (not "at least 3 papers"): the words
     # between are left to be read.
     (rf"\b(?:{{g}})\b{_BETWEEN}\b{_MOST_OF}(?={_QUALIFIED_PAPERS})", "most"),
@@ -700,6 +706,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ... # doctest: +NORMALIZE_WHITESPACE
     ['papers per category, all', 'papers per listing, all', 'papers per year, all',
      'papers per listing, all', None]
+    >>> [read(q) for q in ("What is the distribution of papers per year?", "breakdown by venue",
+    ...     "How are the papers spread over the years?")]
+    ['papers per year, all', 'papers per listing, all', 'papers per year, all']
     >>> [read(q) for q in ("How many papers on LLMs are there per year?",
     ...     "number of papers about pruning by listing", "How many papers on X by Li?")]
     ['papers per year, all', 'papers per listing, all', 'papers in all']
@@ -999,6 +1008,17 @@ _CITING = re.compile(
 _NO_REFERENCES = (
     "the papers' reference lists are not in the collection; the papers that mention the rest "
     "of the question are searched"
+)
+#: A statistic over a field ("the average number of authors", "median upvotes", "on average"):
+#: none is computed, and the answer says what is.
+_AVERAGE = re.compile(
+    r"\b(?:average|mean|median)\s+(?:number\s+of\s+|count\s+of\s+)?(?:co-?authors?|authors?"
+    r"|up-?votes?|votes?|years?|dates?|citations?|papers?)\b|\bon\s+average\b",
+    re.IGNORECASE,
+)
+_NO_AVERAGE = (
+    'no average is computed; ask for a count per value, "How many papers per year?", or an '
+    'order, "Which paper has the most authors?", whose lines give each paper\'s value'
 )
 #: A year before those read as dates, at the end of a clause ("Which papers are from 1850?").
 _OLD_YEAR = re.compile(
@@ -1614,9 +1634,14 @@ class QueryParser:
         elif authors:
             found["authors"] = authors
             recognised.append("authors: " + ", ".join(authors))
+        for average in _AVERAGE.finditer(_blanked(text, spans)):
+            # "What is the average number of authors?": said, and not searched as a topic
+            unread[average.group(0)] = _NO_AVERAGE
+            spans.append(average.span())
         topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
         unread.update((m.group(0), _NO_REFERENCES) for m in _CITING.finditer(topic))
+
         unread.update(
             (m.group(0), "years before 1900 are not read as dates")
             for m in _OLD_YEAR.finditer(topic)

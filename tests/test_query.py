@@ -347,6 +347,15 @@ def test_citations_between_papers_are_said_to_be_unread_and_searched_as_words() 
     assert PARSER.parse("How do I cite SOAP?").unread == []
 
 
+def test_an_average_is_said_to_be_unread_and_not_searched() -> None:
+    query = PARSER.parse("What is the average number of authors?")
+    assert query.unread == ["average number of authors"] and query.bare
+    assert "no average is computed" in query.unread_reasons["average number of authors"]
+    iclr = PARSER.parse("average number of authors of ICLR 2026 papers")
+    assert iclr.filters.venue == "ICLR 2026" and iclr.listing
+    assert PARSER.parse("Which method lowers the mean squared error?").unread == []
+
+
 def test_a_question_in_capitals_is_searched_in_lower_case() -> None:
     assert PARSER.parse("PAPERS ABOUT ROBOTICS").searched == "robotics"
     assert PARSER.parse("What is SOAP?").searched == "What is SOAP?"
