@@ -36,6 +36,7 @@ from assistant.conversation import (
     same_authors_request,
     similar_request,
     similar_to,
+    spelled_ordinals,
     topic_among,
 )
 from assistant.embed import load_embedder
@@ -182,9 +183,10 @@ class Answerer:
                 "The question is empty",
                 hint='ask something about the papers, e.g. "which papers prune layers of LLMs?"',
             )
-        check_references(question, history)
+        asked = spelled_ordinals(question)  # "the secnd one": the question as shown keeps it
+        check_references(asked, history)
         laps = _Stopwatch()
-        standalone = self._condense(question, history)
+        standalone = self._condense(asked, history)
         laps.lap("condense")
         found, receipt = self._search(question, standalone, history, filters, laps)
         coverage = _coverage(found)
@@ -549,7 +551,7 @@ class Answerer:
         turns: list[Turn] = []
         for turn in history:
             if not turn.rewritten_query:
-                standalone = self._condense(turn.question, turns)
+                standalone = self._condense(spelled_ordinals(turn.question), turns)
                 turn = turn.model_copy(update={"rewritten_query": standalone})
             turns.append(turn)
         return turns

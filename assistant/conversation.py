@@ -3,6 +3,7 @@ one" name, and the saved conversation with the papers it cites."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 
@@ -381,6 +382,33 @@ def missing_reference(question: str, turn: Turn, earlier: Turn | None = None) ->
     if both is not None and not both[1]:
         return both[0].group(0)
     return None
+
+
+#: A word in the place of an ordinal: "the secnd one", "the thrid paper".
+_ORDINAL_PLACE = re.compile(
+    r"\bthe\s+(?P<word>[a-z]{4,7})(?=\s+(?:one|paper|source|result)\b)", re.IGNORECASE
+)
+
+
+def spelled_ordinals(text: str) -> str:
+    """``text`` with a misspelt ordinal before "one" or "paper" written right: "summarise the
+    secnd one" had been searched as words, and found papers on second-order methods.
+
+    >>> spelled_ordinals("summarise the secnd one, then the thrid paper and the first one")
+    'summarise the second one, then the third paper and the first one'
+    >>> spelled_ordinals("the other one, the best paper")
+    'the other one, the best paper'
+    """
+
+    def right(match: re.Match[str]) -> str:
+        said: str = match.group(0)
+        word = match.group("word").lower()
+        near = difflib.get_close_matches(word, list(_ORDINALS), n=1, cutoff=0.75)
+        if word in _ORDINALS or not near:
+            return said
+        return said[: match.start("word") - match.start()] + str(near[0])
+
+    return _ORDINAL_PLACE.sub(right, text)
 
 
 def _said(match: re.Match[str]) -> str:

@@ -419,6 +419,9 @@ def test_a_paper_the_last_answer_does_not_cite_is_said_so(sample_settings: Setti
     assert len(first.citations) == 1
     with pytest.raises(ResolutionError, match='cites 1 paper, so "the second one" names none'):
         answerer.ask("Summarize the second one", [Turn.of(first)])
+    # Misspelt, it had been searched as words: papers on second-order optimizers.
+    with pytest.raises(ResolutionError, match='cites 1 paper, so "the second one" names none'):
+        answerer.ask("Summarise the secnd one", [Turn.of(first)])
     # "both" is the two papers of the last answers, or says it cannot tell which two.
     mars = answerer.ask("and MARS?", [Turn.of(first)])
     both = answerer.ask("summarize both", [Turn.of(first), Turn.of(mars)])
