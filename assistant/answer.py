@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -71,7 +72,7 @@ from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
 REFUSAL_MARK = "NOT_IN_SOURCES"
 #: A short question's subject that this many papers or fewer mention, none of them cited last,
-#: names something new (``Answerer._names_another``).
+#: names something new (``Answerer._said_where``).
 _FEW_NAME = 3
 
 
@@ -592,7 +593,8 @@ class Answerer:
         )
         if narrowed is not None:
             return narrowed
-        if self._names_another(question, history[-1]):
+        said = self._said_where(question, history[-1])
+        if said == "elsewhere":
             return question  # "What is the rotation trick?" after SOAP: asked afresh
         if self.model is None:
             # "Which of those is the newest?": an order and nothing else to search.
@@ -603,7 +605,7 @@ class Answerer:
                 history,
                 self_contained=self_contained,
                 order=order,
-                follows=self._names_of_last(question, history[-1]),
+                follows=said == "last",
             )
         if not refers_back(question) and (
             self_contained or len(content_words(question)) >= STANDALONE_WORDS
@@ -618,29 +620,22 @@ class Answerer:
         rewritten = self.model.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten.splitlines()[0].strip() if rewritten else question
 
-    def _names_another(self, question: str, last: Turn) -> bool:
-        """Whether a short question asks what one thing is that the last answer's papers do
-        not mention and at most three others do: "What is the rotation trick?" or "What is
-        SimVQ?" after an answer about SOAP. Read as a follow-up, it had been searched with
-        SOAP's title and answered with SOAP. "What is the preconditioning frequency?" stays a
-        follow-up where SOAP uses the words, and "what are the limitations?" where many
-        papers do."""
+    def _said_where(self, question: str, last: Turn) -> Literal["last", "elsewhere"] | None:
+        """Where the thing a short question asks about ("What is X?", "tell me about X") is
+        said: "last" where a paper the last answer cited mentions it ("what is the mean
+        radial error?", "tell me about the large batch regime": counted by their words, they
+        had started afresh), "elsewhere" where it does not and at most three other papers do
+        ("What is the rotation trick?", "What is SimVQ?" after an answer about SOAP: read as
+        follow-ups, they had been searched with SOAP's title and answered with SOAP); else
+        None ("what are the limitations?": many papers say it, none of them cited)."""
         subject = named_subject(question)
         if subject is None:
-            return False
-        saying = self.retriever.lexical().mentioning(subject)
-        cited = set(last.cited_titles)
-        return 0 < len(saying) <= _FEW_NAME and not any(p.title in cited for p in saying)
-
-    def _names_of_last(self, question: str, last: Turn) -> bool:
-        """Whether a short question asks what something is that a paper the last answer
-        cited mentions: "what is the mean radial error?", "tell me about the prior" (counted
-        by their words, they had started afresh)."""
-        subject = named_subject(question)
-        if subject is None or not last.cited_titles:
-            return False
+            return None
+        saying = {p.paper_id for p in self.retriever.lexical().mentioning(subject)}
         cited = {p.paper_id for p in map(self._paper_titled, last.cited_titles) if p is not None}
-        return bool(cited) and bool(self.retriever.lexical().mentioning(subject, cited))
+        if saying & cited:
+            return "last"
+        return "elsewhere" if 0 < len(saying) <= _FEW_NAME else None
 
     def read(self, question: str) -> tuple[Reading | None, str | None]:
         """(the model's reading of the question's constraints, or None; why it is missing, if
