@@ -14,7 +14,12 @@ from assistant.answer import Answerer
 from assistant.aspects import AspectFinder
 from assistant.cite import ModelJudge, SentenceBank, check, content_words
 from assistant.config import Settings
-from assistant.conversation import earlier_turn, last_answer_reference, quoted_titles
+from assistant.conversation import (
+    earlier_turn,
+    last_answer_reference,
+    quoted_titles,
+    spelled_ordinals,
+)
 from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.llm import ChatModel
 from assistant.markup import csv_cell, inert_markers, markdown_text, page_latex, plain_latex
@@ -304,6 +309,7 @@ class Comparer:
             take(by_id[pid], "id")
         text = _ID.sub(" ", prompt)
         if history:  # "compare it with the second one": papers of the last answer
+            text = spelled_ordinals(text)  # "the secnd one" too
             earlier = earlier_turn(history)
             for phrase, title in last_answer_reference(text, history[-1], earlier):
                 take(self._title_match(title, papers), f'"{phrase}" of the last answer')

@@ -386,7 +386,9 @@ def missing_reference(question: str, turn: Turn, earlier: Turn | None = None) ->
 
 #: A word in the place of an ordinal: "the secnd one", "the thrid paper".
 _ORDINAL_PLACE = re.compile(
-    r"\bthe\s+(?P<word>[a-z]{4,7})(?=\s+(?:one|paper|source|result)\b)", re.IGNORECASE
+    r"\bthe\s+(?P<word>[a-z]{4,7})"
+    r"(?=\s*(?:,|&|\b(?:ones?|papers?|source|result|and|two|three|four|five)\b))",
+    re.IGNORECASE,
 )
 
 
@@ -396,8 +398,8 @@ def spelled_ordinals(text: str) -> str:
 
     >>> spelled_ordinals("summarise the secnd one, then the thrid paper and the first one")
     'summarise the second one, then the third paper and the first one'
-    >>> spelled_ordinals("the other one, the best paper")
-    'the other one, the best paper'
+    >>> spelled_ordinals("compare the frist and the secnd one; the other one, the best paper")
+    'compare the first and the second one; the other one, the best paper'
     """
 
     def right(match: re.Match[str]) -> str:
@@ -892,7 +894,7 @@ _WHAT_IS = re.compile(
 def named_subject(question: str) -> str | None:
     """What a short question asks about, where it asks what one thing is and points at
     nothing said before; else None. Whether it names a paper the last answer did not cite
-    is the collection's to say (``Answerer._condense``).
+    is the collection's to say (``Answerer._said_where``).
 
     >>> [named_subject(q) for q in ("What is the rotation trick?", "tell me about MARS",
     ...     "How does SimVQ work?", "What is its main result?", "what are the limitations?")]

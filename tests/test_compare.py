@@ -175,6 +175,12 @@ def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Set
         SOAP,
         "Shampoo: Preconditioned Stochastic Tensor Optimization",
     ]
+    # By their numbers, or by ordinals misspelt: "frist" had been looked for as a title.
+    for prompt in ("compare [2] and [1]", "compare the secnd and the frist one"):
+        assert _titles(comparer, prompt, history) == [MARS, SOAP], prompt
+    # A choice between them asks it of both.
+    choice = answerer.ask("which is better for large batch training?", history)
+    assert choice.receipt.rewritten_query.endswith(f'(about: "{SOAP}" and "{MARS}")')
     # "Them" after two answers citing one paper each ("What is SOAP?", "and MARS?"): both.
     soap = answerer.ask("What is SOAP?")
     mars = answerer.ask("and MARS?", [Turn.of(soap)])
