@@ -73,19 +73,20 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
+        # Until it answers or exits: no deadline of ours for a busy machine to miss (pytest's
+        # timeout bounds a server that hangs).
+        while server.poll() is None:
             try:
-                if httpx.get(url + "/api/v2/heartbeat", timeout=1).status_code == 200:
+                if httpx.get(url + "/api/v2/heartbeat", timeout=None).status_code == 200:
                     break
-            except httpx.HTTPError:
+            except httpx.TransportError:
                 time.sleep(0.2)
         else:
-            pytest.fail("chroma run did not start within 60 s")
+            pytest.fail(f"chroma run exited with {server.returncode}")
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait()
 
 
 @pytest.fixture(params=["embedded", "server"])

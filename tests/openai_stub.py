@@ -145,8 +145,7 @@ def run_in_thread(app: Any) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
+    while not server.started and thread.is_alive():  # no deadline for a busy machine to miss
         time.sleep(0.02)
     ui = getattr(getattr(app, "state", None), "ui", None)
     if ui is not None:  # our app builds its browser UI once serving: wait until it is mounted

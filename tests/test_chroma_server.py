@@ -81,7 +81,7 @@ def test_two_workers_on_a_chroma_server_see_each_others_uploads(
             assert workers == 2 and len(found) == 2
         finally:
             server.send_signal(signal.SIGINT)
-            server.wait(timeout=60)
+            server.wait()
 
 
 AXOLOTL = (

@@ -357,7 +357,7 @@ class _Terminal:
         return self.expect("> ", nudge=True)
 
     def close(self) -> int:
-        code = self.process.wait(timeout=60)
+        code = self.process.wait()
         os.close(self.master)
         return code
 
@@ -431,6 +431,6 @@ def test_a_served_store_refuses_other_processes_writes_and_a_second_server(
         )
         assert len(listed.stdout.splitlines()) == 8
     finally:
-        server.communicate("", timeout=60)
+        server.communicate("")
     again = runner.invoke(main, ["--store", str(store), "ingest", listing], env=env)
     assert again.exit_code == 0 and "1 added" in again.stdout  # the server has stopped

@@ -84,7 +84,7 @@ def test_ingest_killed_after_a_batch_resumes(tmp_path: Path, daily: Path, kill_a
             if line.startswith(f"committed {kill_after}/"):
                 proc.send_signal(signal.SIGKILL)
                 break
-        proc.wait(timeout=120)
+        proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
     _resume_and_check(store, daily)
 
@@ -110,7 +110,7 @@ def test_a_write_killed_half_way_leaves_the_word_index_untrusted_until_it_resume
             if line.startswith("committed 8/"):
                 proc.send_signal(signal.SIGKILL)
                 break
-        proc.wait(timeout=120)
+        proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the ingest finished before it could be killed"
     assert LexicalIndex.load(store) is None and LexicalIndex.saved_fingerprint(store) is None
     with (
@@ -136,7 +136,7 @@ def test_ingest_killed_at_a_random_moment_resumes(tmp_path: Path, daily: Path, s
     ) as proc:
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=120)
+        proc.wait()
     _resume_and_check(store, daily)
 
 

@@ -438,6 +438,7 @@ def test_browser_logs_in_then_uses_the_ui(served: Served) -> None:
         )
         try:
             page = browser.new_page()
+            page.set_default_timeout(0)  # no deadline for a busy machine to miss
             page.goto(served.url + "/ui/")
             assert "/login" in page.url
             page.fill("#token", "not the token")
@@ -445,7 +446,7 @@ def test_browser_logs_in_then_uses_the_ui(served: Served) -> None:
             assert "not this server" in page.inner_text("body")
             page.fill("#token", TOKEN)
             page.click("#login")
-            page.wait_for_selector("#question textarea", timeout=60000)
+            page.wait_for_selector("#question textarea", timeout=0)
             assert page.url.endswith("/ui/")
             page.get_by_role("tab", name="Collection").click()
             page.wait_for_function(

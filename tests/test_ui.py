@@ -59,10 +59,11 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def page(browser: Any, ui_url: str) -> Iterator[Any]:
     tab = browser.new_page(viewport={"width": 1300, "height": 1000})
+    tab.set_default_timeout(0)  # no deadline for a busy machine to miss
     hosts: set[str] = set()
     tab.on("request", lambda request: hosts.add(request.url.split("/")[2]))
     tab.goto(ui_url + "/ui/")
-    tab.wait_for_selector("#question textarea", timeout=60000)
+    tab.wait_for_selector("#question textarea", timeout=0)
     tab.hosts = hosts
     yield tab
     tab.close()
@@ -100,8 +101,7 @@ def test_streamed_answer_and_clickable_citation(
     llm_server.script(Reply(content=REPLY, chunk_delay=0.15))
     _ask(page, LSUV_QUESTION)
     seen: list[str] = []
-    deadline = time.time() + 60
-    while time.time() < deadline and not page.locator("#chat a.cite").count():
+    while not page.locator("#chat a.cite").count():  # pytest's timeout bounds a hang
         text = _last_answer(page)
         if text and text not in seen:
             seen.append(text)
@@ -114,7 +114,7 @@ def test_streamed_answer_and_clickable_citation(
     assert "model: stub" in _last_answer(page)
     page.locator("#chat a.cite").first.click()
     active = page.locator("#sources .source.active")
-    active.wait_for(timeout=5000)
+    active.wait_for(timeout=0)
     assert "All you need is a good init" in active.inner_text()
     assert "normalizing the variance" in active.locator("mark").inner_text()
     assert "orthonormal matrices" in active.locator(".citing").inner_text()
@@ -124,7 +124,7 @@ def test_streamed_answer_and_clickable_citation(
 def test_conversation_saves_as_markdown(page: Any, ui_url: str) -> None:
     page.locator("#save-chat").click()
     link = page.locator("#chat-file a[href*='conversation.md']").first
-    link.wait_for(timeout=30000)
+    link.wait_for(timeout=0)
     href = str(link.get_attribute("href"))
     text = httpx.get(href if href.startswith("http") else ui_url + href, timeout=30).text
     assert text.startswith("# Conversation") and f"## {LSUV_QUESTION}" in text
@@ -142,7 +142,7 @@ def test_filter_narrows_the_sources(page: Any, llm_server: StubServer, tmp_path:
     page.get_by_text("Filters").click()
     page.locator("#f-author textarea, #f-author input").first.fill("Fortuin")
     _ask(page, "meta-learning priors for neural networks")
-    page.wait_for_selector("#chips .chip", timeout=30000)
+    page.wait_for_selector("#chips .chip", timeout=0)
     page.wait_for_function(
         "document.querySelector('#sources').innerText.includes('Amortising Inference')",
         timeout=30000,
@@ -235,7 +235,7 @@ def test_compare_tab_shows_a_table_and_offers_downloads(
     rows.press("Enter")
     box.click()  # closes the rows' list, which covers the button
     page.locator("#compare-go").click()
-    page.wait_for_selector("#compare-table table", timeout=60000)
+    page.wait_for_selector("#compare-table table", timeout=0)
     table = page.locator("#compare-table").inner_text()
     assert "SOAP: Improving" in table and "MARS: Unleashing" in table and "method" in table
     assert "training cost" in table
@@ -252,7 +252,7 @@ def test_chat_answers_a_comparison_with_a_table(
     llm_server.script(TABLE)
     _new_chat(page)
     _ask(page, "Compare SOAP with MARS")
-    page.wait_for_selector("#chat table", timeout=60000)
+    page.wait_for_selector("#chat table", timeout=0)
     assert "MARS: Unleashing" in page.locator("#chat table").inner_text()
     page.screenshot(path=str(tmp_path / "7-chat-compare.png"))
     # The comparison is a turn of the conversation: "them" are its papers. It had been left
@@ -340,7 +340,7 @@ def test_hostile_abstracts_stay_inert_in_chat_sources_and_compare(
     llm_server.script(Reply(content=HOSTILE_REPLY))
     _new_chat(page)
     _ask(page, "How do quokkas hop on Rottnest Island?")
-    page.wait_for_selector("#chat a.cite", timeout=60000)
+    page.wait_for_selector("#chat a.cite", timeout=0)
     # The sources panel as the checked answer left it (its cited card open), not as retrieval
     # first showed it: the two arrive in one update but reach the page one after the other.
     page.wait_for_function(
@@ -414,6 +414,7 @@ def test_page_follows_the_collection_while_it_is_being_indexed(
     try:
         for url in run_in_thread(app):
             tab = browser.new_page(viewport={"width": 1366, "height": 900})
+            tab.set_default_timeout(0)  # no deadline for a busy machine to miss
             tab.goto(url + "/ui/")
             heading = tab.locator("#heading")
             tab.wait_for_function(
@@ -447,7 +448,7 @@ def test_page_follows_the_collection_while_it_is_being_indexed(
             tab.get_by_role("tab", name="Collection").click()
             # The button shows once the page's next status poll sees the queued job: on a busy
             # machine that can take longer than a click's own 30 s wait.
-            tab.locator("#ingest-stop").wait_for(state="visible", timeout=120000)
+            tab.locator("#ingest-stop").wait_for(state="visible", timeout=0)
             tab.locator("#ingest-stop").click()
             tab.wait_for_function(
                 "document.querySelector('#ingest-status').innerText.includes('stopping after')",
@@ -490,8 +491,9 @@ def test_serve_stops_on_sigterm_while_a_page_is_open(
     try:
         wait_served(url, server, page=True)
         tab = browser.new_page()
+        tab.set_default_timeout(0)  # no deadline for a busy machine to miss
         tab.goto(url + "/ui/")
-        tab.wait_for_selector("#question textarea", timeout=60000)
+        tab.wait_for_selector("#question textarea", timeout=0)
         _ask(tab, "How are wombat burrows mapped?")
         tab.wait_for_function(
             "document.querySelector('#chat').innerText.includes('Wombat')", timeout=60000
