@@ -435,16 +435,14 @@ def test_a_paper_the_last_answer_does_not_cite_is_said_so(sample_settings: Setti
 def test_a_short_question_naming_another_paper_asks_afresh(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     soap = answerer.ask("What is SOAP?")
-    # Read as follow-ups, both were searched with SOAP's title and answered with SOAP.
-    for asked, title in (("What is MARS?", "MARS:"), ("What is the rotation trick?", "Rotation")):
-        other = answerer.ask(asked, [Turn.of(soap)])
-        assert other.receipt.rewritten_query == asked
-        assert title in other.citations[0].title, other.citations[0].title
+    # Read as a follow-up, it was searched with SOAP's title and answered with SOAP.
+    other = answerer.ask("What is the rotation trick?", [Turn.of(soap)])
+    assert other.receipt.rewritten_query == "What is the rotation trick?"
+    assert "Rotation Trick" in other.citations[0].title, other.citations[0].title
     # Words SOAP itself uses keep the question about SOAP, however many they are.
-    for asked in ("what is the preconditioning frequency?", "tell me about the large batch regime"):
-        about = answerer.ask(asked, [Turn.of(soap)])
-        assert "(about: " in about.receipt.rewritten_query, asked
-        assert [c.title for c in about.citations] == [soap.citations[0].title]
+    about = answerer.ask("tell me about the large batch regime", [Turn.of(soap)])
+    assert "(about: " in about.receipt.rewritten_query
+    assert [c.title for c in about.citations] == [soap.citations[0].title]
 
 
 def test_bibtex_asked_for_gives_the_cited_papers_entries(sample_settings: Settings) -> None:
@@ -458,7 +456,7 @@ def test_bibtex_asked_for_gives_the_cited_papers_entries(sample_settings: Settin
     soap = answerer.ask("What is SOAP?")
     again = answerer.ask("How do I cite it?", [Turn.of(soap)])
     assert "title = {SOAP: Improving" in again.answer
-    assert "BibTeX" not in answerer.ask("What is SOAP?").answer
+    assert "BibTeX" not in soap.answer
 
 
 def test_a_topic_asked_of_the_papers_named_keeps_those_saying_it(
