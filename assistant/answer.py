@@ -631,9 +631,9 @@ class Answerer:
         subject = named_subject(question)
         if subject is None:
             return None
-        saying = {p.paper_id for p in self.retriever.lexical().mentioning(subject)}
-        cited = {p.paper_id for p in map(self._paper_titled, last.cited_titles) if p is not None}
-        if saying & cited:
+        # By title, as the turn holds its papers: no scan of the collection for each.
+        saying = {p.title for p in self.retriever.lexical().mentioning(subject)}
+        if saying & set(last.cited_titles):
             return "last"
         return "elsewhere" if 0 < len(saying) <= _FEW_NAME else None
 
