@@ -115,6 +115,32 @@ def subject_of(topic: str) -> str:
     return " ".join(w.rstrip(".") for w in words if not _scaffold(w.lower()))
 
 
+#: Words after a topic that do not change it: "health-related", "neurology papers".
+_CATEGORY_SUFFIXES = frozenset({"related", "paper", "papers", "work", "works", "research"})
+
+
+def _singular_word(word: str) -> str:
+    """``word`` (folded) without a plural ending: "studies" -> "study", "chatbots" -> "chatbot";
+    "analysis", "class" and "bus" stay as they are."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _singular_words(folded: str) -> str:
+    return " ".join(_singular_word(w) for w in folded.split())
+
+
+def _plural_pattern(word: str) -> str:
+    """A regex for ``word`` (folded), singular or plural ("study" or "studies")."""
+    singular = _singular_word(word)
+    if singular.endswith("y"):
+        return re.escape(singular[:-1]) + "(?:y|ies)"
+    return re.escape(singular) + "(?:e?s)?"
+
+
 def _scaffold(word: str) -> bool:
     """True for a word that frames a metadata question, in any of its forms ("appeared",
     "presenting", "releases")."""
@@ -2001,9 +2027,10 @@ class QueryParser:
         label stays in the topic, searched."""
         if not re.search(r"\bcategor|\btag(?:s|ged)?\b|\bsubject\b|\bfield of\b", lowered):
             return {}
-        folded = f" {fold(lowered)} "
+        # "categorised as experimental studies": a label is read in the plural too.
+        folded = f" {_singular_words(fold(lowered))} "
         best = max(
-            (label for label in self.vocab.categories if f" {label} " in folded),
+            (label for label in self.vocab.categories if f" {_singular_words(label)} " in folded),
             key=len,
             default=None,
         )
@@ -2017,11 +2044,33 @@ class QueryParser:
             label = named.span("label" if named.group("label") else "label2")
             return {text[slice(*label)]: why if given else "no paper carries one"}
         found["category"] = self.vocab.categories[best]
-        words = r"\W+".join(re.escape(w) for w in best.split())
+        words = r"\W+".join(_plural_pattern(w) for w in best.split())
         match = re.search(rf"\b{words}\b", lowered)
         if match:
             take(match, "category")
         return {}
+
+    def category_named(self, subject: str) -> str | None:
+        """The collection's category label a topic is, whole ("imaging", "Bayesian inference",
+        "experimental studies", "health-related") or as one of the two a label joins ("health"
+        of "Health & Medicine"); None for any other topic.
+
+        >>> parser = QueryParser([Paper(title="T", abstract="A", categories=[
+        ...     "Health & Medicine > Diagnostic Medicine > Imaging"])])
+        >>> [parser.category_named(s) for s in ("imaging", "Health-related", "medical imaging")]
+        ['Imaging', 'Health & Medicine', None]
+        """
+        words = fold(subject).split()
+        while len(words) > 1 and words[-1] in _CATEGORY_SUFFIXES:
+            words.pop()  # "health related", "neurology papers"
+        wanted = _singular_words(" ".join(words))
+        if not wanted:
+            return None
+        for label in self.vocab.categories.values():
+            sides = [label, *re.split(r"\s*(?:&|\band\b)\s*", label)]
+            if any(_singular_words(fold(side)) == wanted for side in sides):
+                return label
+        return None
 
     def _organization(self, lowered: str, found: dict[str, object], take: Taker) -> None:
         """An organization of the collection named by its full name or a distinctive word of

@@ -805,12 +805,18 @@ class Retriever:
             if not covered and query.unread:
                 # A constraint it could not use is said so, not turned into a refusal.
                 covered, uncertain = True, True
+            if (not covered or uncertain) and not (verdict.makers or titled or query.sort):
+                hits, carried = self._carried_first(query, hits, found, k)
+                covered, uncertain = (True, False) if carried else (covered, uncertain)
             if verdict.makers or titled:
                 covered, uncertain = True, False
             doubt = verdict.doubt
             uncertain = uncertain or (covered and doubt is not None)
         elif judge and hits and not query.filters.empty:
             doubt = self._off_topic(query, hits, relevance, index, matching, saved, allowed)
+            if doubt is not None and not (titled or query.sort):
+                hits, carried = self._carried_first(query, hits, found, k)
+                doubt = None if carried else doubt
             uncertain = doubt is not None
         doubt = none_named or doubt
         return Retrieval(
@@ -913,6 +919,33 @@ class Retriever:
             threshold=calibration.threshold if calibration else None,
             matching=self.size(),
         )
+
+    def _carried_first(
+        self, query: Query, hits: list[Hit], found: Sequence[Paper], k: int
+    ) -> tuple[list[Hit], bool]:
+        """``hits`` with the papers that carry the category label ``query``'s topic is first
+        (those passing its filters; see QueryParser.category_named), and whether any does.
+
+        Asked only of a topic the papers' words do not cover: "Which papers are about
+        neurology?" was refused and "Which ICLR papers are on imaging?" doubted, where a paper
+        carries the category "Neurology" or "Imaging" and its abstract says neither word. A
+        topic the words cover ("reasoning", a side of "Representation & Reasoning") keeps its
+        ranking.
+        """
+        label = self.parser().category_named(query.subject) if query.subject else None
+        if label is None:
+            return hits, False
+        ids = self._passing(query.filters.model_copy(update={"category": label}))
+        ranked = [p for p in found if p.paper_id in ids]
+        catalogue = self.lexical().catalogue
+        rest = [catalogue[i] for i in sorted(ids - {p.paper_id for p in ranked}) if i in catalogue]
+        carried = ranked + rest
+        if not carried:
+            return hits, False
+        # Said with the constraints, so the answer gives each paper's categories.
+        query.recognised.append(f"category: {label} (its papers first)")
+        first = {p.paper_id: p for p in [*carried, *found]}
+        return _in_order(hits, list(first.values()), k), True
 
     def _passing(self, filters: Filters) -> frozenset[str]:
         """Ids of the papers ``filters`` accepts; the last few filters' answers are kept, since

@@ -834,6 +834,21 @@ def test_a_venue_named_by_its_initials_and_a_category_by_its_tag() -> None:
     assert tagged.listing and _ids(tagged.filters) == {"p4"}, tagged.topic
 
 
+def test_a_category_is_read_in_the_plural_and_a_topic_can_be_one() -> None:
+    study = _paper(7, categories=["Research Report > Experimental Study"], venue="ICLR 2026")
+    parser = QueryParser([*PAPERS, study])
+    query = parser.parse("ICLR papers categorised as experimental studies")
+    assert query.filters.category == "Experimental Study" and query.bare, query.topic
+    assert query.listing and query.unread == []
+    named = parser.category_named
+    assert named("imaging") == named("Imaging") == "Imaging"
+    assert named("experimental studies") == "Experimental Study"
+    # One of the two a label joins, and a topic with a word saying it is one ("-related").
+    assert named("Health-related") == named("medicine") == "Health & Medicine"
+    assert named("medical imaging") is None and named("health care") is None
+    assert named("") is None
+
+
 @pytest.mark.parametrize(
     ("question", "count", "subject"),
     [

@@ -227,6 +227,28 @@ def test_metadata_questions_in_prose(
     assert {h.paper.title.split(":")[0] for h in found.hits} == expected
 
 
+def test_a_topic_that_is_a_category_puts_the_papers_carrying_it_first(
+    sample_settings: Settings,
+) -> None:
+    retriever = Retriever(sample_settings)
+    # No abstract says "neurology": it was refused, though two papers carry the category.
+    found = retriever.retrieve("Which papers are about neurology?", k=5)
+    assert found.coverage_verdict == "covered"
+    assert any("Neurology" in c for c in found.hits[0].paper.categories)
+    # Within a filter, the papers carrying it, not the filter's others, and no doubt.
+    for question, label in (
+        ("Which ICLR papers are on imaging?", "Imaging"),
+        ("Health-related ICLR papers", "Health & Medicine"),
+    ):
+        found = retriever.retrieve(question, k=5)
+        assert found.doubt is None and found.coverage_verdict == "covered", question
+        carrying = [h for h in found.hits if any(label in c for c in h.paper.categories)]
+        assert [h.rank for h in carrying] == [1, 2], question
+    # A topic the papers' words cover keeps its ranking.
+    reasoning = retriever.retrieve("Which papers are about reasoning?", k=5)
+    assert "Amortising" not in " ".join(h.paper.title for h in reasoning.hits[:2])
+
+
 def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     retriever = Retriever(sample_settings)
     two = retriever.retrieve("which daily papers have 2 upvotes?", k=20).hits
