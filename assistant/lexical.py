@@ -604,6 +604,30 @@ class LexicalIndex:
         }
         return self._named_alone(longer or named, papers)
 
+    def title_phrase(self, query: str, papers: Sequence[Paper]) -> list[Paper]:
+        """The one paper of ``papers`` whose title holds two terms of ``query`` in a row that
+        the text of at most one other paper holds in a row: "who wrote the rotation trick"
+        names "Restructuring Vector Quantization with the Rotation Trick", which "Layer
+        rotation: ..." outranked. Two terms in a row that more papers use ("language models")
+        are a phrase of the field, and two papers' titles holding the question's terms name
+        neither.
+        """
+        asked = self._sequences([query])[0]
+        pairs = {_padded(asked[i : i + 2]) for i in range(len(asked) - 1)}
+        titles = self._sequences([p.title for p in papers])
+        named = {
+            (paper.paper_id, phrase): paper
+            for paper, terms in zip(papers, titles, strict=True)
+            for phrase in pairs
+            if phrase in _padded(terms)
+        }
+        if len({paper_id for paper_id, _ in named}) != 1:
+            return []
+        (paper_id, phrase), paper = next(iter(named.items()))
+        found = [p for p, _ in self.search(phrase.strip(), _HEAD_POOL) if p.paper_id != paper_id]
+        texts = self._sequences([f"{p.title} {p.abstract}" for p in found])
+        return [paper] if sum(phrase in _padded(t) for t in texts) <= 1 else []
+
     def _named_alone(self, named: dict[str, list[str]], papers: Sequence[Paper]) -> list[Paper]:
         """The papers of ``papers`` with a phrase in ``named`` (by paper id) that the text of
         one other paper of them holds at most: one that more use is a phrase of the field, not

@@ -51,6 +51,9 @@ _GENERIC_HEADS = frozenset(
     {"method", "methods", "approach", "approaches", "technique", "techniques"}
     | {"work", "works", "research", "ideas"}
 )
+#: Words of a question's subject beyond which two of them in a row no longer name a paper
+#: (a description of twenty words shares a pair with some title by chance).
+_NAMING_WORDS = 4
 _SUBJECT_HELD = 0.5  # share of a filtered question's topic a paper must hold to be about it
 #: The share of the best score a paper must hold to be on an ordered question's topic
 #: ("the newest paper on X"): those are sorted, the others follow by relevance.
@@ -737,6 +740,10 @@ class Retriever:
             # paper": "Convergence of Muon with Newton-Schulz"), among the first three found.
             words = title_words(query.text)
             titled = [p for p in found[:3] if index.title_uses(p, words)]
+        if not titled and len(query.subject.split()) <= _NAMING_WORDS:
+            # ... or, asking about little else, by two words of its title in a row that no
+            # other paper's title holds ("who wrote the rotation trick"), among the first ten.
+            titled = index.title_phrase(query.subject, found[:10])
         if quoted and query.sort is None:
             # Titles written out whole are what it asks about, before any name's maker.
             first = {p.paper_id: p for p in [*quoted, *found]}

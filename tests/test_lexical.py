@@ -207,6 +207,24 @@ def test_a_title_head_written_as_a_name_names_its_paper() -> None:
     assert LexicalIndex.build(crowded).headed("the Distribution Transformer paper") == []
 
 
+def test_two_words_of_one_title_in_a_row_name_its_paper() -> None:
+    trick = ("Restructuring Vector Quantization with the Rotation Trick", "Gradients pass a VQ.")
+    layer = ("Layer rotation: an indicator of generalization", "Rotation of layer weights.")
+    papers = _papers([*TOPICS, layer, trick])
+    index = LexicalIndex.build(papers)
+    assert index.title_phrase("rotation trick", papers) == [papers[-1]]
+    assert index.title_phrase("who wrote the rotation trick", papers[::-1]) == [papers[-1]]
+    # One word of a title, or two words no title holds in a row: nothing.
+    assert index.title_phrase("rotation", papers) == []
+    assert index.title_phrase("trick rotation", papers) == []
+    # Two titles holding the words, or other papers' texts using them: a phrase of the field.
+    other = ("Language models as judges", "Large language models grade answers.")
+    assert index.title_phrase("language models", [*papers, *_papers([other])]) == []
+    users = [("A", "The rotation trick helps."), ("B", "We use the rotation trick too.")]
+    crowded = _papers([*TOPICS, layer, trick, *users])
+    assert LexicalIndex.build(crowded).title_phrase("rotation trick", crowded) == []
+
+
 def test_a_hyphenated_name_with_a_one_letter_part_is_searched_whole() -> None:
     papers = _papers(
         [

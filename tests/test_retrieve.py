@@ -249,6 +249,17 @@ def test_a_topic_that_is_a_category_puts_the_papers_carrying_it_first(
     assert "Amortising" not in " ".join(h.paper.title for h in reasoning.hits[:2])
 
 
+def test_two_words_of_a_title_in_a_row_name_the_paper(sample_settings: Settings) -> None:
+    # "Layer rotation: ..." came first, and the question was refused.
+    for question in (
+        "who wrote the rotation trick",
+        "Which paper introduced the rotation trick and who wrote it?",
+    ):
+        found = Retriever(sample_settings).retrieve(question, k=5)
+        assert found.coverage_verdict == "covered", question
+        assert found.hits[0].paper.title.endswith("with the Rotation Trick"), question
+
+
 def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     retriever = Retriever(sample_settings)
     two = retriever.retrieve("which daily papers have 2 upvotes?", k=20).hits
