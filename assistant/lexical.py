@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from assistant import names, spelling
-from assistant.records import Paper, mention_pattern, mentions
+from assistant.records import RAISED, Paper, mention_pattern, mentions
 
 INDEX_DIR = "lexical"
 #: Papers written since the index under INDEX_DIR was built, and papers removed from it.
@@ -51,7 +51,7 @@ _HEAD_POOL = 20
 _PAPER_AFTER = re.compile(r"\s+(?:paper|article|publication)\b", re.IGNORECASE)
 _WHAT_IS = re.compile(r"\s*(?:what|who)(?:'s|\s+is|\s+are|\s+was)\s+(?:the\s+)?", re.IGNORECASE)
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
-_FORMAT = 3
+_FORMAT = 4
 #: A hyphenated name with a one-character part ("R-learning", "k-means", "GPT-4", "DSAC-E"):
 #: the tokenizer drops one-character words, so "R-learning" would be searched as "learning".
 _ONE_CHARACTER_PART = re.compile(r"\b(?:\w-\w{2,}|\w{2,}-\w)\b")
@@ -85,11 +85,15 @@ def _document(paper: Paper) -> str:
 
 def _joined(text: str) -> str:
     """``text`` with each hyphenated name that has a one-character part also written joined,
-    as one more term in its place.
+    as one more term in its place, and so is a name with a number raised in it.
 
     >>> _joined("R-learning beats Q-learning and GPT-4, not long-range ones")
     'R-learning Rlearning beats Q-learning Qlearning and GPT-4 GPT4, not long-range ones'
+    >>> _joined("E$^3$-Pruner and Met^2Net, not 10^5")
+    'E$^3$ E3-Pruner and Met^2Net Met2Net, not 10^5'
     """
+    # "E$^3$-Pruner" is typed "E3-Pruner", which the tokenizer would not find in "E", "3".
+    text = RAISED.sub(lambda m: f"{m.group(0)} {''.join(m.group(1, 2, 3))}", text)
     return _ONE_CHARACTER_PART.sub(lambda m: f"{m.group(0)} {m.group(0).replace('-', '')}", text)
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from assistant.records import SENTENCE_START, Paper
+from assistant.records import SENTENCE_START, Paper, unraised
 
 #: A name: a word with a capital after its first letter ("CLIP", "ResNet", "t-SNE", "NYUv2") or
 #: a capital with digits ("Qwen3-32B", "MATH-500", "PHOENIX-2014T"). A capitalised word alone
@@ -111,7 +111,7 @@ def subject(question: str) -> str | None:
 
 
 def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", unraised(text)) is not None
 
 
 def mentioned(text: str, name: str, expansions: Sequence[str] = ()) -> bool:
@@ -125,6 +125,7 @@ def mentioned(text: str, name: str, expansions: Sequence[str] = ()) -> bool:
     >>> mentioned("Layer pruning of large language models.", "LLMs", ["large language models"])
     True
     """
+    text = unraised(text)  # "E$^3$-Pruner" is "E3-Pruner"
     bare = re.sub(r"(?<=[A-Z])s$", "", _QUALIFIER.sub("", name))
     parts = re.findall(r"[A-Za-z0-9]", bare)
     loose = r"[-\s]?".join(re.escape(c) for c in parts)

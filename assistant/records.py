@@ -70,6 +70,20 @@ def clean_text(text: str) -> str:
 SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|[\"'(\u201c]\s*)$")
 
 
+#: A name with a number raised in it, in LaTeX or plain ("E$^3$-Pruner", "Met^2Net", "Pro^2"),
+#: as its letters, the number and what follows.
+RAISED = re.compile(r"(?<![\w^$])([A-Za-z]+)\$?\^\{?(\d{1,2})\}?\$?([A-Za-z]*)")
+
+
+def unraised(text: str) -> str:
+    """``text`` with each name that has a number raised in it written as people type it.
+
+    >>> unraised("E$^3$-Pruner, Met^2Net and VLM-R^3, not 10^5 or R^d")
+    'E3-Pruner, Met2Net and VLM-R3, not 10^5 or R^d'
+    """
+    return RAISED.sub(lambda m: "".join(m.group(1, 2, 3)), text)
+
+
 @functools.lru_cache(maxsize=1 << 16)  # a collection's author names repeat across papers
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation as spaces: 'Suárez-Fariñas' -> 'suarez farinas'."""

@@ -225,6 +225,15 @@ def test_two_words_of_one_title_in_a_row_name_its_paper() -> None:
     assert LexicalIndex.build(crowded).title_phrase("rotation trick", crowded) == []
 
 
+def test_a_name_with_a_number_raised_in_it_is_found_typed_plain() -> None:
+    pruner = ("E$^3$-Pruner: Efficient Layer Pruning", "We prune whole layers of LLMs.")
+    papers = _papers([*TOPICS, pruner])
+    index = LexicalIndex.build(papers)
+    assert index.papers_using("E3-Pruner") == 1
+    assert index.search("E3-Pruner", 1)[0][0] == papers[-1]
+    assert index.search("E^3-Pruner", 1)[0][0] == papers[-1]
+
+
 def test_a_hyphenated_name_with_a_one_letter_part_is_searched_whole() -> None:
     papers = _papers(
         [

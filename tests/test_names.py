@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.names import RARE, introduces, judge, named_first, names, proper, subject
+from assistant.names import (
+    RARE,
+    introduces,
+    judge,
+    mentioned,
+    named_first,
+    names,
+    proper,
+    subject,
+)
 from assistant.records import Paper
 
 
@@ -96,6 +105,13 @@ def test_a_paper_introduces_a_name_it_defines_or_proposes_not_one_it_uses(
 def test_a_title_naming_it_introduces_it() -> None:
     assert introduces(_paper("p", "SOAP: Improving Shampoo", "It is fast."), "SOAP")
     assert not introduces(_paper("p", "Improving Shampoo", "SOAP is fast."), "SOAP")
+
+
+def test_a_name_with_a_number_raised_in_it_is_the_name_typed_plain() -> None:
+    pruner = _paper("e3", "E$^3$-Pruner: Efficient Layer Pruning", "We prune LLM layers.")
+    assert introduces(pruner, "E3-Pruner") and mentioned(pruner.title, "E3-Pruner")
+    assert introduces(_paper("m", "Met^2Net: Forecasting", "Two stages."), "Met2Net")
+    assert not mentioned("We map R^3 to R^d.", "E3-Pruner")
 
 
 def test_a_rare_name_a_paper_introduces_makes_the_question_about_it() -> None:

@@ -260,6 +260,20 @@ def test_two_words_of_a_title_in_a_row_name_the_paper(sample_settings: Settings)
         assert found.hits[0].paper.title.endswith("with the Rotation Trick"), question
 
 
+def test_a_name_typed_without_its_raised_number_names_its_paper(
+    sample_settings: Settings,
+) -> None:
+    # "E$^3$-Pruner: ..." was uncertain: "No paper in the collection mentions 'E3-Pruner'".
+    for question in ("What does E3-Pruner do?", "What is Met2Net?", "what is VLM-R3"):
+        found = Retriever(sample_settings).retrieve(question, k=5)
+        assert found.coverage_verdict == "covered" and found.doubt is None, question
+        assert found.hits[0].paper.title.split(":")[0].replace("^", "").replace("$", "") in (
+            "E3-Pruner",
+            "Met2Net",
+            "VLM-R3",
+        ), question
+
+
 def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     retriever = Retriever(sample_settings)
     two = retriever.retrieve("which daily papers have 2 upvotes?", k=20).hits
