@@ -809,6 +809,16 @@ class Retriever:
                 # name its title writes, or asks about no more than words of its title: about
                 # that paper, though maybe not about what its abstract says.
                 covered, uncertain = True, True
+            if (
+                not covered
+                and len(about) <= 2
+                and index.coverage(query.subject, best) >= calibration.lexical_threshold
+            ):
+                # Asks about a word or two the top paper holds as a keyword search would be
+                # covered ("What is grokking?", "Which papers mention grokking?": the frame's
+                # rare words, "what" and "mention", weighed against it): about that paper's
+                # words, though maybe not about what the question asks of them.
+                covered, uncertain = True, True
             if not covered and query.unread:
                 # A constraint it could not use is said so, not turned into a refusal.
                 covered, uncertain = True, True

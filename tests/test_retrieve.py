@@ -274,6 +274,18 @@ def test_a_name_typed_without_its_raised_number_names_its_paper(
         ), question
 
 
+def test_a_word_or_two_the_top_paper_holds_is_not_refused(sample_settings: Settings) -> None:
+    retriever = Retriever(sample_settings)
+    # "what" and "mention" (two abstracts use it) weighed against "grokking": refused.
+    for question in ("What is grokking?", "Which papers mention grokking?"):
+        found = retriever.retrieve(question, k=5)
+        assert found.coverage_verdict == "uncertain", question
+        assert "grokking" in found.hits[0].paper.abstract, question
+    # A word no paper found holds stays refused.
+    absent = retriever.retrieve("Which papers mention watermarking?", k=5)
+    assert absent.coverage_verdict == "not_covered"
+
+
 def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     retriever = Retriever(sample_settings)
     two = retriever.retrieve("which daily papers have 2 upvotes?", k=20).hits
