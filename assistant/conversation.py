@@ -144,10 +144,11 @@ _YEAR_ONLY = re.compile(r"(?:(?:from|in|of)\s+)?(?P<year>(?:19|20)\d\d)", re.IGN
 #: The rest of the last message: "on pruning", "about bandits", "from 2024".
 _CONTINUED = re.compile(r"^\W*(?:on|about|regarding|concerning|for|from|in|by|with)\s+\w", re.I)
 _ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
-#: One paper of the last answer: "the second one", or by its number: "paper 2", "source #3",
-#: "[3]", "#2", "number 1" (its source [n], as the answer marks it).
+#: One paper of the last answer: "the second one", "the second" ending a clause ("tell me
+#: more about the second"), or by its number: "paper 2", "source #3", "[3]", "#2", "number 1"
+#: (its source [n], as the answer marks it).
 _ORDINAL_REF = re.compile(
-    rf"\bthe ({_ORDINAL}) (?:one|paper|source|result)\b"
+    rf"\bthe ({_ORDINAL})(?: (?:one|paper|source|result)\b|(?=\s*(?:[?.!,;]|$)))"
     r"|(?:\b(?:paper|source|result|item|number)\s+#?\s*|(?<![\w\]])#|(?<![\w\]])\[)([1-9])"
     r"\]?(?![\w.%-])",
     re.IGNORECASE,

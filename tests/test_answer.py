@@ -252,6 +252,16 @@ def test_rule_based_condensing_resolves_references() -> None:
     for numbered in ("summarize paper 2", "tell me about [2]", "what about #2?"):
         assert '"Other Paper"' in condense_rule(numbered, [turn]), numbered
     assert missing_reference("summarize paper 3", turn) == "paper 3"
+    # An ordinal ending the clause, without "one": it had been searched as the word "second".
+    for bare in (
+        "tell me more about the second",
+        "and the second?",
+        "what about the second, then?",
+    ):
+        assert '"Other Paper"' in condense_rule(bare, [turn]), bare
+    assert missing_reference("what about the third?", turn) == "the third"
+    # Not an ordinal naming a paper: "the second" before a noun.
+    assert "Other Paper" not in condense_rule("what is the second moment estimate?", [turn])
     # A choice between the papers just cited: asked afresh, it had lost them.
     assert condense_rule("which is better for large batch training?", [turn]) == (
         'which is better for large batch training? (about: "E3-Pruner" and "Other Paper")'
