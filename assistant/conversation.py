@@ -518,10 +518,6 @@ def condense_rule(
         return f"{_unordered(searched)} ({order})"
     if self_contained and not (refers_back(question) or follows):
         return question
-    ordinal = _ORDINAL_REF.search(question)
-    title = _nth(last.cited_titles, _said(ordinal), last.sources) if ordinal else None
-    if ordinal and title is not None:
-        return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
     earlier = earlier_turn(history)
     both = _both(question, last, earlier)
     if both is not None and both[1]:  # "summarize both": the two papers, by their titles
@@ -534,6 +530,11 @@ def condense_rule(
         if len(titles) > 1:
             named = quoted_titles(titles)
             return question[: group.start()] + named + question[group.end() :]
+    # One of them, after the groups: "the first and the second" is two.
+    ordinal = _ORDINAL_REF.search(question)
+    title = _nth(last.cited_titles, _said(ordinal), last.sources) if ordinal else None
+    if ordinal and title is not None:
+        return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
     switch = _SWITCH.match(question) or _AND_ALSO.match(question)
     if switch and not refers_back(question) and content_words(switch.group("subject")):
         asked = own_words(searched)

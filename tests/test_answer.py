@@ -260,6 +260,10 @@ def test_rule_based_condensing_resolves_references() -> None:
     ):
         assert '"Other Paper"' in condense_rule(bare, [turn]), bare
     assert missing_reference("what about the third?", turn) == "the third"
+    # Two of them: "the second" is not read alone.
+    assert condense_rule("summarize the first and the second", [turn]) == (
+        'summarize "E3-Pruner" and "Other Paper"'
+    )
     # Not an ordinal naming a paper: "the second" before a noun.
     assert "Other Paper" not in condense_rule("what is the second moment estimate?", [turn])
     # A choice between the papers just cited: asked afresh, it had lost them.
