@@ -336,6 +336,7 @@ def judge(
     ``words`` (see :func:`proper`) count as names where no paper uses them: "Which strategies
     help RL agents solve Montezuma's Revenge?" is near papers on sparse rewards, about none.
     """
+    question = unraised(question)  # "What is S^2MAM?" names "S2MAM", not "2MAM"
     found = names(question)
     missing = [
         name for name in [*found, *(w for w in words if w not in found)] if papers_using(name) == 0

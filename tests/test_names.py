@@ -112,6 +112,10 @@ def test_a_name_with_a_number_raised_in_it_is_the_name_typed_plain() -> None:
     assert introduces(pruner, "E3-Pruner") and mentioned(pruner.title, "E3-Pruner")
     assert introduces(_paper("m", "Met^2Net: Forecasting", "Two stages."), "Met2Net")
     assert not mentioned("We map R^3 to R^d.", "E3-Pruner")
+    # Typed raised in the question: the name, not its tail ("2MAM", which no paper uses).
+    s2mam = _paper("s", "S2MAM: Semi-supervised Meta Additive Model", "We select variables.")
+    verdict = judge("What is S^2MAM?", [s2mam], lambda name: 1 if name == "S2MAM" else 0, _nobody)
+    assert verdict.makers == [s2mam] and verdict.doubt is None
 
 
 def test_a_rare_name_a_paper_introduces_makes_the_question_about_it() -> None:
