@@ -2055,7 +2055,7 @@ class QueryParser:
         "experimental studies", "health-related") or as one of the two a label joins ("health"
         of "Health & Medicine"); None for any other topic.
 
-        >>> parser = QueryParser([Paper(title="T", abstract="A", categories=[
+        >>> parser = QueryParser([Paper(paper_id="p", title="T", abstract="A", categories=[
         ...     "Health & Medicine > Diagnostic Medicine > Imaging"])])
         >>> [parser.category_named(s) for s in ("imaging", "Health-related", "medical imaging")]
         ['Imaging', 'Health & Medicine', None]
