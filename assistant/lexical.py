@@ -50,6 +50,9 @@ _HEAD_POOL = 20
 #: before it in a question that asks what it is ("What is Shampoo?").
 _PAPER_AFTER = re.compile(r"\s+(?:paper|article|publication)\b", re.IGNORECASE)
 _WHAT_IS = re.compile(r"\s*(?:what|who)(?:'s|\s+is|\s+are|\s+was)\s+(?:the\s+)?", re.IGNORECASE)
+#: A link in an abstract: its host and path are no words of its prose.
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_LINK_CHECKED = 20
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
 _FORMAT = 4
 #: A hyphenated name with a one-character part ("R-learning", "k-means", "GPT-4", "DSAC-E"):
@@ -855,6 +858,21 @@ class LexicalIndex:
             all(used(t) for t in terms) if (terms := self._tokens(w)) else mentions(paper.title, w)
             for w in words
         )
+
+    def papers_writing(self, word: str) -> int:
+        """:meth:`papers_using`, less the papers that use ``word`` only inside a link: "google"
+        of "https://sites.google.com/view/..." is no mention of Google, and "Any papers from
+        Google?" had been searched as a topic. A word more than ``_LINK_CHECKED`` papers use
+        counts as written, links or not (the papers are not read)."""
+        count = self.papers_using(word)
+        if not 0 < count <= _LINK_CHECKED:
+            return count
+        linked = 0
+        for paper, _ in self.search(word, count):
+            text = f"{paper.title}\n{paper.abstract}"
+            if mentions(text, word) and not mentions(_LINK.sub(" ", text), word):
+                linked += 1
+        return count - linked
 
     def papers_using(self, name: str) -> int:
         """How many papers at most use ``name``: the count of its rarest word (0 when a word of

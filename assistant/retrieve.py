@@ -619,7 +619,7 @@ class Retriever:
             if query.sort is None:  # how many papers it asks for is the rules' to read
                 query.count = self.parser().parse(question).count
         elif parse:
-            query = self.parser().parse(question, usage=index.papers_using)
+            query = self.parser().parse(question, usage=index.papers_writing)
         else:
             query = Query(text=question, topic=question)
         query.corrected = misspelt

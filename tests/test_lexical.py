@@ -234,6 +234,17 @@ def test_a_name_with_a_number_raised_in_it_is_found_typed_plain() -> None:
     assert index.search("E^3-Pruner", 1)[0][0] == papers[-1]
 
 
+def test_a_word_used_only_inside_a_link_is_not_written() -> None:
+    linked = ("Agents", "Project page: https://sites.google.com/view/agents. We plan.")
+    said = ("Search", "We compare with Google search results.")
+    papers = _papers([*TOPICS, linked])
+    index = LexicalIndex.build(papers)
+    assert index.papers_using("Google") == 1 and index.papers_writing("Google") == 0
+    assert LexicalIndex.build(_papers([*TOPICS, linked, said])).papers_writing("Google") == 1
+    assert index.papers_writing("wombat") == index.papers_using("wombat") == 1
+    assert index.papers_writing("Qualcomm") == 0
+
+
 def test_a_hyphenated_name_with_a_one_letter_part_is_searched_whole() -> None:
     papers = _papers(
         [

@@ -286,6 +286,13 @@ def test_a_word_or_two_the_top_paper_holds_is_not_refused(sample_settings: Setti
     assert absent.coverage_verdict == "not_covered"
 
 
+def test_an_organization_named_only_in_links_is_said_unread(sample_settings: Settings) -> None:
+    # Two abstracts link to sites.google.com; none says "Google": it was searched as a topic.
+    found = Retriever(sample_settings).retrieve("Any papers from Google?", k=5)
+    assert found.query.unread == ["Google"]
+    assert "organization" in found.query.unread_reasons["Google"]
+
+
 def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     retriever = Retriever(sample_settings)
     two = retriever.retrieve("which daily papers have 2 upvotes?", k=20).hits
