@@ -631,7 +631,10 @@ class LexicalIndex:
         if len({paper_id for paper_id, _ in named}) != 1:
             return []
         (paper_id, phrase), paper = next(iter(named.items()))
-        found = [p for p, _ in self.search(phrase.strip(), _HEAD_POOL) if p.paper_id != paper_id]
+        # The phrase's terms are stemmed already: searched as text they would be stemmed twice.
+        found = [
+            p for p, _ in self._ranked(phrase.split(), _HEAD_POOL, None) if p.paper_id != paper_id
+        ]
         texts = self._sequences([f"{p.title} {p.abstract}" for p in found])
         return [paper] if sum(phrase in _padded(t) for t in texts) <= 1 else []
 

@@ -223,6 +223,11 @@ def test_two_words_of_one_title_in_a_row_name_its_paper() -> None:
     users = [("A", "The rotation trick helps."), ("B", "We use the rotation trick too.")]
     crowded = _papers([*TOPICS, layer, trick, *users])
     assert LexicalIndex.build(crowded).title_phrase("rotation trick", crowded) == []
+    # Words whose stems stem again ("embeddings" -> "embed" -> "emb") are still looked up.
+    sparse = ("Sparse Embeddings for Retrieval", "Short vectors.")
+    users = [("C", "Sparse embeddings help."), ("D", "We learn sparse embeddings too.")]
+    crowded = _papers([*TOPICS, sparse, *users])
+    assert LexicalIndex.build(crowded).title_phrase("sparse embeddings", crowded) == []
 
 
 def test_a_name_with_a_number_raised_in_it_is_found_typed_plain() -> None:
