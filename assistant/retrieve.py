@@ -823,7 +823,7 @@ class Retriever:
                 # A constraint it could not use is said so, not turned into a refusal.
                 covered, uncertain = True, True
             if (not covered or uncertain) and not (verdict.makers or titled or query.sort):
-                hits, carried = self._carried_first(query, hits, found, k)
+                hits, carried = self._carried_first(query, hits, found, k, index)
                 covered, uncertain = (True, False) if carried else (covered, uncertain)
             if verdict.makers or titled:
                 covered, uncertain = True, False
@@ -832,7 +832,7 @@ class Retriever:
         elif judge and hits and not query.filters.empty:
             doubt = self._off_topic(query, hits, relevance, index, matching, saved, allowed)
             if doubt is not None and not (titled or query.sort):
-                hits, carried = self._carried_first(query, hits, found, k)
+                hits, carried = self._carried_first(query, hits, found, k, index)
                 doubt = None if carried else doubt
             uncertain = doubt is not None
         doubt = none_named or doubt
@@ -938,7 +938,7 @@ class Retriever:
         )
 
     def _carried_first(
-        self, query: Query, hits: list[Hit], found: Sequence[Paper], k: int
+        self, query: Query, hits: list[Hit], found: Sequence[Paper], k: int, index: LexicalIndex
     ) -> tuple[list[Hit], bool]:
         """``hits`` with the papers that carry the category label ``query``'s topic is first
         (those passing its filters; see QueryParser.category_named), and whether any does.
@@ -954,7 +954,7 @@ class Retriever:
             return hits, False
         ids = self._passing(query.filters.model_copy(update={"category": label}))
         ranked = [p for p in found if p.paper_id in ids]
-        catalogue = self.lexical().catalogue
+        catalogue = index.catalogue  # the snapshot the question was ranked on
         rest = [catalogue[i] for i in sorted(ids - {p.paper_id for p in ranked}) if i in catalogue]
         carried = ranked + rest
         if not carried:
