@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from assistant.records import SENTENCE_START, Paper, unraised
+from assistant.records import SENTENCE_START, Paper, plural_pattern, singular, unraised
 
 #: A name: a word with a capital after its first letter ("CLIP", "ResNet", "t-SNE", "NYUv2") or
 #: a capital with digits ("Qwen3-32B", "MATH-500", "PHOENIX-2014T"). A capitalised word alone
@@ -197,8 +197,8 @@ def definitions(text: str, acronym: str) -> list[str]:
 
 
 def _singular(phrase: str) -> str:
-    phrase = re.sub(r"[-\s]+", " ", phrase)
-    return re.sub(r"(?<=ss)es$|(?<=[a-z]{3})(?<!s)s$", "", phrase)
+    *words, last = re.split(r"[-\s]+", phrase)
+    return " ".join([*words, singular(last)])
 
 
 def written_out(text: str, expansion: str) -> bool:
@@ -210,9 +210,12 @@ def written_out(text: str, expansion: str) -> bool:
     >>> form = definitions("Gaussian processes (GPs) ...", "GP")[0]
     >>> form, written_out("Deep Gaussian processes", form)
     ('gaussian process', True)
+    >>> written_out("Diffusion policies for robots", "diffusion policy")
+    True
     """
-    loose = r"[-\s]+".join(re.escape(w) for w in expansion.split())
-    return re.search(rf"(?<![\w-]){loose}(?:e?s)?(?![\w'])", text, re.IGNORECASE) is not None
+    *words, last = expansion.split()
+    loose = r"[-\s]+".join([*(re.escape(w) for w in words), plural_pattern(last)])
+    return re.search(rf"(?<![\w-]){loose}(?![\w'])", text, re.IGNORECASE) is not None
 
 
 #: Words before a name spelled out that make it an example, not the paper's own.

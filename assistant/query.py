@@ -20,7 +20,16 @@ from typing import Literal, Protocol, cast
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.bibliography import doi_of
-from assistant.records import MONTHS, Filters, Paper, author_count, fold, iso_date
+from assistant.records import (
+    MONTHS,
+    Filters,
+    Paper,
+    author_count,
+    fold,
+    iso_date,
+    plural_pattern,
+    singular,
+)
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _YEAR = r"(?:19|20)\d\d"
@@ -119,26 +128,8 @@ def subject_of(topic: str) -> str:
 _CATEGORY_SUFFIXES = frozenset({"related", "paper", "papers", "work", "works", "research"})
 
 
-def _singular_word(word: str) -> str:
-    """``word`` (folded) without a plural ending: "studies" -> "study", "chatbots" -> "chatbot";
-    "analysis", "class" and "bus" stay as they are."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
 def _singular_words(folded: str) -> str:
-    return " ".join(_singular_word(w) for w in folded.split())
-
-
-def _plural_pattern(word: str) -> str:
-    """A regex for ``word`` (folded), singular or plural ("study" or "studies")."""
-    singular = _singular_word(word)
-    if singular.endswith("y"):
-        return re.escape(singular[:-1]) + "(?:y|ies)"
-    return re.escape(singular) + "(?:e?s)?"
+    return " ".join(singular(w) for w in folded.split())
 
 
 def _scaffold(word: str) -> bool:
@@ -2044,7 +2035,7 @@ class QueryParser:
             label = named.span("label" if named.group("label") else "label2")
             return {text[slice(*label)]: why if given else "no paper carries one"}
         found["category"] = self.vocab.categories[best]
-        words = r"\W+".join(_plural_pattern(w) for w in best.split())
+        words = r"\W+".join(plural_pattern(w) for w in best.split())
         match = re.search(rf"\b{words}\b", lowered)
         if match:
             take(match, "category")

@@ -617,6 +617,47 @@ class Filters(BaseModel):
         return checks
 
 
+#: Plurals that add "es" to their singular ("processes", "boxes", "searches", "wishes").
+_ES_PLURAL = re.compile(r"(?:ss|x|zz|ch|sh)es$", re.IGNORECASE)
+
+
+def singular(word: str) -> str:
+    """``word`` without a plural ending; a word ending in "ss", "us" or "is" is singular
+    already, unless a capital comes before its "s" ("GPUs").
+
+    >>> words = "studies processes boxes LLMs GPUs causes days analysis class bus corpus"
+    >>> " ".join(singular(w) for w in words.split())
+    'study process box LLM GPU cause day analysis class bus corpus'
+    """
+    lower = word.lower()
+    if len(word) > 4 and lower.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and _ES_PLURAL.search(word):
+        return word[:-2]
+    singular_already = lower.endswith(("ss", "us", "is")) and word[-2].islower()
+    if len(word) > 3 and lower.endswith("s") and not singular_already:
+        return word[:-1]
+    return word
+
+
+def plural_pattern(word: str) -> str:
+    """A regex for ``word`` singular or plural; read the ending of "-ses" either way, since
+    "biases" is "bias" and "causes" is "cause".
+
+    >>> found = [re.fullmatch(plural_pattern(w), v) is not None for w, v in (
+    ...     ("study", "studies"), ("studies", "study"), ("day", "days"), ("biases", "bias"),
+    ...     ("causes", "cause"), ("box", "boxes"), ("use", "us"))]
+    >>> found
+    [True, True, True, True, True, True, False]
+    """
+    one = singular(word)
+    if len(one) > 2 and one[-1] in "yY" and one[-2].lower() not in "aeiou":
+        return re.escape(one[:-1]) + "(?:y|ies)"
+    if len(one) > 4 and one.lower().endswith("se"):
+        return re.escape(one[:-1]) + "(?:es?|s)?"
+    return re.escape(one) + "(?:e?s)?"
+
+
 def mentions(text: str, phrase: str) -> bool:
     """Whether ``text`` holds ``phrase`` as whole words: any case, hyphens or spaces or nothing
     between its words, singular or plural.
@@ -636,6 +677,8 @@ def mentions(text: str, phrase: str) -> bool:
     [True, False]
     >>> [mentions("LLMs' Reasoning", p) for p in ("LLMs reasoning", "LLMs' reasons")]
     [True, False]
+    >>> [mentions("Two case studies of one cause", p) for p in ("case study", "causes")]
+    [True, True]
     """
     pattern = mention_pattern(phrase)
     return pattern is not None and pattern.search(text) is not None
@@ -649,18 +692,16 @@ def mention_pattern(phrase: str) -> re.Pattern[str] | None:
     if not found:
         return None
     words = [m.group(0) for m in found]
-    if len(words[-1]) > 3:  # "LLMs" is "LLM" or "LLMs"; "examples", "example"; "boxes", "box"
-        words[-1] = re.sub(r"(?<=[sxz])es$|(?<=[cs]h)es$|s$", "", words[-1])
     # A point within a name stays one ("Qwen2.5-Math"); other gaps may be hyphens, spaces,
     # a possessive's apostrophe ("LLMs' reasoning") or nothing.
     gaps = [
         r"\." if phrase[a.end() : b.start()] == "." else r"(?:'|\u2019)?[-\s]*"
         for a, b in pairwise(found)
     ]
-    loose = re.escape(words[0]) + "".join(
-        g + re.escape(w) for g, w in zip(gaps, words[1:], strict=True)
-    )
-    return re.compile(rf"(?<![^\W_]){loose}(?:e?s)?(?![^\W_])", re.IGNORECASE)
+    # The last word singular or plural: "LLMs" is "LLM" or "LLMs"; "boxes", "box".
+    patterns = [*(re.escape(w) for w in words[:-1]), plural_pattern(words[-1])]
+    loose = patterns[0] + "".join(g + w for g, w in zip(gaps, patterns[1:], strict=True))
+    return re.compile(rf"(?<![^\W_]){loose}(?![^\W_])", re.IGNORECASE)
 
 
 def _has(paper: Paper, name: MissingField) -> bool:
