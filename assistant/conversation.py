@@ -476,6 +476,9 @@ def condense_rule(
     'Give me 5 papers on pruning'
     >>> condense_rule("None of these, anything on KV cache compression?", [two])
     'anything on KV cache compression?'
+    >>> asked = Turn(question="what's grokking", answer="a", sources={1: "Edge of Stability"})
+    >>> condense_rule("which papers talk about it?", [asked])
+    'which papers talk about grokking?'
 
     A question ``follows`` the last turn, whatever its length, where it asks what something
     is that the last answer's papers mention ("what is the mean radial error?": the caller
@@ -558,6 +561,13 @@ def condense_rule(
         # "Which papers compare optimizers?" after "What is Muon?": papers asked for on a
         # topic of its own. Searched with Muon's title, Muon's paper had come first.
         return question
+    subject = named_subject(own_words(searched))
+    it = _IT.search(papers_on["topic"]) if papers_on and subject else None
+    if papers_on and subject and it:
+        # "which papers talk about it?" after "what's grokking": papers on what was asked
+        # about. Searched with the paper the answer quoted, that paper alone had come back.
+        start = papers_on.start("topic") + it.start()
+        return question[:start] + subject + question[papers_on.start("topic") + it.end() :]
     if _PRONOUN.search(question) or follows or len(content_words(question)) < STANDALONE_WORDS:
         # "Which of those ...?" points at all the last answer's papers: their topic, not the
         # first one's title, which pulled the search toward that paper's own words. After an
@@ -818,6 +828,8 @@ def _counted_on(subject: str, asked: str) -> str | None:
 
 
 _ABOUT = re.compile(r"(?s)(?P<asked>.*) \(about: (?P<about>.*)\)")
+#: The thing a question asks papers about, pointed at: "talk about it", "mention this".
+_IT = re.compile(r"\bit\b|\b(?:this|that)\s*$", re.IGNORECASE)
 
 
 def _asked_so_far(standalone: str) -> list[str]:
