@@ -1323,16 +1323,20 @@ def _title_first(papers: Sequence[Paper], phrase: str) -> list[Paper]:
 
 def _short_phrase(text: str, longest: int = 4) -> str | None:
     """``text`` as a phrase to look for when it is a topic of at most ``longest`` words ("the
-    edge of stability?": "edge of stability"), else None.
+    edge of stability?": "edge of stability"), else None. A generic head noun ending it is
+    no part of the topic: no paper need say "RLHF work" to be on RLHF.
 
-    >>> [_short_phrase(t) for t in ("the edge of stability?", "use Qwen2.5-Math", "How do we act")]
-    ['edge of stability', 'Qwen2.5-Math', None]
+    >>> [_short_phrase(t) for t in ("the edge of stability?", "use Qwen2.5-Math", "How do we act",
+    ...                             "RLHF work")]
+    ['edge of stability', 'Qwen2.5-Math', None, 'RLHF']
     """
     if asks(text):
         return None  # a question, not a topic
     words = [w for w in (w.strip("\"'()[],;:!?.") for w in text.split()) if w]  # "Qwen2.5-Math"
     if words and words[0].lower() in _PHRASE_OPENERS:
         words = words[1:]
+    while len(words) > 1 and words[-1].lower() in _GENERIC_HEADS:
+        words.pop()
     return " ".join(words) if 0 < len(words) <= longest else None
 
 

@@ -286,6 +286,14 @@ def test_a_word_or_two_the_top_paper_holds_is_not_refused(sample_settings: Setti
     assert absent.coverage_verdict == "not_covered"
 
 
+def test_a_topic_with_a_generic_head_is_the_topic(sample_settings: Settings) -> None:
+    # No abstract says "RLHF work": the phrase check had made it uncertain.
+    for question in ("Give me an overview of RLHF work here", "RLHF research"):
+        found = Retriever(sample_settings).retrieve(question, k=5)
+        assert found.coverage_verdict == "covered", question
+        assert "Human Feedback" in found.hits[0].paper.title, question
+
+
 def test_an_organization_named_only_in_links_is_said_unread(sample_settings: Settings) -> None:
     # Two abstracts link to sites.google.com; none says "Google": it was searched as a topic.
     found = Retriever(sample_settings).retrieve("Any papers from Google?", k=5)
