@@ -1033,6 +1033,17 @@ _AVERAGE = re.compile(
     r"|up-?votes?|votes?|years?|dates?|citations?|papers?)\b|\bon\s+average\b",
     re.IGNORECASE,
 )
+#: An order by the length of a paper's text ("the longest abstract", "the shortest title"):
+#: no length is a field, and the answer says which orders there are.
+_LENGTH = re.compile(
+    r"\b(?:longest|shortest|lengthiest|briefest)\s+(?:abstracts?|titles?|papers?"
+    r"|summar(?:y|ies)|descriptions?|names?)\b",
+    re.IGNORECASE,
+)
+_NO_LENGTH = (
+    "no paper's length is a field; papers can be ordered by date, upvotes or number of authors "
+    '("Which paper has the most authors?")'
+)
 _NO_AVERAGE = (
     'no average is computed; ask for a count per value, "How many papers per year?", or an '
     'order, "Which paper has the most authors?", whose lines give each paper\'s value'
@@ -1655,6 +1666,10 @@ class QueryParser:
             # "What is the average number of authors?": said, and not searched as a topic
             unread[average.group(0)] = _NO_AVERAGE
             spans.append(average.span())
+        for length in _LENGTH.finditer(_blanked(text, spans)):
+            # "Which paper has the longest abstract?": said, and not searched as a topic.
+            unread[length.group(0)] = _NO_LENGTH
+            spans.append(length.span())
         topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
         unread.update((m.group(0), _NO_REFERENCES) for m in _CITING.finditer(topic))

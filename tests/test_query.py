@@ -356,6 +356,17 @@ def test_an_average_is_said_to_be_unread_and_not_searched() -> None:
     assert PARSER.parse("Which method lowers the mean squared error?").unread == []
 
 
+def test_an_order_by_length_is_said_to_be_unread_and_not_searched() -> None:
+    query = PARSER.parse("Which paper has the longest abstract?")
+    assert query.unread == ["longest abstract"] and query.bare
+    assert "no paper's length is a field" in query.unread_reasons["longest abstract"]
+    diffusion = PARSER.parse("Which is the shortest paper about diffusion?")
+    assert diffusion.unread == ["shortest paper"] and "shortest" not in diffusion.searched
+    # Lengths a paper is about are its topic.
+    assert PARSER.parse("Which papers use fewer tokens for reasoning?").unread == []
+    assert PARSER.parse("longer context windows for LLMs").unread == []
+
+
 def test_a_question_in_capitals_is_searched_in_lower_case() -> None:
     assert PARSER.parse("PAPERS ABOUT ROBOTICS").searched == "robotics"
     assert PARSER.parse("What is SOAP?").searched == "What is SOAP?"
