@@ -124,12 +124,15 @@ def mentioned(text: str, name: str, expansions: Sequence[str] = ()) -> bool:
     [True, True, True, False, True]
     >>> mentioned("Layer pruning of large language models.", "LLMs", ["large language models"])
     True
+    >>> [mentioned("Tighter PAC-Bayesian bounds", n) for n in ("PAC-Bayes", "PAC-Bayes bound")]
+    [True, False]
     """
     text = unraised(text)  # "E$^3$-Pruner" is "E3-Pruner"
     bare = re.sub(r"(?<=[A-Z])s$", "", _QUALIFIER.sub("", name))
     parts = re.findall(r"[A-Za-z0-9]", bare)
     loose = r"[-\s]?".join(re.escape(c) for c in parts)
-    pattern = rf"(?<![A-Za-z0-9]){loose}s?(?![a-z0-9])"
+    # ... or as the adjective a name makes: "PAC-Bayesian" names PAC-Bayes, "Markovian" Markov.
+    pattern = rf"(?<![A-Za-z0-9]){loose}(?:s|[ie]an)?(?![a-z0-9])"
     if re.search(pattern, text, re.IGNORECASE):
         return True
     if any(capitalised(text, acronym) for acronym in acronyms(bare)):
