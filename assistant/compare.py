@@ -423,9 +423,12 @@ class Comparer:
         firm = found.coverage_verdict == "covered"
         called = bool(hits) and self.retriever.lexical().names(part, hits[0].paper, part=True)
         if not hits or not (firm or called):
+            # The closest paper is said, for the user to confirm by its title: "the KL Shampoo
+            # paper" is "... Shampoo Optimizer via Kullback-Leibler Minimization".
+            closest = f' (the closest found is "{hits[0].paper.title}")' if hits else ""
             raise ResolutionError(
                 f'Nothing in the collection matches "{part}"',
-                hint="give its title or id; `assistant search` helps find it",
+                hint=f"give its title or id{closest}; `assistant search` helps find it",
             )
         # A description usually names the paper in other words ("function vectors in LLMs"):
         # among the hits, the one whose title holds most of its words wins; max() keeps the
