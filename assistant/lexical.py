@@ -772,13 +772,24 @@ class LexicalIndex:
         or a name its title writes, capitalised in the question where it does not open it
         ("What is Shampoo?", a name five titles use), or anywhere in a ``part`` cut out of a
         longer text, which opens no sentence ("the Lion optimizer analysis" of a comparison).
+        An acronym of the name counts as its long form where the title writes that out ("the
+        KL Shampoo paper": "... Shampoo Optimizer via Kullback-Leibler Minimization"), beside
+        a word the title holds itself.
         """
         title = set(self._tokens(paper.title))
         if any(0 < self._frequency(t) <= rare for t in self._tokens(query) if t in title):
             return True
         for run in _CAPITALISED_RUN.finditer(query):
-            terms = self._tokens(run.group(0))
-            if (part or not _opens(query, run)) and terms and set(terms) <= title:
+            if not (part or not _opens(query, run)):
+                continue
+            spelled = {
+                term
+                for acronym in names.acronyms(run.group(0))
+                if any(names.written_out(paper.title, f) for f in self.expansions(acronym))
+                for term in self._tokens(acronym)
+            }
+            terms = set(self._tokens(run.group(0))) - spelled
+            if terms and terms <= title:
                 return True
         return False
 
