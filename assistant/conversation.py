@@ -290,6 +290,8 @@ def last_answer_reference(
     >>> turn = Turn(question="q", answer="a", sources={1: "SOAP", 2: "MARS", 3: "Lion"})
     >>> last_answer_reference("Compare it with the second one", turn)
     [('it', 'SOAP'), ('the second one', 'MARS')]
+    >>> last_answer_reference("compare this paper with Adam", turn)
+    [('this paper', 'SOAP')]
     >>> [len(last_answer_reference(f"compare {group}", turn)) for group in
     ...  ("the first two", "the top 3 papers", "both", "them", "those papers", "SOAP and it")]
     [2, 3, 2, 3, 3, 1]
@@ -562,7 +564,7 @@ def condense_rule(
         # topic of its own. Searched with Muon's title, Muon's paper had come first.
         return question
     subject = named_subject(own_words(searched))
-    it = _IT.search(papers_on["topic"]) if papers_on and subject else None
+    it = _POINTED.search(papers_on["topic"]) if papers_on and subject else None
     if papers_on and subject and it:
         # "which papers talk about it?" after "what's grokking": papers on what was asked
         # about. Searched with the paper the answer quoted, that paper alone had come back.
@@ -829,7 +831,7 @@ def _counted_on(subject: str, asked: str) -> str | None:
 
 _ABOUT = re.compile(r"(?s)(?P<asked>.*) \(about: (?P<about>.*)\)")
 #: The thing a question asks papers about, pointed at: "talk about it", "mention this".
-_IT = re.compile(r"\bit\b|\b(?:this|that)\s*$", re.IGNORECASE)
+_POINTED = re.compile(r"\bit\b|\b(?:this|that)\s*$", re.IGNORECASE)
 
 
 def _asked_so_far(standalone: str) -> list[str]:
