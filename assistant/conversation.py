@@ -26,6 +26,9 @@ _PRONOUN = re.compile(
     r"|\b(?:this|that|these|those)\s*[?.!]?\s*$"
     r"|\b(?:of|among)\s+(?:these|those)\b"
     r"|\b(?:newer|older|more\s+recent|other|similar)\s+ones\b"
+    # "any that handle distribution shift?" (not "any papers that ...", asked afresh)
+    r"|^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:are\s+there\s+)?(?:any|some)(?:\s+ones)?\s+"
+    r"(?:that|which)\b"
     r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)"
     # "give me the full abstract" (not "the full abstract of SOAP")
     r"|\bthe\s+(?:whole|full|complete|entire)\s+abstract\b(?!\s+(?:of|for)\b)",
@@ -179,7 +182,10 @@ _BOTH = re.compile(
     r"|\bboth\s+(?:of\s+(?:them|these|those)|papers|ones)\b",
     re.IGNORECASE,
 )
-_PLURAL = re.compile(r"\b(?:they|them|their|these|those)\b", re.IGNORECASE)
+_PLURAL = re.compile(
+    r"\b(?:they|them|their|these|those)\b|\b(?:any|some)(?:\s+ones)?\s+(?:that|which)\b",
+    re.IGNORECASE,
+)
 _THOSE = re.compile(r"\b(?:these|those)\b", re.IGNORECASE)
 #: The other end of the last question's count or order: "and the fewest?", "the least?".
 _OTHER_END = re.compile(
@@ -207,11 +213,14 @@ _AMONG = re.compile(
     rf"{_OPENING}(?:(?:which|what)\s+(?:ones?|of\s+(?:those|these|them|the\s+(?:two|three)"
     r'|"[^"]+"(?:(?:\s*,\s*|\s+and\s+)"[^"]+")*)'
     r"|(?:papers?|one)\s+of\s+(?:those|these|them))"
-    r"|(?:does|do|is|are)\s+(?:any|either|one|both)\s+of\s+(?:those|these|them))\s+"
+    r"|(?:does|do|is|are)\s+(?:any|either|one|both)\s+of\s+(?:those|these|them)"
+    r"|(?:are\s+there\s+)?(?:any|some)(?:\s+ones)?\s+(?:that|which))\s+"
     r"(?P<verb>(?:(?:is|are|was|were)\s+)?(?:about|on)|us(?:e|es|ing)|mention(?:s|ing)?"
     r"|discuss(?:es|ing)?|stud(?:y|ies|ying)|appl(?:y|ies|ying)|deal(?:s|ing)?\s+with"
     r"|talk(?:s|ing)?\s+about|focus(?:es|ing)?\s+on|address(?:es|ing)?|propos(?:e|es|ing)"
-    r"|cover(?:s|ing)?|evaluat(?:e|es|ing)\s+on|rel(?:y|ies|ying)\s+on|employ(?:s|ing)?)\s+"
+    r"|cover(?:s|ing)?|evaluat(?:e|es|ing)\s+on|rel(?:y|ies|ying)\s+on|employ(?:s|ing)?"
+    r"|handl(?:e|es|ing)|tackl(?:e|es|ing)|consider(?:s|ing)?|target(?:s|ing)?"
+    r"|explor(?:e|es|ing)|investigat(?:e|es|ing)|look(?:s|ing)?\s+at)\s+"
     r"(?P<topic>[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
@@ -225,6 +234,8 @@ def topic_among(standalone: str) -> str | None:
     'speculative decoding'
     >>> topic_among('does any of them mention ImageNet? (about: "A" and "B")')
     'ImageNet'
+    >>> topic_among('any that handle distribution shift? (about: "A" and "B")')
+    'distribution shift'
     >>> [topic_among(q) for q in ('Which of those is the newest? (about: "A" and "B")',
     ...     "Which of those uses speculative decoding?")]
     [None, None]
@@ -474,6 +485,8 @@ def condense_rule(
     'Summarize "A" and "B"'
     >>> condense_rule("Who wrote them?", [two])  # the papers the answer cited
     'Who wrote them? (about: "SOAP" and "MARS" and "Lion")'
+    >>> condense_rule("any that handle distribution shift?", [two])
+    'any that handle distribution shift? (about: "SOAP" and "MARS" and "Lion")'
     >>> condense_rule("on pruning", [Turn(question="Give me 5 papers", answer="Ask about ...")])
     'Give me 5 papers on pruning'
     >>> condense_rule("None of these, anything on KV cache compression?", [two])
