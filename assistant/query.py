@@ -183,6 +183,14 @@ _NEW_OR_OLD = r"(?:newest|latest|most recent|recent|oldest|earliest)"
 #: after it), "one(s)", "on" ("the latest on X"), or nothing more than the question's end.
 _NOT_TO = r"(?<!\bto )(?<!\bto the )"  # "from oldest to newest" is an order clause
 _ORDER_NOUN = rf" (?:[\w.-]+ ){{0,3}}(?:{_WORKS}|daily)\b| (?:ones?|on)\b|\s*[?.!]*\s*$"
+#: An order asked by the field it sorts on: "sort them by ...", "ranked by ...".
+_SORT_BY = (
+    r"\b(?P<by>sort(?:ed)?|order(?:ed)?|rank(?:ed)?|list(?:ed)?|arranged?)\s+"
+    r"(?:(?:them|it|these|those|the\s+papers|the\s+list)\s+)?by\s+"
+)
+_SORT_ASCENDING = (
+    r"\b(?:\s*[,(]?\s*(?P<ascending>ascending|(?:fewest|least|smallest|lowest)\s+first)\)?)?"
+)
 _ORDER_CLAUSE = re.compile(
     r"[,;:(]?\s*(?P<said>(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|list(?:ed)?|arranged?)\s+"
     r"(?:them\s+|it\s+)?by\s+(?:(?:publication|release)\s+)?(?:date|year|recency|time)"
@@ -1709,6 +1717,21 @@ class QueryParser:
     @staticmethod
     def _sort(lowered: str, take: Taker) -> Sort | None:
         rules = [
+            # An order asked by its field: "sort them by number of authors", "rank by upvotes"
+            # (largest first, unless it says otherwise: "..., fewest first", "ascending").
+            (
+                rf"{_SORT_BY}(?:(?:the\s+)?number\s+of\s+(?:co-?)?authors|(?:co-?)?author\s+counts?"
+                r"|how\s+many\s+(?:co-?)?authors(?:\s+they\s+have)?|team\s+size|(?:co-?)?authors)"
+                + _SORT_ASCENDING,
+                "author_count",
+                True,
+            ),
+            (
+                rf"{_SORT_BY}(?:(?:the\s+)?number\s+of\s+(?:up)?votes|(?:up)?votes?"
+                r"|(?:up)?vote\s+counts?|popularity)" + _SORT_ASCENDING,
+                "upvotes",
+                True,
+            ),
             (
                 r"\b(?:most|(?:largest|biggest|highest) number of) (?:co-?)?authors\b"
                 r"|\b(?:largest|longest|biggest) (?:author list|list of authors)\b"
@@ -1784,6 +1807,13 @@ class QueryParser:
                     rf"\b(?:top\s+)?{_COUNT}\s+{re.escape(match.group(0))}", lowered
                 ) or re.search(rf"{re.escape(match.group(0))}\s+{_FEW}(?= \w)", lowered)
                 count = number(counted.group("n")) if counted else None
+                if match.groupdict().get("by"):
+                    # "top 3 papers sorted by upvotes"; "ICLR 2026 sorted by ..." is no count.
+                    counted = re.search(rf"\btop\s+{_COUNT}\b", lowered)
+                    count = number(counted.group("n")) if counted else None
+                    if counted:
+                        take(counted, "listed")
+                    counted = None
                 take(counted or match, f"sort by {key}")
                 # "Which paper has the most authors?", "the newest paper": one paper asked
                 # for, so the first and any tied with it.
@@ -1792,6 +1822,8 @@ class QueryParser:
                 groups = match.groupdict()
                 if at := groups.get("at") or groups.get("more"):  # "Which came first?": one
                     descending, one = at.startswith(("last", "later", "newer", "mo")), True
+                if groups.get("ascending"):  # "sort by upvotes, fewest first"
+                    descending = False
                 return Sort(key=key, descending=descending, count=count or None, first=one)
         # An order stated as a clause of its own: "..., newest first", "sorted by date",
         # "from oldest to newest", "in chronological order" (oldest first, as a timeline).

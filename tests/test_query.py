@@ -4,6 +4,7 @@ operators people use on it, in several wordings (no store, no model: millisecond
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
@@ -690,6 +691,24 @@ def test_a_team_and_votes_said_in_other_words_are_orders() -> None:
         sort = PARSER.parse(question).sort
         assert sort is not None and (sort.key, sort.descending) == (key, descending), question
     assert PARSER.parse("show me stuff from last month").bare
+
+
+def test_an_order_asked_by_its_field_is_an_order() -> None:
+    for question, key, descending, count in (
+        ("sort them by number of authors", "author_count", True, None),
+        ("rank them by how many authors they have", "author_count", True, None),
+        ("sort by upvotes, fewest first", "upvotes", False, None),
+        ("ICLR papers ranked by upvotes (ascending)", "upvotes", False, None),
+        # A year before the clause is no count; "top 3" is.
+        ("papers from ICLR 2026 sorted by number of authors", "author_count", True, None),
+        ("top 3 papers sorted by upvotes", "upvotes", True, 3),
+    ):
+        query = PARSER.parse(question)
+        sort = query.sort
+        assert sort is not None, question
+        assert (sort.key, sort.descending, sort.count) == (key, descending, count), question
+        assert not re.search(r"sort|rank|top|upvotes|authors", query.topic), question
+    assert PARSER.parse("papers sorted by authorship").sort is None
 
 
 def test_the_last_layer_is_no_date() -> None:
