@@ -167,7 +167,7 @@ _GROUP_REF = re.compile(
     r"|does|do|did|mentions?|gives?|got|came|appeared)\b))"
     # "them", "both" and "those" only as what is compared: "compare SOAP and MARS, which of
     # them is faster?" names its papers itself.
-    r"|\b(?:compare|contrast|between)\s+(?P<both>both)(?:\s+of\s+them|\s+papers)?\b"
+    r"|\b(?:compare|contrast|between)\s+(?P<both>both|the\s+two)(?:\s+of\s+them|\s+papers)?\b"
     r"|\b(?:compare|contrast|between)\s+(?P<all>all\s+of\s+them|them|(?:these|those|all)"
     r"(?:\s+(?:papers|ones|sources|results))?)\b"
     r"|\bhow\s+do\s+(?P<they>they|these|those(?:\s+(?:papers|ones))?)\s+(?:differ|compare)\b"
@@ -199,7 +199,7 @@ _ENDS = [
     ("largest number of", "smallest number of"),
     ("most", "fewest"),
 ]
-_HOW_MANY = {"two": 2, "three": 3, "four": 4, "five": 5, "both": 2}
+_HOW_MANY = {"two": 2, "three": 3, "four": 4, "five": 5, "both": 2, "the two": 2}
 #: Words that name papers afresh: "which are the newest papers?" asks it of the collection,
 #: where "which is the newest?" and "which of those is the newest?" ask it of the last answer.
 _AFRESH = re.compile(
@@ -316,6 +316,14 @@ def last_answer_reference(
     >>> mars = Turn(question="and MARS?", answer="a", sources={1: "MARS"})
     >>> [title for _, title in last_answer_reference("compare them", mars, soap)]
     ['SOAP', 'MARS']
+
+    ... and so are "the two" after a question asking the same of something new, whatever its
+    answer cites: "What does the Muon paper show?", "and what about Lion?", "compare the two".
+
+    >>> muon = Turn(question="What does the Muon paper show?", answer="a", sources={1: "Muon"})
+    >>> lion = Turn(question="and what about Lion?", answer="a", sources={1: "Lion", 2: "LION"})
+    >>> [title for _, title in last_answer_reference("compare the two", lion, muon)]
+    ['Muon', 'Lion']
     """
     numbered = turn.cited_titles
     group = _GROUP_REF.search(text)
@@ -328,7 +336,8 @@ def last_answer_reference(
         elif group.group("all") or group.group("they"):
             titles = list(numbered)
         else:
-            many = (group.group("n") or group.group("count") or group.group("both")).lower()
+            said = group.group("n") or group.group("count") or group.group("both")
+            many = " ".join(said.lower().split())  # "the  two"
             titles = list(numbered[: int(many) if many.isdigit() else _HOW_MANY[many]])
         said = next(g for g in ("n", "count", "both", "all", "they", "list") if group.group(g))
         phrase = group.group(said) if said in ("both", "all", "they") else group.group(0)
@@ -359,11 +368,14 @@ def earlier_turn(history: Sequence[Turn]) -> Turn | None:
 
 
 def _with_earlier(turn: Turn, earlier: Turn | None) -> list[str]:
-    """The titles ``turn`` cites; after an answer citing one, with the ``earlier`` turn's
-    first before it: "What is SOAP?", "and MARS?", "compare them" (or "summarize both")."""
+    """The titles ``turn`` cites; after an answer citing one, or one to a question asking the
+    same of something new ("and what about Lion?"), with the ``earlier`` turn's first before
+    it: "What is SOAP?", "and MARS?", "compare them" (or "summarize both")."""
     cited = turn.cited_titles
-    if len(cited) == 1 and earlier is not None and earlier.cited_titles:
-        return list(dict.fromkeys([earlier.cited_titles[0], *cited]))
+    switched = bool(_SWITCH.match(turn.question) or _AND_ALSO.match(turn.question))
+    if (len(cited) == 1 or switched) and earlier is not None and earlier.cited_titles:
+        # The two things asked about, each by its answer's first paper.
+        return list(dict.fromkeys([earlier.cited_titles[0], *cited[:1]]))
     return cited
 
 

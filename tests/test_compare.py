@@ -210,6 +210,11 @@ def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     with pytest.raises(ResolutionError, match=r"no source \[2\]") as missing:
         _titles(comparer, "compare papers 2 and 3", [gapped])
     assert "it cites [1], [3]" in missing.value.hint
+    # "The two" after a question asking the same of something new are the two things asked
+    # about, whatever the last answer cites besides.
+    first = Turn(question="What is SOAP?", answer="a", sources={1: SOAP})
+    switch = Turn(question="and what about MARS?", answer="a", sources={1: MARS, 2: prior})
+    assert _titles(comparer, "compare the two", [first, switch]) == [SOAP, MARS]
 
 
 def test_ambiguous_and_unknown_references_say_so(comparer: Comparer) -> None:
