@@ -489,6 +489,9 @@ _ONE_PAPER = re.compile(
     r"|\bthe (?:[\w-]+ ){1,3}(?:paper|article|one|publication)\b(?!s)(?! and\b)"
 )
 
+#: A question that is a noun phrase of one paper: "most liked daily paper", "newest RL paper?".
+_ONE_PAPER_ASKED = re.compile(r"\W*(?:[\w-]+\s+){1,5}(?:paper|article|publication)\s*[?.!]*\s*")
+
 
 class Sort(BaseModel):
     """An ordering the question asks for ("the most authors", "the newest")."""
@@ -1818,7 +1821,9 @@ class QueryParser:
                 # "Which paper has the most authors?", "the newest paper": one paper asked
                 # for, so the first and any tied with it.
                 near = lowered[max(match.start() - 60, 0) : match.end() + 30]
-                one = count is None and bool(_ONE_PAPER.search(near))
+                one = count is None and bool(
+                    _ONE_PAPER.search(near) or _ONE_PAPER_ASKED.fullmatch(lowered)
+                )
                 groups = match.groupdict()
                 if at := groups.get("at") or groups.get("more"):  # "Which came first?": one
                     descending, one = at.startswith(("last", "later", "newer", "mo")), True

@@ -256,6 +256,9 @@ def test_more_wordings_of_authorship_leave_no_topic(question: str, authors: list
         ("Which one has more authors?", "author_count", True),
         ("Which of the two got fewer upvotes?", "upvotes", False),
         ("Which of them is more popular?", "upvotes", True),
+        # A question that is a noun phrase of one paper.
+        ("most liked daily paper", "upvotes", True),
+        ("newest RL paper?", "date", True),
     ],
 )
 def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
