@@ -601,7 +601,10 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
     # constraint was read out: "How many papers with code are there per year?")
     (
         rf"\b{_PAPERS}\s+(?:are there\s+|were\s+(?:there\s+|published\s+)?)?"
-        r"(?:per|for each|in each|by)\s+(?:{g})(?=\s*(?:[?.!]|$))",
+        r"(?:(?:per|for each|in each|by)\s+(?:{g})(?=\s*(?:[?.!]|$))"
+        # ... within a constraint read later: "How many papers per category in ICLR 2026?"
+        # (not "papers by authors from Asia": by whom, not per author)
+        r"|(?:per|for each|in each)\s+(?:{g})(?=\s+(?:in|at|from|among|since|before|after)\s))",
         "each",
     ),
     (rf"\bhow many {_PAPERS} (?:does|do|did) each (?:{{g}}) (?:have|has|hold|give)", "each"),
@@ -611,7 +614,9 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
         r"^\W*(?:(?:which|what)\s+(?:{g})\s+(?:are|is|were)\s+(?:there|in\b|represented|covered)"
         r"|(?:which|what)\s+(?:{g})\s+(?:do|does)\s+(?:the\s+|these\s+|your\s+)?(?:papers?"
         r"|collection)\s+(?:cover|span|come\s+from|have|include)"
-        r"|(?:list|show)(?:\s+me)?\s+(?:all\s+)?(?:the\s+)?(?:{g})(?=\s*(?:[?.!]|$)))",
+        r"|(?:list|show)(?:\s+me)?\s+(?:all\s+)?(?:the\s+)?(?:{g})(?=\s*(?:[?.!]|$))"
+        # ... of some papers, named after: "Which categories does ICLR 2026 cover?"
+        r"|(?:which|what)\s+(?:{g})(?=\s+(?:do|does)\s+[^?]{2,40}?\s+(?:cover|span|include)\b))",
         "each",
     ),
     (rf"\b{_TOTAL} {_PAPERS} (?:per|by|for each) (?:{{g}})\b", "each"),
@@ -734,6 +739,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ... # doctest: +NORMALIZE_WHITESPACE
     ['papers per category, all', 'papers per listing, all', 'papers per year, all',
      'papers per listing, all', None]
+    >>> [read(q) for q in ("How many papers per category in ICLR 2026?",
+    ...     "Which categories does ICLR 2026 cover?", "papers by authors from Asia")]
+    ['papers per category, all', 'papers per category, all', None]
     >>> [read(q) for q in ("What is the distribution of papers per year?", "breakdown by venue",
     ...     "How are the papers spread over the years?")]
     ['papers per year, all', 'papers per listing, all', 'papers per year, all']
