@@ -390,6 +390,7 @@ _GIVES = {
     "year": "gives a date",
     "category": "gives a category",
     "region": "gives a place",
+    "organization": "gives an organization",
 }
 
 

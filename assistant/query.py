@@ -524,6 +524,7 @@ _GROUPS = {
     "year": r"years?",
     "category": r"categor(?:y|ies)|subject areas?|subjects?|tags?",
     "region": r"regions?|countr(?:y|ies)|continents?",
+    "organization": r"organi[sz]ations?|institutions?|affiliations?|companies|company|labs?",
 }
 _PAPERS = (
     r"(?:papers?|works?|publications?|articles?|abstracts?|documents?|entries|entry|submissions?)"
@@ -613,10 +614,16 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
     (
         r"^\W*(?:(?:which|what)\s+(?:{g})\s+(?:are|is|were)\s+(?:there|in\b|represented|covered)"
         r"|(?:which|what)\s+(?:{g})\s+(?:do|does)\s+(?:the\s+|these\s+|your\s+)?(?:papers?"
-        r"|collection)\s+(?:cover|span|come\s+from|have|include)"
+        r"|collection|authors)\s+(?:cover|span|come\s+from|have|include)"
         r"|(?:list|show)(?:\s+me)?\s+(?:all\s+)?(?:the\s+)?(?:{g})(?=\s*(?:[?.!]|$))"
         # ... of some papers, named after: "Which categories does ICLR 2026 cover?"
         r"|(?:which|what)\s+(?:{g})(?=\s+(?:do|does)\s+[^?]{2,40}?\s+(?:cover|span|include)\b))",
+        "each",
+    ),
+    # "Which authors have papers at ICLR 2026?", "which countries have papers on RL?"
+    (
+        rf"^\W*(?:which|what)\s+(?:{{g}})\s+(?:have|has|had)\s+(?:(?:any|some)\s+)?{_PAPERS}"
+        r"(?=\s+(?:in|at|from|on|about)\b|\s*[?.!]*$)",
         "each",
     ),
     (rf"\b{_TOTAL} {_PAPERS} (?:per|by|for each) (?:{{g}})\b", "each"),
@@ -687,7 +694,7 @@ class Tally(BaseModel):
     the most papers ("Which author has the most papers?"), those with at least some
     ("authors with more than one paper"), or every value ("How many papers per year?")."""
 
-    key: Literal["author", "listing", "year", "category", "region"]
+    key: Literal["author", "listing", "year", "category", "region", "organization"]
     mode: _Mode = "most"
     least: int = Field(2, ge=1, description="The fewest papers a value needs, for at_least.")
     count: int | None = Field(None, ge=1, description='How many values it asks for ("top 5").')
@@ -739,6 +746,14 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ... # doctest: +NORMALIZE_WHITESPACE
     ['papers per category, all', 'papers per listing, all', 'papers per year, all',
      'papers per listing, all', None]
+    >>> [read(q) for q in ("which organizations are represented?",
+    ...     "what regions do the authors come from?", "Which labs have the most papers?")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['papers per organization, all', 'papers per region, all',
+     'papers per organization, most first']
+    >>> [read(q) for q in ("Which authors have papers at ICLR 2026?",
+    ...     "Which authors have more than one paper?", "which authors have papers")]
+    ['papers per author, all', 'papers per author, at least 2', 'papers per author, all']
     >>> [read(q) for q in ("How many papers per category in ICLR 2026?",
     ...     "Which categories does ICLR 2026 cover?", "papers by authors from Asia")]
     ['papers per category, all', 'papers per category, all', None]
@@ -2511,6 +2526,8 @@ def _tally_values(paper: Paper, key: str) -> list[str]:
     if key == "year":
         year = paper.year or (int(paper.date[:4]) if paper.date else None)
         return [str(year)] if year else []
+    if key == "organization":
+        return [paper.organization] if paper.organization else []
     return paper.categories if key == "category" else paper.regions
 
 
