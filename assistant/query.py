@@ -1776,7 +1776,9 @@ class QueryParser:
             ),
             (
                 r"\b(?:most|highest|largest number of) (?:up)?votes\b|\bmost (?:up)?voted\b"
-                r"|\bmost popular\b|\b(?:top|highest|best)[- ]voted\b|\bmost liked\b",
+                r"|\bmost popular\b|\b(?:top|highest|best)[- ]voted\b|\bmost liked\b"
+                # "What's trending on the daily list?"
+                r"|\btrending\b|\bhottest\b",
                 "upvotes",
                 True,
             ),
@@ -1820,6 +1822,8 @@ class QueryParser:
                 "upvotes",
                 False,
             ),
+            # "Anything recent on RLHF?", "something recent about pruning"
+            (r"\b(?:anything|something)\s+(?:new|recent)(?=\s+(?:on|about|in)\b)", "date", True),
             # A follow-up: "any newer ones?", "more recent papers?", "older ones".
             (rf"\b(?:newer|more recent)(?= (?:{_WORKS}|ones)\b)", "date", True),
             (rf"\bolder(?= (?:{_WORKS}|ones)\b)", "date", False),

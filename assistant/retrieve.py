@@ -1258,7 +1258,7 @@ def _titles_name(subject: str, papers: Sequence[Paper], longest: int = 4) -> boo
 #: ("papers that use Shampoo").
 _OPENERS_TEXT = """
     the a an use uses using apply applies study studies propose proposes address addresses
-    discuss discusses mention mentions cover covers
+    discuss discusses mention mentions cover covers on about regarding concerning
     """
 _PHRASE_OPENERS = frozenset(_OPENERS_TEXT.split())
 
@@ -1327,8 +1327,8 @@ def _short_phrase(text: str, longest: int = 4) -> str | None:
     no part of the topic: no paper need say "RLHF work" to be on RLHF.
 
     >>> [_short_phrase(t) for t in ("the edge of stability?", "use Qwen2.5-Math", "How do we act",
-    ...                             "RLHF work")]
-    ['edge of stability', 'Qwen2.5-Math', None, 'RLHF']
+    ...                             "RLHF work", "on RLHF?")]
+    ['edge of stability', 'Qwen2.5-Math', None, 'RLHF', 'RLHF']
     """
     if asks(text):
         return None  # a question, not a topic

@@ -690,6 +690,8 @@ def test_a_team_and_votes_said_in_other_words_are_orders() -> None:
         ("the paper with the most collaborators", "author_count", True),
         ("Which paper has the smallest team?", "author_count", False),
         ("Which are the top-voted daily papers?", "upvotes", True),
+        ("What is trending on the daily list?", "upvotes", True),
+        ("Anything recent on RLHF?", "date", True),
     ):
         sort = PARSER.parse(question).sort
         assert sort is not None and (sort.key, sort.descending) == (key, descending), question

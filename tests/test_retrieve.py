@@ -288,7 +288,12 @@ def test_a_word_or_two_the_top_paper_holds_is_not_refused(sample_settings: Setti
 
 def test_a_topic_with_a_generic_head_is_the_topic(sample_settings: Settings) -> None:
     # No abstract says "RLHF work": the phrase check had made it uncertain.
-    for question in ("Give me an overview of RLHF work here", "RLHF research"):
+    # ... nor "on RLHF", what "Anything recent on RLHF?" leaves once its order is read.
+    for question in (
+        "Give me an overview of RLHF work here",
+        "RLHF research",
+        "Anything recent on RLHF?",
+    ):
         found = Retriever(sample_settings).retrieve(question, k=5)
         assert found.coverage_verdict == "covered", question
         assert "Human Feedback" in found.hits[0].paper.title, question
