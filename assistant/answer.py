@@ -30,6 +30,7 @@ from assistant.conversation import (
     missing_reference,
     more_request,
     named_subject,
+    narrowed_by,
     narrowing,
     own_words,
     paged,
@@ -583,7 +584,9 @@ class Answerer:
         if more is not None:
             return more  # the same question, the papers after those shown (see _search)
         # "What about from 2025?": constraints and no topic narrow the last question.
-        constraints_only = not parsed.filters.empty and parsed.bare
+        narrower = narrowed_by(question)  # "narrow it down to 2025": what after "to"
+        probe = self.retriever.parser().parse(narrower) if narrower else parsed
+        constraints_only = not probe.filters.empty and probe.bare
         # "which of those are about reasoning?" after a list by metadata alone
         narrowed = narrowing(
             question,

@@ -112,8 +112,11 @@ _TURNED_DOWN = re.compile(
 )
 #: Constraints that keep part of the last answer: "only the ones from 2024", "just 2025".
 _ONLY = re.compile(
-    r"^\W*(?:(?:and|ok(?:ay)?|now)\b[\s,]*)*(?:only|just)\s+(?:(?:the\s+)?(?:ones|papers)|those"
-    r"|these)?\s*(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
+    r"^\W*(?:(?:and|ok(?:ay)?|now)\b[\s,]*)*(?:(?:only|just)\s+(?:(?:the\s+)?(?:ones|papers)|those"
+    r"|these)?"
+    # "narrow it down to 2025", "limit them to ICLR", "restrict to papers with code"
+    r"|(?:narrow|limit|restrict|filter)(?:\s+(?:it|them|this|that|these|those|the\s+list))?"
+    r"(?:\s+down)?\s+to\b)\s*(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
 #: What may open a follow-up before what it asks: "and", "so, ", "ok now".
@@ -653,6 +656,9 @@ def narrowing(
     ...          "any from 2023?")
     >>> [narrowing(q, turn, constraints_only=True)[-11:] for q in asked]
     ['(from 2025)', '(from 2024)', '(have code)', '(from 2023)']
+    >>> narrowing("narrow it down to 2025", turn, constraints_only=True)
+    'Which papers are about diffusion? (from 2025)'
+
     >>> more = Turn(question="more", answer="a", rewritten_query=f"{turn.question} (papers 6 to 7)")
     >>> narrowing("and what about from 2024?", more, constraints_only=True)
     'Which papers are about diffusion? (from 2024)'
@@ -712,9 +718,22 @@ def narrowing(
             return _YEAR.sub(year["year"], asked)
         return f"{asked} ({subject})"
     adding = _ONLY.match(question) or _WHICH_ONES.match(question)
+    year = _YEAR_ONLY.fullmatch(adding["subject"].strip()) if adding else None
+    if year:  # "narrow to 2025", "only 2024": a year alone is a date
+        return f"{asked} (from {year['year']})"
     if adding is None or not constraints_only:
         return None
     return f"{asked} ({adding['subject']})"
+
+
+def narrowed_by(question: str) -> str | None:
+    """What a follow-up that only narrows the last question narrows it by, else None.
+
+    >>> [narrowed_by(q) for q in ("narrow it down to 2025", "only the ones with code", "why?")]
+    ['2025', 'with code', None]
+    """
+    adding = _ONLY.match(question)
+    return adding["subject"] if adding else None
 
 
 def _before_narrowing(asked: str, said: re.Match[str]) -> str:
