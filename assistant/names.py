@@ -390,6 +390,16 @@ def judge(
     if near and unseen:
         listed = ", ".join(f"'{name}'" for name in unseen)
         return Verdict([], f"None of the papers found mentions {listed}.")
+    if asks_use and found:
+        # "Does any paper evaluate on ImageNet?", a name many papers use: the close papers
+        # that mention it are what it asks for, as a rare name's users are above.
+        using = [
+            paper
+            for paper, text in zip(near, texts, strict=True)
+            if close(paper) and all(mentioned(text, name, long_forms[name]) for name in found)
+        ]
+        if using:
+            return Verdict(using, None)
     return Verdict([], None)
 
 

@@ -158,6 +158,16 @@ def test_a_question_about_a_name_the_papers_only_use_is_a_doubt() -> None:
     assert judge("Which bandits use CLIP features?", [BANDITS], _using, _nobody) == ([], None)
 
 
+def test_papers_asked_for_using_a_common_name_are_the_close_papers_mentioning_it() -> None:
+    llm = _paper("llm", "Agents that plan", "We evaluate LLM agents on planning.")
+    question = "Does any paper evaluate on LLM agents?"
+    assert judge(question, [REASONING, llm], _using, _nobody, asks_use=True) == ([llm], None)
+    # Not asked so, or with no close paper mentioning it: nothing decided.
+    assert judge(question, [REASONING, llm], _using, _nobody) == ([], None)
+    far = judge(question, [llm], _using, _nobody, close=lambda p: False, asks_use=True)
+    assert far.makers == []
+
+
 def test_a_maker_moves_up_past_the_papers_that_name_nothing_the_question_names() -> None:
     order = named_first("How does CoLSTIM work?", [REASONING, BANDITS], [BANDITS])
     assert order == [BANDITS, REASONING]
