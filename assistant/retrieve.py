@@ -781,7 +781,9 @@ class Retriever:
         if calibration is not None:
             threshold, lexical_threshold = calibration.threshold, calibration.lexical_threshold
             covered, uncertain = judge_coverage(relevance, overlap, calibration, spelled)
-            if uncertain and _titles_name(query.subject, found[:3]):
+            if uncertain and (
+                _titles_name(query.subject, found[:3]) or _titles_share_name(text, found, index)
+            ):
                 # "Which papers are about pruning?": a short question is far from any chunk
                 # by meaning, and its frame ("which papers are about") holds a third of its
                 # term weight; a paper titled on what it asks about covers it.
@@ -1252,6 +1254,25 @@ def _titles_name(subject: str, papers: Sequence[Paper], longest: int = 4) -> boo
     """
     words = subject.split()
     return 0 < len(words) <= longest and any(mentions(p.title, subject) for p in papers)
+
+
+#: At most how many papers may use a name that the titles of papers found carry, for the
+#: question naming it to be about them: a distinctive name ("Shampoo"), not a field's ("LLM").
+_DISTINCT_NAME = 10
+
+
+def _titles_share_name(text: str, papers: Sequence[Paper], index: LexicalIndex) -> bool:
+    """Whether a distinctive name of ``text`` (capitalised where no sentence opens, used by
+    at most _DISTINCT_NAME papers) is in the titles of two of the first five ``papers``:
+    "Which papers build on the Shampoo optimizer to make it cheaper, more stable or better
+    understood?" asks about the papers titled on Shampoo, though its many other words put
+    every one of them far from it by meaning."""
+    titles = [p.title for p in papers[:5]]
+    return any(
+        0 < index.papers_using(name) <= _DISTINCT_NAME
+        and sum(names.mentioned(title, name) for title in titles) >= 2
+        for name in names.proper(text)
+    )
 
 
 #: Words before a topic that are not part of it: an article, or what the papers do with it

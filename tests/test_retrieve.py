@@ -299,6 +299,17 @@ def test_a_topic_with_a_generic_head_is_the_topic(sample_settings: Settings) -> 
         assert "Human Feedback" in found.hits[0].paper.title, question
 
 
+def test_a_distinctive_name_two_titles_carry_covers_the_question(sample_settings: Settings) -> None:
+    # Five titles say Shampoo; the question's many other words had left it uncertain.
+    question = (
+        "Which papers build on the Shampoo optimizer to make it cheaper, more stable or "
+        "better understood?"
+    )
+    found = Retriever(sample_settings).retrieve(question, k=5)
+    assert found.coverage_verdict == "covered"
+    assert sum("Shampoo" in h.paper.title for h in found.hits) >= 2
+
+
 def test_an_organization_named_only_in_links_is_said_unread(sample_settings: Settings) -> None:
     # Two abstracts link to sites.google.com; none says "Google": it was searched as a topic.
     found = Retriever(sample_settings).retrieve("Any papers from Google?", k=5)
