@@ -1831,27 +1831,28 @@ class QueryParser:
         for pattern, key, descending in rules:
             match = re.search(pattern, lowered)
             if match:
-                # How many, when it says: "the three newest papers", "the top 5 most upvoted",
-                # "newest 3 papers" (not "newest 2024 papers": a year is a date).
-                counted = re.search(
-                    rf"\b(?:top\s+)?{_COUNT}\s+{re.escape(match.group(0))}", lowered
-                ) or re.search(rf"{re.escape(match.group(0))}\s+{_FEW}(?= \w)", lowered)
-                count = number(counted.group("n")) if counted else None
-                if match.groupdict().get("by"):
-                    # "top 3 papers sorted by upvotes"; "ICLR 2026 sorted by ..." is no count.
+                groups = match.groupdict()
+                if groups.get("by"):
+                    # "top 3 papers sorted by upvotes", said apart from the order; "ICLR 2026
+                    # sorted by ..." is no count.
                     counted = re.search(rf"\btop\s+{_COUNT}\b", lowered)
-                    count = number(counted.group("n")) if counted else None
                     if counted:
                         take(counted, "listed")
-                    counted = None
-                take(counted or match, f"sort by {key}")
+                    take(match, f"sort by {key}")
+                else:
+                    # How many, when it says: "the three newest papers", "the top 5 most
+                    # upvoted", "newest 3 papers" (not "newest 2024 papers": a year is a date).
+                    counted = re.search(
+                        rf"\b(?:top\s+)?{_COUNT}\s+{re.escape(match.group(0))}", lowered
+                    ) or re.search(rf"{re.escape(match.group(0))}\s+{_FEW}(?= \w)", lowered)
+                    take(counted or match, f"sort by {key}")
+                count = number(counted.group("n")) if counted else None
                 # "Which paper has the most authors?", "the newest paper": one paper asked
                 # for, so the first and any tied with it.
                 near = lowered[max(match.start() - 60, 0) : match.end() + 30]
                 one = count is None and bool(
                     _ONE_PAPER.search(near) or _ONE_PAPER_ASKED.fullmatch(lowered)
                 )
-                groups = match.groupdict()
                 if at := groups.get("at") or groups.get("more"):  # "Which came first?": one
                     descending, one = at.startswith(("last", "later", "newer", "mo")), True
                 if groups.get("ascending"):  # "sort by upvotes, fewest first"
