@@ -780,7 +780,7 @@ class LexicalIndex:
         if any(0 < self._frequency(t) <= rare for t in self._tokens(query) if t in title):
             return True
         for run in _CAPITALISED_RUN.finditer(query):
-            if not (part or not _opens(query, run)):
+            if _opens(query, run) and not part:
                 continue
             spelled = {
                 term
