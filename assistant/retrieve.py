@@ -878,9 +878,7 @@ class Retriever:
         """
         # Words of what was recognised are not the topic ("Machine Learning" of a venue).
         recognised = set(fold(" ".join(query.constraints)).split())
-        words = [w for w in query.subject.split() if fold(w) not in recognised]
-        while len(words) > 1 and words[-1].lower() in _GENERIC_HEADS:
-            words.pop()  # "Bayesian methods": no paper need say "methods" to be about it
+        words = _headless([w for w in query.subject.split() if fold(w) not in recognised])
         subject = " ".join(words)
         if calibration is None or not subject or relevance >= calibration.threshold:
             return None
@@ -1356,9 +1354,17 @@ def _short_phrase(text: str, longest: int = 4) -> str | None:
     words = [w for w in (w.strip("\"'()[],;:!?.") for w in text.split()) if w]  # "Qwen2.5-Math"
     if words and words[0].lower() in _PHRASE_OPENERS:
         words = words[1:]
-    while len(words) > 1 and words[-1].lower() in _GENERIC_HEADS:
-        words.pop()
+    words = _headless(words)
     return " ".join(words) if 0 < len(words) <= longest else None
+
+
+def _headless(words: Sequence[str]) -> list[str]:
+    """``words`` of a topic without the generic head nouns ending it ("Bayesian methods",
+    "RLHF work"): no paper need say them to be about it."""
+    kept = list(words)
+    while len(kept) > 1 and kept[-1].lower() in _GENERIC_HEADS:
+        kept.pop()
+    return kept
 
 
 def _said(phrase: str, hits: Sequence[Hit], index: LexicalIndex, allowed: set[str] | None) -> bool:
