@@ -40,6 +40,8 @@ _MASK = (1 << 64) - 1
 #: Terms a title (or its part before a colon) needs for a question writing it out to name its
 #: paper: two ("Feasible Learning") are a phrase other questions use as well.
 _TITLE_TERMS = 3
+#: The share of a title's terms a question uses, in any order, that restates the title.
+_RESTATED = 0.75
 #: Capitalised words in a row: how a question writes a paper's name.
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 #: Where a title without a colon leaves its name for what it is about.
@@ -610,6 +612,20 @@ class LexicalIndex:
             and any(phrase in _padded(terms) for phrase in phrases)
         }
         return self._named_alone(longer or named, papers)
+
+    def restates(self, query: str, paper: Paper) -> bool:
+        """Whether ``query`` uses three in four of the terms of ``paper``'s title, three at
+        least, in any order: "Is a tighter variational bound always better?" asks what
+        "Tighter Variational Bounds are Not Necessarily Better" answers.
+
+        >>> index = LexicalIndex.build([Paper.create("Tighter Bounds are Not Always Better", "")])
+        >>> paper = index.papers[0]
+        >>> [index.restates(q, paper) for q in ("Is a tighter bound better?", "Are bounds better?")]
+        [True, False]
+        """
+        title = set(self._tokens(paper.title))
+        used = title & set(self._tokens(query))
+        return len(used) >= _TITLE_TERMS and len(used) >= _RESTATED * len(title)
 
     def title_phrase(self, query: str, papers: Sequence[Paper]) -> list[Paper]:
         """The one paper of ``papers`` whose title holds two terms of ``query`` in a row that

@@ -740,6 +740,10 @@ class Retriever:
             # paper": "Convergence of Muon with Newton-Schulz"), among the first three found.
             words = title_words(query.text)
             titled = [p for p in found[:3] if index.title_uses(p, words)]
+        if not titled and found and index.restates(query.text, found[0]):
+            # ... or restates the first paper's title in other order ("Is a tighter
+            # variational bound always better?").
+            titled = found[:1]
         if not titled and len(query.subject.split()) <= _NAMING_WORDS:
             # ... or, asking about little else, by two words of its title in a row that no
             # other paper's title holds ("who wrote the rotation trick"), among the first ten.

@@ -510,6 +510,8 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         ("Which papers are about adversarial examples?", "covered"),
         # Metadata constraints that matched papers: covered, whatever the similarity.
         ("Which papers appeared at ICLR 2026?", "covered"),
+        # Three in four of a title's terms, out of order, ask what that paper answers.
+        ("Is a tighter variational bound always better?", "covered"),
         # A request's words are no evidence either way: before, these two were uncertain ...
         ("Which paper should I read to understand the edge of stability?", "covered"),
         ("Any good reads on heterogeneous treatment effects?", "covered"),
