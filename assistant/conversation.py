@@ -29,6 +29,8 @@ _PRONOUN = re.compile(
     # "any that handle distribution shift?" (not "any papers that ...", asked afresh)
     r"|^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:are\s+there\s+)?(?:any|some)(?:\s+ones)?\s+"
     r"(?:that|which)\b"
+    # "which one handles distribution shift?" (not "which one of the papers on X ...")
+    r"|^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:which|what)\s+ones?\b(?!\s+of\b)"
     r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)"
     # "give me the full abstract" (not "the full abstract of SOAP")
     r"|\bthe\s+(?:whole|full|complete|entire)\s+abstract\b(?!\s+(?:of|for)\b)",
@@ -186,7 +188,8 @@ _BOTH = re.compile(
     re.IGNORECASE,
 )
 _PLURAL = re.compile(
-    r"\b(?:they|them|their|these|those)\b|\b(?:any|some)(?:\s+ones)?\s+(?:that|which)\b",
+    r"\b(?:they|them|their|these|those)\b|\b(?:any|some)(?:\s+ones)?\s+(?:that|which)\b"
+    r"|^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:which|what)\s+ones?\b(?!\s+of\b)",
     re.IGNORECASE,
 )
 _THOSE = re.compile(r"\b(?:these|those)\b", re.IGNORECASE)
@@ -502,6 +505,8 @@ def condense_rule(
     'Who wrote them? (about: "SOAP" and "MARS" and "Lion")'
     >>> condense_rule("any that handle distribution shift?", [two])
     'any that handle distribution shift? (about: "SOAP" and "MARS" and "Lion")'
+    >>> condense_rule("which one handles distribution shift?", [two])
+    'which one handles distribution shift? (about: "SOAP" and "MARS" and "Lion")'
     >>> condense_rule("on pruning", [Turn(question="Give me 5 papers", answer="Ask about ...")])
     'Give me 5 papers on pruning'
     >>> condense_rule("None of these, anything on KV cache compression?", [two])
