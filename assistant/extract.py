@@ -403,7 +403,8 @@ def tally_note(found: Retrieval) -> str:
     assert tally is not None
     said = [r for r in found.query.recognised if not r.startswith(("count:", "mentioning:"))]
     stated = f" ({'; '.join(said)})" if said else ""  # "Which author has the most 2025 papers?"
-    topic = f" mentioning '{found.query.subject}'" if found.within else ""  # "... on diffusion?"
+    # "Which venue has the most papers on diffusion?"
+    topic = f" mentioning {found.query.mentioned_said}" if found.within else ""
     within = inert_markers(topic + stated)
     if not found.counts:
         them = "they are" if found.matching > 1 else "it is"
@@ -431,7 +432,7 @@ def tally_note(found: Retrieval) -> str:
         held = f"The collection holds {counted(found.counted, 'paper')}"
         if found.within:  # "How many papers are about pruning?"
             mention = "mentions" if found.within == 1 else "mention"
-            said_of = f"{counted(found.within, 'paper')} {mention} '{found.query.subject}'"
+            said_of = f"{counted(found.within, 'paper')} {mention} {found.query.mentioned_said}"
             held = inert_markers(said_of + stated)
         head = f"{held}; per listing{several}: {', '.join(shown)}."
         whose = "The newest"

@@ -124,6 +124,44 @@ def subject_of(topic: str) -> str:
     return " ".join(w.rstrip(".") for w in words if not _scaffold(w.lower()))
 
 
+def subject_parts(topic: str) -> list[list[str]]:
+    """The phrases of ``topic``'s subject a paper must mention to be about it: its words
+    beyond the frame, split where a frame word parts them ("reinforcement learning for LLMs"
+    is about both) but for "of" between two of them ("mixture of experts"); where "or" parts
+    them, each side is one way to be about it.
+
+    >>> subject_parts("How many papers are about reinforcement learning for LLMs?")
+    [['reinforcement learning', 'LLMs']]
+    >>> [subject_parts(q) for q in ("papers on LLM pruning?", "papers on mixtures of experts")]
+    [[['LLM pruning']], [['mixtures of experts']]]
+    >>> subject_parts("How many papers are on pruning or quantization?")
+    [['pruning'], ['quantization']]
+    """
+    words = [w.rstrip(".") for w in re.findall(_WORD.pattern, topic, re.I)]
+    framing = [_scaffold(w.lower()) for w in words]
+    sides: list[list[list[str]]] = [[[]]]
+    for i, word in enumerate(words):
+        parts = sides[-1]
+        joins = word.lower() == "of" and i + 1 < len(words) and not framing[i + 1]
+        if not framing[i] or (joins and parts[-1]):
+            parts[-1].append(word)
+        elif word.lower() == "or" and parts[-1]:
+            sides.append([[]])
+        elif parts[-1]:
+            parts.append([])
+    found = [[" ".join(part) for part in parts if part] for parts in sides]
+    return [parts for parts in found if parts]
+
+
+def said_parts(sides: list[list[str]], quote: str = "'") -> str:
+    """Phrases of subject_parts as an answer says them.
+
+    >>> said_parts([["RL", "LLMs"], ["pruning"]])
+    "'RL' and 'LLMs' or 'pruning'"
+    """
+    return " or ".join(" and ".join(f"{quote}{p}{quote}" for p in parts) for parts in sides)
+
+
 #: Words after a topic that do not change it: "health-related", "neurology papers".
 _CATEGORY_SUFFIXES = frozenset({"related", "paper", "papers", "work", "works", "research"})
 
@@ -896,6 +934,18 @@ class Query(BaseModel):
         """The topic's words beyond the frame of a metadata question ("protein folding" of
         "Which papers are about protein folding?"), as written."""
         return subject_of(without_request(self.topic))
+
+    @property
+    def mentioned(self) -> list[list[str]]:
+        """The phrases a paper must mention to be counted as on the topic, all of one list
+        (see subject_parts): "reinforcement learning" and "LLMs" of "How many papers are
+        about reinforcement learning for LLMs?"."""
+        return subject_parts(without_request(self.topic))
+
+    @property
+    def mentioned_said(self) -> str:
+        """``mentioned`` as the answer quotes it: "'reinforcement learning' and 'LLMs'"."""
+        return said_parts(self.mentioned)
 
     @property
     def constraints(self) -> list[str]:
@@ -1724,7 +1774,7 @@ class QueryParser:
             # pruning?": counted over the papers whose title or abstract mentions the topic, a
             # set the answer names (which papers are "about" a topic is otherwise a ranking,
             # with no edge to count to).
-            recognised.append(f"mentioning: {subject}")
+            recognised.append(f"mentioning: {said_parts(subject_parts(topic), quote='')}")
         return Query(
             unread=list(unread),
             unread_reasons={phrase: why for phrase, why in unread.items() if why},

@@ -650,7 +650,7 @@ class Retriever:
             k = asked = min(query.count, max(k, listing_k or 0))
         mention: list[Paper] | None = None
         if query.tally is not None and query.subject:  # a count within a topic
-            mention = index.mentioning(query.subject, allowed)
+            mention = _mentioning(index, query.mentioned, allowed)
             if not mention:
                 _uncounted(query)
         if query.listing:
@@ -1150,6 +1150,21 @@ def _starts_of(name: str, text: bytes) -> list[int]:
     return found
 
 
+def _mentioning(
+    index: LexicalIndex, sides: list[list[str]], allowed: set[str] | None
+) -> list[Paper]:
+    """The papers (of ``allowed``) mentioning every phrase of one of ``sides`` (see
+    query.subject_parts: "RL for LLMs" is both, "pruning or quantization" either), in paper id
+    order."""
+    found: dict[str, Paper] = {}
+    for parts in sides:
+        passing = allowed
+        for part in parts:
+            passing = {p.paper_id for p in index.mentioning(part, passing)}
+        found.update((paper_id, index.catalogue[paper_id]) for paper_id in passing or ())
+    return [found[paper_id] for paper_id in sorted(found)]
+
+
 def _uncounted(query: Query) -> None:
     """Turn a count within a topic that no paper mentions as written ("the most papers on
     making models reason better": a description, not a name) into a search of the topic, with
@@ -1162,8 +1177,8 @@ def _uncounted(query: Query) -> None:
     ]
     query.unread.append(asked)
     query.unread_reasons[asked] = (
-        f"no paper's title or abstract mentions '{query.subject}' as written, so nothing was "
-        "counted; the papers closest to it are ranked instead"
+        f"no paper's title or abstract mentions {query.mentioned_said} as written, so nothing "
+        "was counted; the papers closest to it are ranked instead"
     )
     query.tally = None
 

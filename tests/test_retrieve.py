@@ -344,6 +344,12 @@ def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     daily = retriever.retrieve("Which year has the most daily papers?", k=20)
     assert daily.query.tally is not None and daily.query.tally.key == "year"
     assert daily.query.filters.venue == "Hugging Face Daily Papers"
+    # A topic of two parts counts the papers mentioning both, where the two as one phrase
+    # ("reinforcement learning LLMs") had matched nothing and nothing was counted.
+    both = retriever.retrieve("How many papers are about reinforcement learning for LLMs?")
+    rl = retriever.retrieve("How many papers are about reinforcement learning?")
+    assert both.query.tally is not None and 0 < both.within < rl.within
+    assert both.query.mentioned_said == "'reinforcement learning' and 'LLMs'"
 
 
 def test_an_ordered_topic_question_orders_the_papers_on_its_topic(
