@@ -612,14 +612,18 @@ _OVERVIEW = re.compile(
     rf"|(?:list|show(?:\s+me)?)\s+the\s+(?:papers|articles)\s+(?:in|of)\s+{_HELD})"
     r"\s*[?.!]*\s*$"
 )
+_IS_THE = r"(?:is|are|was|were|appears?|seems?) (?:the )?"
 #: How a question asks for a count per value; {g} is a group's words (_GROUPS).
 _TALLY_RULES: list[tuple[str, _Mode]] = [
     # "Which author has the most papers?", "the year with the largest number of papers"
     (rf"\b(?:{{g}})\b{_BETWEEN}\b{_MOST_OF} {_PAPERS}\b", "most"),
     (rf"\btop (?:{_COUNT} )?(?:{{g}}) (?:by|in) (?:the )?{_TOTAL} {_PAPERS}", "most"),
     (r"\bmost (?:frequent|common|productive|represented) (?:{g})\b", "most"),
+    # "Which categories are most common?", "which venue is the most represented?"
+    (rf"\b(?:{{g}}) {_IS_THE}most (?:frequent|common|productive|represented)\b", "most"),
     (rf"\b(?:{{g}})\b{_BETWEEN}\b{_FEWEST_OF} {_PAPERS}\b", "fewest"),
     (r"\bleast (?:frequent|common|productive|represented) (?:{g})\b", "fewest"),
+    (rf"\b(?:{{g}}) {_IS_THE}least (?:frequent|common|productive|represented)\b", "fewest"),
     # "authors with more than one paper", "listings with at least 20 papers"
     (
         rf"\b(?:{{g}})\b{_BETWEEN}\b(?:(?P<cmp>{_MORE}|at least) {_COUNT}"
@@ -779,6 +783,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ['papers per listing, fewest first', 'papers per year, most first', None]
     >>> read("the top 3 authors by number of papers")
     'papers per author, most first (3)'
+    >>> [read(q) for q in ("Which categories are most common?",
+    ...     "which venue is the least represented?")]
+    ['papers per category, most first', 'papers per listing, fewest first']
     >>> [read(q) for q in ("Which categories are there?", "What venues are in the collection?",
     ...     "What years do the papers cover?", "list the venues", "list the authors of SOAP")]
     ... # doctest: +NORMALIZE_WHITESPACE
