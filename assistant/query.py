@@ -528,7 +528,11 @@ _ONE_PAPER = re.compile(
 )
 
 #: A question that is a noun phrase of one paper: "most liked daily paper", "newest RL paper?".
-_ONE_PAPER_ASKED = re.compile(r"\W*(?:[\w-]+\s+){1,5}(?:paper|article|publication)\s*[?.!]*\s*")
+_ONE_PAPER_ASKED = re.compile(
+    r"\W*(?:[\w-]+\s+){1,5}(?:paper|article|publication)"
+    # "oldest paper in the collection", "newest paper here"
+    r"(?:\s+(?:in|of)\s+(?:this|the|your)\s+(?:collection|library|corpus)|\s+here)?\s*[?.!]*\s*"
+)
 
 
 class Sort(BaseModel):

@@ -259,6 +259,7 @@ def test_more_wordings_of_authorship_leave_no_topic(question: str, authors: list
         # A question that is a noun phrase of one paper.
         ("most liked daily paper", "upvotes", True),
         ("newest RL paper?", "date", True),
+        ("oldest paper in the collection", "date", False),
     ],
 )
 def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
