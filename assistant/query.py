@@ -1203,6 +1203,12 @@ _FROM_NAMED = re.compile(
     r"\b(?i:papers?|works?|research|publications?|articles?|anything|something)\s+"
     rf"(?i:from|out\s+of)\s+(?:the\s+)?(?P<after>{_ORG_NAME})"
 )
+#: ... or a maker asked what it wrote, one word no paper uses nor lists as an author: "What
+#: has DeepMind published?", "What did Jones write?" (a word papers use may be a method's).
+_MAKER_NAMED = re.compile(
+    r"\b(?i:what|which\s+papers?)\s+(?i:did|has|have)\s+(?P<maker>[A-Z][\w'.-]+)\s+"
+    r"(?i:write|written|wrote|publish|published|release|released|put\s+out)\b"
+)
 #: Capitalised words before "researchers" that name no organization ("Which authors ...").
 _NOT_ORG_TEXT = """
     which what who whose how are is do does did the a an show list find give name all any many
@@ -2351,6 +2357,13 @@ class QueryParser:
         the name as a word), with why it cannot filter; like an unknown venue its phrase
         leaves the topic. It had been searched, and the question refused."""
         said = list(_ORGANIZATION_NAMED.finditer(text))
+        makers = [
+            m
+            for m in _MAKER_NAMED.finditer(text)
+            if usage is not None
+            and usage(m.group("maker")) == 0
+            and fold(m.group("maker")) not in self.vocab.surnames
+        ]
         if usage is not None:
             said += [
                 m
@@ -2358,8 +2371,9 @@ class QueryParser:
                 if not any(usage(word) for word in m.group("after").split())
                 and self.vocab.name(fold(m.group("after"))) is None  # "papers from Haoli Bai"
             ]
-        for match in said:
-            words = (match.group("after") or match.group("before")).split()
+        for match in [*said, *makers]:
+            named = match.groupdict()
+            words = (named.get("after") or named.get("before") or named["maker"]).split()
             while words and words[0].lower() in _NOT_ORG_WORDS:
                 words = words[1:]
             org = " ".join(words)
@@ -2372,13 +2386,15 @@ class QueryParser:
                 or any(fold(org) in fold(venue) for venue in self.vocab.venues)
             ):
                 continue
-            spans.append(match.span())
+            spans.append(match.span("maker") if match in makers else match.span())
             given = self.vocab.organizations
             why = (
                 f"no paper here lists it as its organization; those listed are {_shown(given)}"
                 if given
                 else "no paper here lists an organization"
             )
+            if match in makers:
+                why = f"no paper here lists it as an author, and {why}"
             return {org: why}
         return {}
 

@@ -144,6 +144,17 @@ def test_a_surname_alone_is_an_author_when_no_paper_uses_the_word(question: str)
     assert not PARSER.parse(question.lower(), usage=lambda word: 0).filters.authors
 
 
+def test_a_maker_no_paper_lists_nor_uses_as_a_word_is_said_unread() -> None:
+    """ "What has DeepMind published?" had been searched as a word and answered from the
+    nearest papers; one word the papers use ("What did BERT write?") may be a method's."""
+    for question in ("What has DeepMind published?", "What did Jones write?"):
+        query = PARSER.parse(question, usage=lambda word: 0)
+        [word] = query.unread
+        assert "as an author" in query.unread_reasons[word] and not query.subject, question
+        assert not PARSER.parse(question, usage=lambda word: 2).unread
+    assert PARSER.parse("What did Bai publish?", usage=lambda word: 0).filters.authors
+
+
 def test_a_surname_before_et_al_is_an_author_even_when_papers_use_the_word() -> None:
     query = PARSER.parse("What did Bai et al. propose for pruning?", usage=lambda word: 3)
     assert _ids(query.filters) == {"p1"} and query.filters.authors == ["Bai"]
