@@ -525,6 +525,8 @@ _ONE_PAPER = re.compile(
     r" (?:has|had|is|was|got|received)\b"
     r"|\bwhich of (?:[\w-]+ ){0,4}(?:papers|articles|ones|works|publications) (?:has|is|was)\b"
     r"|\bthe (?:[\w-]+ ){1,3}(?:paper|article|one|publication)\b(?!s)(?! and\b)"
+    # "Who is on the biggest team?": the authors of one paper
+    r"|\bon the (?:[\w-]+ ){1,2}team\b(?!s)"
 )
 
 #: A question that is a noun phrase of one paper: "most liked daily paper", "newest RL paper?".

@@ -271,6 +271,7 @@ def test_more_wordings_of_authorship_leave_no_topic(question: str, authors: list
         ("most liked daily paper", "upvotes", True),
         ("newest RL paper?", "date", True),
         ("oldest paper in the collection", "date", False),
+        ("Who is on the biggest team?", "author_count", True),
     ],
 )
 def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
