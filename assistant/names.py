@@ -389,6 +389,14 @@ def judge(
     ]
     if near and unseen:
         listed = ", ".join(f"'{name}'" for name in unseen)
+        if all(any(mentioned(text, name, long_forms[name]) for text in texts) for name in unseen):
+            # "LLM alignment", ranked first by embedding alignment: the papers on LLMs were
+            # found, further down and further from the question.
+            return Verdict(
+                [],
+                f"None of the papers closest to the question mentions {listed}; those found "
+                "that do are further from it.",
+            )
         return Verdict([], f"None of the papers found mentions {listed}.")
     if asks_use and found:
         # "Does any paper evaluate on ImageNet?", a name many papers use: the close papers

@@ -199,7 +199,10 @@ def test_a_name_none_of_the_found_papers_mentions_is_a_doubt() -> None:
         _nobody,
         close=lambda paper: paper is REASONING,
     )
-    assert far_off.doubt == "None of the papers found mentions 'BERT'."
+    assert far_off.doubt == (
+        "None of the papers closest to the question mentions 'BERT'; those found that do are "
+        "further from it."
+    )
     # Only the closest few count: a mention in the eleventh paper found does not cover it.
     far = judge("How is BERT compressed?", [REASONING] * 10 + [bert], counts.__getitem__, _nobody)
     assert far.doubt == "None of the papers found mentions 'BERT'."
