@@ -331,11 +331,13 @@ _FRAME_WORDS_TEXT = """
     articles literature publication publications reference references overview summary rundown
     introduction intro resources material materials stuff collection library summarise summarize
     new state art deal talk talks from two three four five six seven eight nine ten
+    recent latest advances advance progress developments development trends made
     """
 _FRAME_WORDS = frozenset(_FRAME_WORDS_TEXT.split())
 _FRAME_ENDS = frozenset({"about", "on", "regarding", "concerning", "understand"})
 _FRAME_AFTER = {
-    "in": ("new", "art", "done"),
+    # "what are recent advances in X", "latest developments in X"
+    "in": ("new", "art", "done", "advances", "advance", "progress", "developments", "trends"),
     "for": ("looking", "searching"),
     "of": ("overview", "summary", "rundown", "introduction", "intro"),
     "with": ("deal",),  # "what's the deal with X"
@@ -364,6 +366,9 @@ def _without_frame(text: str) -> str:
     'How does learning on graphs work?'
     >>> _without_frame("I want to understand vector quantization, where do I start?")
     'vector quantization?'
+    >>> [_without_frame(q) for q in ("What are recent advances in RLHF?",
+    ...     "What progress has been made on RLHF?", "latest developments in model merging")]
+    ['RLHF?', 'RLHF?', 'model merging']
     """
     tail = _FRAME_TAIL.search(text)
     rest = text[: tail.start()] + text[tail.end() :] if tail else text

@@ -561,6 +561,9 @@ def test_ordinary_words_stay_the_topic() -> None:
         ("I want to understand vector quantization, where do I start?", "vector quantization?"),
         ("Overview of in-context learning research in this collection.", "in-context learning."),
         ("What's the state of the art in image compression?", "image compression?"),
+        # ... and progress asked after, whose "recent advances" had held a third of the terms
+        ("What are recent advances in RLHF?", "RLHF?"),
+        ("What progress has been made on model merging?", "model merging?"),
         ("whats the deal with the rotation trick", "the rotation trick"),
         ("Which papers talk about imitation learning?", "imitation learning?"),
         ("Give me three papers on speculative decoding.", "speculative decoding."),
