@@ -285,6 +285,9 @@ _ASKS_FACTS = re.compile(
     r"|\bpeer[- ]?reviewed\b"
     r"|\bwhen\s+(?:was|were|did)\b.*\b(?:published|posted|released|appear(?:ed)?|come\s+out)\b"
     r"|\b(?:what|which)\s+(?:year|date|venue|conference|listing)\b"
+    # "when?", "and when was it?", "how old is it?" after a paper was named
+    r"|^\W*(?:(?:and|so)\s+)?(?:when|how\s+(?:old|recent))(?:\s+(?:was|is|did)\s+(?:it|this|that)"
+    r"(?:\s+(?:written|out|come\s+out))?)?\s*[?.!]*\s*$"
     r"|\bwhere\s+(?:was|were|did)\b.*\b(?:published|posted|appear(?:ed)?|presented)\b"
     r"|\bhow\s+many\s+(?:authors|upvotes|votes)\b"
     r"|" + _WHERE_TO_READ,

@@ -874,3 +874,13 @@ def test_every_paper_a_metadata_question_lists_is_in_the_answer(sample_settings:
         answer = answerer.ask(question)
         shown = answer.answer.count("\n- **")
         assert shown == len(answer.citations) == 30, (question, shown)
+
+
+def test_when_asked_after_a_paper_gives_its_date(sample_settings: Settings) -> None:
+    """ "when?" after "Tell me about the consciousness prior" had quoted the abstract with
+    no date; the line naming the paper now gives it, as "what year?" did."""
+    answerer = _answerer(sample_settings)
+    first = answerer.ask("Tell me about the consciousness prior")
+    for asked in ("when?", "how old is it?"):
+        when = answerer.ask(asked, [Turn.of(first)])
+        assert "2017-09-25" in when.answer, (asked, when.answer)
