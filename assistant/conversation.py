@@ -840,10 +840,20 @@ def _swapped(subject: str, asked: str) -> str | None:
     "I'm interested in diffusion models for image editing"
     >>> _swapped("in NLP", "Which papers use transformers in vision?")
     'Which papers use transformers in NLP?'
+
+    Where the last question, on a topic, has no such word, the use narrows its topic: "what
+    about for regression?" after "papers on conformal prediction" (alone, it had lost
+    conformal prediction). "and of Shampoo?" asks the last question's "of" again.
+
+    >>> _swapped("for regression", "papers on conformal prediction")
+    'papers on conformal prediction for regression'
+    >>> _swapped("of Shampoo", "What are the limitations of SOAP?")
+    'What are the limitations of Shampoo?'
     """
     said = _ABOUT_TOPIC.fullmatch(subject.strip())
     last = _ABOUT_TOPIC.search(asked)
     if said is None or last is None:
+        topic = last
         said = _OTHER_USE.fullmatch(subject.strip())
         if said is None:
             return None
@@ -851,13 +861,17 @@ def _swapped(subject: str, asked: str) -> str | None:
         last = re.search(
             rf"(?s).*\b{said['on']}\s+(?P<topic>[^?!.]+?)\s*[?!.]*\s*$", asked, re.IGNORECASE
         )
+        if last is None and topic is not None and said["on"].lower() != "of":
+            end = topic.end("topic")
+            return f"{asked[:end]} {said['on']} {said['topic']}{asked[end:]}"
         if last is None:
             return None
     return asked[: last.start("topic")] + said["topic"] + asked[last.end("topic") :]
 
 
-#: A use or a field said after its own word: "for image editing", "in NLP", "with GNNs".
-_OTHER_USE = re.compile(r"(?P<on>for|in|with|using)\s+(?P<topic>[^?!.]+?)\s*[?!.]*", re.I)
+#: A use or a field said after its own word: "for image editing", "in NLP", "with GNNs"; or
+#: what is asked of: "of Shampoo".
+_OTHER_USE = re.compile(r"(?P<on>for|in|with|using|of)\s+(?P<topic>[^?!.]+?)\s*[?!.]*", re.I)
 
 
 def _counted_on(subject: str, asked: str) -> str | None:
