@@ -46,6 +46,9 @@ _RESTATED = 0.75
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 #: Where a title without a colon leaves its name for what it is about.
 _LINKING = re.compile(r"\s+(?:for|via|with|through|using|in|of|on|from|by|under|as)\s", re.I)
+#: The most papers a one-word name may be used by for "the X paper" to name the one paper
+#: whose title opens with it ("the Lion paper"); "RL" is in far more.
+_OPENING_NAME = 10
 #: The papers BM25 finds for such a name whose titles are checked for it.
 _HEAD_POOL = 20
 #: What follows a name that calls a paper by it ("the Shampoo paper"), or all that comes
@@ -696,7 +699,14 @@ class LexicalIndex:
                     for paper, head in zip(found, heads, strict=True)
                     if head == terms and ":" in paper.title
                 ]
-                called = _PAPER_AFTER.match(query, run.end()) or (
+                said = _PAPER_AFTER.match(query, run.end())
+                if not own and said and self._frequency(terms[0]) <= _OPENING_NAME:
+                    # ... or, said as "the X paper", the one whose title opens with it, a name
+                    # few papers use ("the Lion paper": "Lion Secretly Solves ...").
+                    own = [
+                        paper for paper, head in zip(found, heads, strict=True) if head[:1] == terms
+                    ]
+                called = said or (
                     _WHAT_IS.fullmatch(query[: run.start()])
                     and not query[run.end() :].strip(" ?.!")
                 )

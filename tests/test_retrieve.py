@@ -630,6 +630,11 @@ def test_a_name_five_titles_use_names_the_paper_it_heads(sample_settings: Settin
     # A name heading a title without a colon is not taken so: "RL on Incorrect Synthetic ...".
     found = retriever.retrieve("What is known about entropy collapse in RL for LLMs?")
     assert not found.hits[0].paper.title.startswith("RL on")
+    # Said as "the X paper", a name at most ten papers use names the one title opening with
+    # it: "Lion Secretly Solves ..." had been uncertain.
+    found = retriever.retrieve("What does the Lion paper show?")
+    assert found.hits[0].paper.title.startswith("Lion Secretly")
+    assert found.coverage_verdict == "covered"
 
 
 def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Settings) -> None:
