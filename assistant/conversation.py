@@ -109,7 +109,9 @@ _AND_ALSO = re.compile(
 _TURNED_DOWN = re.compile(
     r"^\W*(?:no(?:pe)?|none\s+of\s+(?:these|those|them)(?:\s+(?:papers|ones))?"
     r"|not\s+(?:these|those|them|that|this|quite|what\s+i\s+(?:wanted|meant|was\s+after))"
-    r"(?:\s+(?:one|ones|papers?))?)\s*[,.;:!-]+\s*",
+    r"(?:\s+(?:one|ones|papers?))?)\s*[,.;:!-]+\s*"
+    # "none of these, I meant graph neural networks": what it meant is what it asks
+    r"(?:i\s+(?:meant|mean|wanted|was\s+(?:asking|looking)\s+(?:about|for))\s+)?",
     re.IGNORECASE,
 )
 #: Constraints that keep part of the last answer: "only the ones from 2024", "just 2025".
@@ -511,6 +513,8 @@ def condense_rule(
     'Give me 5 papers on pruning'
     >>> condense_rule("None of these, anything on KV cache compression?", [two])
     'anything on KV cache compression?'
+    >>> condense_rule("none of these, I meant graph neural networks", [two])
+    'graph neural networks'
     >>> asked = Turn(question="what's grokking", answer="a", sources={1: "Edge of Stability"})
     >>> condense_rule("which papers talk about it?", [asked])
     'which papers talk about grokking?'
