@@ -76,7 +76,7 @@ _SCAFFOLD_WORDS = """
     until single solo sole one only about show me give find me name names appear appears page
     include includes including contain contains subject field area topic sorted order
     co-author coauthor co-written cowritten co-wrote co-write what's who's that's write writes
-    people persons researchers writers together jointly
+    people persons researchers writers together jointly team teams contribute produce
     them ones
     receive earn present accept release feature submit upload announce come came out show share
     index get publish post tag fall falls under belong belongs file filed classify classified
@@ -119,9 +119,18 @@ def subject_of(topic: str) -> str:
 
     >>> subject_of("Which has the most papers on LLM pruning?")
     'LLM pruning'
+    >>> subject_of("Which papers were written by large teams (10+ authors)?")
+    ''
     """
     words = re.findall(_WORD.pattern, topic, re.I)
-    return " ".join(w.rstrip(".") for w in words if not _scaffold(w.lower()))
+    # "large teams" says how many authors, as "team" does: no topic
+    sized = {i for i, w in enumerate(words[:-1]) if _SIZED_TEAM.fullmatch(f"{w} {words[i + 1]}")}
+    return " ".join(
+        w.rstrip(".") for i, w in enumerate(words) if not _scaffold(w.lower()) and i not in sized
+    )
+
+
+_SIZED_TEAM = re.compile(r"(?:large|big|small|huge|bigger|larger|smaller)\s+teams?", re.I)
 
 
 def subject_parts(topic: str) -> list[list[str]]:
@@ -1452,11 +1461,12 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
         take(joined, field)
         return
     for match in re.finditer(
-        rf"\b{_CMP}{_COUNT}(?P<mid> or (?:more|fewer|less))?\s+(?:{noun})\b"
+        rf"\b{_CMP}{_COUNT}(?P<mid> or (?:more|fewer|less)|\+)?\s+(?:{noun})\b"
         r"(?P<tail> or (?:more|fewer|less))?",
         lowered,
     ):
         tail = match.group("mid") or match.group("tail") or ""
+        tail = "or more" if tail == "+" else tail  # "10+ authors"
         cmp = match.group("cmp") or tail.strip() or None
         if not cmp and re.fullmatch(_YEAR, match.group("n")):
             continue

@@ -58,6 +58,7 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers have two or more authors?", {"p1"}),
         ("Papers with at most 1 author", {"p2"}),
         ("Which papers have between 2 and 4 authors?", {"p1"}),
+        ("Which papers were written by large teams (2+ authors)?", {"p1"}),
         # dates: in a month, on a day, before, after, between
         ("Which papers were posted in June 2024?", {"p2"}),
         ("Which paper was posted on 2024-06-12?", {"p2"}),
@@ -99,6 +100,8 @@ def _ids(filters: Filters) -> set[str]:
         # two places: each of them, or either
         ("Which papers have authors from both Europe and North America?", {"p5"}),
         ("Which papers have authors from both Asia and North America?", set()),
+        ("What has Harvard contributed?", {"p3"}),
+        ("What has Harvard University produced?", {"p3"}),
         ("Which papers are from Jordan or Germany?", {"p3", "p5"}),
         ("Papers with authors in Jordan and Bavaria", {"p3", "p5"}),
         ("Which papers come from either the Middle East or the United States?", {"p3", "p5"}),
@@ -106,6 +109,7 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers have more than 5 upvotes?", {"p2"}),
         ("Which papers have at least 5 but at most 6 upvotes?", set()),
         ("Which papers have more than 5 and fewer than 10 upvotes?", {"p2"}),
+        ("Which papers have 5+ upvotes?", {"p2"}),
         # missing fields
         ("Which papers have no authors?", {"p3", "p4", "p5"}),
         ("Which papers are undated?", {"p3", "p5"}),
