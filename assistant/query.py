@@ -130,6 +130,10 @@ def subject_of(topic: str) -> str:
     )
 
 
+#: A listing said to be a paper's only one: "only on Hugging Face Papers".
+_ONLY_ON = re.compile(
+    r"\b(?:only|exclusively|solely)\s+(?:on|in)\s+(?:the\s+)?(?P<rest>(?!\d)\S+(?:\s+\S+){0,3})"
+)
 _SIZED_TEAM = re.compile(r"(?:large|big|small|huge|bigger|larger|smaller)\s+teams?", re.I)
 
 
@@ -1766,6 +1770,11 @@ class QueryParser:
         elif venue:
             found["venue"] = venue
             recognised.append(f"venue: {venue}")
+            alone = _ONLY_ON.search(lowered)
+            if alone and "max_listings" not in found and self._venue(alone["rest"], []) == venue:
+                # "Which papers are only on Hugging Face Papers?": on no other listing
+                found["max_listings"] = 1
+                take(alone, "listings", "on no other listing")
         if tally is None:
             tally = _of_two(lowered, found, take)
         # One no paper gives, also beside one they give ("at both ICLR and NeurIPS").

@@ -320,6 +320,9 @@ def test_membership_across_listings() -> None:
     assert ids("Which papers were on both Hugging Face lists?") == {"p1"}
     assert ids("Which papers are in both listings?") == {"p1", "p3"}
     assert ids("Papers on exactly one list") == {"p2"}
+    # ... and a listing said to be the only one: on no other.
+    assert ids("Which papers are only on Hugging Face Papers?") == {"p2"}
+    assert ids("Papers that appear exclusively on Hugging Face Papers") == {"p2"}
     # Without "both", two venues joined by "and" or "or" take the papers of either.
     assert ids("Which papers are from ICLR 2026 or Hugging Face Papers?") == {"p1", "p2", "p3"}
     assert ids("Papers from ICLR 2026 and the Hugging Face daily list") == {"p1", "p3"}
