@@ -686,6 +686,14 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
         r"|(?:which|what)\s+(?:{g})(?=\s+(?:do|does)\s+[^?]{2,40}?\s+(?:cover|span|include)\b))",
         "each",
     ),
+    # ... where some papers appeared: "In which listings do papers on pruning appear?",
+    # "What venues are the pruning papers from?", "In which years were papers on RLHF posted?"
+    (
+        r"^\W*(?:in\s+|from\s+)?(?:which|what)\s+(?:{g})(?=\s+(?:do|does|did|are|were|was|is)\s+"
+        r"[^?]{0,40}?\b(?:papers|articles|works)\b[^?]{0,40}?\b(?:appear(?:s|ed)?|come\s+from"
+        r"|came\s+from|from|published|posted|listed|released)\s*[?.!]*\s*$)",
+        "each",
+    ),
     # "Which authors have papers at ICLR 2026?", "which countries have papers on RL?"
     (
         rf"^\W*(?:which|what)\s+(?:{{g}})\s+(?:have|has|had)\s+(?:(?:any|some)\s+)?{_PAPERS}"
@@ -815,6 +823,10 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ... # doctest: +NORMALIZE_WHITESPACE
     ['papers per category, all', 'papers per listing, all', 'papers per year, all',
      'papers per listing, all', None]
+    >>> [read(q) for q in ("In which listings do papers on pruning appear?",
+    ...     "What venues are the pruning papers from?",
+    ...     "In which years were papers on RLHF posted?", "Which listing is SOAP from?")]
+    ['papers per listing, all', 'papers per listing, all', 'papers per year, all', None]
     >>> [read(q) for q in ("which organizations are represented?",
     ...     "what regions do the authors come from?", "Which labs have the most papers?")]
     ... # doctest: +NORMALIZE_WHITESPACE
