@@ -24,6 +24,8 @@ from assistant.errors import AssistantError, LLMResponseError, ResolutionError
 from assistant.llm import ChatModel
 from assistant.markup import csv_cell, inert_markers, markdown_text, page_latex, plain_latex
 from assistant.prompts import load_prompt
+from assistant.query import FEW
+from assistant.query import number as count_said
 from assistant.records import (
     Paper,
     Turn,
@@ -46,6 +48,14 @@ _CITED = re.compile(
 )
 _LAST_ANSWER = re.compile(
     r"\b(?:from|in|of) (?:the|your) (?:last|previous) answer\b|\babove\b", re.I
+)
+#: How many of the papers constraints name a comparison takes: "the first two ICLR papers".
+_FIRST_FEW = re.compile(rf"\b(?:the\s+)?(?:first|top)\s+(?P<n>{FEW})\b", re.I)
+#: Papers named by a topic they all say: "the papers on learning rate schedules".
+_PAPERS_ON = re.compile(
+    r"^\W*(?:compare|contrast)\s+(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+"
+    r"(?P<topic>[^?!.]+?)\s*[?!.]*\s*$",
+    re.I,
 )
 #: A polite opening before the request ("Can you compare ...", "I'd like to contrast ...").
 _POLITE = (
@@ -335,10 +345,19 @@ class Comparer:
         # Metadata constraints ("the single-author papers ...") name the papers by themselves;
         # the question parser is cheap, so search only when it recognised some.
         constrained = not chosen and self.retriever.parser().parse(text).constraints
+        on_topic = None if chosen or constrained else _PAPERS_ON.search(text)
+        lexical = self.retriever.lexical()
         if constrained:
             found = self.retriever.retrieve(text)
-            for hit in found.hits[:MAX_PAPERS]:
+            wanted = _FIRST_FEW.search(text)  # "the first two ICLR 2026 papers"
+            few = count_said(wanted["n"]) if wanted else MAX_PAPERS
+            for hit in found.hits[: min(few, MAX_PAPERS)]:
                 take(hit.paper, "; ".join(found.query.constraints))
+        elif on_topic and 2 <= len(saying := lexical.mentioning(on_topic["topic"])) <= MAX_PAPERS:
+            # "Compare the papers on learning rate schedules": those whose title or abstract
+            # says it. Read as one description, it had found one paper.
+            for paper in saying:
+                take(paper, f'mentions "{on_topic["topic"]}"')
         else:
             lead = _TAIL.sub("", _LEAD.sub("", text))
             first = _CONTEXT_FIRST.match(lead)

@@ -194,6 +194,13 @@ def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Set
 def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     solo = _titles(comparer, "compare the single-author papers on the daily list before 2019")
     assert set(solo) == {"The Consciousness Prior", "A Tutorial on Bayesian Optimization"}
+    # As many as it asks for: all twelve ICLR 2026 papers had been taken, up to eight.
+    assert len(_titles(comparer, "compare the first two ICLR 2026 papers")) == 2
+    # Papers named by a topic they all say; read as one description, it had found one.
+    schedules = _titles(comparer, "Compare the papers on learning rate schedules")
+    assert len(schedules) >= 2 and "Learning Rate Schedules in the Presence of " in " ".join(
+        schedules
+    )
     turn = Turn(question="q", answer="a", sources={1: MARS, 2: "The Consciousness Prior", 3: SOAP})
     assert _titles(comparer, "compare papers 1 and 3 from the last answer", [turn]) == [MARS, SOAP]
     # Several at once, as people point at them.
