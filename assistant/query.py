@@ -123,11 +123,15 @@ def subject_of(topic: str) -> str:
     ''
     """
     words = re.findall(_WORD.pattern, topic, re.I)
-    # "large teams" says how many authors, as "team" does: no topic
+    framing = _framing(words)
+    return " ".join(w.rstrip(".") for w, framed in zip(words, framing, strict=True) if not framed)
+
+
+def _framing(words: Sequence[str]) -> list[bool]:
+    """Whether each of ``words`` frames a metadata question: a scaffold word, or a size of
+    team ("large teams" says how many authors, as "teams" does)."""
     sized = {i for i, w in enumerate(words[:-1]) if _SIZED_TEAM.fullmatch(f"{w} {words[i + 1]}")}
-    return " ".join(
-        w.rstrip(".") for i, w in enumerate(words) if not _scaffold(w.lower()) and i not in sized
-    )
+    return [_scaffold(w.lower()) or i in sized for i, w in enumerate(words)]
 
 
 #: A listing said to be a paper's only one: "only on Hugging Face Papers".
@@ -149,9 +153,11 @@ def subject_parts(topic: str) -> list[list[str]]:
     [[['LLM pruning']], [['mixtures of experts']]]
     >>> subject_parts("How many papers are on pruning or quantization?")
     [['pruning'], ['quantization']]
+    >>> subject_parts("How many papers by large teams are about pruning?")
+    [['pruning']]
     """
     words = [w.rstrip(".") for w in re.findall(_WORD.pattern, topic, re.I)]
-    framing = [_scaffold(w.lower()) for w in words]
+    framing = _framing(words)
     sides: list[list[list[str]]] = [[[]]]
     for i, word in enumerate(words):
         parts = sides[-1]
