@@ -318,6 +318,9 @@ _REQUEST = re.compile(
     rf"|(?:(?:what|which)(?:'s|s|\s+is|\s+are|\s+was|\s+were)?\s+)?the\s+{_WORKS}"
     rf"|(?:what|which)\s+(?:are|were)\s+(?:some\s+)?{_WORKS}(?=\s+(?:on|about|regarding)\b)"
     rf"|what\s+do(?:es)?\s+(?:the\s+)?{_WORKS}\s+say(?=\s+(?:on|about|regarding)\b)"
+    # "Which papers study grokking?", "which papers mention X": papers asked for by a verb
+    rf"|(?:which|what)\s+{_WORKS}\s+(?:mention|discuss|stud(?:y|ies)|investigate|examine"
+    r"|explore|address|cover)(?:e?s)?(?=\s)"
     # what is left of "what's the latest on X" once its order is read
     rf"|(?:what|which)(?:'s|s|\s+is|\s+are)\s+the(?=\s+(?:on|about)\s)"
     rf"|{_WORKS}"

@@ -571,6 +571,9 @@ def test_ordinary_words_stay_the_topic() -> None:
         # ... and progress asked after, whose "recent advances" had held a third of the terms
         ("What are recent advances in RLHF?", "RLHF?"),
         ("What progress has been made on model merging?", "model merging?"),
+        # ... and papers asked for by what they do to a topic: "study" had weighed a third
+        ("Which papers study grokking?", "grokking?"),
+        ("which paper mentions Thompson sampling", "Thompson sampling"),
         ("whats the deal with the rotation trick", "the rotation trick"),
         ("Which papers talk about imitation learning?", "imitation learning?"),
         ("Give me three papers on speculative decoding.", "speculative decoding."),
