@@ -20,17 +20,19 @@ _BACK_NOUNS = (
     r"(?:papers?|ones?|methods?|works?|approach(?:es)?|models?|results?|stud(?:y|ies)|authors?"
     r"|list)"
 )
+#: What may open a follow-up before what it asks: "and", "so, ", "ok now".
+_OPENING = r"^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*"
+#: Some of the last answer's papers asked about: "any that handle X?" (not "any papers that
+#: ...", asked afresh), "which one handles X?" (not "which one of the papers on X ...").
+_ANY_THAT = r"(?:any|some)(?:\s+ones)?\s+(?:that|which)\b"
+_WHICH_ONE = r"(?:which|what)\s+ones?\b(?!\s+of\b)"
 _PRONOUN = re.compile(
     r"\b(?:it|its|they|them|their|he|she|his|her)\b"
     rf"|\b(?:this|that|these|those)\s+{_BACK_NOUNS}\b"
     r"|\b(?:this|that|these|those)\s*[?.!]?\s*$"
     r"|\b(?:of|among)\s+(?:these|those)\b"
     r"|\b(?:newer|older|more\s+recent|other|similar)\s+ones\b"
-    # "any that handle distribution shift?" (not "any papers that ...", asked afresh)
-    r"|^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:are\s+there\s+)?(?:any|some)(?:\s+ones)?\s+"
-    r"(?:that|which)\b"
-    # "which one handles distribution shift?" (not "which one of the papers on X ...")
-    r"|^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:which|what)\s+ones?\b(?!\s+of\b)"
+    rf"|{_OPENING}(?:are\s+there\s+)?{_ANY_THAT}|{_OPENING}{_WHICH_ONE}"
     r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)"
     # "give me the full abstract" (not "the full abstract of SOAP")
     r"|\bthe\s+(?:whole|full|complete|entire)\s+abstract\b(?!\s+(?:of|for)\b)",
@@ -123,8 +125,6 @@ _ONLY = re.compile(
     r"(?:\s+down)?\s+to\b)\s*(?P<subject>[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
-#: What may open a follow-up before what it asks: "and", "so, ", "ok now".
-_OPENING = r"^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*"
 #: Constraints asked of the last answer's papers as "which ones": "which ones have code?",
 #: "any from 2025?", "are there any from ICLR?".
 _WHICH_ONES = re.compile(
@@ -190,8 +190,7 @@ _BOTH = re.compile(
     re.IGNORECASE,
 )
 _PLURAL = re.compile(
-    r"\b(?:they|them|their|these|those)\b|\b(?:any|some)(?:\s+ones)?\s+(?:that|which)\b"
-    r"|^\W*(?:(?:and|so|ok(?:ay)?|now)\b[\s,]*)*(?:which|what)\s+ones?\b(?!\s+of\b)",
+    rf"\b(?:they|them|their|these|those)\b|\b{_ANY_THAT}|{_OPENING}{_WHICH_ONE}",
     re.IGNORECASE,
 )
 _THOSE = re.compile(r"\b(?:these|those)\b", re.IGNORECASE)
