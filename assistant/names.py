@@ -7,6 +7,7 @@ a rare name one paper introduces is about that paper, whatever the scores say.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -380,16 +381,17 @@ def judge(
         return Verdict([], f"Papers in the collection use {about}, but none of them introduces it.")
     # A mention counts in a paper close to the question: one found ninth at a similarity no
     # better than an absent topic's best match does not make a question about BERT covered.
-    closer = [text for paper, text in zip(near, texts, strict=True) if close(paper)]
+    closer = [i for i, paper in enumerate(near) if close(paper)]
     long_forms = {name: [e for a in acronyms(name) for e in expansions(a)] for name in found}
-    unseen = [
-        name
-        for name in found
-        if not any(mentioned(text, name, long_forms[name]) for text in closer)
-    ]
+
+    @functools.cache
+    def says(i: int, name: str) -> bool:  # each paper's mention of each name is read once
+        return mentioned(texts[i], name, long_forms[name])
+
+    unseen = [name for name in found if not any(says(i, name) for i in closer)]
     if near and unseen:
         listed = ", ".join(f"'{name}'" for name in unseen)
-        if all(any(mentioned(text, name, long_forms[name]) for text in texts) for name in unseen):
+        if all(any(says(i, name) for i in range(len(near))) for name in unseen):
             # "LLM alignment", ranked first by embedding alignment: the papers on LLMs were
             # found, further down and further from the question.
             return Verdict(
@@ -401,11 +403,7 @@ def judge(
     if asks_use and found:
         # "Does any paper evaluate on ImageNet?", a name many papers use: the close papers
         # that mention it are what it asks for, as a rare name's users are above.
-        using = [
-            paper
-            for paper, text in zip(near, texts, strict=True)
-            if close(paper) and all(mentioned(text, name, long_forms[name]) for name in found)
-        ]
+        using = [near[i] for i in closer if all(says(i, name) for name in found)]
         if using:
             return Verdict(using, None)
     return Verdict([], None)
