@@ -792,6 +792,13 @@ _HOW_MANY_BACK = re.compile(
     r"|are\s+they|in\s+total|in\s+all|altogether|papers))*\s*[?!.]*\s*$",
     re.I,
 )
+#: ... of them, with a constraint: "how many of them have code?", "how many of those are from
+#: 2025?" (their count within it).
+_HOW_MANY_OF_THEM = re.compile(
+    r"^\W*(?:(?:and|so|ok(?:ay)?)\b[\s,]*)*how\s+many\s+of\s+(?:them|those|these)\s+"
+    r"(?:are\s+|were\s+)?(?P<constraint>[^?!.]+?)\s*[?!.]*\s*$",
+    re.I,
+)
 #: A question asking which papers: "Which ICLR 2026 papers are about LLMs?", "find me papers
 #: about X", "papers on pruning".
 _WHICH_PAPERS = re.compile(
@@ -812,11 +819,18 @@ def _how_many_of(question: str, asked: str) -> str | None:
     'How many papers about pruning (from 2025)'
     >>> _how_many_of("How many are there?", "What is SOAP?") is None
     True
+
+    ... within what it adds: "how many of them have code?" after "papers on RL".
+
+    >>> _how_many_of("how many of them have code?", "papers on RL")
+    'How many papers on RL (have code)'
     """
     which = _WHICH_PAPERS.match(asked)
-    if _HOW_MANY_BACK.match(question) is None or which is None:
+    within = _HOW_MANY_OF_THEM.match(question)
+    if which is None or (_HOW_MANY_BACK.match(question) is None and within is None):
         return None
-    return f"How many {which['rest']}"
+    rest = which["rest"].rstrip(" ?!.")
+    return f"How many {rest} ({within['constraint']})" if within else f"How many {which['rest']}"
 
 
 #: A topic said after "about" or "on": "Which ICLR 2026 papers are about reinforcement learning?"

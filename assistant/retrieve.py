@@ -651,8 +651,11 @@ class Retriever:
         mention: list[Paper] | None = None
         if query.tally is not None and query.subject:  # a count within a topic
             mention = _mentioning(index, query.mentioned, allowed)
-            if not mention:
-                _uncounted(query)
+            if not mention and allowed != set():  # where none passes, that is said below
+                # "How many of those are from 2025?": none of those it keeps says it, where
+                # other papers may
+                within = None if allowed is None else len(allowed)
+                _uncounted(query, within if _mentioning(index, query.mentioned, None) else None)
         if query.listing:
             papers = [p for p in index.papers if allowed is None or p.paper_id in allowed]
             within = 0
@@ -1165,20 +1168,26 @@ def _mentioning(
     return [found[paper_id] for paper_id in sorted(found)]
 
 
-def _uncounted(query: Query) -> None:
+def _uncounted(query: Query, among: int | None = None) -> None:
     """Turn a count within a topic that no paper mentions as written ("the most papers on
     making models reason better": a description, not a name) into a search of the topic, with
-    a note that nothing was counted."""
+    a note that nothing was counted; ``among``: none of that many papers its constraints keep
+    does, though others do."""
     assert query.tally is not None
     asked = "how many papers" if query.tally.mode == "total" else query.tally.phrase()
-    counted = f"count: {query.tally.phrase()}"
+    label = f"count: {query.tally.phrase()}"
     query.recognised = [
-        r for r in query.recognised if r != counted and not r.startswith("mentioning:")
+        r for r in query.recognised if r != label and not r.startswith("mentioning:")
     ]
     query.unread.append(asked)
+    which = (
+        "no paper's title or abstract"
+        if among is None
+        else f"the title or abstract of none of the {counted(among, 'paper')} its constraints keep"
+    )
     query.unread_reasons[asked] = (
-        f"no paper's title or abstract mentions {query.mentioned_said} as written, so nothing "
-        "was counted; the papers closest to it are ranked instead"
+        f"{which} mentions {query.mentioned_said} as written, so nothing was counted; the "
+        "papers closest to it are ranked instead"
     )
     query.tally = None
 

@@ -354,6 +354,12 @@ def test_metadata_counts_and_sorts(sample_settings: Settings) -> None:
     rl = retriever.retrieve("How many papers are about reinforcement learning?")
     assert both.query.tally is not None and 0 < both.within < rl.within
     assert both.query.mentioned_said == "'reinforcement learning' and 'LLMs'"
+    # None of the papers its constraints keep says it, where others do: said so, not that no
+    # paper's title or abstract mentions it.
+    kept = retriever.retrieve("How many papers from 2025 mention diffusion?")
+    assert (
+        "none of the 15 papers its constraints keep" in kept.query.unread_reasons["how many papers"]
+    )
 
 
 def test_an_ordered_topic_question_orders_the_papers_on_its_topic(
