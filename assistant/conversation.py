@@ -866,6 +866,10 @@ def _swapped(subject: str, asked: str) -> str | None:
     'papers on conformal prediction for regression'
     >>> _swapped("of Shampoo", "What are the limitations of SOAP?")
     'What are the limitations of Shampoo?'
+    >>> [_swapped(s, "How many papers per year?") for s in ("per listing", "by venue")]
+    ['How many papers per listing?', None]
+    >>> _swapped("per year", "papers on RL")
+    'How many papers on RL per year'
     """
     said = _ABOUT_TOPIC.fullmatch(subject.strip())
     last = _ABOUT_TOPIC.search(asked)
@@ -878,7 +882,11 @@ def _swapped(subject: str, asked: str) -> str | None:
         last = re.search(
             rf"(?s).*\b{said['on']}\s+(?P<topic>[^?!.]+?)\s*[?!.]*\s*$", asked, re.IGNORECASE
         )
-        if last is None and topic is not None and said["on"].lower() != "of":
+        which = _WHICH_PAPERS.match(asked)
+        if last is None and said["on"].lower() == "per" and which:
+            # "and per year?" after "papers on RL": how many there are per year
+            return f"How many {which['rest'].rstrip(' ?!.')} per {said['topic']}"
+        if last is None and topic is not None and said["on"].lower() not in ("of", "per"):
             end = topic.end("topic")
             return f"{asked[:end]} {said['on']} {said['topic']}{asked[end:]}"
         if last is None:
@@ -886,9 +894,9 @@ def _swapped(subject: str, asked: str) -> str | None:
     return asked[: last.start("topic")] + said["topic"] + asked[last.end("topic") :]
 
 
-#: A use or a field said after its own word: "for image editing", "in NLP", "with GNNs"; or
-#: what is asked of: "of Shampoo".
-_OTHER_USE = re.compile(r"(?P<on>for|in|with|using|of)\s+(?P<topic>[^?!.]+?)\s*[?!.]*", re.I)
+#: A use or a field said after its own word: "for image editing", "in NLP", "with GNNs"; what
+#: is asked of: "of Shampoo"; what is counted by: "per listing", "by venue".
+_OTHER_USE = re.compile(r"(?P<on>for|in|with|using|of|per|by)\s+(?P<topic>[^?!.]+?)\s*[?!.]*", re.I)
 
 
 def _counted_on(subject: str, asked: str) -> str | None:
