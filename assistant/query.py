@@ -134,10 +134,6 @@ def _framing(words: Sequence[str]) -> list[bool]:
     return [_scaffold(w.lower()) or i in sized for i, w in enumerate(words)]
 
 
-#: A listing said to be a paper's only one: "only on Hugging Face Papers".
-_ONLY_ON = re.compile(
-    r"\b(?:only|exclusively|solely)\s+(?:on|in)\s+(?:the\s+)?(?P<rest>(?!\d)\S+(?:\s+\S+){0,3})"
-)
 _SIZED_TEAM = re.compile(r"(?:large|big|small|huge|bigger|larger|smaller)\s+teams?", re.I)
 
 
@@ -645,6 +641,7 @@ _OVERVIEW = re.compile(
     rf"|(?:list|show(?:\s+me)?)\s+the\s+(?:papers|articles)\s+(?:in|of)\s+{_HELD})"
     r"\s*[?.!]*\s*$"
 )
+#: What joins a field to "most common" said after it: "categories are most common".
 _IS_THE = r"(?:is|are|was|were|appears?|seems?) (?:the )?"
 #: How a question asks for a count per value; {g} is a group's words (_GROUPS).
 _TALLY_RULES: list[tuple[str, _Mode]] = [
@@ -1500,6 +1497,10 @@ def _count(lowered: str, noun: str, field: str, found: dict[str, object], take: 
         return
 
 
+#: A listing said to be a paper's only one: "only on Hugging Face Papers".
+_ONLY_ON = re.compile(
+    r"\b(?:only|exclusively|solely)\s+(?:on|in)\s+(?:the\s+)?(?P<rest>(?!\d)\S+(?:\s+\S+){0,3})"
+)
 #: A part of a year: "the second half of 2024", "Q1 2025", "early 2025", "the last three
 #: months of 2024".
 _PART_OF_YEAR = re.compile(
