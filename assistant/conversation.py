@@ -200,6 +200,18 @@ _OTHER_END = re.compile(
     r"(?:the\s+)?(?:(?P<few>fewest|least)|(?P<many>most))(?:\s+ones?)?\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+#: "who has the most?", "which one has the fewest?" ...
+_WHO_HAS_MOST = re.compile(
+    r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then)\b[\s,]*)*(?:who|which(?:\s+ones?)?)\s+"
+    r"(?:has|have|had)\s+the\s+(?P<end>most|fewest)(?:\s+papers?)?\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+#: ... after a question listing values by their papers: "Which authors have papers at X?".
+_VALUES_WITH_PAPERS = re.compile(
+    r"^(?P<head>\W*(?:which|what)\s+[\w-]+\s+(?:have|has|had))\s+(?:any\s+|some\s+)?"
+    r"(?P<rest>papers\b.*)$",
+    re.IGNORECASE,
+)
 _ENDS = [
     ("most upvoted", "least upvoted"),
     ("most popular", "least upvoted"),
@@ -761,7 +773,20 @@ def _other_end(question: str, asked: str) -> str | None:
     'Which paper has the most authors?'
     >>> [_other_end(q, "What is SOAP?") for q in ("And the fewest?", "the most cited?")]
     [None, None]
+
+    "who has the most?" after a question listing values by their papers asks for the most.
+
+    >>> _other_end("who has the most?", "Which authors have papers at ICLR 2026?")
+    'Which authors have the most papers at ICLR 2026?'
+    >>> _other_end("which has the fewest?", "What categories have papers on RL?")
+    'What categories have the fewest papers on RL?'
     """
+    most = _WHO_HAS_MOST.match(question)
+    each = _VALUES_WITH_PAPERS.match(asked) if most else None
+    if most and each:
+        # "who has the most?" after "Which authors have papers at ICLR 2026?": the most of
+        # those papers; asked alone, it had counted the whole collection.
+        return f"{each['head']} the {most['end'].lower()} {each['rest']}"
     match = _OTHER_END.match(question)
     if match is None:
         return None
