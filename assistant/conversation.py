@@ -200,6 +200,14 @@ _OTHER_END = re.compile(
     r"(?:the\s+)?(?:(?P<few>fewest|least)|(?P<many>most))(?:\s+ones?)?\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+#: A year next to the one the last question names: "and the year before?", "the next year?".
+_YEAR_SHIFT = re.compile(
+    r"^\W*(?:(?:and|ok(?:ay)?|so|now|then|what\s+about|how\s+about)\b[\s,]*)*(?:and\s+)?"
+    r"(?:(?:the|a)\s+year\s+(?P<dir>before|after|earlier|later)"
+    r"|(?:the\s+)?(?P<next>previous|prior|next|following)\s+year)\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+_A_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: "who has the most?", "which one has the fewest?" ...
 _WHO_HAS_MOST = re.compile(
     r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then)\b[\s,]*)*(?:who|which(?:\s+ones?)?)\s+"
@@ -563,6 +571,9 @@ def condense_rule(
     other = next(filter(None, (_other_end(question, q) for q in _asked_so_far(searched))), None)
     if other is not None:
         return other
+    shifted = _year_shifted(question, searched)
+    if shifted is not None:
+        return shifted
     counted = _how_many_of(question, own_words(searched))
     if counted is not None:
         return counted
@@ -761,6 +772,28 @@ def _before_narrowing(asked: str, said: re.Match[str]) -> str:
     2025)" for "what about 2025?"."""
     subject = said["subject"].strip()
     return asked.removesuffix(f" ({subject})").removesuffix(f" (from {subject})")
+
+
+def _year_shifted(question: str, asked: str) -> str | None:
+    """The last question asked of the year before or after the one it names, for "and the
+    year before?" after "papers from 2025 on reasoning", else None. Read as a question of its
+    own, it had been asked of the last answer's first paper.
+
+    >>> _year_shifted("and the year before?", "papers from 2025 on reasoning")
+    'papers from 2024 on reasoning'
+    >>> _year_shifted("what about the following year?", "Which papers are about RL? (from 2024)")
+    'Which papers are about RL? (from 2025)'
+    >>> [_year_shifted("and the year before?", q) for q in ("What is SOAP?", "from 2024 to 2025")]
+    [None, None]
+    """
+    match = _YEAR_SHIFT.match(question)
+    years = list(_A_YEAR.finditer(asked))
+    if match is None or len(years) != 1:
+        return None
+    said = (match["dir"] or match["next"]).lower()
+    step = -1 if said in ("before", "earlier", "previous", "prior") else 1
+    year = years[0]
+    return f"{asked[: year.start()]}{int(year.group(0)) + step}{asked[year.end() :]}"
 
 
 def _other_end(question: str, asked: str) -> str | None:
