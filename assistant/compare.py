@@ -300,7 +300,8 @@ class Comparer:
         self, prompt: str, paper_ids: Sequence[str] = (), history: Sequence[Turn] = ()
     ) -> tuple[list[Paper], dict[str, str]]:
         """The papers ``prompt`` (and ``paper_ids``) refer to, and how each was found."""
-        papers = self.retriever.lexical().papers
+        lexical = self.retriever.lexical()  # one snapshot for the whole resolution
+        papers = lexical.papers
         by_id = {p.paper_id: p for p in papers}
         chosen: dict[str, str] = {}
         # The papers themselves: while a server indexes, a search can find one that the word
@@ -346,7 +347,6 @@ class Comparer:
         # the question parser is cheap, so search only when it recognised some.
         constrained = not chosen and self.retriever.parser().parse(text).constraints
         on_topic = None if chosen or constrained else _PAPERS_ON.search(text)
-        lexical = self.retriever.lexical()
         if constrained:
             found = self.retriever.retrieve(text)
             wanted = _FIRST_FEW.search(text)  # "the first two ICLR 2026 papers"
