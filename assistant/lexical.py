@@ -46,9 +46,10 @@ _RESTATED = 0.75
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 #: Where a title without a colon leaves its name for what it is about.
 _LINKING = re.compile(r"\s+(?:for|via|with|through|using|in|of|on|from|by|under|as)\s", re.I)
-#: The most papers a one-word name may be used by for "the X paper" to name the one paper
-#: whose title opens with it ("the Lion paper"); "RL" is in far more.
-_OPENING_NAME = 10
+#: The most papers a distinctive name is used by ("Shampoo", "Lion"), not a field's ("LLM",
+#: "RL"): said as "the X paper", it names the one paper whose title opens with it ("the Lion
+#: paper"); see also retrieve._titles_share_name.
+DISTINCT_NAME = 10
 #: The papers BM25 finds for such a name whose titles are checked for it.
 _HEAD_POOL = 20
 #: What follows a name that calls a paper by it ("the Shampoo paper"), or all that comes
@@ -700,7 +701,7 @@ class LexicalIndex:
                     if head == terms and ":" in paper.title
                 ]
                 said = _PAPER_AFTER.match(query, run.end())
-                if not own and said and self._frequency(terms[0]) <= _OPENING_NAME:
+                if not own and said and self._frequency(terms[0]) <= DISTINCT_NAME:
                     # ... or, said as "the X paper", the one whose title opens with it, a name
                     # few papers use ("the Lion paper": "Lion Secretly Solves ...").
                     own = [

@@ -23,7 +23,7 @@ from assistant.config import Settings
 from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import AssistantError, disk_errors
 from assistant.fusion import fuse, lexical_share
-from assistant.lexical import LexicalIndex
+from assistant.lexical import DISTINCT_NAME, LexicalIndex
 from assistant.markup import inert_markers
 from assistant.query import (
     Query,
@@ -1282,20 +1282,15 @@ def _titles_name(subject: str, papers: Sequence[Paper], longest: int = 4) -> boo
     return 0 < len(words) <= longest and any(mentions(p.title, subject) for p in papers)
 
 
-#: At most how many papers may use a name that the titles of papers found carry, for the
-#: question naming it to be about them: a distinctive name ("Shampoo"), not a field's ("LLM").
-_DISTINCT_NAME = 10
-
-
 def _titles_share_name(text: str, papers: Sequence[Paper], index: LexicalIndex) -> bool:
     """Whether a distinctive name of ``text`` (capitalised where no sentence opens, used by
-    at most _DISTINCT_NAME papers) is in the titles of two of the first five ``papers``:
+    at most DISTINCT_NAME papers) is in the titles of two of the first five ``papers``:
     "Which papers build on the Shampoo optimizer to make it cheaper, more stable or better
     understood?" asks about the papers titled on Shampoo, though its many other words put
     every one of them far from it by meaning."""
     titles = [p.title for p in papers[:5]]
     return any(
-        0 < index.papers_using(name) <= _DISTINCT_NAME
+        0 < index.papers_using(name) <= DISTINCT_NAME
         and sum(names.mentioned(title, name) for title in titles) >= 2
         for name in names.proper(text)
     )
