@@ -350,12 +350,16 @@ _FRAME_WORDS_TEXT = """
     introduction intro resources material materials stuff collection library summarise summarize
     new state art deal talk talks from two three four five six seven eight nine ten
     recent latest advances advance progress developments development trends made
+    open unsolved remaining problems questions challenges
     """
 _FRAME_WORDS = frozenset(_FRAME_WORDS_TEXT.split())
 _FRAME_ENDS = frozenset({"about", "on", "regarding", "concerning", "understand"})
 _FRAME_AFTER = {
-    # "what are recent advances in X", "latest developments in X"
-    "in": ("new", "art", "done", "advances", "advance", "progress", "developments", "trends"),
+    # "what are recent advances in X", "latest developments in X", "open problems in X"
+    "in": (
+        *("new", "art", "done", "advances", "advance", "progress", "developments", "trends"),
+        *("problems", "questions", "challenges"),
+    ),
     "for": ("looking", "searching"),
     "of": ("overview", "summary", "rundown", "introduction", "intro"),
     "with": ("deal",),  # "what's the deal with X"
@@ -387,6 +391,9 @@ def _without_frame(text: str) -> str:
     >>> [_without_frame(q) for q in ("What are recent advances in RLHF?",
     ...     "What progress has been made on RLHF?", "latest developments in model merging")]
     ['RLHF?', 'RLHF?', 'model merging']
+    >>> [_without_frame(q) for q in ("What are the open problems in reinforcement learning?",
+    ...     "open questions in diffusion models", "What problems does FOSTER solve?")]
+    ['reinforcement learning?', 'diffusion models', 'What problems does FOSTER solve?']
     """
     tail = _FRAME_TAIL.search(text)
     rest = text[: tail.start()] + text[tail.end() :] if tail else text
@@ -472,6 +479,17 @@ def without_preamble(text: str) -> str:
     return text
 
 
+#: Things asked for by what the papers do with them: "Which optimizers are covered?", "What
+#: datasets are used?" ask for the papers on optimizers, on datasets.
+_THINGS_ASKED = re.compile(
+    r"^\W*(?:which|what)\s+(?P<things>(?:[\w-]+\s+){0,3}[\w-]+s)\s+"
+    r"(?:are|were|get|have\s+been)\s+(?:covered|discussed|studied|mentioned|addressed|explored"
+    r"|proposed|used|examined|investigated|considered|compared|evaluated|introduced|described"
+    r"|presented|tackled|analy[sz]ed|benchmarked)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
 def without_request(text: str) -> str:
     """``text`` without a request that opens it, or as it is when nothing would be left.
 
@@ -493,11 +511,17 @@ def without_request(text: str) -> str:
     'optimizers'
     >>> without_request("Does any paper evaluate on FLEURS?")
     'evaluate on FLEURS?'
+    >>> [without_request(q) for q in ("Which optimizers are covered?",
+    ...     "What optimizers are discussed in the collection?", "What datasets are used?")]
+    ['optimizers', 'optimizers', 'datasets']
     >>> asks = ("tl;dr of", "ELI5", "What's the gist of")
     >>> [without_request(f"{ask} the bagging paper") for ask in asks]
     ['the bagging paper', 'the bagging paper', 'the bagging paper']
     """
     asked = _SCOPE.sub("", _THANKS.sub("", text))
+    things = _THINGS_ASKED.match(asked)
+    if things:
+        return things.group("things")
     match = _REQUEST.match(asked)
     after = asked[match.end() :] if match else asked
     rest = _without_frame(after)
@@ -682,9 +706,12 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
     ),
     (rf"\bhow many {_PAPERS} (?:does|do|did) each (?:{{g}}) (?:have|has|hold|give)", "each"),
     # The values themselves: "Which categories are there?", "What venues are in the
-    # collection?", "What years do the papers cover?", "list the venues"
+    # collection?", "What years do the papers cover?", "list the venues", "Which categories
+    # appear?"
     (
-        r"^\W*(?:(?:which|what)\s+(?:{g})\s+(?:are|is|were)\s+(?:there|in\b|represented|covered)"
+        r"^\W*(?:(?:which|what)\s+(?:{g})\s+(?:are|is|were)\s+(?:there|in\b|represented|covered"
+        r"|listed|given|present|available)"
+        r"|(?:which|what)\s+(?:{g})\s+(?:appear|occur|exist|show\s+up|come\s+up)(?=\s*(?:[?.!]|$))"
         r"|(?:which|what)\s+(?:{g})\s+(?:do|does)\s+(?:the\s+|these\s+|your\s+)?(?:papers?"
         r"|collection|authors)\s+(?:cover|span|come\s+from|have|include)"
         r"|(?:list|show)(?:\s+me)?\s+(?:all\s+)?(?:the\s+)?(?:{g})(?=\s*(?:[?.!]|$))"
