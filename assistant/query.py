@@ -860,6 +860,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ...     "What venues are the pruning papers from?",
     ...     "In which years were papers on RLHF posted?", "Which listing is SOAP from?")]
     ['papers per listing, all', 'papers per listing, all', 'papers per year, all', None]
+    >>> [read(q) for q in ("Which categories appear?", "What venues are listed?",
+    ...     "which years show up?")]
+    ['papers per category, all', 'papers per listing, all', 'papers per year, all']
     >>> [read(q) for q in ("which organizations are represented?",
     ...     "what regions do the authors come from?", "Which labs have the most papers?")]
     ... # doctest: +NORMALIZE_WHITESPACE
