@@ -397,6 +397,24 @@ _GIVES = {
 }
 
 
+def _themes_said(found: Retrieval) -> str:
+    """The themes of a count that asks for them, in a sentence."""
+    if not found.themes:
+        return "Too few papers to group into themes."
+    taken = ""
+    if found.grouped < found.counted:
+        taken = f" ({found.grouped:,} of the {found.counted:,} papers, taken evenly)"
+    named = "; ".join(
+        f"{', '.join(inert_markers(word) for word in theme.words) or 'unnamed'} "
+        f"({counted(theme.size, 'paper')})"
+        for theme in found.themes
+    )
+    return (
+        f"Grouped by meaning{taken}, they fall into {len(found.themes)} themes, each named by "
+        f"the words its papers use more than the others do: {named}."
+    )
+
+
 def tally_note(found: Retrieval) -> str:
     """What a count of papers per value found, in a line above the papers of the values it
     names: "Authors with the most papers (of the 214 papers that give one): Ana Li (3 papers),
@@ -439,6 +457,10 @@ def tally_note(found: Retrieval) -> str:
             held = inert_markers(said_of + stated)
         head = f"{held}; per listing{several}: {', '.join(shown)}."
         whose = "The newest"
+        if tally.themes:
+            head += " " + _themes_said(found)
+            if found.themes:
+                return f"{head} The most typical paper of each theme is listed, in that order."
     elif tally.mode == "each":
         head = f"Papers per {tally.key} {values}"
         whose = f"The papers of {inert_markers(max(found.counts, key=lambda c: c[1])[0])}"

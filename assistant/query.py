@@ -665,6 +665,27 @@ _OVERVIEW = re.compile(
     rf"|(?:list|show(?:\s+me)?)\s+the\s+(?:papers|articles)\s+(?:in|of)\s+{_HELD})"
     r"\s*[?.!]*\s*$"
 )
+#: The collection's themes asked for: "What topics are covered?", "What is this collection
+#: about?", "What are the main themes in these papers?", "What research areas does the
+#: collection span?" (counted as in all, with the papers grouped by meaning: ``themes.py``).
+_THEIRS = (
+    rf"(?:{_HELD}|(?:the|these|those|your|my|all\s+the|all\s+these)\s+"
+    r"(?:papers|abstracts|articles))"
+)
+_THEME_WORDS = (
+    r"(?:research\s+)?(?:topics?|themes?|areas?|directions?)|research\s+fields?"
+    r"|kinds?\s+of\s+(?:papers|research|work)"
+)
+_THEMES_ASKED = re.compile(
+    r"^\W*(?:(?:what|which)(?:'s|\s+is|\s+are|\s+were)?\s+(?:the\s+)?(?:(?:main|major|key|common"
+    rf"|recurring|big|general|most\s+common|overall)\s+)?(?:{_THEME_WORDS})"
+    r"(?:\s+(?:are|is|were)\s+(?:covered|there|represented|present|included|addressed)"
+    rf"|\s+(?:does|do)\s+{_THEIRS}\s+(?:cover|span|contain|hold|include|address|touch\s+on)"
+    r"|\s+comes?\s+up(?:\s+(?:most|often|the\s+most))?)?"
+    rf"|what(?:'s|\s+is|\s+are)\s+{_THEIRS}\s+(?:mostly\s+|mainly\s+|generally\s+|all\s+)?about"
+    rf"|(?:give\s+me\s+|show\s+me\s+)?an?\s+overview\s+of\s+(?:the\s+)?(?:{_THEME_WORDS}))"
+    rf"(?:\s+(?:in|of|across|within|among|covered\s+by)\s+{_THEIRS}|\s+here)?\s*[?.!]*\s*$"
+)
 #: What joins a field to "most common" said after it: "categories are most common".
 _IS_THE = r"(?:is|are|was|were|appears?|seems?) (?:the )?"
 #: How a question asks for a count per value; {g} is a group's words (_GROUPS).
@@ -805,11 +826,16 @@ class Tally(BaseModel):
     mode: _Mode = "most"
     least: int = Field(2, ge=1, description="The fewest papers a value needs, for at_least.")
     count: int | None = Field(None, ge=1, description='How many values it asks for ("top 5").')
+    themes: bool = Field(
+        False,
+        description="For a count in all: the papers' themes are asked for too (\"What topics "
+        'are covered?").',
+    )
 
     def phrase(self) -> str:
         """What was read, for the receipt: "papers per author, most first"."""
         if self.mode == "total":
-            return "papers in all"
+            return "papers in all, and their themes" if self.themes else "papers in all"
         said = {
             "most": "most first",
             "fewest": "fewest first",
@@ -882,7 +908,17 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ['papers per year, all', 'papers per listing, all', 'papers in all']
     >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here",
     ...     "what's in this collection?", "What topics does the collection cover?")]
-    ['papers in all', 'papers in all', 'papers in all', 'papers in all']
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['papers in all', 'papers in all', 'papers in all', 'papers in all, and their themes']
+    >>> themed = ("What topics are covered?", "What is this collection about?",
+    ...     "What are the main themes in these papers?", "What research areas does the "
+    ...     "collection span?", "what are the papers mostly about?", "an overview of the topics",
+    ...     "What topics are covered in the collection?", "Which topics come up most?")
+    >>> {read(q) for q in themed}
+    {'papers in all, and their themes'}
+    >>> [read(q) for q in ("What topics does SOAP cover?", "What is the SOAP paper about?",
+    ...     "Which subjects are there?")]
+    [None, None, 'papers per category, all']
     >>> [read(q) for q in ("list all papers", "Show me every paper in the collection.",
     ...     "all the papers", "list the papers in this library", "list all papers about RL")]
     ['papers in all', 'papers in all', 'papers in all', 'papers in all', None]
@@ -919,6 +955,11 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
             tally = Tally(key=key, mode="each")
             take(match, "count", tally.phrase())
             return tally
+    themes = _THEMES_ASKED.search(lowered)
+    if themes:  # "What topics are covered?": all of them, per listing, and their themes
+        tally = Tally(key="listing", mode="total", themes=True)
+        take(themes, "count", tally.phrase())
+        return tally
     total = _TOTAL_ASKED.search(lowered) or _TOTAL_ON.search(lowered) or _OVERVIEW.search(lowered)
     verb = None if total else _TOTAL_VERB.search(lowered)
     if verb:

@@ -41,6 +41,7 @@ from assistant.query import (
 )
 from assistant.records import Filters, Hit, Paper, clean_text, counted, date_key, fold, mentions
 from assistant.store import ChunkMatch, Store, open_store
+from assistant.themes import Theme, evenly, themes
 
 log = logging.getLogger("assistant")
 
@@ -201,6 +202,12 @@ class Retrieval(BaseModel):
         "and how many papers give each, largest first; the hits are those values' papers.",
     )
     counted: int = Field(0, description="Papers giving a value, that the counts were taken over.")
+    themes: list[Theme] = Field(
+        default_factory=list,
+        description='For a count that asks for themes ("What topics are covered?"): the '
+        "counted papers grouped by meaning, largest first; the hits are their typical papers.",
+    )
+    grouped: int = Field(0, description="How many papers the themes were taken from.")
     within: int = Field(
         0,
         description='For a count within a topic ("the most papers on diffusion models"): '
@@ -670,6 +677,12 @@ class Retriever:
                 matching = len(papers)
             if not query.tally:
                 papers = sort_papers(papers, query.sort)
+            themed: list[Theme] = []
+            grouped = 0
+            if query.tally is not None and query.tally.themes:
+                themed, grouped, typical = self._themes(papers)
+                if typical:
+                    papers, asked = typical, len(typical)
             tied = 0
             if query.sort is not None and query.sort.first:
                 # "Which paper has the most authors?": the first, and those tied with it.
@@ -689,6 +702,8 @@ class Retriever:
                 counted=giving,
                 within=within,
                 tied=tied,
+                themes=themed,
+                grouped=grouped,
                 partial=self.indexing,
             )
         if (allowed is not None and not allowed) or (query.unread and query.bare):
@@ -970,6 +985,15 @@ class Retriever:
         query.recognised.append(f"category: {label} (its papers first)")
         first = {p.paper_id: p for p in [*carried, *found]}
         return _in_order(hits, list(first.values()), k), True
+
+    def _themes(self, papers: Sequence[Paper]) -> tuple[list[Theme], int, list[Paper]]:
+        """The themes of ``papers`` (of an even share of them, for a large collection), how
+        many papers they were taken from, and the most typical paper of each."""
+        by_id = {paper.paper_id: paper for paper in papers}
+        taken = evenly(sorted(by_id))  # in id order: the same papers, the same themes
+        vectors = self.store().paper_vectors(taken)
+        found = themes([by_id[paper_id] for paper_id in taken], vectors)
+        return found, len(vectors), [by_id[theme.papers[0]] for theme in found]
 
     def _passing(self, filters: Filters) -> frozenset[str]:
         """Ids of the papers ``filters`` accepts; the last few filters' answers are kept, since

@@ -335,6 +335,18 @@ class Store:
             for i in np.argsort(-similarity)
         ]
 
+    def paper_vectors(self, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vector of each paper's first chunk (its title and the start of its abstract),
+        by paper id; papers not stored are left out."""
+        found: dict[str, np.ndarray] = {}
+        with _chroma_errors(self.location):
+            for start in range(0, len(paper_ids), _READ_BATCH):
+                batch = [f"{pid}:0" for pid in paper_ids[start : start + _READ_BATCH]]
+                got = self._collection.get(ids=batch, include=["embeddings"])
+                for chunk_id, vector in zip(got["ids"], got["embeddings"], strict=True):
+                    found[_paper_id_of(chunk_id)] = np.asarray(vector, dtype=np.float32)
+        return found
+
     def query(
         self,
         vector: Sequence[float],

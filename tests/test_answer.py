@@ -365,6 +365,24 @@ def test_extractive_answer_cites_the_paper_and_its_key_fact(sample_settings: Set
     ]
 
 
+def test_what_the_collection_is_about_names_its_themes(sample_settings: Settings) -> None:
+    """What topics are covered? had been refused as naming nothing to search for."""
+    answerer = _answerer(sample_settings)
+    topics = answerer.ask("What topics are covered?")
+    assert topics.coverage.verdict == "covered" and not topics.refused
+    assert "The collection holds 318 papers" in topics.answer
+    assert "they fall into 8 themes" in topics.answer
+    assert "reinforcement learning" in topics.answer and "diffusion models" in topics.answer
+    # The sources are one typical paper of each theme.
+    assert len({c.title for c in topics.citations}) == 8
+    # Asked otherwise, the same themes; a paper's topics are that paper's.
+    about = answerer.ask("What is this collection about?")
+    assert about.answer.split("\n\n")[1] == topics.answer.split("\n\n")[1]
+    soap = answerer.ask("What topics does SOAP cover?")
+    assert "themes" not in soap.answer
+    assert soap.citations[0].title.startswith("SOAP")
+
+
 def test_a_plural_question_quotes_every_paper_on_its_topic(sample_settings: Settings) -> None:
     # Four papers build on Shampoo; the fourth sits far from the question's wording (cosine
     # 0.40, below an absent topic's usual best match) yet stands out of the pool like the rest.

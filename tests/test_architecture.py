@@ -71,7 +71,7 @@ def test_all_lists_every_public_export() -> None:
 #: into an edge (the CLI, the API, the UI and their plumbing) and no import cycle can form.
 FLOORS = {
     0: {"config", "records", "markup"},
-    1: {"errors", "bibliography", "aspects", "listings", "names", "spelling"},
+    1: {"errors", "bibliography", "aspects", "listings", "names", "spelling", "themes"},
     2: {"prompts", "parse", "chunk", "mpnet", "llm", "store", "lexical", "query"},
     3: {"embed", "fusion"},
     4: {"retrieve", "cite"},
