@@ -11,6 +11,7 @@ from assistant.markup import inert_markers
 from assistant.query import Sort, sort_value
 from assistant.records import Hit, author_count, code_given, counted
 from assistant.retrieve import Retrieval
+from assistant.themes import FEWEST_PAPERS
 
 EXTRACTED_LABEL = "Extracted from the abstracts (no language model is configured):"
 
@@ -400,7 +401,7 @@ _GIVES = {
 def _themes_said(found: Retrieval) -> str:
     """The themes of a count that asks for them, in a sentence."""
     if not found.themes:
-        return "Too few papers to group into themes."
+        return f"They are too few to group into themes ({FEWEST_PAPERS} at least)."
     taken = ""
     if found.grouped < found.counted:
         taken = f" ({found.grouped:,} of the {found.counted:,} papers, taken evenly)"
@@ -451,6 +452,8 @@ def tally_note(found: Retrieval) -> str:
             else ""
         )
         held = f"The collection holds {counted(found.counted, 'paper')}"
+        if tally.themes and stated:  # "What topics do the ICLR 2026 papers cover?"
+            held = inert_markers(f"{counted(found.counted, 'paper')} match{stated}")
         if found.within:  # "How many papers are about pruning?"
             mention = "mentions" if found.within == 1 else "mention"
             said_of = f"{counted(found.within, 'paper')} {mention} {found.query.mentioned_said}"

@@ -684,7 +684,9 @@ _THEMES_ASKED = re.compile(
     r"|\s+comes?\s+up(?:\s+(?:most|often|the\s+most))?)?"
     rf"|what(?:'s|\s+is|\s+are)\s+{_THEIRS}\s+(?:mostly\s+|mainly\s+|generally\s+|all\s+)?about"
     rf"|(?:give\s+me\s+|show\s+me\s+)?an?\s+overview\s+of\s+(?:the\s+)?(?:{_THEME_WORDS}))"
-    rf"(?:\s+(?:in|of|across|within|among|covered\s+by)\s+{_THEIRS}|\s+here)?\s*[?.!]*\s*$"
+    rf"(?:\s+(?:in|of|by|across|within|among|covered\s+by)\s+{_THEIRS}|\s+here"
+    # what a constraint read out of "of the 2025 papers" leaves
+    r"|\s+(?:papers|articles|abstracts))?\s*[?.!]*\s*$"
 )
 #: What joins a field to "most common" said after it: "categories are most common".
 _IS_THE = r"(?:is|are|was|were|appears?|seems?) (?:the )?"
@@ -1891,6 +1893,11 @@ class QueryParser:
             unread[length.group(0)] = _NO_LENGTH
             spans.append(length.span())
         topic = _blanked(text, spans)
+        themes = _THEMES_ASKED.search(topic.lower()) if tally is None else None
+        if themes:  # "What topics do the ICLR 2026 papers cover?": of those the rest keeps
+            tally = Tally(key="listing", mode="total", themes=True)
+            take(themes, "count", tally.phrase())
+            topic = _blanked(text, spans)
         unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
         unread.update((m.group(0), _NO_REFERENCES) for m in _CITING.finditer(topic))
 
@@ -1900,7 +1907,7 @@ class QueryParser:
         )
         subject = subject_of(topic)
         total = tally is not None and tally.mode == "total"
-        if total and (sort or (found and not subject)):
+        if total and not (tally and tally.themes) and (sort or (found and not subject)):
             # "How many papers from 2025?": a listing that says how many match.
             assert tally is not None
             recognised.remove(f"count: {tally.phrase()}")

@@ -17,8 +17,9 @@ from assistant.records import Paper
 MAX_THEMES = 8
 #: The most papers grouped: a larger collection is grouped from this many, evenly taken.
 GROUPED_AT_MOST = 2000
-#: Fewer papers than this have no themes worth naming.
-FEWEST_PAPERS = 6
+#: Fewer papers than this have no themes worth naming (their words are too few to tell
+#: groups apart): they are listed.
+FEWEST_PAPERS = 20
 #: A word names a theme only where the theme holds at least this share of the papers using
 #: it: "learning" and "model", spread over every theme, name none.
 _OWN_SHARE = 0.4
@@ -53,7 +54,7 @@ def theme_count(papers: int) -> int:
     """How many themes ``papers`` papers are grouped into: the square root of a quarter
     of them, between 2 and ``MAX_THEMES``.
 
-    >>> [theme_count(n) for n in (6, 40, 318, 100_000)]
+    >>> [theme_count(n) for n in (20, 40, 318, 100_000)]
     [2, 3, 8, 8]
     """
     return max(2, min(MAX_THEMES, round(math.sqrt(papers / 4))))
@@ -144,12 +145,13 @@ def _names(members: Sequence[Sequence[Paper]]) -> list[list[str]]:
     names: list[list[str]] = []
     papers = sum(len(group) for group in members)
     for group, counts in zip(members, used, strict=True):
+        share = len(group) / papers
+        # (a theme of most of the papers needs its words used mostly by its own)
+        need = max(_OWN_SHARE, min(_LIFT * share, (1 + share) / 2))
         score = {
             gram: n * math.log(1 + mean / total[gram])
             for gram, n in counts.items()
-            if n >= 2
-            and n >= _OWN_SHARE * total[gram]
-            and n / total[gram] >= _LIFT * len(group) / papers
+            if n >= 2 and n >= need * total[gram]
         }
         ranked = sorted(score, key=lambda gram: (-score[gram], gram))
         name: list[str] = []

@@ -378,6 +378,13 @@ def test_what_the_collection_is_about_names_its_themes(sample_settings: Settings
     # Asked otherwise, the same themes; a paper's topics are that paper's.
     about = answerer.ask("What is this collection about?")
     assert about.answer.split("\n\n")[1] == topics.answer.split("\n\n")[1]
+    # Of the papers other constraints keep; too few to group are listed.
+    iclr = answerer.ask("What topics do the ICLR 2026 papers cover?")
+    assert "12 papers match (venue: ICLR 2026)" in iclr.answer
+    assert "They are too few to group into themes (20 at least)." in iclr.answer
+    assert len(iclr.citations) == 12
+    coded = answerer.ask("What topics are covered by the papers with code?").answer
+    assert "62 papers match (has code: with code)" in coded and "they fall into" in coded
     soap = answerer.ask("What topics does SOAP cover?")
     assert "themes" not in soap.answer
     assert soap.citations[0].title.startswith("SOAP")
