@@ -294,6 +294,20 @@ _SCOPE = re.compile(
     re.IGNORECASE,
 )
 _SOME = r"(?:(?:some|any)\s+)?"
+#: A summary asked for: "tl;dr of X", "what's the gist of X", "key takeaways from X", "ELI5 X",
+#: "the main idea of X" (also after another request: "Explain the main idea of Muon").
+_SUMMARY = (
+    r"(?:(?:what|which)(?:'s|s|\s+is|\s+are)\s+)?(?:the\s+)?(?:tl;?\s*dr|gist|eli5|"
+    r"explain\s+like\s+i(?:'?m|\s+am)\s+(?:five|5)|bottom\s+line|(?:key|main)\s+(?:takeaways?|points|"
+    r"ideas?|findings?)|short\s+(?:version|summary))(?:\s+(?:from|of|on|for))?"
+)
+_SUMMARY_AFTER = re.compile(rf"{_SUMMARY}\s+", re.IGNORECASE)
+#: What papers asked after do with a topic, no topic's word: "Do any papers use X?", "papers
+#: that discuss X".
+_DOING = (
+    r"(?:use|uses|apply|applies|mention|mentions|discuss|discusses|stud(?:y|ies)|investigate"
+    r"|investigates|examine|examines|explore|explores|address|addresses|cover|covers)"
+)
 _REQUEST = re.compile(
     rf"^\s*{_GREETING}(?:"
     rf"{_ASKER}{_VERB}(?:\s+me)?(?:\s+(?:some|any|all|the)?\s*{_WORKS})?"
@@ -311,6 +325,7 @@ _REQUEST = re.compile(
     rf"|(?:is\s+there\s+)?anything"
     # "Does any paper evaluate on X?", "Has anyone combined X with Y?"
     rf"|(?:does|do|did|has|have)\s+(?:(?:any|some)\s+{_WORKS}|any(?:one|body)|someone)"
+    rf"(?:\s+{_DOING}(?=\s))?"
     rf"|(?:(?:what|which)(?:'s|s|\s+is|\s+are|\s+was|\s+were)?\s+)?the\s+{_WORKS}"
     rf"|(?:what|which)\s+(?:are|were)\s+(?:some\s+)?{_WORKS}(?=\s+(?:on|about|regarding)\b)"
     rf"|what\s+do(?:es)?\s+(?:the\s+)?{_WORKS}\s+say(?=\s+(?:on|about|regarding)\b)"
@@ -320,11 +335,8 @@ _REQUEST = re.compile(
     # what is left of "what's the latest on X" once its order is read
     rf"|(?:what|which)(?:'s|s|\s+is|\s+are)\s+the(?=\s+(?:on|about)\s)"
     rf"|{_WORKS}"
-    # a summary asked for: "tl;dr of X", "what's the gist of X", "key takeaways from X", "ELI5 X"
-    r"|(?:(?:what|which)(?:'s|s|\s+is|\s+are)\s+)?(?:the\s+)?(?:tl;?\s*dr|gist|eli5|"
-    r"explain\s+like\s+i(?:'?m|\s+am)\s+(?:five|5)|bottom\s+line|(?:key|main)\s+(?:takeaways?|points|"
-    r"ideas?|findings?)|short\s+(?:version|summary))(?:\s+(?:from|of|on|for))?"
-    rf")(?:\s*[:,]?\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+)?)?"
+    rf"|{_SUMMARY}"
+    rf")(?:\s*[:,]?\s+|$)(?:(?:that|which)\s+(?:are\s+|is\s+|{_DOING}\s+)?)?"
     # (the "in" of "in-context" is a word of the topic)
     rf"(?:(?:on|about|regarding|concerning|covering|dealing\s+with|related\s+to|for|of|in)"
     rf"(?![\w-]))?\s*",
@@ -514,6 +526,9 @@ def without_request(text: str) -> str:
     >>> [without_request(q) for q in ("Which optimizers are covered?",
     ...     "What optimizers are discussed in the collection?", "What datasets are used?")]
     ['optimizers', 'optimizers', 'datasets']
+    >>> [without_request(q) for q in ("Do any papers use transformers for tabular data?",
+    ...     "Are there papers that use diffusion for robotics?", "Explain the main idea of Muon")]
+    ['transformers for tabular data?', 'diffusion for robotics?', 'Muon']
     >>> asks = ("tl;dr of", "ELI5", "What's the gist of")
     >>> [without_request(f"{ask} the bagging paper") for ask in asks]
     ['the bagging paper', 'the bagging paper', 'the bagging paper']
@@ -528,6 +543,8 @@ def without_request(text: str) -> str:
     if rest != after:  # what the frame leaves may open with a request: "papers that use X"
         match = _REQUEST.match(rest)
         rest = rest[match.end() :] if match else rest
+    elif match and (summary := _SUMMARY_AFTER.match(rest)):
+        rest = rest[summary.end() :]  # "Explain the main idea of Muon"
     return rest if re.search(r"\w", rest) else text
 
 

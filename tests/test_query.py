@@ -537,7 +537,8 @@ def test_ordinary_words_stay_the_topic() -> None:
         ("Could you please list research on reward hacking?", "reward hacking?"),
         ("I'm looking for work on diffusion policies", "diffusion policies"),
         ("I need papers on federated learning", "federated learning"),
-        ("Are there any papers that study speculative decoding?", "study speculative decoding?"),
+        # ... and what the papers do with it ("study", "use"), as "Which papers study X?"
+        ("Are there any papers that study speculative decoding?", "speculative decoding?"),
         ("Tell me about learning rate schedules", "learning rate schedules"),
         ("Give me an overview of the Muon optimizer", "the Muon optimizer"),
         ("what's known about negative groups in GRPO", "negative groups in GRPO"),
@@ -564,7 +565,7 @@ def test_ordinary_words_stay_the_topic() -> None:
         ("Where should I start if I want to learn about task arithmetic?", "task arithmetic?"),
         ("What have people done on activation steering?", "activation steering?"),
         ("Any good reads on heterogeneous treatment effects?", "heterogeneous treatment effects?"),
-        ("Looking for papers that use successor features", "use successor features"),
+        ("Looking for papers that use successor features", "successor features"),
         ("I want to understand vector quantization, where do I start?", "vector quantization?"),
         ("Overview of in-context learning research in this collection.", "in-context learning."),
         ("What's the state of the art in image compression?", "image compression?"),

@@ -530,6 +530,9 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         ("Is a tighter variational bound always better?", "covered"),
         # Papers asked for by a verb, "study": searched as the topic alone, as "papers on".
         ("Which papers study grokking?", "covered"),
+        # A summary asked for after another request: "Explain" and "the main idea of" had
+        # weighed as much as "Muon", and left it uncertain.
+        ("Explain the main idea of Muon", "covered"),
         # A request's words are no evidence either way: before, these two were uncertain ...
         ("Which paper should I read to understand the edge of stability?", "covered"),
         ("Any good reads on heterogeneous treatment effects?", "covered"),
