@@ -921,7 +921,9 @@ class Retriever:
             )
         ):
             return None
-        stated = "; ".join(query.constraints) or "its constraints"
+        # (an order says which come first, not which match: "sorted by upvotes")
+        stated = "; ".join(c for c in query.constraints if not c.startswith("sort by"))
+        stated = stated or "its constraints"
         doubt = f"None of the {matching} papers matching {stated} seems to be about '{subject}'."
         # "... from 2024 about model merging": the papers that say it may simply be undated.
         inside = allowed if allowed is not None else found

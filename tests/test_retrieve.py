@@ -402,6 +402,10 @@ def test_a_topic_none_of_the_filtered_papers_is_about_is_answered_with_a_doubt(
         f"None of the {off.matching} papers matching dates: from 2024 seems to be about "
         "'protein folding'."
     )
+    # An order is no constraint the papers match: it had been named among them.
+    ordered = retriever.retrieve("Which papers from 2024 on protein folding, sorted by upvotes?")
+    assert ordered.doubt is not None
+    assert ordered.doubt.startswith(f"None of the {off.matching} papers matching dates: from 2024 ")
     # A paper on "protein" design holds most of the topic's term weight, but says no "protein
     # folding": with the frame left out of the search, it came first and the doubt went.
     since = retriever.retrieve("Which papers since 2025 are about protein folding?", k=5)
