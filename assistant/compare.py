@@ -51,10 +51,15 @@ _LAST_ANSWER = re.compile(
 )
 #: How many of the papers constraints name a comparison takes: "the first two ICLR papers".
 _FIRST_FEW = re.compile(rf"\b(?:the\s+)?(?:first|top)\s+(?P<n>{FEW})\b", re.I)
-#: Papers named by a topic they all say: "the papers on learning rate schedules".
+#: Papers named by a topic they all say: "Compare the papers on learning rate schedules", "How
+#: do the papers on RLHF differ?", "What are the differences between the papers on X?".
+_ON_TOPIC = r"(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+(?P<{}>[^?!.]+?)"
 _PAPERS_ON = re.compile(
-    r"^\W*(?:compare|contrast)\s+(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+"
-    r"(?P<topic>[^?!.]+?)\s*[?!.]*\s*$",
+    rf"^\W*(?:(?:compare|contrast)\s+{_ON_TOPIC.format('compared')}"
+    r"|(?:what(?:'s|\s+is|\s+are)\s+)?(?:the\s+)?differences?\s+(?:between|among)\s+"
+    + _ON_TOPIC.format("between")
+    + rf"|how\s+do\s+{_ON_TOPIC.format('differing')}\s+(?:differ|compare)(?:\s+(?:from|with)"
+    r"\s+(?:each\s+other|one\s+another))?)\s*[?!.]*\s*$",
     re.I,
 )
 #: A polite opening before the request ("Can you compare ...", "I'd like to contrast ...").
@@ -116,7 +121,8 @@ _REQUEST = re.compile(
     r"|\bhow (?:does|do) .+ differ\b"
     r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
     r"|^\s*\S+(?:\s+\S+)?\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?\s*\??\s*$"
-    r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$",
+    r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$"
+    r"|^\s*how\s+do\s+(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+.+\s+compare\s*\??\s*$",
     re.I,
 )
 #: "How does SOAP compare with Shampoo?", "how does it compare to Tree-OPO?": two papers named
@@ -346,18 +352,19 @@ class Comparer:
         # Metadata constraints ("the single-author papers ...") name the papers by themselves;
         # the question parser is cheap, so search only when it recognised some.
         constrained = not chosen and self.retriever.parser().parse(text).constraints
-        on_topic = None if chosen or constrained else _PAPERS_ON.search(text)
+        on = None if chosen or constrained else _PAPERS_ON.search(text)
+        topic = next((t for t in on.groups() if t), "") if on else ""
         if constrained:
             found = self.retriever.retrieve(text)
             wanted = _FIRST_FEW.search(text)  # "the first two ICLR 2026 papers"
             few = count_said(wanted["n"]) if wanted else MAX_PAPERS
             for hit in found.hits[: min(few, MAX_PAPERS)]:
                 take(hit.paper, "; ".join(found.query.constraints))
-        elif on_topic and 2 <= len(saying := lexical.mentioning(on_topic["topic"])) <= MAX_PAPERS:
+        elif topic and 2 <= len(saying := lexical.mentioning(topic)) <= MAX_PAPERS:
             # "Compare the papers on learning rate schedules": those whose title or abstract
             # says it. Read as one description, it had found one paper.
             for paper in saying:
-                take(paper, f'mentions "{on_topic["topic"]}"')
+                take(paper, f'mentions "{topic}"')
         else:
             lead = _TAIL.sub("", _LEAD.sub("", text))
             first = _CONTEXT_FIRST.match(lead)

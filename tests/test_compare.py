@@ -201,6 +201,13 @@ def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     assert len(schedules) >= 2 and "Learning Rate Schedules in the Presence of " in " ".join(
         schedules
     )
+    # ... asked how they differ: "Found 1 paper(s)" before, and "compare" was not read as one.
+    rlhf = "How do the papers on RLHF differ?"
+    assert len(_titles(comparer, rlhf)) == 3
+    conformal = "What are the differences between the papers on conformal prediction?"
+    assert "Conformal Risk Control" in _titles(comparer, conformal)
+    shampoo = "How do the papers on Shampoo compare?"
+    assert is_comparison(shampoo) and len(_titles(comparer, shampoo)) >= 2
     turn = Turn(question="q", answer="a", sources={1: MARS, 2: "The Consciousness Prior", 3: SOAP})
     assert _titles(comparer, "compare papers 1 and 3 from the last answer", [turn]) == [MARS, SOAP]
     # Several at once, as people point at them.
