@@ -11,6 +11,7 @@ from assistant.bibliography import fenced, to_bibtex
 from assistant.cite import content_words
 from assistant.query import FEW, ORDER_PHRASES, code_flipped, number
 from assistant.records import Paper, Turn
+from assistant.spelling import english_word
 
 # What makes a question lean on the last turn. A demonstrative counts only before a word that
 # names what was discussed or at the end ("those papers", "what about that?"), and "the paper"
@@ -453,13 +454,15 @@ def spelled_ordinals(text: str) -> str:
     'summarise the second one, then the third paper and the first one'
     >>> spelled_ordinals("compare the frist and the secnd one; the other one, the best paper")
     'compare the first and the second one; the other one, the best paper'
+    >>> spelled_ordinals("What is the latest paper on diffusion?")
+    'What is the latest paper on diffusion?'
     """
 
     def right(match: re.Match[str]) -> str:
         said: str = match.group(0)
         word = match.group("word").lower()
         near = difflib.get_close_matches(word, list(_ORDINALS), n=1, cutoff=0.75)
-        if word in _ORDINALS or not near:
+        if word in _ORDINALS or not near or english_word(word):  # "the latest paper"
             return said
         return said[: match.start("word") - match.start()] + str(near[0])
 

@@ -46,7 +46,7 @@ def prepare() -> None:
     _english()
 
 
-def _english_word(word: str) -> bool:
+def english_word(word: str) -> bool:
     """Whether English knows ``word`` or the word it inflects ("ramping", "memorizes")."""
     english = _english()
     if word in english or (_ES.search(word) and word[:-2] in english):
@@ -96,11 +96,11 @@ def corrections(
         if named or word in found or word in known or frequency(word) > 0:
             continue
         american = _BRITISH.sub(lambda m: m.group(1)[0] + "z" + m.group(2), word)
-        if american != word and _english_word(american):
+        if american != word and english_word(american):
             if frequency(american) > 0:
                 found[word] = american
             continue
-        if _english_word(word):
+        if english_word(word):
             continue
         edits = english.edit_distance_1(word)
         # A stopword's typo is not searched either way, but it counts as a word no paper uses
@@ -118,7 +118,7 @@ def corrections(
         # stemmer counts as the same word).
         ranked = sorted(
             (
-                (_english_word(edit), used, english.word_usage_frequency(edit), edit)
+                (english_word(edit), used, english.word_usage_frequency(edit), edit)
                 for edit in edits
                 if (used := frequency(edit)) > 0 or edit in known
             ),
