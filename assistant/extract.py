@@ -392,6 +392,7 @@ _GIVES = {
     "author": "lists its authors",
     "listing": "gives a listing",
     "year": "gives a date",
+    "month": "gives a month",
     "category": "gives a category",
     "region": "gives a place",
     "organization": "gives an organization",

@@ -630,6 +630,7 @@ _GROUPS = {
     "author": r"(?:co-?)?authors?|researchers?|people|persons?|scientists?|writers?",
     "listing": r"venues?|listings?|lists?|conferences?",
     "year": r"years?",
+    "month": r"months?",
     "category": r"categor(?:y|ies)|subject areas?|subjects?|tags?",
     "region": r"regions?|countr(?:y|ies)|continents?",
     "organization": r"organi[sz]ations?|institutions?|affiliations?|companies|company|labs?",
@@ -738,10 +739,11 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
     # constraint was read out: "How many papers with code are there per year?")
     (
         rf"\b{_PAPERS}\s+(?:are there\s+|were\s+(?:there\s+|published\s+)?)?"
-        r"(?:(?:per|for each|in each|by)\s+(?:{g})(?=\s*(?:[?.!]|$))"
+        r"(?:(?:per|for each|in each|each|by)\s+(?:{g})(?=\s*(?:[?.!]|$))"
         # ... within a constraint read later: "How many papers per category in ICLR 2026?"
         # (not "papers by authors from Asia": by whom, not per author)
-        r"|(?:per|for each|in each)\s+(?:{g})(?=\s+(?:in|at|from|among|since|before|after)\s))",
+        r"|(?:per|for each|in each|each)\s+(?:{g})"
+        r"(?=\s+(?:in|at|from|among|since|before|after)\s))",
         "each",
     ),
     (rf"\bhow many {_PAPERS} (?:does|do|did) each (?:{{g}}) (?:have|has|hold|give)", "each"),
@@ -841,7 +843,7 @@ class Tally(BaseModel):
     the most papers ("Which author has the most papers?"), those with at least some
     ("authors with more than one paper"), or every value ("How many papers per year?")."""
 
-    key: Literal["author", "listing", "year", "category", "region", "organization"]
+    key: Literal["author", "listing", "year", "month", "category", "region", "organization"]
     mode: _Mode = "most"
     least: int = Field(2, ge=1, description="The fewest papers a value needs, for at_least.")
     count: int | None = Field(None, ge=1, description='How many values it asks for ("top 5").')
@@ -905,6 +907,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ...     "What venues are the pruning papers from?",
     ...     "In which years were papers on RLHF posted?", "Which listing is SOAP from?")]
     ['papers per listing, all', 'papers per listing, all', 'papers per year, all', None]
+    >>> [read(q) for q in ("How many papers were published each month in 2025?",
+    ...     "Which month had the most papers?", "How many papers each year?")]
+    ['papers per month, all', 'papers per month, most first', 'papers per year, all']
     >>> [read(q) for q in ("Which categories appear?", "What venues are listed?",
     ...     "which years show up?")]
     ['papers per category, all', 'papers per listing, all', 'papers per year, all']
@@ -2751,6 +2756,8 @@ def _tally_values(paper: Paper, key: str) -> list[str]:
     if key == "year":
         year = paper.year or (int(paper.date[:4]) if paper.date else None)
         return [str(year)] if year else []
+    if key == "month":  # "2025-12", of a date that gives its month
+        return [paper.date[:7]] if paper.date and len(paper.date) >= 7 else []
     if key == "organization":
         return [paper.organization] if paper.organization else []
     return paper.categories if key == "category" else paper.regions

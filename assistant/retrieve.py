@@ -1480,7 +1480,7 @@ def _tallied(
             sort_papers(papers, None),
         )
     if tally.mode == "each":
-        if tally.key == "year":
+        if tally.key in ("year", "month"):  # in order of time
             groups.sort(key=lambda group: group[0])
         largest = max(groups, key=lambda group: len(group[1]), default=None)
         listed = [largest] if largest else []

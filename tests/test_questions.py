@@ -363,6 +363,14 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
     )
     assert [c.title for c in undated.citations] == ["Numbat Behaviour in the Wild"]
 
+    # Per month, of the dates that give one, in order of time ("each month" had been read as
+    # nothing, and a paper listed).
+    months = answerer.ask("How many papers were published each month?").answer
+    assert (
+        "Papers per month (of the 5 papers that give one): 2024-01 (1 paper), 2025-06 (1 paper)"
+        ", 2026-01 (3 papers). The papers of 2026-01 (3) are listed." in months
+    )
+
     total = answerer.ask("How many papers are there in the collection?").answer
     assert (
         "The collection holds 5 papers; per listing: ICLR 2026 (3 papers), NeurIPS 2025 "
