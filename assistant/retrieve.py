@@ -298,6 +298,12 @@ class SearchResponse(BaseModel):
     within: int = Field(
         0, description="For a count within a topic: the papers mentioning it (see Retrieval)."
     )
+    themes: list[Theme] = Field(
+        default_factory=list,
+        description='For "What topics are covered?": the papers grouped by meaning, each group '
+        "named by its words; the hits are their most typical papers, in the same order.",
+    )
+    grouped: int = Field(0, description="How many papers the themes were taken from.")
     hits: list[HitOut]
 
     @classmethod
@@ -312,6 +318,8 @@ class SearchResponse(BaseModel):
             counts=found.counts,
             counted=found.counted,
             within=found.within,
+            themes=found.themes,
+            grouped=found.grouped,
             hits=[HitOut.of(h) for h in found.hits],
         )
 

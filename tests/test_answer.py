@@ -19,6 +19,7 @@ from assistant.evaluate import evaluate_answers, key_fact_recall
 from assistant.extract import EXTRACTED_LABEL
 from assistant.parse import expand_paths, parse_file
 from assistant.records import Filters, Question, Turn
+from assistant.retrieve import Retriever, SearchResponse
 
 from .conftest import DATA
 from .openai_stub import Reply, StubServer, free_port
@@ -375,6 +376,10 @@ def test_what_the_collection_is_about_names_its_themes(sample_settings: Settings
     assert "reinforcement learning" in topics.answer and "diffusion models" in topics.answer
     # The sources are one typical paper of each theme.
     assert len({c.title for c in topics.citations}) == 8
+    # A search's JSON carries them, each with its typical papers, the hits in that order.
+    searched = SearchResponse.of(Retriever(sample_settings).retrieve("What topics are covered?"))
+    assert searched.grouped == 318 and len(searched.themes) == 8
+    assert [t.papers[0] for t in searched.themes] == [h.paper.paper_id for h in searched.hits]
     # Asked otherwise, the same themes; a paper's topics are that paper's.
     about = answerer.ask("What is this collection about?")
     assert about.answer.split("\n\n")[1] == topics.answer.split("\n\n")[1]
