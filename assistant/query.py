@@ -299,7 +299,8 @@ _SOME = r"(?:(?:some|any)\s+)?"
 _SUMMARY = (
     r"(?:(?:what|which)(?:'s|s|\s+is|\s+are)\s+)?(?:the\s+)?(?:tl;?\s*dr|gist|eli5|"
     r"explain\s+like\s+i(?:'?m|\s+am)\s+(?:five|5)|bottom\s+line|(?:key|main)\s+(?:takeaways?|points|"
-    r"ideas?|findings?)|short\s+(?:version|summary))(?:\s+(?:from|of|on|for))?"
+    r"ideas?|findings?)|short\s+(?:version|summary)|(?:full\s+)?abstract(?=\s+(?:of|for)\s))"
+    r"(?:\s+(?:from|of|on|for))?"
 )
 _SUMMARY_AFTER = re.compile(rf"{_SUMMARY}\s+", re.IGNORECASE)
 #: What papers asked after do with a topic, no topic's word: "Do any papers use X?", "papers
@@ -529,6 +530,9 @@ def without_request(text: str) -> str:
     >>> [without_request(q) for q in ("Do any papers use transformers for tabular data?",
     ...     "Are there papers that use diffusion for robotics?", "Explain the main idea of Muon")]
     ['transformers for tabular data?', 'diffusion for robotics?', 'Muon']
+    >>> [without_request(q) for q in ("What's the abstract of the Muon paper?",
+    ...     "Show me the abstract for SOAP", "papers on abstract reasoning")]
+    ['the Muon paper?', 'SOAP', 'abstract reasoning']
     >>> asks = ("tl;dr of", "ELI5", "What's the gist of")
     >>> [without_request(f"{ask} the bagging paper") for ask in asks]
     ['the bagging paper', 'the bagging paper', 'the bagging paper']
