@@ -732,10 +732,21 @@ class Answerer:
                     "Nothing in the collection can be matched to this question: none of the "
                     "constraints it states could be used, and it names no topic to search."
                 )
-            return (
+            said = (
                 f"{reason} No paper matches its constraints "
                 f"({'; '.join(found.query.constraints) or 'none recognised'})."
             )
+            filters = found.query.filters
+            if filters.authors or filters.any_author:  # "Papers by Sergey Levine on RL"
+                papers = self.retriever.lexical().papers
+                unlisted = sum(1 for paper in papers if not paper.authors)
+                if unlisted:
+                    verb = "lists" if unlisted == 1 else "list"
+                    said += (
+                        f" {unlisted} of the {len(papers)} papers {verb} no authors, so theirs "
+                        "may be among those: ask about the topic alone to search them."
+                    )
+            return said
         nearest = "; ".join(
             f'"{inert_markers(h.paper.title)}" ('
             # A paper found by its words alone was not among the nearest by meaning: it has no

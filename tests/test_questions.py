@@ -371,6 +371,13 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
         ", 2026-01 (3 papers). The papers of 2026-01 (3) are listed." in months
     )
 
+    # An author no paper lists: refused, and said that a paper listing no authors may be theirs.
+    nobody = answerer.ask("papers by Zed Quill on the wild")
+    assert nobody.refused and "No paper matches its constraints (authors: Zed Quill)." in (
+        nobody.answer
+    )
+    assert "1 of the 5 papers lists no authors, so theirs may be among those" in nobody.answer
+
     total = answerer.ask("How many papers are there in the collection?").answer
     assert (
         "The collection holds 5 papers; per listing: ICLR 2026 (3 papers), NeurIPS 2025 "
