@@ -360,12 +360,23 @@ def order_note(sort: Sort | None, hits: Sequence[Hit]) -> str | None:
     )
 
 
+def _share_of(found: Retrieval, n: int) -> str:
+    """``n`` papers as a share of the collection, where the question asks for one: ", 19% of
+    the 318 papers in the collection"."""
+    if not found.query.share or not found.total:
+        return ""
+    part = n / found.total
+    said = f"{part:.1%}" if 0 < part < 0.01 else f"{part:.0%}"
+    return f", {said} of the {counted(found.total, 'paper')} in the collection"
+
+
 def listing_note(found: Retrieval) -> str:
     """How many papers a metadata question matched and how many are shown, so that a list is
     never cut without saying so: "12 papers match (venue: ICLR 2026); 5 are listed. ..."."""
     matched = f"{counted(found.matching, 'paper')} {'matches' if found.matching == 1 else 'match'}"
     constraints = found.query.constraints
     why = f" ({'; '.join(constraints)})" if constraints else ""
+    why += _share_of(found, found.matching)
     shown = len(found.hits)
     if shown >= found.matching:
         return f"{matched}{why}; {'it is' if shown == 1 else 'all are'} listed."
@@ -424,7 +435,7 @@ def tally_note(found: Retrieval) -> str:
     any citation marker in them made inert."""
     tally = found.query.tally
     assert tally is not None
-    said = [r for r in found.query.recognised if not r.startswith(("count:", "mentioning:"))]
+    said = [r for r in found.query.constraints if not r.startswith(("count:", "mentioning:"))]
     stated = f" ({'; '.join(said)})" if said else ""  # "Which author has the most 2025 papers?"
     # "Which venue has the most papers on diffusion?"
     topic = f" mentioning {found.query.mentioned_said}" if found.within else ""
@@ -458,7 +469,7 @@ def tally_note(found: Retrieval) -> str:
         if found.within:  # "How many papers are about pruning?"
             mention = "mentions" if found.within == 1 else "mention"
             said_of = f"{counted(found.within, 'paper')} {mention} {found.query.mentioned_said}"
-            held = inert_markers(said_of + stated)
+            held = inert_markers(said_of + stated) + _share_of(found, found.within)
         head = f"{held}; per listing{several}: {', '.join(shown)}."
         whose = "The newest"
         if tally.themes:

@@ -1058,6 +1058,11 @@ class Query(BaseModel):
         description='How many papers it asks for, with no order ("give me 3 papers on bandits"):'
         " that many, by relevance.",
     )
+    share: bool = Field(
+        False,
+        description='A share of the collection asked for ("What proportion of papers have '
+        'code?"): the papers matching are said as a share of all of them too.',
+    )
     recognised: list[str] = Field(
         default_factory=list, description="Each metadata phrase recognised, for the receipt."
     )
@@ -1549,6 +1554,15 @@ _ASKED_COUNT = re.compile(
 )
 
 
+#: A share of the papers asked for: "What proportion of papers have code?", "what fraction of
+#: the papers are from ICLR 2026", "What percentage of papers are about RL?".
+_SHARE = re.compile(
+    r"\b(?:what|which)\s+(?:proportion|fraction|share|percentage|percent|part|ratio)\s+of\s+"
+    rf"(?:the\s+|all\s+(?:the\s+)?|these\s+|our\s+)?{_PAPERS}\b"
+    rf"|\bhow\s+many\s+percent\s+of\s+(?:the\s+|all\s+(?:the\s+)?)?{_PAPERS}\b"
+)
+
+
 def _asked_count(lowered: str, take: Taker) -> int | None:
     """How many papers ``lowered`` asks for, without an order (see ``_ASKED_COUNT``)."""
     match = _ASKED_COUNT.search(lowered)
@@ -1853,6 +1867,13 @@ class QueryParser:
         if tally is not None:  # "the most papers" is no order of papers
             lowered = _blanked(lowered, spans)
         sort = self._sort(lowered, take)
+        share = _SHARE.search(lowered)
+        if share:  # "What proportion of papers have code?": said as a share of all of them
+            take(share, ASKED_FOR, "a share of all papers")
+            lowered = _blanked(lowered, spans)
+            if tally is None:  # "... are about RL?": counted over those mentioning it
+                tally = Tally(key="listing", mode="total")
+                recognised.append(f"count: {tally.phrase()}")
         count = None if sort is not None or tally is not None else _asked_count(lowered, take)
         self._missing(lowered, found, take)
         given = self._present(lowered, found, take)
@@ -1954,6 +1975,7 @@ class QueryParser:
             sort=sort,
             tally=tally,
             count=count,
+            share=share is not None,
             recognised=recognised,
         )
 

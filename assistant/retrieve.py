@@ -208,6 +208,11 @@ class Retrieval(BaseModel):
         "counted papers grouped by meaning, largest first; the hits are their typical papers.",
     )
     grouped: int = Field(0, description="How many papers the themes were taken from.")
+    total: int = Field(
+        0,
+        description='For a share asked for ("What proportion of papers have code?"): the '
+        "papers in the collection.",
+    )
     within: int = Field(
         0,
         description='For a count within a topic ("the most papers on diffusion models"): '
@@ -712,6 +717,7 @@ class Retriever:
                 tied=tied,
                 themes=themed,
                 grouped=grouped,
+                total=len(index) if query.share else 0,
                 partial=self.indexing,
             )
         if (allowed is not None and not allowed) or (query.unread and query.bare):

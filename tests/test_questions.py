@@ -371,6 +371,15 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
         ", 2026-01 (3 papers). The papers of 2026-01 (3) are listed." in months
     )
 
+    # A share of the collection: said beside the count, where "proportion" had been searched.
+    share = answerer.ask("What proportion of papers are from ICLR 2026?").answer
+    assert "3 papers match (venue: ICLR 2026), 60% of the 5 papers in the collection; all are" in (
+        share
+    )
+    wombats = answerer.ask("What percentage of papers mention wombats?").answer
+    assert "1 paper mentions 'wombats', 20% of the 5 papers in the collection; per listing" in (
+        wombats
+    )
     # An author no paper lists: refused, and said that a paper listing no authors may be theirs.
     nobody = answerer.ask("papers by Zed Quill on the wild")
     assert nobody.refused and "No paper matches its constraints (authors: Zed Quill)." in (
