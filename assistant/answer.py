@@ -65,6 +65,7 @@ from assistant.records import (
     Paper,
     Receipt,
     Turn,
+    author_count,
     clean_text,
     counted,
     papers_named,
@@ -737,8 +738,9 @@ class Answerer:
                 f"({'; '.join(found.query.constraints) or 'none recognised'})."
             )
             filters = found.query.filters
+            papers = self.retriever.lexical().papers
+            said += _range_said(filters, papers)  # "more than 10 upvotes": the most any has
             if filters.authors or filters.any_author:  # "Papers by Sergey Levine on RL"
-                papers = self.retriever.lexical().papers
                 unlisted = sum(1 for paper in papers if not paper.authors)
                 if unlisted:
                     verb = "lists" if unlisted == 1 else "list"
@@ -761,6 +763,28 @@ class Answerer:
             f"{len(found.hits)} closest papers reach the collection's relevance threshold. "
             "Nothing here is answered from general knowledge."
         )
+
+
+def _range_said(filters: Filters, papers: Sequence[Paper]) -> str:
+    """Where a count constraint matched nothing ("more than 10 upvotes"), the range the
+    papers' values span, so that the next question can ask within it."""
+    said = ""
+    for low, high, giving, field, value in (
+        (filters.min_upvotes, filters.max_upvotes, "give upvotes", "upvotes", _upvotes),
+        (filters.min_authors, filters.max_authors, "list their authors", "authors", author_count),
+    ):
+        if low is None and high is None:
+            continue
+        values = [v for v in map(value, papers) if v is not None]
+        if values:
+            low_high = f"{min(values)} to {max(values)}" if min(values) < max(values) else ""
+            span = f"{low_high} {field}" if low_high else f"{max(values)} {field} each"
+            said += f" The papers that {giving} have {span}."
+    return said
+
+
+def _upvotes(paper: Paper) -> int | None:
+    return paper.upvotes
 
 
 class _Stopwatch:
