@@ -700,12 +700,16 @@ _THEME_WORDS = (
 )
 _THEMES_ASKED = re.compile(
     r"^\W*(?:(?:what|which)(?:'s|\s+is|\s+are|\s+were)?\s+(?:the\s+)?(?:(?:main|major|key|common"
-    rf"|recurring|big|general|most\s+common|overall)\s+)?(?:{_THEME_WORDS})"
-    r"(?:\s+(?:are|is|were)\s+(?:covered|there|represented|present|included|addressed)"
+    rf"|recurring|big|biggest|largest|general|most\s+common|overall)\s+)?(?:{_THEME_WORDS})"
+    r"(?:\s+(?:are|is|were)\s+(?:covered|there|represented|present|included|addressed"
+    r"|(?:the\s+)?most\s+(?:popular|common|frequent|represented))"
     rf"|\s+(?:does|do)\s+{_THEIRS}\s+(?:cover|span|contain|hold|include|address|touch\s+on)"
     r"|\s+comes?\s+up(?:\s+(?:most|often|the\s+most))?)?"
     rf"|what(?:'s|\s+is|\s+are)\s+{_THEIRS}\s+(?:mostly\s+|mainly\s+|generally\s+|all\s+)?about"
-    rf"|(?:give\s+me\s+|show\s+me\s+)?an?\s+overview\s+of\s+(?:the\s+)?(?:{_THEME_WORDS}))"
+    rf"|(?:give\s+me\s+|show\s+me\s+)?an?\s+overview\s+of\s+(?:the\s+)?(?:{_THEME_WORDS})"
+    # "Summarize the collection", "Give me an overview of the collection": what it holds
+    rf"|(?:please\s+)?(?:summari[sz]e|describe|overview)\s+{_HELD}"
+    rf"|(?:(?:give\s+me|show\s+me|what(?:'s|\s+is))\s+)?an?\s+(?:overview|summary)\s+of\s+{_HELD})"
     rf"(?:\s+(?:in|of|by|across|within|among|covered\s+by)\s+{_THEIRS}|\s+here"
     # what a constraint read out of "of the 2025 papers" leaves
     r"|\s+(?:papers|articles|abstracts))?\s*[?.!]*\s*$"
@@ -943,6 +947,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ...     "collection span?", "what are the papers mostly about?", "an overview of the topics",
     ...     "What topics are covered in the collection?", "Which topics come up most?")
     >>> {read(q) for q in themed}
+    {'papers in all, and their themes'}
+    >>> {read(q) for q in ("Summarize the collection", "Give me an overview of the collection",
+    ...     "What is the biggest theme?", "Which topics are most popular?")}
     {'papers in all, and their themes'}
     >>> [read(q) for q in ("What topics does SOAP cover?", "What is the SOAP paper about?",
     ...     "Which subjects are there?")]
