@@ -707,8 +707,9 @@ _THEMES_ASKED = re.compile(
     r"|\s+comes?\s+up(?:\s+(?:most|often|the\s+most))?)?"
     rf"|what(?:'s|\s+is|\s+are)\s+{_THEIRS}\s+(?:mostly\s+|mainly\s+|generally\s+|all\s+)?about"
     rf"|(?:give\s+me\s+|show\s+me\s+)?an?\s+overview\s+of\s+(?:the\s+)?(?:{_THEME_WORDS})"
-    # "Summarize the collection", "Give me an overview of the collection": what it holds
-    rf"|(?:please\s+)?(?:summari[sz]e|describe|overview)\s+{_HELD}"
+    # "Summarize the collection", "Give me an overview of the collection", "What's in this
+    # collection?": what it holds
+    rf"|(?:please\s+)?(?:summari[sz]e|describe|overview)\s+{_HELD}|what(?:'s|\s+is)\s+in\s+{_HELD}"
     rf"|(?:(?:give\s+me|show\s+me|what(?:'s|\s+is))\s+)?an?\s+(?:overview|summary)\s+of\s+{_HELD})"
     rf"(?:\s+(?:in|of|by|across|within|among|covered\s+by)\s+{_THEIRS}|\s+here"
     # what a constraint read out of "of the 2025 papers" leaves
@@ -941,7 +942,8 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     >>> [read(q) for q in ("How many papers are in the collection?", "how many papers here",
     ...     "what's in this collection?", "What topics does the collection cover?")]
     ... # doctest: +NORMALIZE_WHITESPACE
-    ['papers in all', 'papers in all', 'papers in all', 'papers in all, and their themes']
+    ['papers in all', 'papers in all', 'papers in all, and their themes',
+     'papers in all, and their themes']
     >>> themed = ("What topics are covered?", "What is this collection about?",
     ...     "What are the main themes in these papers?", "What research areas does the "
     ...     "collection span?", "what are the papers mostly about?", "an overview of the topics",
