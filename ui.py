@@ -289,7 +289,8 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
     """The conversation: question, streamed answers, sources beside them, filters, saving."""
     answerer = collection.answerer
     papers = collection.retriever.lexical().papers
-    examples = [f"What does “{p.title}” propose?" for p in papers[:: max(len(papers) // 3, 1)][:3]]
+    examples = ["What topics are covered?"]
+    examples += [f"What does “{p.title}” propose?" for p in papers[:: max(len(papers) // 3, 1)][:3]]
     examples.append("Which paper has the most authors?")
     venues = sorted({v for p in papers for v in [p.venue, *p.sources] if v})
 
