@@ -215,6 +215,18 @@ _WHO_HAS_MOST = re.compile(
     r"(?:has|have|had)\s+the\s+(?P<end>most|fewest)(?:\s+papers?)?\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+#: "which year has the fewest?" ...
+_GROUP_MOST = re.compile(
+    r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then)\b[\s,]*)*(?:which|what)\s+(?P<g>[\w-]+?)s?\s+"
+    r"(?:has|have|had)\s+the\s+(?P<end>most|fewest)(?:\s+papers?)?\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+#: ... after a count per value: "How many papers per year in ICLR 2026?".
+_PER_VALUE = re.compile(
+    r"^\W*how\s+many\s+papers\s+(?:(?:are|were)\s+(?:there\s+|published\s+)?)?"
+    r"(?:per|each|in\s+each|for\s+each|by)\s+(?P<g>[\w-]+?)s?\b(?P<rest>[^?!]*)",
+    re.IGNORECASE,
+)
 #: ... after a question listing values by their papers: "Which authors have papers at X?".
 _VALUES_WITH_PAPERS = re.compile(
     r"^(?P<head>\W*(?:which|what)\s+[\w-]+\s+(?:have|has|had))\s+(?:any\s+|some\s+)?"
@@ -816,7 +828,21 @@ def _other_end(question: str, asked: str) -> str | None:
     'Which authors have the most papers at ICLR 2026?'
     >>> _other_end("which has the fewest?", "What categories have papers on RL?")
     'What categories have the fewest papers on RL?'
+
+    "which year has the fewest?" after a count per year asks it within the same constraints.
+
+    >>> _other_end("which year has the fewest?", "How many papers per year in ICLR 2026?")
+    'Which year has the fewest papers in ICLR 2026?'
+    >>> _other_end("and which month had the most?", "How many papers were published each month?")
+    'Which month has the most papers?'
     """
+    group = _GROUP_MOST.match(question)
+    per = _PER_VALUE.match(asked) if group else None
+    if group and per and group["g"].lower() == per["g"].lower():
+        # "which year has the fewest?" after "How many papers per year in ICLR 2026?": within
+        # its constraints; asked alone, it had counted the whole collection.
+        rest = per["rest"].rstrip(" ?!.")
+        return f"Which {per['g']} has the {group['end'].lower()} papers{rest}?"
     most = _WHO_HAS_MOST.match(question)
     each = _VALUES_WITH_PAPERS.match(asked) if most else None
     if most and each:

@@ -721,6 +721,12 @@ _IS_THE = r"(?:is|are|was|were|appears?|seems?) (?:the )?"
 _TALLY_RULES: list[tuple[str, _Mode]] = [
     # "Which author has the most papers?", "the year with the largest number of papers"
     (rf"\b(?:{{g}})\b{_BETWEEN}\b{_MOST_OF} {_PAPERS}\b", "most"),
+    # ... with its papers left unsaid: "Which month had the most?", "which venue has the fewest?"
+    (r"^\W*(?:which|what)\s+(?:{g})\s+(?:has|had|have)\s+the\s+most\s*[?.!]*\s*$", "most"),
+    (
+        r"^\W*(?:which|what)\s+(?:{g})\s+(?:has|had|have)\s+the\s+(?:fewest|least)\s*[?.!]*\s*$",
+        "fewest",
+    ),
     (rf"\btop (?:{_COUNT} )?(?:{{g}}) (?:by|in) (?:the )?{_TOTAL} {_PAPERS}", "most"),
     (r"\bmost (?:frequent|common|productive|represented) (?:{g})\b", "most"),
     # "Which categories are most common?", "which venue is the most represented?"
@@ -919,6 +925,8 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     >>> [read(q) for q in ("How many papers were published each month in 2025?",
     ...     "Which month had the most papers?", "How many papers each year?")]
     ['papers per month, all', 'papers per month, most first', 'papers per year, all']
+    >>> [read(q) for q in ("Which month had the most?", "which venue has the fewest?")]
+    ['papers per month, most first', 'papers per listing, fewest first']
     >>> [read(q) for q in ("Which categories appear?", "What venues are listed?",
     ...     "which years show up?")]
     ['papers per category, all', 'papers per listing, all', 'papers per year, all']
