@@ -886,6 +886,13 @@ _HOW_MANY_OF_THEM = re.compile(
     r"(?:are\s+|were\s+)?(?P<constraint>[^?!.]+?)\s*[?!.]*\s*$",
     re.I,
 )
+#: ... as a share of the collection: "what fraction is that?", "and the proportion?".
+_SHARE_BACK = re.compile(
+    r"^\W*(?:(?:and|so|ok(?:ay)?)\b[\s,]*)*(?:(?:what|which)\s+(?:is\s+)?)?(?:the\s+|as\s+a\s+)?"
+    r"(?:proportion|fraction|share|percentage|percent)(?:\s+(?:is\s+)?(?:that|this|it|those|of\s+"
+    r"(?:that|those|them|these|the\s+(?:collection|total|whole))))?\s*[?!.]*\s*$",
+    re.I,
+)
 #: A question asking which papers: "Which ICLR 2026 papers are about LLMs?", "find me papers
 #: about X", "papers on pruning".
 _WHICH_PAPERS = re.compile(
@@ -911,7 +918,19 @@ def _how_many_of(question: str, asked: str) -> str | None:
 
     >>> _how_many_of("how many of them have code?", "papers on RL")
     'How many papers on RL (have code)'
+
+    ... or as a share of the collection: "what fraction is that?".
+
+    >>> [_how_many_of(q, a) for q, a in (("what fraction is that?", "Which papers are about X?"),
+    ...     ("and the proportion?", "How many papers have code?"))]
+    ['What proportion of papers are about X?', 'What proportion of papers have code?']
     """
+    if _SHARE_BACK.match(question):  # "what fraction is that?": the last count, as a share
+        counted = re.match(r"\W*how\s+many\s+(?=papers?\b)", asked, re.I)
+        which = _WHICH_PAPERS.match(asked)
+        if counted:
+            return f"What proportion of {asked[counted.end() :]}"
+        return f"What proportion of {which['rest']}" if which else None
     which = _WHICH_PAPERS.match(asked)
     within = _HOW_MANY_OF_THEM.match(question)
     if which is None or (_HOW_MANY_BACK.match(question) is None and within is None):
