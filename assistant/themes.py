@@ -24,8 +24,11 @@ FEWEST_PAPERS = 20
 #: it: "learning" and "model", spread over every theme, name none.
 _OWN_SHARE = 0.4
 #: ... and at least this many times its share of all the papers ("field", in every abstract,
-#: names neither of two themes of six papers each).
+#: names neither of two themes of ten papers each).
 _LIFT = 1.5
+#: What an answer says before the themes' names, and a follow-up reads them back by
+#: ("the second theme").
+NAMED_BY = "each named by the words its papers use more than the others do: "
 _LABEL_WORDS = 3
 _EXAMPLES = 3
 #: Stopwords, and the words abstracts use of themselves whatever their subject.
@@ -35,7 +38,7 @@ _ABSTRACT_WORDS = """
     each such than study studies
     """
 _STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_ABSTRACT_WORDS.split())
-_WORD = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]|[A-Za-z]{3,}")
+_WORD = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]")
 #: A phrase does not run over these (a word before a comma is not the start of the next one's).
 _PHRASE_BREAK = re.compile(r"[.;:,()?!\"\[\]{}]")
 
@@ -177,29 +180,31 @@ def _names(members: Sequence[Sequence[Paper]]) -> list[list[str]]:
 
 def themes(papers: Sequence[Paper], vectors: Mapping[str, np.ndarray]) -> list[Theme]:
     """The themes of ``papers`` (those with a vector), largest first; none for fewer than
-    ``FEWEST_PAPERS``."""
-    grouped = [paper for paper in papers if paper.paper_id in vectors]
+    ``FEWEST_PAPERS``. The same papers, in any order, give the same themes."""
+    grouped = sorted(
+        (paper for paper in papers if paper.paper_id in vectors), key=lambda p: p.paper_id
+    )
     if len(grouped) < FEWEST_PAPERS:
         return []
     matrix = np.stack([vectors[paper.paper_id] for paper in grouped])
     k = theme_count(len(grouped))
     member = groups(matrix, k)
     unit = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    found: list[tuple[list[Paper], np.ndarray]] = []
+    found: list[list[Paper]] = []
     for g in range(k):
         rows = np.flatnonzero(member == g)
-        if not len(rows):
-            continue
-        centre = unit[rows].mean(axis=0)
-        order = rows[np.argsort(-(unit[rows] @ centre), kind="stable")]
-        found.append(([grouped[i] for i in order], order))
-    found.sort(key=lambda group: -len(group[0]))
-    names = _names([group for group, _ in found])
+        if len(rows):  # its papers, the closest to its centre first
+            centre = unit[rows].mean(axis=0)
+            found.append(
+                [grouped[i] for i in rows[np.argsort(-(unit[rows] @ centre), kind="stable")]]
+            )
+    found.sort(key=len, reverse=True)
+    names = _names(found)
     return [
         Theme(
             words=name,
             size=len(group),
             papers=[paper.paper_id for paper in group[:_EXAMPLES]],
         )
-        for (group, _), name in zip(found, names, strict=True)
+        for group, name in zip(found, names, strict=True)
     ]
