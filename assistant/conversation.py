@@ -12,6 +12,7 @@ from assistant.cite import content_words
 from assistant.query import FEW, ORDER_PHRASES, code_flipped, number
 from assistant.records import Paper, Turn
 from assistant.spelling import english_word
+from assistant.themes import NAMED_BY
 
 # What makes a question lean on the last turn. A demonstrative counts only before a word that
 # names what was discussed or at the end ("those papers", "what about that?"), and "the paper"
@@ -592,6 +593,9 @@ def condense_rule(
     counted = _how_many_of(question, own_words(searched))
     if counted is not None:
         return counted
+    theme = _theme_named(question, last.answer)
+    if theme is not None:  # "tell me more about the second theme"
+        return theme
     if order is not None and (refers_back(question) or not _AFRESH.search(question)):
         # "and the oldest?" after "which is the newest?"
         return f"{_unordered(searched)} ({order})"
@@ -809,6 +813,44 @@ def _year_shifted(question: str, asked: str) -> str | None:
     step = -1 if said in ("before", "earlier", "previous", "prior") else 1
     year = years[0]
     return f"{asked[: year.start()]}{int(year.group(0)) + step}{asked[year.end() :]}"
+
+
+#: A theme of the last answer pointed at: "the second theme", "topic 3", "the last group".
+_THEME_REF = re.compile(
+    r"\b(?:the\s+)?(?P<nth>first|second|third|fourth|fifth|sixth|seventh|eighth|last"
+    r"|[1-8](?:st|nd|rd|th))\s+(?:theme|topic|group|cluster)\b"
+    r"|\b(?:theme|topic|group|cluster)\s+(?:number\s+)?(?P<n>[1-8])\b",
+    re.I,
+)
+_THEME_NTH = {"sixth": 6, "seventh": 7, "eighth": 8} | _ORDINALS
+
+
+def _theme_named(question: str, answer: str) -> str | None:
+    """The papers on a theme the last answer named, for "tell me more about the second theme"
+    after "What topics are covered?", else None. Searched as words, "theme" had found papers
+    that use it.
+
+    >>> said = f"They fall into 2 themes, {NAMED_BY}wombats, burrows (6 papers); quantum "
+    >>> said += "annealing, spins (5 papers). The most typical paper of each theme is listed."
+    >>> [_theme_named(q, said) for q in ("tell me more about the second theme",
+    ...     "papers of topic 1", "the last group?", "the second one")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['papers on quantum annealing, spins', 'papers on wombats, burrows',
+     'papers on quantum annealing, spins', None]
+    """
+    pointed = _THEME_REF.search(question)
+    start = answer.find(NAMED_BY)
+    if pointed is None or start < 0:
+        return None
+    end = answer.find(". ", start)
+    themes = answer[start + len(NAMED_BY) : end if end > 0 else None].rstrip(".").split("; ")
+    said = (pointed["nth"] or pointed["n"]).lower()
+    nth = int(said[0]) if said[0].isdigit() else _THEME_NTH[said]
+    index = nth - 1 if nth > 0 else nth  # "last": -1
+    if not -len(themes) <= index < len(themes):
+        return None
+    words = re.sub(r"\s+\(\d+ papers?\)$", "", themes[index])
+    return f"papers on {words}"
 
 
 def _other_end(question: str, asked: str) -> str | None:

@@ -11,7 +11,7 @@ from assistant.markup import inert_markers
 from assistant.query import Sort, sort_value
 from assistant.records import Hit, author_count, code_given, counted
 from assistant.retrieve import Retrieval
-from assistant.themes import FEWEST_PAPERS
+from assistant.themes import FEWEST_PAPERS, NAMED_BY
 
 EXTRACTED_LABEL = "Extracted from the abstracts (no language model is configured):"
 
@@ -423,8 +423,7 @@ def _themes_said(found: Retrieval) -> str:
         for theme in found.themes
     )
     return (
-        f"Grouped by meaning{taken}, they fall into {len(found.themes)} themes, each named by "
-        f"the words its papers use more than the others do: {named}."
+        f"Grouped by meaning{taken}, they fall into {len(found.themes)} themes, {NAMED_BY}{named}."
     )
 
 

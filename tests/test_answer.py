@@ -376,6 +376,10 @@ def test_what_the_collection_is_about_names_its_themes(sample_settings: Settings
     assert "reinforcement learning" in topics.answer and "diffusion models" in topics.answer
     # The sources are one typical paper of each theme.
     assert len({c.title for c in topics.citations}) == 8
+    # A follow-up on one of them asks for its papers ("theme" had been searched as a word).
+    second = answerer.ask("tell me more about the second theme", [Turn.of(topics)])
+    assert second.receipt.rewritten_query == "papers on reinforcement learning, RL, reward"
+    assert second.coverage.verdict == "covered"
     # A search's JSON carries them, each with its typical papers, the hits in that order.
     searched = SearchResponse.of(Retriever(sample_settings).retrieve("What topics are covered?"))
     assert searched.grouped == 318 and len(searched.themes) == 8
