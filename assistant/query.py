@@ -332,7 +332,8 @@ _REQUEST = re.compile(
     rf"|what\s+do(?:es)?\s+(?:the\s+)?{_WORKS}\s+say(?=\s+(?:on|about|regarding)\b)"
     # "Which papers study grokking?", "which papers mention X": papers asked for by a verb
     rf"|(?:which|what)\s+{_WORKS}\s+(?:mention|discuss|stud(?:y|ies)|investigate|examine"
-    r"|explore|address|cover)(?:e?s)?(?=\s)"
+    r"|explore|address|cover|fix|improve|solve|tackle|handle|propose|introduce|present)(?:e?s)?"
+    r"(?=\s)"
     # what is left of "what's the latest on X" once its order is read
     rf"|(?:what|which)(?:'s|s|\s+is|\s+are)\s+the(?=\s+(?:on|about)\s)"
     rf"|{_WORKS}"
@@ -527,6 +528,8 @@ def without_request(text: str) -> str:
     >>> [without_request(q) for q in ("Which optimizers are covered?",
     ...     "What optimizers are discussed in the collection?", "What datasets are used?")]
     ['optimizers', 'optimizers', 'datasets']
+    >>> without_request("Which paper fixes the straight-through estimator?")
+    'the straight-through estimator?'
     >>> [without_request(q) for q in ("Do any papers use transformers for tabular data?",
     ...     "Are there papers that use diffusion for robotics?", "Explain the main idea of Muon")]
     ['transformers for tabular data?', 'diffusion for robotics?', 'Muon']

@@ -534,6 +534,8 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         ("Is a tighter variational bound always better?", "covered"),
         # Papers asked for by a verb, "study": searched as the topic alone, as "papers on".
         ("Which papers study grokking?", "covered"),
+        # ... or by a verb of what papers do with it, "fixes": uncertain before.
+        ("Which paper fixes the straight-through estimator?", "covered"),
         # A summary asked for after another request: "Explain" and "the main idea of" had
         # weighed as much as "Muon", and left it uncertain.
         ("Explain the main idea of Muon", "covered"),
