@@ -42,7 +42,7 @@ test: install lint browser
 	$(BIN)/pytest -q -p no:cacheprovider
 
 ## test-fast: the rule tests alone (query parsing, fusion, citations, prompts, floors), under a minute
-FAST_TESTS := test_query test_fuse test_lexical test_cite test_prompts test_architecture test_config test_errors test_chunk test_doctests test_aspects test_names
+FAST_TESTS := test_query test_fuse test_lexical test_cite test_prompts test_architecture test_config test_errors test_chunk test_doctests test_aspects test_names test_themes
 test-fast: install
 	$(BIN)/pytest -q -p no:cacheprovider $(foreach t,$(FAST_TESTS),tests/$(t).py)
 
