@@ -695,7 +695,7 @@ _OVERVIEW = re.compile(
 #: collection span?" (counted as in all, with the papers grouped by meaning: ``themes.py``).
 _THEIRS = (
     rf"(?:{_HELD}|(?:the|these|those|your|my|all\s+the|all\s+these)\s+"
-    r"(?:papers|abstracts|articles))"
+    r"(?:papers|abstracts|articles|lists?|listings?))"
 )
 _THEME_WORDS = (
     r"(?:research\s+)?(?:topics?|themes?|areas?|directions?)|research\s+fields?"
@@ -706,9 +706,12 @@ _THEMES_ASKED = re.compile(
     rf"|recurring|big|biggest|largest|general|most\s+common|overall)\s+)?(?:{_THEME_WORDS})"
     r"(?:\s+(?:are|is|were)\s+(?:covered|there|represented|present|included|addressed"
     r"|(?:the\s+)?most\s+(?:popular|common|frequent|represented))"
-    rf"|\s+(?:does|do)\s+{_THEIRS}\s+(?:cover|span|contain|hold|include|address|touch\s+on)"
+    # (the papers unsaid where a constraint was read out: "does the daily list cover")
+    rf"|\s+(?:does|do)\s+(?:{_THEIRS}\s+)?(?:cover|span|contain|hold|include|address|touch\s+on)"
     r"|\s+comes?\s+up(?:\s+(?:most|often|the\s+most))?)?"
     rf"|what(?:'s|\s+is|\s+are)\s+{_THEIRS}\s+(?:mostly\s+|mainly\s+|generally\s+|all\s+)?about"
+    # the word alone: "topics?", "main themes"
+    rf"|(?:the\s+)?(?:main\s+|key\s+)?(?:{_THEME_WORDS})"
     rf"|(?:give\s+me\s+|show\s+me\s+)?an?\s+overview\s+of\s+(?:the\s+)?(?:{_THEME_WORDS})"
     # "Summarize the collection", "Give me an overview of the collection", "What's in this
     # collection?": what it holds
@@ -961,6 +964,8 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ...     "What topics are covered in the collection?", "Which topics come up most?")
     >>> {read(q) for q in themed}
     {'papers in all, and their themes'}
+    >>> {read(q) for q in ("topics?", "themes", "main themes", "What topics does SOAP cover?")}
+    {'papers in all, and their themes', None}
     >>> {read(q) for q in ("Summarize the collection", "Give me an overview of the collection",
     ...     "What is the biggest theme?", "Which topics are most popular?")}
     {'papers in all, and their themes'}
