@@ -721,6 +721,13 @@ _THEMES_ASKED = re.compile(
     # what a constraint read out of "of the 2025 papers" leaves
     r"|\s+(?:papers|articles|abstracts))?\s*[?.!]*\s*$"
 )
+#: ... of the papers on a topic: "What are the main themes of the papers about reinforcement
+#: learning?" (the frame alone; the topic is left to be counted over the papers mentioning it).
+_THEMES_ON = re.compile(
+    r"^\W*(?:(?:what|which)(?:'s|\s+is|\s+are|\s+were)?\s+)?(?:the\s+)?(?:(?:main|major|key"
+    rf"|common|recurring|biggest)\s+)?(?:{_THEME_WORDS})\s+(?:of|in|among|across|within)\s+"
+    r"(?:the\s+|these\s+|all\s+(?:the\s+)?)?papers\s+(?:on|about)\s+(?=\w)"
+)
 #: What joins a field to "most common" said after it: "categories are most common".
 _IS_THE = r"(?:is|are|was|were|appears?|seems?) (?:the )?"
 #: How a question asks for a count per value; {g} is a group's words (_GROUPS).
@@ -964,6 +971,8 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ...     "What topics are covered in the collection?", "Which topics come up most?")
     >>> {read(q) for q in themed}
     {'papers in all, and their themes'}
+    >>> read("What are the main themes of the papers about reinforcement learning?")
+    'papers in all, and their themes'
     >>> {read(q) for q in ("topics?", "themes", "main themes", "What topics does SOAP cover?")}
     {'papers in all, and their themes', None}
     >>> {read(q) for q in ("Summarize the collection", "Give me an overview of the collection",
@@ -1008,7 +1017,7 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
             tally = Tally(key=key, mode="each")
             take(match, "count", tally.phrase())
             return tally
-    themes = _THEMES_ASKED.search(lowered)
+    themes = _THEMES_ASKED.search(lowered) or _THEMES_ON.search(lowered)
     if themes:  # "What topics are covered?": all of them, per listing, and their themes
         tally = Tally(key="listing", mode="total", themes=True)
         take(themes, "count", tally.phrase())

@@ -394,6 +394,9 @@ def test_what_the_collection_is_about_names_its_themes(sample_settings: Settings
     assert len(iclr.citations) == 12
     coded = answerer.ask("What topics are covered by the papers with code?").answer
     assert "62 papers match (has code: with code)" in coded and "they fall into" in coded
+    on_rl = answerer.ask("What are the main themes of the papers about reinforcement learning?")
+    assert "60 papers mention 'reinforcement learning'" in on_rl.answer
+    assert "they fall into 4 themes" in on_rl.answer
     daily = answerer.ask("What topics does the daily list cover?").answer
     assert "48 papers match (venue: Hugging Face Daily Papers)" in daily
     assert "they fall into 3 themes" in daily
