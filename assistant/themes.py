@@ -35,7 +35,7 @@ _EXAMPLES = 3
 _ABSTRACT_WORDS = """
     all via can our we using based also paper papers work propose proposed approach method
     methods results show shows new novel between among within across however while both
-    each such than study studies
+    each such than study studies how what why when where which who
     """
 _STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_ABSTRACT_WORDS.split())
 _WORD = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]")
@@ -105,11 +105,11 @@ def groups(vectors: np.ndarray, k: int, rounds: int = 50) -> np.ndarray:
     return np.asarray(member)
 
 
-def _phrases(paper: Paper) -> set[str]:
-    """The words and two-word phrases of ``paper``'s title and abstract, lower case, neither
-    opening nor ending with a stopword."""
+def _phrases(text: str) -> set[str]:
+    """The words and two-word phrases of ``text``, lower case, neither opening nor ending with
+    a stopword."""
     found: set[str] = set()
-    for part in _PHRASE_BREAK.split(f"{paper.title}. {paper.abstract}"):
+    for part in _PHRASE_BREAK.split(text):
         words = [w.lower() for w in _WORD.findall(part)]
         for n in (1, 2):
             for i in range(len(words) - n + 1):
@@ -140,21 +140,26 @@ def _names(members: Sequence[Sequence[Paper]]) -> list[list[str]]:
     do (class-based TF-IDF), leaving out those most papers use and those fewer than two of
     its papers use. A word gives way to a phrase holding it that scores at least half as
     well ("reinforcement" to "reinforcement learning"); no two names share a word."""
-    used = [Counter(g for paper in group for g in _phrases(paper)) for group in members]
+    used = [
+        Counter(g for paper in group for g in _phrases(f"{paper.title}. {paper.abstract}"))
+        for group in members
+    ]
+    # A name is a subject some title of the group states ("different", "directly" are not).
+    titled = [{g for paper in group for g in _phrases(paper.title)} for group in members]
     total: Counter[str] = Counter()
     for counts in used:
         total.update(counts)
     mean = sum(sum(counts.values()) for counts in used) / max(len(used), 1)
     names: list[list[str]] = []
     papers = sum(len(group) for group in members)
-    for group, counts in zip(members, used, strict=True):
+    for group, counts, titles in zip(members, used, titled, strict=True):
         share = len(group) / papers
         # (a theme of most of the papers needs its words used mostly by its own)
         need = max(_OWN_SHARE, min(_LIFT * share, (1 + share) / 2))
         score = {
             gram: n * math.log(1 + mean / total[gram])
             for gram, n in counts.items()
-            if n >= 2 and n >= need * total[gram]
+            if n >= 2 and n >= need * total[gram] and gram in titles
         }
         ranked = sorted(score, key=lambda gram: (-score[gram], gram))
         name: list[str] = []
