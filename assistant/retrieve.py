@@ -10,6 +10,7 @@ import re
 import sys
 import threading
 import unicodedata
+import weakref
 from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
@@ -372,6 +373,9 @@ class Retriever:
         self._filtered: dict[str, frozenset[str]] = {}
         self._columns: _Columns | None = None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        # The last themes found: the word index they were taken under (a write makes a new
+        # one), the papers grouped, the themes and how many had a vector.
+        self._grouped: tuple[weakref.ref[LexicalIndex], list[str], list[Theme], int] | None = None
         # Guards lazy opening; a server calls one retriever from many threads.
         self._opening = threading.RLock()
         # One loader of the word index at a time, apart from ``_opening``: loading takes
@@ -693,7 +697,7 @@ class Retriever:
             themed: list[Theme] = []
             grouped = 0
             if query.tally is not None and query.tally.themes:
-                themed, grouped, typical = self._themes(papers)
+                themed, grouped, typical = self._themes(papers, index)
                 if typical:
                     papers, asked = typical, len(typical)
             tied = 0
@@ -1002,14 +1006,23 @@ class Retriever:
         first = {p.paper_id: p for p in [*carried, *found]}
         return _in_order(hits, list(first.values()), k), True
 
-    def _themes(self, papers: Sequence[Paper]) -> tuple[list[Theme], int, list[Paper]]:
+    def _themes(
+        self, papers: Sequence[Paper], index: LexicalIndex
+    ) -> tuple[list[Theme], int, list[Paper]]:
         """The themes of ``papers`` (of an even share of them, for a large collection), how
-        many papers they were taken from, and the most typical paper of each."""
+        many papers they were taken from, and the most typical paper of each. The same papers
+        under the same word index are grouped once (0.3 s for 318 papers, 1.6 s at the cap)."""
         by_id = {paper.paper_id: paper for paper in papers}
         taken = evenly(sorted(by_id))  # in id order: the same papers, the same themes
-        vectors = self.store().paper_vectors(taken)
-        found = themes([by_id[paper_id] for paper_id in taken], vectors)
-        return found, len(vectors), [by_id[theme.papers[0]] for theme in found]
+        last = self._grouped
+        if last is not None and last[0]() is index and last[1] == taken:
+            found, grouped = last[2], last[3]
+        else:
+            vectors = self.store().paper_vectors(taken)
+            found = themes([by_id[paper_id] for paper_id in taken], vectors)
+            grouped = len(vectors)
+            self._grouped = (weakref.ref(index), taken, found, grouped)
+        return found, grouped, [by_id[theme.papers[0]] for theme in found]
 
     def _passing(self, filters: Filters) -> frozenset[str]:
         """Ids of the papers ``filters`` accepts; the last few filters' answers are kept, since
