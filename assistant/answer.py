@@ -43,7 +43,7 @@ from assistant.conversation import (
 )
 from assistant.embed import load_embedder
 from assistant.errors import AssistantError, LLMError, LLMResponseError, ResolutionError
-from assistant.extract import EXTRACTED_LABEL, extract_answer, tally_note
+from assistant.extract import EXTRACTED_LABEL, average_note, extract_answer, tally_note
 from assistant.llm import ChatModel, Message, Sampling, Usage
 from assistant.markup import inert_markers
 from assistant.prompts import Prompt, load_prompt
@@ -701,6 +701,8 @@ class Answerer:
         sources = _source_block(found.hits)
         if found.query.tally is not None:  # the counts come from every paper, not the sources
             sources = f"<counts>\n{tally_note(found)}\n</counts>\n\n{sources}"
+        elif found.average is not None:  # ... and so does a mean
+            sources = f"<counts>\n{average_note(found)}\n</counts>\n\n{sources}"
         system = prompt.fill(sources=sources)
         messages: list[Message] = [{"role": "system", "content": system}]
         for turn in history[-3:]:
@@ -771,7 +773,13 @@ def _range_said(filters: Filters, papers: Sequence[Paper]) -> str:
     said = ""
     for low, high, giving, field, value in (
         (filters.min_upvotes, filters.max_upvotes, "give upvotes", "upvotes", _upvotes),
-        (filters.min_authors, filters.max_authors, "list their authors", "authors", author_count),
+        (
+            filters.min_authors,
+            filters.max_authors,
+            "give their number of authors",
+            "authors",
+            author_count,
+        ),
     ):
         if low is None and high is None:
             continue

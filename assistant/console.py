@@ -144,6 +144,10 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         click.echo("understood: " + "; ".join(found.query.recognised))
     if found.unread_note:
         click.echo(f"NOTE: {found.unread_note}")
+    if found.average is not None:
+        from assistant.extract import average_note
+
+        click.echo(average_note(found))
     if found.query.tally is not None and hits:
         from assistant.extract import tally_note
 

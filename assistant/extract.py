@@ -178,7 +178,8 @@ def extract_answer(
     top = max(s[0] for s in scored if s[1] not in quiet)
     lines = [EXTRACTED_LABEL, ""]
     if found.query.listing:
-        lines[1:1] = ["", listing_note(found) if found.query.tally is None else tally_note(found)]
+        note = listing_note(found) if found.query.tally is None else tally_note(found)
+        lines[1:1] = ["", " ".join(filter(None, [average_note(found), note]))]
     shown = []
     for best, n, hit, picked in scored:
         if found.query.listing or numbered:  # listed by metadata, or as many as asked for
@@ -368,6 +369,35 @@ def _share_of(found: Retrieval, n: int) -> str:
     part = n / found.total
     said = f"{part:.1%}" if 0 < part < 0.01 else f"{part:.0%}"
     return f", {said} of the {counted(found.total, 'paper')} in the collection"
+
+
+_AVERAGE_GIVES = {
+    "authors": ("gives its number of authors", "give their number of authors"),
+    "upvotes": ("gives upvotes", "give upvotes"),
+}
+
+
+def average_note(found: Retrieval) -> str | None:
+    """A mean asked for, over the papers matching that give the field: "The 20 papers (of 318)
+    that list their authors have 4.2 authors on average (median 3, from 1 to 15)."."""
+    average = found.average
+    if average is None:
+        return None
+    one, many = _AVERAGE_GIVES[average.field]
+    topic = f" mentioning {found.query.mentioned_said}" if found.within else ""
+    of = inert_markers(f"{counted(found.matching, 'paper')}{topic}")
+    if average.mean is None or average.median is None:
+        return f"None of the {of} {one}, so there is no average {average.field[:-1]} count."
+    spread = (
+        f"median {average.median:g}, from {average.low} to {average.high}"
+        if average.low != average.high
+        else f"each has {average.high}"
+    )
+    return (
+        f"The {counted(average.giving, 'paper')} (of {of}) that "
+        f"{one if average.giving == 1 else many} have {average.mean:.1f} {average.field} on "
+        f"average ({spread})."
+    )
 
 
 def listing_note(found: Retrieval) -> str:

@@ -1092,6 +1092,11 @@ class Query(BaseModel):
         description='How many papers it asks for, with no order ("give me 3 papers on bandits"):'
         " that many, by relevance.",
     )
+    average: Literal["authors", "upvotes"] | None = Field(
+        None,
+        description='A mean asked for ("What is the average number of authors?"): of that '
+        "field over the papers matching the rest of the question.",
+    )
     share: bool = Field(
         False,
         description='A share of the collection asked for ("What proportion of papers have '
@@ -1159,8 +1164,10 @@ class Query(BaseModel):
     def listing(self) -> bool:
         """True when the question is only metadata (list what matches, no topic to rank by)
         or a count per value (also within a topic: over the papers using its words)."""
-        return self.tally is not None or (
-            (not self.filters.empty or self.sort is not None) and self.bare
+        return (
+            self.tally is not None
+            or self.average is not None
+            or ((not self.filters.empty or self.sort is not None) and self.bare)
         )
 
 
@@ -1316,8 +1323,9 @@ _NO_LENGTH = (
     '("Which paper has the most authors?")'
 )
 _NO_AVERAGE = (
-    'no average is computed; ask for a count per value, "How many papers per year?", or an '
-    'order, "Which paper has the most authors?", whose lines give each paper\'s value'
+    "an average is computed of the number of authors or of upvotes only; ask for a count per "
+    'value, "How many papers per year?", or an order, "Which paper has the most authors?", '
+    "whose lines give each paper's value"
 )
 #: A year before those read as dates, at the end of a clause ("Which papers are from 1850?").
 _OLD_YEAR = re.compile(
@@ -1965,10 +1973,21 @@ class QueryParser:
         elif authors:
             found["authors"] = authors
             recognised.append("authors: " + ", ".join(authors))
+        averaged: Literal["authors", "upvotes"] | None = None
         for average in _AVERAGE.finditer(_blanked(text, spans)):
-            # "What is the average number of authors?": said, and not searched as a topic
-            unread[average.group(0)] = _NO_AVERAGE
-            spans.append(average.span())
+            # "What is the average number of authors?": over the papers matching the rest; of
+            # a field with no number ("the mean year", "citations"), said unread. Neither is
+            # searched as a topic.
+            said = average.group(0).lower()
+            field: Literal["authors", "upvotes"] | None = (
+                "authors" if "author" in said else "upvotes" if "vote" in said else None
+            )
+            if field is not None and averaged is None:
+                averaged = field
+                take(average, ASKED_FOR, f"the average number of {field}")
+            else:
+                unread[average.group(0)] = _NO_AVERAGE
+                spans.append(average.span())
         for length in _LENGTH.finditer(_blanked(text, spans)):
             # "Which paper has the longest abstract?": said, and not searched as a topic.
             unread[length.group(0)] = _NO_LENGTH
@@ -2010,6 +2029,7 @@ class QueryParser:
             tally=tally,
             count=count,
             share=share is not None,
+            average=averaged,
             recognised=recognised,
         )
 

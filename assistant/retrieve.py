@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import statistics
 import sys
 import threading
 import unicodedata
@@ -40,7 +41,17 @@ from assistant.query import (
     tally_papers,
     title_words,
 )
-from assistant.records import Filters, Hit, Paper, clean_text, counted, date_key, fold, mentions
+from assistant.records import (
+    Filters,
+    Hit,
+    Paper,
+    author_count,
+    clean_text,
+    counted,
+    date_key,
+    fold,
+    mentions,
+)
 from assistant.store import ChunkMatch, Store, open_store
 from assistant.themes import Theme, evenly, themes
 
@@ -209,6 +220,9 @@ class Retrieval(BaseModel):
         "counted papers grouped by meaning, largest first; the hits are their typical papers.",
     )
     grouped: int = Field(0, description="How many papers the themes were taken from.")
+    average: Average | None = Field(
+        None, description="For a mean asked for: of the papers matching, over those giving it."
+    )
     total: int = Field(
         0,
         description='For a share asked for ("What proportion of papers have code?"): the '
@@ -272,6 +286,36 @@ class HitOut(BaseModel):
     def of(cls, hit: Hit) -> HitOut:
         ranked = hit.model_dump(include={"rank", "score", "similarity", "chunks"})
         return cls(**ranked, paper=hit.paper, links=hit.paper.links)
+
+
+class Average(BaseModel):
+    """A mean asked for ("What is the average number of authors?"), over the papers giving the
+    field among those the question matched."""
+
+    field: Literal["authors", "upvotes"]
+    mean: float | None = None
+    median: float | None = None
+    low: int | None = None
+    high: int | None = None
+    giving: int = Field(0, description="The papers giving the field, that it was taken over.")
+
+    @classmethod
+    def of(cls, papers: Sequence[Paper], field: Literal["authors", "upvotes"]) -> Average:
+        values = sorted(
+            v
+            for v in (author_count(p) if field == "authors" else p.upvotes for p in papers)
+            if v is not None
+        )
+        if not values:
+            return cls(field=field)
+        return cls(
+            field=field,
+            mean=statistics.fmean(values),
+            median=statistics.median(values),
+            low=values[0],
+            high=values[-1],
+            giving=len(values),
+        )
 
 
 class SearchResponse(BaseModel):
@@ -673,7 +717,7 @@ class Retriever:
             # "give me 3 papers on bandits": that many, up to what a listing may hold.
             k = asked = min(query.count, max(k, listing_k or 0))
         mention: list[Paper] | None = None
-        if query.tally is not None and query.subject:  # a count within a topic
+        if (query.tally is not None or query.average) and query.subject:  # a count on a topic
             mention = _mentioning(index, query.mentioned, allowed)
             if not mention and allowed != set():  # where none passes, that is said below
                 # "How many of those are from 2025?": none of those it keeps says it, where
@@ -685,6 +729,7 @@ class Retriever:
             within = 0
             if mention:  # over the papers mentioning the topic
                 papers, matching, within = mention, len(mention), len(mention)
+            average = Average.of(papers, query.average) if query.average else None
             counts: list[tuple[str, int]] = []
             giving = 0
             if query.tally is not None:
@@ -721,6 +766,7 @@ class Retriever:
                 tied=tied,
                 themes=themed,
                 grouped=grouped,
+                average=average,
                 total=len(index) if query.share else 0,
                 partial=self.indexing,
             )

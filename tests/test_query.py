@@ -371,12 +371,15 @@ def test_citations_between_papers_are_said_to_be_unread_and_searched_as_words() 
     assert PARSER.parse("How do I cite SOAP?").unread == []
 
 
-def test_an_average_is_said_to_be_unread_and_not_searched() -> None:
+def test_an_average_of_authors_or_upvotes_is_read_and_others_said_unread() -> None:
+    # "What is the average number of authors?" had been said unread.
     query = PARSER.parse("What is the average number of authors?")
-    assert query.unread == ["average number of authors"] and query.bare
-    assert "no average is computed" in query.unread_reasons["average number of authors"]
-    iclr = PARSER.parse("average number of authors of ICLR 2026 papers")
-    assert iclr.filters.venue == "ICLR 2026" and iclr.listing
+    assert query.average == "authors" and query.listing and query.unread == [] and query.bare
+    iclr = PARSER.parse("average number of upvotes of ICLR 2026 papers")
+    assert iclr.average == "upvotes" and iclr.filters.venue == "ICLR 2026" and iclr.listing
+    year = PARSER.parse("What is the average year?")
+    assert year.unread == ["average year"] and year.average is None and year.bare
+    assert "of the number of authors or of upvotes only" in year.unread_reasons["average year"]
     assert PARSER.parse("Which method lowers the mean squared error?").unread == []
 
 

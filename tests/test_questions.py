@@ -380,12 +380,18 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
     assert "1 paper mentions 'wombats', 20% of the 5 papers in the collection; per listing" in (
         wombats
     )
+    # A mean of the number of authors, over the papers that give it (had been said unread).
+    mean = answerer.ask("What is the average number of authors?").answer
+    assert (
+        "The 4 papers (of 5 papers) that give their number of authors have 2.0 authors on "
+        "average (each has 2)." in mean
+    )
     # A count no paper reaches: refused, with the range the papers span.
     many = answerer.ask("papers with more than 4 authors").answer
     assert "No paper matches its constraints (authors: more than 4 authors). The papers that " in (
         many
     )
-    assert "list their authors have 2 authors each." in many
+    assert "give their number of authors have 2 authors each." in many
     # An author no paper lists: refused, and said that a paper listing no authors may be theirs.
     nobody = answerer.ask("papers by Zed Quill on the wild")
     assert nobody.refused and "No paper matches its constraints (authors: Zed Quill)." in (
