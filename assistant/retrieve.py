@@ -354,6 +354,7 @@ class SearchResponse(BaseModel):
         "named by its words; the hits are their most typical papers, in the same order.",
     )
     grouped: int = Field(0, description="How many papers the themes were taken from.")
+    average: Average | None = Field(None, description="For a mean asked for (see Retrieval).")
     hits: list[HitOut]
 
     @classmethod
@@ -370,6 +371,7 @@ class SearchResponse(BaseModel):
             within=found.within,
             themes=found.themes,
             grouped=found.grouped,
+            average=found.average,
             hits=[HitOut.of(h) for h in found.hits],
         )
 

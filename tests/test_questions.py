@@ -14,6 +14,7 @@ from assistant.config import RetrievalSettings, Settings
 from assistant.conversation import condense_rule, refers_back
 from assistant.ingest import ingest
 from assistant.records import Turn
+from assistant.retrieve import Retriever, SearchResponse
 
 from .conftest import ANIMALS
 
@@ -385,6 +386,11 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
     assert (
         "The 4 papers (of 5 papers) that give their number of authors have 2.0 authors on "
         "average (each has 2)." in mean
+    )
+    searched = SearchResponse.of(Retriever(settings).retrieve("average number of authors"))
+    assert searched.average is not None and (searched.average.mean, searched.average.giving) == (
+        2.0,
+        4,
     )
     # A count no paper reaches: refused, with the range the papers span.
     many = answerer.ask("papers with more than 4 authors").answer
