@@ -1308,7 +1308,10 @@ _NO_REFERENCES = (
 #: none is computed, and the answer says what is.
 _AVERAGE = re.compile(
     r"\b(?:average|mean|median)\s+(?:number\s+of\s+|count\s+of\s+)?(?:co-?authors?|authors?"
-    r"|up-?votes?|votes?|years?|dates?|citations?|papers?)\b|\bon\s+average\b",
+    r"|up-?votes?|votes?|years?|dates?|citations?|papers?)\b(?:\s+(?:per|a|each)\s+paper\b)?"
+    # "How many authors does a paper have on average?"
+    r"|\bhow\s+many\s+(?:co-?authors|authors|up-?votes|votes)\b[^?.!]{0,40}?\bon\s+average\b"
+    r"|\bon\s+average\b",
     re.IGNORECASE,
 )
 #: An order by the length of a paper's text ("the longest abstract", "the shortest title"):

@@ -28,6 +28,7 @@ from assistant.fusion import fuse, lexical_share
 from assistant.lexical import DISTINCT_NAME, LexicalIndex
 from assistant.markup import inert_markers
 from assistant.query import (
+    ASKED_FOR,
     Query,
     QueryParser,
     Reading,
@@ -721,7 +722,7 @@ class Retriever:
         mention: list[Paper] | None = None
         if (query.tally is not None or query.average) and query.subject:  # a count on a topic
             mention = _mentioning(index, query.mentioned, allowed)
-            if not mention and allowed != set():  # where none passes, that is said below
+            if not mention and allowed != set():
                 # "How many of those are from 2025?": none of those it keeps says it, where
                 # other papers may
                 within = None if allowed is None else len(allowed)
@@ -1273,10 +1274,16 @@ def _uncounted(query: Query, among: int | None = None) -> None:
     """Turn a count within a topic that no paper mentions as written ("the most papers on
     making models reason better": a description, not a name) into a search of the topic, with
     a note that nothing was counted; ``among``: none of that many papers its constraints keep
-    does, though others do."""
-    assert query.tally is not None
-    asked = "how many papers" if query.tally.mode == "total" else query.tally.phrase()
-    label = f"count: {query.tally.phrase()}"
+    does, though others do. So is a mean ("the average number of authors of papers about
+    koalas"), whose note says that nothing was averaged."""
+    if query.tally is None:
+        assert query.average is not None
+        asked = f"the average number of {query.average}"
+        label = f"{ASKED_FOR}: {asked}"
+        query.average = None
+    else:
+        asked = "how many papers" if query.tally.mode == "total" else query.tally.phrase()
+        label = f"count: {query.tally.phrase()}"
     query.recognised = [
         r for r in query.recognised if r != label and not r.startswith("mentioning:")
     ]
@@ -1286,8 +1293,9 @@ def _uncounted(query: Query, among: int | None = None) -> None:
         if among is None
         else f"the title or abstract of none of the {counted(among, 'paper')} its constraints keep"
     )
+    done = "nothing was counted" if query.tally is not None else "no average was taken"
     query.unread_reasons[asked] = (
-        f"{which} mentions {query.mentioned_said} as written, so nothing was counted; the "
+        f"{which} mentions {query.mentioned_said} as written, so {done}; the "
         "papers closest to it are ranked instead"
     )
     query.tally = None

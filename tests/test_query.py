@@ -377,6 +377,9 @@ def test_an_average_of_authors_or_upvotes_is_read_and_others_said_unread() -> No
     assert query.average == "authors" and query.listing and query.unread == [] and query.bare
     iclr = PARSER.parse("average number of upvotes of ICLR 2026 papers")
     assert iclr.average == "upvotes" and iclr.filters.venue == "ICLR 2026" and iclr.listing
+    per = PARSER.parse("average number of authors per paper on reinforcement learning")
+    assert per.average == "authors" and per.subject == "reinforcement learning"
+    assert PARSER.parse("How many authors does a paper have on average?").average == "authors"
     year = PARSER.parse("What is the average year?")
     assert year.unread == ["average year"] and year.average is None and year.bare
     assert "of the number of authors or of upvotes only" in year.unread_reasons["average year"]

@@ -382,7 +382,11 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
         wombats
     )
     # A mean of the number of authors, over the papers that give it (had been said unread).
-    mean = answerer.ask("What is the average number of authors?").answer
+    averaged = answerer.ask("What is the average number of authors?")
+    mean = averaged.answer
+    # Of papers on a topic none mentions: said, and the topic searched (it had raised).
+    koalas = answerer.ask("What is the average number of authors of papers about koalas?")
+    assert "mentions 'koalas' as written, so no average was taken" in (koalas.coverage.caveat or "")
     assert (
         "The 4 papers (of 5 papers) that give their number of authors have 2.0 authors on "
         "average (each has 2)." in mean
