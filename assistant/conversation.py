@@ -212,9 +212,13 @@ _YEAR_SHIFT = re.compile(
 _A_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: "who has the most?", "which one has the fewest?" ...
 _WHO_HAS_MOST = re.compile(
-    r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then)\b[\s,]*)*(?:who|which(?:\s+ones?)?)\s+"
+    r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then)\b[\s,]*)*(?:who|which(?:\s+(?:ones?|papers?))?)\s+"
     r"(?:has|have|had)\s+the\s+(?P<end>most|fewest)(?:\s+papers?)?\s*[?!.]*\s*$",
     re.IGNORECASE,
+)
+#: ... after a mean asked for: "What is the average number of upvotes?".
+_AVERAGED = re.compile(
+    r"\b(?:average|mean|median)\s+(?:number\s+of\s+)?(?P<field>authors|upvotes)\b", re.I
 )
 #: "which year has the fewest?" ...
 _GROUP_MOST = re.compile(
@@ -871,6 +875,11 @@ def _other_end(question: str, asked: str) -> str | None:
     >>> _other_end("which has the fewest?", "What categories have papers on RL?")
     'What categories have the fewest papers on RL?'
 
+    ... and "which one has the most?" after a mean, the paper with the most.
+
+    >>> _other_end("which paper has the most?", "What is the average number of upvotes?")
+    'Which paper has the most upvotes?'
+
     "which year has the fewest?" after a count per year asks it within the same constraints.
 
     >>> _other_end("which year has the fewest?", "How many papers per year in ICLR 2026?")
@@ -886,6 +895,10 @@ def _other_end(question: str, asked: str) -> str | None:
         rest = per["rest"].rstrip(" ?!.")
         return f"Which {per['g']} has the {group['end'].lower()} papers{rest}?"
     most = _WHO_HAS_MOST.match(question)
+    mean = _AVERAGED.search(asked) if most else None
+    if most and mean:
+        # "which paper has the most?" after "What is the average number of upvotes?"
+        return f"Which paper has the {most['end'].lower()} {mean['field'].lower()}?"
     each = _VALUES_WITH_PAPERS.match(asked) if most else None
     if most and each:
         # "who has the most?" after "Which authors have papers at ICLR 2026?": the most of
