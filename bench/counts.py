@@ -14,22 +14,13 @@ The BM25 top 10 of the same words (the lexical half of every question) is shown 
 from __future__ import annotations
 
 import argparse
-import time
+from functools import partial
 from pathlib import Path
 
+from harness import best_ms
 from scale import write_collection
 
 TOPICS = ["pruning", "diffusion models", "reinforcement learning", "language models", "LLMs"]
-
-
-def _best(run: object, repeats: int = 3) -> float:
-    assert callable(run)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000
 
 
 def main() -> None:
@@ -60,9 +51,9 @@ def main() -> None:
         # An acronym is also found written out as the collection defines it; the scan reads
         # it as written only.
         assert plain <= set(found) if topic.rstrip("s").isupper() else plain == set(found), topic
-        counting = _best(lambda t=topic: index.mentioning(t))
-        scanning = _best(lambda t=topic: scan(t))
-        searching = _best(lambda t=topic: index.search(t, 10))
+        counting = best_ms(partial(index.mentioning, topic))
+        scanning = best_ms(partial(scan, topic))
+        searching = best_ms(partial(index.search, topic, 10))
         print(
             f"{topic} | {len(found)} ({len(plain)} as written) | {counting:.0f} | "
             f"{scanning:.0f} | {counting / scanning:.2f}x | {searching:.1f}"

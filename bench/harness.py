@@ -1,5 +1,5 @@
-"""What the benchmarks share: the dev-question arguments, percentiles, and `assistant serve`
-running over the test model."""
+"""What the benchmarks share: the dev-question arguments, percentiles, the best of a few runs,
+and `assistant serve` running over the test model."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +35,18 @@ def half(text: str) -> str:
     """A or B, by a fixed hash of ``text`` (a question, a paper id): rules are chosen on A and
     reported on B."""
     return "AB"[int(hashlib.sha256(text.encode()).hexdigest(), 16) % 2]
+
+
+def best_ms(run: Callable[[], object], repeats: int = 3, *, warm: bool = False) -> float:
+    """The fastest of ``repeats`` runs of ``run``, in ms (after one run more when ``warm``)."""
+    if warm:
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times) * 1000
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

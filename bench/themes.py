@@ -16,23 +16,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from harness import best_ms
 from scale import write_collection
 
 QUESTIONS = ("What topics are covered?", "How many papers are there?")
-
-
-def _best(run: Callable[[], object], repeats: int = 5) -> float:
-    run()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000
 
 
 def main() -> None:
@@ -47,11 +37,12 @@ def main() -> None:
     from assistant.themes import GROUPED_AT_MOST, themes
 
     with Retriever(Settings(store=StoreSettings(path=args.store))) as retriever:
-        plain = _best(lambda: retriever.retrieve(QUESTIONS[1]))  # the word index loads first
+        # (the warm-up run loads the word index)
+        plain = best_ms(lambda: retriever.retrieve(QUESTIONS[1]), 5, warm=True)
         start = time.perf_counter()
         found = retriever.retrieve(QUESTIONS[0])
         first = (time.perf_counter() - start) * 1000
-        ours = _best(lambda: retriever.retrieve(QUESTIONS[0]))
+        ours = best_ms(lambda: retriever.retrieve(QUESTIONS[0]), 5, warm=True)
         print(f"store {args.store}: {found.grouped} papers grouped into {len(found.themes)} themes")
         print("question | ms")
         print("--- | ---")
@@ -65,7 +56,7 @@ def main() -> None:
     papers = papers[:GROUPED_AT_MOST]
     rng = np.random.default_rng(7)
     vectors = {p.paper_id: rng.normal(size=768).astype(np.float32) for p in papers}
-    took = _best(lambda: themes(papers, vectors), repeats=3)
+    took = best_ms(lambda: themes(papers, vectors), 3, warm=True)
     print(f"{len(papers)} synthetic papers (the cap): grouped and named in {took:.0f} ms")
 
 
