@@ -1414,6 +1414,12 @@ _FIELD_WORDS = {
     "arxiv_id": r"arxiv (?:ids?|identifiers?|numbers?)",
 }
 _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
+#: An identifier a paper gives, then the year of the papers: "with an arXiv id from 2024".
+_ID_THEN_DATE = re.compile(
+    r"\b(?:with|having|(?:that |which )?(?:have|has|give|gives))\s+(?:an? |the |their |its )?"
+    rf"(?P<f>{_FIELD_WORDS['doi']}|{_FIELD_WORDS['arxiv_id']})"
+    r"(?=\s+(?:from|in|since|before|after|during)\s+(?:19|20)\d\d\b)"
+)
 #: Code asked for as a field: "with code", "that release their code", "a GitHub link",
 #: "whose code is available"; "without code", "that don't release code" (``no``). Where
 #: "code" ends the phrase: "code generation" and "code changes" are topics.
@@ -2201,6 +2207,8 @@ class QueryParser:
         >>> [read(q) for q in ("Which papers have a DOI?", "Which papers list their authors?",
         ...     "Which papers are dated?", "papers with categories and an arXiv id")]
         [['doi'], ['authors'], ['date'], ['categories', 'arxiv_id']]
+        >>> [read(q) for q in ("papers with an arXiv id from 2024", "with a DOI in 2023")]
+        [['arxiv_id'], ['doi']]
         >>> [read(q) for q in ("papers with authors from Asia", "papers with the most authors",
         ...     "Which paper has the DOI 10.1234/x?", "papers with dates in 2024", "no date")]
         [None, None, None, None, None]
@@ -2222,6 +2230,12 @@ class QueryParser:
                 if name not in present and name not in found.get("missing", []):  # type: ignore[operator]
                     present.append(name)
                     take(part, f"has {name}")
+        # "papers with an arXiv id from 2024": an identifier, then the date of the papers
+        for match in _ID_THEN_DATE.finditer(lowered):
+            name = _field_named(match.group("f"))
+            if name not in present and name not in found.get("missing", []):  # type: ignore[operator]
+                present.append(name)
+                take(match, f"has {name}")
         if present:
             found["present"] = present
         return bool(present)
