@@ -79,7 +79,10 @@ _LEAD = re.compile(
     re.I,
 )
 #: Words after the papers that are about neither: "... for me", "... side by side".
-_TAIL = re.compile(r"\s+(?:for\s+(?:me|us)|side\s+by\s+side)(?=\W*$)", re.I)
+_TAIL = re.compile(
+    r"\s+(?:for\s+(?:me|us)|side\s+by\s+side|(?:in|as)\s+(?:a\s+)?table(?:\s+form)?)(?=\W*$)",
+    re.I,
+)
 #: What the comparison is for, said before the papers ("Which is better for X, A or B?").
 _CONTEXT_FIRST = re.compile(r"^(?:for|in|at|on)\s+[^,]+,\s*", re.I)
 #: What the comparison is about, after the papers: "... for talking portrait generation".
@@ -352,10 +355,12 @@ class Comparer:
         # Metadata constraints ("the single-author papers ...") name the papers by themselves;
         # the question parser is cheap, so search only when it recognised some.
         constrained = not chosen and self.retriever.parser().parse(text).constraints
-        on = None if chosen or constrained else _PAPERS_ON.search(text)
+        on = None if chosen or constrained else _PAPERS_ON.search(_TAIL.sub("", text))
         topic = next((t for t in on.groups() if t), "") if on else ""
         if constrained:
-            found = self.retriever.retrieve(text)
+            # (without the request, whose words are no topic: "Compare the two most upvoted
+            # papers" had ranked papers on comparing, then sorted those)
+            found = self.retriever.retrieve(_TAIL.sub("", _LEAD.sub("", text)) or text)
             wanted = _FIRST_FEW.search(text)  # "the first two ICLR 2026 papers"
             few = count_said(wanted["n"]) if wanted else MAX_PAPERS
             for hit in found.hits[: min(few, MAX_PAPERS)]:

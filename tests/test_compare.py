@@ -196,6 +196,14 @@ def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     assert set(solo) == {"The Consciousness Prior", "A Tutorial on Bayesian Optimization"}
     # As many as it asks for: all twelve ICLR 2026 papers had been taken, up to eight.
     assert len(_titles(comparer, "compare the first two ICLR 2026 papers")) == 2
+    # An order, the request's words left out: they had been searched, and papers on comparing
+    # sorted ("Evaluating the Performance of Some Local Optimizers ..." had come first).
+    upvoted, _ = comparer.resolve("Compare the two most upvoted papers")
+    top = max(p.upvotes or 0 for p in comparer.retriever.lexical().papers)
+    assert len(upvoted) == 2 and all(p.upvotes == top for p in upvoted)
+    newest, _ = comparer.resolve("Put the three newest papers side by side")
+    dates = sorted((p.date or "" for p in comparer.retriever.lexical().papers), reverse=True)
+    assert [p.date for p in newest] == dates[:3]
     # Papers named by a topic they all say; read as one description, it had found one.
     schedules = _titles(comparer, "Compare the papers on learning rate schedules")
     assert len(schedules) >= 2 and "Learning Rate Schedules in the Presence of " in " ".join(
@@ -206,6 +214,9 @@ def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     assert len(_titles(comparer, rlhf)) == 3
     conformal = "What are the differences between the papers on conformal prediction?"
     assert "Conformal Risk Control" in _titles(comparer, conformal)
+    # ... "in a table" is how, not what ("Nothing in the collection matches" before)
+    tabled = _titles(comparer, "Compare the papers on conformal prediction in a table")
+    assert "Conformal Risk Control" in tabled and len(tabled) >= 2
     shampoo = "How do the papers on Shampoo compare?"
     assert is_comparison(shampoo) and len(_titles(comparer, shampoo)) >= 2
     turn = Turn(question="q", answer="a", sources={1: MARS, 2: "The Consciousness Prior", 3: SOAP})
