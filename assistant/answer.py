@@ -65,8 +65,8 @@ from assistant.records import (
     Paper,
     Receipt,
     Turn,
-    author_count,
     clean_text,
+    count_of,
     counted,
     papers_named,
 )
@@ -723,7 +723,8 @@ class Answerer:
                     f"Nothing found yet: the collection is still being indexed "
                     f"({found.partial}). Ask again once it is done."
                 )
-            if not self.retriever.lexical().papers:
+            papers = self.retriever.lexical().papers
+            if not papers:
                 return (
                     "The collection is empty: add papers first (`assistant ingest FILES`, the "
                     "Collection tab, or POST /v1/papers/upload)."
@@ -740,7 +741,6 @@ class Answerer:
                 f"({'; '.join(found.query.constraints) or 'none recognised'})."
             )
             filters = found.query.filters
-            papers = self.retriever.lexical().papers
             said += _range_said(filters, papers)  # "more than 10 upvotes": the most any has
             if filters.authors or filters.any_author:  # "Papers by Sergey Levine on RL"
                 unlisted = sum(1 for paper in papers if not paper.authors)
@@ -771,28 +771,19 @@ def _range_said(filters: Filters, papers: Sequence[Paper]) -> str:
     """Where a count constraint matched nothing ("more than 10 upvotes"), the range the
     papers' values span, so that the next question can ask within it."""
     said = ""
-    for low, high, giving, field, value in (
-        (filters.min_upvotes, filters.max_upvotes, "give upvotes", "upvotes", _upvotes),
-        (
-            filters.min_authors,
-            filters.max_authors,
-            "give their number of authors",
-            "authors",
-            author_count,
-        ),
-    ):
+    fields: list[tuple[int | None, int | None, str, Literal["authors", "upvotes"]]] = [
+        (filters.min_upvotes, filters.max_upvotes, "give upvotes", "upvotes"),
+        (filters.min_authors, filters.max_authors, "give their number of authors", "authors"),
+    ]
+    for low, high, giving, field in fields:
         if low is None and high is None:
             continue
-        values = [v for v in map(value, papers) if v is not None]
+        values = [v for v in (count_of(paper, field) for paper in papers) if v is not None]
         if values:
             low_high = f"{min(values)} to {max(values)}" if min(values) < max(values) else ""
             span = f"{low_high} {field}" if low_high else f"{max(values)} {field} each"
             said += f" The papers that {giving} have {span}."
     return said
-
-
-def _upvotes(paper: Paper) -> int | None:
-    return paper.upvotes
 
 
 class _Stopwatch:

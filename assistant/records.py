@@ -735,6 +735,11 @@ def author_count(paper: Paper) -> int | None:
     return len(paper.authors) or None
 
 
+def count_of(paper: Paper, field: Literal["authors", "upvotes"]) -> int | None:
+    """The paper's number of authors or of upvotes, or None when it gives none."""
+    return author_count(paper) if field == "authors" else paper.upvotes
+
+
 def _holds(held: set[str], every: list[str], either: list[str]) -> bool:
     """Whether the values ``held`` (lower case) hold each of ``every`` and, if any are given,
     one of ``either`` (substrings, any case): venues or listings, places."""

@@ -46,8 +46,8 @@ from assistant.records import (
     Filters,
     Hit,
     Paper,
-    author_count,
     clean_text,
+    count_of,
     counted,
     date_key,
     fold,
@@ -302,11 +302,7 @@ class Average(BaseModel):
 
     @classmethod
     def of(cls, papers: Sequence[Paper], field: Literal["authors", "upvotes"]) -> Average:
-        values = sorted(
-            v
-            for v in (author_count(p) if field == "authors" else p.upvotes for p in papers)
-            if v is not None
-        )
+        values = sorted(v for v in (count_of(p, field) for p in papers) if v is not None)
         if not values:
             return cls(field=field)
         return cls(
