@@ -210,11 +210,12 @@ _YEAR_SHIFT = re.compile(
     re.IGNORECASE,
 )
 _A_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+#: What opens and what ends a follow-up asking who or which has the most or the fewest.
+_MOST_OPENING = r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then)\b[\s,]*)*"
+_HAS_THE_END = r"\s+(?:has|have|had)\s+the\s+(?P<end>most|fewest)(?:\s+papers?)?\s*[?!.]*\s*$"
 #: "who has the most?", "which one has the fewest?" ...
 _WHO_HAS_MOST = re.compile(
-    r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then)\b[\s,]*)*(?:who|which(?:\s+(?:ones?|papers?))?)\s+"
-    r"(?:has|have|had)\s+the\s+(?P<end>most|fewest)(?:\s+papers?)?\s*[?!.]*\s*$",
-    re.IGNORECASE,
+    rf"{_MOST_OPENING}(?:who|which(?:\s+(?:ones?|papers?))?){_HAS_THE_END}", re.IGNORECASE
 )
 #: ... after a mean asked for: "What is the average number of upvotes?".
 _AVERAGED = re.compile(
@@ -222,9 +223,7 @@ _AVERAGED = re.compile(
 )
 #: "which year has the fewest?" ...
 _GROUP_MOST = re.compile(
-    r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then)\b[\s,]*)*(?:which|what)\s+(?P<g>[\w-]+?)s?\s+"
-    r"(?:has|have|had)\s+the\s+(?P<end>most|fewest)(?:\s+papers?)?\s*[?!.]*\s*$",
-    re.IGNORECASE,
+    rf"{_MOST_OPENING}(?:which|what)\s+(?P<g>[\w-]+?)s?{_HAS_THE_END}", re.IGNORECASE
 )
 #: ... after a count per value: "How many papers per year in ICLR 2026?".
 _PER_VALUE = re.compile(
@@ -980,13 +979,12 @@ def _how_many_of(question: str, asked: str) -> str | None:
     ...     ("and the proportion?", "How many papers have code?"))]
     ['What proportion of papers are about X?', 'What proportion of papers have code?']
     """
+    which = _WHICH_PAPERS.match(asked)
     if _SHARE_BACK.match(question):  # "what fraction is that?": the last count, as a share
         counted = re.match(r"\W*how\s+many\s+(?=papers?\b)", asked, re.I)
-        which = _WHICH_PAPERS.match(asked)
         if counted:
             return f"What proportion of {asked[counted.end() :]}"
         return f"What proportion of {which['rest']}" if which else None
-    which = _WHICH_PAPERS.match(asked)
     within = _HOW_MANY_OF_THEM.match(question)
     if which is None or (_HOW_MANY_BACK.match(question) is None and within is None):
         return None
