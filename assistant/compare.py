@@ -357,10 +357,11 @@ class Comparer:
         constrained = not chosen and self.retriever.parser().parse(text).constraints
         on = None if chosen or constrained else _PAPERS_ON.search(_TAIL.sub("", text))
         topic = next((t for t in on.groups() if t), "") if on else ""
+        lead = _TAIL.sub("", _LEAD.sub("", text))  # the papers, without the request
         if constrained:
             # (without the request, whose words are no topic: "Compare the two most upvoted
             # papers" had ranked papers on comparing, then sorted those)
-            found = self.retriever.retrieve(_TAIL.sub("", _LEAD.sub("", text)) or text)
+            found = self.retriever.retrieve(lead or text)
             wanted = _FIRST_FEW.search(text)  # "the first two ICLR 2026 papers"
             few = count_said(wanted["n"]) if wanted else MAX_PAPERS
             for hit in found.hits[: min(few, MAX_PAPERS)]:
@@ -371,7 +372,6 @@ class Comparer:
             for paper in saying:
                 take(paper, f'mentions "{topic}"')
         else:
-            lead = _TAIL.sub("", _LEAD.sub("", text))
             first = _CONTEXT_FIRST.match(lead)
             lead = lead[first.end() :] if first else lead
             opens = list(_CONTEXT.finditer(lead))
