@@ -74,6 +74,11 @@ def evenly(paper_ids: Sequence[str], most: int = GROUPED_AT_MOST) -> list[str]:
     return [paper_ids[i * len(paper_ids) // most] for i in range(most)]
 
 
+def _unit(rows: np.ndarray) -> np.ndarray:
+    """``rows`` scaled to length 1 (a zero row stays zero)."""
+    return np.asarray(rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12))
+
+
 def groups(vectors: np.ndarray, k: int, rounds: int = 50) -> np.ndarray:
     """The group (0..k-1) of each row of ``vectors``: spherical k-means, seeded as k-means++
     does from a fixed random state, so that the same papers give the same groups.
@@ -85,7 +90,7 @@ def groups(vectors: np.ndarray, k: int, rounds: int = 50) -> np.ndarray:
     >>> groups(v, 2).tolist()
     [0, 0, 1, 1]
     """
-    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    unit = _unit(vectors)
     rng = np.random.default_rng(0)
     chosen = [0]
     while len(chosen) < k:  # k-means++: far rows are likelier seeds, outliers not certain ones
@@ -97,7 +102,7 @@ def groups(vectors: np.ndarray, k: int, rounds: int = 50) -> np.ndarray:
         summed = np.stack(
             [unit[member == g].sum(axis=0) if (member == g).any() else centres[g] for g in range(k)]
         )
-        centres = summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-12)
+        centres = _unit(summed)
         again = np.argmax(unit @ centres.T, axis=1)
         if np.array_equal(again, member):
             break
@@ -194,7 +199,7 @@ def themes(papers: Sequence[Paper], vectors: Mapping[str, np.ndarray]) -> list[T
     matrix = np.stack([vectors[paper.paper_id] for paper in grouped])
     k = theme_count(len(grouped))
     member = groups(matrix, k)
-    unit = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    unit = _unit(matrix)
     found: list[list[Paper]] = []
     for g in range(k):
         rows = np.flatnonzero(member == g)
