@@ -2214,6 +2214,7 @@ class QueryParser:
         [None, None, None, None, None]
         """
         present = list(cast("list[str]", found.get("present", [])))  # code, read before
+        fields: list[re.Match[str]] = []
         for match in re.finditer(
             r"\b(?:with|having|(?:that |which )?(?:have|has|give|gives|list|lists|state|states"
             r"|carry|carries))\s+(?:an? |the |their |its |any |some )?(?:listed |known |stated "
@@ -2223,19 +2224,14 @@ class QueryParser:
             lowered,
         ):
             # "with categories and an arXiv id": a second field after the first.
-            for part in (match, _AND_FIELD.match(lowered, match.end())):
-                if part is None:
-                    continue
-                name = _field_named(part.group("f") or "date")
-                if name not in present and name not in found.get("missing", []):  # type: ignore[operator]
-                    present.append(name)
-                    take(part, f"has {name}")
+            fields += filter(None, (match, _AND_FIELD.match(lowered, match.end())))
         # "papers with an arXiv id from 2024": an identifier, then the date of the papers
-        for match in _ID_THEN_DATE.finditer(lowered):
-            name = _field_named(match.group("f"))
+        fields += _ID_THEN_DATE.finditer(lowered)
+        for part in fields:
+            name = _field_named(part.group("f") or "date")
             if name not in present and name not in found.get("missing", []):  # type: ignore[operator]
                 present.append(name)
-                take(match, f"has {name}")
+                take(part, f"has {name}")
         if present:
             found["present"] = present
         return bool(present)
