@@ -317,6 +317,7 @@ class Answerer:
                 expansion=expansion or "",
                 listing_k=k if page else self.settings.retrieval.list_max,
                 reading=reading,
+                paging=page is not None,
             )
         among = topic_among(standalone)
         if among is not None and found.quoted:
@@ -327,6 +328,8 @@ class Answerer:
                 for rank, h in enumerate(found.hits[page[1] - 1 : page[2]], 1)
             ]
             found.query.count = len(found.hits) or None
+            if found.query.sort is not None:  # "the three newest", then "more": these five
+                found.query.sort.count = None
         laps.lap("retrieve")
         receipt = Receipt(
             question=question,

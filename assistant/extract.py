@@ -410,7 +410,8 @@ def listing_note(found: Retrieval) -> str:
     shown = len(found.hits)
     if shown >= found.matching:
         return f"{matched}{why}; {'it is' if shown == 1 else 'all are'} listed."
-    asked = found.query.sort.count if found.query.sort is not None else found.query.count
+    sort = found.query.sort
+    asked = sort.count if sort is not None and sort.count else found.query.count
     if asked == shown:
         return f"{matched}{why}; the {shown} asked for are listed."
     if found.tied == 1:

@@ -651,6 +651,7 @@ class Retriever:
         expansion: str = "",
         listing_k: int | None = None,
         reading: Reading | None = None,
+        paging: bool = False,
     ) -> Retrieval:
         """Search for ``question``; constraints it states in prose are applied as filters.
 
@@ -663,6 +664,8 @@ class Retriever:
         ``listing_k`` is how many papers a question that only lists by metadata may return
         (``k`` when not given); ``matching`` says how many there are in all. A ``reading`` (a
         model's reading of the question's constraints) replaces the rules' parse.
+        ``paging`` returns ``k`` papers whatever number the question asks for ("Give me 5
+        papers on X" again, for the papers after the five shown).
         """
         question = clean_text(question)
         if not question.strip():
@@ -711,8 +714,8 @@ class Retriever:
         if exclude:
             allowed = (allowed or {p.paper_id for p in index.papers}) - exclude
         matching = len(index) if allowed is None else len(allowed)
-        asked = query.sort.count if query.sort is not None else None  # "the three newest"
-        if query.count is not None and query.sort is None:
+        asked = query.sort.count if query.sort is not None and not paging else None
+        if query.count is not None and query.sort is None and not paging:
             # "give me 3 papers on bandits": that many, up to what a listing may hold.
             k = asked = min(query.count, max(k, listing_k or 0))
         mention: list[Paper] | None = None

@@ -185,6 +185,23 @@ def test_more_gives_the_papers_after_those_shown(venue_store: Settings) -> None:
     assert none.refused and none.answer.startswith("No more papers: the 3 already shown")
 
 
+def test_more_after_a_number_asked_for_gives_the_next_ones(venue_store: Settings) -> None:
+    # The number the question asked for is the first page's: "more" had found nothing
+    # after it, and said that the papers shown were all that match.
+    answerer = Answerer(venue_store)
+    first = answerer.ask("Give me 2 papers on animals in the wild")
+    assert len(first.citations) == 2
+    more = answerer.ask("show me more", [Turn.of(first)])
+    assert not more.refused and len(more.citations) >= 2, more.answer
+    assert not {c.title for c in first.citations} & {c.title for c in more.citations}
+    # An order with a number: the papers after those, in the same order.
+    newest = answerer.ask("What are the two newest papers?")
+    after = answerer.ask("show me more", [Turn.of(newest)])
+    dates = {f"{a.title()} Behaviour in the Wild": i for i, a in enumerate(ANIMALS)}
+    ranked = [dates[c.title] for c in newest.citations + after.citations]
+    assert len(ranked) > 2 and ranked == sorted(ranked, reverse=True), ranked
+
+
 def test_constraints_alone_narrow_the_last_question(venue_store: Settings) -> None:
     answerer = Answerer(venue_store)
     first = answerer.ask("Which papers are about differential equations?")
