@@ -354,10 +354,16 @@ class Comparer:
         text = _QUOTED.sub(" \u00a7 ", text)  # a part holding a quoted title is resolved
         # Metadata constraints ("the single-author papers ...") name the papers by themselves;
         # the question parser is cheap, so search only when it recognised some.
-        constrained = not chosen and self.retriever.parser().parse(text).constraints
+        lead = _TAIL.sub("", _LEAD.sub("", text))  # the papers, without the request
+        parse = self.retriever.parser().parse
+        # "the newest paper with the oldest one": each side is a paper an order names, where
+        # read as one question the two orders had found one paper.
+        ordered = len(parts := _parts(lead.strip(" ?."))) > 1 and any(
+            parse(part).sort is not None for part in parts
+        )
+        constrained = not chosen and not ordered and parse(text).constraints
         on = None if chosen or constrained else _PAPERS_ON.search(_TAIL.sub("", text))
         topic = next((t for t in on.groups() if t), "") if on else ""
-        lead = _TAIL.sub("", _LEAD.sub("", text))  # the papers, without the request
         if constrained:
             # (without the request, whose words are no topic: "Compare the two most upvoted
             # papers" had ranked papers on comparing, then sorted those)
@@ -389,6 +395,17 @@ class Comparer:
                         for paper in named:
                             take(paper, f'title "{group["name"]}"')
                         continue
+                if ordered and (sort := parse(part).sort) is not None:
+                    found = self.retriever.retrieve(part.strip(" ()?.,"))
+                    hits = [h for h in found.hits if h.paper.paper_id not in chosen]
+                    if not hits:
+                        raise ResolutionError(
+                            f'No paper is "{part.strip()}" in the collection',
+                            hint="name the paper by its title or id instead",
+                        )
+                    for hit in hits[: sort.count or 1]:
+                        take(hit.paper, "; ".join(found.query.constraints))
+                    continue
                 part = _FILLER.sub("", part.strip(" ()?.,")).strip()
                 if "\u00a7" in part or not part:
                     continue

@@ -204,6 +204,12 @@ def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     newest, _ = comparer.resolve("Put the three newest papers side by side")
     dates = sorted((p.date or "" for p in comparer.retriever.lexical().papers), reverse=True)
     assert [p.date for p in newest] == dates[:3]
+    # Each side named by an order: read as one question, the two orders had found one paper
+    # ("Found 1 paper(s)"), and "the most upvoted paper with the Muon paper" four.
+    sides, _ = comparer.resolve("Compare the newest paper with the oldest one")
+    assert [p.date for p in sides] == [dates[0], min(d for d in dates if d)]
+    mixed = _titles(comparer, "Compare the most upvoted paper with the Muon paper")
+    assert len(mixed) == 2 and mixed[0] == upvoted[0].title and "Muon" in mixed[1]
     # Papers named by a topic they all say; read as one description, it had found one.
     schedules = _titles(comparer, "Compare the papers on learning rate schedules")
     assert len(schedules) >= 2 and "Learning Rate Schedules in the Presence of " in " ".join(
