@@ -926,11 +926,12 @@ _COUNT_ON = re.compile(
 )
 
 
-#: "How many are there?", "and how many of them?", "how many in total?": a count of the last
-#: question's papers.
+#: "How many are there?", "and how many of them?", "how many in total?", "how many is that?",
+#: "how many did you find?": a count of the last question's papers.
 _HOW_MANY_BACK = re.compile(
-    r"^\W*(?:(?:and|so|ok(?:ay)?)\b[\s,]*)*how\s+many(?:\s+(?:are\s+there|of\s+them|of\s+those"
-    r"|are\s+they|in\s+total|in\s+all|altogether|papers))*\s*[?!.]*\s*$",
+    r"^\W*(?:(?:and|so|ok(?:ay)?)\b[\s,]*)*how\s+many(?:\s+(?:(?:are|were|is|was)\s+(?:there|that"
+    r"|those|these|they)|of\s+(?:them|those|these)|in\s+total|in\s+all|altogether|papers|results"
+    r"|(?:did|do)\s+you\s+(?:find|have|see)|match(?:ed)?|found))*\s*[?!.]*\s*$",
     re.I,
 )
 #: ... of them, with a constraint: "how many of them have code?", "how many of those are from
@@ -967,6 +968,9 @@ def _how_many_of(question: str, asked: str) -> str | None:
     'How many papers about pruning (from 2025)'
     >>> _how_many_of("How many are there?", "What is SOAP?") is None
     True
+    >>> {_how_many_of(q, "Which papers mention ImageNet?") for q in ("how many is that?",
+    ...     "So how many did you find?", "how many papers were there?")}
+    {'How many papers mention ImageNet?'}
 
     ... within what it adds: "how many of them have code?" after "papers on RL".
 
