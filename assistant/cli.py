@@ -170,6 +170,12 @@ def _filter_options(command: F) -> F:
         ),
         click.option("--category", help="Only papers with a subject category containing this."),
         click.option(
+            "--title",
+            "titled",
+            multiple=True,
+            help="Only papers whose title says this (words, any case; repeatable).",
+        ),
+        click.option(
             "--exclude",
             "excluding",
             multiple=True,

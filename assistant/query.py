@@ -1906,6 +1906,10 @@ class QueryParser:
             recognised.append(f"{label}: {said.strip()}")
 
         excluded, dated = _excluded(text, take, spans)
+        titled = _in_title(text, take)
+        if titled:  # "with transformer in the title": the title's words, not the topic
+            found["titled"] = titled
+            lowered = _blanked(lowered, spans)
         if excluded:
             # A listing left out by the name people use ("but not the daily list") is left
             # out by its own name, which its papers carry.
@@ -2743,6 +2747,49 @@ _NOT = re.compile(
     r"before|after|with|by|are|is|was|were)\b)[^\W_](?:[\w'+-]|\.(?=\w))*){0,3})",
     re.IGNORECASE,
 )
+
+
+#: A phrase quoted, or up to four words that end before a clause: what a title must say.
+_TITLE_WORDS = (
+    r"(?:[\"\u201c'\u2018](?P<quoted>[^\"\u201d'\u2019]{1,80})[\"\u201d'\u2019]"
+    r"|(?!(?:the|a|an|this|that|its|their|which|what)\b)(?P<said>[^\W_][\w+.-]*(?:\s+(?!(?:and|or|but|that|which|in|from|since|before|after|with"
+    r"|by|are|is|was|were|published|sorted|ordered)\b)[^\W_][\w+.-]*){0,3}))"
+)
+#: Words a title must say: "with transformer in the title", "that have 'LLM' in their titles"
+#: (the words before), "whose title mentions diffusion", "titles containing agent" (after).
+_IN_TITLE = (
+    re.compile(
+        r"\b(?:with|having|ha(?:ve|s)|(?:that|which)\s+(?:ha(?:ve|s)|says?|uses?|mentions?))\s+"
+        r"(?:the\s+(?:words?|terms?|phrases?)\s+)?"
+        + _TITLE_WORDS.replace("{0,3}", "{0,3}?")
+        + r"\s+in\s+(?:the|their|its|a)\s+titles?\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:(?:whose|where\s+the|with\s+a|with|the)\s+)?titles?\s+(?:mentions?|contains?|includes?"
+        r"|says?|ha(?:ve|s)|uses?|mentioning|containing|including|saying|having|using|with)\s+"
+        r"(?:the\s+(?:words?|terms?|phrases?)\s+)?" + _TITLE_WORDS,
+        re.IGNORECASE,
+    ),
+)
+
+
+def _in_title(text: str, take: Taker) -> list[str]:
+    """The words ``text`` asks the papers' titles to say, as written.
+
+    >>> said = lambda q: _in_title(q, lambda *_: None)
+    >>> [said(q) for q in ("Show papers with transformer in the title",
+    ...     "papers whose title mentions diffusion models", "Which titles contain 'LLM'?",
+    ...     "How many papers have the word agent in their titles?", "papers on titles")]
+    [['transformer'], ['diffusion models'], ['LLM'], ['agent'], []]
+    """
+    found: list[str] = []
+    for pattern in _IN_TITLE:
+        for match in pattern.finditer(text):
+            said = (match["quoted"] or match["said"]).strip()
+            found.append(said)
+            take(match, "title says", said)
+    return found
 
 
 def _excluded(text: str, take: Taker, spans: list[tuple[int, int]]) -> tuple[list[str], list[str]]:

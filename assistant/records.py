@@ -531,6 +531,11 @@ class Filters(BaseModel):
     arxiv_id: str | None = Field(
         None, description="The paper's arXiv identifier (2401.01234), without a version."
     )
+    titled: list[str] = Field(
+        default_factory=list,
+        description='Words or phrases the paper\'s title must say ("transformer"; any case, '
+        "singular or plural).",
+    )
     excluding: list[str] = Field(
         default_factory=list,
         description="Words or names the paper must not mention in its title or abstract, nor "
@@ -570,6 +575,9 @@ class Filters(BaseModel):
         if self.arxiv_id:
             arxiv_id = self.arxiv_id.lower()
             checks.append(lambda paper: (paper.arxiv_id or "").lower() == arxiv_id)
+        if self.titled:
+            titled = list(self.titled)
+            checks.append(lambda paper: all(mentions(paper.title, said) for said in titled))
         if self.author:  # "contains", as the UI's box says
             needle = normalize_title(self.author)
             checks.append(lambda paper: any(needle in normalize_title(a) for a in paper.authors))

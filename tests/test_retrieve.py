@@ -21,7 +21,7 @@ from assistant.errors import EmbedderMismatchError
 from assistant.evaluate import evaluate
 from assistant.ingest import ingest
 from assistant.lexical import LexicalIndex, fingerprint
-from assistant.records import Filters, Paper, author_count
+from assistant.records import Filters, Paper, author_count, mentions
 from assistant.retrieve import WORDS_LOADING, Retriever, in_background
 from assistant.store import open_store, preload
 
@@ -594,6 +594,18 @@ def test_a_question_leaves_out_what_it_says_not_to_include(sample_settings: Sett
     titles = [h.paper.title for h in found.hits]
     assert titles and not any("Large Language" in t or "LLM" in t for t in titles), titles
     assert titles[0].startswith("Regularization-based Pruning")
+
+
+def test_a_question_asks_for_words_in_the_title(sample_settings: Settings) -> None:
+    # "with transformer in the title" had been searched as words, and left uncertain.
+    retriever = Retriever(sample_settings)
+    titled = [p for p in retriever.lexical().papers if mentions(p.title, "transformer")]
+    found = retriever.retrieve("Show papers with transformer in the title", 30)
+    assert found.query.filters.titled == ["transformer"] and found.query.listing
+    assert found.matching == len(titled) >= 2
+    assert {h.paper.paper_id for h in found.hits} == {p.paper_id for p in titled}
+    also = retriever.retrieve("papers about RL whose title mentions 'agent'")
+    assert also.hits and all(mentions(h.paper.title, "agent") for h in also.hits)
 
 
 def test_a_misspelt_word_is_read_as_the_papers_spell_it(sample_settings: Settings) -> None:
