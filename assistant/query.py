@@ -89,7 +89,7 @@ _SCAFFOLD_WORDS = """
     address cover focus tackle explore examine investigate consider describe university
     universities institution institutions institute institutes lab labs affiliated based located
     use apply applies employ leverage here corpus library new doi id identifier summarize
-    summarise summary explain stuff
+    summarise summary explain stuff title titles
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 

@@ -285,6 +285,16 @@ def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
     assert sort is not None and (sort.key, sort.descending, sort.first) == (key, descending, True)
 
 
+def test_the_title_of_a_paper_an_order_names_is_no_topic() -> None:
+    # "title" had been searched as a topic, and papers saying "title" sorted.
+    for question in (
+        "What is the title of the newest paper?",
+        "Give me the title of the oldest paper",
+    ):
+        query = PARSER.parse(question)
+        assert query.listing and query.sort is not None and query.sort.first, question
+
+
 @pytest.mark.parametrize(
     "question",
     [
