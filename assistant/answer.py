@@ -27,6 +27,7 @@ from assistant.conversation import (
     authors_of,
     condense_rule,
     earlier_turn,
+    like_asked,
     missing_reference,
     more_request,
     named_subject,
@@ -541,6 +542,17 @@ class Answerer:
         )
         return other
 
+    def _named(self, named: str | None, *, strict: bool = False) -> Paper | None:
+        """The one paper ``named`` names ("SOAP", "the rotation trick"), else None. ``strict``:
+        a word in lower case short of a title names none, since it may be in one title and
+        describe another paper ("papers like pruning")."""
+        papers = papers_named(named, self.retriever.lexical().papers) if named else []
+        if named and len(papers) > 1:  # "Shampoo" is in five titles; "Shampoo: ..." names it
+            papers = [p for p in papers if p.title.lower().startswith(f"{named.lower()}:")]
+        if len(papers) != 1 or (strict and (named or "").islower() and len(named or "") < 12):
+            return None
+        return papers[0]
+
     def _paper_titled(self, title: str | None) -> Paper | None:
         if title is None:
             return None
@@ -563,12 +575,12 @@ class Answerer:
         return turns
 
     def _condense(self, question: str, history: Sequence[Turn]) -> str:
-        named = authors_asked(question)  # "What else have the authors of SOAP written?"
-        papers = papers_named(named, self.retriever.lexical().papers) if named else []
-        if named and len(papers) > 1:  # "Shampoo" is in five titles; "Shampoo: ..." names it
-            papers = [p for p in papers if p.title.lower().startswith(f"{named.lower()}:")]
-        if len(papers) == 1:
-            return f'Papers by the authors of "{papers[0].title}"'
+        written = self._named(authors_asked(question))  # "the authors of SOAP"
+        if written is not None:
+            return f'Papers by the authors of "{written.title}"'
+        liked = self._named(like_asked(question), strict=True)  # "papers similar to SOAP"
+        if liked is not None:  # searched without it (_search), as "any similar papers?"
+            return f'Papers similar to "{liked.title}"'
         # "Thanks!" asks nothing of the last turn, and "Hi" gives the next one no topic.
         history = [turn for turn in history if not social(turn.question)]
         if not history or social(question):

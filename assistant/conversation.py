@@ -1229,6 +1229,30 @@ def authors_asked(question: str) -> str | None:
     return _AROUND_NAME.sub("", match["paper"] or match["other"] or match["same"]).strip() or None
 
 
+#: Papers asked for like one named: "Find papers similar to SOAP", "anything like the MARS
+#: paper?", "What else is similar to SimVQ?".
+_LIKE_NAMED = re.compile(
+    r"\b(?:papers?|works?|studies|anything|something|others?|ones|what(?:'s|\s+is|\s+else"
+    r"(?:\s+is)?)?)\s+(?:else\s+)?(?:(?:is|are)\s+)?(?:similar\s+to|like)\s+"
+    r"(?P<paper>[^?!]+?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def like_asked(question: str) -> str | None:
+    """The paper ``question`` asks for papers like, as it names it, else None.
+
+    >>> [like_asked(q) for q in ("Find papers similar to SOAP", "anything like the MARS paper?",
+    ...     "What else is similar to SimVQ?", "anything like it?", "Is SOAP like Adam?")]
+    ['SOAP', 'MARS', 'SimVQ', None, None]
+    """
+    match = _LIKE_NAMED.search(question)
+    if match is None:
+        return None
+    named = _AROUND_NAME.sub("", match["paper"]).strip()
+    return None if _IT.fullmatch(named) or named.lower() in {"it", "this", "that", ""} else named
+
+
 def authors_of(standalone: str) -> str | None:
     """The title a search from :func:`same_authors_request` finds its authors' papers of."""
     match = _AUTHORS_OF.fullmatch(standalone)

@@ -160,6 +160,10 @@ def test_conversation_asks_for_papers_like_the_last_one(venue_store: Settings) -
     assert cited and "Dingo Behaviour in the Wild" not in cited
     assert all(title.endswith("Behaviour in the Wild") for title in cited), cited
     assert not like.refused
+    # The paper named in the question itself: it had been searched, and found first.
+    named = answerer.ask("Find papers similar to the Dingo paper")
+    assert named.receipt.rewritten_query == like.receipt.rewritten_query
+    assert "Dingo Behaviour in the Wild" not in [c.title for c in named.citations]
     # An order asked of them sorts them, still without the paper they are like.
     newest = answerer.ask("Which of those is the newest?", [Turn.of(first), Turn.of(like)])
     assert newest.receipt.rewritten_query.endswith('Wild" (newest first)')
