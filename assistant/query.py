@@ -763,10 +763,12 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
         r"|among|by)\s+(?:the\s+)?(?:{g})\b",
         "each",
     ),
-    # "How many papers per year?", "How many papers does each listing have?" (spaces where a
-    # constraint was read out: "How many papers with code are there per year?")
+    # "How many papers per year?", "How many papers does each listing have?", "... are from
+    # each listing?" (spaces where a constraint was read out: "How many papers with code are
+    # there per year?")
     (
-        rf"\b{_PAPERS}\s+(?:are there\s+|were\s+(?:there\s+|published\s+)?)?"
+        rf"\b{_PAPERS}\s+(?:are there\s+|were\s+(?:there\s+|published\s+)?"
+        r"|(?:are|were|come|came|appear(?:ed)?)\s+(?:from|in)\s+)?"
         r"(?:(?:per|for each|in each|each|by)\s+(?:{g})(?=\s*(?:[?.!]|$))"
         # ... within a constraint read later: "How many papers per category in ICLR 2026?"
         # (not "papers by authors from Asia": by whom, not per author)
@@ -938,6 +940,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     >>> [read(q) for q in ("How many papers were published each month in 2025?",
     ...     "Which month had the most papers?", "How many papers each year?")]
     ['papers per month, all', 'papers per month, most first', 'papers per year, all']
+    >>> [read(q) for q in ("How many papers are from each listing?",
+    ...     "How many papers came from each year?", "How many papers are in each venue?")]
+    ['papers per listing, all', 'papers per year, all', 'papers per listing, all']
     >>> [read(q) for q in ("Which month had the most?", "which venue has the fewest?")]
     ['papers per month, most first', 'papers per listing, fewest first']
     >>> [read(q) for q in ("Which categories appear?", "What venues are listed?",
