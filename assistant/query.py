@@ -1443,6 +1443,9 @@ _CODE_THING = (
 #: One paper asked about before "have code": "does it", "does this paper", "has the paper".
 _OF_ONE = re.compile(
     r"\b(?:does|did|do|is|has)\s+(?:it|this|that|the\s+paper|(?:this|that)\s+(?:paper|one))\s*$"
+    # ... or of one paper named: "Does MARS have code?" (not "does any paper ...")
+    r"|^\W*(?:does|did|has)\s+(?!(?:any|some|every|each|one|a|an|anyone|anybody|which|papers?)\b)"
+    r"[^\s?]+(?:\s+[^\s?]+){0,4}?\s*$"
 )
 _CODE_ASKED = re.compile(
     r"\b(?:mentions?|mentioning|links?\s+to|linking\s+to|point(?:s|ing)?\s+to)\s+(?:a\s+)?"
@@ -2272,6 +2275,9 @@ class QueryParser:
         >>> [read(q) for q in ("LLMs with code generation", "fine-tuning without code changes",
         ...     "Which papers are about code?", "does it have code?", "Does this paper give code?")]
         [(None, None), (None, None), (None, None), (None, None), (None, None)]
+        >>> [read(q) for q in ("Does MARS have code?", "does the SOAP paper release code?",
+        ...     "Does any paper on RL release code?", "Do papers on RL have code?")]
+        [(None, None), (None, None), (['code'], None), (['code'], None)]
         """
         # The first said: a follow-up's own words come before the question it narrows ("which
         # of them don't have code? (about: do any of them have code?)"). Asked of one paper,
