@@ -624,7 +624,11 @@ def condense_rule(
     switch = _SWITCH.match(question) or _AND_ALSO.match(question)
     if switch and not refers_back(question) and content_words(switch.group("subject")):
         asked = own_words(searched)
-        recount = _counted_on(switch["subject"], asked) or _swapped(switch["subject"], asked)
+        recount = (
+            _counted_on(switch["subject"], asked)
+            or _swapped(switch["subject"], asked)
+            or _renamed(switch["subject"], asked, last.cited_titles)
+        )
         if recount is not None:
             return recount
         # "And what about Lion?" after a question on SOAP asks about Lion: the last turn's
@@ -1000,6 +1004,40 @@ def _how_many_of(question: str, asked: str) -> str | None:
 _ABOUT_TOPIC = re.compile(
     r"\b(?P<on>about|on|regarding|concerning)\s+(?P<topic>[^?!.]+?)(?P<end>\s*[?!.]*\s*)$", re.I
 )
+
+
+def _renamed(subject: str, asked: str, cited: Sequence[str]) -> str | None:
+    """The last question asked of another paper, for "and SOAP?" after "Which venue is MARS
+    from?", whose answer cited the paper that name begins the title of; else None. Asked
+    alone, "SOAP" had lost what was asked of it (its venue).
+
+    Only what is asked of any paper is asked again (its venue, date, authors, code): "How
+    does MARS improve Adam?" is MARS's question, and "and Lion?" asks about Lion alone.
+
+    >>> mars = ["MARS: Unleashing the Power of Variance Reduction"]
+    >>> [_renamed("SOAP", q, mars) for q in ("which venue is MARS from?", "What is Muon?",
+    ...     "How does MARS improve Adam?", "Does MARS have code?")]
+    ['which venue is SOAP from?', None, None, 'Does SOAP have code?']
+    """
+    name = re.split(r"[:(]", cited[0])[0].strip() if cited else ""
+    if not name or len(name.split()) > 3 or len(subject.split()) > 4:
+        return None
+    said = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", asked, re.IGNORECASE)
+    if said is None:
+        return None
+    rest = asked[: said.start()] + subject + asked[said.end() :]
+    if content_words(asked[: said.start()] + asked[said.end() :]) - _ASKING - _OF_ANY_PAPER:
+        return None
+    return rest
+
+
+#: Words of what may be asked of any paper: "Which venue is MARS from?", "Who wrote it?".
+_OF_ANY_PAPER_WORDS = """
+    venue listing listed published publish released come came wrote written author many have
+    has code link url read date year upvote doi arxiv github repo open source cite bibtex where
+    when who
+    """
+_OF_ANY_PAPER = frozenset(_OF_ANY_PAPER_WORDS.split())
 
 
 def _swapped(subject: str, asked: str) -> str | None:
