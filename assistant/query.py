@@ -290,7 +290,10 @@ def social(text: str) -> str | None:
 #: no topic.
 _SCOPE = re.compile(
     r"\s+(?:in|from|within|among)\s+(?:this|the|your|my)\s+"
-    r"(?:collection|corpus|library|database|store|index)\b|\s+here(?=\W*$)",
+    r"(?:collection|corpus|library|database|store|index)\b|\s+here(?=\W*$)"
+    # "How is conformal prediction used in these papers?"
+    r"|\s+(?:in|from|within|among|across)\s+(?:these|the|all\s+the|all\s+these)\s+(?:papers"
+    r"|abstracts)(?=\W*$)",
     re.IGNORECASE,
 )
 _SOME = r"(?:(?:some|any)\s+)?"
@@ -299,8 +302,11 @@ _SOME = r"(?:(?:some|any)\s+)?"
 _SUMMARY = (
     r"(?:(?:what|which)(?:'s|s|\s+is|\s+are)\s+)?(?:the\s+)?(?:tl;?\s*dr|gist|eli5|"
     r"explain\s+like\s+i(?:'?m|\s+am)\s+(?:five|5)|bottom\s+line|(?:key|main)\s+(?:takeaways?|points|"
-    r"ideas?|findings?)|short\s+(?:version|summary)|(?:full\s+)?abstract(?=\s+(?:of|for)\s))"
-    r"(?:\s+(?:from|of|on|for))?"
+    r"ideas?|findings?|contributions?)|short\s+(?:version|summary)|(?:full\s+)?abstract(?=\s+(?:of"
+    r"|for)\s)|contributions?(?=\s+(?:of|for)\s)"
+    # ... or where to read it: "the link to the Muon paper", "the URL for SOAP"
+    r"|(?:url|link|web\s*page|pdf|doi|arxiv\s+(?:id|link|page))(?=\s+(?:of|for|to)\s))"
+    r"(?:\s+(?:from|of|on|for|to))?"
 )
 _SUMMARY_AFTER = re.compile(rf"{_SUMMARY}\s+", re.IGNORECASE)
 #: What papers asked after do with a topic, no topic's word: "Do any papers use X?", "papers
@@ -536,6 +542,11 @@ def without_request(text: str) -> str:
     >>> [without_request(q) for q in ("What's the abstract of the Muon paper?",
     ...     "Show me the abstract for SOAP", "papers on abstract reasoning")]
     ['the Muon paper?', 'SOAP', 'abstract reasoning']
+    >>> [without_request(q) for q in ("What's the link to the Muon paper?", "url for SOAP",
+    ...     "What are the main contributions of MARS?", "link prediction with GNNs")]
+    ['the Muon paper?', 'SOAP', 'MARS?', 'link prediction with GNNs']
+    >>> without_request("How is conformal prediction used in these papers?")
+    'How is conformal prediction used?'
     >>> asks = ("tl;dr of", "ELI5", "What's the gist of")
     >>> [without_request(f"{ask} the bagging paper") for ask in asks]
     ['the bagging paper', 'the bagging paper', 'the bagging paper']
