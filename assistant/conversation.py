@@ -601,7 +601,7 @@ def condense_rule(
         return theme
     if order is not None and (refers_back(question) or not _AFRESH.search(question)):
         # "and the oldest?" after "which is the newest?"
-        return f"{_unordered(searched)} ({order})"
+        return f"{_reordered(_unordered(searched))} ({order})"
     if self_contained and not (refers_back(question) or follows):
         return question
     earlier = earlier_turn(history)
@@ -682,6 +682,25 @@ def quoted_titles(titles: Sequence[str]) -> str:
     '"SOAP" and "MARS"'
     """
     return " and ".join(f'"{title}"' for title in titles)
+
+
+#: An order the question says in its own words, before the papers: "the most recent papers".
+_ORDER_SAID = re.compile(
+    r"\b(?:newest|latest|most\s+recent|oldest|earliest|most\s+(?:up)?voted|most\s+popular"
+    r"|most\s+liked|top[- ]voted)\s+(?=(?:[\w-]+\s+){0,3}?(?:papers?|ones?|works?|articles?)\b)",
+    re.IGNORECASE,
+)
+
+
+def _reordered(asked: str) -> str:
+    """``asked`` without the order it says in its own words, for another order to take its
+    place: "which one has the most upvotes?" after "What are the most recent papers on X?"
+    had kept "most recent" as words to search.
+
+    >>> _reordered("What are the most recent papers on LLM reasoning?")
+    'What are the papers on LLM reasoning?'
+    """
+    return " ".join(_ORDER_SAID.sub("", asked).split())
 
 
 def _unordered(asked: str) -> str:
