@@ -716,7 +716,7 @@ _THEMES_ASKED = re.compile(
     r"^\W*(?:(?:what|which)(?:'s|\s+is|\s+are|\s+were)?\s+(?:the\s+)?(?:(?:main|major|key|common"
     rf"|recurring|big|biggest|largest|general|most\s+common|overall)\s+)?(?:{_THEME_WORDS})"
     r"(?:\s+(?:are|is|were)\s+(?:covered|there|represented|present|included|addressed"
-    r"|(?:the\s+)?most\s+(?:popular|common|frequent|represented))"
+    r"|(?:the\s+)?most\s+(?:popular|common|frequent|represented)|(?:the\s+)?(?:largest|biggest))"
     # (the papers unsaid where a constraint was read out: "does the daily list cover")
     rf"|\s+(?:does|do)\s+(?:{_THEIRS}\s+)?(?:cover|span|contain|hold|include|address|touch\s+on)"
     r"|\s+comes?\s+up(?:\s+(?:most|often|the\s+most))?)?"
@@ -727,7 +727,9 @@ _THEMES_ASKED = re.compile(
     # "Summarize the collection", "Give me an overview of the collection", "What's in this
     # collection?": what it holds
     rf"|(?:please\s+)?(?:summari[sz]e|describe|overview)\s+{_HELD}|what(?:'s|\s+is)\s+in\s+{_HELD}"
-    rf"|(?:(?:give\s+me|show\s+me|what(?:'s|\s+is))\s+)?an?\s+(?:overview|summary)\s+of\s+{_HELD})"
+    rf"|(?:(?:give\s+me|show\s+me|what(?:'s|\s+is))\s+)?an?\s+(?:overview|summary)\s+of\s+{_HELD}"
+    # ... of the papers a constraint keeps: "Give me an overview of the ICLR 2026 papers"
+    r"|(?:(?:give\s+me|show\s+me)\s+)?an?\s+overview\s+of\s+(?:the|these|all\s+the)\s+papers)"
     rf"(?:\s+(?:in|of|by|across|within|among|covered\s+by)\s+{_THEIRS}|\s+here"
     # what a constraint read out of "of the 2025 papers" leaves
     r"|\s+(?:papers|articles|abstracts))?\s*[?.!]*\s*$"
@@ -738,6 +740,9 @@ _THEMES_ON = re.compile(
     r"^\W*(?:(?:what|which)(?:'s|\s+is|\s+are|\s+were)?\s+)?(?:the\s+)?(?:(?:main|major|key"
     rf"|common|recurring|biggest)\s+)?(?:{_THEME_WORDS})\s+(?:of|in|among|across|within)\s+"
     r"(?:the\s+|these\s+|all\s+(?:the\s+)?)?papers\s+(?:on|about)\s+(?=\w)"
+    # "Give me an overview of the papers on RL"
+    r"|^\W*(?:(?:give\s+me|show\s+me)\s+)?an?\s+overview\s+of\s+(?:the\s+)?papers\s+(?:on|about)"
+    r"\s+(?=\w)"
 )
 #: What joins a field to "most common" said after it: "categories are most common".
 _IS_THE = r"(?:is|are|was|were|appears?|seems?) (?:the )?"
@@ -989,6 +994,9 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     {'papers in all, and their themes'}
     >>> read("What are the main themes of the papers about reinforcement learning?")
     'papers in all, and their themes'
+    >>> {read(q) for q in ("Which theme is the largest?", "Give me an overview of the papers",
+    ...     "Give me an overview of the papers on RL")}
+    {'papers in all, and their themes'}
     >>> [read(q) for q in ("topics?", "themes", "main themes", "What topics does SOAP cover?")]
     ... # doctest: +NORMALIZE_WHITESPACE
     ['papers in all, and their themes', 'papers in all, and their themes',
