@@ -318,7 +318,7 @@ def _chat_tab(collection: Collection, comparer: Comparer, scratch: _Scratch) -> 
         hits: list[Hit] = []
         text = ""
         past = [Turn.model_validate(t) for t in turns]
-        if comparer.asked(question):
+        if comparer.asked(question, past):
             try:
                 table = comparer.compare(question, history=past)
                 history[-1]["content"] = page_html(table.markdown(page=True))

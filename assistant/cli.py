@@ -383,7 +383,7 @@ def chat(ctx: click.Context, /, **filter_args: object) -> None:
         elif question:
             try:
                 with interruptible("answer"):
-                    if comparer.asked(question):
+                    if comparer.asked(question, history):
                         table = comparer.compare(question, history=history)
                         click.echo(table.markdown())
                         history.append(table.turn())

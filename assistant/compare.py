@@ -62,8 +62,10 @@ _PAPERS_ON = re.compile(
     r"\s+(?:each\s+other|one\s+another))?)\s*[?!.]*\s*$",
     re.I,
 )
-#: A polite opening before the request ("Can you compare ...", "I'd like to contrast ...").
+#: A polite opening before the request ("Can you compare ...", "I'd like to contrast ...",
+#: "now compare ...").
 _POLITE = (
+    r"(?:(?:now|ok(?:ay)?|and|then|so|also|next)\b[\s,]*)*"
     r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+"
     r"|i\s*(?:'d|\s+would)\s+like\s+(?:you\s+)?to\s+)?"
 )
@@ -93,6 +95,14 @@ _JOINED = re.compile(r"\b(?:with|versus|vs|against|and|or|to|from)\b|,", re.I)
 #: Papers named together by what their titles share ("the two conformal risk control papers").
 _GROUP = re.compile(r"^(?:the\s+)?(?P<n>both|two|three|four|five)\s+(?P<name>.+?)\s+papers$", re.I)
 _GROUP_SIZES = {"both": 2, "two": 2, "three": 3, "four": 4, "five": 5}
+#: More papers for the comparison just made: "add Shampoo", "include MARS too", "also compare
+#: with Lion".
+_ADD = re.compile(
+    r"^\W*(?:(?:and|now|ok(?:ay)?|then|also)\b[\s,]*)*(?:please\s+)?(?:add|include|also\s+compare"
+    r"(?:\s+(?:it|them))?(?:\s+(?:with|to|against))?)\s+(?P<more>.+?)(?:\s+(?:too|as\s+well"
+    r"|to\s+(?:the|this|that)\s+(?:comparison|table)))?\s*[?.!]*\s*$",
+    re.I,
+)
 _SEPARATOR = re.compile(
     r"\s*(?:,|\bwith\b|\bversus\b|\bvs\.?\b|\band\b|\bor\b|\bagainst\b|\bto\b|\bfrom\b)\s*",
     re.I,
@@ -279,9 +289,12 @@ class Comparer:
         self.aspects = AspectFinder(bank)
         self.settings = settings
 
-    def asked(self, question: str) -> bool:
+    def asked(self, question: str, history: Sequence[Turn] = ()) -> bool:
         """Whether a chat message asks for a comparison, a side named by words of one paper's
-        title included (see :func:`is_comparison` and :meth:`names_one`)."""
+        title included (see :func:`is_comparison` and :meth:`names_one`), or more papers for
+        the comparison the last turn made ("add Shampoo")."""
+        if history and _ADD.match(question) and self.asked(history[-1].question, history[:-1]):
+            return True
         return is_comparison(question, self.names_one)
 
     def names_one(self, side: str) -> bool:
@@ -328,7 +341,13 @@ class Comparer:
                 )
             take(by_id[pid], "id")
         text = _ID.sub(" ", prompt)
-        if history:  # "compare it with the second one": papers of the last answer
+        last = history[-1] if history else None
+        added = _ADD.match(text) if last and self.asked(last.question, history[:-1]) else None
+        if last and added:  # "add Shampoo": the papers compared last, and the one it names
+            for title in last.sources.values():
+                take(self._title_match(title, papers), "compared in the last answer")
+            text = added["more"]
+        if history and not added:  # "compare it with the second one": of the last answer
             text = spelled_ordinals(text)  # "the secnd one" too
             earlier = earlier_turn(history)
             for phrase, title in last_answer_reference(text, history[-1], earlier):

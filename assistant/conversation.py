@@ -131,6 +131,8 @@ _ONLY = re.compile(
 #: "any from 2025?", "are there any from ICLR?".
 _WHICH_ONES = re.compile(
     rf"{_OPENING}(?:(?:which|what)\s+ones?"
+    # "and which has code?", "which are from 2025?"
+    r"|which(?=\s+(?:has|have|had|is|are|was|were|gives?|releases?|shares?|provides?)\s)"
     r"|(?:are\s+there\s+)?(?:any|some)(?:\s+(?:ones|papers))?)\s+(?P<subject>[^?!.]+?)"
     r"\s*[?!.]*\s*$",
     re.IGNORECASE,

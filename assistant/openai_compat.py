@@ -98,7 +98,7 @@ def openai_router(service: Collection) -> APIRouter:
         completion = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         ignored = body.unhonoured(settings)
         try:
-            if comparer.asked(question):  # as the page's and the CLI's chat answer it: a table
+            if comparer.asked(question, history):  # as the page's and the CLI's chat: a table
                 table = comparer.compare(question, history=history)
                 return _compared(table, completion, ignored, stream=body.stream)
             check_references(question, history)  # "the second one" of an answer citing one
@@ -198,10 +198,12 @@ def _chunk(completion: str, delta: dict[str, Any], finish: str | None = None, **
 
 
 def _conversation(
-    messages: list[ChatMessage], asked: Callable[[str], bool] = is_comparison
+    messages: list[ChatMessage],
+    asked: Callable[[str, list[Turn]], bool] = lambda question, _: is_comparison(question),
 ) -> tuple[str, list[Turn]]:
     """The question and the turns before it; a user message ``asked`` reads as a comparison
-    and the reply's sources make a comparison's turn."""
+    (after the turns before it: "add Shampoo") and the reply's sources make a comparison's
+    turn."""
 
     def text(message: ChatMessage) -> str:
         if isinstance(message.content, list):
@@ -222,7 +224,7 @@ def _conversation(
         elif pending is not None:
             said = text(message)
             sources = _sources(said)
-            if asked(pending) and sources:  # its papers, as the table numbered them
+            if asked(pending, history) and sources:  # its papers, as the table numbered them
                 history.append(compared_turn(pending, said, [sources[n] for n in sorted(sources)]))
             else:
                 history.append(Turn(question=pending, answer=said, sources=sources))

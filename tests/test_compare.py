@@ -103,6 +103,8 @@ def test_resolves_short_names_titles_and_descriptions(comparer: Comparer) -> Non
         "Could you put SOAP and MARS side by side?",
         # "how does X compare to Y", each named in a few words: a plain question before
         "How does SOAP compare with MARS?",
+        # after an opening word: "now compare ..." had been answered as a question
+        "now compare SOAP with MARS",
     ],
 )
 def test_a_comparison_asked_in_other_words(comparer: Comparer, prompt: str) -> None:
@@ -189,6 +191,15 @@ def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Set
     for question in ("Which of them is newer?", "Which one has more authors?", "Who wrote them?"):
         answer = answerer.ask(question, history)
         assert {c.title for c in answer.citations} == {SOAP, MARS}, (question, answer.answer)
+    # ... and narrowed: "which has code?" had listed every paper with code.
+    coded = answerer.ask("and which has code?", history)
+    assert [c.title for c in coded.citations] == [SOAP], coded.answer
+    # More papers for the same table: "add Shampoo" had been answered about SOAP.
+    shampoo = "Shampoo: Preconditioned Stochastic Tensor Optimization"
+    assert comparer.asked("add Shampoo", history) and not comparer.asked("add Shampoo")
+    assert _titles(comparer, "add Shampoo", history) == [SOAP, MARS, shampoo]
+    more = comparer.compare("add Shampoo", history=history).turn()
+    assert comparer.asked("also include Lion", [*history, more])
 
 
 def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
