@@ -58,6 +58,8 @@ _PAPER_AFTER = re.compile(r"\s+(?:paper|article|publication)\b", re.IGNORECASE)
 _WHAT_IS = re.compile(r"\s*(?:what|who)(?:'s|\s+is|\s+are|\s+was)\s+(?:the\s+)?", re.IGNORECASE)
 #: A link in an abstract: its host and path are no words of its prose.
 _LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+#: A short word typed in lower case, which may be an acronym ("rl", "llms").
+_LOWER_SHORT = re.compile(r"(?<![\w-])[a-z]{2,6}(?![\w-])")
 _LINK_CHECKED = 20
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
 _FORMAT = 4
@@ -762,6 +764,21 @@ class LexicalIndex:
             )
             self._expansions[acronym] = tuple(dict.fromkeys(forms))
         return self._expansions[acronym]
+
+    def cased(self, text: str) -> str:
+        """``text`` with each acronym the collection defines, typed in lower case, in capitals:
+        "rl for llms" reads "RL for LLMs", which is spelled out (:meth:`spelled`) and found as
+        the papers write it; typed in lower case, "llms" had missed the papers that say "large
+        language models". A word English knows ("soap", "mars", "adam") stays as typed."""
+
+        def case(match: re.Match[str]) -> str:
+            word = match.group(0)
+            one = word[:-1] if word.endswith("s") and len(word) > 3 else word
+            if spelling.english_word(word) or spelling.english_word(one):
+                return word
+            return one.upper() + word[len(one) :] if self.expansions(one.upper()) else word
+
+        return _LOWER_SHORT.sub(case, text)
 
     def spelled(self, text: str) -> str:
         """``text`` with each acronym the collection defines followed by its long form in

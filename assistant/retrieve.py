@@ -679,6 +679,8 @@ class Retriever:
         index = self.lexical()
         chat = social(question) if parse else None  # as typed: "thx" is no misspelt word
         misspelt: dict[str, str] = {}
+        if parse:  # "rl for llms": the acronyms as the papers write them, "RL for LLMs"
+            question = index.cased(question)
         if reading is None and parse and self.settings.retrieval.spelling:
             # "How does the rotaton trik work?" is read "... rotation trick ...", and "Which
             # papwrs ..." as "Which papers ...", before its constraints are read.

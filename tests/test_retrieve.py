@@ -596,6 +596,21 @@ def test_a_question_leaves_out_what_it_says_not_to_include(sample_settings: Sett
     assert titles[0].startswith("Regularization-based Pruning")
 
 
+def test_an_acronym_typed_in_lower_case_is_read_as_the_papers_write_it(
+    sample_settings: Settings,
+) -> None:
+    # "papers on llms" had missed the papers that write "large language models" out.
+    retriever = Retriever(sample_settings)
+    assert retriever.lexical().cased("rl for llms, the soap paper") == "RL for LLMs, the soap paper"
+    for typed in ("papers on llms", "rl for llm reasoning"):
+        lower = [h.paper.paper_id for h in retriever.retrieve(typed).hits]
+        upper = [
+            h.paper.paper_id
+            for h in retriever.retrieve(typed.replace("llm", "LLM").replace("rl ", "RL ")).hits
+        ]
+        assert lower == upper, typed
+
+
 def test_a_question_asks_for_words_in_the_title(sample_settings: Settings) -> None:
     # "with transformer in the title" had been searched as words, and left uncertain.
     retriever = Retriever(sample_settings)
