@@ -875,7 +875,8 @@ _TOTAL_ON = re.compile(
 #: 2026 papers mention pruning?"): only the verb is taken, and the constraints are read after.
 _TOTAL_VERB = re.compile(
     rf"\bhow\s+many(?:\s+[\w.'-]+){{0,4}}?\s+{_PAPERS}(?:\s+[\w.'-]+){{0,5}}?\s+"
-    r"(?P<verb>(?:(?:are|is|were|was)\s+)?(?:about|on)|mention(?:s|ed)?|discuss(?:es|ed)?|"
+    r"(?P<verb>(?:(?:are|is|were|was)\s+)?(?:about|on)(?!\s+(?:average|the\s+whole)\b)"
+    r"|mention(?:s|ed)?|discuss(?:es|ed)?|"
     r"cover(?:s|ed)?|address(?:es|ed)?|concern(?:s|ed)?|us(?:e|es|ed)|stud(?:y|ies|ied)|"
     r"investigat(?:e|es|ed)|explor(?:e|es|ed)|examin(?:e|es|ed)|tackl(?:e|es|ed)|"
     r"focus(?:es|ed)?\s+on|deal(?:s|t)?\s+with|talk(?:s|ed)?\s+about|work(?:s|ed)?\s+on)\b"
