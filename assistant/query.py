@@ -2163,7 +2163,13 @@ class QueryParser:
                 False,
             ),
             # "Anything recent on RLHF?", "something recent about pruning"
-            (r"\b(?:anything|something)\s+(?:new|recent)(?=\s+(?:on|about|in)\b)", "date", True),
+            # ... "What's new in reinforcement learning?"
+            (
+                r"\b(?:anything|something)\s+(?:new|recent)(?=\s+(?:on|about|in)\b)"
+                r"|\bwhat(?:'s|s|\s+is)\s+new(?=\s+(?:on|about|in|with)\b)",
+                "date",
+                True,
+            ),
             # A follow-up: "any newer ones?", "more recent papers?", "older ones".
             (rf"\b(?:newer|more recent)(?= (?:{_WORKS}|ones)\b)", "date", True),
             (rf"\bolder(?= (?:{_WORKS}|ones)\b)", "date", False),

@@ -735,6 +735,8 @@ def test_a_team_and_votes_said_in_other_words_are_orders() -> None:
         ("Which are the top-voted daily papers?", "upvotes", True),
         ("What is trending on the daily list?", "upvotes", True),
         ("Anything recent on RLHF?", "date", True),
+        ("whats new in reinforcement learning", "date", True),  # searched unordered before
+        ("What's new with diffusion models?", "date", True),
     ):
         sort = PARSER.parse(question).sort
         assert sort is not None and (sort.key, sort.descending) == (key, descending), question
