@@ -269,7 +269,8 @@ def _with_referent(said: dict[int, str], sentences: Sequence[str]) -> dict[int, 
 #: A link asked for: "link?", "the link to X", "its PDF" (not "a link function").
 _LINK = (
     r"(?:\b(?:the|its|a|their|any)\s+(?:link|url|pdf|doi)s?|\b(?:link|url|pdf|doi)s?\s*\?"
-    r"|\blinks?\s+to\b)(?!\s+functions?\b)"
+    r"|\blinks?\s+to\b|\barxiv\s+(?:ids?|identifiers?|numbers?|links?|pages?|urls?|pdfs?)\b"
+    r"|\b(?:link|url)s?\s+(?:for|of)\b)(?!\s+functions?\b)"
 )
 #: Code asked for: "is there code?", "a GitHub repo", "an implementation".
 _CODE = (
@@ -297,6 +298,18 @@ _ASKS_FACTS = re.compile(
 )
 _ASKS_LINK = re.compile(_WHERE_TO_READ, re.IGNORECASE)
 _ASKS_CODE = re.compile(_CODE, re.IGNORECASE)
+
+
+def asks_link(question: str) -> bool:
+    """Whether ``question`` asks where to read a paper.
+
+    >>> [asks_link(q) for q in ("What's the arXiv id of SOAP?", "arxiv link for MARS",
+    ...     "url for the muon paper", "papers on link prediction", "link functions")]
+    [True, True, True, False, False]
+    """
+    return bool(_ASKS_LINK.search(question))
+
+
 #: A web address an abstract gives ("Our code is available at https://github.com/...").
 _WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
 
@@ -324,7 +337,7 @@ def _facts(hit: Hit, question: str = "", *, code: bool = False) -> str:
         parts.append(counted(paper.upvotes, "upvote"))
     if paper.categories:
         parts.append("; ".join(c.split(" > ")[-1] for c in paper.categories[:3]))
-    if code or _ASKS_LINK.search(question):
+    if code or asks_link(question):
         parts.append(paper.link or "no link given")
         given = [a.rstrip(".,;:") for a in _WEB_ADDRESS.findall(paper.abstract)]
         if given:

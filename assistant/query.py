@@ -239,7 +239,8 @@ _ORDER_NOUN = rf" (?:[\w.-]+ ){{0,3}}(?:{_WORKS}|daily)\b| (?:ones?|on)\b|\s*[?.
 #: An order asked by the field it sorts on: "sort them by ...", "ranked by ...".
 _SORT_BY = (
     r"\b(?P<by>sort(?:ed)?|order(?:ed)?|rank(?:ed)?|list(?:ed)?|arranged?)\s+"
-    r"(?:(?:them|it|these|those|the\s+papers|the\s+list)\s+)?by\s+"
+    # "rank the ICLR 2026 papers by ...": a constraint's words may stand between
+    r"(?:(?:them|it|these|those|the\s+(?:[\w.-]+\s+){0,4}?papers|the\s+list)\s+)?by\s+"
 )
 _SORT_ASCENDING = (
     r"\b(?:\s*[,(]?\s*(?P<ascending>ascending|(?:fewest|least|smallest|lowest)\s+first)\)?)?"
@@ -1443,6 +1444,11 @@ _FIELD_WORDS = {
     "arxiv_id": r"arxiv (?:ids?|identifiers?|numbers?)",
 }
 _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
+#: A paper's arXiv identifier or page asked for: "the arXiv id of SOAP", "arxiv link for MARS".
+_ARXIV_FIELD = re.compile(
+    r"\barxiv\s+(?:ids?|identifiers?|numbers?|links?|pages?|urls?|pdfs?|versions?)\b"
+    r"(?=\s+(?:of|for|to)\b)"
+)
 #: An identifier a paper gives, then the year of the papers: "with an arXiv id from 2024".
 _ID_THEN_DATE = re.compile(
     r"\b(?:with|having|(?:that |which )?(?:have|has|give|gives))\s+(?:an? |the |their |its )?"
@@ -1966,6 +1972,11 @@ class QueryParser:
         given = self._present(lowered, found, take)
         if _identifier(lowered, found, take) or given:
             # "an arXiv id", "arXiv:2401.01234" name no listing
+            lowered = _blanked(lowered, spans)
+        for asked_of in _ARXIV_FIELD.finditer(lowered):
+            # "What's the arXiv id of SOAP?", "arxiv link for MARS": asked of a paper, which
+            # names no listing either (it had kept the arXiv listing's papers alone)
+            spans.append(asked_of.span())
             lowered = _blanked(lowered, spans)
         self._author_counts(lowered, found, take)
         self._upvotes(lowered, found, take)

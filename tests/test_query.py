@@ -285,6 +285,17 @@ def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
     assert sort is not None and (sort.key, sort.descending, sort.first) == (key, descending, True)
 
 
+def test_an_arxiv_id_asked_of_a_paper_names_no_listing_and_a_ranking_spans_a_venue() -> None:
+    # "arXiv" had been read as the arXiv listing, which SOAP is not on.
+    for question in ("What's the arXiv id of SOAP?", "arxiv link for MARS"):
+        query = PARSER.parse(question)
+        assert query.filters.empty and "arxiv" not in query.topic.lower(), question
+    # The venue's words between had left the order unread.
+    ranked = PARSER.parse("rank the ICLR 2026 papers by number of authors")
+    assert ranked.sort is not None and ranked.sort.key == "author_count"
+    assert ranked.filters.venue == "ICLR 2026"
+
+
 def test_the_title_of_a_paper_an_order_names_is_no_topic() -> None:
     # "title" had been searched as a topic, and papers saying "title" sorted.
     for question in (
