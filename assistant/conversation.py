@@ -575,6 +575,13 @@ def condense_rule(
     >>> ordered = Turn(question="q", answer="a", rewritten_query="Papers on X? (newest first)")
     >>> condense_rule("And the oldest?", [ordered], self_contained=True, order="oldest first")
     'Papers on X? (oldest first)'
+
+    A constraint asked of the papers a page ("more") showed keeps those papers.
+
+    >>> page = Turn(question="more", answer="a", sources={1: "A", 2: "B"},
+    ...             rewritten_query="papers on X (papers 5 to 6)")
+    >>> condense_rule("which of these have code?", [page], self_contained=True)
+    'which of these have code? (about: "A" and "B")'
     """
     if not history:
         return question
@@ -667,10 +674,14 @@ def condense_rule(
         # "It" is one paper, its title quoted: that paper alone, whatever the topic's
         # constraints ("what is the most upvoted paper?") would otherwise sort in.
         about = f'"{cited[0]}"; {_unordered(searched)}' if one else searched
-        if not one and _PLURAL.search(question) and not self_contained and 1 < len(cited) <= 5:
+        page = paged(searched)  # after "more": those shown, not the question's first page
+        narrows = self_contained and not page
+        if not one and _PLURAL.search(question) and not narrows and 1 < len(cited) <= 5:
             # "Who wrote them?", "What data do they use?": the papers the answer cited, by
             # their titles. Searched again as its topic, the question found others beside
-            # them. One that adds constraints ("Which of those are from 2025?") narrows it.
+            # them. One that adds constraints ("Which of those are from 2025?") narrows it,
+            # except the papers of a page: "which of these have code?" after "more" had
+            # searched "... (papers 5 to 9)" as words.
             about = quoted_titles(cited)
         return f"{question} (about: {_flat(about)})"
     return question
