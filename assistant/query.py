@@ -2177,7 +2177,7 @@ class QueryParser:
             # ... "What's new in reinforcement learning?"
             (
                 r"\b(?:anything|something)\s+(?:new|recent)(?=\s+(?:on|about|in)\b)"
-                r"|\bwhat(?:'s|s|\s+is)\s+new(?=\s+(?:on|about|in|with)\b)",
+                r"|\bwhat(?:'s|s|\s+is)\s+new\s+(?:on|about|in|with)\b(?!\s+(?:19|20)\d\d\b)",
                 "date",
                 True,
             ),
