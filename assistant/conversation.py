@@ -59,11 +59,11 @@ _SIMILAR = re.compile(
 _SAME_AUTHORS = re.compile(
     r"\bsame\s+(?:authors?|people|team|group|researchers?|writers?|lab)\b"
     r"|\b(?:papers?|works?|anything|something|else|more|others?)\s+(?:\w+\s+){0,2}?(?:by|from)"
-    r"\s+(?:them|him|her|(?:these|those|its|their|the)\s+(?:authors?|researchers?|people|team"
-    r"|group|writers?))\b"
-    r"|\bwhat\s+else\s+(?:did|have|has)\s+(?:they|he|she|(?:the|its|these)\s+authors?)\s+"
-    r"(?:write|written|wrote|publish|published|done)\b"
-    r"|\b(?:did|have|has)\s+(?:they|he|she|(?:the|its|these)\s+authors?)\s+"
+    r"\s+(?:(?:these|those|its|their|the|his|her)\s+(?:(?:co-?)?authors?|researchers?|people"
+    r"|team|group|writers?)|them|him|her)\b"
+    r"|\bwhat\s+else\s+(?:did|have|has)\s+(?:they|he|she|(?:the|its|these|his|her|their)\s+"
+    r"(?:co-?)?authors?)\s+(?:write|written|wrote|publish|published|done)\b"
+    r"|\b(?:did|have|has)\s+(?:they|he|she|(?:the|its|these|his|her|their)\s+(?:co-?)?authors?)\s+"
     r"(?:write|written|publish|published)\s+(?:anything|any\s+other|other|more)\b",
     re.IGNORECASE,
 )
@@ -1256,6 +1256,9 @@ def same_authors_request(question: str, history: Sequence[Turn]) -> str | None:
     >>> [same_authors_request(q, [turn]) for q in asked]  # doctest: +NORMALIZE_WHITESPACE
     ['Papers by the authors of "SOAP"', 'Papers by the authors of "SOAP"',
      'Papers by the authors of "SOAP"', None, None, 'Papers by the authors of "SOAP"']
+    >>> {same_authors_request(q, [turn]) for q in ("what else did his coauthors write?",
+    ...     "anything else by her co-authors?")}
+    {'Papers by the authors of "SOAP"'}
     """
     same = _SAME_AUTHORS.search(question)
     if not history or not history[-1].cited_titles or same is None:
