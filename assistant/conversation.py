@@ -602,7 +602,7 @@ def condense_rule(
     shifted = _year_shifted(question, searched)
     if shifted is not None:
         return shifted
-    counted = _how_many_of(question, own_words(searched))
+    counted = _how_many_of(question, own_words(searched)) or _listed_of(question, searched)
     if counted is not None:
         return counted
     theme = _theme_named(question, last.answer)
@@ -1030,6 +1030,30 @@ def _how_many_of(question: str, asked: str) -> str | None:
         return None
     rest = which["rest"].rstrip(" ?!.")
     return f"How many {rest} ({within['constraint']})" if within else f"How many {which['rest']}"
+
+
+#: The papers a count counted, asked for: "list them", "show me those", "which are they?".
+_LIST_BACK = re.compile(
+    r"^\W*(?:(?:and|so|ok(?:ay)?|then|now)\b[\s,]*)*(?:(?:please\s+)?(?:list|show|name|give)"
+    r"(?:\s+me)?\s+(?:them|those|these|the\s+papers)(?:\s+all)?|which\s+(?:ones\s+)?are\s+"
+    r"(?:they|those|these)|what\s+are\s+they)(?:\s*,?\s*please)?\s*[?!.]*\s*$",
+    re.I,
+)
+
+
+def _listed_of(question: str, asked: str) -> str | None:
+    """The last count asked as a list, for "list them" after "How many papers are from ICLR
+    2026?", else None. Read with the count's words, "list them" had been taken for a count of
+    papers per listing.
+
+    >>> [_listed_of(q, "How many papers are from ICLR 2026?") for q in ("list them",
+    ...     "which are they?", "list the authors")]
+    ['Which papers are from ICLR 2026?', 'Which papers are from ICLR 2026?', None]
+    """
+    counted = re.match(r"\W*how\s+many\s+(?=papers?\b)", asked, re.I)
+    if counted is None or not _LIST_BACK.match(question):
+        return None
+    return f"Which {asked[counted.end() :]}"
 
 
 #: A topic said after "about" or "on": "Which ICLR 2026 papers are about reinforcement learning?"
