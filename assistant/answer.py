@@ -35,6 +35,7 @@ from assistant.conversation import (
     narrowing,
     own_words,
     paged,
+    quoted_titles,
     refers_back,
     same_authors_request,
     similar_request,
@@ -611,6 +612,13 @@ class Answerer:
             listing=lambda asked: self.retriever.parser().parse(asked).listing,
         )
         if narrowed is not None:
+            last = history[-1]
+            before = self.retriever.parser().parse(last.rewritten_query or last.question)
+            few = before.count or (before.sort.count if before.sort else None)
+            if few and 1 < len(last.cited_titles) <= few:
+                # "which one has code?" after "the three newest papers": of those three,
+                # where the three newest with code had been listed
+                return f"{question} (about: {quoted_titles(last.cited_titles)})"
             return narrowed
         said = self._said_where(question, history[-1])
         if said == "elsewhere":

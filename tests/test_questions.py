@@ -189,6 +189,20 @@ def test_more_gives_the_papers_after_those_shown(venue_store: Settings) -> None:
     assert none.refused and none.answer.startswith("No more papers: the 3 already shown")
 
 
+def test_a_constraint_after_a_number_asked_for_keeps_to_those_papers(venue_store: Settings) -> None:
+    # "which ones are from NeurIPS 2025?" after "the two newest papers" had listed the two
+    # newest NeurIPS papers, none of which had been shown.
+    answerer = Answerer(venue_store)
+    newest = answerer.ask("What are the two newest papers?")
+    shown = [c.title for c in newest.citations]
+    assert shown == ["Dugong Behaviour in the Wild", "Cassowary Behaviour in the Wild"]
+    narrowed = answerer.ask("which ones are from NeurIPS 2025?", [Turn.of(newest)])
+    assert all(t in narrowed.receipt.rewritten_query for t in shown)
+    assert not [c.title for c in narrowed.citations if c.title.endswith("Dynamics")]
+    kept = answerer.ask("which ones are from ICLR 2026?", [Turn.of(newest)])
+    assert sorted(c.title for c in kept.citations) == sorted(shown)
+
+
 def test_more_after_a_number_asked_for_gives_the_next_ones(venue_store: Settings) -> None:
     # The number the question asked for is the first page's: "more" had found nothing
     # after it, and said that the papers shown were all that match.
