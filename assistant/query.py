@@ -790,7 +790,7 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
         # ... within a constraint read later: "How many papers per category in ICLR 2026?"
         # (not "papers by authors from Asia": by whom, not per author)
         r"|(?:per|for each|in each|each)\s+(?:{g})"
-        r"(?=\s+(?:in|at|from|among|since|before|after)\s))",
+        r"(?=\s+(?:in|at|from|among|since|before|after)\s|\s+(?:are|were)\s+(?:about|on)\s))",
         "each",
     ),
     (rf"\bhow many {_PAPERS} (?:does|do|did) each (?:{{g}}) (?:have|has|hold|give)", "each"),
@@ -980,6 +980,8 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     >>> [read(q) for q in ("What is the distribution of papers per year?", "breakdown by venue",
     ...     "How are the papers spread over the years?")]
     ['papers per year, all', 'papers per listing, all', 'papers per year, all']
+    >>> read("How many papers per year are about LLMs?")
+    'papers per year, all'
     >>> [read(q) for q in ("How many papers on LLMs are there per year?",
     ...     "number of papers about pruning by listing", "How many papers on X by Li?")]
     ['papers per year, all', 'papers per listing, all', 'papers in all']
