@@ -829,6 +829,12 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
     (rf"\b(?:{{g}})\b{_BETWEEN}\b{_FEWEST_OF}(?={_QUALIFIED_PAPERS})", "fewest"),
 ]
 _TALLY_AUTHORS: list[tuple[str, _Mode]] = [
+    # "Which authors work on reinforcement learning?": of the papers mentioning it
+    (
+        r"^\W*(?:which|what)\s+(?:{g})\s+(?:work(?:s|ed)?|write|wrote|publish(?:ed)?)\s+"
+        r"(?=(?:on|about)\s)",
+        "each",
+    ),
     # "Who wrote the most papers?", "Who has published the most?"
     (
         rf"\bwho\b{_BETWEEN}\b{_MOST_OF}(?: {_PAPERS}\b|(?=\s*(?:[?.!]|$)))",
@@ -980,6 +986,8 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     >>> [read(q) for q in ("What is the distribution of papers per year?", "breakdown by venue",
     ...     "How are the papers spread over the years?")]
     ['papers per year, all', 'papers per listing, all', 'papers per year, all']
+    >>> read("Which authors work on reinforcement learning?")
+    'papers per author, all'
     >>> read("How many papers per year are about LLMs?")
     'papers per year, all'
     >>> [read(q) for q in ("How many papers on LLMs are there per year?",
