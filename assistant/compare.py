@@ -95,6 +95,13 @@ _JOINED = re.compile(r"\b(?:with|versus|vs|against|and|or|to|from)\b|,", re.I)
 #: Papers named together by what their titles share ("the two conformal risk control papers").
 _GROUP = re.compile(r"^(?:the\s+)?(?P<n>both|two|three|four|five)\s+(?P<name>.+?)\s+papers$", re.I)
 _GROUP_SIZES = {"both": 2, "two": 2, "three": 3, "four": 4, "five": 5}
+#: An order said after the papers, as a clause, which names none of them: "..., newest first",
+#: "sorted by date".
+_ORDER_AFTER = re.compile(
+    r"[\s,;]+(?:(?:newest|oldest|latest|earliest|most\s+recent)\s+first|(?:sorted|ordered|ranked)"
+    r"\s+by\s+[\w\s-]+?)\s*(?=[?.!]*\s*$)",
+    re.I,
+)
 #: More papers for the comparison just made: "add Shampoo", "include MARS too", "also compare
 #: with Lion".
 _ADD = re.compile(
@@ -340,7 +347,8 @@ class Comparer:
                     f"No paper with id {pid!r}", hint="list ids with `assistant papers`"
                 )
             take(by_id[pid], "id")
-        text = _ID.sub(" ", prompt)
+        # "Compare SOAP and MARS, newest first": the order had been read as a third paper
+        text = _ORDER_AFTER.sub("", _ID.sub(" ", prompt))
         last = history[-1] if history else None
         added = _ADD.match(text) if last and self.asked(last.question, history[:-1]) else None
         if last and added:  # "add Shampoo": the papers compared last, and the one it names

@@ -221,6 +221,8 @@ def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     assert [p.date for p in sides] == [dates[0], min(d for d in dates if d)]
     mixed = _titles(comparer, "Compare the most upvoted paper with the Muon paper")
     assert len(mixed) == 2 and mixed[0] == upvoted[0].title and "Muon" in mixed[1]
+    # An order said as a clause names no paper: it had been searched for more.
+    assert _titles(comparer, "Compare SOAP and MARS, newest first") == [SOAP, MARS]
     # Papers named by a topic they all say; read as one description, it had found one.
     schedules = _titles(comparer, "Compare the papers on learning rate schedules")
     assert len(schedules) >= 2 and "Learning Rate Schedules in the Presence of " in " ".join(
