@@ -73,7 +73,6 @@ _SUBJECT_HELD = 0.5  # share of a filtered question's topic a paper must hold to
 #: ("the newest paper on X"): those are sorted, the others follow by relevance.
 _ON_TOPIC = 0.6
 _ORDERED_POOL = 40  # the papers an ordered topic question ranks before it sorts those on topic
-_TITLED_WORDS = 4  # the longest topic a title saying it puts on topic (see _on_topic_first)
 _VECTOR_CACHE = 512  # query vectors remembered
 _GIVE_WAY_S = 0.5  # the longest a loading word index waits for answers at a time
 _BACKGROUND_NICE = 15  # added to a background thread's nice value (19 at most)
@@ -1315,12 +1314,9 @@ def _on_topic_first(
     had been one from 2024, where titles from 2026 say it.
     """
     bar = _ON_TOPIC * max((h.score for h in hits), default=0.0)
-    # A short topic of one part only: of "... regularising their variance or entropy", a
-    # title saying "entropy" is no paper on it.
-    short = len(mentioned) == 1 and 0 < len(" ".join(mentioned[0]).split()) <= _TITLED_WORDS
 
     def titled(paper: Paper) -> bool:
-        return short and all(mentions(paper.title, said) for said in mentioned[0])
+        return any(all(mentions(paper.title, said) for said in part) for part in mentioned if part)
 
     on = [h.paper for h in hits if h.score >= bar or titled(h.paper)]  # by relevance
     known = [p for p in on if sort_value(p, sort) is not None]
