@@ -787,7 +787,7 @@ class Retriever:
             index=index,
         )
         if query.sort is not None:
-            hits = _in_order(hits, _on_topic_first(hits, query.sort, query.mentioned), asked or k)
+            hits = _in_order(hits, _on_topic_first(hits, query.sort), asked or k)
         found = [h.paper for h in hits]
         saved = self.calibration() if judge else None
         # The first paper, and those closer than an absent topic's best match usually is.
@@ -1302,29 +1302,18 @@ def _uncounted(query: Query, among: int | None = None) -> None:
     query.tally = None
 
 
-def _on_topic_first(
-    hits: list[Hit], sort: Sort, mentioned: Sequence[Sequence[str]] = ()
-) -> list[Paper]:
+def _on_topic_first(hits: list[Hit], sort: Sort) -> list[Paper]:
     """Papers of ``hits`` for an ordered question on a topic: those on it (``_ON_TOPIC`` of
-    the best score, or a title saying all of one list of ``mentioned``) in the order asked,
-    the ones without the value it sorts by after them, then the rest by relevance. Sorting
-    all of them put a dated bystander ("A Tutorial on Bayesian Optimization") above the
-    undated papers a question was about ("the newest work on the Shampoo optimizer"); most
-    listings give no date. By the score alone, "the newest paper on reinforcement learning"
-    had been one from 2024, where titles from 2026 say it.
+    the best score) in the order asked, the ones without the value it sorts by after them,
+    then the rest by relevance. Sorting all of them put a dated bystander ("A Tutorial on
+    Bayesian Optimization") above the undated papers a question was about ("the newest
+    work on the Shampoo optimizer"); most listings give no date.
     """
     bar = _ON_TOPIC * max((h.score for h in hits), default=0.0)
-
-    def titled(paper: Paper) -> bool:
-        return any(all(mentions(paper.title, said) for said in part) for part in mentioned if part)
-
-    on = [h.paper for h in hits if h.score >= bar or titled(h.paper)]  # by relevance
+    on = [h.paper for h in hits if h.score >= bar]  # by relevance, as the hits are
     known = [p for p in on if sort_value(p, sort) is not None]
     unknown = [p for p in on if sort_value(p, sort) is None]
-    ids = {p.paper_id for p in on}
-    return (
-        sort_papers(known, sort) + unknown + [h.paper for h in hits if h.paper.paper_id not in ids]
-    )
+    return sort_papers(known, sort) + unknown + [h.paper for h in hits if h.score < bar]
 
 
 def _sorted_only(papers: Sequence[Paper], sort: Sort) -> list[Paper]:

@@ -611,21 +611,6 @@ def test_an_acronym_typed_in_lower_case_is_read_as_the_papers_write_it(
         assert lower == upper, typed
 
 
-def test_the_newest_paper_on_a_topic_counts_a_title_that_says_it_on_topic(
-    sample_settings: Settings,
-) -> None:
-    # By relevance alone, the newest on-topic paper had been one from 2024.
-    retriever = Retriever(sample_settings)
-    titled = [
-        p
-        for p in retriever.lexical().papers
-        if p.date and mentions(p.title, "reinforcement learning")
-    ]
-    newest = max(titled, key=lambda p: p.date or "")
-    found = retriever.retrieve("What is the newest paper on reinforcement learning?")
-    assert found.hits[0].paper.paper_id == newest.paper_id, found.hits[0].paper.title
-
-
 def test_a_question_asks_for_words_in_the_title(sample_settings: Settings) -> None:
     # "with transformer in the title" had been searched as words, and left uncertain.
     retriever = Retriever(sample_settings)
