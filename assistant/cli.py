@@ -32,7 +32,6 @@ from assistant.errors import AssistantError, ConfigError, UnknownPaperError
 from assistant.records import (
     DATE_PATTERN,
     Paper,
-    normalize_title,
     papers_named,
     similar_titles,
 )
@@ -173,7 +172,8 @@ def _filter_options(command: F) -> F:
             "--title",
             "titled",
             multiple=True,
-            help="Only papers whose title says this (words, any case; repeatable).",
+            help="Only papers whose title says this (whole words, any case, singular or plural; "
+            "repeatable).",
         ),
         click.option(
             "--exclude",
@@ -204,17 +204,14 @@ def _stored_papers(settings: Settings) -> list[Paper]:
     show_default=True,
     help="bibtex: entries with abstracts and stable keys, for a reference manager.",
 )
-@click.option("--title", help="Only papers whose title contains this (case and punctuation aside).")
 @_filter_options
 @click.pass_context
-def papers(ctx: click.Context, /, fmt: str, title: str | None, **filter_args: object) -> None:
+def papers(ctx: click.Context, /, fmt: str, **filter_args: object) -> None:
     """List the papers in the store: id, title, authors, venue or source, date, categories."""
     from assistant.records import Filters
 
     everything = _stored_papers(_settings(ctx))
-    filters = Filters.model_validate(filter_args)
-    wanted = normalize_title(title or "")
-    found = [p for p in filters.passing(everything) if wanted in normalize_title(p.title)]
+    found = Filters.model_validate(filter_args).passing(everything)
     if fmt == "bibtex":
         from assistant.bibliography import to_bibtex
 
