@@ -2812,8 +2812,9 @@ _NOT = re.compile(
 #: A phrase quoted, or up to four words that end before a clause: what a title must say.
 _TITLE_WORDS = (
     r"(?:[\"\u201c'\u2018](?P<quoted>[^\"\u201d'\u2019]{1,80})[\"\u201d'\u2019]"
-    r"|(?!(?:the|a|an|this|that|its|their|which|what)\b)(?P<said>[^\W_][\w+.-]*(?:\s+(?!(?:and|or|but|that|which|in|from|since|before|after|with"
-    r"|by|are|is|was|were|published|sorted|ordered)\b)[^\W_][\w+.-]*){0,3}))"
+    r"|(?!(?:the|a|an|this|that|its|their|which|what)\b)(?P<said>[^\W_][\w+.-]*(?:\s+"
+    r"(?!(?:and|or|but|that|which|in|from|since|before|after|with|by|are|is|was|were"
+    r"|published|sorted|ordered)\b)[^\W_][\w+.-]*){0,3}))"
 )
 #: Words a title must say: "with transformer in the title", "that have 'LLM' in their titles"
 #: (the words before), "whose title mentions diffusion", "titles containing agent" (after).
@@ -2821,7 +2822,7 @@ _IN_TITLE = (
     re.compile(
         r"\b(?:with|having|ha(?:ve|s)|(?:that|which)\s+(?:ha(?:ve|s)|says?|uses?|mentions?))\s+"
         r"(?:the\s+(?:words?|terms?|phrases?)\s+)?"
-        + _TITLE_WORDS.replace("{0,3}", "{0,3}?")
+        + _TITLE_WORDS.replace("{0,3}", "{0,3}?")  # as few as "in the title" leaves
         + r"\s+in\s+(?:the|their|its|a)\s+titles?\b",
         re.IGNORECASE,
     ),
