@@ -792,7 +792,14 @@ class Answerer:
 
 def _range_said(filters: Filters, papers: Sequence[Paper]) -> str:
     """Where a count constraint matched nothing ("more than 10 upvotes"), the range the
-    papers' values span, so that the next question can ask within it."""
+    papers' values span, so that the next question can ask within it. Where some paper meets
+    it, the other constraints left nothing, and the range is not said: "single-author papers
+    from 2024" had been told the papers have 1 to 15 authors.
+
+    >>> papers = [Paper(paper_id="a", title="A", abstract="x", upvotes=2)]
+    >>> [_range_said(Filters(min_upvotes=n), papers) for n in (11, 1)]
+    [' The papers that give upvotes have 2 upvotes each.', '']
+    """
     said = ""
     fields: list[tuple[int | None, int | None, str, Literal["authors", "upvotes"]]] = [
         (filters.min_upvotes, filters.max_upvotes, "give upvotes", "upvotes"),
@@ -802,7 +809,8 @@ def _range_said(filters: Filters, papers: Sequence[Paper]) -> str:
         if low is None and high is None:
             continue
         values = [v for v in (count_of(paper, field) for paper in papers) if v is not None]
-        if values:
+        met = any((low is None or v >= low) and (high is None or v <= high) for v in values)
+        if values and not met:
             low_high = f"{min(values)} to {max(values)}" if min(values) < max(values) else ""
             span = f"{low_high} {field}" if low_high else f"{max(values)} {field} each"
             said += f" The papers that {giving} have {span}."
