@@ -71,6 +71,7 @@ from assistant.records import (
     count_of,
     counted,
     papers_named,
+    within,
 )
 from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
 
@@ -809,8 +810,7 @@ def _range_said(filters: Filters, papers: Sequence[Paper]) -> str:
         if low is None and high is None:
             continue
         values = [v for v in (count_of(paper, field) for paper in papers) if v is not None]
-        met = any((low is None or v >= low) and (high is None or v <= high) for v in values)
-        if values and not met:
+        if values and not any(within(v, low, high) for v in values):
             low_high = f"{min(values)} to {max(values)}" if min(values) < max(values) else ""
             span = f"{low_high} {field}" if low_high else f"{max(values)} {field} each"
             said += f" The papers that {giving} have {span}."

@@ -595,7 +595,7 @@ class Filters(BaseModel):
         if self.min_listings is not None or self.max_listings is not None:
             least, most = self.min_listings, self.max_listings
             checks.append(
-                lambda paper: _within(len({v.lower() for v in paper.listings}), least, most)
+                lambda paper: within(len({v.lower() for v in paper.listings}), least, most)
             )
         if self.category:
             category = self.category.lower()
@@ -616,10 +616,10 @@ class Filters(BaseModel):
             checks.append(lambda paper: all(_has(paper, name) for name in present))
         if self.min_authors is not None or self.max_authors is not None:
             least_authors, most_authors = self.min_authors, self.max_authors
-            checks.append(lambda paper: _within(author_count(paper), least_authors, most_authors))
+            checks.append(lambda paper: within(author_count(paper), least_authors, most_authors))
         if self.min_upvotes is not None or self.max_upvotes is not None:
             least_upvotes, most_upvotes = self.min_upvotes, self.max_upvotes
-            checks.append(lambda paper: _within(paper.upvotes, least_upvotes, most_upvotes))
+            checks.append(lambda paper: within(paper.upvotes, least_upvotes, most_upvotes))
         if self.excluding:
             checks.append(functools.partial(_excluded_from, phrases=self.excluding))
         return checks
@@ -806,7 +806,9 @@ def _holding(
     return lambda paper: _holds({v.lower() for v in values(paper)}, every, either)
 
 
-def _within(value: int | None, low: int | None, high: int | None) -> bool:
+def within(value: int | None, low: int | None, high: int | None) -> bool:
+    """Whether ``value`` lies between ``low`` and ``high`` (either open); a missing value
+    lies within no bound."""
     if low is None and high is None:
         return True
     if value is None:
