@@ -984,6 +984,8 @@ _SHARE_BACK = re.compile(
     r"(?:that|those|them|these|the\s+(?:collection|total|whole))))?\s*[?!.]*\s*$",
     re.I,
 )
+#: A count of papers asked, up to what it counts: "How many " of "How many papers have code?".
+_COUNTED = re.compile(r"\W*how\s+many\s+(?=papers?\b)", re.I)
 #: A question asking which papers: "Which ICLR 2026 papers are about LLMs?", "find me papers
 #: about X", "papers on pruning".
 _WHICH_PAPERS = re.compile(
@@ -1021,7 +1023,7 @@ def _how_many_of(question: str, asked: str) -> str | None:
     """
     which = _WHICH_PAPERS.match(asked)
     if _SHARE_BACK.match(question):  # "what fraction is that?": the last count, as a share
-        counted = re.match(r"\W*how\s+many\s+(?=papers?\b)", asked, re.I)
+        counted = _COUNTED.match(asked)
         if counted:
             return f"What proportion of {asked[counted.end() :]}"
         return f"What proportion of {which['rest']}" if which else None
@@ -1050,7 +1052,7 @@ def _listed_of(question: str, asked: str) -> str | None:
     ...     "which are they?", "list the authors")]
     ['Which papers are from ICLR 2026?', 'Which papers are from ICLR 2026?', None]
     """
-    counted = re.match(r"\W*how\s+many\s+(?=papers?\b)", asked, re.I)
+    counted = _COUNTED.match(asked)
     if counted is None or not _LIST_BACK.match(question):
         return None
     return f"Which {asked[counted.end() :]}"
