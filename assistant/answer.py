@@ -627,7 +627,8 @@ class Answerer:
         if self.model is None:
             # "Which of those is the newest?": an order and nothing else to search.
             sort = parsed.sort if parsed.filters.empty and parsed.listing else None
-            order = sort.phrase() if sort is not None else None
+            # "which is the most cited?": an order no field holds, said so over the same topic
+            order = sort.phrase() if sort is not None else parsed.unheld_only
             return condense_rule(
                 question,
                 history,

@@ -1193,12 +1193,28 @@ class Query(BaseModel):
     def searched(self) -> str:
         """What the rankers search: the topic once constraints were read out of the question
         (else the question as asked), without a request that opens it ("Find me papers on")."""
-        asked = self.topic if self.recognised or self.unread_reasons else self.text
+        asked = self.topic if self.recognised or self.unread else self.text
         searched = without_request(without_preamble(asked))
         # A question typed in capitals ("PAPERS ABOUT ROBOTICS") is searched as written in
         # lower case: the dense model tells cases apart, and put it below the threshold that
         # "papers about robotics" clears.
         return searched.lower() if _shouted(self.text) else searched
+
+    @property
+    def unheld_only(self) -> str | None:
+        """The order or count by a field no paper carries that the question asks and nothing
+        else ("which is the most cited?"), else None: asked after a topic, of that topic.
+
+        >>> parser = QueryParser([])
+        >>> [parser.parse(q).unheld_only for q in ("which is the most cited?",
+        ...                                       "the most cited papers on optimizers")]
+        ['most cited', None]
+        """
+        if not self.filters.empty or self.sort or self.tally or not self.unread:
+            return None
+        if not all(_UNHELD.fullmatch(phrase) for phrase in self.unread):
+            return None
+        return None if subject_of(_UNHELD.sub(" ", self.topic)) else self.unread[0]
 
     @property
     def listing(self) -> bool:
@@ -1335,6 +1351,23 @@ _UNREAD = re.compile(
     r"|\b(?:github )?stars\b|\bdownloads\b|\bimpact factor\b|\bh-index\b|\bjournal\b",
     re.IGNORECASE,
 )
+#: An order or a count by a field no paper carries ("the most cited", "with over 100 citations",
+#: "sorted by GitHub stars"): said unread, and taken out of the topic, whose search it had
+#: pulled toward papers saying "cited" ("the most cited papers on optimizers" was uncertain).
+_UNHELD_FIELD = (
+    r"(?:citations?|citation counts?|(?:github )?stars|downloads|impact factors?|h-index)"
+)
+_WITH_THE = r"(?:(?:with|having)\s+)?(?:the\s+)?"
+_UNHELD = re.compile(
+    rf"\b(?:{_WITH_THE}(?:most|least|fewest|highest|lowest|more|fewer|number of)"
+    rf"\s+{_UNHELD_FIELD}"
+    r"|(?:the\s+)?(?:most|least|highly|frequently|widely)[- ]cited"
+    rf"|{_WITH_THE}(?:{_MORE}|{_LESS}|{_LEAST}|{_MOST}|exactly)\s+\d[\d,.]*\s+{_UNHELD_FIELD}"
+    rf"|\d[\d,.]*\+?\s+(?:or\s+(?:more|fewer|less)\s+)?{_UNHELD_FIELD}"
+    rf"|(?:sort(?:ed)?|rank(?:ed)?|order(?:ed)?)\s+by\s+(?:(?:the\s+)?number\s+of\s+)?"
+    rf"{_UNHELD_FIELD})\b",
+    re.IGNORECASE,
+)
 #: Citations between papers ("Which papers cite SOAP?", "papers citing X", "cited by X"): no
 #: paper's references are held, so the papers mentioning the rest are what is found.
 _CITING = re.compile(
@@ -1364,6 +1397,10 @@ _LENGTH = re.compile(
 _NO_LENGTH = (
     "no paper's length is a field; papers can be ordered by date, upvotes or number of authors "
     '("Which paper has the most authors?")'
+)
+_NO_FIELD = (
+    "no field of the papers holds it; papers can be ordered by date, upvotes or number of "
+    'authors ("the most upvoted papers on X")'
 )
 _NO_AVERAGE = (
     "an average is computed of the number of authors or of upvotes only; ask for a count per "
@@ -2064,7 +2101,19 @@ class QueryParser:
             tally = Tally(key="listing", mode="total", themes=True)
             take(themes, "count", tally.phrase())
             topic = _blanked(text, spans)
-        unread.update((m.group(0), "") for m in _UNREAD.finditer(topic))
+        unheld = list(_UNHELD.finditer(topic))
+        for match in unheld:
+            said = re.sub(r"^(?:(?:with|having|the)\s+)+", "", match.group(0), flags=re.I)
+            unread[said] = _NO_FIELD
+        rest = [*spans, *(match.span() for match in unheld)]
+        if unheld and subject_of(without_request(_blanked(text, rest))):
+            # Out of the topic only where one is left: a question asking nothing else ("Which
+            # papers have more than 100 citations?") is searched as asked, never refused.
+            spans[:] = rest
+            topic = _blanked(text, spans)
+        unread.update(
+            (m.group(0), "") for m in _UNREAD.finditer(_blanked(topic, [u.span() for u in unheld]))
+        )
         unread.update((m.group(0), _NO_REFERENCES) for m in _CITING.finditer(topic))
 
         unread.update(

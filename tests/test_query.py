@@ -379,6 +379,29 @@ def test_a_constraint_no_field_holds_is_reported_not_dropped() -> None:
     assert PARSER.parse("Which models were trained in 1500 steps?").unread == []
 
 
+def test_an_order_or_count_no_field_holds_is_taken_out_of_the_topic() -> None:
+    # Searched with "most cited", "the most cited papers on optimizers" had been uncertain.
+    for question, phrase, searched in (
+        ("the most cited papers on optimizers", "most cited", "papers on optimizers"),
+        ("papers on RL with the most citations", "most citations", "papers on RL"),
+        (
+            "papers with more than 100 citations on diffusion",
+            "more than 100 citations",
+            "papers on diffusion",
+        ),
+        ("diffusion papers sorted by GitHub stars", "sorted by GitHub stars", "diffusion papers"),
+    ):
+        query = PARSER.parse(question)
+        assert query.unread == [phrase] and query.topic == searched, question
+        assert "ordered by date, upvotes or number of authors" in query.unread_reasons[phrase]
+    # With nothing else to search, the question is searched as asked: never refused for it.
+    alone = PARSER.parse("Which papers have more than 100 citations?")
+    assert alone.topic == alone.text and alone.unheld_only == "more than 100 citations"
+    assert PARSER.parse("which is the most cited?").unheld_only == "most cited"
+    # "citation" in a topic is no order: searched.
+    assert "citation" in PARSER.parse("papers on citation recommendation").topic
+
+
 def test_citations_between_papers_are_said_to_be_unread_and_searched_as_words() -> None:
     for question, phrase in (
         ("Which papers cite SOAP?", "cite"),

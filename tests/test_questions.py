@@ -144,6 +144,17 @@ def test_conversation_an_order_alone_is_asked_of_the_last_answer(venue_store: Se
     assert oldest.receipt.rewritten_query == "Which papers are from ICLR 2026? (oldest first)"
 
 
+def test_an_order_no_field_holds_is_asked_of_the_last_topic(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    first = answerer.ask("How does the dingo behave in the wild?")
+    # Asked afresh, it had searched "which is the most cited?" as words and lost the dingo.
+    cited = answerer.ask("which is the most cited?", [Turn.of(first)])
+    assert cited.receipt.rewritten_query == "How does the dingo behave in the wild? (most cited)"
+    assert "I could not use 'most cited' as a filter" in (cited.coverage.caveat or "")
+    assert cited.citations[0].title == "Dingo Behaviour in the Wild"
+    assert not cited.refused
+
+
 def test_conversation_asks_for_papers_like_the_last_one(venue_store: Settings) -> None:
     answerer = Answerer(venue_store)
     first = answerer.ask("How does the dingo behave in the wild?")
