@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from assistant.aspects import NOT_STATED, AspectFinder, asked_aspect
 from assistant.cite import SentenceBank, add_marker, content_words
 from assistant.markup import inert_markers
-from assistant.query import Sort, sort_value
+from assistant.query import Sort, listing_asked_of_one, sort_value
 from assistant.records import Hit, author_count, code_given, counted
 from assistant.retrieve import Retrieval
 from assistant.themes import FEWEST_PAPERS, NAMED_BY
@@ -199,7 +199,7 @@ def extract_answer(
         cited = " ".join(add_marker(sentence, n) for _, sentence in picked) or NOT_STATED.get(
             aspect or "", ""
         )
-        asks = found.query.constraints or _ASKS_FACTS.search(own)
+        asks = found.query.constraints or _ASKS_FACTS.search(own) or listing_asked_of_one(own)
         # The listing's own text (authors, venue, categories): its "[2]" cites nothing.
         code = "code" in found.query.filters.present  # "papers with code": where it is
         facts = f" ({inert_markers(_facts(hit, own, code=code))})" if asks else ""
@@ -322,7 +322,9 @@ def _facts(hit: Hit, question: str = "", *, code: bool = False) -> str:
     parts = [paper.listed_in]
     if paper.date:
         parts.append(paper.date)
-    elif re.search(r"\b(?:when|year|date|dated)\b", question, re.I):
+    elif re.search(r"\b(?:when|year|date|dated)\b", question, re.I) or listing_asked_of_one(
+        question
+    ):
         parts.append("no date given")
     if paper.authors:
         parts.append(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))

@@ -1351,6 +1351,43 @@ _UNREAD = re.compile(
     r"|\b(?:github )?stars\b|\bdownloads\b|\bimpact factor\b|\bh-index\b|\bjournal\b",
     re.IGNORECASE,
 )
+#: A yes-or-no question of one paper's listing or date, the paper named in capitals or as "the
+#: ... paper": "Is MARS from ICLR?", "Was SOAP published in 2024?", "Is the rotation trick paper
+#: an ICLR paper?". Its listing or date is asked, as "Which venue is MARS from?" asks it; read as
+#: a filter, no paper met it, and the paper was said to lie outside the papers searched.
+_YES_NO_OF_ONE = re.compile(
+    r"^\W*(?:is|was)\s+(?!(?:there|it|this|that|any|some|every|each|one|a|an|anything)\b)"
+    r"(?P<name>[^\s?]+(?:\s+[^\s?]+){0,4}?)\s+(?:(?:first\s+)?(?:published|posted|released"
+    r"|accepted|presented|listed|out)\s+)?(?P<asked>(?:from|in|at|to|on|an?)\s+[^?]+)\?*\s*$",
+    re.IGNORECASE,
+)
+
+
+_YEAR_SAID = re.compile(r"\b(?:19|20)\d\d\b")
+_LISTING_WORDS = frozenset(["conference", "venue", "listing", "journal", "workshop"])
+
+
+def listing_asked_of_one(text: str) -> re.Match[str] | None:
+    """The match where ``text`` asks yes or no of one paper's listing or date (see
+    _YES_NO_OF_ONE), else None.
+
+    >>> [bool(listing_asked_of_one(q)) for q in ("Is MARS from ICLR?",
+    ...     "Was SOAP published in 2024?", "Is the rotation trick paper an ICLR paper?",
+    ...     "Is there a paper from 2024?",
+    ...     "Is reinforcement learning popular in 2025?", "Is RL big in 2025?")]
+    [True, True, True, False, False, False]
+    """
+    asked = _YES_NO_OF_ONE.match(text)
+    if asked is None:
+        return None
+    words = asked["name"].split()
+    if words[-1].lower() == "paper":  # "the rotation trick paper", "the Muon paper"
+        return asked
+    # One name in capitals or with one inside ("MARS", "NegMerge"), not a topic ("RL big").
+    named = len(words) == 1 and re.fullmatch(r"[A-Z0-9][\w-]*[A-Z][\w-]*", words[0])
+    return asked if named else None
+
+
 #: An order or a count by a field no paper carries ("the most cited", "with over 100 citations",
 #: "sorted by GitHub stars"): said unread, and taken out of the topic, whose search it had
 #: pulled toward papers saying "cited" ("the most cited papers on optimizers" was uncertain).
@@ -1963,6 +2000,12 @@ class QueryParser:
         ]
         return _SCAFFOLD | {word for phrase in named for word in _WORD.findall(phrase)}
 
+    def _listing_or_date(self, text: str) -> bool:
+        """True when ``text`` names a year or a word of a listing ("from ICLR", "in 2024")."""
+        said = set(_WORD.findall(fold(text)))
+        listed = {w for venue in self.vocab.venues for w in _WORD.findall(fold(venue))}
+        return bool(_YEAR_SAID.search(text) or said & (listed | _LISTING_WORDS))
+
     def extended(self, papers: Sequence[Paper]) -> QueryParser:
         """A parser that also knows the names, venues and labels of ``papers`` (building one
         for 100k papers takes 3 s; names of papers removed since stay known until then)."""
@@ -1976,6 +2019,12 @@ class QueryParser:
         word, so that "Newton" in "Newton-Schulz" stays a topic.
         """
         text = " ".join(question.split())
+        one = listing_asked_of_one(text)
+        if one is not None and self._listing_or_date(one["asked"]):
+            # "Is MARS from ICLR?": MARS's listing asked, not a filter ("Is MARS an
+            # optimizer?" asks neither, and is read as it stands)
+            said = f"{ASKED_FOR}: the listing and date of one paper"
+            return Query(text=text, topic=text[: one.start("asked")].strip(), recognised=[said])
         found: dict[str, object] = {}
         recognised: list[str] = []
         spans: list[tuple[int, int]] = []

@@ -379,6 +379,20 @@ def test_a_constraint_no_field_holds_is_reported_not_dropped() -> None:
     assert PARSER.parse("Which models were trained in 1500 steps?").unread == []
 
 
+def test_a_yes_or_no_question_of_one_papers_listing_or_date_is_no_filter() -> None:
+    for question, topic in (
+        ("Is MARS from ICLR 2026?", "Is MARS"),
+        ("Was SOAP published in 2024?", "Was SOAP published"),
+        ("Is the rotation trick paper an ICLR 2026 paper?", "Is the rotation trick paper"),
+    ):
+        query = PARSER.parse(question)
+        assert query.filters.empty and query.topic == topic and not query.constraints, question
+    # Neither a listing nor a date: the question as it stands.
+    assert PARSER.parse("Is MARS an optimizer?").topic == "Is MARS an optimizer?"
+    # Any paper: a filter.
+    assert not PARSER.parse("Is there a paper from 2024?").filters.empty
+
+
 def test_an_order_or_count_no_field_holds_is_taken_out_of_the_topic() -> None:
     # Searched with "most cited", "the most cited papers on optimizers" had been uncertain.
     for question, phrase, searched in (

@@ -144,6 +144,17 @@ def test_conversation_an_order_alone_is_asked_of_the_last_answer(venue_store: Se
     assert oldest.receipt.rewritten_query == "Which papers are from ICLR 2026? (oldest first)"
 
 
+def test_a_yes_or_no_question_of_one_papers_listing_answers_with_it(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    # Read as a filter, no ICLR 2026 paper was about the glacier: the Glacier paper had been
+    # said to lie outside them, and an animal paper quoted.
+    answer = answerer.ask("Is the Glacier paper from ICLR 2026?")
+    assert not any(r.startswith("venue") for r in answer.receipt.recognised)
+    first = answer.answer.split("\n- ")[1]
+    assert first.startswith("**Glacier Dynamics** (NeurIPS 2025 · 2025-12-01"), first
+    assert answer.coverage.verdict == "covered"
+
+
 def test_an_order_no_field_holds_is_asked_of_the_last_topic(venue_store: Settings) -> None:
     answerer = Answerer(venue_store)
     first = answerer.ask("How does the dingo behave in the wild?")
