@@ -229,8 +229,14 @@ _VERB = (
     r"help\s+me\s+(?:to\s+)?find|"
     r"find|show|list|give|get|fetch|recommend|suggest|name|explain(?!\s+like\b)|describe|summari[sz]e)"
 )
-#: "recent" before them asks for no order ("What do recent papers say about X?"), and is no topic.
-_WORKS = r"(?:(?:recent\s+)?(?:papers?|works?|research|articles?|studies|literature|publications?))"
+#: "recent" before them asks for no order ("What do recent papers say about X?"), and is no topic;
+#: nor is a word of praise ("the best papers on X", "the top 3 papers about RLHF": they had been
+#: searched, and the question left uncertain).
+_GOOD = r"(?:top|best|key|good|great|notable|important|relevant|main|major)"
+_WORKS = (
+    rf"(?:(?:recent\s+|(?:most\s+)?{_GOOD}\s+)?"
+    r"(?:papers?|works?|research|articles?|studies|literature|publications?))"
+)
 _NEW_OR_OLD = r"(?:newest|latest|most recent|recent|oldest|earliest)"
 #: What follows "the newest" when it orders papers: what they are called (up to three words
 #: after it), "one(s)", "on" ("the latest on X"), or nothing more than the question's end.
@@ -1723,6 +1729,8 @@ ASKED_FOR = "papers asked for"
 _ASKED_COUNT = re.compile(
     r"(?:^|\b(?:give|show|list|find|get|fetch|recommend|suggest|name|pick|want|need|are|"
     r"which|what)\b(?:\s+(?:me|us))?\s+)"
+    # "the top 3 papers", "the 3 best papers"
+    rf"(?:the\s+(?=top\s|{FEW}\s+(?:most\s+)?{_GOOD}\s))?"
     rf"(?P<said>(?:top\s+)?{_FEW})\s+(?:[a-z-]+\s+){{0,2}}?(?:papers?|articles?|works)\b"
 )
 

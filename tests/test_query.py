@@ -985,6 +985,12 @@ def test_a_category_is_read_in_the_plural_and_a_topic_can_be_one() -> None:
         ("top 5 papers on pruning", 5, "pruning"),
         ("2 papers on conformal prediction?", 2, "conformal prediction"),
         ("Give me one paper about bandits", 1, "bandits"),
+        # ... after "the", with words of praise, which are no topic either (they had been
+        # searched, and "what are the top 3 papers about RLHF?" left uncertain)
+        ("what are the top 3 papers about RLHF?", 3, "RLHF"),
+        ("the 3 best papers on bandits", 3, "bandits"),
+        ("the 3 most relevant papers on bandits", 3, "bandits"),
+        ("the two papers on bandits", None, "bandits"),  # named: no number asked for
         # a count of something else, or papers already named, asks for no number of papers
         ("Tell me about the two papers", None, None),
         ("Which five bodies of work point toward a theory of deep learning?", None, None),
