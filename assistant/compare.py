@@ -145,6 +145,59 @@ _REQUEST = re.compile(
     r"|^\s*how\s+do\s+(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+.+\s+compare\s*\??\s*$",
     re.I,
 )
+#: A comparison asked in passing, its two sides: "What's the difference between SOAP and
+#: Shampoo?", "SOAP vs MARS", "which is better, SOAP or Shampoo?", "How does SOAP differ from
+#: Shampoo?". Asked of two methods ("Adam vs AdamW", "PPO or DPO"), it is a question for the
+#: abstracts: compared, a paper mentioning each had been tabled as if it were that method.
+_SIDE_END = r"\s*(?:[?.!]|\s(?:according|in|for|from|when|as|with\s+regard)\b|$)"
+_IN_PASSING = [
+    re.compile(rf"\bdifferences?\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+?){_SIDE_END}", re.I),
+    re.compile(
+        r"^\W*(?P<a>\S+(?:\s+\S+)?)\s+(?:vs\.?|versus)\s+(?P<b>\S+(?:\s+\S+)??)\s*\??\s*$", re.I
+    ),
+    re.compile(
+        r"^\s*which\s+(?:one\s+)?(?:is|works|does)\s+better\b[\s,:]*(?:for\s+[^,:]+[,:]\s*)?"
+        rf"(?P<a>.+?)\s+or\s+(?P<b>.+?){_SIDE_END}",
+        re.I,
+    ),
+    re.compile(
+        rf"\bhow\s+(?:does|do)\s+(?P<a>.+?)\s+differ\s+(?:from|with)\s+(?P<b>.+?){_SIDE_END}", re.I
+    ),
+]
+_EXPLICIT = re.compile(
+    rf"^\s*{_POLITE}(?:compare|contrast)\b|\b{_A_COMPARISON}\b|\bside\s+by\s+side\b", re.I
+)
+
+
+#: A side that is a paper or points at one the last answer gave: "the Muon paper", "it", "the
+#: second one", "[2]", "the latter".
+_POINTS_BACK = re.compile(
+    r"\b(?:papers?|it|one|first|second|third|fourth|fifth|last|former|latter|them|these|those"
+    r"|both)\b|\[\d+\]",
+    re.I,
+)
+#: How many papers may use a name that one of them, its title saying it, is named by.
+_FEW_USERS = 5
+
+
+def sides_in_passing(question: str) -> tuple[str, str] | None:
+    """The two sides of a comparison asked in passing (see _IN_PASSING), else None: also
+    where it asks for a comparison in so many words ("compare", "side by side").
+
+    >>> [sides_in_passing(q) for q in ("Explain the difference between Adam and AdamW "
+    ...     "according to these papers", "SOAP vs MARS", "which is better, SOAP or Shampoo?",
+    ...     "Compare the difference between SOAP and MARS")]
+    [('Adam', 'AdamW'), ('SOAP', 'MARS'), ('SOAP', 'Shampoo'), None]
+    """
+    if _EXPLICIT.search(question):
+        return None
+    for pattern in _IN_PASSING:
+        match = pattern.search(question)
+        if match:
+            return match["a"].strip(" ,'\""), match["b"].strip(" ,'\"")
+    return None
+
+
 #: "How does SOAP compare with Shampoo?", "how does it compare to Tree-OPO?": two papers named
 #: in a few words each (``_NAMES_A_PAPER``). A longer side, or one in plain words, asks about a
 #: field or a method ("How do transformers for time-series forecasting compare with linear
@@ -302,7 +355,28 @@ class Comparer:
         the comparison the last turn made ("add Shampoo")."""
         if history and _ADD.match(question) and self.asked(history[-1].question, history[:-1]):
             return True
-        return is_comparison(question, self.names_one)
+        if not is_comparison(question, self.names_one):
+            return False
+        sides = sides_in_passing(question)
+        return sides is None or all(self._names_paper(side) for side in sides)
+
+    def _names_paper(self, side: str) -> bool:
+        """Whether one side of a comparison asked in passing names a paper: by id, quoted
+        title, a title's leading name ("SOAP"), "the ... paper", a reference to the last answer
+        ("it", "the second one"), or words of one title alone (:meth:`names_one`)."""
+        if _ID.search(side) or _QUOTED.search(side) or _POINTS_BACK.search(side):
+            return True
+        plain = _PLAIN_SIDE.sub("", side)
+        lexical = self.retriever.lexical()
+        if any(fold(re.split(r"[:(]", p.title)[0]) == fold(plain) for p in lexical.papers):
+            return True
+        if len(plain.split()) == 1 and re.search(r"[A-Z\d]", plain):
+            # A name one paper uses ("SimVQ"), or few do and one title says ("Muon"); one many
+            # papers use ("Adam", "PPO") is a method of theirs.
+            saying = lexical.mentioning(plain)
+            titled = [p for p in saying if mentions(p.title, plain)]
+            return len(saying) == 1 or (len(saying) <= _FEW_USERS and len(titled) == 1)
+        return self.names_one(side)
 
     def names_one(self, side: str) -> bool:
         """Whether ``side``, two words or more in plain words, names one paper: it is a whole

@@ -166,6 +166,31 @@ def test_a_side_named_by_words_of_one_title_is_a_paper(comparer: Comparer) -> No
         assert not comparer.asked(question), question
 
 
+def test_a_comparison_asked_in_passing_of_two_methods_is_a_question(comparer: Comparer) -> None:
+    # "Adam" had been resolved to SOAP (whose title says "using Adam") and "AdamW" to MARS, and
+    # the two tabled as if they were the methods; "L1 and L2" had failed to find two papers.
+    for question in (
+        "What's the difference between Adam and AdamW?",
+        "Adam vs AdamW",
+        "which is better, PPO or DPO?",
+        "difference between L1 and L2 regularization",
+        "Explain the difference between Adam and AdamW according to these papers",
+    ):
+        assert is_comparison(question) and not comparer.asked(question), question
+    # Sides that name papers: by a title's leading name, a name one paper uses, words of one
+    # title, or what the last answer gave.
+    for question in (
+        "What is the difference between SOAP and Shampoo?",
+        "Which is better, SOAP or Shampoo?",
+        "SOAP vs MARS",
+        "How does SOAP differ from Shampoo?",
+        "what's the difference between the rotation trick and SimVQ?",
+        "what's the difference between the first and the second one?",
+        "Compare Adam with AdamW",  # asked in so many words: resolved as descriptions
+    ):
+        assert comparer.asked(question), question
+
+
 def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Settings) -> None:
     answerer = Answerer(sample_settings)
     comparer = Comparer.beside(answerer)
