@@ -637,6 +637,7 @@ def condense_rule(
             _counted_on(switch["subject"], asked)
             or _swapped(switch["subject"], asked)
             or _renamed(switch["subject"], asked, last.cited_titles)
+            or _used_again(switch["subject"], asked)
         )
         if recount is not None:
             return recount
@@ -1087,6 +1088,35 @@ def _renamed(subject: str, asked: str, cited: Sequence[str]) -> str | None:
     if content_words(asked[: said.start()] + asked[said.end() :]) - _ASKING - _OF_ANY_PAPER:
         return None
     return rest
+
+
+#: Papers asked for by what they do with a thing: "Which papers use ImageNet?", "what papers
+#: evaluate on GSM8K?", "Do any papers mention GRPO?".
+_PAPERS_DOING = re.compile(
+    r"^(?P<head>\W*(?:(?:which|what)\s+(?:[\w-]+\s+){0,2}?|(?:do|does|did)\s+(?:any|some)\s+)"
+    r"(?:papers?|works?|studies|articles?)\s+(?:use|uses|used|mention|mentions|evaluate\s+on"
+    r"|evaluates\s+on|report\s+on|reports\s+on|train\s+on|trains\s+on|benchmark\s+on|cite"
+    r"|cites|apply|applies)\s+)(?P<thing>[^?.!]+?)(?P<end>\s*[?.!]*)$",
+    re.IGNORECASE,
+)
+
+
+def _used_again(subject: str, asked: str) -> str | None:
+    """The last question asked of another thing, for "and CIFAR-10?" after "Which papers use
+    ImageNet?": asked alone, "CIFAR-10" had lost what was asked of it. One said after a
+    preposition ("and about LLMs?") is another topic (see _swapped).
+
+    >>> _used_again("CIFAR-10", "Which papers use ImageNet?")
+    'Which papers use CIFAR-10?'
+    >>> [_used_again(s, "Which papers use ImageNet?") for s in ("about LLMs", "for 2024")]
+    [None, None]
+    >>> _used_again("Lion", "How does SOAP improve Shampoo?") is None
+    True
+    """
+    doing = _PAPERS_DOING.match(asked)
+    if doing is None or len(subject.split()) > 3 or _CONTINUED.match(subject):
+        return None
+    return f"{doing['head']}{subject}{doing['end']}"
 
 
 #: Words of what may be asked of any paper: "Which venue is MARS from?", "Who wrote it?".
