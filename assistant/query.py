@@ -293,6 +293,16 @@ def social(text: str) -> str | None:
     return next((kind for kind in ("help", "thanks", "hello") if match[kind]), None)
 
 
+#: Who the answer is for, said after the topic ("explain Muon like I'm five", "SOAP in simple
+#: terms", "the rotation trick for a beginner"): no topic. Searched, "explain muon like im 5"
+#: had been refused.
+_AUDIENCE = re.compile(
+    r"\s*,?\s+(?:like\s+(?:i(?:'?m|\s+am)|to)\s+(?:an?\s+)?(?:five|5|\d+[- ]?years?[- ]?old|child"
+    r"|kid|beginner|newbie|layman)|in\s+(?:simple|plain|layman'?s?|easy|non-?technical)\s+(?:terms"
+    r"|english|words|language)|for\s+(?:an?\s+)?(?:beginners?|non-?experts?|dummies|newcomers?"
+    r"|layperson|laymen|lay\s+audience|5[- ]?year[- ]?olds?|kids?|children))(?=\W*$)",
+    re.IGNORECASE,
+)
 #: Where the papers are, said of the collection itself ("... in this collection", "... here"):
 #: no topic.
 _SCOPE = re.compile(
@@ -554,11 +564,14 @@ def without_request(text: str) -> str:
     ['the Muon paper?', 'SOAP', 'MARS?', 'link prediction with GNNs']
     >>> without_request("How is conformal prediction used in these papers?")
     'How is conformal prediction used?'
+    >>> [without_request(q) for q in ("explain muon like im 5", "What is SOAP in simple terms?",
+    ...     "describe the rotation trick for a beginner", "pruning for dummies")]
+    ['muon', 'What is SOAP?', 'the rotation trick', 'pruning']
     >>> asks = ("tl;dr of", "ELI5", "What's the gist of")
     >>> [without_request(f"{ask} the bagging paper") for ask in asks]
     ['the bagging paper', 'the bagging paper', 'the bagging paper']
     """
-    asked = _SCOPE.sub("", _THANKS.sub("", text))
+    asked = _AUDIENCE.sub("", _SCOPE.sub("", _THANKS.sub("", text)))
     things = _THINGS_ASKED.match(asked)
     if things:
         return things.group("things")
