@@ -28,6 +28,7 @@ from assistant.conversation import (
     condense_rule,
     earlier_turn,
     like_asked,
+    like_clause,
     missing_reference,
     more_request,
     named_subject,
@@ -302,16 +303,22 @@ class Answerer:
             # Papers like it: its title and abstract searched as they are, itself left out.
             # The nearest are what was asked for: no verdict (the thresholds are a question's,
             # and the others need not say its name, "VICReg", to be like it).
+            # "(from 2025)", "(newest first)": constraints or an order on the papers like it
+            said = [self.retriever.parser().parse(part) for part in similar[1]]
+            wanted = filters
+            for part in said:
+                wanted = (wanted or Filters()).merged(part.filters)
             found = self.retriever.retrieve(
                 f"{like.title}\n{like.abstract}",
                 k,
-                filters,
+                wanted,
                 parse=False,
                 exclude=frozenset({like.paper_id}),
                 judge=False,
             )
-            if similar[1]:  # "Which of those is the newest?": those with the value first
-                self._in_order(found, self.retriever.parser().parse(similar[1]).sort)
+            found.query.recognised += [c for part in said for c in part.constraints]
+            # "Which of those is the newest?": those with the value first
+            self._in_order(found, next((p.sort for p in reversed(said) if p.sort), None))
         else:
             found = self.retriever.retrieve(
                 asked,
@@ -580,7 +587,16 @@ class Answerer:
         written = self._named(authors_asked(question))  # "the authors of SOAP"
         if written is not None:
             return f'Papers by the authors of "{written.title}"'
-        liked = self._named(like_asked(question), strict=True)  # "papers similar to SOAP"
+        named = like_asked(question)
+        liked = self._named(named, strict=True)  # "papers similar to SOAP"
+        clause = like_clause(named) if named and liked is None else None
+        constrains = self.retriever.parser().parse(clause[1]) if clause else None
+        if constrains and clause and not (constrains.filters.empty and constrains.sort is None):
+            # "papers similar to SOAP but from 2025": those like it that meet the constraints,
+            # where "SOAP but from 2025" had named no paper and been searched
+            liked = self._named(clause[0], strict=True)
+            if liked is not None:
+                return f'Papers similar to "{liked.title}" ({clause[1]})'
         if liked is not None:  # searched without it (_search), as "any similar papers?"
             return f'Papers similar to "{liked.title}"'
         # "Thanks!" asks nothing of the last turn, and "Hi" gives the next one no topic.

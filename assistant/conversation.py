@@ -88,7 +88,7 @@ _MORE = re.compile(
 )
 #: The last question asked again for the papers after those shown: "... (papers 6 to 10)".
 _PAGE = re.compile(r"(?P<asked>.+) \(papers (?P<first>\d+) to (?P<last>\d+)\)")
-_SIMILAR_TO = re.compile(r'Papers similar to "(?P<title>.+?)"(?: \((?P<order>[^()]+)\))?')
+_SIMILAR_TO = re.compile(r'Papers similar to "(?P<title>.+?)"(?P<said>(?: \([^()]+\))*)')
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 #: A question with this many content words or more, and no reference back, stands alone.
 STANDALONE_WORDS = 3
@@ -1382,6 +1382,29 @@ def like_asked(question: str) -> str | None:
     return None if _IT.fullmatch(named) or named.lower() in {"it", "this", "that", ""} else named
 
 
+#: Where a paper's name ends and constraints on the papers like it begin: "SOAP but from 2025",
+#: "MARS with code", "the rotation trick paper, only ICLR 2026 ones".
+_LIKE_CLAUSE = re.compile(
+    r"\s*,?\s+(?:(?:but|and)\s+)?(?:only\s+)?(?:(?:that|which)\s+(?:are|were|have|has)\s+)?"
+    r"(?:ones?\s+)?(?=(?:from|in|since|before|after|published|posted|with|without|having|at)\b)",
+    re.IGNORECASE,
+)
+
+
+def like_clause(named: str) -> tuple[str, str] | None:
+    """``named`` (see :func:`like_asked`) split into a paper's name and the constraints said
+    after it on the papers like it, else None.
+
+    >>> [like_clause(n) for n in ("SOAP but from 2025", "MARS paper with code", "SOAP")]
+    [('SOAP', 'from 2025'), ('MARS', 'with code'), None]
+    """
+    for match in _LIKE_CLAUSE.finditer(named):
+        if match.start() > 0:
+            name = _AROUND_NAME.sub("", named[: match.start()]).strip()  # "the Dingo paper"
+            return name, named[match.end() :].strip(" ?.!")
+    return None
+
+
 def authors_of(standalone: str) -> str | None:
     """The title a search from :func:`same_authors_request` finds its authors' papers of."""
     match = _AUTHORS_OF.fullmatch(standalone)
@@ -1420,12 +1443,13 @@ def paged(standalone: str) -> tuple[str, int, int] | None:
     return (page["asked"], int(page["first"]), int(page["last"])) if page else None
 
 
-def similar_to(standalone: str) -> tuple[str, str | None] | None:
-    """The title a search from :func:`similar_request` finds papers like, and the order a
-    later turn asked of them ("Which of those is the newest?"), else None.
+def similar_to(standalone: str) -> tuple[str, list[str]] | None:
+    """The title a search from :func:`similar_request` finds papers like, and what was said
+    of them after ("from 2025", or an order a later turn asked: "Which of those is the
+    newest?"), else None.
 
-    >>> similar_to('Papers similar to "Swivel: Embeddings" (newest first)')
-    ('Swivel: Embeddings', 'newest first')
+    >>> similar_to('Papers similar to "Swivel: Embeddings" (from 2024) (newest first)')
+    ('Swivel: Embeddings', ['from 2024', 'newest first'])
     """
     match = _SIMILAR_TO.fullmatch(standalone)
-    return (match["title"], match["order"]) if match else None
+    return (match["title"], re.findall(r"\(([^()]+)\)", match["said"])) if match else None

@@ -155,6 +155,24 @@ def test_a_yes_or_no_question_of_one_papers_listing_answers_with_it(venue_store:
     assert answer.coverage.verdict == "covered"
 
 
+def test_papers_like_a_named_one_keep_the_constraints_said_after_it(
+    venue_store: Settings,
+) -> None:
+    answerer = Answerer(venue_store)
+    # "the Dingo paper but from 2025" had named no paper, and been searched as words.
+    like = answerer.ask("Find papers similar to the Dingo paper but from 2025")
+    assert (
+        like.receipt.rewritten_query
+        == 'Papers similar to "Dingo Behaviour in the Wild" (from 2025)'
+    )
+    dated = {"Glacier Dynamics", "Dune Dynamics", "Tide Dynamics"}  # the papers from 2025
+    assert like.citations and {c.title for c in like.citations} <= dated
+    # An order asked of them keeps the constraint: two in parentheses had named no paper.
+    newest = answerer.ask("Which of those is the newest?", [Turn.of(like)])
+    assert newest.receipt.rewritten_query.endswith("(from 2025) (newest first)")
+    assert newest.citations and {c.title for c in newest.citations} <= dated
+
+
 def test_an_order_no_field_holds_is_asked_of_the_last_topic(venue_store: Settings) -> None:
     answerer = Answerer(venue_store)
     first = answerer.ask("How does the dingo behave in the wild?")
