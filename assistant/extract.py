@@ -429,6 +429,8 @@ def listing_note(found: Retrieval) -> str:
     asked = sort.count if sort is not None and sort.count else found.query.count
     if asked == shown:
         return f"{matched}{why}; the {shown} asked for are listed."
+    if sort is not None and sort.place and shown == 1:  # "the second newest paper"
+        return f"{matched}{why}; the one in that place is listed."
     if found.tied == 1:
         return f"{matched}{why}; the first is listed."
     if found.tied > 1 and shown == found.tied:

@@ -651,6 +651,12 @@ class Sort(BaseModel):
         False,
         description='One paper asked for ("the newest paper"): the first, and those tied with it.',
     )
+    place: int | None = Field(
+        None,
+        ge=2,
+        description='The place of the one paper asked for, after the first ("the second newest '
+        'paper"): that paper alone.',
+    )
 
     def phrase(self) -> str:
         """The order in words the parser reads back: "newest first", "most upvoted".
@@ -2331,6 +2337,17 @@ class QueryParser:
                     counted = re.search(
                         rf"\b(?:top\s+)?{_COUNT}\s+{re.escape(match.group(0))}", lowered
                     ) or re.search(rf"{re.escape(match.group(0))}\s+{_FEW}(?= \w)", lowered)
+                    # "the second newest paper": that one alone (it had been searched for
+                    # "second", and refused)
+                    placed = re.search(
+                        rf"\b(?P<nth>second|third|fourth|fifth|2nd|3rd|4th|5th)[- ]"
+                        rf"{re.escape(match.group(0))}",
+                        lowered,
+                    )
+                    if placed and not counted and not groups.get("at"):
+                        take(placed, f"sort by {key}")
+                        nth = _NTH[placed.group("nth")]
+                        return Sort(key=key, descending=descending, place=nth)
                     take(counted or match, f"sort by {key}")
                 count = number(counted.group("n")) if counted else None
                 # "Which paper has the most authors?", "the newest paper": one paper asked

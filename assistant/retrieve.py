@@ -755,6 +755,8 @@ class Retriever:
                 leaders = _tied_with_first(papers, query.sort)
                 if leaders is not None:
                     papers, tied = leaders, len(leaders)
+            if query.sort is not None and query.sort.place:
+                papers = _placed(papers, query.sort)  # "the second newest paper"
             hits = [
                 Hit(paper=paper, score=0.0, rank=rank, chunks=[paper.abstract])
                 for rank, paper in enumerate(papers[: asked or max(k, listing_k or 0)], 1)
@@ -787,7 +789,9 @@ class Retriever:
             index=index,
         )
         if query.sort is not None:
-            hits = _in_order(hits, _on_topic_first(hits, query.sort), asked or k)
+            hits = _in_order(
+                hits, _placed(_on_topic_first(hits, query.sort), query.sort), asked or k
+            )
         found = [h.paper for h in hits]
         saved = self.calibration() if judge else None
         # The first paper, and those closer than an absent topic's best match usually is.
@@ -1322,6 +1326,15 @@ def _sorted_only(papers: Sequence[Paper], sort: Sort) -> list[Paper]:
     known = sort_papers([p for p in papers if sort_value(p, sort) is not None], sort)
     ordered = known + [p for p in papers if sort_value(p, sort) is None]
     return (_tied_with_first(ordered, sort) if sort.first else None) or ordered
+
+
+def _placed(papers: Sequence[Paper], sort: Sort) -> list[Paper]:
+    """For the paper at one place asked for (``sort.place``: "the second newest"), that paper
+    among those of ``papers`` (in ``sort``'s order) giving the value; else ``papers``."""
+    known = [p for p in papers if sort_value(p, sort) is not None]
+    if sort.place is None or len(known) < sort.place:
+        return list(papers)
+    return [known[sort.place - 1]]
 
 
 def _tied_with_first(papers: Sequence[Paper], sort: Sort) -> list[Paper] | None:

@@ -285,6 +285,22 @@ def test_one_paper_asked_for_by_an_order_is_the_first_and_those_tied(
     assert sort is not None and (sort.key, sort.descending, sort.first) == (key, descending, True)
 
 
+def test_one_paper_asked_for_by_its_place_in_an_order() -> None:
+    for question, key, descending, place in (
+        ("what is the second newest paper?", "date", True, 2),
+        ("the 3rd most upvoted paper", "upvotes", True, 3),
+        ("which is the second-oldest ICLR 2026 paper?", "date", False, 2),
+    ):
+        sort = PARSER.parse(question).sort
+        assert sort is not None and (sort.key, sort.descending, sort.place) == (
+            key,
+            descending,
+            place,
+        ), question
+        assert "second" not in PARSER.parse(question).topic
+    assert PARSER.parse("the three newest papers").sort.place is None  # type: ignore[union-attr]
+
+
 def test_an_arxiv_id_asked_of_a_paper_names_no_listing_and_a_ranking_spans_a_venue() -> None:
     # "arXiv" had been read as the arXiv listing, which SOAP is not on.
     for question in ("What's the arXiv id of SOAP?", "arxiv link for MARS"):

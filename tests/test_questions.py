@@ -173,6 +173,15 @@ def test_papers_like_a_named_one_keep_the_constraints_said_after_it(
     assert newest.citations and {c.title for c in newest.citations} <= dated
 
 
+def test_the_paper_at_a_place_in_an_order_is_that_one(venue_store: Settings) -> None:
+    # "second" had been searched as a topic, and the question refused.
+    second = Answerer(venue_store).ask("What is the second newest paper?")
+    assert [c.title for c in second.citations] == ["Cassowary Behaviour in the Wild"]
+    assert "the one in that place is listed" in second.answer
+    third = Answerer(venue_store).ask("the 3rd oldest paper from ICLR 2026")
+    assert [c.title for c in third.citations] == ["Emu Behaviour in the Wild"]
+
+
 def test_an_order_no_field_holds_is_asked_of_the_last_topic(venue_store: Settings) -> None:
     answerer = Answerer(venue_store)
     first = answerer.ask("How does the dingo behave in the wild?")
