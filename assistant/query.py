@@ -2619,10 +2619,15 @@ class QueryParser:
             named = _CATEGORY_NAMED.search(lowered)
             if not named:
                 return {}
+            label = named.span("label" if named.group("label") else "label2")
+            side = self.category_named(text[slice(*label)])
+            if side is not None:  # "in the Health category": one of the two "&" joins
+                found["category"] = side
+                take(named, "category", side)
+                return {}
             # Not taken out of the topic: the label still says what the papers are about.
             given = sorted(self.vocab.categories.values())
             why = f"no paper here carries it as a category; those carried are {_shown(given)}"
-            label = named.span("label" if named.group("label") else "label2")
             return {text[slice(*label)]: why if given else "no paper carries one"}
         found["category"] = self.vocab.categories[best]
         words = r"\W+".join(plural_pattern(w) for w in best.split())

@@ -942,6 +942,10 @@ def test_a_category_no_paper_carries_is_said_and_stays_the_topic() -> None:
         assert "carries it as a category" in query.unread_reasons["Robotics"]
         assert "Imaging" in query.unread_reasons["Robotics"]
     assert PARSER.parse("Which papers are tagged Imaging?").unread == []
+    # One of the two words a label joins is that label ("Health" of "Health & Medicine"): it
+    # had been said to be no category.
+    health = PARSER.parse("Which papers are in the Health category?")
+    assert health.filters.category == "Health & Medicine" and health.unread == []
 
 
 def test_a_place_no_paper_gives_is_said_and_stays_the_topic() -> None:
