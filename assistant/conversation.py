@@ -37,7 +37,14 @@ _PRONOUN = re.compile(
     rf"|{_OPENING}(?:are\s+there\s+)?{_ANY_THAT}|{_OPENING}{_WHICH_ONE}"
     r"|\bthe (?:paper|method|approach|model|authors)\b(?!\s+(?:that|which|who|where)\b)"
     # "give me the full abstract" (not "the full abstract of SOAP")
-    r"|\bthe\s+(?:whole|full|complete|entire)\s+abstract\b(?!\s+(?:of|for)\b)",
+    r"|\bthe\s+(?:whole|full|complete|entire)\s+abstract\b(?!\s+(?:of|for)\b)"
+    # the last answer again, in another form: "can you put that in bullet points?", "rephrase
+    # that", "as a list?" (asked afresh, the first had been refused)
+    r"|\b(?:put|write|rewrite|rephrase|reword|format|redo|say|give)\s+(?:that|this|it)\b"
+    r"|^\W*(?:(?:and|now|ok(?:ay)?|please|can\s+you|could\s+you)\b[\s,]*)*(?:(?:put\s+it\s+)?"
+    r"(?:in|as)\s+(?:bullet(?:\s+points)?|bullets|a\s+(?:table|list)|one\s+(?:sentence"
+    r"|paragraph)|(?:a\s+)?short(?:er)?\s+(?:form|version))|in\s+(?:simpler|plain)\s+(?:words"
+    r"|english|terms))\W*$",
     re.IGNORECASE,
 )
 #: A follow-up asking for papers like the one just discussed: "Are there similar papers?",
@@ -508,7 +515,11 @@ def _nth(titles: Sequence[str], ordinal: str, sources: dict[int, str] | None = N
 
 def refers_back(question: str) -> bool:
     """Whether ``question`` points at the conversation so far: a pronoun ("its limitations"),
-    a demonstrative before what was discussed ("those papers"), or "the second one"."""
+    a demonstrative before what was discussed ("those papers"), or "the second one".
+
+    >>> [refers_back(q) for q in ("can you put that in bullet points?", "as a table?",
+    ...     "in simpler words", "papers in a table", "Which papers use bullet points?")]
+    [True, True, True, False, False]"""
     return bool(_PRONOUN.search(question) or _ORDINAL_REF.search(question))
 
 
