@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from assistant import names
 from assistant.bibliography import fenced, to_bibtex
 from assistant.chunk import count_tokens
 from assistant.cite import (
@@ -71,6 +72,7 @@ from assistant.records import (
     clean_text,
     count_of,
     counted,
+    fold,
     papers_named,
     within,
 )
@@ -645,13 +647,14 @@ class Answerer:
             sort = parsed.sort if parsed.filters.empty and parsed.listing else None
             # "which is the most cited?": an order no field holds, said so over the same topic
             order = sort.phrase() if sort is not None else parsed.unheld_only
-            return condense_rule(
+            standalone = condense_rule(
                 question,
                 history,
                 self_contained=self_contained,
                 order=order,
                 follows=said == "last",
             )
+            return self._also_named(question, standalone, history[-1])
         if not refers_back(question) and (
             self_contained or len(content_words(question)) >= STANDALONE_WORDS
         ):
@@ -664,6 +667,25 @@ class Answerer:
         prompt = condense.fill(history=transcript, question=question)
         rewritten = self.model.complete([{"role": "user", "content": prompt}]).strip()
         return rewritten.splitlines()[0].strip() if rewritten else question
+
+    def _also_named(self, question: str, standalone: str, last: Turn) -> str:
+        """``standalone`` asked of the last answer's papers, with a paper ``question`` names
+        by the name its title begins with first among them: "how does SOAP fix that?" after
+        Shampoo's limitations had been asked of Shampoo alone."""
+        if not standalone.startswith(f"{question} (about: "):
+            return standalone
+        cited = set(last.cited_titles)
+        titles = [
+            paper.title
+            for name in names.names(question)
+            for paper in self.retriever.lexical().papers
+            if fold(re.split(r"[:(]", paper.title)[0]) == fold(name) and paper.title not in cited
+        ]
+        if not titles:
+            return standalone
+        about = standalone[len(question) + len(" (about: ") :]
+        joint = " and " if about.startswith('"') else "; "
+        return f"{question} (about: {quoted_titles(titles)}{joint}{about}"
 
     def _said_where(self, question: str, last: Turn) -> Literal["last", "elsewhere"] | None:
         """Where the thing a short question asks about ("What is X?", "tell me about X") is

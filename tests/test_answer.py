@@ -499,6 +499,16 @@ def test_a_short_question_naming_another_paper_asks_afresh(sample_settings: Sett
     assert [c.title for c in about.citations] == [soap.citations[0].title]
 
 
+def test_a_follow_up_naming_another_paper_asks_it_first(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    shampoo = answerer.ask("Tell me about Shampoo")
+    limits = answerer.ask("what are its limitations?", [Turn.of(shampoo)])
+    # Asked of the last answer's paper alone, SOAP had not been quoted at all.
+    fix = answerer.ask("how does SOAP fix that?", [Turn.of(shampoo), Turn.of(limits)])
+    assert fix.receipt.rewritten_query.startswith('how does SOAP fix that? (about: "SOAP: ')
+    assert fix.citations[0].title.startswith("SOAP: ")
+
+
 def test_bibtex_asked_for_gives_the_cited_papers_entries(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     asked = answerer.ask("Give me the BibTeX for SOAP")
