@@ -2570,7 +2570,8 @@ class QueryParser:
             ("after", r"\b(?:after|later than) "),
             ("since", r"\b(?:since|starting|starting from) "),
             ("until", r"\b(?:until|up to|through) "),
-            ("in", r"\b(?:in|from|during|of|posted|published|dated|on) (?:the )?"),
+            # "from the year 2025"
+            ("in", r"\b(?:in|from|during|of|posted|published|dated|on) (?:the )?(?:year )?"),
         ):
             match = re.search(pattern + _DATE.format(p="x") + r"\b", lowered)
             if not match:
@@ -2590,7 +2591,9 @@ class QueryParser:
             return
         # A date that qualifies the papers: "2024 papers on pruning", "March 2025 work".
         for match in re.finditer(
-            r"\b" + _DATE.format(p="x") + rf"(?= (?:[a-z][\w-]* )?{_WORKS}\b)", lowered
+            # ... "2025's papers on reasoning"
+            r"\b" + _DATE.format(p="x") + rf"(?:'s)?(?= (?:[a-z][\w-]* )?{_WORKS}\b)",
+            lowered,
         ):
             before = lowered[: match.start()].split()
             if before and re.fullmatch(rf"(?i:{_KNOWN_VENUES})", before[-1]):

@@ -570,6 +570,9 @@ def test_an_organization_no_paper_lists_is_said_so_and_leaves_the_topic() -> Non
         ("2024 papers on pruning", "2024", "2024"),
         ("show me March 2024 work on steering", "2024-03", "2024-03"),
         ("ICLR 2026 papers on pruning", None, None),
+        # ... also as "the year 2025" and "2025's": they had been searched as words
+        ("papers from the year 2025", "2025", "2025"),
+        ("2025's papers on reasoning", "2025", "2025"),
         # Two years in a row named as either: the second had been dropped.
         ("Which papers are from 2024 or 2025?", "2024", "2025"),
         ("Which year has more papers, 2024 or 2025?", "2024", "2025"),
