@@ -97,6 +97,7 @@ _MORE = re.compile(
 _PAGE = re.compile(r"(?P<asked>.+) \(papers (?P<first>\d+) to (?P<last>\d+)\)")
 _SIMILAR_TO = re.compile(r'Papers similar to "(?P<title>.+?)"(?P<said>(?: \([^()]+\))*)')
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+_ORDINALS |= {"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}  # "what about the 4th?"
 #: A question with this many content words or more, and no reference back, stands alone.
 STANDALONE_WORDS = 3
 _IT = re.compile(r"\b(?:it|this (?:paper|one)|that (?:paper|one))\b", re.IGNORECASE)
@@ -446,8 +447,9 @@ def missing_reference(question: str, turn: Turn, earlier: Turn | None = None) ->
     one" after an answer citing one paper, "both" after one citing three), else None.
 
     >>> turn = Turn(question="q", answer="a", sources={1: "SOAP"})
-    >>> [missing_reference(q, turn) for q in ("Summarize the second one", "and the first one?")]
-    ['the second one', None]
+    >>> [missing_reference(q, turn) for q in ("Summarize the second one", "and the first one?",
+    ...     "what about the 2nd?")]
+    ['the second one', None, 'the 2nd']
     >>> three = Turn(question="q", answer="a", sources={1: "SOAP", 2: "MARS", 3: "Lion"})
     >>> [missing_reference("summarize both", t) for t in (three, turn)]
     ['both', 'both']
