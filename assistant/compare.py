@@ -140,7 +140,7 @@ _REQUEST = re.compile(
     rf"^\s*{_POLITE}(?:compare|contrast)\b|\b{_A_COMPARISON}\b|\bside\s+by\s+side\b"
     r"|\bhow (?:does|do) .+ differ\b"
     r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
-    r"|^\s*\S+(?:\s+\S+)?\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?\s*\??\s*$"
+    r"|^\s*\S+(?:\s+\S+)?(?:\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?)+\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+.+\s+compare\s*\??\s*$",
     re.I,
@@ -153,7 +153,9 @@ _SIDE_END = r"\s*(?:[?.!]|\s(?:according|in|for|from|when|as|with\s+regard)\b|$)
 _IN_PASSING = [
     re.compile(rf"\bdifferences?\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+?){_SIDE_END}", re.I),
     re.compile(
-        r"^\W*(?P<a>\S+(?:\s+\S+)?)\s+(?:vs\.?|versus)\s+(?P<b>\S+(?:\s+\S+)??)\s*\??\s*$", re.I
+        r"^\W*(?P<a>\S+(?:\s+\S+)?)\s+(?:vs\.?|versus)\s+(?P<b>\S+(?:\s+\S+)?"
+        r"(?:\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?)*?)\s*\??\s*$",
+        re.I,
     ),
     re.compile(
         r"^\s*which\s+(?:one\s+)?(?:is|works|does)\s+better\b[\s,:]*(?:for\s+[^,:]+[,:]\s*)?"
@@ -180,21 +182,22 @@ _POINTS_BACK = re.compile(
 _FEW_USERS = 5
 
 
-def sides_in_passing(question: str) -> tuple[str, str] | None:
-    """The two sides of a comparison asked in passing (see _IN_PASSING), else None: also
-    where it asks for a comparison in so many words ("compare", "side by side").
+def sides_in_passing(question: str) -> list[str] | None:
+    """The sides of a comparison asked in passing (see _IN_PASSING), else None: also where
+    it asks for a comparison in so many words ("compare", "side by side").
 
     >>> [sides_in_passing(q) for q in ("Explain the difference between Adam and AdamW "
-    ...     "according to these papers", "SOAP vs MARS", "which is better, SOAP or Shampoo?",
-    ...     "Compare the difference between SOAP and MARS")]
-    [('Adam', 'AdamW'), ('SOAP', 'MARS'), ('SOAP', 'Shampoo'), None]
+    ...     "according to these papers", "SOAP vs Shampoo vs MARS",
+    ...     "which is better, SOAP or Shampoo?", "Compare the difference between SOAP and MARS")]
+    [['Adam', 'AdamW'], ['SOAP', 'Shampoo', 'MARS'], ['SOAP', 'Shampoo'], None]
     """
     if _EXPLICIT.search(question):
         return None
     for pattern in _IN_PASSING:
         match = pattern.search(question)
         if match:
-            return match["a"].strip(" ,'\""), match["b"].strip(" ,'\"")
+            sides = [match["a"], *re.split(r"\s+(?:vs\.?|versus)\s+", match["b"], flags=re.I)]
+            return [side.strip(" ,'\"") for side in sides]
     return None
 
 

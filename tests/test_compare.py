@@ -183,6 +183,7 @@ def test_a_comparison_asked_in_passing_of_two_methods_is_a_question(comparer: Co
         "What is the difference between SOAP and Shampoo?",
         "Which is better, SOAP or Shampoo?",
         "SOAP vs MARS",
+        "SOAP vs Shampoo vs MARS",  # three sides: no comparison before
         "How does SOAP differ from Shampoo?",
         "what's the difference between the rotation trick and SimVQ?",
         "what's the difference between the first and the second one?",
