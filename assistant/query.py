@@ -694,7 +694,8 @@ _FEWEST_OF = (
     r"(?:(?:the )?(?:fewest|least|(?:smallest|lowest) (?:number|count|share) of)"
     rf"|(?:fewer|less)(?= {_PAPERS}\b(?! than)))"
 )
-_TOTAL = r"(?:number|count) of"
+#: ... or a count asked for by its verb: "count the papers about diffusion"
+_TOTAL = r"(?:(?:number|count) of|^(?:please\s+)?count(?:\s+up)?(?:\s+(?:all\s+)?the)?)"
 #: Papers qualified by up to three words ("daily papers", "ICLR 2026 papers"), none of which
 #: orders them ("the most cited papers" is no count).
 _QUALIFIED_PAPERS = (
@@ -710,7 +711,8 @@ _TOTAL_WORDS = (
     "have has hold holds contain contains got in within total overall altogether all here exist"
 )
 _TOTAL_ASKED = re.compile(
-    rf"\bhow many {_PAPERS}(?:\s+(?:{'|'.join(_TOTAL_WORDS.split())}))*(?=\s*[?.!]*\s*$)"
+    rf"\b(?:how many|{_TOTAL}) {_PAPERS}(?:\s+(?:{'|'.join(_TOTAL_WORDS.split())}))*"
+    r"(?=\s*[?.!]*\s*$)"
 )
 #: What the collection holds, asked as a whole: "What's in this collection?", "What topics does
 #: the collection cover?", "Give me an overview of the collection" (counted as in all).
@@ -799,7 +801,9 @@ _TALLY_RULES: list[tuple[str, _Mode]] = [
     # "the distribution of papers per year", "breakdown by venue", "How are the papers spread
     # over the years?" (before "papers per year", which left "distribution" as a topic)
     (
-        r"\b(?:breakdown|distribution|split|spread|histogram)(?:\s+of\s+(?:the\s+)?"
+        # ... "break down the papers by listing", "tally papers by year"
+        r"\b(?:breakdown|distribution|split|spread|histogram|(?:break|broken)\s+down|tally"
+        r"|group|count)(?:\s+(?:of\s+)?(?:the\s+|all\s+(?:the\s+)?)?"
         rf"{_PAPERS})?\s+(?:per|by|for\s+each|over|across|among)\s+(?:the\s+)?(?:{{g}})\b"
         rf"|\b{_PAPERS}\s+(?:are\s+|were\s+)?(?:spread|distributed|split)\s+(?:over|across"
         r"|among|by)\s+(?:the\s+)?(?:{g})\b",
@@ -1009,8 +1013,13 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ...     "Which categories does ICLR 2026 cover?", "papers by authors from Asia")]
     ['papers per category, all', 'papers per category, all', None]
     >>> [read(q) for q in ("What is the distribution of papers per year?", "breakdown by venue",
-    ...     "How are the papers spread over the years?")]
-    ['papers per year, all', 'papers per listing, all', 'papers per year, all']
+    ...     "How are the papers spread over the years?", "break down the papers by listing",
+    ...     "tally papers by year")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['papers per year, all', 'papers per listing, all', 'papers per year, all',
+     'papers per listing, all', 'papers per year, all']
+    >>> [read(q) for q in ("count the papers about diffusion", "count all the papers")]
+    ['papers in all', 'papers in all']
     >>> read("Which authors work on reinforcement learning?")
     'papers per author, all'
     >>> read("How many papers per year are about LLMs?")
