@@ -1469,6 +1469,17 @@ _NO_LENGTH = (
     "no paper's length is a field; papers can be ordered by date, upvotes or number of authors "
     '("Which paper has the most authors?")'
 )
+#: What is said of an author beside their name: a role in the paper ("is the last author",
+#: "first-authored by"), "et al.", "and coauthors".
+_AUTHOR_ROLE = re.compile(
+    r"\b(?:(?:is|as|was)\s+(?:the\s+|a\s+)?(?P<role>(?:first|last|lead|senior|corresponding"
+    r"|main)\s+author)\b|(?P<role2>(?:first|last|senior)[- ]authored)(?=\s+by\b))"
+    r"|\bet\.?\s+al\b\.?|\band\s+(?:(?:his|her|their)\s+)?(?:co-?authors|colleagues)\b",
+    re.IGNORECASE,
+)
+_NO_ROLE = (
+    "the papers list their authors, not who led the work; all the papers listing them are given"
+)
 _NO_FIELD = (
     "no field of the papers holds it; papers can be ordered by date, upvotes or number of "
     'authors ("the most upvoted papers on X")'
@@ -2161,6 +2172,14 @@ class QueryParser:
         elif authors:
             found["authors"] = authors
             recognised.append("authors: " + ", ".join(authors))
+        if authors:
+            # "papers where Neel Nanda is the last author", "papers by Macar et al.": the
+            # author's papers, the rest no topic (searched, it had left them uncertain)
+            for role in _AUTHOR_ROLE.finditer(_blanked(text, spans)):
+                said = role.group("role") or role.group("role2")
+                if said:
+                    unread[said] = _NO_ROLE
+                spans.append(role.span())
         averaged: Literal["authors", "upvotes"] | None = None
         for average in _AVERAGE.finditer(_blanked(text, spans)):
             # "What is the average number of authors?": over the papers matching the rest; of
@@ -2830,6 +2849,7 @@ class QueryParser:
                 for m in _FROM_NAMED.finditer(text)
                 if not any(usage(word) for word in m.group("after").split())
                 and self.vocab.name(fold(m.group("after"))) is None  # "papers from Haoli Bai"
+                and fold(m.group("after")) not in self.vocab.surnames  # "from Macar et al."
             ]
         for match in [*said, *makers]:
             named = match.groupdict()

@@ -935,6 +935,17 @@ def test_a_name_the_collection_lists_typed_in_lower_case_is_an_author() -> None:
     assert PARSER.parse("methods inspired by nature").filters.authors == []
 
 
+def test_what_is_said_of_an_author_beside_the_name_is_no_topic() -> None:
+    # Searched, "last author" and "et al." had left the author's papers uncertain.
+    role = PARSER.parse("papers where Haoli Bai is the last author")
+    assert role.filters.authors == ["Haoli Bai"] and role.unread == ["last author"]
+    assert "author" not in role.topic and "led the work" in role.unread_reasons["last author"]
+    for question in ("papers by Bai et al.", "anything from Bai et al.?"):
+        query = PARSER.parse(question, usage=lambda word: 0)
+        assert query.filters.authors == ["Bai"] and "et al" not in query.topic, question
+        assert query.unread == [], question  # "from Bai": no organization either
+
+
 def test_a_category_no_paper_carries_is_said_and_stays_the_topic() -> None:
     for question in (
         "Which ICLR 2026 papers are in the Robotics category?",
