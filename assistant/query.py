@@ -90,6 +90,8 @@ _SCAFFOLD_WORDS = """
     universities institution institutions institute institutes lab labs affiliated based located
     use apply applies employ leverage here corpus library new doi id identifier summarize
     summarise summary explain stuff title titles
+    else worked working collaborate collaborated collaborates collaborating collaborator
+    collaborators coauthors co-authors colleagues
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 

@@ -944,6 +944,9 @@ def test_what_is_said_of_an_author_beside_the_name_is_no_topic() -> None:
         query = PARSER.parse(question, usage=lambda word: 0)
         assert query.filters.authors == ["Bai"] and "et al" not in query.topic, question
         assert query.unread == [], question  # "from Bai": no organization either
+    # Coauthors asked for: the author's papers listed, "else" and "collaborated" no topic.
+    for question in ("who else worked with Haoli Bai?", "Who has Haoli Bai collaborated with?"):
+        assert PARSER.parse(question).listing, question
 
 
 def test_a_category_no_paper_carries_is_said_and_stays_the_topic() -> None:
