@@ -976,7 +976,9 @@ class Retriever:
         subject = " ".join(words)
         if calibration is None or not subject or relevance >= calibration.threshold:
             return None
-        held = max(index.coverage(subject, h.paper) for h in hits[:3]) >= _SUBJECT_HELD
+        # ... or its acronyms spelled out ("LLMs": a paper on "large language models")
+        forms = dict.fromkeys([subject, index.spelled(subject)])
+        held = max(index.coverage(f, h.paper) for f in forms for h in hits[:3]) >= _SUBJECT_HELD
         phrase = _short_phrase(_as_written(words, query.topic))
         # A topic of a few words none of them says as a phrase is held by its rarest word
         # alone ("protein folding": a paper on "protein" design).
@@ -985,7 +987,7 @@ class Retriever:
             held
             and (
                 phrase is None
-                or index.mentioning(phrase, found)
+                or any(index.mentioning(form, found) for form in _long_forms([phrase], index))
                 # ... or, of two words or more, in other forms of them ("Robotic Manipulation"),
                 # among the first three (one word in another form, "prunes" for "pruning", may be
                 # all a paper has of the topic)

@@ -426,6 +426,8 @@ def test_a_topic_none_of_the_filtered_papers_is_about_is_answered_with_a_doubt(
         "Which papers in the arXiv listing are about the edge of stability?",
         "Which Hugging Face daily papers from 2023 are about Bayesian methods?",
         "Which daily papers posted in 2024 are about robot manipulation?",  # "Robotic M..."
+        # an acronym the papers write out: "... for Large Language Models" (it had been doubted)
+        "ICLR papers about LLMs with more than 4 authors",
     ):
         about = retriever.retrieve(question, k=5)
         assert about.coverage_verdict == "covered" and about.doubt is None, about.doubt
