@@ -122,6 +122,10 @@ def _source_block(hits: Sequence[Hit]) -> str:
     return "\n\n".join(blocks)
 
 
+#: How many of the papers a name finds by its words are searched for the one it heads.
+_NAME_POOL = 10
+
+
 class Answerer:
     """Answers from the collection: generative with a configured model, else extractive."""
 
@@ -675,10 +679,11 @@ class Answerer:
         if not standalone.startswith(f"{question} (about: "):
             return standalone
         cited = set(last.cited_titles)
+        index = self.retriever.lexical()
         titles = [
             paper.title
             for name in names.names(question)
-            for paper in self.retriever.lexical().papers
+            for paper, _ in index.search(name, _NAME_POOL)  # not a scan of every title
             if fold(re.split(r"[:(]", paper.title)[0]) == fold(name) and paper.title not in cited
         ]
         if not titles:

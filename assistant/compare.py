@@ -178,6 +178,8 @@ _POINTS_BACK = re.compile(
     r"|both)\b|\[\d+\]",
     re.I,
 )
+#: How many of the papers a side's words find are searched for the one whose title it heads.
+_HEAD_POOL = 10
 #: How many papers may use a name that one of them, its title saying it, is named by.
 _FEW_USERS = 5
 
@@ -371,7 +373,8 @@ class Comparer:
             return True
         plain = _PLAIN_SIDE.sub("", side)
         lexical = self.retriever.lexical()
-        if any(fold(re.split(r"[:(]", p.title)[0]) == fold(plain) for p in lexical.papers):
+        found = [paper for paper, _ in lexical.search(plain, _HEAD_POOL)]  # not every title
+        if any(fold(re.split(r"[:(]", p.title)[0]) == fold(plain) for p in found):
             return True
         if len(plain.split()) == 1 and re.search(r"[A-Z\d]", plain):
             # A name one paper uses ("SimVQ"), or few do and one title says ("Muon"); one many
