@@ -277,6 +277,13 @@ _SOCIAL = re.compile(
     r"|got\s+it|awesome|(?:that's|that\s+is)\s+(?:great|helpful|perfect))"
     r"|(?P<help>help|what\s+(?:can|do)\s+you\s+do|how\s+do\s+i\s+use\s+(?:you|this|it)"
     r"|who\s+are\s+you|what\s+are\s+you)"
+    # the assistant itself asked about: "how do I add my own papers?", "which model are you?"
+    r"|(?P<usage>(?:how\s+(?:do|can|could|should)\s+i|can\s+i|could\s+i|may\s+i)\s+(?:add"
+    r"|upload|import|ingest|load|use)\s+(?:my\s+own\s+|my\s+|more\s+|new\s+|other\s+)?(?:papers?"
+    r"|files?|pdfs?|bibtex|ris|csv|jsonl|collection|library|references?|data|a\s+\w+\s+file)"
+    r"(?:\s+\w+){0,3}|(?:which|what)\s+(?:language\s+)?(?:model|llm)\s+(?:are\s+you|is\s+this"
+    r"|do\s+you\s+use|are\s+you\s+using|answers|is\s+answering|is\s+used)|are\s+you\s+(?:chat\s*gpt"
+    r"|gpt(?:-?\d)?|an?\s+(?:llm|ai|language\s+model)))"
     r"|there|so\s+much|a\s+lot|very\s+much|again|please)\b[\s,;:!.?-]*)+$",
     re.IGNORECASE,
 )
@@ -284,15 +291,21 @@ _SOCIAL = re.compile(
 
 def social(text: str) -> str | None:
     """What a message that asks nothing of the papers says instead: "help" ("what can you
-    do?"), "thanks" ("ok, thanks!") or "hello"; else None.
+    do?"), "thanks" ("ok, thanks!"), "hello" or "usage"; else None.
 
     >>> [social(t) for t in ("Hi!", "ok thanks a lot!", "What can you do?", "hi, what is SOAP?")]
     ['hello', 'thanks', 'help', None]
+
+    ... or "usage", of the assistant itself:
+
+    >>> [social(t) for t in ("how do I add my own papers?", "can I upload a BibTeX file?",
+    ...     "which model are you?", "How can I use transformers for tabular data?")]
+    ['usage', 'usage', 'usage', None]
     """
     match = _SOCIAL.match(text)
     if match is None:
         return None
-    return next((kind for kind in ("help", "thanks", "hello") if match[kind]), None)
+    return next((kind for kind in ("usage", "help", "thanks", "hello") if match[kind]), None)
 
 
 #: Who the answer is for, said after the topic ("explain Muon like I'm five", "SOAP in simple

@@ -576,6 +576,13 @@ def test_greetings_thanks_and_help_search_nothing(sample_settings: Settings) -> 
     assert thanks.answer.startswith("You're welcome. Ask about") and not thanks.citations
     helped = answerer.ask("What can you do?")
     assert helped.answer.startswith("I answer from the abstracts") and not helped.citations
+    # The assistant itself asked about: the first had been refused, the second answered with a
+    # paper on "what you can control".
+    for question in ("how do I add my own papers?", "which model are you?"):
+        usage = answerer.ask(question)
+        assert usage.answer.startswith("Papers are added with `assistant ingest") and not (
+            usage.citations
+        ), question
     # A greeting gives the next question no topic: "(about: Hi)" had been searched with it.
     hello = answerer.ask("Hi")
     after = answerer.ask("Which papers study RLHF?", [Turn.of(hello)])
