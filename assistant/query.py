@@ -280,7 +280,7 @@ _SOCIAL = re.compile(
     # the assistant itself asked about: "how do I add my own papers?", "which model are you?"
     r"|(?P<usage>(?:how\s+(?:do|can|could|should)\s+i|can\s+i|could\s+i|may\s+i)\s+(?:add"
     r"|upload|import|ingest|load|use)\s+(?:my\s+own\s+|my\s+|more\s+|new\s+|other\s+)?(?:papers?"
-    r"|files?|pdfs?|bibtex|ris|csv|jsonl|collection|library|references?|data|a\s+\w+\s+file)"
+    r"|files?|pdfs?|bibtex|ris|csv|jsonl|collection|library|references?|a\s+\w+\s+file)"
     r"(?:\s+\w+){0,3}|(?:which|what)\s+(?:language\s+)?(?:model|llm)\s+(?:are\s+you|is\s+this"
     r"|do\s+you\s+use|are\s+you\s+using|answers|is\s+answering|is\s+used)|are\s+you\s+(?:chat\s*gpt"
     r"|gpt(?:-?\d)?|an?\s+(?:llm|ai|language\s+model)))"
@@ -299,8 +299,9 @@ def social(text: str) -> str | None:
     ... or "usage", of the assistant itself:
 
     >>> [social(t) for t in ("how do I add my own papers?", "can I upload a BibTeX file?",
-    ...     "which model are you?", "How can I use transformers for tabular data?")]
-    ['usage', 'usage', 'usage', None]
+    ...     "which model are you?", "How can I use transformers for tabular data?",
+    ...     "How do I load data efficiently for training?")]
+    ['usage', 'usage', 'usage', None, None]
     """
     match = _SOCIAL.match(text)
     if match is None:
