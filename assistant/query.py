@@ -1413,7 +1413,7 @@ _YES_NO_OF_ONE = re.compile(
 )
 
 
-_YEAR_SAID = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR_SAID = re.compile(rf"\b{_YEAR}\b")
 _LISTING_WORDS = frozenset(["conference", "venue", "listing", "journal", "workshop"])
 
 
