@@ -1396,7 +1396,7 @@ def like_asked(question: str) -> str | None:
 
 
 #: Where a paper's name ends and constraints on the papers like it begin: "SOAP but from 2025",
-#: "MARS with code", "the rotation trick paper, only ICLR 2026 ones".
+#: "MARS with code", "the rotation trick paper, only from 2025".
 _LIKE_CLAUSE = re.compile(
     r"\s*,?\s+(?:(?:but|and)\s+)?(?:only\s+)?(?:(?:that|which)\s+(?:are|were|have|has)\s+)?"
     r"(?:ones?\s+)?(?=(?:from|in|since|before|after|published|posted|with|without|having|at)\b)",
