@@ -287,6 +287,26 @@ def test_an_openai_client_that_shows_only_the_text_sees_the_caveat(
             chat.chat.completions.create(model="assistant", messages=messages, stream=True)
         )
         assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == text
+        # More papers for the comparison just made ("add Shampoo") compare the same papers and
+        # that one, over the route as in the page's chat.
+        grown = chat.chat.completions.create(
+            model="assistant",
+            messages=[
+                *messages,
+                {"role": "assistant", "content": text},
+                {"role": "user", "content": "add Shampoo"},
+            ],
+        )
+        shampoo = "Shampoo: Preconditioned Stochastic Tensor Optimization"
+        extra = grown.model_extra or {}
+        assert [c["title"] for c in extra["citations"]] == [cited[1], rotation, shampoo]
+        assert extra["comparison"]["aspects"]
+        # Two methods set against each other are a question, not a table of the papers that
+        # mention each.
+        methods = chat.chat.completions.create(
+            model="assistant", messages=[{"role": "user", "content": "Adam vs AdamW"}]
+        )
+        assert (methods.model_extra or {}).get("comparison") is None
         # A follow-up asks about the papers compared (their table's text is all a client sends
         # back); searched as the comparison's words, it had found others beside them.
         after = [
