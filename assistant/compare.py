@@ -136,11 +136,14 @@ _FILLER = re.compile(
 )
 
 
+#: A comparison asked for in so many words: "compare ...", "a comparison of", "side by side".
+_OUTRIGHT = rf"^\s*{_POLITE}(?:compare|contrast)\b|\b{_A_COMPARISON}\b|\bside\s+by\s+side\b"
+_VS = r"(?:vs\.?|versus)"
 _REQUEST = re.compile(
-    rf"^\s*{_POLITE}(?:compare|contrast)\b|\b{_A_COMPARISON}\b|\bside\s+by\s+side\b"
+    rf"{_OUTRIGHT}"
     r"|\bhow (?:does|do) .+ differ\b"
     r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
-    r"|^\s*\S+(?:\s+\S+)?(?:\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?)+\s*\??\s*$"
+    rf"|^\s*\S+(?:\s+\S+)?(?:\s+{_VS}\s+\S+(?:\s+\S+)?)+\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+.+\s+compare\s*\??\s*$",
     re.I,
@@ -153,8 +156,8 @@ _SIDE_END = r"\s*(?:[?.!]|\s(?:according|in|for|from|when|as|with\s+regard)\b|$)
 _IN_PASSING = [
     re.compile(rf"\bdifferences?\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+?){_SIDE_END}", re.I),
     re.compile(
-        r"^\W*(?P<a>\S+(?:\s+\S+)?)\s+(?:vs\.?|versus)\s+(?P<b>\S+(?:\s+\S+)?"
-        r"(?:\s+(?:vs\.?|versus)\s+\S+(?:\s+\S+)?)*?)\s*\??\s*$",
+        rf"^\W*(?P<a>\S+(?:\s+\S+)?)\s+{_VS}\s+(?P<b>\S+(?:\s+\S+)?"
+        rf"(?:\s+{_VS}\s+\S+(?:\s+\S+)?)*?)\s*\??\s*$",
         re.I,
     ),
     re.compile(
@@ -166,9 +169,7 @@ _IN_PASSING = [
         rf"\bhow\s+(?:does|do)\s+(?P<a>.+?)\s+differ\s+(?:from|with)\s+(?P<b>.+?){_SIDE_END}", re.I
     ),
 ]
-_EXPLICIT = re.compile(
-    rf"^\s*{_POLITE}(?:compare|contrast)\b|\b{_A_COMPARISON}\b|\bside\s+by\s+side\b", re.I
-)
+_EXPLICIT = re.compile(_OUTRIGHT, re.I)
 
 
 #: A side that is a paper or points at one the last answer gave: "the Muon paper", "it", "the
@@ -198,7 +199,7 @@ def sides_in_passing(question: str) -> list[str] | None:
     for pattern in _IN_PASSING:
         match = pattern.search(question)
         if match:
-            sides = [match["a"], *re.split(r"\s+(?:vs\.?|versus)\s+", match["b"], flags=re.I)]
+            sides = [match["a"], *re.split(rf"\s+{_VS}\s+", match["b"], flags=re.I)]
             return [side.strip(" ,'\"") for side in sides]
     return None
 
