@@ -74,6 +74,7 @@ from assistant.records import (
     counted,
     fold,
     papers_named,
+    title_name,
     within,
 )
 from assistant.retrieve import WORDS_LOADING, Retrieval, Retriever
@@ -684,7 +685,7 @@ class Answerer:
             paper.title
             for name in names.names(question)
             for paper, _ in index.search(name, _NAME_POOL)  # not a scan of every title
-            if fold(re.split(r"[:(]", paper.title)[0]) == fold(name) and paper.title not in cited
+            if fold(title_name(paper.title)) == fold(name) and paper.title not in cited
         ]
         if not titles:
             return standalone

@@ -34,6 +34,7 @@ from assistant.records import (
     mentions,
     papers_named,
     similar_titles,
+    title_name,
 )
 from assistant.retrieve import Retriever
 
@@ -375,7 +376,7 @@ class Comparer:
         plain = _PLAIN_SIDE.sub("", side)
         lexical = self.retriever.lexical()
         found = [paper for paper, _ in lexical.search(plain, _HEAD_POOL)]  # not every title
-        if any(fold(re.split(r"[:(]", p.title)[0]) == fold(plain) for p in found):
+        if any(fold(title_name(p.title)) == fold(plain) for p in found):
             return True
         if len(plain.split()) == 1 and re.search(r"[A-Z\d]", plain):
             # A name one paper uses ("SimVQ"), or few do and one title says ("Muon"); one many
@@ -559,9 +560,7 @@ class Comparer:
         ("SOAP" for "SOAP: Improving ..."), a title fragment, or else the best search hit."""
         short = fold(part)
         named = [
-            p
-            for p in papers
-            if fold(re.split(r"[:(]", p.title)[0]) == short and p.paper_id not in taken
+            p for p in papers if fold(title_name(p.title)) == short and p.paper_id not in taken
         ]
         if len(named) == 1:
             return named[0], f'name "{part}"'

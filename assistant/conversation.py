@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from assistant.bibliography import fenced, to_bibtex
 from assistant.cite import content_words
 from assistant.query import FEW, ORDER_PHRASES, code_flipped, number
-from assistant.records import Paper, Turn
+from assistant.records import Paper, Turn, title_name
 from assistant.spelling import english_word
 from assistant.themes import NAMED_BY
 
@@ -1091,7 +1091,7 @@ def _renamed(subject: str, asked: str, cited: Sequence[str]) -> str | None:
     ...     "How does MARS improve Adam?", "Does MARS have code?")]
     ['which venue is SOAP from?', None, None, 'Does SOAP have code?']
     """
-    name = re.split(r"[:(]", cited[0])[0].strip() if cited else ""
+    name = title_name(cited[0]) if cited else ""
     if not name or len(name.split()) > 3 or len(subject.split()) > 4:
         return None
     said = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", asked, re.IGNORECASE)

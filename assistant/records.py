@@ -91,6 +91,15 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text).split())
 
 
+def title_name(title: str) -> str:
+    """What a title names its paper by, before its first colon or bracket.
+
+    >>> title_name("SOAP: Improving and Stabilizing Shampoo using Adam"), title_name("LSUV (init)")
+    ('SOAP', 'LSUV')
+    """
+    return re.split(r"[:(]", title)[0].strip()
+
+
 def normalize_title(title: str) -> str:
     """The key under which the same paper from different listings merges.
 
