@@ -1338,6 +1338,7 @@ class Vocabulary:
     organizations: list[str] = field(default_factory=list)
     regions: dict[str, str] = field(default_factory=dict)  # folded place -> place
     longest_name: int = 1
+    months: set[str] = field(default_factory=set)  # the months papers are dated in, YYYY-MM
 
     @classmethod
     def build(cls, papers: Iterable[Paper]) -> Vocabulary:
@@ -1354,6 +1355,7 @@ class Vocabulary:
             [],
             dict(self.regions),
             self.longest_name,
+            set(self.months),
         )
         venues: set[str] = set(self.venues)
         organizations: set[str] = set(self.organizations)
@@ -1383,6 +1385,8 @@ class Vocabulary:
                     vocab.regions.setdefault(fold(place), place.strip())
             if paper.organization:
                 organizations.add(paper.organization)
+            if paper.date and len(paper.date) >= 7:
+                vocab.months.add(paper.date[:7])
         vocab.venues = sorted(venues)
         vocab.organizations = sorted(organizations)
         return vocab
@@ -1960,6 +1964,66 @@ _SEASON_NOW = re.compile(
 )
 
 
+#: A decade: "the 2010s", "in the early 2020s", "before the 1990s", "2010s papers".
+_DECADE = re.compile(
+    r"\b(?:(?P<bound>before|after|since|in|from|during|of) )?(?:the )?"
+    r"(?:(?P<when>early|mid|late)[- ](?:the )?)?(?P<decade>(?:19|20)\d0)'?s\b"
+)
+
+
+def _decade(match: re.Match[str]) -> tuple[str | None, str | None]:
+    """(since, until) of a match of _DECADE: early, mid and late are its first four, middle
+    three and last three years.
+
+    >>> [_decade(_DECADE.search(q)) for q in ("papers from the 2010s", "the early 2020s",
+    ...     "before the 1990s", "since the late 2010s")]  # doctest: +NORMALIZE_WHITESPACE
+    [('2010', '2019'), ('2020', '2023'), (None, '1989'), ('2017', None)]
+    """
+    decade = int(match["decade"])
+    first, last = {"early": (0, 3), "mid": (4, 6), "late": (7, 9)}.get(match["when"], (0, 9))
+    since, until = iso_date(decade + first), iso_date(decade + last)
+    if match["bound"] == "before":
+        return None, iso_date(decade + first - 1)
+    if match["bound"] == "after":
+        return iso_date(decade + last + 1), None
+    return (since, None) if match["bound"] == "since" else (since, until)
+
+
+#: A month said without its year: "papers from May", "posted in December", "this March",
+#: "last October" (the latest one so named, by the day asked).
+_MONTH_ALONE = re.compile(
+    rf"\b(?:(?:in|from|during|posted in|published in|dated)(?: the month of)? "
+    rf"|(?P<which>this|last|past|previous) )(?P<month>{_MONTH})\b(?!\.?,? *(?:\d|')|-)"
+)
+
+
+def _month_alone(
+    match: re.Match[str], text: str, today: datetime.date, held: Iterable[str] = ()
+) -> tuple[int, int] | None:
+    """(year, month) of a month a question names without its year: "in May" is the latest
+    May papers are dated in (``held``, YYYY-MM) by ``today``, else the latest by ``today``;
+    "this" and "last" count from ``today`` alone. None for "may" not written "May" (the verb:
+    "work in may help").
+
+    >>> today = datetime.date(2026, 12, 6)
+    >>> [_month_alone(_MONTH_ALONE.search(q.lower()), q, today, ["2025-12", "2024-05"])
+    ...     for q in ("papers from May", "in December", "last December", "this March",
+    ...     "in June", "work in may help")]
+    [(2024, 5), (2025, 12), (2025, 12), (2026, 3), (2026, 6), None]
+    """
+    name = match["month"]
+    if name == "may" and text[match.start("month") : match.end("month")] != "May":
+        return None
+    month = MONTHS[name]
+    year = today.year - (month > today.month)
+    if match["which"] in ("last", "past", "previous") and month == today.month:
+        year -= 1  # "last December", asked in December: the one a year ago
+    elif match["which"] is None:
+        dated = [m for m in held if int(m[5:7]) == month and m <= iso_date(year, month)]
+        year = int(max(dated)[:4]) if dated else year
+    return year, month
+
+
 def _season_now(which: str, season: str, today: datetime.date) -> tuple[str, str]:
     """(since, until) of "this spring" (the one of this year, or the winter under way) or
     "last spring" (the latest one over by ``today``).
@@ -1984,10 +2048,23 @@ def _season_now(which: str, season: str, today: datetime.date) -> tuple[str, str
 
 
 def _relative_dates(
-    lowered: str, found: dict[str, object], take: Taker, today: datetime.date
+    text: str,
+    lowered: str,
+    found: dict[str, object],
+    take: Taker,
+    today: datetime.date,
+    held: Iterable[str],
 ) -> None:
     """ "in the past two years", "the last 6 months" (counted back from ``today``), "last
-    year", "this month" (the calendar year or month), "this spring" -> since / until."""
+    year", "this month" (the calendar year or month), "this spring", "in May" -> since /
+    until."""
+    alone = _MONTH_ALONE.search(lowered)
+    named = _month_alone(alone, text, today, held) if alone else None
+    if alone and named:
+        found["since"] = found["until"] = iso_date(*named)
+        # The year it is read in is said: "May" alone could be any year's.
+        take(alone, "dates", f"{text[slice(*alone.span())].strip()} ({named[0]})")
+        return
     season = _SEASON_NOW.search(lowered)
     if season:
         found["since"], found["until"] = _season_now(season["which"], season["season"], today)
@@ -2139,7 +2216,7 @@ class QueryParser:
             lowered = _blanked(lowered, spans)
         self._author_counts(lowered, found, take)
         self._upvotes(lowered, found, take)
-        self._dates(lowered, found, take, self.today or datetime.date.today())
+        self._dates(text, lowered, found, take, self.today or datetime.date.today())
         uncategorised = self._category(text, lowered, found, take)
         self._organization(lowered, found, take)
         if "organization" not in found:
@@ -2551,8 +2628,9 @@ class QueryParser:
             return
         _count(lowered, r"(?:up)?votes?", "upvotes", found, take)
 
-    @staticmethod
-    def _dates(lowered: str, found: dict[str, object], take: Taker, today: datetime.date) -> None:
+    def _dates(
+        self, text: str, lowered: str, found: dict[str, object], take: Taker, today: datetime.date
+    ) -> None:
         between = re.search(
             r"\bbetween " + _DATE.format(p="a") + r" and " + _DATE.format(p="b") + r"\b", lowered
         )
@@ -2572,6 +2650,12 @@ class QueryParser:
             found["since"] = iso_date(year, MONTHS[months.group("first")], None)
             found["until"] = iso_date(year, MONTHS[months.group("last")], None)
             take(months, "dates")
+            return
+        decade = _DECADE.search(lowered)
+        if decade:
+            since, until = _decade(decade)
+            found.update({k: v for k, v in (("since", since), ("until", until)) if v})
+            take(decade, "dates")
             return
         # Years named as either: "from 2024 or 2025", "2024 or 2025?" (after a count per year),
         # "in 2018 or 2021", "2020, 2022 and 2024". The first alone had been read, the others
@@ -2645,7 +2729,7 @@ class QueryParser:
             found["since"] = found["until"] = iso_date(*_date_value(match, "x"))
             take(match, "dates")
             return
-        _relative_dates(lowered, found, take, today)
+        _relative_dates(text, lowered, found, take, today, self.vocab.months)
 
     def _category(
         self, text: str, lowered: str, found: dict[str, object], take: Taker

@@ -794,6 +794,30 @@ def test_a_season_said_from_today_is_a_span_of_months() -> None:
     assert parser.parse("How does a spring-mass model learn?").filters.empty
 
 
+def test_a_decade_and_a_month_without_its_year_are_dates() -> None:
+    parser = QueryParser(PAPERS, today=datetime.date(2026, 12, 6))
+    for question, span in (
+        # Decades had been searched as words, and refused.
+        ("papers from the 2010s", ("2010", "2019")),
+        ("Which papers are from the early 2020s?", ("2020", "2023")),
+        ("anything before the 2000s?", (None, "1999")),
+        # A month alone is the latest one papers are dated in (p2: June 2024), else the
+        # latest by the day asked; "papers from May" had named nothing to search for.
+        ("Which papers were posted in June?", ("2024-06", "2024-06")),
+        ("papers from May", ("2026-05", "2026-05")),
+        ("What came out last December?", ("2025-12", "2025-12")),
+    ):
+        query = parser.parse(question)
+        assert (query.filters.since, query.filters.until) == span, question
+        assert query.listing, question
+    assert (
+        "dates: posted in June (2024)"
+        in parser.parse("Which papers were posted in June?").recognised
+    )
+    # "may" the verb is no month.
+    assert parser.parse("Which methods may help with pruning?").filters.empty
+
+
 def test_a_team_and_votes_said_in_other_words_are_orders() -> None:
     for question, key, descending in (
         ("Which paper has the biggest team?", "author_count", True),
