@@ -2182,6 +2182,11 @@ class QueryParser:
         if titled:  # "with transformer in the title": the title's words, not the topic
             found["titled"] = titled
             lowered = _blanked(lowered, spans)
+        opens = _TITLE_OPENS.search(text)
+        if opens:  # "whose title starts with Towards": it had been searched, and refused
+            found["title_opens"] = (opens["quoted"] or opens["said"]).strip()
+            take(opens, "title opens with", str(found["title_opens"]))
+            lowered = _blanked(lowered, spans)
         if excluded:
             # A listing left out by the name people use ("but not the daily list") is left
             # out by its own name, which its papers carry.
@@ -3105,6 +3110,16 @@ _IN_TITLE = (
         r"(?:the\s+(?:words?|terms?|phrases?)\s+)?" + _TITLE_WORDS,
         re.IGNORECASE,
     ),
+)
+
+
+#: What a title opens with: "papers whose title starts with Towards", "titles beginning with
+#: 'A Survey'".
+_TITLE_OPENS = re.compile(
+    r"\b(?:(?:whose|where\s+the|with\s+a|with|the)\s+)?titles?\s+(?:that\s+|which\s+)?"
+    r"(?:starts?|begins?|opens?|starting|beginning|opening)\s+with\s+(?:the\s+words?\s+)?"
+    + _TITLE_WORDS.replace("|with|by|", "|with|by|on|about|"),  # "... with Learning on RL"
+    re.IGNORECASE,
 )
 
 

@@ -545,6 +545,9 @@ class Filters(BaseModel):
         description='Words or phrases the paper\'s title must say ("transformer"; any case, '
         "singular or plural).",
     )
+    title_opens: str | None = Field(
+        None, description='Words the paper\'s title opens with ("Towards"; whole words, any case).'
+    )
     excluding: list[str] = Field(
         default_factory=list,
         description="Words or names the paper must not mention in its title or abstract, nor "
@@ -587,6 +590,9 @@ class Filters(BaseModel):
         if self.titled:
             titled = list(self.titled)
             checks.append(lambda paper: all(mentions(paper.title, said) for said in titled))
+        if self.title_opens:
+            opening = re.compile(rf"\W*{re.escape(self.title_opens)}\b", re.IGNORECASE)
+            checks.append(lambda paper: opening.match(paper.title) is not None)
         if self.author:  # "contains", as the UI's box says
             needle = normalize_title(self.author)
             checks.append(lambda paper: any(needle in normalize_title(a) for a in paper.authors))

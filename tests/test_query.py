@@ -1064,3 +1064,22 @@ def test_a_number_of_papers_asked_for(question: str, count: int | None, subject:
     assert query.count == count
     if subject:
         assert query.subject == subject and not query.listing and not query.constraints
+
+
+def test_what_a_title_opens_with_is_a_filter() -> None:
+    papers = [
+        _paper(1, title="Towards Safer Agents"),
+        _paper(2, title="Agents, Towards Safety"),
+        _paper(3, title="Towardsness"),
+    ]
+    parser = QueryParser(papers)
+    for question, said, topic in (
+        # It had been searched as words, and refused.
+        ("papers whose title starts with Towards", "Towards", "papers"),
+        ("Which titles begin with 'towards safer'?", "towards safer", "Which ?"),
+        ("papers whose title starts with Towards on agents", "Towards", "papers on agents"),
+    ):
+        query = parser.parse(question)
+        assert query.filters.title_opens == said and query.topic == topic, question
+        assert [p.paper_id for p in papers if query.filters.accepts(p)] == ["p1"], question
+    assert parser.parse("How do agents start with a plan?").filters.title_opens is None
