@@ -1866,6 +1866,62 @@ _PART_OF_YEAR = re.compile(
     rf"|\b(?:the )?(?P<season>spring|summer|autumn|fall)(?: of)? (?P<sy>{_YEAR})\b"
 )
 _SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9}  # first month of each
+#: The place an adjective of nationality names, folded as _world_places has it. Hand-kept: the
+#: country table tzdata ships gives names alone, and no dependency here gives demonyms.
+_NATIONALITIES = {
+    "american": "united states",
+    "us": "united states",
+    "u.s.": "united states",
+    "british": "united kingdom",
+    "uk": "united kingdom",
+    "english": "england",
+    "scottish": "scotland",
+    "chinese": "china",
+    "japanese": "japan",
+    "korean": "south korea",
+    "south korean": "south korea",
+    "indian": "india",
+    "german": "germany",
+    "french": "france",
+    "italian": "italy",
+    "spanish": "spain",
+    "portuguese": "portugal",
+    "dutch": "netherlands",
+    "belgian": "belgium",
+    "swiss": "switzerland",
+    "austrian": "austria",
+    "swedish": "sweden",
+    "danish": "denmark",
+    "norwegian": "norway",
+    "finnish": "finland",
+    "polish": "poland",
+    "irish": "ireland",
+    "israeli": "israel",
+    "jordanian": "jordan",
+    "turkish": "turkey",
+    "iranian": "iran",
+    "russian": "russia",
+    "canadian": "canada",
+    "mexican": "mexico",
+    "brazilian": "brazil",
+    "australian": "australia",
+    "singaporean": "singapore",
+    "taiwanese": "taiwan",
+    "european": "europe",
+    "asian": "asia",
+    "african": "africa",
+    "north american": "north america",
+    "latin american": "latin america",
+}
+#: Authors named by nationality: "by Chinese authors", "from German universities", "Swiss
+#: labs' papers".
+_NATIONALITY = re.compile(
+    r"\b(?:(?:by|from|of|with)\s+(?:the\s+)?)?(?P<adj>"
+    + "|".join(re.escape(a) for a in sorted(_NATIONALITIES, key=len, reverse=True))
+    + r")(?:[- ]based)?\s+(?:authors?|co-?authors?|researchers?|scientists?|academics?"
+    r"|universit(?:y|ies)|institutions?|institutes?|labs?|laborator(?:y|ies)|teams?|groups?"
+    r"|compan(?:y|ies)|organi[sz]ations?)\b"
+)
 #: A place after the word that introduces it, as up to five words (the longest naming one
 #: is read: QueryParser._region).
 _PLACE_AFTER = re.compile(
@@ -2227,6 +2283,8 @@ class QueryParser:
         if "organization" not in found:
             unread.update(self._unknown_organization(text, spans, usage))
         unread.update(self._region(text, lowered, found, take))
+        if not {"region", "regions", "any_region"} & found.keys():
+            unread.update(self._nationality(text, lowered, found, take, spans))
         if not {"region", "regions", "any_region"} & found.keys():
             unread.update(self._unknown_place(text, lowered, spans))
         _count(lowered, r"(?:venues?|listings?|lists?|sources?)", "listings", found, take)
@@ -2838,6 +2896,29 @@ class QueryParser:
                     take(match, "region")
                     return {}
         return {}
+
+    def _nationality(
+        self,
+        text: str,
+        lowered: str,
+        found: dict[str, object],
+        take: Taker,
+        spans: list[tuple[int, int]],
+    ) -> dict[str, str]:
+        """A place said as the authors' nationality ("by Chinese authors", "from German
+        universities"): the country filters where papers give it, and is said unread where
+        none does. Either way it is no author ("Chinese") and no topic: read as an author, no
+        paper had matched, and the question had been refused."""
+        match = _NATIONALITY.search(lowered)
+        if not match:
+            return {}
+        place = _NATIONALITIES[match["adj"]]
+        if place in self.vocab.regions:
+            found["region"] = self.vocab.regions[place]
+            take(match, "region", self.vocab.regions[place])
+            return {}
+        spans.append(match.span())
+        return {text[slice(*match.span("adj"))]: self._no_place()}
 
     def _no_place(self) -> str:
         """Why a place no paper gives cannot filter."""

@@ -1083,3 +1083,17 @@ def test_what_a_title_opens_with_is_a_filter() -> None:
         assert query.filters.title_opens == said and query.topic == topic, question
         assert [p.paper_id for p in papers if query.filters.accepts(p)] == ["p1"], question
     assert parser.parse("How do agents start with a plan?").filters.title_opens is None
+
+
+def test_a_nationality_of_the_authors_is_a_place() -> None:
+    for question, region in (
+        # "Chinese" had been read as an author, and the question refused.
+        ("papers by German authors", "Germany"),
+        ("Which papers come from American universities?", "United States"),
+        ("papers by Jordanian researchers on agents", "Jordan"),
+    ):
+        query = PARSER.parse(question)
+        assert query.filters.region == region and not query.filters.authors, question
+    french = PARSER.parse("papers by French authors")
+    assert "French" in french.unread and not french.filters.authors
+    assert PARSER.parse("Which papers classify Chinese text?").filters.empty
