@@ -2279,12 +2279,13 @@ class QueryParser:
         self._upvotes(lowered, found, take)
         self._dates(text, lowered, found, take, self.today or datetime.date.today())
         uncategorised = self._category(text, lowered, found, take)
+        # "by Chinese authors": a place, read first, so that no organization is named by it
+        unread.update(self._nationality(text, lowered, found, take, spans))
         self._organization(lowered, found, take)
         if "organization" not in found:
             unread.update(self._unknown_organization(text, spans, usage))
-        unread.update(self._region(text, lowered, found, take))
-        if not {"region", "regions", "any_region"} & found.keys():
-            unread.update(self._nationality(text, lowered, found, take, spans))
+        if "region" not in found:
+            unread.update(self._region(text, lowered, found, take))
         if not {"region", "regions", "any_region"} & found.keys():
             unread.update(self._unknown_place(text, lowered, spans))
         _count(lowered, r"(?:venues?|listings?|lists?|sources?)", "listings", found, take)

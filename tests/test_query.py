@@ -1094,6 +1094,7 @@ def test_a_nationality_of_the_authors_is_a_place() -> None:
     ):
         query = PARSER.parse(question)
         assert query.filters.region == region and not query.filters.authors, question
+        assert not query.unread, question  # nor an organization no paper lists
     french = PARSER.parse("papers by French authors")
     assert "French" in french.unread and not french.filters.authors
     assert PARSER.parse("Which papers classify Chinese text?").filters.empty
