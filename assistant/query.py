@@ -1982,7 +1982,8 @@ def _place_named() -> re.Pattern[str]:
     return re.compile(_FROM_PLACE.format(places=alternatives))
 
 
-_NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_NTH.update({"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5})
 
 
 def _part_of_year(match: re.Match[str]) -> tuple[int, int, int]:

@@ -290,6 +290,7 @@ def test_one_paper_asked_for_by_its_place_in_an_order() -> None:
         ("what is the second newest paper?", "date", True, 2),
         ("the 3rd most upvoted paper", "upvotes", True, 3),
         ("which is the second-oldest ICLR 2026 paper?", "date", False, 2),
+        ("What is the fifth newest paper?", "date", True, 5),  # it had raised KeyError
     ):
         sort = PARSER.parse(question).sort
         assert sort is not None and (sort.key, sort.descending, sort.place) == (
