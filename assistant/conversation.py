@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from assistant.bibliography import fenced, to_bibtex
 from assistant.cite import content_words
-from assistant.query import FEW, ORDER_PHRASES, code_flipped, number
+from assistant.query import FEW, ORDER_ADDED, code_flipped, number
 from assistant.records import Paper, Turn, title_name
 from assistant.spelling import english_word
 from assistant.themes import NAMED_BY
@@ -736,10 +736,10 @@ def _unordered(asked: str) -> str:
 
     >>> _unordered("papers on conformal prediction (most authors)")
     'papers on conformal prediction'
+    >>> _unordered("papers from 2025 (second newest one)")
+    'papers from 2025'
     """
-    for order in ORDER_PHRASES:
-        asked = asked.removesuffix(f" ({order})")
-    return asked
+    return ORDER_ADDED.sub("", asked)
 
 
 def narrowing(

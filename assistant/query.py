@@ -633,7 +633,14 @@ _SORT_PHRASES = {
     "upvotes": ("most upvoted", "fewest upvotes"),
     "author_count": ("most authors", "fewest authors"),
 }
-ORDER_PHRASES = frozenset(phrase for pair in _SORT_PHRASES.values() for phrase in pair)
+_PLACES = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+#: The order a follow-up adds to the question it asks again, as Sort.phrase says it: " (newest
+#: first)", " (most upvoted)", " (second newest one)".
+ORDER_ADDED = re.compile(
+    rf" \((?:(?:{'|'.join(_PLACES.values())}) )?(?:"
+    + "|".join(re.escape(p.removesuffix(" first")) for d in _SORT_PHRASES.values() for p in d)
+    + r")(?: first| one)?\)$"
+)
 
 
 # A question after one paper: "which paper has ...", "the newest paper", "show me the one".
@@ -678,11 +685,20 @@ class Sort(BaseModel):
         """The order in words the parser reads back: "newest first", "most upvoted".
 
         >>> parser = QueryParser([])
-        >>> orders = [Sort(key=k, descending=d) for k in _SORT_PHRASES for d in (True, False)]
+        >>> orders = [Sort(key=k, descending=d, place=p) for k in _SORT_PHRASES
+        ...           for d in (True, False) for p in (None, 2, 5)]
         >>> all(parser.parse(f"papers on pruning ({o.phrase()})").sort == o for o in orders)
         True
+        >>> Sort(key="date", place=2).phrase(), Sort(key="upvotes", place=3).phrase()
+        ('second newest one', 'third most upvoted')
         """
-        return _SORT_PHRASES[self.key][0 if self.descending else 1]
+        said = _SORT_PHRASES[self.key][0 if self.descending else 1]
+        if self.place not in _PLACES:  # none, or one past those the parser reads
+            return said
+        # "which is the second newest?" asked again of the same papers keeps its place
+        return f"{_PLACES[self.place]} {said.removesuffix(' first')}" + (
+            " one" if self.key == "date" else ""  # "(second newest)" alone orders nothing
+        )
 
 
 #: What a count of papers per value groups by, and the words people use for it.

@@ -122,6 +122,8 @@ def test_conversation_an_order_alone_is_asked_of_the_last_answer(venue_store: Se
     history = [Turn.of(first)]
     for question, title in [
         ("Which of those is the newest?", "Dugong"),  # dated 2026-01-12, the last of twelve
+        # its place kept: it had been asked as "(newest first)", and all twelve listed
+        ("which is the second newest?", "Cassowary"),
         ("And the oldest?", "Wombat"),  # the order of the turn before is replaced
     ]:
         follow = answerer.ask(question, history)
