@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from assistant.aspects import NOT_STATED, AspectFinder, asked_aspect
 from assistant.cite import SentenceBank, add_marker, content_words
 from assistant.markup import inert_markers
-from assistant.query import Sort, listing_asked_of_one, sort_value
+from assistant.query import Sort, sort_value
 from assistant.records import Hit, author_count, code_given, counted
 from assistant.retrieve import Retrieval
 from assistant.themes import FEWEST_PAPERS, NAMED_BY
@@ -199,10 +199,11 @@ def extract_answer(
         cited = " ".join(add_marker(sentence, n) for _, sentence in picked) or NOT_STATED.get(
             aspect or "", ""
         )
-        asks = found.query.constraints or _ASKS_FACTS.search(own) or listing_asked_of_one(own)
+        dated = found.query.listing_of_one  # "Is MARS from ICLR?", as the parser read it
+        asks = found.query.constraints or _ASKS_FACTS.search(own) or dated
         # The listing's own text (authors, venue, categories): its "[2]" cites nothing.
         code = "code" in found.query.filters.present  # "papers with code": where it is
-        facts = f" ({inert_markers(_facts(hit, own, code=code))})" if asks else ""
+        facts = f" ({inert_markers(_facts(hit, own, code=code, dated=dated))})" if asks else ""
         lines.append(f"- **{inert_markers(hit.paper.title)}**{facts}: {cited}")
     return "\n".join(lines)
 
@@ -314,7 +315,7 @@ def asks_link(question: str) -> bool:
 _WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
 
 
-def _facts(hit: Hit, question: str = "", *, code: bool = False) -> str:
+def _facts(hit: Hit, question: str = "", *, code: bool = False, dated: bool = False) -> str:
     """The metadata a metadata question asks about, for the line that names the paper; what
     it asks and the paper's listing does not give is said so ("Who wrote it?": no authors
     listed), not left out. A link is given where the question asks for one or ``code``."""
@@ -322,9 +323,7 @@ def _facts(hit: Hit, question: str = "", *, code: bool = False) -> str:
     parts = [paper.listed_in]
     if paper.date:
         parts.append(paper.date)
-    elif re.search(r"\b(?:when|year|date|dated)\b", question, re.I) or listing_asked_of_one(
-        question
-    ):
+    elif dated or re.search(r"\b(?:when|year|date|dated)\b", question, re.I):
         parts.append("no date given")
     if paper.authors:
         parts.append(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))

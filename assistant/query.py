@@ -1251,6 +1251,12 @@ class Query(BaseModel):
         return [r for r in self.recognised if not r.startswith(ASKED_FOR)]
 
     @property
+    def listing_of_one(self) -> bool:
+        """Whether the question asks yes or no of one paper's listing or date ("Is MARS from
+        ICLR?"), which the answer's line for the paper then shows."""
+        return _LISTING_OF_ONE in self.recognised
+
+    @property
     def bare(self) -> bool:
         """True when the topic has no word beyond the frame of a metadata question."""
         return not self.subject
@@ -1437,11 +1443,11 @@ _YEAR_SAID = re.compile(rf"\b{_YEAR}\b")
 _LISTING_WORDS = frozenset(["conference", "venue", "listing", "journal", "workshop"])
 
 
-def listing_asked_of_one(text: str) -> re.Match[str] | None:
+def _listing_asked_of_one(text: str) -> re.Match[str] | None:
     """The match where ``text`` asks yes or no of one paper's listing or date (see
     _YES_NO_OF_ONE), else None.
 
-    >>> [bool(listing_asked_of_one(q)) for q in ("Is MARS from ICLR?",
+    >>> [bool(_listing_asked_of_one(q)) for q in ("Is MARS from ICLR?",
     ...     "Was SOAP published in 2024?", "Is the rotation trick paper an ICLR paper?",
     ...     "Is there a paper from 2024?",
     ...     "Is reinforcement learning popular in 2025?", "Is RL big in 2025?")]
@@ -1798,6 +1804,7 @@ _WHICH_HAS = (
 )
 #: The receipt's label of a number of papers asked for (no constraint on which).
 ASKED_FOR = "papers asked for"
+_LISTING_OF_ONE = f"{ASKED_FOR}: the listing and date of one paper"
 #: A number of papers asked for, by a request or opening the question: "give me 3 papers on
 #: X", "list five recent papers about Y", "top 5 papers on Z", "2 papers on W?" (not "the two
 #: papers", which are named, nor "papers with 3 authors").
@@ -2232,12 +2239,12 @@ class QueryParser:
         word, so that "Newton" in "Newton-Schulz" stays a topic.
         """
         text = " ".join(question.split())
-        one = listing_asked_of_one(text)
+        one = _listing_asked_of_one(text)
         if one is not None and self._listing_or_date(one["asked"]):
             # "Is MARS from ICLR?": MARS's listing asked, not a filter ("Is MARS an
             # optimizer?" asks neither, and is read as it stands)
-            said = f"{ASKED_FOR}: the listing and date of one paper"
-            return Query(text=text, topic=text[: one.start("asked")].strip(), recognised=[said])
+            topic = text[: one.start("asked")].strip()
+            return Query(text=text, topic=topic, recognised=[_LISTING_OF_ONE])
         found: dict[str, object] = {}
         recognised: list[str] = []
         spans: list[tuple[int, int]] = []

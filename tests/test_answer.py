@@ -568,6 +568,18 @@ def test_a_link_or_code_asked_for_is_given_or_said_missing(sample_settings: Sett
     assert "no link given · its abstract links https://github.com/cfifty/rotation_trick)" in code
 
 
+def test_a_yes_or_no_question_of_one_papers_listing_shows_it(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    listing = "MARS: Unleashing the Power of Variance Reduction for Training Large Models** ("
+    assert (
+        listing + "Hugging Face Papers · no date given)"
+        in answerer.ask("Is MARS from ICLR?").answer
+    )
+    # Asked what MARS is, as the parser reads it, the line shows no listing: it had, since the
+    # question's text matched the pattern of a yes-or-no question.
+    assert listing not in answerer.ask("Is MARS an optimizer?").answer
+
+
 def test_greetings_thanks_and_help_search_nothing(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     first = answerer.ask("What is SOAP?")
