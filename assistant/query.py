@@ -2302,7 +2302,7 @@ class QueryParser:
         self._author_counts(lowered, found, take)
         self._upvotes(lowered, found, take)
         self._dates(text, lowered, found, take, self.today or datetime.date.today())
-        uncategorised = self._category(text, lowered, found, take)
+        uncategorised = self._category(text, lowered, found, take, spans)
         # "by Chinese authors": a place, read first, so that no organization is named by it
         unread.update(self._nationality(text, lowered, found, take, spans))
         self._organization(lowered, found, take)
@@ -2820,11 +2820,17 @@ class QueryParser:
         _relative_dates(text, lowered, found, take, today, self.vocab.months)
 
     def _category(
-        self, text: str, lowered: str, found: dict[str, object], take: Taker
+        self,
+        text: str,
+        lowered: str,
+        found: dict[str, object],
+        take: Taker,
+        spans: list[tuple[int, int]],
     ) -> dict[str, str]:
         """A category the collection's papers carry ("tagged Education"), or one it names
         that no paper carries ("in the Robotics category"), with why it cannot filter; such a
-        label stays in the topic, searched."""
+        label stays in the topic, searched, and the words around it do not ("category" had
+        found papers on "new categories")."""
         if not re.search(r"\bcategor|\btag(?:s|ged)?\b|\bsubject\b|\bfield of\b", lowered):
             return {}
         # "categorised as experimental studies": a label is read in the plural too.
@@ -2845,6 +2851,7 @@ class QueryParser:
                 take(named, "category", side)
                 return {}
             # Not taken out of the topic: the label still says what the papers are about.
+            spans += [(named.start(), label[0]), (label[1], named.end())]
             given = sorted(self.vocab.categories.values())
             why = f"no paper here carries it as a category; those carried are {_shown(given)}"
             return {text[slice(*label)]: why if given else "no paper carries one"}

@@ -981,6 +981,8 @@ def test_a_category_no_paper_carries_is_said_and_stays_the_topic() -> None:
     ):
         query = PARSER.parse(question)
         assert query.unread == ["Robotics"] and "Robotics" in query.topic, question
+        # The words around it are not searched: "category" had found "new categories".
+        assert not re.search(r"categor|tagged|\bin the\b", query.topic), question
         assert "carries it as a category" in query.unread_reasons["Robotics"]
         assert "Imaging" in query.unread_reasons["Robotics"]
     assert PARSER.parse("Which papers are tagged Imaging?").unread == []
