@@ -37,6 +37,7 @@ from assistant.records import (
     title_name,
 )
 from assistant.retrieve import Retriever
+from assistant.spelling import corrected
 
 DEFAULT_ASPECTS = ["problem", "method", "data", "result", "limitations", "venue/date"]
 NOT_STATED = "not stated in the abstract"
@@ -363,9 +364,20 @@ class Comparer:
         if history and _ADD.match(question) and self.asked(history[-1].question, history[:-1]):
             return True
         if not is_comparison(question, self.names_one):
-            return False
+            # "what's the diffrence between SOAP and Shampoo?": asked with a typo, it had been
+            # answered as a question about SOAP
+            spelled = self.spelled(question)
+            if spelled == question or not is_comparison(spelled, self.names_one):
+                return False
+            question = spelled
         sides = sides_in_passing(question)
         return sides is None or all(self._names_paper(side) for side in sides)
+
+    def spelled(self, prompt: str) -> str:
+        """``prompt`` with its misspelt words read as the collection spells them (see
+        LexicalIndex.corrections): "diffrence" is "difference"."""
+        misspelt = self.retriever.lexical().corrections(prompt, self.retriever.parser().words)
+        return corrected(prompt, misspelt)
 
     def _names_paper(self, side: str) -> bool:
         """Whether one side of a comparison asked in passing names a paper: by id, quoted
@@ -430,7 +442,7 @@ class Comparer:
                 )
             take(by_id[pid], "id")
         # "Compare SOAP and MARS, newest first": the order had been read as a third paper
-        text = _ORDER_AFTER.sub("", _ID.sub(" ", prompt))
+        text = _ORDER_AFTER.sub("", _ID.sub(" ", self.spelled(prompt)))
         last = history[-1] if history else None
         added = _ADD.match(text) if last and self.asked(last.question, history[:-1]) else None
         if last and added:  # "add Shampoo": the papers compared last, and the one it names

@@ -192,6 +192,19 @@ def test_a_comparison_asked_in_passing_of_two_methods_is_a_question(comparer: Co
         assert comparer.asked(question), question
 
 
+def test_a_comparison_asked_with_a_typo_is_one(comparer: Comparer) -> None:
+    # Read as typed, each had been answered as a question about SOAP.
+    for question, second in (
+        ("what's the diffrence between SOAP and Shampoo?", "Shampoo: Preconditioned"),
+        ("comapre SOAP and MARS", "MARS: Unleashing"),
+    ):
+        assert comparer.asked(question), question
+        titles = _titles(comparer, question)
+        assert titles[0].startswith("SOAP:") and titles[1].startswith(second), question
+    # Its sides must still name papers: "Adam" and "AdamW" are methods many papers use.
+    assert not comparer.asked("what's the differnce between Adam and AdamW?")
+
+
 def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Settings) -> None:
     answerer = Answerer(sample_settings)
     comparer = Comparer.beside(answerer)
