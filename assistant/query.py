@@ -2782,8 +2782,9 @@ class QueryParser:
             take(ended, "dates")
             return
         for word, pattern in (
-            ("before", r"\b(?:before|earlier than|prior to) "),
-            ("after", r"\b(?:after|later than) "),
+            # "older than 2020", "pre-2020 papers" ("pre-2020" had been 2020 itself)
+            ("before", r"\b(?:(?:before|earlier than|prior to|older than) |pre-)"),
+            ("after", r"\b(?:(?:after|later than|newer than|more recent than) |post-)"),
             ("since", r"\b(?:since|starting|starting from) "),
             ("until", r"\b(?:until|up to|through) "),
             # "from the year 2025"

@@ -577,6 +577,12 @@ def test_an_organization_no_paper_lists_is_said_so_and_leaves_the_topic() -> Non
         # Two years in a row named as either: the second had been dropped.
         ("Which papers are from 2024 or 2025?", "2024", "2025"),
         ("Which year has more papers, 2024 or 2025?", "2024", "2025"),
+        # "older than", "newer than", "pre-" and "post-" (the last two had been the year itself)
+        ("papers older than 2020", None, "2019"),
+        ("pre-2020 papers", None, "2019"),
+        ("post-2024 papers on agents", "2025", None),
+        ("Which papers are more recent than March 2025?", "2025-04", None),
+        ("pre-training papers from 2024", "2024", "2024"),
     ],
 )
 def test_a_date_open_at_one_end(question: str, since: str | None, until: str | None) -> None:
