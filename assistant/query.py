@@ -1889,6 +1889,14 @@ _PART_OF_YEAR = re.compile(
     rf"|\b(?:the )?(?P<season>spring|summer|autumn|fall)(?: of)? (?P<sy>{_YEAR})\b"
 )
 _SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9}  # first month of each
+#: A listing left out before its name: "non-ICLR papers", "outside the daily list".
+_LEFT_OUT = re.compile(
+    r"\b(?:non-|outside(?:\s+of)?\s+(?:the\s+)?|not\s+in\s+(?:the\s+)?)"
+    r"(?P<rest>\S+(?:\s+\S+){0,3})",
+    re.IGNORECASE,
+)
+_ANY = re.compile(r"[\s\S]+")
+_LISTING_NOUNS = frozenset(["list", "listing", "page", "feed"])
 #: The place an adjective of nationality names, folded as _world_places has it. Hand-kept: the
 #: country table tzdata ships gives names alone, and no dependency here gives demonyms.
 _NATIONALITIES = {
@@ -2258,6 +2266,7 @@ class QueryParser:
             recognised.append(f"{label}: {said.strip()}")
 
         excluded, dated = _excluded(text, take, spans)
+        excluded += self._listing_left_out(text, take)
         titled = _in_title(text, take)
         if titled:  # "with transformer in the title": the title's words, not the topic
             found["titled"] = titled
@@ -2929,6 +2938,26 @@ class QueryParser:
                     take(match, "region")
                     return {}
         return {}
+
+    def _listing_left_out(self, text: str, take: Taker) -> list[str]:
+        """A listing left out as "non-ICLR papers" or "papers outside the daily list", as
+        written. Only a listing's name counts: "non-convex" and "outside the training
+        distribution" are topics. Both had been read as the listing asked for."""
+        found: list[str] = []
+        for match in _LEFT_OUT.finditer(text):
+            words = list(re.finditer(r"\S+", match["rest"]))
+            for n in range(len(words), 0, -1):
+                said = match["rest"][: words[n - 1].end()].rstrip("?.,;!")
+                venue = self._venue(said.lower(), [])
+                last = fold(said).split()[-1] if fold(said) else ""
+                # The longest run naming a listing that ends on one of its words or the noun
+                # a listing goes by: "ICLR" of "non-ICLR papers on RL", "the daily list".
+                if venue and (last in _venue_words(venue) or last in _LISTING_NOUNS):
+                    whole = _ANY.match(text, match.start(), match.start("rest") + len(said))
+                    take(whole or match, "excluding", said)
+                    found.append(said)
+                    break
+        return found
 
     def _nationality(
         self,

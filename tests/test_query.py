@@ -127,6 +127,10 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers are undated but list a region?", {"p3", "p5"}),  # "but" is no topic
         # a listing left out by the name people use
         ("Which papers are on a Hugging Face page but not the daily list?", {"p5"}),
+        # ... or said before its name: "non-ICLR" had been read as ICLR itself
+        ("Which non-ICLR papers are dated?", {"p2", "p4"}),
+        ("Which papers are outside the daily list?", {"p1", "p3", "p4", "p5"}),
+        ("Which papers are not in the ICLR 2026 listing?", {"p2", "p3", "p4", "p5"}),
     ],
 )
 def test_metadata_question_lists_what_it_asks_for(question: str, expected: set[str]) -> None:
@@ -894,6 +898,9 @@ def test_a_request_beside_constraints_leaves_the_topic() -> None:
         # Said of a method, it describes the paper asked for, which may say "without labels".
         ("Which method does not use labels?", [], "does not use labels"),
         ("Which optimizer is not about momentum?", [], "not about momentum"),
+        # "non-" and "outside" leave out a listing alone: a topic stays a topic
+        ("non-convex optimization papers", [], "non-convex"),
+        ("papers on generalization outside the training data", [], "outside the training"),
     ],
 )
 def test_what_a_question_leaves_out_is_a_filter(
