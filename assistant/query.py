@@ -51,6 +51,9 @@ _NUMBERS = {
     "eight": 8,
     "nine": 9,
     "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a dozen": 12,
 }
 _COUNT = r"(?P<n>\d+|" + "|".join(_NUMBERS) + r")"
 #: A count of a few, in digits or words ("3", "three").

@@ -58,6 +58,7 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers have two or more authors?", {"p1"}),
         ("Papers with at most 1 author", {"p2"}),
         ("Which papers have between 2 and 4 authors?", {"p1"}),
+        ("Which papers have fewer than a dozen authors?", {"p1", "p2"}),  # "dozen" was no count
         ("Which papers were written by large teams (2+ authors)?", {"p1"}),
         # dates: in a month, on a day, before, after, between
         ("Which papers were posted in June 2024?", {"p2"}),
