@@ -2043,8 +2043,8 @@ def _part_of_year(match: re.Match[str]) -> tuple[int, int, int]:
 
 _RELATIVE = re.compile(
     rf"\b(?:(?:in|over|during|within|from|of) )?the (?:last|past|previous) (?:{_COUNT} )?"
-    r"(?P<unit>years?|months?|weeks?|days?)\b"
-    r"|\b(?P<which>last|previous|this|current) (?P<span>year|month)\b"
+    r"(?P<unit>decades?|years?|months?|weeks?|days?)\b"
+    r"|\b(?P<which>last|previous|this|current) (?P<span>decade|year|month)\b"
 )
 
 
@@ -2172,8 +2172,12 @@ def _relative_dates(
                 today - datetime.timedelta(days=n * (7 if unit == "week" else 1))
             ).isoformat()
         else:
-            back = _shift(today.year, today.month, None, -n * (12 if unit == "year" else 1))
+            months = {"decade": 120, "year": 12}.get(unit, 1)
+            back = _shift(today.year, today.month, None, -n * months)
             found["since"] = f"{back}-{min(today.day, 28):02d}"
+    elif match.group("span") == "decade":  # "this decade": the 2020s; "last decade": the 2010s
+        start = today.year // 10 * 10 - (10 if match.group("which") in ("last", "previous") else 0)
+        found["since"], found["until"] = iso_date(start), iso_date(start + 9)
     else:
         step = 0 if match.group("which") in ("this", "current") else -1
         month = today.month if match.group("span") == "month" else None

@@ -778,6 +778,9 @@ def test_an_order_keeps_how_many_it_asks_for(question: str, key: str, count: int
         ("papers from the past two years", {"p1", "p2"}),
         ("Which papers appeared in the last 6 months?", {"p1"}),
         ("What came out over the past year?", {"p1"}),
+        # decades had been searched as words, and refused
+        ("papers from the last decade", {"p1", "p2", "p4"}),
+        ("Which papers are from this decade?", {"p1", "p2"}),
     ],
 )
 def test_dates_counted_back_from_the_day_asked(question: str, expected: set[str]) -> None:
