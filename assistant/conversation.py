@@ -162,7 +162,10 @@ _THE_REST = re.compile(
 _HAVING = re.compile(r"^(?:have|has|with|give|gives)\s+(?P<what>.+)$", re.IGNORECASE)
 #: A year said alone: "what about 2024?", "and 2024?" (the parser reads "from 2024").
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_YEAR_ONLY = re.compile(r"(?:(?:from|in|of)\s+)?(?P<year>(?:19|20)\d\d)", re.IGNORECASE)
+_DECADE = r"(?:the\s+)?(?:(?:early|mid|late)[- ])?(?:19|20)\d0'?s\b"
+_YEAR_ONLY = re.compile(rf"(?:(?:from|in|of)\s+)?(?P<year>{_DECADE}|(?:19|20)\d\d)", re.IGNORECASE)
+#: A year or a decade a question names: "2025", "the 2010s", "the early 2020s".
+_YEAR_OR_DECADE = re.compile(rf"\b{_DECADE}|\b(?:19|20)\d\d\b", re.IGNORECASE)
 #: The rest of the last message: "on pruning", "about bandits", "from 2024".
 _CONTINUED = re.compile(r"^\W*(?:on|about|regarding|concerning|for|from|in|by|with)\s+\w", re.I)
 _ORDINAL = "(?:" + "|".join(_ORDINALS) + ")"
@@ -777,6 +780,9 @@ def narrowing(
     >>> dated = Turn(question="papers with code from 2024", answer="a")
     >>> narrowing("what about 2025?", dated, constraints_only=False)
     'papers with code from 2025'
+    >>> narrowing("what about the 2020s?", Turn(question="papers from the 2010s", answer="a"),
+    ...           constraints_only=True)
+    'papers from the 2020s'
     >>> coded = Turn(question="which ones have code?", answer="a",
     ...              rewritten_query=f"{turn.question} (have code)")
     >>> narrowing("and which don't?", coded, constraints_only=False)
@@ -816,9 +822,11 @@ def narrowing(
         if before is not None:
             asked = _before_narrowing(asked, before)
         year = _YEAR_ONLY.fullmatch(subject)
-        if year and len(_YEAR.findall(asked)) == 1:
-            # "what about 2025?" after "papers with code from 2024": that year instead
-            return _YEAR.sub(year["year"], asked)
+        if year and len(_YEAR_OR_DECADE.findall(asked)) == 1:
+            # "what about 2025?" after "papers with code from 2024": that year instead; so
+            # is a decade ("what about the 2020s?" after "papers from the 2010s", which had
+            # kept the 2010s)
+            return _YEAR_OR_DECADE.sub(year["year"], asked)
         return f"{asked} ({subject})"
     adding = _ONLY.match(question) or _WHICH_ONES.match(question)
     year = _YEAR_ONLY.fullmatch(adding["subject"].strip()) if adding else None
