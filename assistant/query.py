@@ -95,6 +95,7 @@ _SCAFFOLD_WORDS = """
     summarise summary explain stuff title titles
     else worked working collaborate collaborated collaborates collaborating collaborator
     collaborators coauthors co-authors colleagues
+    its organization organizations organisation organisations affiliation affiliations
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 

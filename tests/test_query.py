@@ -1118,3 +1118,13 @@ def test_a_nationality_of_the_authors_is_a_place() -> None:
     french = PARSER.parse("papers by French authors")
     assert "French" in french.unread and not french.filters.authors
     assert PARSER.parse("Which papers classify Chinese text?").filters.empty
+
+
+def test_a_field_named_after_its_value_is_no_topic() -> None:
+    # "its organization" had been a topic no paper was about: the paper found was doubted.
+    for question in (
+        "Which paper lists Harvard University as its organization?",
+        "Which papers give Harvard as their affiliation?",
+    ):
+        query = PARSER.parse(question)
+        assert query.filters.organization and query.bare, (question, query.subject)
