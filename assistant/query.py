@@ -2716,7 +2716,11 @@ class QueryParser:
         solo = re.search(
             r"\b(?:single|solo|sole|one)[- ]author(?:ed)?\b|\bsole author\b"
             r"|\b(?:by|with) (?:a single|one|only one|just one|a lone|a sole) "
-            r"(?:author|person|researcher|writer)\b",
+            r"(?:author|person|researcher|writer)\b"
+            # "solo papers by X", "authored solely by X", "papers X wrote alone": they had
+            # listed X's papers with coauthors too
+            r"|\bsolo (?=papers?\b)|\b(?:written|authored) (?:solely|alone)(?= by\b)"
+            r"|\b(?:wrote|write|written|authored) (?:alone|solo|by (?:him|her|them)self)\b",
             lowered,
         )
         if solo:

@@ -59,6 +59,10 @@ def _ids(filters: Filters) -> set[str]:
         ("Papers with at most 1 author", {"p2"}),
         ("Which papers have between 2 and 4 authors?", {"p1"}),
         ("Which papers have fewer than a dozen authors?", {"p1", "p2"}),  # "dozen" was no count
+        # alone: "solo" and "wrote alone" had listed an author's papers with coauthors too
+        ("solo papers", {"p2"}),
+        ("Which papers did Haoli Bai write alone?", set()),
+        ("papers authored solely by Haoli Bai", set()),
         ("Which papers were written by large teams (2+ authors)?", {"p1"}),
         # dates: in a month, on a day, before, after, between
         ("Which papers were posted in June 2024?", {"p2"}),
