@@ -524,6 +524,8 @@ def tally_note(found: Retrieval) -> str:
                 return f"{head} The most typical paper of each theme is listed, in that order."
     elif tally.mode == "each":
         head = f"Papers per {tally.key} {values}"
+        if tally.values:  # "How many authors are there?": "97 authors (of the 20 papers ...)"
+            head = f"{tally.noun(len(found.counts))} {values}"
         whose = f"The papers of {inert_markers(max(found.counts, key=lambda c: c[1])[0])}"
     elif tally.mode == "at_least" and top < tally.least:
         head = (

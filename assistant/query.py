@@ -741,6 +741,7 @@ _WRITERS = r"(?:authors?|researchers?|writers?|people|scientists?)"
 
 
 _Mode = Literal["most", "fewest", "at_least", "each", "total"]
+_Key = Literal["author", "listing", "year", "month", "category", "region", "organization"]
 # "How many papers are there?", "... does the collection hold in total?": nothing but these words.
 _TOTAL_WORDS = (
     "are is there do does you we it the this your our collection library corpus store database "
@@ -913,6 +914,25 @@ _TALLY_AUTHORS: list[tuple[str, _Mode]] = [
 ]
 
 
+#: How many values of a field there are: "How many authors are there?", "the number of
+#: distinct venues", "How many unique categories does the collection have?".
+_DISTINCT = r"(?:distinct|unique|different|individual|separate) "
+_VALUES_THERE = (
+    r" (?:are|is) there\b| exist\b|(?: (?:are|is))? (?:(?:listed|named|represented) )?in "
+    r"(?:the|this|your) (?:collection|library|corpus)\b| (?:does|do) (?:the|this|your) "
+    r"(?:collection|library|corpus) (?:have|hold|list|contain|cover|include)\b"
+    r"| (?:are|is) (?:listed|named|represented)\b| in total\b| overall\b| altogether\b"
+)
+_ANY_GROUP = "|".join(_GROUPS.values())
+_VALUES_COUNTED = re.compile(
+    rf"\bhow many (?:{_DISTINCT})?(?P<group>{_ANY_GROUP})"
+    rf"(?={_VALUES_THERE}|\s*[?.!]*\s*$)"
+    # "the number of distinct authors"; not "the average number of authors", nor "sorted by
+    # the number of authors"
+    r"|(?<!average )(?<!mean )(?<!median )(?<!by )(?<!by the )(?<!total )"
+    rf"\b(?:the )?(?:number|count) of (?:the )?(?:(?:{_DISTINCT})(?P<g2>{_ANY_GROUP})"
+    rf"|(?P<g3>{_ANY_GROUP})(?={_VALUES_THERE}))"
+)
 #: Each rule with each group's words, compiled once: (group, pattern, mode), in the order tried.
 _TALLIES = [
     (key, re.compile(template.replace("{g}", group)), mode)
@@ -962,7 +982,7 @@ class Tally(BaseModel):
     the most papers ("Which author has the most papers?"), those with at least some
     ("authors with more than one paper"), or every value ("How many papers per year?")."""
 
-    key: Literal["author", "listing", "year", "month", "category", "region", "organization"]
+    key: _Key
     mode: _Mode = "most"
     least: int = Field(2, ge=1, description="The fewest papers a value needs, for at_least.")
     count: int | None = Field(None, ge=1, description='How many values it asks for ("top 5").')
@@ -971,9 +991,21 @@ class Tally(BaseModel):
         description="For a count in all: the papers' themes are asked for too (\"What topics "
         'are covered?").',
     )
+    values: bool = Field(
+        False,
+        description='For a count of every value: how many values there are is asked ("How many '
+        'authors are there?").',
+    )
+
+    def noun(self, n: int) -> str:
+        """``n`` values of the field counted: "12 authors", "1 category"."""
+        plural = {"category": "categories"}.get(self.key, f"{self.key}s")
+        return f"{n} {self.key if n == 1 else plural}"
 
     def phrase(self) -> str:
         """What was read, for the receipt: "papers per author, most first"."""
+        if self.values:
+            return f"the number of {self.noun(2).split()[1]}, and papers per {self.key}"
         if self.mode == "total":
             return "papers in all, and their themes" if self.themes else "papers in all"
         said = {
@@ -993,6 +1025,10 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ...     return found and found.phrase() + (f" ({found.count})" if found.count else "")
     >>> read("Which author has the most papers?")
     'papers per author, most first'
+    >>> [read(q) for q in ("How many authors are there?", "number of distinct venues",
+    ...     "How many authors does SOAP have?")]  # doctest: +NORMALIZE_WHITESPACE
+    ['the number of authors, and papers per author',
+     'the number of listings, and papers per listing', None]
     >>> read("Who wrote the most papers here?")
     'papers per author, most first'
     >>> read("Who are the most prolific researchers?")
@@ -1105,6 +1141,13 @@ def _tally(lowered: str, take: Taker) -> Tally | None:
     ...     "Which papers have more than 5 authors?", "the most popular papers on pruning")]
     [None, None, None, None]
     """
+    values = _VALUES_COUNTED.search(lowered)
+    if values:  # "How many authors are there?": had named nothing to search for
+        said = values["group"] or values["g2"] or values["g3"]
+        key = next(k for k, words in _GROUPS.items() if re.fullmatch(words, said))
+        tally = Tally(key=cast(_Key, key), mode="each", values=True)
+        take(values, "count", tally.phrase())
+        return tally
     for key, pattern, mode in _TALLIES:
         match = pattern.search(lowered)
         if not match:

@@ -431,6 +431,15 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
     # A listing's "[2]" in an author's name cites nothing, on the paper's line either.
     assert "Eve [2] Roe" not in several.answer and "Eve (2) Roe ·" in several.answer
 
+    # How many authors there are: it had named nothing to search for.
+    authors = answerer.ask("How many authors are there?")
+    assert authors.answer.split("\n\n")[1].startswith(
+        "4 authors (of the 4 papers that give one): Ana Suárez (3 papers), Bo Li (2 papers), "
+    )
+    assert "2 listings (of the 5 papers that give one)" in (
+        answerer.ask("how many distinct venues are in the collection?").answer
+    )
+
     years = answerer.ask("How many papers are there per year?").answer
     assert (
         "Papers per year (of the 5 papers that give one): 2024 (1 paper), 2025 (1 paper), "
