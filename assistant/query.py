@@ -252,14 +252,16 @@ _ORDER_NOUN = rf" (?:[\w.-]+ ){{0,3}}(?:{_WORKS}|daily)\b| (?:ones?|on)\b|\s*[?.
 _SORT_BY = (
     r"\b(?P<by>sort(?:ed)?|order(?:ed)?|rank(?:ed)?|list(?:ed)?|arranged?)\s+"
     # "rank the ICLR 2026 papers by ...": a constraint's words may stand between
-    r"(?:(?:them|it|these|those|the\s+(?:[\w.-]+\s+){0,4}?papers|the\s+list)\s+)?by\s+"
+    # ... or "papers" alone: "rank papers by number of authors" had been left unsorted
+    r"(?:(?:them|it|these|those|(?:the\s+(?:[\w.-]+\s+){0,4}?)?papers|the\s+list)\s+)?by\s+"
 )
 _SORT_ASCENDING = (
     r"\b(?:\s*[,(]?\s*(?P<ascending>ascending|(?:fewest|least|smallest|lowest)\s+first)\)?)?"
 )
 _ORDER_CLAUSE = re.compile(
     r"[,;:(]?\s*(?P<said>(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|list(?:ed)?|arranged?)\s+"
-    r"(?:them\s+|it\s+)?by\s+(?:(?:publication|release)\s+)?(?:date|year|recency|time)"
+    r"(?:them\s+|it\s+|(?:the\s+)?papers\s+)?by\s+(?:(?:publication|release)\s+)?"
+    r"(?:date|year|recency|time)"
     rf"(?:\s*[,(]?\s*(?P<then>{_NEW_OR_OLD}) (?:ones? )?first(?![-\w])\)?)?"
     rf"|(?P<first>{_NEW_OR_OLD}) (?:ones? )?first(?![-\w])"
     rf"|from (?:the )?(?P<from>{_NEW_OR_OLD}|old|new) to (?:the )?(?:{_NEW_OR_OLD}|old|new)"

@@ -862,6 +862,9 @@ def test_an_order_asked_by_its_field_is_an_order() -> None:
         # A year before the clause is no count; "top 3" is.
         ("papers from ICLR 2026 sorted by number of authors", "author_count", True, None),
         ("top 3 papers sorted by upvotes", "upvotes", True, 3),
+        # "papers" alone between: they had been left unsorted
+        ("rank papers by number of authors", "author_count", True, None),
+        ("order papers by date", "date", True, None),
     ):
         query = PARSER.parse(question)
         sort = query.sort
