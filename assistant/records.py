@@ -728,7 +728,11 @@ def mention_pattern(phrase: str) -> re.Pattern[str] | None:
 
 
 def _has(paper: Paper, name: MissingField) -> bool:
-    """Whether ``paper`` carries the field ``name`` (a count of authors is authors too)."""
+    """Whether ``paper`` carries the field ``name`` (a count of authors is authors too; none
+    of 0 upvotes: "daily papers without upvotes" are those with 0, which no listing tells from
+    an unstated count)."""
+    if name == "upvotes":
+        return bool(paper.upvotes)
     if name == "authors":
         return author_count(paper) is not None
     if name == "code":

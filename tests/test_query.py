@@ -1135,3 +1135,15 @@ def test_a_field_named_after_its_value_is_no_topic() -> None:
     ):
         query = PARSER.parse(question)
         assert query.filters.organization and query.bare, (question, query.subject)
+
+
+def test_no_upvotes_is_a_count_of_none_or_zero() -> None:
+    papers = [_paper(1, upvotes=0), _paper(2, upvotes=3), _paper(3)]
+    parser = QueryParser(papers)
+    # "daily papers without upvotes" had matched none: every daily paper gives a count.
+    for question, expected in (
+        ("Which papers have no upvotes?", ["p1", "p3"]),
+        ("Which papers have upvotes?", ["p2"]),
+    ):
+        filters = parser.parse(question).filters
+        assert [p.paper_id for p in papers if filters.accepts(p)] == expected, question
