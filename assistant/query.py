@@ -2351,7 +2351,10 @@ class QueryParser:
                 tally = Tally(key="listing", mode="total")
                 recognised.append(f"count: {tally.phrase()}")
         count = None if sort is not None or tally is not None else _asked_count(lowered, take)
+        before_missing = len(spans)
         self._missing(lowered, found, take)
+        # "without an arXiv id" names no listing either (it had kept the arXiv listing's papers)
+        lowered = _blanked(lowered, spans[before_missing:])
         given = self._present(lowered, found, take)
         if _identifier(lowered, found, take) or given:
             # "an arXiv id", "arXiv:2401.01234" name no listing

@@ -1147,3 +1147,11 @@ def test_no_upvotes_is_a_count_of_none_or_zero() -> None:
     ):
         filters = parser.parse(question).filters
         assert [p.paper_id for p in papers if filters.accepts(p)] == expected, question
+
+
+def test_a_missing_arxiv_id_names_no_listing() -> None:
+    papers = [_paper(1, venue="arXiv.org Machine Learning"), _paper(2, arxiv_id="2401.01234")]
+    query = QueryParser(papers).parse("Which papers are without an arXiv id?")
+    # It had kept the arXiv listing's papers alone, as if the listing were asked for.
+    assert query.filters.venue is None and query.filters.missing == ["arxiv_id"]
+    assert [p.paper_id for p in papers if query.filters.accepts(p)] == ["p1"]
