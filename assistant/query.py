@@ -999,15 +999,19 @@ class Tally(BaseModel):
         'authors are there?").',
     )
 
+    @property
+    def plural(self) -> str:
+        """The field's values, in the plural: "authors", "categories"."""
+        return {"category": "categories"}.get(self.key, f"{self.key}s")
+
     def noun(self, n: int) -> str:
         """``n`` values of the field counted: "12 authors", "1 category"."""
-        plural = {"category": "categories"}.get(self.key, f"{self.key}s")
-        return f"{n} {self.key if n == 1 else plural}"
+        return f"{n} {self.key if n == 1 else self.plural}"
 
     def phrase(self) -> str:
         """What was read, for the receipt: "papers per author, most first"."""
         if self.values:
-            return f"the number of {self.noun(2).split()[1]}, and papers per {self.key}"
+            return f"the number of {self.plural}, and papers per {self.key}"
         if self.mode == "total":
             return "papers in all, and their themes" if self.themes else "papers in all"
         said = {
