@@ -1940,6 +1940,9 @@ _PART_OF_YEAR = re.compile(
     rf"|\bthe (?P<end>first|last) {_COUNT} months of (?P<my>{_YEAR})\b"
     # The northern seasons; winter (December to February) is left alone: which year's?
     rf"|\b(?:the )?(?P<season>spring|summer|autumn|fall)(?: of)? (?P<sy>{_YEAR})\b"
+    # "the end of 2025", "the beginning of 2024" (the thirds of early, mid and late), "H1 2025"
+    rf"|\bthe (?P<edge>beginning|start|middle|end) of (?P<ey>{_YEAR})\b"
+    rf"|\bh(?P<h>[12]),? (?P<hy>{_YEAR})\b"
 )
 _SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9}  # first month of each
 #: A listing left out before its name: "non-ICLR papers", "outside the daily list".
@@ -2070,6 +2073,9 @@ _NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _NTH.update({"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5})
 
 
+_THIRDS = {"early": 0, "beginning": 0, "start": 0, "mid": 1, "middle": 1, "late": 2, "end": 2}
+
+
 def _part_of_year(match: re.Match[str]) -> tuple[int, int, int]:
     """(year, first month, last month) of a match of _PART_OF_YEAR: early, mid and late are
     its thirds."""
@@ -2083,9 +2089,12 @@ def _part_of_year(match: re.Match[str]) -> tuple[int, int, int]:
     if match.group("season"):
         first = _SEASONS[match.group("season")]
         return int(match.group("sy")), first, first + 2
-    if match.group("when"):
-        third = ("early", "mid", "late").index(match.group("when"))
-        return int(match.group("wy")), third * 4 + 1, third * 4 + 4
+    if match.group("when") or match.group("edge"):
+        third = _THIRDS[match.group("when") or match.group("edge")]
+        return int(match.group("wy") or match.group("ey")), third * 4 + 1, third * 4 + 4
+    if match.group("h"):
+        half = int(match.group("h"))
+        return int(match.group("hy")), half * 6 - 5, half * 6
     months = min(max(number(match.group("n")), 1), 12)
     first = 1 if match.group("end") == "first" else 13 - months
     return int(match.group("my")), first, first + months - 1
@@ -2811,6 +2820,18 @@ class QueryParser:
             found["since"] = iso_date(year, MONTHS[months.group("first")], None)
             found["until"] = iso_date(year, MONTHS[months.group("last")], None)
             take(months, "dates")
+            return
+        # A year give or take one: "around 2024", "roughly 2020", "2024ish" (searched as
+        # words, they had been refused)
+        about = re.search(
+            rf"\b(?:around|roughly|circa|approximately|ca\.) (?P<y>{_YEAR})\b"
+            rf"|\b(?P<y2>{_YEAR})-?ish\b",
+            lowered,
+        )
+        if about:
+            year = int(about["y"] or about["y2"])
+            found["since"], found["until"] = iso_date(year - 1), iso_date(year + 1)
+            take(about, "dates", f"{about[0].strip()} ({year - 1} to {year + 1})")
             return
         decade = _DECADE.search(lowered)
         if decade:

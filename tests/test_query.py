@@ -592,6 +592,13 @@ def test_an_organization_no_paper_lists_is_said_so_and_leaves_the_topic() -> Non
         ("post-2024 papers on agents", "2025", None),
         ("Which papers are more recent than March 2025?", "2025-04", None),
         ("pre-training papers from 2024", "2024", "2024"),
+        # the edges of a year, its halves as H1 and H2, and a year give or take one: searched
+        # as words, "around 2024" had been refused and "the end of 2025" read as all of it
+        ("papers from the end of 2025", "2025-09", "2025-12"),
+        ("papers from the beginning of 2024", "2024-01", "2024-04"),
+        ("papers from H1 2025", "2025-01", "2025-06"),
+        ("papers from around 2024", "2023", "2025"),
+        ("papers from 2020ish on GANs", "2019", "2021"),
     ],
 )
 def test_a_date_open_at_one_end(question: str, since: str | None, until: str | None) -> None:
