@@ -95,7 +95,7 @@ _SCAFFOLD_WORDS = """
     summarise summary explain stuff title titles
     else worked working collaborate collaborated collaborates collaborating collaborator
     collaborators coauthors co-authors colleagues
-    its organization organizations organisation organisations affiliation affiliations
+    its organization organizations organisation organisations affiliation affiliations into
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 
@@ -1945,6 +1945,12 @@ _PART_OF_YEAR = re.compile(
     rf"|\bh(?P<h>[12]),? (?P<hy>{_YEAR})\b"
 )
 _SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9}  # first month of each
+#: Papers asked for as a conference's: "conference papers", "peer-reviewed work", "papers
+#: presented at conferences".
+_CONFERENCE_PAPERS = re.compile(
+    r"\b(?:conference|peer[- ]reviewed)\s+(?:papers?|works?|publications?|articles?)\b"
+    r"|\b(?:from|at|in|to)\s+(?:a\s+|any\s+)?(?:conferences?|peer[- ]reviewed\s+venues?)\b"
+)
 #: A listing left out before its name: "non-ICLR papers", "outside the daily list".
 _LEFT_OUT = re.compile(
     r"\b(?:non-|outside(?:\s+of)?\s+(?:the\s+)?|not\s+in\s+(?:the\s+)?)"
@@ -2391,6 +2397,7 @@ class QueryParser:
         if not {"region", "regions", "any_region"} & found.keys():
             unread.update(self._unknown_place(text, lowered, spans))
         _count(lowered, r"(?:venues?|listings?|lists?|sources?)", "listings", found, take)
+        unread.update(self._conferences(text, _blanked(lowered, spans), found, take, spans))
         several = re.search(
             # "on both Hugging Face lists": the venue's words may stand between.
             r"\b(?:(?:multiple|several|many)|both(?: the)?(?: [a-z0-9.-]+){0,3}?) "
@@ -3043,6 +3050,29 @@ class QueryParser:
                     found.append(said)
                     break
         return found
+
+    def _conferences(
+        self,
+        text: str,
+        lowered: str,
+        found: dict[str, object],
+        take: Taker,
+        spans: list[tuple[int, int]],
+    ) -> dict[str, str]:
+        """Papers asked for as a conference's ("conference papers", "peer-reviewed papers",
+        "papers from conferences"): the listings that are a known conference's, or why none
+        can filter. They had named nothing to search for, or been refused."""
+        match = _CONFERENCE_PAPERS.search(lowered)
+        if match is None or self._venue(lowered, []) is not None:
+            return {}  # none asked, or a listing named says which ("ICLR conference papers")
+        held = [v for v in self.vocab.venues if re.search(rf"\b(?:{_KNOWN_VENUES})\b", v, re.I)]
+        if not held:
+            spans.append(match.span())
+            given = ", ".join(self.vocab.venues) or "none"
+            return {text[slice(*match.span())]: f"no listing here is a conference's: {given}"}
+        found["venue" if len(held) == 1 else "any_venue"] = held[0] if len(held) == 1 else held
+        take(match, "venue", " or ".join(held))
+        return {}
 
     def _nationality(
         self,

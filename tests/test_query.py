@@ -132,6 +132,10 @@ def _ids(filters: Filters) -> set[str]:
         ("Which papers are undated but list a region?", {"p3", "p5"}),  # "but" is no topic
         # a listing left out by the name people use
         ("Which papers are on a Hugging Face page but not the daily list?", {"p5"}),
+        # a conference's papers: the listings that are a known conference's (they had named
+        # nothing to search for, or been refused)
+        ("Which conference papers are there?", {"p1"}),
+        ("peer-reviewed papers", {"p1"}),
         # ... or said before its name: "non-ICLR" had been read as ICLR itself
         ("Which non-ICLR papers are dated?", {"p2", "p4"}),
         ("Which papers are outside the daily list?", {"p1", "p3", "p4", "p5"}),
@@ -1162,3 +1166,13 @@ def test_a_missing_arxiv_id_names_no_listing() -> None:
     # It had kept the arXiv listing's papers alone, as if the listing were asked for.
     assert query.filters.venue is None and query.filters.missing == ["arxiv_id"]
     assert [p.paper_id for p in papers if query.filters.accepts(p)] == ["p1"]
+
+
+def test_conference_papers_where_no_listing_is_a_conference_are_said_unread() -> None:
+    query = QueryParser([_paper(1, venue="arXiv.org Machine Learning")]).parse(
+        "conference papers on pruning"
+    )
+    assert query.unread == ["conference papers"] and query.filters.venue is None
+    assert "no listing here is a conference's" in query.unread_reasons["conference papers"]
+    # "into" frames the question: "What got into ICLR 2026?" had been doubted as not about it.
+    assert PARSER.parse("What got into ICLR 2026?").bare
