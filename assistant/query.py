@@ -1684,11 +1684,11 @@ _ID_THEN_DATE = re.compile(
 #: "code" ends the phrase: "code generation" and "code changes" are topics.
 _CODE_THING = (
     r"(?:an?\s+|the\s+|their\s+|its\s+|any\s+|some\s+|public(?:ly\s+available)?\s+"
-    r"|open[- ]source\s+|released\s+|source\s+)*"
+    r"|open[- ]source\s+|released\s+|source\s+|both\s+)*"
     r"(?:code(?:\s*(?:links?|repos?|repositor(?:y|ies)|bases?))?|implementations?"
     r"|github\s+(?:links?|repos?|repositor(?:y|ies)|pages?)|codebases?)"
     r"(?:\s+(?:publicly\s+)?(?:available|released|online|public))?"
-    r"(?=\s*(?:$|[?.!,;)]|(?:and|or|that|which|for|on|in|from|at|to|about|published|posted"
+    r"(?=\s*(?:$|[?.!,;)]|(?:and|or|but|that|which|for|on|in|from|at|to|about|published|posted"
     r"|per|by|each|since|before|after|until|during|within|with|than|have|has|had|are|is|were"
     r"|was|got|get|do|does|did|appear(?:ed)?|received?)\b))"
 )

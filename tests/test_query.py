@@ -1176,3 +1176,19 @@ def test_conference_papers_where_no_listing_is_a_conference_are_said_unread() ->
     assert "no listing here is a conference's" in query.unread_reasons["conference papers"]
     # "into" frames the question: "What got into ICLR 2026?" had been doubted as not about it.
     assert PARSER.parse("What got into ICLR 2026?").bare
+
+
+def test_code_beside_another_field_is_read() -> None:
+    papers = [
+        _paper(1, abstract="Code: https://github.com/a/b", date="2024"),
+        _paper(2, abstract="Code is at https://github.com/c/d"),
+        _paper(3, date="2024"),
+    ]
+    parser = QueryParser(papers)
+    # "both" before it and "but" after it had left code unread (the first had been refused).
+    for question, expected in (
+        ("papers with both code and a date", ["p1"]),
+        ("papers with code but no date", ["p2"]),
+    ):
+        filters = parser.parse(question).filters
+        assert [p.paper_id for p in papers if filters.accepts(p)] == expected, question
