@@ -2011,7 +2011,7 @@ _NATIONALITIES = {
 _NATIONALITY = re.compile(
     r"\b(?:(?:by|from|of|with)\s+(?:the\s+)?)?(?P<adj>"
     + "|".join(re.escape(a) for a in sorted(_NATIONALITIES, key=len, reverse=True))
-    + r")(?:[- ]based)?\s+(?:authors?|co-?authors?|researchers?|scientists?|academics?"
+    + r")(?:[- ]based)?\s+(?:authors?|co-?authors?|researchers?|scientists?|academics?|papers?"
     r"|universit(?:y|ies)|institutions?|institutes?|labs?|laborator(?:y|ies)|teams?|groups?"
     r"|compan(?:y|ies)|organi[sz]ations?)\b"
 )
@@ -2049,6 +2049,17 @@ _MORE_PLACES = (
     "South Korea",
     "North Korea",
 )
+#: Places said by their short names, folded, to the names papers give (folded).
+_SHORT_PLACES = {
+    "us": "united states",
+    "u s": "united states",
+    "usa": "united states",
+    "u s a": "united states",
+    "uk": "united kingdom",
+    "u k": "united kingdom",
+    "britain": "united kingdom",
+    "great britain": "united kingdom",
+}
 #: A place read as where a paper comes from: after "from", "based in", "authors in"...
 _FROM_PLACE = (
     r"\b(?:from|based in|located in|out of|(?:authors?|researchers?|written|published|"
@@ -3008,7 +3019,15 @@ class QueryParser:
         longest run of up to five words there that names one ("from authors in Europe",
         "with authors in California were accepted"). Of two joined places ("from Africa or
         Asia") where no paper gives one of them, the other filters and that one is said."""
-        places = self.vocab.regions
+        places = {
+            **self.vocab.regions,
+            # "in the US", "from the UK": the short names of places papers give in full
+            **{
+                short: self.vocab.regions[full]
+                for short, full in _SHORT_PLACES.items()
+                if full in self.vocab.regions
+            },
+        }
         for pair in _TWO_PLACES.finditer(lowered):
             for match in _longest_first(_TWO_PLACES, lowered, pair.start(), "second"):
                 known = [g for g in ("place", "second") if fold(match[g]) in places]

@@ -1129,6 +1129,9 @@ def test_a_nationality_of_the_authors_is_a_place() -> None:
         ("papers by German authors", "Germany"),
         ("Which papers come from American universities?", "United States"),
         ("papers by Jordanian researchers on agents", "Jordan"),
+        # a place by its short name, and a nationality of the papers themselves
+        ("papers by authors in the US", "United States"),
+        ("German papers", "Germany"),
     ):
         query = PARSER.parse(question)
         assert query.filters.region == region and not query.filters.authors, question
