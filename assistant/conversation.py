@@ -228,7 +228,16 @@ _MOST_OPENING = r"^\W*(?:(?:and|ok(?:ay)?|so|but|now|then)\b[\s,]*)*"
 _HAS_THE_END = r"\s+(?:has|have|had)\s+the\s+(?P<end>most|fewest)(?:\s+papers?)?\s*[?!.]*\s*$"
 #: "who has the most?", "which one has the fewest?" ...
 _WHO_HAS_MOST = re.compile(
-    rf"{_MOST_OPENING}(?:who|which(?:\s+(?:ones?|papers?))?){_HAS_THE_END}", re.IGNORECASE
+    rf"{_MOST_OPENING}(?:who|which(?:\s+(?:ones?|papers?|of\s+(?:them|those|these)))?)"
+    rf"{_HAS_THE_END}",
+    re.IGNORECASE,
+)
+#: ... after how many values there are: "How many authors are there in ICLR 2026?".
+_VALUES_ASKED = re.compile(
+    r"^\W*how\s+many\s+(?:distinct\s+|unique\s+|different\s+)?(?P<g>authors|venues|listings"
+    r"|categories|years|months|regions|countries|organi[sz]ations)\b(?:\s+(?:are|is)\s+there)?"
+    r"(?P<rest>[^?!]*)",
+    re.IGNORECASE,
 )
 #: ... after a mean asked for: "What is the average number of upvotes?".
 _AVERAGED = re.compile(
@@ -931,6 +940,10 @@ def _other_end(question: str, asked: str) -> str | None:
     'Which authors have the most papers at ICLR 2026?'
     >>> _other_end("which has the fewest?", "What categories have papers on RL?")
     'What categories have the fewest papers on RL?'
+    >>> _other_end("which of them has the most papers?", "How many authors are there in ICLR?")
+    'Which author has the most papers in ICLR?'
+    >>> _other_end("who has the fewest?", "How many categories are there?")
+    'Which category has the fewest papers?'
 
     ... and "which one has the most?" after a mean, the paper with the most.
 
@@ -956,6 +969,13 @@ def _other_end(question: str, asked: str) -> str | None:
     if most and mean:
         # "which paper has the most?" after "What is the average number of upvotes?"
         return f"Which paper has the {most['end'].lower()} {mean['field'].lower()}?"
+    values = _VALUES_ASKED.match(asked) if most else None
+    if most and values:
+        # "which of them has the most papers?" after "How many authors are there?": asked of
+        # the authors (it had been asked of the first paper the answer listed)
+        one = re.sub(r"ies$", "y", values["g"].lower()).removesuffix("s")
+        rest = values["rest"].rstrip(" ?!.")
+        return f"Which {one} has the {most['end'].lower()} papers{rest}?"
     each = _VALUES_WITH_PAPERS.match(asked) if most else None
     if most and each:
         # "who has the most?" after "Which authors have papers at ICLR 2026?": the most of
