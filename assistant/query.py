@@ -3462,8 +3462,17 @@ def _shown(values: Sequence[str], most: int = 5) -> str:
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with the characters of ``spans`` made spaces (its length and offsets kept)."""
-    return "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(text))
+    """``text`` with the characters of ``spans`` made spaces (its length and offsets kept).
+
+    >>> _blanked("papers from 2024 on RL", [(7, 16), (20, 99), (-3, 0)])
+    'papers           on   '
+    """
+    chars = list(text)
+    for start, end in spans:  # each span once, not each character against every span
+        start, end = max(start, 0), min(end, len(chars))
+        if start < end:
+            chars[start:end] = " " * (end - start)
+    return "".join(chars)
 
 
 def _common_prefix(values: list[str]) -> str:
