@@ -31,6 +31,13 @@ _INFLECTIONS = (
 _ES = re.compile(r"(?:s|x|z|ch|sh|o)es$")
 #: The words a question starts with, before other stopwords a typo is one edit from.
 _QUESTION_WORDS = frozenset({"which", "what", "when", "where", "whom", "whose", "how"})
+#: Prefixes a word is written with or without a hyphen ("cooccurrence", "co-occurrence"), longest
+#: first: a word no paper uses may be one the papers hyphenate.
+_PREFIXES_TEXT = """
+    co pre post non self multi fine re sub inter intra anti over under cross meta hyper semi bi
+    un out off zero few one real long short mid mini micro macro pseudo super ultra
+    """
+_PREFIXES = tuple(sorted(_PREFIXES_TEXT.split(), key=len, reverse=True))
 #: British endings and their American spelling ("initialise", "normalisation").
 _BRITISH = re.compile(r"(?<=[a-z]{3})(is|ys)(e|es|ed|ing|ation|ations|er|ers)$")
 
@@ -102,6 +109,9 @@ def corrections(
             continue
         if english_word(word):
             continue
+        if hyphenated := _hyphenated(word, frequency):
+            found[word] = hyphenated
+            continue
         edits = english.edit_distance_1(word)
         # A stopword's typo is not searched either way, but it counts as a word no paper uses
         # and hides the question's frame ("wich papers ..."): a question word first ("which",
@@ -127,6 +137,21 @@ def corrections(
         if ranked:
             found[word] = ranked[0][-1]
     return found
+
+
+def _hyphenated(word: str, frequency: Callable[[str], int]) -> str | None:
+    """``word`` written with a hyphen after its prefix, where the papers use both parts and
+    not the word joined: "cooccurrences" is "co-occurrences", "multiagent" "multi-agent".
+
+    >>> used = {"co": 3, "occurrences": 1, "multi": 9, "agent": 20}.get
+    >>> [_hyphenated(w, lambda w: used(w, 0)) for w in ("cooccurrences", "multiagent", "cobra")]
+    ['co-occurrences', 'multi-agent', None]
+    """
+    for prefix in _PREFIXES:
+        rest = word[len(prefix) :]
+        if word.startswith(prefix) and len(rest) >= 3 and frequency(prefix) and frequency(rest):
+            return f"{prefix}-{rest}"
+    return None
 
 
 def corrected(text: str, spelled: dict[str, str]) -> str:

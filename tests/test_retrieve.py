@@ -648,6 +648,19 @@ def test_a_misspelt_word_is_read_as_the_papers_spell_it(sample_settings: Setting
     assert Retriever(off).retrieve("How does the rotaton trik work?").query.corrected == {}
 
 
+def test_a_word_written_joined_is_read_as_the_papers_hyphenate_it(
+    sample_settings: Settings,
+) -> None:
+    retriever = Retriever(sample_settings)
+    # No paper writes "cooccurrences", a term no paper uses, which weighed most and left the
+    # question uncertain.
+    found = retriever.retrieve("how does swivel handle unobserved cooccurrences?")
+    assert found.query.corrected == {"cooccurrences": "co-occurrences"}
+    assert found.hits[0].paper.title.startswith("Swivel")
+    assert found.coverage_verdict == "covered"
+    assert retriever.retrieve("selfsupervised learning of speech").coverage_verdict == "covered"
+
+
 def test_the_scene_set_before_a_question_is_not_searched(sample_settings: Settings) -> None:
     found = Retriever(sample_settings).retrieve(
         "Quick question from a PhD student working on bandits: which paper studies "
