@@ -155,6 +155,22 @@ def capitalised(text: str, acronym: str) -> bool:
     return re.search(rf"(?<![\w-]){_initials(acronym)}(?![\w-])", text) is not None
 
 
+def title_forms(acronym: str, papers: Sequence[Paper]) -> list[str]:
+    """The long forms of ``acronym`` (a whole acronym, else none) that titles of ``papers``
+    write out in capitalised words (see :func:`capitalised`); lower case, singular.
+
+    >>> paper = Paper(paper_id="p", abstract="",
+    ...     title="Taming Off-policy Generative Adversarial Imitation Learning")
+    >>> title_forms("GAIL", [paper]), title_forms("Lion", [paper])
+    (['generative adversarial imitation learning'], [])
+    """
+    if not ACRONYM.fullmatch(acronym):
+        return []
+    pattern = re.compile(rf"(?<![\w-]){_initials(acronym)}(?![\w-])")
+    found = (_singular(m.group(0).lower()) for p in papers for m in pattern.finditer(p.title))
+    return list(dict.fromkeys(found))
+
+
 #: Short words an acronym may skip ("Reinforcement Learning from Human Feedback", RLHF).
 _GLUE = r"(?:of|for|from|with|and|the|to|in|on|by|via)"
 
@@ -345,8 +361,17 @@ def judge(
     """
     question = unraised(question)  # "What is S^2MAM?" names "S2MAM", not "2MAM"
     found = names(question)
+    # An acronym no paper uses that a close title writes out ("GAIL": "... Generative
+    # Adversarial Imitation Learning") names what that title does.
+    titled = {
+        name: forms
+        for name in found
+        if papers_using(name) == 0 and (forms := title_forms(name, papers[:NEAR]))
+    }
     missing = [
-        name for name in [*found, *(w for w in words if w not in found)] if papers_using(name) == 0
+        name
+        for name in [*found, *(w for w in words if w not in found)]
+        if papers_using(name) == 0 and name not in titled
     ]
     if missing:
         listed = ", ".join(f"'{name}'" for name in missing)
@@ -382,7 +407,10 @@ def judge(
     # A mention counts in a paper close to the question: one found ninth at a similarity no
     # better than an absent topic's best match does not make a question about BERT covered.
     closer = [i for i, paper in enumerate(near) if close(paper)]
-    long_forms = {name: [e for a in acronyms(name) for e in expansions(a)] for name in found}
+    long_forms = {
+        name: [*(e for a in acronyms(name) for e in expansions(a)), *titled.get(name, ())]
+        for name in found
+    }
 
     @functools.cache
     def says(i: int, name: str) -> bool:  # each paper's mention of each name is read once
