@@ -61,6 +61,15 @@ _SEVERAL = re.compile(
     r"|\bpapers\s+(?:that|which|on|about|where|using)\b",
     re.IGNORECASE,
 )
+#: A comparison asked of the answer ("compare X with Y", "X vs Y", "how does X differ from
+#: Y?"): its second paper is quoted whatever it scores, as one of the two sides.
+_COMPARING = re.compile(
+    r"^\W*(?:compare|contrast)\b|\bdifferences?\s+between\b"
+    r"|\bhow\s+(?:does|do|did)\s+.+?\s+(?:differ|compare)\s+(?:from|with|to|against)\b"
+    # "SOAP vs MARS", "the GAIL paper vs ASkDAgger", not "learning rate vs batch size"
+    r"|^\W*(?:\S+\s+)?\S+\s+(?:vs\.?|versus)\s|\bpaper\s+(?:vs\.?|versus)\s",
+    re.IGNORECASE,
+)
 #: How far below the best paper's best sentence its second best may score and still be quoted
 #: (score: cosine to the question + half the share of its words). With the bystander papers
 #: gone, the best paper's second sentence on the question is often the one stating the answer
@@ -118,9 +127,12 @@ def extract_answer(
     several = bool(_SEVERAL.search(own if found.quoted else question))
     standing = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
     bar = 0.0 if several else standing
+    # "compare the curse of conditions paper with FreeDoM": the second side is the second
+    # paper found, which had been quoted only where it stood out as a lookup's must.
+    compared = ranked and not found.quoted and bool(_COMPARING.search(own))
 
     def speaks(n: int, hit: Hit) -> bool:
-        if n == 1 or numbered:
+        if n == 1 or numbered or (n == 2 and compared):
             return True
         if found.hits[0].paper.paper_id in found.quoted and not several:
             # 'summarize "Conformal Risk Control"': that paper, not its kin.
@@ -189,7 +201,8 @@ def extract_answer(
             continue
         if n > 3 and best < top - (_BYSTANDER_GAP if ranked and several else 0.25):
             continue
-        if n > 1 and ranked and not several and best < top - _BYSTANDER_GAP:
+        side = n == 2 and compared  # the other side of a comparison speaks whatever it says
+        if n > 1 and ranked and not several and not side and best < top - _BYSTANDER_GAP:
             continue  # a bystander: its retrieval score passed, but no sentence of it answers
         shown.append((n, hit, picked))
     unordered = order_note(found.query.sort, [hit for _, hit, _ in shown])

@@ -430,6 +430,14 @@ def test_a_plural_questions_paper_that_answers_as_well_is_quoted(sample_settings
     assert "Editing Models with Task Arithmetic" in {c.title for c in answer.citations}
 
 
+def test_a_comparison_asked_of_the_answer_quotes_both_sides(sample_settings: Settings) -> None:
+    # Found second, its best sentence far below FreeDoM's: it had been left out as a
+    # lookup's bystander is.
+    answer = _answerer(sample_settings).ask("compare the curse of conditions paper with FreeDoM")
+    titles = {c.title.split(":")[0] for c in answer.citations}
+    assert {"The Curse of Conditions", "FreeDoM"} <= titles
+
+
 def test_a_paper_quoted_by_its_whole_title_is_quoted_alone(sample_settings: Settings) -> None:
     # As a follow-up about the first cited paper is rewritten; its title is a phrase of the
     # field, which the other conformal risk control paper also says.
