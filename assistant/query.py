@@ -522,6 +522,8 @@ def without_preamble(text: str) -> str:
     'How is call recognition made robust in the St. Lawrence Estuary?'
     >>> without_preamble("What is Tree-OPO: Off-policy Advantage Optimization about?")
     'What is Tree-OPO: Off-policy Advantage Optimization about?'
+    >>> without_preamble("SOAP vs MARS: how do they use Adam?")
+    'SOAP vs MARS: how do they use Adam?'
     """
     if "?" not in text:
         return text
@@ -534,8 +536,14 @@ def without_preamble(text: str) -> str:
             return text  # it asks from its first sentence on
         rest = text[match.end() :]
         if _ASKING.match(rest) and len(rest.split()) >= 4:
-            return rest
+            # ... unless it asks of what the statements name ("Ra-DPO vs TOPR: how do they
+            # keep the policy close?"): they are its subject, not its scene.
+            return text if _REFERS_BACK.search(rest) else rest
     return text
+
+
+#: Words of a question that point back to things named before it.
+_REFERS_BACK = re.compile(r"\b(?:they|them|their|both|these|those|the\s+two)\b", re.IGNORECASE)
 
 
 #: Things asked for by what the papers do with them: "Which optimizers are covered?", "What

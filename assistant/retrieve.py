@@ -854,6 +854,14 @@ class Retriever:
         elif len(titled) == 1 and not verdict.makers and not query.sort:
             first = {p.paper_id: p for p in [*titled, *found]}
             hits = _in_order(hits, list(first.values()), k)
+        elif len(titled) == 1 and not query.sort:
+            # Named both ways ("Ra-DPO vs Tapered Off-Policy REINFORCE: how do they ...?"): the
+            # paper its rare name comes from and the one its title heads come first, before
+            # papers that only mention a name it uses ("REINFORCE").
+            makers = {p.paper_id for p in [*verdict.makers, *titled]}
+            ranked = [h.paper for h in hits] + [p for p in titled if p not in found]
+            named = [p for p in ranked if p.paper_id in makers]
+            hits = _in_order(hits, [*named, *(p for p in ranked if p.paper_id not in makers)], k)
         elif quoted and query.sort is not None:
             # "Which of them is newer?" asked of papers named by their whole titles, as a
             # follow-up after a comparison is rewritten: those papers, in that order.

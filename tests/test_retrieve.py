@@ -676,6 +676,21 @@ def test_the_scene_set_before_a_question_is_not_searched(sample_settings: Settin
     assert found.doubt is None and found.coverage_verdict == "covered"
 
 
+def test_papers_named_before_a_question_that_asks_of_them_are_searched(
+    sample_settings: Settings,
+) -> None:
+    # "they" asks of what was named before the colon: searched as a scene, Ra-DPO's paper was
+    # sixth; named by its rare name, and the other by its title's head, both come first.
+    found = Retriever(sample_settings).retrieve(
+        "Ra-DPO vs Tapered Off-Policy REINFORCE: how do they keep the policy close to the "
+        "reference?"
+    )
+    assert {h.paper.title.split(":")[0] for h in found.hits[:2]} == {
+        "Risk-aware Direct Preference Optimization under Nested Risk Measure",
+        "Tapered Off-Policy REINFORCE",
+    }
+
+
 def test_a_name_five_titles_use_names_the_paper_it_heads(sample_settings: Settings) -> None:
     """ "Shampoo" is in five titles and more abstracts: too common to be a rare name, so "Who
     wrote the Shampoo paper?" had been refused, with a paper building on Shampoo first."""
