@@ -112,13 +112,16 @@ _ADD = re.compile(
     r"|to\s+(?:the|this|that)\s+(?:comparison|table)))?\s*[?.!]*\s*$",
     re.I,
 )
+#: "from" joins two papers ("how does X differ from Y"), but not after a paper named by where
+#: or when it is from: "the newest paper from the 2010s" is one paper, not "2010s" beside it.
+_FROM = r"(?<!\bpaper\s)(?<!\bpapers\s)(?<!\bone\s)(?<!\bones\s)\bfrom\b"
 _SEPARATOR = re.compile(
-    r"\s*(?:,|\bwith\b|\bversus\b|\bvs\.?\b|\band\b|\bor\b|\bagainst\b|\bto\b|\bfrom\b)\s*",
+    rf"\s*(?:,|\bwith\b|\bversus\b|\bvs\.?\b|\band\b|\bor\b|\bagainst\b|\bto\b|{_FROM})\s*",
     re.I,
 )
 #: What joins two papers however they are named ("X with Y", "X vs Y", "X to Y").
 _BETWEEN_PAPERS = re.compile(
-    r"\s*(?:\bwith\b|\bversus\b|\bvs\.?\b|\bagainst\b|\bto\b|\bfrom\b)\s*", re.I
+    rf"\s*(?:\bwith\b|\bversus\b|\bvs\.?\b|\bagainst\b|\bto\b|{_FROM})\s*", re.I
 )
 #: A paper named by what it is about, whose "and" joins two things it does.
 _DESCRIPTION = re.compile(
@@ -130,8 +133,8 @@ _DESCRIPTION = re.compile(
 #: Where a description's list ends and another paper begins: "and the paper on Y".
 _NEXT_PAPER = re.compile(r"\s*(?:,|\band\b|\bor\b)\s*(?=(?:the|a|an)\s)", re.I)
 _FILLER = re.compile(
-    # "the paper on R-learning", "the one about X", "the X paper"
-    r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|for|that|which)\s+"
+    # "the paper on R-learning", "the one about X", "the X paper", "the paper from Google"
+    r"^(?:(?:the|a|an)\s+)?(?:paper|one|work|study)\s+(?:on|about|for|that|which|from)\s+"
     r"|^(?:the|a|an)\s+(?:original\s+|first\s+)?|\s+(?:paper|one|work|approach|method)$"
     r"|\bdiffers?\b|\s+compare$",
     re.I,
@@ -762,6 +765,8 @@ def _parts(core: str) -> list[str]:
     ['Ra-DPO', 'the implicit-reward view of SFT and DPO']
     >>> _parts("the survey of prompting and the paper on LoRA")
     ['the survey of prompting', 'the paper on LoRA']
+    >>> _parts("the newest paper from the 2010s with SOAP"), _parts("SOAP differ from MARS")
+    (['the newest paper from the 2010s', 'SOAP'], ['SOAP differ', 'MARS'])
     """
     parts: list[str] = []
     for piece in _BETWEEN_PAPERS.split(core):

@@ -260,6 +260,17 @@ def test_resolves_metadata_and_earlier_citations(comparer: Comparer) -> None:
     assert [p.date for p in sides] == [dates[0], min(d for d in dates if d)]
     mixed = _titles(comparer, "Compare the most upvoted paper with the Muon paper")
     assert len(mixed) == 2 and mixed[0] == upvoted[0].title and "Muon" in mixed[1]
+    # ... and by where or when it is from: "from" had split off "2025" as a third paper, and
+    # "the 2010s" as one nothing matched.
+    papers = comparer.retriever.lexical().papers
+    for said, years in (
+        ("2025", ("2025",)),
+        ("the 2010s", tuple(str(y) for y in range(2010, 2020))),
+    ):
+        dated = sorted((p.date or "" for p in papers if (p.date or "")[:4] in years), reverse=True)
+        sides, _ = comparer.resolve(f"compare the newest paper from {said} with SOAP")
+        assert [p.date for p in sides[:1]] == dated[:1] and sides[1].title == SOAP
+        assert len(sides) == 2
     # An order said as a clause names no paper: it had been searched for more.
     assert _titles(comparer, "Compare SOAP and MARS, newest first") == [SOAP, MARS]
     # Papers named by a topic they all say; read as one description, it had found one.
