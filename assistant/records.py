@@ -1025,9 +1025,18 @@ class Turn(BaseModel):
 
     @classmethod
     def of(cls, answer: Answer) -> Turn:
+        sources = {c.n: c.title for c in answer.citations}
+        if not sources and not answer.refused:
+            # "Convergence of Muon with Newton-Schulz: its abstract states no limitation." names
+            # the paper it has nothing to quote from: "compare it with SOAP" is about that one.
+            sources = {
+                int(r["n"]): str(r["title"])
+                for r in answer.receipt.retrieved
+                if str(r.get("title", "")) in answer.answer
+            }
         return cls(
             question=answer.question,
             answer=answer.answer,
             rewritten_query=answer.receipt.rewritten_query,
-            sources={c.n: c.title for c in answer.citations},
+            sources=sources,
         )

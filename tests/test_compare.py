@@ -222,6 +222,12 @@ def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Set
     # A choice between them asks it of both.
     choice = answerer.ask("which is better for large batch training?", history)
     assert choice.receipt.rewritten_query.endswith(f'(about: "{SOAP}" and "{MARS}")')
+    # "It" after an answer that names its paper with nothing to quote from it: no source,
+    # and "compare it with SOAP" had found one paper.
+    muon = answerer.ask("What are the limitations of Muon?")
+    assert not muon.citations and "its abstract states no limitation" in muon.answer
+    sides = _titles(comparer, "compare it with SOAP", [Turn.of(muon)])
+    assert len(sides) == 2 and "Muon" in sides[0] and sides[1] == SOAP
     # "Them" after two answers citing one paper each ("What is SOAP?", "and MARS?"): both.
     soap = answerer.ask("What is SOAP?")
     mars = answerer.ask("and MARS?", [Turn.of(soap)])
