@@ -132,6 +132,13 @@ def _ids(words: Sequence[str], vocab: dict[str, int]) -> np.ndarray:
     return np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int32)
 
 
+#: Where two words of a question are not in a row: a small word or a stop between them.
+_SMALL_WORDS = re.compile(
+    r"\b(?:with|of|on|in|for|from|by|via|and|or|to|the|a|an|at|as|about|into|than|vs)\b|[,;:.?!()]",
+    re.IGNORECASE,
+)
+
+
 def _padded(terms: Sequence[str]) -> str:
     """Terms joined and padded with spaces, so that ``in`` finds whole terms in a row."""
     return f" {' '.join(terms)} "
@@ -633,16 +640,32 @@ class LexicalIndex:
         used = title & set(self._tokens(query))
         return len(used) >= _TITLE_TERMS and len(used) >= _RESTATED * len(title)
 
-    def title_phrase(self, query: str, papers: Sequence[Paper]) -> list[Paper]:
+    def title_phrase(
+        self, query: str, papers: Sequence[Paper], written: str | None = None
+    ) -> list[Paper]:
         """The one paper of ``papers`` whose title holds two terms of ``query`` in a row that
         the text of at most one other paper holds in a row: "who wrote the rotation trick"
         names "Restructuring Vector Quantization with the Rotation Trick", which "Layer
         rotation: ..." outranked. Two terms in a row that more papers use ("language models")
         are a phrase of the field, and two papers' titles holding the question's terms name
-        neither.
+        neither. Given the question as ``written``, the two terms must be in a row there, no
+        small word between them: "the paper on music generation with diffusion" does not
+        name "... Aligned Generation of Diffusion Models".
+
+        >>> index = LexicalIndex.build([Paper.create("Generation of Diffusion Models", "")])
+        >>> [len(index.title_phrase("generation diffusion", index.papers, written))
+        ...     for written in ("generation with diffusion", "generation diffusion")]
+        [0, 1]
         """
         asked = self._sequences([query])[0]
         pairs = {_padded(asked[i : i + 2]) for i in range(len(asked) - 1)}
+        if written is not None:
+            pairs &= {
+                _padded(terms[i : i + 2])
+                for run in _SMALL_WORDS.split(written)
+                for terms in self._sequences([run])
+                for i in range(len(terms) - 1)
+            }
         titles = self._sequences([p.title for p in papers])
         named = {
             (paper.paper_id, phrase): paper

@@ -846,7 +846,7 @@ class Retriever:
         if not titled and len(query.subject.split()) <= _NAMING_WORDS:
             # ... or, asking about little else, by two words of its title in a row that no
             # other paper's title holds ("who wrote the rotation trick"), among the first ten.
-            titled = index.title_phrase(query.subject, found[:10])
+            titled = index.title_phrase(query.subject, found[:10], query.searched)
         if quoted and query.sort is None:
             # Titles written out whole are what it asks about, before any name's maker.
             first = {p.paper_id: p for p in [*quoted, *found]}
