@@ -29,6 +29,7 @@ from assistant.records import (
     iso_date,
     plural_pattern,
     singular,
+    title_name,
 )
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
@@ -1422,6 +1423,9 @@ class Vocabulary:
     regions: dict[str, str] = field(default_factory=dict)  # folded place -> place
     longest_name: int = 1
     months: set[str] = field(default_factory=set)  # the months papers are dated in, YYYY-MM
+    #: What a title names its paper by, folded ("hi-agent"), -> the paper's date ("" when it
+    #: gives none); None where two titles share it.
+    heads: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, papers: Iterable[Paper]) -> Vocabulary:
@@ -1439,6 +1443,7 @@ class Vocabulary:
             dict(self.regions),
             self.longest_name,
             set(self.months),
+            dict(self.heads),
         )
         venues: set[str] = set(self.venues)
         organizations: set[str] = set(self.organizations)
@@ -1470,6 +1475,9 @@ class Vocabulary:
                 organizations.add(paper.organization)
             if paper.date and len(paper.date) >= 7:
                 vocab.months.add(paper.date[:7])
+            head = fold(title_name(paper.title))
+            if head:
+                vocab.heads[head] = paper.date or "" if head not in vocab.heads else None
         vocab.venues = sorted(venues)
         vocab.organizations = sorted(organizations)
         return vocab
@@ -2290,6 +2298,15 @@ def _shift(year: int, month: int | None, day: int | None, step: int) -> str:
     return iso_date(index // 12, index % 12 + 1)
 
 
+_NO_DATE = "its paper gives no date"
+#: A date relative to a paper: "newer than Hi-Agent", "before the Hi-Agent paper" (up to six
+#: words of the paper's name follow).
+_THAN_PAPER = re.compile(
+    r"\b(?P<op>before|after|earlier than|later than|newer than|older than|more recent than"
+    r"|prior to) (?P<rest>[\w.^$-]+(?: [\w.^$-]+){0,5})"
+)
+
+
 class QueryParser:
     """Parses questions against one collection's vocabulary."""
 
@@ -2405,6 +2422,8 @@ class QueryParser:
         self._author_counts(lowered, found, take)
         self._upvotes(lowered, found, take)
         self._dates(text, lowered, found, take, self.today or datetime.date.today())
+        if not {"since", "until"} & found.keys():
+            unread.update(self._than_paper(text, lowered, found, take))
         uncategorised = self._category(text, lowered, found, take, spans)
         # "by Chinese authors": a place, read first, so that no organization is named by it
         unread.update(self._nationality(text, lowered, found, take, spans))
@@ -2939,6 +2958,36 @@ class QueryParser:
             take(match, "dates")
             return
         _relative_dates(text, lowered, found, take, today, self.vocab.months)
+
+    def _than_paper(
+        self, text: str, lowered: str, found: dict[str, object], take: Taker
+    ) -> dict[str, str]:
+        """A date relative to a paper named by its title's head: "papers newer than Hi-Agent",
+        "published before the Hi-Agent paper" are those dated after (before) that paper's day;
+        one whose paper gives no date is said unread. Searched as words, these had found
+        Hi-Agent's neighbours."""
+        for match in _THAN_PAPER.finditer(lowered):
+            words = match.group("rest").split()
+            for n in range(len(words), 0, -1):
+                said = " ".join(words[:n])
+                named = re.sub(r" paper$", "", said)
+                if named == said and n < len(words) and words[n] == "paper":
+                    said = f"{said} paper"  # "the Hi-Agent paper"
+                date = self.vocab.heads.get(fold(named.removeprefix("the ")))
+                if date is None:
+                    continue
+                phrase = lowered[match.start() : match.start("rest") + len(said)]
+                if not date:  # said as typed: "newer than SOAP"
+                    return {text[match.start() : match.start() + len(phrase)]: _NO_DATE}
+                year, month, day = (int(x) for x in f"{date}-0-0".split("-")[:3])
+                before = match.group("op") in ("before", "earlier than", "older than", "prior to")
+                bound = _shift(year, month or None, day or None, -1 if before else 1)
+                found["until" if before else "since"] = bound
+                span = re.compile(re.escape(phrase)).search(lowered, match.start())
+                if span is not None:
+                    take(span, "dates")
+                return {}
+        return {}
 
     def _category(
         self,

@@ -610,6 +610,26 @@ def test_a_date_open_at_one_end(question: str, since: str | None, until: str | N
     assert (filters.since, filters.until) == (since, until)
 
 
+def test_a_date_relative_to_a_paper_named_by_its_title() -> None:
+    # Searched as words, these had found the named paper's neighbours.
+    parser = QueryParser(
+        [
+            _paper(6, title="Hi-Agent: Hierarchical Agents", date="2025-10-16"),
+            _paper(7, title="SOAP: Improving Shampoo"),
+        ]
+    )
+    newer = parser.parse("Which papers are newer than Hi-Agent?")
+    assert (newer.filters.since, newer.filters.until) == ("2025-10-17", None)
+    before = parser.parse("papers published before the Hi-Agent paper on agents")
+    assert before.filters.until == "2025-10-15" and before.topic.split()[-1] == "agents"
+    # A paper that gives no date: said so, not read as one.
+    undated = parser.parse("papers newer than SOAP")
+    assert undated.filters.empty and undated.unread == ["newer than SOAP"]
+    assert undated.unread_reasons == {"newer than SOAP": "its paper gives no date"}
+    # Words after "after" that name no paper are no date.
+    assert parser.parse("What happens after training?").filters.empty
+
+
 def test_the_subject_leaves_the_frame_of_the_question_out() -> None:
     query = PARSER.parse("What did ICLR 2026 papers say about protein folding?")
     assert query.subject == "protein folding"
