@@ -274,7 +274,7 @@ _GREETING = (
 )
 _THANKS = re.compile(
     r"[\s,;.!-]*\b(?:(?:many\s+)?thanks(?:\s+(?:a\s+lot|in\s+advance))?|thank\s+you|thx|"
-    r"please|cheers)[\s.!]*$",
+    r"please|pls|plz|cheers)[\s.!?]*$",
     re.IGNORECASE,
 )
 #: A message that asks nothing of the papers: a greeting, thanks, or what the assistant does.
@@ -575,6 +575,8 @@ def without_request(text: str) -> str:
     'diffusion?'
     >>> without_request("Hi! What do papers say about layer pruning? Thanks")
     'layer pruning?'
+    >>> without_request("bandit papers pls"), without_request("find me work on pruning please?")
+    ('bandit', 'pruning')
     >>> without_request("Give me an overview of research on optimizers in this collection")
     'optimizers'
     >>> without_request("Does any paper evaluate on FLEURS?")

@@ -551,6 +551,8 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
         ("Where can I learn about knowledge graph embeddings?", "uncertain"),
         # A short topic no paper says as a phrase, whose words each are common.
         ("Suggest some reading on spiking neural networks", "uncertain"),
+        # "pls" after the request is no word of its topic (no paper uses it: uncertain before).
+        ("bandit papers pls", "covered"),
         # Two of its words are in a title in a row ("Generation of Diffusion Models"), but
         # not as it writes them: that had named the paper, and covered a topic no paper is on.
         ("what did the paper on music generation with diffusion find", "uncertain"),
