@@ -2986,8 +2986,8 @@ class QueryParser:
                 bound = _shift(year, month or None, day or None, -1 if before else 1)
                 found["until" if before else "since"] = bound
                 span = re.compile(re.escape(phrase)).search(lowered, match.start())
-                if span is not None:
-                    take(span, "dates")
+                if span is not None:  # said as typed: "newer than Hi-Agent"
+                    take(span, "dates", text[span.start() : span.end()])
                 return {}
         return {}
 

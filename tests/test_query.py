@@ -620,6 +620,7 @@ def test_a_date_relative_to_a_paper_named_by_its_title() -> None:
     )
     newer = parser.parse("Which papers are newer than Hi-Agent?")
     assert (newer.filters.since, newer.filters.until) == ("2025-10-17", None)
+    assert newer.recognised == ["dates: newer than Hi-Agent"]
     before = parser.parse("papers published before the Hi-Agent paper on agents")
     assert before.filters.until == "2025-10-15" and before.topic.split()[-1] == "agents"
     # A paper that gives no date: said so, not read as one.
