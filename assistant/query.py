@@ -25,6 +25,7 @@ from assistant.records import (
     Filters,
     Paper,
     author_count,
+    date_key,
     fold,
     iso_date,
     plural_pattern,
@@ -1479,7 +1480,7 @@ class Vocabulary:
                 vocab.months.add(paper.date[:7])
             head = fold(title_name(paper.title))
             if head:
-                vocab.heads[head] = paper.date or "" if head not in vocab.heads else None
+                vocab.heads[head] = (paper.date or "") if head not in vocab.heads else None
         vocab.venues = sorted(venues)
         vocab.organizations = sorted(organizations)
         return vocab
@@ -2978,16 +2979,17 @@ class QueryParser:
                 date = self.vocab.heads.get(fold(named.removeprefix("the ")))
                 if date is None:
                     continue
-                phrase = lowered[match.start() : match.start("rest") + len(said)]
+                end = match.start("rest") + len(said)
                 if not date:  # said as typed: "newer than SOAP"
-                    return {text[match.start() : match.start() + len(phrase)]: _NO_DATE}
-                year, month, day = (int(x) for x in f"{date}-0-0".split("-")[:3])
+                    return {text[match.start() : end]: _NO_DATE}
+                year, *rest = date_key(date)
+                month, day = (*rest, None, None)[:2]
                 before = match.group("op") in ("before", "earlier than", "older than", "prior to")
-                bound = _shift(year, month or None, day or None, -1 if before else 1)
+                bound = _shift(year, month, day, -1 if before else 1)
                 found["until" if before else "since"] = bound
-                span = re.compile(re.escape(phrase)).search(lowered, match.start())
-                if span is not None:  # said as typed: "newer than Hi-Agent"
-                    take(span, "dates", text[span.start() : span.end()])
+                phrase = _ANY.match(lowered, match.start(), end)
+                if phrase is not None:  # said as typed: "newer than Hi-Agent"
+                    take(phrase, "dates", text[match.start() : end])
                 return {}
         return {}
 
