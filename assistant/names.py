@@ -152,7 +152,12 @@ def capitalised(text: str, acronym: str) -> bool:
     >>> capitalised("we establish convergence guarantees", "ECG")
     False
     """
-    return re.search(rf"(?<![\w-]){_initials(acronym)}(?![\w-])", text) is not None
+    return _in_capitals(acronym).search(text) is not None
+
+
+def _in_capitals(acronym: str) -> re.Pattern[str]:
+    """Whole capitalised words whose initials spell ``acronym`` (see :func:`capitalised`)."""
+    return re.compile(rf"(?<![\w-]){_initials(acronym)}(?![\w-])")
 
 
 def title_forms(acronym: str, papers: Sequence[Paper]) -> list[str]:
@@ -166,7 +171,7 @@ def title_forms(acronym: str, papers: Sequence[Paper]) -> list[str]:
     """
     if not ACRONYM.fullmatch(acronym):
         return []
-    pattern = re.compile(rf"(?<![\w-]){_initials(acronym)}(?![\w-])")
+    pattern = _in_capitals(acronym)
     found = (_singular(m.group(0).lower()) for p in papers for m in pattern.finditer(p.title))
     return list(dict.fromkeys(found))
 
