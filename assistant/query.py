@@ -1617,6 +1617,11 @@ _CATEGORY_NAMED = re.compile(
     r"|\b(?:in|under|from)\s+the\s+(?P<label2>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)\s+"
     r"(?:category|subject|subject area|field)\b"
 )
+#: Words saying a category is meant ("tagged", "classified as", "falls under").
+_CATEGORY_SAID = re.compile(
+    r"\bcategor|\btag(?:s|ged)?\b|\bsubject\b|\bfield of\b|\bclass(?:ed|ified)\b"
+    r"|\b(?:falls?|falling|filed|listed)\s+under\b|\blabell?ed\b"
+)
 _MONTH_NAMES = "(?:" + _MONTH.title() + ")"  # "published in May" is a date
 # Venues a question may name that the collection need not hold: the main machine-learning,
 # vision, language, robotics and data conferences and journals, by the name people use.
@@ -3005,15 +3010,23 @@ class QueryParser:
         that no paper carries ("in the Robotics category"), with why it cannot filter; such a
         label stays in the topic, searched, and the words around it do not ("category" had
         found papers on "new categories")."""
-        if not re.search(r"\bcategor|\btag(?:s|ged)?\b|\bsubject\b|\bfield of\b", lowered):
-            return {}
         # "categorised as experimental studies": a label is read in the plural too.
         folded = f" {_singular_words(fold(lowered))} "
+        said = bool(_CATEGORY_SAID.search(lowered))
+        # Without a word for it, a whole label said last of papers: "Which ICLR 2026 papers are
+        # experimental studies?" ("What is deep learning?" asks for no category).
+        wanted = " {} " if said else r" (?:paper|work|article|which)\b.* (?:are|is)(?: an?)? {} $"
         best = max(
-            (label for label in self.vocab.categories if f" {_singular_words(label)} " in folded),
+            (
+                label
+                for label in self.vocab.categories
+                if re.search(wanted.format(_singular_words(label)), folded)
+            ),
             key=len,
             default=None,
         )
+        if best is None and not said:
+            return {}
         if best is None:
             named = _CATEGORY_NAMED.search(lowered)
             if not named:

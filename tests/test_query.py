@@ -1088,6 +1088,18 @@ def test_a_category_is_read_in_the_plural_and_a_topic_can_be_one() -> None:
     query = parser.parse("ICLR papers categorised as experimental studies")
     assert query.filters.category == "Experimental Study" and query.bare, query.topic
     assert query.listing and query.unread == []
+    # Said without the word "category": classified, falling under, or what papers are.
+    for question in (
+        "Which ICLR 2026 papers are experimental studies?",
+        "Which papers are classified as experimental studies?",
+        "Which papers fall under Experimental Study?",
+    ):
+        said = parser.parse(question)
+        assert said.filters.category == "Experimental Study" and said.listing, question
+        assert said.subject == "", question
+    # ... but a question about the topic asks for no category.
+    for question in ("What is an experimental study?", "Which papers are about imaging?"):
+        assert parser.parse(question).filters.category is None, question
     named = parser.category_named
     assert named("imaging") == named("Imaging") == "Imaging"
     assert named("experimental studies") == "Experimental Study"
