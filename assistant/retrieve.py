@@ -274,8 +274,11 @@ class Retrieval(BaseModel):
         notes = [
             f"I could not use {', '.join(p)} as a filter ({why})." for why, p in reasons.items()
         ]
-        if self.query.corrected:
-            read = ", ".join(f"'{typo}' as '{word}'" for typo, word in self.query.corrected.items())
+        # an aside read as nothing ("btw") is not worth a note
+        read = ", ".join(
+            f"'{typo}' as '{word}'" for typo, word in self.query.corrected.items() if word
+        )
+        if read:
             notes.append(f"I read {read}, as the papers spell it.")
         return " ".join(notes) or None
 

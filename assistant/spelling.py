@@ -38,6 +38,42 @@ _PREFIXES_TEXT = """
     un out off zero few one real long short mid mini micro macro pseudo super ultra
     """
 _PREFIXES = tuple(sorted(_PREFIXES_TEXT.split(), key=len, reverse=True))
+#: Chat shorthand and what it reads: a word the papers spell out ("params": "parameters") or one
+#: the search leaves out ("wat": "what"); an aside ("btw", "imo") reads as nothing. Typed in
+#: lower case ("BC" is behavior cloning) and where no paper uses it as typed.
+_SHORTHAND = {
+    **dict.fromkeys(("wat", "wut", "wht"), "what"),
+    **dict.fromkeys(("bc", "bcs", "cuz", "coz"), "because"),
+    **dict.fromkeys(("btw", "fwiw", "imo", "imho", "tbh", "idk", "afaik", "iirc", "lol"), ""),
+    "abt": "about",
+    "ppl": "people",
+    "thru": "through",
+    "tho": "though",
+    "w/": "with",
+    "w/o": "without",
+    "wrt": "with respect to",
+    "b/w": "between",
+    "btwn": "between",
+    "diff": "difference",
+    "diffs": "differences",
+    "param": "parameter",
+    "params": "parameters",
+    "hyperparams": "hyperparameters",
+    "hparams": "hyperparameters",
+    "algo": "algorithm",
+    "algos": "algorithms",
+    "perf": "performance",
+    "impl": "implementation",
+    "approx": "approximately",
+    "esp": "especially",
+    "info": "information",
+}
+_SHORTHAND_WORD = re.compile(
+    r"(?<![\w'/-])(?:"
+    + "|".join(re.escape(w) for w in sorted(_SHORTHAND, key=len, reverse=True))
+    + r")(?![\w'/-])",
+    re.IGNORECASE,
+)
 #: British endings and their American spelling ("initialise", "normalisation").
 _BRITISH = re.compile(r"(?<=[a-z]{3})(is|ys)(e|es|ed|ing|ation|ations|er|ers)$")
 
@@ -87,6 +123,11 @@ def corrections(
     "generated", nor "ramping" as "damping"): an absent topic stays absent. So is a word no
     collection word is one edit from ("diarization").
 
+    Chat shorthand no paper uses reads as what it stands for, an aside as nothing:
+
+    >>> corrections("btw wat r the params of BC w/ few demos", lambda w: 0)
+    {'btw': '', 'wat': 'what', 'params': 'parameters', 'w/': 'with'}
+
     >>> used = {"rotation": 3, "rotator": 1, "trick": 2, "layer": 40, "rich": 1}.get
     >>> corrections("How does the rotaton trik work? Federated layr, wich papwrs by fortuin",
     ...             lambda w: used(w, 0), known={"papers", "fortuin"}, ignored={"which", "with"})
@@ -97,6 +138,14 @@ def corrections(
     """
     english = _english()
     found: dict[str, str] = {}
+    for match in _SHORTHAND_WORD.finditer(text):
+        typed = match.group(0)
+        if (
+            typed[1:] == typed[1:].lower()
+            and typed.lower() not in known
+            and not frequency(typed.lower())
+        ):
+            found[typed.lower()] = _SHORTHAND[typed.lower()]
     for match in _WORD.finditer(text):
         word = match.group(0).lower()
         named = match.group(0)[0].isupper() and not SENTENCE_START.search(text[: match.start()])

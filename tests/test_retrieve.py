@@ -656,6 +656,19 @@ def test_a_misspelt_word_is_read_as_the_papers_spell_it(sample_settings: Setting
     assert Retriever(off).retrieve("How does the rotaton trik work?").query.corrected == {}
 
 
+def test_chat_shorthand_is_read_as_the_words_it_stands_for(sample_settings: Settings) -> None:
+    retriever = Retriever(sample_settings)
+    # "wat" and "btw" had been searched, as words no paper uses: "wat is tabpfn" was uncertain.
+    found = retriever.retrieve("wat is tabpfn")
+    assert found.query.corrected == {"wat": "what"} and found.query.subject.lower() == "tabpfn"
+    assert found.hits[0].paper.title.startswith("TabPFN")
+    aside = retriever.retrieve("btw which papers do symbolic regression")
+    assert aside.query.subject == "symbolic regression" and aside.unread_note is None
+    many = retriever.retrieve("how many params does TabPFN have")
+    assert many.query.corrected == {"params": "parameters"}
+    assert many.unread_note == "I read 'params' as 'parameters', as the papers spell it."
+
+
 def test_a_word_written_joined_is_read_as_the_papers_hyphenate_it(
     sample_settings: Settings,
 ) -> None:
