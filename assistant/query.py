@@ -2309,6 +2309,12 @@ def _shift(year: int, month: int | None, day: int | None, step: int) -> str:
 _NO_DATE = "its paper gives no date"
 #: A date relative to a paper: "newer than Hi-Agent", "before the Hi-Agent paper" (up to six
 #: words of the paper's name follow).
+#: "What's new in SOAP?", "what is novel about the rotation trick paper": what a paper brings,
+#: where it names one; "What's new in reinforcement learning?" asks for the newest papers.
+_NEW_IN = re.compile(
+    r"\bwhat(?:'s|s|\s+is)\s+(?:new|novel)\s+(?:in|about|with)\s+(?P<rest>[^?.!,;]+)"
+)
+_ONE_PAPER_NAMED = re.compile(r"(?:(?:the|this|that)\b.*\bpaper\b|(?:it|this|that)\b)")
 _THAN_PAPER = re.compile(
     r"\b(?P<op>before|after|earlier than|later than|newer than|older than|more recent than"
     r"|prior to) (?P<rest>[\w.^$-]+(?: [\w.^$-]+){0,5})"
@@ -2405,7 +2411,14 @@ class QueryParser:
         tally = _tally(lowered, take)
         if tally is not None:  # "the most papers" is no order of papers
             lowered = _blanked(lowered, spans)
-        sort = self._sort(lowered, take)
+        novelty = _NEW_IN.search(lowered)
+        if novelty and (
+            _ONE_PAPER_NAMED.match(novelty.group("rest"))
+            or self._paper_at(novelty.group("rest")) is not None
+        ):
+            sort = None  # "What's new in SOAP?" asks what that paper brings
+        else:
+            sort = self._sort(lowered, take)
         share = _SHARE.search(lowered)
         if share:  # "What proportion of papers have code?": said as a share of all of them
             take(share, ASKED_FOR, "a share of all papers")
@@ -2967,6 +2980,21 @@ class QueryParser:
             return
         _relative_dates(text, lowered, found, take, today, self.vocab.months)
 
+    def _paper_at(self, rest: str) -> tuple[str, str] | None:
+        """The paper ``rest`` opens with, named by its title's head ("Hi-Agent", "the Hi-Agent
+        paper"), as said there and as the head folded; None where it names none, or a head
+        several titles share."""
+        words = rest.split()
+        for n in range(len(words), 0, -1):
+            said = " ".join(words[:n])
+            named = re.sub(r" paper$", "", said)
+            if named == said and n < len(words) and words[n] == "paper":
+                said = f"{said} paper"  # "the Hi-Agent paper"
+            head = fold(named.removeprefix("the "))
+            if self.vocab.heads.get(head) is not None:
+                return said, head
+        return None
+
     def _than_paper(
         self, text: str, lowered: str, found: dict[str, object], take: Taker
     ) -> dict[str, str]:
@@ -2975,15 +3003,10 @@ class QueryParser:
         one whose paper gives no date is said unread. Searched as words, these had found
         Hi-Agent's neighbours."""
         for match in _THAN_PAPER.finditer(lowered):
-            words = match.group("rest").split()
-            for n in range(len(words), 0, -1):
-                said = " ".join(words[:n])
-                named = re.sub(r" paper$", "", said)
-                if named == said and n < len(words) and words[n] == "paper":
-                    said = f"{said} paper"  # "the Hi-Agent paper"
-                date = self.vocab.heads.get(fold(named.removeprefix("the ")))
-                if date is None:
-                    continue
+            named = self._paper_at(match.group("rest"))
+            if named is not None:
+                said, head = named
+                date = self.vocab.heads[head]
                 end = match.start("rest") + len(said)
                 if not date:  # said as typed: "newer than SOAP"
                     return {text[match.start() : end]: _NO_DATE}

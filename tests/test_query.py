@@ -885,6 +885,20 @@ def test_a_team_and_votes_said_in_other_words_are_orders() -> None:
     assert PARSER.parse("show me stuff from last month").bare
 
 
+def test_what_is_new_in_one_paper_asks_what_it_brings() -> None:
+    # "Newest first was asked": what a paper brings had been read as an order of papers.
+    parser = QueryParser([_paper(6, title="SOAP: Improving Shampoo"), *PAPERS])
+    for question in (
+        "what's new about SOAP?",
+        "What is new in SOAP compared to prior work?",
+        "whats new in the rotation trick paper",
+        "what is novel about it?",
+    ):
+        assert parser.parse(question).sort is None, question
+    sort = parser.parse("what's new in optimizers?").sort  # a topic: the newest papers on it
+    assert sort is not None and sort.key == "date" and sort.descending
+
+
 def test_an_order_asked_by_its_field_is_an_order() -> None:
     for question, key, descending, count in (
         ("sort them by number of authors", "author_count", True, None),
