@@ -58,8 +58,16 @@ _SIMILAR = re.compile(
     # "Are there other papers on that?", "more work on this", "anything else about it?"
     r"|\b(?:(?:other|more)\s+(?:papers?|work|works|studies|ones|approaches|methods|solutions)"
     r"|(?:anything|something)\s+else)"
-    r"\s+(?:on|about|to|for)\s+(?:it|this|that|the\s+same\s+(?:topic|thing|problem|task))\b",
+    r"\s+(?:on|about|to|for)\s+(?:it|this|that|the\s+same\s+(?:topic|thing|problem|task))\b"
+    # "any newer papers on the same topic?", "papers on the same topic from 2025"
+    r"|\b(?:papers?|work|works|studies|ones|anything|something)\s+(?:on|about|in)\s+the\s+same"
+    r"\s+(?:topic|subject|area|problem|task)\b",
     re.IGNORECASE,
+)
+#: Words of a follow-up for papers like the last one that constrain them rather than name a
+#: topic: "newer", "from 2025", "with code".
+_LIKE_CONSTRAINTS = frozenset(
+    {"newer", "newest", "recent", "latest", "older", "oldest", "earlier", "later", "code"}
 )
 #: A follow-up asking for the other papers of the last paper's authors: "any other papers by
 #: the same authors?", "what else did they write?", "anything else by them?".
@@ -1304,14 +1312,25 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
     >>> [similar_request(q, [turn]) for q in asked]  # doctest: +NORMALIZE_WHITESPACE
     ['Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"', None,
      None, 'Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"']
+
+    What is said of them goes with it, for its constraints to be read:
+
+    >>> similar_request("any newer papers on the same topic?", [turn])
+    'Papers similar to "Swivel: Embeddings" (any newer papers)'
     """
     similar = _SIMILAR.search(question)
     if not history or not history[-1].cited_titles or similar is None:
         return None
-    rest = content_words(question[: similar.start()] + question[similar.end() :])
-    if len(rest - _ASKING) >= 2 and not refers_back(question):
+    rest = content_words(question[: similar.start()] + question[similar.end() :]) - _ASKING
+    said = {w for w in rest if w in _LIKE_CONSTRAINTS or w.isdigit()}
+    if len(rest - said) >= 2 and not refers_back(question):
         return None
-    return f'Papers similar to "{history[-1].cited_titles[0]}"'
+    like = f'Papers similar to "{history[-1].cited_titles[0]}"'
+    if not said:
+        return like
+    # Constraints said of them go with it, read when it is searched (see similar_to).
+    them = " ".join(f"{question[: similar.start()]} papers {question[similar.end() :]}".split())
+    return f"{like} ({them.strip(' ?.!')})"
 
 
 #: A short question about one thing named: "What is the rotation trick?", "tell me about MARS",

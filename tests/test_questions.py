@@ -175,6 +175,26 @@ def test_papers_like_a_named_one_keep_the_constraints_said_after_it(
     assert newest.citations and {c.title for c in newest.citations} <= dated
 
 
+def test_papers_like_the_last_one_keep_the_constraints_said_of_them(
+    venue_store: Settings,
+) -> None:
+    answerer = Answerer(venue_store)
+    first = answerer.ask("How does the dingo behave in the wild?")
+    # "from 2025" had been dropped: the nearest papers of any year were listed.
+    dated = answerer.ask("similar papers from 2025?", [Turn.of(first)])
+    assert (
+        dated.receipt.rewritten_query
+        == 'Papers similar to "Dingo Behaviour in the Wild" (papers from 2025)'
+    )
+    from_2025 = {"Glacier Dynamics", "Dune Dynamics", "Tide Dynamics"}
+    assert dated.citations and {c.title for c in dated.citations} <= from_2025
+    # "on the same topic" asks for them too, here newest first: searched as words, it had
+    # found papers on other topics.
+    newer = answerer.ask("any newer papers on the same topic?", [Turn.of(first)])
+    assert newer.receipt.rewritten_query.startswith('Papers similar to "Dingo Behaviour')
+    assert any(r.startswith("sort by date") for r in newer.receipt.recognised)
+
+
 def test_the_paper_at_a_place_in_an_order_is_that_one(venue_store: Settings) -> None:
     # "second" had been searched as a topic, and the question refused.
     second = Answerer(venue_store).ask("What is the second newest paper?")
