@@ -378,9 +378,11 @@ class Comparer:
 
     def spelled(self, prompt: str) -> str:
         """``prompt`` with its misspelt words read as the collection spells them (see
-        LexicalIndex.corrections): "diffrence" is "difference"."""
-        misspelt = self.retriever.lexical().corrections(prompt, self.retriever.parser().words)
-        return corrected(prompt, misspelt)
+        LexicalIndex.corrections): "diffrence" is "difference"; and its names typed in lower
+        case as the papers write them (LexicalIndex.cased): "simvq" is "SimVQ"."""
+        index = self.retriever.lexical()
+        cased = index.cased(prompt)
+        return corrected(cased, index.corrections(cased, self.retriever.parser().words))
 
     def _names_paper(self, side: str) -> bool:
         """Whether one side of a comparison asked in passing names a paper: by id, quoted

@@ -11,6 +11,7 @@ import math
 import operator
 import re
 import shutil
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,12 @@ _WHAT_IS = re.compile(r"\s*(?:what|who)(?:'s|\s+is|\s+are|\s+was)\s+(?:the\s+)?"
 #: A link in an abstract: its host and path are no words of its prose.
 _LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 #: A short word typed in lower case, which may be an acronym ("rl", "llms").
-_LOWER_SHORT = re.compile(r"(?<![\w-])[a-z]{2,6}(?![\w-])")
+_LOWER_SHORT = re.compile(r"[a-z]{2,6}")
+_LOWER_NAME = re.compile(r"(?<![\w-])[a-z][a-z0-9]+(?:-[a-z0-9]+)*(?![\w-])")
+#: A word as a text writes it, hyphenated parts and all ("SimVQ", "Hi-Agent").
+_NAME_TOKEN = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?![\w-])")
+#: How many of the papers using a name typed in lower case are read for how they write it.
+_SPELLERS = 10
 _LINK_CHECKED = 20
 #: Of the saved index; one saved in another is not read (it is rebuilt from the store).
 _FORMAT = 4
@@ -277,6 +283,7 @@ class LexicalIndex:
         self._source = source  # where the build's terms were saved, read when compacting
         self._delta = delta if delta is not None and len(delta) else None
         self._expansions: dict[str, tuple[str, ...]] = {}
+        self._written: dict[str, str | None] = {}
         self._vocab: dict[str, int]
         self._position: dict[str, int]
         self._stemmer: Any
@@ -788,20 +795,37 @@ class LexicalIndex:
             self._expansions[acronym] = tuple(dict.fromkeys(forms))
         return self._expansions[acronym]
 
+    def written(self, word: str) -> str | None:
+        """How the papers write a name typed in lower case, where they always write it one
+        way, with capitals ("simvq": "SimVQ", "tabpfn": "TabPFN"), read from the papers that
+        use it; None where they also write it in lower case, or not at all. Kept per index."""
+        if word not in self._written:
+            forms: Counter[str] = Counter()
+            for paper, _ in self.search(word, _SPELLERS):
+                text = f"{paper.title}\n{paper.abstract}"
+                forms.update(f for f in _NAME_TOKEN.findall(text) if f.lower() == word)
+            first = forms.most_common(1)
+            self._written[word] = first[0][0] if first and word not in forms else None
+        return self._written[word]
+
     def cased(self, text: str) -> str:
         """``text`` with each acronym the collection defines, typed in lower case, in capitals:
         "rl for llms" reads "RL for LLMs", which is spelled out (:meth:`spelled`) and found as
         the papers write it; typed in lower case, "llms" had missed the papers that say "large
-        language models". A word English knows ("soap", "mars", "adam") stays as typed."""
+        language models". A name the papers always write with capitals is read so too
+        ("how does it compare to simvq?": "SimVQ", a name, as :meth:`written`). A word English
+        knows ("soap", "mars", "adam") stays as typed."""
 
         def case(match: re.Match[str]) -> str:
             word = match.group(0)
             one = word[:-1] if word.endswith("s") and len(word) > 3 else word
             if spelling.english_word(word) or spelling.english_word(one):
                 return word
-            return one.upper() + word[len(one) :] if self.expansions(one.upper()) else word
+            if _LOWER_SHORT.fullmatch(word) and self.expansions(one.upper()):
+                return one.upper() + word[len(one) :]
+            return (self.written(word) if len(word) > 2 else None) or word
 
-        return _LOWER_SHORT.sub(case, text)
+        return _LOWER_NAME.sub(case, text)
 
     def spelled(self, text: str) -> str:
         """``text`` with each acronym the collection defines followed by its long form in

@@ -205,6 +205,16 @@ def test_a_comparison_asked_with_a_typo_is_one(comparer: Comparer) -> None:
     assert not comparer.asked("what's the differnce between Adam and AdamW?")
 
 
+def test_a_comparison_naming_papers_in_lower_case_is_one(comparer: Comparer) -> None:
+    # "simvq" typed in lower case had named no paper: answered about the rotation trick alone.
+    question = "how does the rotation trick compare to simvq?"
+    assert comparer.asked(question)
+    titles = _titles(comparer, question)
+    assert titles[0].startswith("Restructuring Vector Quantization with the Rotation Trick")
+    assert titles[1].startswith("Addressing Representation Collapse in Vector Quantized")
+    assert _titles(comparer, "how does digirl compare to hi-agent?")[1].startswith("Hi-Agent:")
+
+
 def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Settings) -> None:
     answerer = Answerer(sample_settings)
     comparer = Comparer.beside(answerer)

@@ -612,6 +612,10 @@ def test_an_acronym_typed_in_lower_case_is_read_as_the_papers_write_it(
     # "papers on llms" had missed the papers that write "large language models" out.
     retriever = Retriever(sample_settings)
     assert retriever.lexical().cased("rl for llms, the soap paper") == "RL for LLMs, the soap paper"
+    # A name the papers always write with capitals, as they write it; not one they also write
+    # in lower case ("adam"), nor a word of one ("newton" of "Newton-Schulz").
+    cased = retriever.lexical().cased("simvq, tabpfn and hi-agent beat adam with newton steps")
+    assert cased == "SimVQ, TabPFN and Hi-Agent beat adam with newton steps"
     for typed in ("papers on llms", "rl for llm reasoning"):
         lower = [h.paper.paper_id for h in retriever.retrieve(typed).hits]
         upper = [
