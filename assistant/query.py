@@ -2634,7 +2634,7 @@ class QueryParser:
             (
                 r"\bwhich\b(?:[^?.!]{0,40}?)\b(?:came(?: out)?|appeared"
                 r"|(?:was|were) (?:published|posted|released))"
-                r"\s+(?P<at>first|earlier|last|later)\b",
+                r"\s+(?P<at>first|earlier|earliest|last|later|latest|most recently)\b",
                 "date",
                 False,
             ),
@@ -2710,7 +2710,7 @@ class QueryParser:
                     _ONE_PAPER.search(near) or _ONE_PAPER_ASKED.fullmatch(lowered)
                 )
                 if at := groups.get("at") or groups.get("more"):  # "Which came first?": one
-                    descending, one = at.startswith(("last", "later", "newer", "mo")), True
+                    descending, one = at.startswith(("la", "newer", "mo")), True
                 if groups.get("ascending"):  # "sort by upvotes, fewest first"
                     descending = False
                 return Sort(key=key, descending=descending, count=count or None, first=one)

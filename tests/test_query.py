@@ -276,6 +276,7 @@ def test_more_wordings_of_authorship_leave_no_topic(question: str, authors: list
         ("Which one came first?", "date", False),
         ("Which of them was published first?", "date", False),
         ("Which came out later, SOAP or MARS?", "date", True),
+        ("which of them came out most recently?", "date", True),  # no order read before
         # or by a comparative
         ("Which of them is newer?", "date", True),
         ("Which of the two is more recent?", "date", True),
