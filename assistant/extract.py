@@ -58,7 +58,13 @@ _ANAPHOR = re.compile(
 _SPEAKING_SHARE = 0.4
 _SEVERAL = re.compile(
     r"\b(?:which|what|any|list|find|show|name)\s+(?:\w+\s+){0,2}(?:papers|works|articles)\b"
-    r"|\bpapers\s+(?:that|which|on|about|where|using)\b",
+    r"|\bpapers\s+(?:that|which|on|about|where|using)\b"
+    # ... as people chat: "bandit papers pls", "anything on conformal risk control?", "stuff
+    # about merging", "what's out there on steering", "how do people fix codebook collapse"
+    r"|^\W*(?:\S+\s+){1,3}papers\W*(?:pl[sz]|please)?\W*$"
+    r"|\b(?:anything|stuff|everything|research|literature)\s+(?:on|about|regarding)\b"
+    r"|^\W*(?:any\s+|some\s+)?work\s+(?:on|about)\b"
+    r"|\bwhat(?:'s|\s+is)\s+out\s+there\b|\bhow\s+do\s+(?:people|researchers|folks)\b",
     re.IGNORECASE,
 )
 #: A comparison asked of the answer ("compare X with Y", "X vs Y", "how does X differ from

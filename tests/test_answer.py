@@ -430,6 +430,15 @@ def test_a_plural_questions_paper_that_answers_as_well_is_quoted(sample_settings
     assert "Editing Models with Task Arithmetic" in {c.title for c in answer.citations}
 
 
+def test_papers_asked_for_the_way_people_chat_are_all_quoted(sample_settings: Settings) -> None:
+    # Not read as asking for papers, the Thompson sampling paper (fourth found) had been left
+    # out as a lookup's bystander is.
+    answer = _answerer(sample_settings).ask("bandit papers pls")
+    assert "Only Pay for What Is Uncertain: Variance-Adaptive Thompson Sampling" in {
+        c.title for c in answer.citations
+    }
+
+
 def test_a_comparison_asked_of_the_answer_quotes_both_sides(sample_settings: Settings) -> None:
     # Found second, its best sentence far below FreeDoM's: it had been left out as a
     # lookup's bystander is.
