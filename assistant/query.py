@@ -94,7 +94,7 @@ _SCAFFOLD_WORDS = """
     address cover focus tackle explore examine investigate consider describe university
     universities institution institutions institute institutes lab labs affiliated based located
     use apply applies employ leverage here corpus library new doi id identifier summarize
-    summarise summary explain stuff title titles
+    summarise summary explain stuff title titles just
     else worked working collaborate collaborated collaborates collaborating collaborator
     collaborators coauthors co-authors colleagues
     its organization organizations organisation organisations affiliation affiliations into
@@ -2966,16 +2966,20 @@ class QueryParser:
                 found["since"] = found["until"] = iso_date(year, month, day)
             take(match, "dates")
             return
-        # A date that qualifies the papers: "2024 papers on pruning", "March 2025 work".
+        # A date that qualifies the papers: "2024 papers on pruning", "March 2025 work", "the
+        # 2025 ones", "2025 only", and "what about 2024?" (the year alone had been searched).
         for match in re.finditer(
             # ... "2025's papers on reasoning"
-            r"\b" + _DATE.format(p="x") + rf"(?:'s)?(?= (?:[a-z][\w-]* )?{_WORKS}\b)",
+            r"\b" + _DATE.format(p="x") + rf"(?:'s)?(?= (?:[a-z][\w-]* )?(?:{_WORKS}|ones?)\b"
+            r"| only\b)|(?<=\bonly )" + _DATE.format(p="y") + r"\b"
+            r"|^\W*(?:and\s+)?(?:what|how)\s+about\s+" + _DATE.format(p="z") + r"(?=\W*$)",
             lowered,
         ):
             before = lowered[: match.start()].split()
             if before and re.fullmatch(rf"(?i:{_KNOWN_VENUES})", before[-1]):
                 continue  # "NeurIPS 2023 papers": the year of a venue
-            found["since"] = found["until"] = iso_date(*_date_value(match, "x"))
+            said = next(p for p in "xyz" if match.group(f"{p}y"))
+            found["since"] = found["until"] = iso_date(*_date_value(match, said))
             take(match, "dates")
             return
         _relative_dates(text, lowered, found, take, today, self.vocab.months)

@@ -585,6 +585,11 @@ def test_an_organization_no_paper_lists_is_said_so_and_leaves_the_topic() -> Non
         ("2024 papers on pruning", "2024", "2024"),
         ("show me March 2024 work on steering", "2024-03", "2024-03"),
         ("ICLR 2026 papers on pruning", None, None),
+        # ... said of them as a follow-up says it: the year alone had been searched as a word
+        ("only 2025 ones", "2025", "2025"),
+        ("just the 2024 ones", "2024", "2024"),
+        ("2025 only", "2025", "2025"),
+        ("what about March 2024?", "2024-03", "2024-03"),
         # ... also as "the year 2025" and "2025's": they had been searched as words
         ("papers from the year 2025", "2025", "2025"),
         ("2025's papers on reasoning", "2025", "2025"),
