@@ -220,7 +220,7 @@ class Taker(Protocol):
     def __call__(self, match: re.Match[str], label: str, said: str | None = None) -> None: ...
 
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9'+.-]*")
+_WORD = re.compile(r"[^\W_](?:[^\W_]|['+.-])*")
 
 
 # A request that opens a question without being its topic: "Find me papers on X", "I'm looking

@@ -640,6 +640,10 @@ def test_a_date_relative_to_a_paper_named_by_its_title() -> None:
 def test_the_subject_leaves_the_frame_of_the_question_out() -> None:
     query = PARSER.parse("What did ICLR 2026 papers say about protein folding?")
     assert query.subject == "protein folding"
+    # A letter beyond ASCII is one of its word's: "naïve" had been "na ve".
+    assert PARSER.parse("papers on naïve Bayes and Lévy flights").subject == (
+        "naïve Bayes Lévy flights"
+    )
     assert PARSER.parse("Which papers from 2024 are there?").bare
     # A verb of the frame is no topic: a title naming "optimal transport" names what it asks.
     for question in (
