@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Collection
 
 from spellchecker import SpellChecker
@@ -38,6 +39,8 @@ _PREFIXES_TEXT = """
     un out off zero few one real long short mid mini micro macro pseudo super ultra
     """
 _PREFIXES = tuple(sorted(_PREFIXES_TEXT.split(), key=len, reverse=True))
+#: A word with a letter beyond ASCII ("naïve", "Lévy").
+_ACCENTED = re.compile(r"(?<![\w'-])(?=[^\W\d_]*[^\x00-\x7f])[^\W\d_]{3,}(?![\w'-])")
 #: Chat shorthand and what it reads: a word the papers spell out ("params": "parameters") or one
 #: the search leaves out ("wat": "what"); an aside ("btw", "imo") reads as nothing. Typed in
 #: lower case ("BC" is behavior cloning) and where no paper uses it as typed.
@@ -128,6 +131,11 @@ def corrections(
     >>> corrections("btw wat r the params of BC w/ few demos", lambda w: 0)
     {'btw': '', 'wat': 'what', 'params': 'parameters', 'w/': 'with'}
 
+    A letter beyond ASCII is read as the papers write the word, where they write it without:
+
+    >>> corrections("naïve Bayes, café and Lévy", lambda w: {"naive": 3, "levy": 1}.get(w, 0))
+    {'naïve': 'naive', 'lévy': 'Levy'}
+
     >>> used = {"rotation": 3, "rotator": 1, "trick": 2, "layer": 40, "rich": 1}.get
     >>> corrections("How does the rotaton trik work? Federated layr, wich papwrs by fortuin",
     ...             lambda w: used(w, 0), known={"papers", "fortuin"}, ignored={"which", "with"})
@@ -146,6 +154,14 @@ def corrections(
             and not frequency(typed.lower())
         ):
             found[typed.lower()] = _SHORTHAND[typed.lower()]
+    for match in _ACCENTED.finditer(text):
+        # "naïve" where the papers write "naive": read as they do (a letter the word list and
+        # the stemmer do not split it at, "na" and "ve")
+        word = match.group(0).lower()
+        plain = unicodedata.normalize("NFKD", match.group(0)).encode("ascii", "ignore").decode()
+        used = plain.isalpha() and frequency(plain.lower())
+        if used and word not in known and not frequency(word):
+            found[word] = plain  # as typed, "Lévy" a name in capitals
     for match in _WORD.finditer(text):
         word = match.group(0).lower()
         named = match.group(0)[0].isupper() and not SENTENCE_START.search(text[: match.start()])
