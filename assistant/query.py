@@ -350,6 +350,18 @@ _SUMMARY = (
     r"(?:\s+(?:from|of|on|for|to))?"
 )
 _SUMMARY_AFTER = re.compile(rf"{_SUMMARY}\s+", re.IGNORECASE)
+#: ... said after what it is of, a name of a few words: "swivel summary", "muon tldr", "the
+#: rotation trick explained" (searched, "summary" had left "swivel summary" uncertain).
+_SUMMARY_LAST = re.compile(
+    r"^(?P<of>\W*(?:[\w'.-]+\s+){0,4}[\w'.-]+)[\s,:-]+(?:tl;?\s*dr|summary|overview|explained"
+    r"|eli5|in\s+(?:a\s+)?nutshell|gist|key\s+(?:takeaways?|points|ideas?)|main\s+idea)\W*$",
+    re.IGNORECASE,
+)
+#: What a summary is of where it is a topic: "abstractive text summary", "video overview".
+_SUMMARIZED = re.compile(
+    r"\b(?:text|document|abstractive|extractive|video|news|meeting|code|graph|dialogue)\W*$",
+    re.IGNORECASE,
+)
 #: What papers asked after do with a topic, no topic's word: "Do any papers use X?", "papers
 #: that discuss X".
 _DOING = (
@@ -604,8 +616,14 @@ def without_request(text: str) -> str:
     >>> asks = ("tl;dr of", "ELI5", "What's the gist of")
     >>> [without_request(f"{ask} the bagging paper") for ask in asks]
     ['the bagging paper', 'the bagging paper', 'the bagging paper']
+    >>> [without_request(q) for q in ("swivel summary", "muon tldr", "the rotation trick explained",
+    ...     "abstractive text summary")]
+    ['swivel', 'muon', 'the rotation trick', 'abstractive text summary']
     """
     asked = _AUDIENCE.sub("", _SCOPE.sub("", _THANKS.sub("", text)))
+    last = _SUMMARY_LAST.match(asked)
+    if last and not _SUMMARIZED.search(last["of"]):  # "abstractive text summary" is a topic
+        asked = last["of"]
     things = _THINGS_ASKED.match(asked)
     if things:
         return things.group("things")
