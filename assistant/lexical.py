@@ -61,6 +61,7 @@ _WHAT_IS = re.compile(r"\s*(?:what|who)(?:'s|\s+is|\s+are|\s+was)\s+(?:the\s+)?"
 _LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 #: A short word typed in lower case, which may be an acronym ("rl", "llms").
 _LOWER_SHORT = re.compile(r"[a-z]{2,6}")
+#: A word typed in lower case, which may be an acronym or a name ("simvq", "hi-agent").
 _LOWER_NAME = re.compile(r"(?<![\w-])[a-z][a-z0-9]+(?:-[a-z0-9]+)*(?![\w-])")
 #: A word as a text writes it, hyphenated parts and all ("SimVQ", "Hi-Agent").
 _NAME_TOKEN = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?![\w-])")

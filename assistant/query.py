@@ -2325,14 +2325,14 @@ def _shift(year: int, month: int | None, day: int | None, step: int) -> str:
 
 
 _NO_DATE = "its paper gives no date"
-#: A date relative to a paper: "newer than Hi-Agent", "before the Hi-Agent paper" (up to six
-#: words of the paper's name follow).
 #: "What's new in SOAP?", "what is novel about the rotation trick paper": what a paper brings,
 #: where it names one; "What's new in reinforcement learning?" asks for the newest papers.
 _NEW_IN = re.compile(
     r"\bwhat(?:'s|s|\s+is)\s+(?:new|novel)\s+(?:in|about|with)\s+(?P<rest>[^?.!,;]+)"
 )
 _ONE_PAPER_NAMED = re.compile(r"(?:(?:the|this|that)\b.*\bpaper\b|(?:it|this|that)\b)")
+#: A date relative to a paper: "newer than Hi-Agent", "before the Hi-Agent paper" (up to six
+#: words of the paper's name follow).
 _THAN_PAPER = re.compile(
     r"\b(?P<op>before|after|earlier than|later than|newer than|older than|more recent than"
     r"|prior to) (?P<rest>[\w.^$-]+(?: [\w.^$-]+){0,5})"
