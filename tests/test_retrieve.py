@@ -649,6 +649,8 @@ def test_a_misspelt_word_is_read_as_the_papers_spell_it(sample_settings: Setting
     # The words that frame a metadata question too, before its constraints are read.
     listed = retriever.retrieve("Which papwrs list Haoli Bai among the auuthors?")
     assert listed.query.filters.authors == ["Haoli Bai"] and listed.query.listing
+    # A name misspelt is read as the papers write it, capitals and all: it is then a name.
+    assert retriever.retrieve("sofstep regression").query.subject == "SoftStep regression"
     # English words no paper uses are no typos: an absent topic stays absent.
     absent = retriever.retrieve("How is federated learning used on hospital data?")
     assert absent.query.corrected == {} and absent.coverage_verdict != "covered"
