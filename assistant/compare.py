@@ -146,7 +146,7 @@ _OUTRIGHT = rf"^\s*{_POLITE}(?:compare|contrast)\b|\b{_A_COMPARISON}\b|\bside\s+
 _VS = r"(?:vs\.?|versus)"
 _REQUEST = re.compile(
     rf"{_OUTRIGHT}"
-    r"|\bhow (?:does|do) .+ differ\b"
+    r"|\bhow (?:does|do) .+ differ\b|\bhow (?:is|are) .+ different\b"
     r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
     rf"|^\s*\S+(?:\s+\S+)?(?:\s+{_VS}\s+\S+(?:\s+\S+)?)+\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$"
@@ -173,6 +173,12 @@ _IN_PASSING = [
     re.compile(
         rf"\bhow\s+(?:does|do)\s+(?P<a>.+?)\s+differ\s+(?:from|with)\s+(?P<b>.+?){_SIDE_END}", re.I
     ),
+    # "how is VICReg different from Barlow Twins?", "how are SOAP and MARS different?"
+    re.compile(
+        rf"\bhow\s+(?:is|are)\s+(?P<a>.+?)\s+different\s+(?:from|than|to)\s+(?P<b>.+?){_SIDE_END}",
+        re.I,
+    ),
+    re.compile(rf"\bhow\s+are\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+different{_SIDE_END}", re.I),
 ]
 _EXPLICIT = re.compile(_OUTRIGHT, re.I)
 
@@ -366,15 +372,18 @@ class Comparer:
         the comparison the last turn made ("add Shampoo")."""
         if history and _ADD.match(question) and self.asked(history[-1].question, history[:-1]):
             return True
+        spelled = self.spelled(question)
         if not is_comparison(question, self.names_one):
             # "what's the diffrence between SOAP and Shampoo?": asked with a typo, it had been
             # answered as a question about SOAP
-            spelled = self.spelled(question)
             if spelled == question or not is_comparison(spelled, self.names_one):
                 return False
             question = spelled
-        sides = sides_in_passing(question)
-        return sides is None or all(self._names_paper(side) for side in sides)
+        # Each side names a paper as typed or as the papers spell it ("simvq": "SimVQ").
+        return any(
+            sides is None or all(self._names_paper(side) for side in sides)
+            for sides in map(sides_in_passing, dict.fromkeys((question, spelled)))
+        )
 
     def spelled(self, prompt: str) -> str:
         """``prompt`` with its misspelt words read as the collection spells them (see
@@ -386,14 +395,19 @@ class Comparer:
 
     def _names_paper(self, side: str) -> bool:
         """Whether one side of a comparison asked in passing names a paper: by id, quoted
-        title, a title's leading name ("SOAP"), "the ... paper", a reference to the last answer
-        ("it", "the second one"), or words of one title alone (:meth:`names_one`)."""
+        title, a title's leading name ("SOAP") or three words or more opening it, "the ...
+        paper", a reference to the last answer ("it", "the second one"), or words of one title
+        alone (:meth:`names_one`)."""
         if _ID.search(side) or _QUOTED.search(side) or _POINTS_BACK.search(side):
             return True
         plain = _PLAIN_SIDE.sub("", side)
         lexical = self.retriever.lexical()
         found = [paper for paper, _ in lexical.search(plain, _HEAD_POOL)]  # not every title
         if any(fold(title_name(p.title)) == fold(plain) for p in found):
+            return True
+        # Three words or more that open one title: "Multitask Prompt Tuning" (... Enables ...)
+        opening = [p for p in found if f"{fold(p.title)} ".startswith(f"{fold(plain)} ")]
+        if len(plain.split()) >= 3 and len(opening) == 1:
             return True
         if len(plain.split()) == 1 and re.search(r"[A-Z\d]", plain):
             # A name one paper uses ("SimVQ"), or few do and one title says ("Muon"); one many

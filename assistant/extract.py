@@ -72,6 +72,7 @@ _SEVERAL = re.compile(
 _COMPARING = re.compile(
     r"^\W*(?:compare|contrast)\b|\bdifferences?\s+between\b"
     r"|\bhow\s+(?:does|do|did)\s+.+?\s+(?:differ|compare)\s+(?:from|with|to|against)\b"
+    r"|\bhow\s+(?:is|are)\s+.+?\s+different\b"
     # "SOAP vs MARS", "the GAIL paper vs ASkDAgger", not "learning rate vs batch size"
     r"|^\W*(?:\S+\s+)?\S+\s+(?:vs\.?|versus)\s|\bpaper\s+(?:vs\.?|versus)\s",
     re.IGNORECASE,

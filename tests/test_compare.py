@@ -213,6 +213,19 @@ def test_a_comparison_naming_papers_in_lower_case_is_one(comparer: Comparer) -> 
     assert titles[0].startswith("Restructuring Vector Quantization with the Rotation Trick")
     assert titles[1].startswith("Addressing Representation Collapse in Vector Quantized")
     assert _titles(comparer, "how does digirl compare to hi-agent?")[1].startswith("Hi-Agent:")
+    assert comparer.asked("how is the rotation trick different from simvq?")
+
+
+def test_how_two_papers_are_different_is_a_comparison(comparer: Comparer) -> None:
+    # Not asked as "differ" or "compare", these had been answered as questions about the first.
+    for question, second in (
+        ("how is SOAP different from MARS?", "MARS: Unleashing"),
+        # ... a side naming its paper by the words its title opens with
+        ("how are Multitask Prompt Tuning and ProGrad different?", "Prompt-aligned Gradient"),
+    ):
+        assert comparer.asked(question), question
+        assert _titles(comparer, question)[1].startswith(second), question
+    assert not comparer.asked("How is Adam different from AdamW?")  # methods, not papers
 
 
 def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Settings) -> None:
