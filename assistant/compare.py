@@ -144,11 +144,15 @@ _FILLER = re.compile(
 #: A comparison asked for in so many words: "compare ...", "a comparison of", "side by side".
 _OUTRIGHT = rf"^\s*{_POLITE}(?:compare|contrast)\b|\b{_A_COMPARISON}\b|\bside\s+by\s+side\b"
 _VS = r"(?:vs\.?|versus)"
+#: A side of "X vs Y": a word or two ("the Lipschitz GAIL paper" too), and what they are
+#: compared for after the last ("Tree-OPO versus prompt replay for speeding up GRPO").
+_VS_SIDE = r"\S+(?:\s+\S+)?(?:\s+paper)?"
+_VS_FOR = r"(?:\s+(?:for|on|in|when)\s+[^?]+)?"
 _REQUEST = re.compile(
     rf"{_OUTRIGHT}"
     r"|\bhow (?:does|do) .+ differ\b|\bhow (?:is|are) .+ different\b"
     r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
-    rf"|^\s*\S+(?:\s+\S+)?(?:\s+{_VS}\s+\S+(?:\s+\S+)?)+\s*\??\s*$"
+    rf"|^\s*{_VS_SIDE}(?:\s+{_VS}\s+{_VS_SIDE})+{_VS_FOR}\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+.+\s+compare\s*\??\s*$",
     re.I,
@@ -161,8 +165,8 @@ _SIDE_END = r"\s*(?:[?.!]|\s(?:according|in|for|from|when|as|with\s+regard)\b|$)
 _IN_PASSING = [
     re.compile(rf"\bdifferences?\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+?){_SIDE_END}", re.I),
     re.compile(
-        rf"^\W*(?P<a>\S+(?:\s+\S+)?)\s+{_VS}\s+(?P<b>\S+(?:\s+\S+)?"
-        rf"(?:\s+{_VS}\s+\S+(?:\s+\S+)?)*?)\s*\??\s*$",
+        rf"^\W*(?P<a>{_VS_SIDE})\s+{_VS}\s+(?P<b>{_VS_SIDE}"
+        rf"(?:\s+{_VS}\s+{_VS_SIDE})*?){_VS_FOR}\s*\??\s*$",
         re.I,
     ),
     re.compile(

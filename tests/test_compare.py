@@ -228,6 +228,15 @@ def test_how_two_papers_are_different_is_a_comparison(comparer: Comparer) -> Non
     assert not comparer.asked("How is Adam different from AdamW?")  # methods, not papers
 
 
+def test_x_vs_y_for_a_purpose_is_a_comparison(comparer: Comparer) -> None:
+    # What they are compared for, said after: each had been answered as a question.
+    question = "Tree-OPO versus prompt replay for speeding up GRPO"
+    assert comparer.asked(question)
+    assert [t.split(":")[0] for t in _titles(comparer, question)] == ["Tree-OPO", "Prompt replay"]
+    assert comparer.asked("Lipschitz GAIL paper vs ASkDAgger for imitation learning")
+    assert not comparer.asked("Adam vs AdamW for fine-tuning")
+
+
 def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Settings) -> None:
     answerer = Answerer(sample_settings)
     comparer = Comparer.beside(answerer)
