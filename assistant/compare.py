@@ -76,10 +76,16 @@ _A_COMPARISON = (
     r"(?:(?:i\s*(?:'d|\s+would)\s+like|give\s+me|show\s+me|can\s+i\s+(?:get|have)|i\s+want)"
     r"\s+)?an?\s+comparison\s+(?:of|between)"
 )
+#: What "which is ...: X or Y?" asks: "better", "more parameter-efficient", "faster" (not
+#: "newer" or "more popular": an order of the two, read as one).
+_BETTER = (
+    r"(?:better|faster|cheaper|simpler|easier|stronger|quicker"
+    r"|(?:more|less)\s+(?!recent|popular|upvoted|cited|authors)[\w-]+)"
+)
 _LEAD = re.compile(
     rf"^\s*(?:{_POLITE}(?:compare|contrast|put)|how (?:does|do|is|are)|{_A_COMPARISON}"
     r"|(?:what(?:'s| is| are) )?(?:the )?differences? between"
-    r"|which (?:one )?(?:is|works|does) better\W*(?:\s+(?:of|between)\b)?)\s+",
+    rf"|which (?:one )?(?:is|works|does) {_BETTER}\W*(?:\s+(?:of|between)\b)?)\s+",
     re.I,
 )
 #: Words after the papers that are about neither: "... for me", "... side by side".
@@ -151,7 +157,7 @@ _VS_FOR = r"(?:\s+(?:for|on|in|when)\s+[^?]+)?"
 _REQUEST = re.compile(
     rf"{_OUTRIGHT}"
     r"|\bhow (?:does|do) .+ differ\b|\bhow (?:is|are) .+ different\b"
-    r"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) better\b.+\bor\b"
+    rf"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) {_BETTER}\b.+\bor\b"
     rf"|^\s*{_VS_SIDE}(?:\s+{_VS}\s+{_VS_SIDE})+{_VS_FOR}\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+.+\s+compare\s*\??\s*$",
@@ -170,7 +176,7 @@ _IN_PASSING = [
         re.I,
     ),
     re.compile(
-        r"^\s*which\s+(?:one\s+)?(?:is|works|does)\s+better\b[\s,:]*(?:for\s+[^,:]+[,:]\s*)?"
+        rf"^\s*which\s+(?:one\s+)?(?:is|works|does)\s+{_BETTER}\b[\s,:]*(?:for\s+[^,:]+[,:]\s*)?"
         rf"(?P<a>.+?)\s+or\s+(?P<b>.+?){_SIDE_END}",
         re.I,
     ),

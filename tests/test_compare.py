@@ -237,6 +237,14 @@ def test_x_vs_y_for_a_purpose_is_a_comparison(comparer: Comparer) -> None:
     assert not comparer.asked("Adam vs AdamW for fine-tuning")
 
 
+def test_which_is_faster_of_two_papers_is_a_comparison(comparer: Comparer) -> None:
+    # Only "better" had been read; "newer" asks for an order of the two, answered as one.
+    for question in ("Which is faster: SOAP or Shampoo?", "which is more efficient, SOAP or MARS?"):
+        assert comparer.asked(question), question
+        assert _titles(comparer, question)[0].startswith("SOAP:"), question
+    assert not comparer.asked("which one is newer, SOAP or MARS?")
+
+
 def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Settings) -> None:
     answerer = Answerer(sample_settings)
     comparer = Comparer.beside(answerer)
