@@ -160,6 +160,14 @@ _ABOUT_AMONG = re.compile(
     r"[^?!.]+?)\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+#: ... asked with "among them" after: "anything on agents among them?", "any about reasoning
+#: in those?" (searched afresh, it had listed agent papers from any date).
+_ABOUT_AMONG_AFTER = re.compile(
+    rf"{_OPENING}(?:(?:is|are)\s+there\s+)?(?:anything|something|any|some)(?:\s+papers?)?\s+"
+    r"(?P<subject>(?:about|on|regarding|concerning)\s+[^?!.]+?)\s+(?:among|of|in)\s+"
+    r"(?:them|those|these)(?:\s+papers)?\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
 #: The papers a narrowing left out: "and which don't?", "which of them do not?".
 _THE_REST = re.compile(
     rf"{_OPENING}(?:which|what)(?:\s+ones?|\s+of\s+(?:them|those|these))?\s+(?:don'?t|do\s+not"
@@ -811,6 +819,9 @@ def narrowing(
     >>> narrowing("which of those are about reasoning?", listed, constraints_only=False,
     ...           listing=lambda asked: True)
     'Which papers have more than 5 authors? (about reasoning)'
+    >>> narrowing("anything on agents among them?", listed, constraints_only=False,
+    ...           listing=lambda asked: True)
+    'Which papers have more than 5 authors? (on agents)'
     """
     asked = last.rewritten_query or last.question
     if page := paged(asked):  # after "give me 2 more": the question, from the top
@@ -826,7 +837,7 @@ def narrowing(
         # ... and after "Which papers release code?", which states it itself (it had been
         # asked of the first paper listed)
         return flipped
-    among = _ABOUT_AMONG.match(question)
+    among = _ABOUT_AMONG.match(question) or _ABOUT_AMONG_AFTER.match(question)
     if among is not None and listing is not None and listing(last.rewritten_query or last.question):
         return f"{asked} ({among['subject']})"
     switch = _SWITCH.match(question) or _AND_ALSO.match(question)
