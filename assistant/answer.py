@@ -30,6 +30,7 @@ from assistant.conversation import (
     earlier_turn,
     like_asked,
     like_clause,
+    listed_turn,
     missing_reference,
     more_request,
     named_subject,
@@ -969,7 +970,8 @@ def check_references(question: str, history: Sequence[Turn]) -> None:
     not cite ("the second one" after an answer citing one): searched as words, it had been
     answered about whatever they found."""
     earlier = earlier_turn(history)
-    missing = missing_reference(question, history[-1], earlier) if history else None
+    listed = listed_turn(history) if history else None
+    missing = missing_reference(question, history[-1], earlier, listed) if history else None
     if missing is None:
         return
     cited = len(history[-1].sources)

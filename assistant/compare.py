@@ -17,6 +17,7 @@ from assistant.config import Settings
 from assistant.conversation import (
     earlier_turn,
     last_answer_reference,
+    listed_turn,
     quoted_titles,
     spelled_ordinals,
 )
@@ -481,7 +482,8 @@ class Comparer:
         if history and not added:  # "compare it with the second one": of the last answer
             text = spelled_ordinals(text)  # "the secnd one" too
             earlier = earlier_turn(history)
-            for phrase, title in last_answer_reference(text, history[-1], earlier):
+            listed = listed_turn(history)
+            for phrase, title in last_answer_reference(text, history[-1], earlier, listed):
                 take(self._title_match(title, papers), f'"{phrase}" of the last answer')
                 text = text.replace(phrase, " \u00a7 ", 1)
         cited = _CITED.search(text)

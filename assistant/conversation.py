@@ -372,7 +372,7 @@ def cited_papers(turns: Sequence[Turn], papers: Iterable[Paper]) -> list[Paper]:
 
 
 def last_answer_reference(
-    text: str, turn: Turn, earlier: Turn | None = None
+    text: str, turn: Turn, earlier: Turn | None = None, listed: Turn | None = None
 ) -> list[tuple[str, str]]:
     """The papers of ``turn`` that ``text`` points at, as (phrase, title): "the second one" is
     its source [2], "the last one" its last, and "it" or "this paper" the first it cited.
@@ -425,8 +425,9 @@ def last_answer_reference(
         phrase = group.group(said) if said in ("both", "all", "they") else group.group(0)
         return [(phrase, title) for title in dict.fromkeys(titles)]
     found: list[tuple[int, str, str]] = []  # (where in the text, phrase, title)
+    listed = listed or turn  # "the second one" counts in the list told of (listed_turn)
     for match in _ORDINAL_REF.finditer(text):
-        title = _nth(numbered, _said(match), turn.sources)
+        title = _nth(listed.cited_titles, _said(match), listed.sources)
         if title is not None:
             found.append((match.start(), match.group(0), title))
     blanked = _ORDINAL_REF.sub(lambda m: " " * len(m.group(0)), text)  # "one" is not "it"
@@ -447,6 +448,25 @@ def earlier_turn(history: Sequence[Turn]) -> Turn | None:
     True
     """
     return next((turn for turn in reversed(history[:-1]) if turn.sources), None)
+
+
+def listed_turn(history: Sequence[Turn]) -> Turn:
+    """The turn whose list "the third one" counts in: the last, or the list before it where
+    the turns since each told of one of its papers by place ("papers on merging", "tell me
+    about the 2nd one", "and the last one?": the list's last, not the paper just told about).
+
+    >>> listed = Turn(question="papers on X", answer="a", sources={1: "A", 2: "B", 3: "C"})
+    >>> second = Turn(question="tell me about the 2nd one", answer="a", sources={1: "B"})
+    >>> last = Turn(question="and the last one?", answer="a", sources={1: "C"})
+    >>> listed_turn([listed, second, last]) is listed, listed_turn([listed]) is listed
+    (True, True)
+    """
+    for turn in reversed(history):
+        if len(turn.cited_titles) > 1:
+            return turn
+        if turn.sources and not _ORDINAL_REF.search(turn.question):
+            break  # a paper asked about otherwise: its answer is the list
+    return history[-1]
 
 
 def _with_earlier(turn: Turn, earlier: Turn | None) -> list[str]:
@@ -470,7 +490,9 @@ def _both(question: str, turn: Turn, earlier: Turn | None) -> tuple[re.Match[str
     return both, len(_with_earlier(turn, earlier)) == 2
 
 
-def missing_reference(question: str, turn: Turn, earlier: Turn | None = None) -> str | None:
+def missing_reference(
+    question: str, turn: Turn, earlier: Turn | None = None, listed: Turn | None = None
+) -> str | None:
     """What ``question`` points at in ``turn`` that its answer does not hold ("the second
     one" after an answer citing one paper, "both" after one citing three), else None.
 
@@ -484,8 +506,9 @@ def missing_reference(question: str, turn: Turn, earlier: Turn | None = None) ->
     >>> lion = Turn(question="What is Lion?", answer="a", sources={1: "Lion"})
     >>> missing_reference("summarize both", turn, earlier=lion)  # SOAP, and Lion before it
     """
+    listed = listed or turn  # see listed_turn
     for match in _ORDINAL_REF.finditer(question):
-        if _nth(turn.cited_titles, _said(match), turn.sources) is None:
+        if _nth(listed.cited_titles, _said(match), listed.sources) is None:
             return match.group(0)
     both = _both(question, turn, earlier)
     if both is not None and not both[1]:
@@ -668,7 +691,8 @@ def condense_rule(
             return question[: group.start()] + named + question[group.end() :]
     # One of them, after the groups: "the first and the second" is two.
     ordinal = _ORDINAL_REF.search(question)
-    title = _nth(last.cited_titles, _said(ordinal), last.sources) if ordinal else None
+    listed = listed_turn(history)  # "and the last one?" after "tell me about the 2nd one"
+    title = _nth(listed.cited_titles, _said(ordinal), listed.sources) if ordinal else None
     if ordinal and title is not None:
         return question[: ordinal.start()] + f'"{title}"' + question[ordinal.end() :]
     switch = _SWITCH.match(question) or _AND_ALSO.match(question)

@@ -261,6 +261,13 @@ def test_rule_based_condensing_resolves_references() -> None:
     ):
         assert '"Other Paper"' in condense_rule(bare, [turn]), bare
     assert missing_reference("what about the third?", turn) == "the third"
+    # Walking down the list, one paper a turn: "the first" is the list's, where it had been
+    # the first of the one paper just told about.
+    second = Turn(question="tell me about the second one", answer="...", sources={1: "Other Paper"})
+    walked = [turn, second]
+    assert condense_rule("and the first?", walked) == 'and "E3-Pruner"?'
+    assert missing_reference("and the first?", second, listed=turn) is None
+    assert "second" in (missing_reference("and the second?", second) or "")
     # Two of them: "the second" is not read alone.
     assert condense_rule("summarize the first and the second", [turn]) == (
         'summarize "E3-Pruner" and "Other Paper"'
