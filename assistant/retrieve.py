@@ -52,6 +52,7 @@ from assistant.records import (
     date_key,
     fold,
     mentions,
+    title_name,
 )
 from assistant.store import ChunkMatch, Store, open_store
 from assistant.themes import Theme, evenly, themes
@@ -1480,15 +1481,27 @@ def _quoted(
     ['a']
     >>> [p.paper_id for p in _quoted('"Non-Exchangeable Risk Control" and "Risk Control"', papers)]
     ['b', 'a']
+    >>> headed = [Paper(paper_id="c", title="The Curse of Conditions: Analyzing OT", abstract="")]
+    >>> [p.paper_id for p in _quoted('what is "the curse of conditions" about?', headed)]
+    ['c']
     """
     chosen: dict[str, Paper] = {}
     for title in dict.fromkeys(fold(" ".join(q.split())) for q in _QUOTE.findall(text)):
         for pool in (papers, search(title)):
             paper = next((p for p in pool if fold(" ".join(p.title.split())) == title), None)
+            # ... or its head, before the title's colon: 'what is "the curse of conditions"
+            # about?' had been refused
+            paper = paper or next((p for p in pool if _head_folded(p.title) == title), None)
             if paper is not None:
                 chosen.setdefault(paper.paper_id, paper)
                 break
     return list(chosen.values())
+
+
+def _head_folded(title: str) -> str | None:
+    """A title's head before its colon or bracket, folded; None for a title without one."""
+    head = title_name(title)
+    return fold(head) if head != title.strip() else None
 
 
 _QUOTE = re.compile(r'"([^"]{3,300})"')
