@@ -747,6 +747,8 @@ def test_a_question_writing_out_a_title_is_about_that_paper(sample_settings: Set
     retriever = Retriever(sample_settings)
     for asked, title in [
         ('What does "Old Optimizer, New Norm" argue?', "Old Optimizer, New Norm: An Anthology"),
+        # its head alone, quoted: refused before
+        ('what is "the curse of conditions" about?', "The Curse of Conditions: Analyzing"),
         ("Which paper is titled Noise Stability of Transformer Models?", "Noise Stability of"),
         # its head, two common words, as a name: ninth by BM25 and meaning, refused
         ("Who wrote the Distribution Transformer paper?", "Distribution Transformers: Fast"),
