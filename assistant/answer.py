@@ -974,15 +974,19 @@ def check_references(question: str, history: Sequence[Turn]) -> None:
     missing = missing_reference(question, history[-1], earlier, listed) if history else None
     if missing is None:
         return
-    cited = len(history[-1].sources)
+    both = missing.lower().startswith("both")
+    # A place counts in the list walked down one paper a turn (listed_turn), if any.
+    counted = history[-1] if both or listed is None else listed
+    whose = "The last answer" if counted is history[-1] else "The list"
+    cited = len(counted.sources)
     said = f"cites {cited} paper{'s' if cited != 1 else ''}" if cited else "cites no paper"
-    if missing.lower().startswith("both") and cited > 2:
+    if both and cited > 2:
         raise ResolutionError(
             f'The last answer {said}, so "{missing}" does not say which two',
             hint='name them, e.g. "the first and the third", or by their titles',
         )
     raise ResolutionError(
-        f'The last answer {said}, so "{missing}" names none',
+        f'{whose} {said}, so "{missing}" names none',
         hint="name the paper by its title" + (', or ask about "the first one"' if cited else ""),
     )
 

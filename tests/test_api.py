@@ -261,13 +261,17 @@ def test_an_openai_client_that_shows_only_the_text_sees_the_caveat(
         ]
         more = chat.chat.completions.create(model="assistant", messages=messages)
         assert [c["title"] for c in (more.model_extra or {})["citations"]] == [cited[1]]
-        # A paper the last answer does not cite is said in the chat; searched as words, "the
-        # third one" had been answered about whatever they found.
+        # A paper the list does not cite is said in the chat; searched as words, "the fifth
+        # one" had been answered about whatever they found. ("The third one", after the
+        # second was told of, is the list's third.)
         past = {"role": "assistant", "content": more.choices[0].message.content or ""}
-        asked = {"role": "user", "content": "Summarize the third one"}
+        asked = {"role": "user", "content": "Summarize the fifth one"}
         missing = chat.chat.completions.create(model="assistant", messages=[*messages, past, asked])
         said = missing.choices[0].message.content or ""
-        assert said.startswith('⚠ The last answer cites 1 paper, so "the third one" names none')
+        assert len(cited) < 5
+        assert said.startswith(
+            f'⚠ The list cites {len(cited)} papers, so "the fifth one" names none'
+        )
         assert (missing.model_extra or {})["error"]["type"] == "ResolutionError"
         # A comparison asked in the conversation is answered with a table, as in the page's
         # chat ("it" is the paper the last answer cited, "the rotation trick" the one paper
