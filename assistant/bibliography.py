@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -15,7 +14,7 @@ from bibtexparser import middlewares
 from bibtexparser.entrypoint import parse_string
 from pylatexenc.latex2text import LatexNodes2Text
 
-from assistant.records import MONTHS, Paper, iso_date
+from assistant.records import MONTHS, Paper, accent_free, iso_date
 
 #: A BibTeX entry starts with "@type{" (comments and @string/@preamble blocks aside).
 BIBTEX_ENTRY = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
@@ -166,8 +165,7 @@ def citation_key(paper: Paper, taken: set[str] | None = None) -> str:
     """
 
     def ascii_word(text: str) -> str:
-        plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-        return re.sub(r"[^a-z0-9]", "", plain.lower())
+        return re.sub(r"[^a-z0-9]", "", accent_free(text).lower())
 
     names = paper.authors[0].split() if paper.authors else []
     last = ascii_word(names[-1]) if names else ""

@@ -84,10 +84,15 @@ def unraised(text: str) -> str:
     return RAISED.sub(lambda m: "".join(m.group(1, 2, 3)), text)
 
 
+def accent_free(text: str) -> str:
+    """``text`` without its accents, and without any other letter beyond ASCII: 'Lévy' -> 'Levy'."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 @functools.lru_cache(maxsize=1 << 16)  # a collection's author names repeat across papers
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation as spaces: 'Suárez-Fariñas' -> 'suarez farinas'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    ascii_text = accent_free(text).lower()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text).split())
 
 
@@ -106,8 +111,7 @@ def normalize_title(title: str) -> str:
     >>> normalize_title("E$^3$-Pruner: Towards  Efficient")
     'e3prunertowardsefficient'
     """
-    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    return _NON_ALNUM.sub("", folded)
+    return _NON_ALNUM.sub("", accent_free(title).lower())
 
 
 def papers_named(reference: str, papers: Sequence[Paper]) -> list[Paper]:
@@ -129,7 +133,7 @@ def _holds_words(title: str, key: str) -> bool:
     >>> [_holds_words("E$^3$-Pruner: Towards", k) for k in ("e3pruner", "pruner", "runer")]
     [True, True, False]
     """
-    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    folded = accent_free(title).lower()
     starts, ends, at = set(), set(), 0
     for run in re.findall(r"[a-z0-9]+", folded):
         starts.add(at)

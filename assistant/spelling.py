@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Callable, Collection
 
 from spellchecker import SpellChecker
 
-from assistant.records import SENTENCE_START
+from assistant.records import SENTENCE_START, accent_free
 
 #: A word worth checking: lower case after its first letter (a name or an acronym, "GRPO", is
 #: no typo), four letters or more ("trik"), no digits; capitalised only where a sentence starts
@@ -158,7 +157,7 @@ def corrections(
         # "naïve" where the papers write "naive": read as they do (a letter the word list and
         # the stemmer do not split it at, "na" and "ve")
         word = match.group(0).lower()
-        plain = unicodedata.normalize("NFKD", match.group(0)).encode("ascii", "ignore").decode()
+        plain = accent_free(match.group(0))
         used = plain.isalpha() and frequency(plain.lower())
         if used and word not in known and not frequency(word):
             found[word] = plain  # as typed, "Lévy" a name in capitals
