@@ -969,14 +969,15 @@ def check_references(question: str, history: Sequence[Turn]) -> None:
     """Raise :class:`ResolutionError` when ``question`` points at a paper the last answer does
     not cite ("the second one" after an answer citing one): searched as words, it had been
     answered about whatever they found."""
-    earlier = earlier_turn(history)
-    listed = listed_turn(history) if history else None
-    missing = missing_reference(question, history[-1], earlier, listed) if history else None
+    if not history:
+        return
+    listed = listed_turn(history)
+    missing = missing_reference(question, history[-1], earlier_turn(history), listed)
     if missing is None:
         return
     both = missing.lower().startswith("both")
     # A place counts in the list walked down one paper a turn (listed_turn), if any.
-    counted = history[-1] if both or listed is None else listed
+    counted = history[-1] if both else listed
     whose = "The last answer" if counted is history[-1] else "The list"
     cited = len(counted.sources)
     said = f"cites {cited} paper{'s' if cited != 1 else ''}" if cited else "cites no paper"

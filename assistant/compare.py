@@ -383,18 +383,21 @@ class Comparer:
         the comparison the last turn made ("add Shampoo")."""
         if history and _ADD.match(question) and self.asked(history[-1].question, history[:-1]):
             return True
+        typed = is_comparison(question, self.names_one)
+        if typed and self._sides_name_papers(question):
+            return True
+        # "what's the diffrence between SOAP and Shampoo?", "... different from simvq?": read as
+        # the collection spells it, each had been answered as a question about the first
         spelled = self.spelled(question)
-        if not is_comparison(question, self.names_one):
-            # "what's the diffrence between SOAP and Shampoo?": asked with a typo, it had been
-            # answered as a question about SOAP
-            if spelled == question or not is_comparison(spelled, self.names_one):
-                return False
-            question = spelled
-        # Each side names a paper as typed or as the papers spell it ("simvq": "SimVQ").
-        return any(
-            sides is None or all(self._names_paper(side) for side in sides)
-            for sides in map(sides_in_passing, dict.fromkeys((question, spelled)))
-        )
+        if spelled == question or not (typed or is_comparison(spelled, self.names_one)):
+            return False
+        return self._sides_name_papers(spelled)
+
+    def _sides_name_papers(self, question: str) -> bool:
+        """Whether each side of a comparison asked in passing names a paper (one asked for in
+        so many words has none to check)."""
+        sides = sides_in_passing(question)
+        return sides is None or all(self._names_paper(side) for side in sides)
 
     def spelled(self, prompt: str) -> str:
         """``prompt`` with its misspelt words read as the collection spells them (see

@@ -698,8 +698,8 @@ class Retriever:
             # "How does the rotaton trik work?" is read "... rotation trick ...", and "Which
             # papwrs ..." as "Which papers ...", before its constraints are read.
             misspelt = index.corrections(question, self.parser().words)
-            # ... and a name it was misspelt from, as the papers write it: "sofstep" "SoftStep"
-            question = index.cased(spelling.corrected(question, misspelt))
+            if misspelt:  # ... and a name misspelt, as the papers write it: "sofstep" "SoftStep"
+                question = index.cased(spelling.corrected(question, misspelt))
         if reading is not None:
             query = reading.query(question)
             if query.sort is None:  # how many papers it asks for is the rules' to read
