@@ -313,18 +313,7 @@ class Answerer:
             # and the others need not say its name, "VICReg", to be like it).
             # "(from 2025)", "(newest first)": constraints or an order on the papers like it
             said = [self.retriever.parser().parse(part) for part in similar[1]]
-            wanted = filters
-            for part in said:
-                wanted = (wanted or Filters()).merged(part.filters)
-            found = self.retriever.retrieve(
-                f"{like.title}\n{like.abstract}",
-                k,
-                wanted,
-                parse=False,
-                exclude=frozenset({like.paper_id}),
-                judge=False,
-            )
-            found.query.recognised += [c for part in said for c in part.constraints]
+            found = self._like(like, k, filters, said)
             # "Which of those is the newest?": those with the value first
             self._in_order(found, next((p.sort for p in reversed(said) if p.sort), None))
         else:
@@ -496,6 +485,40 @@ class Answerer:
         for rank, hit in enumerate(found.hits, 1):
             hit.rank = rank
         found.query.sort = sort
+
+    def _like(
+        self, paper: Paper, k: int, filters: Filters | None, said: Sequence[Query]
+    ) -> Retrieval:
+        """The ``k`` papers nearest ``paper`` that meet ``filters`` and the constraints
+        ``said`` of them ("from 2025"). Where none of the three nearest of all meets those
+        constraints, the answer says so and names them: the papers that do may not be close."""
+        wanted = filters
+        for part in said:
+            wanted = (wanted or Filters()).merged(part.filters)
+
+        def nearest(within: Filters | None, n: int) -> Retrieval:
+            return self.retriever.retrieve(
+                f"{paper.title}\n{paper.abstract}",
+                n,
+                within,
+                parse=False,
+                exclude=frozenset({paper.paper_id}),
+                judge=False,
+            )
+
+        found = nearest(wanted, k)
+        constraints = [c for part in said for c in part.constraints]
+        found.query.recognised += constraints
+        if found.hits and constraints and any(not part.filters.empty for part in said):
+            closest = nearest(filters, 3).hits
+            if not {h.paper.paper_id for h in closest} & {h.paper.paper_id for h in found.hits}:
+                titles = "; ".join(f'"{inert_markers(h.paper.title)}"' for h in closest)
+                found.uncertain = True
+                found.doubt = (
+                    f'None of the papers nearest to "{inert_markers(paper.title)}" ({titles}) '
+                    f"matches {'; '.join(constraints)}: those that do may not be close to it."
+                )
+        return found
 
     def _by_authors_of(self, paper: Paper, filters: Filters | None) -> Retrieval:
         """The other papers that list an author of ``paper``, all of them (up to

@@ -188,6 +188,16 @@ def test_papers_like_the_last_one_keep_the_constraints_said_of_them(
     )
     from_2025 = {"Glacier Dynamics", "Dune Dynamics", "Tide Dynamics"}
     assert dated.citations and {c.title for c in dated.citations} <= from_2025
+    # None of them is near it (its nearest are the other animal papers, from 2026): said so,
+    # with those nearest, rather than the papers from 2025 given as like it.
+    assert dated.coverage.verdict == "uncertain"
+    assert dated.coverage.caveat is not None
+    assert 'nearest to "Dingo Behaviour in the Wild"' in dated.coverage.caveat
+    assert "Behaviour in the Wild" in dated.coverage.caveat.split("nearest to")[1]
+    # Where the nearest meet the constraint, they are simply listed.
+    near = answerer.ask("similar papers from 2026?", [Turn.of(first)])
+    assert near.coverage.verdict == "covered" and near.coverage.caveat is None
+    assert near.citations and all("Behaviour" in c.title for c in near.citations)
     # "on the same topic" asks for them too, here newest first: searched as words, it had
     # found papers on other topics.
     newer = answerer.ask("any newer papers on the same topic?", [Turn.of(first)])
