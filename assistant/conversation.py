@@ -1352,6 +1352,13 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
 
     >>> similar_request("any newer papers on the same topic?", [turn])
     'Papers similar to "Swivel: Embeddings" (any newer papers)'
+
+    After papers like one, constraints said of similar ones narrow that search:
+
+    >>> listed = Turn(question="anything similar?", answer="b", sources={1: "GloVe"},
+    ...               rewritten_query='Papers similar to "Swivel: Embeddings"')
+    >>> similar_request("similar ones from 2025?", [turn, listed])
+    'Papers similar to "Swivel: Embeddings" (papers from 2025)'
     """
     similar = _SIMILAR.search(question)
     if not history or not history[-1].cited_titles or similar is None:
@@ -1363,6 +1370,9 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
     like = f'Papers similar to "{history[-1].cited_titles[0]}"'
     if not said:
         return like
+    earlier = similar_to(history[-1].rewritten_query)
+    if earlier is not None:  # "similar ones from 2025?" after papers like one: those, narrowed
+        like = f'Papers similar to "{earlier[0]}"'
     # Constraints said of them go with it, read when it is searched (see similar_to).
     them = " ".join(f"{question[: similar.start()]} papers {question[similar.end() :]}".split())
     return f"{like} ({them.strip(' ?.!')})"

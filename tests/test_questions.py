@@ -205,6 +205,25 @@ def test_papers_like_the_last_one_keep_the_constraints_said_of_them(
     assert any(r.startswith("sort by date") for r in newer.receipt.recognised)
 
 
+def test_constraints_on_papers_like_one_narrow_that_search(venue_store: Settings) -> None:
+    answerer = Answerer(venue_store)
+    first = answerer.ask("How does the dingo behave in the wild?")
+    like = answerer.ask("anything similar?", [Turn.of(first)])
+    assert like.receipt.rewritten_query == 'Papers similar to "Dingo Behaviour in the Wild"'
+    # "similar ones from 2026?" asks for those, from 2026: it had asked for papers like the
+    # first of them instead, another animal paper.
+    dated = answerer.ask("similar ones from 2026?", [Turn.of(first), Turn.of(like)])
+    assert dated.receipt.rewritten_query.startswith(
+        'Papers similar to "Dingo Behaviour in the Wild" ('
+    )
+    assert dated.citations and "Dingo Behaviour in the Wild" not in {
+        c.title for c in dated.citations
+    }
+    # Without constraints, "anything similar?" again asks about the first of those listed.
+    again = answerer.ask("anything similar?", [Turn.of(first), Turn.of(like)])
+    assert again.receipt.rewritten_query == f'Papers similar to "{like.citations[0].title}"'
+
+
 def test_the_paper_at_a_place_in_an_order_is_that_one(venue_store: Settings) -> None:
     # "second" had been searched as a topic, and the question refused.
     second = Answerer(venue_store).ask("What is the second newest paper?")
