@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from assistant.aspects import NOT_STATED, AspectFinder, asked_aspect
 from assistant.cite import SentenceBank, add_marker, content_words
 from assistant.markup import inert_markers
-from assistant.query import Sort, sort_value
+from assistant.query import Sort, asks_for_papers, sort_value
 from assistant.records import Hit, author_count, code_given, counted
 from assistant.retrieve import Retrieval
 from assistant.themes import FEWEST_PAPERS, NAMED_BY
@@ -56,17 +56,6 @@ _ANAPHOR = re.compile(
 #: keeps every gold paper of the top three (multi-paper ones at 0.59 or more), and drops most
 #: bystanders of lookups (0.19-0.56).
 _SPEAKING_SHARE = 0.4
-_SEVERAL = re.compile(
-    r"\b(?:which|what|any|list|find|show|name)\s+(?:\w+\s+){0,2}(?:papers|works|articles)\b"
-    r"|\bpapers\s+(?:that|which|on|about|where|using)\b"
-    # ... as people chat: "bandit papers pls", "anything on conformal risk control?", "stuff
-    # about merging", "what's out there on steering", "how do people fix codebook collapse"
-    r"|^\W*(?:\S+\s+){1,3}papers\W*(?:pl[sz]|please)?\W*$"
-    r"|\b(?:anything|stuff|everything|research|literature)\s+(?:on|about|regarding)\b"
-    r"|^\W*(?:any\s+|some\s+)?work\s+(?:on|about)\b"
-    r"|\bwhat(?:'s|\s+is)\s+out\s+there\b|\bhow\s+do\s+(?:people|researchers|folks)\b",
-    re.IGNORECASE,
-)
 #: A comparison asked of the answer ("compare X with Y", "X vs Y", "how does X differ from
 #: Y?"): its second paper is quoted whatever it scores, as one of the two sides.
 _COMPARING = re.compile(
@@ -131,7 +120,7 @@ def extract_answer(
     # A follow-up about papers named by their titles asks in the plural only in its own words
     # ("tell me more (about: "ATM: ..."; Which papers are about model merging?)" does not).
     own = own or question
-    several = bool(_SEVERAL.search(own if found.quoted else question))
+    several = asks_for_papers(own if found.quoted else question)
     standing = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
     bar = 0.0 if several else standing
     # "compare the curse of conditions paper with FreeDoM": the second side is the second

@@ -522,6 +522,30 @@ def asks(text: str) -> bool:
     return _ASKING.match(text) is not None
 
 
+#: A question asking for papers in the plural ("Which papers ...?", "bandit papers pls").
+_SEVERAL = re.compile(
+    r"\b(?:which|what|any|list|find|show|name)\s+(?:\w+\s+){0,2}(?:papers|works|articles)\b"
+    r"|\bpapers\s+(?:that|which|on|about|where|using)\b"
+    # ... as people chat: "bandit papers pls", "anything on conformal risk control?", "stuff
+    # about merging", "what's out there on steering", "how do people fix codebook collapse"
+    r"|^\W*(?:\S+\s+){1,3}papers\W*(?:pl[sz]|please)?\W*$"
+    r"|\b(?:anything|stuff|everything|research|literature)\s+(?:on|about|regarding)\b"
+    r"|^\W*(?:any\s+|some\s+)?work\s+(?:on|about)\b"
+    r"|\bwhat(?:'s|\s+is)\s+out\s+there\b|\bhow\s+do\s+(?:people|researchers|folks)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_papers(text: str) -> bool:
+    """Whether ``text`` asks for papers in the plural, the way people ask or chat.
+
+    >>> [asks_for_papers(q) for q in ("Which papers prune LLMs?", "bandit papers pls",
+    ...     "how do people fix codebook collapse", "Which paper introduced SOAP?")]
+    [True, True, True, False]
+    """
+    return _SEVERAL.search(text) is not None
+
+
 def without_preamble(text: str) -> str:
     """The question ``text`` asks, without the statements before it that set its scene, or
     ``text`` as it is when it has none. The scene's words ("My team trains large models and

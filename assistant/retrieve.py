@@ -36,6 +36,7 @@ from assistant.query import (
     Tally,
     Vocabulary,
     asks,
+    asks_for_papers,
     social,
     sort_papers,
     sort_value,
@@ -848,9 +849,15 @@ class Retriever:
             # ... or restates the first paper's title in other order ("Is a tighter
             # variational bound always better?").
             titled = found[:1]
-        if not titled and len(query.subject.split()) <= _NAMING_WORDS:
+        if (
+            not titled
+            and len(query.subject.split()) <= _NAMING_WORDS
+            and not asks_for_papers(query.text)
+        ):
             # ... or, asking about little else, by two words of its title in a row that no
-            # other paper's title holds ("who wrote the rotation trick"), among the first ten.
+            # other paper's title holds ("who wrote the rotation trick"), among the first ten;
+            # not where papers are asked for ("Which papers fix codebook collapse in VQ
+            # models?" named "... Semantically Coupled VQ-Model").
             titled = index.title_phrase(query.subject, found[:10], query.searched)
         if quoted and query.sort is None:
             # Titles written out whole are what it asks about, before any name's maker.

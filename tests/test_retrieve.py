@@ -260,6 +260,18 @@ def test_two_words_of_a_title_in_a_row_name_the_paper(sample_settings: Settings)
         assert found.hits[0].paper.title.endswith("with the Rotation Trick"), question
 
 
+def test_two_words_of_a_title_in_a_row_name_no_paper_where_papers_are_asked_for(
+    sample_settings: Settings,
+) -> None:
+    # "VQ models" is in a row in one title ("... Semantically Coupled VQ-Model"), which came
+    # first, above the papers on codebook collapse.
+    found = Retriever(sample_settings).retrieve(
+        "Which papers fix codebook collapse in VQ models?", k=5
+    )
+    assert "VQ-Model" not in found.hits[0].paper.title
+    assert "collapse" in found.hits[0].paper.abstract.lower()
+
+
 def test_a_name_typed_without_its_raised_number_names_its_paper(
     sample_settings: Settings,
 ) -> None:
