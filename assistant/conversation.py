@@ -61,7 +61,12 @@ _SIMILAR = re.compile(
     r"\s+(?:on|about|to|for)\s+(?:it|this|that|the\s+same\s+(?:topic|thing|problem|task))\b"
     # "any newer papers on the same topic?", "papers on the same topic from 2025"
     r"|\b(?:papers?|work|works|studies|ones|anything|something)\s+(?:on|about|in)\s+the\s+same"
-    r"\s+(?:topic|subject|area|problem|task)\b",
+    r"\s+(?:topic|subject|area|problem|task)\b"
+    # "any follow-up work?", "anything building on it?": the collection holds no citations,
+    # so the papers nearest it
+    r"|\bfollow[-\s]?ups?\s+(?:papers?|work|works|studies)\b|\b(?:any|some)\s+follow[-\s]?ups?\b"
+    r"|\b(?:papers?|work|works|anything|something|others?)\s+(?:that\s+|which\s+)?"
+    r"(?:build(?:s|ing)?|buil[td]|extend(?:s|ing|ed)?)\s+on\s+(?:it|this|that)\b",
     re.IGNORECASE,
 )
 #: Words of a follow-up for papers like the last one that constrain them rather than name a
@@ -1343,10 +1348,12 @@ def similar_request(question: str, history: Sequence[Turn]) -> str | None:
     >>> turn = Turn(question="What is Swivel?", answer="a", sources={1: "Swivel: Embeddings"})
     >>> asked = ("Any similar papers?", "Are there other papers on that?", "Who wrote it?",
     ...          "Which papers on layer pruning discuss related work?", "anything similar?",
-    ...          "are there other approaches to the same problem?")
+    ...          "are there other approaches to the same problem?", "any follow-up work?",
+    ...          "anything building on it?")
     >>> [similar_request(q, [turn]) for q in asked]  # doctest: +NORMALIZE_WHITESPACE
     ['Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"', None,
-     None, 'Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"']
+     None, 'Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"',
+     'Papers similar to "Swivel: Embeddings"', 'Papers similar to "Swivel: Embeddings"']
 
     What is said of them goes with it, for its constraints to be read:
 
