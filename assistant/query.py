@@ -372,6 +372,10 @@ _REQUEST = re.compile(
     rf"^\s*{_GREETING}(?:"
     rf"{_ASKER}{_VERB}(?:\s+me)?(?:\s+(?:some|any|all|the)?\s*{_WORKS})?"
     rf"|i\s*(?:'m|\s+am)\s+(?:looking|searching)\s+for(?:\s+(?:some|any)?\s*{_WORKS})?"
+    # "I'm working on X", "we work on X", "I'm researching X": what the asker works on, before
+    # a request with no topic of its own ("...; what should I read?")
+    r"|(?:i|we)\s*(?:'m|'re|\s+am|\s+are)?\s+(?:working|focusing|focused|work)\s+on"
+    r"|(?:i|we)\s*(?:'m|'re|\s+am|\s+are)\s+(?:researching|studying|investigating|exploring)"
     # "I'm interested in X" (its "in" is taken as a request's "about" is, below)
     r"|i\s*(?:'m|\s+am)\s+(?:(?:really|very|most|mostly)\s+)?(?:interested|curious)"
     rf"|i\s+(?:need|want)(?:\s+to\s+(?:find|read|see))?(?:\s+(?:some|any)?\s*{_WORKS})?"
@@ -440,7 +444,11 @@ _FRAME_AFTER = {
 #: A request that closes the question instead: "..., where do I start?", "... according to
 #: these papers", "... research" (the topic's field, said of the papers).
 _FRAME_TAIL = re.compile(
-    r"(?:,?\s*(?:where|what)\s+(?:do|should|can|would)\s+i\s+(?:start|begin|read\s+first)"
+    r"(?:[,;.]?\s*(?:where|what)\s+(?:do|should|can|would)\s+(?:i|we)\s+"
+    r"(?:start|begin|read(?:\s+first)?)"
+    # "..., any recommendations?", "... What do you suggest?"
+    r"|[,;.]?\s*(?:any|some)\s+(?:recommendations?|suggestions?|pointers?|tips|advice)"
+    r"|[,;.]?\s*what\s+(?:do|would|can)\s+you\s+(?:recommend|suggest)"
     r"|\s+according\s+to\s+(?:these|the|this|your)\s+(?:papers|collection|library|abstracts)"
     r"|(?<=\w)\s+(?:papers|research|literature))(?=[\s?.!]*$)",
     re.IGNORECASE,
@@ -573,6 +581,9 @@ def without_preamble(text: str) -> str:
         if "?" in before or _ASKING.match(before):
             return text  # it asks from its first sentence on
         rest = text[match.end() :]
+        request = _FRAME_TAIL.match(f" {rest}")
+        if request is not None and not re.search(r"\w", f" {rest}"[request.end() :]):
+            return text  # "I work on X. What should I read?": the statement is the topic
         if _ASKING.match(rest) and len(rest.split()) >= 4:
             # ... unless it asks of what the statements name ("Ra-DPO vs TOPR: how do they
             # keep the policy close?"): they are its subject, not its scene.

@@ -708,6 +708,14 @@ def test_ordinary_words_stay_the_topic() -> None:
         ("Any good reads on heterogeneous treatment effects?", "heterogeneous treatment effects?"),
         ("Looking for papers that use successor features", "successor features"),
         ("I want to understand vector quantization, where do I start?", "vector quantization?"),
+        # ... and a topic worked on, then a request with none: "I'm", "working" and "read"
+        # had been searched beside it, and the question marked uncertain.
+        (
+            "I'm working on dead codes in VQ-VAE training; what should I read?",
+            "dead codes in VQ-VAE training?",
+        ),
+        ("we work on model merging, any recommendations?", "model merging?"),
+        ("I'm researching reward hacking. What do you suggest?", "reward hacking?"),
         ("Overview of in-context learning research in this collection.", "in-context learning."),
         ("What's the state of the art in image compression?", "image compression?"),
         # ... and progress asked after, whose "recent advances" had held a third of the terms
