@@ -71,7 +71,7 @@ _CMP = rf"(?P<cmp>{_MORE}|{_LESS}|{_LEAST}|{_MOST}|exactly|only)?\s*"
 
 # Words that frame a metadata question without being its topic.
 _SCAFFOLD_WORDS = """
-    which what who whose where when how many much is are was were do does did the a an of in
+    which what who whose where when why how many much is are was were do does did the a an of in
     on at to for from with by and or as among any all list lists listed listing collection papers
     paper article articles work works publication publications daily posted published dated date
     tagged tag category categories categorised categorized author authors authored co-authored
@@ -98,6 +98,7 @@ _SCAFFOLD_WORDS = """
     else worked working collaborate collaborated collaborates collaborating collaborator
     collaborators coauthors co-authors colleagues
     its organization organizations organisation organisations affiliation affiliations into
+    happen occur
     """
 _SCAFFOLD = frozenset(_SCAFFOLD_WORDS.split())
 

@@ -272,6 +272,15 @@ def test_two_words_of_a_title_in_a_row_name_no_paper_where_papers_are_asked_for(
     assert "collapse" in found.hits[0].paper.abstract.lower()
 
 
+def test_why_a_topic_happens_is_not_refused_for_its_frame(sample_settings: Settings) -> None:
+    # "why" and "happen", which no abstract uses, had weighed most of the question's terms:
+    # refused, naming the two papers on codebook collapse as the nearest.
+    found = Retriever(sample_settings).retrieve("Why does codebook collapse happen?", k=5)
+    assert found.coverage_verdict != "not_covered"
+    assert "collapse" in found.hits[0].paper.abstract.lower()
+    assert found.query.subject == "codebook collapse"
+
+
 def test_a_name_typed_without_its_raised_number_names_its_paper(
     sample_settings: Settings,
 ) -> None:
