@@ -1785,6 +1785,9 @@ _CODE_ASKED = re.compile(
     r"|with|having|has|have|give|gives|(?:release|share|publish|provide|open[- ]source)[sd]?"
     rf"|(?:make|makes|made)\s+available)\s+{_CODE_THING}"
     r"|\bwhose\s+code\s+(?:is|was)\s+(?:publicly\s+)?(?:available|released|open[- ]sourced)\b"
+    # "make their code available", "made the code publicly available", "make code open source"
+    r"|\b(?:make|makes|made|making)\s+(?:their\s+|its\s+|the\s+)?(?:source\s+)?code"
+    r"\s+(?:publicly\s+|freely\s+)?(?:available|public|open[- ]source)\b"
 )
 
 

@@ -200,6 +200,19 @@ def test_code_beside_another_field_keeps_both() -> None:
     ]
 
 
+def test_code_made_available_in_any_word_order_is_the_field() -> None:
+    # "make their code available" was searched as the topic "code available".
+    for question in (
+        "Which works make their code available?",
+        "papers that made the code publicly available",
+        "which papers make code open source",
+    ):
+        query = PARSER.parse(question)
+        assert query.filters.present == ["code"], question
+        assert not query.subject, question
+    assert PARSER.parse("Which papers make code generation available?").filters.empty
+
+
 def test_names_joined_by_or_ask_for_either_author() -> None:
     papers = [
         _paper(1, authors=["Haoli Bai"]),
