@@ -155,11 +155,17 @@ _VS = r"(?:vs\.?|versus)"
 #: compared for after the last ("Tree-OPO versus prompt replay for speeding up GRPO").
 _VS_SIDE = r"\S+(?:\s+\S+)?(?:\s+paper)?"
 _VS_FOR = r"(?:\s+(?:for|on|in|when)\s+[^?]+)?"
+#: A choice asked between two: "Should I use SOAP or MARS?", "should we go with X or Y?".
+_CHOOSE = (
+    r"(?:should|would|could|do|can)\s+(?:i|we|you|one)\s+"
+    r"(?:use|pick|choose|try|prefer|go\s+with|opt\s+for)"
+)
 _REQUEST = re.compile(
     rf"{_OUTRIGHT}"
     r"|\bhow (?:does|do) .+ differ\b|\bhow (?:is|are) .+ different\b"
     rf"|\bdifferences? between\b|^\s*which (?:one )?(?:is|works|does) {_BETTER}\b.+\bor\b"
     rf"|^\s*{_VS_SIDE}(?:\s+{_VS}\s+{_VS_SIDE})+{_VS_FOR}\s*\??\s*$"
+    rf"|^\W*{_CHOOSE}\s+.+\bor\b|^\W*{_VS_SIDE}\s+or\s+{_VS_SIDE}{_VS_FOR}\s*\?\s*$"
     r"|^\s*how\s+do\s+(?:they|these|those)(?:\s+(?:papers|ones))?\s+compare\s*\??\s*$"
     r"|^\s*how\s+do\s+(?:all\s+)?(?:the\s+)?papers\s+(?:on|about)\s+.+\s+compare\s*\??\s*$",
     re.I,
@@ -190,6 +196,9 @@ _IN_PASSING = [
         re.I,
     ),
     re.compile(rf"\bhow\s+are\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+different{_SIDE_END}", re.I),
+    # "Should I use SOAP or MARS?", "SOAP or MARS for LLM pretraining?"
+    re.compile(rf"^\W*{_CHOOSE}\s+(?P<a>.+?)\s+or\s+(?P<b>.+?){_SIDE_END}", re.I),
+    re.compile(rf"^\W*(?P<a>{_VS_SIDE})\s+or\s+(?P<b>{_VS_SIDE}){_VS_FOR}\s*\?\s*$", re.I),
 ]
 _EXPLICIT = re.compile(_OUTRIGHT, re.I)
 

@@ -245,6 +245,19 @@ def test_which_is_faster_of_two_papers_is_a_comparison(comparer: Comparer) -> No
     assert not comparer.asked("which one is newer, SOAP or MARS?")
 
 
+def test_a_choice_between_two_papers_is_a_comparison(comparer: Comparer) -> None:
+    # Asked as a choice, each had been answered as a question about the first.
+    for question in (
+        "Should I use SOAP or MARS?",
+        "should we go with SOAP or Shampoo for LLM pretraining?",
+        "SOAP or MARS for LLM pretraining?",
+    ):
+        assert comparer.asked(question), question
+        assert _titles(comparer, question)[0].startswith("SOAP:"), question
+    for question in ("Should I use Adam or AdamW?", "pruning or quantization for LLMs?"):
+        assert not comparer.asked(question), question  # methods, not papers
+
+
 def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Settings) -> None:
     answerer = Answerer(sample_settings)
     comparer = Comparer.beside(answerer)
