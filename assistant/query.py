@@ -847,7 +847,8 @@ _THEME_WORDS = (
 )
 _THEMES_ASKED = re.compile(
     r"^\W*(?:(?:what|which)(?:'s|\s+is|\s+are|\s+were)?\s+(?:the\s+)?(?:(?:main|major|key|common"
-    rf"|recurring|big|biggest|largest|general|most\s+common|overall)\s+)?(?:{_THEME_WORDS})"
+    r"|recurring|big|biggest|largest|general|most\s+common|overall|hot|hottest|trending|popular"
+    rf"|emerging|dominant|prominent|central)\s+)?(?:{_THEME_WORDS})"
     r"(?:\s+(?:are|is|were)\s+(?:covered|there|represented|present|included|addressed"
     r"|(?:the\s+)?most\s+(?:popular|common|frequent|represented)|(?:the\s+)?(?:largest|biggest))"
     # (the papers unsaid where a constraint was read out: "does the daily list cover")

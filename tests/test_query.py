@@ -213,6 +213,18 @@ def test_code_made_available_in_any_word_order_is_the_field() -> None:
     assert PARSER.parse("Which papers make code generation available?").filters.empty
 
 
+def test_the_hot_topics_ask_for_the_themes() -> None:
+    # "hot" had been searched as the topic, and the question marked uncertain.
+    for question in (
+        "What are the hot topics in these papers?",
+        "what are the trending topics here?",
+        "What are the emerging themes in the collection?",
+    ):
+        tally = PARSER.parse(question).tally
+        assert tally is not None and tally.themes, question
+    assert PARSER.parse("What's trending on the daily list?").tally is None
+
+
 def test_names_joined_by_or_ask_for_either_author() -> None:
     papers = [
         _paper(1, authors=["Haoli Bai"]),
