@@ -1752,6 +1752,14 @@ _ARXIV_FIELD = re.compile(
     r"\barxiv\s+(?:ids?|identifiers?|numbers?|links?|pages?|urls?|pdfs?|versions?)\b"
     r"(?=\s+(?:of|for|to)\b)"
 )
+#: What the paper an order or a listing finds is about, asked after it: "which paper has the
+#: most authors and what is it about?", "..., and summarize it". No topic: what it is about.
+_ABOUT_IT = re.compile(
+    r"[,;?]?\s*\band\s+(?:what(?:'s|\s+is|\s+are|\s+does|\s+do)\s+(?:it|that|they|this)"
+    r"(?:\s+(?:one|paper))?(?:\s+(?:about|do|propose|say|find|show|study))?"
+    r"|(?:please\s+)?(?:summari[sz]e|describe|explain)\s+(?:it|them|that(?:\s+one)?)"
+    r"|tell\s+me\s+(?:more\s+)?about\s+(?:it|them|that(?:\s+one)?))\s*[?.!]*\s*$"
+)
 #: An identifier a paper gives, then the year of the papers: "with an arXiv id from 2024".
 _ID_THEN_DATE = re.compile(
     r"\b(?:with|having|(?:that |which )?(?:have|has|give|gives))\s+(?:an? |the |their |its )?"
@@ -2492,6 +2500,10 @@ class QueryParser:
         given = self._present(lowered, found, take)
         if _identifier(lowered, found, take) or given:
             # "an arXiv id", "arXiv:2401.01234" name no listing
+            lowered = _blanked(lowered, spans)
+        about_it = _ABOUT_IT.search(lowered)
+        if about_it:
+            spans.append(about_it.span())
             lowered = _blanked(lowered, spans)
         for asked_of in _ARXIV_FIELD.finditer(lowered):
             # "What's the arXiv id of SOAP?", "arxiv link for MARS": asked of a paper, which

@@ -213,6 +213,18 @@ def test_code_made_available_in_any_word_order_is_the_field() -> None:
     assert PARSER.parse("Which papers make code generation available?").filters.empty
 
 
+def test_what_the_paper_found_is_about_is_no_topic() -> None:
+    # "and what is it about?" had left "it" as the topic, searched among the papers ordered.
+    for question in (
+        "which paper has the most authors and what is it about?",
+        "What is the newest paper, and what does it propose?",
+        "Which paper has the most upvotes? and summarize it",
+    ):
+        query = PARSER.parse(question)
+        assert query.sort is not None and not query.subject, question
+    assert PARSER.parse("What is SOAP and what is it about?").subject == "SOAP"
+
+
 def test_the_hot_topics_ask_for_the_themes() -> None:
     # "hot" had been searched as the topic, and the question marked uncertain.
     for question in (
