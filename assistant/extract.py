@@ -39,7 +39,10 @@ _HOW = re.compile(r"\s*how\b(?!\s+(much|many|accurate|often|long|large|well|fast
 #: abstract", "in detail".
 _IN_FULL = re.compile(
     r"\b(?:tell\s+me\s+more|more\s+(?:details?|info(?:rmation)?)|elaborate|go\s+on"
-    r"|(?:whole|full|complete|entire)\s+abstract|in\s+(?:more\s+|full\s+)?detail)\b",
+    r"|(?:whole|full|complete|entire)\s+abstract|in\s+(?:more\s+|full\s+)?detail)\b"
+    # "What's the abstract of SimVQ?", "give me the abstract for SOAP", "simvq abstract"
+    r"|^\W*(?:(?:what(?:'s|\s+is)|give\s+me|show\s+me|get\s+me|send\s+me|print|paste)\s+)?"
+    r"(?:the\s+|its\s+)?abstract\s+(?:of|for)\b|\babstract\W*(?:pl[sz]|please)?\W*$",
     re.I,
 )
 # A sentence that opens by pointing back ("These schedules", "Such situations", "It"), but not

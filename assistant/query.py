@@ -355,7 +355,8 @@ _SUMMARY_AFTER = re.compile(rf"{_SUMMARY}\s+", re.IGNORECASE)
 #: rotation trick explained" (searched, "summary" had left "swivel summary" uncertain).
 _SUMMARY_LAST = re.compile(
     r"^(?P<of>\W*(?:[\w'.-]+\s+){0,4}[\w'.-]+)[\s,:-]+(?:tl;?\s*dr|summary|overview|explained"
-    r"|eli5|in\s+(?:a\s+)?nutshell|gist|key\s+(?:takeaways?|points|ideas?)|main\s+idea)\W*$",
+    r"|eli5|in\s+(?:a\s+)?nutshell|gist|key\s+(?:takeaways?|points|ideas?)|main\s+idea"
+    r"|(?:full\s+)?abstract(?:\s+(?:pl[sz]|please))?)\W*$",
     re.IGNORECASE,
 )
 #: What a summary is of where it is a topic: "abstractive text summary", "video overview".
@@ -653,8 +654,8 @@ def without_request(text: str) -> str:
     >>> [without_request(f"{ask} the bagging paper") for ask in asks]
     ['the bagging paper', 'the bagging paper', 'the bagging paper']
     >>> [without_request(q) for q in ("swivel summary", "muon tldr", "the rotation trick explained",
-    ...     "abstractive text summary")]
-    ['swivel', 'muon', 'the rotation trick', 'abstractive text summary']
+    ...     "abstractive text summary", "simvq abstract")]
+    ['swivel', 'muon', 'the rotation trick', 'abstractive text summary', 'simvq']
     """
     asked = _AUDIENCE.sub("", _SCOPE.sub("", _THANKS.sub("", text)))
     last = _SUMMARY_LAST.match(asked)

@@ -491,6 +491,26 @@ def test_tell_me_more_quotes_the_whole_abstract_of_the_paper(sample_settings: Se
         assert more.answer.count("[1]") == len(sentences) > first.answer.count("[1]")
 
 
+def test_the_abstract_asked_for_is_quoted_whole(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    # Three of its sentences had been quoted, chosen as for a question about SimVQ.
+    for asked in (
+        "What's the abstract of SimVQ?",
+        "give me the abstract for SimVQ",
+        "simvq abstract",
+    ):
+        found = answerer.ask(asked)
+        assert found.citations and found.citations[0].title.startswith("Addressing Representation")
+        paper = next(
+            p for p in answerer.retriever.lexical().papers if p.title == found.citations[0].title
+        )
+        sentences, _ = answerer.bank.sentences(paper)
+        assert found.answer.count("[1]") == len(sentences), asked
+    # A question about what an abstract says is answered from its sentences, as before.
+    said = answerer.ask("What does the abstract of SimVQ say about codebook utilization?")
+    assert said.citations
+
+
 def test_a_paper_the_last_answer_does_not_cite_is_said_so(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     first = answerer.ask("What is SOAP?")
