@@ -3465,12 +3465,15 @@ class QueryParser:
                     used.update(range(i, i + size))
                     spans.append((tokens[i][1], tokens[i + size - 1][2]))
         name = r"(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3})"
+        chat = name.replace("<name>", "<chat>")
         cue = re.compile(
             r"\b(?i:papers?|work|articles?|publications?|written|authored|co-authored|coauthored"
-            r"|co-written|cowritten|anything|something|everything)"
+            r"|co-written|cowritten|anything|something|everything|stuff|ones)"
             rf"(?: (?:is|are|was|were))? by\s+{name}"
+            # "any by Kaiming He?", asked after a list (and read with it: "... (by Kaiming He)")
+            rf"|(?:^\W*(?i:and\s+)?(?i:any)\s+|\(\s*)by\s+{chat}"
             # "What did Jeremy Bernstein write?": a full name, as one word may be a method's.
-            r"|\b(?i:what|which\s+papers?)\s+(?i:did|has|have)\s+"
+            r"|\b(?i:what(?:\s+else)?|which\s+papers?)\s+(?i:did|has|have)\s+"
             r"(?P<full>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3})\s+"
             r"(?i:write|written|wrote|publish|published|author|authored|co-author|co-authored"
             r"|co-write|co-written|co-wrote)\b"
@@ -3480,7 +3483,7 @@ class QueryParser:
             r"|among\s+(?:the|its|their)\s+(?:co-?)?authors)\b"
         )
         for match in cue.finditer(text):
-            group = next(g for g in ("name", "full", "listed") if match.group(g))
+            group = next(g for g in ("name", "chat", "full", "listed") if match.group(g))
             start = match.start(group)
             if any(tokens[i][1] >= start and tokens[i][1] < match.end() for i in used):
                 continue

@@ -1065,6 +1065,11 @@ def test_a_venue_no_paper_gives_beside_one_they_give_is_said() -> None:
         ("Which papers has Jeremy Bernstein co-authored?", "Jeremy Bernstein"),
         ("Which paper has Yann LeCun as a co-author?", "Yann LeCun"),
         ("Which papers list Jeremy Bernstein among the authors?", "Jeremy Bernstein"),
+        # ... and asked the way people chat, where "Kaiming He" had been searched as words
+        ("any by Kaiming He?", "Kaiming He"),
+        ("papers about diffusion models (by Kaiming He)", "Kaiming He"),
+        ("stuff by Yann LeCun", "Yann LeCun"),
+        ("What else has Sham Kakade written?", "Sham Kakade"),
     ],
 )
 def test_an_author_asked_about_in_conversational_words(question: str, author: str) -> None:
