@@ -849,24 +849,23 @@ class Retriever:
             # ... or restates the first paper's title in other order ("Is a tighter
             # variational bound always better?").
             titled = found[:1]
-        if (
-            not titled
-            and len(query.subject.split()) <= _NAMING_WORDS
-            and not asks_for_papers(query.text)
-        ):
+        placed = True  # a paper the question names by its title comes first
+        if not titled and len(query.subject.split()) <= _NAMING_WORDS:
             # ... or, asking about little else, by two words of its title in a row that no
-            # other paper's title holds ("who wrote the rotation trick"), among the first ten;
-            # not where papers are asked for ("Which papers fix codebook collapse in VQ
-            # models?" named "... Semantically Coupled VQ-Model").
+            # other paper's title holds ("who wrote the rotation trick"), among the first ten.
             titled = index.title_phrase(query.subject, found[:10], query.searched)
+            # Where papers are asked for, such a title covers the question ("research on layer
+            # pruning for LLMs") but names no one paper to put first ("Which papers fix
+            # codebook collapse in VQ models?" had put "... Coupled VQ-Model" first).
+            placed = not asks_for_papers(query.text)
         if quoted and query.sort is None:
             # Titles written out whole are what it asks about, before any name's maker.
             first = {p.paper_id: p for p in [*quoted, *found]}
             hits = _in_order(hits, list(first.values()), max(k, len(quoted)))
-        elif len(titled) == 1 and not verdict.makers and not query.sort:
+        elif len(titled) == 1 and not verdict.makers and not query.sort and placed:
             first = {p.paper_id: p for p in [*titled, *found]}
             hits = _in_order(hits, list(first.values()), k)
-        elif len(titled) == 1 and not query.sort:
+        elif len(titled) == 1 and not query.sort and placed:
             # Named both ways ("Ra-DPO vs Tapered Off-Policy REINFORCE: how do they ...?"): the
             # paper its rare name comes from and the one its title heads come first, before
             # papers that only mention a name it uses ("REINFORCE").
