@@ -708,6 +708,7 @@ def condense_rule(
             or _swapped(switch["subject"], asked)
             or _renamed(switch["subject"], asked, last.cited_titles)
             or _used_again(switch["subject"], asked)
+            or _asked_of(switch["subject"], searched)
         )
         if recount is not None:
             return recount
@@ -1309,6 +1310,36 @@ def _asked_so_far(standalone: str) -> list[str]:
     """
     about = _ABOUT.fullmatch(standalone)
     return [standalone] if about is None else [about["asked"], *about["about"].split("; ")]
+
+
+#: The paper a follow-up asks of, in no words of its own: "what problem does it solve?".
+_ASKED_OF_IT = re.compile(
+    r"\b(?:it|its|they|their|this\s+(?:paper|one)|that\s+(?:paper|one)|the\s+paper)\b", re.I
+)
+
+
+def _asked_of(subject: str, searched: str) -> str | None:
+    """The last question asked again of ``subject``, where it asked of one paper the answer
+    before it cited and named nothing of its own (``searched`` is how it was searched), else
+    None. Searched alone, "and SOAP?" had lost what was asked.
+
+    >>> mars = '"MARS: Variance Reduction"; Tell me about MARS'
+    >>> _asked_of("SOAP", f"what problem does it solve? (about: {mars})")
+    'what problem does SOAP solve?'
+    >>> _asked_of("SOAP", f"what are the results? (about: {mars})")
+    'what are the results of SOAP?'
+    >>> [_asked_of("SOAP", s) for s in ("What is MARS?", 'who wrote them? (about: "A" and "B")')]
+    [None, None]
+    """
+    nested = _ABOUT.fullmatch(searched)
+    if nested is None or re.match(r'"[^"]+"(?:;|$)', nested["about"]) is None:
+        return None
+    asked = nested["asked"].strip()
+    pointer = _ASKED_OF_IT.search(asked)
+    if pointer is None:
+        return f"{asked.rstrip(' ?.!')} of {subject}?"
+    name = f"{subject}'s" if pointer.group(0).lower() in ("its", "their") else subject
+    return asked[: pointer.start()] + name + asked[pointer.end() :]
 
 
 def own_words(standalone: str) -> str:

@@ -283,6 +283,16 @@ def test_rule_based_condensing_resolves_references() -> None:
     )
     standalone = "Which papers study diffusion policies for robot manipulation?"
     assert condense_rule(standalone, [turn]) == standalone
+    # The same asked of another paper, after a question asked of the one cited: "SOAP" alone
+    # had been searched, what was asked lost.
+    problem = Turn(
+        question="what problem does it solve?",
+        answer="...",
+        rewritten_query='what problem does it solve? (about: "E3-Pruner"; What is E3-Pruner?)',
+        sources={1: "E3-Pruner"},
+    )
+    assert condense_rule("and SOAP?", [problem]) == "what problem does SOAP solve?"
+    assert condense_rule("what about SOAP?", [problem]) == "what problem does SOAP solve?"
     # Papers asked for on a topic of their own, in two words: no longer about E3-Pruner.
     for short in ("Which papers compare optimizers?", "any papers on pruning?"):
         assert condense_rule(short, [turn]) == short
