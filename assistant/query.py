@@ -446,8 +446,11 @@ _FRAME_AFTER = {
 #: A request that closes the question instead: "..., where do I start?", "... according to
 #: these papers", "... research" (the topic's field, said of the papers).
 _FRAME_TAIL = re.compile(
-    r"(?:[,;.]?\s*(?:where|what)\s+(?:do|should|can|would)\s+(?:i|we)\s+"
-    r"(?:start|begin|read(?:\s+first)?)"
+    r"(?:[,;.:]?\s*(?:where|what)\s+(?:do|should|can|would)\s+(?:i|we)\s+"
+    r"(?:start|begin|read(?:\s+first)?|cite)"
+    # "... Which papers in the collection are related?", "what work is relevant?"
+    r"|[,;.:]?\s*(?:which|what)\s+(?:papers?|work)\s+(?:(?:in|from)\s+(?:the|this|your)\s+"
+    r"(?:collection|library)\s+)?(?:are|is|would\s+be|might\s+be)\s+(?:related|relevant|similar)"
     # "..., any recommendations?", "... What do you suggest?"
     r"|[,;.]?\s*(?:any|some)\s+(?:recommendations?|suggestions?|pointers?|tips|advice)"
     r"|[,;.]?\s*what\s+(?:do|would|can)\s+you\s+(?:recommend|suggest)"

@@ -753,6 +753,16 @@ def test_ordinary_words_stay_the_topic() -> None:
         ),
         ("we work on model merging, any recommendations?", "model merging?"),
         ("I'm researching reward hacking. What do you suggest?", "reward hacking?"),
+        # ... or said as what the asker's paper is about: the request alone had been searched
+        (
+            "My paper is about conformal prediction under distribution shift. What should I cite?",
+            "conformal prediction under distribution shift?",
+        ),
+        (
+            "Here is my abstract: we compress optimizer states. Which papers in the collection "
+            "are related?",
+            "Here is my abstract: we compress optimizer states?",
+        ),
         ("Overview of in-context learning research in this collection.", "in-context learning."),
         ("What's the state of the art in image compression?", "image compression?"),
         # ... and progress asked after, whose "recent advances" had held a third of the terms
