@@ -378,6 +378,8 @@ _REQUEST = re.compile(
     # a request with no topic of its own ("...; what should I read?")
     r"|(?:i|we)\s*(?:'m|'re|\s+am|\s+are)?\s+(?:working|focusing|focused|work)\s+on"
     r"|(?:i|we)\s*(?:'m|'re|\s+am|\s+are)\s+(?:researching|studying|investigating|exploring)"
+    r"|(?:i|we)\s*(?:'m|'re|\s+am|\s+are)\s+writing\s+(?:a|an|my|our)\s+(?:survey|review|paper"
+    r"|thesis|report|related[- ]work\s+section)\s+(?:on|about|of)"
     # "I'm interested in X" (its "in" is taken as a request's "about" is, below)
     r"|i\s*(?:'m|\s+am)\s+(?:(?:really|very|most|mostly)\s+)?(?:interested|curious)"
     rf"|i\s+(?:need|want)(?:\s+to\s+(?:find|read|see))?(?:\s+(?:some|any)?\s*{_WORKS})?"
@@ -575,6 +577,8 @@ def without_preamble(text: str) -> str:
     'What is Tree-OPO: Off-policy Advantage Optimization about?'
     >>> without_preamble("SOAP vs MARS: how do they use Adam?")
     'SOAP vs MARS: how do they use Adam?'
+    >>> without_preamble("We train VQ-VAEs and half the codebook is dead. Any papers that help?")
+    'We train VQ-VAEs and half the codebook is dead'
     """
     if "?" not in text:
         return text
@@ -589,6 +593,12 @@ def without_preamble(text: str) -> str:
         request = _FRAME_TAIL.match(f" {rest}")
         if request is not None and not re.search(r"\w", f" {rest}"[request.end() :]):
             return text  # "I work on X. What should I read?": the statement is the topic
+        if _ASKING.match(rest) and all(
+            w in _FRAME_WORDS or w in _ASKING_ONLY for w in re.findall(r"[\w']+", rest.lower())
+        ):
+            # "We train VQ-VAEs and half the codebook is dead. Any papers that help?": a
+            # request with no topic of its own asks about the statements before it.
+            return before
         if _ASKING.match(rest) and len(rest.split()) >= 4:
             # ... unless it asks of what the statements name ("Ra-DPO vs TOPR: how do they
             # keep the policy close?"): they are its subject, not its scene.
@@ -596,6 +606,12 @@ def without_preamble(text: str) -> str:
     return text
 
 
+#: Words of a request for papers beyond ``_FRAME_WORDS``: "Which papers should I include?",
+#: "What's relevant here?".
+_ASKING_ONLY = frozenset(
+    {"include", "cite", "help", "helps", "relevant", "related", "similar", "useful", "worth"}
+    | {"check", "matter", "matters", "that", "which", "is", "are"}
+)
 #: Words of a question that point back to things named before it.
 _REFERS_BACK = re.compile(r"\b(?:they|them|their|both|these|those|the\s+two)\b", re.IGNORECASE)
 

@@ -763,6 +763,13 @@ def test_ordinary_words_stay_the_topic() -> None:
             "are related?",
             "Here is my abstract: we compress optimizer states?",
         ),
+        # ... or as what the asker does, before a request with no topic of its own: the request
+        # alone had been searched ("Which papers should I include?" found a survey on prompts).
+        ("I'm writing a survey on model merging. Which papers should I include?", "model merging"),
+        (
+            "We train VQ-VAEs and half the codebook is dead. Any papers that help?",
+            "We train VQ-VAEs and half the codebook is dead",
+        ),
         ("Overview of in-context learning research in this collection.", "in-context learning."),
         ("What's the state of the art in image compression?", "image compression?"),
         # ... and progress asked after, whose "recent advances" had held a third of the terms
