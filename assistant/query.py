@@ -359,6 +359,15 @@ _SUMMARY_LAST = re.compile(
     r"|(?:full\s+)?abstract(?:\s+(?:pl[sz]|please))?)\W*$",
     re.IGNORECASE,
 )
+#: The paper's arXiv link or id asked for of the paper just discussed, its words no topic:
+#: "what's the arxiv link? (about: ...)", also among the earlier questions a follow-up carries
+#: (searched, "arXiv" had been a name that no paper found says).
+_LINK_ASKED = re.compile(
+    r"(?:^|(?<=; ))\W*(?:(?:what(?:'s|\s+is)|give\s+me|show\s+me)\s+)?(?:the\s+|its\s+)?"
+    r"arxiv\s+(?:ids?|identifiers?|links?|pages?|urls?|numbers?)\s*"
+    r"(?=[?.!]*\s*(?:$|[;)]|\(about:))",
+    re.IGNORECASE,
+)
 #: What a summary is of where it is a topic: "abstractive text summary", "video overview".
 _SUMMARIZED = re.compile(
     r"\b(?:text|document|abstractive|extractive|video|news|meeting|code|graph|dialogue)\W*$",
@@ -676,7 +685,7 @@ def without_request(text: str) -> str:
     ...     "abstractive text summary", "simvq abstract")]
     ['swivel', 'muon', 'the rotation trick', 'abstractive text summary', 'simvq']
     """
-    asked = _AUDIENCE.sub("", _SCOPE.sub("", _THANKS.sub("", text)))
+    asked = _AUDIENCE.sub("", _SCOPE.sub("", _THANKS.sub("", _LINK_ASKED.sub("", text))))
     last = _SUMMARY_LAST.match(asked)
     if last and not _SUMMARIZED.search(last["of"]):  # "abstractive text summary" is a topic
         asked = last["of"]
@@ -1770,7 +1779,8 @@ _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
 #: A paper's arXiv identifier or page asked for: "the arXiv id of SOAP", "arxiv link for MARS".
 _ARXIV_FIELD = re.compile(
     r"\barxiv\s+(?:ids?|identifiers?|numbers?|links?|pages?|urls?|pdfs?|versions?)\b"
-    r"(?=\s+(?:of|for|to)\b)"
+    # ... or of the paper just discussed: "what's the arxiv link?"
+    r"(?=\s+(?:of|for|to)\b|\s*[?.!]*\s*(?:$|[;)]|\(about:))"
 )
 #: What the paper an order or a listing finds is about, asked after it: "which paper has the
 #: most authors and what is it about?", "..., and summarize it". No topic: what it is about.

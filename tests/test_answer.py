@@ -501,6 +501,18 @@ def test_tell_me_more_quotes_the_whole_abstract_of_the_paper(sample_settings: Se
         assert more.answer.count("[1]") == len(sentences) > first.answer.count("[1]")
 
 
+def test_the_arxiv_link_asked_of_the_last_paper_is_no_listing(sample_settings: Settings) -> None:
+    answerer = _answerer(sample_settings)
+    first = answerer.ask("What is SOAP?")
+    # "arxiv" had been read as the arXiv listing (SOAP is not on it), the question asked
+    # afresh, and other papers answered with a caveat that none mentions "arXiv".
+    for asked in ("what's the arxiv link?", "arxiv id?"):
+        link = answerer.ask(asked, [Turn.of(first)])
+        assert not any(r.startswith("venue") for r in link.receipt.recognised), asked
+        assert [c.title for c in link.citations] == [first.citations[0].title], asked
+        assert link.coverage.verdict == "covered", asked
+
+
 def test_the_abstract_asked_for_is_quoted_whole(sample_settings: Settings) -> None:
     answerer = _answerer(sample_settings)
     # Three of its sentences had been quoted, chosen as for a question about SimVQ.
