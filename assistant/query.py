@@ -359,13 +359,15 @@ _SUMMARY_LAST = re.compile(
     r"|(?:full\s+)?abstract(?:\s+(?:pl[sz]|please))?)\W*$",
     re.IGNORECASE,
 )
+#: Where a follow-up's own words end: the message's end, or the earlier turns it is searched
+#: with (" (about: ...)", "; ..." between them, ")" after the last).
+_OWN_END = r"\s*[?.!]*\s*(?:$|[;)]|\(about:)"
 #: The paper's arXiv link or id asked for of the paper just discussed, its words no topic:
 #: "what's the arxiv link? (about: ...)", also among the earlier questions a follow-up carries
 #: (searched, "arXiv" had been a name that no paper found says).
 _LINK_ASKED = re.compile(
     r"(?:^|(?<=; ))\W*(?:(?:what(?:'s|\s+is)|give\s+me|show\s+me)\s+)?(?:the\s+|its\s+)?"
-    r"arxiv\s+(?:ids?|identifiers?|links?|pages?|urls?|numbers?)\s*"
-    r"(?=[?.!]*\s*(?:$|[;)]|\(about:))",
+    rf"arxiv\s+(?:ids?|identifiers?|links?|pages?|urls?|numbers?)\s*(?={_OWN_END})",
     re.IGNORECASE,
 )
 #: What a summary is of where it is a topic: "abstractive text summary", "video overview".
@@ -618,8 +620,8 @@ def without_preamble(text: str) -> str:
 #: Words of a request for papers beyond ``_FRAME_WORDS``: "Which papers should I include?",
 #: "What's relevant here?".
 _ASKING_ONLY = frozenset(
-    {"include", "cite", "help", "helps", "relevant", "related", "similar", "useful", "worth"}
-    | {"check", "matter", "matters", "that", "which", "is", "are"}
+    {"include", "cite", "helps", "relevant", "related", "similar", "worth", "check", "matter"}
+    | {"matters"}
 )
 #: Words of a question that point back to things named before it.
 _REFERS_BACK = re.compile(r"\b(?:they|them|their|both|these|those|the\s+two)\b", re.IGNORECASE)
@@ -1780,7 +1782,7 @@ _FIELDS = "|".join(f"(?:{p})" for p in _FIELD_WORDS.values())
 _ARXIV_FIELD = re.compile(
     r"\barxiv\s+(?:ids?|identifiers?|numbers?|links?|pages?|urls?|pdfs?|versions?)\b"
     # ... or of the paper just discussed: "what's the arxiv link?"
-    r"(?=\s+(?:of|for|to)\b|\s*[?.!]*\s*(?:$|[;)]|\(about:))"
+    rf"(?=\s+(?:of|for|to)\b|{_OWN_END})"
 )
 #: What the paper an order or a listing finds is about, asked after it: "which paper has the
 #: most authors and what is it about?", "..., and summarize it". No topic: what it is about.
