@@ -601,8 +601,9 @@ def without_preamble(text: str) -> str:
         if "?" in before or _ASKING.match(before):
             return text  # it asks from its first sentence on
         rest = text[match.end() :]
-        request = _FRAME_TAIL.match(f" {rest}")
-        if request is not None and not re.search(r"\w", f" {rest}"[request.end() :]):
+        spaced = f" {rest}"
+        request = _FRAME_TAIL.match(spaced)
+        if request is not None and not re.search(r"\w", spaced[request.end() :]):
             return text  # "I work on X. What should I read?": the statement is the topic
         if _ASKING.match(rest) and all(
             w in _FRAME_WORDS or w in _ASKING_ONLY for w in re.findall(r"[\w']+", rest.lower())
@@ -620,8 +621,18 @@ def without_preamble(text: str) -> str:
 #: Words of a request for papers beyond ``_FRAME_WORDS``: "Which papers should I include?",
 #: "What's relevant here?".
 _ASKING_ONLY = frozenset(
-    {"include", "cite", "helps", "relevant", "related", "similar", "worth", "check", "matter"}
-    | {"matters"}
+    {
+        "include",
+        "cite",
+        "helps",
+        "relevant",
+        "related",
+        "similar",
+        "worth",
+        "check",
+        "matter",
+        "matters",
+    }
 )
 #: Words of a question that point back to things named before it.
 _REFERS_BACK = re.compile(r"\b(?:they|them|their|both|these|those|the\s+two)\b", re.IGNORECASE)
