@@ -166,8 +166,8 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         click.echo(
             f"The collection does not seem to cover this: the best match has similarity "
             f"{found.relevance or 0:.2f} (the collection's threshold is {found.threshold or 0:.2f})"
-            f" and the top paper holds {found.lexical_coverage or 0:.0%} of the question's "
-            f"terms (threshold {found.lexical_threshold or 0:.0%}). Nearest papers:"
+            f" and the best keyword match holds {found.lexical_coverage or 0:.0%} of the "
+            f"question's terms (threshold {found.lexical_threshold or 0:.0%}). Nearest papers:"
         )
     elif found.coverage_verdict == "uncertain":
         doubt = f"{found.doubt} " if found.doubt else ""

@@ -908,7 +908,9 @@ class Coverage(BaseModel):
     relevance: float | None
     threshold: float | None
     lexical_coverage: float | None = Field(
-        None, description="Share of the question's term weight (IDF) found in the top paper."
+        None,
+        description="Share of the question's term weight (IDF) found in the paper BM25 ranks "
+        "first.",
     )
     lexical_threshold: float | None = None
     matching: int = Field(description="Papers passing the question's metadata constraints.")

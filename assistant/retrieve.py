@@ -103,8 +103,9 @@ CALIBRATION_FILE = "relevance.json"
 
 #: How the thresholds are chosen and the signals they bound are computed: a file saved by an
 #: earlier way is rebuilt (by ingest, or a server at start), not used (2: refusal at the 10th
-#: percentile; the fusion's and the term share's changes of the same release).
-SCORING = 2
+#: percentile; the fusion's and the term share's changes of the same release; 3: the term
+#: share of the best BM25 paper, not of the fused first).
+SCORING = 3
 
 
 class Calibration(BaseModel):
@@ -182,7 +183,10 @@ class Retrieval(BaseModel):
     covered: bool = Field(description="False when the collection does not cover the question.")
     relevance: float | None = Field(None, description="Best dense similarity of any paper.")
     lexical_coverage: float | None = Field(
-        None, description="Share of the question's term weight (IDF) found in the top paper."
+        None,
+        description="Share of the question's term weight (IDF) found in the paper BM25 ranks "
+        "first (whatever the fusion ranks first, so that the verdict does not move with the "
+        "dense side).",
     )
     threshold: float | None = Field(None, description="The calibrated coverage threshold.")
     lexical_threshold: float | None = Field(
@@ -796,7 +800,7 @@ class Retriever:
             # papers appeared at NeurIPS?" where no paper gives a venue of that name).
             return Retrieval(query=query, hits=[], covered=False, matching=0, partial=self.indexing)
         text = query.searched
-        hits, relevance, spelled = self._hybrid(
+        hits, relevance, spelled, overlap = self._hybrid(
             text,
             max(k, asked or 0, _ORDERED_POOL) if query.sort else k,
             allowed,
@@ -894,7 +898,7 @@ class Retriever:
                     f"None of the papers the question names ({titles}) matches its "
                     f"constraints ({'; '.join(query.constraints)})."
                 )
-        overlap = round(index.coverage(text, hits[0].paper), 4) if hits else 0.0
+        overlap = overlap if hits else 0.0
         covered, uncertain = bool(hits), False
         threshold = lexical_threshold = doubt = None
         # A question whose metadata constraints matched papers is about those papers.
@@ -1045,7 +1049,7 @@ class Retriever:
         written (its constraints unread), by meaning alone, marked partial. The coverage
         verdict has only the dense signal: below the threshold it is uncertain, not refused."""
         query = Query(text=question, topic=question)
-        hits, relevance, _ = self._hybrid(query.searched, k, None, expansion.strip(), index=None)
+        hits, relevance, *_ = self._hybrid(query.searched, k, None, expansion.strip(), index=None)
         calibration = self.calibration() if judge and hits else None
         covered, uncertain = bool(hits), False
         if calibration is not None:
@@ -1129,9 +1133,10 @@ class Retriever:
         expansion: str,
         *,
         index: LexicalIndex | None,
-    ) -> tuple[list[Hit], float, float]:
+    ) -> tuple[list[Hit], float, float, float]:
         """The fused top ``k`` papers, the best dense similarity of any allowed chunk to
-        ``text``, and the same with its acronyms spelled out (see LexicalIndex.spelled).
+        ``text``, the same with its acronyms spelled out (see LexicalIndex.spelled), and the
+        share of ``text``'s term weight the best BM25 paper holds (LexicalIndex.coverage).
         With an ``expansion``, both rankers search with the question and the expansion
         together (the dense side with the mean of their vectors). ``index`` is the word index
         searched (None: by meaning alone, while it loads)."""
@@ -1200,7 +1205,7 @@ class Retriever:
             texts=store.chunk_texts,
             pool=len(allowed) if allowed is not None else len(index or ()),
         )
-        return hits, relevance, spelled_relevance
+        return hits, relevance, spelled_relevance, round(named, 4)
 
 
 class _Columns:

@@ -502,6 +502,19 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
     assert absent.coverage_verdict == "not_covered"
 
 
+def test_the_term_share_is_that_of_the_best_keyword_match(sample_settings: Settings) -> None:
+    # The fusion puts another paper first; the verdict's term share, and the threshold it is
+    # held against, come from BM25 alone, so a change to the dense side moves neither.
+    retriever = Retriever(sample_settings)
+    index = retriever.lexical()
+    question = "information gain based routing in a trellis shaped CNN"
+    found = retriever.retrieve(question)
+    keyword_first = index.search(question, 1)[0][0]
+    assert found.hits[0].paper != keyword_first
+    assert found.lexical_coverage == round(index.coverage(question, keyword_first), 4) == 1.0
+    assert index.coverage(question, found.hits[0].paper) < 0.5
+
+
 @pytest.mark.parametrize(
     ("question", "verdict"),
     [
