@@ -166,7 +166,7 @@ def print_hits(found: Retrieval, fmt: str) -> None:
         click.echo(
             f"The collection does not seem to cover this: the best match has similarity "
             f"{found.relevance or 0:.2f} (the collection's threshold is {found.threshold or 0:.2f})"
-            f" and the best keyword match holds {found.lexical_coverage or 0:.0%} of the "
+            f" and the best keyword matches hold {found.lexical_coverage or 0:.0%} of the "
             f"question's terms (threshold {found.lexical_threshold or 0:.0%}). Nearest papers:"
         )
     elif found.coverage_verdict == "uncertain":

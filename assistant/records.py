@@ -909,8 +909,8 @@ class Coverage(BaseModel):
     threshold: float | None
     lexical_coverage: float | None = Field(
         None,
-        description="Share of the question's term weight (IDF) found in the paper BM25 ranks "
-        "first.",
+        description="The most of the question's term weight (IDF) one of the papers BM25 ranks "
+        "first holds.",
     )
     lexical_threshold: float | None = None
     matching: int = Field(description="Papers passing the question's metadata constraints.")

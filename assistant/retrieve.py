@@ -75,6 +75,9 @@ _SUBJECT_HELD = 0.5  # share of a filtered question's topic a paper must hold to
 #: ("the newest paper on X"): those are sorted, the others follow by relevance.
 _ON_TOPIC = 0.6
 _ORDERED_POOL = 40  # the papers an ordered topic question ranks before it sorts those on topic
+#: BM25's first papers, the most of a question's term weight any of them holds is the verdict's
+#: term share: the share credits an acronym a paper writes out ("offline RL"), BM25 does not.
+_SHARE_OF = 3
 _VECTOR_CACHE = 512  # query vectors remembered
 _GIVE_WAY_S = 0.5  # the longest a loading word index waits for answers at a time
 _BACKGROUND_NICE = 15  # added to a background thread's nice value (19 at most)
@@ -104,8 +107,9 @@ CALIBRATION_FILE = "relevance.json"
 #: How the thresholds are chosen and the signals they bound are computed: a file saved by an
 #: earlier way is rebuilt (by ingest, or a server at start), not used (2: refusal at the 10th
 #: percentile; the fusion's and the term share's changes of the same release; 3: the term
-#: share of the best BM25 paper, not of the fused first).
-SCORING = 3
+#: share of BM25's first paper, not of the fused first; 4: of BM25's first three, covering
+#: from its 90th percentile).
+SCORING = 4
 
 
 class Calibration(BaseModel):
@@ -184,9 +188,9 @@ class Retrieval(BaseModel):
     relevance: float | None = Field(None, description="Best dense similarity of any paper.")
     lexical_coverage: float | None = Field(
         None,
-        description="Share of the question's term weight (IDF) found in the paper BM25 ranks "
-        "first (whatever the fusion ranks first, so that the verdict does not move with the "
-        "dense side).",
+        description="The most of the question's term weight (IDF) one of the papers BM25 ranks "
+        "first holds (whatever the fusion ranks first, so that the verdict does not move with "
+        "the dense side).",
     )
     threshold: float | None = Field(None, description="The calibrated coverage threshold.")
     lexical_threshold: float | None = Field(
@@ -1136,7 +1140,7 @@ class Retriever:
     ) -> tuple[list[Hit], float, float, float]:
         """The fused top ``k`` papers, the best dense similarity of any allowed chunk to
         ``text``, the same with its acronyms spelled out (see LexicalIndex.spelled), and the
-        share of ``text``'s term weight the best BM25 paper holds (LexicalIndex.coverage).
+        most of ``text``'s term weight one of BM25's first papers holds (LexicalIndex.coverage).
         With an ``expansion``, both rankers search with the question and the expansion
         together (the dense side with the mean of their vectors). ``index`` is the word index
         searched (None: by meaning alone, while it loads)."""
@@ -1182,11 +1186,12 @@ class Retriever:
             matches = nearest([float(x) for x in mean / (np.linalg.norm(mean) or 1.0)])
         lexical: list[tuple[Paper, float]] = []
         known: Mapping[str, Paper] = {}
-        named = 0.0
+        named = held = 0.0
         if index is not None:
             lexical = index.search(f"{text}\n{expansion}" if expansion else text, depth, allowed)
             known = index.catalogue
             named = index.coverage(text, lexical[0][0]) if lexical else 0.0
+            held = max((index.coverage(text, p) for p, _ in lexical[:_SHARE_OF]), default=0.0)
         catalogue: Mapping[str, Paper] = known
         unknown = list(
             dict.fromkeys(m.paper_id for m in matches[: depth * 2] if m.paper_id not in known)
@@ -1205,7 +1210,7 @@ class Retriever:
             texts=store.chunk_texts,
             pool=len(allowed) if allowed is not None else len(index or ()),
         )
-        return hits, relevance, spelled_relevance, round(named, 4)
+        return hits, relevance, spelled_relevance, round(held, 4)
 
 
 class _Columns:

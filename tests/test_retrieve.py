@@ -502,16 +502,18 @@ def test_coverage_verdict_separates_off_topic_questions(sample_settings: Setting
     assert absent.coverage_verdict == "not_covered"
 
 
-def test_the_term_share_is_that_of_the_best_keyword_match(sample_settings: Settings) -> None:
+def test_the_term_share_is_that_of_the_best_keyword_matches(sample_settings: Settings) -> None:
     # The fusion puts another paper first; the verdict's term share, and the threshold it is
-    # held against, come from BM25 alone, so a change to the dense side moves neither.
+    # held against, come from BM25's first three alone, so a change to the dense side moves
+    # neither.
     retriever = Retriever(sample_settings)
     index = retriever.lexical()
     question = "information gain based routing in a trellis shaped CNN"
     found = retriever.retrieve(question)
-    keyword_first = index.search(question, 1)[0][0]
-    assert found.hits[0].paper != keyword_first
-    assert found.lexical_coverage == round(index.coverage(question, keyword_first), 4) == 1.0
+    keyword_first = [paper for paper, _ in index.search(question, 3)]
+    assert found.hits[0].paper != keyword_first[0]
+    shares = [index.coverage(question, paper) for paper in keyword_first]
+    assert found.lexical_coverage == round(max(shares), 4) == 1.0
     assert index.coverage(question, found.hits[0].paper) < 0.5
 
 
