@@ -159,7 +159,13 @@ def ingest(
         new, changed, report.unchanged = plan_ingest(papers, stored)
         todo = new + changed
         report.added, report.updated = len(new), len(changed)
-        report.removed_partial = sum(1 for p in changed if not stored[p.paper_id].complete)
+        # Papers left half-written by an interrupted run (not those stored before whole-paper
+        # vectors were kept, whose chunks are all there).
+        report.removed_partial = sum(
+            1
+            for p in changed
+            if stored[p.paper_id].expected_chunks != stored[p.paper_id].present_chunks
+        )
         del papers, new, changed  # a large collection is held twice otherwise, below
         if todo:
             LexicalIndex.mark_changing(store_dir)
@@ -177,12 +183,17 @@ def ingest(
                 batch = todo[start : start + batch_papers]
                 chunked = [(paper, chunk_paper(paper, settings.chunk)) for paper in batch]
                 texts = [c.embed_text(p.title) for p, chunks in chunked for c in chunks]
+                # Each paper is also embedded whole (its title and abstract): a paper in one
+                # chunk already is, by that chunk.
+                longer = [paper for paper, chunks in chunked if len(chunks) > 1]
                 assert embedder is not None
-                vectors = embedder.embed_texts(texts)
+                vectors = embedder.embed_texts(texts + [f"{p.title}\n{p.abstract}" for p in longer])
+                whole = dict(zip((p.paper_id for p in longer), vectors[len(texts) :], strict=True))
                 items = []
                 offset = 0
                 for paper, chunks in chunked:
                     items.append((paper, chunks, vectors[offset : offset + len(chunks)]))
+                    whole.setdefault(paper.paper_id, vectors[offset])
                     offset += len(chunks)
                 store.write_papers(
                     items,
@@ -193,6 +204,7 @@ def ingest(
                         for p in batch
                         if p.paper_id in stored
                     },
+                    whole=whole,
                 )
                 report.embedded_chunks += len(texts)
                 if follow is not None:

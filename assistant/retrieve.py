@@ -1168,7 +1168,7 @@ class Retriever:
                 found = store.query(vector, fetch, where=where, texts=False)
             return [m for m in found if allowed is None or m.paper_id in allowed]
 
-        question = self.query_vector(text)
+        question = searched = self.query_vector(text)
         matches = nearest(question)
         relevance = spelled_relevance = round(matches[0].similarity, 4) if matches else 0.0
         spelled = index.spelled(text) if index is not None else text
@@ -1178,12 +1178,13 @@ class Retriever:
             # latter. The thresholds stay those of the question as written: spelled, the
             # collection's own questions with their paper removed rise as much (+0.08 on
             # average), so the spelled similarity only keeps a question from refusal.
-            question = self.query_vector(spelled)
+            question = searched = self.query_vector(spelled)
             matches = nearest(question)
             spelled_relevance = round(matches[0].similarity, 4) if matches else 0.0
         if expansion:
             mean = np.add(question, self.query_vector(expansion))
-            matches = nearest([float(x) for x in mean / (np.linalg.norm(mean) or 1.0)])
+            searched = [float(x) for x in mean / (np.linalg.norm(mean) or 1.0)]
+            matches = nearest(searched)
         lexical: list[tuple[Paper, float]] = []
         known: Mapping[str, Paper] = {}
         named = held = 0.0
@@ -1209,6 +1210,10 @@ class Retriever:
             catalogue,
             texts=store.chunk_texts,
             pool=len(allowed) if allowed is not None else len(index or ()),
+            # The whole-paper vectors of the papers the dense side ranks, read by id.
+            whole=store.whole_similarities(
+                searched, list(dict.fromkeys(m.paper_id for m in matches))[:depth]
+            ),
         )
         return hits, relevance, spelled_relevance, round(held, 4)
 

@@ -53,6 +53,29 @@ def test_fusion_scores_each_paper_by_both_rankers_and_its_best_chunk() -> None:
     assert fuse(dense, [], k=3, dense_weight=0.5) == []  # papers known to neither: left out
 
 
+def test_a_paper_described_as_a_whole_outranks_one_with_a_closer_chunk() -> None:
+    """A paper's dense score is the mean of its best chunk and its whole abstract: one close
+    passage of another paper no longer puts that paper first; a paper whose whole-paper
+    vector is missing (a store written before they were kept) keeps its best chunk."""
+    passage, whole, older = (Paper.create(t, f"About {t}.") for t in ("Passage", "Whole", "Old"))
+    others = [Paper.create(f"Other {i}", f"About {i}.") for i in range(20)]
+    dense = [
+        ChunkMatch(f"{passage.paper_id}:1", passage.paper_id, 0.62),
+        ChunkMatch(f"{whole.paper_id}:0", whole.paper_id, 0.60),
+        ChunkMatch(f"{older.paper_id}:0", older.paper_id, 0.58),
+        *(ChunkMatch(f"{p.paper_id}:0", p.paper_id, 0.3 - i / 100) for i, p in enumerate(others)),
+    ]
+    catalogue = {p.paper_id: p for p in [passage, whole, older, *others]}
+    wholes = {passage.paper_id: 0.35, whole.paper_id: 0.58}
+
+    def titles(whole: dict[str, float] | None = None) -> list[str]:
+        hits = fuse(dense, [], k=3, dense_weight=1.0, catalogue=catalogue, whole=whole)
+        return [h.paper.title for h in hits]
+
+    assert titles() == ["Passage", "Whole", "Old"]
+    assert titles(whole=wholes) == ["Whole", "Old", "Passage"]
+
+
 def test_the_one_paper_bm25_scores_stands_out_from_those_it_does_not() -> None:
     """BM25 lists only positive scores: the one paper using a rare word ("FLEURS") is the top
     of a list of a hundred, the others scoring 0, not the mean of a list of one."""

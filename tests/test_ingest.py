@@ -9,15 +9,16 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 import pytest
 
 from assistant.config import Settings
 from assistant.embed import embedder_name
 from assistant.errors import EmbedderMismatchError, ParseError, StoreLockedError, StoreMissingError
-from assistant.ingest import ingest
+from assistant.ingest import ingest, remove
 from assistant.records import FileStatus, IngestJob, normalize_title
 from assistant.retrieve import Retriever
-from assistant.store import open_store
+from assistant.store import WHOLE_PAPERS, open_store
 
 from .conftest import DATA
 
@@ -180,6 +181,51 @@ def test_nearest_among_returns_every_chunk_of_long_papers(
     assert len({m.chunk_id for m in matches}) == len(matches)
     assert [m.similarity for m in matches] == sorted((m.similarity for m in matches), reverse=True)
     assert matches[0].paper_id == ids["Short Wombat Note"]
+
+
+def test_each_paper_keeps_a_vector_of_its_whole_abstract(
+    any_store: Settings, tmp_path: Path
+) -> None:
+    """Beside its chunks, each paper is stored as one vector of its title and abstract: a
+    paper in one chunk by that chunk's; it goes when the paper is removed."""
+    long = " ".join(f"Finding {i}: beetle wing veins branch by rule {i}." for i in range(60))
+    records = [
+        {"title": "Beetle Wing Survey", "abstract": long},
+        {"title": "Short Moth Note", "abstract": "Moths steer by the moon. " * 3},
+    ]
+    ingest([_write_jsonl(tmp_path / "insects.jsonl", records)], any_store)
+    retriever = Retriever(any_store)
+    ids = {p.title: p.paper_id for p in retriever.lexical().papers}
+    question = retriever.embedder.get_query_embedding("how do beetle wing veins branch")
+    whole = retriever.embedder.get_text_embedding(f"Beetle Wing Survey\n{long}")
+    wanted = [ids["Beetle Wing Survey"], ids["Short Moth Note"], "no-such-paper"]
+    with open_store(any_store.store, embedder_name(any_store.embed)) as store:
+        assert store.stored_papers()[ids["Beetle Wing Survey"]].expected_chunks > 1
+        similarities = store.whole_similarities(question, wanted)
+        (only_chunk,) = store.nearest_among(question, [ids["Short Moth Note"]])
+    assert set(similarities) == set(wanted[:2])
+    expected = float(np.dot(question, whole))
+    assert similarities[ids["Beetle Wing Survey"]] == pytest.approx(expected, abs=1e-4)
+    assert similarities[ids["Short Moth Note"]] == pytest.approx(only_chunk.similarity, abs=1e-6)
+    assert remove([ids["Beetle Wing Survey"]], any_store, calibrate=False) == 1
+    with open_store(any_store.store, embedder_name(any_store.embed)) as store:
+        assert set(store.whole_similarities(question, wanted)) == {ids["Short Moth Note"]}
+
+
+def test_a_store_written_before_whole_papers_were_kept_is_completed(settings: Settings) -> None:
+    ingest(ICLR, settings)
+    client = chromadb.PersistentClient(path=str(settings.store.path))
+    client.delete_collection(f"{settings.store.collection}{WHOLE_PAPERS}")
+    # Searched by chunks alone meanwhile, and its papers read as incomplete.
+    assert Retriever(settings).search("Muon convergence", k=1)
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
+        assert not any(s.complete for s in store.stored_papers().values())
+    report = ingest(ICLR, settings)
+    assert (report.added, report.updated, report.removed_partial) == (0, 12, 0)
+    with open_store(settings.store, embedder_name(settings.embed)) as store:
+        stored = store.stored_papers()
+        assert all(s.complete for s in stored.values())
+        assert len(store.whole_similarities([0.0] * 384, list(stored))) == 12
 
 
 def test_a_jobs_line_says_how_it_ended_whatever_it_had_read() -> None:
