@@ -52,8 +52,8 @@ def print_ingest_report(report: IngestReport) -> None:
         f"{report.records_read} records read, merged into "
         f"{report.added + report.updated + report.unchanged} papers: "
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{len(report.skipped)} skipped ({report.embedded_chunks} chunks embedded "
-        f"in {report.seconds:.1f}s)"
+        f"{len(report.skipped)} skipped ({report.embedded_chunks} chunks and "
+        f"{report.embedded_whole} whole abstracts embedded in {report.seconds:.1f}s)"
     )
     if report.coverage_threshold is not None:
         click.echo(

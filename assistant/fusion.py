@@ -64,13 +64,15 @@ def fuse(
     texts: Callable[[list[str]], Mapping[str, str]] | None = None,
     pool: int = 0,
     whole: Mapping[str, float] | None = None,
+    whole_floor: float | None = None,
 ) -> list[Hit]:
     """Convex combination of the standardised dense and BM25 scores, per paper.
 
     ``dense`` comes best first (as Store.query returns it), so grouping it keeps each paper's
     chunks best first. A paper's dense score is the mean of its best chunk's similarity and
-    that of its whole title and abstract (``whole``, by paper id; its best chunk alone where
-    that is missing). The best chunk alone let a paper with one close passage outrank the one a
+    that of its whole title and abstract (``whole``, by paper id; where that is missing,
+    ``whole_floor``, the least of a list cut short, else its best chunk alone). The best
+    chunk alone let a paper with one close passage outrank the one a
     description is about as a whole: on descriptions in other words than the papers' (the fresh
     and descriptive sets), R@1 rose from 0.77 to 0.83 on the half this was chosen on and from
     0.73 to 0.76 on the other (bench/retrieval_quality.py). On the first half the whole paper
@@ -97,7 +99,7 @@ def fuse(
 
     def dense_of_paper(pid: str) -> float:
         best = chunks[pid][0].similarity
-        return (best + whole.get(pid, best)) / 2
+        return (best + whole.get(pid, best if whole_floor is None else whole_floor)) / 2
 
     dense_z, dense_floor = _standardised([dense_of_paper(p) for p in dense_ids], depth)
     lexical_z, lexical_floor = _standardised([score for _, score in lexical], depth, pool)

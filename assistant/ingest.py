@@ -207,6 +207,7 @@ def ingest(
                     whole=whole,
                 )
                 report.embedded_chunks += len(texts)
+                report.embedded_whole += len(longer)
                 if follow is not None:
                     follow.written(batch)
                 if on_progress:

@@ -340,6 +340,7 @@ class IngestReport(BaseModel):
     unchanged: int = 0
     removed_partial: int = 0
     embedded_chunks: int = 0
+    embedded_whole: int = Field(0, description="Papers of several chunks also embedded whole.")
     records_read: int = 0
     per_file: dict[str, int] = Field(default_factory=dict)
     skipped: list[Skipped] = Field(default_factory=list)

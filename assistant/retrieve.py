@@ -1193,6 +1193,19 @@ class Retriever:
             known = index.catalogue
             named = index.coverage(text, lexical[0][0]) if lexical else 0.0
             held = max((index.coverage(text, p) for p, _ in lexical[:_SHARE_OF]), default=0.0)
+        ranked = list(dict.fromkeys(m.paper_id for m in matches))[:depth]
+        below = None
+        if allowed is not None and (exact or where is not None):
+            # A filter's papers: the whole-paper vectors of those ranked, read by id.
+            whole = store.whole_similarities(searched, ranked)
+        else:
+            whole = {
+                pid: similarity
+                for pid, similarity in store.nearest_wholes(searched, fetch).items()
+                if allowed is None or pid in allowed
+            }
+            # A paper outside the nearest is at most as close as the last of them.
+            below = min(whole.values(), default=None) if len(whole) >= fetch else None
         catalogue: Mapping[str, Paper] = known
         unknown = list(
             dict.fromkeys(m.paper_id for m in matches[: depth * 2] if m.paper_id not in known)
@@ -1210,10 +1223,8 @@ class Retriever:
             catalogue,
             texts=store.chunk_texts,
             pool=len(allowed) if allowed is not None else len(index or ()),
-            # The whole-paper vectors of the papers the dense side ranks, read by id.
-            whole=store.whole_similarities(
-                searched, list(dict.fromkeys(m.paper_id for m in matches))[:depth]
-            ),
+            whole=whole,
+            whole_floor=below,
         )
         return hits, relevance, spelled_relevance, round(held, 4)
 

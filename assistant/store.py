@@ -334,6 +334,21 @@ class Store:
                 if gone and self._wholes is not None:
                     self._wholes.delete(ids=gone)
 
+    def nearest_wholes(self, vector: Sequence[float], n: int) -> dict[str, float]:
+        """The ``n`` papers whose whole-paper vectors are nearest to ``vector`` (cosine), by
+        paper id, best first: one vector query, as cheap as the chunks' (reading 100 vectors
+        by id took 13 ms on the sample, against 5 ms for this)."""
+        if self._wholes is None:
+            return {}
+        with _chroma_errors(self.location):
+            got = self._wholes.query(
+                query_embeddings=[[float(x) for x in vector]],
+                n_results=max(1, n),
+                include=["distances"],
+            )
+        distances = (got["distances"] or [[]])[0]
+        return {pid: 1.0 - float(d) for pid, d in zip(got["ids"][0], distances, strict=False)}
+
     def whole_similarities(
         self, vector: Sequence[float], paper_ids: Sequence[str]
     ) -> dict[str, float]:
@@ -606,6 +621,7 @@ def open_store(
                     metadata={"hnsw:space": "cosine", "embedder": embedder},
                     embedding_function=None,
                 )
+                _search_wide(wholes, settings.search_ef)
             else:
                 collection = client.get_collection(settings.collection, embedding_function=None)
                 try:

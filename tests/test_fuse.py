@@ -68,12 +68,16 @@ def test_a_paper_described_as_a_whole_outranks_one_with_a_closer_chunk() -> None
     catalogue = {p.paper_id: p for p in [passage, whole, older, *others]}
     wholes = {passage.paper_id: 0.35, whole.paper_id: 0.58}
 
-    def titles(whole: dict[str, float] | None = None) -> list[str]:
-        hits = fuse(dense, [], k=3, dense_weight=1.0, catalogue=catalogue, whole=whole)
+    def titles(whole: dict[str, float] | None = None, floor: float | None = None) -> list[str]:
+        hits = fuse(
+            dense, [], k=3, dense_weight=1.0, catalogue=catalogue, whole=whole, whole_floor=floor
+        )
         return [h.paper.title for h in hits]
 
     assert titles() == ["Passage", "Whole", "Old"]
     assert titles(whole=wholes) == ["Whole", "Old", "Passage"]
+    # Whole papers read as the nearest few: one outside them is at most as close as the last.
+    assert titles(whole=wholes, floor=0.2) == ["Whole", "Passage", "Old"]
 
 
 def test_the_one_paper_bm25_scores_stands_out_from_those_it_does_not() -> None:

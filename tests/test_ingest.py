@@ -202,11 +202,14 @@ def test_each_paper_keeps_a_vector_of_its_whole_abstract(
     with open_store(any_store.store, embedder_name(any_store.embed)) as store:
         assert store.stored_papers()[ids["Beetle Wing Survey"]].expected_chunks > 1
         similarities = store.whole_similarities(question, wanted)
+        nearest = store.nearest_wholes(question, 5)
         (only_chunk,) = store.nearest_among(question, [ids["Short Moth Note"]])
     assert set(similarities) == set(wanted[:2])
     expected = float(np.dot(question, whole))
     assert similarities[ids["Beetle Wing Survey"]] == pytest.approx(expected, abs=1e-4)
     assert similarities[ids["Short Moth Note"]] == pytest.approx(only_chunk.similarity, abs=1e-6)
+    assert list(nearest) == wanted[:2]  # an unfiltered search reads the nearest whole papers
+    assert nearest[ids["Beetle Wing Survey"]] == pytest.approx(expected, abs=1e-4)
     assert remove([ids["Beetle Wing Survey"]], any_store, calibrate=False) == 1
     with open_store(any_store.store, embedder_name(any_store.embed)) as store:
         assert set(store.whole_similarities(question, wanted)) == {ids["Short Moth Note"]}
@@ -219,9 +222,11 @@ def test_a_store_written_before_whole_papers_were_kept_is_completed(settings: Se
     # Searched by chunks alone meanwhile, and its papers read as incomplete.
     assert Retriever(settings).search("Muon convergence", k=1)
     with open_store(settings.store, embedder_name(settings.embed)) as store:
-        assert not any(s.complete for s in store.stored_papers().values())
+        stored_before = store.stored_papers()
+    assert not any(s.complete for s in stored_before.values())
     report = ingest(ICLR, settings)
     assert (report.added, report.updated, report.removed_partial) == (0, 12, 0)
+    assert 0 < report.embedded_whole == sum(s.expected_chunks > 1 for s in stored_before.values())
     with open_store(settings.store, embedder_name(settings.embed)) as store:
         stored = store.stored_papers()
         assert all(s.complete for s in stored.values())
