@@ -1195,15 +1195,12 @@ class Retriever:
             held = max((index.coverage(text, p) for p, _ in lexical[:_SHARE_OF]), default=0.0)
         ranked = list(dict.fromkeys(m.paper_id for m in matches))[:depth]
         below = None
-        if allowed is not None and (exact or where is not None):
-            # A filter's papers: the whole-paper vectors of those ranked, read by id.
+        if allowed is not None:
+            # A filter's papers: the whole-paper vectors of those ranked, read by id (100 in
+            # 7 ms at 100k papers; the nearest whole papers would pass the filter by chance).
             whole = store.whole_similarities(searched, ranked)
         else:
-            whole = {
-                pid: similarity
-                for pid, similarity in store.nearest_wholes(searched, fetch).items()
-                if allowed is None or pid in allowed
-            }
+            whole = store.nearest_wholes(searched, fetch)
             # A paper outside the nearest is at most as close as the last of them.
             below = min(whole.values(), default=None) if len(whole) >= fetch else None
         catalogue: Mapping[str, Paper] = known

@@ -220,7 +220,9 @@ def test_a_store_written_before_whole_papers_were_kept_is_completed(settings: Se
     client = chromadb.PersistentClient(path=str(settings.store.path))
     client.delete_collection(f"{settings.store.collection}{WHOLE_PAPERS}")
     # Searched by chunks alone meanwhile, and its papers read as incomplete.
-    assert Retriever(settings).search("Muon convergence", k=1)
+    serving = Retriever(settings)
+    assert serving.search("Muon convergence", k=1)
+    assert serving.store().nearest_wholes([0.0] * 384, 5) == {}
     with open_store(settings.store, embedder_name(settings.embed)) as store:
         stored_before = store.stored_papers()
     assert not any(s.complete for s in stored_before.values())
@@ -231,6 +233,8 @@ def test_a_store_written_before_whole_papers_were_kept_is_completed(settings: Se
         stored = store.stored_papers()
         assert all(s.complete for s in stored.values())
         assert len(store.whole_similarities([0.0] * 384, list(stored))) == 12
+    # A retriever kept open from before (a server's) finds them once they are written.
+    assert len(serving.store().nearest_wholes([1.0] + [0.0] * 383, 5)) == 5
 
 
 def test_a_jobs_line_says_how_it_ended_whatever_it_had_read() -> None:
