@@ -96,20 +96,26 @@ def _join_stored(
 
 def plan_ingest(
     papers: list[Paper], stored: dict[str, StoredPaper]
-) -> tuple[list[Paper], list[Paper], int]:
-    """Split papers into (new, changed-or-incomplete, unchanged count)."""
+) -> tuple[list[Paper], list[Paper], list[Paper], int]:
+    """Split papers into (new, changed-or-incomplete, lacking only their whole-paper vector,
+    unchanged count)."""
     new: list[Paper] = []
     changed: list[Paper] = []
+    wholeless: list[Paper] = []
     unchanged = 0
     for paper in papers:
         state = stored.get(paper.paper_id)
         if state is None:
             new.append(paper)
-        elif state.complete and state.content_hash == paper.content_hash:
+        elif state.content_hash != paper.content_hash:
+            changed.append(paper)
+        elif state.complete:
             unchanged += 1
+        elif state.expected_chunks == state.present_chunks:
+            wholeless.append(paper)  # stored before whole-paper vectors were kept
         else:
             changed.append(paper)
-    return new, changed, unchanged
+    return new, changed, wholeless, unchanged
 
 
 def ingest(
@@ -156,17 +162,18 @@ def ingest(
         else:
             stored = store.stored_papers()
             papers = _join_stored(papers, stored, store)
-        new, changed, report.unchanged = plan_ingest(papers, stored)
-        todo = new + changed
+        new, changed, wholeless, report.unchanged = plan_ingest(papers, stored)
+        # Papers stored before whole-paper vectors were kept: only those are embedded.
+        whole_only = {p.paper_id for p in wholeless}
+        todo = new + changed + wholeless
         report.added, report.updated = len(new), len(changed)
-        # Papers left half-written by an interrupted run (not those stored before whole-paper
-        # vectors were kept, whose chunks are all there).
+        report.unchanged += len(wholeless)
         report.removed_partial = sum(
             1
             for p in changed
             if stored[p.paper_id].expected_chunks != stored[p.paper_id].present_chunks
         )
-        del papers, new, changed  # a large collection is held twice otherwise, below
+        del papers, new, changed, wholeless  # a large collection is held twice otherwise
         if todo:
             LexicalIndex.mark_changing(store_dir)
             if index is None and searched is not None:
@@ -181,17 +188,29 @@ def ingest(
         try:
             for start in range(0, len(todo), batch_papers):
                 batch = todo[start : start + batch_papers]
-                chunked = [(paper, chunk_paper(paper, settings.chunk)) for paper in batch]
+                chunked = [
+                    (
+                        paper,
+                        [] if paper.paper_id in whole_only else chunk_paper(paper, settings.chunk),
+                    )
+                    for paper in batch
+                ]
                 texts = [c.embed_text(p.title) for p, chunks in chunked for c in chunks]
                 # Each paper is also embedded whole (its title and abstract): a paper in one
                 # chunk already is, by that chunk.
-                longer = [paper for paper, chunks in chunked if len(chunks) > 1]
+                longer = [
+                    paper
+                    for paper, chunks in chunked
+                    if len(chunks) > 1 or paper.paper_id in whole_only
+                ]
                 assert embedder is not None
                 vectors = embedder.embed_texts(texts + [f"{p.title}\n{p.abstract}" for p in longer])
                 whole = dict(zip((p.paper_id for p in longer), vectors[len(texts) :], strict=True))
                 items = []
                 offset = 0
                 for paper, chunks in chunked:
+                    if paper.paper_id in whole_only:
+                        continue  # its chunks are stored as they are
                     items.append((paper, chunks, vectors[offset : offset + len(chunks)]))
                     whole.setdefault(paper.paper_id, vectors[offset])
                     offset += len(chunks)

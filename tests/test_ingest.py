@@ -225,13 +225,16 @@ def test_a_store_written_before_whole_papers_were_kept_is_completed(settings: Se
     assert serving.store().nearest_wholes([0.0] * 384, 5) == {}
     with open_store(settings.store, embedder_name(settings.embed)) as store:
         stored_before = store.stored_papers()
+        chunks_before = store.count_chunks()
     assert not any(s.complete for s in stored_before.values())
     report = ingest(ICLR, settings)
-    assert (report.added, report.updated, report.removed_partial) == (0, 12, 0)
-    assert 0 < report.embedded_whole == sum(s.expected_chunks > 1 for s in stored_before.values())
+    # Only the whole-paper vectors are embedded: the chunks stay as they were.
+    assert (report.added, report.updated, report.unchanged, report.removed_partial) == (0, 0, 12, 0)
+    assert (report.embedded_chunks, report.embedded_whole) == (0, 12)
     with open_store(settings.store, embedder_name(settings.embed)) as store:
         stored = store.stored_papers()
         assert all(s.complete for s in stored.values())
+        assert store.count_chunks() == chunks_before
         assert len(store.whole_similarities([0.0] * 384, list(stored))) == 12
     # A retriever kept open from before (a server's) finds them once they are written.
     assert len(serving.store().nearest_wholes([1.0] + [0.0] * 383, 5)) == 5
