@@ -111,7 +111,7 @@ def plan_ingest(
             changed.append(paper)
         elif state.complete:
             unchanged += 1
-        elif state.expected_chunks == state.present_chunks:
+        elif state.chunks_complete:
             wholeless.append(paper)  # stored before whole-paper vectors were kept
         else:
             changed.append(paper)
@@ -168,11 +168,7 @@ def ingest(
         todo = new + changed + wholeless
         report.added, report.updated = len(new), len(changed)
         report.unchanged += len(wholeless)
-        report.removed_partial = sum(
-            1
-            for p in changed
-            if stored[p.paper_id].expected_chunks != stored[p.paper_id].present_chunks
-        )
+        report.removed_partial = sum(1 for p in changed if not stored[p.paper_id].chunks_complete)
         del papers, new, changed, wholeless  # a large collection is held twice otherwise
         if todo:
             LexicalIndex.mark_changing(store_dir)

@@ -1191,13 +1191,13 @@ class Retriever:
         if index is not None:
             lexical = index.search(f"{text}\n{expansion}" if expansion else text, depth, allowed)
             known = index.catalogue
-            named = index.coverage(text, lexical[0][0]) if lexical else 0.0
-            held = max((index.coverage(text, p) for p, _ in lexical[:_SHARE_OF]), default=0.0)
-        ranked = list(dict.fromkeys(m.paper_id for m in matches))[:depth]
+            shares = [index.coverage(text, paper) for paper, _ in lexical[:_SHARE_OF]]
+            named, held = (shares[0], max(shares)) if shares else (0.0, 0.0)
         below = None
         if allowed is not None:
             # A filter's papers: the whole-paper vectors of those ranked, read by id (100 in
             # 7 ms at 100k papers; the nearest whole papers would pass the filter by chance).
+            ranked = list(dict.fromkeys(m.paper_id for m in matches))[:depth]
             whole = store.whole_similarities(searched, ranked)
         else:
             whole = store.nearest_wholes(searched, fetch)

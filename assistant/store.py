@@ -84,8 +84,12 @@ class StoredPaper:
     whole: bool = True  # its vector of the whole title and abstract is stored
 
     @property
+    def chunks_complete(self) -> bool:
+        return self.expected_chunks == self.present_chunks
+
+    @property
     def complete(self) -> bool:
-        return self.expected_chunks == self.present_chunks and self.whole
+        return self.chunks_complete and self.whole
 
 
 _PROBED_CHUNKS = 4  # chunks looked up by id per paper before asking how many it has
@@ -146,7 +150,7 @@ class Store:
         """The collection of whole papers; looked for again while missing, so that a server
         kept open on an older store uses it once a write creates it."""
         if self._wholes_found is None and self._client is not None:
-            with contextlib.suppress(chromadb.errors.NotFoundError):
+            with _chroma_errors(self.location), contextlib.suppress(chromadb.errors.NotFoundError):
                 self._wholes_found = self._client.get_collection(
                     f"{self.settings.collection}{WHOLE_PAPERS}", embedding_function=None
                 )
@@ -642,12 +646,7 @@ def open_store(
                 _search_wide(wholes, settings.search_ef)
             else:
                 collection = client.get_collection(settings.collection, embedding_function=None)
-                try:
-                    wholes = client.get_collection(
-                        f"{settings.collection}{WHOLE_PAPERS}", embedding_function=None
-                    )
-                except chromadb.errors.NotFoundError:  # written before they were kept
-                    wholes = None
+                wholes = None  # found on first use (Store._wholes), missing in older stores
         built_with = (collection.metadata or {}).get("embedder")
         if embedder is not None and built_with != embedder:
             raise EmbedderMismatchError(
