@@ -442,20 +442,33 @@ def judge(
     return Verdict([], None)
 
 
-def named_first(question: str, papers: Sequence[Paper], makers: Sequence[Paper]) -> list[Paper]:
+def named_first(
+    question: str,
+    papers: Sequence[Paper],
+    makers: Sequence[Paper],
+    expansions: Callable[[str], Sequence[str]] = lambda acronym: (),
+) -> list[Paper]:
     """``papers`` with each of the ``makers`` moved up past the papers above it that name
     nothing ``question`` names (a maker not among them comes up from the end).
 
     "How does CoLSTIM work?" puts CoLSTIM's paper ahead of one that only shares "how ... work",
     but "Compare OREAL with 1-shot RLVR" keeps RLVR's paper, which names RLVR without
-    introducing it, ahead of OREAL's. Other papers keep their order.
+    introducing it, ahead of OREAL's. An acronym is also named by one of its ``expansions``
+    (the long forms the collection defines it by): "minibatch OT coupling breaks for
+    conditional flow matching" keeps the paper on "minibatch optimal transport" for
+    conditional flow matching ahead of one defining "optimal transport (OT)" for another
+    use. Other papers keep their order.
     """
     asked = names(question)
     chosen = {p.paper_id for p in makers}
+    long_forms = {name: [e for a in acronyms(name) for e in expansions(a)] for name in asked}
 
     def named(paper: Paper) -> bool:
         text = f"{paper.title}\n{paper.abstract}"
-        return paper.paper_id in chosen or any(_mentions(text, name) for name in asked)
+        return paper.paper_id in chosen or any(
+            _mentions(text, name) or any(written_out(text, form) for form in long_forms[name])
+            for name in asked
+        )
 
     found = {p.paper_id for p in papers}
     ordered: list[Paper] = []

@@ -834,7 +834,9 @@ class Retriever:
         if verdict.makers and not query.sort:
             # The paper a rare name of the question comes from is what it asks about, whatever
             # the fusion ranked above it ("How does CoLSTIM work?") or left out.
-            hits = _in_order(hits, names.named_first(text, found, verdict.makers), k)
+            hits = _in_order(
+                hits, names.named_first(text, found, verdict.makers, index.expansions), k
+            )
         # A paper whose title the question writes out ("What does 'Old Optimizer, New Norm'
         # argue?") is what it asks about, however far the question's other words are from it.
         # ... or names it by its title's head, capitalised ("the Distribution Transformer

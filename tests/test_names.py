@@ -182,6 +182,21 @@ def test_a_maker_moves_up_past_the_papers_that_name_nothing_the_question_names()
     assert named_first("Is it CoLSTIM?", [REASONING], [BANDITS]) == [BANDITS, REASONING]
 
 
+def test_a_paper_writing_an_acronym_out_counts_as_naming_it() -> None:
+    # "OT" is rare, and one paper defines it; the paper that writes it out, which the
+    # question's other words point to, stays first.
+    maker = _paper("maker", "Transport maps", "We learn optimal transport (OT) maps for cells.")
+    flow = _paper("flow", "The Curse of Conditions", "Minibatch optimal transport couplings fail.")
+    question = "minibatch OT coupling breaks for conditional flow matching, why?"
+    spelled = {"OT": ["optimal transport"]}.get
+    assert named_first(question, [flow, maker], [maker], lambda a: spelled(a, [])) == [
+        flow,
+        maker,
+    ]
+    # Without the long form it was moved past it.
+    assert named_first(question, [flow, maker], [maker]) == [maker, flow]
+
+
 def test_a_name_none_of_the_found_papers_mentions_is_a_doubt() -> None:
     counts = {**COUNTS, "BERT": 3}
     verdict = judge(

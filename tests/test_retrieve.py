@@ -227,6 +227,21 @@ def test_metadata_questions_in_prose(
     assert {h.paper.title.split(":")[0] for h in found.hits} == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # A rare acronym another paper defines ("CNN", "OT"), which the first paper writes out.
+        ("information gain based routing in a trellis shaped CNN", "Conditional Information"),
+        ("minibatch OT coupling breaks for conditional flow matching, why?", "The Curse of"),
+    ],
+)
+def test_an_acronym_written_out_by_the_paper_asked_about_keeps_it_first(
+    sample_settings: Settings, question: str, expected: str
+) -> None:
+    found = Retriever(sample_settings).retrieve(question, k=3)
+    assert found.hits[0].paper.title.startswith(expected)
+
+
 def test_a_topic_that_is_a_category_puts_the_papers_carrying_it_first(
     sample_settings: Settings,
 ) -> None:
