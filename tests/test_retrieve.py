@@ -523,13 +523,17 @@ def test_the_term_share_is_that_of_the_best_keyword_matches(sample_settings: Set
     # neither.
     retriever = Retriever(sample_settings)
     index = retriever.lexical()
-    question = "information gain based routing in a trellis shaped CNN"
+    question = (
+        "Which method learns word vectors from how often features appear together, and also "
+        "learns from the pairs that never appear?"
+    )
     found = retriever.retrieve(question)
     keyword_first = [paper for paper, _ in index.search(question, 3)]
-    assert found.hits[0].paper != keyword_first[0]
+    assert found.hits[0].paper.title.startswith("Swivel")
+    assert keyword_first[0] != found.hits[0].paper
     shares = [index.coverage(question, paper) for paper in keyword_first]
-    assert found.lexical_coverage == round(max(shares), 4) == 1.0
-    assert index.coverage(question, found.hits[0].paper) < 0.5
+    assert found.lexical_coverage == round(max(shares), 4)
+    assert index.coverage(question, found.hits[0].paper) < max(shares) - 0.2
 
 
 @pytest.mark.parametrize(
