@@ -1759,11 +1759,14 @@ _ORGANIZATION_NAMED = re.compile(
     rf"\b{_PEOPLE} (?i:at|from) (?:the )?(?P<after>{_ORG_NAME})"
     rf"|(?<![\w-])(?P<before>{_ORG_NAME}) {_PEOPLE}\b"
 )
-#: ... or by papers said to come from it: "any papers from MIT?", "work out of Meta AI" (a name
-#: no paper uses as a word: "papers from Transformers" asks about them).
+#: ... or by papers said to come from it: "any papers from MIT?", "work out of Meta AI",
+#: "Which papers are from Google?", "papers that came out of DeepMind", "papers written at
+#: Google" (a name no paper uses as a word: "papers from Transformers" asks about them).
 _FROM_NAMED = re.compile(
     r"\b(?i:papers?|works?|research|publications?|articles?|anything|something)\s+"
-    rf"(?i:from|out\s+of)\s+(?:the\s+)?(?P<after>{_ORG_NAME})"
+    r"(?:(?i:that|which)\s+)?(?:(?i:are|were|is|was|come|comes|came|coming)\s+)?"
+    r"(?:(?i:from|out\s+of)|(?i:written|done|produced)\s+(?i:at))\s+"
+    rf"(?:the\s+)?(?P<after>{_ORG_NAME})"
 )
 #: ... or a maker asked what it wrote, one word no paper uses nor lists as an author: "What
 #: has DeepMind published?", "What did Jones write?" (a word papers use may be a method's).

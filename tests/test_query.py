@@ -604,6 +604,12 @@ def test_an_organization_no_paper_lists_is_said_so_and_leaves_the_topic() -> Non
         ("any papers from MIT?", 0, ["MIT"]),
         ("papers from Stanford University on pruning", 0, ["Stanford University"]),
         ("papers from Transformers", 5, []),
+        # ... also as what they are or where they were written: both had been searched, and
+        # the first answered from a paper whose link is at sites.google.com
+        ("Which papers are from Google?", 0, ["Google"]),
+        ("Which papers come from Google?", 0, ["Google"]),
+        ("What papers were written at Google?", 0, ["Google"]),
+        ("papers that came out of DeepMind on RL", 0, ["DeepMind"]),
     ):
         query = PARSER.parse(question, usage=lambda word, n=used: n)
         assert query.unread == unread, question
