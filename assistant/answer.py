@@ -840,8 +840,8 @@ class Answerer:
                 if unlisted:
                     verb = "lists" if unlisted == 1 else "list"
                     said += (
-                        f" {unlisted} of the {len(papers)} papers {verb} no authors, so theirs "
-                        "may be among those: ask about the topic alone to search them."
+                        f" {unlisted} of the {len(papers)} papers {verb} no author names, so "
+                        "theirs may be among those: ask about the topic alone to search them."
                     )
             return said
         nearest = "; ".join(

@@ -551,7 +551,7 @@ def test_counts_of_papers_per_author_year_and_listing(settings: Settings, tmp_pa
     assert nobody.refused and "No paper matches its constraints (authors: Zed Quill)." in (
         nobody.answer
     )
-    assert "1 of the 5 papers lists no authors, so theirs may be among those" in nobody.answer
+    assert "1 of the 5 papers lists no author names, so theirs may be among those" in nobody.answer
 
     total = answerer.ask("How many papers are there in the collection?").answer
     assert (
