@@ -899,7 +899,16 @@ class Retriever:
                     for rank, hit in enumerate((h for h in hits if h.paper.paper_id in kept), 1)
                 ]
             if named and not hits:
-                titles = ", ".join(f'"{inert_markers(p.title)}"' for p in named)
+                f = query.filters
+                # "Is it from 2025?" asked of a paper from 2026: say when and where it is from.
+                placed_in_time = bool(
+                    f.since or f.until or f.years or f.venue or f.venues or f.any_venue
+                )
+                titles = ", ".join(
+                    f'"{inert_markers(p.title)}"'
+                    + (f" ({inert_markers(_when_where(p))})" if placed_in_time else "")
+                    for p in named
+                )
                 none_named = (
                     f"None of the papers the question names ({titles}) matches its "
                     f"constraints ({'; '.join(query.constraints)})."

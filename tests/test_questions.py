@@ -786,3 +786,15 @@ def test_follow_ups_narrow_a_listing_to_a_topic_or_another_year(venue_store: Set
     dated = answerer.ask("papers on differential equations from 2025")
     then = answerer.ask("what about 2026?", [Turn.of(dated)])
     assert then.receipt.rewritten_query == "papers on differential equations from 2026"
+
+
+def test_a_paper_asked_whether_it_is_from_a_year_it_is_not_says_when_it_is_from(
+    venue_store: Settings,
+) -> None:
+    answerer = Answerer(venue_store)
+    first = answerer.ask("Tell me about Glacier Dynamics")
+    assert first.citations[0].title == "Glacier Dynamics"
+    # It had said only that the paper does not match, not when it is from.
+    later = answerer.ask("Is it from 2026?", [Turn.of(first)])
+    assert later.refused and "Glacier Dynamics" in later.answer
+    assert "(2025-12-01, NeurIPS 2025)" in later.answer, later.answer
