@@ -480,7 +480,9 @@ class Comparer:
         for pid in [*paper_ids, *_ID.findall(prompt)]:
             if pid not in by_id:
                 raise ResolutionError(
-                    f"No paper with id {pid!r}", hint="list ids with `assistant papers`"
+                    f"No paper with id {pid!r}",
+                    hint="list ids with `assistant papers` (GET /v1/papers), or name the paper "
+                    'by its title or short name in the prompt: "compare SOAP with MARS"',
                 )
             take(by_id[pid], "id")
         # "Compare SOAP and MARS, newest first": the order had been read as a third paper

@@ -490,6 +490,11 @@ def test_api_compare(sample_settings: Settings) -> None:
         )
         missing = httpx.post(url + "/v1/compare", json={"prompt": "Compare SOAP"}, timeout=60)
         assert missing.status_code == 422 and missing.json()["error"]["type"] == "ResolutionError"
+        # A title where an id is taken: the hint says where names go.
+        named = httpx.post(url + "/v1/compare", json={"papers": ["SOAP", "MARS"]}, timeout=60)
+        error = named.json()["error"]
+        assert named.status_code == 422 and "No paper with id 'SOAP'" in error["message"]
+        assert "in the prompt" in error["hint"] and "GET /v1/papers" in error["hint"]
 
 
 def test_chat_recognises_a_comparison_request(sample_settings: Settings) -> None:
