@@ -12,7 +12,13 @@ from assistant.config import Settings
 from assistant.embed import OnnxEmbedding, embedder_name, load_embedder
 from assistant.errors import ParseError, disk_errors
 from assistant.lexical import DELTA_LIMIT, LexicalIndex, fingerprint
-from assistant.parse import expand_paths, identity_keys, merge_papers, read_file
+from assistant.parse import (
+    EXPECTED_FORMATS,
+    expand_paths,
+    identity_keys,
+    merge_papers,
+    read_file,
+)
 from assistant.records import IngestReport, Paper, Skipped
 from assistant.retrieve import Calibration, Retriever
 from assistant.store import Store, StoredPaper, open_store
@@ -25,6 +31,8 @@ FileFn = Callable[[str, IngestReport], None]
 IndexFn = Callable[[LexicalIndex], None]
 #: Up to how many papers an ingest reads the stored state of by id, rather than all of it.
 _NAMED_READ = 5_000
+#: How many skipped records an ingest that found no paper names in its error.
+_SKIPS_SAID = 3
 
 
 def read_collection(
@@ -61,12 +69,19 @@ def read_collection(
 
     papers = merge_papers(read())
     if not papers:
-        if len(errors) == 1:
+        if len(errors) == 1 and len(report.skipped) == 1:  # one file, unreadable as a whole
             raise errors[0]
+        # Why each file or record was skipped is said here: the report listing them is not shown.
+        unread = {e.path for e in errors}
+        reasons = [e.message for e in errors]
+        reasons += [str(s) for s in report.skipped if s.path not in unread]
+        said = "; ".join(reasons[:_SKIPS_SAID])
+        more = len(reasons) - _SKIPS_SAID
+        said += f"; and {more} more" if more > 0 else ""
         raise ParseError(
             "no papers found in any of the files",
-            path=", ".join(sorted({e.path for e in errors})) or "input",
-            hint="see the reasons above; expected listings, JSONL or CSV with title and abstract",
+            path=", ".join(sorted({e.path for e in errors} | set(report.per_file))) or "input",
+            hint=f"skipped: {said}; {EXPECTED_FORMATS}" if said else EXPECTED_FORMATS,
         )
     return papers, report
 

@@ -239,6 +239,13 @@ _PARSERS: dict[Format, Callable[[list[Line], Builder, int | None], None]] = {
 }
 
 
+#: What a file can hold, said when one holds nothing usable.
+EXPECTED_FORMATS = (
+    "expected BibTeX, RIS, arXiv or OpenAlex metadata, JSONL or CSV with title and abstract, "
+    "or a listing where each title line is followed by its abstract"
+)
+
+
 def parse_bytes(data: bytes, path: str, *, listing_year: int | None = None) -> ParsedFile:
     """Parse one file's content; raises ParseError only when nothing in it is usable."""
     lines, bad_lines = _decode(data, path)
@@ -247,8 +254,7 @@ def parse_bytes(data: bytes, path: str, *, listing_year: int | None = None) -> P
         raise ParseError(
             "no paper records found",
             path=path,
-            hint="expected JSONL or CSV with title and abstract, or a listing where each title "
-            "line is followed by its abstract",
+            hint=EXPECTED_FORMATS,
         )
     builder = Builder(path, fmt)
     builder.result.skipped.extend(bad_lines)

@@ -123,6 +123,25 @@ def test_ingest_unreadable_file_names_it(any_store: Settings, tmp_path: Path) ->
     assert report.added == 10 and any("bad.txt" in s.path for s in report.skipped)
 
 
+def test_files_with_no_usable_record_say_why_each_was_skipped(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # A BibTeX export without abstracts: it had said "see the reasons above", above nothing.
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{a,\n title={Wombat Burrows},\n}\n")
+    with pytest.raises(ParseError) as info:
+        ingest([bib], settings)
+    assert "refs.bib:1: entry 'Wombat Burrows' has no abstract" in info.value.hint
+    # ... and with a file no format reads beside it, both reasons, and every format it takes.
+    junk = tmp_path / "junk.txt"
+    junk.write_text("garbage{{{\n")
+    with pytest.raises(ParseError) as both:
+        ingest([bib, junk], settings)
+    hint = both.value.hint
+    assert "junk.txt: no paper records found" in hint and "has no abstract" in hint
+    assert "BibTeX, RIS, arXiv or OpenAlex" in hint and "reasons above" not in hint
+
+
 def test_ingest_sample_collection_holds_318_papers_once(sample_settings: Settings) -> None:
     with open_store(sample_settings.store, embedder_name(sample_settings.embed)) as store:
         stored = store.stored_papers()
