@@ -412,10 +412,7 @@ def judge(
     # A mention counts in a paper close to the question: one found ninth at a similarity no
     # better than an absent topic's best match does not make a question about BERT covered.
     closer = [i for i, paper in enumerate(near) if close(paper)]
-    long_forms = {
-        name: [*(e for a in acronyms(name) for e in expansions(a)), *titled.get(name, ())]
-        for name in found
-    }
+    long_forms = {name: [*_spelled_out(name, expansions), *titled.get(name, ())] for name in found}
 
     @functools.cache
     def says(i: int, name: str) -> bool:  # each paper's mention of each name is read once
@@ -442,6 +439,11 @@ def judge(
     return Verdict([], None)
 
 
+def _spelled_out(name: str, expansions: Callable[[str], Sequence[str]]) -> list[str]:
+    """The long forms the collection defines the acronyms in ``name`` by (``expansions``)."""
+    return [e for a in acronyms(name) for e in expansions(a)]
+
+
 def named_first(
     question: str,
     papers: Sequence[Paper],
@@ -461,7 +463,7 @@ def named_first(
     """
     asked = names(question)
     chosen = {p.paper_id for p in makers}
-    long_forms = {name: [e for a in acronyms(name) for e in expansions(a)] for name in asked}
+    long_forms = {name: _spelled_out(name, expansions) for name in asked}
 
     def named(paper: Paper) -> bool:
         text = f"{paper.title}\n{paper.abstract}"
