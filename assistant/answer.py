@@ -853,6 +853,10 @@ class Answerer:
             for h in found.hits[:3]
         )
         related = sum(1 for h in found.hits if (h.similarity or 0.0) >= (found.threshold or 1.0))
+        if found.doubt is not None:
+            # Why, where the question's names tell: "Papers in the collection use FLEURS, but
+            # none of them introduces it."
+            reason = f"{reason} {found.doubt}"
         return (
             f"{reason} The nearest papers are {nearest}; {related} of the "
             f"{len(found.hits)} closest papers reach the collection's relevance threshold. "

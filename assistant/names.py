@@ -41,6 +41,16 @@ _SUBJECT_FIRST = re.compile(
     r"\s+(?:is|was|were|are|works?|worked|does|did)\b",
     re.IGNORECASE,
 )
+#: A question for where a name comes from: "Which paper proposes LoRA, low-rank adapters ...?",
+#: "Who first introduced the FLEURS benchmark?". The name must end what is asked (a kind of
+#: thing aside): "Which paper introduced DPO with nested risk measures?" asks for a variant.
+_ORIGIN = re.compile(
+    r"^\s*(?:(?:which|what)\s+(?:\w+\s+)?(?:paper|work|article|study|publication)|who)\s+"
+    r"(?:first\s+)?(?:introduc|propos|present|invent|came\s+up\s+with|coin)\w*\s+"
+    rf"{_NAMED}(?:\s+(?:model|method|algorithm|architecture|dataset|benchmark|optimi[sz]er))?"
+    r"\s*(?:[,?.(]|$)",
+    re.IGNORECASE,
+)
 #: Capitalised words in a row, possessive aside: "Stable Diffusion's".
 _TITLE_CASE_RUN = re.compile(r"((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)+)(?:'s)?(?![\w-])")
 #: A name that only qualifies what is asked about: "How do CLIP-guided methods ...?", "How do
@@ -94,7 +104,15 @@ def subject(question: str) -> str | None:
     'ImageNet-1K'
     >>> subject("How does Stable Diffusion's autoencoder compress images?")
     'Stable Diffusion'
+    >>> [subject(q) for q in ("Which paper proposes LoRA, low-rank adapters for LLMs?",
+    ...     "Who first introduced the FLEURS benchmark?", "Which paper introduced DPO with risk?")]
+    ['LoRA', 'FLEURS', None]
     """
+    origin = _ORIGIN.match(question)
+    if origin is not None:
+        found = names(origin.group("name"))
+        if found:
+            return found[0]
     match = _SUBJECT.match(question)
     if match is not None and match.group("next") and _PLURAL.match(match.group("next")):
         return None
@@ -330,10 +348,12 @@ def asks_use(question: str) -> bool:
     """Whether ``question`` asks which papers use something.
 
     >>> [asks_use(q) for q in ("Which paper uses the FLEURS benchmark?",
-    ...     "What tokenizer does Whisper use?", "How was the original CLIP trained?")]
-    [True, False, False]
+    ...     "What tokenizer does Whisper use?", "How was the original CLIP trained?",
+    ...     "Which work first introduced the FLEURS benchmark?")]
+    [True, False, False, False]
     """
-    return _USED_BY.search(question) is not None
+    # One asking where the name comes from (``_ORIGIN``) is not answered by its users.
+    return _USED_BY.search(question) is not None and _ORIGIN.match(question) is None
 
 
 def judge(
@@ -345,6 +365,7 @@ def judge(
     close: Callable[[Paper], bool] = lambda paper: True,
     asks_use: bool = False,
     words: Sequence[str] = (),
+    about: str | None = None,
 ) -> Verdict:
     """What the names in ``question`` say about the found ``papers`` covering it.
 
@@ -363,6 +384,8 @@ def judge(
     the found papers near enough to the question for their mentions to count. Capitalised
     ``words`` (see :func:`proper`) count as names where no paper uses them: "Which strategies
     help RL agents solve Montezuma's Revenge?" is near papers on sparse rewards, about none.
+    ``about`` is the name the question asks about (:func:`subject`) when ``question`` is what
+    is searched of it, without its opening ("Which paper proposes LoRA?" searches "LoRA?").
     """
     question = unraised(question)  # "What is S^2MAM?" names "S2MAM", not "2MAM"
     found = names(question)
@@ -402,7 +425,7 @@ def judge(
     # change with the length of a listing.
     near = papers[:NEAR]
     texts = [f"{p.title}\n{p.abstract}" for p in near]
-    about = subject(question)
+    about = about or subject(question)
     if (
         about is not None
         and not any(introduces(p, about) for p in near)

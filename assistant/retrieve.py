@@ -830,6 +830,7 @@ class Retriever:
             asks_use=names.asks_use(query.text),
             # Those still searched: a capitalised author or month read as a filter is not.
             words=[w for w in names.proper(query.text) if re.search(rf"\b{w}\b", text)],
+            about=names.subject(query.text),
         )
         if verdict.makers and not query.sort:
             # The paper a rare name of the question comes from is what it asks about, whatever

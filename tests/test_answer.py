@@ -144,6 +144,18 @@ def test_question_between_covered_and_absent_is_answered_with_a_caveat(
         "Papers in the collection use ControlNet, but none of them introduces it. "
         "The collection may not cover this question"
     )
+    # Asked which paper proposed it, a name one paper only compares with is no better covered
+    # (it was answered as covered from CLOVER's "outperforms LoRA by 5.4%").
+    origin = answerer.ask("Which paper proposes LoRA, low-rank adapters for fine-tuning LLMs?")
+    assert origin.coverage.verdict == "uncertain" and origin.coverage.caveat is not None
+    assert origin.coverage.caveat.startswith("Papers in the collection use LoRA, but none")
+    # Refused, the answer says why as well (the one paper using FLEURS was its answer).
+    origin = answerer.ask("Which work first introduced the FLEURS benchmark?")
+    assert origin.refused and origin.coverage.verdict == "not_covered"
+    assert origin.answer.startswith(
+        "The collection does not seem to cover this question. Papers in the collection use "
+        "FLEURS, but none of them introduces it. The nearest papers are"
+    )
 
 
 def test_with_a_model_the_model_reads_the_constraints_and_the_rules_are_the_fallback(

@@ -6,6 +6,7 @@ import pytest
 
 from assistant.names import (
     RARE,
+    asks_use,
     introduces,
     judge,
     mentioned,
@@ -156,6 +157,32 @@ def test_a_question_about_a_name_the_papers_only_use_is_a_doubt() -> None:
     assert verdict == ([], "Papers in the collection use CLIP, but none of them introduces it.")
     # Used in passing by a question about something else: no doubt.
     assert judge("Which bandits use CLIP features?", [BANDITS], _using, _nobody) == ([], None)
+
+
+def test_a_question_for_where_a_name_comes_from_is_a_doubt_when_papers_only_use_it() -> None:
+    clover = _paper("clover", "CLOVER: Orthonormal Vectors", "Our method outperforms LoRA by 5.4%.")
+    counts = {"LoRA": 1, "CoLSTIM": 1, "FLEURS": 1}.__getitem__
+    for asked in (
+        "Which paper proposes LoRA, low-rank adapters for fine-tuning large language models?",
+        "Who first introduced LoRA?",
+        "What work presented the LoRA method?",
+    ):
+        assert subject(asked) == "LoRA", asked
+        verdict = judge(asked, [clover], counts, lambda name: [clover])
+        assert verdict == ([], "Papers in the collection use LoRA, but none of them introduces it.")
+    # The paper that introduces it is what is asked for.
+    asked = "Which paper introduced CoLSTIM?"
+    assert judge(asked, [RIVAL], counts, lambda name: [BANDITS]) == ([BANDITS], None)
+    # A variant of the name, or a name that only qualifies, asks for something else.
+    assert subject("Which paper introduced LoRA with orthonormal constraints?") is None
+    assert subject("Which paper proposed CLIP-guided editing?") is None
+    # Asked where it comes from, a benchmark is not asked for by its users ...
+    benchmark = "Which work first introduced the FLEURS benchmark?"
+    assert subject(benchmark) == "FLEURS" and not asks_use(benchmark)
+    # ... and a searched text without the question's opening takes the name from ``about``.
+    verdict = judge("LoRA?", [clover], counts, lambda name: [clover], about="LoRA")
+    assert verdict.doubt == "Papers in the collection use LoRA, but none of them introduces it."
+    assert judge("LoRA?", [clover], counts, lambda name: [clover]).doubt is None
 
 
 def test_papers_asked_for_using_a_common_name_are_the_close_papers_mentioning_it() -> None:
