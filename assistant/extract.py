@@ -127,8 +127,12 @@ def extract_answer(
     standing = _SPEAKING_SHARE * max((h.score for h in found.hits), default=0.0)
     bar = 0.0 if several else standing
     # "compare the curse of conditions paper with FreeDoM": the second side is the second
-    # paper found, which had been quoted only where it stood out as a lookup's must.
-    compared = ranked and not found.quoted and bool(_COMPARING.search(own))
+    # paper found, which had been quoted only where it stood out as a lookup's must. So it is
+    # where one side is a quoted title ('Compare "Online Clustered Codebook" with the rotation
+    # trick') or the paper a follow-up's "it" stands for ("how does it compare with the online
+    # clustered codebook paper?"): that paper alone had been quoted. Two quoted sides speak
+    # as quoted titles do.
+    compared = ranked and len(found.quoted) < 2 and bool(_COMPARING.search(own))
 
     def speaks(n: int, hit: Hit) -> bool:
         if n == 1 or numbered or (n == 2 and compared):

@@ -471,9 +471,23 @@ def test_papers_asked_for_the_way_people_chat_are_all_quoted(sample_settings: Se
 def test_a_comparison_asked_of_the_answer_quotes_both_sides(sample_settings: Settings) -> None:
     # Found second, its best sentence far below FreeDoM's: it had been left out as a
     # lookup's bystander is.
-    answer = _answerer(sample_settings).ask("compare the curse of conditions paper with FreeDoM")
+    answerer = _answerer(sample_settings)
+    answer = answerer.ask("compare the curse of conditions paper with FreeDoM")
     titles = {c.title.split(":")[0] for c in answer.citations}
     assert {"The Curse of Conditions", "FreeDoM"} <= titles
+    # One side a quoted title, or the paper a follow-up's "it" stands for (rewritten as its
+    # quoted title): that paper alone had been quoted, as a quoted title asked about is.
+    sides = {
+        "Online Clustered Codebook",
+        "Restructuring Vector Quantization with the Rotation Trick",
+    }
+    answer = answerer.ask('Compare "Online Clustered Codebook" with the rotation trick')
+    assert sides <= {c.title for c in answer.citations}, answer.answer
+    first = answerer.ask("what is the rotation trick?")
+    answer = answerer.ask(
+        "how does it compare with the online clustered codebook paper?", [Turn.of(first)]
+    )
+    assert sides <= {c.title for c in answer.citations}, answer.receipt.rewritten_query
 
 
 def test_a_paper_quoted_by_its_whole_title_is_quoted_alone(sample_settings: Settings) -> None:
