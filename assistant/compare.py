@@ -239,9 +239,17 @@ def sides_in_passing(question: str) -> list[str] | None:
 #: in a few words each (``_NAMES_A_PAPER``). A longer side, or one in plain words, asks about a
 #: field or a method ("How do transformers for time-series forecasting compare with linear
 #: models?", "How does it compare with orthonormal init?"), answered from the abstracts.
+#: A side that says it is a paper may be longer, in words that are not a phrase's joints: "how
+#: does it compare with the online clustered codebook paper?" had been answered from the
+#: abstracts, not with the table ("... with the results reported in the paper?" still is).
+_PAPER_SIDE = (
+    r"(?:the\s+)?(?:(?!(?:in|of|on|by|from|for|to|with|the|its|their|this|that)\b)\S+\s+){1,4}"
+    r"paper"
+)
 _HOW_COMPARE = re.compile(
-    r"^\s*how\s+(?:does|do|did|would)\s+(?P<a>\S+(?:\s+\S+){0,2})\s+compare\s+"
-    r"(?:to|with|against)\s+(?P<b>\S+(?:\s+\S+){0,3}?)\s*\??\s*$",
+    r"^\s*how\s+(?:does|do|did|would)\s+"
+    rf"(?P<a>{_PAPER_SIDE}|\S+(?:\s+\S+){{0,2}})\s+compare\s+(?:to|with|against)\s+"
+    rf"(?P<b>{_PAPER_SIDE}|\S+(?:\s+\S+){{0,3}}?)\s*\??\s*$",
     re.I,
 )
 _NAMES_A_PAPER = re.compile(r"[A-Z]|\d|\b(?:it|paper|one)\b")
@@ -258,8 +266,10 @@ def is_comparison(question: str, names_one: Callable[[str], bool] | None = None)
 
     >>> nickname = lambda side: side == "the rotation trick"
     >>> [is_comparison(q, nickname) for q in ("How does the rotation trick compare to SimVQ?",
-    ...     "How does it compare with orthonormal init?", "How does the rotation trick work?")]
-    [True, False, False]
+    ...     "How does it compare with orthonormal init?", "How does the rotation trick work?",
+    ...     "how does it compare with the online clustered codebook paper?",
+    ...     "How does it compare with the results reported in the paper?")]
+    [True, False, False, True, False]
     """
     sides = _HOW_COMPARE.match(question)
     if sides:

@@ -281,6 +281,15 @@ def test_follow_ups_after_a_comparison_ask_about_its_papers(sample_settings: Set
     assert not muon.citations and "its abstract states no limitation" in muon.answer
     sides = _titles(comparer, "compare it with SOAP", [Turn.of(muon)])
     assert len(sides) == 2 and "Muon" in sides[0] and sides[1] == SOAP
+    # A side that says it is a paper in five words: answered from the abstracts, not tabled.
+    rotation = answerer.ask("what is the rotation trick?")
+    asked = "how does it compare with the online clustered codebook paper?"
+    assert comparer.asked(asked, [Turn.of(rotation)])
+    assert _titles(comparer, asked, [Turn.of(rotation)]) == [
+        "Restructuring Vector Quantization with the Rotation Trick",
+        "Online Clustered Codebook",
+    ]
+    assert not is_comparison("How does it compare with the results reported in the paper?")
     # "Them" after two answers citing one paper each ("What is SOAP?", "and MARS?"): both.
     soap = answerer.ask("What is SOAP?")
     mars = answerer.ask("and MARS?", [Turn.of(soap)])
