@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -103,10 +104,56 @@ def detect_format(lines: list[Line]) -> Format | None:
         return "ris"
     if BIBTEX_ENTRY.match(next((t for t in texts if not t.startswith("%")), "")):
         return "bibtex"  # JabRef starts with "% Encoding: UTF-8"
-    header = texts[0].lower()
-    if ("," in header or "\t" in header) and "title" in header and "abstract" in header:
+    if _csv_delimiter(texts[0]) is not None:
         return "csv"
     return listing_layout(texts)
+
+
+#: Other names of a record's fields, as exporters write them: Zotero's CSV ("Abstract Note",
+#: "Author" as "Last, First; ...", "Publication Year", "Publication Title", "Manual Tags"),
+#: Scopus's ("Source title", "Link", "Author Keywords"), Web of Science's tab-delimited
+#: field tags (TI, AB, AU, PY, SO, DI), the arXiv API's JSON ("summary", "published"). A
+#: field's own name wins where a record has both.
+_ALIASES = {
+    "abstract note": "abstract",
+    "abstractnote": "abstract",
+    "summary": "abstract",
+    "ab": "abstract",
+    "ti": "title",
+    "author": "authors",
+    "au": "authors",
+    "publication year": "year",
+    "py": "year",
+    "publication title": "venue",
+    "source title": "venue",
+    "so": "venue",
+    "published": "date",
+    "link": "url",
+    "di": "doi",
+    "manual tags": "categories",
+    "author keywords": "categories",
+    "keywords": "categories",
+}
+
+
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d")
+
+
+def _field(name: str) -> str:
+    key = name.strip().lower()
+    return _ALIASES.get(key, key)
+
+
+def _csv_delimiter(header: str) -> str | None:
+    """The delimiter (tab, semicolon as spreadsheets in many locales save, or comma) that splits
+    a CSV header into cells naming a title and an abstract, or None when none does."""
+    for delimiter in ("\t", ";", ","):
+        if delimiter not in header:
+            continue
+        cells = {_field(cell) for cell in next(csv.reader([header], delimiter=delimiter))}
+        if {"title", "abstract"} <= cells:
+            return delimiter
+    return None
 
 
 # --- the layouts --------------------------------------------------------------------------
@@ -121,7 +168,8 @@ def _coerce_list(value: Any, sep: str) -> list[str]:
 
 
 def _from_mapping(row: dict[str, Any], number: int, b: Builder, what: str) -> None:
-    row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+    named = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+    row = {_field(k): v for k, v in named.items() if _field(k) not in named or _field(k) == k}
     title, abstract = row.get("title"), row.get("abstract")
     if not isinstance(title, str) or not title.strip():
         b.skip(number, f"{what} has no 'title'; expected title and abstract fields")
@@ -132,7 +180,12 @@ def _from_mapping(row: dict[str, Any], number: int, b: Builder, what: str) -> No
     authors = row.get("authors")
     sep = ";" if isinstance(authors, str) and ";" in authors else ","
     author_list = _coerce_list(authors, sep)
+    if sep == ";" and all(name.count(",") == 1 for name in author_list):
+        # "Lee, Ann; Chen, Bo" (Zotero): each "Last, First", read as BibTeX's are.
+        author_list = [" ".join(reversed([p.strip() for p in n.split(",")])) for n in author_list]
     date = str(row["date"]).strip() if row.get("date") else None
+    if date and _TIMESTAMP.match(date):
+        date = date[:10]  # "2024-02-03T18:00:01Z", as the arXiv API gives it
     year: int | None = None
     raw_year = row.get("year") or (date[:4] if date else None)
     try:
@@ -204,9 +257,9 @@ def _parse_jsonl(lines: list[Line], b: Builder) -> None:
 
 def _parse_csv(lines: list[Line], b: Builder) -> None:
     text = "\n".join(t for _, t in lines)
-    dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
+    delimiter = _csv_delimiter(next((t for _, t in lines if t.strip()), "")) or ","
     try:
-        reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
         rows: Iterator[dict[str, Any]] = iter(reader)
         while True:
             try:

@@ -262,6 +262,48 @@ def test_parse_csv_with_optional_columns() -> None:
     assert [s.line for s in result.skipped] == [3, 4]
 
 
+def test_parse_exports_name_their_fields_their_own_way() -> None:
+    """A spreadsheet saved with semicolons, Zotero's and Scopus's CSV, Web of Science's field
+    tags and the arXiv API's JSON: each had held "no paper records" or "no 'abstract'"."""
+    body = "We freeze the weights and inject trainable low-rank matrices into each layer. " * 2
+    zotero = io.StringIO()
+    writer = csv.writer(zotero)
+    header = "Key,Publication Year,Author,Title,Publication Title,DOI,Url,Abstract Note,Date"
+    writer.writerow([*header.split(","), "Manual Tags"])
+    doi = "10.48550/arXiv.2106.09685"
+    row = ["K1", "2021", "Hu, Edward J.; Shen, Yelong", "LoRA", "ICLR", doi, "http://a", body]
+    writer.writerow([*row, "2021-06-17", "adapters; fine-tuning"])
+    scopus = (
+        "Authors,Title,Year,Source title,Link,Abstract,Author Keywords\n"
+        f'Hu E.J.,LoRA,2021,ICLR,http://a,"{body}",adapters\n'
+    )
+    tags = "PT\tAU\tTI\tSO\tAB\tPY\tDI\n"
+    files = {
+        "semicolons.csv": f'title;abstract;authors;year\n"LoRA";"{body}";"Edward J. Hu";2021\n',
+        "zotero.csv": zotero.getvalue(),
+        "scopus.csv": scopus,
+        "savedrecs.txt": f"{tags}J\tHu, EJ; Shen, Y\tLoRA\tICLR\t{body}\t2021\t{doi}\n",
+        "arxiv_api.jsonl": json.dumps(
+            {"title": "LoRA", "summary": body, "published": "2021-06-17T17:37:18Z"}
+        ),
+    }
+    for name, text in files.items():
+        result = parse_bytes(text.encode(), name)
+        (paper,) = result.papers
+        assert (paper.title, paper.abstract, paper.year) == ("LoRA", body.strip(), 2021), name
+    zotero_paper = parse_bytes(files["zotero.csv"].encode(), "zotero.csv").papers[0]
+    # "Last, First; ..." read as BibTeX's are; the venue, DOI, link, date and tags kept.
+    assert zotero_paper.authors == ["Edward J. Hu", "Yelong Shen"]
+    assert (zotero_paper.venue, zotero_paper.url) == ("ICLR", "http://a")
+    assert zotero_paper.doi == doi.lower()
+    assert zotero_paper.date == "2021-06-17"
+    assert zotero_paper.categories == ["adapters", "fine-tuning"]
+    assert parse_bytes(files["arxiv_api.jsonl"].encode(), "a.jsonl").papers[0].date == "2021-06-17"
+    # A record's own field wins over another name of it.
+    both = json.dumps({"title": "LoRA", "abstract": body, "summary": "Short."})
+    assert parse_bytes(both.encode(), "b.jsonl").papers[0].abstract == body.strip()
+
+
 def test_parse_binary_file_raises_parse_error_with_hint() -> None:
     with pytest.raises(ParseError) as info:
         parse_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "picture.png")
