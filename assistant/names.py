@@ -45,8 +45,9 @@ _SUBJECT_FIRST = re.compile(
 #: "Who first introduced the FLEURS benchmark?". The name must end what is asked (a kind of
 #: thing aside): "Which paper introduced DPO with nested risk measures?" asks for a variant.
 _ORIGIN = re.compile(
-    r"^\s*(?:(?:which|what)\s+(?:\w+\s+)?(?:paper|work|article|study|publication)|who)\s+"
-    r"(?:first\s+)?(?:introduc|propos|present|invent|came\s+up\s+with|coin)\w*\s+"
+    r"^\s*(?:(?:which|what)\s+(?:\w+\s+){0,2}(?:paper|work|article|study|publication)"
+    r"(?:\s+(?:that|which))?|who)\s+"
+    r"(?:(?:first|originally)\s+)?(?:introduc|propos|present|invent|came\s+up\s+with|coin)\w*\s+"
     rf"{_NAMED}(?:\s+(?:model|method|algorithm|architecture|dataset|benchmark|optimi[sz]er))?"
     r"\s*(?:[,?.(]|$)",
     re.IGNORECASE,
@@ -105,8 +106,9 @@ def subject(question: str) -> str | None:
     >>> subject("How does Stable Diffusion's autoencoder compress images?")
     'Stable Diffusion'
     >>> [subject(q) for q in ("Which paper proposes LoRA, low-rank adapters for LLMs?",
-    ...     "Who first introduced the FLEURS benchmark?", "Which paper introduced DPO with risk?")]
-    ['LoRA', 'FLEURS', None]
+    ...     "Who first introduced the FLEURS benchmark?", "Which paper introduced DPO with risk?",
+    ...     "What is the paper that originally proposed CLIP?")]
+    ['LoRA', 'FLEURS', None, 'CLIP']
     """
     origin = _ORIGIN.match(question)
     if origin is not None:
