@@ -302,6 +302,9 @@ _ASKS_FACTS = re.compile(
     r"\bwho\s+(?:wrote|authored|(?:are|were|is|was)\s+the\s+(?:co-?)?authors?)\b"
     r"|\b(?:authors?|authorship)\s+of\b|\bwho\s+(?:is|was|are|were)\s+behind\b"
     r"|\bwho\s+(?:proposed|introduced|developed|created|invented)\s+(?:it|this|that|them)\b"
+    # "Who works on vector quantization?", "which researchers study bandits?": the people
+    r"|\bwho\s+(?:works?|worked|(?:is|are|was|were)\s+working|research(?:es|ed)?|stud(?:y|ies|ied)"
+    r"|publish(?:es|ed)?)\s+(?:on|about|in)\b|\bwhich\s+(?:researchers|groups|labs|people)\b"
     r"|\bpeer[- ]?reviewed\b"
     r"|\bwhen\s+(?:was|were|did)\b.*\b(?:published|posted|released|appear(?:ed)?|come\s+out)\b"
     r"|\b(?:what|which)\s+(?:year|date|venue|conference|listing)\b"
@@ -344,7 +347,7 @@ def _facts(hit: Hit, question: str = "", *, code: bool = False, dated: bool = Fa
     if paper.authors:
         parts.append(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))
     elif author_count(paper) is None and re.search(
-        r"\b(?:who|authors?|authored|wrote)\b", question, re.I
+        r"\b(?:who|authors?|authored|wrote|researchers|people)\b", question, re.I
     ):
         parts.append("no authors listed")
     count = author_count(paper)

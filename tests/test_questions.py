@@ -424,6 +424,9 @@ def test_a_question_on_a_papers_metadata_shows_it(venue_store: Settings) -> None
         ("When was the Wombat Behaviour in the Wild paper published?", ")"),
         # What it asks and the listing does not give is said so, not left out.
         ("Who wrote Wombat Behaviour in the Wild?", " · no authors listed)"),
+        # Who works on a topic asks for the people too: the abstract had been quoted alone.
+        ("Who works on wombat behaviour in the wild?", " · no authors listed)"),
+        ("Which researchers study wombat behaviour?", " · no authors listed)"),
     ):
         answer = answerer.ask(question)
         assert f"**Wombat Behaviour in the Wild** (ICLR 2026 · 2026-01-01{shown}" in answer.answer
