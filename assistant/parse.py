@@ -136,6 +136,7 @@ _ALIASES = {
 }
 
 
+#: A date with its time ("2024-02-03T18:00:01Z"): the date is kept.
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d")
 
 
@@ -146,14 +147,16 @@ def _field(name: str) -> str:
 
 def _csv_delimiter(header: str) -> str | None:
     """The delimiter (tab, semicolon as spreadsheets in many locales save, or comma) that splits
-    a CSV header into cells naming a title and an abstract, or None when none does."""
-    for delimiter in ("\t", ";", ","):
-        if delimiter not in header:
-            continue
+    a CSV header into cells naming a title and an abstract, or None when none does. A header
+    whose cells only say them ("Paper Title,Abstract Text") is a CSV too, with the first
+    delimiter it holds: its rows are then skipped, each saying what field it lacks."""
+    present = [d for d in ("\t", ";", ",") if d in header]
+    for delimiter in present:
         cells = {_field(cell) for cell in next(csv.reader([header], delimiter=delimiter))}
         if {"title", "abstract"} <= cells:
             return delimiter
-    return None
+    lower = header.lower()
+    return present[0] if present and "title" in lower and "abstract" in lower else None
 
 
 # --- the layouts --------------------------------------------------------------------------
