@@ -181,7 +181,10 @@ def _from_mapping(row: dict[str, Any], number: int, b: Builder, what: str) -> No
         b.skip(number, f"{what} {title.strip()!r} has no 'abstract'")
         return
     authors = row.get("authors")
-    sep = ";" if isinstance(authors, str) and ";" in authors else ","
+    # Zotero's "Author" and Web of Science's "AU" hold "Last, First" names apart by ";", one
+    # name alone too ("Hu, Edward J.": one author, not two).
+    listed_by_semicolons = "authors" not in named and ("author" in named or "au" in named)
+    sep = ";" if isinstance(authors, str) and (";" in authors or listed_by_semicolons) else ","
     author_list = _coerce_list(authors, sep)
     if sep == ";" and all(name.count(",") == 1 for name in author_list):
         # "Lee, Ann; Chen, Bo" (Zotero): each "Last, First", read as BibTeX's are.

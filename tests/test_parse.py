@@ -299,6 +299,8 @@ def test_parse_exports_name_their_fields_their_own_way() -> None:
     assert zotero_paper.date == "2021-06-17"
     assert zotero_paper.categories == ["adapters", "fine-tuning"]
     assert parse_bytes(files["arxiv_api.jsonl"].encode(), "a.jsonl").papers[0].date == "2021-06-17"
+    alone = files["zotero.csv"].replace("Hu, Edward J.; Shen, Yelong", "Hu, Edward J.")
+    assert parse_bytes(alone.encode(), "zotero.csv").papers[0].authors == ["Edward J. Hu"]
     # A header that only says them is still read as a CSV, each row saying what it lacks.
     near = parse_bytes(f'Paper Title;Abstract Text\n"LoRA";"{body}"\n'.encode(), "near.csv")
     assert near.format == "csv" and "has no 'title'" in near.skipped[0].reason
