@@ -522,7 +522,7 @@ def _collection_tab(
         """Start indexing the file behind the page (the tab stays usable, and the page follows
         the job as it follows any other)."""
         if not file:
-            raise gr.Error("Choose a file first (JSONL, CSV, BibTeX, RIS or a listing).")
+            raise gr.Error("Choose a file first (JSONL, JSON, CSV, BibTeX, RIS or a listing).")
         with open(file, "rb") as sent:  # Gradio keeps the upload under its own name
             job = collection.start_upload(sent, Path(file).name)
         return _upload_text(job), job.id, gr.Timer(active=True)
@@ -573,7 +573,9 @@ def _collection_tab(
         wrap=True,
     )
     file = gr.File(
-        label="Add papers (JSONL, CSV, BibTeX, RIS or a listing)", type="filepath", elem_id="upload"
+        label="Add papers (JSONL, JSON, CSV, BibTeX, RIS or a listing)",
+        type="filepath",
+        elem_id="upload",
     )
     added = gr.Markdown(elem_id="upload-result")
     with gr.Row():

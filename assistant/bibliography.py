@@ -330,6 +330,47 @@ def openalex_fields(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def is_csl(row: dict[str, Any]) -> bool:
+    """Whether ``row`` is a CSL JSON item: its authors as name parts, or an "issued" date."""
+    authors = row.get("author")
+    named = isinstance(authors, list) and any(isinstance(a, dict) for a in authors)
+    return named or isinstance(row.get("issued"), dict) or "container-title" in row
+
+
+def csl_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """A CSL JSON item (the "CSL JSON" export of Zotero, Mendeley and most reference managers)
+    in our fields: authors from their given and family names, the date from "issued", the
+    venue from "container-title", the keywords as categories."""
+    authors = []
+    people = row.get("author")
+    for person in people if isinstance(people, list) else []:
+        if isinstance(person, dict):
+            parts = (person.get("given"), person.get("family"))
+            name = person.get("literal") or " ".join(str(p).strip() for p in parts if p)
+            if str(name).strip():
+                authors.append(str(name).strip())
+    date = None
+    issued = row.get("issued")
+    if isinstance(issued, dict):
+        given = issued.get("date-parts")
+        first = given[0] if isinstance(given, list) and given else None
+        if isinstance(first, list) and first:
+            date = _date(*(str(part) for part in first[:3]))
+        elif issued.get("raw"):
+            date = str(issued["raw"]).strip() or None
+    keywords = row.get("keyword")
+    return {
+        "title": row.get("title"),
+        "abstract": row.get("abstract"),
+        "authors": authors,
+        "date": date,
+        "venue": row.get("container-title") or None,
+        "categories": [k.strip() for k in str(keywords or "").split(",") if k.strip()],
+        "doi": row.get("DOI") or row.get("doi"),
+        "url": row.get("URL") or row.get("url"),
+    }
+
+
 # -- RIS -------------------------------------------------------------------------------------
 
 

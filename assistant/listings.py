@@ -25,7 +25,9 @@ from assistant.records import Paper, Skipped, normalize_title
 
 #: The layouts a file can have: JSONL (ours, arXiv's or OpenAlex's), CSV, BibTeX and RIS records,
 #: and four kinds of scraped listing.
-Format = Literal["jsonl", "csv", "bibtex", "ris", "daily", "scored", "authored", "alternating"]
+Format = Literal[
+    "jsonl", "json", "csv", "bibtex", "ris", "daily", "scored", "authored", "alternating"
+]
 
 Line = tuple[int, str]  # (1-based line number, text without trailing whitespace)
 

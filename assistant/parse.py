@@ -1,9 +1,11 @@
 """Files -> Paper records: each file's layout told by its content, then read; no other I/O.
 
 Layouts are detected from each file's content, never from its name: ``jsonl`` (one JSON object
-per line with ``title`` and ``abstract``: ours, the arXiv snapshot's, OpenAlex's), ``csv`` (a
-header row naming ``title`` and ``abstract``), ``bibtex`` and ``ris`` (reference managers'
-exports, see bibliography.py), and four scraped listing layouts (see listings.py).
+per line with ``title`` and ``abstract``: ours, the arXiv snapshot's, OpenAlex's), ``json`` (one
+document: an array of such records, CSL JSON's among them, or an API page holding one),
+``csv`` (a header row naming ``title`` and ``abstract``, under their own names or an
+exporter's), ``bibtex`` and ``ris`` (reference managers' exports, see bibliography.py), and
+four scraped listing layouts (see listings.py).
 
 Anything that is not part of a record (navigation, banners, stray fragments) produces no paper;
 a record that starts but cannot be completed is reported as :class:`Skipped` with its line.
@@ -26,7 +28,9 @@ from assistant.bibliography import (
     Record,
     arxiv_fields,
     arxiv_id_of,
+    csl_fields,
     doi_of,
+    is_csl,
     openalex_fields,
     read_bibtex,
     read_ris,
@@ -45,7 +49,7 @@ from assistant.listings import (
 )
 from assistant.records import Paper, Skipped
 
-SUFFIXES = (".txt", ".jsonl", ".ndjson", ".csv", ".tsv", ".bib", ".ris")
+SUFFIXES = (".txt", ".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".bib", ".ris")
 
 # --- decoding and detection -------------------------------------------------------------
 
@@ -98,8 +102,12 @@ def detect_format(lines: list[Line]) -> Format | None:
     texts = [t.strip() for _, t in lines if t.strip()]
     if not texts:
         return None
+    if texts[0].startswith("["):
+        return "json"
     if texts[0].startswith("{"):
-        return "jsonl"
+        # One object a line; or one document over many lines (an API's page of results).
+        whole_line = len(texts) == 1 or texts[1].startswith("{") or _is_object(texts[0])
+        return "jsonl" if whole_line else "json"
     if RIS_LINE.match(texts[0]) and texts[0].startswith("TY"):
         return "ris"
     if BIBTEX_ENTRY.match(next((t for t in texts if not t.startswith("%")), "")):
@@ -240,6 +248,27 @@ def _add_records(records: Iterable[Record | Broken], b: Builder, numbers: list[i
             b.add(line, item.title, item.abstract, sources=[venue] if venue else [], **item.meta)
 
 
+def _is_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except json.JSONDecodeError:
+        return False
+
+
+def _from_json(row: Any, number: int, b: Builder) -> None:
+    """One JSON record, in whichever of the known layouts it comes."""
+    if not isinstance(row, dict):
+        b.skip(number, f"expected a JSON object with title and abstract, got {type(row).__name__}")
+        return
+    if "abstract_inverted_index" in row or "authorships" in row:
+        row = openalex_fields(row)
+    elif "authors_parsed" in row or ("versions" in row and "id" in row):
+        row = arxiv_fields(row)
+    elif is_csl(row):
+        row = csl_fields(row)
+    _from_mapping(row, number, b, "record")
+
+
 def _parse_jsonl(lines: list[Line], b: Builder) -> None:
     for number, text in lines:
         if not text.strip():
@@ -249,16 +278,40 @@ def _parse_jsonl(lines: list[Line], b: Builder) -> None:
         except json.JSONDecodeError as exc:
             b.skip(number, f"not valid JSON ({exc.msg} at column {exc.colno}); expected one object")
             continue
-        if not isinstance(row, dict):
-            b.skip(
-                number, f"expected a JSON object with title and abstract, got {type(row).__name__}"
-            )
-            continue
-        if "abstract_inverted_index" in row or "authorships" in row:
-            row = openalex_fields(row)
-        elif "authors_parsed" in row or ("versions" in row and "id" in row):
-            row = arxiv_fields(row)
-        _from_mapping(row, number, b, "record")
+        _from_json(row, number, b)
+
+
+#: Where a JSON document keeps its records: OpenAlex's and most APIs' pages ("results",
+#: "data", "items"), or a saved list of "papers" or "records".
+_LISTED_UNDER = ("results", "data", "items", "papers", "records")
+
+
+def _parse_json(lines: list[Line], b: Builder) -> None:
+    """One JSON document: an array of records (CSL JSON, a saved list), or an object holding
+    one (``_LISTED_UNDER``), or one record. An array's records are placed at their lines."""
+    text = "\n".join(t for _, t in lines)
+    numbers = [n for n, _ in lines]
+
+    def line_at(offset: int) -> int:
+        return numbers[min(text.count("\n", 0, offset), len(numbers) - 1)]
+
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        b.skip(line_at(exc.pos), f"not valid JSON ({exc.msg}); the records after it are not read")
+        return
+    if isinstance(document, list):
+        # Each record's own line, from where the decoder finds it (json.loads keeps none).
+        decoder, at = json.JSONDecoder(), text.index("[") + 1
+        for row in document:
+            while text[at] in " \t\n\r,":
+                at += 1
+            _from_json(row, line_at(at), b)
+            at = decoder.raw_decode(text, at)[1]
+        return
+    listed = next((document[k] for k in _LISTED_UNDER if isinstance(document.get(k), list)), None)
+    for row in listed if listed is not None else [document]:
+        _from_json(row, numbers[0], b)
 
 
 def _parse_csv(lines: list[Line], b: Builder) -> None:
@@ -284,10 +337,11 @@ def _parse_csv(lines: list[Line], b: Builder) -> None:
 
 
 #: Layouts of one record per entry (not scraped listings): a file of them with no record is empty.
-_RECORDS = ("jsonl", "csv", "bibtex", "ris")
+_RECORDS = ("jsonl", "json", "csv", "bibtex", "ris")
 #: One reader per layout, each given the decoded lines, the builder and the listing year.
 _PARSERS: dict[Format, Callable[[list[Line], Builder, int | None], None]] = {
     "jsonl": lambda lines, b, _: _parse_jsonl(lines, b),
+    "json": lambda lines, b, _: _parse_json(lines, b),
     "csv": lambda lines, b, _: _parse_csv(lines, b),
     "bibtex": lambda lines, b, _: _parse_bibtex(lines, b),
     "ris": lambda lines, b, _: _add_records(read_ris(lines), b, None),
@@ -300,8 +354,8 @@ _PARSERS: dict[Format, Callable[[list[Line], Builder, int | None], None]] = {
 
 #: What a file can hold, said when one holds nothing usable.
 EXPECTED_FORMATS = (
-    "expected BibTeX, RIS, arXiv or OpenAlex metadata, JSONL or CSV with title and abstract, "
-    "or a listing where each title line is followed by its abstract"
+    "expected BibTeX, RIS, CSL JSON, arXiv or OpenAlex metadata, JSONL, a JSON array or CSV "
+    "with title and abstract, or a listing where each title line is followed by its abstract"
 )
 
 
@@ -391,7 +445,8 @@ def _stream_jsonl(path: Path) -> Iterator[Paper | Skipped]:
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files named directly, plus every listing/JSONL/CSV file under named folders, sorted."""
+    """Files named directly, plus every file with a known suffix (``SUFFIXES``) under named
+    folders, sorted."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():

@@ -1,4 +1,4 @@
-"""Reference-manager files: BibTeX and RIS in, arXiv and OpenAlex JSON lines, BibTeX out."""
+"""Reference-manager files: BibTeX, RIS and CSL JSON in, arXiv and OpenAlex JSON, BibTeX out."""
 
 from __future__ import annotations
 
@@ -104,6 +104,77 @@ def test_arxiv_snapshot_and_openalex_lines_are_read() -> None:
     assert work.abstract == "Words rebuilt in order."
     assert (work.authors, work.venue, work.date) == (["Ada Lovelace"], "Nature", "2023-05-04")
     assert (work.doi, work.categories) == ("10.1000/xyz", ["Computing"])
+
+
+def test_csl_json_arrays_and_api_pages_are_read() -> None:
+    """Zotero's CSL JSON export (one array over many lines), a saved JSON array of our own
+    fields and an OpenAlex API page ({"meta": ..., "results": [...]}): each had held "no paper
+    records"."""
+    body = "We freeze the weights and inject trainable low-rank matrices into each layer."
+    csl = [
+        {
+            "id": "hu2021",
+            "type": "article-journal",
+            "title": "LoRA: Low-Rank Adaptation",
+            "abstract": body,
+            "author": [{"family": "Hu", "given": "Edward J."}, {"literal": "The LoRA Team"}],
+            "issued": {"date-parts": [[2021, 6, 17]]},
+            "container-title": "ICLR",
+            "DOI": "10.48550/arXiv.2106.09685",
+            "URL": "https://arxiv.org/abs/2106.09685",
+            "keyword": "adapters, fine-tuning",
+        },
+        {"id": "x", "type": "article", "title": "No Abstract Here", "issued": {"raw": "2020"}},
+    ]
+    parsed = parse_bytes(json.dumps(csl, indent=2).encode(), "My Library.json")
+    assert parsed.format == "json"
+    (lora,) = parsed.papers
+    assert (lora.title, lora.abstract, lora.venue) == ("LoRA: Low-Rank Adaptation", body, "ICLR")
+    assert lora.authors == ["Edward J. Hu", "The LoRA Team"] and lora.date == "2021-06-17"
+    assert (
+        lora.doi == "10.48550/arxiv.2106.09685" and lora.url == "https://arxiv.org/abs/2106.09685"
+    )
+    assert lora.categories == ["adapters", "fine-tuning"]
+    # The record without an abstract is skipped at the line its object opens on.
+    (skipped,) = parsed.skipped
+    assert skipped.line == 30 and "'No Abstract Here' has no 'abstract'" in skipped.reason
+    ours = [{"title": "A Saved Paper", "abstract": body, "authors": ["Ann Lee"]}]
+    assert parse_bytes(json.dumps(ours).encode(), "saved.json").papers[0].authors == ["Ann Lee"]
+    page = {
+        "meta": {"count": 1},
+        "results": [
+            {
+                "title": "An OpenAlex Work",
+                "authorships": [{"author": {"display_name": "Ada Lovelace"}}],
+                "abstract_inverted_index": {"Words": [0], "rebuilt.": [1]},
+            }
+        ],
+    }
+    (work,) = parse_bytes(json.dumps(page, indent=2).encode(), "page.json").papers
+    assert (work.abstract, work.authors) == ("Words rebuilt.", ["Ada Lovelace"])
+    # Broken JSON says where, and nothing is made up from it.
+    broken = parse_bytes(b'[\n  {"title": "A",\n  "abstract": }\n]', "broken.json")
+    assert not broken.papers and broken.skipped[0].line == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(["title", "abstract", "author", "issued", "results", "date-parts"]),
+                inner,
+                max_size=5,
+            )
+        ),
+        max_leaves=15,
+    )
+)
+def test_any_json_document_is_read_or_refused_with_a_parse_error(document: object) -> None:
+    with contextlib.suppress(ParseError):
+        parse_bytes(json.dumps(document, indent=2).encode(), "any.json")
 
 
 def test_bibtex_export_reads_back_to_the_same_papers() -> None:
