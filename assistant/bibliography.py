@@ -1,4 +1,4 @@
-"""Bibliographic records in and out: BibTeX, RIS, arXiv and OpenAlex read; BibTeX written."""
+"""Bibliographic records in and out: BibTeX, RIS, CSL JSON, arXiv and OpenAlex read; BibTeX out."""
 
 from __future__ import annotations
 

@@ -170,8 +170,9 @@ _SOCIAL_REPLIES = {
     # "how do I add my own papers?", "which model are you?": asked as a search, the first had
     # been refused and the second answered with a paper on "what you can control"
     "usage": (
-        "Papers are added with `assistant ingest FILES` (BibTeX, RIS, arXiv or OpenAlex "
-        "metadata, JSONL, CSV), on the page's Collection tab, or with POST /v1/papers/upload. "
+        "Papers are added with `assistant ingest FILES` (BibTeX, RIS, CSL JSON, arXiv or "
+        "OpenAlex metadata, JSONL, CSV), on the page's Collection tab, or with POST "
+        "/v1/papers/upload. "
         "Without a language model configured, answers are extracted from the abstracts; with "
         "OPENAI_API_KEY or ASSISTANT_LLM__BASE_URL set, that model writes them, and each "
         "answer's receipt names the model."

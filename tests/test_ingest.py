@@ -139,7 +139,7 @@ def test_files_with_no_usable_record_say_why_each_was_skipped(
         ingest([bib, junk], settings)
     hint = both.value.hint
     assert "junk.txt: no paper records found" in hint and "has no abstract" in hint
-    assert "BibTeX, RIS, arXiv or OpenAlex" in hint and "reasons above" not in hint
+    assert "BibTeX, RIS, CSL JSON, arXiv or OpenAlex" in hint and "reasons above" not in hint
 
 
 def test_ingest_sample_collection_holds_318_papers_once(sample_settings: Settings) -> None:
