@@ -102,7 +102,7 @@ def detect_format(lines: list[Line]) -> Format | None:
     texts = [t.strip() for _, t in lines if t.strip()]
     if not texts:
         return None
-    if texts[0].startswith("["):
+    if _ARRAY_START.match(texts[0]):
         return "json"
     if texts[0].startswith("{"):
         # One object a line; or one document over many lines (an API's page of results).
@@ -246,6 +246,11 @@ def _add_records(records: Iterable[Record | Broken], b: Builder, numbers: list[i
         else:
             venue = item.meta.get("venue")
             b.add(line, item.title, item.abstract, sources=[venue] if venue else [], **item.meta)
+
+
+#: An array of records opening a JSON document: "[" alone on its line, or "[{" / "[ {": not a
+#: listing's first line that opens with a bracket ("[PDF] A Title", "[1] A Title").
+_ARRAY_START = re.compile(r"\[\s*(?:\{|$)")
 
 
 def _is_object(text: str) -> bool:

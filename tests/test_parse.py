@@ -309,6 +309,16 @@ def test_parse_exports_name_their_fields_their_own_way() -> None:
     assert parse_bytes(both.encode(), "b.jsonl").papers[0].abstract == body.strip()
 
 
+def test_a_listing_opening_with_a_bracketed_line_is_no_json_array() -> None:
+    # "[Skip to main content]" opens many scraped pages: read as a JSON array, none was kept.
+    for name in ("000_8bbb01e0a2cc4f5e.txt", "004_85217d1ccac5de9a.txt"):
+        data = (DATA / name).read_bytes()
+        plain = parse_bytes(data, name)
+        bracketed = parse_bytes(b"[Skip to main content]\n" + data, name)
+        assert bracketed.format == plain.format != "json", name
+        assert len(bracketed.papers) == len(plain.papers) > 0, name
+
+
 def test_parse_binary_file_raises_parse_error_with_hint() -> None:
     with pytest.raises(ParseError) as info:
         parse_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "picture.png")
