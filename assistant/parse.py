@@ -13,6 +13,7 @@ a record that starts but cannot be completed is reported as :class:`Skipped` wit
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
@@ -296,9 +297,11 @@ def _parse_json(lines: list[Line], b: Builder) -> None:
     one (``_LISTED_UNDER``), or one record. An array's records are placed at their lines."""
     text = "\n".join(t for _, t in lines)
     numbers = [n for n, _ in lines]
+    # Where each line ends, found once: counting newlines up to each record was quadratic.
+    ends = [match.start() for match in re.finditer("\n", text)]
 
     def line_at(offset: int) -> int:
-        return numbers[min(text.count("\n", 0, offset), len(numbers) - 1)]
+        return numbers[min(bisect.bisect_right(ends, offset - 1), len(numbers) - 1)]
 
     try:
         document = json.loads(text)
