@@ -330,6 +330,12 @@ def openalex_fields(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def first_last(name: str) -> str:
+    """A "Last, First" name (RIS, Zotero's CSV, Web of Science) as "First Last"."""
+    last, _, given = name.partition(",")
+    return f"{given.strip()} {last.strip()}".strip()
+
+
 def is_csl(row: dict[str, Any]) -> bool:
     """Whether ``row`` is a CSL JSON item: its authors as name parts, or an "issued" date."""
     authors = row.get("author")
@@ -421,10 +427,9 @@ def _ris_record(line: int, lines: list[str]) -> Record | Broken:
                 return " ".join(str(value).split())
         return ""
 
-    authors = []
-    for name in [*entry.get("authors", []), *entry.get("first_authors", [])]:
-        last, _, given = str(name).partition(",")
-        authors.append(f"{given.strip()} {last.strip()}".strip())
+    authors = [
+        first_last(str(n)) for n in [*entry.get("authors", []), *entry.get("first_authors", [])]
+    ]
     date_text = first("date", "publication_year", "year")
     parts = [p for p in re.split(r"[/-]", date_text) if p]
     date = _date(*[*parts, None, None, None][:3])

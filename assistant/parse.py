@@ -31,6 +31,7 @@ from assistant.bibliography import (
     arxiv_id_of,
     csl_fields,
     doi_of,
+    first_last,
     is_csl,
     openalex_fields,
     read_bibtex,
@@ -181,7 +182,11 @@ def _coerce_list(value: Any, sep: str) -> list[str]:
 
 def _from_mapping(row: dict[str, Any], number: int, b: Builder, what: str) -> None:
     named = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
-    row = {_field(k): v for k, v in named.items() if _field(k) not in named or _field(k) == k}
+    row = {}
+    for key, value in named.items():
+        field = _field(key)
+        if field == key or field not in named:  # a field's own name wins over an exporter's
+            row[field] = value
     title, abstract = row.get("title"), row.get("abstract")
     if not isinstance(title, str) or not title.strip():
         b.skip(number, f"{what} has no 'title'; expected title and abstract fields")
@@ -197,7 +202,7 @@ def _from_mapping(row: dict[str, Any], number: int, b: Builder, what: str) -> No
     author_list = _coerce_list(authors, sep)
     if sep == ";" and all(name.count(",") == 1 for name in author_list):
         # "Lee, Ann; Chen, Bo" (Zotero): each "Last, First", read as BibTeX's are.
-        author_list = [" ".join(reversed([p.strip() for p in n.split(",")])) for n in author_list]
+        author_list = [first_last(name) for name in author_list]
     date = str(row["date"]).strip() if row.get("date") else None
     if date and _TIMESTAMP.match(date):
         date = date[:10]  # "2024-02-03T18:00:01Z", as the arXiv API gives it
